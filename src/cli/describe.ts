@@ -1,0 +1,35 @@
+// Human-readable summary of a parsed model (dmft parse without --json).
+import { print } from '../expr/print.ts';
+import type { Dist, Model } from '../model/ir.ts';
+
+function dist(d: Dist): string {
+  switch (d.kind) {
+    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
+    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
+    case 'bernoulli': return `bernoulli(${print(d.p)})`;
+    case 'white': return `white(${print(d.D)})`;
+  }
+}
+
+export function describeModel(m: Model): string {
+  const L: string[] = [`model "${m.name}"  (${m.file})`];
+  if (m.params.length) L.push(`  params:      ${m.params.map((p) => `${p.name} = ${p.value}`).join(', ')}`);
+  L.push(`  index sets:  ${m.indexSets.map((s) => `${s.indices.join(', ')} in 1..${s.size}`).join('; ')}`);
+  if (m.ratios.length) L.push(`  ratios:      ${m.ratios.map((r) => `${r.num}/${r.den} = ${print(r.value)}`).join(', ')}`);
+  for (const r of m.randoms) {
+    const opts = [r.symmetric ? 'symmetric' : '', r.transposeCorr ? `corr with transpose ${print(r.transposeCorr)}` : '', r.timeDependent ? 'fresh each step' : ''].filter(Boolean);
+    L.push(`  random:      ${r.name}[${r.indices.join(',')}] over ${r.sets.join('×')} ~ ${dist(r.dist)}${opts.length ? ', ' + opts.join(', ') : ''}`);
+  }
+  for (const n of m.noises) L.push(`  noise:       ${n.name}[${n.indices.join(',')}] ~ ${dist(n.dist)}`);
+  for (const s of m.states) {
+    const init = m.inits.find((i) => i.state === s.name);
+    const bounds = [s.lower ? ` >= ${print(s.lower)}` : '', s.upper ? ` <= ${print(s.upper)}` : ''].join('');
+    L.push(`  state:       ${s.name}[${s.index}] over ${s.set}${bounds}, init ${init ? (init.init.kind === 'dist' ? '~ ' + dist(init.init.dist) : '= ' + print(init.init.value)) : '= 0 (default)'}`);
+  }
+  for (const l of m.lets) L.push(`  let:         ${l.name}[${l.index}] = ${print(l.expr)}`);
+  for (const d of m.dynamics) L.push(`  dynamics:    ${d.kind === 'ode' ? 'd/dt ' : ''}${d.state}[${d.index}]${d.kind === 'map' ? '(t+1)' : ''} = ${print(d.rhs)}`);
+  for (const c of m.constraints) L.push(`  constraint:  ${print(c.lhs)} = ${print(c.rhs)} via ${c.multiplier}`);
+  for (const o of m.observables) L.push(`  observe:     ${o.name}${o.times.length ? `(${o.times.join(',')})` : ''} = ${print(o.expr)}`);
+  L.push('  ok: names, indices and scaling check out');
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,103 @@
+// The DmftSystem IR: the single contract between the symbolic half (derive)
+// and the numeric half (solve, check), and what the printers render.
+//
+// Conventions inside expressions (see ../shared/physics.md):
+//  - free times are the symbols `t` and `s`; integration variables are bound
+//    by `int` nodes (the reaction term integrates over `s'`… named by derive);
+//  - the population's own variable at time τ is ref(var, [], τ);
+//  - a Gaussian field is ref(fieldName, [], τ);
+//  - a site-local random input is ref(name) (quenched: no time) or
+//    ref(name, [], τ) (white noise);
+//  - order parameters are op(name, τ1[, τ2]) with name a key of `orderParams`.
+import type { Expr } from '../expr/ast.ts';
+import type { Dist, InitSpec } from '../model/ir.ts';
+
+/** One rule application, for the derivation trace. */
+export interface Step {
+  /** stable dotted rule id, e.g. cavity.field.dense */
+  rule: string;
+  /** one-line physics reason */
+  because: string;
+  /** which equation / stage it acted on */
+  where: string;
+  before: Expr;
+  after: Expr;
+}
+
+/** A zero-mean Gaussian field η(t) replacing a coupling sum. */
+export interface GaussianField {
+  name: string;
+  /** ⟨η(t)η(s)⟩ as an expression in t, s (order parameters of the summed population) */
+  cov: Expr;
+  /** the coupling that produced it, e.g. "J" or "X^T" */
+  coupling: string;
+  /** the model-level sum it replaced (printed), for traces and docs */
+  sum: string;
+  /** population the field lives in (whose equation contains it) */
+  pop: string;
+}
+
+/** Site-local randomness that passes to the single-site process unchanged. */
+export type LocalInput =
+  | { kind: 'quenched'; name: string; dist: Dist }
+  | { kind: 'noise'; name: string; D: Expr };
+
+export interface Population {
+  /** id: the size of the index set (N, D, P) */
+  name: string;
+  /** representative site index in the model (i, mu) */
+  index: string;
+  /** the variable: a state (dynamic) or a let (algebraic) */
+  variable: string;
+  kind: 'dynamic' | 'algebraic';
+  /** dynamic: d/dt var(t) = rhs;  algebraic: var(t) = rhs */
+  rhs: Expr;
+  lower?: Expr;
+  upper?: Expr;
+  init?: InitSpec;
+  fields: GaussianField[];
+  inputs: LocalInput[];
+}
+
+export type OrderParamKind = 'C' | 'M' | 'R';
+
+export interface OrderParam {
+  name: string;
+  kind: OrderParamKind;
+  /** population whose single-site average defines it */
+  pop: string;
+  /** the function f of the population's variable (and local inputs) whose
+   *  correlation / mean / response this is; written with the variable at `t` */
+  f: Expr;
+  /** R only: the field whose insertion point is the perturbation slot;
+   *  R(t,s) = ⟨δ f(t) / δ field(s)⟩ */
+  slot?: string;
+  /** the defining single-site average, e.g. avg(N, tanh(x(t)) tanh(x(s))) */
+  def: Expr;
+  /** algebraic populations respond instantaneously: R carries δ(t−s) */
+  instantaneous?: boolean;
+}
+
+export interface ObservableDef {
+  name: string;
+  /** [] or ['t'] for one-time, ['t','s'] for two-time */
+  times: string[];
+  /** the observable as single-site averages (avg nodes) and parameters */
+  expr: Expr;
+}
+
+export interface DmftSystem {
+  model: string;
+  /** parameter defaults (overridable by --set) */
+  params: Record<string, number>;
+  /** ratios of sizes, as parameters of the limit (e.g. P/D = alpha) */
+  populations: Population[];
+  orderParams: OrderParam[];
+  observables: ObservableDef[];
+}
+
+export interface Derivation {
+  route: 'cavity' | 'msr';
+  system: DmftSystem;
+  steps: Step[];
+}

@@ -1,0 +1,90 @@
+// One error type for everything the user can get wrong. It carries where
+// (file:line:col), what was found, what was expected and a hint, and formats
+// itself the way compilers do, with the offending source line underlined.
+
+export interface ErrorInfo {
+  file?: string;
+  line?: number;
+  col?: number;
+  /** length of the offending text, for the ^^^ marker */
+  len?: number;
+  message: string;
+  expected?: string;
+  hint?: string;
+}
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
+
+export class DmftError extends Error {
+  readonly info: ErrorInfo;
+  /** set by whoever knows the source text, to show the line in `format` */
+  sourceLine?: string;
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = 'DmftError';
+    this.info = info;
+  }
+
+  /** "file:line:col" (as much of it as is known). */
+  where(): string {
+    const { file, line, col } = this.info;
+    if (line === undefined) return file ?? '';
+    return `${file ?? '<input>'}:${line}:${col ?? 1}`;
+  }
+
+  format(): string {
+    const { line, col, len, expected, hint, message } = this.info;
+    const w = this.where();
+    const out = [`${w ? w + ': ' : ''}error: ${message}`];
+    if (this.sourceLine !== undefined && line !== undefined) {
+      const gutter = `${line} | `;
+      out.push(`  ${gutter}${this.sourceLine}`);
+      out.push(`  ${' '.repeat(gutter.length + (col ?? 1) - 1)}${'^'.repeat(Math.max(1, len ?? 1))}`);
+    }
+    if (expected) out.push(`  expected: ${expected}`);
+    if (hint) out.push(`  hint: ${hint}`);
+    return out.join('\n');
+  }
+}
+
+/** Several errors found in one pass (validation reports all it finds). */
+export class DmftErrors extends Error {
+  readonly errors: DmftError[];
+  constructor(errors: DmftError[]) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'DmftErrors';
+    this.errors = errors;
+  }
+  format(): string {
+    return this.errors.map((e) => e.format()).join('\n\n');
+  }
+}
+
+/** Attach source lines to errors so that `format` can show them. */
+export function withSource<T extends DmftError | DmftErrors>(err: T, source: string): T {
+  const lines = source.split(/\r?\n/);
+  const list = err instanceof DmftErrors ? err.errors : [err as DmftError];
+  for (const e of list) if (e.info.line !== undefined) e.sourceLine = lines[e.info.line - 1];
+  return err;
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dd = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (dd < bestD) { bestD = dd; best = c; }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,102 @@
+// Tokenizer for the `.dmft` language. Line-oriented: a newline ends a
+// statement unless it follows `,`, `=`, `~`, a binary operator, or sits inside
+// brackets. `#` starts a comment.
+import { DmftError } from '../errors.ts';
+
+export type TokKind = 'ident' | 'number' | 'string' | 'punct' | 'newline' | 'eof';
+
+export interface Token {
+  kind: TokKind;
+  text: string;
+  value?: number;
+  line: number;
+  col: number;
+  /** offset just past the token, for span lengths */
+  end: number;
+  start: number;
+}
+
+const PUNCT2 = ['>=', '<=', '..'];
+const PUNCT1 = '()[],=~+-*/^><';
+/** after these a newline does not end the statement */
+const CONTINUES = new Set([',', '=', '~', '+', '-', '*', '/', '^', '(', '[']);
+
+export function tokenize(src: string, file: string): Token[] {
+  const toks: Token[] = [];
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let depth = 0;
+  const err = (msg: string, hint?: string, expected?: string): never => {
+    throw new DmftError({ file, line, col: i - lineStart + 1, len: 1, message: msg, hint, expected });
+  };
+  const push = (kind: TokKind, text: string, start: number, value?: number) =>
+    toks.push({ kind, text, value, line, col: start - lineStart + 1, start, end: start + text.length });
+
+  while (i < src.length) {
+    const c = src[i];
+    if (c === '\n') {
+      const last = toks[toks.length - 1];
+      const cont = depth > 0 || (last && last.kind === 'punct' && CONTINUES.has(last.text));
+      if (!cont && last && last.kind !== 'newline') push('newline', '\n', i);
+      i++;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
+    if (c === '#') { while (i < src.length && src[i] !== '\n') i++; continue; }
+    if (/[A-Za-z_]/.test(c)) {
+      const s = i;
+      while (i < src.length && /[A-Za-z0-9_]/.test(src[i])) i++;
+      push('ident', src.slice(s, i), s);
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const s = i;
+      while (i < src.length && /[0-9]/.test(src[i])) i++;
+      // a '.' belongs to the number unless it starts '..' (as in 1..N)
+      if (src[i] === '.' && src[i + 1] !== '.') {
+        i++;
+        while (i < src.length && /[0-9]/.test(src[i])) i++;
+      }
+      if ((src[i] === 'e' || src[i] === 'E') && /[-+0-9]/.test(src[i + 1] ?? '')) {
+        const save = i;
+        i++;
+        if (src[i] === '+' || src[i] === '-') i++;
+        if (!/[0-9]/.test(src[i] ?? '')) i = save;
+        else while (i < src.length && /[0-9]/.test(src[i])) i++;
+      }
+      const text = src.slice(s, i);
+      if (/[A-Za-z_]/.test(src[i] ?? '')) {
+        const col = i - lineStart + 1;
+        throw new DmftError({ file, line, col: s - lineStart + 1, len: col - (s - lineStart), message: `a number cannot be followed by a name: '${src.slice(s, i + 1)}'`, hint: 'write the product with *, e.g. 2*g' });
+      }
+      push('number', text, s, Number(text));
+      continue;
+    }
+    if (c === '"') {
+      const s = i;
+      i++;
+      while (i < src.length && src[i] !== '"' && src[i] !== '\n') i++;
+      if (src[i] !== '"') { i = s; err('unterminated string', 'close the string with " on the same line', '"'); }
+      i++;
+      push('string', src.slice(s, i), s);
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (PUNCT2.includes(two)) { push('punct', two, i); i += 2; continue; }
+    if (PUNCT1.includes(c)) {
+      if (c === '(' || c === '[') depth++;
+      if (c === ')' || c === ']') depth = Math.max(0, depth - 1);
+      push('punct', c, i);
+      i++;
+      continue;
+    }
+    err(`unexpected character '${c}'`, c === '{' || c === '}' ? 'group with ( ) and index with [ ]' : 'see docs/model-language.md for the syntax');
+  }
+  const last = toks[toks.length - 1];
+  if (last && last.kind !== 'newline') push('newline', '\n', i);
+  push('eof', '', i);
+  return toks;
+}
