@@ -7,6 +7,7 @@ import { stripSpans } from '../expr/ast.ts';
 import { collectSet } from './options.ts';
 import type { Model } from '../model/ir.ts';
 import { describeModel } from './describe.ts';
+import { runDerive, type DeriveOptions } from './derive.ts';
 
 const notYet = (what: string) => (): never => {
   throw new DmftError({ message: `'dmft ${what}' is not implemented yet`, hint: 'see the open issues; `dmft parse` works today' });
@@ -40,8 +41,8 @@ export function buildProgram(out: (s: string) => void): Command {
 
   program.command('derive').description('derive the DMFT equations (cavity or path-integral route)')
     .argument('<model>').option(...setOpt).option('--route <route>', 'cavity | msr', 'cavity')
-    .option('--format <fmt>', 'tex | html | json | steps', 'tex').option('-o, --output <file>', 'write to a file')
-    .action(notYet('derive'));
+    .option('--format <fmt>', 'tex | html | json | steps', 'tex').option('-o, --output <file>', 'write to a file (atomically)')
+    .action(async (file: string, o: DeriveOptions) => runDerive(file, o, out));
   program.command('solve').description('solve the derived DMFT equations numerically')
     .argument('<model>').option(...setOpt).option('--T <T>').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
     .action(notYet('solve'));

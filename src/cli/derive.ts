@@ -1,0 +1,43 @@
+// `dmft derive MODEL [--route] [--format tex|html|json|steps] [-o FILE]`
+import { DmftError } from '../errors.ts';
+import { loadModel } from '../model/load.ts';
+import { derive, type Route } from '../derive/index.ts';
+import { print } from '../expr/print.ts';
+import type { Derivation } from '../derive/system.ts';
+import { writeAtomic } from './io.ts';
+
+const FORMATS = ['tex', 'html', 'json', 'steps'] as const;
+type Format = (typeof FORMATS)[number];
+
+export interface DeriveOptions { set: Record<string, number>; route: string; format: string; output?: string }
+
+/** The derivation trace as plain text: one rule application per line. */
+export function stepsText(d: Derivation): string {
+  return d.steps.map((s) => `[${s.rule}] ${s.where}: ${print(s.before)}  ⟶  ${print(s.after)}   — ${s.because}`).join('\n') + '\n';
+}
+
+export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
+  switch (format) {
+    case 'json': return JSON.stringify({ system: d.system, steps: d.steps }, null, 2) + '\n';
+    case 'steps': return stepsText(d);
+    case 'tex': {
+      const { systemToTex } = await import('../latex/index.ts');
+      return systemToTex(d.system, { flavor: 'paper', route: d.route });
+    }
+    case 'html': {
+      const { systemToHtml } = await import('../latex/index.ts');
+      return systemToHtml(d.system, d.steps, { title: d.system.model });
+    }
+  }
+}
+
+export async function runDerive(file: string, o: DeriveOptions, out: (s: string) => void): Promise<void> {
+  if (!(FORMATS as readonly string[]).includes(o.format)) {
+    throw new DmftError({ message: `--format ${o.format}: unknown format`, expected: FORMATS.join(' | ') });
+  }
+  if (o.route !== 'cavity' && o.route !== 'msr') throw new DmftError({ message: `--route ${o.route}: unknown route`, expected: 'cavity | msr' });
+  const m = loadModel(file, o.set);
+  const d = derive(m, o.route as Route);
+  const text = await renderDerivation(d, o.format as Format);
+  if (o.output) writeAtomic(o.output, text); else out(text);
+}
