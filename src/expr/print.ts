@@ -45,7 +45,7 @@ function p(e: Expr, ctx: number): string {
       if (n) return wrap(`-${p(n, PREC.unary)}`, PREC.unary);
       const numer = e.factors.filter((f) => !isDenominator(f));
       const denom = e.factors.filter(isDenominator).map((f) =>
-        f.exp.k === 'num' && f.exp.v === -1 ? f.base : { ...f, exp: { k: 'num', v: -f.exp.v } as Expr });
+        f.exp.k === 'num' && f.exp.v === -1 ? f.base : { ...f, exp: { k: 'num', v: -(f.exp as { v: number }).v } as Expr });
       const top = numer.length ? numer.map((f) => p(f, PREC.mul + 0.5)).join('*') : '1';
       if (!denom.length) return wrap(top, PREC.mul);
       const bottom = denom.length === 1 ? p(denom[0], PREC.pow) : `(${denom.map((f) => p(f, PREC.mul + 0.5)).join('*')})`;
