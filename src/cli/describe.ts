@@ -1,6 +1,7 @@
 // Human-readable summary of a parsed model (dmft parse without --json).
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from '../model/ir.ts';
+import type { DmftSystem } from '../derive/system.ts';
 
 function dist(d: Dist): string {
   switch (d.kind) {
@@ -31,5 +32,24 @@ export function describeModel(m: Model): string {
   for (const c of m.constraints) L.push(`  constraint:  ${print(c.lhs)} = ${print(c.rhs)} via ${c.multiplier}`);
   for (const o of m.observables) L.push(`  observe:     ${o.name}${o.times.length ? `(${o.times.join(',')})` : ''} = ${print(o.expr)}`);
   L.push('  ok: names, indices and scaling check out');
+  return L.join('\n') + '\n';
+}
+
+/** Plain-text rendering of a derived DMFT system (the demo, goldens, errors). */
+export function describeSystem(sys: DmftSystem): string {
+  const L: string[] = [`DMFT of "${sys.model}"`];
+  for (const p of sys.populations) {
+    L.push(`population ${p.name} (site ${p.index}):`);
+    L.push(`  ${p.kind === 'dynamic' ? `d/dt ${p.variable}(t)` : `${p.variable}(t)`} = ${print(p.rhs)}`);
+    if (p.lower) L.push(`  ${p.variable}(t) >= ${print(p.lower)}`);
+    if (p.upper) L.push(`  ${p.variable}(t) <= ${print(p.upper)}`);
+    for (const f of p.fields) L.push(`  <${f.name}(t)*${f.name}(s)> = ${print(f.cov)}    (from ${f.sum})`);
+    for (const i of p.inputs) L.push(i.kind === 'noise' ? `  <${i.name}(t)*${i.name}(s)> = ${print(i.D)}*delta(t - s)` : `  ${i.name} ~ ${dist(i.dist)}  (quenched)`);
+    if (p.init) L.push(`  ${p.variable}(0) ${p.init.kind === 'dist' ? '~ ' + dist(p.init.dist) : '= ' + print(p.init.value)}`);
+  }
+  L.push('closure:');
+  for (const o of sys.orderParams) L.push(`  ${o.name}(${o.kind === 'M' ? 't' : 't,s'}) = ${print(o.def)}${o.instantaneous ? '    (contains delta(t - s))' : ''}`);
+  if (sys.observables.length) L.push('observables:');
+  for (const o of sys.observables) L.push(`  ${o.name}${o.times.length ? `(${o.times.join(',')})` : ''} = ${print(o.expr)}`);
   return L.join('\n') + '\n';
 }
