@@ -2,7 +2,7 @@
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive, type Route } from '../derive/index.ts';
-import { print } from '../expr/print.ts';
+import { stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
 import type { Derivation } from '../derive/system.ts';
 import { writeAtomic } from './io.ts';
 
@@ -11,23 +11,12 @@ type Format = (typeof FORMATS)[number];
 
 export interface DeriveOptions { set: Record<string, number>; route: string; format: string; output?: string }
 
-/** The derivation trace as plain text: one rule application per line. */
-export function stepsText(d: Derivation): string {
-  return d.steps.map((s) => `[${s.rule}] ${s.where}: ${print(s.before)}  ⟶  ${print(s.after)}   — ${s.because}`).join('\n') + '\n';
-}
-
 export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
   switch (format) {
     case 'json': return JSON.stringify({ system: d.system, steps: d.steps }, null, 2) + '\n';
-    case 'steps': return stepsText(d);
-    case 'tex': {
-      const { systemToTex } = await import('../latex/index.ts');
-      return systemToTex(d.system, { flavor: 'paper', route: d.route });
-    }
-    case 'html': {
-      const { systemToHtml } = await import('../latex/index.ts');
-      return systemToHtml(d.system, d.steps, { title: d.system.model });
-    }
+    case 'steps': return stepsToText(d.steps);
+    case 'tex': return systemToTex(d.system, { flavor: 'paper', route: d.route });
+    case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route });
   }
 }
 
