@@ -40,7 +40,9 @@ export class DmftError extends Error {
     if (this.sourceLine !== undefined && line !== undefined) {
       const gutter = `${line} | `;
       out.push(`  ${gutter}${this.sourceLine}`);
-      out.push(`  ${' '.repeat(gutter.length + (col ?? 1) - 1)}${'^'.repeat(Math.max(1, len ?? 1))}`);
+      // keep tabs in the indent so that the marker lines up under the source
+      const before = this.sourceLine.slice(0, Math.max(0, (col ?? 1) - 1)).replace(/[^\t]/g, ' ').padEnd(Math.max(0, (col ?? 1) - 1));
+      out.push(`  ${' '.repeat(gutter.length)}${before}${'^'.repeat(Math.max(1, len ?? 1))}`);
     }
     if (expected) out.push(`  expected: ${expected}`);
     if (hint) out.push(`  hint: ${hint}`);
@@ -69,22 +71,29 @@ export function withSource<T extends DmftError | DmftErrors>(err: T, source: str
   return err;
 }
 
-/** Levenshtein distance, for "did you mean" hints. */
+/** Edit distance (optimal string alignment: insertions, deletions,
+ *  substitutions and swaps of two neighbours each cost 1), for "did you mean". */
 export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
+    for (let j = 1; j <= b.length; j++) {
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   return d[a.length][b.length];
 }
 
+/** The closest candidate, if it is close enough to be a likely typo. One-letter
+ *  names only match up to case (any other letter is "close" to them). */
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    if (c === name) continue;
     const dd = editDistance(name.toLowerCase(), c.toLowerCase());
     if (dd < bestD) { bestD = dd; best = c; }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+  const limit = name.length <= 1 ? 0 : Math.max(1, Math.floor(name.length / 3));
+  return best !== undefined && bestD <= limit ? best : undefined;
 }

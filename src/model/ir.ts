@@ -2,7 +2,14 @@
 // Produced by parse.ts, checked by validate.ts, read by derive and simulate.
 import type { Expr, Span } from '../expr/ast.ts';
 
-export interface Param { name: string; value: number; span?: Span }
+export interface Param {
+  name: string;
+  value: number;
+  /** the defining expression when it is not a plain number (param h = 2*g);
+   *  `--set` of an earlier param recomputes the value from it */
+  expr?: Expr;
+  span?: Span;
+}
 
 /** `index i, j in 1..N`: the indices i, j range over the set of size N. */
 export interface IndexSet { size: string; indices: string[]; span?: Span }
@@ -43,7 +50,13 @@ export type InitSpec =
   | { kind: 'dist'; dist: Dist }
   | { kind: 'value'; value: Expr };
 
-export interface InitDecl { state: string; init: InitSpec; span?: Span }
+export interface InitDecl {
+  state: string;
+  /** the site index as written (init x[i] …); checked against the state's set */
+  index?: string;
+  init: InitSpec;
+  span?: Span;
+}
 
 /** `let r[mu] = expr`: an algebraic population defined instantaneously. */
 export interface LetDecl { name: string; index: string; set: string; expr: Expr; span?: Span }

@@ -69,8 +69,14 @@ export function tokenize(src: string, file: string): Token[] {
       }
       const text = src.slice(s, i);
       if (/[A-Za-z_]/.test(src[i] ?? '')) {
-        const col = i - lineStart + 1;
-        throw new DmftError({ file, line, col: s - lineStart + 1, len: col - (s - lineStart), message: `a number cannot be followed by a name: '${src.slice(s, i + 1)}'`, hint: 'write the product with *, e.g. 2*g' });
+        let e = i;
+        while (e < src.length && /[A-Za-z0-9_]/.test(src[e])) e++;
+        const name = src.slice(i, e);
+        throw new DmftError({
+          file, line, col: s - lineStart + 1, len: e - s,
+          message: `a number cannot be followed by a name: '${text}${name}'`,
+          hint: `write the product with *: ${text}*${name}`,
+        });
       }
       push('number', text, s, Number(text));
       continue;
@@ -93,10 +99,28 @@ export function tokenize(src: string, file: string): Token[] {
       i++;
       continue;
     }
-    err(`unexpected character '${c}'`, c === '{' || c === '}' ? 'group with ( ) and index with [ ]' : 'see docs/model-language.md for the syntax');
+    const ch = String.fromCodePoint(src.codePointAt(i) ?? 0);
+    err(`unexpected character '${ch}'`, charHint(ch));
   }
   const last = toks[toks.length - 1];
   if (last && last.kind !== 'newline') push('newline', '\n', i);
   push('eof', '', i);
   return toks;
+}
+
+/** A hint for a character the language does not use. */
+function charHint(c: string): string {
+  switch (c) {
+    case '{': case '}': return 'group with ( ) and index with [ ]';
+    case ';': return 'a statement ends at the end of its line; no ; is needed';
+    case "'": case '`': return 'strings (the model title) use double quotes: model "my model"; a time derivative is written d/dt x[i]';
+    case ':': return 'index ranges are written 1..N, e.g. index i in 1..N';
+    case '!': case '&': case '|': return 'the language has no logical operators; comparisons > < >= <= give 1 or 0, and a product of them is an "and"';
+    case '%': return 'there is no % operator';
+    case '.': return "a number needs a digit after '.', e.g. 0.5; ranges are written 1..N";
+  }
+  if (c === '\u2212' || c === '\u2013' || c === '\u2014') return 'this is a typographic dash; write the ASCII minus -';
+  if (c === '\u00d7' || c === '\u00b7' || c === '\u22c5') return 'write multiplication with *';
+  if (/[^\x00-\x7f]/.test(c)) return 'names are made of ASCII letters, digits and _ (write alpha rather than a Greek letter); comments after # may contain any character';
+  return 'see docs/model-language.md for the syntax';
 }

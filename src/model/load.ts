@@ -1,13 +1,18 @@
 // Read a `.dmft` file, parse, apply `--set` overrides and validate.
 import { readFileSync } from 'node:fs';
-import { DmftError } from '../errors.ts';
+import { DmftError, withSource } from '../errors.ts';
 import type { Model } from './ir.ts';
 import { parseModel } from './parse.ts';
 import { applyOverrides, validateModel } from './validate.ts';
 
 export function loadModelSource(source: string, file: string, sets: Record<string, number> = {}): Model {
   const parsed = parseModel(source, file);
-  const model = applyOverrides(parsed, sets);
+  let model: Model;
+  try {
+    model = applyOverrides(parsed, sets);
+  } catch (e) {
+    throw e instanceof DmftError ? withSource(e, source) : e;
+  }
   return validateModel(model, source);
 }
 

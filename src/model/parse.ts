@@ -2,12 +2,31 @@
 // Grammar in docs/model-language.md. Every error carries file:line:col,
 // what was found, what was expected and a hint.
 import { DmftError, didYouMean, withSource } from '../errors.ts';
-import { FUNCTIONS, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
+import { children, FUNCTIONS, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
+import { print } from '../expr/print.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
 
 const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
 const DISTS: Record<string, string[]> = { normal: ['mean', 'var'], uniform: ['lo', 'hi'], bernoulli: ['p'], white: ['D'] };
+/** The shape of each statement, used as the hint when nothing more specific applies. */
+const SYNTAX: Record<string, string> = {
+  model: 'model "my model"',
+  param: 'param g = 1.5 (several: param a = 1, b = 2)',
+  index: 'index i, j in 1..N',
+  ratio: 'ratio P/D = alpha',
+  random: 'random J[i,j] ~ normal(0, g^2/N), with optional ", symmetric" or ", corr(J[i,j], J[j,i]) = kappa"',
+  noise: 'noise xi[i] ~ white(D)',
+  state: 'state x[i], or with bounds: state n[i] >= 0',
+  init: 'init x[i] ~ normal(0, 1), init x[i] ~ uniform(a, b) or init x[i] = 0',
+  let: 'let r[mu] = expression',
+  'd/dt': 'd/dt x[i] = expression',
+  map: 'x[i](t+1) = expression',
+  constraint: 'constraint mean(i, x[i]^2) = 1 via z',
+  observe: 'observe name = expression, or observe C(t,s) = mean(i, x[i](t)*x[i](s))',
+};
+/** Deepest nesting of brackets and unary operators accepted in an expression. */
+const MAX_DEPTH = 200;
 
 export function parseModel(src: string, file = '<input>'): Model {
   try {
@@ -40,6 +59,10 @@ function describe(t: Token): string {
 
 class Parser {
   private pos = 0;
+  /** the statement being parsed (a key of SYNTAX), for fallback hints */
+  private stmt?: string;
+  /** current expression nesting depth */
+  private depth = 0;
   constructor(private toks: Token[], private file: string) {}
 
   // ---- token helpers ----------------------------------------------------
@@ -50,6 +73,7 @@ class Parser {
   private accept(text: string): boolean { if (this.is(text)) { this.pos++; return true; } return false; }
 
   fail(t: Token, message: string, expected?: string, hint?: string): never {
+    if (hint === undefined) hint = this.stmt ? `the statement reads: ${SYNTAX[this.stmt]}` : 'see docs/model-language.md for the syntax';
     if (t.kind === 'newline' || t.kind === 'eof') {
       // point just past the last real token, where something is missing
       const i = this.toks.indexOf(t);
@@ -68,6 +92,34 @@ class Parser {
   }
   private ident(what: string, hint?: string): Token { return this.expectKind('ident', what, hint); }
   skipNewlines(): void { while (this.t.kind === 'newline') this.pos++; }
+  /** Expect the bracket closing `open`. When it is missing altogether, point
+   *  at the opening bracket: inside brackets the statement runs on over the
+   *  next lines, so the token found is often far away. */
+  private close(open: Token, hint?: string): Token {
+    const text = open.text === '(' ? ')' : ']';
+    if (this.is(text)) return this.next();
+    const t = this.t;
+    if (!this.hasMatch(open)) {
+      throw new DmftError({
+        file: this.file, line: open.line, col: open.col, len: 1,
+        message: `this '${open.text}' is never closed`, expected: `'${text}'`,
+        hint: `add the matching '${text}'` + (t.kind === 'eof' ? '; the file ends before it is closed'
+          : t.line !== open.line ? `; the statement ran on to line ${t.line}, because a line break inside brackets does not end it` : ''),
+      });
+    }
+    return this.fail(t, `expected '${text}', found ${describe(t)}`, `'${text}'`, hint ?? `to close the '${open.text}' at column ${open.col}${open.line !== t.line ? ` of line ${open.line}` : ''}`);
+  }
+  /** Is the bracket `open` matched somewhere later in the file? */
+  private hasMatch(open: Token): boolean {
+    let d = 0;
+    for (let k = this.toks.indexOf(open); k < this.toks.length; k++) {
+      const x = this.toks[k];
+      if (x.kind !== 'punct') continue;
+      if (x.text === '(' || x.text === '[') d++;
+      else if (x.text === ')' || x.text === ']') { d--; if (d === 0) return true; }
+    }
+    return false;
+  }
   private span(start: Token): Span {
     const last = this.toks[Math.max(0, this.pos - 1)];
     const len = last.line === start.line ? Math.max(1, last.end - start.start) : start.end - start.start;
@@ -85,6 +137,7 @@ class Parser {
     const m = emptyModel(this.file);
     this.skipNewlines();
     while (this.t.kind !== 'eof') {
+      this.stmt = undefined;
       this.statement(m);
       this.skipNewlines();
     }
@@ -97,6 +150,7 @@ class Parser {
       this.fail(t, `expected a statement, found ${describe(t)}`, `one of ${KEYWORDS.join(', ')}`,
         'each line starts with a keyword, e.g. "param g = 1.5" or "d/dt x[i] = -x[i]"');
     }
+    if (has(SYNTAX, t.text) && t.text !== 'map') this.stmt = t.text;
     switch (t.text) {
       case 'model': return this.modelStmt(m);
       case 'param': return this.paramStmt(m);
@@ -110,12 +164,18 @@ class Parser {
       case 'constraint': return this.constraintStmt(m);
       case 'observe': return this.observeStmt(m);
       case 'd':
-        if (this.peek().text === '/' && this.peek(2).text === 'dt') return this.odeStmt(m);
+        if (this.peek().text === '/' && this.peek(2).text === 'dt') { this.stmt = 'd/dt'; return this.odeStmt(m); }
+        if (this.peek().text === '/') {
+          this.fail(this.peek(2), `expected 'dt' after 'd/', found ${describe(this.peek(2))}`, "'dt'", 'continuous-time dynamics are written d/dt x[i] = expression');
+        }
     }
-    if (this.peek().text === '[') return this.mapStmt(m);
-    const near = KEYWORDS.find((k) => k.startsWith(t.text.slice(0, 3)) && t.text.length > 2);
+    if (this.peek().text === '[') { this.stmt = 'map'; return this.mapStmt(m); }
+    const words = KEYWORDS.filter((k) => k !== 'd/dt');
+    const glued = gluedKeyword(t.text);
+    const assign = this.peek().text === '=' ? `; to define a parameter write param ${t.text} = …` : '';
+    const near = didYouMean(t.text, words) ?? (t.text.length > 2 && !assign ? words.find((k) => k.startsWith(t.text.slice(0, 3))) : undefined);
     this.fail(t, `unknown statement '${t.text}'`, `one of ${KEYWORDS.join(', ')}`,
-      near ? `did you mean '${near}'?` : 'each line starts with a keyword; see docs/model-language.md');
+      glued ? `did you mean '${glued} ${t.text.slice(glued.length)}'? (a space is missing)` : near ? `did you mean '${near}'?` : `each line starts with a keyword${assign}`);
   }
 
   private modelStmt(m: Model): void {
@@ -134,11 +194,25 @@ class Parser {
       this.expect('=', 'a parameter needs a value: param g = 1.5');
       const valueTok = this.t;
       const e = this.expr();
-      const v = constantValue(e, Object.fromEntries(m.params.map((p) => [p.name, p.value])));
+      const known = Object.fromEntries(m.params.map((p) => [p.name, p.value]));
+      const v = constantValue(e, known);
       if (v === undefined || !Number.isFinite(v)) {
-        this.fail(valueTok, `the value of parameter '${name}' must be a finite number`, 'a number (or an expression of numbers and earlier params)', 'e.g. param g = 1.5');
+        const other = findNode(e, (x) => (x.k === 'sym' && !has(known, x.name)) || x.k === 'ref' || x.k === 'sum' || x.k === 'mean');
+        if (other?.k === 'sym' && this.toks.some((x, k) => x.text === '..' && this.toks[k + 1]?.text === other.name)) {
+          this.fail(tokAt(this.toks, other) ?? valueTok, `the value of parameter '${name}' depends on the size '${other.name}'`, 'a number, or an expression of numbers and earlier params',
+            `parameters are constants; write the size dependence where it is used, e.g. random J[i,j] ~ normal(0, ${name}^2/${other.name})`);
+        }
+        if (other?.k === 'sym') {
+          const later = didYouMean(other.name, Object.keys(known));
+          this.fail(tokAt(this.toks, other) ?? valueTok, `the value of parameter '${name}' uses '${other.name}', which is not a parameter declared before it`, 'a number, or an expression of numbers and earlier params',
+            later ? `did you mean '${later}'?` : `a parameter's value is a number or an expression of parameters declared on earlier lines or to its left, e.g. param ${other.name} = 1, ${name} = 2*${other.name}`);
+        }
+        if (other) this.fail(tokAt(this.toks, other) ?? valueTok, `the value of parameter '${name}' must be a number, found '${print(other)}'`, 'a number, or an expression of numbers and earlier params', 'parameters are constants; sizes, site quantities and sums belong in the dynamics');
+        this.fail(valueTok, `the value of parameter '${name}' is not a finite number (${print(e)} = ${v})`, 'a finite number', 'e.g. param g = 1.5');
       }
-      m.params.push({ name, value: v, span: this.span(start) });
+      const param: Model['params'][number] = { name, value: v, span: this.span(start) };
+      if (e.k !== 'num') param.expr = e;
+      m.params.push(param);
     } while (this.accept(','));
     this.endStatement();
   }
@@ -148,9 +222,9 @@ class Parser {
     const names: string[] = [this.ident('an index name', 'write index i, j in 1..N').text];
     while (this.accept(',')) names.push(this.ident('an index name').text);
     this.expect('in', 'write index i, j in 1..N');
-    const one = this.expectKind('number', "'1'", 'index ranges are written 1..N');
+    const one = this.expectKind('number', "'1'", 'index ranges are written 1..N, e.g. index i, j in 1..N');
     if (one.value !== 1) this.fail(one, 'index ranges start at 1', "'1'", 'write 1..N');
-    this.expect('..', 'write 1..N');
+    this.expect('..', 'index ranges are written 1..N, with two dots');
     const size = this.ident('a size name such as N', 'sizes are names (N, D, P), taken to infinity');
     m.indexSets.push({ size: size.text, indices: names, span: this.span(kw) });
     this.endStatement();
@@ -171,30 +245,40 @@ class Parser {
   private target(what: string): { name: string; idx: string[]; tok: Token } {
     const tok = this.ident(`a ${what} name`);
     if (!this.is('[')) {
-      this.fail(this.t, `expected '[' after '${tok.text}'`, "'['",
-        `a ${what} lives on sites: write ${tok.text}[i]`);
+      this.fail(this.t, `expected '[' after '${tok.text}', found ${describe(this.t)}`, "'['",
+        this.is('(') ? `indices are written in square brackets: ${tok.text}[i]` : `a ${what} lives on sites: write ${tok.text}[i]`);
     }
-    this.next();
-    const idx = [this.ident('an index name').text];
-    while (this.accept(',')) idx.push(this.ident('an index name').text);
-    this.expect(']');
+    const open = this.next();
+    const idx = [this.ident('an index name', 'indices are names such as i, j, mu').text];
+    while (this.accept(',')) idx.push(this.ident('an index name', 'indices are names such as i, j, mu').text);
+    this.close(open);
     return { name: tok.text, idx, tok };
   }
 
   private dist(allowed: string[]): Dist {
     const t = this.ident(`a distribution (${allowed.join(', ')})`);
     if (!allowed.includes(t.text)) {
-      this.fail(t, `unknown distribution '${t.text}' here`, allowed.join(', '),
-        DISTS[t.text] ? `${t.text} is not allowed in this statement` : 'couplings are normal(mean, var); noise is white(D)');
+      const known = has(DISTS, t.text);
+      const dym = /^gauss/i.test(t.text) ? 'normal' : didYouMean(t.text, allowed);
+      const what = this.stmt === 'noise' ? 'noise' : this.stmt === 'init' ? 'an initial condition' : 'a random variable';
+      const usage = this.stmt === 'noise'
+        ? 'noise is Gaussian white noise: noise xi[i] ~ white(D); quenched randomness is declared with random xi[i] ~ normal(0, 1)'
+        : this.stmt === 'init' ? 'initial values are drawn from normal(mean, var) or uniform(lo, hi), or set with init x[i] = value'
+          : 'random variables are normal(mean, var), uniform(lo, hi) or bernoulli(p); white(D) is for noise xi[i] ~ white(D)';
+      this.fail(t, known ? `${what} cannot be ${t.text}(…)` : `unknown distribution '${t.text}'`, allowed.join(', '),
+        dym && !known ? `did you mean '${dym}'? ${usage}` : usage);
     }
-    this.expect('(', `write ${t.text}(${DISTS[t.text].join(', ')})`);
+    const sig = `${t.text}(${DISTS[t.text].join(', ')})`;
+    const n = DISTS[t.text].length;
+    const open = this.expect('(', `write ${sig}`);
     const args: Expr[] = [this.expr()];
     while (this.accept(',')) args.push(this.expr());
     const close = this.t;
-    this.expect(')', `${t.text} takes ${DISTS[t.text].length} argument(s): ${t.text}(${DISTS[t.text].join(', ')})`);
-    if (args.length !== DISTS[t.text].length) {
-      this.fail(close, `${t.text} takes ${DISTS[t.text].length} argument(s) (${DISTS[t.text].join(', ')}), found ${args.length}`,
-        `${t.text}(${DISTS[t.text].join(', ')})`);
+    this.close(open, `${t.text} takes ${n} argument${n === 1 ? '' : 's'}: ${sig}`);
+    if (args.length !== n) {
+      this.fail(args.length > n ? (tokAt(this.toks, args[n]) ?? close) : close,
+        `${t.text} takes ${n} argument${n === 1 ? '' : 's'} (${DISTS[t.text].join(', ')}), found ${args.length}`,
+        sig, DIST_HINT[t.text]);
     }
     switch (t.text) {
       case 'normal': return { kind: 'normal', mean: args[0], var: args[1] };
@@ -208,33 +292,41 @@ class Parser {
     const kw = this.next();
     const { name, idx } = this.target('random variable');
     let timeDependent = false;
-    if (this.accept('(')) {
-      const tt = this.ident("'t'");
+    if (this.is('(')) {
+      const open = this.next();
+      const tt = this.ident("'t'", 'fresh randomness per step is written s[mu](t)');
       if (tt.text !== 't') this.fail(tt, `expected 't', found '${tt.text}'`, "'t'", 'fresh randomness per step is written s[mu](t)');
-      this.expect(')');
+      this.close(open);
       timeDependent = true;
     }
     this.expect('~', `write random ${name}[${idx.join(',')}] ~ normal(mean, var)`);
     const dist = this.dist(['normal', 'bernoulli', 'uniform']);
     const decl: RandomDecl = { name, indices: idx, sets: [], dist, symmetric: false, timeDependent, span: this.span(kw) };
     while (this.accept(',')) {
-      const opt = this.ident("'symmetric' or 'corr(…)'");
+      const opt = this.ident("'symmetric' or 'corr(…)'", 'options after the distribution: ", symmetric" or ", corr(J[i,j], J[j,i]) = kappa"');
       if (opt.text === 'symmetric') { decl.symmetric = true; continue; }
       if (opt.text === 'corr') {
-        this.expect('(');
+        const open = this.expect('(', 'write corr(J[i,j], J[j,i]) = kappa');
         const a = this.target('random variable');
-        this.expect(',');
+        this.expect(',', 'write corr(J[i,j], J[j,i]) = kappa');
         const b = this.target('random variable');
-        this.expect(')');
-        if (a.name !== name || b.name !== name || idx.length !== 2 || a.idx.join() !== idx.join() || b.idx.join() !== [...idx].reverse().join()) {
-          this.fail(a.tok, `corr(…) must relate ${name}[${idx.join(',')}] to its transpose`, `corr(${name}[${idx.join(',')}], ${name}[${[...idx].reverse().join(',')}])`,
+        this.close(open);
+        if (idx.length !== 2) {
+          this.fail(opt, `corr(…) needs a matrix with two indices; '${name}' has ${idx.length} ${idx.length === 1 ? 'index' : 'indices'}`, `random ${name}[i,j] ~ …, corr(${name}[i,j], ${name}[j,i]) = kappa`,
+            'the correlation of a square matrix with its transpose is declared with corr(J[i,j], J[j,i]) = kappa');
+        }
+        const aOk = a.name === name && a.idx.join() === idx.join();
+        if (!aOk || b.name !== name || b.idx.join() !== [...idx].reverse().join()) {
+          this.fail(aOk ? b.tok : a.tok, `corr(…) must relate ${name}[${idx.join(',')}] to its transpose`, `corr(${name}[${idx.join(',')}], ${name}[${[...idx].reverse().join(',')}])`,
             'only the correlation of a square matrix with its transpose is supported');
         }
         this.expect('=', 'write corr(J[i,j], J[j,i]) = kappa');
         decl.transposeCorr = this.expr();
         continue;
       }
-      this.fail(opt, `unknown option '${opt.text}'`, "'symmetric' or 'corr(J[i,j], J[j,i]) = kappa'");
+      const dym = didYouMean(opt.text, ['symmetric', 'corr']);
+      this.fail(opt, `unknown option '${opt.text}'`, "'symmetric' or 'corr(J[i,j], J[j,i]) = kappa'",
+        dym ? `did you mean '${dym}'?` : 'the options of a random matrix are ", symmetric" and ", corr(J[i,j], J[j,i]) = kappa"');
     }
     m.randoms.push(decl);
     this.endStatement();
@@ -252,12 +344,21 @@ class Parser {
   private stateStmt(m: Model): void {
     const kw = this.next();
     const { name, idx, tok } = this.target('state');
-    if (idx.length !== 1) this.fail(tok, `a state has one site index, found ${idx.length}`, `${name}[i]`, 'a state lives on one population of sites');
+    if (idx.length !== 1) this.fail(tok, `a state has one site index, found ${idx.length}`, `${name}[i]`, 'a state lives on one population of sites; a matrix-valued state is not supported');
     const decl = { name, index: idx[0], set: '', span: undefined as Span | undefined } as Model['states'][number];
     while (this.is('>=') || this.is('<=')) {
-      const op = this.next().text;
-      const b = this.expr();
-      if (op === '>=') decl.lower = b; else decl.upper = b;
+      const opTok = this.next();
+      const b = this.additive();
+      if (opTok.text === '>=') {
+        if (decl.lower) this.fail(opTok, `'${name}' has two lower bounds`, undefined, `write at most one '>=' and one '<=', e.g. state ${name}[${idx[0]}] >= 0 <= 1`);
+        decl.lower = b;
+      } else {
+        if (decl.upper) this.fail(opTok, `'${name}' has two upper bounds`, undefined, `write at most one '>=' and one '<=', e.g. state ${name}[${idx[0]}] >= 0 <= 1`);
+        decl.upper = b;
+      }
+    }
+    if (this.is('>') || this.is('<')) {
+      this.fail(this.t, `a bound is written with '${this.t.text}=', found '${this.t.text}'`, "'>=' or '<='", `write state ${name}[${idx[0]}] ${this.t.text}= 0`);
     }
     decl.span = this.span(kw);
     m.states.push(decl);
@@ -267,14 +368,15 @@ class Parser {
   private initStmt(m: Model): void {
     const kw = this.next();
     const { name, idx, tok } = this.target('state');
-    if (idx.length !== 1) this.fail(tok, `an initial condition has one site index, found ${idx.length}`, `${name}[i]`);
+    if (idx.length !== 1) this.fail(tok, `an initial condition has one site index, found ${idx.length}`, `${name}[i]`, `write init ${name}[i] ~ normal(0, 1)`);
     if (this.accept('~')) {
       const dist = this.dist(['normal', 'uniform']);
-      m.inits.push({ state: name, init: { kind: 'dist', dist }, span: this.span(kw) });
+      m.inits.push({ state: name, index: idx[0], init: { kind: 'dist', dist }, span: this.span(kw) });
     } else if (this.accept('=')) {
-      m.inits.push({ state: name, init: { kind: 'value', value: this.expr() }, span: this.span(kw) });
+      m.inits.push({ state: name, index: idx[0], init: { kind: 'value', value: this.expr() }, span: this.span(kw) });
     } else {
-      this.fail(this.t, `expected '~' or '=', found ${describe(this.t)}`, "'~ normal(m, v)', '~ uniform(a, b)' or '= value'");
+      this.fail(this.t, `expected '~' or '=', found ${describe(this.t)}`, "'~ normal(m, v)', '~ uniform(a, b)' or '= value'",
+        `write init ${name}[${idx[0]}] ~ normal(0, 1) for random initial values, or init ${name}[${idx[0]}] = 0`);
     }
     this.endStatement();
   }
@@ -282,7 +384,7 @@ class Parser {
   private letStmt(m: Model): void {
     const kw = this.next();
     const { name, idx, tok } = this.target('let');
-    if (idx.length !== 1) this.fail(tok, `a let population has one site index, found ${idx.length}`, `${name}[mu]`);
+    if (idx.length !== 1) this.fail(tok, `a let population has one site index, found ${idx.length}`, `${name}[mu]`, `write let ${name}[mu] = expression`);
     this.expect('=', `write let ${name}[${idx[0]}] = expression`);
     const expr = this.expr();
     m.lets.push({ name, index: idx[0], set: '', expr, span: this.span(kw) });
@@ -293,7 +395,7 @@ class Parser {
     const kw = this.next();
     this.next(); this.next(); // '/' 'dt'
     const { name, idx, tok } = this.target('state');
-    if (idx.length !== 1) this.fail(tok, `dynamics are written for one site, found ${idx.length} indices`, `${name}[i]`);
+    if (idx.length !== 1) this.fail(tok, `dynamics are written for one site, found ${idx.length} indices`, `${name}[i]`, `write d/dt ${name}[i] = expression`);
     this.expect('=', `write d/dt ${name}[${idx[0]}] = expression`);
     const rhs = this.expr();
     m.dynamics.push({ state: name, index: idx[0], kind: 'ode', rhs, span: this.span(kw) });
@@ -303,14 +405,23 @@ class Parser {
   private mapStmt(m: Model): void {
     const start = this.t;
     const { name, idx, tok } = this.target('state');
-    if (idx.length !== 1) this.fail(tok, `dynamics are written for one site, found ${idx.length} indices`, `${name}[i]`);
-    const bad = () => this.fail(this.t, `expected '(t+1)' after ${name}[${idx[0]}], found ${describe(this.t)}`, "'(t+1)' or a keyword",
-      `discrete-time dynamics are written ${name}[${idx[0]}](t+1) = …; if this was meant as a statement, start the line with a keyword`);
-    if (!this.accept('(')) bad();
-    const tt = this.t;
-    if (!(tt.text === 't' && this.peek().text === '+' && this.peek(2).value === 1 && this.peek(3).text === ')')) bad();
-    this.pos += 4;
-    this.expect('=');
+    const written = `${name}[${idx.join(',')}]`;
+    const here = this.t;
+    if (here.text !== '(') {
+      // most likely a statement whose keyword is missing
+      const glued = gluedKeyword(name);
+      const guess = glued ? `did you mean '${glued} ${name.slice(glued.length)}[${idx.join(',')}]'? (a space is missing)`
+        : here.text === '~' ? `did you forget the keyword: random ${written} ~ …, noise ${written} ~ white(D) or init ${written} ~ …?`
+          : here.text === '=' ? `did you forget the keyword: let ${written} = … or init ${written} = …?`
+            : `every statement starts with a keyword (${KEYWORDS.join(', ')})`;
+      this.fail(tok, `a line cannot start with '${written}'`, `a keyword, or discrete-time dynamics ${name}[${idx[0]}](t+1) = …`, guess);
+    }
+    const hint = `discrete-time dynamics are written ${name}[${idx[0]}](t+1) = expression`;
+    if (idx.length !== 1) this.fail(tok, `dynamics are written for one site, found ${idx.length} indices`, `${name}[i]`, `write ${name}[i](t+1) = expression`);
+    const ok = this.peek().text === 't' && this.peek(2).text === '+' && this.peek(3).kind === 'number' && this.peek(3).value === 1 && this.peek(4).text === ')';
+    if (!ok) this.fail(here, `expected '(t+1)' after '${written}'`, "'(t+1)'", hint);
+    this.pos += 5;
+    this.expect('=', `write ${name}[${idx[0]}](t+1) = expression`);
     const rhs = this.expr();
     m.dynamics.push({ state: name, index: idx[0], kind: 'map', rhs, span: this.span(start) });
     this.endStatement();
@@ -322,7 +433,7 @@ class Parser {
     this.expect('=', 'write constraint mean(i, x[i]^2) = 1 via z');
     const rhs = this.expr();
     this.expect('via', 'name the Lagrange multiplier: … via z');
-    const mult = this.ident('a multiplier name');
+    const mult = this.ident('a multiplier name', 'name the Lagrange multiplier: … via z');
     m.constraints.push({ lhs, rhs, multiplier: mult.text, span: this.span(kw) });
     this.endStatement();
   }
@@ -331,11 +442,13 @@ class Parser {
     const kw = this.next();
     const name = this.ident('an observable name', 'write observe var = mean(i, x[i]^2)').text;
     const times: string[] = [];
-    if (this.accept('(')) {
-      times.push(this.ident('a time name (t or s)').text);
-      while (this.accept(',')) times.push(this.ident('a time name').text);
-      this.expect(')');
-      if (times.length > 2) this.fail(this.toks[this.pos - 1], 'an observable takes at most two times', 'C(t,s)');
+    if (this.is('(')) {
+      const open = this.next();
+      const tnames: Token[] = [this.ident('a time name (t or s)', `a two-time observable is written ${name}(t,s)`)];
+      while (this.accept(',')) tnames.push(this.ident('a time name', `a two-time observable is written ${name}(t,s)`));
+      this.close(open);
+      if (tnames.length > 2) this.fail(tnames[2], `an observable takes at most two times, found ${tnames.length}`, `${name}(t,s)`, 'one-time observables are written observe name = …, two-time ones observe C(t,s) = …');
+      times.push(...tnames.map((x) => x.text));
     }
     this.expect('=', `write observe ${name} = expression`);
     const expr = this.expr();
@@ -346,11 +459,28 @@ class Parser {
   // ---- expressions ------------------------------------------------------
   expr(): Expr {
     const start = this.t;
+    this.enter(start);
+    try {
+      return this.comparison(start);
+    } finally {
+      this.depth--;
+    }
+  }
+  private enter(t: Token): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.depth = 0;
+      this.fail(t, `the expression is nested too deeply (more than ${MAX_DEPTH} levels)`, undefined, 'split it with let definitions');
+    }
+  }
+  private comparison(start: Token): Expr {
     const a = this.additive();
     if (this.is('>') || this.is('<') || this.is('>=') || this.is('<=')) {
       // a comparison; but `state x[i] >= 0` stops before >= (handled by caller)
       const op = this.next().text as CmpOp;
       const b = this.additive();
+      if (this.is('>') || this.is('<') || this.is('>=') || this.is('<=')) {
+        this.fail(this.t, 'comparisons cannot be chained', undefined, `write a product of comparisons, e.g. (0 < x[i])*(x[i] < 1)`);
+      }
       return { k: 'cmp', op, a, b, span: this.span(start) };
     }
     return a;
@@ -380,12 +510,17 @@ class Parser {
 
   private unary(): Expr {
     const start = this.t;
-    if (this.accept('-')) {
-      const a = this.unary();
-      return { ...negate(a), span: this.span(start) };
+    this.enter(start);
+    try {
+      if (this.accept('-')) {
+        const a = this.unary();
+        return { ...negate(a), span: this.span(start) };
+      }
+      if (this.accept('+')) return this.unary();
+      return this.power();
+    } finally {
+      this.depth--;
     }
-    if (this.accept('+')) return this.unary();
-    return this.power();
   }
 
   private power(): Expr {
@@ -401,9 +536,10 @@ class Parser {
   private primary(): Expr {
     const t = this.t;
     if (t.kind === 'number') { this.next(); return { k: 'num', v: t.value!, span: this.span(t) }; }
-    if (this.accept('(')) {
+    if (this.is('(')) {
+      const open = this.next();
       const e = this.expr();
-      this.expect(')', 'unbalanced parenthesis');
+      this.close(open);
       return e;
     }
     if (t.kind !== 'ident') {
@@ -413,40 +549,76 @@ class Parser {
     this.next();
     const name = t.text;
     if ((name === 'sum' || name === 'mean') && this.is('(')) {
-      this.next();
+      const open = this.next();
       const idx = this.ident('the summation index', `write ${name}(j, expression)`);
       this.expect(',', `write ${name}(${idx.text}, expression)`);
       const body = this.expr();
-      this.expect(')', `write ${name}(${idx.text}, expression)`);
+      this.close(open, `write ${name}(${idx.text}, expression): one index, then one expression`);
       return { k: name, index: idx.text, body, span: this.span(t) };
     }
     if (this.is('[')) {
-      this.next();
+      const open = this.next();
       const idx = [this.ident('an index name', 'indices are names such as i, j, mu').text];
-      while (this.accept(',')) idx.push(this.ident('an index name').text);
-      this.expect(']');
+      while (this.accept(',')) idx.push(this.ident('an index name', 'indices are names such as i, j, mu').text);
+      this.close(open);
       let at: Expr | undefined;
-      if (this.accept('(')) {
+      if (this.is('(')) {
+        const o = this.next();
         at = this.expr();
-        this.expect(')');
+        this.close(o, 'a time argument is written x[i](t)');
       }
       const e: Expr = { k: 'ref', name, idx, span: this.span(t) };
       return at ? { ...e, at } : e;
     }
     if (this.is('(')) {
-      if (!(name in FUNCTIONS)) {
+      if (!has(FUNCTIONS, name)) {
         this.fail(t, `unknown function '${name}'`, `one of ${Object.keys(FUNCTIONS).join(', ')}, sum, mean`,
           didYouMean(name, Object.keys(FUNCTIONS)) ? `did you mean '${didYouMean(name, Object.keys(FUNCTIONS))}'?` : 'an indexed quantity is written x[i], and at a time x[i](t)');
       }
-      this.next();
+      const open = this.next();
       const args: Expr[] = [this.expr()];
       while (this.accept(',')) args.push(this.expr());
-      this.expect(')');
-      if (args.length !== FUNCTIONS[name]) this.fail(t, `${name} takes ${FUNCTIONS[name]} argument(s), found ${args.length}`, `${name}(x)`);
+      this.close(open);
+      if (args.length !== FUNCTIONS[name]) {
+        const n = FUNCTIONS[name];
+        this.fail(t, `${name} takes ${n} argument${n === 1 ? '' : 's'}, found ${args.length}`, `${name}(x)`,
+          args.length > n ? `for a product write ${name}(a*b); functions of several variables are not supported` : `write ${name}(x)`);
+      }
       return { k: 'call', fn: name, args, span: this.span(t) };
     }
     return { k: 'sym', name, span: this.span(t) };
   }
+}
+
+const DIST_HINT: Record<string, string> = {
+  normal: 'normal(mean, variance), e.g. normal(0, g^2/N) — the second argument is the variance, not the standard deviation',
+  uniform: 'uniform(lo, hi), e.g. uniform(0.5, 1.5)',
+  bernoulli: 'bernoulli(p): 1 with probability p, else 0, e.g. bernoulli(B/P)',
+  white: 'white(D): Gaussian white noise with <xi(t) xi(s)> = D delta(t-s), e.g. white(0.1)',
+};
+
+/** First node (pre-order) satisfying the predicate. */
+function findNode(e: Expr, pred: (x: Expr) => boolean): Expr | undefined {
+  if (pred(e)) return e;
+  for (const c of children(e)) { const f = findNode(c, pred); if (f) return f; }
+  return undefined;
+}
+/** The token a node's span starts at (for pointing into a parsed expression). */
+function tokAt(toks: Token[], e: Expr): Token | undefined {
+  const sp = e.span;
+  if (!sp) return undefined;
+  const t = toks.find((x) => x.line === sp.line && x.col === sp.col);
+  return t ? { ...t, end: t.start + Math.max(1, sp.len ?? 1) } : undefined;
+}
+
+/** An own property (names like 'constructor' must not find Object.prototype). */
+function has(o: object, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
+/** A keyword glued to a name, as in 'statex' (→ 'state'). */
+function gluedKeyword(word: string): string | undefined {
+  return KEYWORDS.find((k) => k !== 'd/dt' && word.length > k.length && word.startsWith(k));
 }
 
 function negate(e: Expr): Expr {
@@ -458,7 +630,7 @@ function negate(e: Expr): Expr {
 export function constantValue(e: Expr, params: Record<string, number>): number | undefined {
   switch (e.k) {
     case 'num': return e.v;
-    case 'sym': return params[e.name];
+    case 'sym': return has(params, e.name) ? params[e.name] : undefined;
     case 'add': { let s = 0; for (const t of e.terms) { const v = constantValue(t, params); if (v === undefined) return undefined; s += v; } return s; }
     case 'mul': { let s = 1; for (const t of e.factors) { const v = constantValue(t, params); if (v === undefined) return undefined; s *= v; } return s; }
     case 'pow': { const b = constantValue(e.base, params), x = constantValue(e.exp, params); return b === undefined || x === undefined ? undefined : b ** x; }
@@ -466,9 +638,37 @@ export function constantValue(e: Expr, params: Record<string, number>): number |
       if (e.args.length !== 1) return undefined;
       const a = constantValue(e.args[0], params);
       if (a === undefined) return undefined;
-      const f: Record<string, (x: number) => number> = { tanh: Math.tanh, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs, sin: Math.sin, cos: Math.cos, sign: Math.sign };
-      return f[e.fn]?.(a);
+      return has(CONST_FN, e.fn) ? CONST_FN[e.fn](a) : undefined;
+    }
+    case 'cmp': {
+      const a = constantValue(e.a, params), b = constantValue(e.b, params);
+      if (a === undefined || b === undefined) return undefined;
+      const t = e.op === '>' ? a > b : e.op === '<' ? a < b : e.op === '>=' ? a >= b : a <= b;
+      return t ? 1 : 0;
     }
     default: return undefined;
   }
 }
+
+/** The error function, to ~1e-14: Taylor series near 0, continued fraction for erfc beyond. */
+function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = ax, sum = ax;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= -ax * ax / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let k = ax;
+  for (let n = 60; n >= 1; n--) k = ax + (n / 2) / k;
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / k);
+}
+
+/** The functions of the language, evaluated on numbers. */
+const CONST_FN: Record<string, (x: number) => number> = {
+  tanh: Math.tanh, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs, sin: Math.sin, cos: Math.cos, sign: Math.sign,
+  erf, relu: (x) => Math.max(0, x), sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+};

@@ -4,9 +4,9 @@
 // n of its typical magnitude. A dense coupling sum Σ_k A_ik f_k has a mean part
 // K·m and a fluctuating part of variance K·v; both must be O(1).
 import type { Expr } from '../expr/ast.ts';
-import { mul, num, pow } from '../expr/ast.ts';
-import { print } from '../expr/print.ts';
-import type { Model, RandomDecl } from './ir.ts';
+import { key, mul, num, pow, sym } from '../expr/ast.ts';
+import { negated, print } from '../expr/print.ts';
+import type { Dist, Model } from './ir.ts';
 
 /** Leading behaviour coef·n^p of an expression built from sizes and params. */
 export interface Leading { p: number; coef: Expr }
@@ -23,8 +23,8 @@ export class SizeFamilies {
         if (!a || !b || a.base === b.base) continue;
         // re-base a's family onto b's base: num = value·den
         const oldBase = a.base;
-        const factor = mul(r.value, b.coef, pow(a.coef, num(-1)));
-        for (const [k, v] of this.rel) if (v.base === oldBase) this.rel.set(k, { base: b.base, coef: mul(factor, v.coef) });
+        const factor = times(r.value, b.coef, power(a.coef, num(-1)));
+        for (const [k, v] of this.rel) if (v.base === oldBase) this.rel.set(k, { base: b.base, coef: times(factor, v.coef) });
       }
     }
   }
@@ -43,15 +43,17 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     case 'mul': {
       let p = 0; const coefs: Expr[] = [];
       for (const f of e.factors) { const l = leading(f, fam); if (!l) return undefined; p += l.p; coefs.push(l.coef); }
-      return { p, coef: mul(...coefs) };
+      return { p, coef: times(...coefs) };
     }
     case 'pow': {
       const b = leading(e.base, fam);
       if (!b || e.exp.k !== 'num') return b && b.p === 0 ? { p: 0, coef: e } : undefined;
-      return { p: b.p * e.exp.v, coef: pow(b.coef, e.exp) };
+      return { p: b.p * e.exp.v, coef: power(b.coef, e.exp) };
     }
     case 'add': {
-      const ls = e.terms.map((t) => leading(t, fam));
+      const nonzero = e.terms.filter((t) => !(t.k === 'num' && t.v === 0) && !(t.k === 'mul' && t.factors.some((f) => f.k === 'num' && f.v === 0)));
+      if (!nonzero.length) return { p: 0, coef: num(0) };
+      const ls = nonzero.map((t) => leading(t, fam));
       if (ls.some((l) => !l)) return undefined;
       const p = Math.max(...ls.map((l) => l!.p));
       const top = ls.filter((l) => l!.p === p).map((l) => l!.coef);
@@ -59,10 +61,26 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     }
     case 'call': {
       const a = leading(e.args[0], fam);
+      if (a && e.fn === 'sqrt' && a.p !== 0) return { p: a.p / 2, coef: { k: 'call', fn: 'sqrt', args: [a.coef] } };
       return a && a.p === 0 ? { p: 0, coef: e } : undefined;
     }
     default: return undefined;
   }
+}
+
+const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
+/** A product with factors of 1 dropped and nested products flattened. */
+function times(...fs: Expr[]): Expr {
+  const out: Expr[] = [];
+  const add = (f: Expr) => { if (f.k === 'mul') f.factors.forEach(add); else if (!isOne(f)) out.push(f); };
+  fs.forEach(add);
+  return out.length === 0 ? num(1) : out.length === 1 ? out[0] : mul(...out);
+}
+/** A power with the trivial cases 1^x and x^1 removed. */
+function power(b: Expr, x: Expr): Expr {
+  if (isOne(b) || (x.k === 'num' && x.v === 0)) return num(1);
+  if (isOne(x)) return b;
+  return pow(b, x);
 }
 
 /** Is the expression identically zero (a literal 0)? */
@@ -70,92 +88,304 @@ export function isZero(e: Expr): boolean {
   return e.k === 'num' && e.v === 0;
 }
 
-export interface ScalingIssue { node: Expr; message: string; hint: string }
+export interface ScalingIssue {
+  node: Expr;
+  message: string;
+  hint: string;
+  /** for a mis-scaled coupling: one key per declaration and fix (random name,
+   *  part and number of summed indices), so that callers can report a
+   *  declaration once however many sums use it */
+  key?: string;
+}
 
 function grows(p: number, size: string): string {
   const q = Math.abs(p);
   const pw = q === 1 ? size : `${size}^${+q.toFixed(3)}`;
   return p > 0 ? `grows like ${pw}` : `vanishes like 1/${pw}`;
 }
+/** "grows like" → "grow like" (for a plural subject) */
+const plural = (s: string) => s.replace(/^grows/, 'grow').replace(/^vanishes/, 'vanish');
+
+/** A coefficient for messages: numbers folded, factors of 1 dropped. */
+function tidyCoef(e: Expr): Expr {
+  const v = constValue(e);
+  if (v !== undefined) return num(+v.toPrecision(12));
+  if (e.k === 'mul') {
+    const fs: Expr[] = [];
+    let c = 1;
+    const flat = (x: Expr) => { if (x.k === 'mul') x.factors.forEach(flat); else fs.push(tidyCoef(x)); };
+    e.factors.forEach(flat);
+    const rest = fs.filter((f) => { const fv = constValue(f); if (fv === undefined) return true; c *= fv; return false; });
+    if (!rest.length) return num(c);
+    return c === 1 ? (rest.length === 1 ? rest[0] : mul(...rest)) : mul(num(c), ...rest);
+  }
+  if (e.k === 'pow') {
+    const b = tidyCoef(e.base);
+    if (e.exp.k === 'num' && e.exp.v === 1) return b;
+    return pow(b, tidyCoef(e.exp));
+  }
+  if (e.k === 'add') return { k: 'add', terms: e.terms.map(tidyCoef) };
+  return e;
+}
+/** tidyCoef, with a lone 1/x printed as such rather than x^(-1). */
+function pretty(e: Expr): Expr {
+  const t = tidyCoef(e);
+  return t.k === 'pow' && t.exp.k === 'num' && t.exp.v < 0 ? mul(num(1), t) : t;
+}
+function constValue(e: Expr): number | undefined {
+  switch (e.k) {
+    case 'num': return e.v;
+    case 'add': { let s = 0; for (const f of e.terms) { const v = constValue(f); if (v === undefined) return undefined; s += v; } return s; }
+    case 'mul': { let s = 1; for (const f of e.factors) { const v = constValue(f); if (v === undefined) return undefined; s *= v; } return s; }
+    case 'pow': { const b = constValue(e.base), x = constValue(e.exp); return b === undefined || x === undefined ? undefined : b ** x; }
+    default: return undefined;
+  }
+}
+
+/** `c/K` for a coefficient c and a product of sizes K, printed. */
+function over(c: Expr, sizes: string[]): string {
+  const inv = pow(powerProduct(sizes), num(-1));
+  const cc = tidyCoef(c);
+  const v = constValue(cc);
+  if (v !== undefined) return v < 0 ? `-${print(mul(num(-v), inv))}` : print(mul(num(v), inv));
+  return print(mul(...(cc.k === 'mul' ? cc.factors : [cc]), inv));
+}
+/** N·N·P → N^2*P */
+function powerProduct(sizes: string[]): Expr {
+  const counts = new Map<string, number>();
+  for (const s of sizes) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const fs = [...counts].map(([s, n]) => (n === 1 ? sym(s) : pow(sym(s), num(n))));
+  return fs.length === 1 ? fs[0] : mul(...fs);
+}
+function sizeText(sizes: string[]): string {
+  return print(powerProduct(sizes));
+}
+
+/** Mean and variance of a distribution, as expressions (none for white noise). */
+function moments(d: Dist): { mean: Expr; var: Expr } | undefined {
+  switch (d.kind) {
+    case 'normal': return { mean: d.mean, var: d.var };
+    case 'uniform': {
+      const lo = constValue(d.lo), hi = constValue(d.hi);
+      const symmetric = (lo !== undefined && hi !== undefined && lo + hi === 0) || (negated(d.lo) !== undefined && key(negated(d.lo)!) === key(d.hi));
+      const width: Expr = isZero(d.lo) ? d.hi : symmetric ? mul(num(2), d.hi) : { k: 'add', terms: [d.hi, mul(num(-1), d.lo)] };
+      return {
+        mean: symmetric ? num(0) : pretty(mul(num(1 / 2), isZero(d.lo) ? d.hi : { k: 'add', terms: [d.lo, d.hi] })),
+        var: constValue(width) !== undefined ? num(constValue(width)! ** 2 / 12) : mul(pow(width, num(2)), pow(num(12), num(-1))),
+      };
+    }
+    case 'bernoulli': return { mean: d.p, var: pretty(mul(d.p, { k: 'add', terms: [num(1), mul(num(-1), d.p)] })) };
+    default: return undefined;
+  }
+}
+function printDist(d: Dist): string {
+  switch (d.kind) {
+    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
+    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
+    case 'bernoulli': return `bernoulli(${print(d.p)})`;
+    case 'white': return `white(${print(d.D)})`;
+  }
+}
+
+type SumNode = Extract<Expr, { k: 'sum' }>;
+type RefNode = Extract<Expr, { k: 'ref' }>;
+/** One product term of a (nested) sum: Σ over binders of Π factors. */
+interface Monomial { binders: string[]; factors: Expr[] }
+
+/** Expand a sum into monomials: nested sums (directly or as factors) are
+ *  pulled out, sums over a sum of terms are split. A sum of terms inside a
+ *  product stays one factor (analysed on its own). */
+function monomials(e: Expr, limit = 64): Monomial[] {
+  switch (e.k) {
+    case 'sum': return monomials(e.body, limit).map((m) => ({ binders: [e.index, ...m.binders], factors: m.factors }));
+    case 'add': {
+      const out = e.terms.flatMap((t) => monomials(t, limit));
+      return out.length > limit ? [{ binders: [], factors: [e] }] : out;
+    }
+    case 'mul': {
+      let acc: Monomial[] = [{ binders: [], factors: [] }];
+      for (const f of e.factors) {
+        const ms = f.k === 'mul' || f.k === 'sum' ? monomials(f, limit) : [{ binders: [], factors: [f] }];
+        if (acc.length * ms.length > limit) return [{ binders: [], factors: [e] }];
+        acc = acc.flatMap((a) => ms.map((b) => ({ binders: [...a.binders, ...b.binders], factors: [...a.factors, ...b.factors] })));
+      }
+      return acc;
+    }
+    default: return [{ binders: [], factors: [e] }];
+  }
+}
 
 /**
  * Order analysis of a dynamics / let right-hand side. Returns the issues found:
- * coupling sums whose field or mean-field part is not O(1), and terms whose
- * typical size grows with N.
+ * coupling sums whose fluctuating or mean-field part is not O(1), sums that
+ * grow with the sizes for lack of a coupling, and terms that grow with N.
+ *
+ * A coupling is a Gaussian random array with two or more indices that carries
+ * a summed index. In Σ_B A·f, each summed index is "owned" by the coupling that
+ * carries it (for J[i,j]·K[j,k] summed over j and k: J owns j, K owns k; for a
+ * tensor J[i,j,k] summed over j and k: J owns both). With K the product of the
+ * sizes a coupling owns, its fluctuating part is O(√(K·var)) and its mean part
+ * O(K·mean); both must be O(1).
  */
-export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx: string) => string | undefined): ScalingIssue[] {
+export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx: string) => string | undefined, site?: string): ScalingIssue[] {
   const issues: ScalingIssue[] = [];
   const randoms = new Map(m.randoms.map((r) => [r.name, r]));
+  // the same model with every size its own base: coefficients free of ratio
+  // constants, for suggesting a variance in the user's own sizes
+  const raw = new SizeFamilies({ ...m, ratios: [] });
+  const flagged = new Set<Expr>();
+  const report = (node: Expr, message: string, hint: string, key?: string) => {
+    flagged.add(node);
+    issues.push(key ? { node, message, hint, key } : { node, message, hint });
+  };
+  const baseName = (s: string) => fam.base(s) ?? s;
+
   const ord = (e: Expr): number => {
     switch (e.k) {
       case 'num': return 0;
       case 'sym': return fam.isSize(e.name) ? 1 : 0;
       case 'ref': {
+        if (e.at) ord(e.at);
         const r = randoms.get(e.name);
-        if (!r || r.dist.kind !== 'normal') return 0;
-        const lm = leading(r.dist.mean, fam), lv = leading(r.dist.var, fam);
-        const pm = lm && !isZero(r.dist.mean) ? lm.p : -Infinity;
-        const pv = lv ? lv.p / 2 : 0;
-        return Math.max(pm, pv);
+        const mo = r && moments(r.dist);
+        if (!mo) return 0;
+        const lm = leading(mo.mean, fam), lv = leading(mo.var, fam);
+        const pm = lm && !isZero(mo.mean) ? lm.p : -Infinity;
+        const pv = lv && !isZero(mo.var) ? lv.p / 2 : -Infinity;
+        const o = Math.max(pm, pv);
+        return o === -Infinity ? 0 : o;
       }
       case 'add': return Math.max(...e.terms.map(ord));
       case 'mul': return e.factors.reduce((s, f) => s + ord(f), 0);
-      case 'pow': return e.exp.k === 'num' ? ord(e.base) * e.exp.v : 0;
-      case 'call': case 'cmp': return 0;
+      case 'pow': {
+        const b = ord(e.base);
+        if (e.exp.k === 'num') return b * e.exp.v;
+        ord(e.exp);
+        return 0;
+      }
+      case 'call': e.args.forEach(ord); return 0;
+      case 'cmp': ord(e.a); ord(e.b); return 0;
       case 'mean': return ord(e.body);
       case 'sum': return sumOrder(e);
       default: return 0;
     }
   };
-  const sumOrder = (e: Extract<Expr, { k: 'sum' }>): number => {
-    const K = setOf(e.index) ?? '?';
-    const pK = 1;
-    const factors = e.body.k === 'mul' ? e.body.factors : [e.body];
-    const couplings = factors.filter((f): f is Extract<Expr, { k: 'ref' }> => {
-      if (f.k !== 'ref' || !f.idx.includes(e.index) || f.idx.length < 2) return false;
-      return randoms.has(f.name);
-    });
-    const restOrder = factors.filter((f) => !couplings.includes(f as never)).reduce((s, f) => s + ord(f), 0);
-    if (couplings.length !== 1) return pK + ord(e.body);
-    const A = randoms.get(couplings[0].name)! as RandomDecl;
-    if (A.dist.kind !== 'normal') return pK + ord(e.body);
-    const lv = leading(A.dist.var, fam), lm = leading(A.dist.mean, fam);
-    let fieldOrd = 0, meanOrd = -Infinity;
-    if (lv) {
-      const pKv = pK + lv.p;
-      fieldOrd = pKv / 2;
-      if (Math.abs(pKv) > 1e-12 && !isZero(A.dist.var)) {
-        const fix = `${print(lv.coef)}/${K}`;
-        issues.push({
-          node: e,
-          message: `the fluctuations of '${print(e)}' ${grows(pKv / 2, K).replace(/^grows/, 'grow').replace(/^vanishes/, 'vanish')}: size ${K} × variance ${print(A.dist.var)} of ${A.name} ${grows(pKv, K)}`,
-          hint: `the sum over ${e.index} is O(1) when ${K} × var = O(1): declare ${A.name} ~ normal(${print(A.dist.mean)}, ${fix})`,
-        });
-      }
+
+  const sumOrder = (S: SumNode): number => {
+    let best = -Infinity;
+    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono));
+    if (best > 1e-12 && !flagged.has(S) && !containsFlagged(S)) {
+      const K = setOf(S.index) ?? '?';
+      const body = print(S.body);
+      const coupled = site ? `sum(${S.index}, J[${site},${S.index}]*${body.length > 40 ? '…' : body})` : `sum(${S.index}, J[i,${S.index}]*…)`;
+      report(S, `the sum '${print(S)}' ${grows(best, K)}: it adds up ${K} terms of order 1 with no 1/${K} coupling`,
+        `for an average write mean(${S.index}, ${body.length > 40 ? '…' : body}); for a random coupling write ${coupled} with random J[${site ?? 'i'},${S.index}] ~ normal(0, g^2/${K})`);
     }
-    if (lm && !isZero(A.dist.mean)) {
-      const pKm = pK + lm.p;
-      meanOrd = pKm;
-      if (pKm > 1e-12) {
-        issues.push({
-          node: e,
-          message: `the mean-field part of '${print(e)}' ${grows(pKm, K)}: size ${K} × mean ${print(A.dist.mean)} of ${A.name} ${grows(pKm, K)}`,
-          hint: `the mean part is O(1) when ${K} × mean = O(1): declare ${A.name} ~ normal(${print(lm.coef)}/${K}, ${print(A.dist.var)})`,
-        });
-      }
-    }
-    return Math.max(fieldOrd, meanOrd) + restOrder;
+    return best;
   };
-  const terms = rhs.k === 'add' ? rhs.terms : [rhs];
-  for (const t of terms) {
+
+  const monoOrder = (S: SumNode, mono: Monomial): number => {
+    const B = new Set(mono.binders);
+    const isCoupling = (f: Expr): f is RefNode => {
+      if (f.k !== 'ref' || f.idx.length < 2 || !f.idx.some((i) => B.has(i))) return false;
+      const r = randoms.get(f.name);
+      return !!r && !!moments(r.dist);
+    };
+    const couplings = mono.factors.filter(isCoupling);
+    const rest = mono.factors.filter((f) => !couplings.includes(f as RefNode));
+    const restOrd = rest.reduce((s, f) => s + ord(f), 0);
+    // the same matrix twice (J[i,j]*J[j,i]) is a correlation, not two fields
+    if (!couplings.length || new Set(couplings.map((c) => c.name)).size !== couplings.length) {
+      return mono.binders.length + couplings.reduce((s, c) => s + ord(c), 0) + restOrd;
+    }
+    // assign each summed index to one coupling that carries it
+    const owned = new Map<RefNode, string[]>(couplings.map((c) => [c, []]));
+    const carriers = (b: string) => couplings.filter((c) => c.idx.includes(b));
+    const pending: string[] = [];
+    for (const b of mono.binders) {
+      const cs = carriers(b);
+      if (cs.length === 1) owned.get(cs[0])!.push(b);
+      else if (cs.length > 1) pending.push(b);
+    }
+    for (const b of pending) {
+      const cs = carriers(b);
+      const c = cs.find((x) => owned.get(x)!.length === 0) ?? cs[0];
+      owned.get(c)!.push(b);
+    }
+    const ownedAll = new Set([...owned.values()].flat());
+    let o = restOrd + mono.binders.filter((b) => !ownedAll.has(b)).length;
+    for (const c of couplings) {
+      const own = owned.get(c)!;
+      if (!own.length) { o += ord(c); continue; }
+      o += couplingOrder(S, c, own);
+    }
+    return o;
+  };
+
+  const couplingOrder = (S: SumNode, c: RefNode, own: string[]): number => {
+    const A = randoms.get(c.name)!;
+    const mo = moments(A.dist)!;
+    const normal = A.dist.kind === 'normal';
+    const decl = `random ${A.name}[${A.indices.join(',')}]`;
+    const sizes = own.map((b) => setOf(b) ?? '?');
+    const pK = own.length;
+    const Ktext = sizeText(sizes);
+    const unit = sizes.every((s) => s === sizes[0]) ? sizes[0] : baseName(sizes[0]);
+    const over1 = own.length === 1 ? `the sum over ${own[0]} is` : `the sums over ${own.join(', ')} are`;
+    const lv = leading(mo.var, fam), lm = leading(mo.mean, fam);
+    const rv = leading(mo.var, raw), rm = leading(mo.mean, raw);
+    const mean = print(mo.mean), variance = print(mo.var);
+    let field = -Infinity, meanOrd = -Infinity;
+    // a non-Gaussian coupling: only growth is an error (vanishing fluctuations
+    // of, e.g., uniform(0, 2/N) leave a pure mean-field coupling)
+    const otherHint = () => `${over1} O(1) when ${Ktext} × mean and ${Ktext} × variance are O(1); ${A.name} ~ ${printDist(A.dist)} has mean ${mean} and variance ${variance}`;
+    if (!isZero(mo.var)) {
+      if (!lv || !rv) {
+        report(S, `cannot tell how the variance ${variance} of ${A.name} scales with the sizes`,
+          normal ? `write the variance as params times a power of sizes, e.g. ${decl} ~ normal(${mean}, g^2/${Ktext})` : otherHint());
+        return 0;
+      }
+      field = (pK + lv.p) / 2;
+      if (!normal && field > 1e-12) {
+        report(S, `the fluctuations of '${print(S)}' ${plural(grows(field, unit))}: size ${Ktext} × variance ${variance} of ${A.name} ${grows(pK + lv.p, unit)}`, otherHint(), `${A.name}:field:${pK}`);
+      } else if (normal && Math.abs(pK + lv.p) > 1e-12) {
+        const fix = over(rv.coef, sizes);
+        report(S, `the fluctuations of '${print(S)}' ${plural(grows(field, unit))}: size ${Ktext} × variance ${variance} of ${A.name} ${grows(pK + lv.p, unit)}`,
+          `${over1} O(1) when ${Ktext} × variance = O(1): declare ${decl} ~ normal(${mean}, ${fix})` +
+          (field < 0 ? ` (as written, ${A.name} drops out of the dynamics as the sizes grow)` : ''), `${A.name}:field:${pK}`);
+      }
+    }
+    if (!isZero(mo.mean)) {
+      if (!lm || !rm) {
+        report(S, `cannot tell how the mean ${mean} of ${A.name} scales with the sizes`,
+          normal ? `write the mean as params times a power of sizes, e.g. ${decl} ~ normal(J0/${Ktext}, ${variance})` : otherHint());
+        return 0;
+      }
+      meanOrd = pK + lm.p;
+      if (!normal && meanOrd > 1e-12) {
+        report(S, `the mean-field part of '${print(S)}' ${grows(meanOrd, unit)}: size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`, otherHint(), `${A.name}:mean:${pK}`);
+      } else if (normal && Math.abs(meanOrd) > 1e-12) {
+        const fix = over(rm.coef, sizes);
+        report(S, `the mean-field part of '${print(S)}' ${grows(meanOrd, unit)}: size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`,
+          `the mean part is O(1) when ${Ktext} × mean = O(1): declare ${decl} ~ normal(${fix}, ${variance})` +
+          (meanOrd < 0 ? ` (as written, the mean of ${A.name} drops out; write normal(0, …) if that is intended)` : ''), `${A.name}:mean:${pK}`);
+      }
+    }
+    const o = Math.max(field, meanOrd);
+    return o === -Infinity ? 0 : o;
+  };
+
+  const containsFlagged = (e: Expr): boolean => [...flagged].some((f) => f !== e && containsNode(e, f));
+
+  const flat: Expr[] = [];
+  const collect = (e: Expr) => { if (e.k === 'add') e.terms.forEach(collect); else flat.push(e); };
+  collect(rhs);
+  for (const t of flat) {
     const o = ord(t);
-    if (o > 1e-12 && !issues.some((i) => containsNode(t, i.node))) {
+    if (o > 1e-12 && !flagged.has(t) && !containsFlagged(t)) {
       const size = fam.sizes()[0] ?? 'N';
-      issues.push({
-        node: t,
-        message: `the term '${print(t)}' ${grows(o, size)} as the sizes go to infinity`,
-        hint: 'a sum of N terms without a 1/N-variance coupling is O(N): use mean(j, …) for an average, or a coupling J ~ normal(0, g^2/N)',
-      });
+      report(t, `the term '${print(t)}' ${grows(o, baseName(size))} as the sizes go to infinity`,
+        'every term of an equation must stay O(1) as the sizes grow: divide by the size, use a ratio (ratio P/D = alpha), or average with mean(j, …)');
     }
   }
   return issues;
@@ -176,4 +406,3 @@ function containsNode(hay: Expr, needle: Expr): boolean {
   }
   return false;
 }
-

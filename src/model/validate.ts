@@ -2,10 +2,11 @@
 // analysis. Fills in the index sets of declarations. Reports every error it
 // finds (not just the first), each with file:line:col and a hint.
 import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
-import { children, freeIndices, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, FUNCTIONS, type Expr, type Span } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
+import { constantValue } from './parse.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
 
@@ -24,14 +25,17 @@ interface Ctx {
 export function validateModel(m: Model, source?: string): Model {
   const v = new Validator(m);
   v.run();
-  if (v.errors.length) {
-    const err = new DmftErrors(v.errors);
+  if (v.errors.length || v.lastErrors.length) {
+    // in source order, as compilers do (errors without a location last)
+    const at = (e: DmftError) => (e.info.line ?? Infinity) * 1e6 + (e.info.col ?? 0);
+    const err = new DmftErrors([...v.errors].sort((a, b) => at(a) - at(b)).concat(v.lastErrors));
     throw source !== undefined ? withSource(err, source) : err;
   }
   return m;
 }
 
-/** Apply `--set k=v` overrides; unknown names are refused with a hint. */
+/** Apply `--set k=v` overrides; unknown names are refused with a hint.
+ *  Params defined from earlier ones (param h = 2*g) are recomputed. */
 export function applyOverrides(m: Model, sets: Record<string, number>): Model {
   const params = m.params.map((p) => ({ ...p }));
   for (const [k, v] of Object.entries(sets)) {
@@ -44,14 +48,32 @@ export function applyOverrides(m: Model, sets: Record<string, number>): Model {
         hint: dym ? `did you mean '${dym}'?` : 'declare it with `param' + ` ${k} = …\` or drop the --set`,
       });
     }
-    if (!Number.isFinite(v)) throw new DmftError({ file: m.file, message: `--set ${k}: the value must be a finite number` });
-    p.value = v;
+    if (!Number.isFinite(v)) throw new DmftError({ file: m.file, message: `--set ${k}: the value must be a finite number`, hint: `e.g. --set ${k}=1.5` });
+  }
+  if (!Object.keys(sets).length) return { ...m, params };
+  const values: Record<string, number> = {};
+  for (const p of params) {
+    if (Object.prototype.hasOwnProperty.call(sets, p.name)) p.value = sets[p.name];
+    else if (p.expr) {
+      const v = constantValue(p.expr, values);
+      if (v === undefined || !Number.isFinite(v)) {
+        throw new DmftError({
+          file: m.file, line: p.span?.line, col: p.span?.col, len: p.span?.len,
+          message: `with ${Object.entries(sets).map(([k, x]) => `${k}=${x}`).join(', ')}, parameter '${p.name}' = ${print(p.expr)} is not a finite number`,
+          hint: `choose other values, or set ${p.name} directly: --set ${p.name}=…`,
+        });
+      }
+      p.value = v;
+    }
+    values[p.name] = p.value;
   }
   return { ...m, params };
 }
 
 class Validator {
   errors: DmftError[] = [];
+  /** whole-model errors, reported after the located ones */
+  lastErrors: DmftError[] = [];
   private kinds = new Map<string, { kind: Kind; span?: Span }>();
   private setOfIndex = new Map<string, string>();
   private fam: SizeFamilies;
@@ -86,21 +108,42 @@ class Validator {
     for (const c of m.constraints) this.define(c.multiplier, 'multiplier', c.span);
     for (const o of m.observables) this.define(o.name, 'observable', o.span);
 
+    // ratios: each links two declared sizes not yet linked, by a positive constant
+    const family = new Map<string, string>();
+    const root = (x: string): string => { while (family.has(x) && family.get(x) !== x) x = family.get(x)!; return x; };
+    const pv = Object.fromEntries(m.params.map((p) => [p.name, p.value]));
     for (const r of m.ratios) {
+      let known = true;
       for (const s of [r.num, r.den]) {
-        if (this.kinds.get(s)?.kind !== 'size') this.err(r.span, `ratio names '${s}', which is not a declared size`, `declare it: index k in 1..${s}`);
+        if (this.kinds.get(s)?.kind !== 'size') { this.err(r.span, `ratio names '${s}', which is not a declared size`, `declare it: index k in 1..${s}`); known = false; }
       }
-      this.constant(r.value, `ratio ${r.num}/${r.den}`, r.span, false);
+      const before = this.errors.length;
+      this.constant(r.value, `the ratio ${r.num}/${r.den}`, r.span, false);
+      if (this.errors.length === before) {
+        const v = constantValue(r.value, pv);
+        if (v !== undefined && !(v > 0 && Number.isFinite(v))) this.err(r.value.span ?? r.span, `the ratio ${r.num}/${r.den} must be a positive number, found ${v}`, 'sizes grow together at a fixed positive ratio, e.g. ratio P/D = 2');
+      }
+      if (!known) continue;
+      if (r.num === r.den) { this.err(r.span, `ratio ${r.num}/${r.den} relates a size to itself`, 'a ratio links two different sizes, e.g. ratio P/D = alpha'); continue; }
+      if (root(r.num) === root(r.den)) {
+        this.err(r.span, `ratio ${r.num}/${r.den}: ${r.num} and ${r.den} are already linked by an earlier ratio`, 'link each size once; a second ratio is redundant or contradicts the first');
+        continue;
+      }
+      family.set(root(r.num), root(r.den));
     }
     this.checkSizeFamilies();
 
     for (const r of m.randoms) {
       r.sets = r.indices.map((i) => this.indexSet(i, r.span) ?? '?');
-      this.dist(r.dist, `random ${r.name}`, r.span, true);
-      if ((r.symmetric || r.transposeCorr) && (r.sets.length !== 2 || r.sets[0] !== r.sets[1])) {
-        this.err(r.span, `'${r.name}' is declared ${r.symmetric ? 'symmetric' : 'correlated with its transpose'} but is not a square matrix`, 'symmetry needs two indices over the same set, e.g. J[i,j] with i, j in 1..N');
+      this.dist(r.dist, `the distribution of ${r.name}`, r.span, true);
+      if (r.symmetric && (r.sets.length < 2 || r.sets.some((x) => x !== r.sets[0]))) {
+        this.err(r.span, `'${r.name}' is declared symmetric but ${r.sets.length < 2 ? 'has a single index' : `is not square: its indices run over ${r.sets.join(' × ')}`}`,
+          'symmetry needs all indices over the same set, e.g. J[i,j] (or a tensor J[i,j,k]) with i, j, k in 1..N; a rectangular X enters as X and its transpose without a declaration');
+      } else if (r.transposeCorr && (r.sets.length !== 2 || r.sets[0] !== r.sets[1])) {
+        this.err(r.span, `'${r.name}' is declared correlated with its transpose but is not square: its indices run over ${r.sets.join(' × ')}`,
+          'corr(…) needs two indices over the same set, e.g. J[i,j] with i, j in 1..N');
       }
-      if (r.symmetric && r.transposeCorr) this.err(r.span, `'${r.name}' is both symmetric and corr(…): give one`, 'symmetric is corr = 1');
+      if (r.symmetric && r.transposeCorr) this.err(r.span, `'${r.name}' is declared both symmetric and corr(…): give one`, `symmetric means corr(${r.name}[i,j], ${r.name}[j,i]) = 1; keep one of the two options`);
       if (r.transposeCorr) {
         this.constant(r.transposeCorr, `the correlation of ${r.name}`, r.span, false);
       }
@@ -112,7 +155,7 @@ class Validator {
     for (const n of m.noises) {
       n.sets = n.indices.map((i) => this.indexSet(i, n.span) ?? '?');
       if (n.indices.length !== 1) this.err(n.span, `noise '${n.name}' must have one site index`, `write noise ${n.name}[i] ~ white(D)`);
-      this.dist(n.dist, `noise ${n.name}`, n.span, false);
+      this.dist(n.dist, `the strength of noise ${n.name}`, n.span, false);
     }
     for (const s of m.states) {
       s.set = this.indexSet(s.index, s.span) ?? '?';
@@ -131,10 +174,18 @@ class Validator {
       }
       if (inited.has(i.state)) this.err(i.span, `'${i.state}' has two initial conditions`, 'keep one init line per state');
       inited.add(i.state);
-      if (i.init.kind === 'dist') this.dist(i.init.dist, `init ${i.state}`, i.span, false);
-      else this.constant(i.init.value, `init ${i.state}`, i.span, false);
+      if (i.index !== undefined) {
+        const set = this.indexSet(i.index, i.span);
+        if (set && s.set !== '?' && set !== s.set) {
+          this.err(i.span, `index mismatch: '${i.state}' lives on ${s.set} but its init is written for index '${i.index}' in 1..${set}`, `write init ${i.state}[${s.index}] …`);
+        }
+      }
+      if (i.init.kind === 'dist') this.dist(i.init.dist, `the initial distribution of ${i.state}`, i.span, false);
+      else this.constant(i.init.value, `the initial value of ${i.state}`, i.span, false);
     }
 
+    // the scaling analysis runs last, on well-formed equations only
+    const scalingTodo: { rhs: Expr; site: string; span?: Span }[] = [];
     // dynamics
     const withDyn = new Set<string>();
     for (const d of m.dynamics) {
@@ -142,7 +193,7 @@ class Validator {
       if (!s) {
         const isLet = m.lets.some((l) => l.name === d.state);
         this.err(d.span, `dynamics for '${d.state}', which is not a state`,
-          isLet ? `'${d.state}' is a let (algebraic); declare a state instead` : this.nameHint(d.state, ['state']) ?? `declare it: state ${d.state}[${d.index}]`);
+          isLet ? `'${d.state}' is defined by a let (an instantaneous formula); to give it dynamics, replace the let by state ${d.state}[${d.index}]` : this.nameHint(d.state, ['state']) ?? `declare it: state ${d.state}[${d.index}]`);
         continue;
       }
       if (withDyn.has(d.state)) this.err(d.span, `'${d.state}' has two dynamics equations`, 'keep one d/dt line per state');
@@ -152,14 +203,17 @@ class Validator {
         this.err(d.span, `index mismatch: '${d.state}' lives on ${s.set} but the equation is written for index '${d.index}' in 1..${set}`, `write d/dt ${d.state}[${s.index}] = …`);
       }
       this.expr(d.rhs, { where: `the dynamics of ${d.state}`, site: d.index, dynamic: true, allowNoise: true });
-      this.scaling(d.rhs, d.index);
+      scalingTodo.push({ rhs: d.rhs, site: d.index, span: d.span });
     }
     for (const s of m.states) {
-      if (!withDyn.has(s.name)) this.err(s.span, `state '${s.name}' has no dynamics`, `add: d/dt ${s.name}[${s.index}] = …`);
+      if (!withDyn.has(s.name)) {
+        this.err(s.span, `state '${s.name}' has no dynamics`,
+          `add: d/dt ${s.name}[${s.index}] = … (or ${s.name}[${s.index}](t+1) = … in discrete time); a quantity defined by a formula is a let, and a fixed random vector is random ${s.name}[${s.index}] ~ normal(0, 1)`);
+      }
     }
     for (const l of m.lets) {
       this.expr(l.expr, { where: `let ${l.name}`, site: l.index, dynamic: true, allowNoise: false });
-      this.scaling(l.expr, l.index);
+      scalingTodo.push({ rhs: l.expr, site: l.index, span: l.span });
     }
     this.letCycles();
     for (const c of m.constraints) {
@@ -170,7 +224,11 @@ class Validator {
       this.expr(o.expr, { where: `observable ${o.name}`, times: o.times.length ? o.times : undefined, dynamic: true, allowNoise: false });
       if (o.times.length === 2 && o.times[0] === o.times[1]) this.err(o.span, `observable ${o.name} names the time '${o.times[0]}' twice`, 'write C(t,s)');
     }
-    if (!m.states.length) this.err({ line: 1, col: 1 }, 'the model declares no state', 'declare one: state x[i], with d/dt x[i] = …');
+    // order analysis needs well-formed equations: only when all else is right
+    if (!this.errors.length) this.scaling(scalingTodo);
+    if (!m.states.length) {
+      this.lastErrors.push(new DmftError({ file: m.file, line: 1, col: 1, message: 'the model declares no state', hint: 'declare one: state x[i], with d/dt x[i] = …' }));
+    }
   }
 
   private nameHint(name: string, kinds: Kind[]): string | undefined {
@@ -183,39 +241,53 @@ class Validator {
     const s = this.setOfIndex.get(i);
     if (!s) {
       const k = this.kinds.get(i);
-      this.err(span, k ? `'${i}' is a ${k.kind}, not an index` : `index '${i}' is not declared`,
-        this.nameHint(i, ['index']) ?? `declare it: index ${i} in 1..N`);
+      const known = [...this.setOfIndex].map(([j, set]) => `${j} in 1..${set}`);
+      const dym = this.nameHint(i, ['index']);
+      if (k) this.err(span, `'${i}' is ${article(k.kind)} ${k.kind}, not an index`, dym ?? (known.length ? `use a declared index: ${known.join(', ')}` : 'declare the indices first: index i, j in 1..N'));
+      else this.err(span, `index '${i}' is not declared`, dym ?? `declare it: index ${i} in 1..N${known.length ? ` (declared: ${known.join(', ')})` : ''}`);
     }
     return s;
   }
 
+  /** All sizes must grow together: each one linked to the first by ratios. */
   private checkSizeFamilies(): void {
-    const bases = new Set(this.fam.sizes().map((s) => this.fam.base(s)));
-    if (bases.size > 1) {
-      const sizes = this.fam.sizes();
-      this.err(this.m.ratios[0]?.span ?? this.m.indexSets[1]?.span, `the sizes ${sizes.join(', ')} are not linked by ratios`,
-        `declare how they grow together, e.g. ratio ${sizes[1]}/${sizes[0]} = alpha`);
+    const sizes = this.fam.sizes();
+    if (!sizes.length) return;
+    const first = sizes[0];
+    const reported = new Set<string>();
+    for (const s of this.m.indexSets) {
+      const b = this.fam.base(s.size);
+      if (b === this.fam.base(first) || reported.has(b!)) continue;
+      reported.add(b!);
+      this.err(s.span, `the size ${s.size} is not linked to ${first} by a ratio`,
+        `declare how they grow together, e.g. ratio ${s.size}/${first} = alpha (with param alpha = …)`);
     }
   }
 
   /** An expression of numbers, params and sizes only. */
   private constant(e: Expr, where: string, span: Span | undefined, allowSizes: boolean): void {
-    this.walkNames(e, (x) => {
+    const made = `made of numbers${allowSizes ? ', params and sizes' : ' and params'}`;
+    const go = (x: Expr): void => {
       if (x.k === 'ref') {
-        this.err(x.span ?? span, `${where} must not depend on '${x.name}[…]'`, 'distribution arguments and bounds are made of numbers, params and sizes');
+        this.err(x.span ?? span, `${where} must not depend on '${print(x)}'`, `it is fixed before the dynamics start: ${made}`);
         return;
       }
       if (x.k === 'sum' || x.k === 'mean') {
-        this.err(x.span ?? span, `${where} cannot contain ${x.k}(…)`, 'use numbers, params and sizes');
+        this.err(x.span ?? span, `${where} cannot contain ${x.k}(…)`, `it is fixed before the dynamics start: ${made}`);
         return;
       }
-      if (x.k !== 'sym') return;
-      const k = this.kinds.get(x.name)?.kind;
-      if (k === 'param') return;
-      if (k === 'size' && allowSizes) return;
-      if (k === 'size') { this.err(x.span ?? span, `${where} cannot depend on the size '${x.name}'`, 'only coupling means and variances scale with sizes'); return; }
-      this.unknown(x.name, x.span ?? span, k, ['param', ...(allowSizes ? ['size' as Kind] : [])]);
-    });
+      if (x.k === 'sym') {
+        const k = this.kinds.get(x.name)?.kind;
+        if (k === 'param') return;
+        if (k === 'size' && allowSizes) return;
+        if (k === 'size') { this.err(x.span ?? span, `${where} cannot depend on the size '${x.name}'`, 'only the mean and variance of a random coupling scale with sizes; use a param'); return; }
+        if (k) { this.err(x.span ?? span, `${where} cannot depend on ${article(k)} ${k} '${x.name}'`, `it is ${made}`); return; }
+        this.unknown(x.name, x.span ?? span, k, ['param', ...(allowSizes ? ['size' as Kind] : [])]);
+        return;
+      }
+      for (const c of children(x)) go(c);
+    };
+    go(e);
   }
 
   private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean): void {
@@ -223,16 +295,28 @@ class Validator {
     for (const a of args) this.constant(a, where, span, allowSizes);
   }
 
-  private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[]): void {
+  private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[], indexed = false): void {
     if (kind) {
+      const idx = this.declaredIndices(name);
       const hint = kind === 'state' || kind === 'let' || kind === 'random' || kind === 'noise'
-        ? `'${name}' lives on sites: write ${name}[i]` : kind === 'index' ? 'indices appear inside brackets, e.g. x[i]' : `allowed here: ${allowed.join(', ')}`;
-      this.err(span, `'${name}' is a ${kind} and cannot appear here`, hint);
+        ? `'${name}' lives on sites: write ${name}[${idx?.join(',') ?? 'i'}]` : kind === 'index' ? 'indices appear inside brackets, e.g. x[i], or as the first argument of sum(j, …) and mean(i, …)'
+          : kind === 'observable' ? 'an observable is an output; it cannot be used in other expressions (repeat its expression instead)'
+            : `allowed here: ${allowed.map((k) => k + 's').join(', ')}`;
+      this.err(span, `${article(kind)} ${kind} '${name}' cannot appear here`, hint);
       return;
     }
     const looksLikeSize = /^[A-Z]$/.test(name);
+    const dym = this.nameHint(name, allowed);
+    if (indexed) {
+      this.err(span, `unknown name '${name}'`, dym ?? `declare it, e.g. state ${name}[i], let ${name}[i] = … or random ${name}[i] ~ normal(0, 1)`);
+      return;
+    }
+    if (FUNCTION_NAMES.has(name)) {
+      this.err(span, `'${name}' is a function and needs an argument`, `write ${name}(x)`);
+      return;
+    }
     this.err(span, `unknown name '${name}'`,
-      this.nameHint(name, allowed) ?? (looksLikeSize ? `if ${name} is a size, declare it: index k in 1..${name}` : `declare it: param ${name} = …`));
+      dym ?? (looksLikeSize ? `if ${name} is a size, declare it: index k in 1..${name}` : `declare it: param ${name} = …`));
   }
 
   private walkNames(e: Expr, f: (x: Expr) => void): void {
@@ -254,31 +338,40 @@ class Validator {
         }
         case 'ref': {
           const k = this.kinds.get(x.name)?.kind;
-          if (!k) { this.unknown(x.name, x.span, undefined, ['state', 'let', 'random', 'noise']); return; }
+          if (!k) { this.unknown(x.name, x.span, undefined, ['state', 'let', 'random', 'noise'], true); return; }
           const declared = this.declaredSets(x.name);
-          if (!declared) { this.err(x.span, `'${x.name}' is a ${k} and has no indices`, `write ${x.name} without brackets`); return; }
+          if (!declared) { this.err(x.span, `${article(k)} ${k} '${x.name}' has no indices`, `write ${x.name} without brackets`); return; }
           if (k === 'noise' && !ctx.allowNoise) this.err(x.span, `noise '${x.name}' can only enter dynamics (d/dt)`, 'noise drives states; it is not observable');
           if (x.idx.length !== declared.length) {
             this.err(x.span, `'${x.name}' has ${declared.length} ${declared.length === 1 ? 'index' : 'indices'}, found ${x.idx.length}`, `write ${x.name}[${this.declaredIndices(x.name)!.join(',')}]`);
             return;
           }
-          x.idx.forEach((i, n) => {
+          const sets = x.idx.map((i) => this.setOfIndex.get(i));
+          const bad = x.idx.filter((i, n) => sets[n] !== undefined && declared[n] !== '?' && sets[n] !== declared[n]);
+          if (bad.length) {
+            const decl = `${x.name}[${this.declaredIndices(x.name)!.join(',')}]`;
+            // the same indices in another order, if that fits the declaration
+            const fix = permuteToFit(x.idx, sets, declared);
+            this.err(x.span, `index mismatch in '${print(x)}': ${x.name} is declared ${decl}, over ${declared.join(' × ')}, but here ${x.idx.map((i, n) => `'${i}' runs over ${sets[n] ?? '?'}`).join(' and ')}`,
+              fix ? `write ${x.name}[${fix.join(',')}]: indices go in the order of the declaration` : `each slot of ${x.name} takes an index of its set: ${declared.map((d) => `1..${d}`).join(', ')}`);
+          }
+          x.idx.forEach((i) => {
             const s = this.setOfIndex.get(i);
             if (!s) { this.indexSet(i, x.span); return; }
-            if (declared[n] !== '?' && s !== declared[n]) {
-              this.err(x.span, `index mismatch in '${print(x)}': slot ${n + 1} of ${x.name} runs over ${declared[n]}, but '${i}' runs over ${s}`,
-                `write ${x.name}[${this.declaredIndices(x.name)!.join(',')}] (the order of the declaration)`);
-            }
             if (!bound.has(i) && i !== ctx.site) {
               this.err(x.span, `index '${i}' in '${print(x)}' is free in ${ctx.where}`,
                 ctx.site ? `only '${ctx.site}' is free here; bind '${i}' with sum(${i}, …) or mean(${i}, …)` : `bind it with mean(${i}, …)`);
             }
           });
           if (x.at) {
-            if (!ctx.times) this.err(x.at.span ?? x.span, `a time argument '${print(x)}' is only allowed in two-time observables`, 'inside dynamics, quantities are at the current time: write x[i]');
+            if (!ctx.times) {
+              const plain = `${x.name}[${x.idx.join(',')}]`;
+              this.err(x.at.span ?? x.span, `a time argument '${print(x)}' is only allowed in an observable that names its times, such as C(t,s)`,
+                `elsewhere quantities are at the current time: write ${plain}` + (x.at.k === 'sym' ? '' : `; for a product write ${plain}*(…)`));
+            }
             else this.expr(x.at, { ...ctx, dynamic: false });
           } else if (ctx.times && ctx.times.length > 1) {
-            this.err(x.span, `in two-time observable, '${print(x)}' needs a time argument`, `write ${x.name}[${x.idx.join(',')}](${ctx.times[0]})`);
+            this.err(x.span, `in ${ctx.where}, which has two times, '${print(x)}' needs a time argument`, `write ${x.name}[${x.idx.join(',')}](${ctx.times[0]}) or ${x.name}[${x.idx.join(',')}](${ctx.times[1]})`);
           }
           return;
         }
@@ -286,11 +379,14 @@ class Validator {
           const s = this.setOfIndex.get(x.index);
           if (!s) { this.indexSet(x.index, x.span); return; }
           if (bound.has(x.index) || x.index === ctx.site) {
-            this.err(x.span, `${x.k}(${x.index}, …) rebinds the index '${x.index}', which is already in use`, `sum over a different index of the same set`);
+            const free = this.m.indexSets.find((q) => q.size === s)?.indices.filter((j) => j !== ctx.site && !bound.has(j) && j !== x.index) ?? [];
+            this.err(x.span, `${x.k}(${x.index}, …) rebinds the index '${x.index}', which is already in use ${x.index === ctx.site ? `as the site index of ${ctx.where}` : 'by an enclosing sum'}`,
+              free.length ? `${x.k} over another index of ${s}, e.g. ${x.k}(${free[0]}, …)` : `declare another index of the same set: index ${[...(this.m.indexSets.find((q) => q.size === s)?.indices ?? [x.index]), x.index === 'k' ? 'l' : 'k'].join(', ')} in 1..${s}`);
             return;
           }
           if (!freeIndices(x.body).has(x.index)) {
-            this.err(x.span, `${x.k} over '${x.index}' but the summand does not carry '${x.index}'`, `the summand must depend on ${x.index}, e.g. ${x.k}(${x.index}, J[i,${x.index}]*x[${x.index}])`);
+            const eg = x.k === 'sum' ? `sum(${x.index}, J[${ctx.site && ctx.site !== x.index ? ctx.site : 'i'},${x.index}]*x[${x.index}])` : `mean(${x.index}, x[${x.index}]^2)`;
+            this.err(x.span, `${x.k} over '${x.index}' but the summand does not carry '${x.index}'`, `the summand must depend on ${x.index}, e.g. ${eg}; a term that does not depend on ${x.index} goes outside the ${x.k}`);
           }
           const b = new Set(bound); b.add(x.index);
           go(x.body, b);
@@ -314,12 +410,31 @@ class Validator {
       ?? (() => { const s = m.states.find((r) => r.name === name); if (s) return [s.index]; const l = m.lets.find((r) => r.name === name); return l ? [l.index] : undefined; })();
   }
 
-  private scaling(rhs: Expr, site: string): void {
-    if (this.errors.length) return; // order analysis needs well-formed expressions
-    for (const is of checkScaling(rhs, this.m, this.fam, (i) => this.setOfIndex.get(i))) {
-      this.err(is.node.span, `scaling: ${is.message}`, is.hint);
+  /** Scaling issues of all equations, in source order. A mis-scaled coupling
+   *  is reported once, at its first use, naming the other sums it also fixes. */
+  private scaling(todo: { rhs: Expr; site: string; span?: Span }[]): void {
+    const found: { span?: Span; message: string; hint: string; key?: string }[] = [];
+    for (const t of todo) {
+      for (const is of checkScaling(t.rhs, this.m, this.fam, (i) => this.setOfIndex.get(i), t.site)) {
+        found.push({ span: is.node.span ?? t.span, message: is.message, hint: is.hint, key: is.key });
+      }
     }
-    void site;
+    const pos = (x: { span?: Span }) => (x.span?.line ?? 0) * 1e6 + (x.span?.col ?? 0);
+    found.sort((a, b) => pos(a) - pos(b));
+    const first = new Map<string, { alsoAt: number[] }>();
+    const out: { span?: Span; message: string; hint: string; key?: string; alsoAt: number[] }[] = [];
+    for (const f of found) {
+      if (f.key && first.has(f.key)) { if (f.span) first.get(f.key)!.alsoAt.push(f.span.line); continue; }
+      const item = { ...f, alsoAt: [] as number[] };
+      if (f.key) first.set(f.key, item);
+      out.push(item);
+    }
+    for (const o of out) {
+      const lines = [...new Set(o.alsoAt)];
+      const n = o.alsoAt.length;
+      const also = n ? `; this also fixes the other sum${n > 1 ? 's' : ''} over ${o.key!.split(':')[0]} (line${lines.length > 1 ? 's' : ''} ${lines.join(', ')})` : '';
+      this.err(o.span, `scaling: ${o.message}`, o.hint + also);
+    }
   }
 
   private letCycles(): void {
@@ -340,4 +455,24 @@ class Validator {
       }
     }
   }
+}
+
+function article(kind: string): string {
+  return /^[aeio]/.test(kind) ? 'an' : 'a';
+}
+
+const FUNCTION_NAMES = new Set(Object.keys(FUNCTIONS));
+
+/** A reordering of the indices `idx` (over `sets`) that fits the declared slot
+ *  sets, if there is one (e.g. X[i,mu] → X[mu,i] for X declared X[mu,i]). */
+function permuteToFit(idx: string[], sets: (string | undefined)[], declared: string[]): string[] | undefined {
+  const used = new Set<number>();
+  const out: string[] = [];
+  for (const d of declared) {
+    const n = sets.findIndex((s, k) => !used.has(k) && s === d);
+    if (n < 0) return undefined;
+    used.add(n);
+    out.push(idx[n]);
+  }
+  return out;
 }
