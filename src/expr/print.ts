@@ -80,3 +80,47 @@ export function negated(e: Expr): Expr | undefined {
   if (f0.v === -1) return rest.length === 1 ? rest[0] : rest.length === 0 ? { k: 'num', v: 1 } : { k: 'mul', factors: rest };
   return { k: 'mul', factors: [{ k: 'num', v: -f0.v }, ...rest] };
 }
+
+// ---- rule-expression syntax (docs/rules.md) -----------------------------------
+
+const PATTERN_FUNCTIONS = new Set(['tanh', 'exp', 'log', 'sqrt', 'abs', 'erf', 'relu', 'sigmoid', 'sin', 'cos', 'sign', 'delta', 'sum', 'mean']);
+
+/** Print any tree (or pattern) in the rule-expression syntax of
+ *  docs/rules.md, structurally exact: parsePattern(printPattern(e)) rebuilds
+ *  e node for node (no sugar for a - b or a/b; DMFT nodes as @avg, @int, @op;
+ *  single-site variables as x(t) or x[]). */
+export function printPattern(e: Expr): string {
+  const q = printPattern;
+  const atom = (x: Expr): string => (x.k === 'add' || x.k === 'mul' || x.k === 'cmp' || x.k === 'pow' || (x.k === 'num' && (x.v < 0 || Object.is(x.v, -0))) ? `(${q(x)})` : q(x));
+  switch (e.k) {
+    case 'num': return Object.is(e.v, -0) ? '0' : String(e.v);
+    case 'sym': return e.name;
+    case 'ref': {
+      const at = e.at ? `(${q(e.at)})` : '';
+      if (e.idx.length) return `${e.name}[${e.idx.join(',')}]${at}`;
+      return e.at && !PATTERN_FUNCTIONS.has(e.name) ? `${e.name}${at}` : `${e.name}[]${at}`;
+    }
+    case 'add':
+      if (e.terms.length < 2) return e.terms.length ? `(${q(e.terms[0])})` : '0';
+      return e.terms.map((t) => (t.k === 'add' || t.k === 'cmp' ? `(${q(t)})` : q(t))).join(' + ');
+    case 'mul':
+      if (e.factors.length < 2) return e.factors.length ? `(${q(e.factors[0])})` : '1';
+      return e.factors.map((f) => (f.k === 'add' || f.k === 'mul' || f.k === 'cmp' ? `(${q(f)})` : q(f))).join('*');
+    case 'pow': {
+      const x = e.exp;
+      const ex = x.k === 'add' || x.k === 'mul' || x.k === 'cmp' ? `(${q(x)})` : q(x);
+      return `${atom(e.base)}^${ex}`;
+    }
+    case 'call':
+      if (e.fn === '@subst' || e.fn === '@diff') return `${e.fn}(${e.args.map(q).join(', ')})`;
+      return `${e.fn}(${e.args.map(q).join(', ')})`;
+    case 'cmp': {
+      const side = (x: Expr) => (x.k === 'cmp' ? `(${q(x)})` : q(x));
+      return `${side(e.a)} ${e.op} ${side(e.b)}`;
+    }
+    case 'sum': case 'mean': return `${e.k}(${e.index}, ${q(e.body)})`;
+    case 'avg': return `@avg(${e.pop}, ${q(e.body)})`;
+    case 'int': return `@int(${e.v}, ${q(e.lo)}, ${q(e.hi)}, ${q(e.body)})`;
+    case 'op': return `@op(${[e.name, ...e.args.map(q)].join(', ')})`;
+  }
+}

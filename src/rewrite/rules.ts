@@ -19,8 +19,14 @@ export interface RuleData {
   because: string;
   /** true when lhs = rhs is an identity that can be checked numerically */
   closedForm?: boolean;
-  /** example inputs (and, optionally, expected outputs) */
-  examples?: { input: string; output?: string }[];
+  /** example inputs (and, optionally, expected outputs and the wildcards a
+   *  pass would pre-bind, as rule expressions: names or expressions) */
+  examples?: { input: string; output?: string; bind?: Record<string, string> }[];
+  /** random variables of the rule, for the numeric check and for safety:
+   *  e.g. {"_z": "normal(0, _v)"} — _z is a Gaussian of variance _v under the
+   *  rule's @avg. The engine requires these wildcards to be pre-bound (bind)
+   *  by the caller, who vouches for the distribution. */
+  random?: Record<string, string>;
 }
 
 export interface Rule extends RuleData { family: string; file: string }
