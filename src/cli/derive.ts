@@ -2,7 +2,9 @@
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive, type Route } from '../derive/index.ts';
-import { stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
+import { msrTexNames, stepsToTex, stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
+import { STAGES, stageOf } from '../derive/msr/text.ts';
+import { normalizeSystem } from '../derive/normalize.ts';
 import type { Derivation } from '../derive/system.ts';
 import { writeAtomic } from './io.ts';
 
@@ -12,11 +14,19 @@ type Format = (typeof FORMATS)[number];
 export interface DeriveOptions { set: Record<string, number>; route: string; format: string; output?: string }
 
 export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
+  // the path-integral route's notation (i, x̂, Q, Q̂) needs its own LaTeX names
+  const names = d.route === 'msr' ? msrTexNames(d.steps, d.system) : undefined;
   switch (format) {
-    case 'json': return JSON.stringify({ system: d.system, steps: d.steps }, null, 2) + '\n';
+    case 'json': return JSON.stringify({ system: normalizeSystem(d.system), steps: d.steps }, null, 2) + '\n';
     case 'steps': return stepsToText(d.steps);
-    case 'tex': return systemToTex(d.system, { flavor: 'paper', route: d.route });
-    case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route });
+    case 'tex': {
+      const eqs = systemToTex(d.system, { flavor: 'paper', route: d.route, names });
+      if (d.route !== 'msr') return eqs;
+      // the path-integral route shows every stage of its derivation too
+      const stage = (rule: string) => STAGES[stageOf(rule)]?.title;
+      return `${eqs}\n% ---- Path-integral derivation, stage by stage ----\n${stepsToTex(d.steps, { system: d.system, names }, stage)}`;
+    }
+    case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route, names });
   }
 }
 

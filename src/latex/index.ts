@@ -4,5 +4,6 @@ export { toLatex, orderParamSymbol, fSubscript, numToTex, type LatexContext, typ
 export { nameToTex } from './names.ts';
 export { systemToTex, systemSections, systemBlocks, sectionTex, slugify, type SystemTexOptions, type TexRow, type TexSection } from './system.ts';
 export { systemToHtml, escapeHtml, type HtmlOptions } from './html.ts';
-export { stepsToText, stepToText } from './steps.ts';
+export { stepsToText, stepToText, stepsToTex } from './steps.ts';
 export { validateKatex, renderKatex, stripLabels, KatexError, type KatexOptions } from './katex.ts';
+export { msrTexNames } from './msr.ts';

@@ -1,0 +1,270 @@
+// Model analysis shared by the derivation routes (cavity.ts, msr.ts): the
+// populations of a model, the dense coupling sums Σ_k A_ik f(y_k) in their
+// equations, the names of the Gaussian fields that will replace those sums,
+// and the conversion of model-level site expressions to the single-site
+// process. Nothing here is physics of one route: it is the common reading
+// of the model that both routes start from (so that they can be compared).
+import { DmftError } from '../errors.ts';
+import { children, freeIndices, mapPost, mul, num, ref, some, withChildren, type Expr } from '../expr/ast.ts';
+import { print } from '../expr/print.ts';
+import type { LocalInput } from './system.ts';
+import type { Model, RandomDecl } from '../model/ir.ts';
+import { leading, SizeFamilies } from '../model/scaling.ts';
+import { tidy } from './tidy.ts';
+import { degree } from '../expr/diff.ts';
+
+/** A population of the model: the sites of one index set and their variable. */
+export interface PopInfo {
+  set: string;
+  index: string;
+  variable: string;
+  kind: 'dynamic' | 'algebraic';
+  /** the model-level right-hand side, written for site `index` */
+  rhs: Expr;
+  decl: Model['states'][number] | Model['lets'][number];
+}
+
+/** A dense coupling sum Σ_k A_ik f(y_k) found in a population's equation. */
+export interface CouplingSum {
+  pop: PopInfo;
+  node: Extract<Expr, { k: 'sum' }>;
+  A: RandomDecl;
+  /** slot of A holding the site index, and the summed index */
+  siteSlot: number;
+  sumSlot: number;
+  /** the summed population */
+  sumPop: PopInfo;
+  /** factors not carrying the summed index (pulled out of the sum) */
+  outside: Expr[];
+  /** the summand without the coupling, model level (carries the summed index) */
+  f: Expr;
+  /** name of the Gaussian field that replaces the sum in the single-site process */
+  field: string;
+}
+
+export function fail(m: Model, node: Expr | undefined, message: string, hint: string): never {
+  throw new DmftError({ file: m.file, line: node?.span?.line, col: node?.span?.col, len: node?.span?.len, message, hint });
+}
+
+/** The common reading of a model by the derivation routes. */
+export class ModelAnalysis {
+  readonly fam: SizeFamilies;
+  readonly randoms: Map<string, RandomDecl>;
+  readonly pops: PopInfo[] = [];
+  readonly sums: CouplingSum[] = [];
+
+  constructor(readonly m: Model) {
+    this.fam = new SizeFamilies(m);
+    this.randoms = new Map(m.randoms.map((r) => [r.name, r]));
+    this.refuseUnsupported();
+    this.collectPopulations();
+    for (const p of this.pops) this.collectSums(p);
+    this.refuseCorrelatedFields();
+    this.nameFields();
+  }
+
+  // ---- what the engine cannot derive (yet) ------------------------------
+  /** Two sums of one equation that draw on the same (or transpose-correlated)
+   *  entries of a matrix give correlated Gaussian fields; the DmftSystem has
+   *  no cross-covariance between fields yet, so refuse rather than emit them
+   *  as independent (which would be wrong). */
+  private refuseCorrelatedFields(): void {
+    for (const p of this.pops) {
+      const sums = this.sums.filter((s) => s.pop === p);
+      for (let a = 0; a < sums.length; a++) for (let b = a + 1; b < sums.length; b++) {
+        const s1 = sums[a], s2 = sums[b];
+        if (s1.A !== s2.A || s1.sumPop !== s2.sumPop) continue;
+        const same = s1.siteSlot === s2.siteSlot;
+        const corr = s1.A.symmetric || (s1.A.transposeCorr && !(s1.A.transposeCorr.k === 'num' && s1.A.transposeCorr.v === 0));
+        if (!same && !corr) continue;
+        fail(this.m, s2.node, `the coupling sums '${print(s1.node)}' and '${print(s2.node)}' draw on ${same ? 'the same entries' : 'transpose-correlated entries'} of ${s1.A.name}: their Gaussian fields are correlated, and a covariance between two fields cannot be written in the DMFT system yet`,
+          `combine them into one sum, e.g. sum(j, ${s1.A.name}[…]*(f + g)), or use independent matrices`);
+      }
+    }
+  }
+
+  private refuseUnsupported(): void {
+    const m = this.m;
+    for (const d of m.dynamics) {
+      for (const n of m.noises) {
+        if (degree(d.rhs, (x) => x.k === 'ref' && x.name === n.name) > 1) {
+          fail(m, d.rhs, `the white noise '${n.name}' enters the dynamics of ${d.state} nonlinearly`, `white noise must enter linearly (its coefficient may depend on the state, Itô): e.g. d/dt ${d.state}[${d.index}] = … + ${n.name}[${d.index}]`);
+        }
+      }
+    }
+    for (const d of m.dynamics) {
+      if (d.kind === 'map') fail(m, d.rhs, `discrete-time dynamics (${d.state}[${d.index}](t+1) = …) are not supported yet by derive`, 'write continuous-time dynamics d/dt; discrete-time DMFT is planned');
+    }
+    for (const r of m.randoms) {
+      if (r.timeDependent) fail(m, { k: 'sym', name: r.name, span: r.span }, `fresh randomness per step (${r.name}[…](t)) is not supported yet by derive`, 'SGD-style minibatch noise needs the discrete-time rule family, which is planned');
+      if (r.indices.length > 2) fail(m, { k: 'sym', name: r.name, span: r.span }, `tensor couplings (${r.name} has ${r.indices.length} indices) are not supported yet by derive`, 'p-spin couplings need the tensor rule family (cavity.field.tensor), which is planned');
+      if (r.indices.length === 2 && r.dist.kind !== 'normal') {
+        fail(m, { k: 'sym', name: r.name, span: r.span }, `coupling ${r.name} is ${r.dist.kind}, not Gaussian`, 'the cavity rules (cavity.field.dense) assume Gaussian couplings; declare normal(mean, var)');
+      }
+    }
+    for (const c of m.constraints) fail(m, c.lhs, `constraints (… via ${c.multiplier}) are not supported yet by derive`, 'spherical constraints need the Lagrange-multiplier rule family, which is planned');
+  }
+
+  private collectPopulations(): void {
+    const m = this.m;
+    for (const s of m.states) {
+      const d = m.dynamics.find((x) => x.state === s.name)!;
+      // write the equation for the state's declared index
+      const rhs = d.index === s.index ? d.rhs : renameFree(d.rhs, d.index, s.index);
+      this.pops.push({ set: s.set, index: s.index, variable: s.name, kind: 'dynamic', rhs, decl: s });
+    }
+    for (const l of m.lets) this.pops.push({ set: l.set, index: l.index, variable: l.name, kind: 'algebraic', rhs: l.expr, decl: l });
+    const seen = new Map<string, PopInfo>();
+    for (const p of this.pops) {
+      const q = seen.get(p.set);
+      if (q) fail(m, p.decl.span ? { k: 'sym', name: p.variable, span: p.decl.span } : undefined, `'${q.variable}' and '${p.variable}' both live on ${p.set}: several variables per site are not supported yet by derive`, 'a population with a vector of variables needs matrix-valued order parameters, which are planned');
+      seen.set(p.set, p);
+    }
+  }
+
+  popOfSet(set: string): PopInfo | undefined {
+    return this.pops.find((p) => p.set === set);
+  }
+
+  setOf(index: string): string {
+    return this.m.indexSets.find((s) => s.indices.includes(index))!.size;
+  }
+
+  isCoupling(e: Expr): e is Extract<Expr, { k: 'ref' }> {
+    return e.k === 'ref' && e.idx.length >= 2 && this.randoms.has(e.name);
+  }
+
+  /** Find the coupling sums of a population's equation. */
+  private collectSums(p: PopInfo): void {
+    const m = this.m;
+    const walk = (e: Expr): void => {
+      if (e.k === 'sum' && some(e.body, (x) => this.isCoupling(x))) {
+        this.sums.push(this.couplingSum(p, e));
+        return;
+      }
+      if (this.isCoupling(e)) fail(m, e, `the coupling '${print(e)}' appears outside a sum over one of its indices`, 'a dense coupling enters as sum(j, J[i,j]*f(x[j]))');
+      for (const c of children(e)) walk(c);
+    };
+    walk(p.rhs);
+  }
+
+  private couplingSum(p: PopInfo, e: Extract<Expr, { k: 'sum' }>): CouplingSum {
+    const m = this.m;
+    const factors = e.body.k === 'mul' ? e.body.factors : [e.body];
+    const direct = factors.filter((f) => this.isCoupling(f)) as Extract<Expr, { k: 'ref' }>[];
+    const bad = factors.find((f) => !this.isCoupling(f) && some(f, (x) => this.isCoupling(x)));
+    if (bad) fail(m, bad, `the coupling enters nonlinearly in '${print(bad)}'`, 'the cavity rules (cavity.field.dense) need the coupling to enter linearly: sum(j, J[i,j]*f(x[j])); powers or functions of couplings need a rule family that does not exist yet');
+    if (direct.length !== 1) fail(m, e, `the sum '${print(e)}' has ${direct.length} coupling factors`, 'a dense coupling sum has exactly one random-matrix factor (products of couplings need a higher-order rule family)');
+    const Aref = direct[0];
+    const A = this.randoms.get(Aref.name)!;
+    const siteSlot = Aref.idx.indexOf(p.index);
+    const sumSlot = Aref.idx.indexOf(e.index);
+    if (siteSlot < 0 || sumSlot < 0 || siteSlot === sumSlot || Aref.idx.length !== 2) {
+      fail(m, Aref, `the coupling '${print(Aref)}' must carry the site index '${p.index}' and the summed index '${e.index}'`, `write ${Aref.name}[${p.index},${e.index}] or ${Aref.name}[${e.index},${p.index}]`);
+    }
+    const sumSet = A.sets[sumSlot];
+    const sumPop = this.popOfSet(sumSet);
+    if (!sumPop) fail(m, e, `the sum over '${e.index}' runs over ${sumSet}, which has no state or let`, `declare the summed quantity as a state or let on ${sumSet}`);
+    const outside: Expr[] = [], inside: Expr[] = [];
+    for (const f of factors) {
+      if (f === Aref) continue;
+      const fi = freeIndices(f);
+      if (fi.has(e.index) && fi.has(p.index)) fail(m, f, `the factor '${print(f)}' depends on both '${p.index}' and '${e.index}'`, 'beyond the coupling, the summand must depend on the summed site only (or on site i only, then it factors out)');
+      if (fi.has(e.index)) inside.push(f); else outside.push(f);
+    }
+    if (inside.some((f) => some(f, (x) => x.k === 'sum' && some(x.body, (y) => this.isCoupling(y))))) {
+      fail(m, e, `nested coupling sums in '${print(e)}' are not supported`, 'introduce a let population for the inner sum');
+    }
+    const f = inside.length === 0 ? num(1) : inside.length === 1 ? inside[0] : mul(...inside);
+    return { pop: p, node: e, A, siteSlot, sumSlot, sumPop, outside, f, field: '' };
+  }
+
+  /** Names taken by the model (parameters, randoms, noises, states, lets). */
+  takenNames(): Set<string> {
+    return new Set<string>([
+      ...this.m.params.map((x) => x.name), ...this.m.randoms.map((x) => x.name), ...this.m.noises.map((x) => x.name),
+      ...this.m.states.map((x) => x.name), ...this.m.lets.map((x) => x.name),
+    ]);
+  }
+
+  private nameFields(): void {
+    const taken = this.takenNames();
+    const fresh = (base: string) => { let n = base; let k = 2; while (taken.has(n)) n = `${base}_${k++}`; taken.add(n); return n; };
+    if (this.sums.length === 1) this.sums[0].field = fresh('eta');
+    else this.sums.forEach((s, n) => { s.field = fresh(`eta_${n + 1}`); });
+  }
+
+  /** The O(1) coefficient of a size-dependent expression (K·m, K·v), or a located error. */
+  coefO1(e: Expr, what: string, node: Expr): Expr {
+    const l = leading(e, this.fam);
+    if (!l || Math.abs(l.p) > 1e-12) fail(this.m, node, `${what} is not O(1) (${print(e)})`, 'see the scaling check of the model language');
+    return tidy(l.coef);
+  }
+}
+
+/** The site-local randomness met while writing single-site expressions,
+ *  per population (in order of first occurrence). */
+export class SiteInputs {
+  private bySet = new Map<string, LocalInput[]>();
+  constructor(pops: PopInfo[]) { for (const p of pops) this.bySet.set(p.set, []); }
+  add(set: string, inp: LocalInput): void {
+    const list = this.bySet.get(set)!;
+    if (!list.some((x) => x.name === inp.name)) list.push(inp);
+  }
+  of(set: string): LocalInput[] { return this.bySet.get(set)!; }
+}
+
+/** A model-level expression of population q (index `idx`) as a single-site
+ *  expression at time τ, registering the site-local inputs it meets. */
+export function toSite(an: ModelAnalysis, inputs: SiteInputs, e: Expr, q: PopInfo, idx: string, tau: Expr): Expr {
+  const m = an.m;
+  return mapPost(e, (x) => {
+    if (x.k !== 'ref') return x;
+    if (x.idx.length !== 1 || x.idx[0] !== idx) return x;
+    const time = x.at ?? tau;
+    if (x.name === q.variable) return ref(x.name, [], time);
+    const r = an.randoms.get(x.name);
+    if (r) { inputs.add(q.set, { kind: 'quenched', name: r.name, dist: r.dist }); return ref(x.name); }
+    const nz = m.noises.find((n) => n.name === x.name);
+    if (nz && nz.dist.kind === 'white') { inputs.add(q.set, { kind: 'noise', name: nz.name, D: nz.dist.D }); return ref(x.name, [], time); }
+    return fail(m, x, `'${print(x)}' cannot be expressed in the single-site process of ${q.variable}`, 'a site quantity of another population must enter through a coupling sum');
+  });
+}
+
+/** A deep copy without source spans (they belong to the model, not the theory). */
+export function dropSpans<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x, (k, v) => (k === 'span' ? undefined : v)));
+}
+
+/** Replace the time of every single-site variable ref(x, [], τ) by `tau`. */
+export function atTime(e: Expr, tau: Expr): Expr {
+  return mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 0 && x.at ? { ...x, at: tau } : x));
+}
+
+/** Replace one node (by identity) in a tree. */
+export function replaceNode(e: Expr, target: Expr, by: Expr): Expr {
+  if (e === target) return by;
+  const c = children(e);
+  if (!c.length) return e;
+  let changed = false;
+  const nc = c.map((x) => { const y = replaceNode(x, target, by); if (y !== x) changed = true; return y; });
+  return changed ? withChildren(e, nc) : e;
+}
+
+/** Rename a free index in a model-level expression. */
+export function renameFree(e: Expr, from: string, to: string): Expr {
+  return mapPost(e, (x) => (x.k === 'ref' && x.idx.includes(from) ? { ...x, idx: x.idx.map((i) => (i === from ? to : i)) } : x));
+}
+
+/** The index list of a coupling sum's matrix entry, e.g. [i, j] for J[i,j]. */
+export function idxOf(cs: CouplingSum): string[] {
+  const idx = ['', ''];
+  idx[cs.siteSlot] = cs.pop.index;
+  idx[cs.sumSlot] = cs.node.index;
+  return idx;
+}
+
+/** The printed name of a site function (times dropped): tanh(x), w - wstar. */
+export function fName(f: Expr): string {
+  return print(mapPost(f, (x) => (x.k === 'ref' && x.at ? ref(x.name, x.idx) : x)));
+}

@@ -1,0 +1,178 @@
+// Stage 2 of the path-integral route: the Gaussian average over each coupling
+// matrix. The action is linear in A: exp(−i Σ_ab A_ab Φ_ab) with
+// Φ_ab = Σ_{sums using A} ∫dt λ(t) f(t) at the two sites the entry connects
+// (λ at the site whose equation holds the sum, f at the summed site). The
+// identity (msr.gaussian.average)
+//   ⟨exp(−i Σ A_ab Φ_ab)⟩ = exp(−i m ΣΦ_ab − (v/2) ΣΦ_ab² − (c v/2) ΣΦ_ab Φ_ba)
+// is expanded into pairing terms c · Σ_a Σ_b ∫∫ U_a(t,s) V_b(t,s), each the
+// product of a bilinear U of the row site a and a bilinear V of the column
+// site b. Which pairings appear — the variance (x̂x̂ · ff), the reuse of one
+// entry in both directions, the transpose correlation (x̂f · fx̂), the mean —
+// follows from the orientations of the sums, not from a case list.
+import { DmftError } from '../../errors.ts';
+import { add, avg, call, mul, num, pow, ref, type Expr } from '../../expr/ast.ts';
+import { canon } from '../../expr/canon.ts';
+import { print } from '../../expr/print.ts';
+import type { RandomDecl } from '../../model/ir.ts';
+import { applyRule } from '../../rewrite/engine.ts';
+import type { PopInfo } from '../couplings.ts';
+import { tidy } from '../tidy.ts';
+import { bareSum, timed } from './action.ts';
+import { I, intT, renameIdx, S, siteAt, sumOver, T, total, type SiteFn } from './notation.ts';
+import type { MsrState, Source } from './state.ts';
+
+/** A site bilinear u_a(t) w_a(s) (or u_a(t) for a one-time term). */
+export interface Bilinear { pop: PopInfo; t: SiteFn; s?: SiteFn }
+
+export type PairingKind = 'mean' | 'variance' | 'reuse' | 'transpose';
+
+/** coef · Σ_{a ∈ U.pop} Σ_{b ∈ V.pop} ∫dt [∫ds] U_a V_b */
+export interface Pairing {
+  kind: PairingKind;
+  A: RandomDecl;
+  /** the indices a, b as declared for A */
+  a: string;
+  b: string;
+  /** canonical coefficient (may contain I): −I m, −v/2, −v, −c v/2, −c v */
+  coef: Expr;
+  U: Bilinear;
+  V: Bilinear;
+}
+
+const conjCount = (u: Bilinear) => (u.t.conj ? 1 : 0) + (u.s?.conj ? 1 : 0);
+
+/** Render a bilinear at site index `idx`. */
+export function renderBil(st: MsrState, u: Bilinear, idx: string): Expr {
+  const f = (fn: SiteFn, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st.timeless);
+  return u.s ? tidy(mul(f(u.t, T), f(u.s, S))) : f(u.t, T);
+}
+
+/** Render a pairing term as it stands in the action. */
+export function renderPairing(st: MsrState, p: Pairing, withCoef = true): Expr {
+  const H = st.horizon;
+  const body = tidy(mul(renderBil(st, p.U, p.a), renderBil(st, p.V, p.b)));
+  const ints = p.U.s ? intT(H, 't', intT(H, 's', body)) : intT(H, 't', body);
+  const term = sumOver(p.a, sumOver(p.b, ints));
+  return withCoef ? mul(p.coef, term) : term;
+}
+
+interface Phi { src: Source; row: SiteFn; col: SiteFn }
+
+/** Stage 2 for every coupling matrix: the pairing terms of the averaged action. */
+export function averageDisorder(st: MsrState): Pairing[] {
+  const out: Pairing[] = [];
+  for (const A of st.m.randoms) {
+    const srcs = st.sources.filter((s) => s.cs.A === A);
+    if (!srcs.length) continue;
+    out.push(...averageOne(st, A, srcs));
+  }
+  return out;
+}
+
+function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
+  const { trace } = st;
+  const H = st.horizon;
+  const w = `disorder average: ${A.name}`;
+  const [a, b] = A.indices;
+  const dist = A.dist as Extract<RandomDecl['dist'], { kind: 'normal' }>;
+  const square = A.sets[0] === A.sets[1];
+  const c: Expr = !square ? num(0) : A.symmetric ? num(1) : A.transposeCorr ?? num(0);
+  const rowPop = st.an.popOfSet(A.sets[0])!, colPop = st.an.popOfSet(A.sets[1])!;
+
+  // Φ_ab: each sum contributes ∫dt λ(t) f(t), λ at its own site, f at the summed site
+  const phis: Phi[] = srcs.map((src) => (src.cs.siteSlot === 0 ? { src, row: src.lambda, col: src.f } : { src, row: src.f, col: src.lambda }));
+  const at = (fn: SiteFn, idx: string, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st.timeless);
+  const Phi = total(...phis.map((ph) => intT(H, 't', mul(at(ph.row, a, T), at(ph.col, b, T)))));
+
+  // isolate the coupling terms: −i Σ_i ∫ λ_i Σ_k A_ik f_k  →  −i Σ_ab A_ab Φ_ab
+  const before = total(...srcs.map((s) => mul(num(-1), I, sumOver(s.cs.pop.index, intT(H, 't', mul(at(s.lambda, s.cs.pop.index, T), timed(st, bareSum(s.cs), T)))))));
+  const isolated = mul(num(-1), I, sumOver(a, sumOver(b, mul(ref(A.name, [a, b]), Phi))));
+  trace.record('msr.disorder.isolate', w, before, isolated);
+
+  // the Gaussian average
+  const PhiT = swapIdx(Phi, a, b);
+  const averaged = applyRule('msr.gaussian.average', avg(A.name, call('exp', isolated)), {
+    where: w, trace, bind: { _m: dist.mean, _v: dist.var, _c: c, _PhiT: PhiT },
+  });
+  if (!averaged) throw new Error(`internal: msr.gaussian.average did not apply for ${A.name}`);
+
+  // expand into pairings: ordered pairs of sums, then combined under the
+  // relabelings t↔s (both integrals run over [0,T]) and a↔b (square A)
+  const acc = new Map<string, Pairing & { part: 'mean' | 'var' | 'tr' }>();
+  const addTerm = (part: 'mean' | 'var' | 'tr', coef: Expr, U: Bilinear, V: Bilinear) => {
+    // combine under the relabelings; keep the first-seen (natural) orientation for display
+    const key = `${part}|${canonicalKey(U, V, rowPop === colPop)}`;
+    const prev = acc.get(key);
+    if (prev) prev.coef = canon(add(prev.coef, coef));
+    else acc.set(key, { part, kind: 'mean', A, a, b, coef: canon(coef), U, V });
+  };
+  const mean = canon(dist.mean);
+  if (!(mean.k === 'num' && mean.v === 0)) {
+    for (const ph of phis) addTerm('mean', mul(num(-1), I, dist.mean), { pop: rowPop, t: ph.row }, { pop: colPop, t: ph.col });
+  }
+  const halfV = mul(num(-1), pow(num(2), num(-1)), dist.var);
+  for (const p1 of phis) for (const p2 of phis) {
+    // Φ_ab Φ_ab: row functions at a, column functions at b
+    addTerm('var', halfV, { pop: rowPop, t: p1.row, s: p2.row }, { pop: colPop, t: p1.col, s: p2.col });
+  }
+  const cz = canon(c);
+  if (!(cz.k === 'num' && cz.v === 0)) {
+    for (const p1 of phis) for (const p2 of phis) {
+      // Φ_ab Φ_ba: the second factor has its row function at b and its column function at a
+      addTerm('tr', mul(c, halfV), { pop: rowPop, t: p1.row, s: p2.col }, { pop: colPop, t: p1.col, s: p2.row });
+    }
+  }
+
+  const pairings: Pairing[] = [];
+  const parts: Record<'mean' | 'var' | 'tr', Expr> = {
+    mean: mul(num(-1), I, dist.mean, sumOver(a, sumOver(b, Phi))),
+    var: mul(halfV, sumOver(a, sumOver(b, pow(Phi, num(2))))),
+    tr: mul(c, halfV, sumOver(a, sumOver(b, mul(Phi, PhiT)))),
+  };
+  for (const p of acc.values()) {
+    if (canon(p.coef).k === 'num' && (canon(p.coef) as { v: number }).v === 0) continue;
+    const nu = conjCount(p.U), nv = conjCount(p.V);
+    if (p.part === 'mean') p.kind = 'mean';
+    else if (nu === 1 && nv === 1) p.kind = p.part === 'var' ? 'reuse' : 'transpose';
+    else {
+      // two conjugate sources on one site: a covariance between the Gaussian fields of two sums
+      const both = p.U.t.conj ? p.U : p.V;
+      if (both.t.source !== both.s!.source) refuseCorrelatedFields(st, A, both.t.source!, both.s!.source!, p.coef);
+      p.kind = 'variance';
+    }
+    const rule = p.kind === 'mean' ? 'msr.gaussian.mean' : `msr.gaussian.${p.kind}`;
+    trace.record(rule, w, parts[p.part], renderPairing(st, p));
+    const { part: _part, ...pairing } = p;
+    pairings.push(pairing);
+  }
+  return pairings;
+}
+
+function refuseCorrelatedFields(st: MsrState, A: RandomDecl, n1: number, n2: number, coef: Expr): never {
+  const s1 = st.sources[n1].cs, s2 = st.sources[n2].cs;
+  throw new DmftError({
+    file: st.m.file, line: s2.node.span?.line, col: s2.node.span?.col, len: s2.node.span?.len,
+    message: `the coupling sums '${print(s1.node)}' and '${print(s2.node)}' draw on the same entries of ${A.name}: after the Gaussian average their fields are correlated (pairing coefficient ${print(coef)}), and a covariance between two Gaussian fields cannot be written in the DMFT system yet`,
+    hint: `use independent matrices for the two sums, or combine them into one sum (sum(j, ${A.name}[…]*(f + g)))`,
+  });
+}
+
+function bilKey(u: Bilinear): string {
+  return `${u.pop.set}:${u.t.key}|${u.s?.key ?? ''}`;
+}
+
+/** A key of (U, V) invariant under t↔s and (same population) a↔b. */
+function canonicalKey(U: Bilinear, V: Bilinear, swapSites: boolean): string {
+  const flip = (u: Bilinear): Bilinear => (u.s ? { pop: u.pop, t: u.s, s: u.t } : u);
+  const cands: [Bilinear, Bilinear][] = [[U, V]];
+  if (U.s) cands.push([flip(U), flip(V)]);
+  if (swapSites) for (const [x, y] of [...cands]) cands.push([y, x]);
+  return cands.map(([x, y]) => `${bilKey(x)}#${bilKey(y)}`).sort()[0];
+}
+
+/** Exchange two index names in an expression (Φ_ab → Φ_ba). */
+function swapIdx(e: Expr, a: string, b: string): Expr {
+  const tmp = `${a}${b}·swap`;
+  return renameIdx(renameIdx(renameIdx(e, a, tmp), b, a), tmp, b);
+}
+

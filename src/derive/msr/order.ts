@@ -1,0 +1,139 @@
+// Stage 3 of the path-integral route: order parameters. Every pairing term
+// c Σ_a Σ_b ∫∫ U_a V_b is a product of two site averages; each is introduced
+// as an order parameter Q = (1/N) Σ_a U_a with a conjugate field Q̂ (a
+// δ-function in Fourier form, msr.order.introduce), the pairing becomes
+// c N_a N_b ∫∫ Q_U Q_V (msr.order.substitute), and the sites factorize:
+// Σ_P N_P ln Z_P[Q̂] with the single-site generating functional Z_P
+// (msr.order.factorize). The action is N·S[Q, Q̂] (msr.order.action).
+import { add, call, mul, neg, num, op, ref, sym, type Expr } from '../../expr/ast.ts';
+import { applyRule } from '../../rewrite/engine.ts';
+import type { PopInfo } from '../couplings.ts';
+import { tidy } from '../tidy.ts';
+import { renderBil, renderPairing, type Bilinear, type Pairing } from './disorder.ts';
+import { I, intT, prod, S, siteAt, singleAt, sumOver, T, total, type SiteFn } from './notation.ts';
+import type { MsrState, PopMsr } from './state.ts';
+
+/** An order parameter as it appears in a pairing: name, the bilinear in the
+ *  named orientation, and the time arguments of this occurrence. */
+export interface QRef { name: string; pop: PopInfo; named: Bilinear; args: Expr[] }
+
+/** Q[u;w](t,s) = (1/N) Σ_a u_a(t) w_a(s): physical functions first, then conjugate sources. */
+export function orderParam(u: Bilinear): QRef {
+  if (!u.s) return { name: `Q[${u.t.label}]`, pop: u.pop, named: u, args: [T] };
+  const swap = u.t.conj !== u.s.conj ? u.t.conj : u.t.key > u.s.key;
+  const named: Bilinear = swap ? { pop: u.pop, t: u.s, s: u.t } : u;
+  return { name: `Q[${named.t.label};${named.s!.label}]`, pop: u.pop, named, args: swap ? [S, T] : [T, S] };
+}
+
+export const hatName = (q: string) => `Qhat${q.slice(1)}`;
+
+/** A site function as a single-site expression at τ. */
+export function single(st: MsrState, fn: SiteFn, tau: Expr): Expr {
+  return singleAt(fn.expr, fn.pop.index, tau, st.timeless);
+}
+
+/** A bilinear as a single-site expression u(t) w(s). */
+export function singleBil(st: MsrState, u: Bilinear): Expr {
+  return u.s ? tidy(mul(single(st, u.t, T), single(st, u.s, S))) : single(st, u.t, T);
+}
+
+/** The site part of one population's action, without couplings (single-site
+ *  when `idx` is undefined): ln p0 + ∫ [ i x̂ (ẋ − F|sums→0) − (D/2) b² x̂² + i ĥ h ]. */
+export function bareSiteAction(st: MsrState, pm: PopMsr): Expr {
+  const p = pm.info;
+  const i = p.index;
+  const sing = (e: Expr, tau: Expr) => singleAt(e, i, tau, st.timeless);
+  let F0 = pm.template;
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSym(F0, s.sigma, num(0));
+  const dens: Expr[] = [mul(I, sing(ref(pm.hat, [i]), T), tidy(add(sing(ref(pm.lhs, [i]), T), neg(sing(F0, T)))))];
+  for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, sing(ref(s.aux!.hhat, [i]), T), sing(ref(s.aux!.h, [i]), T)));
+  for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(sing(nz.b, T), sing(ref(pm.hat, [i]), T))), exp: num(2) }));
+  const terms: Expr[] = [intT(st.horizon, 't', total(...dens))];
+  if (pm.p0) terms.unshift(call('log', ref(pm.p0, [], ref(p.variable, [], num(0)))));
+  return total(...terms);
+}
+
+export function substSym(e: Expr, name: string, by: Expr): Expr {
+  switch (e.k) {
+    case 'sym': return e.name === name ? by : e;
+    case 'num': return e;
+    case 'ref': return e.at ? { ...e, at: substSym(e.at, name, by) } : e;
+    case 'add': return { ...e, terms: e.terms.map((x) => substSym(x, name, by)) };
+    case 'mul': return { ...e, factors: e.factors.map((x) => substSym(x, name, by)) };
+    case 'pow': return { ...e, base: substSym(e.base, name, by), exp: substSym(e.exp, name, by) };
+    case 'call': return { ...e, args: e.args.map((x) => substSym(x, name, by)) };
+    case 'cmp': return { ...e, a: substSym(e.a, name, by), b: substSym(e.b, name, by) };
+    case 'sum': case 'mean': case 'avg': return { ...e, body: substSym(e.body, name, by) };
+    case 'int': return { ...e, lo: substSym(e.lo, name, by), hi: substSym(e.hi, name, by), body: e.v === name ? e.body : substSym(e.body, name, by) };
+    case 'op': return { ...e, args: e.args.map((x) => substSym(x, name, by)) };
+  }
+}
+
+/** Stage 3: order parameters, their conjugates, the factorized action. */
+export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
+  const { trace } = st;
+  const H = st.horizon;
+  const w = 'order parameters';
+  const seen = new Map<string, QRef>();
+  const dbl = (body: Expr) => intT(H, 't', intT(H, 's', body));
+  const opOf = (q: QRef) => op(q.name, ...q.args);
+  const qTerms: Expr[] = [];
+  for (const p of pairings) {
+    const qu = orderParam(p.U), qv = orderParam(p.V);
+    for (const [q, idx] of [[qu, p.a], [qv, p.b]] as const) {
+      if (seen.has(q.name)) continue;
+      seen.set(q.name, q);
+      const named = renderBil(st, q.named, idx);
+      trace.record('msr.order.introduce', w, { k: 'mean', index: idx, body: named }, q.named.s ? op(q.name, T, S) : op(q.name, T));
+    }
+    const body = mul(opOf(qu), opOf(qv));
+    const after = mul(p.coef, sym(qu.pop.set), sym(qv.pop.set), p.U.s ? dbl(body) : intT(H, 't', body));
+    trace.record('msr.order.substitute', w, renderPairing(st, p), after);
+    qTerms.push(after);
+  }
+  // δ-functions in Fourier form: i N ∫∫ Q̂ (Q − (1/N) Σ_a U_a); the Σ_a part goes to the sites
+  const conj: Expr[] = [];
+  for (const q of seen.values()) {
+    const qq = q.named.s ? op(q.name, T, S) : op(q.name, T);
+    const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
+    conj.push(mul(I, sym(q.pop.set), q.named.s ? dbl(mul(qh, qq)) : intT(H, 't', mul(qh, qq))));
+  }
+  // the sites factorize: Σ_a [S_a^0 − i ∫∫ Q̂ U_a] → N ln Z_1[Q̂]
+  const logs: Expr[] = [];
+  for (const pm of st.pops) {
+    const p = pm.info;
+    const mine = [...seen.values()].filter((q) => q.pop === p);
+    const siteDens = mine.map((q) => {
+      const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
+      const u = renderBil(st, q.named, p.index);
+      return mul(num(-1), I, q.named.s ? dbl(mul(qh, u)) : intT(H, 't', mul(qh, u)));
+    });
+    const site = total(siteActionModel(st, pm), ...siteDens);
+    const Zp = `Z_${p.variable}`;
+    trace.record('msr.order.factorize', `sites of ${p.set}`, sumOver(p.index, site), mul(sym(p.set), call('log', sym(Zp))));
+    logs.push(mul(sym(p.set), call('log', sym(Zp))));
+    const single1 = total(bareSiteAction(st, pm), ...mine.map((q) => {
+      const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
+      return mul(num(-1), I, q.named.s ? dbl(mul(qh, singleBil(st, q.named))) : intT(H, 't', mul(qh, singleBil(st, q.named))));
+    }));
+    st.siteActions.set(p, single1);
+  }
+  const action = total(...qTerms, ...conj, ...logs);
+  const out = applyRule('msr.order.action', sym('Z'), { where: 'action N·S[Q, Qhat]', trace, bind: { _N: num(1), _S: action } });
+  if (!out) throw new Error('internal: msr.order.action did not apply');
+}
+
+/** The site part of the stage-1 action at site `index` (model level, couplings removed). */
+function siteActionModel(st: MsrState, pm: PopMsr): Expr {
+  const p = pm.info;
+  const i = p.index;
+  const tm = (e: Expr) => siteAt(e, i, i, T, st.timeless);
+  let F0 = pm.template;
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSym(F0, s.sigma, num(0));
+  const dens: Expr[] = [mul(I, tm(ref(pm.hat, [i])), tidy(add(tm(ref(pm.lhs, [i])), neg(tm(F0)))))];
+  for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, tm(ref(s.aux!.hhat, [i])), tm(ref(s.aux!.h, [i]))));
+  for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(tm(nz.b), tm(ref(pm.hat, [i])))), exp: num(2) }));
+  const terms: Expr[] = [intT(st.horizon, 't', total(...dens))];
+  if (pm.p0) terms.unshift(call('log', ref(pm.p0, [], ref(p.variable, [i], num(0)))));
+  return prod(total(...terms));
+}

@@ -1,0 +1,77 @@
+// The state threaded through the stages of the path-integral route.
+import { ckey, canon } from '../../expr/canon.ts';
+import { mapPost, ref, type Expr } from '../../expr/ast.ts';
+import { print } from '../../expr/print.ts';
+import type { Model } from '../../model/ir.ts';
+import { Trace } from '../../rewrite/trace.ts';
+import type { CouplingSum, ModelAnalysis, PopInfo } from '../couplings.ts';
+import { SiteInputs } from '../couplings.ts';
+import { Names, renameIdx, type SiteFn, type Timeless } from './notation.ts';
+
+/** A population as the action sees it. */
+export interface PopMsr {
+  info: PopInfo;
+  /** response field x̂ (dynamic) or r̂ (let) */
+  hat: string;
+  /** the quantity the δ-functional fixes: ẋ (dynamic, a fresh `xdot`) or the let variable itself */
+  lhs: string;
+  /** initial density p0_x (dynamic populations) */
+  p0?: string;
+  /** model-level right-hand side with every coupling sum replaced by
+   *  outside·σ (σ a placeholder symbol) or, for a sum entering
+   *  nonlinearly, outside·h[i] (its local field) */
+  template: Expr;
+  /** white noises of the equation: F = … + b·ξ */
+  noises: { name: string; D: Expr; b: Expr }[];
+}
+
+/** One coupling sum Σ_k A_ik f_k as a source term of the action. */
+export interface Source {
+  n: number;
+  cs: CouplingSum;
+  /** placeholder symbol of the bare sum in the population's template */
+  sigma: string;
+  /** local field and its conjugate, when the sum enters nonlinearly */
+  aux?: { h: string; hhat: string };
+  /** ∂F/∂σ (model level): the conjugate source is λ = b·x̂ (1·ĥ with a local field) */
+  b: Expr;
+  /** λ_i: the conjugate source on the site population */
+  lambda: SiteFn;
+  /** f_k: the summed function on the summed population */
+  f: SiteFn;
+}
+
+export class MsrState {
+  readonly trace = new Trace();
+  readonly names: Names;
+  readonly inputs: SiteInputs;
+  readonly pops: PopMsr[] = [];
+  readonly sources: Source[] = [];
+  /** single-site actions S_P[Q̂] of stage 3 (display) */
+  readonly siteActions = new Map<PopInfo, Expr>();
+  readonly timeless: Timeless;
+
+  constructor(readonly an: ModelAnalysis) {
+    this.names = new Names(an);
+    this.inputs = new SiteInputs(an.pops);
+    const quenched = new Set(an.m.randoms.filter((r) => r.indices.length === 1).map((r) => r.name));
+    this.timeless = (n) => quenched.has(n);
+  }
+
+  get m(): Model { return this.an.m; }
+  get horizon(): string { return this.names.horizon; }
+
+  popOf(p: PopInfo): PopMsr { return this.pops.find((q) => q.info === p)!; }
+
+  /** A site function of population `pop` from a model-level expression in `fromIndex`. */
+  siteFn(pop: PopInfo, expr: Expr, fromIndex: string, conj: boolean, source?: number): SiteFn {
+    // the expression is kept as written (order-parameter names are printed
+    // from it, as the cavity route does); equality goes by canonical key
+    const e = fromIndex === pop.index ? expr : renameIdx(expr, fromIndex, pop.index);
+    const label = print(mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === pop.index ? ref(x.name) : x)));
+    // conjugate sources of different sums are different variables even when
+    // their expressions coincide (J and Jᵀ entering alike): the key says whose
+    const key = ckey(canon(e)) + (conj ? `#${source}` : '');
+    return { pop, conj, expr: e, key, label, source };
+  }
+}

@@ -1,0 +1,102 @@
+// Canonical form of a DmftSystem, so that two derivations of the same model
+// (the cavity and the path-integral routes) compare equal as JSON:
+//   JSON.stringify(normalizeSystem(a)) === JSON.stringify(normalizeSystem(b)).
+//
+// What it does:
+//  - every expression goes through `canon` (src/expr/canon.ts: flattened,
+//    numbers folded exactly, like terms collected, terms and factors sorted)
+//    and is rebuilt with a fixed key order and without source spans;
+//  - order parameters are sorted by name; each population's fields and
+//    site-local inputs are sorted by name; parameters by name;
+//  - populations and observables keep the model's order (states in
+//    declaration order, then lets; observables as declared) — an order that
+//    belongs to the model, not to the route;
+//  - every object is rebuilt with a fixed key order; optional keys appear
+//    only when set.
+// Nothing semantic happens here: no rule is applied, only representation.
+import type { Expr } from '../expr/ast.ts';
+import { canon } from '../expr/canon.ts';
+import type { Dist, InitSpec } from '../model/ir.ts';
+import type { DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population } from './system.ts';
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** An expression in canonical form, rebuilt with a fixed key order (no spans). */
+export function normalizeExpr(e: Expr): Expr {
+  return rebuild(canon(e));
+}
+
+function rebuild(e: Expr): Expr {
+  switch (e.k) {
+    case 'num': return { k: 'num', v: Object.is(e.v, -0) ? 0 : e.v };
+    case 'sym': return { k: 'sym', name: e.name };
+    case 'ref': return e.at ? { k: 'ref', name: e.name, idx: [...e.idx], at: rebuild(e.at) } : { k: 'ref', name: e.name, idx: [...e.idx] };
+    case 'add': return { k: 'add', terms: e.terms.map(rebuild) };
+    case 'mul': return { k: 'mul', factors: e.factors.map(rebuild) };
+    case 'pow': return { k: 'pow', base: rebuild(e.base), exp: rebuild(e.exp) };
+    case 'call': return { k: 'call', fn: e.fn, args: e.args.map(rebuild) };
+    case 'cmp': return { k: 'cmp', op: e.op, a: rebuild(e.a), b: rebuild(e.b) };
+    case 'sum': return { k: 'sum', index: e.index, body: rebuild(e.body) };
+    case 'mean': return { k: 'mean', index: e.index, body: rebuild(e.body) };
+    case 'avg': return { k: 'avg', pop: e.pop, body: rebuild(e.body) };
+    case 'int': return { k: 'int', v: e.v, lo: rebuild(e.lo), hi: rebuild(e.hi), body: rebuild(e.body) };
+    case 'op': return { k: 'op', name: e.name, args: e.args.map(rebuild) };
+  }
+}
+
+function dist(d: Dist): Dist {
+  switch (d.kind) {
+    case 'normal': return { kind: 'normal', mean: normalizeExpr(d.mean), var: normalizeExpr(d.var) };
+    case 'uniform': return { kind: 'uniform', lo: normalizeExpr(d.lo), hi: normalizeExpr(d.hi) };
+    case 'bernoulli': return { kind: 'bernoulli', p: normalizeExpr(d.p) };
+    case 'white': return { kind: 'white', D: normalizeExpr(d.D) };
+  }
+}
+
+function init(i: InitSpec): InitSpec {
+  return i.kind === 'value' ? { kind: 'value', value: normalizeExpr(i.value) } : { kind: 'dist', dist: dist(i.dist) };
+}
+
+function input(i: LocalInput): LocalInput {
+  return i.kind === 'quenched' ? { kind: 'quenched', name: i.name, dist: dist(i.dist) } : { kind: 'noise', name: i.name, D: normalizeExpr(i.D) };
+}
+
+function field(f: GaussianField): GaussianField {
+  return { name: f.name, cov: normalizeExpr(f.cov), coupling: f.coupling, sum: f.sum, pop: f.pop };
+}
+
+function population(p: Population): Population {
+  const out: Population = {
+    name: p.name, index: p.index, variable: p.variable, kind: p.kind, rhs: normalizeExpr(p.rhs),
+    fields: [...p.fields].sort(byName).map(field),
+    inputs: [...p.inputs].sort(byName).map(input),
+  };
+  if (p.lower) out.lower = normalizeExpr(p.lower);
+  if (p.upper) out.upper = normalizeExpr(p.upper);
+  if (p.init) out.init = init(p.init);
+  return out;
+}
+
+function orderParam(o: OrderParam): OrderParam {
+  const out: OrderParam = { name: o.name, kind: o.kind, pop: o.pop, f: normalizeExpr(o.f), def: normalizeExpr(o.def) };
+  if (o.slot !== undefined) out.slot = o.slot;
+  if (o.instantaneous) out.instantaneous = true;
+  return out;
+}
+
+function observable(o: ObservableDef): ObservableDef {
+  return { name: o.name, times: [...o.times], expr: normalizeExpr(o.expr) };
+}
+
+/** The canonical form of a DmftSystem (see the header). */
+export function normalizeSystem(sys: DmftSystem): DmftSystem {
+  const params: Record<string, number> = {};
+  for (const k of Object.keys(sys.params).sort()) params[k] = sys.params[k];
+  return {
+    model: sys.model,
+    params,
+    populations: sys.populations.map(population),
+    orderParams: [...sys.orderParams].sort(byName).map(orderParam),
+    observables: sys.observables.map(observable),
+  };
+}

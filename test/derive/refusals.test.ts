@@ -1,0 +1,34 @@
+// Models the derivation cannot handle get a clear error naming the term and
+// what would be needed — never a wrong derivation. Both routes refuse.
+import { describe, expect, it } from 'vitest';
+import { loadModelSource } from '../../src/model/load.ts';
+import { derive } from '../../src/derive/index.ts';
+import { DmftError } from '../../src/errors.ts';
+
+const head = 'model "m"\nparam g = 0.5, kappa = 0.5\nindex i, j in 1..N\n';
+const cases: [string, string, RegExp][] = [
+  ['a coupling entering nonlinearly', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]^2*x[j])\n`, /the coupling enters nonlinearly in 'J\[i,j\]\^2'/],
+  ['non-Gaussian couplings', `${head}random J[i,j] ~ uniform(-1/N, 1/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n`, /not Gaussian/],
+  ['correlated fields (J and its transpose in one equation)', `${head}random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*tanh(x[j]))\n`, /transpose-correlated entries of J: their Gaussian fields are correlated/],
+  ['correlated fields (the same entries twice)', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[i,j]*tanh(x[j]))\n`, /the same entries of J/],
+  ['white noise entering nonlinearly', `${head}noise xi[i] ~ white(1)\nstate x[i]\nd/dt x[i] = -x[i] + tanh(xi[i])\n`, /white noise 'xi' enters the dynamics of x nonlinearly/],
+  ['discrete-time dynamics', `${head}state x[i]\nx[i](t+1) = 0.5*x[i]\n`, /discrete-time dynamics .* not supported yet by derive/],
+  ['a constraint', `${head}state x[i]\nd/dt x[i] = -x[i]\nconstraint mean(i, x[i]^2) = 1 via z\n`, /constraints .* not supported yet by derive/],
+  ['two states on one index set', `${head}state x[i]\nstate y[i]\nd/dt x[i] = -x[i]\nd/dt y[i] = -y[i]\n`, /several variables per site are not supported yet/],
+];
+
+describe('derive refuses what it cannot derive', () => {
+  for (const [what, src, msg] of cases) {
+    for (const route of ['cavity', 'msr'] as const) {
+      it(`${what} (${route})`, () => {
+        const m = loadModelSource(src, 'm.dmft');
+        let err: unknown;
+        try { derive(m, route); } catch (e) { err = e; }
+        expect(err).toBeInstanceOf(DmftError);
+        const e = err as DmftError;
+        expect(e.message).toMatch(msg);
+        expect(e.info.hint ?? '').not.toBe('');
+      });
+    }
+  }
+});
