@@ -370,7 +370,8 @@ class Validator {
                 `elsewhere quantities are at the current time: write ${plain}` + (x.at.k === 'sym' ? '' : `; for a product write ${plain}*(…)`));
             }
             else this.expr(x.at, { ...ctx, dynamic: false });
-          } else if (ctx.times && ctx.times.length > 1) {
+          } else if (ctx.times && ctx.times.length > 1 && !(k === 'random' && !this.m.randoms.find((r) => r.name === x.name)?.timeDependent)) {
+            // quenched randomness has no time; everything else must say which time
             this.err(x.span, `in ${ctx.where}, which has two times, '${print(x)}' needs a time argument`, `write ${x.name}[${x.idx.join(',')}](${ctx.times[0]}) or ${x.name}[${x.idx.join(',')}](${ctx.times[1]})`);
           }
           return;

@@ -365,3 +365,12 @@ describe('docs/model-language.md', () => {
     });
   });
 });
+
+describe('two-time observables and quenched randomness', () => {
+  it('a quenched vector needs no time argument in a two-time observable; a state does', () => {
+    const base = 'model "q"\nindex i in 1..D\nindex mu in 1..P\nratio P/D = 2\nrandom X[mu,i] ~ normal(0, 1/D)\nrandom wstar[i] ~ normal(0, 1)\nstate w[i]\nd/dt w[i] = -sum(mu, X[mu,i]*sum(i2, X[mu,i2]*w[i2]))\n';
+    const ok = loadModelSource(base.replace('sum(i2, X[mu,i2]*w[i2])', 'w[i]*0') + 'observe C(t,s) = mean(i, (w[i](t) - wstar[i])*(w[i](s) - wstar[i]))\n', 'q.dmft');
+    expect(ok.observables[0].times).toEqual(['t', 's']);
+    expect(() => loadModelSource(base.replace('sum(i2, X[mu,i2]*w[i2])', 'w[i]*0') + 'observe C(t,s) = mean(i, w[i]*w[i](s))\n', 'q.dmft')).toThrow(/needs a time argument/);
+  });
+});
