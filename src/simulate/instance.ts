@@ -1,0 +1,108 @@
+// A compiled plan made concrete: one block of memory holding every buffer
+// (a WebAssembly.Memory when the SIMD kernels are available, so that they read
+// the arrays in place), the matrix–vector kernels, and the programs as
+// callable functions. One instance serves any number of seeds in turn.
+import { DmftError } from '../errors.ts';
+import type { Plan, ProgramSrc } from './compile.ts';
+import { FN_HELPERS } from './mathfns.ts';
+import { instantiateKernels, mvJs, mvTJs, type WasmKernels } from './wasm.ts';
+
+export type Program = (t: number) => void;
+
+export interface MatKernels {
+  mv(mat: number, u: Float64Array, out: Float64Array): void;
+  mvT(mat: number, u: Float64Array, out: Float64Array): void;
+}
+
+export interface Instance {
+  plan: Plan;
+  /** vector buffers by id (external ones are set by the runner) */
+  V: Float64Array[];
+  /** random arrays by id */
+  M: (Float64Array | Float32Array)[];
+  /** extra buffers requested by the runner, in request order */
+  extra: Float64Array[];
+  /** one-time observable values (written by `observe`), two-time scratch */
+  O: Float64Array;
+  O2: Float64Array;
+  K: MatKernels;
+  kernels: 'wasm-simd' | 'js';
+  stage: Program;
+  diffusion: Program | null;
+  lets: Program;
+  observe: Program;
+  twoTime: Program[];
+}
+
+const ALIGN = 64;
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+/** WebAssembly memories are limited to 4 GiB (65536 pages of 64 KiB). */
+const WASM_MAX_BYTES = 65536 * 65536;
+
+export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?: boolean } = {}): Instance {
+  const { layout } = plan;
+  // offsets
+  let total = 0;
+  const vecOff = layout.vecs.map((v) => { if (v.external) return -1; const o = total; total += align(v.len * 8); return o; });
+  const matOff = layout.mats.map((m) => { const o = total; total += align(m.length * (m.f32 ? 4 : 8)); return o; });
+  const extraOff = extraLengths.map((n) => { const o = total; total += align(Math.max(n, 1) * 8); return o; });
+  total = Math.max(total, ALIGN);
+
+  let buffer: ArrayBuffer | undefined;
+  let wasm: WasmKernels | null = null;
+  if (opts.wasm !== false && total <= WASM_MAX_BYTES) {
+    try {
+      const mem = new WebAssembly.Memory({ initial: Math.ceil(total / 65536) });
+      wasm = instantiateKernels(mem);
+      if (wasm) buffer = mem.buffer;
+    } catch {
+      wasm = null; // no SIMD, or the memory could not be reserved: plain arrays
+    }
+  }
+  if (!buffer) {
+    try {
+      buffer = new ArrayBuffer(total);
+    } catch {
+      throw new DmftError({ message: `simulate: cannot allocate ${(total / 2 ** 30).toFixed(2)} GiB for the couplings and buffers`, hint: 'reduce --N (dense couplings take N² numbers)' });
+    }
+  }
+  const buf = buffer;
+
+  const V = layout.vecs.map((v, id) => (v.external ? new Float64Array(0) : new Float64Array(buf, vecOff[id], v.len)));
+  const M = layout.mats.map((m, id) => (m.f32 ? new Float32Array(buf, matOff[id], m.length) : new Float64Array(buf, matOff[id], m.length)));
+  const extra = extraLengths.map((n, i) => new Float64Array(buf, extraOff[i], Math.max(n, 1)));
+
+  const mats = layout.mats;
+  const K: MatKernels = wasm
+    ? {
+      mv: (id, u, out) => {
+        const m = mats[id], A = M[id];
+        if (m.f32) wasm!.mv32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset);
+        else wasm!.mv64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset);
+      },
+      mvT: (id, u, out) => {
+        const m = mats[id], A = M[id];
+        if (m.f32) wasm!.mvT32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset);
+        else wasm!.mvT64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset);
+      },
+    }
+    : {
+      mv: (id, u, out) => mvJs(M[id], mats[id].rowsPad, mats[id].ld, u, out),
+      mvT: (id, u, out) => mvTJs(M[id], mats[id].rowsPad, mats[id].ld, u, out),
+    };
+
+  const O = new Float64Array(Math.max(1, plan.oneTime.length));
+  const O2 = new Float64Array(1);
+  const build = (src: ProgramSrc, out: Float64Array): Program => {
+    const decl = [...src.vecs.map((id) => `const b${id} = V[${id}];`), ...src.mats.map((id) => `const m${id} = M[${id}];`)].join('\n');
+    const factory = new Function('V', 'M', 'K', 'F', 'O', `"use strict";\nreturn function ${src.name.replace(/[^A-Za-z0-9_]/g, '_')}(t) {\n${decl}\n${src.body}\n};`);
+    return factory(V, M, K, FN_HELPERS, out) as Program;
+  };
+  const p = plan.programs;
+  return {
+    plan, V, M, extra, O, O2, K, kernels: wasm ? 'wasm-simd' : 'js',
+    stage: build(p.stage, O), diffusion: p.diffusion ? build(p.diffusion, O) : null,
+    lets: build(p.lets, O), observe: build(p.observe, O),
+    twoTime: p.twoTime.map((src) => build(src, O2)),
+  };
+}

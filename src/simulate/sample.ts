@@ -1,0 +1,142 @@
+// Drawing the quenched randomness and the initial condition of one seed.
+//
+// normal(m, v): m + √v·z. Square matrices correlated with their transpose,
+// corr(J[i,j], J[j,i]) = κ (symmetric: κ = 1), for i < j:
+//   J[i,j] = m + √v (a z₁ + b z₂),  J[j,i] = m + √v (a z₁ − b z₂),
+//   a = √((1+κ)/2), b = √((1−κ)/2),
+// i.e. J = m + √v (a S + b A) with S symmetric and A antisymmetric, both with
+// unit-variance off-diagonal entries: Var J[i,j] = v, Cov(J[i,j], J[j,i]) = κv.
+// Diagonal: J[i,i] ~ normal(m, v), the declared marginal, drawn independently
+// (a diagonal entry is its own transpose, so no κ applies; it contributes
+// O(1/√N) to each site's field).
+// Symmetric tensors (rank ≥ 3): one draw per sorted index tuple, copied to
+// all its permutations. uniform(lo, hi) and bernoulli(p) matrices: i.i.d.,
+// or drawn on i ≤ j and mirrored when symmetric.
+import { DmftError } from '../errors.ts';
+import { print } from '../expr/print.ts';
+import type { Dist, RandomDecl } from '../model/ir.ts';
+import { constValue, type Plan } from './compile.ts';
+import type { Instance } from './instance.ts';
+import { Rng, STREAM } from './rng.ts';
+
+type Arr = Float64Array | Float32Array;
+
+interface Drawer { draw(rng: Rng): number; mean: number; sd: number; normal: boolean }
+
+function drawer(d: Dist, env: Record<string, number>, what: string, file: string): Drawer {
+  const val = (e: Parameters<typeof constValue>[0], name: string): number => {
+    const v = constValue(e, env);
+    if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file, message: `the ${name} of ${what} ('${print(e)}') is not a finite number with these parameters and sizes` });
+    return v;
+  };
+  switch (d.kind) {
+    case 'normal': {
+      const mean = val(d.mean, 'mean'), v = val(d.var, 'variance');
+      if (v < 0) throw new DmftError({ file, message: `the variance of ${what} is negative (${print(d.var)} = ${v})`, hint: 'normal(mean, var) takes a variance ≥ 0' });
+      const sd = Math.sqrt(v);
+      return { draw: (r) => mean + sd * r.normal(), mean, sd, normal: true };
+    }
+    case 'uniform': {
+      const lo = val(d.lo, 'lower end'), hi = val(d.hi, 'upper end');
+      if (hi < lo) throw new DmftError({ file, message: `uniform(${lo}, ${hi}) in ${what} is empty`, hint: 'write uniform(lo, hi) with lo ≤ hi' });
+      return { draw: (r) => lo + (hi - lo) * r.uniform(), mean: (lo + hi) / 2, sd: (hi - lo) / Math.sqrt(12), normal: false };
+    }
+    case 'bernoulli': {
+      const p = val(d.p, 'probability');
+      if (p < 0 || p > 1) throw new DmftError({ file, message: `bernoulli(${p}) in ${what}: the probability must lie in [0, 1]` });
+      return { draw: (r) => (r.uniform() < p ? 1 : 0), mean: p, sd: Math.sqrt(p * (1 - p)), normal: false };
+    }
+    case 'white':
+      throw new DmftError({ file, message: `white noise cannot be used for ${what}`, hint: 'declare it with noise xi[i] ~ white(D)' });
+  }
+}
+
+function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[], env: Record<string, number>, rng: Rng, file: string): void {
+  const dr = drawer(decl.dist, env, decl.name, file);
+  if (dims.length === 1) {
+    for (let i = 0; i < dims[0]; i++) out[i] = dr.draw(rng);
+    return;
+  }
+  if (dims.length === 2) {
+    const [n0, n1] = dims, ld = strides[0];
+    const corr = decl.symmetric ? 1 : decl.transposeCorr ? constValue(decl.transposeCorr, env) : undefined;
+    if (corr === undefined) {
+      for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) out[i * ld + j] = dr.draw(rng);
+      return;
+    }
+    if (!Number.isFinite(corr) || corr < -1 || corr > 1) {
+      throw new DmftError({ file, line: decl.span?.line, col: decl.span?.col, message: `the transpose correlation of ${decl.name} is ${corr}, outside [-1, 1]`, hint: 'a correlation coefficient lies between -1 and 1' });
+    }
+    if (!dr.normal && corr !== 1) {
+      throw new DmftError({ file, line: decl.span?.line, message: `a ${decl.dist.kind} matrix correlated with its transpose is not supported yet by simulate`, hint: 'use normal(mean, var), or symmetric' });
+    }
+    const n = n0;
+    if (!dr.normal) { // symmetric non-Gaussian: draw i ≤ j and mirror
+      for (let i = 0; i < n; i++) for (let j = i; j < n; j++) { const x = dr.draw(rng); out[i * ld + j] = x; out[j * ld + i] = x; }
+      return;
+    }
+    const a = Math.sqrt((1 + corr) / 2), b = Math.sqrt((1 - corr) / 2), m = dr.mean, sd = dr.sd;
+    for (let i = 0; i < n; i++) {
+      out[i * ld + i] = m + sd * rng.normal();
+      for (let j = i + 1; j < n; j++) {
+        const s = a * rng.normal(), d = b * rng.normal();
+        out[i * ld + j] = m + sd * (s + d);
+        out[j * ld + i] = m + sd * (s - d);
+      }
+    }
+    return;
+  }
+  // tensors
+  const total = dims.reduce((x, y) => x * y, 1);
+  if (!decl.symmetric) { for (let q = 0; q < total; q++) out[q] = dr.draw(rng); return; }
+  const idx = new Array<number>(dims.length).fill(0);
+  for (let q = 0; q < total; q++) {
+    let r = q;
+    for (let d = dims.length - 1; d >= 0; d--) { idx[d] = r % dims[d]; r = Math.floor(r / dims[d]); }
+    const sorted = [...idx].sort((x, y) => x - y);
+    if (sorted.every((v, d) => v === idx[d])) out[q] = dr.draw(rng);
+    else out[q] = out[sorted.reduce((s, v, d) => s + v * strides[d], 0)];
+  }
+}
+
+/** Fill the instance's random arrays and vectors for this seed. */
+export function sampleRandoms(inst: Instance, seed: number): void {
+  const { plan } = inst;
+  const env = { ...plan.c.params, ...plan.c.sizes };
+  for (const r of plan.randoms) {
+    const rng = new Rng(seed, STREAM.random(r.index));
+    if (r.storage.kind === 'vec') {
+      sampleDecl(r.decl, inst.V[r.storage.id], [plan.layout.vecs[r.storage.id].n], [1], env, rng, plan.model.file);
+    } else {
+      const m = plan.layout.mats[r.storage.id];
+      sampleDecl(r.decl, inst.M[r.storage.id], m.dims, m.strides, env, rng, plan.model.file);
+    }
+  }
+}
+
+/** Initial states for this seed, clipped into the declared bounds; returns
+ *  how many values had to be clipped. */
+export function sampleInit(plan: Plan, X: Float64Array[], seed: number): number {
+  const env = { ...plan.c.params, ...plan.c.sizes };
+  let clipped = 0;
+  plan.states.forEach((s, si) => {
+    const x = X[si];
+    const init = plan.model.inits.find((i) => i.state === s.name);
+    if (!init) x.fill(0, 0, s.n);
+    else if (init.init.kind === 'value') {
+      const v = constValue(init.init.value, env);
+      if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} is not a finite number` });
+      x.fill(v, 0, s.n);
+    } else {
+      const dr = drawer(init.init.dist, env, `the initial condition of ${s.name}`, plan.model.file);
+      const rng = new Rng(seed, STREAM.init(si));
+      for (let i = 0; i < s.n; i++) x[i] = dr.draw(rng);
+    }
+    for (let i = 0; i < s.n; i++) {
+      const v = x[i];
+      if (s.lower !== undefined && v < s.lower) { x[i] = s.lower; clipped++; }
+      else if (s.upper !== undefined && v > s.upper) { x[i] = s.upper; clipped++; }
+    }
+  });
+  return clipped;
+}

@@ -1,0 +1,76 @@
+// Public types of the finite-N simulator.
+
+export interface SimOptions {
+  /** the base size (the size the other sizes follow from through the ratios) */
+  N: number;
+  /** number of independent seeds (disorder, initial condition and noise) */
+  seeds: number;
+  /** final time */
+  T: number;
+  /** largest internal step (each output interval is cut into equal steps ≤ dt) */
+  dt: number;
+  /** one-time output times in [0, T]; default 21 points 0, T/20, …, T */
+  times?: number[];
+  /** seeds used are seed0, seed0+1, …; default 1 */
+  seed0?: number;
+  /** time grid of two-time observables; default 21 points 0, T/20, …, T */
+  twoTimeGrid?: number[];
+  /** worker threads; 0 or 1 runs in-process. Default: min(seeds, available
+   *  cores) when the run is estimated to take over ~1 s in-process (starting a
+   *  worker costs ~0.5 s), else in-process. Results do not depend on it. */
+  threads?: number;
+  /** storage of rank-2 random arrays; arithmetic is always double precision.
+   *  'auto' (default): single precision for each matrix whose entries round
+   *  with an error below 1e-6 of their standard deviation (zero-mean
+   *  couplings, 0/1 entries: half the memory traffic of the matrix–vector
+   *  products), double otherwise; 'f64', 'f32': force one. */
+  couplingPrecision?: 'auto' | 'f64' | 'f32';
+  /** |state| beyond this is reported as a blow-up; default 1e12 */
+  blowup?: number;
+  /** use the WebAssembly SIMD kernels when available (default true) */
+  wasm?: boolean;
+}
+
+export interface SimDiagnostics {
+  /** 'rk4' or 'stochastic-heun' */
+  scheme: string;
+  /** the requested largest step (output intervals are cut into equal steps ≤ dt) */
+  dt: number;
+  /** integration steps per seed */
+  steps: number;
+  seed0: number;
+  /** worker threads used (0: in-process) */
+  threads: number;
+  kernels: 'wasm-simd' | 'js';
+  /** how the random matrices were stored */
+  couplingPrecision: 'f64' | 'f32' | 'mixed';
+  /** the noise coefficient depends on the state */
+  multiplicativeNoise: boolean;
+  /** initial values clipped into the state bounds (all seeds) */
+  clippedInit: number;
+  /** wall time of the whole call, seconds */
+  wallSeconds: number;
+  /** mean integration time per seed, seconds (sampling excluded) */
+  integrateSeconds: number;
+  /** N_total·steps / integrateSeconds, site updates per second per seed */
+  siteUpdatesPerSecond: number;
+}
+
+export interface TwoTimeResult { t: number[]; mean: number[][]; stderr: number[][] }
+
+export interface SimResult {
+  /** the model's title */
+  model: string;
+  params: Record<string, number>;
+  N: number;
+  /** every size at this N */
+  sizes: Record<string, number>;
+  seeds: number;
+  t: number[];
+  /** one-time observables: mean over seeds at each t */
+  observables: Record<string, number[]>;
+  /** standard error of the mean over seeds (NaN with a single seed) */
+  stderr: Record<string, number[]>;
+  twoTime?: Record<string, TwoTimeResult>;
+  diagnostics: SimDiagnostics;
+}
