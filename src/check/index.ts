@@ -134,6 +134,8 @@ export function compare(model: Model, theory: SolveResult, sims: SimLike[], alph
 
 const fmt = (x: number, d = 5) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(d - 2) : x.toFixed(d));
 
+const fmtErr = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '—');
+
 /** The agreement table. */
 export function formatReport(r: CheckReport): string {
   const L: string[] = [];
@@ -143,7 +145,7 @@ export function formatReport(r: CheckReport): string {
   for (const x of r.rows) {
     L.push([
       x.observable.padEnd(12), x.t.map((v) => +v.toFixed(3)).join(',').padEnd(12), String(x.N).padEnd(7),
-      fmt(x.theory).padEnd(12), fmt(x.theoryErr, 2).padEnd(10), fmt(x.sim).padEnd(12), fmt(x.simErr, 2).padEnd(10),
+      fmt(x.theory).padEnd(12), fmtErr(x.theoryErr).padEnd(10), fmt(x.sim).padEnd(12), fmtErr(x.simErr).padEnd(10),
       x.z.toFixed(2).padEnd(8), x.ok ? 'ok' : 'FAIL',
     ].join(''));
   }

@@ -1,14 +1,45 @@
-// `npm start`: the end-to-end demo on the embedded SCS example. Grows with the
-// pipeline: parse → derive (→ solve → simulate → check as they land).
+// `npm start`: the end-to-end demo on the embedded SCS example —
+// parse → derive (LaTeX to out/) → solve → simulate → check, printing the
+// agreement table and writing the results JSON to out/.
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadModel } from '../model/load.ts';
-import { deriveCavity } from '../derive/cavity.ts';
-import { describeModel, describeSystem } from './describe.ts';
+import { derive } from '../derive/index.ts';
+import { systemToTex } from '../latex/index.ts';
+import { solve } from '../solve/index.ts';
+import { simulate } from '../simulate/index.ts';
+import { compare, formatReport } from '../check/index.ts';
+import { describeSystem } from './describe.ts';
+import { solveJson } from './solve.ts';
+import { simJson } from './simulate.ts';
+import { writeAtomic } from './io.ts';
 
 export const DEMO_MODEL = fileURLToPath(new URL('../../examples/scs.dmft', import.meta.url));
+const DEMO = { N: 2000, seeds: 4, T: 20, dt: 0.05 };
 
-export async function demo(out: (s: string) => void): Promise<void> {
+export async function demo(out: (s: string) => void, outDir = 'out'): Promise<number> {
+  const step = (s: string) => process.stderr.write(`» ${s}\n`);
+  const t0 = Date.now();
+  step(`parsing ${DEMO_MODEL}`);
   const m = loadModel(DEMO_MODEL);
-  out(describeModel(m));
-  out('\n' + describeSystem(deriveCavity(m).system));
+  step('deriving the DMFT equations (cavity route)');
+  const d = derive(m, 'cavity');
+  out(describeSystem(d.system) + '\n');
+  const texFile = join(outDir, 'scs.tex');
+  writeAtomic(texFile, systemToTex(d.system, { flavor: 'paper', route: d.route }));
+  step(`LaTeX written to ${texFile}`);
+
+  const times = [2.5, 5, 10, 15, 20];
+  step('solving the DMFT equations');
+  const theory = solve(d.system, { params: d.system.params, T: DEMO.T, dt: DEMO.dt, times });
+  step(`simulating N = ${DEMO.N}, ${DEMO.seeds} seeds, T = ${DEMO.T} (worker threads)`);
+  const sim = await simulate(m, { N: DEMO.N, seeds: DEMO.seeds, T: DEMO.T, dt: DEMO.dt, times, twoTimeGrid: [0, 5, 10, 15, 20] });
+  const report = compare(m, theory, [sim]);
+  const resultsFile = join(outDir, 'scs-results.json');
+  writeAtomic(resultsFile, JSON.stringify({ theory: solveJson(theory), simulation: simJson(sim), check: report }, null, 2) + '\n');
+  step(`results written to ${resultsFile}`);
+  out(formatReport(report));
+  if (theory.limit?.var !== undefined) out(`stationary variance (t → ∞, DMFT): ${theory.limit.var.toFixed(6)}\n`);
+  step(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return report.ok ? 0 : 1;
 }

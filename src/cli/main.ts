@@ -9,17 +9,21 @@ import type { Model } from '../model/ir.ts';
 import { describeModel } from './describe.ts';
 import { runDerive, type DeriveOptions } from './derive.ts';
 
-const notYet = (what: string) => (): never => {
-  throw new DmftError({ message: `'dmft ${what}' is not implemented yet`, hint: 'see the open issues; `dmft parse` works today' });
-};
 
 /** The Model IR as JSON: source spans dropped from expressions. */
 export function modelJson(m: Model): unknown {
   return JSON.parse(JSON.stringify(m, (k, v) => (k === 'span' ? undefined : v && typeof v === 'object' && 'k' in v ? stripSpans(v) : v)));
 }
 
-export function buildProgram(out: (s: string) => void): Command {
+/** An action may resolve to an exit code (1: a check or verification failed). */
+type Action = (...args: any[]) => unknown;
+
+export function buildProgram(out: (s: string) => void, setCode: (code: number) => void = () => {}): Command {
   const program = new Command();
+  const act = (f: Action) => async (...args: unknown[]) => {
+    const r = await f(...args);
+    if (typeof r === 'number') setCode(r);
+  };
   program
     .name('dmft')
     .description('dmftkit: derive, render, solve and check dynamical mean-field theory for disordered dynamical systems')
@@ -45,26 +49,28 @@ export function buildProgram(out: (s: string) => void): Command {
     .action(async (file: string, o: DeriveOptions) => runDerive(file, o, out));
   program.command('solve').description('solve the derived DMFT equations numerically')
     .argument('<model>').option(...setOpt).option('--T <T>').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
-    .action(notYet('solve'));
+    .action(async (file: string, o: import('./solve.ts').SolveCliOptions) => (await import('./solve.ts')).solveAction(out)(file, o));
   program.command('simulate').description('simulate the finite-N system')
     .argument('<model>').option(...setOpt).option('--N <N>').option('--seeds <n>').option('--T <T>').option('--dt <dt>').option('--times <list>').option('--json')
-    .action(notYet('simulate'));
-  program.command('check').description('compare theory with finite-N simulation')
-    .argument('<model>').option(...setOpt).option('--N <list>')
-    .action(notYet('check'));
+    .option('--seed <n>', 'first random seed (default 1)').option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double').action(async (file, o) => (await import('./simulate.ts')).simulateAction(out)(file, o));
+  program.command('check').description('compare theory with finite-N simulation; exit 1 on disagreement')
+    .argument('<model>').option(...setOpt).option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend)').option('--seeds <n>', 'seeds per size (default 4)')
+    .option('--T <T>', 'final time (default 10)').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
+    .action(act(async (file, o) => (await import('./check.ts')).checkAction(out)(file, o)));
   program.command('verify').description("verify a hand derivation (LaTeX) against the derived equations")
     .argument('<model>').option(...setOpt).requiredOption('--tex <file>', 'the derivation to check')
-    .action(notYet('verify'));
+    .option('--map <list>', 'explicit symbol alignment, e.g. "C=C_x,R=R_x,\\phi=tanh"').option('--strict', 'every derived equation must be stated').option('--json', 'the report as JSON').action(act(async (file, o) => (await import('./verify.ts')).verifyAction(out)(file, o)));
   program.command('demo').description('the end-to-end demo on the embedded SCS example (npm start)')
-    .action(async () => { const { demo } = await import('./demo.ts'); await demo(out); });
+    .action(act(async () => (await import('./demo.ts')).demo(out)));
   return program;
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const program = buildProgram(out);
+  let code: number = EXIT.ok;
+  const program = buildProgram(out, (c) => { code = c; });
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;

@@ -1,0 +1,114 @@
+// `dmft solve MODEL [--set k=v]… [--T 50] [--dt 0.05] [--times 0.5,1,2]
+//  [--method gaussian|mc|static|stationary] [--json]`: derive the DMFT
+// equations and solve them; a readable table, or the JSON of DESIGN.md.
+import { DmftError } from '../errors.ts';
+import { deriveCavity } from '../derive/cavity.ts';
+import { loadModel } from '../model/load.ts';
+import { METHODS, solve } from '../solve/index.ts';
+import type { SolveResult } from '../solve/types.ts';
+import { numberList, positive } from './options.ts';
+
+export interface SolveCliOptions {
+  set?: Record<string, number>;
+  T?: string; dt?: string; times?: string; method?: string;
+  json?: boolean;
+}
+
+export const SOLVE_DEFAULTS = { T: 50, dt: 0.05 } as const;
+
+/** Parse and check the options (exported for tests). */
+export function solveOptions(o: SolveCliOptions): { T: number; dt: number; times?: number[]; method?: string } {
+  const times = numberList('times', o.times);
+  const T = positive('T', o.T, times?.length ? Math.max(...times) || SOLVE_DEFAULTS.T : SOLVE_DEFAULTS.T);
+  const dt = positive('dt', o.dt, Math.min(SOLVE_DEFAULTS.dt, T / 2));
+  if (dt > T) throw new DmftError({ message: `--dt ${dt} is larger than --T ${T}`, hint: 'the time step must be smaller than the final time' });
+  if (times) {
+    for (const t of times) {
+      if (t < 0) throw new DmftError({ message: `--times: ${t} is negative`, hint: 'times run from 0 to --T' });
+      if (t > T) throw new DmftError({ message: `--times: ${t} is past --T ${T}`, hint: `raise --T to at least ${t}, or drop --T (it defaults to the last time)` });
+    }
+  }
+  if (o.method !== undefined && !(METHODS as readonly string[]).includes(o.method)) {
+    throw new DmftError({ message: `--method ${o.method}: unknown method`, expected: METHODS.join(' | ') });
+  }
+  return { T, dt, times, method: o.method };
+}
+
+/** A progress reporter on stderr, only when stderr is a terminal. */
+function progressReporter(): { report?: (label: string, f: number) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { done: () => {} };
+  let last = '';
+  let shown = false;
+  return {
+    report: (label, f) => {
+      const line = `${label}: ${Math.round(f * 100)}%`;
+      if (line === last) return;
+      last = line;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${line}`);
+    },
+    done: () => { if (shown) process.stderr.write('\r\x1b[K'); },
+  };
+}
+
+export function solveAction(out: (s: string) => void) {
+  return async (file: string, o: SolveCliOptions): Promise<void> => {
+    const opts = solveOptions(o);
+    const model = loadModel(file, o.set ?? {});
+    const sys = deriveCavity(model).system;
+    const prog = progressReporter();
+    let r: SolveResult;
+    try {
+      r = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: opts.method, progress: prog.report });
+    } finally {
+      prog.done();
+    }
+    out(o.json ? JSON.stringify(solveJson(r), null, 2) + '\n' : solveTable(r, file));
+  };
+}
+
+/** The JSON of `dmft solve --json` (non-finite numbers become null). */
+export function solveJson(r: SolveResult): unknown {
+  return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+}
+
+const num = (v: number, digits = 7) => (Number.isFinite(v) ? String(+v.toPrecision(digits)) : '—');
+const err = (e: number | undefined) => (e !== undefined && Number.isFinite(e) ? e.toExponential(1) : '—');
+
+/** The readable table of a solve. */
+export function solveTable(r: SolveResult, file: string): string {
+  const lines: string[] = [];
+  lines.push(`${r.model}  (${file})`);
+  const ps = Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ');
+  if (ps) lines.push(`parameters: ${ps}`);
+  lines.push(`method: ${r.method}`);
+  const names = Object.keys(r.observables);
+  if (names.length && r.t.length) {
+    // at most ~21 rows: every k-th grid time, always the last
+    const n = r.t.length;
+    const step = Math.max(1, Math.ceil((n - 1) / 20));
+    const rows: number[] = [];
+    for (let i = 0; i < n; i += step) rows.push(i);
+    if (rows[rows.length - 1] !== n - 1) rows.push(n - 1);
+    const head = ['t', ...names.map((x) => `${x} ± error`)];
+    const body = rows.map((i) => [num(r.t[i], 6), ...names.map((x) => `${num(r.observables[x][i])} ± ${err(r.error[x]?.[i])}`)]);
+    const width = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
+    const fmtRow = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join('   ');
+    lines.push('');
+    lines.push(fmtRow(head));
+    for (const b of body) lines.push(fmtRow(b));
+    if (rows.length < n) lines.push(`(${rows.length} of ${n} times shown; --json has all)`);
+  }
+  if (r.limit && Object.keys(r.limit).length) {
+    lines.push('');
+    lines.push('t → ∞:');
+    for (const [k, v] of Object.entries(r.limit)) lines.push(`  ${k} = ${num(v, 10)} ± ${err(r.limitError?.[k])}`);
+  }
+  if (r.limitNote) lines.push(`${r.limit ? 'note' : 't → ∞'}: ${r.limitNote}`);
+  for (const [k, tt] of Object.entries(r.twoTime ?? {})) lines.push(`two-time ${k}(t,s): ${tt.t.length}×${tt.t.length} matrix on t ∈ [${num(tt.t[0])}, ${num(tt.t[tt.t.length - 1])}] (see --json)`);
+  for (const [k, tt] of Object.entries(r.tau ?? {})) lines.push(`stationary ${k}(τ): ${tt.tau.length} lags up to τ = ${num(tt.tau[tt.tau.length - 1])} (see --json)`);
+  const d = r.diagnostics;
+  const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${d[k]}`).join(', ');
+  if (brief) lines.push(`diagnostics: ${brief}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,911 @@
+// Static cavity solver: the long-time fixed point of relaxational dynamics,
+// driven only by the derived DmftSystem (see shared/physics.md, "Bounded
+// states and fixed points").
+//
+// At a fixed point every order parameter is frozen: each Gaussian field η
+// becomes a static Gaussian with variance cov(q) (q = C_f at equal late
+// times), each memory integral ∫R(t,s) g(x(s)) ds becomes χ·g(x) with
+// χ = ∫R(t,s) ds the static susceptibility, and each mean-field slot its
+// static value. The single-site fixed point x*(z) is the zero of
+//   G(x) = F(x, …)        (dynamic: d/dt x = F)     or
+//   G(x) = F(x, …) − x    (algebraic: x = F)
+// that the one-dimensional flow d/dt x = G(x) reaches from the initial
+// condition (so: a stable root, G' < 0; for a bound `>= 0` with
+// multiplicative growth the boundary value, where the growth rate there is
+// negative; a hard bound pins the state when the flow pushes out of range).
+// q, M, χ close self-consistently; χ = ⟨f'(x*) dx*/dη⟩ with the implicit
+// derivative dx*/dη = −(∂F/∂η)/G'(x*) (zero at the bound). Averages are
+// quadratures over the frozen fields and the quenched inputs: Gauss–Hermite
+// where the integrand is smooth; where the fixed point switches branch or an
+// average has a kink/jump (a bound, `>`, relu, abs), the breakpoints are
+// located by bisection and each smooth piece gets Gauss–Legendre panels
+// against the normal density, so the quadrature stays spectrally accurate.
+// (An affine single-site equation without bounds has x* affine in its inputs:
+// every integrand is then a polynomial and a few Gaussian nodes are exact.)
+// The quadrature error is estimated by re-evaluating on a finer rule.
+//
+// Stability (the fixed point must be the dynamics' attractor):
+//  - single site: G'(x*) < 0 wherever the state is not pinned;
+//  - the fluctuation (replicon / de Almeida–Thouless type) mode: a random
+//    perturbation of the fields propagates as δv_e = Σ ∂cov_e/∂C ⟨(f' dx*/dη_e')²⟩ δv_e';
+//    the fixed point is stable iff the spectral radius ρ of that matrix is < 1
+//    (for Lotka–Volterra this is σ²φ/(1+γσ²χ)² < 1, i.e. φσ²(1+γ)² < 1 on the
+//    line; for SCS g²⟨φ'(x)²⟩ < 1, which fails in the chaotic phase);
+//  - the uniform (mean-field) mode: eigenvalues of ∂⟨f⟩/∂M below 1.
+//
+// Degenerate fixed points (zero modes, e.g. gradient flow on an
+// under-determined regression, α < 1): the plain equations have no stable
+// solution (the susceptibility diverges). The solver then adds a vanishing
+// proximal term −ε(x − x(0)) to each dynamic equation, continues ε → 0 and
+// extrapolates (Richardson). For linear gradient flows this is exactly the
+// point the flow selects (the projection of the initial condition onto the
+// solution manifold: the min-norm interpolator from x(0) = 0); the result is
+// flagged `initDependent`.
+//
+// Nothing here knows any particular model.
+import { EigenvalueDecomposition, Matrix, solve as mlSolve } from 'ml-matrix';
+import { DmftError } from '../errors.ts';
+import { mapPost, some, sym, visit, type Expr } from '../expr/ast.ts';
+import { compile, type Compiled } from '../expr/compile.ts';
+import { degree, diff, isVar } from '../expr/diff.ts';
+import { print } from '../expr/print.ts';
+import type { Dist } from '../model/ir.ts';
+import { constantValue } from '../model/parse.ts';
+import { gaussHermite } from './quadrature.ts';
+import type { OrderReading, PopReading, SystemReading } from './read.ts';
+import type { SolveOptions } from './types.ts';
+
+export interface StaticResult {
+  limit: Record<string, number>;
+  limitError?: Record<string, number>;
+  /** set when the limit holds with a caveat (e.g. it depends on the initial condition) */
+  limitNote?: string;
+  diagnostics: Record<string, number | string | boolean>;
+}
+export type StaticOutcome = StaticResult | { unsupported: string };
+
+export interface StaticOptions extends SolveOptions {
+  /** largest number of damped (Picard) iterations per solve (default 400) */
+  maxIter?: number;
+}
+
+// ---------------------------------------------------------------------------
+// quadrature rules
+
+interface Rule { x: Float64Array; w: Float64Array }
+
+const legendreCache = new Map<number, Rule>();
+/** Gauss–Legendre on [−1, 1] (weights sum to 2). */
+function gaussLegendre(n: number): Rule {
+  const hit = legendreCache.get(n);
+  if (hit) return hit;
+  const x = new Float64Array(n), w = new Float64Array(n);
+  for (let i = 0; i < Math.ceil(n / 2); i++) {
+    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    let dp = 1;
+    for (let it = 0; it < 100; it++) {
+      let p1 = 1, p2 = 0;
+      for (let j = 1; j <= n; j++) { const p3 = p2; p2 = p1; p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j; }
+      dp = (n * (z * p1 - p2)) / (z * z - 1);
+      const dz = p1 / dp;
+      z -= dz;
+      if (Math.abs(dz) < 1e-16) break;
+    }
+    x[i] = -z; x[n - 1 - i] = z;
+    w[i] = w[n - 1 - i] = 2 / ((1 - z * z) * dp * dp);
+  }
+  const r = { x, w };
+  legendreCache.set(n, r);
+  return r;
+}
+
+class Unsupported extends Error {}
+/** The single-site flow has no finite fixed point at some node (internal; caught by the driver). */
+class NoFixedPoint extends Error {}
+
+const point = (v: number): Rule => ({ x: Float64Array.of(v), w: Float64Array.of(1) });
+
+function distRule(dist: Dist, params: Record<string, number>, n: number, what: string): Rule {
+  const val = (e: Expr, name: string) => {
+    const v = constantValue(e, params);
+    if (v === undefined || !Number.isFinite(v)) throw new Unsupported(`the ${name} of ${what} (${print(e)}) is not a finite number`);
+    return v;
+  };
+  switch (dist.kind) {
+    case 'normal': {
+      const m = val(dist.mean, 'mean'), v = val(dist.var, 'variance');
+      if (!(v > 0)) return point(m);
+      const g = gaussHermite(n), s = Math.sqrt(v);
+      return { x: g.x.map((z) => m + s * z), w: g.w.slice() };
+    }
+    case 'uniform': {
+      const a = val(dist.lo, 'lower end'), b = val(dist.hi, 'upper end');
+      if (!(b > a)) return point(a);
+      const g = gaussLegendre(n);
+      return { x: g.x.map((z) => a + ((b - a) * (z + 1)) / 2), w: g.w.map((w) => w / 2) };
+    }
+    case 'bernoulli': {
+      const p = val(dist.p, 'probability');
+      return { x: Float64Array.of(0, 1), w: Float64Array.of(1 - p, p) };
+    }
+    default:
+      throw new Unsupported(`${what} has a ${dist.kind} distribution, which has no static quadrature`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// the plan: everything compiled once
+
+interface Resolution {
+  /** half-width of the inner dimension for piecewise rules */
+  L: number;
+  /** Gauss–Hermite nodes for a smooth inner dimension (also the scan for breakpoints) */
+  gh: number;
+  /** Gauss–Legendre panels (width, nodes) for piecewise-smooth inner dimensions */
+  panelW: number;
+  gl: number;
+  /** nodes for every other (outer) dimension */
+  outer: number;
+  /** nodes for the initial condition (degenerate/multistable cases) */
+  init: number;
+}
+const BASE: Resolution = { L: 8.5, gh: 48, panelW: 1, gl: 10, outer: 20, init: 8 };
+const FINE: Resolution = { L: 9, gh: 80, panelW: 0.5, gl: 14, outer: 36, init: 12 };
+
+interface FieldPlan {
+  name: string;
+  pop: number;
+  /** position of the field among the population's fields */
+  k: number;
+  cov: Compiled;
+  /** ∂cov/∂(C op) for every C order parameter in the covariance */
+  dcov: { op: number; d: Compiled }[];
+}
+
+interface PopPlan {
+  r: PopReading;
+  index: number;
+  dynamic: boolean;
+  nq: number;
+  fieldPos: number[];
+  qPos: number[];
+  qDists: Dist[];
+  meanPos: number[];
+  meanOp: number[];
+  dFmean: Compiled[];
+  memPos: number[];
+  memOp: number[];
+  tPos: number;
+  dFx: Compiled;
+  dFfield: Compiled[];
+  dFmem: Compiled[];
+  init?: { spec: NonNullable<PopReading['pop']['init']> };
+  /** order parameters of this population */
+  ops: { op: number; o: OrderReading; slotField: number }[];
+  /** C ops of this population (indices into `ops`) */
+  cOps: number[];
+  mOps: number[];
+  /** observable averages over this population */
+  avgs: { obs: number; a: number; F: Compiled }[];
+  kinkRhs: Compiled[];
+  kinkBody: Compiled[];
+  /** affine single-site equation and polynomial integrands: Gaussian rules with this many
+   *  nodes per dimension are exact (undefined otherwise) */
+  poly?: number;
+  // accumulator layout
+  nVec: number;
+  posOp: number[];
+  posStab: number; // + ci * nFields + e
+  posMeanB: number; // + mi * nMeans + j
+  posAvg: number;
+  posX2: number;
+  posUnstable: number;
+  posMulti: number;
+}
+
+function kinkArgs(e: Expr): Expr[] {
+  const out: Expr[] = [];
+  visit(e, (x) => {
+    if (x.k === 'cmp') out.push({ k: 'add', terms: [x.a, { k: 'mul', factors: [{ k: 'num', v: -1 }, x.b] }] });
+    else if (x.k === 'call' && (x.fn === 'relu' || x.fn === 'abs' || x.fn === 'sign')) out.push(x.args[0]);
+  });
+  return out;
+}
+
+const opSlot = (i: number) => `__op${i}`;
+
+class StaticModel {
+  readonly reading: SystemReading;
+  readonly params: Record<string, number>;
+  readonly opNames: string[];
+  readonly opIndex: Map<string, number>;
+  readonly pops: PopPlan[];
+  readonly fields: FieldPlan[] = [];
+  /** fields of each population (indices into `fields`) */
+  readonly popFields: number[][];
+  /** evaluations of the static map so far */
+  evals = 0;
+
+  constructor(reading: SystemReading) {
+    this.reading = reading;
+    this.params = reading.params;
+    const sys = reading.sys;
+    this.opNames = sys.orderParams.map((o) => o.name);
+    this.opIndex = new Map(this.opNames.map((n, i) => [n, i]));
+    const opSlots = this.opNames.map((_, i) => opSlot(i));
+    for (const p of reading.pops) {
+      if (p.noises.length) throw new Unsupported(`population ${p.pop.name} is driven by white noise (${p.noises.map((n) => n.name).join(', ')}): its long-time state is stationary, not static — use the stationary solver`);
+      if (some(p.rhs, (x) => x.k === 'sym' && x.name === 't')) throw new Unsupported(`the equation of ${p.pop.variable} depends explicitly on time: no static fixed point`);
+    }
+    this.popFields = reading.pops.map(() => []);
+    this.pops = reading.pops.map((r, index): PopPlan => {
+      const slot = (name: string) => r.slots.indexOf(name);
+      const dF = (name: string) => compile(diff(r.rhs, isVar(name)), r.slots, this.params);
+      r.fields.forEach((name, k) => {
+        const gf = r.pop.fields[k];
+        const covE = mapPost(gf.cov, (x) => {
+          if (x.k !== 'op') return x;
+          const i = this.opIndex.get(x.name);
+          if (i === undefined) throw new Unsupported(`the covariance of ${name} uses ${x.name}, which is not an order parameter`);
+          return sym(opSlot(i));
+        });
+        const dcov: FieldPlan['dcov'] = [];
+        this.opNames.forEach((n, i) => {
+          if (sys.orderParams[i].kind === 'C' && some(covE, (x) => x.k === 'sym' && x.name === opSlot(i)))
+            dcov.push({ op: i, d: compile(diff(covE, isVar(opSlot(i))), opSlots, this.params) });
+        });
+        this.popFields[index].push(this.fields.length);
+        this.fields.push({ name, pop: index, k, cov: compile(covE, opSlots, this.params), dcov });
+      });
+      const ops: PopPlan['ops'] = [];
+      sys.orderParams.forEach((o, i) => {
+        if (o.pop !== r.pop.name) return;
+        let slotField = -1;
+        if (o.kind === 'R') {
+          slotField = r.fields.indexOf(o.slot ?? '');
+          if (slotField < 0) throw new Unsupported(`the response ${o.name} is to '${o.slot}', which is not a field of population ${r.pop.name}`);
+        }
+        ops.push({ op: i, o: reading.orders.get(o.name)!, slotField });
+      });
+      const cOps = ops.map((_, j) => j).filter((j) => ops[j].o.op.kind === 'C');
+      const mOps = ops.map((_, j) => j).filter((j) => ops[j].o.op.kind === 'M');
+      const qNames = r.quenched.map((q) => q.name);
+      const bodySlots = [r.pop.variable, `${r.pop.variable}@2`, ...qNames];
+      const avgs: PopPlan['avgs'] = [];
+      reading.observables.forEach((ob, oi) => ob.averages.forEach((a, ai) => { if (a.pop === r.pop.name) avgs.push({ obs: oi, a: ai, F: a.F }); }));
+      const kinkBody: Compiled[] = [];
+      for (const { o } of ops) for (const k of kinkArgs(o.f)) kinkBody.push(compile(k, bodySlots, this.params));
+      reading.observables.forEach((ob) => ob.averages.forEach((a) => { if (a.pop === r.pop.name) for (const k of kinkArgs(a.body)) kinkBody.push(compile(k, bodySlots, this.params)); }));
+      const kinkRhs = kinkArgs(r.rhs).map((k) => compile(k, r.slots, this.params));
+      for (const m of r.memory) { if (kinkArgs(m.g).length) throw new Unsupported(`the memory integrand ${print(m.g)} is not smooth`); }
+      const nF = r.fields.length, nM = r.means.length;
+      // x* is affine in the inputs when the equation is (no bounds, affine memory):
+      // then every integrand is a polynomial of known degree
+      let poly: number | undefined;
+      if (r.affine && kinkBody.length === 0 && kinkRhs.length === 0) {
+        const isIn = (x: Expr) => x.k === 'sym' && bodySlots.includes(x.name);
+        let D = 2;
+        for (const { o } of ops) { const d = degree(o.f, isIn); D = Math.max(D, o.op.kind === 'C' ? 2 * d : d); }
+        for (const a of avgs) D = Math.max(D, degree(reading.observables[a.obs].averages[a.a].body, isIn));
+        if (Number.isFinite(D)) poly = Math.ceil((D + 1) / 2) + 1;
+      }
+      let pos = 0;
+      const posOp = ops.map(() => pos++);
+      const posStab = pos; pos += cOps.length * nF;
+      const posMeanB = pos; pos += mOps.length * nM;
+      const posAvg = pos; pos += avgs.length;
+      const posX2 = pos++, posUnstable = pos++, posMulti = pos++;
+      const memOp = r.memory.map((m) => {
+        const i = this.opIndex.get(m.R);
+        if (i === undefined || sys.orderParams[i].kind !== 'R') throw new Unsupported(`memory kernel ${m.R} is not a response function`);
+        return i;
+      });
+      const meanOp = r.means.map((m) => {
+        const i = this.opIndex.get(m.M);
+        if (i === undefined) throw new Unsupported(`mean-field term ${m.M} is not an order parameter`);
+        return i;
+      });
+      return {
+        r, index, dynamic: r.pop.kind === 'dynamic', nq: qNames.length,
+        fieldPos: r.fields.map(slot), qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist),
+        meanPos: r.means.map((m) => slot(m.slot)), meanOp, dFmean: r.means.map((m) => dF(m.slot)),
+        memPos: r.memory.map((m) => slot(m.slot)), memOp, tPos: slot('t'),
+        dFx: r.dF[r.pop.variable], dFfield: r.fields.map((f) => r.dF[f]), dFmem: r.memory.map((m) => r.dF[m.slot]),
+        init: r.pop.init ? { spec: r.pop.init } : undefined,
+        ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly,
+        nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti,
+      };
+    });
+  }
+
+  /** Initial-condition rule of a population (x0 = 0 for algebraic ones: the relaxation starts there). */
+  initRule(pl: PopPlan, n: number): Rule {
+    if (!pl.dynamic || !pl.init) return point(0);
+    const s = pl.init.spec;
+    if (s.kind === 'value') {
+      const v = constantValue(s.value, this.params);
+      if (v === undefined) throw new Unsupported(`the initial value of ${pl.r.pop.variable} (${print(s.value)}) is not a number`);
+      return point(v);
+    }
+    return distRule(s.dist, this.params, n, `the initial condition of ${pl.r.pop.variable}`);
+  }
+
+  /** Starting values: every order parameter evaluated at the initial condition (responses 0). */
+  start(): Float64Array {
+    const v = new Float64Array(this.opNames.length);
+    for (const pl of this.pops) {
+      const x0 = this.initRule(pl, 8);
+      const qr = pl.qDists.map((d, j) => distRule(d, this.params, 8, pl.r.quenched[j].name));
+      const buf = new Float64Array(1 + pl.nq);
+      for (const { op, o } of pl.ops) {
+        if (o.op.kind === 'R') continue;
+        let acc = 0;
+        const rec = (j: number, w: number) => {
+          if (j === pl.nq) {
+            for (let i = 0; i < x0.x.length; i++) {
+              buf[0] = x0.x[i];
+              const f = o.F(buf);
+              acc += w * x0.w[i] * (o.op.kind === 'C' ? f * f : f);
+            }
+            return;
+          }
+          for (let i = 0; i < qr[j].x.length; i++) { buf[1 + j] = qr[j].x[i]; rec(j + 1, w * qr[j].w[i]); }
+        };
+        rec(0, 1);
+        v[op] = acc;
+      }
+    }
+    return v;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// one evaluation of the static map Φ: order-parameter values → new values
+
+interface PopEval { vec: Float64Array; scale: number }
+interface PhiEval { next: Float64Array; pops: PopEval[] }
+
+const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+
+function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, resIn: Resolution, scaleIn: number): PopEval {
+  const np = pl.poly === undefined ? 0 : pl.poly + (resIn === FINE ? 2 : 0);
+  const res: Resolution = np ? { ...resIn, gh: np, outer: np, init: np } : resIn;
+  const r = pl.r;
+  const nS = r.slots.length;
+  const buf = new Float64Array(nS);
+  const gbuf = new Float64Array(1 + pl.nq);
+  const bbuf = new Float64Array(2 + pl.nq);
+  const chi = pl.memOp.map((i) => vals[i]);
+  for (let j = 0; j < pl.meanPos.length; j++) buf[pl.meanPos[j]] = vals[pl.meanOp[j]];
+  if (pl.tPos >= 0) buf[pl.tPos] = 0;
+  const fieldSd = m.popFields[pl.index].map((fi) => Math.sqrt(Math.max(0, m.fields[fi].cov(vals))));
+  const lower = r.lower ?? -Infinity, upper = r.upper ?? Infinity;
+  const alg = !pl.dynamic;
+  const ridge = pl.dynamic && eps > 0;
+  const scale = scaleIn;
+  const nF = pl.fieldPos.length, nM = pl.meanPos.length;
+  let x0cur = 0;
+
+  const setX = (x: number) => {
+    buf[0] = x; gbuf[0] = x;
+    for (let j = 0; j < pl.memPos.length; j++) buf[pl.memPos[j]] = chi[j] * r.memory[j].gF(gbuf);
+  };
+  const G = (x: number) => {
+    setX(x);
+    let g = r.F(buf);
+    if (alg) g -= x;
+    if (ridge) g -= eps * (x - x0cur);
+    return g;
+  };
+  /** G'(x) at the last setX */
+  const Gp = () => {
+    let d = pl.dFx(buf);
+    for (let j = 0; j < pl.memPos.length; j++) { const c = chi[j]; if (c !== 0) d += pl.dFmem[j](buf) * c * r.memory[j].dgdx(gbuf); }
+    if (alg) d -= 1;
+    if (ridge) d -= eps;
+    return d;
+  };
+
+  interface Root { x: number; pinned: boolean; gp: number; label: string }
+  /** The zero of G reached by the flow d/dt x = G(x) from x0. */
+  const flowRoot = (x0: number): Root => {
+    x0cur = x0;
+    let a = Math.min(upper, Math.max(lower, x0));
+    let ga = G(a);
+    if (!Number.isFinite(ga)) throw new NoFixedPoint(`the single-site equation is not finite at x = ${a}`);
+    const finish = (x: number, pinned: boolean): Root => {
+      G(x);
+      const gp = Gp();
+      return { x, pinned, gp, label: x === lower || x === upper ? 'b' : 'i' };
+    };
+    if (ga === 0) {
+      G(a);
+      const gp = Gp();
+      if (gp <= 0 || a === lower || a === upper) return finish(a, false);
+      // an unstable equilibrium: leave it upwards
+      a += 1e-9 * scale; ga = G(a);
+    }
+    const dir = ga > 0 ? 1 : -1;
+    let step = 1e-2 * scale;
+    for (let it = 0; it < 2000; it++) {
+      let b = a + dir * step;
+      let atBound = false;
+      if (b <= lower) { b = lower; atBound = true; } else if (b >= upper) { b = upper; atBound = true; }
+      const gb = G(b);
+      if (!Number.isFinite(gb)) throw new NoFixedPoint(`the single-site equation is not finite at x = ${b}`);
+      if (gb * dir <= 0) {
+        let hi = b; // G(lo)·dir > 0, G(hi)·dir < 0
+        if (gb === 0) {
+          // an exact zero (e.g. the boundary of multiplicative growth): the first one
+          // the flow meets only if G keeps its sign on the way, i.e. G'(b) < 0
+          if (!(Gp() > 0)) return finish(b, false);
+          let c = b, gc = 0;
+          for (let k = 1; k < 60 && !(gc * dir < 0); k++) { c = b - dir * Math.abs(b - a) * 2 ** -k; gc = G(c); }
+          if (!(gc * dir < 0)) return finish(b, false);
+          hi = c;
+        }
+        // refine in the bracket: safeguarded Newton
+        let lo = a;
+        let x = 0.5 * (lo + hi);
+        for (let k = 0; k < 200; k++) {
+          const gx = G(x);
+          if (gx === 0) break;
+          if (gx * dir > 0) lo = x; else hi = x;
+          const d = Gp();
+          let xn = d !== 0 ? x - gx / d : NaN;
+          if (!(xn > Math.min(lo, hi) && xn < Math.max(lo, hi))) xn = 0.5 * (lo + hi);
+          if (Math.abs(xn - x) <= 1e-15 * (Math.abs(x) + 1e-300) || Math.abs(hi - lo) <= 4e-16 * Math.max(Math.abs(lo), Math.abs(hi))) { x = xn; break; }
+          x = xn;
+        }
+        return finish(x, false);
+      }
+      if (atBound) return finish(b, true); // the flow pushes out of range: pinned at the bound
+      a = b;
+      step = Math.min(step * 2, 0.5 * scale + 0.25 * Math.abs(a - x0));
+      if (Math.abs(a - x0) > 1e9 * scale) break;
+    }
+    throw new NoFixedPoint(`the single-site flow of ${r.pop.variable} runs away (no finite fixed point) at a node of the frozen field`);
+  };
+
+  const vec = new Float64Array(pl.nVec);
+  const initR = m.initRule(pl, res.init);
+  const xlo = initR.x.reduce((a, b) => Math.min(a, b)), xhi = initR.x.reduce((a, b) => Math.max(a, b));
+  const nodeSig: string[] = [];
+
+  const nOps = pl.ops.length;
+  const dxdEta = new Float64Array(nF), dxdM = new Float64Array(nM), fps = new Float64Array(nOps);
+  const contrib = (rt: Root, w: number, acc: Float64Array | null) => {
+    setX(rt.x);
+    bbuf[0] = rt.x; bbuf[1] = rt.x;
+    for (let j = 0; j < pl.nq; j++) bbuf[2 + j] = gbuf[1 + j];
+    let sig = rt.label;
+    for (const k of pl.kinkRhs) sig += k(buf) > 0 ? '+' : '-';
+    for (const k of pl.kinkBody) sig += k(bbuf) > 0 ? '+' : '-';
+    nodeSig.push(sig);
+    if (!acc) return;
+    const ok = !rt.pinned && Math.abs(rt.gp) > 1e-300;
+    const inv = ok ? -1 / rt.gp : 0;
+    for (let e = 0; e < nF; e++) dxdEta[e] = ok ? pl.dFfield[e](buf) * inv : 0;
+    for (let j = 0; j < nM; j++) dxdM[j] = ok ? pl.dFmean[j](buf) * inv : 0;
+    for (let j = 0; j < nOps; j++) {
+      const { o, slotField } = pl.ops[j];
+      const f = o.F(gbuf), fp = o.dfdx(gbuf);
+      fps[j] = fp;
+      const kind = o.op.kind;
+      acc[pl.posOp[j]] += w * (kind === 'M' ? f : kind === 'C' ? f * f : fp * dxdEta[slotField]);
+    }
+    for (let ci = 0; ci < pl.cOps.length; ci++) { const j = pl.cOps[ci]; for (let e = 0; e < nF; e++) { const d = fps[j] * dxdEta[e]; acc[pl.posStab + ci * nF + e] += w * d * d; } }
+    for (let mi = 0; mi < pl.mOps.length; mi++) { const j = pl.mOps[mi]; for (let s = 0; s < nM; s++) acc[pl.posMeanB + mi * nM + s] += w * fps[j] * dxdM[s]; }
+    for (let i = 0; i < pl.avgs.length; i++) acc[pl.posAvg + i] += w * pl.avgs[i].F(bbuf);
+    acc[pl.posX2] += w * rt.x * rt.x;
+    if (!rt.pinned && !(rt.gp < 0)) acc[pl.posUnstable] += w;
+  };
+
+  /** the fixed point at the current field/input values, averaged over the initial condition where it matters */
+  const node = (w: number, acc: Float64Array | null): string => {
+    nodeSig.length = 0;
+    if (!ridge && initR.x.length > 1) {
+      const r1 = flowRoot(xlo), r2 = flowRoot(xhi);
+      // 1-D flows preserve order: equal roots from both ends ⇒ the same root from every x0 in between
+      if (Math.abs(r1.x - r2.x) <= 1e-9 * scale && r1.label === r2.label) { contrib(r1, w, acc); return nodeSig.join('|'); }
+      if (acc) acc[pl.posMulti] += w;
+    }
+    for (let i = 0; i < initR.x.length; i++) contrib(flowRoot(initR.x[i]), w * initR.w[i], acc);
+    return nodeSig.join('|');
+  };
+
+  // dimensions: the first field (inner, adaptive), then other fields and quenched inputs (outer tensor rules)
+  const outer: { pos: number; rule: Rule }[] = [];
+  const gh = gaussHermite(res.outer);
+  for (let e = 1; e < nF; e++) outer.push({ pos: pl.fieldPos[e], rule: fieldSd[e] > 0 ? { x: gh.x.map((z) => fieldSd[e] * z), w: gh.w } : point(0) });
+  pl.qDists.forEach((d, j) => outer.push({ pos: pl.qPos[j], rule: distRule(d, m.params, res.outer, r.quenched[j].name) }));
+  const setInner = (z: number) => { if (nF > 0) buf[pl.fieldPos[0]] = fieldSd[0] * z; };
+  const syncQ = () => { for (let j = 0; j < pl.nq; j++) gbuf[1 + j] = buf[pl.qPos[j]]; };
+
+  const tmp = new Float64Array(pl.nVec);
+  const inner = (w: number) => {
+    syncQ();
+    if (nF === 0 || fieldSd[0] === 0) { setInner(0); node(w, vec); return; }
+    // Gauss–Hermite first; its nodes double as the scan for breakpoints
+    const g = gaussHermite(res.gh);
+    const n = g.x.length;
+    tmp.fill(0);
+    const zs: number[] = [], sigs: string[] = [];
+    for (let i = 0; i < n; i++) { setInner(g.x[i]); zs.push(g.x[i]); sigs.push(node(g.w[i], tmp)); }
+    if (np) { for (let i = 0; i < tmp.length; i++) vec[i] += w * tmp[i]; return; }
+    const bps: number[] = [];
+    for (let i = 0; i + 1 < n; i++) {
+      const sa = sigs[i], sb = sigs[i + 1];
+      if (sa === sb) continue;
+      // every component (branch label, each kink's sign) that changes gets its own
+      // breakpoint: several may fall in one scan interval
+      const comps: ((sg: string) => boolean)[] = [];
+      if (sa.length === sb.length) { for (let c = 0; c < sa.length; c++) if (sa[c] !== sb[c]) comps.push((sg) => sg[c] === sa[c]); }
+      else comps.push((sg) => sg === sa);
+      for (const same of comps) {
+        let lo = zs[i], hi = zs[i + 1];
+        for (let k = 0; k < 60 && hi - lo > 1e-13; k++) {
+          const mid = 0.5 * (lo + hi);
+          setInner(mid);
+          if (same(node(1, null))) lo = mid; else hi = mid;
+        }
+        const bp = 0.5 * (lo + hi);
+        if (!bps.some((b) => Math.abs(b - bp) < 1e-12)) bps.push(bp);
+      }
+    }
+    if (bps.length === 0) {
+      for (let i = 0; i < tmp.length; i++) vec[i] += w * tmp[i];
+      return;
+    }
+    bps.sort((a, b) => a - b);
+    const L = Math.max(res.L, -zs[0], zs[n - 1]);
+    const edges = [-L, ...bps, L];
+    const gl = gaussLegendre(res.gl);
+    for (let s = 0; s + 1 < edges.length; s++) {
+      const a = edges[s], b = edges[s + 1];
+      const np = Math.max(1, Math.ceil((b - a) / res.panelW));
+      const h = (b - a) / np;
+      for (let p = 0; p < np; p++) {
+        const c = a + (p + 0.5) * h, half = h / 2;
+        for (let i = 0; i < gl.x.length; i++) {
+          const z = c + half * gl.x[i];
+          setInner(z);
+          node(w * half * gl.w[i] * phiDensity(z), vec);
+        }
+      }
+    }
+  };
+
+  const rec = (d: number, w: number) => {
+    if (d === outer.length) { inner(w); return; }
+    const { pos, rule } = outer[d];
+    for (let i = 0; i < rule.x.length; i++) { buf[pos] = rule.x[i]; rec(d + 1, w * rule.w[i]); }
+  };
+  rec(0, 1);
+  const x2 = vec[pl.posX2];
+  return { vec, scale: Math.max(1e-12, Math.sqrt(Math.max(0, x2))) };
+}
+
+function phi(m: StaticModel, vals: Float64Array, eps: number, res: Resolution, scales: number[]): PhiEval {
+  m.evals++;
+  const next = new Float64Array(vals.length);
+  const pops = m.pops.map((pl, i) => evalPop(m, pl, vals, eps, res, scales[i]));
+  m.pops.forEach((pl, i) => pl.ops.forEach(({ op }, j) => { next[op] = pops[i].vec[pl.posOp[j]]; }));
+  return { next, pops };
+}
+
+// ---------------------------------------------------------------------------
+// the self-consistent solve at one ε
+
+const resid = (a: Float64Array, b: Float64Array) => {
+  // root-mean-square relative residual
+  let r = 0;
+  for (let i = 0; i < a.length; i++) r += ((a[i] - b[i]) / Math.max(1e-6, Math.abs(a[i]), Math.abs(b[i]))) ** 2;
+  return Math.sqrt(r / Math.max(1, a.length));
+};
+
+interface Solved { vals: Float64Array; ev: PhiEval; iterations: number; residual: number }
+
+class Diverged extends Error {}
+
+function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, maxIter: number, scales: number[]): Solved {
+  const res = BASE;
+  let v: Float64Array = Float64Array.from(start);
+  let ev = phi(m, v, eps, res, scales);
+  let r = resid(ev.next, v);
+  let a = 0.5, iterations = 1;
+  const finiteAll = (x: Float64Array) => x.every((y) => Number.isFinite(y) && Math.abs(y) < 1e12);
+  const isC = m.reading.sys.orderParams.map((o) => o.kind === 'C');
+  const clampC = (x: Float64Array): Float64Array => { for (let i = 0; i < x.length; i++) if (isC[i] && x[i] < 0) x[i] = 0; return x; };
+  // damped Picard with adaptive damping
+  let prev = Infinity;
+  while (r > 1e-2 && iterations < Math.min(40, maxIter)) {
+    if (!finiteAll(ev.next)) throw new Diverged('the order parameters diverge');
+    if (r > prev * 1.05) a = Math.max(0.02, a * 0.5); else if (r < prev * 0.7) a = Math.min(1, a * 1.25);
+    prev = r;
+    const nv = clampC(v.map((x, i) => x + a * (ev.next[i] - x)));
+    v = nv;
+    ev = phi(m, v, eps, res, scales);
+    r = resid(ev.next, v);
+    iterations++;
+  }
+  if (!finiteAll(ev.next)) throw new Diverged('the order parameters diverge');
+  // Newton on Φ(v) − v with a finite-difference Jacobian
+  const n = v.length;
+  for (let it = 0; it < 25 && r > tol; it++) {
+    const F0 = ev.next.map((x, i) => x - v[i]);
+    const J = new Matrix(n, n);
+    for (let j = 0; j < n; j++) {
+      const h = 1e-7 * Math.max(1e-3, Math.abs(v[j]));
+      const vj = Float64Array.from(v); vj[j] += h;
+      const e2 = phi(m, vj, eps, res, scales);
+      iterations++;
+      for (let i = 0; i < n; i++) J.set(i, j, (e2.next[i] - vj[i] - F0[i]) / h);
+    }
+    let step: Float64Array;
+    try {
+      step = Float64Array.from(mlSolve(J, Matrix.columnVector(Array.from(F0))).to1DArray()).map((x) => -x);
+    } catch {
+      break;
+    }
+    if (!step.every(Number.isFinite)) break;
+    // keep correlations positive: shrink the step so that no C falls below a tenth of its value
+    let lambda = 1, accepted = false;
+    for (let i = 0; i < n; i++) if (isC[i] && step[i] < 0 && v[i] > 0) lambda = Math.min(lambda, (0.9 * v[i]) / -step[i]);
+    for (let ls = 0; ls < 12; ls++) {
+      const nv = clampC(v.map((x, i) => x + lambda * step[i]));
+      let e2: PhiEval;
+      try { e2 = phi(m, nv, eps, res, scales); } catch (e) { if (e instanceof NoFixedPoint) { lambda /= 2; continue; } throw e; }
+      iterations++;
+      const r2 = resid(e2.next, nv);
+      if (r2 < r) { v = nv; ev = e2; r = r2; accepted = true; break; }
+      lambda /= 2;
+    }
+    if (!accepted) break;
+  }
+  // fall back to more damped iterations if Newton stalled
+  let extra = 0, best = r, sinceBest = 0;
+  while (r > tol && extra < maxIter) {
+    v = clampC(v.map((x, i) => x + 0.5 * (ev.next[i] - x)));
+    ev = phi(m, v, eps, res, scales);
+    r = resid(ev.next, v);
+    iterations++; extra++;
+    if (!finiteAll(ev.next)) throw new Diverged('the order parameters diverge');
+    if (r < 0.9 * best) { best = r; sinceBest = 0; } else if (++sinceBest > 20) break;
+  }
+  if (!(r <= Math.max(tol, 1e-7))) throw new Diverged(`the self-consistent iteration does not converge (residual ${r.toExponential(2)} after ${iterations} evaluations)`);
+  return { vals: v, ev, iterations, residual: r };
+}
+
+// ---------------------------------------------------------------------------
+// stability and observables of a solution
+
+interface Assessment {
+  rho: number;
+  meanEig: number;
+  unstable: number;
+  multistable: number;
+  limit: Record<string, number>;
+  /** max over responses of |χ|·ε (zero modes: stays O(1) as ε → 0) */
+  chiEps: number;
+}
+
+function maxEig(A: number[][]): { mod: number; re: number } {
+  if (A.length === 0) return { mod: 0, re: -Infinity };
+  const ed = new EigenvalueDecomposition(new Matrix(A));
+  const re = ed.realEigenvalues, im = ed.imaginaryEigenvalues;
+  let mod = 0, mre = -Infinity;
+  for (let i = 0; i < re.length; i++) { mod = Math.max(mod, Math.hypot(re[i], im[i])); mre = Math.max(mre, re[i]); }
+  return { mod, re: mre };
+}
+
+function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): Assessment {
+  const nF = m.fields.length;
+  const A = Array.from({ length: nF }, () => new Array<number>(nF).fill(0));
+  m.fields.forEach((fe, e) => {
+    for (const { op, d } of fe.dcov) {
+      const dc = d(vals);
+      const b = m.pops.findIndex((pl) => pl.ops.some((x) => x.op === op));
+      const pl = m.pops[b];
+      const ci = pl.cOps.findIndex((j) => pl.ops[j].op === op);
+      const nFb = pl.fieldPos.length;
+      m.popFields[b].forEach((fi, k) => { A[e][fi] += dc * ev.pops[b].vec[pl.posStab + ci * nFb + k]; });
+    }
+  });
+  const nO = m.opNames.length;
+  const B = Array.from({ length: nO }, () => new Array<number>(nO).fill(0));
+  const mIdx: number[] = [];
+  m.pops.forEach((pl, b) => pl.mOps.forEach((j, mi) => {
+    const i = pl.ops[j].op;
+    mIdx.push(i);
+    pl.meanOp.forEach((opj, s) => { B[i][opj] += ev.pops[b].vec[pl.posMeanB + mi * pl.meanPos.length + s]; });
+  }));
+  const Bm = mIdx.map((i) => mIdx.map((j) => B[i][j]));
+  const rho = maxEig(A).mod;
+  const meanEig = maxEig(Bm).re;
+  let unstable = 0, multistable = 0;
+  m.pops.forEach((pl, b) => { unstable = Math.max(unstable, ev.pops[b].vec[pl.posUnstable]); multistable = Math.max(multistable, ev.pops[b].vec[pl.posMulti]); });
+  const limit = observablesOf(m, ev);
+  let chiEps = 0;
+  m.reading.sys.orderParams.forEach((o, i) => { if (o.kind === 'R') chiEps = Math.max(chiEps, Math.abs(vals[i]) * eps); });
+  return { rho, meanEig, unstable, multistable, limit, chiEps };
+}
+
+function observablesOf(m: StaticModel, ev: PhiEval): Record<string, number> {
+  const out: Record<string, number> = {};
+  m.reading.observables.forEach((ob, oi) => {
+    if (ob.def.times.length > 1) return;
+    const slots = new Float64Array(ob.averages.length);
+    m.pops.forEach((pl, b) => pl.avgs.forEach((a, i) => { if (a.obs === oi) slots[a.a] = ev.pops[b].vec[pl.posAvg + i]; }));
+    out[ob.def.name] = ob.outer(slots);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// driver
+
+const fmt = (x: number) => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(3));
+
+/**
+ * The t → ∞ fixed point of relaxational dynamics, for any derived system.
+ * Returns `{ unsupported }` (with the reason) when the system has no static
+ * fixed point this solver can trust: noise-driven, explicitly time-dependent,
+ * chaotic / multiple attractors (fluctuation mode unstable), unbounded growth,
+ * or a diverging iteration.
+ */
+export function solveStatic(reading: SystemReading, opts: StaticOptions): StaticOutcome {
+  const t0 = performance.now();
+  let m: StaticModel;
+  try {
+    m = new StaticModel(reading);
+  } catch (e) {
+    if (e instanceof Unsupported) return { unsupported: e.message };
+    throw e;
+  }
+  const tol = Math.min(opts.tol ?? 1e-10, 1e-8);
+  const maxIter = opts.maxIter ?? 400;
+  const scales = m.pops.map((pl) => {
+    const r = m.initRule(pl, 8);
+    let s = 0;
+    for (let i = 0; i < r.x.length; i++) s += r.w[i] * r.x[i] * r.x[i];
+    return Math.max(1, Math.sqrt(s));
+  });
+  const diag: Record<string, number | string | boolean> = { method: 'static' };
+  const paramList = Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(', ');
+
+  const finish = (sol: Solved, a: Assessment, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean }): StaticResult => {
+    // quadrature error: re-evaluate the converged map on a finer rule
+    const fineLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.vals, 0, FINE, scales));
+    const limit = extra.limit ?? a.limit;
+    const limitError: Record<string, number> = {};
+    for (const k of Object.keys(limit)) {
+      const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
+      const iter = sol.residual * Math.max(1e-12, Math.abs(limit[k]));
+      limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-15 * Math.abs(limit[k]));
+    }
+    m.opNames.forEach((n, i) => { diag[n] = sol.vals[i]; });
+    Object.assign(diag, {
+      iterations: sol.iterations, evaluations: m.evals, residual: sol.residual,
+      fluctuationEigenvalue: a.rho, meanModeEigenvalue: Number.isFinite(a.meanEig) ? a.meanEig : 0,
+      multistableSingleSite: a.multistable > 0,
+      quadratureError: extra.ridge ? 'n/a (extrapolated)' : Math.max(0, ...Object.keys(a.limit).map((k) => Math.abs(fineLimit[k] - a.limit[k]))),
+      seconds: (performance.now() - t0) / 1000,
+    });
+    if (a.multistable > 0) diag.multistableFraction = a.multistable;
+    const out: StaticResult = { limit, limitError, diagnostics: diag };
+    if (extra.note) out.limitNote = extra.note;
+    return out;
+  };
+
+  const stableReason = (a: Assessment): string | undefined => {
+    if (a.unstable > 1e-9) return `the single-site fixed point is unstable on a fraction ${fmt(a.unstable)} of the frozen-field distribution`;
+    if (a.rho >= 1) return `the fixed point is unstable to fluctuations: the replicon-type eigenvalue is ${fmt(a.rho)} ≥ 1 (a chaotic phase or multiple attractors; at ${paramList})`;
+    if (a.meanEig >= 1) return `the fixed point is unstable in the uniform (mean-field) mode: eigenvalue ${fmt(a.meanEig)} ≥ 1 (at ${paramList})`;
+    return undefined;
+  };
+
+  // A: the plain solve
+  let failA = '';
+  try {
+    const sol = solveAt(m, m.start(), 0, tol, maxIter, scales);
+    const a = assess(m, sol.vals, sol.ev, 0);
+    const why = stableReason(a);
+    if (!why) { diag.fixedPoint = 'unique'; diag.initDependent = a.multistable > 0; return finish(sol, a, {}); }
+    if (a.unstable <= 1e-9) return { unsupported: `no stable fixed point: ${why}` };
+    failA = why;
+  } catch (e) {
+    if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
+    failA = e.message;
+  }
+
+  // B: continuation in a proximal term ε(x − x(0)), ε → 0 (halving ε; at least down to
+  // 2^-12, further while the susceptibility shows zero modes and the ε → 0
+  // extrapolation has not settled)
+  const ridgeSols: { eps: number; sol: Solved; a: Assessment }[] = [];
+  const zeroModesAt = (k: number) => {
+    const x = ridgeSols[k].a.chiEps, y = ridgeSols[k - 1].a.chiEps;
+    return x > 1e-2 && y > 1e-2 && Math.abs(x - y) < 0.1 * x;
+  };
+  /** quadratic Richardson extrapolation from ε, ε/2, ε/4, with the linear one as error estimate */
+  const extrapolate = () => {
+    const [s0, s1, s2, s3] = ridgeSols.slice(-4);
+    const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
+    for (const k of Object.keys(s3.a.limit)) {
+      const q1 = s1.a.limit[k], q2 = s2.a.limit[k], q3 = s3.a.limit[k];
+      limit[k] = (8 * q3 - 6 * q2 + q1) / 3;
+      // error: the larger of (quadratic − linear) and the change from the previous triple
+      limitError[k] = Math.abs(limit[k] - (2 * q3 - q2));
+      if (s0) limitError[k] = Math.max(limitError[k], Math.abs(limit[k] - (8 * q2 - 6 * q1 + s0.a.limit[k]) / 3));
+    }
+    return { limit, limitError };
+  };
+  let v = m.start();
+  for (let eps = 1; ; eps /= 2) {
+    let sol: Solved;
+    // predictor: extrapolate the last two solutions in log ε (power laws such as χ ∝ 1/ε exactly)
+    const n = ridgeSols.length;
+    if (n >= 2) {
+      const a1 = ridgeSols[n - 1], a2 = ridgeSols[n - 2];
+      const f = Math.log(eps / a1.eps) / Math.log(a1.eps / a2.eps);
+      v = a1.sol.vals.map((x, i) => {
+        const y = a2.sol.vals[i];
+        if (x * y > 0) return Math.sign(x) * Math.exp(Math.log(Math.abs(x)) + f * (Math.log(Math.abs(x)) - Math.log(Math.abs(y))));
+        return x + f * (x - y);
+      });
+    }
+    try {
+      sol = solveAt(m, v, eps, eps > 5e-4 ? 1e-6 : tol, maxIter, scales);
+    } catch (e) {
+      if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
+      return { unsupported: `no stable fixed point (${failA}; continuation from a proximal term failed at ε = ${eps.toExponential(2)}: ${e.message})` };
+    }
+    v = sol.vals;
+    ridgeSols.push({ eps, sol, a: assess(m, sol.vals, sol.ev, eps) });
+    if (eps > 2.5e-4) continue;
+    if (!zeroModesAt(ridgeSols.length - 1)) {
+      // χ·ε halves per step for a finite susceptibility; in between (ε near the
+      // smallest restoring rate) keep going until it is clearly one or the other
+      const k = ridgeSols.length - 1, x = ridgeSols[k].a.chiEps, y = ridgeSols[k - 1].a.chiEps;
+      if (x > 1e-6 && x > 0.6 * y && eps > 1e-10) continue;
+      break;
+    }
+    const ex = extrapolate();
+    const settled = Object.keys(ex.limit).every((k) => ex.limitError[k] <= 1e-9 * Math.max(1, Math.abs(ex.limit[k])));
+    if (settled || eps < 1e-10) break;
+  }
+  // C: ε = 0 again, started from the continued solution (unless the susceptibility
+  // already shows zero modes, χ ∝ 1/ε: then ε = 0 is degenerate)
+  const last = ridgeSols[ridgeSols.length - 1];
+  const zeroModes = zeroModesAt(ridgeSols.length - 1);
+  if (!zeroModes) try {
+    const sol = solveAt(m, v, 0, tol, maxIter, scales);
+    const a = assess(m, sol.vals, sol.ev, 0);
+    if (!stableReason(a)) { diag.fixedPoint = 'unique'; diag.continuation = true; diag.initDependent = a.multistable > 0; return finish(sol, a, {}); }
+  } catch (e) {
+    if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
+  }
+  // D: a degenerate fixed-point manifold: extrapolate ε → 0
+  const why = stableReason(last.a);
+  if (why || !zeroModes) {
+    return { unsupported: `no stable fixed point: ${failA}${why ? `; near ε → 0, ${why}` : ''}` };
+  }
+  const { limit, limitError } = extrapolate();
+  diag.fixedPoint = 'manifold';
+  diag.initDependent = true;
+  diag.zeroModes = true;
+  diag.epsilonMin = last.eps;
+  diag.chiTimesEpsilon = last.a.chiEps;
+  const names = m.reading.sys.orderParams.filter((o) => o.kind === 'R').map((o) => o.name).join(', ');
+  return finish(last.sol, last.a, {
+    limit, limitError, ridge: true,
+    note: `the fixed points form a manifold (zero modes: the susceptibility ${names} diverges like 1/ε); the limit is the fixed point nearest to the initial condition — the one gradient flow reaches for a linear/quadratic problem (e.g. the min-norm solution from x(0) = 0) — and depends on the initial condition`,
+  });
+}
+
+/** As `solveStatic`, but an unsupported system is a DmftError (for `--method static`). */
+export function solveStaticOrThrow(reading: SystemReading, opts: StaticOptions): StaticResult {
+  const out = solveStatic(reading, opts);
+  if ('unsupported' in out) throw new DmftError({ message: `static solver: ${out.unsupported}`, hint: 'for noise-driven or chaotic regimes use --method stationary or montecarlo' });
+  return out;
+}

@@ -1,0 +1,159 @@
+// The solver dispatcher: method choice from structure (never the model name),
+// forced methods and their refusals, option checks, the `--json` contract, and
+// the t → ∞ fallback from a settled transient.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { solveOptions } from '../../src/cli/solve.ts';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { DmftError } from '../../src/errors.ts';
+import { loadModel } from '../../src/model/load.ts';
+import { limitFromSeries, solve, validateOptions } from '../../src/solve/index.ts';
+
+const ex = (f: string) => join(__dirname, '../../examples', f);
+const system = (file: string, sets: Record<string, number> = {}) => deriveCavity(loadModel(file, sets)).system;
+
+function thrown(f: () => unknown): DmftError {
+  try { f(); } catch (e) { if (e instanceof DmftError) return e; throw e; }
+  throw new Error('expected a DmftError');
+}
+
+describe('method choice from structure', () => {
+  it('Gaussian state → Gaussian closure; noise-driven → stationary limit first, otherwise static first', () => {
+    const lin = system(ex('linear-partial-sym.dmft'), { g: 0.4, kappa: 0.5 });
+    const a = solve(lin, { params: lin.params, T: 4, dt: 0.2, times: [4] });
+    expect(a.diagnostics.transient).toBe('gaussian');
+    expect(String(a.diagnostics.limitTried)).toMatch(/^stationary/);
+
+    const reg = system(ex('linear-regression-gf.dmft'));
+    const b = solve(reg, { params: reg.params, T: 2, dt: 0.1, times: [1, 2] });
+    expect(b.diagnostics.transient).toBe('gaussian');
+    expect(String(b.diagnostics.limitTried)).toMatch(/^static/);
+    expect(b.limit?.train).toBeCloseTo(0.25 / 2 * (1 - 1 / 2), 10); // σ²(1 − 1/α)/2
+  });
+
+  it('the same equations under another model name solve identically', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmft-dispatch-'));
+    const renamed = join(dir, 'renamed.dmft');
+    writeFileSync(renamed, readFileSync(ex('scs.dmft'), 'utf8').replace(/^model ".*"$/m, 'model "my own rate model"'));
+    const s1 = system(ex('scs.dmft'), { g: 0.7 }), s2 = system(renamed, { g: 0.7 });
+    expect(s2.model).toBe('my own rate model');
+    const o = { T: 3, dt: 0.1, times: [1, 3] };
+    const r1 = solve(s1, { params: s1.params, ...o }), r2 = solve(s2, { params: s2.params, ...o });
+    expect(r2.method).toBe(r1.method);
+    expect(r2.observables.var).toEqual(r1.observables.var);
+  });
+});
+
+describe('forced methods refuse clearly when they do not apply', () => {
+  it('--method gaussian on a bounded (non-Gaussian) state', () => {
+    const lv = system(ex('lotka-volterra.dmft'));
+    const e = thrown(() => solve(lv, { params: lv.params, T: 2, dt: 0.1, method: 'gaussian' }));
+    expect(e.message).toMatch(/--method gaussian does not apply/);
+    expect(e.message).toMatch(/bounded/);
+    expect(e.info.hint).toMatch(/--method mc/);
+  });
+
+  it('--method static on a noise-driven system', () => {
+    const lin = system(ex('linear-partial-sym.dmft'));
+    const e = thrown(() => solve(lin, { params: lin.params, T: 2, dt: 0.1, method: 'static' }));
+    expect(e.message).toMatch(/--method static does not apply/);
+  });
+
+  it('an unknown method', () => {
+    const s = system(ex('scs.dmft'));
+    expect(thrown(() => solve(s, { params: s.params, T: 1, dt: 0.1, method: 'magic' })).message).toMatch(/unknown method/);
+  });
+});
+
+describe('stability edge through the dispatcher', () => {
+  it('g(1+κ) > 1 is an error naming the parameters, never NaN', () => {
+    const s = system(ex('linear-partial-sym.dmft'), { g: 0.8, kappa: 0.5 });
+    const e = thrown(() => solve(s, { params: s.params, T: 10, dt: 0.2 }));
+    expect(e.message).toMatch(/stab|stationary state/);
+    expect(e.message).toMatch(/\bg = 0\.8/);
+    expect(e.message).not.toMatch(/NaN/);
+  });
+});
+
+describe('options', () => {
+  it('validateOptions and the CLI parser refuse bad values', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ T: 0, dt: 0.1 }, /T = 0/], [{ T: -1, dt: 0.1 }, /T = -1/], [{ T: 1, dt: 0 }, /dt = 0/],
+      [{ T: 1, dt: -0.1 }, /dt = -0.1/], [{ T: 1, dt: 0.1, times: [2] }, /outside \[0, T\]/], [{ T: 1, dt: 0.1, times: [-0.5] }, /outside/],
+    ];
+    for (const [o, re] of bad) expect(thrown(() => validateOptions({ params: {}, ...(o as { T: number; dt: number }) })).message).toMatch(re);
+    expect(thrown(() => solveOptions({ dt: '0' })).message).toMatch(/--dt 0: must be a positive number/);
+    expect(thrown(() => solveOptions({ T: '-3' })).message).toMatch(/--T -3/);
+    expect(thrown(() => solveOptions({ T: '5', times: '1,7' })).message).toMatch(/--times: 7 is past --T 5/);
+    expect(thrown(() => solveOptions({ times: '1,x' })).message).toMatch(/comma-separated numbers/);
+    expect(thrown(() => solveOptions({ method: 'exact' })).message).toMatch(/unknown method/);
+    expect(solveOptions({ times: '0.5,2' })).toMatchObject({ T: 2, dt: 0.05, times: [0.5, 2] });
+  });
+
+  it('the CLI exits 2 on a bad option and prints the error', async () => {
+    const out: string[] = [];
+    const errs: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    (process.stderr as unknown as { write: (s: string) => boolean }).write = (s: string) => { errs.push(String(s)); return true; };
+    try {
+      expect(await main(['node', 'dmft', 'solve', ex('scs.dmft'), '--dt', '0'], (s) => out.push(s))).toBe(2);
+      expect(await main(['node', 'dmft', 'solve', ex('scs.dmft'), '--T', '2', '--times', '3'], (s) => out.push(s))).toBe(2);
+    } finally {
+      (process.stderr as unknown as { write: typeof orig }).write = orig;
+    }
+    expect(errs.join('')).toMatch(/--dt 0: must be a positive number/);
+    expect(errs.join('')).toMatch(/--times: 3 is past --T 2/);
+    expect(out.join('')).toBe('');
+  });
+});
+
+describe('the --json contract', () => {
+  it('has model, params, method, t, observables, error, limit, diagnostics', async () => {
+    const out: string[] = [];
+    const code = await main(['node', 'dmft', 'solve', ex('linear-regression-gf.dmft'), '--set', 'alpha=2', '--T', '2', '--dt', '0.1', '--times', '0.5,1,2', '--json'], (s) => out.push(s));
+    expect(code).toBe(0);
+    const j = JSON.parse(out.join(''));
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['model', 'params', 'method', 't', 'observables', 'error', 'limit', 'diagnostics']));
+    expect(j.model).toBe('gradient flow on linear regression');
+    expect(j.params).toEqual({ alpha: 2, sigma2: 0.25 });
+    expect(j.t).toEqual([0.5, 1, 2]);
+    for (const k of ['test', 'train']) {
+      expect(j.observables[k]).toHaveLength(3);
+      expect(j.error[k]).toHaveLength(3);
+      for (const e of j.error[k]) expect(e).toBeGreaterThan(0);
+    }
+    expect(j.limit.test).toBeCloseTo(0.125, 10); // (σ²/α)·∫λ⁻¹dμ/2 = 0.125·2/2
+    expect(typeof j.diagnostics).toBe('object');
+  });
+
+  it('two-time observables come as matrices on the requested (grid) times', async () => {
+    const out: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', ex('scs.dmft'), '--set', 'g=0.5', '--T', '2', '--dt', '0.1', '--times', '0,1,2', '--json'], (s) => out.push(s))).toBe(0);
+    const j = JSON.parse(out.join(''));
+    expect(j.twoTime.C.t).toEqual([0, 1, 2]);
+    expect(j.twoTime.C.values).toHaveLength(3);
+    expect(j.twoTime.C.values[0][0]).toBeCloseTo(1, 12); // C(0,0) = var of the initial condition
+    expect(j.twoTime.C.values[1][2]).toBeCloseTo(j.twoTime.C.values[2][1], 12);
+    expect(j.twoTime.C.values[1][1]).toBeCloseTo(j.observables.var[1], 12);
+  });
+});
+
+describe('t → ∞ from a settled transient', () => {
+  const grid = (f: (t: number) => number, T = 40, n = 400) => {
+    const t = Array.from({ length: n + 1 }, (_, k) => (k * T) / n);
+    return { t, values: { a: t.map(f) }, error: { a: t.map(() => 1e-10) } };
+  };
+  it('exponential approach: Aitken extrapolation with an honest error', () => {
+    const r = limitFromSeries(grid((t) => 2 - Math.exp(-0.3 * t)));
+    expect(r.unsettled).toEqual([]);
+    expect(Math.abs(r.limit.a - 2)).toBeLessThan(1e-9);
+    expect(Math.abs(r.limit.a - 2)).toBeLessThanOrEqual(r.limitError.a);
+  });
+  it('slow or growing: no limit, named as unsettled', () => {
+    expect(limitFromSeries(grid((t) => Math.exp(0.05 * t))).unsettled).toEqual(['a']);
+    expect(limitFromSeries(grid((t) => Math.sqrt(1 + t))).unsettled).toEqual(['a']);
+  });
+});
