@@ -4,10 +4,12 @@
 // extrapolated a is compared with the theory.
 import type { Model } from '../model/ir.ts';
 import type { SolveResult } from '../solve/types.ts';
-import { erf } from '../expr/compile.ts';
+import { studentQuantile } from './stats.ts';
 
 export interface SimLike {
   N: number;
+  /** independent seeds behind each standard error */
+  seeds: number;
   t: number[];
   observables: Record<string, number[]>;
   stderr: Record<string, number[]>;
@@ -25,6 +27,8 @@ export interface CheckRow {
   simErr: number;
   /** (sim − theory) / combined error */
   z: number;
+  /** |z| above this is a disagreement: the Student-t quantile for the seeds' degrees of freedom */
+  crit: number;
   ok: boolean;
 }
 
@@ -33,21 +37,11 @@ export interface CheckReport {
   params: Record<string, number>;
   method: string;
   Ns: number[];
-  /** |z| above this is a disagreement (family-wise false-alarm rate `alpha`) */
-  zCrit: number;
+  /** family-wise false-alarm rate: each of the k comparisons is tested at alpha/k */
   alpha: number;
+  comparisons: number;
   rows: CheckRow[];
   ok: boolean;
-}
-
-/** Inverse of the standard normal CDF (bisection on erf; |error| < 1e-10). */
-export function normalQuantile(p: number): number {
-  let lo = -40, hi = 40;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (0.5 * (1 + erf(mid / Math.SQRT2)) < p) lo = mid; else hi = mid;
-  }
-  return (lo + hi) / 2;
 }
 
 function interp(ts: number[], ys: number[], t: number): number | undefined {
@@ -66,7 +60,7 @@ function interp2(ts: number[], m: number[][], ta: number, tb: number): number | 
   return interp(ts, row as number[], ta);
 }
 
-interface Pair { observable: string; t: number[]; theory: number; theoryErr: number; sims: { N: number; v: number; e: number }[] }
+interface Pair { observable: string; t: number[]; theory: number; theoryErr: number; sims: { N: number; seeds: number; v: number; e: number }[] }
 
 /** Pair theory and simulations at common times. */
 function pairs(theory: SolveResult, sims: SimLike[]): Pair[] {
@@ -77,7 +71,7 @@ function pairs(theory: SolveResult, sims: SimLike[]): Pair[] {
       const v = interp(theory.t, th, t);
       if (v === undefined) continue;
       const e = interp(theory.t, thErr, t) ?? 0;
-      const list = sims.map((s) => ({ N: s.N, v: interp(s.t, s.observables[name] ?? [], t)!, e: interp(s.t, s.stderr[name] ?? [], t) ?? 0 }));
+      const list = sims.map((s) => ({ N: s.N, seeds: s.seeds, v: interp(s.t, s.observables[name] ?? [], t)!, e: interp(s.t, s.stderr[name] ?? [], t) ?? 0 }));
       if (list.some((x) => x.v === undefined || !Number.isFinite(x.v))) continue;
       out.push({ observable: name, t: [t], theory: v, theoryErr: e, sims: list });
     }
@@ -93,7 +87,7 @@ function pairs(theory: SolveResult, sims: SimLike[]): Pair[] {
       const v = interp2(th.t, th.values, ta, tb);
       if (v === undefined) continue;
       const thErr = th.error ? interp2(th.t, th.error, ta, tb) ?? 0 : 0;
-      const list = sims.map((s) => { const m = s.twoTime![name]; return { N: s.N, v: m.mean[idx[a]][idx[b]], e: m.stderr[idx[a]][idx[b]] }; });
+      const list = sims.map((s) => { const m = s.twoTime![name]; return { N: s.N, seeds: s.seeds, v: m.mean[idx[a]][idx[b]], e: m.stderr[idx[a]][idx[b]] }; });
       out.push({ observable: name, t: [ta, tb], theory: v, theoryErr: thErr, sims: list });
     }
   }
@@ -105,14 +99,16 @@ export function compare(model: Model, theory: SolveResult, sims: SimLike[], alph
   const ps = pairs(theory, sims);
   const multiN = sims.length >= 2;
   const k = Math.max(1, ps.length);
-  const zCrit = normalQuantile(1 - alpha / (2 * k));
+  // standard errors come from a few seeds: Student-t with seeds − 1 degrees of freedom
+  const crit = (dof: number) => studentQuantile(1 - alpha / (2 * k), Math.max(1, dof));
   const rows: CheckRow[] = [];
   for (const p of ps) {
     for (const s of p.sims) {
       const err = Math.hypot(s.e, p.theoryErr) || 1e-300;
       const z = (s.v - p.theory) / err;
       // with several N, single-N rows are informative; the verdict is on N→∞
-      rows.push({ observable: p.observable, t: p.t, N: s.N, theory: p.theory, theoryErr: p.theoryErr, sim: s.v, simErr: s.e, z, ok: multiN || Math.abs(z) <= zCrit });
+      const c = crit(s.seeds - 1);
+      rows.push({ observable: p.observable, t: p.t, N: s.N, theory: p.theory, theoryErr: p.theoryErr, sim: s.v, simErr: s.e, z, crit: c, ok: multiN || Math.abs(z) <= c });
     }
     if (multiN) {
       // weighted least squares fit v = a + b/N
@@ -123,11 +119,12 @@ export function compare(model: Model, theory: SolveResult, sims: SimLike[], alph
       const aErr = Math.sqrt(Sxx / det);
       const err = Math.hypot(aErr, p.theoryErr) || 1e-300;
       const z = (a - p.theory) / err;
-      rows.push({ observable: p.observable, t: p.t, N: 'N→∞', theory: p.theory, theoryErr: p.theoryErr, sim: a, simErr: aErr, z, ok: Math.abs(z) <= zCrit });
+      const c = crit(p.sims.reduce((n, s) => n + s.seeds, 0) - 2);
+      rows.push({ observable: p.observable, t: p.t, N: 'N→∞', theory: p.theory, theoryErr: p.theoryErr, sim: a, simErr: aErr, z, crit: c, ok: Math.abs(z) <= c });
     }
   }
   return {
-    model: model.name, params: theory.params, method: theory.method, Ns: sims.map((s) => s.N), zCrit, alpha, rows,
+    model: model.name, params: theory.params, method: theory.method, Ns: sims.map((s) => s.N), alpha, comparisons: k, rows,
     ok: rows.length > 0 && rows.every((r) => r.ok),
   };
 }
@@ -140,13 +137,13 @@ const fmtErr = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '—');
 export function formatReport(r: CheckReport): string {
   const L: string[] = [];
   L.push(`check: ${r.model}   params ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}   method ${r.method}`);
-  L.push(`tolerance: |z| <= ${r.zCrit.toFixed(2)} (family-wise false-alarm rate ${r.alpha} over ${r.rows.filter((x) => x.N !== 'N→∞' || r.Ns.length > 1).length} comparisons)`);
-  L.push(['observable', 't', 'N', 'theory', '± err', 'simulation', '± s.e.', 'z', ''].map((h, i) => h.padEnd([12, 12, 7, 12, 10, 12, 10, 8, 4][i])).join(''));
+  L.push(`tolerance: |z| <= crit, the Student-t quantile for the seeds' degrees of freedom at family-wise false-alarm rate ${r.alpha} over ${r.comparisons} comparisons${r.Ns.length > 1 ? '; the verdict is on the N→∞ fit a + b/N' : ''}`);
+  L.push(['observable', 't', 'N', 'theory', '± err', 'simulation', '± s.e.', 'z', 'crit', ''].map((h, i) => h.padEnd([12, 12, 7, 12, 10, 12, 10, 8, 7, 4][i])).join(''));
   for (const x of r.rows) {
     L.push([
       x.observable.padEnd(12), x.t.map((v) => +v.toFixed(3)).join(',').padEnd(12), String(x.N).padEnd(7),
       fmt(x.theory).padEnd(12), fmtErr(x.theoryErr).padEnd(10), fmt(x.sim).padEnd(12), fmtErr(x.simErr).padEnd(10),
-      x.z.toFixed(2).padEnd(8), x.ok ? 'ok' : 'FAIL',
+      x.z.toFixed(2).padEnd(8), x.crit.toFixed(2).padEnd(7), x.ok ? 'ok' : (r.Ns.length > 1 && x.N !== 'N→∞' ? '' : 'FAIL'),
     ].join(''));
   }
   L.push(r.ok ? 'agreement: theory and simulation agree within errors' : 'DISAGREEMENT: see rows marked FAIL');

@@ -15,7 +15,7 @@ export interface CheckCliOptions {
   json?: boolean;
 }
 
-export const CHECK_DEFAULTS = { N: [1000], seeds: 4, T: 10, dt: 0.05 } as const;
+export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05 } as const;
 
 export function checkOptions(o: CheckCliOptions) {
   const Ns = numberList('N', o.N) ?? [...CHECK_DEFAULTS.N];

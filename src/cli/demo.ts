@@ -15,7 +15,7 @@ import { simJson } from './simulate.ts';
 import { writeAtomic } from './io.ts';
 
 export const DEMO_MODEL = fileURLToPath(new URL('../../examples/scs.dmft', import.meta.url));
-const DEMO = { N: 2000, seeds: 4, T: 20, dt: 0.05 };
+const DEMO = { N: 1000, seeds: 8, T: 20, dt: 0.05 };
 
 export async function demo(out: (s: string) => void, outDir = 'out'): Promise<number> {
   const step = (s: string) => process.stderr.write(`» ${s}\n`);

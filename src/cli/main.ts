@@ -54,7 +54,7 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .argument('<model>').option(...setOpt).option('--N <N>').option('--seeds <n>').option('--T <T>').option('--dt <dt>').option('--times <list>').option('--json')
     .option('--seed <n>', 'first random seed (default 1)').option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double').action(async (file, o) => (await import('./simulate.ts')).simulateAction(out)(file, o));
   program.command('check').description('compare theory with finite-N simulation; exit 1 on disagreement')
-    .argument('<model>').option(...setOpt).option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend)').option('--seeds <n>', 'seeds per size (default 4)')
+    .argument('<model>').option(...setOpt).option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend)').option('--seeds <n>', 'seeds per size (default 8)')
     .option('--T <T>', 'final time (default 10)').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
     .action(act(async (file, o) => (await import('./check.ts')).checkAction(out)(file, o)));
   program.command('verify').description("verify a hand derivation (LaTeX) against the derived equations")
