@@ -48,10 +48,14 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--format <fmt>', 'tex | html | json | steps', 'tex').option('-o, --output <file>', 'write to a file (atomically)')
     .action(async (file: string, o: DeriveOptions) => runDerive(file, o, out));
   program.command('solve').description('solve the derived DMFT equations numerically')
-    .argument('<model>').option(...setOpt).option('--T <T>').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
+    .argument('<model>', 'a .dmft model file').option(...setOpt).option('--T <T>', 'final time (default 50, or the last --times)')
+    .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
+    .option('--times <list>', 'report one-time observables at these times, e.g. 0.5,1,2').option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
+    .option('--json', 'the JSON of DESIGN.md')
     .action(async (file: string, o: import('./solve.ts').SolveCliOptions) => (await import('./solve.ts')).solveAction(out)(file, o));
   program.command('simulate').description('simulate the finite-N system')
-    .argument('<model>').option(...setOpt).option('--N <N>').option('--seeds <n>').option('--T <T>').option('--dt <dt>').option('--times <list>').option('--json')
+    .argument('<model>', 'a .dmft model file').option(...setOpt).option('--N <N>', 'base size (default 1000); other sizes follow the ratios').option('--seeds <n>', 'independent seeds (default 4)')
+    .option('--T <T>', 'final time (default 50)').option('--dt <dt>', 'largest internal step (default 0.05)').option('--times <list>', 'output times, e.g. 0.5,1,2').option('--json', 'the JSON of DESIGN.md')
     .option('--seed <n>', 'first random seed (default 1)').option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double').action(async (file, o) => (await import('./simulate.ts')).simulateAction(out)(file, o));
   program.command('check').description('compare theory with finite-N simulation; exit 1 on disagreement')
     .argument('<model>').option(...setOpt).option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend)').option('--seeds <n>', 'seeds per size (default 8)')

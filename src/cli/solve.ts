@@ -14,13 +14,15 @@ export interface SolveCliOptions {
   json?: boolean;
 }
 
-export const SOLVE_DEFAULTS = { T: 50, dt: 0.05 } as const;
+export const SOLVE_DEFAULTS = { T: 50, dt: 0.05, maxSteps: 400 } as const;
 
 /** Parse and check the options (exported for tests). */
 export function solveOptions(o: SolveCliOptions): { T: number; dt: number; times?: number[]; method?: string } {
   const times = numberList('times', o.times);
   const T = positive('T', o.T, times?.length ? Math.max(...times) || SOLVE_DEFAULTS.T : SOLVE_DEFAULTS.T);
-  const dt = positive('dt', o.dt, Math.min(SOLVE_DEFAULTS.dt, T / 2));
+  // two-time solvers cost O((T/dt)³): by default keep the grid to ≤ 400 steps;
+  // Richardson extrapolation keeps the error far below the reported accuracy
+  const dt = positive('dt', o.dt, Math.min(Math.max(SOLVE_DEFAULTS.dt, T / SOLVE_DEFAULTS.maxSteps), T / 2));
   if (dt > T) throw new DmftError({ message: `--dt ${dt} is larger than --T ${T}`, hint: 'the time step must be smaller than the final time' });
   if (times) {
     for (const t of times) {

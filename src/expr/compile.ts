@@ -1,40 +1,13 @@
 // Compile an expression into a fast JS function of a slot vector, for hot
 // numeric loops (Monte Carlo paths, quadrature). Slots are named leaves:
 // a bare symbol or a ref by name (its indices and time are ignored: the
-// caller maps "x at time τ" to a slot before compiling).
+// caller maps "x at time τ" to a slot before compiling). Unlike eval.ts's
+// closure compiler, this one generates straight-line JS source: the solvers
+// call it millions of times per solve.
 import type { Expr } from './ast.ts';
+import { erf } from './eval.ts';
 
 export type Compiled = (v: Float64Array | number[]) => number;
-
-/** erf to ~1e-15 relative (series / continued fraction via erfc). */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2) {
-    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x, sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 60; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc by Lentz continued fraction
-  const z = ax;
-  let f = z, C = z, D = 0;
-  for (let n = 1; n < 200; n++) {
-    const a = n / 2;
-    D = z + a * D; D = 1 / D;
-    C = z + a / C;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  const erfc = Math.exp(-z * z) / (f * Math.sqrt(Math.PI));
-  return Math.sign(x) * (1 - erfc);
-}
 
 const FN: Record<string, string> = {
   tanh: 'Math.tanh', exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs',

@@ -19,6 +19,7 @@
 // δ cannot be evaluated pointwise: evaluation throws unless `env.delta`
 // supplies a nascent kernel. `avg` needs `env.avg`; refs need `env.ref`;
 // order parameters need `env.op`; `sum`/`mean` need `env.size`.
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Expr } from './ast.ts';
 
 export interface EvalEnv {
@@ -375,8 +376,12 @@ const ghCache = new Map<number, { x: Float64Array; w: Float64Array }>();
  *  exp(−2d√(2n)). Nodes by Newton's method on the orthonormal Hermite
  *  recurrence (stable to n ≈ 300). */
 export function gaussHermite(n: number): { x: Float64Array; w: Float64Array } {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`gaussHermite: n must be a positive integer, got ${n}`);
   const hit = ghCache.get(n);
   if (hit) return hit;
+  // Newton on the recurrence loses its starting guesses and underflows past
+  // ~190 nodes: use Golub–Welsch there
+  if (n > 150) { const gw = golubWelschHermite(n); ghCache.set(n, gw); return gw; }
   // physicists' nodes/weights for weight e^{-t²} (Numerical Recipes gauher)
   const t = new Float64Array(n), wt = new Float64Array(n);
   const PIM4 = Math.PI ** -0.25;
@@ -409,4 +414,23 @@ export function gaussHermite(n: number): { x: Float64Array; w: Float64Array } {
   const out = { x, w };
   ghCache.set(n, out);
   return out;
+}
+
+/** Golub–Welsch: nodes are the eigenvalues of the Jacobi matrix of the
+ *  probabilists' Hermite polynomials (off-diagonal √k), weights the squared
+ *  first components of its normalized eigenvectors. */
+function golubWelschHermite(n: number): { x: Float64Array; w: Float64Array } {
+  const J = new Matrix(n, n);
+  for (let k = 1; k < n; k++) { J.set(k, k - 1, Math.sqrt(k)); J.set(k - 1, k, Math.sqrt(k)); }
+  const eig = new EigenvalueDecomposition(J, { assumeSymmetric: true });
+  const V = eig.eigenvectorMatrix;
+  const order = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const x = new Float64Array(n), w = new Float64Array(n);
+  let sw = 0;
+  order.forEach(([v, i], k) => { x[k] = v; w[k] = V.get(0, i) ** 2; sw += w[k]; });
+  for (let k = 0; k < n; k++) w[k] /= sw;
+  // exact symmetry about 0
+  for (let k = 0; k < n >> 1; k++) { const a = (x[n - 1 - k] - x[k]) / 2, b = (w[k] + w[n - 1 - k]) / 2; x[k] = -a; x[n - 1 - k] = a; w[k] = b; w[n - 1 - k] = b; }
+  if (n % 2) x[n >> 1] = 0;
+  return { x, w };
 }

@@ -1,8 +1,10 @@
 // Gauss–Hermite quadrature for expectations over normal laws.
 // gaussHermite(n) returns nodes/weights for E[f(Z)], Z ~ N(0,1) ("probabilists'"
 // form: Σ w_i f(z_i) ≈ E f(Z), Σ w_i = 1). Exact for polynomials of degree ≤ 2n−1.
-// Nodes are computed by Newton iteration on the orthonormal Hermite recurrence
-// (Golub–Welsch-quality accuracy, ~1e-15) and cached per n.
+// Nodes and weights come from src/expr/eval.ts (Newton on the recurrence up to
+// 150 nodes, Golub–Welsch beyond), cached per n.
+
+import { gaussHermite as evalGaussHermite } from '../expr/eval.ts';
 
 export interface GaussRule {
   /** nodes z_i for a standard normal */
@@ -11,57 +13,10 @@ export interface GaussRule {
   w: Float64Array;
 }
 
-const cache = new Map<number, GaussRule>();
-
-/** Gauss–Hermite rule with n nodes for expectations over a standard normal. */
+/** Gauss–Hermite rule with n nodes for expectations over a standard normal
+ *  (one implementation for the whole project: src/expr/eval.ts). */
 export function gaussHermite(n: number): GaussRule {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`gaussHermite: n must be a positive integer, got ${n}`);
-  const hit = cache.get(n);
-  if (hit) return hit;
-  // physicists' Hermite, weight e^{-x²}; orthonormal recurrence
-  //   p_{-1}=0, p_0=π^{-1/4}, p_{k+1} = x√(2/(k+1)) p_k − √(k/(k+1)) p_{k−1}
-  // then nodes z = √2 x, weights w = 2/(p_n'(x))² / √π ... (normalised below).
-  const xs = new Float64Array(n);
-  const ws = new Float64Array(n);
-  const m = Math.floor((n + 1) / 2);
-  let z = 0;
-  for (let i = 0; i < m; i++) {
-    // initial guesses (Numerical Recipes gauher)
-    if (i === 0) z = Math.sqrt(2 * n + 1) - 1.85575 * Math.pow(2 * n + 1, -1 / 6);
-    else if (i === 1) z -= (1.14 * Math.pow(n, 0.426)) / z;
-    else if (i === 2) z = 1.86 * z - 0.86 * xs[0];
-    else if (i === 3) z = 1.91 * z - 0.91 * xs[1];
-    else z = 2 * z - xs[i - 2];
-    let pp = 0;
-    for (let it = 0; it < 100; it++) {
-      let p1 = Math.pow(Math.PI, -0.25);
-      let p2 = 0;
-      for (let j = 0; j < n; j++) {
-        const p3 = p2;
-        p2 = p1;
-        p1 = z * Math.sqrt(2 / (j + 1)) * p2 - Math.sqrt(j / (j + 1)) * p3;
-      }
-      pp = Math.sqrt(2 * n) * p2;
-      const z1 = z;
-      z = z1 - p1 / pp;
-      if (Math.abs(z - z1) <= 1e-15 * Math.max(1, Math.abs(z))) break;
-    }
-    xs[i] = z;
-    xs[n - 1 - i] = -z;
-    ws[i] = 2 / (pp * pp);
-    ws[n - 1 - i] = ws[i];
-  }
-  // convert: ∫ e^{-x²} f(x) dx ≈ Σ ws f(x)  →  E f(Z) = (1/√π) ∫ e^{-x²} f(√2 x) dx
-  const rule: GaussRule = { x: new Float64Array(n), w: new Float64Array(n) };
-  let sw = 0;
-  for (let i = 0; i < n; i++) {
-    rule.x[i] = Math.SQRT2 * xs[n - 1 - i]; // ascending
-    rule.w[i] = ws[n - 1 - i] / Math.sqrt(Math.PI);
-    sw += rule.w[i];
-  }
-  for (let i = 0; i < n; i++) rule.w[i] /= sw; // remove the last rounding
-  cache.set(n, rule);
-  return rule;
+  return evalGaussHermite(n);
 }
 
 /** E f(X), X ~ N(mean, variance). variance ≤ 0 (within rounding) gives f(mean). */

@@ -70,3 +70,18 @@ describe('robust rule (tanh at large variance)', () => {
     expect(Math.abs(ef2 - sum)).toBeLessThan(1e-10); // the tail beyond K = 96 is negligible at σ = 1.1
   });
 });
+
+describe('Gauss–Hermite at many nodes', () => {
+  it('moments stay exact past the range where Newton on the recurrence fails (n = 200, 256, 300)', () => {
+    for (const n of [151, 200, 256, 300]) {
+      const { x, w } = gaussHermite(n);
+      let s0 = 0, s2 = 0, s4 = 0, s6 = 0;
+      for (let i = 0; i < n; i++) { s0 += w[i]; s2 += w[i] * x[i] ** 2; s4 += w[i] * x[i] ** 4; s6 += w[i] * x[i] ** 6; }
+      expect(s0).toBeCloseTo(1, 12);
+      expect(s2).toBeCloseTo(1, 11);
+      expect(s4).toBeCloseTo(3, 10);
+      expect(s6 / 15).toBeCloseTo(1, 9);
+      for (let i = 1; i < n; i++) expect(x[i]).toBeGreaterThan(x[i - 1]);
+    }
+  });
+});
