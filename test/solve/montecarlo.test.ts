@@ -7,6 +7,7 @@
 //  - random Lotka–Volterra (bounded, memory term): a direct N = 1000 RK4 integration;
 //  - a finite-time blow-up must be reported as a divergence.
 import { describe, expect, it } from 'vitest';
+import { lvSystem, type LvParams } from '../helpers/lotka-volterra.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
@@ -87,50 +88,14 @@ describe('Monte Carlo: gradient flow on linear regression (two populations, inst
 });
 
 // ---- a direct finite-N Lotka–Volterra integration (independent of the solver) ------
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function lvTransient(N: number, seed: number, p: { mu: number; sigma: number; gamma: number; k: number }, times: number[], dt: number) {
-  const u = mulberry32(seed);
-  const z = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  const A = new Float64Array(N * N);
-  const sd = p.sigma / Math.sqrt(N), m = p.mu / N, c = Math.sqrt(1 - p.gamma * p.gamma);
-  for (let i = 0; i < N; i++) {
-    A[i * N + i] = m + sd * z();
-    for (let j = i + 1; j < N; j++) {
-      const z1 = z(), z2 = z();
-      A[i * N + j] = m + sd * z1;
-      A[j * N + i] = m + sd * (p.gamma * z1 + c * z2);
-    }
-  }
-  const n = new Float64Array(N);
-  for (let i = 0; i < N; i++) n[i] = 0.5 + u();
-  const rhs = (x: Float64Array, out: Float64Array) => {
-    for (let i = 0; i < N; i++) {
-      let s = 0;
-      const row = i * N;
-      for (let j = 0; j < N; j++) s += A[row + j] * x[j];
-      out[i] = x[i] * (p.k - x[i] - s);
-    }
-  };
-  const k1 = new Float64Array(N), k2 = new Float64Array(N), k3 = new Float64Array(N), k4 = new Float64Array(N), tmp = new Float64Array(N);
-  const stage = (a: number, k: Float64Array) => { for (let i = 0; i < N; i++) tmp[i] = n[i] + a * k[i]; return tmp; };
+function lvTransient(N: number, seed: number, p: LvParams, times: number[], dt: number) {
+  const lv = lvSystem(N, seed, p);
   const out: { m: number; q: number }[] = [];
   let step = 0;
   for (const t of times) {
-    for (; step * dt < t - 1e-9; step++) {
-      rhs(n, k1); rhs(stage(dt / 2, k1), k2); rhs(stage(dt / 2, k2), k3); rhs(stage(dt, k3), k4);
-      for (let i = 0; i < N; i++) n[i] += (dt / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-    }
+    for (; step * dt < t - 1e-9; step++) lv.step(dt);
     let s = 0, s2 = 0;
-    for (let i = 0; i < N; i++) { s += n[i]; s2 += n[i] * n[i]; }
+    for (let i = 0; i < N; i++) { s += lv.n[i]; s2 += lv.n[i] * lv.n[i]; }
     out.push({ m: s / N, q: s2 / N });
   }
   return out;

@@ -6,6 +6,7 @@
 // point), (3) the exact least-squares / min-norm limits of gradient flow on
 // linear regression, and (4) refusals where no static fixed point exists.
 import { describe, expect, it } from 'vitest';
+import { lvSystem, type LvParams } from '../helpers/lotka-volterra.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModel } from '../../src/model/load.ts';
@@ -65,21 +66,7 @@ function lvCavity(p: { mu: number; sigma: number; gamma: number; k: number }, th
   };
 }
 
-// ---- an independent finite-N Lotka–Volterra integration ------------------------
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function normals(u: () => number) {
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
+// ---- an independent finite-N Lotka–Volterra integration (test/helpers/lotka-volterra.ts) ----
 /** Gaussian elimination with partial pivoting (small dense systems). */
 function solveDense(M: number[][], b: number[]): number[] {
   const n = b.length;
@@ -109,34 +96,10 @@ function solveDense(M: number[][], b: number[]): number[] {
  *  fixed point with the same set of survivors (active-set polish of the LCP
  *  n ≥ 0, g = k − n − A n ≤ 0, n·g = 0), which removes the slow tails of species
  *  whose growth rate is barely negative. */
-function lvFiniteN(N: number, seed: number, p: { mu: number; sigma: number; gamma: number; k: number }, T = 20, dt = 0.1) {
-  const u = mulberry32(seed), z = normals(u);
-  const A = new Float64Array(N * N);
-  const sd = p.sigma / Math.sqrt(N), m = p.mu / N, c = Math.sqrt(1 - p.gamma * p.gamma);
-  for (let i = 0; i < N; i++) {
-    A[i * N + i] = m + sd * z();
-    for (let j = i + 1; j < N; j++) {
-      const z1 = z(), z2 = z();
-      A[i * N + j] = m + sd * z1;
-      A[j * N + i] = m + sd * (p.gamma * z1 + c * z2);
-    }
-  }
-  const n = new Float64Array(N);
-  for (let i = 0; i < N; i++) n[i] = 0.5 + u();
-  const rhs = (x: Float64Array, out: Float64Array) => {
-    for (let i = 0; i < N; i++) {
-      let s = 0;
-      const row = i * N;
-      for (let j = 0; j < N; j++) s += A[row + j] * x[j];
-      out[i] = x[i] * (p.k - x[i] - s);
-    }
-  };
-  const k1 = new Float64Array(N), k2 = new Float64Array(N), k3 = new Float64Array(N), k4 = new Float64Array(N), tmp = new Float64Array(N);
-  const stage = (a: number, k: Float64Array) => { for (let i = 0; i < N; i++) tmp[i] = n[i] + a * k[i]; return tmp; };
-  for (let t = 0; t < T - 1e-9; t += dt) {
-    rhs(n, k1); rhs(stage(dt / 2, k1), k2); rhs(stage(dt / 2, k2), k3); rhs(stage(dt, k3), k4);
-    for (let i = 0; i < N; i++) n[i] = Math.max(0, n[i] + (dt / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
-  }
+function lvFiniteN(N: number, seed: number, p: LvParams, T = 20, dt = 0.1) {
+  const lv = lvSystem(N, seed, p);
+  const { A, n } = lv;
+  for (let t = 0; t < T - 1e-9; t += dt) lv.step(dt, true);
   const ode = Float64Array.from(n);
   let S = Array.from({ length: N }, (_, i) => n[i] > 1e-3);
   let fp = new Float64Array(N);

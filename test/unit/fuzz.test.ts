@@ -7,18 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadModelSource } from '../../src/model/load.ts';
 import { DmftError, DmftErrors } from '../../src/errors.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 
-/** mulberry32: a small seeded PRNG, so every run tests the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** a small seeded PRNG, so every run tests the same cases */
+const prng = mulberry32;
 
 const INSERTS = ['(', ')', '[', ']', ',', '=', '~', '+', '-', '*', '/', '^', '>', '<', '>=', '..', '\n', ' ', '"', '#', '0', '1e', 'x', 'N', 'sum(j, ', 'mean(i, ', 'd/dt', 'state', 'let', '$', '\t', '\u00e9', 'constructor', '__proto__', 'toString(', 'hasOwnProperty'];
 
