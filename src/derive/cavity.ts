@@ -94,11 +94,9 @@ class CavityDerivation {
     let rhs = p.rhs;
     const fields: GaussianField[] = [];
     for (const cs of this.sums.filter((s) => s.pop === p)) {
-      const before = rhs;
       const { replacement, field } = this.replaceSum(cs, where);
       rhs = replaceNode(rhs, cs.node, replacement);
       fields.push(field);
-      void before;
     }
     // remaining site quantities: the variable itself and site-local inputs
     const beforeLocal = rhs;

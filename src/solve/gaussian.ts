@@ -1343,7 +1343,6 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
   const P = plan.pops[a.pop];
   const S = lv.pops[a.pop];
   const N1 = lv.N + 1;
-  const nq = P.quenched.length;
   const mean = (s: number) => (s === 0 ? S.m[n] : s === 1 ? S.m[j] : P.quenched[s - 2].mean);
   const cv = (s: number, u: number): number => {
     if (s > u) return cv(u, s);
@@ -1357,7 +1356,6 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
   if (d === 0) return a.F(v);
   const mu = act.map(mean);
   const C = act.map((s) => act.map((u) => cv(s, u)));
-  void nq;
   if (a.deg > 3) {
     if (d === 1) return expectNormal((x) => { v[act[0]] = x; return a.F(v); }, mu[0], C[0][0]);
     if (d === 2) return expectNormal2((x, y) => { v[act[0]] = x; v[act[1]] = y; return a.F(v); }, mu[0], mu[1], C[0][0], C[0][1], C[1][1]);
