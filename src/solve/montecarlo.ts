@@ -28,6 +28,7 @@
 // the kernels themselves). Discretization error: the whole fixed point again
 // at step 2h; Heun + trapezoid is second order, so err(h) ≈ |O_h − O_2h|/3.
 // Nothing here knows any particular model.
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -213,7 +214,7 @@ interface Estimate {
  *  processes are numerically rank-deficient, so a jitter δ·max(diag)·I is added,
  *  starting at 1e-12 and growing tenfold until the factorisation succeeds; a
  *  matrix that needs more than 1e-5 is not a covariance (an error). */
-function cholesky(S: Float64Array, n: number): { L: Float64Array; jitter: number } {
+export function cholesky(S: Float64Array, n: number): { L: Float64Array; jitter: number } {
   let maxd = 0;
   for (let i = 0; i < n; i++) maxd = Math.max(maxd, S[i * n + i]);
   const L = new Float64Array(n * n);
@@ -236,7 +237,21 @@ function cholesky(S: Float64Array, n: number): { L: Float64Array; jitter: number
     }
     if (ok) return { L, jitter: jit };
   }
-  return { L, jitter: Infinity };
+  // A kernel estimated from Monte Carlo paths can come out slightly indefinite
+  // (statistical noise ~1/√paths): project it onto the positive semi-definite
+  // cone — a symmetric square root with the negative eigenvalues set to zero
+  // (η = L ξ needs only L Lᵀ = S). A clearly negative eigenvalue is an error.
+  const eig = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(S.subarray(i * n, (i + 1) * n)))), { assumeSymmetric: true });
+  const lam = eig.realEigenvalues, V = eig.eigenvectorMatrix;
+  const lamMin = Math.min(...lam);
+  if (lamMin < -1e-3 * maxd) return { L, jitter: Infinity };
+  L.fill(0);
+  for (let k = 0; k < n; k++) {
+    const r = Math.sqrt(Math.max(0, lam[k]));
+    if (r === 0) continue;
+    for (let i = 0; i < n; i++) L[i * n + k] = V.get(i, k) * r;
+  }
+  return { L, jitter: -lamMin / maxd };
 }
 
 // ---------------------------------------------------------------------------
@@ -492,14 +507,15 @@ function firstNonFinite(X: Float64Array): number {
   return -1;
 }
 
-/** η = L ξ on the grid for all paths */
+/** η = L ξ on the grid for all paths (L Lᵀ = kernel; L lower-triangular from
+ *  Cholesky, or a full symmetric square root for near-singular kernels) */
 function sampleField(L: Float64Array, n: number, P: number, rng: Rng): Float64Array {
   const xi = new Float64Array(n * P);
   for (let i = 0; i < xi.length; i++) xi[i] = rng.normal();
   const eta = new Float64Array(n * P);
   for (let k = 0; k < n; k++) {
     const row = k * P;
-    for (let l = 0; l <= k; l++) {
+    for (let l = 0; l < n; l++) {
       const c = L[k * n + l];
       if (c === 0) continue;
       const src = l * P;

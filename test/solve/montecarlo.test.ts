@@ -160,3 +160,30 @@ describe('Monte Carlo: failures', () => {
     expect(() => solveMonteCarlo(readSystem(sys), { params: sys.params, T: 2, dt: 0.1, samples: 200, refine: false })).toThrow(DmftError);
   });
 });
+
+describe('Monte Carlo field sampling: square roots of covariance kernels', () => {
+  it('a near-singular smooth kernel gets a factor with L Lᵀ = S; a clearly indefinite one is refused', async () => {
+    const { cholesky } = await import('../../src/solve/montecarlo.ts');
+    const n = 60;
+    const S = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = Math.exp(-(((i - j) / 20) ** 2));
+    const { L, jitter } = cholesky(S, n);
+    expect(Number.isFinite(jitter)).toBe(true);
+    let err = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += L[i * n + k] * L[j * n + k];
+      err = Math.max(err, Math.abs(s - S[i * n + j]));
+    }
+    expect(err).toBeLessThan(1e-4);
+    const bad = new Float64Array([1, 2, 2, 1]); // eigenvalues 3 and −1
+    expect(cholesky(bad, 2).jitter).toBe(Infinity);
+    // slightly indefinite (eigenvalues 1 ± 1.0002·1): projected onto the PSD cone
+    const noisy = new Float64Array([1, 1.0002, 1.0002, 1]);
+    const f = cholesky(noisy, 2);
+    expect(Number.isFinite(f.jitter)).toBe(true);
+    const l = f.L;
+    expect(Math.abs(l[0] * l[0] + l[1] * l[1] - 1)).toBeLessThan(2e-4);
+    expect(Math.abs(l[0] * l[2] + l[1] * l[3] - 1.0002)).toBeLessThan(2e-4);
+  });
+});
