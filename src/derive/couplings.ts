@@ -153,6 +153,12 @@ export class ModelAnalysis {
     const factors = e.body.k === 'mul' ? e.body.factors : [e.body];
     const direct = factors.filter((f) => this.isCoupling(f)) as Extract<Expr, { k: 'ref' }>[];
     const bad = factors.find((f) => !this.isCoupling(f) && some(f, (x) => this.isCoupling(x)));
+    if (bad && bad.k === 'add') {
+      // Σ_k (A_ik + B_ki) f_k is linear but mixes couplings: one sum per coupling
+      const rest = factors.filter((f) => f !== bad);
+      const split = bad.terms.map((t) => print({ k: 'sum', index: e.index, body: rest.length ? { k: 'mul', factors: [t, ...rest] } : t })).join(' + ');
+      fail(m, bad, `the summand of '${print(e)}' adds several coupling terms ('${print(bad)}')`, `write one sum per coupling: ${split}`);
+    }
     if (bad) fail(m, bad, `the coupling enters nonlinearly in '${print(bad)}'`, 'the cavity rules (cavity.field.dense) need the coupling to enter linearly: sum(j, J[i,j]*f(x[j])); powers or functions of couplings need a rule family that does not exist yet');
     if (direct.length !== 1) fail(m, e, `the sum '${print(e)}' has ${direct.length} coupling factors`, 'a dense coupling sum has exactly one random-matrix factor (products of couplings need a higher-order rule family)');
     const Aref = direct[0];

@@ -1,6 +1,9 @@
 // Symbolic differentiation and polynomial degree of expression trees, as the
 // numeric half needs them: tangent propagation (∂F/∂x, ∂F/∂η), linearity
-// detection of single-site processes.
+// detection of single-site processes. The derivative here is the
+// almost-everywhere one (sign' = 0, [a > b]' = 0, relu' = [x > 0]), which is
+// what a pointwise-compiled function needs; canon.ts `diff` is the
+// distributional one (sign' = 2δ) used by symbolic rules.
 import { add, call, mul, num, pow, type Expr } from './ast.ts';
 import { tidy } from '../derive/tidy.ts';
 

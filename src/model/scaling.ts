@@ -205,7 +205,7 @@ function monomials(e: Expr, limit = 64): Monomial[] {
     case 'mul': {
       let acc: Monomial[] = [{ binders: [], factors: [] }];
       for (const f of e.factors) {
-        const ms = f.k === 'mul' || f.k === 'sum' ? monomials(f, limit) : [{ binders: [], factors: [f] }];
+        const ms = f.k === 'mul' || f.k === 'sum' || f.k === 'add' ? monomials(f, limit) : [{ binders: [], factors: [f] }];
         if (acc.length * ms.length > limit) return [{ binders: [], factors: [e] }];
         acc = acc.flatMap((a) => ms.map((b) => ({ binders: [...a.binders, ...b.binders], factors: [...a.factors, ...b.factors] })));
       }

@@ -32,3 +32,16 @@ describe('derive refuses what it cannot derive', () => {
     }
   }
 });
+
+describe('a sum that adds couplings is refused with the split that works', () => {
+  it('sum(j, (J[i,j] + J[j,i])*x[j]) → one sum per coupling, and the split form derives', () => {
+    const src = 'model "m"\nparam g = 0.5\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\n';
+    const m = loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, (J[i,j] + J[j,i])*x[j])\n`, 'm.dmft');
+    expect(() => derive(m, 'cavity')).toThrow(/adds several coupling terms/);
+    try { derive(m, 'cavity'); } catch (e) { expect((e as DmftError).info.hint).toContain('sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*x[j])'); }
+    const ok = derive(loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*x[j])\n`, 'm.dmft'), 'cavity');
+    // J + Jᵀ acts as a symmetric coupling of variance 2g²/N: two fields, two reaction terms
+    expect(ok.system.populations[0].fields).toHaveLength(2);
+    expect(ok.steps.filter((s) => s.rule === 'cavity.reaction.reuse')).toHaveLength(2);
+  });
+});
