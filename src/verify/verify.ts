@@ -1069,7 +1069,7 @@ class Verifier {
       else if (pop.init) {
         this.results.push({ equation: id, line: u.line, status: 'mismatch' });
         const t = this.targets.get(id); if (t) t.stated = true;
-        return this.push({ equation: id, line: u.line, kind: 'distribution', expected: t?.tex ?? null, found: u.row.text, rule: 'cavity.local.passthrough', because: getRule('cavity.local.passthrough').because, detail: 'the initial condition is a fixed value in the model' });
+        return this.push({ equation: id, line: u.line, kind: 'distribution', expected: t?.tex ?? null, found: rowText(u.row.text), rule: 'cavity.local.passthrough', because: getRule('cavity.local.passthrough').because, detail: 'the initial condition is a fixed value in the model' });
       }
     }
     if (!id) { if (u.row.display) this.notes.push(`line ${u.line}: not compared (a distribution of something that is not an input of the single-site process): ${u.row.text}`); return; }
@@ -1085,7 +1085,7 @@ class Verifier {
     if (okKind && bad < 0) { this.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
     this.results.push({ equation: id, line: u.line, status: 'mismatch' });
     this.push({
-      equation: id, line: u.line, kind: 'distribution', expected: t?.tex ?? null, found: u.row.text,
+      equation: id, line: u.line, kind: 'distribution', expected: t?.tex ?? null, found: rowText(u.row.text),
       rule: 'cavity.local.passthrough', because: getRule('cavity.local.passthrough').because,
       detail: !okKind ? 'another distribution' : `the ${want!.kind === 'normal' ? ['mean', 'variance'][bad] : ['lower end', 'upper end'][bad]} differs`,
     });
@@ -1293,4 +1293,9 @@ function renameBack(e: Expr, pick: (depth: number) => string): Expr {
     return c.length ? withKids(x, c.map((y) => go(y, depth))) : x;
   };
   return go(e, 1);
+}
+
+/** A displayed row as the user would quote it: alignment marks and trailing punctuation dropped. */
+function rowText(t: string): string {
+  return t.replace(/&/g, '').replace(/\\nonumber|\\notag/g, '').replace(/[\s,.;]+$/, '').replace(/\s+/g, ' ').trim();
 }
