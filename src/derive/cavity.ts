@@ -16,7 +16,7 @@ import { print } from '../expr/print.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { Trace } from '../rewrite/trace.ts';
 import {
-  atTime, dropSpans, fail, idxOf, ModelAnalysis, replaceNode, SiteInputs, toSite,
+  atTime, dropSpans, fail, idxOf, ModelAnalysis, population, replaceNode, SiteInputs, toSite,
   type CouplingSum, type PopInfo,
 } from './couplings.ts';
 import { tidy } from './tidy.ts';
@@ -110,18 +110,7 @@ class CavityDerivation {
       }
     }
     rhs = this.selfAverage(local, where);
-    const decl = p.decl as Model['states'][number];
-    const pop: Population = {
-      name: p.set, index: p.index, variable: p.variable, kind: p.kind, rhs: tidy(rhs), fields,
-      inputs: this.inputs.of(p.set),
-    };
-    if (p.kind === 'dynamic') {
-      if (decl.lower) pop.lower = decl.lower;
-      if (decl.upper) pop.upper = decl.upper;
-      const init = this.m.inits.find((i) => i.state === p.variable);
-      pop.init = init ? init.init : { kind: 'value', value: num(0) };
-    }
-    return pop;
+    return population(this.m, p, tidy(rhs), fields, this.inputs.of(p.set));
   }
 
   /** mean(j, f) over a population → M_f(t). */

@@ -7,7 +7,7 @@
 import { DmftError } from '../errors.ts';
 import { children, freeIndices, mapPost, mul, num, ref, some, withChildren, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { LocalInput } from './system.ts';
+import type { GaussianField, LocalInput, Population } from './system.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { leading, SizeFamilies } from '../model/scaling.ts';
 import { tidy } from './tidy.ts';
@@ -273,4 +273,18 @@ export function idxOf(cs: CouplingSum): string[] {
 /** The printed name of a site function (times dropped): tanh(x), w - wstar. */
 export function fName(f: Expr): string {
   return print(mapPost(f, (x) => (x.k === 'ref' && x.at ? ref(x.name, x.idx) : x)));
+}
+
+/** A population of the DmftSystem: the single-site equation with the
+ *  population's own bounds and initial condition (both routes build it). */
+export function population(m: Model, p: PopInfo, rhs: Expr, fields: GaussianField[], inputs: LocalInput[]): Population {
+  const pop: Population = { name: p.set, index: p.index, variable: p.variable, kind: p.kind, rhs, fields, inputs };
+  if (p.kind === 'dynamic') {
+    const decl = p.decl as Model['states'][number];
+    if (decl.lower) pop.lower = decl.lower;
+    if (decl.upper) pop.upper = decl.upper;
+    const init = m.inits.find((i) => i.state === p.variable);
+    pop.init = init ? init.init : { kind: 'value', value: num(0) };
+  }
+  return pop;
 }

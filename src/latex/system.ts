@@ -53,7 +53,8 @@ function labelKey(s: string): string {
   return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 }
 
-function distTex(d: Dist, ctx: LatexContext): string {
+/** A distribution in standard notation: 𝒩(m, v), 𝒰(a, b), … */
+export function distTex(d: Dist, ctx: LatexContext): string {
   const t = (e: Expr) => toLatex(e, ctx);
   switch (d.kind) {
     case 'normal': return `\\mathcal{N}(${t(d.mean)}, ${t(d.var)})`;

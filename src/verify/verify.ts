@@ -15,7 +15,7 @@
 import { add, avg, call, children, mul, num, op, pow, ref, substSyms, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { canon, ckey, diff as cdiff } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
-import { orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
+import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
 import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../derive/system.ts';
 import { getRule } from '../rewrite/rules.ts';
@@ -1200,15 +1200,6 @@ class Verifier {
 
 // ---- helpers -----------------------------------------------------------------------
 
-function distTex(d: Dist, ctx: { system: DmftSystem }): string {
-  const t = (e: Expr) => toLatex(e, ctx);
-  switch (d.kind) {
-    case 'normal': return `\\mathcal{N}(${t(d.mean)}, ${t(d.var)})`;
-    case 'uniform': return `\\mathcal{U}(${t(d.lo)}, ${t(d.hi)})`;
-    case 'bernoulli': return `\\operatorname{Bernoulli}(${t(d.p)})`;
-    case 'white': return `\\operatorname{white}(${t(d.D)})`;
-  }
-}
 
 function mapPostExpr(e: Expr, f: (x: Expr) => Expr): Expr {
   const c = children(e);

@@ -20,7 +20,7 @@ import { canon, ckey } from '../../expr/canon.ts';
 import { print } from '../../expr/print.ts';
 import type { Model } from '../../model/ir.ts';
 import { applyRule } from '../../rewrite/engine.ts';
-import { atTime, fail, fName, toSite, type PopInfo } from '../couplings.ts';
+import { atTime, fail, fName, population, toSite, type PopInfo } from '../couplings.ts';
 import type { GaussianField, ObservableDef, OrderParam, Population } from '../system.ts';
 import { tidy } from '../tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
@@ -254,15 +254,7 @@ class Saddle {
     const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, bind: { _xhat: pm.hat, _y: pm.lhs } });
     if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
 
-    const pop: Population = { name: p.set, index: p.index, variable: p.variable, kind: p.kind, rhs, fields, inputs: st.inputs.of(p.set) };
-    if (p.kind === 'dynamic') {
-      const decl = p.decl as Model['states'][number];
-      if (decl.lower) pop.lower = decl.lower;
-      if (decl.upper) pop.upper = decl.upper;
-      const init = st.m.inits.find((i) => i.state === p.variable);
-      pop.init = init ? init.init : { kind: 'value', value: num(0) };
-    }
-    return pop;
+    return population(st.m, p, rhs, fields, st.inputs.of(p.set));
   }
 
   /** mean(j, f) over a population in the dynamics → M_f(t). */
