@@ -13,10 +13,13 @@ import type { NameNode, TNode } from './parse.ts';
 /** What a user name stands for. */
 export type Binding =
   | { k: 'param'; name: string }
-  | { k: 'const'; value: Expr }
+  /** a constant; `saw`: the model name it stands for (reported as aligned) */
+  | { k: 'const'; value: Expr; saw?: string }
   | { k: 'var'; name: string; pop: string }
-  | { k: 'field'; name: string; pop: string }
-  | { k: 'noise'; name: string; pop: string }
+  /** a Gaussian field or noise; `scale`: the user's symbol is scale × the
+   *  model's (a rescaled auxiliary field, η = g z ⇒ z = η/g: scale 1/g) */
+  | { k: 'field'; name: string; pop: string; scale?: Expr }
+  | { k: 'noise'; name: string; pop: string; scale?: Expr }
   | { k: 'input'; name: string; pop: string }
   /** a user variable defined as an expression of model variables (v = w − w*);
    *  written with the time placeholder TAU */
@@ -104,7 +107,8 @@ export class Resolver {
         // \sigma^2 for a parameter named sigma2; e^{x}
         if (n.base.k === 'name' && n.exp.k === 'num') {
           const direct = this.bind(n.base, sc, false);
-          if (!direct) {
+          // \sigma^2 is the parameter sigma2 also when \sigma alone is read as its root
+          if (!direct || (direct.k === 'const' && direct.saw)) {
             const pat = this.h.lookup({ ...n.base, key: `${n.base.key}^${n.exp.v}` }, sc, false);
             if (pat && pat.k === 'param') { this.h.saw(pat.name, `${n.base.tex}^${n.exp.v}`); return sym(pat.name); }
             for (const d of [2, 3, 4]) {
@@ -139,8 +143,9 @@ export class Resolver {
       case 'deriv': return this.deriv(n.target, sc, dt, n.pos);
       case 'fder': {
         const f = this.go(n.num, sc, dt, false);
-        const h = this.perturbation(n.den, sc, dt);
-        return call('fder', f, h);
+        const { h, scale } = this.perturbation(n.den, sc, dt);
+        // δ/δz with z = scale·η is (1/scale)·δ/δη
+        return scale ? mul(pow(scale, num(-1)), call('fder', f, h)) : call('fder', f, h);
       }
       case 'sum':
         throw new ResolveError(n.pos, 'a sum over sites belongs to the model, not to the single-site process', 'model-level');
@@ -201,18 +206,19 @@ export class Resolver {
     };
     switch (b.k) {
       case 'param': this.h.saw(b.name, n.tex); return this.times(sym(b.name), args, sc, dt);
-      case 'const': return this.times(b.value, args, sc, dt);
+      case 'const': if (b.saw) this.h.saw(b.saw, n.tex); return this.times(b.value, args, sc, dt);
       case 'expr': return this.times(b.expr, args, sc, dt);
       case 'time': return this.times(sym(b.name), args, sc, dt);
       case 'var': case 'field': case 'noise': {
         this.h.saw(b.name, n.tex);
+        const scaled = (x: Expr) => (b.k !== 'var' && b.scale ? mul(b.scale, x) : x);
         // n(k - n - …) is a product, not n at time k - n - …: an argument that is not a time
         if (args.length === 1) {
           const at = this.go(args[0], sc, dt, true);
-          if (!isTimeLike(at, sc)) return mul(ref(b.name, [], dt), this.go(args[0], sc, dt, false));
-          return ref(b.name, [], at);
+          if (!isTimeLike(at, sc)) return mul(scaled(ref(b.name, [], dt)), this.go(args[0], sc, dt, false));
+          return scaled(ref(b.name, [], at));
         }
-        return ref(b.name, [], one(b.k === 'var' ? 'the variable' : b.k === 'field' ? 'the field' : 'the noise'));
+        return scaled(ref(b.name, [], one(b.k === 'var' ? 'the variable' : b.k === 'field' ? 'the field' : 'the noise')));
       }
       case 'external': return ref(EXTERNAL + b.name, [], one('the field'));
       case 'input':
@@ -309,15 +315,15 @@ export class Resolver {
   }
 
   /** The denominator of a functional derivative: a field (model or external) at a time. */
-  private perturbation(den: TNode, sc: Scope, dt: Expr): Expr {
+  private perturbation(den: TNode, sc: Scope, dt: Expr): { h: Expr; scale?: Expr } {
     const head = den.k === 'apply' ? den.head : den.k === 'name' ? den : undefined;
     if (!head) throw new ResolveError(den.pos, 'the denominator of a functional derivative is a field at a time, δh(s)', 'unsupported');
     const b = this.bind(head, sc, false);
     const at = den.k === 'apply' && den.args.length ? this.go(den.args[0], sc, dt, true) : sym('s');
-    if (b && (b.k === 'field' || b.k === 'noise')) { this.h.saw(b.name, head.tex); return ref(b.name, [], at); }
-    if (b && b.k === 'external') return ref(EXTERNAL + b.name, [], at);
+    if (b && (b.k === 'field' || b.k === 'noise')) { this.h.saw(b.name, head.tex); return { h: ref(b.name, [], at), scale: b.scale }; }
+    if (b && b.k === 'external') return { h: ref(EXTERNAL + b.name, [], at) };
     if (b && b.k !== 'time') throw new ResolveError(head.pos, `'${head.tex}' is not a field: cannot take a response to it`, 'unsupported');
-    return ref(EXTERNAL + head.key, [], at);
+    return { h: ref(EXTERNAL + head.key, [], at) };
   }
 }
 

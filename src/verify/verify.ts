@@ -12,7 +12,7 @@
 // Closure definitions, noise covariances, initial conditions, quenched-input
 // laws and observables are checked when stated and only noted when not
 // (--strict makes every unstated derived equation a mismatch).
-import { add, avg, call, children, mul, num, op, pow, ref, substSyms, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { add, avg, call, children, mapPost, mul, num, op, pow, ref, substSyms, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { canon, ckey, diff as cdiff } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
@@ -22,7 +22,7 @@ import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
 import { EQUAL_RELS, TexParser, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
 import { ALIAS, DOT, EXTERNAL, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
-import { normal, splitCoef, type NormContext, type OpInfo } from './normalize.ts';
+import { isConstant, normal, splitCoef, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 
@@ -315,6 +315,14 @@ class Verifier {
       const k = this.keyOfTex(nameToTex(name));
       if (k) this.bindModel(k.key, { k: 'param', name }, name);
     }
+    // a parameter printed as a square (sigma2 → \sigma^2): its base alone is the positive root,
+    // the amplitude of a unit-normalized noise or field (\sigma\, \xi(t))
+    for (const name of Object.keys(this.sys.params)) {
+      const k = this.keyOfTex(nameToTex(name));
+      if (!k || k.pow !== 2) continue;
+      const base = k.key.slice(0, -'^2'.length);
+      if (!this.global.get(base)) this.bindModel(base, { k: 'const', value: pow(sym(name), num(1 / 2)), saw: `sqrt:${name}` }, `sqrt:${name}`);
+    }
     for (const p of this.sys.populations) {
       const k = this.keyOfTex(nameToTex(p.variable));
       if (k) this.bindModel(k.key, { k: 'var', name: p.variable, pop: p.name }, p.variable);
@@ -531,6 +539,7 @@ class Verifier {
     this.dynamicsVariables(eqs);
     this.fields(eqs);
     this.closures(eqs);
+    this.fieldScales(eqs);
     this.checkUnreadable(unreadable);
     for (const u of eqs) if (!u.handled) this.compare(u);
     this.missing();
@@ -667,6 +676,7 @@ class Verifier {
       }
       return undefined;
     };
+    this.fieldAliases(eqs);
     // a field or noise is taken when the file uses its model name, or another name was aligned with it
     const used = new Set<string>();
     for (const u of eqs) for (const n of [...namesIn(u.lhs), ...namesIn(u.rhs)]) used.add(n.key);
@@ -718,6 +728,72 @@ class Verifier {
   }
 
 
+  /** η(t) = g ζ(t): ζ is the field η rescaled (a unit-normalized auxiliary field). */
+  private fieldAliases(eqs: UEq[]): void {
+    for (const u of eqs) {
+      if (u.handled || !EQUAL_RELS.has(u.rel)) continue;
+      const hl = headOf(u.lhs);
+      const bl = hl && this.global.get(hl.key);
+      if (!hl || !bl || (bl.k !== 'field' && bl.k !== 'noise')) continue;
+      if (u.lhs.k === 'apply' && (u.lhs.args.length !== 1 || u.lhs.args[0].k !== 'name')) continue;
+      const timeKey = u.lhs.k === 'apply' ? (u.lhs.args[0] as NameNode).key : undefined;
+      const unknown = new Map<string, NameNode>();
+      for (const n of namesIn(u.rhs)) if (n.key !== timeKey && !this.global.get(n.key) && !['C', 'M', 'R'].includes(n.base)) unknown.set(n.key, n);
+      if (unknown.size !== 1) continue;
+      const z = [...unknown.values()][0];
+      const sc = this.scopeWith(this.global, { [z.key]: { k: bl.k, name: bl.name, pop: bl.pop } as Binding, ...(timeKey ? { [timeKey]: { k: 'time', name: 't' } as Binding } : {}) });
+      let L: Expr, R: Expr;
+      try { L = this.resolver.expr(u.lhs, sc, T); R = this.resolver.expr(u.rhs, sc, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+      const l = this.linearIn(L), r = this.linearIn(R);
+      if (!l || !r || l.b.name !== r.b.name || ckey(canon(r.coef)) === '0') continue;
+      // (lhs coefficient)·η = c·z  ⇒  z = (lhs coefficient / c)·η
+      const scale = positiveCanon(mul(l.coef, pow(r.coef, num(-1))), this.nctx);
+      this.global.set(z.key, { k: bl.k, name: bl.name, pop: bl.pop, scale });
+      this.infer(z.tex, toLatex(canon(mul(scale, ref(bl.name))), { system: this.sys }), `definition: ${hl.tex} = ${this.texFoundPlain(canon(mul(r.coef, pow(l.coef, num(-1)))))} ${z.tex}, a rescaled ${bl.k === 'field' ? 'Gaussian field' : 'noise'}`, u.line);
+      u.handled = true;
+      this.results.push({ equation: `definition of ${z.tex}`, line: u.line, status: 'ok' });
+    }
+  }
+
+  /** A rescaled auxiliary field written without a definition: the single-site equation has
+   *  g z(t) where the derived one has η(t), and ⟨z z⟩ is stated. A field enters only through
+   *  its covariance, so a·z with ⟨zz⟩ = K is η with ⟨ηη⟩ = a²K (a = −1: a sign flip).
+   *  Taken when a²K is the derived covariance; also when neither K nor a²K is (then the
+   *  covariance is wrong, one mismatch instead of two), unless the file uses the model's
+   *  own name for the field (then the coefficient in the equation is the error). */
+  private fieldScales(eqs: UEq[]): void {
+    const singles: { u: UEq; pop: Population; found: Expr }[] = [];
+    for (const u of eqs) {
+      if (u.handled) continue;
+      try { const r = this.resolveSingleSite(u); if (r) singles.push({ u, pop: r.pop, found: r.found }); } catch (e) { if (!(e instanceof ResolveError)) throw e; }
+    }
+    for (const { u: ss, pop, found } of singles) {
+      if (singles.find((x) => x.pop === pop)!.u !== ss) continue; // the first statement of each population
+      for (const [key, b] of this.global.entries()) {
+        if ((b.k !== 'field' && b.k !== 'noise') || b.scale || b.pop !== pop.name) continue;
+        const covEq = eqs.find((u) => EQUAL_RELS.has(u.rel) && covarianceLhs(u.lhs)?.head.key === key);
+        if (!covEq) continue;
+        const r = ref(b.name, [], T);
+        const ce = cdiff(pop.rhs, r), cf = cdiff(found, r);
+        if (ckey(ce) === '0' || ckey(cf) === '0') continue;
+        const a = positiveCanon(mul(cf, pow(ce, num(-1))), this.nctx);
+        if (ckey(a) === '1' || !isConstant(a, this.nctx)) continue;
+        let c: ReturnType<Verifier['resolveCov']>;
+        try { c = this.resolveCov(covEq); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+        const consistent = this.same(c.expected, mul(pow(a, num(2)), c.found), true);
+        const ownName = this.bindInfo.get(key)?.how === 'name';
+        if (!consistent && (ownName || this.same(c.expected, c.found, true))) continue;
+        const scale = positiveCanon(pow(a, num(-1)), this.nctx);
+        this.global.set(key, { ...b, scale });
+        const zTex = covarianceLhs(covEq.lhs)!.head.tex;
+        const form = ckey(a) === '-1' ? `-${zTex}` : `${this.texFoundPlain(a)} ${zTex}`;
+        const what = b.k === 'field' ? 'Gaussian field' : 'noise';
+        this.inferred[zTex] = { as: toLatex(canon(mul(scale, ref(b.name))), { system: this.sys }), how: `rescaled ${what}: ${nameToTex(b.name)} = ${form} in the equation of line ${ss.line}`, line: covEq.line };
+        this.notes.push(`line ${ss.line}: ${form} stands for the ${what} ${nameToTex(b.name)} of the derived system${ckey(a) === '-1' ? ' (a sign flip)' : ''}: ${zTex} is a rescaled ${what} with its covariance stated on line ${covEq.line}, compared as ${nameToTex(b.name)} = ${form}`);
+      }
+    }
+  }
+
   // ---- pass 4: closure definitions and observables ---------------------------------
   private closures(eqs: UEq[]): void {
     for (const u of eqs) {
@@ -757,7 +833,11 @@ class Verifier {
       if (b0?.k === 'obs') {
         const obs = this.sys.observables.find((o) => this.keyOfTex(nameToTex(o.name))?.key === head.key)!;
         const m = this.matchDef(found, timeKeys.length);
-        if (this.same(obs.expr, found, true) || !m) { this.compareWith(u, `observe ${obs.name}`, obs.expr, found, 'obs'); continue; }
+        // the file's own definition wins over the model's observable of the same name when the
+        // file uses the name elsewhere (m(t) = ⟨x⟩, then J_0 m(t)): a wrong term is blamed where it is used
+        const usedElsewhere = eqs.some((v) => v !== u && v.row !== u.row && [...namesIn(v.lhs), ...namesIn(v.rhs)].some((n) => n.key === head.key));
+        if (this.same(obs.expr, found, true) || (!m && !usedElsewhere)) { this.compareWith(u, `observe ${obs.name}`, obs.expr, found, 'obs'); continue; }
+        this.notes.push(`line ${u.line}: ${head.tex} is defined here as ${this.texFound(found)}, not as the model's observable ${nameToTex(obs.name)} = ${this.texExpected(obs.expr)}; the file's definition is used`);
       }
       // 3. the user's own name: defined by this average
       const m = this.matchDef(found, timeKeys.length);
@@ -937,11 +1017,8 @@ class Verifier {
       if (b?.k === 'varexpr') { const v = firstVarRef(b.expr, this.nctx.vars); if (v) return `d/dt ${v}`; }
       return undefined;
     }
-    const cov = covarianceLhs(u.lhs);
-    if (cov) {
-      const b = this.global.get(cov.head.key);
-      if (b?.k === 'field') return `cov ${b.name}`;
-      if (b?.k === 'noise') return `noise ${b.name}`;
+    if (covarianceLhs(u.lhs)) {
+      try { return this.resolveCov(u).id; } catch { /* not a known field */ }
     }
     const h = headOf(u.lhs);
     const b = h && this.global.get(h.key);
@@ -958,19 +1035,9 @@ class Verifier {
     const d = tfind(lhs, 'deriv');
     if (d) return this.compareDynamics(u, d);
     // covariance of a field or of the noise
-    const cov = covarianceLhs(lhs);
-    if (cov) {
-      const b = this.global.get(cov.head.key);
-      if (!b || (b.k !== 'field' && b.k !== 'noise')) {
-        throw new ResolveError(cov.head.pos, `unknown field '${cov.head.tex}' (no single-site equation uses it)`, 'unknown-symbol', cov.head.tex);
-      }
-      const sc = this.global.child();
-      cov.times.forEach((x, i) => { if (x.k === 'name') sc.set(x.key, { k: 'time', name: i === 0 ? 't' : 's' }); });
-      const found = this.resolver.expr(rhs, sc, T);
-      const pop = this.sys.populations.find((p) => p.name === b.pop)!;
-      if (b.k === 'field') return this.compareWith(u, `cov ${b.name}`, pop.fields.find((f) => f.name === b.name)!.cov, found, 'cov');
-      const inp = pop.inputs.find((i) => i.name === b.name && i.kind === 'noise') as Extract<Population['inputs'][number], { kind: 'noise' }>;
-      return this.compareWith(u, `noise ${b.name}`, mul(inp.D, call('delta', add(T, mul(num(-1), S)))), found, 'noise');
+    if (covarianceLhs(lhs)) {
+      const c = this.resolveCov(u);
+      return this.compareWith(u, c.id, c.expected, c.found, c.b.k === 'field' ? 'cov' : 'noise');
     }
     // ⟨η(t)⟩ = 0
     if (lhs.k === 'avg' && lhs.body.k === 'apply') {
@@ -1010,6 +1077,12 @@ class Verifier {
   }
 
   private compareDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): void {
+    const r = this.resolveDynamics(u, d);
+    return this.compareWith(u, r.id, r.pop.rhs, r.found, 'dyn');
+  }
+
+  /** d/dt x = found: which variable, and the right-hand side solved for ẋ. */
+  private resolveDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): { id: string; pop: Population; found: Expr } {
     const sc = this.global.child();
     const target = d.target;
     if (target.k === 'apply' && target.args.length === 1 && target.args[0].k === 'name') sc.set(target.args[0].key, { k: 'time', name: 't' });
@@ -1025,17 +1098,90 @@ class Verifier {
     const varName = U.slice(DOT.length).split('@')[0];
     const pop = this.sys.populations.find((p) => p.variable === varName)!;
     const found = this.solveFor(L, R, (e, v) => substSymOf(e, U, v), d.pos);
-    return this.compareWith(u, `d/dt ${pop.variable}`, pop.rhs, found, 'dyn');
+    return { id: `d/dt ${pop.variable}`, pop, found };
   }
 
   private compareAlgebraic(u: UEq, pop: Population): void {
+    const r = this.resolveAlgebraic(u, pop);
+    return this.compareWith(u, r.id, pop.rhs, r.found, 'alg');
+  }
+
+  private resolveAlgebraic(u: UEq, pop: Population): { id: string; pop: Population; found: Expr } {
     const sc = this.global.child();
     const lhs = u.lhs;
     if (lhs.k === 'apply' && lhs.args.length === 1 && lhs.args[0].k === 'name') sc.set(lhs.args[0].key, { k: 'time', name: 't' });
     const L = this.resolver.expr(lhs, sc, T);
     const R = this.resolver.expr(u.rhs, sc, T);
     const found = this.solveFor(L, R, (e, v) => replaceRefAt(e, pop.variable, 't', v), lhs.pos);
-    return this.compareWith(u, pop.variable, pop.rhs, found, 'alg');
+    return { id: pop.variable, pop, found };
+  }
+
+  /** A single-site equation (dynamic or algebraic), resolved; undefined if u is not one. */
+  private resolveSingleSite(u: UEq): { id: string; pop: Population; found: Expr } | undefined {
+    if (!EQUAL_RELS.has(u.rel)) return undefined;
+    const d = tfind(u.lhs, 'deriv');
+    if (d) return this.resolveDynamics(u, d);
+    const head = headOf(u.lhs);
+    const b = head && this.global.get(head.key);
+    if (b?.k !== 'var' || (u.lhs.k === 'apply' && u.lhs.args.length === 1 && u.lhs.args[0].k === 'num')) return undefined;
+    const pop = this.sys.populations.find((p) => p.variable === b.name)!;
+    return pop.kind === 'algebraic' ? this.resolveAlgebraic(u, pop) : undefined;
+  }
+
+  /** ⟨A(t)A(s)⟩ = K: the field or noise A stands for, the derived covariance in the
+   *  user's normalization (A = c·η gives c²⟨ηη⟩), and K. */
+  private resolveCov(u: UEq): { b: Extract<Binding, { k: 'field' | 'noise' }>; id: string; expected: Expr; found: Expr; scale?: Expr } {
+    const cov = covarianceLhs(u.lhs)!;
+    const sc = this.global.child();
+    cov.times.forEach((x, i) => { if (x.k === 'name') sc.set(x.key, { k: 'time', name: i === 0 ? 't' : 's' }); });
+    const b0 = this.global.get(cov.head.key);
+    let b: Extract<Binding, { k: 'field' | 'noise' }> | undefined;
+    let scale: Expr | undefined;
+    if (b0 && (b0.k === 'field' || b0.k === 'noise')) {
+      b = b0;
+      scale = b0.scale;
+    } else if (b0) {
+      // a user function or expression of one field: ζ(t) = η(t)/g
+      try {
+        const e = this.resolver.expr({ k: 'apply', head: cov.head, args: [{ k: 'name', key: '§t', base: 't', primes: 0, star: false, tex: 't', pos: cov.head.pos }], pos: cov.head.pos }, this.scopeWith(this.global, { '§t': { k: 'time', name: 't' } }), T);
+        const one = this.linearIn(e);
+        if (one) { b = one.b; scale = one.coef; }
+      } catch (err) { if (!(err instanceof ResolveError)) throw err; }
+    }
+    if (!b) throw new ResolveError(cov.head.pos, `unknown field '${cov.head.tex}' (no single-site equation uses it)`, 'unknown-symbol', cov.head.tex);
+    const pop = this.sys.populations.find((p) => p.name === b!.pop)!;
+    let base: Expr;
+    if (b.k === 'field') base = pop.fields.find((f) => f.name === b!.name)!.cov;
+    else {
+      const inp = pop.inputs.find((i) => i.name === b!.name && i.kind === 'noise') as Extract<Population['inputs'][number], { kind: 'noise' }>;
+      base = mul(inp.D, call('delta', add(T, mul(num(-1), S))));
+    }
+    const found = this.resolver.expr(u.rhs, sc, T);
+    let expected = base;
+    if (scale) {
+      // keep the derived structure as printed, rescale its constant coefficient
+      const fs = base.k === 'mul' ? base.factors : [base];
+      const coef = positiveCanon(mul(pow(scale, num(2)), ...fs.filter((f) => isConstant(f, this.nctx))), this.nctx);
+      const rest = fs.filter((f) => !isConstant(f, this.nctx));
+      expected = ckey(coef) === '1' ? (rest.length === 1 ? rest[0] : mul(...rest)) : mul(coef, ...rest);
+    }
+    return { b, id: `${b.k === 'field' ? 'cov' : 'noise'} ${b.name}`, expected, found, scale };
+  }
+
+  /** e = c·η(t) for one field or noise η of the system and a constant c? */
+  private linearIn(e: Expr): { b: Extract<Binding, { k: 'field' | 'noise' }>; coef: Expr } | undefined {
+    const names = new Set<string>();
+    const walk = (x: Expr): void => { if (x.k === 'ref' && x.at) names.add(x.name); children(x).forEach(walk); };
+    walk(e);
+    if (names.size !== 1) return undefined;
+    const name = [...names][0];
+    const pop = this.sys.populations.find((p) => p.fields.some((f) => f.name === name) || p.inputs.some((i) => i.kind === 'noise' && i.name === name));
+    if (!pop) return undefined;
+    const r = ref(name, [], T);
+    const coef = cdiff(e, r);
+    if (!isConstant(coef, this.nctx) || ckey(canon(add(e, mul(num(-1), coef, r)))) !== '0') return undefined;
+    const k = pop.fields.some((f) => f.name === name) ? 'field' : 'noise';
+    return { b: { k, name, pop: pop.name } as Extract<Binding, { k: 'field' | 'noise' }>, coef };
   }
 
   /** L = R, linear in the unknown U (given by `put`): U = … */
@@ -1172,6 +1318,11 @@ class Verifier {
     return toLatex(r.e, { system: this.sys, names: r.names });
   }
 
+  /** A constant (parameters and numbers) in LaTeX. */
+  private texFoundPlain(e: Expr): string {
+    return toLatex(e, { system: this.sys });
+  }
+
   texFound(e: Expr): string {
     const aliases: Record<string, string> = {};
     const untag = (x: Expr): Expr => {
@@ -1193,12 +1344,39 @@ class Verifier {
     for (const info of this.bindInfo.values()) {
       const tex = this.userTex.get(info.as);
       if (tex === undefined || this.inferred[tex]) continue;
+      if (info.as.startsWith('sqrt:')) {
+        const p = info.as.slice('sqrt:'.length);
+        this.inferred[tex] = { as: `sqrt(${p})`, how: `the positive root of the parameter ${p} (written ${nameToTex(p)})` };
+        continue;
+      }
       this.inferred[tex] = { as: info.as, how: tex === info.as ? 'model name' : 'model name as dmftkit writes it' };
     }
   }
 }
 
 // ---- helpers -----------------------------------------------------------------------
+
+/** canon, with parameters taken as positive: (g^2)^{1/2} = g, (√D)^{-2} = 1/D. Used only
+ *  for the amplitude of a rescaled field (an amplitude is a positive parameter, and the
+ *  numeric check draws parameters in [0.4, 1.6]). */
+export function positiveCanon(e: Expr, ctx: NormContext): Expr {
+  const go = (x: Expr): Expr => {
+    if (x.k === 'call' && x.fn === 'sqrt' && isConstant(x.args[0], ctx)) return go(canon(pow(x.args[0], num(1 / 2))));
+    if (x.k !== 'pow' || x.exp.k !== 'num') return x;
+    const q = x.exp.v;
+    const b = x.base;
+    if (b.k === 'pow' && b.exp.k === 'num' && b.base.k === 'sym' && ctx.params.has(b.base.name)) return canon(pow(b.base, num(b.exp.v * q)));
+    if (b.k === 'mul' && b.factors.every((f) => isConstant(f, ctx))) return canon(mul(...b.factors.map((f) => go(canon(pow(f, num(q)))))));
+    return x;
+  };
+  let cur = canon(e);
+  for (let k = 0; k < 4; k++) {
+    const next = canon(mapPost(cur, go));
+    if (ckey(next) === ckey(cur)) break;
+    cur = next;
+  }
+  return cur;
+}
 
 
 function mapPostExpr(e: Expr, f: (x: Expr) => Expr): Expr {

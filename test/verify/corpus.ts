@@ -1,6 +1,6 @@
 // The verify corpus: test/verify/corpus/*.tex, each with a header naming the
 // model and the expected verdict:
-//   % model: scs                 (examples/scs.dmft)
+//   % model: scs                 (examples/scs.dmft, else test/verify/models/scs.dmft)
 //   % map: Q=C_x,G=R_x           (optional --map)
 //   % expect: ok                 (every stated equation agrees)
 //   % expect: equation=cov eta; kind=coefficient; detail~missing factor g; rule=cavity.field.dense
