@@ -35,7 +35,12 @@ export type Binding =
   | { k: 'time'; name: string }
   | { k: 'expr'; expr: Expr }
   /** a perturbation field h in a response definition ⟨δf(t)/δh(s)⟩ */
-  | { k: 'external'; name: string };
+  | { k: 'external'; name: string }
+  /** a kernel defined through order parameters (the regular part R̃ of a response
+   *  R = δ(t−s) + R̃); written in the time placeholders KERNEL_ARGS */
+  | { k: 'kernel'; arity: number; expr: Expr };
+
+export const KERNEL_ARGS = ['§k0', '§k1'];
 
 export const TAU = '§tau';
 /** Marks a weight × order parameter node that the user wrote as one symbol (R_v). */
@@ -240,6 +245,14 @@ export class Resolver {
         const w = mul(b.factor, o);
         Object.defineProperty(w, ALIAS, { value: { tex: n.tex, args: ts }, enumerable: false });
         return w;
+      }
+      case 'kernel': {
+        let ts = times();
+        if (ts.length === 0) ts = b.arity === 1 ? [dt] : [sym('t'), sym('s')];
+        if (ts.length !== b.arity) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}`, 'arity', n.tex);
+        const m: Record<string, Expr> = {};
+        ts.forEach((x, i) => { m[KERNEL_ARGS[i]] = x; });
+        return substSyms(b.expr, m);
       }
       case 'obs': {
         let ts = times();

@@ -13,7 +13,7 @@
 // laws and observables are checked when stated and only noted when not
 // (--strict makes every unstated derived equation a mismatch).
 import { add, avg, call, children, mapPost, mul, num, op, pow, ref, substSyms, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
-import { canon, ckey, diff as cdiff } from '../expr/canon.ts';
+import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
@@ -21,8 +21,8 @@ import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../de
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
 import { EQUAL_RELS, TexParser, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
-import { ALIAS, DOT, EXTERNAL, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
-import { isConstant, normal, splitCoef, type NormContext, type OpInfo } from './normalize.ts';
+import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
+import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 
@@ -276,6 +276,8 @@ class Verifier {
   private targets = new Map<string, Target>();
   private siteIndices = new Set<string>();
   private opOfKeyCache = new Map<string, Binding | null>();
+  /** order parameter → its regular part R̃ (R = δ(t−s) + R̃) when the file uses one */
+  private regular = new Map<string, string>();
   private virtualCount = 0;
 
   constructor(private model: Model, d: Derivation, private source: string, private file: string, private opts: VerifyOptions) {
@@ -539,6 +541,7 @@ class Verifier {
     this.dynamicsVariables(eqs);
     this.fields(eqs);
     this.closures(eqs);
+    this.regularParts(eqs);
     this.fieldScales(eqs);
     this.checkUnreadable(unreadable);
     for (const u of eqs) if (!u.handled) this.compare(u);
@@ -593,10 +596,13 @@ class Verifier {
   // ---- pass 1: the user's functions and variables ---------------------------------
   private definitions(eqs: UEq[]): void {
     const plain = (n: TNode) => !tsome(n, (x) => x.k === 'avg' || x.k === 'int' || x.k === 'deriv' || x.k === 'fder' || x.k === 'sum');
+    // a name that another row defines as an average is an order parameter, not a function
+    const byAverage = new Set<string>();
+    for (const u of eqs) { const h = headOf(u.lhs); if (h && EQUAL_RELS.has(u.rel) && tsome(u.rhs, (x) => x.k === 'avg')) byAverage.add(h.key); }
     for (const u of eqs) {
       if (!EQUAL_RELS.has(u.rel)) continue;
       const { lhs, rhs } = u;
-      if (lhs.k === 'apply' && !this.global.get(lhs.head.key) && !['C', 'M', 'R'].includes(lhs.head.base) && lhs.args.every((a) => a.k === 'name') && plain(rhs)) {
+      if (lhs.k === 'apply' && !this.global.get(lhs.head.key) && !byAverage.has(lhs.head.key) && !['C', 'M', 'R'].includes(lhs.head.base) && lhs.args.every((a) => a.k === 'name') && plain(rhs)) {
         const params = lhs.args.map((a) => (a as NameNode).key);
         this.global.set(lhs.head.key, { k: 'fn', params, body: rhs });
         this.infer(`${lhs.head.tex}(${lhs.args.map((a) => (a as NameNode).tex).join(', ')})`, this.fnTex(params, rhs, lhs.args as NameNode[]), 'definition', u.line);
@@ -755,6 +761,38 @@ class Verifier {
     }
   }
 
+  /** R(t,s) = δ(t−s) + R̃(t,s): a kernel R̃ defined through an order parameter (the regular
+   *  part of an instantaneous response). R̃ is bound to (R − δ)/c, and an integral of δ(t−s)
+   *  then counts fully (normalize.ts), so ∫R̃ v plus an explicit v compares with ∫R v. */
+  private regularParts(eqs: UEq[]): void {
+    for (const u of eqs) {
+      if (u.handled || !EQUAL_RELS.has(u.rel)) continue;
+      const head = headOf(u.lhs);
+      if (!head || tsome(u.rhs, (x) => x.k === 'avg')) continue;
+      const args = u.lhs.k === 'apply' ? u.lhs.args : [];
+      if (!args.every((a) => a.k === 'name') || args.length > 2) continue;
+      const b = this.global.get(head.key) ?? this.lookup(head, this.global, false);
+      if (!b || b.k !== 'op' || b.arity !== 2) continue;
+      const timeKeys = new Set(args.map((a) => (a as NameNode).key));
+      const unknown = new Map<string, NameNode>();
+      for (const n of namesIn(u.rhs)) if (!timeKeys.has(n.key) && !this.global.get(n.key) && !(['C', 'M', 'R'].includes(n.base) && this.lookup(n, this.global, false))) unknown.set(n.key, n);
+      if (unknown.size !== 1) continue;
+      const k = [...unknown.values()][0];
+      const ph = '§kernel';
+      const sc = this.scopeWith(this.global, { [k.key]: { k: 'op', name: ph, arity: 2 } });
+      args.forEach((a, i) => sc.set((a as NameNode).key, { k: 'time', name: i === 0 ? 't' : 's' }));
+      let L: Expr, R: Expr;
+      try { L = this.resolver.expr(u.lhs, sc, T); R = this.resolver.expr(u.rhs, sc, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+      const slot = op(ph, T, S);
+      const c = cdiff(R, slot);
+      const rest = canon(add(R, mul(num(-1), c, slot)));
+      if (ckey(c) === '0' || !isConstant(c, this.nctx) || someOp(rest, ph)) continue;
+      // R̃(t,s) = (L − rest)/c
+      this.bindKernel(k, canon(mul(add(L, mul(num(-1), rest)), pow(c, num(-1)))), u.line);
+      u.handled = true;
+    }
+  }
+
   /** A rescaled auxiliary field written without a definition: the single-site equation has
    *  g z(t) where the derived one has η(t), and ⟨z z⟩ is stated. A field enters only through
    *  its covariance, so a·z with ⟨zz⟩ = K is η with ⟨ηη⟩ = a²K (a = −1: a sign flip).
@@ -849,6 +887,12 @@ class Verifier {
         this.results.push({ equation: `closure ${m.name}`, line: u.line, status: 'ok' });
         continue;
       }
+      // 4. an expression of derived order parameters: R̃ = ⟨δr(t)/δh(s)⟩ − δ(t − s)
+      const kern = timeKeys.length === 2 ? this.asKernel(found) : undefined;
+      if (kern) {
+        this.bindKernel(head, kern, u.line);
+        continue;
+      }
       const kind: OpInfo['kind'] = someCall(found, 'fder') ? 'R' : timeKeys.length === 1 ? 'M' : 'C';
       const name = this.addVirtual(kind, found, this.popOf(found), Math.max(1, timeKeys.length));
       this.global.set(head.key, { k: 'op', name, arity: Math.max(1, timeKeys.length) });
@@ -856,6 +900,49 @@ class Verifier {
       this.infer(head.tex, `${toLatex(found, { system: this.sys })} (not an order parameter of the derived system)`, 'definition', u.line);
       this.notes.push(`line ${u.line}: ${head.tex} is defined as an average that is not one of the derived order parameters; it is compared wherever it is used`);
     }
+  }
+
+  /** A sum of terms, each a constant times the defining average of a derived order parameter
+   *  (possibly a response to an external field) or free of averages: that sum in order parameters. */
+  private asKernel(found: Expr): Expr | undefined {
+    const e = canon(expand(found));
+    const terms = e.k === 'add' ? e.terms : [e];
+    let matched = 0;
+    const out: Expr[] = [];
+    for (const t of terms) {
+      const fs = t.k === 'mul' ? t.factors : [t];
+      const avgs = fs.filter((f) => f.k === 'avg');
+      if (!avgs.length) { if (someAvg(t)) return undefined; out.push(t); continue; }
+      if (avgs.length !== 1) return undefined;
+      const m = this.matchDef(avgs[0], 2);
+      if (!m || m.b.k !== 'op') return undefined;
+      const o = m.b.factor ? mul(m.b.factor, op(m.b.name, T, S)) : op(m.b.name, T, S);
+      out.push(mul(...fs.filter((f) => f !== avgs[0]), o));
+      matched++;
+    }
+    return matched ? canon(add(...out)) : undefined;
+  }
+
+  /** Bind a user name to a kernel K(t,s) written in order parameters; R̃ = R − δ(t−s) also
+   *  makes R compared in its split form δ + R̃. */
+  private bindKernel(k: NameNode, body: Expr, line: number): void {
+    const expr = substSyms(body, { t: sym(KERNEL_ARGS[0]), s: sym(KERNEL_ARGS[1]) });
+    this.global.set(k.key, { k: 'kernel', arity: 2, expr });
+    this.userTex.set(k.key, k.tex);
+    const dts = canon(add(T, mul(num(-1), S)));
+    const shown = mapPostExpr(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
+    this.infer(k.tex, toLatex(shown, { system: this.sys }), 'definition: the regular part of a response with an instantaneous part', line);
+    this.results.push({ equation: `definition of ${k.tex}`, line, status: 'ok' });
+    // body = R(t,s) − δ(t − s) exactly: compare in the split form, where a dropped v(t) is one missing term
+    const delta = canon(call('delta', add(T, mul(num(-1), S))));
+    const e = canon(body);
+    const ts = e.k === 'add' ? e.terms : [e];
+    const o = ts.find((x) => x.k === 'op' && x.args.length === 2 && ckey(x.args[0]) === 't' && ckey(x.args[1]) === 's');
+    if (ts.length !== 2 || !o || o.k !== 'op' || ckey(canon(add(e, mul(num(-1), o)))) !== ckey(canon(mul(num(-1), delta))) || this.regular.has(o.name)) return;
+    const name = `§reg:${o.name}`;
+    this.ops.set(name, { ...this.ops.get(o.name)!, name, virtual: true });
+    this.regular.set(o.name, name);
+    this.userTex.set(name, k.tex);
   }
 
   /** ⟨δf(t)/δh(s)⟩ with an external h that is the response o up to the slot weight. */
@@ -906,6 +993,7 @@ class Verifier {
 
   /** Compare one stated equation with the derived one and record the result. */
   private compareWith(u: UEq, id: string, expected: Expr, found: Expr, kind: Target['kind'], fold = kind !== 'closure'): void {
+    if (this.regular.size && kind !== 'closure') { expected = this.splitRegular(expected); found = this.splitRegular(found); }
     const t = this.targets.get(id);
     if (t) t.stated = true;
     const a = normal(expected, this.nctx, fold), b = normal(found, this.nctx, fold);
@@ -913,7 +1001,7 @@ class Verifier {
     if (!equal) equal = this.numeric.equal(a, b) === true;
     if (equal) { this.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
     this.results.push({ equation: id, line: u.line, status: 'mismatch' });
-    const findings = diagnose(a, b, this.nctx, this.numeric);
+    const findings = this.grouped(diagnose(a, b, this.nctx, this.numeric), expected, found, fold);
     const origE = this.originals(expected, fold), origF = this.originals(found, fold);
     const show = (x: Expr, orig: Map<string, Expr>) => orig.get(ckey(x)) ?? x;
     if (!findings.length) {
@@ -930,6 +1018,89 @@ class Verifier {
         detail: this.detailText(f.detail),
       });
     }
+  }
+
+  /** Missing (extra) terms that together make one written term, c·(a + b) or the v(t) of a
+   *  δ(t−s) part, are one finding: the term as written. */
+  private grouped(findings: Finding[], expected: Expr, found: Expr, fold: boolean): Finding[] {
+    const merge = (kind: 'missing-term' | 'extra-term', whole: Expr): void => {
+      const side = (f: Finding) => (kind === 'missing-term' ? f.expected : f.found);
+      const sized = this.writtenGroups(whole, fold);
+      for (const { t, keys } of sized) {
+        if (keys.length < 2) continue;
+        const idx: number[] = [];
+        for (const k of keys) {
+          const i = findings.findIndex((f, j) => f.kind === kind && !idx.includes(j) && side(f) && ckey(side(f)!) === k);
+          if (i < 0) break;
+          idx.push(i);
+        }
+        if (idx.length !== keys.length) continue;
+        const first = findings[idx[0]];
+        const one: Finding = kind === 'missing-term' ? { ...first, expected: t } : { ...first, found: t };
+        findings = findings.filter((_, j) => !idx.includes(j));
+        findings.push(one);
+      }
+    };
+    merge('missing-term', expected);
+    merge('extra-term', found);
+    // the same sign or factor on every part of one written term: one finding
+    const groupsOf = (whole: Expr) => this.writtenGroups(whole, fold);
+    const ge = groupsOf(expected), gf = groupsOf(found);
+    for (const kind of ['sign', 'coefficient'] as const) {
+      for (const E of ge) {
+        if (E.keys.length < 2) continue;
+        const idx = E.keys.map((k) => findings.findIndex((f) => f.kind === kind && f.expected && ckey(f.expected) === k));
+        if (idx.some((i) => i < 0) || new Set(idx).size !== idx.length) continue;
+        const fkeys = idx.map((i) => ckey(findings[i].found!)).sort().join('|');
+        const F = gf.find((g) => [...g.keys].sort().join('|') === fkeys);
+        const detail = JSON.stringify(findings[idx[0]].detail.filter((p) => typeof p === 'string'));
+        if (!F || idx.some((i) => JSON.stringify(findings[i].detail.filter((p) => typeof p === 'string')) !== detail)) continue;
+        const one: Finding = { ...findings[idx[0]], expected: E.t, found: F.t };
+        findings = findings.filter((_, j) => !idx.includes(j));
+        findings.push(one);
+      }
+    }
+    return findings;
+  }
+
+  /** The written terms of e at every level of c·(a + (b + c)), with the keys of their
+   *  normal-form terms, largest first. */
+  private writtenGroups(whole: Expr, fold: boolean): { t: Expr; keys: string[] }[] {
+    const parts: Expr[] = [whole];
+    const walk = (x: Expr): void => {
+      if (x.k === 'add') { for (const t of x.terms) { parts.push(t); walk(t); } return; }
+      if (x.k === 'mul') {
+        const i = x.factors.findIndex((f) => f.k === 'add');
+        if (i >= 0 && x.factors.every((f, j) => j === i || (f.k !== 'add' && !someRefOrOp(f)))) {
+          const rest = x.factors.filter((_, j) => j !== i);
+          walk({ k: 'add', terms: (x.factors[i] as Extract<Expr, { k: 'add' }>).terms.map((t) => mul(...rest, t)) });
+        }
+      }
+    };
+    walk(whole);
+    const sized = parts.map((t) => { try { return { t, keys: termsOf(normal(t, this.nctx, fold)).map(ckey) }; } catch { return { t, keys: [] as string[] }; } });
+    return sized.sort((x, y) => y.keys.length - x.keys.length);
+  }
+
+  /** R(a,b) → δ(a − b) + R̃(a,b) for the order parameters whose regular part the file uses;
+   *  inside an integral the δ part is integrated at once, so it stays one term, v(t). */
+  private splitRegular(e: Expr): Expr {
+    const split = (x: Expr): Expr => (x.k === 'op' && this.regular.has(x.name) && x.args.length === 2
+      ? add(call('delta', add(x.args[0], mul(num(-1), x.args[1]))), op(this.regular.get(x.name)!, ...x.args)) : x);
+    const go = (x: Expr): Expr => {
+      if (x.k === 'int') {
+        const fs = x.body.k === 'mul' ? x.body.factors : [x.body];
+        const i = fs.findIndex((f) => f.k === 'op' && this.regular.has(f.name));
+        if (i >= 0) {
+          const o = fs[i] as Extract<Expr, { k: 'op' }>;
+          const with_ = (f: Expr): Expr => go({ ...x, body: mul(...fs.slice(0, i), f, ...fs.slice(i + 1)) });
+          return add(deltaIntegrals(with_(call('delta', add(o.args[0], mul(num(-1), o.args[1]))))), with_(op(this.regular.get(o.name)!, ...o.args)));
+        }
+      }
+      const c = children(x);
+      return split(c.length ? withKids(x, c.map(go)) : x);
+    };
+    return go(e);
   }
 
   private push(m: Mismatch): void {
@@ -1275,7 +1446,7 @@ class Verifier {
     const PRIORITY = ['cavity.reaction.transpose', 'cavity.reaction.reuse', 'cavity.sum.mean-field', 'cavity.mean.self-average', 'cavity.field.dense', 'cavity.local.passthrough', 'cavity.site.single'];
     let best: { s: Step; score: number } | undefined;
     for (const s of steps) {
-      for (const st of normalTerms(s.after, this.nctx)) {
+      for (const st of normalTerms(this.regular.size ? this.splitRegular(s.after) : s.after, this.nctx)) {
         const fs = st.k === 'mul' ? st.factors : [st];
         const parts = fs.filter((f) => !isConstExpr(f, this.nctx));
         if (!parts.length) continue;
@@ -1418,6 +1589,15 @@ function firstVarRef(e: Expr, vars: Set<string>): string | undefined {
   if (e.k === 'ref' && vars.has(e.name)) return e.name;
   for (const c of children(e)) { const r = firstVarRef(c, vars); if (r) return r; }
   return undefined;
+}
+
+function someAvg(e: Expr): boolean {
+  return e.k === 'avg' || children(e).some(someAvg);
+}
+
+function someOp(e: Expr, name: string): boolean {
+  if (e.k === 'op' && e.name === name) return true;
+  return children(e).some((c) => someOp(c, name));
 }
 
 function someCall(e: Expr, fn: string): boolean {
