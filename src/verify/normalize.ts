@@ -18,6 +18,10 @@ export interface OpInfo {
   arity: number;
   /** not an order parameter of the derived system (a user definition) */
   virtual?: boolean;
+  /** a one-argument form X§1 of a two-time order parameter (stationary C(τ), R(τ)) or a
+   *  static value: the numeric check gives it a random function of that shape
+   *  (even and positive definite for C, causal for R, a constant) */
+  free?: 'even' | 'causal' | 'const' | 'smooth';
 }
 
 export interface NormContext {

@@ -41,6 +41,8 @@ export type Binding =
   | { k: 'kernel'; arity: number; expr: Expr };
 
 export const KERNEL_ARGS = ['§k0', '§k1'];
+/** suffix of a two-time order parameter written with one argument: C(τ), R(ω) */
+export const ONE = '§1';
 
 export const TAU = '§tau';
 /** Marks a weight × order parameter node that the user wrote as one symbol (R_v). */
@@ -238,8 +240,11 @@ export class Resolver {
         this.h.saw(b.name, n.tex);
         let ts = times();
         if (ts.length === 0) ts = b.arity === 1 ? [sym('t')] : [sym('t'), sym('s')];
-        if (ts.length !== b.arity) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}${b.arity === 2 && ts.length === 1 ? ' (stationary forms C(t - s) are not compared: write both times)' : ''}`, 'arity', n.tex);
-        const o = op(b.name, ...ts);
+        // C(τ), R(t − s), R(ω): a two-time order parameter written with one argument (a
+        // stationary or frequency-domain form; forms.ts and frequency.ts read it)
+        const one = b.arity === 2 && ts.length === 1;
+        if (ts.length !== b.arity && !one) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}`, 'arity', n.tex);
+        const o = one ? op(b.name + ONE, ts[0]) : op(b.name, ...ts);
         if (!b.factor) return o;
         // weight × order parameter; remembers how the user wrote it, for printing "found"
         const w = mul(b.factor, o);

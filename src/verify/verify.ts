@@ -21,10 +21,12 @@ import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../de
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
 import { EQUAL_RELS, TexParser, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
-import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
+import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
 import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
+import { CONST, isStationaryForm, stationarize } from './forms.ts';
+import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 
 export type MismatchKind =
   | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
@@ -52,12 +54,17 @@ export interface EquationResult { equation: string; line: number; status: 'ok' |
 
 export interface VerifyReport {
   ok: boolean;
+  /** ok: every stated equation agrees; mismatch: at least one differs; not-compared: no
+   *  mismatch, but a required equation is stated only in a form verify does not compare */
+  verdict: 'ok' | 'mismatch' | 'not-compared';
   model: string;
   tex: string;
   /** user symbol (LaTeX) → what it was aligned with and how */
   inferred: Record<string, Inferred>;
   equations: EquationResult[];
   mismatches: Mismatch[];
+  /** required derived equations the file states only in forms verify does not compare */
+  notCompared: string[];
   notes: string[];
 }
 
@@ -242,6 +249,14 @@ function namesIn(n: TNode, out: NameNode[] = []): NameNode[] {
   return out;
 }
 
+/** Names read as a frequency: an order parameter applied to ω is a Fourier transform. */
+const FREQ_KEYS = new Set(['\\omega', '\\Omega', '\\nu']);
+/** Does the row hold a frequency-domain form: something applied to ω (R(ω), C(-\omega))? */
+function isFrequencyRow(u: { lhs: TNode; rhs: TNode }): boolean {
+  const p = (n: TNode) => n.k === 'apply' && n.args.some((a) => tsome(a, (x) => x.k === 'name' && FREQ_KEYS.has(x.key)));
+  return tsome(u.lhs, p) || tsome(u.rhs, p);
+}
+
 /** ⟨A(τ1) A(τ2)⟩ (also ⟨A(τ)^2⟩): the head and the times. */
 function covarianceLhs(n: TNode): { head: NameNode; times: TNode[] } | undefined {
   if (n.k !== 'avg') return undefined;
@@ -278,12 +293,17 @@ class Verifier {
   private opOfKeyCache = new Map<string, Binding | null>();
   /** order parameter → its regular part R̃ (R = δ(t−s) + R̃) when the file uses one */
   private regular = new Map<string, string>();
+  private stationaryLines = new Set<number>();
+  private unsupportedRows: number[] = [];
+  private uncompared: string[] = [];
+  /** derived equations the file states in another form (frequency domain, static): id → where */
+  private statedAs = new Map<string, string>();
   private virtualCount = 0;
 
   constructor(private model: Model, d: Derivation, private source: string, private file: string, private opts: VerifyOptions) {
     this.sys = d.system;
     this.steps = d.steps;
-    for (const o of this.sys.orderParams) this.ops.set(o.name, { name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 });
+    for (const o of this.sys.orderParams) this.registerOp({ name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 });
     this.nctx = { ops: this.ops, params: new Set(Object.keys(this.sys.params)), vars: new Set(this.sys.populations.map((p) => p.variable)) };
     this.numeric = new Numeric({ ops: this.ops, params: Object.keys(this.sys.params) });
     for (const s of model.indexSets) for (const i of s.indices) this.siteIndices.add(i);
@@ -488,8 +508,15 @@ class Verifier {
 
   private addVirtual(kind: OpInfo['kind'], def: Expr, pop: string, arity: number): string {
     const name = `user:${kind}${++this.virtualCount}`;
-    this.ops.set(name, { name, kind, pop, def, arity, virtual: true });
+    this.registerOp({ name, kind, pop, def, arity, virtual: true });
     return name;
+  }
+
+  /** An order parameter, and its one-argument form X§1 (C(τ), R(τ), R(ω)) for two-time ones. */
+  private registerOp(o: OpInfo): void {
+    this.ops.set(o.name, o);
+    if (o.arity === 2) this.ops.set(o.name + ONE, { ...o, name: o.name + ONE, arity: 1, free: o.kind === 'R' ? 'causal' : 'even' });
+    if (o.kind === 'M') this.ops.set(o.name + CONST, { ...o, name: o.name + CONST, arity: 0, free: 'const' });
   }
 
   /** The population an average is over: the one whose variable / inputs / fields occur in it. */
@@ -547,9 +574,10 @@ class Verifier {
     for (const u of eqs) if (!u.handled) this.compare(u);
     this.missing();
     this.reportInferred();
-    const ok = this.mismatches.length === 0;
+    const ok = this.mismatches.length === 0 && this.uncompared.length === 0;
+    const verdict: VerifyReport['verdict'] = this.mismatches.length ? 'mismatch' : this.uncompared.length ? 'not-compared' : 'ok';
     const byLine = <T extends { line?: number }>(xs: T[]) => xs.map((x, i) => ({ x, i })).sort((a, b) => (a.x.line ?? Infinity) - (b.x.line ?? Infinity) || a.i - b.i).map((y) => y.x);
-    return { ok, model: this.sys.model, tex: this.file, inferred: this.inferred, equations: byLine(this.results), mismatches: byLine(this.mismatches), notes: this.notes };
+    return { ok, verdict, model: this.sys.model, tex: this.file, inferred: this.inferred, equations: byLine(this.results), mismatches: byLine(this.mismatches), notCompared: this.uncompared, notes: this.notes };
   }
 
   private buildTargets(): void {
@@ -600,7 +628,7 @@ class Verifier {
     const byAverage = new Set<string>();
     for (const u of eqs) { const h = headOf(u.lhs); if (h && EQUAL_RELS.has(u.rel) && tsome(u.rhs, (x) => x.k === 'avg')) byAverage.add(h.key); }
     for (const u of eqs) {
-      if (!EQUAL_RELS.has(u.rel)) continue;
+      if (!EQUAL_RELS.has(u.rel) || isFrequencyRow(u)) continue;
       const { lhs, rhs } = u;
       if (lhs.k === 'apply' && !this.global.get(lhs.head.key) && !byAverage.has(lhs.head.key) && !['C', 'M', 'R'].includes(lhs.head.base) && lhs.args.every((a) => a.k === 'name') && plain(rhs)) {
         const params = lhs.args.map((a) => (a as NameNode).key);
@@ -766,7 +794,7 @@ class Verifier {
    *  then counts fully (normalize.ts), so ∫R̃ v plus an explicit v compares with ∫R v. */
   private regularParts(eqs: UEq[]): void {
     for (const u of eqs) {
-      if (u.handled || !EQUAL_RELS.has(u.rel)) continue;
+      if (u.handled || !EQUAL_RELS.has(u.rel) || isFrequencyRow(u)) continue;
       const head = headOf(u.lhs);
       if (!head || tsome(u.rhs, (x) => x.k === 'avg')) continue;
       const args = u.lhs.k === 'apply' ? u.lhs.args : [];
@@ -849,6 +877,15 @@ class Verifier {
       timeKeys.forEach((k, i) => sc.set(k, { k: 'time', name: i === 0 ? 't' : 's' }));
       let found: Expr;
       try { found = this.resolver.expr(rhs, sc, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+      // C(τ) = ⟨x(t) x(t + τ)⟩, R(τ) = ⟨δx(t + τ)/δh(t)⟩: a stationary definition
+      if (timeKeys.length === 1 && distinctTimes(found) >= 2) {
+        const sc1 = this.global.child();
+        sc1.set(timeKeys[0], { k: 'time', name: TAU_ST });
+        try { found = this.resolver.expr(rhs, sc1, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+        u.handled = true;
+        this.stationaryClosure(u, head, b0, found);
+        continue;
+      }
       u.handled = true;
       // 1. a name that already means an order parameter (printer symbol, --map, subscript): compare with its definition
       const named = b0?.k === 'op' ? b0 : (!b0 && head.sub ? this.lookup(head, this.global, false) : undefined);
@@ -945,6 +982,44 @@ class Verifier {
     this.userTex.set(name, k.tex);
   }
 
+  /** A stationary closure X(τ) = ⟨…⟩ (τ is TAU_ST in `found`): aligned with the derived order
+   *  parameter whose stationary form it is, or compared with the one its name means. */
+  private stationaryClosure(u: UEq, head: NameNode, b0: Binding | undefined, found: Expr): void {
+    const tau = sym(TAU_ST);
+    const st = (x: Expr) => normal(stationarize(normal(x, this.nctx, true), this.ops), this.nctx, true);
+    const fder = findCall(found, 'fder');
+    const ext = fder && fder.args[1].k === 'ref' && fder.args[1].name.startsWith(EXTERNAL) ? fder.args[1].name : undefined;
+    const named = b0?.k === 'op' ? b0 : head.sub ? this.lookup(head, this.global, false) : undefined;
+    const cands = this.sys.orderParams.filter((o) => o.kind !== 'M' && (!named || named.k !== 'op' || named.name === o.name));
+    for (const o of cands) {
+      const f = ext && o.kind === 'R' ? mapPostExpr(found, (x) => (x.k === 'ref' && x.name === ext ? { ...x, name: o.slot! } : x)) : found;
+      if (ckey(st(f)) !== ckey(st(op(o.name + ONE, tau)))) continue;
+      let factor: Expr | undefined;
+      if (ext && o.kind === 'R') {
+        const c = this.slotWeight(o);
+        if (c === undefined) continue;
+        if (ckey(c) !== '1') factor = canon(pow(c, num(-1)));
+      }
+      this.global.set(head.key, { k: 'op', name: o.name, arity: 2, factor });
+      this.infer(head.tex, factor ? `${o.name} × ${toLatex(factor)}` : o.name, 'definition in the stationary state', u.line);
+      const t = this.targets.get(`closure ${o.name}`);
+      if (t) t.stated = true;
+      this.results.push({ equation: `closure ${o.name}`, line: u.line, status: 'ok' });
+      this.notes.push(`line ${u.line}: ${head.tex}(\\tau) is the stationary form of ${orderParamSymbol(o.name, { system: this.sys })}`);
+      return;
+    }
+    if (named && named.k === 'op' && this.sys.orderParams.some((o) => o.name === named.name)) {
+      const o = this.sys.orderParams.find((x) => x.name === named.name)!;
+      return this.compareWith(u, `closure ${o.name}`, op(o.name + ONE, tau), found, 'closure', true, true);
+    }
+    const kind: OpInfo['kind'] = someCall(found, 'fder') ? 'R' : 'C';
+    const name = this.addVirtual(kind, found, this.popOf(found), 2);
+    this.global.set(head.key, { k: 'op', name, arity: 2 });
+    this.userTex.set(name, head.tex);
+    this.infer(head.tex, `a stationary average that is not one of the derived order parameters`, 'definition', u.line);
+    this.notes.push(`line ${u.line}: ${head.tex}(\\tau) is defined as a stationary average that is not one of the derived order parameters; it is compared wherever it is used`);
+  }
+
   /** ⟨δf(t)/δh(s)⟩ with an external h that is the response o up to the slot weight. */
   private externalResponse(o: OrderParam, found: Expr): { b: Binding; as: string } | undefined {
     const fder = findCall(found, 'fder');
@@ -992,11 +1067,21 @@ class Verifier {
   }
 
   /** Compare one stated equation with the derived one and record the result. */
-  private compareWith(u: UEq, id: string, expected: Expr, found: Expr, kind: Target['kind'], fold = kind !== 'closure'): void {
+  private compareWith(u: UEq, id: string, expected: Expr, found: Expr, kind: Target['kind'], fold = kind !== 'closure', stationary = false): void {
     if (this.regular.size && kind !== 'closure') { expected = this.splitRegular(expected); found = this.splitRegular(found); }
     const t = this.targets.get(id);
     if (t) t.stated = true;
-    const a = normal(expected, this.nctx, fold), b = normal(found, this.nctx, fold);
+    let a: Expr, b: Expr;
+    if (stationary || isStationaryForm(found)) {
+      // a stationary form: the ansatz C(t,s) = C(t − s), … on both sides (forms.ts)
+      const st = (x: Expr) => normal(stationarize(normal(x, this.nctx, true), this.ops), this.nctx, true);
+      a = st(expected); b = st(found);
+      expected = stationarize(expected, this.ops); found = stationarize(found, this.ops);
+      fold = true;
+      if (!this.stationaryLines.has(u.line)) { this.stationaryLines.add(u.line); this.notes.push(`line ${u.line}: a stationary form; compared under the ansatz C(t,s) = C(t − s), R(t,s) = R(t − s), M(t) = M, memory from the infinite past`); }
+    } else {
+      a = normal(expected, this.nctx, fold); b = normal(found, this.nctx, fold);
+    }
     let equal = ckey(a) === ckey(b);
     if (!equal) equal = this.numeric.equal(a, b) === true;
     if (equal) { this.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
@@ -1202,13 +1287,14 @@ class Verifier {
     // distributions: x(0) ~ N(0,1), w^* ~ N(0,1)
     if (u.rel === '\\sim') return this.compareDist(u);
     if (!EQUAL_RELS.has(u.rel)) return;
+    if (isFrequencyRow(u)) return this.compareFrequency(u);
     // single-site equation of a dynamic variable
     const d = tfind(lhs, 'deriv');
     if (d) return this.compareDynamics(u, d);
     // covariance of a field or of the noise
     if (covarianceLhs(lhs)) {
       const c = this.resolveCov(u);
-      return this.compareWith(u, c.id, c.expected, c.found, c.b.k === 'field' ? 'cov' : 'noise');
+      return this.compareWith(u, c.id, c.expected, c.found, c.b.k === 'field' ? 'cov' : 'noise', true, c.stationary);
     }
     // ⟨η(t)⟩ = 0
     if (lhs.k === 'avg' && lhs.body.k === 'apply') {
@@ -1244,7 +1330,125 @@ class Verifier {
       args.forEach((a, i) => { if (a.k === 'name') sc.set(a.key, { k: 'time', name: i === 0 ? 't' : 's' }); });
       return this.compareWith(u, `observe ${obs.name}`, obs.expr, this.resolver.expr(rhs, sc, T), 'obs');
     }
-    if (u.row.display && rhs.k !== 'num') this.notes.push(`line ${u.line}: not compared (not one of the derived equations): ${u.row.text}`);
+    if (u.row.display && rhs.k !== 'num') {
+      // Δ'' = Δ − g²C_φ(Δ), or another equation of the stationary state derived from the DMFT
+      let stationary = /\\ddot|''/.test(u.row.text);
+      try { stationary ||= isStationaryForm(this.resolver.expr(rhs, this.global.child(), T)); } catch { /* not readable here */ }
+      if (stationary) return this.notCompared(u, 'an equation of the stationary state', 'verify compares the single-site equation, the covariances and the closures in stationary form, not equations derived from them (such as the potential form Δ″ = −∂V/∂Δ)');
+      this.notes.push(`line ${u.line}: not compared (not one of the derived equations): ${u.row.text}`);
+    }
+  }
+
+  // ---- frequency-domain forms ----------------------------------------------------------
+  private spectrumCache?: Spectrum | string;
+  private get spectrum(): Spectrum | string {
+    return (this.spectrumCache ??= Spectrum.read(this.sys, this.nctx));
+  }
+
+  /** R(ω) = 1/(1 + iω − κg²R(ω)), C(ω) = (σ² + g²C(ω))|R(ω)|²: the equation must hold at the
+   *  derived transforms (solved numerically from the DmftSystem) at sample frequencies and
+   *  parameters; when it does not, its terms are compared with the derived equation's. */
+  private compareFrequency(u: UEq): void {
+    const sp = this.spectrum;
+    const skip = (why: string) => this.notCompared(u, 'a frequency-domain equation', why);
+    if (typeof sp === 'string') return skip(`the frequency domain is compared for linear single-site processes, and here ${sp}`);
+    const sc = this.global.child();
+    for (const k of FREQ_KEYS) sc.set(k, { k: 'time', name: OMEGA });
+    for (const k of ['i', '\\imath', '\\mathrm{i}']) if (!this.global.get(k)) sc.set(k, { k: 'const', value: sym(IMAG) });
+    const W = sym(OMEGA);
+    const L = canon(this.resolver.expr(u.lhs, sc, W)), R = canon(this.resolver.expr(u.rhs, sc, W));
+    const bases = new Set<string>();
+    let bad = false;
+    const walk = (x: Expr): void => {
+      if (x.k === 'op') { if (x.name.endsWith(ONE)) bases.add(x.name.slice(0, -ONE.length)); else bad = true; }
+      if (x.k === 'ref' || x.k === 'int' || x.k === 'avg') bad = true;
+      children(x).forEach(walk);
+    };
+    walk(L); walk(R);
+    if (bad || !bases.size) return skip('it mixes transforms with time-domain quantities');
+    const unsupported = [...bases].filter((b) => !sp.has(b));
+    if (unsupported.length) return skip(`${unsupported.map((b) => this.opTex(b, false)).join(', ')} has no closed frequency-domain equation (not a linear function of the state)`);
+    // the subject: the transform the left-hand side is (R(ω) = …), else the one it contains
+    const subject = L.k === 'op' && L.name.endsWith(ONE) && ckey(L.args[0]) === OMEGA ? L.name.slice(0, -ONE.length) : [...bases][0];
+    const id = `${subject} (frequency domain)`;
+    // R(ω) states the single-site equation's filter, C(ω) the covariances of its inputs
+    const pop = this.sys.populations.find((p) => p.name === sp.popOf(subject))!;
+    const kind = this.sys.orderParams.find((o) => o.name === subject)!.kind;
+    const covers = kind === 'R' ? [pop.kind === 'dynamic' ? `d/dt ${pop.variable}` : pop.variable] : [...pop.fields.map((f) => `cov ${f.name}`), ...pop.inputs.filter((i) => i.kind === 'noise').map((i) => `noise ${i.name}`)];
+    for (const c of covers) if (!this.statedAs.has(c)) this.statedAs.set(c, `in the frequency domain (line ${u.line})`);
+    // numerically: at the model's parameters and at 0.9 × them, three frequencies
+    const sets = [this.sys.params, Object.fromEntries(Object.entries(this.sys.params).map(([k, v]) => [k, 0.9 * v]))];
+    const holds = (imag: number): boolean | undefined => {
+      let tried = 0;
+      for (const P of sets) {
+        const cache = new Map<number, Map<string, { re: number; im: number }> | undefined>();
+        const at = (name: string, w: number) => { if (!cache.has(w)) cache.set(w, sp.values(P, w)); return cache.get(w)?.get(name); };
+        if (!sp.values(P, 1)) continue;
+        for (const w of [0.37, 1.3, 2.9]) {
+          let l, r;
+          try { l = evalComplex(L, { params: P, w, at, imag }); r = evalComplex(R, { params: P, w, at, imag }); } catch { return undefined; }
+          const d = cabs({ re: l.re - r.re, im: l.im - r.im });
+          if (!(d <= 1e-8 * Math.max(cabs(l), cabs(r), 1e-12))) return false;
+        }
+        tried++;
+      }
+      return tried ? true : undefined;
+    };
+    const plus = holds(1);
+    if (plus === undefined) return skip('the derived transforms could not be evaluated at the model\'s parameters (the response iteration does not converge: an unstable or marginal system)');
+    if (plus) { this.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
+    if (holds(-1)) {
+      this.notes.push(`line ${u.line}: written with the Fourier convention x(t) = ∫ x(ω) e^{-iωt} dω/2π (d/dt → −iω); compared in that convention`);
+      this.results.push({ equation: id, line: u.line, status: 'ok' });
+      return;
+    }
+    this.results.push({ equation: id, line: u.line, status: 'mismatch' });
+    const sym_ = sp.symbolic(subject)!;
+    const showE = (e: Expr) => this.texFreq(e, false), showF = (e: Expr) => this.texFreq(e, true);
+    const whole = () => this.push({ equation: id, line: u.line, kind: 'equation', expected: `${showE(op(subject + ONE, W))} = ${showE(sym_.rhs)}`, found: `${showF(L)} = ${showF(R)}`, rule: null, detail: 'the equation does not hold at the derived transforms' });
+    if (!(L.k === 'op' && L.name === subject + ONE && ckey(L.args[0]) === OMEGA)) return whole();
+    // R = k/D: compare the denominators D term by term
+    let e = canon(expandModulus(sym_.rhs)), f = canon(expandModulus(R));
+    let where = '';
+    if (sym_.denominator && isReciprocal(f)) { e = canon(expand(sym_.denominator)); f = canon(expand(pow(f, num(-1)))); where = 'in the denominator: '; }
+    const a = normal(e, this.nctx, false), b = normal(f, this.nctx, false);
+    // transforms are complex functions of ω: for pairing terms, any smooth function of the argument
+    const fops = new Map([...this.ops].map(([k, o]) => [k, k.endsWith(ONE) ? { ...o, free: 'smooth' as const } : o]));
+    const findings = diagnose(a, b, { ...this.nctx, ops: fops }, new Numeric({ ops: fops, params: Object.keys(this.sys.params) }));
+    if (!findings.length) return whole();
+    const origins = sym_.origins.map((o) => ({ o, key: ckey(normal(where ? o.freq : expandModulus(o.freq), this.nctx, false)) }));
+    for (const x of findings) {
+      const term = x.expected ?? x.found!;
+      const org = origins.find((y) => y.key === ckey(term))?.o ?? (x.found && x.expected ? origins.find((y) => similarOps(y.o.freq, x.expected!))?.o : undefined);
+      const attr = org ? this.originRule(org) : undefined;
+      this.push({
+        equation: id, line: u.line, kind: x.kind,
+        expected: x.expected ? showE(x.expected) : null, found: x.found ? showF(x.found) : null,
+        rule: attr?.rule ?? null, because: attr?.because,
+        detail: where + this.detailText(x.detail),
+      });
+    }
+  }
+
+  /** A recognised form that verify does not compare: said so, never a mismatch. */
+  private notCompared(u: UEq, form: string, why: string): void {
+    this.unsupportedRows.push(u.line);
+    this.notes.push(`line ${u.line}: ${form}, not compared: ${why}: ${rowText(u.row.text)}`);
+  }
+
+  /** The derivation step behind a term of a frequency-domain equation. */
+  private originRule(o: Origin): { rule: string; because: string } | undefined {
+    const pop = this.sys.populations.find((p) => p.name === o.pop)!;
+    const id = pop.kind === 'dynamic' ? `d/dt ${pop.variable}` : pop.variable;
+    if (o.what === 'derivative') return this.ruleById('cavity.site.single');
+    if (o.what === 'field') return this.ruleById('cavity.field.dense');
+    if (o.what === 'noise') return this.ruleById('cavity.local.passthrough');
+    return this.attribute(id, 'dyn', o.time, false);
+  }
+
+  /** A frequency-domain expression in LaTeX: ω, i, and X(ω) with the file's symbol (found) or ours. */
+  private texFreq(e: Expr, user: boolean): string {
+    return user ? this.texFound(e) : toLatex(e, { system: this.sys, names: this.formNames(false) });
   }
 
   private compareDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): void {
@@ -1301,10 +1505,13 @@ class Verifier {
 
   /** ⟨A(t)A(s)⟩ = K: the field or noise A stands for, the derived covariance in the
    *  user's normalization (A = c·η gives c²⟨ηη⟩), and K. */
-  private resolveCov(u: UEq): { b: Extract<Binding, { k: 'field' | 'noise' }>; id: string; expected: Expr; found: Expr; scale?: Expr } {
+  private resolveCov(u: UEq): { b: Extract<Binding, { k: 'field' | 'noise' }>; id: string; expected: Expr; found: Expr; scale?: Expr; stationary: boolean } {
     const cov = covarianceLhs(u.lhs)!;
     const sc = this.global.child();
-    cov.times.forEach((x, i) => { if (x.k === 'name') sc.set(x.key, { k: 'time', name: i === 0 ? 't' : 's' }); });
+    // ⟨η(t)η(s)⟩: the times are t and s; ⟨η(0)η(τ)⟩: τ keeps its name
+    if (cov.times.every((x) => x.k === 'name')) cov.times.forEach((x, i) => { if (!sc.get((x as NameNode).key)) sc.set((x as NameNode).key, { k: 'time', name: i === 0 ? 't' : 's' }); });
+    // the times as written: ⟨η(t)η(t + τ)⟩, ⟨η(0)η(τ)⟩ (stationary forms)
+    const at = cov.times.map((x) => this.resolver.time(x, sc, T));
     const b0 = this.global.get(cov.head.key);
     let b: Extract<Binding, { k: 'field' | 'noise' }> | undefined;
     let scale: Expr | undefined;
@@ -1328,6 +1535,7 @@ class Verifier {
       base = mul(inp.D, call('delta', add(T, mul(num(-1), S))));
     }
     const found = this.resolver.expr(u.rhs, sc, T);
+    if (ckey(at[0]) !== 't' || ckey(at[1]) !== 's') base = substSyms(base, { t: at[0], s: at[1] });
     let expected = base;
     if (scale) {
       // keep the derived structure as printed, rescale its constant coefficient
@@ -1336,7 +1544,7 @@ class Verifier {
       const rest = fs.filter((f) => !isConstant(f, this.nctx));
       expected = ckey(coef) === '1' ? (rest.length === 1 ? rest[0] : mul(...rest)) : mul(coef, ...rest);
     }
-    return { b, id: `${b.k === 'field' ? 'cov' : 'noise'} ${b.name}`, expected, found, scale };
+    return { b, id: `${b.k === 'field' ? 'cov' : 'noise'} ${b.name}`, expected, found, scale, stationary: ckey(at[0]) !== 't' || ckey(at[1]) !== 's' };
   }
 
   /** e = c·η(t) for one field or noise η of the system and a constant c? */
@@ -1412,6 +1620,13 @@ class Verifier {
   private missing(): void {
     for (const t of this.targets.values()) {
       if (t.stated) continue;
+      const as = this.statedAs.get(t.id);
+      if (as) { this.notes.push(`${t.id}: stated ${as}, not in the time domain`); continue; }
+      if (t.required && this.unsupportedRows.length) {
+        // the file may state it in a form verify does not compare: neither agreement nor a mismatch
+        this.uncompared.push(`${t.id}: not stated in a form verify compares (the file has forms it does not compare, line${this.unsupportedRows.length > 1 ? 's' : ''} ${[...new Set(this.unsupportedRows)].join(', ')}): ${t.tex}`);
+        continue;
+      }
       if (t.required || this.opts.strict) {
         const attr = t.kind === 'cov' ? this.ruleById('cavity.field.dense') : t.kind === 'closure' ? this.closureRule(t.id) : undefined;
         this.push({ equation: t.id, kind: 'missing-equation', expected: t.tex, found: null, rule: attr?.rule ?? null, because: attr?.because, detail: 'the derivation does not state this equation' });
@@ -1445,8 +1660,11 @@ class Verifier {
     collect(term);
     const PRIORITY = ['cavity.reaction.transpose', 'cavity.reaction.reuse', 'cavity.sum.mean-field', 'cavity.mean.self-average', 'cavity.field.dense', 'cavity.local.passthrough', 'cavity.site.single'];
     let best: { s: Step; score: number } | undefined;
+    const stat = isStationaryForm(term);
     for (const s of steps) {
-      for (const st of normalTerms(this.regular.size ? this.splitRegular(s.after) : s.after, this.nctx)) {
+      let after = this.regular.size ? this.splitRegular(s.after) : s.after;
+      if (stat) after = stationarize(normal(after, this.nctx, true), this.ops);
+      for (const st of normalTerms(after, this.nctx)) {
         const fs = st.k === 'mul' ? st.factors : [st];
         const parts = fs.filter((f) => !isConstExpr(f, this.nctx));
         if (!parts.length) continue;
@@ -1486,7 +1704,16 @@ class Verifier {
 
   texExpected(e: Expr): string {
     const r = this.readable(e);
-    return toLatex(r.e, { system: this.sys, names: r.names });
+    return toLatex(r.e, { system: this.sys, names: { ...r.names, ...this.formNames(false) } });
+  }
+
+  /** Symbols of C(τ), R(ω), M (one-argument and constant forms): the file's or ours. */
+  private formNames(user: boolean): Record<string, string> {
+    const names: Record<string, string> = { [OMEGA]: '\\omega', [IMAG]: 'i' };
+    for (const o of this.ops.values()) {
+      for (const suf of [ONE, CONST]) if (o.name.endsWith(suf)) names[o.name] = this.opTex(o.name.slice(0, -suf.length), user);
+    }
+    return names;
   }
 
   /** A constant (parameters and numbers) in LaTeX. */
@@ -1494,7 +1721,7 @@ class Verifier {
     return toLatex(e, { system: this.sys });
   }
 
-  texFound(e: Expr): string {
+  texFound(e: Expr, extra: Record<string, string> = {}): string {
     const aliases: Record<string, string> = {};
     const untag = (x: Expr): Expr => {
       const tag = (x as { [ALIAS]?: AliasTag })[ALIAS];
@@ -1507,6 +1734,7 @@ class Verifier {
     for (const [k, v] of this.userTex) names[k] = v;
     for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.sys });
     for (const o of this.ops.values()) if (o.virtual && !names[o.name]) names[o.name] = `\\langle\\cdot\\rangle_{${o.kind}}`;
+    Object.assign(names, this.formNames(true), extra);
     return toLatex(r.e, { names, sizes: {} });
   }
 
@@ -1591,6 +1819,30 @@ function firstVarRef(e: Expr, vars: Set<string>): string | undefined {
   return undefined;
 }
 
+/** k·D^{-1}: a constant over a sum. */
+function isReciprocal(e: Expr): boolean {
+  const fs = e.k === 'mul' ? e.factors : [e];
+  return fs.some((f) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v === -1 && f.base.k === 'add');
+}
+
+/** Do two terms involve the same transforms (for naming the rule of a changed term)? */
+function similarOps(a: Expr, b: Expr): boolean {
+  const ops = (e: Expr, out = new Set<string>()): Set<string> => { if (e.k === 'op') out.add(e.name); children(e).forEach((c) => ops(c, out)); return out; };
+  const A = ops(a), B = ops(b);
+  return A.size === B.size && [...A].every((x) => B.has(x));
+}
+
+/** The time variable of a stationary definition X(τ) = ⟨…⟩. */
+const TAU_ST = '§tau';
+
+/** How many distinct times the variables, fields and noises of e are taken at. */
+function distinctTimes(e: Expr): number {
+  const ts = new Set<string>();
+  const walk = (x: Expr): void => { if (x.k === 'ref' && x.at) ts.add(ckey(canon(x.at))); children(x).forEach(walk); };
+  walk(e);
+  return ts.size;
+}
+
 function someAvg(e: Expr): boolean {
   return e.k === 'avg' || children(e).some(someAvg);
 }
@@ -1634,7 +1886,7 @@ function normalTerms(e: Expr, ctx: NormContext): Expr[] {
 function renameBack(e: Expr, pick: (depth: number) => string): Expr {
   const go = (x: Expr, depth: number): Expr => {
     if (x.k === 'int') {
-      const v = /^§\d+$/.test(x.v) || x.v.startsWith('§i') ? pick(depth) : x.v;
+      const v = /^§\d+$/.test(x.v) || x.v.startsWith('§i') || x.v.startsWith('§u') ? pick(depth) : x.v;
       const body = substSyms(x.body, { [x.v]: sym(v) });
       return { ...x, v, lo: go(x.lo, depth), hi: go(x.hi, depth), body: go(body, depth + 1) };
     }
