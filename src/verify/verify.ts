@@ -20,12 +20,12 @@ import type { Model, Dist } from '../model/ir.ts';
 import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../derive/system.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
-import { EQUAL_RELS, TexParser, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
+import { EQUAL_RELS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
 import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
 import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
-import { CONST, isStationaryForm, stationarize } from './forms.ts';
+import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 
 export type MismatchKind =
@@ -294,6 +294,7 @@ class Verifier {
   /** order parameter → its regular part R̃ (R = δ(t−s) + R̃) when the file uses one */
   private regular = new Map<string, string>();
   private stationaryLines = new Set<number>();
+  private eqsAll: UEq[] = [];
   private unsupportedRows: number[] = [];
   private uncompared: string[] = [];
   /** derived equations the file states in another form (frequency domain, static): id → where */
@@ -426,6 +427,9 @@ class Verifier {
   private lookup(n: NameNode, sc: Scope, _asTime: boolean): Binding | undefined {
     const g = this.global.get(n.key);
     if (g) return g;
+    // x^*: the fixed-point value of a population variable x (the model has no name x^*)
+    const star = this.starVar(n);
+    if (star) return star;
     if (!['C', 'M', 'R'].includes(n.base) || n.primes || n.star) return undefined;
     const cached = this.opOfKeyCache.get(n.key);
     if (cached !== undefined) return cached ?? undefined;
@@ -517,6 +521,8 @@ class Verifier {
     this.ops.set(o.name, o);
     if (o.arity === 2) this.ops.set(o.name + ONE, { ...o, name: o.name + ONE, arity: 1, free: o.kind === 'R' ? 'causal' : 'even' });
     if (o.kind === 'M') this.ops.set(o.name + CONST, { ...o, name: o.name + CONST, arity: 0, free: 'const' });
+    if (o.kind === 'C') this.ops.set(o.name + QSTAT, { ...o, name: o.name + QSTAT, arity: 0, free: 'const' });
+    if (o.kind === 'R') this.ops.set(o.name + CHI, { ...o, name: o.name + CHI, arity: 0, free: 'const' });
   }
 
   /** The population an average is over: the one whose variable / inputs / fields occur in it. */
@@ -563,14 +569,18 @@ class Verifier {
     if (this.opts.map) this.applyMap(this.opts.map);
     const unreadable: Unreadable[] = [];
     const eqs = readEquations(this.source, this.file, this.notes, unreadable);
+    this.eqsAll = eqs;
     this.buildTargets();
     this.definitions(eqs);
     this.dynamicsVariables(eqs);
     this.fields(eqs);
     this.closures(eqs);
     this.regularParts(eqs);
+    this.constantDefs(eqs);
     this.fieldScales(eqs);
     this.checkUnreadable(unreadable);
+    // fixed-point rows first: they read the law of their frozen field (z ~ N(0, 1))
+    for (const u of eqs) if (!u.handled && EQUAL_RELS.has(u.rel) && this.staticRowPop(u)) { this.compare(u); u.handled = true; }
     for (const u of eqs) if (!u.handled) this.compare(u);
     this.missing();
     this.reportInferred();
@@ -821,6 +831,23 @@ class Verifier {
     }
   }
 
+  /** χ = ∫_0^∞ R(τ) dτ: a constant defined through order parameters (static forms use it). */
+  private constantDefs(eqs: UEq[]): void {
+    for (const u of eqs) {
+      if (u.handled || !EQUAL_RELS.has(u.rel) || u.lhs.k !== 'name' || this.global.get(u.lhs.key) || this.starVar(u.lhs)) continue;
+      if (['C', 'M', 'R'].includes(u.lhs.base) || tsome(u.rhs, (x) => x.k === 'avg')) continue;
+      let e: Expr;
+      try { e = canon(this.resolver.expr(u.rhs, this.global.child(), T)); } catch (err) { if (err instanceof ResolveError) continue; throw err; }
+      const refs = (x: Expr): boolean => (x.k === 'ref' && !!x.at) || children(x).some(refs);
+      const ops = (x: Expr): boolean => x.k === 'op' || children(x).some(ops);
+      if (refs(e) || !ops(e)) continue;
+      this.global.set(u.lhs.key, { k: 'expr', expr: e });
+      this.infer(u.lhs.tex, this.texExpected(e), 'definition', u.line);
+      u.handled = true;
+      this.results.push({ equation: `definition of ${u.lhs.tex}`, line: u.line, status: 'ok' });
+    }
+  }
+
   /** A rescaled auxiliary field written without a definition: the single-site equation has
    *  g z(t) where the derived one has η(t), and ⟨z z⟩ is stated. A field enters only through
    *  its covariance, so a·z with ⟨zz⟩ = K is η with ⟨ηη⟩ = a²K (a = −1: a sign flip).
@@ -929,6 +956,16 @@ class Verifier {
       if (kern) {
         this.bindKernel(head, kern, u.line);
         continue;
+      }
+      // q = ⟨x²⟩: the equal-time correlation C_x(t, t) (in a fixed point, q)
+      if (timeKeys.length === 0) {
+        const folded = normal(found, this.nctx, true);
+        if (!someAvg(folded) && someOpExpr(folded)) {
+          this.global.set(head.key, { k: 'expr', expr: folded });
+          this.infer(head.tex, this.texExpected(folded), 'definition', u.line);
+          this.results.push({ equation: `definition of ${head.tex}`, line: u.line, status: 'ok' });
+          continue;
+        }
       }
       const kind: OpInfo['kind'] = someCall(found, 'fder') ? 'R' : timeKeys.length === 1 ? 'M' : 'C';
       const name = this.addVirtual(kind, found, this.popOf(found), Math.max(1, timeKeys.length));
@@ -1205,7 +1242,10 @@ class Verifier {
 
   /** An order parameter's symbol: ours, or as the user wrote it. */
   private opTex(name: string, user: boolean): string {
-    if (user && this.userTex.has(name)) return this.userTex.get(name)!;
+    // forms: C(τ), R(ω) and M (one argument, constant); q and χ = ∫R (static values)
+    const forms: [string, (x: string) => string][] = [[ONE, (x) => x], [CONST, (x) => x], [QSTAT, (x) => x.replace(/^C/, 'q')], [CHI, (x) => x.replace(/^R/, '\\chi')]];
+    for (const [suf, f] of forms) if (name.endsWith(suf) && this.ops.has(name)) return f(this.opTex(name.slice(0, -suf.length), user));
+    if ((user || this.ops.get(name)?.virtual) && this.userTex.has(name)) return this.userTex.get(name)!;
     if (this.sys.orderParams.some((o) => o.name === name)) return orderParamSymbol(name, { system: this.sys });
     const o = this.ops.get(name);
     return o ? `\\langle\\cdot\\rangle_{${o.kind}}` : name;
@@ -1305,7 +1345,7 @@ class Verifier {
       }
     }
     const head = headOf(lhs);
-    const b = head && this.global.get(head.key);
+    const b = head && (this.global.get(head.key) ?? (head.star ? this.starVar(head) : undefined));
     // initial condition x(0) = value
     if (b?.k === 'var' && lhs.k === 'apply' && lhs.args.length === 1 && lhs.args[0].k === 'num') {
       const pop = this.sys.populations.find((p) => p.variable === b.name)!;
@@ -1317,6 +1357,9 @@ class Verifier {
       this.results.push({ equation: id, line: u.line, status: 'mismatch' });
       return this.push({ equation: id, line: u.line, kind: 'distribution', expected: this.targets.get(id)?.tex ?? null, found: this.texFound(found), rule: 'cavity.local.passthrough', because: getRule('cavity.local.passthrough').because, detail: 'the initial condition is random in the model' });
     }
+    // the fixed point of relaxational dynamics: x = …, x^* = …, 0 = …
+    const fixedPop = this.staticRowPop(u);
+    if (fixedPop) return this.compareStatic(u, fixedPop);
     // algebraic population r(t) = …
     if (b?.k === 'var') {
       const pop = this.sys.populations.find((p) => p.variable === b.name)!;
@@ -1337,6 +1380,168 @@ class Verifier {
       if (stationary) return this.notCompared(u, 'an equation of the stationary state', 'verify compares the single-site equation, the covariances and the closures in stationary form, not equations derived from them (such as the potential form Δ″ = −∂V/∂Δ)');
       this.notes.push(`line ${u.line}: not compared (not one of the derived equations): ${u.row.text}`);
     }
+  }
+
+  // ---- static (fixed-point) forms -------------------------------------------------------
+  /** x^* for a population variable x (when the model has no name x^*). */
+  private starVar(n: NameNode): Binding | undefined {
+    if (!n.star) return undefined;
+    const plain = this.global.get(nameKey({ ...n, star: false }));
+    return plain?.k === 'var' ? plain : undefined;
+  }
+
+  /** A static equation of a dynamic population: x = …, x^* = …, or 0 = … with x in it (no times). */
+  private staticRowPop(u: UEq): Population | undefined {
+    if (tfind(u.lhs, 'deriv') || tfind(u.rhs, 'deriv') || isFrequencyRow(u)) return undefined;
+    const varOf = (n: NameNode) => { const b = this.global.get(n.key) ?? this.starVar(n); return b?.k === 'var' ? this.sys.populations.find((p) => p.variable === b.name) : undefined; };
+    let pop: Population | undefined;
+    if (u.lhs.k === 'name') pop = varOf(u.lhs);
+    else if (u.lhs.k === 'num' && u.lhs.v === 0) for (const n of namesIn(u.rhs)) { pop ??= varOf(n); }
+    if (!pop || pop.kind !== 'dynamic') return undefined;
+    // the variable appears without a time
+    const timed = tsome(u.rhs, (x) => x.k === 'apply' && !!varOf(x.head) && x.args.length === 1 && x.args[0].k === 'name');
+    return timed ? undefined : pop;
+  }
+
+  /** The fixed point x* of relaxational dynamics, against the derived system's t → ∞ form:
+   *  fields frozen (η* with variance cov(∞, ∞)), C → q, M → M, ∫R f(x(s))ds → χ f(x*)
+   *  (forms.ts). Both equations are solved for x* where they are linear in it (after a factor
+   *  x*, the extinct branch of multiplicative growth); the frozen field is written through a
+   *  standard normal ζ on both sides (η* = √V ζ; ζ → −ζ is the same law). */
+  private compareStatic(u: UEq, pop: Population): void {
+    const id = `${pop.variable}* (fixed point)`;
+    if (pop.inputs.some((i) => i.kind === 'noise')) return this.notCompared(u, 'a fixed-point equation', `${pop.variable} is driven by noise, so it has no fixed point`);
+    if (pop.fields.length > 1) return this.notCompared(u, 'a fixed-point equation', 'the population has several Gaussian fields');
+    const sc = this.global.child();
+    for (const p of this.sys.populations) sc.set(nameKey({ ...(parseFragment(nameToTex(p.variable)) as NameNode), star: true }), { k: 'var', name: p.variable, pop: p.name });
+    sc.set('\\max', { k: 'builtin', fn: 'relu' });
+    // the frozen field: the one name of the row that means nothing else
+    const F = pop.fields[0];
+    let zTex: string | undefined, zKey: string | undefined;
+    const unknown = new Map<string, NameNode>();
+    for (const n of namesIn(u.rhs)) if (!sc.get(n.key) && !(['C', 'M', 'R'].includes(n.base) && this.lookup(n, this.global, false)) && n.key !== 'e') unknown.set(n.key, n);
+    if (F && unknown.size === 1) { const z = [...unknown.values()][0]; zKey = z.key; zTex = z.tex; sc.set(z.key, { k: 'field', name: F.name, pop: pop.name }); }
+    for (const [k, b] of this.global.entries()) if (F && b.k === 'field' && b.name === F.name && !zKey) { zKey = k; }
+    // its variance: z ~ N(0, v) or ⟨z^2⟩ = v stated in the file, else a standard normal
+    let Vu: Expr | undefined;
+    for (const v of this.eqsAll) {
+      const h = headOf(v.lhs);
+      if (v.rel === '\\sim' && h && h.key === zKey && v.rhs.k === 'apply' && v.rhs.head.key === '\\mathcal{N}' && v.rhs.args.length === 2) {
+        try { Vu = this.resolver.expr(v.rhs.args[1], sc, T); v.handled = true; this.results.push({ equation: `law of ${h.tex}`, line: v.line, status: 'ok' }); } catch { /* not readable */ }
+      }
+    }
+    if (!Vu && zTex) this.notes.push(`line ${u.line}: ${zTex} is taken as a standard normal variable (its law is not stated)`);
+    // max(0, G) and relu(G): the bound x ≥ 0
+    let rhsT = u.rhs, clamp = false;
+    if (rhsT.k === 'apply' && rhsT.head.key === '\\max' && rhsT.args.length === 2 && rhsT.args[0].k === 'num' && rhsT.args[0].v === 0) { rhsT = rhsT.args[1]; clamp = true; }
+    const L = this.resolver.expr(u.lhs, sc, T);
+    let R = this.resolver.expr(rhsT, sc, T);
+    if (R.k === 'call' && R.fn === 'relu') { R = R.args[0]; clamp = true; }
+    const bounded = !!pop.lower && ckey(canon(pop.lower)) === '0';
+    const zeta = sym('§zeta');
+    const st = (e: Expr, V: Expr): Expr => {
+      const folded = normal(this.expandVirtual(e), this.nctx, true);
+      let x = staticize(folded, this.ops);
+      if (F) x = mapPostExpr(x, (y) => (y.k === 'ref' && y.name === F.name ? mul(pow(V, num(1 / 2)), zeta) : y));
+      // parameters and static variances are positive: √(g² q) = g √q
+      return positiveCanon(x, this.nctx, (y) => y.k === 'op' && !y.args.length && (y.name.endsWith(QSTAT) || this.ops.get(y.name.slice(0, -CONST.length))?.virtual === true));
+    };
+    const Ve = F ? staticize(normal(F.cov, this.nctx, true), this.ops) : num(1);
+    const Fe = st(pop.rhs, Ve);
+    const Fu = st(add(R, mul(num(-1), L)), Vu ?? num(1));
+    const X = '§X';
+    const put = (e: Expr, v: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'ref' && y.name === pop.variable ? v : y)));
+    type Sol = { x: Expr; N: Expr; D: Expr; factored: boolean };
+    const solve = (e: Expr): Sol | undefined => {
+      const lin = (g: Expr): Omit<Sol, 'factored'> | undefined => {
+        const r0 = put(g, num(0)), c = canon(add(put(g, num(1)), mul(num(-1), r0)));
+        const q = canon(add(put(g, num(2)), mul(num(-1), r0), mul(num(-2), c)));
+        if (ckey(c) === '0' || (ckey(q) !== '0' && this.numeric.zero(q) !== true)) return undefined;
+        // x* = N/D, with the user's own fraction kept apart
+        const [n1, d1] = fraction(commonDenominator(canon(mul(num(-1), r0))));
+        return { x: canon(mul(num(-1), r0, pow(c, num(-1)))), N: n1, D: canon(mul(d1, c)) };
+      };
+      const x = lin(e);
+      if (x) return { ...x, factored: false };
+      const r0 = put(e, num(0));
+      if (ckey(r0) !== '0' && this.numeric.zero(r0) !== true) return undefined;
+      const h = canon(expand(mul(put(e, sym(X)), pow(sym(X), num(-1)))));
+      const x2 = lin(mapPostExpr(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
+      return x2 ? { ...x2, factored: true } : undefined;
+    };
+    const se = solve(Fe), su = solve(Fu);
+    const flip = (e: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
+    const eq = (a: Expr, b: Expr) => this.same(a, b, false) || this.same(a, flip(b), false);
+    for (const c of [`d/dt ${pop.variable}`, ...pop.fields.map((f) => `cov ${f.name}`)]) if (!this.statedAs.has(c)) this.statedAs.set(c, `as the fixed point (line ${u.line})`);
+    if (bounded && !clamp) this.notes.push(`line ${u.line}: the bound ${nameToTex(pop.variable)} ≥ 0 is not written (max(0, ·)); compared on the branch where it is not active`);
+    const ok = se && su ? eq(se.x, su.x) : eq(Fe, Fu) || eq(Fe, canon(mul(num(-1), Fu)));
+    if (ok && (clamp === bounded || !clamp)) {
+      this.results.push({ equation: id, line: u.line, status: 'ok' });
+      this.notes.push(`line ${u.line}: a fixed-point (static) equation, compared with the t → ∞ form of the derived single-site equation${se?.factored ? ` on its branch ${nameToTex(pop.variable)}^* ≠ 0` : ''}`);
+      return;
+    }
+    this.results.push({ equation: id, line: u.line, status: 'mismatch' });
+    const names: Record<string, string> = { '§zeta': zTex ?? 'z' };
+    for (const [k, v] of Object.entries(this.formNames(false))) names[`§c:${k}`] = v;
+    // x* for the frozen variable; q, χ, M (order parameters without times) as constants
+    const show = (e: Expr) => toLatex(mapPostExpr(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.sys, names });
+    if (ok) {
+      this.push({ equation: id, line: u.line, kind: 'term', expected: null, found: show(R), rule: null, detail: `max(0, ·) where ${nameToTex(pop.variable)} has no bound` });
+      return;
+    }
+    let [a, b] = se && su ? [se.x, su.x] : [Fe, Fu];
+    let where = se && su ? `in ${nameToTex(pop.variable)}^* = …: ` : 'in 0 = …: ';
+    if (se && su) {
+      // x* = N/D on both sides: when the numerators agree up to a number, compare the denominators (and vice versa)
+      const Ne = se.N, De = se.D, Nu = su.N, Du = su.D;
+      const ratio = (p: Expr, q: Expr): number | undefined => {
+        const [vp, vq] = this.numeric.values([p, q]);
+        const r = vq.map((v, k) => v / vp[k]);
+        return r.every((x) => Number.isFinite(x) && Math.abs(x - r[0]) <= 1e-9 * Math.max(1, Math.abs(r[0]))) ? r[0] : undefined;
+      };
+      const rn = ratio(Ne, Nu), rd = ratio(De, Du);
+      if (rn !== undefined && rd === undefined) {
+        a = canon(expand(mul(num(rn), De))); b = canon(expand(Du)); where = `in the denominator of ${nameToTex(pop.variable)}^*: `;
+        // as written: 1 − γσ²χ rather than −(…)
+        const c0 = (b.k === 'add' ? b.terms : [b]).find((t) => t.k === 'num');
+        if (c0 && c0.k === 'num' && c0.v < 0) { a = canon(expand(mul(num(-1), a))); b = canon(expand(mul(num(-1), b))); }
+      }
+      else if (rd !== undefined && rn === undefined) { a = canon(expand(mul(num(rd), Ne))); b = canon(expand(Nu)); where = `in the numerator of ${nameToTex(pop.variable)}^*: `; }
+    }
+    const findings = diagnose(normal(a, this.nctx, false), normal(b, this.nctx, false), this.nctx, this.numeric);
+    if (!findings.length) { this.push({ equation: id, line: u.line, kind: 'equation', expected: show(a), found: show(b), rule: null, detail: 'the fixed points differ' }); return; }
+    for (const f of findings) {
+      const term = f.expected ?? f.found!;
+      const attr = this.staticRule(term, pop);
+      this.push({ equation: id, line: u.line, kind: f.kind, expected: f.expected ? show(f.expected) : null, found: f.found ? show(f.found) : null, rule: attr?.rule ?? null, because: attr?.because, detail: where + this.detailText(f.detail) });
+    }
+  }
+
+  /** The user's own averages of one time (q = ⟨x²⟩) by their definitions, for folding. */
+  private expandVirtual(e: Expr): Expr {
+    return mapPostExpr(e, (x) => {
+      if (x.k !== 'op') return x;
+      const o = this.ops.get(x.name);
+      if (!o?.virtual || o.arity !== 1 || o.free || x.args.length !== 1) return x;
+      const d = substSyms(o.def, { t: x.args[0] });
+      // only when it is a derived order parameter (else it stays the file's own, compared as such)
+      return someAvg(normal(d, this.nctx, true)) ? x : d;
+    });
+  }
+
+  /** The rule behind a term of a fixed point: the frozen field, the reaction (χ), a mean, or the site. */
+  private staticRule(term: Expr, pop: Population): { rule: string; because: string } | undefined {
+    const has = (e: Expr, p: (x: Expr) => boolean): boolean => p(e) || children(e).some((c) => has(c, p));
+    if (has(term, (x) => x.k === 'sym' && x.name === '§zeta')) return this.ruleById('cavity.field.dense');
+    const id = `d/dt ${pop.variable}`;
+    for (const t of normalTerms(pop.rhs, this.nctx)) {
+      const names = new Set<string>();
+      const walk = (x: Expr): void => { if (x.k === 'op') names.add(x.name); children(x).forEach(walk); };
+      walk(t);
+      const opIn = (suf: string) => has(term, (x) => x.k === 'op' && x.name.endsWith(suf) && names.has(x.name.slice(0, -suf.length)));
+      if (opIn(CHI) || opIn(CONST) || opIn(QSTAT)) return this.attribute(id, 'dyn', t, false);
+    }
+    return this.ruleById('cavity.site.single');
   }
 
   // ---- frequency-domain forms ----------------------------------------------------------
@@ -1711,7 +1916,7 @@ class Verifier {
   private formNames(user: boolean): Record<string, string> {
     const names: Record<string, string> = { [OMEGA]: '\\omega', [IMAG]: 'i' };
     for (const o of this.ops.values()) {
-      for (const suf of [ONE, CONST]) if (o.name.endsWith(suf)) names[o.name] = this.opTex(o.name.slice(0, -suf.length), user);
+      if ([ONE, CONST, QSTAT, CHI].some((suf) => o.name.endsWith(suf))) names[o.name] = this.opTex(o.name, user);
     }
     return names;
   }
@@ -1758,14 +1963,15 @@ class Verifier {
 /** canon, with parameters taken as positive: (g^2)^{1/2} = g, (√D)^{-2} = 1/D. Used only
  *  for the amplitude of a rescaled field (an amplitude is a positive parameter, and the
  *  numeric check draws parameters in [0.4, 1.6]). */
-export function positiveCanon(e: Expr, ctx: NormContext): Expr {
+export function positiveCanon(e: Expr, ctx: NormContext, positiveOp: (x: Expr) => boolean = () => false): Expr {
+  const pos = (f: Expr): boolean => isConstant(f, ctx) || positiveOp(f) || (f.k === 'pow' && pos(f.base));
   const go = (x: Expr): Expr => {
-    if (x.k === 'call' && x.fn === 'sqrt' && isConstant(x.args[0], ctx)) return go(canon(pow(x.args[0], num(1 / 2))));
+    if (x.k === 'call' && x.fn === 'sqrt' && pos(x.args[0])) return go(canon(pow(x.args[0], num(1 / 2))));
     if (x.k !== 'pow' || x.exp.k !== 'num') return x;
     const q = x.exp.v;
     const b = x.base;
-    if (b.k === 'pow' && b.exp.k === 'num' && b.base.k === 'sym' && ctx.params.has(b.base.name)) return canon(pow(b.base, num(b.exp.v * q)));
-    if (b.k === 'mul' && b.factors.every((f) => isConstant(f, ctx))) return canon(mul(...b.factors.map((f) => go(canon(pow(f, num(q)))))));
+    if (b.k === 'pow' && b.exp.k === 'num' && ((b.base.k === 'sym' && ctx.params.has(b.base.name)) || positiveOp(b.base))) return canon(pow(b.base, num(b.exp.v * q)));
+    if (b.k === 'mul' && b.factors.every(pos)) return canon(mul(...b.factors.map((f) => go(canon(pow(f, num(q)))))));
     return x;
   };
   let cur = canon(e);
@@ -1819,6 +2025,29 @@ function firstVarRef(e: Expr, vars: Set<string>): string | undefined {
   return undefined;
 }
 
+/** a/D + b/D → (a + b)/D: a sum whose terms share the factors (…)^(-k) (an expanded fraction). */
+function commonDenominator(e: Expr): Expr {
+  if (e.k !== 'add') return e;
+  const factorsOf = (t: Expr) => (t.k === 'mul' ? t.factors : [t]);
+  const isDen = (f: Expr) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v < 0;
+  const first = factorsOf(e.terms[0]).filter(isDen);
+  const common = first.filter((f) => e.terms.every((t) => factorsOf(t).some((g) => ckey(g) === ckey(f))));
+  if (!common.length) return e;
+  const keys = new Set(common.map(ckey));
+  const rest = e.terms.map((t) => { const fs = factorsOf(t).filter((g) => !keys.has(ckey(g))); return fs.length ? mul(...fs) : num(1); });
+  return mul(...common, add(...rest));
+}
+
+/** e = N/D: the factors (a sum)^(-1) are the denominator. */
+function fraction(e: Expr): [Expr, Expr] {
+  const c = canon(e);
+  const fs = c.k === 'mul' ? c.factors : [c];
+  const den = fs.filter((f) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v < 0);
+  const numr = fs.filter((f) => !den.includes(f));
+  const inv = (f: Expr) => { const p = f as Extract<Expr, { k: 'pow' }>; return pow(p.base, num(-(p.exp as Extract<Expr, { k: 'num' }>).v)); };
+  return [canon(numr.length ? mul(...numr) : num(1)), canon(den.length ? mul(...den.map(inv)) : num(1))];
+}
+
 /** k·D^{-1}: a constant over a sum. */
 function isReciprocal(e: Expr): boolean {
   const fs = e.k === 'mul' ? e.factors : [e];
@@ -1841,6 +2070,10 @@ function distinctTimes(e: Expr): number {
   const walk = (x: Expr): void => { if (x.k === 'ref' && x.at) ts.add(ckey(canon(x.at))); children(x).forEach(walk); };
   walk(e);
   return ts.size;
+}
+
+function someOpExpr(e: Expr): boolean {
+  return e.k === 'op' || children(e).some(someOpExpr);
 }
 
 function someAvg(e: Expr): boolean {

@@ -42,11 +42,13 @@ describe('correct derivations verify', () => {
       expect(r.mismatches, JSON.stringify(r.mismatches, null, 1)).toEqual([]);
       expect(r.ok).toBe(true);
       expect(r.verdict).toBe('ok');
-      // not vacuous: the single-site equation(s) were compared (in the time domain, or in a
-      // frequency-domain form of their response)
-      const pops = d.system.populations.map((p) => (p.kind === 'dynamic' ? `d/dt ${p.variable}` : p.variable));
+      // not vacuous: the single-site equation(s) were compared (in the time domain, as a fixed
+      // point, or in a frequency-domain form of their response)
       const freq = r.equations.some((e) => e.equation.endsWith('(frequency domain)') && e.status === 'ok');
-      for (const id of pops) expect(freq || r.equations.some((e) => e.equation === id && e.status === 'ok'), `${id} compared`).toBe(true);
+      for (const p of d.system.populations) {
+        const ids = p.kind === 'dynamic' ? [`d/dt ${p.variable}`, `${p.variable}* (fixed point)`] : [p.variable];
+        expect(freq || r.equations.some((e) => ids.includes(e.equation) && e.status === 'ok'), `${ids[0]} compared`).toBe(true);
+      }
     });
   }
 });
