@@ -229,7 +229,8 @@ export class Spectrum {
       for (const nz of lp.noises) A[i][n] += g2 * ev(nz.d) ** 2 * ev(nz.D);
     });
     const Cp = solveLinear(A);
-    if (!Cp) return undefined;
+    // a spectral density is positive: anything else means no stationary state (past a stability edge)
+    if (!Cp || Cp.some((c, i) => !Number.isFinite(c) || (c <= 0 && A[i][n] > 0))) return undefined;
     const out = new Map<string, Complex>();
     for (const o of this.ops.values()) {
       if (o.kind === 'R') out.set(o.name, R.get(o.name)!);
