@@ -18,6 +18,10 @@ export interface OpInfo {
   arity: number;
   /** not an order parameter of the derived system (a user definition) */
   virtual?: boolean;
+  /** a one-argument form X§1 of a two-time order parameter (stationary C(τ), R(τ)) or a
+   *  static value: the numeric check gives it a random function of that shape
+   *  (even and positive definite for C, causal for R, a constant) */
+  free?: 'even' | 'causal' | 'const' | 'smooth';
 }
 
 export interface NormContext {
@@ -134,10 +138,34 @@ export function renameBinders(e: Expr, depth = 1): Expr {
   return c.length ? withChildren(e, c.map((x) => renameBinders(x, depth))) : e;
 }
 
+/** ∫_lo^hi dv δ(v − a) f(v) = f(a) when a is one of the limits. The instantaneous
+ *  part of a response counts fully: the derivation's ∫₀ᵗ R(t,s) v(s) ds includes the
+ *  δ(t−s) that R carries for an algebraic population, so R = δ + R̃ gives v(t) + ∫R̃ v. */
+export function deltaIntegrals(e: Expr): Expr {
+  return mapPost(e, (x) => {
+    if (x.k !== 'int') return x;
+    const body = canon(x.body);
+    const fs = body.k === 'mul' ? body.factors : [body];
+    const i = fs.findIndex((f) => f.k === 'call' && f.fn === 'delta' && f.args.length === 1);
+    if (i < 0) return x;
+    const arg = (fs[i] as Extract<Expr, { k: 'call' }>).args[0];
+    // arg = ±(v − a): a = v ∓ arg, free of v
+    const dv = diff(arg, x.v);
+    if (!(dv.k === 'num' && Math.abs(dv.v) === 1)) return x;
+    const a = canon({ k: 'add', terms: [sym(x.v), mul(num(-dv.v), arg)] });
+    if (hasSym(a, x.v)) return x;
+    const k = ckey(a);
+    if (k !== ckey(canon(x.hi)) && k !== ckey(canon(x.lo))) return x;
+    const rest = fs.filter((_, j) => j !== i);
+    return canon(substFree(rest.length ? mul(...rest) : num(1), x.v, a));
+  });
+}
+
 /** The normal form (see the header). `fold`: recognize order parameters in averages. */
 export function normal(e: Expr, ctx: NormContext, fold = true): Expr {
   let x = canon(fderChain(e, ctx));
   x = canon(linear(expand(x), ctx));
+  x = canon(deltaIntegrals(x));
   if (fold) x = canon(foldAverages(x, ctx));
   x = canon(linear(expand(x), ctx));
   return canon(renameBinders(x));

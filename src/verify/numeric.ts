@@ -52,6 +52,17 @@ function causal(key: string, t: number, s: number): number {
   return Math.exp(-lam * (t - s)) * (1 + 0.5 * Math.sin(U(key + '#w', 0.5, 2.5) * s + U(key + '#p', 0, 6.28)) + U(key + '#b', -0.4, 0.4) * t);
 }
 
+/** A random function of the given shape: even and positive definite (a sum of damped
+ *  cosines with positive weights), causal (zero for τ ≤ 0, decaying), or a constant. */
+function freeValue(key: string, shape: 'even' | 'causal' | 'const' | 'smooth', tau: number): number {
+  if (shape === 'const') return U(key + '#c', 0.2, 1.5);
+  if (shape === 'smooth') return path(key, tau);
+  if (shape === 'causal') return tau > 0 ? causal(key, tau, 0) : 0;
+  let v = 0;
+  for (let k = 0; k < 3; k++) v += U(`${key}#a${k}`, 0.1, 1) * Math.cos(U(`${key}#w${k}`, 0.3, 2.5) * tau) * Math.exp(-U(`${key}#b${k}`, 0.1, 0.8) * tau * tau);
+  return v;
+}
+
 /** fder(f, h(σ)) → an op node the evaluator can call: §fder:<f without times>|<h>(times of f, σ). */
 function fderToOps(e: Expr): Expr {
   if (e.k === 'call' && e.fn === 'fder' && e.args.length === 2) {
@@ -129,6 +140,8 @@ export class Numeric {
         const n = args.length;
         return causal(`${trial}|${sample}|${name}`, args[0], args[n - 1]);
       }
+      const free = this.ctx.ops.get(name)?.free;
+      if (free) return freeValue(`${trial}|${name}`, free, args[0] ?? 0);
       const ck = `${name}|${args.join(',')}`;
       const hit = opCache.get(ck);
       if (hit !== undefined) return hit;

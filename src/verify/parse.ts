@@ -132,6 +132,8 @@ export class TexParser {
   private i = 0;
   /** number of enclosing integrals still waiting for a trailing measure */
   private awaitingMeasure = 0;
+  /** inside |…|: a '|' closes the group instead of opening one (|R(ω)|^2) */
+  private inAbs = 0;
   constructor(private toks: Tok[], private file: string, private end: Pos) {}
 
   // ---- token helpers ----------------------------------------------------
@@ -247,7 +249,7 @@ export class TexParser {
     if (!t) return false;
     switch (t.t) {
       case 'letter': case 'num': case 'lb': return true;
-      case 'sym': return t.v === '(' || t.v === '[' || t.v === '|' || t.v in UNICODE_GREEK;
+      case 'sym': return t.v === '(' || t.v === '[' || (t.v === '|' && !this.inAbs) || t.v in UNICODE_GREEK;
       case 'cmd':
         if (t.v in REL_CMDS) return false;
         return !['cdot', 'times', 'rangle', 'right', 'rvert', 'rVert', 'end', 'quad', 'qquad', 'cr', '}', 'pm', 'mp', 'over', 'ast', 'star'].includes(t.v);
@@ -416,7 +418,10 @@ export class TexParser {
       case 'sym': {
         if (t.v === '(') return this.parseDelimited((x) => isSym(x, ')'), t, "'(…)'");
         if (t.v === '[') return this.parseDelimited((x) => isSym(x, ']'), t, "'[…]'");
-        if (t.v === '|') return { k: 'fn', fn: 'abs', args: [this.parseDelimited((x) => isSym(x, '|'), t, "'|…|'")], pos };
+        if (t.v === '|') {
+          this.inAbs++;
+          try { return { k: 'fn', fn: 'abs', args: [this.parseDelimited((x) => isSym(x, '|'), t, "'|…|'")], pos }; } finally { this.inAbs--; }
+        }
         if (t.v in UNICODE_GREEK) return this.nameTail(greekKey(UNICODE_GREEK[t.v]), '\\' + UNICODE_GREEK[t.v], pos);
         if (t.v === '∞') return { k: 'num', v: Infinity, pos };
         throw this.err(t, `unexpected '${t.v}'`);

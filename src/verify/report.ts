@@ -31,11 +31,17 @@ export function formatReport(r: VerifyReport, modelFile: string): string {
       if (m.rule) out.push(`      rule:     ${m.rule} — ${m.because ?? ''}`);
     }
   }
+  if (r.notCompared.length) {
+    out.push('not compared:');
+    for (const n of r.notCompared) out.push(`  - ${n}`);
+  }
   if (r.notes.length) {
     out.push('notes:');
     for (const n of r.notes) out.push(`  - ${n}`);
   }
   const stated = r.equations.length;
-  out.push(r.ok ? `OK: ${stated} stated equation${stated === 1 ? '' : 's'} agree with the derived DMFT` : `FAILED: ${r.mismatches.length} mismatch${r.mismatches.length === 1 ? '' : 'es'}`);
+  out.push(r.verdict === 'ok' ? `OK: ${stated} stated equation${stated === 1 ? '' : 's'} agree with the derived DMFT`
+    : r.verdict === 'not-compared' ? `NOT VERIFIED: no mismatch, but ${r.notCompared.length} required equation${r.notCompared.length === 1 ? ' is' : 's are'} stated only in forms verify does not compare`
+    : `FAILED: ${r.mismatches.length} mismatch${r.mismatches.length === 1 ? '' : 'es'}`);
   return out.join('\n') + '\n';
 }

@@ -13,10 +13,13 @@ import type { NameNode, TNode } from './parse.ts';
 /** What a user name stands for. */
 export type Binding =
   | { k: 'param'; name: string }
-  | { k: 'const'; value: Expr }
+  /** a constant; `saw`: the model name it stands for (reported as aligned) */
+  | { k: 'const'; value: Expr; saw?: string }
   | { k: 'var'; name: string; pop: string }
-  | { k: 'field'; name: string; pop: string }
-  | { k: 'noise'; name: string; pop: string }
+  /** a Gaussian field or noise; `scale`: the user's symbol is scale × the
+   *  model's (a rescaled auxiliary field, η = g z ⇒ z = η/g: scale 1/g) */
+  | { k: 'field'; name: string; pop: string; scale?: Expr }
+  | { k: 'noise'; name: string; pop: string; scale?: Expr }
   | { k: 'input'; name: string; pop: string }
   /** a user variable defined as an expression of model variables (v = w − w*);
    *  written with the time placeholder TAU */
@@ -32,7 +35,14 @@ export type Binding =
   | { k: 'time'; name: string }
   | { k: 'expr'; expr: Expr }
   /** a perturbation field h in a response definition ⟨δf(t)/δh(s)⟩ */
-  | { k: 'external'; name: string };
+  | { k: 'external'; name: string }
+  /** a kernel defined through order parameters (the regular part R̃ of a response
+   *  R = δ(t−s) + R̃); written in the time placeholders KERNEL_ARGS */
+  | { k: 'kernel'; arity: number; expr: Expr };
+
+export const KERNEL_ARGS = ['§k0', '§k1'];
+/** suffix of a two-time order parameter written with one argument: C(τ), R(ω) */
+export const ONE = '§1';
 
 export const TAU = '§tau';
 /** Marks a weight × order parameter node that the user wrote as one symbol (R_v). */
@@ -104,7 +114,8 @@ export class Resolver {
         // \sigma^2 for a parameter named sigma2; e^{x}
         if (n.base.k === 'name' && n.exp.k === 'num') {
           const direct = this.bind(n.base, sc, false);
-          if (!direct) {
+          // \sigma^2 is the parameter sigma2 also when \sigma alone is read as its root
+          if (!direct || (direct.k === 'const' && direct.saw)) {
             const pat = this.h.lookup({ ...n.base, key: `${n.base.key}^${n.exp.v}` }, sc, false);
             if (pat && pat.k === 'param') { this.h.saw(pat.name, `${n.base.tex}^${n.exp.v}`); return sym(pat.name); }
             for (const d of [2, 3, 4]) {
@@ -139,8 +150,9 @@ export class Resolver {
       case 'deriv': return this.deriv(n.target, sc, dt, n.pos);
       case 'fder': {
         const f = this.go(n.num, sc, dt, false);
-        const h = this.perturbation(n.den, sc, dt);
-        return call('fder', f, h);
+        const { h, scale } = this.perturbation(n.den, sc, dt);
+        // δ/δz with z = scale·η is (1/scale)·δ/δη
+        return scale ? mul(pow(scale, num(-1)), call('fder', f, h)) : call('fder', f, h);
       }
       case 'sum':
         throw new ResolveError(n.pos, 'a sum over sites belongs to the model, not to the single-site process', 'model-level');
@@ -201,18 +213,19 @@ export class Resolver {
     };
     switch (b.k) {
       case 'param': this.h.saw(b.name, n.tex); return this.times(sym(b.name), args, sc, dt);
-      case 'const': return this.times(b.value, args, sc, dt);
+      case 'const': if (b.saw) this.h.saw(b.saw, n.tex); return this.times(b.value, args, sc, dt);
       case 'expr': return this.times(b.expr, args, sc, dt);
       case 'time': return this.times(sym(b.name), args, sc, dt);
       case 'var': case 'field': case 'noise': {
         this.h.saw(b.name, n.tex);
+        const scaled = (x: Expr) => (b.k !== 'var' && b.scale ? mul(b.scale, x) : x);
         // n(k - n - …) is a product, not n at time k - n - …: an argument that is not a time
         if (args.length === 1) {
           const at = this.go(args[0], sc, dt, true);
-          if (!isTimeLike(at, sc)) return mul(ref(b.name, [], dt), this.go(args[0], sc, dt, false));
-          return ref(b.name, [], at);
+          if (!isTimeLike(at, sc)) return mul(scaled(ref(b.name, [], dt)), this.go(args[0], sc, dt, false));
+          return scaled(ref(b.name, [], at));
         }
-        return ref(b.name, [], one(b.k === 'var' ? 'the variable' : b.k === 'field' ? 'the field' : 'the noise'));
+        return scaled(ref(b.name, [], one(b.k === 'var' ? 'the variable' : b.k === 'field' ? 'the field' : 'the noise')));
       }
       case 'external': return ref(EXTERNAL + b.name, [], one('the field'));
       case 'input':
@@ -227,13 +240,24 @@ export class Resolver {
         this.h.saw(b.name, n.tex);
         let ts = times();
         if (ts.length === 0) ts = b.arity === 1 ? [sym('t')] : [sym('t'), sym('s')];
-        if (ts.length !== b.arity) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}${b.arity === 2 && ts.length === 1 ? ' (stationary forms C(t - s) are not compared: write both times)' : ''}`, 'arity', n.tex);
-        const o = op(b.name, ...ts);
+        // C(τ), R(t − s), R(ω): a two-time order parameter written with one argument (a
+        // stationary or frequency-domain form; forms.ts and frequency.ts read it)
+        const one = b.arity === 2 && ts.length === 1;
+        if (ts.length !== b.arity && !one) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}`, 'arity', n.tex);
+        const o = one ? op(b.name + ONE, ts[0]) : op(b.name, ...ts);
         if (!b.factor) return o;
         // weight × order parameter; remembers how the user wrote it, for printing "found"
         const w = mul(b.factor, o);
         Object.defineProperty(w, ALIAS, { value: { tex: n.tex, args: ts }, enumerable: false });
         return w;
+      }
+      case 'kernel': {
+        let ts = times();
+        if (ts.length === 0) ts = b.arity === 1 ? [dt] : [sym('t'), sym('s')];
+        if (ts.length !== b.arity) throw new ResolveError(n.pos, `'${n.tex}' takes ${b.arity} time${b.arity > 1 ? 's' : ''}, found ${ts.length}`, 'arity', n.tex);
+        const m: Record<string, Expr> = {};
+        ts.forEach((x, i) => { m[KERNEL_ARGS[i]] = x; });
+        return substSyms(b.expr, m);
       }
       case 'obs': {
         let ts = times();
@@ -309,15 +333,15 @@ export class Resolver {
   }
 
   /** The denominator of a functional derivative: a field (model or external) at a time. */
-  private perturbation(den: TNode, sc: Scope, dt: Expr): Expr {
+  private perturbation(den: TNode, sc: Scope, dt: Expr): { h: Expr; scale?: Expr } {
     const head = den.k === 'apply' ? den.head : den.k === 'name' ? den : undefined;
     if (!head) throw new ResolveError(den.pos, 'the denominator of a functional derivative is a field at a time, δh(s)', 'unsupported');
     const b = this.bind(head, sc, false);
     const at = den.k === 'apply' && den.args.length ? this.go(den.args[0], sc, dt, true) : sym('s');
-    if (b && (b.k === 'field' || b.k === 'noise')) { this.h.saw(b.name, head.tex); return ref(b.name, [], at); }
-    if (b && b.k === 'external') return ref(EXTERNAL + b.name, [], at);
+    if (b && (b.k === 'field' || b.k === 'noise')) { this.h.saw(b.name, head.tex); return { h: ref(b.name, [], at), scale: b.scale }; }
+    if (b && b.k === 'external') return { h: ref(EXTERNAL + b.name, [], at) };
     if (b && b.k !== 'time') throw new ResolveError(head.pos, `'${head.tex}' is not a field: cannot take a response to it`, 'unsupported');
-    return ref(EXTERNAL + head.key, [], at);
+    return { h: ref(EXTERNAL + head.key, [], at) };
   }
 }
 
