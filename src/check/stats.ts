@@ -63,3 +63,58 @@ export function studentQuantile(p: number, nu: number): number {
   }
   return (lo + hi) / 2;
 }
+
+/** Regularized lower incomplete gamma P(a, x) (series below a + 1, continued fraction above). */
+export function gammaP(a: number, x: number): number {
+  if (x <= 0) return 0;
+  if (!Number.isFinite(x)) return 1;
+  const lg = logGamma(a);
+  if (x < a + 1) {
+    let sum = 1 / a, del = sum;
+    for (let n = 1; n < 500; n++) { del *= x / (a + n); sum += del; if (Math.abs(del) < Math.abs(sum) * 1e-15) break; }
+    return sum * Math.exp(-x + a * Math.log(x) - lg);
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b; if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c; if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return 1 - Math.exp(-x + a * Math.log(x) - lg) * h;
+}
+
+/** P(X ≤ x) for a chi-square variable with k degrees of freedom. */
+export function chiSquareCdf(x: number, k: number): number {
+  return gammaP(k / 2, x / 2);
+}
+
+/** Mean and standard error of the mean of a sample (NaN error below two values). */
+export function meanStderr(xs: number[]): { mean: number; stderr: number; n: number } {
+  const n = xs.length;
+  let m = 0;
+  for (const x of xs) m += x;
+  m /= n;
+  if (n < 2) return { mean: m, stderr: NaN, n };
+  let v = 0;
+  for (const x of xs) v += (x - m) ** 2;
+  return { mean: m, stderr: Math.sqrt(v / (n - 1) / n), n };
+}
+
+/** Welch–Satterthwaite degrees of freedom of a sum of independent variance
+ *  terms, each `[variance, dof]` (dof = ∞ for a known variance). */
+export function welchDof(terms: [number, number][]): number {
+  let num = 0, den = 0;
+  for (const [v, nu] of terms) { num += v; if (Number.isFinite(nu) && v > 0) den += (v * v) / Math.max(nu, 1); }
+  if (!(num > 0)) {
+    // every term is exactly zero: the smallest finite dof, as a floor
+    const finite = terms.map((t) => t[1]).filter(Number.isFinite);
+    return finite.length ? Math.max(1, Math.min(...finite)) : Infinity;
+  }
+  return den > 0 ? Math.max(1, (num * num) / den) : Infinity;
+}
