@@ -248,7 +248,7 @@ export function extrapolate(pts: { N: number; n: number; v: number; e: number }[
     let chi2 = 0;
     for (let i = 0; i < pts.length; i++) {
       const r = pts[i].v - a - b / pts[i].N;
-      if (r === 0) continue;
+      if (Math.abs(r) <= 1e-12 * (Math.abs(pts[i].v) + Math.abs(a))) continue; // rounding of an exact fit
       chi2 += eff[i] > 0 ? (r / eff[i]) ** 2 : Infinity;
     }
     const k = pts.length - 2;

@@ -38,6 +38,10 @@ export interface CheckSettings {
   method?: string;
   threads?: number;
   maxRounds?: number;
+  /** stop adding seeds beyond this many per size (default: only the budget
+   *  limits growth; tests set it with an infinite budget, to be independent
+   *  of the machine's speed) */
+  maxSeeds?: number;
   /** internal: transform the solved theory (the tests inject errors with it) */
   adjustTheory?: (r: SolveResult) => SolveResult;
 }
@@ -140,13 +144,15 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     projection = Number.isFinite(factor)
       ? `reaching the target needs about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
       : undefined;
-    const g = Math.min(4, Math.max(2, Math.ceil(factor * 1.1)));
-    const grow = elapsed() + costOf(g) <= s.budget ? g : elapsed() + costOf(2) <= s.budget ? 2 : 0;
+    const cap = (s.maxSeeds ?? Infinity) / seedsNow;
+    const g = Math.min(4, cap, Math.max(2, Math.ceil(factor * 1.1)));
+    const fits = (x: number) => x >= 2 && elapsed() + costOf(x) <= s.budget;
+    const grow = fits(g) ? g : fits(2) ? 2 : 0;
     if (!grow) break;
     round++;
     for (const N of s.Ns) {
       const b = batches.get(N)!;
-      const add = (grow - 1) * b.seeds.length;
+      const add = Math.floor((grow - 1) * b.seeds.length);
       progress?.(`round ${round + 1}: N = ${N}, ${add} more seeds`);
       batches.set(N, merge(b, await run(N, b.seeds[b.seeds.length - 1] + 1, add)));
     }

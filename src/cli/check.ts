@@ -1,5 +1,5 @@
 // `dmft check MODEL [--N 500,1000,2000] [--seeds 8] [--T 10] [--dt 0.05]
-//  [--times …] [--target 2%] [--budget 120] [--T-limit 40] [--no-limit]
+//  [--times …] [--target 2%] [--budget 120] [--max-seeds n] [--T-limit 40] [--no-limit]
 //  [--no-step-check] [--set k=v]… [--json]`: solve the derived DMFT, simulate
 // the finite-N system, compare every observable (docs/check.md). Exit 0:
 // agree, 1: disagree, 3: inconclusive (could not decide at the target within
@@ -14,7 +14,7 @@ import { numberList, positive } from './options.ts';
 export interface CheckCliOptions {
   set?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; method?: string;
-  target?: string; budget?: string; alpha?: string; TLimit?: string;
+  target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
   /** commander's --no-limit / --no-step-check */
   limit?: boolean; stepCheck?: boolean;
   json?: boolean;
@@ -42,12 +42,14 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
   if (times?.some((t) => t < 0 || t > T)) throw new DmftError({ message: `--times must lie in [0, ${T}]`, hint: 'raise --T or drop the late times' });
   const TLimit = positive('T-limit', o.TLimit, CHECK_DEFAULTS.TLimitFactor * T);
   if (TLimit < T) throw new DmftError({ message: `--T-limit ${o.TLimit} is shorter than --T ${T}`, hint: 'the late-time windows lie in [T-limit/2, T-limit]; give a T-limit of at least T' });
-  const budget = positive('budget', o.budget, CHECK_DEFAULTS.budget);
+  const budget = o.budget !== undefined && Number(o.budget) === 0 ? 0 : positive('budget', o.budget, CHECK_DEFAULTS.budget);
+  const maxSeeds = o.maxSeeds === undefined ? undefined : Number(o.maxSeeds);
+  if (maxSeeds !== undefined && !(Number.isInteger(maxSeeds) && maxSeeds >= seeds)) throw new DmftError({ message: `--max-seeds ${o.maxSeeds}: must be an integer ≥ --seeds (${seeds})` });
   return {
     Ns: [...new Set(Ns)].sort((a, b) => a - b), seeds, T, dt,
     times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
     grid: [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
-    target: fraction('target', o.target, CHECK_DEFAULTS.target), budget, alpha: fraction('alpha', o.alpha, CHECK_DEFAULTS.alpha),
+    target: fraction('target', o.target, CHECK_DEFAULTS.target), budget, maxSeeds, alpha: fraction('alpha', o.alpha, CHECK_DEFAULTS.alpha),
     limit: o.limit !== false, TLimit, stepCheck: o.stepCheck !== false, method: o.method,
   };
 }
