@@ -13,6 +13,8 @@ import { numberList, positive } from './options.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
+  /** parameters overridden for the theory only (a deliberately wrong theory: what would check notice?) */
+  theorySet?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; method?: string;
   target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
   /** commander's --no-limit / --no-step-check */
@@ -58,7 +60,8 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
 export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult): Promise<CheckReport> {
   const s = checkOptions(o);
   const model = loadModel(file, o.set ?? {});
-  const sys = derive(model, 'cavity').system;
+  const theorySet = o.theorySet ?? {};
+  const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }) : model, 'cavity').system;
   return checkModel(model, sys, { ...s, adjustTheory }, progress);
 }
 
