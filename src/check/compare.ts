@@ -137,8 +137,9 @@ function interp(ts: number[], ys: number[], t: number): number | undefined {
   if (ts.length === 1) return ys[0];
   let k = 0;
   while (k < ts.length - 2 && ts[k + 1] < t) k++;
-  const w = (t - ts[k]) / (ts[k + 1] - ts[k] || 1);
-  return ys[k] + Math.min(1, Math.max(0, w)) * (ys[k + 1] - ys[k]);
+  const w = Math.min(1, Math.max(0, (t - ts[k]) / (ts[k + 1] - ts[k] || 1)));
+  // at a grid point, its value alone (a non-finite neighbour must not leak in)
+  return w === 0 ? ys[k] : w === 1 ? ys[k + 1] : ys[k] + w * (ys[k + 1] - ys[k]);
 }
 
 /** Bilinear interpolation of a two-time function m[a][b] = f(ts[a], ts[b]). */
@@ -289,7 +290,7 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
   // the observable's magnitude, and whether the theory says it is exactly zero
   const scaleOf = new Map<string, number>(), zeroOf = new Map<string, boolean>();
   for (const p of parts) {
-    const m = Math.max(Math.abs(p.key.theory), Number.isFinite(p.est.v) ? Math.abs(p.est.v) : 0);
+    const m = Math.max(Number.isFinite(p.key.theory) ? Math.abs(p.key.theory) : 0, Number.isFinite(p.est.v) ? Math.abs(p.est.v) : 0);
     scaleOf.set(p.key.observable, Math.max(scaleOf.get(p.key.observable) ?? 0, m));
   }
   for (const [name] of scaleOf) {
@@ -322,6 +323,10 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
       ...(drift ? { drift: drift.v, driftErr: drift.e } : {}),
       verdict: 'inconclusive', growable: false, perN,
     };
+    if (!Number.isFinite(key.theory) || !Number.isFinite(key.theoryErr)) {
+      row.reason = 'the theory has no finite value or error here';
+      return row;
+    }
     if (!Number.isFinite(est.v) || !Number.isFinite(threshold)) {
       row.reason = Number.isFinite(est.v) ? 'too few seeds for an error estimate' : 'no simulation value at this point';
       row.growable = Number.isFinite(est.v);

@@ -98,6 +98,11 @@ describe('verdicts of one comparison', () => {
     expect(row.growable).toBe(false);
     expect(row.reason).toMatch(/theory's own error/);
   });
+  it('a theory value that is not finite is never judged', () => {
+    const r = compare(model, theory([1, NaN]), [sim(1000, [1.001, 1.998], 1e-3, 32)]);
+    expect(r.rows.map((x) => x.verdict)).toEqual(['agree', 'inconclusive']);
+    expect(r.verdict).toBe('inconclusive');
+  });
   it('an observable that the theory says is exactly zero is compared in absolute terms', () => {
     const r = compare(model, theory([0, 0]), [sim(1000, [0.003, -0.002], 0.004)]);
     expect(r.rows.map((x) => x.verdict)).toEqual(['zero', 'zero']);
