@@ -144,10 +144,12 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     projection = Number.isFinite(factor)
       ? `reaching the target needs about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
       : undefined;
-    const cap = (s.maxSeeds ?? Infinity) / seedsNow;
-    const g = Math.min(4, cap, Math.max(2, Math.ceil(factor * 1.1)));
-    const fits = (x: number) => x >= 2 && elapsed() + costOf(x) <= s.budget;
-    const grow = fits(g) ? g : fits(2) ? 2 : 0;
+    // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
+    const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);
+    if (gMax * seedsNow < seedsNow + 1) break;
+    const fits = (x: number) => elapsed() + costOf(x) <= s.budget;
+    const g = Math.min(gMax, Math.max(2, Math.ceil(factor * 1.1)));
+    const grow = fits(g) ? g : fits(Math.min(gMax, 2)) ? Math.min(gMax, 2) : 0;
     if (!grow) break;
     round++;
     for (const N of s.Ns) {

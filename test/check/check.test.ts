@@ -150,6 +150,7 @@ async function check(file: string, over: Partial<CheckSettings> = {}): Promise<C
   const r = await checkModel(model, derive(model, 'cavity').system, settings(over));
   if (process.env.DEBUG_CHECK) console.log(formatReport(r));
   assertHonest(r);
+  for (const n of Object.values(r.seeds)) expect(n).toBeLessThanOrEqual(settings(over).maxSeeds!);
   return r;
 }
 
