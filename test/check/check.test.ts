@@ -133,6 +133,25 @@ describe('verdicts of one comparison', () => {
   });
 });
 
+describe('the paired step-size runs', () => {
+  it('noiseDraws: 2 at dt and substeps: 2 share disorder, initial condition and Brownian path', async () => {
+    const model = loadModel('test/check/models/driven-linear.dmft');
+    const o = { N: 200, seeds: 2, T: 2, dt: 0.1, times: [1, 2], keepSeeds: true, threads: 1 };
+    const coarse = await simulate(model, { ...o, noiseDraws: 2 });
+    const fine = await simulate(model, { ...o, substeps: 2 });
+    const other = await simulate(model, { ...o, seed0: 50 });
+    expect(fine.diagnostics.steps).toBe(2 * coarse.diagnostics.steps);
+    const q = (r: typeof coarse) => r.perSeed!.observables.q;
+    for (let s = 0; s < 2; s++) {
+      const paired = Math.abs(q(coarse)[s][1] - q(fine)[s][1]);
+      const unpaired = Math.abs(q(coarse)[s][1] - q(other)[s][1]);
+      // the paired difference is the step bias alone (Heun, O(dt²)): far below the seed-to-seed spread
+      expect(paired).toBeLessThan(0.01 * q(coarse)[s][1]);
+      expect(paired).toBeLessThan(unpaired / 5);
+    }
+  });
+});
+
 // Adaptive checks on self-averaging models, with a 2 % error injected into
 // the solved theory (transient and limit). Cheap settings: N = 300, T = 2.
 const settings = (over: Partial<CheckSettings> = {}): CheckSettings => ({
