@@ -13,8 +13,8 @@ export interface ErrorInfo {
   hint?: string;
 }
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
+/** Exit codes of the CLI (3: `check` could not decide at its target precision). */
+export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, inconclusive: 3 } as const;
 
 export class DmftError extends Error {
   readonly info: ErrorInfo;

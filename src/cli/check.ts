@@ -1,54 +1,76 @@
-// `dmft check MODEL [--N 500,1000,2000] [--seeds 4] [--T 10] [--dt 0.05]
-//  [--times …] [--set k=v]… [--json]`: solve the derived DMFT, simulate the
-// finite-N system at each N, compare every observable; exit 1 on disagreement.
+// `dmft check MODEL [--N 500,1000,2000] [--seeds 8] [--T 10] [--dt 0.05]
+//  [--times …] [--target 2%] [--budget 120] [--max-seeds n] [--T-limit 40] [--no-limit]
+//  [--no-step-check] [--set k=v]… [--json]`: solve the derived DMFT, simulate
+// the finite-N system, compare every observable (docs/check.md). Exit 0:
+// agree, 1: disagree, 3: inconclusive (could not decide at the target within
+// the budget), 2: bad input.
 import { DmftError, EXIT } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive } from '../derive/index.ts';
-import { solve } from '../solve/index.ts';
-import { simulate } from '../simulate/index.ts';
-import { compare, formatReport, type CheckReport } from '../check/index.ts';
+import { checkModel, formatReport, type CheckReport, type CheckSettings } from '../check/index.ts';
+import type { SolveResult } from '../solve/types.ts';
 import { numberList, positive } from './options.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
+  /** parameters overridden for the theory only (a deliberately wrong theory: what would check notice?) */
+  theorySet?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; method?: string;
+  target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
+  /** commander's --no-limit / --no-step-check */
+  limit?: boolean; stepCheck?: boolean;
   json?: boolean;
 }
 
-export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05 } as const;
+export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05, target: 0.02, budget: 120, alpha: 0.01, TLimitFactor: 4 } as const;
 
-export function checkOptions(o: CheckCliOptions) {
+/** "2%" or "0.02" */
+function fraction(name: string, raw: string | undefined, dflt: number): number {
+  if (raw === undefined) return dflt;
+  const m = /^\s*([0-9.eE+-]+)\s*(%?)\s*$/.exec(raw);
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(v > 0 && v < 1)) throw new DmftError({ message: `--${name} ${raw}: expected a fraction in (0, 1) or a percentage`, hint: `e.g. --${name} 2% or --${name} 0.02` });
+  return v;
+}
+
+export function checkOptions(o: CheckCliOptions): CheckSettings {
   const Ns = numberList('N', o.N) ?? [...CHECK_DEFAULTS.N];
   for (const n of Ns) if (!Number.isInteger(n) || n < 2) throw new DmftError({ message: `--N ${o.N}: every size must be an integer ≥ 2`, hint: 'e.g. --N 500,1000,2000' });
   const seeds = o.seeds === undefined ? CHECK_DEFAULTS.seeds : Number(o.seeds);
-  if (!Number.isInteger(seeds) || seeds < 2) throw new DmftError({ message: `--seeds ${o.seeds}: must be an integer ≥ 2`, hint: 'standard errors need at least two seeds' });
+  if (!Number.isInteger(seeds) || seeds < 3) throw new DmftError({ message: `--seeds ${o.seeds}: must be an integer ≥ 3`, hint: 'standard errors from fewer seeds make a t-test all but powerless; 8 is the default' });
   const times = numberList('times', o.times);
   const T = positive('T', o.T, times?.length ? Math.max(...times) : CHECK_DEFAULTS.T);
   const dt = positive('dt', o.dt, CHECK_DEFAULTS.dt);
   if (times?.some((t) => t < 0 || t > T)) throw new DmftError({ message: `--times must lie in [0, ${T}]`, hint: 'raise --T or drop the late times' });
-  return { Ns: [...Ns].sort((a, b) => a - b), seeds, T, dt, times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)) };
+  const TLimit = positive('T-limit', o.TLimit, CHECK_DEFAULTS.TLimitFactor * T);
+  if (TLimit < T) throw new DmftError({ message: `--T-limit ${o.TLimit} is shorter than --T ${T}`, hint: 'the late-time windows lie in [T-limit/2, T-limit]; give a T-limit of at least T' });
+  const budget = o.budget !== undefined && Number(o.budget) === 0 ? 0 : positive('budget', o.budget, CHECK_DEFAULTS.budget);
+  const maxSeeds = o.maxSeeds === undefined ? undefined : Number(o.maxSeeds);
+  if (maxSeeds !== undefined && !(Number.isInteger(maxSeeds) && maxSeeds >= seeds)) throw new DmftError({ message: `--max-seeds ${o.maxSeeds}: must be an integer ≥ --seeds (${seeds})` });
+  return {
+    Ns: [...new Set(Ns)].sort((a, b) => a - b), seeds, T, dt,
+    times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
+    grid: [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
+    target: fraction('target', o.target, CHECK_DEFAULTS.target), budget, maxSeeds, alpha: fraction('alpha', o.alpha, CHECK_DEFAULTS.alpha),
+    limit: o.limit !== false, TLimit, stepCheck: o.stepCheck !== false, method: o.method,
+  };
 }
 
-/** Run the whole comparison (exported for the demo and tests). */
-export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void): Promise<CheckReport> {
-  const opts = checkOptions(o);
+/** Run the whole check (exported for tests; `adjustTheory` injects errors). */
+export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult): Promise<CheckReport> {
+  const s = checkOptions(o);
   const model = loadModel(file, o.set ?? {});
-  const sys = derive(model, 'cavity').system;
-  progress?.('solving the DMFT equations');
-  const theory = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: o.method });
-  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * opts.T).toFixed(6));
-  const sims = [];
-  for (const N of opts.Ns) {
-    progress?.(`simulating N = ${N} (${opts.seeds} seeds)`);
-    sims.push(await simulate(model, { N, seeds: opts.seeds, T: opts.T, dt: opts.dt, times: opts.times, twoTimeGrid: grid }));
-  }
-  return compare(model, theory, sims);
+  const theorySet = o.theorySet ?? {};
+  const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }) : model, 'cavity').system;
+  return checkModel(model, sys, { ...s, adjustTheory }, progress);
 }
+
+export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' ? EXIT.checkFailed : r.verdict === 'inconclusive' ? EXIT.inconclusive : EXIT.ok);
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
     const r = await runCheck(file, o, process.stderr.isTTY ? (s) => process.stderr.write(`${s}…\n`) : undefined);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r));
-    return r.ok ? EXIT.ok : EXIT.checkFailed;
+    return exitCodeOf(r);
   };
 }

@@ -57,9 +57,14 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .argument('<model>', 'a .dmft model file').option(...setOpt).option('--N <N>', 'base size (default 1000); other sizes follow the ratios').option('--seeds <n>', 'independent seeds (default 4)')
     .option('--T <T>', 'final time (default 50)').option('--dt <dt>', 'largest internal step (default 0.05)').option('--times <list>', 'output times, e.g. 0.5,1,2').option('--json', 'the JSON of DESIGN.md')
     .option('--seed <n>', 'first random seed (default 1)').option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double').action(async (file, o) => (await import('./simulate.ts')).simulateAction(out)(file, o));
-  program.command('check').description('compare theory with finite-N simulation; exit 1 on disagreement')
-    .argument('<model>').option(...setOpt).option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend)').option('--seeds <n>', 'seeds per size (default 8)')
-    .option('--T <T>', 'final time (default 10)').option('--dt <dt>').option('--times <list>').option('--method <m>').option('--json')
+  program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)')
+    .argument('<model>').option(...setOpt).option('--theory-set <k=v>', 'override a parameter for the theory only: would check notice a theory at the wrong value? (repeatable)', collectSet, {})
+    .option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend; default 1000)').option('--seeds <n>', 'seeds per size in the first round (default 8; more are added while undecided)')
+    .option('--T <T>', 'final time of the transient (default 10)').option('--dt <dt>', 'simulation step (default 0.05)').option('--times <list>', 'comparison times (default T/4, T/2, 3T/4, T)').option('--method <m>', 'solver method, as for solve')
+    .option('--target <x>', 'relative difference that must be detectable for "agree", e.g. 2% or 0.02 (default 2%)').option('--budget <s>', 'wall-clock seconds for adding seeds (default 120; 0: no growth; the first round always runs)').option('--max-seeds <n>', 'never more seeds per size than this (growth then does not depend on the machine\'s speed)')
+    .option('--T-limit <T>', 'simulate to this time to compare t → ∞ values (default 4·T)').option('--no-limit', 'do not compare t → ∞ values').option('--no-step-check', 'skip the paired dt vs dt/2 check of the simulation\'s step bias')
+    .option('--alpha <p>', 'family-wise false-alarm rate (default 0.01)').option('--json')
+    .addHelpText('after', '\nExit codes: 0 agree (every comparison agrees and could have detected a --target difference),\n1 disagree, 2 bad input, 3 inconclusive (could not decide within --budget; the table says why).\nDefinitions: docs/check.md')
     .action(act(async (file, o) => (await import('./check.ts')).checkAction(out)(file, o)));
   program.command('verify').description("verify a hand derivation (LaTeX) against the derived equations")
     .argument('<model>').option(...setOpt).requiredOption('--tex <file>', 'the derivation to check')

@@ -33,7 +33,7 @@ export function defaultGrid(T: number, n: number = DEFAULTS.points): number[] {
  *  toolchain), which only pays off for longer runs. */
 export function estimateSeconds(p: Plan, spec: RunSpec): number {
   const stops = new Set([0, ...spec.times, ...spec.grid, spec.T]).size;
-  const steps = spec.T / spec.dt + stops;
+  const steps = (spec.T / spec.dt + stops) * (spec.substeps ?? 1);
   const w = p.programs.stage.work;
   const perStage = w.matrix * 0.6e-9 + w.elem * 15e-9;
   const noise = p.noises.reduce((s, n) => s + n.n, 0) * 40e-9;
@@ -70,6 +70,7 @@ export function checkOptions(opts: SimOptions): void {
   if (opts.seed0 !== undefined && (!Number.isInteger(opts.seed0) || opts.seed0 < 0)) bad(`--seed ${opts.seed0}: need an integer ≥ 0`);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 0)) bad(`threads ${opts.threads}: need an integer ≥ 0`);
   if (opts.blowup !== undefined && !(opts.blowup > 0)) bad(`blowup ${opts.blowup}: need a positive number`);
+  for (const k of ['substeps', 'noiseDraws'] as const) if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k]! >= 1)) bad(`${k} ${opts[k]}: need an integer ≥ 1`);
 }
 
 export async function simulate(model: Model, opts: SimOptions): Promise<SimResult> {
@@ -82,7 +83,7 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
   const grid = hasTwo ? timeList('two-time grid', opts.twoTimeGrid ?? defaultGrid(T), T) : [];
   const planOpts = { precision: opts.couplingPrecision ?? 'auto' } as const;
   const p = plan(model, N, planOpts); // compile here first: errors before any thread starts
-  const spec: RunSpec = { T, dt, times, grid, blowup: opts.blowup ?? DEFAULTS.blowup };
+  const spec: RunSpec = { T, dt, times, grid, blowup: opts.blowup ?? DEFAULTS.blowup, substeps: opts.substeps, noiseDraws: opts.noiseDraws };
   const init: WorkerInit = { model, N, planOpts, spec, wasm: opts.wasm !== false };
   const seedList = Array.from({ length: seeds }, (_, s) => seed0 + s);
   const threads = opts.threads ?? (estimateSeconds(p, spec) * seeds > 1 ? Math.min(seeds, availableParallelism()) : 0);
@@ -120,6 +121,16 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
       twoTime![o.name] = { t: grid, mean, stderr: se };
     });
   }
+  let perSeed: SimResult['perSeed'];
+  if (opts.keepSeeds) {
+    const G = grid.length;
+    perSeed = { seeds: outs.map((o) => o.seed), observables: {} };
+    p.oneTime.forEach((o, j) => { perSeed!.observables[o.name] = outs.map((x) => Array.from(x.obs.subarray(j * nT, (j + 1) * nT))); });
+    if (p.twoTime.length) {
+      perSeed.twoTime = {};
+      p.twoTime.forEach((o, j) => { perSeed!.twoTime![o.name] = outs.map((x) => Array.from({ length: G }, (_, a) => Array.from(x.two[j].subarray(a * G, (a + 1) * G)))); });
+    }
+  }
   const steps = outs[0].steps;
   const integrateSeconds = outs.reduce((s, o) => s + o.integrateSeconds, 0) / S;
   const totalSites = p.states.reduce((s, st) => s + st.n, 0);
@@ -133,6 +144,7 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
     observables,
     stderr,
     ...(twoTime ? { twoTime } : {}),
+    ...(perSeed ? { perSeed } : {}),
     diagnostics: {
       scheme: p.noises.length ? 'stochastic-heun' : 'rk4',
       dt: Math.min(dt, T),

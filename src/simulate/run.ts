@@ -29,6 +29,12 @@ export interface RunSpec {
   grid: number[];
   /** |state| above this is a blow-up */
   blowup: number;
+  /** cut every step into this many equal sub-steps (default 1); with
+   *  `noiseDraws` on the partner run, a paired step-size check (see SimOptions) */
+  substeps?: number;
+  /** draw each step's noise increment as the sum of this many normals, in
+   *  consecutive passes over the sites (default 1) */
+  noiseDraws?: number;
 }
 
 export interface SeedOutput {
@@ -115,11 +121,13 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
     }
   };
 
+  const draws = spec.noiseDraws ?? 1;
   const heun = (h: number) => {
     const [K1, K2] = Ks;
     plan.noises.forEach((nz, q) => {
-      const w = V[nz.vec], sd = Math.sqrt(nz.D * h), r = noiseRng[q];
+      const w = V[nz.vec], sd = Math.sqrt((nz.D * h) / draws), r = noiseRng[q];
       for (let i = 0; i < nz.n; i++) w[i] = sd * r.normal();
+      for (let k = 1; k < draws; k++) for (let i = 0; i < nz.n; i++) w[i] += sd * r.normal();
     });
     setStage(X, K1); inst.stage(t); inst.diffusion!(t);
     for (let s = 0; s < S; s++) {
@@ -168,7 +176,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
   record(0);
   for (let q = 1; q < stops.length; q++) {
     const t1 = stops[q];
-    const n = Math.max(1, Math.ceil((t1 - t) / spec.dt - 1e-9));
+    const n = Math.max(1, Math.ceil((t1 - t) / spec.dt - 1e-9)) * (spec.substeps ?? 1);
     const h = (t1 - t) / n;
     const tStart = t;
     for (let k = 0; k < n; k++) {

@@ -29,6 +29,14 @@ export interface SimOptions {
   blowup?: number;
   /** use the WebAssembly SIMD kernels when available (default true) */
   wasm?: boolean;
+  /** also return every seed's one- and two-time observables (`perSeed`) */
+  keepSeeds?: boolean;
+  /** Paired step-size check: a run with `substeps: 2` and one with
+   *  `noiseDraws: 2` (same seeds, same dt) integrate the same disorder, initial
+   *  condition and Brownian path, at step h/2 and h; their per-seed difference
+   *  measures the integrator's step bias without the sampling noise. */
+  substeps?: number;
+  noiseDraws?: number;
 }
 
 export interface SimDiagnostics {
@@ -72,5 +80,7 @@ export interface SimResult {
   /** standard error of the mean over seeds (NaN with a single seed) */
   stderr: Record<string, number[]>;
   twoTime?: Record<string, TwoTimeResult>;
+  /** with `keepSeeds`: each seed's values, [seed][time] and [seed][a][b] */
+  perSeed?: { seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]> };
   diagnostics: SimDiagnostics;
 }

@@ -1,0 +1,178 @@
+// The adaptive check: solve the DMFT once, simulate every size with a first
+// round of seeds (to a longer time when the theory has t → ∞ values, for the
+// late-time windows), run the paired step-size check, compare; while the
+// verdict is inconclusive only for want of statistics and the time budget
+// allows, add seeds and compare again. Each round spends half of the
+// remaining false-alarm rate, so the family-wise rate over all rounds stays
+// below alpha.
+import type { DmftSystem } from '../derive/system.ts';
+import type { Model } from '../model/ir.ts';
+import { solve } from '../solve/index.ts';
+import type { SolveResult } from '../solve/types.ts';
+import { simulate } from '../simulate/index.ts';
+import type { SimOptions } from '../simulate/types.ts';
+import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
+import { batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
+
+export interface CheckSettings {
+  Ns: number[];
+  /** seeds per size in the first round */
+  seeds: number;
+  T: number;
+  dt: number;
+  /** one-time comparison times */
+  times: number[];
+  /** two-time grid */
+  grid: number[];
+  /** target relative precision */
+  target: number;
+  /** wall-clock budget in seconds (the first round always runs) */
+  budget: number;
+  alpha: number;
+  /** compare the theory's t → ∞ values with late-time windows */
+  limit: boolean;
+  /** the simulation's final time when limits are compared */
+  TLimit: number;
+  /** run the paired step-size check */
+  stepCheck: boolean;
+  method?: string;
+  threads?: number;
+  maxRounds?: number;
+  /** stop adding seeds beyond this many per size (default: only the budget
+   *  limits growth; tests set it with an infinite budget, to be independent
+   *  of the machine's speed) */
+  maxSeeds?: number;
+  /** internal: transform the solved theory (the tests inject errors with it) */
+  adjustTheory?: (r: SolveResult) => SolveResult;
+}
+
+export interface CheckReport {
+  model: string;
+  params: Record<string, number>;
+  method: string;
+  Ns: number[];
+  /** seeds per size at the end */
+  seeds: Record<string, number>;
+  alpha: number;
+  target: number;
+  /** rounds of seeds run (1 = no growth) */
+  rounds: number;
+  /** the level of each comparison in the last round */
+  levelPerComparison: number;
+  rows: CheckRow[];
+  verdict: Verdict;
+  /** verdict === 'agree' */
+  ok: boolean;
+  /** one line per remark: finite-N, step check, limits, budget */
+  notes: string[];
+  step?: { N: number; seeds: number; dt: number; paired: 'same seeds' | 'same seeds and Brownian paths'; largest: number };
+  late?: { T: number; windows: [number, number, number] };
+  seconds: { solve: number; simulate: number; total: number; budget: number };
+}
+
+const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
+
+export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void): Promise<CheckReport> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  progress?.('solving the DMFT equations');
+  let theory = solve(sys, { params: sys.params, T: s.T, dt: s.dt, times: s.times, method: s.method });
+  if (s.adjustTheory) theory = s.adjustTheory(theory);
+  const solveSeconds = elapsed();
+  const notes: string[] = [];
+
+  const lims = theoryLimits(theory);
+  const limitValues = Object.entries(lims).filter(([, l]) => l.status === 'value');
+  const wantLimit = s.limit && limitValues.length > 0;
+  const TL = wantLimit ? Math.max(s.TLimit, s.T) : s.T;
+  const windows: [number, number, number] | undefined = wantLimit ? [TL / 2, (3 * TL) / 4, TL] : undefined;
+  const winTimes = wantLimit ? Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12)) : [];
+  const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
+  if (!s.limit) notes.push('t → ∞: not compared (--no-limit)');
+  else if (!limitValues.length) notes.push(`t → ∞: the theory gives no values to compare${theory.limitNote ? ` (${theory.limitNote})` : ''}`);
+  for (const [name, l] of Object.entries(lims)) if (l.status === 'marginal' || l.status === 'divergent') notes.push(`t → ∞: ${name}: the theory reports ${l.status}; not compared`);
+
+  let simSeconds = 0;
+  const perSeedCost = new Map<number, number>();
+  const run = async (N: number, seed0: number, n: number, extra: Partial<SimOptions> = {}): Promise<SeedBatch> => {
+    const w0 = performance.now();
+    const r = await simulate(model, { N, seeds: n, seed0, T: TL, dt: s.dt, times: simTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...extra });
+    const sec = (performance.now() - w0) / 1000;
+    simSeconds += sec;
+    if (!extra.substeps && !extra.noiseDraws) perSeedCost.set(N, sec / n);
+    return batchOf(r);
+  };
+
+  const batches = new Map<number, SeedBatch>();
+  for (const N of s.Ns) {
+    progress?.(`simulating N = ${N} (${s.seeds} seeds, T = ${TL})`);
+    batches.set(N, await run(N, 1, s.seeds));
+  }
+
+  // the paired step-size check at the smallest size
+  let step: StepCheck | undefined;
+  let stepInfo: CheckReport['step'];
+  if (s.stepCheck) {
+    const N = s.Ns[0], nc = Math.min(3, s.seeds);
+    const noisy = model.noises.length > 0;
+    progress?.(`step-size check at N = ${N} (${nc} seeds, dt = ${s.dt} against ${s.dt / 2})`);
+    // without noise a seed fixes the whole run: the first round's runs are the coarse partners
+    const coarse = noisy ? await run(N, 1, nc, { noiseDraws: 2 }) : firstSeeds(batches.get(N)!, nc);
+    const fine = await run(N, 1, nc, { substeps: 2 });
+    step = { N, dt: s.dt, diff: summarize(difference(coarse, fine), windows) };
+    stepInfo = { N, seeds: nc, dt: s.dt, paired: noisy ? 'same seeds and Brownian paths' : 'same seeds', largest: 0 };
+  }
+
+  const maxRounds = s.maxRounds ?? 8;
+  let round = 0;
+  let cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  let projection: string | undefined;
+  while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
+    const open = cmp.rows.filter((r) => r.verdict === 'inconclusive');
+    if (!open.every((r) => r.growable)) break;
+    // how many times the seeds would reach the target (errors ∝ 1/√seeds)
+    let factor = 1;
+    for (const r of open) {
+      const room = s.target * r.scale - r.stepBias - Math.abs(r.drift ?? 0);
+      const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
+      const sNow2 = Math.max(0, (r.threshold - r.stepBias - Math.abs(r.drift ?? 0)) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
+      factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
+    }
+    const seedsNow = batches.get(s.Ns[0])!.seeds.length;
+    const costOf = (g: number) => s.Ns.reduce((sum, N) => sum + (g - 1) * batches.get(N)!.seeds.length * (perSeedCost.get(N) ?? 0), 0);
+    const need = costOf(Math.max(2, factor));
+    projection = Number.isFinite(factor)
+      ? `reaching the target needs about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
+      : undefined;
+    // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
+    const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);
+    if (gMax * seedsNow < seedsNow + 1) break;
+    const fits = (x: number) => elapsed() + costOf(x) <= s.budget;
+    const g = Math.min(gMax, Math.max(2, Math.ceil(factor * 1.1)));
+    const grow = fits(g) ? g : fits(Math.min(gMax, 2)) ? Math.min(gMax, 2) : 0;
+    if (!grow) break;
+    round++;
+    for (const N of s.Ns) {
+      const b = batches.get(N)!;
+      const add = Math.floor((grow - 1) * b.seeds.length);
+      progress?.(`round ${round + 1}: N = ${N}, ${add} more seeds`);
+      batches.set(N, merge(b, await run(N, b.seeds[b.seeds.length - 1] + 1, add)));
+    }
+    cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  }
+
+  if (s.Ns.length === 1) notes.push(`one size (N = ${s.Ns[0]}): the finite-size bias is not estimated; give several sizes (e.g. --N ${Math.round(s.Ns[0] / 2)},${s.Ns[0]},${2 * s.Ns[0]}) to extrapolate N → ∞`);
+  if (stepInfo) {
+    stepInfo.largest = Math.max(0, ...cmp.rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
+    notes.push(`step check: N = ${stepInfo.N}, ${stepInfo.seeds} seeds, dt = ${s.dt} against ${s.dt / 2} (${stepInfo.paired}): allowance 2|Δ| up to ${pct(stepInfo.largest)} of the observable's scale`);
+  } else notes.push('step check: off (--no-step-check): the simulation\'s step bias is not bounded');
+  if (windows) notes.push(`t → ∞: the theory's limit against each seed's mean over t ∈ [${windows[1]}, ${windows[2]}]; the drift from [${windows[0]}, ${windows[1]}) is allowed for (twice when significant) and must stay below half the target`);
+  if (cmp.verdict === 'inconclusive' && projection && cmp.rows.filter((r) => r.verdict === 'inconclusive').every((r) => r.growable)) notes.push(projection);
+  const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));
+  return {
+    model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
+    rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,
+    ...(stepInfo ? { step: stepInfo } : {}), ...(windows ? { late: { T: TL, windows } } : {}),
+    seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
+  };
+}
