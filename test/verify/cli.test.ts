@@ -1,4 +1,4 @@
-// `dmft verify` on the command line: exit codes 0 (agrees), 1 (mismatch),
+// `dmft verify` on the command line: exit codes 0 (agrees), 1 (mismatch), 3 (not compared),
 // 2 (unreadable input, with file:line:col), the --json report shape, --map
 // and --strict. Exit codes are checked on the real binary (a child process).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,11 @@ describe('options (in process)', () => {
   });
   it('a missing .tex file is bad input', () => {
     expect(() => runVerify('examples/scs.dmft', { tex: join(dir, 'nope.tex') }, quiet)).toThrow(/no such file/);
+  });
+  it('3 (inconclusive) when a required equation is stated only in a form verify does not compare', () => {
+    const r = runVerify('examples/scs.dmft', { tex: 'test/verify/corpus/nc-scs-01-frequency-nonlinear.tex' }, quiet);
+    expect(r.report.verdict).toBe('not-compared');
+    expect(r.code).toBe(3);
   });
   it('a displayed equation that is not one of ours and cannot be read is only a note', () => {
     const t = file('other.tex', '\\begin{align}\n  \\dot x(t) &= -x(t) + J_0 M_{\\tanh x}(t) + \\eta(t) \\\\\n  \\Delta\'\'(\\tau) &= \\Delta(\\tau) - g^2 F(\\Delta; \\Delta_0) \\\\\n  \\langle \\eta(t)\\eta(s)\\rangle &= g^2 C_{\\tanh x}(t,s)\n\\end{align}\n');
