@@ -82,10 +82,17 @@ export class SizeLimit {
     if (coupling) {
       if (!sp) return { ...e, body: body(inner(factors)) };
       const node: Expr = { ...e, body: body(inner(sp.others)) };
-      const scale = sp.carry.length === 1 ? sp.carry[0] : mul(...sp.carry);
+      // the sign of a numeric factor stays in the equation (−g/√N·Σ is −(Σ over
+      // the coupling g/√N·A), as −Σ with variance g²/N would be written)
+      const flat = sp.carry.flatMap(function f(x: Expr): Expr[] { return x.k === 'mul' ? x.factors.flatMap(f) : [x]; });
+      const negative = flat.filter((x) => x.k === 'num' && x.v < 0).length % 2 === 1;
+      const kept = flat.map((x) => (x.k === 'num' && x.v < 0 ? num(-x.v) : x)).filter((x) => !(x.k === 'num' && x.v === 1));
+      const scale = kept.length === 0 ? num(1) : kept.length === 1 ? kept[0] : mul(...kept);
       this.scales.set(node, scale);
-      this.steps.push({ kind: 'prefactor', where, before: c.length ? tidy(mul(...c, e)) : e, after: { ...e, body: tidy(mul(scale, ...sp.others)) } });
-      return node;
+      const before = c.length ? tidy(mul(...c, e)) : e;
+      const after: Expr = { ...e, body: tidy(mul(scale, ...sp.others)) };
+      this.steps.push({ kind: 'prefactor', where, before, after: negative ? mul(num(-1), after) : after });
+      return negative ? mul(num(-1), node) : node;
     }
     // a sum without coupling: K times an average
     const K = sym(this.sizeOfIndex(e.index));

@@ -6,7 +6,7 @@
 import type { Expr } from '../expr/ast.ts';
 import { mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
-import { print } from '../expr/print.ts';
+import { negated, print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { moments } from './moments.ts';
 
@@ -63,7 +63,7 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     }
     case 'call': {
       const a = leading(e.args[0], fam);
-      if (a && e.fn === 'sqrt' && a.p !== 0) return { p: a.p / 2, coef: { k: 'call', fn: 'sqrt', args: [a.coef] } };
+      if (a && e.fn === 'sqrt' && a.p !== 0) return { p: a.p / 2, coef: isOne(a.coef) ? num(1) : { k: 'call', fn: 'sqrt', args: [a.coef] } };
       return a && a.p === 0 ? { p: 0, coef: e } : undefined;
     }
     default: return undefined;
@@ -237,7 +237,9 @@ function withSqrt(e: Expr): Expr {
 export function show(e: Expr): string {
   const powers = mapPost(e, (x) => (x.k === 'call' && x.fn === 'sqrt' ? pow(x.args[0], mul(num(1), pow(num(2), num(-1)))) : x));
   const t = withSqrt(canon(powers));
-  return print(t.k === 'pow' && t.exp.k === 'num' && t.exp.v < 0 ? mul(num(1), t) : t);
+  const lone = (x: Expr) => (x.k === 'pow' && x.exp.k === 'num' && x.exp.v < 0 ? mul(num(1), x) : x);
+  const n = negated(t);
+  return n ? `-${print(lone(n))}` : print(lone(t));
 }
 
 /**
