@@ -265,28 +265,29 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
   const isConst = constantTest(m, fam), hasSize = sizeTest(fam);
   const hasSum = (e: Expr) => some(e, (x) => x.k === 'sum');
   const flagged = new Set<Expr>();
-  const report = (node: Expr, message: string, hint: string, key?: string) => {
+  /** `at`: where to point (a prefactor and its sum), when not at `node` */
+  const report = (node: Expr, message: string, hint: string, key?: string, at: Expr = node) => {
     flagged.add(node);
-    issues.push(key ? { node, message, hint, key } : { node, message, hint });
+    issues.push(key ? { node: at, message, hint, key } : { node: at, message, hint });
   };
   const baseName = (s: string) => fam.base(s) ?? s;
   const product = (fs: Expr[]): Expr => (fs.length === 0 ? num(1) : fs.length === 1 ? fs[0] : mul(...fs));
   const constOrd = (fs: Expr[]): number => (fs.length ? leading(product(fs), fam)?.p ?? 0 : 0);
 
-  /** the order of (Π pre)·e */
-  const ord = (e: Expr, pre: Expr[] = []): number => {
+  /** the order of (Π pre)·e; `at` is the product where the prefactor pre starts */
+  const ord = (e: Expr, pre: Expr[] = [], at?: Expr): number => {
     switch (e.k) {
       case 'num': case 'sym': return constOrd([...pre, e]);
       case 'mul': {
         const sp = splitFactors(e.factors, pre, isConst, hasSize);
         if (!sp) return e.factors.reduce((s, f) => s + ord(f), 0);
         const act = sp.others.filter((f) => hasSum(f) || hasSize(f));
-        if (act.length === 1) return ord(act[0], sp.carry) + sp.others.filter((f) => f !== act[0]).reduce((s, f) => s + ord(f), 0);
+        if (act.length === 1) return ord(act[0], sp.carry, pre.length ? at : e) + sp.others.filter((f) => f !== act[0]).reduce((s, f) => s + ord(f), 0);
         return constOrd(sp.carry) + sp.others.reduce((s, f) => s + ord(f), 0);
       }
-      case 'add': return Math.max(...e.terms.map((t) => ord(t, pre)));
-      case 'sum': return sumOrder(e, pre);
-      case 'mean': return ord(e.body, pre);
+      case 'add': return Math.max(...e.terms.map((t) => ord(t, pre, at)));
+      case 'sum': return sumOrder(e, pre, at);
+      case 'mean': return ord(e.body, pre, at);
       case 'ref': {
         if (e.at) ord(e.at);
         const r = randoms.get(e.name);
@@ -310,21 +311,21 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     }
   };
 
-  const sumOrder = (S: SumNode, pre: Expr[]): number => {
+  const sumOrder = (S: SumNode, pre: Expr[], at?: Expr): number => {
     let best = -Infinity;
-    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono, pre));
+    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono, pre, at));
     if (best > 1e-12 && !flagged.has(S) && !containsFlagged(S)) {
       const K = setOf(S.index) ?? '?';
       const body = print(S.body);
       const coupled = site ? `sum(${S.index}, J[${site},${S.index}]*${body.length > 40 ? '…' : body})` : `sum(${S.index}, J[i,${S.index}]*…)`;
       const prefixed = pre.some(hasSize) ? `${print(product(pre))}*` : '';
       report(S, `the sum '${prefixed}${print(S)}' ${grows(best, K)}: it adds up ${K} terms of order 1 with no 1/${K} coupling`,
-        `for an average write mean(${S.index}, ${body.length > 40 ? '…' : body}); for a random coupling write ${coupled} with random J[${site ?? 'i'},${S.index}] ~ normal(0, g^2/${K})`);
+        `for an average write mean(${S.index}, ${body.length > 40 ? '…' : body}); for a random coupling write ${coupled} with random J[${site ?? 'i'},${S.index}] ~ normal(0, g^2/${K})`, undefined, prefixed ? at : S);
     }
     return best;
   };
 
-  const monoOrder = (S: SumNode, mono: Monomial, pre: Expr[]): number => {
+  const monoOrder = (S: SumNode, mono: Monomial, pre: Expr[], at?: Expr): number => {
     const B = new Set(mono.binders);
     const isCoupling = (f: Expr): f is RefNode => {
       if (f.k !== 'ref' || f.idx.length < 2 || !f.idx.some((i) => B.has(i))) return false;
@@ -363,12 +364,12 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     for (const c of couplings) {
       const own = owned.get(c)!;
       if (!own.length) { o += ord(c, single ? scale : []); continue; }
-      o += couplingOrder(S, c, own, single ? scale : []);
+      o += couplingOrder(S, c, own, single ? scale : [], pre.length ? at : undefined);
     }
     return o;
   };
 
-  const couplingOrder = (S: SumNode, c: RefNode, own: string[], scale: Expr[]): number => {
+  const couplingOrder = (S: SumNode, c: RefNode, own: string[], scale: Expr[], at?: Expr): number => {
     const A = randoms.get(c.name)!;
     const mo = moments(A.dist)!;
     const normal = A.dist.kind === 'normal';
@@ -383,6 +384,8 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     const mean = show(mo.mean), variance = show(mo.var);
     // the constant prefactor (shown only when it carries a size)
     const sized = scale.some(hasSize);
+    // point at the prefactor and its sum when the prefactor stands outside the sum
+    const where = sized && at ? at : S;
     const pre = product(scale);
     const ls = sized ? leading(pre, fam) : { p: 0, coef: pre };
     const rs = sized ? leading(pre, raw) : { p: 0, coef: pre };
@@ -422,13 +425,13 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
         const alt = sized ? `, or keep the variance and write the prefactor as ${show(mul(rs.coef, pow(sym(unit), num(rs.p - field))))}` : '';
         report(S, fieldMsg(),
           `${withPre}${over1} O(1) when ${Ktext} × ${sized ? 'prefactor^2 × ' : ''}variance = O(1): declare ${decl} ~ normal(${mean}, ${fix})${alt}` +
-          (field < 0 ? ` (as written, ${A.name} drops out of the dynamics as the sizes grow)` : ''), `${A.name}:field:${pK}`);
+          (field < 0 ? ` (as written, ${A.name} drops out of the dynamics as the sizes grow)` : ''), `${A.name}:field:${pK}:${rs.p}`, where);
       }
       if (meanOrd !== -Infinity && Math.abs(meanOrd) > 1e-12) {
         const fix = sized ? show(mul(rm!.coef, pow(powerProduct(sizes), num(-1)), pow(sym(unit), num(-rs.p)))) : over(rm!.coef, sizes);
         report(S, meanMsg(),
           `${withPre}the mean part is O(1) when ${Ktext} × ${sized ? 'prefactor × ' : ''}mean = O(1): declare ${decl} ~ normal(${fix}, ${variance})` +
-          (meanOrd < 0 ? ` (as written, the mean of ${A.name} drops out; write normal(0, …) if that is intended)` : ''), `${A.name}:mean:${pK}`);
+          (meanOrd < 0 ? ` (as written, the mean of ${A.name} drops out; write normal(0, …) if that is intended)` : ''), `${A.name}:mean:${pK}:${rs.p}`, where);
       }
     } else {
       // other distributions: one prefactor sets both parts; neither may grow,
@@ -438,10 +441,11 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       // uniform(lo, hi) scales by scaling its ends
       const ends = A.dist.kind === 'uniform' && !sized ? `declare ${decl} ~ uniform(${show(mul(A.dist.lo, unitPow(top)))}, ${show(mul(A.dist.hi, unitPow(top)))}), or ` : '';
       const hint = `${A.name} ~ ${printDist(A.dist)} has mean ${mean} and variance ${variance}; ${over1} O(1) when ${Ktext} × ${sized ? 'prefactor × ' : ''}mean and ${Ktext} × ${sized ? 'prefactor^2 × ' : ''}variance are at most O(1), one of them exactly: ${ends}write ${fixPre}*${print(S)}${sized ? ` in place of ${print(pre)}*${print(S)}` : ''}`;
-      if (field > 1e-12) report(S, fieldMsg(), hint, `${A.name}:field:${pK}`);
-      else if (meanOrd > 1e-12) report(S, meanMsg(), hint, `${A.name}:mean:${pK}`);
+      // (the hint rewrites this sum: no shared key)
+      if (field > 1e-12) report(S, fieldMsg(), hint, undefined, where);
+      else if (meanOrd > 1e-12) report(S, meanMsg(), hint, undefined, where);
       else if (top < -1e-12) {
-        report(S, `${what} drops out as the sizes grow: its mean-field part ${meanOrd === -Infinity ? 'is 0' : grows(meanOrd, unit)} and its fluctuations ${field === -Infinity ? 'are 0' : plural(grows(field, unit))}`, hint, `${A.name}:field:${pK}`);
+        report(S, `${what} drops out as the sizes grow: its mean-field part ${meanOrd === -Infinity ? 'is 0' : grows(meanOrd, unit)} and its fluctuations ${field === -Infinity ? 'are 0' : plural(grows(field, unit))}`, hint, undefined, where);
       }
     }
     const o = Math.max(field, meanOrd);

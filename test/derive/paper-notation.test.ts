@@ -136,7 +136,7 @@ describe('paper notation: named forms', () => {
     expect(print(sys.populations[0].fields[0].cov)).toBe('g^2*C[tanh(x)](t,s)');
     const variant = paper.replace('normal(0, 1)', 'normal(0, 1/N)');
     const [e] = loadErrors(variant);
-    expect(e.format()).toMatch(/^paper\.dmft:7:31: error: scaling: the fluctuations of 'g\/sqrt\(N\)\*sum\(j, J\[i,j\]\*tanh\(x\[j\]\)\)' vanish like 1\/N\^0\.5/);
+    expect(e.format()).toMatch(/^paper\.dmft:7:21: error: scaling: the fluctuations of 'g\/sqrt\(N\)\*sum\(j, J\[i,j\]\*tanh\(x\[j\]\)\)' vanish like 1\/N\^0\.5/);
     expect(e.info.hint).toContain('declare random J[i,j] ~ normal(0, 1)');
     expect(system(applyHint(variant, e.info.hint!))).toEqual(sys);
   });
