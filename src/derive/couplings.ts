@@ -11,7 +11,7 @@ import type { GaussianField, LocalInput, Population } from './system.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
 import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
-import { renameIndices, numbered } from '../expr/subst.ts';
+import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
 import type { Trace } from '../rewrite/trace.ts';
 import { tidy } from './tidy.ts';
 import { degree } from '../expr/diff.ts';
@@ -184,16 +184,25 @@ export class ModelAnalysis {
   /** Capture-safe renaming of free indices (src/expr/subst.ts); a summation
    *  index that must give way is renamed to another index of its own set. */
   renameIndices(e: Expr, map: Record<string, string>): Expr {
-    return renameIndices(e, map, (b, taken, preferred) => {
-      const set = this.setOf(b);
-      const same = [...preferred, ...this.m.indexSets.filter((s) => s.size === set).flatMap((s) => s.indices)];
-      const pick = same.find((i) => !taken(i) && this.setOf(i) === set);
-      if (pick) return pick;
-      const made = numbered(b, (n) => taken(n) || this.madeUp.has(n) || this.takenNames().has(n) || this.m.indexSets.some((s) => s.indices.includes(n)));
-      this.madeUp.set(made, set);
-      return made;
-    });
+    return renameIndices(e, map, this.freshIndex);
   }
+
+  /** Capture-safe substitution of symbols (src/expr/subst.ts), summation
+   *  indices renamed as by `renameIndices`. */
+  substSyms(e: Expr, map: Record<string, Expr>): Expr {
+    return substSyms(e, map, defaultFresh, this.freshIndex);
+  }
+
+  /** A new name for a summation index: another index of its set. */
+  private freshIndex: Fresh = (b, taken, preferred) => {
+    const set = this.setOf(b);
+    const same = [...preferred, ...this.m.indexSets.filter((s) => s.size === set).flatMap((s) => s.indices)];
+    const pick = same.find((i) => !taken(i) && this.setOf(i) === set);
+    if (pick) return pick;
+    const made = numbered(b, (n) => taken(n) || this.madeUp.has(n) || this.takenNames().has(n) || this.m.indexSets.some((s) => s.indices.includes(n)));
+    this.madeUp.set(made, set);
+    return made;
+  };
 
   /** The distribution of a site-local random vector in the limit (sizes in its arguments taken to infinity). */
   localDist(r: RandomDecl): RandomDecl['dist'] {

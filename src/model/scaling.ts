@@ -49,8 +49,9 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     }
     case 'pow': {
       const b = leading(e.base, fam);
-      if (!b || e.exp.k !== 'num') return b && b.p === 0 ? { p: 0, coef: e } : undefined;
-      return { p: b.p * e.exp.v, coef: power(b.coef, e.exp) };
+      const x = constValue(e.exp);
+      if (!b || x === undefined) return b && b.p === 0 ? { p: 0, coef: e } : undefined;
+      return { p: b.p * x, coef: power(b.coef, num(x)) };
     }
     case 'add': {
       const nonzero = e.terms.filter((t) => !(t.k === 'num' && t.v === 0) && !(t.k === 'mul' && t.factors.some((f) => f.k === 'num' && f.v === 0)));
@@ -301,7 +302,8 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       }
       case 'pow': {
         const b = ord(e.base);
-        if (e.exp.k === 'num') return constOrd(pre) + b * e.exp.v;
+        const x = constValue(e.exp);
+        if (x !== undefined) return constOrd(pre) + b * x;
         ord(e.exp);
         return constOrd(pre);
       }

@@ -7,7 +7,6 @@
 // (msr.order.factorize). The action is N·S[Q, Q̂] (msr.order.action).
 import { add, call, mul, neg, num, op, ref, sym, type Expr } from '../../expr/ast.ts';
 import { applyRule } from '../../rewrite/engine.ts';
-import { substSyms } from '../../expr/subst.ts';
 import type { PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { renderBil, renderPairing, type Bilinear, type Pairing } from './disorder.ts';
@@ -45,7 +44,7 @@ export function bareSiteAction(st: MsrState, pm: PopMsr): Expr {
   const i = p.index;
   const sing = (e: Expr, tau: Expr) => singleAt(e, i, tau, st.timeless);
   let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSyms(F0, { [s.sigma]: num(0) });
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
   const dens: Expr[] = [mul(I, sing(ref(pm.hat, [i]), T), tidy(add(sing(ref(pm.lhs, [i]), T), neg(sing(F0, T)))))];
   for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, sing(ref(s.aux!.hhat, [i]), T), sing(ref(s.aux!.h, [i]), T)));
   for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(sing(nz.b, T), sing(ref(pm.hat, [i]), T))), exp: num(2) }));
@@ -114,7 +113,7 @@ function siteActionModel(st: MsrState, pm: PopMsr): Expr {
   const i = p.index;
   const tm = (e: Expr) => siteAt(e, i, i, T, st);
   let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSyms(F0, { [s.sigma]: num(0) });
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
   const dens: Expr[] = [mul(I, tm(ref(pm.hat, [i])), tidy(add(tm(ref(pm.lhs, [i])), neg(tm(F0)))))];
   for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, tm(ref(s.aux!.hhat, [i])), tm(ref(s.aux!.h, [i]))));
   for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(tm(nz.b), tm(ref(pm.hat, [i])))), exp: num(2) }));

@@ -26,7 +26,6 @@ import { tidy } from '../tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
 import { hasI, I, intT, prod, S, simplifyI, T, total, type SiteFn } from './notation.ts';
 import { bareSiteAction, hatName, orderParam, single, singleBil } from './order.ts';
-import { substSyms } from '../../expr/subst.ts';
 import type { MsrState, PopMsr, Source } from './state.ts';
 
 /** A saddle-point value ⟨u⟩ of a site bilinear. */
@@ -247,7 +246,7 @@ class Saddle {
       const rep = parts.length === 0 ? num(0) : parts.length === 1 ? parts[0] : add(...parts);
       rhs = s.aux
         ? mapPost(rhs, (x) => (x.k === 'ref' && x.name === s.aux!.h ? rep : x))
-        : substSyms(rhs, { [s.sigma]: rep });
+        : st.an.substSyms(rhs, { [s.sigma]: rep });
     }
     rhs = toSite(st.an, st.inputs, rhs, p, p.index, T);
     rhs = this.selfAverage(rhs, w);
