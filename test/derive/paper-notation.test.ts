@@ -17,6 +17,7 @@ import { add, div, neg, ref, sym } from '../../src/expr/ast.ts';
 import { print } from '../../src/expr/print.ts';
 import { renderDerivation } from '../../src/cli/derive.ts';
 import { rng } from '../expr/random-tree.ts';
+import { msrTexNames, systemBlocks, toLatex, validateKatex } from '../../src/latex/index.ts';
 
 /** The normalized system of a model, the same by both routes. */
 function system(src: string): DmftSystem {
@@ -232,5 +233,23 @@ describe('dense non-Gaussian couplings derive like Gaussian ones with the same m
   it('sparse bernoulli(c/N) couplings stay refused, by both routes', () => {
     const m = loadModelSource(model('bernoulli(c/N)'), 'b.dmft');
     for (const route of ['cavity', 'msr'] as const) expect(() => derive(m, route)).toThrow(/is sparse: .* its fluctuations are not Gaussian/);
+  });
+});
+
+describe('every step of a paper-notation model renders in KaTeX, by both routes', () => {
+  it('prefactors, a normalized sum, a ratio, bernoulli and uniform couplings, a let', () => {
+    const src = `model "mixed"\nparam p = 0.3, g = 1.2, alpha = 2\nindex i, j in 1..N\nindex mu in 1..P\nratio P/N = alpha\nrandom A[i,j] ~ bernoulli(p)\nrandom J[i,j] ~ uniform(-1, 1)\nrandom X[mu,i] ~ normal(0, 1)\nstate x[i]\ninit x[i] ~ normal(0.5, 1)\nlet r[mu] = 1/sqrt(N)*sum(i, X[mu,i]*tanh(x[i]))\nd/dt x[i] = -x[i] + 2/N*sum(j, A[i,j]*tanh(x[j])) + g*sqrt(3)/sqrt(N)*sum(j, J[i,j]*tanh(x[j])) - sqrt(alpha)/sqrt(P)*sum(mu, X[mu,i]*r[mu]) + sum(j, x[j])/N\nobserve m = sum(i, x[i])/N\n`;
+    const m = loadModelSource(src, 'mixed.dmft');
+    for (const route of ['cavity', 'msr'] as const) {
+      const d = derive(m, route);
+      const names = route === 'msr' ? msrTexNames(d.steps, d.system) : undefined;
+      for (const b of systemBlocks(d.system)) expect(() => validateKatex(b.tex)).not.toThrow();
+      for (const st of d.steps) {
+        const tex = `${toLatex(st.before, { system: d.system, names })} \\;\\longrightarrow\\; ${toLatex(st.after, { system: d.system, names })}`;
+        expect(() => validateKatex(tex), `${st.rule}: ${tex}`).not.toThrow();
+      }
+      expect(d.notes).toHaveLength(2);
+    }
+    system(src);
   });
 });
