@@ -141,6 +141,14 @@ describe('paper notation: named forms', () => {
     expect(e.info.hint).toContain('declare random J[i,j] ~ normal(0, 1)');
     expect(system(applyHint(variant, e.info.hint!))).toEqual(sys);
   });
+  it("a mean with a prefactor: refused when it grows, and the hint's mean J0/sqrt(N) gives the mean-field term g·J0·M", () => {
+    const src = `model "m"\nparam g = 1.5, J0 = 1\nindex i, j in 1..N\nrandom J[i,j] ~ normal(J0, 1)\nstate x[i]\nd/dt x[i] = -x[i] + g/sqrt(N)*sum(j, J[i,j]*tanh(x[j]))\n`;
+    const [e] = loadErrors(src);
+    expect(e.format()).toMatch(/^paper\.dmft:6:21: error: scaling: the mean-field part of 'g\/sqrt\(N\)\*sum\(j, J\[i,j\]\*tanh\(x\[j\]\)\)' grows like N\^0\.5/);
+    const sys = system(applyHint(src, e.info.hint!));
+    expect(print(sys.populations[0].rhs)).toBe('J0*g*M[tanh(x)](t) + eta(t) - x(t)');
+    expect(print(sys.populations[0].fields[0].cov)).toBe('g^2*C[tanh(x)](t,s)');
+  });
   it('two populations: sqrt(alpha)/sqrt(P) and 1/sqrt(D) prefactors, in a let and a state equation, equal the normalized variance', () => {
     const model = (decl: string, pr: string, pw: string) => `model "lr"\nparam alpha = 2\nindex i in 1..D\nindex mu in 1..P\nratio P/D = alpha\nrandom X[mu,i] ~ ${decl}\nrandom wstar[i] ~ normal(0, 1)\nstate w[i]\ninit w[i] = 0\nlet r[mu] = ${pr}sum(i, X[mu,i]*(w[i] - wstar[i]))\nd/dt w[i] = -${pw}sum(mu, X[mu,i]*r[mu])\nobserve test = mean(i, (w[i] - wstar[i])^2)/2\n`;
     const normalized = system(model('normal(0, 1/D)', '', ''));
