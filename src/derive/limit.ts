@@ -12,7 +12,7 @@
 // The result has no size left; the coupling sums carry their prefactor in
 // `scales`.
 import { DmftError } from '../errors.ts';
-import { children, mul, num, some, sym, withChildren, type Expr } from '../expr/ast.ts';
+import { children, mul, num, pow, some, sym, withChildren, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import type { Model } from '../model/ir.ts';
 import { constantTest, leading, SizeFamilies, sizeTest, splitFactors } from '../model/scaling.ts';
@@ -69,6 +69,20 @@ export class SizeLimit {
       case 'add': return { ...e, terms: e.terms.map((t) => this.push(t, c, where, loc)) };
       case 'sum': return this.sum(e, c, where);
       case 'mean': return { ...e, body: this.push(e.body, c, where, loc) };
+      case 'pow': {
+        // c·b^x = (c^(1/x)·b)^x for c made of sizes and positive numbers: (N·x)^2/N^2 is x^2
+        const x = e.exp.k === 'num' ? e.exp.v : undefined;
+        const positive = (f: Expr): boolean => (f.k === 'sym' ? this.fam.isSize(f.name) : f.k === 'num' ? f.v > 0
+          : f.k === 'mul' ? f.factors.every(positive) : f.k === 'pow' ? positive(f.base) && !some(f.exp, (y) => y.k === 'sym')
+            : f.k === 'call' && f.fn === 'sqrt' && positive(f.args[0]));
+        const flat = c.flatMap(function f(y: Expr): Expr[] { return y.k === 'mul' ? y.factors.flatMap(f) : [y]; });
+        const sized = flat.filter(positive), rest = flat.filter((f) => !positive(f));
+        if (sized.length && x && !rest.some(this.hasSize)) {
+          const inner: Expr = { ...e, base: this.push(e.base, [pow(sized.length === 1 ? sized[0] : mul(...sized), num(1 / x))], where, loc) };
+          return rest.length ? mul(...rest, inner) : inner;
+        }
+        return times(this.limit(c, where, loc), kids(e));
+      }
       default: return times(this.limit(c, where, loc), kids(e));
     }
   }

@@ -177,6 +177,10 @@ describe('paper notation: named forms', () => {
     const d = derive(loadModelSource(src, 'm.dmft'), 'cavity');
     expect(d.steps.map((s) => s.rule)).toEqual(expect.arrayContaining(['cavity.limit.average', 'cavity.limit.size']));
   });
+  it('a prefactor reaches into a power: (N*tanh(x))^2/N^2 is tanh(x)^2, as the scaling check reads it', () => {
+    const src = `${head}state x[i]\nd/dt x[i] = -x[i] + (N*tanh(x[i]))^2/N^2 + (g/N^2)*(N*x[i])^2\n`;
+    expect(system(src)).toEqual(system(`${head}state x[i]\nd/dt x[i] = -x[i] + tanh(x[i])^2 + g*x[i]^2\n`));
+  });
   it('a size the limit cannot take is refused at derive with file:line:col, naming it', () => {
     const src = `${head}state x[i]\nd/dt x[i] = -x[i] + tanh(x[i]*exp(-N))\n`;
     let err: unknown;
