@@ -16,17 +16,18 @@ export interface DeriveOptions { set: Record<string, number>; route: string; for
 export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
   // the path-integral route's notation (i, x̂, Q, Q̂) needs its own LaTeX names
   const names = d.route === 'msr' ? msrTexNames(d.steps, d.system) : undefined;
+  const notes = d.notes ?? [];
   switch (format) {
-    case 'json': return JSON.stringify({ system: normalizeSystem(d.system), steps: d.steps }, null, 2) + '\n';
-    case 'steps': return stepsToText(d.steps);
+    case 'json': return JSON.stringify({ system: normalizeSystem(d.system), ...(notes.length ? { notes } : {}), steps: d.steps }, null, 2) + '\n';
+    case 'steps': return notes.map((n) => `note: ${n}\n`).join('') + stepsToText(d.steps);
     case 'tex': {
-      const eqs = systemToTex(d.system, { flavor: 'paper', route: d.route, names });
+      const eqs = notes.map((n) => `% note: ${n}\n`).join('') + systemToTex(d.system, { flavor: 'paper', route: d.route, names });
       if (d.route !== 'msr') return eqs;
       // the path-integral route shows every stage of its derivation too
       const stage = (rule: string) => STAGES[stageOf(rule)]?.title;
       return `${eqs}\n% ---- Path-integral derivation, stage by stage ----\n${stepsToTex(d.steps, { system: d.system, names }, stage)}`;
     }
-    case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route, names });
+    case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route, names, notes });
   }
 }
 

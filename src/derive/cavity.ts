@@ -9,22 +9,25 @@
 // transpose, c_eff = corr). Its Gaussian field marks where a perturbation
 // enters, so R is the response to that field.
 import {
-  add, avg, call, integral, mapPost, mul, num, op, ref, some, sym,
+  add, avg, call, integral, mapPost, mul, num, op, pow, ref, some, sym,
   type Expr,
 } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { Model, RandomDecl } from '../model/ir.ts';
+import type { Model } from '../model/ir.ts';
 import { Trace } from '../rewrite/trace.ts';
 import {
-  atTime, dropSpans, fail, idxOf, ModelAnalysis, population, replaceNode, SiteInputs, toSite,
+  atTime, distText, dropSpans, fail, idxOf, ModelAnalysis, population, replaceNode, SiteInputs, toSite,
   type CouplingSum, type PopInfo,
 } from './couplings.ts';
+import { isZeroExpr as isZero } from '../model/moments.ts';
+import { show } from '../model/scaling.ts';
 import { tidy } from './tidy.ts';
 import type { Derivation, DmftSystem, GaussianField, ObservableDef, OrderParam, Population } from './system.ts';
 
 export { atTime, dropSpans } from './couplings.ts';
 
 const T = sym('t');
+const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
 const S = sym('s');
 
 export function deriveCavity(m: Model): Derivation {
@@ -47,8 +50,9 @@ class CavityDerivation {
     this.pops = this.an.pops;
     this.sums = this.an.sums;
     this.inputs = new SiteInputs(this.pops);
+    this.an.recordLimit(this.trace, 'cavity');
     const populations = this.pops.map((p) => this.singleSite(p));
-    const observables = this.m.observables.map((o) => this.observable(o));
+    const observables = this.an.observables.map((o) => this.observable(o));
     const system: DmftSystem = {
       model: this.m.name,
       params: Object.fromEntries(this.m.params.map((p) => [p.name, p.value])),
@@ -57,7 +61,7 @@ class CavityDerivation {
       observables,
     };
     this.closure(system);
-    return { route: 'cavity', system: dropSpans(system), steps: dropSpans(this.trace.steps) };
+    return { route: 'cavity', system: dropSpans(system), steps: dropSpans(this.trace.steps), notes: [...this.an.notes] };
   }
 
   private popOfSet(set: string): PopInfo | undefined {
@@ -85,7 +89,7 @@ class CavityDerivation {
   }
 
   private coef(e: Expr, what: string, node: Expr): Expr {
-    return this.an.coefO1(e, what, node);
+    return this.an.limitOf(e, what, node);
   }
 
   // ---- the single-site process -------------------------------------------
@@ -96,7 +100,7 @@ class CavityDerivation {
     for (const cs of this.sums.filter((s) => s.pop === p)) {
       const { replacement, field } = this.replaceSum(cs, where);
       rhs = replaceNode(rhs, cs.node, replacement);
-      fields.push(field);
+      if (field) fields.push(field);
     }
     // remaining site quantities: the variable itself and site-local inputs
     const beforeLocal = rhs;
@@ -131,54 +135,66 @@ class CavityDerivation {
     return this.an.setOf(index);
   }
 
-  private replaceSum(cs: CouplingSum, where: string): { replacement: Expr; field: GaussianField } {
-    const { A, sumPop: q, node } = cs;
-    const dist = A.dist as Extract<RandomDecl['dist'], { kind: 'normal' }>;
+  private replaceSum(cs: CouplingSum, where: string): { replacement: Expr; field?: GaussianField } {
+    const { A, sumPop: q, node, scale } = cs;
+    const mo = this.an.moments(A);
     const K = sym(q.set);
     const fSite = this.site(cs.f, q, node.index, T);
     const terms: Expr[] = [];
     const bareSum: Expr = { k: 'sum', index: node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? ref(A.name, idxOf(cs)) : mul(ref(A.name, idxOf(cs)), cs.f) };
     if (cs.outside.length) this.trace.record('cavity.sum.factor-out', where, node, mul(...cs.outside, bareSum));
+    if (A.dist.kind !== 'normal') {
+      this.trace.record('cavity.field.universal', `${where}: ${A.name} ~ ${distText(A.dist)}, mean ${show(mo.mean)}, variance ${show(mo.var)}`, bareSum, bareSum);
+    }
+    // with a prefactor c the coupling is c·A: mean c·m, variance c²·v
+    const scaled = isOne(scale) ? [] : [scale];
+    const scaled2 = isOne(scale) ? [] : [pow(scale, num(2))];
 
-    // mean-field term K·m·M_f(t)
-    if (!(dist.mean.k === 'num' && dist.mean.v === 0)) {
-      const Km = this.coef(mul(K, dist.mean), `size ${q.set} × mean of ${A.name}`, node);
-      if (!(Km.k === 'num' && Km.v === 0)) {
+    // mean-field term K·c·m·M_f(t)
+    if (!isZero(mo.mean)) {
+      const Km = this.coef(mul(K, ...scaled, mo.mean), `size ${q.set} × mean of ${A.name}`, node);
+      if (!isZero(Km)) {
         const M = this.orderParam('M', q, fSite);
         const t = tidy(mul(Km, op(M, T)));
         this.trace.record('cavity.sum.mean-field', where, bareSum, t);
         terms.push(t);
       }
     }
-    // Gaussian field η(t), ⟨η(t)η(s)⟩ = K·v·C_f(t,s)
-    const Kv = this.coef(mul(K, dist.var), `size ${q.set} × variance of ${A.name}`, node);
-    const C = this.orderParam('C', q, fSite);
-    const field: GaussianField = {
-      name: cs.field, cov: tidy(mul(Kv, op(C, T, S))), coupling: cs.siteSlot === 0 ? A.name : `${A.name}^T`,
-      sum: print(node), pop: cs.pop.set,
-    };
-    const eta = ref(cs.field, [], T);
-    this.trace.record('cavity.field.dense', where, bareSum, eta);
-    terms.push(eta);
+    // Gaussian field η(t), ⟨η(t)η(s)⟩ = K·c²·v·C_f(t,s); none when it vanishes
+    const Kv = this.coef(mul(K, ...scaled2, mo.var), `size ${q.set} × variance of ${A.name}`, node);
+    let field: GaussianField | undefined;
+    if (!isZero(Kv)) {
+      const C = this.orderParam('C', q, fSite);
+      field = {
+        name: cs.field, cov: tidy(mul(Kv, op(C, T, S))), coupling: cs.siteSlot === 0 ? A.name : `${A.name}^T`,
+        sum: print(node), pop: cs.pop.set,
+      };
+      const eta = ref(cs.field, [], T);
+      this.trace.record('cavity.field.dense', where, bareSum, eta);
+      terms.push(eta);
 
-    // reaction terms: slots in the summed population's equation carrying A_ik or A_ki
-    for (const slot of this.sums.filter((s) => s.pop === q && s.A === A && s.sumPop === cs.pop)) {
-      let ceff: Expr;
-      let rule: string;
-      if (slot.sumSlot === cs.siteSlot) { ceff = num(1); rule = 'cavity.reaction.reuse'; }
-      else if (A.symmetric) { ceff = num(1); rule = 'cavity.reaction.transpose'; }
-      else if (A.transposeCorr) { ceff = A.transposeCorr; rule = 'cavity.reaction.transpose'; }
-      else continue; // independent A_ik, A_ki: no reaction
-      if (ceff.k === 'num' && ceff.v === 0) continue;
-      const R = this.orderParam('R', q, fSite, slot.field);
-      const sv = 's';
-      const g = this.site(slot.f, cs.pop, slot.node.index, S);
-      const integrand = mul(op(R, T, sym(sv)), g);
-      const t = tidy(mul(ceff, Kv, integral(sv, num(0), T, integrand)));
-      this.trace.record(rule, where, bareSum, t);
-      terms.push(t);
+      // reaction terms: slots in the summed population's equation carrying A_ik or A_ki
+      for (const slot of this.sums.filter((s) => s.pop === q && s.A === A && s.sumPop === cs.pop)) {
+        let ceff: Expr;
+        let rule: string;
+        if (slot.sumSlot === cs.siteSlot) { ceff = num(1); rule = 'cavity.reaction.reuse'; }
+        else if (A.symmetric) { ceff = num(1); rule = 'cavity.reaction.transpose'; }
+        else if (A.transposeCorr) { ceff = A.transposeCorr; rule = 'cavity.reaction.transpose'; }
+        else continue; // independent A_ik, A_ki: no reaction
+        if (isZero(ceff)) continue;
+        // the two sums scale their couplings by c and c_slot: K·v·c·c_slot
+        const pair = isOne(scale) && isOne(slot.scale) ? Kv : this.coef(mul(K, mo.var, scale, slot.scale), `size ${q.set} × variance of ${A.name} × prefactors`, node);
+        if (isZero(pair)) continue;
+        const R = this.orderParam('R', q, fSite, slot.field);
+        const sv = 's';
+        const g = this.site(slot.f, cs.pop, slot.node.index, S);
+        const integrand = mul(op(R, T, sym(sv)), g);
+        const t = tidy(mul(ceff, pair, integral(sv, num(0), T, integrand)));
+        this.trace.record(rule, where, bareSum, t);
+        terms.push(t);
+      }
     }
-    const total = terms.length === 1 ? terms[0] : add(...terms);
+    const total = terms.length === 0 ? num(0) : terms.length === 1 ? terms[0] : add(...terms);
     const replacement = cs.outside.length ? mul(...cs.outside, total) : total;
     return { replacement, field };
   }

@@ -5,13 +5,17 @@
 // process. Nothing here is physics of one route: it is the common reading
 // of the model that both routes start from (so that they can be compared).
 import { DmftError } from '../errors.ts';
-import { children, freeIndices, mapPost, mul, num, ref, some, withChildren, type Expr } from '../expr/ast.ts';
+import { children, freeIndices, mapPost, mul, num, pow, ref, some, sym, withChildren, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import type { GaussianField, LocalInput, Population } from './system.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
-import { leading, SizeFamilies } from '../model/scaling.ts';
+import { leading, show, SizeFamilies } from '../model/scaling.ts';
+import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
+import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
+import type { Trace } from '../rewrite/trace.ts';
 import { tidy } from './tidy.ts';
 import { degree } from '../expr/diff.ts';
+import { SizeLimit } from './limit.ts';
 
 /** A population of the model: the sites of one index set and their variable. */
 export interface PopInfo {
@@ -40,6 +44,9 @@ export interface CouplingSum {
   f: Expr;
   /** name of the Gaussian field that replaces the sum in the single-site process */
   field: string;
+  /** the constant prefactor folded into the coupling (1 when there is none):
+   *  the sum is one over the coupling scale·A */
+  scale: Expr;
 }
 
 export function fail(m: Model, node: Expr | undefined, message: string, hint: string): never {
@@ -52,15 +59,62 @@ export class ModelAnalysis {
   readonly randoms: Map<string, RandomDecl>;
   readonly pops: PopInfo[] = [];
   readonly sums: CouplingSum[] = [];
+  /** the large-size limit of the model's expressions (prefactors, ratios) */
+  readonly limit: SizeLimit;
+  /** the observables in the limit */
+  readonly observables: Model['observables'];
+  /** remarks for the reader of the derivation (non-Gaussian couplings) */
+  readonly notes: string[] = [];
+  /** index names made up by a renaming → their set */
+  private madeUp = new Map<string, string>();
+  private localDists = new Map<string, RandomDecl['dist']>();
 
   constructor(readonly m: Model) {
     this.fam = new SizeFamilies(m);
     this.randoms = new Map(m.randoms.map((r) => [r.name, r]));
+    this.limit = new SizeLimit(m, this.fam, (e) => e.k === 'sum' && some(e.body, (x) => this.isCoupling(x)), (i) => this.setOf(i));
     this.refuseUnsupported();
     this.collectPopulations();
+    this.observables = m.observables.map((o) => ({ ...o, expr: this.limit.of(o.expr, `observe ${o.name}`) }));
     for (const p of this.pops) this.collectSums(p);
+    this.checkDense();
     this.refuseCorrelatedFields();
     this.nameFields();
+  }
+
+  /** Record the steps of the large-size limit in a route's trace (rules <route>.limit.*). */
+  recordLimit(trace: Trace, route: 'cavity' | 'msr'): void {
+    for (const s of this.limit.steps) trace.record(`${route}.limit.${s.kind}`, s.where, s.before, s.after);
+  }
+
+  /** Mean, variance and fourth central moment of a coupling's entries. */
+  moments(A: RandomDecl): Moments {
+    return moments(A.dist)!;
+  }
+
+  /** The coupling sums of non-Gaussian matrices must be dense: the DMFT then
+   *  sees only the mean and variance of the entries (central limit theorem).
+   *  With K·c²·v = O(1), the fourth cumulant of the field, K·c⁴·E[(A−m)⁴],
+   *  must vanish; it does not for sparse entries (bernoulli(p) with K·p = O(1):
+   *  each site sees O(1) nonzero couplings and the field is not Gaussian). */
+  private checkDense(): void {
+    const noted = new Set<RandomDecl>();
+    for (const cs of this.sums) {
+      const A = cs.A;
+      if (A.dist.kind === 'normal') continue;
+      const mo = this.moments(A);
+      const K = cs.sumPop.set;
+      const k4 = mul(sym(K), pow(cs.scale, num(4)), mo.mu4);
+      const l = leading(k4, this.fam);
+      const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
+      if (!(isZero(mo.mu4) || (l && l.p < -1e-12))) {
+        fail(this.m, cs.node, `the coupling sum '${print(cs.node)}' is sparse: with ${A.name} ~ ${distText(A.dist)}, a few terms of the sum over ${K} dominate and its fluctuations are not Gaussian (${K} × the fourth moment of the${isOne(cs.scale) ? '' : ' scaled'} entries does not vanish)`,
+          `the cavity rules need dense couplings (every term small); sparse couplings need a rule family that does not exist yet. For a dense coupling, keep the probability O(1), e.g. 1/N*sum(${cs.node.index}, …) with ${A.name} ~ bernoulli(p)`);
+      }
+      if (noted.has(A)) continue;
+      noted.add(A);
+      this.notes.push(`${A.name} ~ ${distText(A.dist)} is not Gaussian: dense i.i.d. couplings enter the DMFT only through the mean ${show(mo.mean)} and the variance ${show(mo.var)} of their entries (central limit theorem); the equations are those of ${A.name} ~ normal(${show(mo.mean)}, ${show(mo.var)})`);
+    }
   }
 
   // ---- what the engine cannot derive (yet) ------------------------------
@@ -98,9 +152,6 @@ export class ModelAnalysis {
     for (const r of m.randoms) {
       if (r.timeDependent) fail(m, { k: 'sym', name: r.name, span: r.span }, `fresh randomness per step (${r.name}[…](t)) is not supported yet by derive`, 'SGD-style minibatch noise needs the discrete-time rule family, which is planned');
       if (r.indices.length > 2) fail(m, { k: 'sym', name: r.name, span: r.span }, `tensor couplings (${r.name} has ${r.indices.length} indices) are not supported yet by derive`, 'p-spin couplings need the tensor rule family (cavity.field.tensor), which is planned');
-      if (r.indices.length === 2 && r.dist.kind !== 'normal') {
-        fail(m, { k: 'sym', name: r.name, span: r.span }, `coupling ${r.name} is ${r.dist.kind}, not Gaussian`, 'the cavity rules (cavity.field.dense) assume Gaussian couplings; declare normal(mean, var)');
-      }
     }
     for (const c of m.constraints) fail(m, c.lhs, `constraints (… via ${c.multiplier}) are not supported yet by derive`, 'spherical constraints need the Lagrange-multiplier rule family, which is planned');
   }
@@ -110,10 +161,10 @@ export class ModelAnalysis {
     for (const s of m.states) {
       const d = m.dynamics.find((x) => x.state === s.name)!;
       // write the equation for the state's declared index
-      const rhs = d.index === s.index ? d.rhs : renameFree(d.rhs, d.index, s.index);
-      this.pops.push({ set: s.set, index: s.index, variable: s.name, kind: 'dynamic', rhs, decl: s });
+      const rhs = d.index === s.index ? d.rhs : this.renameIndices(d.rhs, { [d.index]: s.index });
+      this.pops.push({ set: s.set, index: s.index, variable: s.name, kind: 'dynamic', rhs: this.limit.of(rhs, `d/dt ${s.name}`), decl: s });
     }
-    for (const l of m.lets) this.pops.push({ set: l.set, index: l.index, variable: l.name, kind: 'algebraic', rhs: l.expr, decl: l });
+    for (const l of m.lets) this.pops.push({ set: l.set, index: l.index, variable: l.name, kind: 'algebraic', rhs: this.limit.of(l.expr, `let ${l.name}`), decl: l });
     const seen = new Map<string, PopInfo>();
     for (const p of this.pops) {
       const q = seen.get(p.set);
@@ -127,7 +178,45 @@ export class ModelAnalysis {
   }
 
   setOf(index: string): string {
-    return this.m.indexSets.find((s) => s.indices.includes(index))!.size;
+    return this.m.indexSets.find((s) => s.indices.includes(index))?.size ?? this.madeUp.get(index)!;
+  }
+
+  /** Capture-safe renaming of free indices (src/expr/subst.ts); a summation
+   *  index that must give way is renamed to another index of its own set. */
+  renameIndices(e: Expr, map: Record<string, string>): Expr {
+    return renameIndices(e, map, this.freshIndex);
+  }
+
+  /** Capture-safe substitution of symbols (src/expr/subst.ts), summation
+   *  indices renamed as by `renameIndices`. */
+  substSyms(e: Expr, map: Record<string, Expr>): Expr {
+    return substSyms(e, map, defaultFresh, this.freshIndex);
+  }
+
+  /** A new name for a summation index: another index of its set. */
+  private freshIndex: Fresh = (b, taken, preferred) => {
+    const set = this.setOf(b);
+    const same = [...preferred, ...this.m.indexSets.filter((s) => s.size === set).flatMap((s) => s.indices)];
+    const pick = same.find((i) => !taken(i) && this.setOf(i) === set);
+    if (pick) return pick;
+    const made = numbered(b, (n) => taken(n) || this.madeUp.has(n) || this.takenNames().has(n) || this.m.indexSets.some((s) => s.indices.includes(n)));
+    this.madeUp.set(made, set);
+    return made;
+  };
+
+  /** The distribution of a site-local random vector in the limit (sizes in its arguments taken to infinity). */
+  localDist(r: RandomDecl): RandomDecl['dist'] {
+    const known = this.localDists.get(r.name);
+    if (known) return known;
+    const where = `the distribution of ${r.name}`;
+    const node: Expr = { k: 'sym', name: r.name, span: r.span };
+    const lim = (e: Expr) => this.limit.constant(e, where, node);
+    const d = r.dist;
+    const out: RandomDecl['dist'] = d.kind === 'normal' ? { kind: 'normal', mean: lim(d.mean), var: lim(d.var) }
+      : d.kind === 'uniform' ? { kind: 'uniform', lo: lim(d.lo), hi: lim(d.hi) }
+        : d.kind === 'bernoulli' ? { kind: 'bernoulli', p: lim(d.p) } : d;
+    this.localDists.set(r.name, out);
+    return out;
   }
 
   isCoupling(e: Expr): e is Extract<Expr, { k: 'ref' }> {
@@ -182,7 +271,7 @@ export class ModelAnalysis {
       fail(m, e, `nested coupling sums in '${print(e)}' are not supported`, 'introduce a let population for the inner sum');
     }
     const f = inside.length === 0 ? num(1) : inside.length === 1 ? inside[0] : mul(...inside);
-    return { pop: p, node: e, A, siteSlot, sumSlot, sumPop, outside, f, field: '' };
+    return { pop: p, node: e, A, siteSlot, sumSlot, sumPop, outside, f, field: '', scale: this.limit.scales.get(e) ?? num(1) };
   }
 
   /** Names taken by the model (parameters, randoms, noises, states, lets). */
@@ -200,11 +289,12 @@ export class ModelAnalysis {
     else this.sums.forEach((s, n) => { s.field = fresh(`eta_${n + 1}`); });
   }
 
-  /** The O(1) coefficient of a size-dependent expression (K·m, K·v), or a located error. */
-  coefO1(e: Expr, what: string, node: Expr): Expr {
+  /** The limit of a size-dependent coefficient (K·m, K·v): its O(1) part, 0
+   *  when it vanishes, or a located error when it grows. */
+  limitOf(e: Expr, what: string, node: Expr): Expr {
     const l = leading(e, this.fam);
-    if (!l || Math.abs(l.p) > 1e-12) fail(this.m, node, `${what} is not O(1) (${print(e)})`, 'see the scaling check of the model language');
-    return tidy(l.coef);
+    if (!l || l.p > 1e-12) fail(this.m, node, `${what} is not O(1) (${print(e)})`, 'see the scaling check of the model language (docs/model-language.md, "The scaling rule")');
+    return l.p < -1e-12 ? num(0) : tidy(l.coef);
   }
 }
 
@@ -230,7 +320,7 @@ export function toSite(an: ModelAnalysis, inputs: SiteInputs, e: Expr, q: PopInf
     const time = x.at ?? tau;
     if (x.name === q.variable) return ref(x.name, [], time);
     const r = an.randoms.get(x.name);
-    if (r) { inputs.add(q.set, { kind: 'quenched', name: r.name, dist: r.dist }); return ref(x.name); }
+    if (r) { inputs.add(q.set, { kind: 'quenched', name: r.name, dist: an.localDist(r) }); return ref(x.name); }
     const nz = m.noises.find((n) => n.name === x.name);
     if (nz && nz.dist.kind === 'white') { inputs.add(q.set, { kind: 'noise', name: nz.name, D: nz.dist.D }); return ref(x.name, [], time); }
     return fail(m, x, `'${print(x)}' cannot be expressed in the single-site process of ${q.variable}`, 'a site quantity of another population must enter through a coupling sum');
@@ -255,11 +345,6 @@ export function replaceNode(e: Expr, target: Expr, by: Expr): Expr {
   let changed = false;
   const nc = c.map((x) => { const y = replaceNode(x, target, by); if (y !== x) changed = true; return y; });
   return changed ? withChildren(e, nc) : e;
-}
-
-/** Rename a free index in a model-level expression. */
-export function renameFree(e: Expr, from: string, to: string): Expr {
-  return mapPost(e, (x) => (x.k === 'ref' && x.idx.includes(from) ? { ...x, idx: x.idx.map((i) => (i === from ? to : i)) } : x));
 }
 
 /** The index list of a coupling sum's matrix entry, e.g. [i, j] for J[i,j]. */
@@ -287,4 +372,14 @@ export function population(m: Model, p: PopInfo, rhs: Expr, fields: GaussianFiel
     pop.init = init ? init.init : { kind: 'value', value: num(0) };
   }
   return pop;
+}
+
+/** A distribution as written in the language. */
+export function distText(d: RandomDecl['dist']): string {
+  switch (d.kind) {
+    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
+    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
+    case 'bernoulli': return `bernoulli(${print(d.p)})`;
+    case 'white': return `white(${print(d.D)})`;
+  }
 }

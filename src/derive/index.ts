@@ -3,10 +3,12 @@
 // them, which reads best in LaTeX); `normalizeSystem` (normalize.ts) maps both
 // to one canonical form, which is what `dmft derive --format json` prints.
 import { DmftError } from '../errors.ts';
+import { some, type Expr } from '../expr/ast.ts';
+import { print } from '../expr/print.ts';
 import type { Model } from '../model/ir.ts';
 import { deriveCavity } from './cavity.ts';
 import { deriveMsr } from './msr.ts';
-import type { Derivation } from './system.ts';
+import type { Derivation, DmftSystem } from './system.ts';
 
 export type Route = 'cavity' | 'msr';
 
@@ -15,5 +17,45 @@ export function derive(m: Model, route: Route = 'cavity'): Derivation {
   if (route === 'cavity') d = deriveCavity(m);
   else if (route === 'msr') d = deriveMsr(m);
   else throw new DmftError({ message: `unknown route '${route}'`, expected: 'cavity or msr' });
+  refuseSizes(m, d.system);
   return d;
+}
+
+/** The DMFT is the limit of infinite sizes: a derived system in which a size
+ *  (N, D, P…) is left has no meaning for the solvers. The derivation takes
+ *  every limit it can (src/derive/limit.ts); this is the guard behind it,
+ *  naming the term. */
+export function refuseSizes(m: Model, sys: DmftSystem): void {
+  const sizes = new Set(m.indexSets.map((s) => s.size));
+  const sizeIn = (e: Expr): string | undefined => {
+    let found: string | undefined;
+    some(e, (x) => { if (x.k === 'sym' && sizes.has(x.name)) { found = x.name; return true; } return false; });
+    return found;
+  };
+  const terms = (e: Expr): Expr[] => (e.k === 'add' ? e.terms.flatMap(terms) : [e]);
+  const check = (e: Expr | undefined, where: string, span?: { line: number; col: number }) => {
+    if (!e) return;
+    const size = sizeIn(e);
+    if (!size) return;
+    const term = terms(e).find((t) => sizeIn(t)) ?? e;
+    throw new DmftError({
+      file: m.file, line: span?.line, col: span?.col,
+      message: `the derived ${where} still contains the size ${size}, in the term '${print(term)}'`,
+      hint: 'the DMFT holds as the sizes go to infinity: write sizes as ratios (ratio P/D = alpha) or as the prefactor of a coupling sum (g/sqrt(N)*sum(j, …)), see "The scaling rule" in docs/model-language.md',
+    });
+  };
+  for (const p of sys.populations) {
+    const decl = m.dynamics.find((d) => d.state === p.variable) ?? m.lets.find((l) => l.name === p.variable);
+    const eq = `equation of ${p.variable}`;
+    check(p.rhs, eq, decl?.span);
+    check(p.lower, `lower bound of ${p.variable}`);
+    check(p.upper, `upper bound of ${p.variable}`);
+    for (const f of p.fields) check(f.cov, `covariance of the field ${f.name} (${f.sum})`, decl?.span);
+    for (const i of p.inputs) {
+      if (i.kind === 'noise') check(i.D, `strength of the noise ${i.name}`);
+      else for (const a of Object.values(i.dist)) if (typeof a === 'object') check(a, `distribution of ${i.name}`);
+    }
+  }
+  for (const o of sys.orderParams) check(o.def, `order parameter ${o.name}`);
+  for (const o of sys.observables) check(o.expr, `observable ${o.name}`, m.observables.find((x) => x.name === o.name)?.span);
 }

@@ -31,6 +31,7 @@ export interface MsrStages {
 export function deriveMsrStages(m: Model): MsrStages {
   const an = new ModelAnalysis(m);
   const st = new MsrState(an);
+  an.recordLimit(st.trace, 'msr');
   prepare(st);
   const action = buildAction(st);
   const pairings = averageDisorder(st);
@@ -43,7 +44,7 @@ export function deriveMsrStages(m: Model): MsrStages {
     orderParams,
     observables,
   };
-  const derivation: Derivation = { route: 'msr', system: dropSpans(system), steps: dropSpans(st.trace.steps) };
+  const derivation: Derivation = { route: 'msr', system: dropSpans(system), steps: dropSpans(st.trace.steps), notes: [...an.notes] };
   return { action, pairings, derivation };
 }
 

@@ -100,4 +100,7 @@ export interface Derivation {
   route: 'cavity' | 'msr';
   system: DmftSystem;
   steps: Step[];
+  /** remarks for the reader, e.g. that non-Gaussian couplings entered
+   *  through their mean and variance only */
+  notes: string[];
 }

@@ -155,26 +155,6 @@ export function stripSpans(e: Expr): Expr {
   });
 }
 
-/** Substitute bare symbols by name (free occurrences; integration variables shadow). */
-export function substSyms(e: Expr, m: Record<string, Expr>): Expr {
-  if (e.k === 'sym') return m[e.name] ?? e;
-  if (e.k === 'int' && e.v in m) {
-    const { [e.v]: _shadowed, ...rest } = m;
-    return withChildren(e, [substSyms(e.lo, m), substSyms(e.hi, m), substSyms(e.body, rest)]);
-  }
-  const c = children(e);
-  return c.length ? withChildren(e, c.map((x) => substSyms(x, m))) : e;
-}
-
-/** Rename an index everywhere in a tree (refs and sum/mean binders). */
-export function renameIndex(e: Expr, from: string, to: string): Expr {
-  return mapPost(e, (x) => {
-    if (x.k === 'ref' && x.idx.includes(from)) return { ...x, idx: x.idx.map((i) => (i === from ? to : i)) };
-    if ((x.k === 'sum' || x.k === 'mean') && x.index === from) return { ...x, index: to };
-    return x;
-  });
-}
-
 /** Free indices of a model-level expression (those not bound by sum/mean). */
 export function freeIndices(e: Expr): Set<string> {
   const out = new Set<string>();

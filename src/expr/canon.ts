@@ -36,6 +36,7 @@
 // re-canonicalizing a tree in which one subtree changed only redoes the path
 // to the root. Recursion depth = tree depth (fine to a few thousand levels).
 import { type Expr, children, withChildren, mapPost } from './ast.ts';
+import { substSyms } from './subst.ts';
 
 // ---- memoized keys (same strings as ast.ts `key`) --------------------------
 
@@ -504,7 +505,7 @@ export function diff(e: Expr, v: string | Expr): Expr {
 /** Replace every occurrence of the subexpression `atom` (compared in
  *  canonical form) by `value`; for a symbol, only free occurrences. */
 export function substAtom(e: Expr, atom: Expr, value: Expr): Expr {
-  if (atom.k === 'sym') return substFree(e, atom.name, value);
+  if (atom.k === 'sym') return substSyms(e, { [atom.name]: value });
   const k = ckey(canon(atom));
   const go = (x: Expr): Expr => {
     if (x.k !== 'num' && x.k !== 'sym' && ckey(canon(x)) === k) return value;
@@ -574,7 +575,7 @@ function d(e: Expr, x: string): Expr {
       if (e.v !== x) {
         parts.push(canon({ ...e, body: D(e.body) }));
       }
-      const at = (lim: Expr) => canon(substFree(e.body, e.v, lim));
+      const at = (lim: Expr) => canon(substSyms(e.body, { [e.v]: lim }));
       parts.push(canonMul([at(e.hi), D(e.hi)]));
       parts.push(canonMul([rationalExpr(rat(-1)), at(e.lo), D(e.lo)]));
       return canonAdd(parts);
@@ -584,19 +585,4 @@ function d(e: Expr, x: string): Expr {
     case 'num':
       return N0();
   }
-}
-
-/** Replace the free symbol `name` by `value` (int binders shadow). */
-export function substFree(e: Expr, name: string, value: Expr): Expr {
-  switch (e.k) {
-    case 'sym': return e.name === name ? value : e;
-    case 'num': return e;
-    case 'int':
-      if (e.v === name) return { ...e, lo: substFree(e.lo, name, value), hi: substFree(e.hi, name, value) };
-      break;
-  }
-  const c = children(e);
-  if (!c.length) return e;
-  const cc = c.map((x) => substFree(x, name, value));
-  return cc.every((x, i) => x === c[i]) ? e : withChildren(e, cc);
 }

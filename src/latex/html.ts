@@ -22,6 +22,8 @@ export interface HtmlOptions {
   fonts?: 'inline' | 'cdn';
   /** verbatim LaTeX for particular names */
   names?: SystemTexOptions['names'];
+  /** remarks on the derivation, shown before the equations */
+  notes?: readonly string[];
 }
 
 const require = createRequire(import.meta.url);
@@ -102,6 +104,7 @@ export function systemToHtml(sys: DmftSystem, steps: readonly Step[] = [], opts:
   const title = opts.title || sys.model || 'DMFT equations';
   const sections = systemSections(sys, { flavor: 'katex', names: opts.names });
   const parts: string[] = [];
+  if (opts.notes?.length) parts.push(`<section id="notes">\n<h2>Notes</h2>\n<ul>\n${opts.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}\n</ul>\n</section>`);
   for (const sec of sections) {
     const eq = renderKatex(sectionTex(sec, 'katex'));
     const what = sec.rows.filter((r) => r.lhs).map((r) => `<li>${escapeHtml(r.what)}</li>`).join('\n');

@@ -4,9 +4,11 @@
 // n of its typical magnitude. A dense coupling sum Σ_k A_ik f_k has a mean part
 // K·m and a fluctuating part of variance K·v; both must be O(1).
 import type { Expr } from '../expr/ast.ts';
-import { key, mul, num, pow, sym } from '../expr/ast.ts';
+import { mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
+import { canon } from '../expr/canon.ts';
 import { negated, print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
+import { moments } from './moments.ts';
 
 /** Leading behaviour coef·n^p of an expression built from sizes and params. */
 export interface Leading { p: number; coef: Expr }
@@ -47,8 +49,9 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     }
     case 'pow': {
       const b = leading(e.base, fam);
-      if (!b || e.exp.k !== 'num') return b && b.p === 0 ? { p: 0, coef: e } : undefined;
-      return { p: b.p * e.exp.v, coef: power(b.coef, e.exp) };
+      const x = constValue(e.exp);
+      if (!b || x === undefined) return b && b.p === 0 ? { p: 0, coef: e } : undefined;
+      return { p: b.p * x, coef: power(b.coef, num(x)) };
     }
     case 'add': {
       const nonzero = e.terms.filter((t) => !(t.k === 'num' && t.v === 0) && !(t.k === 'mul' && t.factors.some((f) => f.k === 'num' && f.v === 0)));
@@ -61,7 +64,7 @@ export function leading(e: Expr, fam: SizeFamilies): Leading | undefined {
     }
     case 'call': {
       const a = leading(e.args[0], fam);
-      if (a && e.fn === 'sqrt' && a.p !== 0) return { p: a.p / 2, coef: { k: 'call', fn: 'sqrt', args: [a.coef] } };
+      if (a && e.fn === 'sqrt' && a.p !== 0) return { p: a.p / 2, coef: isOne(a.coef) ? num(1) : { k: 'call', fn: 'sqrt', args: [a.coef] } };
       return a && a.p === 0 ? { p: 0, coef: e } : undefined;
     }
     default: return undefined;
@@ -83,9 +86,10 @@ function power(b: Expr, x: Expr): Expr {
   return pow(b, x);
 }
 
-/** Is the expression identically zero (a literal 0)? */
+/** Is the expression identically zero (in canonical form)? */
 export function isZero(e: Expr): boolean {
-  return e.k === 'num' && e.v === 0;
+  const c = canon(e);
+  return c.k === 'num' && c.v === 0;
 }
 
 export interface ScalingIssue {
@@ -127,11 +131,6 @@ function tidyCoef(e: Expr): Expr {
   if (e.k === 'add') return { k: 'add', terms: e.terms.map(tidyCoef) };
   return e;
 }
-/** tidyCoef, with a lone 1/x printed as such rather than x^(-1). */
-function pretty(e: Expr): Expr {
-  const t = tidyCoef(e);
-  return t.k === 'pow' && t.exp.k === 'num' && t.exp.v < 0 ? mul(num(1), t) : t;
-}
 function constValue(e: Expr): number | undefined {
   switch (e.k) {
     case 'num': return e.v;
@@ -161,29 +160,12 @@ function sizeText(sizes: string[]): string {
   return print(powerProduct(sizes));
 }
 
-/** Mean and variance of a distribution, as expressions (none for white noise). */
-function moments(d: Dist): { mean: Expr; var: Expr } | undefined {
-  switch (d.kind) {
-    case 'normal': return { mean: d.mean, var: d.var };
-    case 'uniform': {
-      const lo = constValue(d.lo), hi = constValue(d.hi);
-      const symmetric = (lo !== undefined && hi !== undefined && lo + hi === 0) || (negated(d.lo) !== undefined && key(negated(d.lo)!) === key(d.hi));
-      const width: Expr = isZero(d.lo) ? d.hi : symmetric ? mul(num(2), d.hi) : { k: 'add', terms: [d.hi, mul(num(-1), d.lo)] };
-      return {
-        mean: symmetric ? num(0) : pretty(mul(num(1 / 2), isZero(d.lo) ? d.hi : { k: 'add', terms: [d.lo, d.hi] })),
-        var: constValue(width) !== undefined ? num(constValue(width)! ** 2 / 12) : mul(pow(width, num(2)), pow(num(12), num(-1))),
-      };
-    }
-    case 'bernoulli': return { mean: d.p, var: pretty(mul(d.p, { k: 'add', terms: [num(1), mul(num(-1), d.p)] })) };
-    default: return undefined;
-  }
-}
 function printDist(d: Dist): string {
   switch (d.kind) {
-    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
-    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
-    case 'bernoulli': return `bernoulli(${print(d.p)})`;
-    case 'white': return `white(${print(d.D)})`;
+    case 'normal': return `normal(${show(d.mean)}, ${show(d.var)})`;
+    case 'uniform': return `uniform(${show(d.lo)}, ${show(d.hi)})`;
+    case 'bernoulli': return `bernoulli(${show(d.p)})`;
+    case 'white': return `white(${show(d.D)})`;
   }
 }
 
@@ -215,17 +197,65 @@ function monomials(e: Expr, limit = 64): Monomial[] {
   }
 }
 
+/** A test for constants of a model: numbers, params and sizes combined by
+ *  arithmetic and functions (no site quantity, time, multiplier or sum). */
+export function constantTest(m: Model, fam: SizeFamilies): (e: Expr) => boolean {
+  const params = new Set(m.params.map((p) => p.name));
+  return (e) => !some(e, (x) => (x.k === 'sym' ? !params.has(x.name) && !fam.isSize(x.name) : x.k !== 'num' && x.k !== 'add' && x.k !== 'mul' && x.k !== 'pow' && x.k !== 'call'));
+}
+/** Does an expression contain a size? */
+export function sizeTest(fam: SizeFamilies): (e: Expr) => boolean {
+  return (e) => some(e, (x) => x.k === 'sym' && fam.isSize(x.name));
+}
+
+/**
+ * How a product's constant factors reach the sums inside it (the same reading
+ * in the scaling check and in the derivation, src/derive/limit.ts): a constant
+ * prefactor that contains a size, together with the params beside it, is
+ * carried down to the sum it multiplies (through products and sums of terms)
+ * and scales its coupling: c·Σ_k A_ik f_k is a sum with the coupling c·A.
+ * Constants without sizes stay where they are written.
+ */
+export function splitFactors(factors: Expr[], carried: Expr[], isConst: (e: Expr) => boolean, hasSize: (e: Expr) => boolean):
+  { carry: Expr[]; others: Expr[] } | undefined {
+  const consts = factors.filter(isConst);
+  if (!carried.length && !consts.some(hasSize)) return undefined;
+  return { carry: [...carried, ...consts], others: factors.filter((f) => !isConst(f)) };
+}
+
+/** x^(1/2) → sqrt(x), x^(-1/2) → 1/sqrt(x), for messages. */
+function withSqrt(e: Expr): Expr {
+  return mapPost(e, (x) => {
+    if (x.k !== 'pow') return x;
+    const r = x.exp.k === 'num' ? x.exp.v : x.exp.k === 'mul' && x.exp.factors.length === 2 && x.exp.factors[0].k === 'num' && x.exp.factors[1].k === 'pow' && x.exp.factors[1].base.k === 'num' && x.exp.factors[1].exp.k === 'num' && x.exp.factors[1].exp.v === -1 ? x.exp.factors[0].v / x.exp.factors[1].base.v : undefined;
+    if (r === 0.5) return { k: 'call', fn: 'sqrt', args: [x.base] };
+    if (r === -0.5) return pow({ k: 'call', fn: 'sqrt', args: [x.base] }, num(-1));
+    return x;
+  });
+}
+/** A constant printed for a message, in canonical form: sizes with their
+ *  powers collected, 1/N rather than N^(-1), sqrt(N) for N^(1/2). */
+export function show(e: Expr): string {
+  const powers = mapPost(e, (x) => (x.k === 'call' && x.fn === 'sqrt' ? pow(x.args[0], mul(num(1), pow(num(2), num(-1)))) : x));
+  const t = withSqrt(canon(powers));
+  const lone = (x: Expr) => (x.k === 'pow' && x.exp.k === 'num' && x.exp.v < 0 ? mul(num(1), x) : x);
+  const n = negated(t);
+  return n ? `-${print(lone(n))}` : print(lone(t));
+}
+
 /**
  * Order analysis of a dynamics / let right-hand side. Returns the issues found:
  * coupling sums whose fluctuating or mean-field part is not O(1), sums that
  * grow with the sizes for lack of a coupling, and terms that grow with N.
  *
- * A coupling is a Gaussian random array with two or more indices that carries
- * a summed index. In Σ_B A·f, each summed index is "owned" by the coupling that
+ * A coupling is a random array with two or more indices that carries a summed
+ * index. In Σ_B A·f, each summed index is "owned" by the coupling that
  * carries it (for J[i,j]·K[j,k] summed over j and k: J owns j, K owns k; for a
  * tensor J[i,j,k] summed over j and k: J owns both). With K the product of the
- * sizes a coupling owns, its fluctuating part is O(√(K·var)) and its mean part
- * O(K·mean); both must be O(1).
+ * sizes a coupling owns and c its constant prefactor (see `splitFactors`), its
+ * fluctuating part is O(√(K·c²·var)) and its mean part O(K·c·mean).
+ * Gaussian couplings: both must be O(1) (a nonzero part that vanishes is an
+ * error too). Other distributions: neither may grow, and one must be O(1).
  */
 export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx: string) => string | undefined, site?: string): ScalingIssue[] {
   const issues: ScalingIssue[] = [];
@@ -233,58 +263,71 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
   // the same model with every size its own base: coefficients free of ratio
   // constants, for suggesting a variance in the user's own sizes
   const raw = new SizeFamilies({ ...m, ratios: [] });
+  const isConst = constantTest(m, fam), hasSize = sizeTest(fam);
+  const hasSum = (e: Expr) => some(e, (x) => x.k === 'sum');
   const flagged = new Set<Expr>();
-  const report = (node: Expr, message: string, hint: string, key?: string) => {
+  /** `at`: where to point (a prefactor and its sum), when not at `node` */
+  const report = (node: Expr, message: string, hint: string, key?: string, at: Expr = node) => {
     flagged.add(node);
-    issues.push(key ? { node, message, hint, key } : { node, message, hint });
+    issues.push(key ? { node: at, message, hint, key } : { node: at, message, hint });
   };
   const baseName = (s: string) => fam.base(s) ?? s;
+  const product = (fs: Expr[]): Expr => (fs.length === 0 ? num(1) : fs.length === 1 ? fs[0] : mul(...fs));
+  const constOrd = (fs: Expr[]): number => (fs.length ? leading(product(fs), fam)?.p ?? 0 : 0);
 
-  const ord = (e: Expr): number => {
+  /** the order of (Π pre)·e; `at` is the product where the prefactor pre starts */
+  const ord = (e: Expr, pre: Expr[] = [], at?: Expr): number => {
     switch (e.k) {
-      case 'num': return 0;
-      case 'sym': return fam.isSize(e.name) ? 1 : 0;
+      case 'num': case 'sym': return constOrd([...pre, e]);
+      case 'mul': {
+        const sp = splitFactors(e.factors, pre, isConst, hasSize);
+        if (!sp) return e.factors.reduce((s, f) => s + ord(f), 0);
+        const act = sp.others.filter((f) => hasSum(f) || hasSize(f));
+        if (act.length === 1) return ord(act[0], sp.carry, pre.length ? at : e) + sp.others.filter((f) => f !== act[0]).reduce((s, f) => s + ord(f), 0);
+        return constOrd(sp.carry) + sp.others.reduce((s, f) => s + ord(f), 0);
+      }
+      case 'add': return Math.max(...e.terms.map((t) => ord(t, pre, at)));
+      case 'sum': return sumOrder(e, pre, at);
+      case 'mean': return ord(e.body, pre, at);
       case 'ref': {
         if (e.at) ord(e.at);
         const r = randoms.get(e.name);
         const mo = r && moments(r.dist);
-        if (!mo) return 0;
+        if (!mo) return constOrd(pre);
         const lm = leading(mo.mean, fam), lv = leading(mo.var, fam);
         const pm = lm && !isZero(mo.mean) ? lm.p : -Infinity;
         const pv = lv && !isZero(mo.var) ? lv.p / 2 : -Infinity;
         const o = Math.max(pm, pv);
-        return o === -Infinity ? 0 : o;
+        return constOrd(pre) + (o === -Infinity ? 0 : o);
       }
-      case 'add': return Math.max(...e.terms.map(ord));
-      case 'mul': return e.factors.reduce((s, f) => s + ord(f), 0);
       case 'pow': {
         const b = ord(e.base);
-        if (e.exp.k === 'num') return b * e.exp.v;
+        const x = constValue(e.exp);
+        if (x !== undefined) return constOrd(pre) + b * x;
         ord(e.exp);
-        return 0;
+        return constOrd(pre);
       }
-      case 'call': e.args.forEach(ord); return 0;
-      case 'cmp': ord(e.a); ord(e.b); return 0;
-      case 'mean': return ord(e.body);
-      case 'sum': return sumOrder(e);
-      default: return 0;
+      case 'call': e.args.forEach((a) => ord(a)); return constOrd(pre);
+      case 'cmp': ord(e.a); ord(e.b); return constOrd(pre);
+      default: return constOrd(pre);
     }
   };
 
-  const sumOrder = (S: SumNode): number => {
+  const sumOrder = (S: SumNode, pre: Expr[], at?: Expr): number => {
     let best = -Infinity;
-    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono));
+    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono, pre, at));
     if (best > 1e-12 && !flagged.has(S) && !containsFlagged(S)) {
       const K = setOf(S.index) ?? '?';
       const body = print(S.body);
       const coupled = site ? `sum(${S.index}, J[${site},${S.index}]*${body.length > 40 ? '…' : body})` : `sum(${S.index}, J[i,${S.index}]*…)`;
-      report(S, `the sum '${print(S)}' ${grows(best, K)}: it adds up ${K} terms of order 1 with no 1/${K} coupling`,
-        `for an average write mean(${S.index}, ${body.length > 40 ? '…' : body}); for a random coupling write ${coupled} with random J[${site ?? 'i'},${S.index}] ~ normal(0, g^2/${K})`);
+      const prefixed = pre.some(hasSize) ? `${print(product(pre))}*` : '';
+      report(S, `the sum '${prefixed}${print(S)}' ${grows(best, K)}: it adds up ${K} terms of order 1 with no 1/${K} coupling`,
+        `for an average write mean(${S.index}, ${body.length > 40 ? '…' : body}); for a random coupling write ${coupled} with random J[${site ?? 'i'},${S.index}] ~ normal(0, g^2/${K})`, undefined, prefixed ? at : S);
     }
     return best;
   };
 
-  const monoOrder = (S: SumNode, mono: Monomial): number => {
+  const monoOrder = (S: SumNode, mono: Monomial, pre: Expr[], at?: Expr): number => {
     const B = new Set(mono.binders);
     const isCoupling = (f: Expr): f is RefNode => {
       if (f.k !== 'ref' || f.idx.length < 2 || !f.idx.some((i) => B.has(i))) return false;
@@ -292,11 +335,14 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       return !!r && !!moments(r.dist);
     };
     const couplings = mono.factors.filter(isCoupling);
-    const rest = mono.factors.filter((f) => !couplings.includes(f as RefNode));
+    // constant factors inside the summand scale the coupling like a prefactor
+    const consts = mono.factors.filter((f) => !isCoupling(f) && isConst(f));
+    const rest = mono.factors.filter((f) => !couplings.includes(f as RefNode) && !consts.includes(f));
+    const scale = [...pre, ...consts];
     const restOrd = rest.reduce((s, f) => s + ord(f), 0);
     // the same matrix twice (J[i,j]*J[j,i]) is a correlation, not two fields
-    if (!couplings.length || new Set(couplings.map((c) => c.name)).size !== couplings.length) {
-      return mono.binders.length + couplings.reduce((s, c) => s + ord(c), 0) + restOrd;
+    if (couplings.length !== 1 && (!couplings.length || new Set(couplings.map((c) => c.name)).size !== couplings.length)) {
+      return constOrd(scale) + mono.binders.length + couplings.reduce((s, c) => s + ord(c), 0) + restOrd;
     }
     // assign each summed index to one coupling that carries it
     const owned = new Map<RefNode, string[]>(couplings.map((c) => [c, []]));
@@ -314,15 +360,18 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     }
     const ownedAll = new Set([...owned.values()].flat());
     let o = restOrd + mono.binders.filter((b) => !ownedAll.has(b)).length;
+    // a single coupling takes the prefactor; several keep it apart
+    const single = couplings.length === 1;
+    if (!single) o += constOrd(scale);
     for (const c of couplings) {
       const own = owned.get(c)!;
-      if (!own.length) { o += ord(c); continue; }
-      o += couplingOrder(S, c, own);
+      if (!own.length) { o += ord(c, single ? scale : []); continue; }
+      o += couplingOrder(S, c, own, single ? scale : [], pre.length ? at : undefined);
     }
     return o;
   };
 
-  const couplingOrder = (S: SumNode, c: RefNode, own: string[]): number => {
+  const couplingOrder = (S: SumNode, c: RefNode, own: string[], scale: Expr[], at?: Expr): number => {
     const A = randoms.get(c.name)!;
     const mo = moments(A.dist)!;
     const normal = A.dist.kind === 'normal';
@@ -334,41 +383,71 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     const over1 = own.length === 1 ? `the sum over ${own[0]} is` : `the sums over ${own.join(', ')} are`;
     const lv = leading(mo.var, fam), lm = leading(mo.mean, fam);
     const rv = leading(mo.var, raw), rm = leading(mo.mean, raw);
-    const mean = print(mo.mean), variance = print(mo.var);
+    const mean = show(mo.mean), variance = show(mo.var);
+    // the constant prefactor (shown only when it carries a size)
+    const sized = scale.some(hasSize);
+    // point at the prefactor and its sum when the prefactor stands outside the sum
+    const where = sized && at ? at : S;
+    const pre = product(scale);
+    const ls = sized ? leading(pre, fam) : { p: 0, coef: pre };
+    const rs = sized ? leading(pre, raw) : { p: 0, coef: pre };
+    const what = sized ? `'${print(pre)}*${print(S)}'` : `'${print(S)}'`;
+    const preText = sized ? `(prefactor ${print(pre)})^2 × ` : '';
+    const preMean = sized ? `prefactor ${print(pre)} × ` : '';
+    const withPre = sized ? `with its prefactor ${print(pre)}, ` : '';
+    if (!ls || !rs) {
+      report(S, `cannot tell how the prefactor ${print(pre)} of '${print(S)}' scales with the sizes`, 'write the prefactor as params times powers of sizes, e.g. g/sqrt(N)');
+      return 0;
+    }
+    // a size power that undoes an order q: unit^(-q)
+    const unitPow = (q: number): Expr => pow(sym(unit), num(-q));
     let field = -Infinity, meanOrd = -Infinity;
-    // a non-Gaussian coupling: only growth is an error (vanishing fluctuations
-    // of, e.g., uniform(0, 2/N) leave a pure mean-field coupling)
-    const otherHint = () => `${over1} O(1) when ${Ktext} × mean and ${Ktext} × variance are O(1); ${A.name} ~ ${printDist(A.dist)} has mean ${mean} and variance ${variance}`;
     if (!isZero(mo.var)) {
       if (!lv || !rv) {
         report(S, `cannot tell how the variance ${variance} of ${A.name} scales with the sizes`,
-          normal ? `write the variance as params times a power of sizes, e.g. ${decl} ~ normal(${mean}, g^2/${Ktext})` : otherHint());
+          normal ? `write the variance as params times a power of sizes, e.g. ${decl} ~ normal(${mean}, g^2/${Ktext})` : 'write the arguments of the distribution as params times powers of sizes');
         return 0;
       }
-      field = (pK + lv.p) / 2;
-      if (!normal && field > 1e-12) {
-        report(S, `the fluctuations of '${print(S)}' ${plural(grows(field, unit))}: size ${Ktext} × variance ${variance} of ${A.name} ${grows(pK + lv.p, unit)}`, otherHint(), `${A.name}:field:${pK}`);
-      } else if (normal && Math.abs(pK + lv.p) > 1e-12) {
-        const fix = over(rv.coef, sizes);
-        report(S, `the fluctuations of '${print(S)}' ${plural(grows(field, unit))}: size ${Ktext} × variance ${variance} of ${A.name} ${grows(pK + lv.p, unit)}`,
-          `${over1} O(1) when ${Ktext} × variance = O(1): declare ${decl} ~ normal(${mean}, ${fix})` +
-          (field < 0 ? ` (as written, ${A.name} drops out of the dynamics as the sizes grow)` : ''), `${A.name}:field:${pK}`);
-      }
+      field = (pK + lv.p) / 2 + ls.p;
     }
     if (!isZero(mo.mean)) {
       if (!lm || !rm) {
         report(S, `cannot tell how the mean ${mean} of ${A.name} scales with the sizes`,
-          normal ? `write the mean as params times a power of sizes, e.g. ${decl} ~ normal(J0/${Ktext}, ${variance})` : otherHint());
+          normal ? `write the mean as params times a power of sizes, e.g. ${decl} ~ normal(J0/${Ktext}, ${variance})` : 'write the arguments of the distribution as params times powers of sizes');
         return 0;
       }
-      meanOrd = pK + lm.p;
-      if (!normal && meanOrd > 1e-12) {
-        report(S, `the mean-field part of '${print(S)}' ${grows(meanOrd, unit)}: size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`, otherHint(), `${A.name}:mean:${pK}`);
-      } else if (normal && Math.abs(meanOrd) > 1e-12) {
-        const fix = over(rm.coef, sizes);
-        report(S, `the mean-field part of '${print(S)}' ${grows(meanOrd, unit)}: size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`,
-          `the mean part is O(1) when ${Ktext} × mean = O(1): declare ${decl} ~ normal(${fix}, ${variance})` +
-          (meanOrd < 0 ? ` (as written, the mean of ${A.name} drops out; write normal(0, …) if that is intended)` : ''), `${A.name}:mean:${pK}`);
+      meanOrd = pK + lm.p + ls.p;
+    }
+    const fieldMsg = () => `the fluctuations of ${what} ${plural(grows(field, unit))}: ${preText}size ${Ktext} × variance ${variance} of ${A.name} ${grows(2 * field, unit)}`;
+    const meanMsg = () => `the mean-field part of ${what} ${grows(meanOrd, unit)}: ${preMean}size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`;
+    if (normal) {
+      if (field !== -Infinity && Math.abs(field) > 1e-12) {
+        // keep the user's coefficient; only the size powers change
+        const fix = sized ? show(mul(rv!.coef, pow(powerProduct(sizes), num(-1)), pow(sym(unit), num(-2 * rs.p)))) : over(rv!.coef, sizes);
+        const alt = sized ? `, or keep the variance and write the prefactor as ${show(mul(rs.coef, pow(sym(unit), num(rs.p - field))))}` : '';
+        report(S, fieldMsg(),
+          `${withPre}${over1} O(1) when ${Ktext} × ${sized ? 'prefactor^2 × ' : ''}variance = O(1): declare ${decl} ~ normal(${mean}, ${fix})${alt}` +
+          (field < 0 ? ` (as written, ${A.name} drops out of the dynamics as the sizes grow)` : ''), `${A.name}:field:${pK}:${rs.p}`, where);
+      }
+      if (meanOrd !== -Infinity && Math.abs(meanOrd) > 1e-12) {
+        const fix = sized ? show(mul(rm!.coef, pow(powerProduct(sizes), num(-1)), pow(sym(unit), num(-rs.p)))) : over(rm!.coef, sizes);
+        report(S, meanMsg(),
+          `${withPre}the mean part is O(1) when ${Ktext} × ${sized ? 'prefactor × ' : ''}mean = O(1): declare ${decl} ~ normal(${fix}, ${variance})` +
+          (meanOrd < 0 ? ` (as written, the mean of ${A.name} drops out; write normal(0, …) if that is intended)` : ''), `${A.name}:mean:${pK}:${rs.p}`, where);
+      }
+    } else {
+      // other distributions: one prefactor sets both parts; neither may grow,
+      // and the coupling must not drop out altogether
+      const top = Math.max(field, meanOrd);
+      const fixPre = show(mul(...scale, unitPow(top)));
+      // uniform(lo, hi) scales by scaling its ends
+      const ends = A.dist.kind === 'uniform' && !sized ? `declare ${decl} ~ uniform(${show(mul(A.dist.lo, unitPow(top)))}, ${show(mul(A.dist.hi, unitPow(top)))}), or ` : '';
+      const hint = `${A.name} ~ ${printDist(A.dist)} has mean ${mean} and variance ${variance}; ${over1} O(1) when ${Ktext} × ${sized ? 'prefactor × ' : ''}mean and ${Ktext} × ${sized ? 'prefactor^2 × ' : ''}variance are at most O(1), one of them exactly: ${ends}write ${fixPre}*${print(S)}${sized ? ` in place of ${print(pre)}*${print(S)}` : ''}`;
+      // (the hint rewrites this sum: no shared key)
+      if (field > 1e-12) report(S, fieldMsg(), hint, undefined, where);
+      else if (meanOrd > 1e-12) report(S, meanMsg(), hint, undefined, where);
+      else if (top < -1e-12) {
+        report(S, `${what} drops out as the sizes grow: its mean-field part ${meanOrd === -Infinity ? 'is 0' : grows(meanOrd, unit)} and its fluctuations ${field === -Infinity ? 'are 0' : plural(grows(field, unit))}`, hint, undefined, where);
       }
     }
     const o = Math.max(field, meanOrd);

@@ -20,7 +20,8 @@
 // - `let` populations are evaluated every time the dynamics are, in
 //   dependency order, before anything that reads them.
 import { DmftError } from '../errors.ts';
-import { freeIndices, key, renameIndex, some, type Expr } from '../expr/ast.ts';
+import { freeIndices, key, some, type Expr } from '../expr/ast.ts';
+import { renameIndices } from '../expr/subst.ts';
 import { print } from '../expr/print.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { SizeFamilies } from '../model/scaling.ts';
@@ -311,7 +312,7 @@ export class Emitter {
         uId = (this.resolve(cl.inner[0]) as { id: number }).id;
       } else {
         // keyed independently of the index's name: tanh(x[j]) and tanh(x[i]) are one vector
-        const memoKey = `U|${this.sizeOfIndex(k)}|${cl.inner.map((f) => key(renameIndex(f, k, '\u0000'))).join('*')}`;
+        const memoKey = `U|${this.sizeOfIndex(k)}|${cl.inner.map((f) => key(renameIndices(f, { [k]: '\u0000' }))).join('*')}`;
         const hit = this.memo.get(memoKey) as HoistedVec | undefined;
         if (hit) uId = hit.id;
         else {

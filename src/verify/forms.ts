@@ -8,7 +8,8 @@
 //    at its fixed-point value, C(t,s) → q (the equal-time value of a frozen state), M(t) → M,
 //    and a memory integral ∫₀ᵗ R(t,s) f(x(s)) ds → χ f(x*) with χ = ∫₀^∞ R(τ)dτ.
 import { add, children, integral, mapPost, mul, num, op, withChildren, type Expr } from '../expr/ast.ts';
-import { canon, ckey, substFree } from '../expr/canon.ts';
+import { canon, ckey } from '../expr/canon.ts';
+import { substSyms } from '../expr/subst.ts';
 import type { OpInfo } from './normalize.ts';
 import { ONE } from './resolve.ts';
 
@@ -63,8 +64,8 @@ export function stationarize(e: Expr, ops: Map<string, OpInfo>): Expr {
     if (x.k !== 'int') return x;
     const u = `§u${++fresh}`;
     const U = { k: 'sym', name: u } as Expr;
-    if (isInf(x.lo, -1) && !isInf(x.hi, 1)) return integral(u, num(0), num(Infinity), canon(substFree(x.body, x.v, add(x.hi, mul(num(-1), U)))));
-    if (isInf(x.hi, 1) && !isInf(x.lo, -1) && !(x.lo.k === 'num' && x.lo.v === 0)) return integral(u, num(0), num(Infinity), canon(substFree(x.body, x.v, add(x.lo, U))));
+    if (isInf(x.lo, -1) && !isInf(x.hi, 1)) return integral(u, num(0), num(Infinity), canon(substSyms(x.body, { [x.v]: add(x.hi, mul(num(-1), U)) })));
+    if (isInf(x.hi, 1) && !isInf(x.lo, -1) && !(x.lo.k === 'num' && x.lo.v === 0)) return integral(u, num(0), num(Infinity), canon(substSyms(x.body, { [x.v]: add(x.lo, U) })));
     return x;
   });
 }

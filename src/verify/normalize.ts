@@ -5,8 +5,9 @@
 // expanded, integration variables renamed by depth, canonical form
 // (expr/canon.ts). Two right-hand sides equal in this form are equal; the
 // converse is checked numerically (numeric.ts).
-import { avg, call, children, integral, mapPost, mul, num, op, some, substSyms, sym, withChildren, type Expr } from '../expr/ast.ts';
-import { canon, ckey, diff, expand, hasSym, substFree } from '../expr/canon.ts';
+import { avg, call, children, integral, mapPost, mul, num, op, some, sym, withChildren, type Expr } from '../expr/ast.ts';
+import { canon, ckey, diff, expand, hasSym } from '../expr/canon.ts';
+import { substSyms } from '../expr/subst.ts';
 
 /** An order parameter as the comparison sees it (model or user-defined). */
 export interface OpInfo {
@@ -131,7 +132,7 @@ export function foldAverages(e: Expr, ctx: NormContext): Expr {
 export function renameBinders(e: Expr, depth = 1): Expr {
   if (e.k === 'int') {
     const v = `§${depth}`;
-    const body = substFree(e.body, e.v, sym(v));
+    const body = substSyms(e.body, { [e.v]: sym(v) });
     return { ...e, v, lo: renameBinders(e.lo, depth), hi: renameBinders(e.hi, depth), body: renameBinders(body, depth + 1) };
   }
   const c = children(e);
@@ -157,7 +158,7 @@ export function deltaIntegrals(e: Expr): Expr {
     const k = ckey(a);
     if (k !== ckey(canon(x.hi)) && k !== ckey(canon(x.lo))) return x;
     const rest = fs.filter((_, j) => j !== i);
-    return canon(substFree(rest.length ? mul(...rest) : num(1), x.v, a));
+    return canon(substSyms(rest.length ? mul(...rest) : num(1), { [x.v]: a }));
   });
 }
 

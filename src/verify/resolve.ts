@@ -5,7 +5,8 @@
 // int, functional derivatives → call('fder', f, h), d/dt x → the symbol
 // `§dot:x`. What each user name means is a Binding, found by the aligner
 // (align.ts) from the model, the user's own definitions and --map.
-import { add, avg, call, integral, mapPost, mul, num, op, pow, ref, substSyms, sym, type Expr } from '../expr/ast.ts';
+import { add, avg, call, integral, mapPost, mul, num, op, pow, ref, sym, type Expr } from '../expr/ast.ts';
+import { substSyms } from '../expr/subst.ts';
 import { diff as cdiff } from '../expr/canon.ts';
 import type { Pos } from './tex.ts';
 import type { NameNode, TNode } from './parse.ts';

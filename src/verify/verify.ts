@@ -12,7 +12,8 @@
 // Closure definitions, noise covariances, initial conditions, quenched-input
 // laws and observables are checked when stated and only noted when not
 // (--strict makes every unstated derived equation a mismatch).
-import { add, avg, call, children, mapPost, mul, num, op, pow, ref, substSyms, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { add, avg, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { substSyms } from '../expr/subst.ts';
 import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';

@@ -217,6 +217,9 @@ describe('the trace', () => {
     for (const ex of examples) for (const s of deriveMsr(loadModel(`examples/${ex}.dmft`)).steps) used.add(s.rule);
     const src = `model "m"\nparam g = 1\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\ninit x[i] = 0\nd/dt x[i] = -x[i] + tanh(sum(j, J[i,j]*x[j])) + mean(j, x[j])\n`;
     for (const s of deriveMsr(loadModelSource(src, 'h.dmft')).steps) used.add(s.rule);
+    // paper notation (a prefactor, a normalized sum, a ratio of sizes) and a non-Gaussian coupling
+    const paper = `model "p"\nparam g = 1, a = 0.5\nindex i, j in 1..N\nindex mu in 1..P\nratio P/N = a\nrandom J[i,j] ~ normal(0, 1)\nrandom U[mu,i] ~ uniform(-1, 1)\nstate x[i]\nlet r[mu] = 1/sqrt(N)*sum(i, U[mu,i]*x[i])\nd/dt x[i] = -x[i] + g/sqrt(N)*sum(j, J[i,j]*tanh(x[j])) + sum(j, x[j])/N + P/N*x[i]\n`;
+    for (const s of deriveMsr(loadModelSource(paper, 'p.dmft')).steps) used.add(s.rule);
     const ids = allRules().filter((r) => r.family === 'msr').map((r) => r.id);
     // bookkeeping rules (powers of i) are applied without a trace
     const traced = ids.filter((id) => !id.startsWith('msr.algebra.'));

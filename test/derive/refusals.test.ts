@@ -8,7 +8,7 @@ import { DmftError } from '../../src/errors.ts';
 const head = 'model "m"\nparam g = 0.5, kappa = 0.5\nindex i, j in 1..N\n';
 const cases: [string, string, RegExp][] = [
   ['a coupling entering nonlinearly', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]^2*x[j])\n`, /the coupling enters nonlinearly in 'J\[i,j\]\^2'/],
-  ['non-Gaussian couplings', `${head}random J[i,j] ~ uniform(-1/N, 1/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n`, /not Gaussian/],
+  ['sparse couplings (bernoulli(c/N): a few terms dominate, the field is not Gaussian)', `${head}random J[i,j] ~ bernoulli(3/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n`, /is sparse: .* its fluctuations are not Gaussian/],
   ['correlated fields (J and its transpose in one equation)', `${head}random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*tanh(x[j]))\n`, /transpose-correlated entries of J: their Gaussian fields are correlated/],
   ['correlated fields (the same entries twice)', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[i,j]*tanh(x[j]))\n`, /the same entries of J/],
   ['white noise entering nonlinearly', `${head}noise xi[i] ~ white(1)\nstate x[i]\nd/dt x[i] = -x[i] + tanh(xi[i])\n`, /white noise 'xi' enters the dynamics of x nonlinearly/],

@@ -60,3 +60,31 @@ export function randomTree(rand: () => number, depth: number, o: TreeOptions = {
   };
   return go(depth);
 }
+
+/** Index names and symbols of `scopedTree` (few, so that binders capture). */
+export const IDX = ['i', 'j', 'k'];
+export const SYMS = ['t', 's', 'g'];
+
+/** A random model-level tree full of binders that reuse the free names:
+ *  refs x[i,j] and y[k] (sometimes at a time), sums and means over the
+ *  indices of IDX, integrals over the symbols of SYMS, with sums, products and
+ *  tanh between them (for tests of capture-safe renaming and substitution). */
+export function scopedTree(rand: () => number, depth: number): Expr {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const go = (d: number): Expr => {
+    if (d <= 0 || rand() < 0.2) {
+      const r = rand();
+      if (r < 0.45) return rand() < 0.5 ? { k: 'ref', name: 'x', idx: [pick(IDX), pick(IDX)] } : { k: 'ref', name: 'y', idx: [pick(IDX)], at: { k: 'sym', name: pick(SYMS) } };
+      if (r < 0.85) return { k: 'sym', name: pick(SYMS) };
+      return { k: 'num', v: pick([1, 2, -1, 0.5]) };
+    }
+    switch (Math.floor(rand() * 7)) {
+      case 0: return { k: 'add', terms: [go(d - 1), go(d - 1)] };
+      case 1: return { k: 'mul', factors: [go(d - 1), go(d - 1)] };
+      case 2: return { k: 'call', fn: 'tanh', args: [go(d - 1)] };
+      case 3: case 4: return { k: rand() < 0.7 ? 'sum' : 'mean', index: pick(IDX), body: go(d - 1) };
+      default: return { k: 'int', v: pick(SYMS), lo: go(0), hi: go(0), body: go(d - 1) };
+    }
+  };
+  return go(depth);
+}

@@ -306,6 +306,30 @@ describe('scaling: no false alarms on well-scaled models', () => {
   it('J[i,j]*J[j,i] (a correlation, not two fields)', () => {
     expect(ok('random J[i,j] ~ normal(0, 1/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*J[j,i]*x[i]*x[j])\n')).toEqual([]);
   });
+  it('prefactors with sizes scale their coupling, wherever they stand (paper notation)', () => {
+    const decl = 'random J[i,j] ~ normal(0, 1)\nstate x[i]\n';
+    for (const rhs of [
+      '-x[i] + g/sqrt(N)*sum(j, J[i,j]*tanh(x[j]))',
+      '-x[i] + sum(j, J[i,j]*tanh(x[j]))*g/sqrt(N)',
+      '-x[i] + sum(j, g*J[i,j]*tanh(x[j])/sqrt(N))',
+      '-x[i] + tanh(g/sqrt(N)*sum(j, J[i,j]*x[j]))',
+      '-x[i] + 1/sqrt(N)*(sum(j, J[i,j]*tanh(x[j])) + sum(k, x[k])/sqrt(N))',
+      '-x[i] - N^(-1/2)*sum(j, J[i,j]*x[j])',
+    ]) expect(ok(`${decl}d/dt x[i] = ${rhs}\n`), rhs).toEqual([]);
+  });
+  it('a sum normalized by hand needs no coupling', () => {
+    expect(ok('state x[i]\nd/dt x[i] = -x[i] + sum(j, tanh(x[j]))/N + g/N*sum(j, x[j])\n')).toEqual([]);
+  });
+  it('a prefactor that overshoots is reported at the prefactor, with both fixes', () => {
+    const errs = ok('random J[i,j] ~ normal(0, 1)\nstate x[i]\nd/dt x[i] = -x[i] + g/N*sum(j, J[i,j]*tanh(x[j]))\n');
+    expect(errs).toHaveLength(1);
+    expect(errs[0].info.col).toBe(21);
+    expect(errs[0].message).toContain("the fluctuations of 'g/N*sum(j, J[i,j]*tanh(x[j]))' vanish like 1/N^0.5");
+    expect(errs[0].info.hint).toContain('declare random J[i,j] ~ normal(0, N), or keep the variance and write the prefactor as g/sqrt(N)');
+  });
+  it('uniform(-a, a) has no mean-field part, whatever a is', () => {
+    expect(ok('param a = 2\nrandom J[i,j] ~ uniform(-a/sqrt(N), a/sqrt(N))\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n')).toEqual([]);
+  });
   it('a vanishing mean is reported like a vanishing variance', () => {
     const errs = ok('random J[i,j] ~ normal(1/N^2, 1/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n');
     expect(errs).toHaveLength(1);

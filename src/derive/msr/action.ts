@@ -67,7 +67,7 @@ export function prepare(st: MsrState): void {
         const h = st.names.fresh(base);
         s.aux = { h, hhat: st.names.fresh(`${h}hat`) };
         s.b = num(1);
-        tpl = mapPost(tpl, (x) => (x.k === 'sym' && x.name === s.sigma ? ref(h, [pm.info.index]) : x));
+        tpl = an.substSyms(tpl, { [s.sigma]: ref(h, [pm.info.index]) });
         s.lambda = st.siteFn(pm.info, ref(s.aux.hhat, [pm.info.index]), pm.info.index, true, s.n);
       } else {
         s.lambda = st.siteFn(pm.info, tidy(prod(s.b, ref(pm.hat, [pm.info.index]))), pm.info.index, true, s.n);

@@ -18,7 +18,9 @@ import { applyRule } from '../../rewrite/engine.ts';
 import type { PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { bareSum, timed } from './action.ts';
-import { I, intT, renameIdx, S, siteAt, sumOver, T, total, type SiteFn } from './notation.ts';
+import { I, intT, prod, S, siteAt, sumOver, T, total, type SiteFn } from './notation.ts';
+import { distText } from '../couplings.ts';
+import { show } from '../../model/scaling.ts';
 import type { MsrState, Source } from './state.ts';
 
 /** A site bilinear u_a(t) w_a(s) (or u_a(t) for a one-time term). */
@@ -43,7 +45,7 @@ const conjCount = (u: Bilinear) => (u.t.conj ? 1 : 0) + (u.s?.conj ? 1 : 0);
 
 /** Render a bilinear at site index `idx`. */
 export function renderBil(st: MsrState, u: Bilinear, idx: string): Expr {
-  const f = (fn: SiteFn, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st.timeless);
+  const f = (fn: SiteFn, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st);
   return u.s ? tidy(mul(f(u.t, T), f(u.s, S))) : f(u.t, T);
 }
 
@@ -74,23 +76,28 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
   const H = st.horizon;
   const w = `disorder average: ${A.name}`;
   const [a, b] = A.indices;
-  const dist = A.dist as Extract<RandomDecl['dist'], { kind: 'normal' }>;
+  // only the mean and the variance of the entries enter (msr.disorder.cumulants for non-Gaussian ones)
+  const dist = st.an.moments(A);
   const square = A.sets[0] === A.sets[1];
   const c: Expr = !square ? num(0) : A.symmetric ? num(1) : A.transposeCorr ?? num(0);
   const rowPop = st.an.popOfSet(A.sets[0])!, colPop = st.an.popOfSet(A.sets[1])!;
 
   // Φ_ab: each sum contributes ∫dt λ(t) f(t), λ at its own site, f at the summed site
+  // (a sum with a prefactor c is one over the coupling c·A: c enters its Φ term)
   const phis: Phi[] = srcs.map((src) => (src.cs.siteSlot === 0 ? { src, row: src.lambda, col: src.f } : { src, row: src.f, col: src.lambda }));
-  const at = (fn: SiteFn, idx: string, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st.timeless);
-  const Phi = total(...phis.map((ph) => intT(H, 't', mul(at(ph.row, a, T), at(ph.col, b, T)))));
+  const at = (fn: SiteFn, idx: string, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st);
+  const Phi = total(...phis.map((ph) => intT(H, 't', prod(ph.src.cs.scale, at(ph.row, a, T), at(ph.col, b, T)))));
 
   // isolate the coupling terms: −i Σ_i ∫ λ_i Σ_k A_ik f_k  →  −i Σ_ab A_ab Φ_ab
-  const before = total(...srcs.map((s) => mul(num(-1), I, sumOver(s.cs.pop.index, intT(H, 't', mul(at(s.lambda, s.cs.pop.index, T), timed(st, bareSum(s.cs), T)))))));
+  const before = total(...srcs.map((s) => mul(num(-1), I, sumOver(s.cs.pop.index, intT(H, 't', prod(s.cs.scale, at(s.lambda, s.cs.pop.index, T), timed(st, bareSum(s.cs), T)))))));
   const isolated = mul(num(-1), I, sumOver(a, sumOver(b, mul(ref(A.name, [a, b]), Phi))));
   trace.record('msr.disorder.isolate', w, before, isolated);
 
+  if (A.dist.kind !== 'normal') {
+    trace.record('msr.disorder.cumulants', `${w} ~ ${distText(A.dist)}: mean ${show(dist.mean)}, variance ${show(dist.var)}`, avg(A.name, call('exp', isolated)), avg(A.name, call('exp', isolated)));
+  }
   // the Gaussian average
-  const PhiT = swapIdx(Phi, a, b);
+  const PhiT = st.an.renameIndices(Phi, { [a]: b, [b]: a });
   const averaged = applyRule('msr.gaussian.average', avg(A.name, call('exp', isolated)), {
     where: w, trace, bind: { _m: dist.mean, _v: dist.var, _c: c, _PhiT: PhiT },
   });
@@ -108,18 +115,18 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
   };
   const mean = canon(dist.mean);
   if (!(mean.k === 'num' && mean.v === 0)) {
-    for (const ph of phis) addTerm('mean', mul(num(-1), I, dist.mean), { pop: rowPop, t: ph.row }, { pop: colPop, t: ph.col });
+    for (const ph of phis) addTerm('mean', mul(num(-1), I, dist.mean, ph.src.cs.scale), { pop: rowPop, t: ph.row }, { pop: colPop, t: ph.col });
   }
   const halfV = mul(num(-1), pow(num(2), num(-1)), dist.var);
   for (const p1 of phis) for (const p2 of phis) {
     // Φ_ab Φ_ab: row functions at a, column functions at b
-    addTerm('var', halfV, { pop: rowPop, t: p1.row, s: p2.row }, { pop: colPop, t: p1.col, s: p2.col });
+    addTerm('var', mul(halfV, p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.row }, { pop: colPop, t: p1.col, s: p2.col });
   }
   const cz = canon(c);
   if (!(cz.k === 'num' && cz.v === 0)) {
     for (const p1 of phis) for (const p2 of phis) {
       // Φ_ab Φ_ba: the second factor has its row function at b and its column function at a
-      addTerm('tr', mul(c, halfV), { pop: rowPop, t: p1.row, s: p2.col }, { pop: colPop, t: p1.col, s: p2.row });
+      addTerm('tr', mul(c, halfV, p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.col }, { pop: colPop, t: p1.col, s: p2.row });
     }
   }
 
@@ -170,9 +177,4 @@ function canonicalKey(U: Bilinear, V: Bilinear, swapSites: boolean): string {
   return cands.map(([x, y]) => `${bilKey(x)}#${bilKey(y)}`).sort()[0];
 }
 
-/** Exchange two index names in an expression (Φ_ab → Φ_ba). */
-function swapIdx(e: Expr, a: string, b: string): Expr {
-  const tmp = `${a}${b}·swap`;
-  return renameIdx(renameIdx(renameIdx(e, a, tmp), b, a), tmp, b);
-}
 

@@ -90,9 +90,9 @@ export type Timeless = (name: string) => boolean;
 
 /** A model-level site expression with its index renamed to `idx` and every
  *  time-dependent site quantity put at time τ: x[i] → x[j](τ). */
-export function siteAt(e: Expr, from: string, idx: string, tau: Expr, timeless: Timeless): Expr {
-  const renamed = from === idx ? e : renameIdx(e, from, idx);
-  return mapPost(renamed, (x) => (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === idx && !x.at && !timeless(x.name) ? { ...x, at: tau } : x));
+export function siteAt(e: Expr, from: string, idx: string, tau: Expr, st: { timeless: Timeless; an: ModelAnalysis }): Expr {
+  const renamed = from === idx ? e : st.an.renameIndices(e, { [from]: idx });
+  return mapPost(renamed, (x) => (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === idx && !x.at && !st.timeless(x.name) ? { ...x, at: tau } : x));
 }
 
 /** A model-level site expression of one population as a single-site
@@ -120,24 +120,4 @@ export function prod(...fs: Expr[]): Expr {
 export function total(...ts: Expr[]): Expr {
   const keep = ts.filter((t) => !(t.k === 'num' && t.v === 0));
   return keep.length === 0 ? num(0) : keep.length === 1 ? keep[0] : add(...keep);
-}
-
-/** Rename a free site index (sum/mean binders of the same name shadow it). */
-export function renameIdx(e: Expr, from: string, to: string): Expr {
-  if (e.k === 'ref') {
-    const r = e.idx.includes(from) ? { ...e, idx: e.idx.map((i) => (i === from ? to : i)) } : e;
-    return r.at ? { ...r, at: renameIdx(r.at, from, to) } : r;
-  }
-  switch (e.k) {
-    case 'num': case 'sym': return e;
-    case 'add': return { ...e, terms: e.terms.map((x) => renameIdx(x, from, to)) };
-    case 'mul': return { ...e, factors: e.factors.map((x) => renameIdx(x, from, to)) };
-    case 'pow': return { ...e, base: renameIdx(e.base, from, to), exp: renameIdx(e.exp, from, to) };
-    case 'call': return { ...e, args: e.args.map((x) => renameIdx(x, from, to)) };
-    case 'cmp': return { ...e, a: renameIdx(e.a, from, to), b: renameIdx(e.b, from, to) };
-    case 'sum': case 'mean': return e.index === from ? e : { ...e, body: renameIdx(e.body, from, to) };
-    case 'avg': return { ...e, body: renameIdx(e.body, from, to) };
-    case 'int': return { ...e, lo: renameIdx(e.lo, from, to), hi: renameIdx(e.hi, from, to), body: renameIdx(e.body, from, to) };
-    case 'op': return { ...e, args: e.args.map((x) => renameIdx(x, from, to)) };
-  }
 }

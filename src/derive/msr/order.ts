@@ -44,29 +44,13 @@ export function bareSiteAction(st: MsrState, pm: PopMsr): Expr {
   const i = p.index;
   const sing = (e: Expr, tau: Expr) => singleAt(e, i, tau, st.timeless);
   let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSym(F0, s.sigma, num(0));
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
   const dens: Expr[] = [mul(I, sing(ref(pm.hat, [i]), T), tidy(add(sing(ref(pm.lhs, [i]), T), neg(sing(F0, T)))))];
   for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, sing(ref(s.aux!.hhat, [i]), T), sing(ref(s.aux!.h, [i]), T)));
   for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(sing(nz.b, T), sing(ref(pm.hat, [i]), T))), exp: num(2) }));
   const terms: Expr[] = [intT(st.horizon, 't', total(...dens))];
   if (pm.p0) terms.unshift(call('log', ref(pm.p0, [], ref(p.variable, [], num(0)))));
   return total(...terms);
-}
-
-export function substSym(e: Expr, name: string, by: Expr): Expr {
-  switch (e.k) {
-    case 'sym': return e.name === name ? by : e;
-    case 'num': return e;
-    case 'ref': return e.at ? { ...e, at: substSym(e.at, name, by) } : e;
-    case 'add': return { ...e, terms: e.terms.map((x) => substSym(x, name, by)) };
-    case 'mul': return { ...e, factors: e.factors.map((x) => substSym(x, name, by)) };
-    case 'pow': return { ...e, base: substSym(e.base, name, by), exp: substSym(e.exp, name, by) };
-    case 'call': return { ...e, args: e.args.map((x) => substSym(x, name, by)) };
-    case 'cmp': return { ...e, a: substSym(e.a, name, by), b: substSym(e.b, name, by) };
-    case 'sum': case 'mean': case 'avg': return { ...e, body: substSym(e.body, name, by) };
-    case 'int': return { ...e, lo: substSym(e.lo, name, by), hi: substSym(e.hi, name, by), body: e.v === name ? e.body : substSym(e.body, name, by) };
-    case 'op': return { ...e, args: e.args.map((x) => substSym(x, name, by)) };
-  }
 }
 
 /** Stage 3: order parameters, their conjugates, the factorized action. */
@@ -127,9 +111,9 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
 function siteActionModel(st: MsrState, pm: PopMsr): Expr {
   const p = pm.info;
   const i = p.index;
-  const tm = (e: Expr) => siteAt(e, i, i, T, st.timeless);
+  const tm = (e: Expr) => siteAt(e, i, i, T, st);
   let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = substSym(F0, s.sigma, num(0));
+  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
   const dens: Expr[] = [mul(I, tm(ref(pm.hat, [i])), tidy(add(tm(ref(pm.lhs, [i])), neg(tm(F0)))))];
   for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, tm(ref(s.aux!.hhat, [i])), tm(ref(s.aux!.h, [i]))));
   for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(tm(nz.b), tm(ref(pm.hat, [i])))), exp: num(2) }));

@@ -25,7 +25,7 @@ import type { GaussianField, ObservableDef, OrderParam, Population } from '../sy
 import { tidy } from '../tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
 import { hasI, I, intT, prod, S, simplifyI, T, total, type SiteFn } from './notation.ts';
-import { bareSiteAction, hatName, orderParam, single, singleBil, substSym } from './order.ts';
+import { bareSiteAction, hatName, orderParam, single, singleBil } from './order.ts';
 import type { MsrState, PopMsr, Source } from './state.ts';
 
 /** A saddle-point value ⟨u⟩ of a site bilinear. */
@@ -58,7 +58,7 @@ class Saddle {
   run(): SaddleOutput {
     for (const p of this.pairings) this.decouple(p);
     const populations = this.st.pops.map((pm) => this.singleSite(pm));
-    const observables = this.st.m.observables.map((o) => this.observable(o));
+    const observables = this.st.an.observables.map((o) => this.observable(o));
     // site-local quenched randomness met in the single-site processes and order parameters
     for (const pm of this.st.pops) {
       for (const inp of this.st.inputs.of(pm.info.set)) {
@@ -89,9 +89,10 @@ class Saddle {
     ];
     for (const sd of sides) {
       st.trace.record('msr.saddle.conjugate', w, op(hatName(sd.qs.name), ...sd.qs.args), simplifyI(mul(I, p.coef, sym(sd.N), op(sd.qp.name, ...sd.qp.args))));
-      const c1 = st.an.coefO1(mul(sym(sd.N), p.coef), `size ${sd.N} × the ${p.kind} coefficient of ${p.A.name}`, node);
+      const c1 = st.an.limitOf(mul(sym(sd.N), p.coef), `size ${sd.N} × the ${p.kind} coefficient of ${p.A.name}`, node);
       const val = this.value(sd.partner);
-      if (!val.zero) this.terms.get(sd.self.pop)!.push({ coef: c1, val, fns: sd.self, from: p });
+      // a coefficient that vanishes as the sizes grow drops out (a field of a non-Gaussian coupling whose variance vanishes)
+      if (!val.zero && !(c1.k === 'num' && c1.v === 0)) this.terms.get(sd.self.pop)!.push({ coef: c1, val, fns: sd.self, from: p });
     }
   }
 
@@ -245,7 +246,7 @@ class Saddle {
       const rep = parts.length === 0 ? num(0) : parts.length === 1 ? parts[0] : add(...parts);
       rhs = s.aux
         ? mapPost(rhs, (x) => (x.k === 'ref' && x.name === s.aux!.h ? rep : x))
-        : substSym(rhs, s.sigma, rep);
+        : st.an.substSyms(rhs, { [s.sigma]: rep });
     }
     rhs = toSite(st.an, st.inputs, rhs, p, p.index, T);
     rhs = this.selfAverage(rhs, w);

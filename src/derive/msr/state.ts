@@ -6,7 +6,7 @@ import type { Model } from '../../model/ir.ts';
 import { Trace } from '../../rewrite/trace.ts';
 import type { CouplingSum, ModelAnalysis, PopInfo } from '../couplings.ts';
 import { SiteInputs } from '../couplings.ts';
-import { Names, renameIdx, type SiteFn, type Timeless } from './notation.ts';
+import { Names, type SiteFn, type Timeless } from './notation.ts';
 
 /** A population as the action sees it. */
 export interface PopMsr {
@@ -67,7 +67,7 @@ export class MsrState {
   siteFn(pop: PopInfo, expr: Expr, fromIndex: string, conj: boolean, source?: number): SiteFn {
     // the expression is kept as written (order-parameter names are printed
     // from it, as the cavity route does); equality goes by canonical key
-    const e = fromIndex === pop.index ? expr : renameIdx(expr, fromIndex, pop.index);
+    const e = fromIndex === pop.index ? expr : this.an.renameIndices(expr, { [fromIndex]: pop.index });
     const label = print(mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === pop.index ? ref(x.name) : x)));
     // conjugate sources of different sums are different variables even when
     // their expressions coincide (J and Jᵀ entering alike): the key says whose
