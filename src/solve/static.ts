@@ -858,11 +858,17 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const finish = (sol: Solved, a: Assessment, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean }): StaticResult => {
     // quadrature error: re-evaluate the converged map on a finer rule
     const fineLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.vals, 0, FINE, scales));
+    // iteration error: the effect of one more step of the map on the observables,
+    // amplified by 1/(1 − κ) for a map contracting at rate κ (the distance left to its fixed point)
+    const stepLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.ev.next, 0, BASE, scales));
+    const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
     const limit = extra.limit ?? a.limit;
     const limitError: Record<string, number> = {};
     for (const k of Object.keys(limit)) {
       const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
-      const iter = sol.residual * Math.max(1e-12, Math.abs(limit[k]));
+      // the residual is relative with a floor of 1e-6 (see resid): an absolute part near 0
+      const iter = sol.residual * (Math.max(1e-12, Math.abs(limit[k])) + 1e-6 * Math.sqrt(Math.max(1, sol.vals.length)))
+        + (2 * Math.abs(stepLimit[k] - a.limit[k])) / (1 - kappa);
       limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-15 * Math.abs(limit[k]));
     }
     m.opNames.forEach((n, i) => { diag[n] = sol.vals[i]; });

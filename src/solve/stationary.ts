@@ -1051,14 +1051,20 @@ interface NLModel {
 interface Res { rule: NormalRule; nc: number; split: SplitResolution }
 
 /**
- * Chebyshev interpolant of Ψ on [−Δ0, Δ0]: in Δ for smooth functions; in
- * θ = arccos(Δ/Δ0) for kinked ones, where Ψ has (1 − ρ²)^(n+½) terms at
- * ρ = Δ/Δ0 → ±1 (arcsin for a jump) that are analytic in θ.
+ * Chebyshev interpolant of Ψ: in Δ on [−Δ0, Δ0] for smooth functions; for
+ * kinked ones in θ = arccos(Δ/Δ0) on [0, π/2] (Δ ∈ [0, Δ0], all that the
+ * separatrix between Δ0 and q ≥ 0 visits), where the (1 − ρ)^(n+½) edge terms
+ * at ρ = Δ/Δ0 → 1 (arcsin for a jump) are analytic in θ. (Near ρ = −1 a kink
+ * off the mean gives e^(−c/(1+ρ)) terms, which no polynomial follows well.)
  */
-interface Psi { D0: number; c: Float64Array; theta?: boolean }
+interface Psi {
+  D0: number; c: Float64Array; theta?: boolean;
+  /** Ψ(0) = c0 + Σ W (E f)², computed directly (the interpolant is only good to ~1e-11 for kinked functions) */
+  at0?: number;
+}
 
 function psiEval(P: Psi, d: number): number {
-  const x = P.theta ? (2 / Math.PI) * Math.acos(Math.max(-1, Math.min(1, d / P.D0))) - 1 : d / P.D0;
+  const x = P.theta ? (4 / Math.PI) * Math.acos(Math.max(-1, Math.min(1, d / P.D0))) - 1 : d / P.D0;
   const c = P.c;
   let b1 = 0, b2 = 0;
   const x2 = 2 * x;
@@ -1141,22 +1147,20 @@ function buildPsiKinked(m: NLModel, D0: number, mu: number, res: Res): Psi {
   const { nc, split } = res;
   const vals = new Float64Array(nc);
   const v = new Float64Array(1);
-  for (let j = 0; j < nc / 2; j++) {
-    const t = Math.cos(Math.PI * (j + 0.5) / nc); // > 0: node j is Δ = −d, node nc−1−j is +d
-    const d = D0 * Math.sin((Math.PI / 2) * t);
+  for (let j = 0; j < nc; j++) {
+    // node t_j ∈ (−1, 1) ↦ θ = (t + 1)π/4 ∈ (0, π/2) ↦ Δ = Δ0 cos θ ∈ (0, Δ0)
+    const th = ((Math.cos(Math.PI * (j + 0.5) / nc) + 1) * Math.PI) / 4;
+    const d = D0 * Math.cos(th);
     const s1 = Math.sqrt(Math.max(0, D0 - d)), s2 = Math.sqrt(d);
-    let pos = m.c0, neg = m.c0;
+    let pos = m.c0;
     for (const C of m.Cs) {
       const breaks = C.kinks.map((k) => (k - mu) / s2);
-      const outer = splitNormalRule(breaks, split, Math.max(1e-7, 0.25 * (s1 / s2)), true);
-      const n = outer.x.length;
-      const inner = new Float64Array(n);
-      for (let i = 0; i < n; i++) inner[i] = splitExpect(C.F, v, mu + s2 * outer.x[i], s1, C.kinks, split);
-      let ap = 0, an = 0;
-      for (let i = 0; i < n; i++) { ap += outer.w[i] * inner[i] * inner[i]; an += outer.w[i] * inner[i] * inner[n - 1 - i]; }
-      pos += C.W * ap; neg += C.W * an;
+      const outer = splitNormalRule(breaks, split, Math.max(1e-7, 0.25 * (s1 / s2)));
+      let ap = 0;
+      for (let i = 0; i < outer.x.length; i++) { const g = splitExpect(C.F, v, mu + s2 * outer.x[i], s1, C.kinks, split); ap += outer.w[i] * g * g; }
+      pos += C.W * ap;
     }
-    vals[j] = neg; vals[nc - 1 - j] = pos;
+    vals[j] = pos;
   }
   const c = new Float64Array(nc);
   for (let k = 0; k < nc; k++) {
@@ -1164,7 +1168,9 @@ function buildPsiKinked(m: NLModel, D0: number, mu: number, res: Res): Psi {
     for (let j = 0; j < nc; j++) s += vals[j] * Math.cos(Math.PI * k * (j + 0.5) / nc);
     c[k] = (2 / nc) * s * (k === 0 ? 0.5 : 1);
   }
-  return { D0, c, theta: true };
+  let at0 = m.c0;
+  for (const C of m.Cs) { const e = splitExpect(C.F, v, mu, Math.sqrt(D0), C.kinks, split); at0 += C.W * e * e; }
+  return { D0, c, theta: true, at0 };
 }
 
 /** E f(μ + √var z) for an order-parameter function: split at its kinks, or the smooth rule. */
@@ -1211,7 +1217,7 @@ function solveQ(P: Psi, a2: number): { q: number; lambda2: number } {
   };
   const roots: number[] = [];
   const scale = Math.abs(psiEval(P, D0)) / a2 + D0;
-  const zeroRoot = Math.abs(G(0)) <= 1e-11 * scale;
+  const zeroRoot = P.at0 !== undefined ? Math.abs(P.at0 / a2) <= 1e-14 * scale : Math.abs(G(0)) <= 1e-11 * scale;
   if (zeroRoot) roots.push(0);
   const n = 400;
   let x0 = 0, g0 = G(0);
@@ -1389,9 +1395,10 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
   const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
   const a2 = a * a;
-  const coarse: Res = { rule: normalTrap(0.5), nc: 24, split: { gl: 8, panel: 1.5, L: 8 } };
-  const fine: Res = { rule: normalTrap(0.15, 8.5), nc: 48, split: { gl: 12, panel: 0.75, L: 9 } };
-  const finer: Res = { rule: normalTrap(0.08), nc: 64, split: { gl: 16, panel: 0.5, L: 9.5 } };
+  // (kinked functions: Chebyshev in θ on [0, π/2] needs fewer nodes than in Δ on [−Δ0, Δ0])
+  const coarse: Res = { rule: normalTrap(0.5), nc: kinked ? 16 : 24, split: { gl: 8, panel: 2, L: 8 } };
+  const fine: Res = { rule: normalTrap(0.15, 8.5), nc: kinked ? 32 : 48, split: { gl: 16, panel: 2, L: 9 } };
+  const finer: Res = { rule: normalTrap(0.08), nc: kinked ? 40 : 64, split: { gl: 20, panel: 1.5, L: 9.5 } };
 
   // --- bracket: scan Δ0 over decades with a coarse Ψ, shooting with RK4 -------
   const scan: { D0: number; o: Outcome; mu: number }[] = [];
@@ -1484,7 +1491,8 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
       const ea = eAt(a0, fine), eb = eAt(b0, fine);
       if (ea * eb < 0) {
         slope = (eb - ea) / (b0 - a0);
-        D0 = brent((D) => eAt(D, fine), a0, b0, ea, eb, 1e-15 * b0).x;
+        // kinked: Ψ is good to ~1e-11, so a tighter root only bisects noise
+        D0 = brent((D) => eAt(D, fine), a0, b0, ea, eb, (kinked ? 1e-12 : 1e-15) * b0).x;
       }
       if (a0 === cLo && b0 === cHi) break;
     }
@@ -1554,7 +1562,9 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     Delta0: D0, Delta0Error: D0err, q: fin.q, mu, decayRate: lam,
     shots, energyEvaluations: evals, rk4Step: h1,
     separatrixReliableUntil: last >= 0 ? grid.tau[last] : 0,
-    quadrature: `trapezoid h = 0.15 on [−8.5, 8.5] (${fine.rule.x.length}²), Chebyshev ${fine.nc}; error check h = 0.08, ${finer.nc}`,
+    quadrature: kinked
+      ? `split at the kinks: Gauss–Legendre ${fine.split.gl} per panel ≤ ${fine.split.panel} on [−${fine.split.L}, ${fine.split.L}], graded toward each kink; Ψ Chebyshev ${fine.nc} in θ = arccos(Δ/Δ0); error check ${finer.split.gl}/${finer.split.panel}, ${finer.nc}`
+      : `trapezoid h = 0.15 on [−8.5, 8.5] (${fine.rule.x.length}²), Chebyshev ${fine.nc}; error check h = 0.08, ${finer.nc}`,
   });
   return { limit, limitError, tau, diagnostics };
 }

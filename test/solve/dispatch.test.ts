@@ -87,6 +87,17 @@ describe('stability edge through the dispatcher', () => {
   });
 });
 
+describe('the transient is always solvable', () => {
+  it('linear regression at the interpolation peak (α = 1) with --method gaussian: exit 0, the test loss divergent (its growth law measured)', async () => {
+    const out: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', ex('linear-regression-gf.dmft'), '--set', 'alpha=1', '--method', 'gaussian', '--T', '8', '--dt', '0.1'], (s) => out.push(s))).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/test: divergent — test grows like /);
+    expect(text).toMatch(/train: marginal/);
+    expect(text).not.toMatch(/NaN/);
+  });
+});
+
 describe('options', () => {
   it('validateOptions and the CLI parser refuse bad values', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
