@@ -32,6 +32,14 @@
 //    (for Lotka–Volterra this is σ²φ/(1+γσ²χ)² < 1, i.e. φσ²(1+γ)² < 1 on the
 //    line; for SCS g²⟨φ'(x)²⟩ < 1, which fails in the chaotic phase);
 //  - the uniform (mean-field) mode: eigenvalues of ∂⟨f⟩/∂M below 1.
+// Derivatives are distributional: where an order-parameter function jumps
+// (sign, `>`) across a breakpoint of the frozen field, φ′ carries a δ, so the
+// fluctuation eigenvalue is infinite (chaos), and responses and the mean mode
+// gain the finite δ terms of the moving jump. An eigenvalue at 1 within the
+// accuracy of the computation is reported as marginal (no value).
+// When mean fields feed back, fixed points are also sought from flipped and
+// scaled seeds: every distinct one is a branch with its stability, and with
+// several stable ones the limit is left to the transient (docs/solve.md).
 //
 // Degenerate fixed points (zero modes, e.g. gradient flow on an
 // under-determined regression, α < 1): the plain equations have no stable

@@ -29,7 +29,11 @@
 //     Chebyshev-interpolated in Δ), Δ'(0⁺) = −Σc²D/2, Δ(∞) = q (the static
 //     part, a saddle of the particle motion). Δ0 by shooting + bisection on the
 //     separatrix (RK4); μ self-consistently from the mean-field slots. No
-//     separatrix (e.g. below the transition): the static fixed-point state.
+//     separatrix (e.g. below the transition): the static fixed-point state,
+//     whose fluctuation and mean-mode gains must be < 1 (at 1 within the
+//     quadrature's accuracy: marginal; a jump of φ where x has density: ∞).
+//     Kinked functions (relu, abs, sign, comparisons): every average is split
+//     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
 //
 // Anything else returns { unsupported: reason } so a dispatcher can try
 // another method.

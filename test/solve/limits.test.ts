@@ -4,26 +4,17 @@
 // Every model here is written for this file (none is in examples/), and every
 // reference is independent of dmftkit: closed forms, or plain quadrature loops
 // written out below (bench/ref_limits.py recomputes them with scipy).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { limitLines } from '../../src/cli/solve.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { erf } from '../../src/expr/eval.ts';
-import { loadModel } from '../../src/model/load.ts';
+import { loadModelSource } from '../../src/model/load.ts';
 import { growthLaw, solve } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStatic } from '../../src/solve/static.ts';
 import { solveStationary, type StationaryResult } from '../../src/solve/stationary.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'dmft-limits-'));
-let nFiles = 0;
-function system(text: string, sets: Record<string, number> = {}) {
-  const f = join(dir, `m${nFiles++}.dmft`);
-  writeFileSync(f, text);
-  return deriveCavity(loadModel(f, sets)).system;
-}
+const system = (text: string, sets: Record<string, number> = {}) => deriveCavity(loadModelSource(text, 'limits-test.dmft', sets)).system;
 const network = (phi: string, extra = '', init = 'normal(0, 1)') => `model "network with transfer function ${phi}"
 param g = 1.5, b = 0
 index i, j in 1..N
@@ -89,8 +80,15 @@ describe('kinked transfer functions: the δ in φ′ at a jump', () => {
     const g2 = 2.25;
     // C_θ(Δ) = 1/4 + arcsin(ρ)/(2π); Φ = relu: E relu relu = Δ0(√(1−ρ²) + ρ(π − arccos ρ))/(2π), ρ = Δ/Δ0
     const Phi2 = (D0: number, d: number) => { const p = d / D0; return (D0 * (Math.sqrt(1 - p * p) + p * (Math.PI - Math.acos(p)))) / (2 * Math.PI); };
-    const qOf = (D0: number) => bisect((q) => g2 * (0.25 + Math.asin(q / D0) / (2 * Math.PI)) - q, 1e-12, D0 * (1 - 1e-15));
-    const D0 = bisect((D) => { const q = qOf(D); return D * D / 2 - q * q / 2 - g2 * (Phi2(D, D) - Phi2(D, q)); }, 0.7, 3);
+    // q: the saddle, the first root of g²C_θ(q) − q going up from 0 (+ to −)
+    const qOf = (D0: number) => {
+      const f = (q: number) => g2 * (0.25 + Math.asin(Math.min(1, q / D0)) / (2 * Math.PI)) - q;
+      let k = 0;
+      while (!(f((k * D0) / 2000) > 0 && f(((k + 1) * D0) / 2000) <= 0)) if (++k >= 2000) throw new Error(`no saddle at Δ0 = ${D0}`);
+      return bisect(f, (k * D0) / 2000, ((k + 1) * D0) / 2000);
+    };
+    // (a saddle exists only for Δ0 above ≈ 1.067: bracket above that)
+    const D0 = bisect((D) => { const q = qOf(D); return D * D / 2 - q * q / 2 - g2 * (Phi2(D, D) - Phi2(D, q)); }, 1.07, 3);
     expect(Math.abs(r.limit.var - D0)).toBeLessThanOrEqual(r.limitError!.var + 1e-12);
     expect(r.diagnostics.q as number).toBeCloseTo(qOf(D0), 9);
     expect(Math.abs(r.limit.act - 0.5)).toBeLessThanOrEqual(r.limitError!.act + 1e-14); // x is centred: P(x > 0) = 1/2
