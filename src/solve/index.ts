@@ -119,7 +119,7 @@ function runLimit(kind: 'static' | 'stationary', reading: SystemReading, opts: S
     // a forced method reports its own failure; otherwise the limit is an add-on:
     // its failure (even an instability naming the parameters) must not take the transient with it
     if (forced) throw e;
-    if (e instanceof StationaryInstabilityError) return { unsupported: e.message, kind: e.kind === 'zero-mode' ? 'marginal' : 'unstable' };
+    if (e instanceof StationaryInstabilityError) return { unsupported: e.message, kind: e.kind === 'unstable' ? 'unstable' : 'marginal' };
     if (e instanceof DmftError) return { unsupported: e.message };
     return { unsupported: `failed (${(e as Error).message})` };
   }

@@ -63,8 +63,9 @@ export type StationaryOutcome = StationaryResult | { unsupported: string; kind?:
 /** The model is inside the solver's regime but has no stationary state. */
 export class StationaryInstabilityError extends DmftError {
   readonly params: Record<string, number>;
-  /** 'unstable': past a stability edge; 'zero-mode': a zero-frequency mode makes the long-time state depend on the initial condition */
-  kind: 'unstable' | 'zero-mode' = 'unstable';
+  /** 'unstable': past a stability edge; 'zero-mode': a zero-frequency mode makes the long-time state depend on the initial condition;
+   *  'marginal': a loop gain is 1 within the solver's accuracy (at the edge: no value) */
+  kind: 'unstable' | 'zero-mode' | 'marginal' = 'unstable';
   constructor(message: string, params: Record<string, number>, hint?: string) {
     const named = Object.entries(params).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
     super({
@@ -76,6 +77,8 @@ export class StationaryInstabilityError extends DmftError {
   }
 }
 
+/** a loop gain within this of 1 is a stability edge (the gains are exact algebra up to rounding) */
+const MARGIN = 1e-7;
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(6)));
 const fmtParams = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
 
@@ -92,6 +95,7 @@ export function solveStationary(reading: SystemReading, opts: SolveOptions): Sta
   } catch (e) {
     // a zero-frequency mode: the limit exists but remembers the initial condition — the transient solver's job
     if (e instanceof StationaryInstabilityError && e.kind === 'zero-mode') return { unsupported: `${e.message}; the long-time limit depends on the initial condition`, kind: 'marginal' };
+    if (e instanceof StationaryInstabilityError && e.kind === 'marginal') return { unsupported: e.message, kind: 'marginal' };
     throw e;
   }
 }
@@ -728,6 +732,13 @@ function checkSweep(rd: SystemReading, L: LinModel, sw: Sweep): void {
       throw new StationaryInstabilityError(`the instantaneous response of '${v}' winds around zero (phase change ${fmt(sw.dphase[p])})`, params);
     }
   });
+  // the loop gain is exact algebra at each ω (rounding only): within 1e-7 of 1 the
+  // variance is not determined (a stability edge), whatever the quadrature says
+  if (Math.abs(1 - sw.rhoMax) <= MARGIN) {
+    const err = new StationaryInstabilityError(`the state is marginal: the loop gain of the fluctuations reaches ${sw.rhoMax.toPrecision(12)} at ω = ${fmt(sw.rhoArg)}, 1 within the solver's accuracy ${MARGIN}`, params, 'at a stability edge the stationary variance is not finite; the transient shows how it grows');
+    err.kind = 'marginal';
+    throw err;
+  }
   if (sw.rhoMax >= 1) {
     throw new StationaryInstabilityError(`the loop gain of the fluctuations, K·v·|χ(ω)|², reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, params);
   }
@@ -833,6 +844,11 @@ function staticPart(rd: SystemReading, L: LinModel, ords: Map<string, OrdLin>, s
   if (nv) {
     const IA = A.map((r, i) => r.map((a, j) => (i === j ? 1 : 0) - a));
     const sol = rsolve(nv, IA, b);
+    if (Math.abs(1 - rhoStatic) <= MARGIN) {
+      const err = new StationaryInstabilityError(`the static (zero-frequency) variances are marginal: loop gain ${rhoStatic.toPrecision(12)}, 1 within the solver's accuracy ${MARGIN}`, paramList(rd));
+      err.kind = 'marginal';
+      throw err;
+    }
     if (!sol || sol.some((x) => !(x >= -1e-14 * (1 + Math.abs(x)))) || rhoStatic >= 1) {
       throw new StationaryInstabilityError(`the static (zero-frequency) variances have no nonnegative solution (loop gain ${fmt(rhoStatic)})`, paramList(rd));
     }

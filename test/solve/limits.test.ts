@@ -192,6 +192,23 @@ observe fit = mean(mu, res[mu]^2)`);
     expect(r.limit).toBeUndefined();
   });
 
+  it('noise-driven linear network: σ²/(2√(1 − g²)) below the edge, marginal at g = 1 (not a huge number)', () => {
+    const text = `model "leaky linear units driven by noise"
+param g = 0.9, D = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(D)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + xi[i]
+observe var = mean(i, x[i]^2)`;
+    const below = stationary(text, { g: 0.9 });
+    expect(Math.abs(below.limit.var - 0.5 / (2 * Math.sqrt(1 - 0.81)))).toBeLessThanOrEqual(below.limitError!.var);
+    const sys = system(text, { g: 1 });
+    const at = solveStationary(readSystem(sys, sys.params), { params: sys.params, ...OPTS });
+    expect('unsupported' in at && at.kind).toBe('marginal');
+  });
+
   it('growthLaw tells a power law from an exponential', () => {
     const t = Array.from({ length: 201 }, (_, k) => k * 0.2);
     expect(growthLaw(t, t.map((x) => Math.sqrt(1 + x)))).toMatchObject({ law: 'power' });
