@@ -135,7 +135,7 @@ export function limitLines(r: SolveResult): string[] {
   // the free-text note only when it says something the lines above do not
   if (r.limitNote && ![...notes].some((n) => r.limitNote!.includes(n))) lines.push(`  note: ${r.limitNote}`);
   if (r.branches?.length) {
-    lines.push(`branches (${r.branches.length} fixed points of the t → ∞ equations):`);
+    lines.push(`branches (${r.branches.length} states of the t → ∞ equations):`);
     r.branches.forEach((b, i) => {
       const vals = Object.entries(b.observables).map(([k, v]) => `${k} = ${num(v, 10)} ± ${err(b.errors[k])}`).join(', ');
       lines.push(`  ${i + 1}. ${b.stable ? 'stable' : 'unstable'}${b.reachedByTransient ? ' — the transient settles here' : ''}: ${vals}`);

@@ -1561,7 +1561,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       const tEnd = (lv.last + 1) * h;
       if (l === 0 && lv.last >= 8 && /overflow|non-finite/.test(lv.diverged)) {
         const why = describeInstability(reading, opts, h, N, scheme, growth.rate, lv.last);
-        throw new DmftError({ message: `the transient overflows by t = ${fmt(tEnd)}: ${why.message}`, hint: `solve up to a shorter time (--T ${fmt(0.8 * tEnd)} is representable), or ${why.hint}` });
+        throw new DmftError({ message: `the transient overflows by t = ${fmt(tEnd)}: ${why.message} (rate measured on the grid dt = ${fmt(h)}, where rate·dt = ${fmt(growth.rate * h)})`, hint: `solve up to a shorter time (--T ${fmt(0.8 * tEnd)} is representable), or ${why.hint}` });
       }
       throw new DmftError({ message: `the Gaussian closure diverged: ${lv.diverged}`, hint: 'the dynamics may be unstable at these parameters; try a shorter --T or a smaller --dt' });
     }

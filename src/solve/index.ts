@@ -252,7 +252,12 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   }
   if (gsol) transient = gsol.result;
   else {
-    transient = solveMonteCarlo(reading, opts);
+    try {
+      transient = solveMonteCarlo(reading, opts);
+    } catch (e) {
+      if (!closureFailed || !(e instanceof DmftError)) throw e;
+      throw new DmftError({ message: `the transient could not be solved: the Gaussian closure failed (${closureFailed}) and so did the Monte Carlo fallback (${e.message})`, hint: 'try a smaller --dt or a shorter --T' });
+    }
     if (whyNot && method !== 'mc') transient.diagnostics = { ...transient.diagnostics, whyNotGaussian: whyNot };
     if (closureFailed) transient.diagnostics = { ...transient.diagnostics, gaussianClosureFailed: closureFailed };
   }
@@ -282,7 +287,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     const onBranch = lim.branches && placeTransient(lim.branches, settled);
     if (onBranch && !onBranch.stable) {
       for (const k of names) if (status[k]) status[k].reason = `${limitMethod} solution, the only stable branch; ${UNSTABLE_SETTLE}`;
-      result.limitNote = [result.limitNote, `the transient settles on an unstable fixed point: ${UNSTABLE_SETTLE}`].filter(Boolean).join('; ');
+      result.limitNote = [result.limitNote, UNSTABLE_SETTLE].filter(Boolean).join('; ');
     } else if (gsol) {
       // cross-check with the settled end of the transient
       const fromT = limitFromSeries(gsol.series);
@@ -338,7 +343,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   return result;
 }
 
-const UNSTABLE_SETTLE = 'the transient settles on an unstable fixed point: its initial condition keeps it there exactly in the DMFT (e.g. a symmetric, mean-zero initial condition keeps the mean field at 0), while any asymmetry, finite N included, leads to a stable branch';
+const UNSTABLE_SETTLE = 'the transient settles on an unstable state: its initial condition keeps it there exactly in the DMFT (e.g. a symmetric, mean-zero initial condition keeps the mean field at 0), while any asymmetry, finite N included, leads to a stable branch';
 
 const memo = <T>(f: () => T): (() => T) => { let v: T | undefined; let done = false; return () => { if (!done) { v = f(); done = true; } return v as T; }; };
 

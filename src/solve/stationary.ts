@@ -46,11 +46,13 @@ import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
 import { expectKinkedZ, gaussLegendre, isKinked, jumpAcross, kinkArgs, kinkPoints, type SplitResolution, splitNormalRule } from './kinks.ts';
 import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
-import type { SolveOptions } from './types.ts';
+import type { Branch, SolveOptions } from './types.ts';
 
 export interface StationaryResult {
   /** t → ∞ value of every one-time observable */
   limit: Record<string, number>;
+  /** every stationary state found, when the one from the initial mean is unstable in the mean mode */
+  branches?: Branch[];
   /** estimated numerical error of `limit` */
   limitError?: Record<string, number>;
   /** stationary two-time observables as functions of the lag τ ≥ 0 */
@@ -58,7 +60,7 @@ export interface StationaryResult {
   diagnostics: Record<string, number | string | boolean>;
 }
 /** `kind: 'marginal'`: the state has a zero-frequency mode (a stability edge), so there is no unique stationary value. */
-export type StationaryOutcome = StationaryResult | { unsupported: string; kind?: 'marginal' };
+export type StationaryOutcome = StationaryResult | { unsupported: string; kind?: 'marginal'; branches?: Branch[] };
 
 /** The model is inside the solver's regime but has no stationary state. */
 export class StationaryInstabilityError extends DmftError {
@@ -1366,7 +1368,47 @@ function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: n
   return { x: b, evals };
 }
 
+/**
+ * The nonlinear stationary state reached from the declared initial mean, and —
+ * when a mean field feeds back and that state is unstable in the mean mode
+ * (gain J0⟨f′⟩-type ≥ 1, e.g. symmetric chaos from a mean-zero initial
+ * condition) — the states reached from flipped and scaled seeds of the mean,
+ * as branches with their stability.
+ */
 function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryOutcome {
+  const base = solveNonlinearFrom(rd, pre, grid);
+  if (!rd.pops[0].means.length || 'unsupported' in base) return base;
+  const gainOf = (r: StationaryResult) => Number(r.diagnostics.meanModeGain ?? 0);
+  const stabilityOf = (r: StationaryResult): string | undefined => {
+    const g = gainOf(r);
+    if (Math.abs(1 - g) <= 1e-6) return `marginal in the mean mode (gain ${g.toPrecision(10)})`;
+    return g >= 1 ? `unstable in the mean mode: gain ${fmt(g)} ≥ 1 (at ${fmtParams(paramList(rd))})` : undefined;
+  };
+  if (!stabilityOf(base)) return base;
+  const size = Math.max(1, Math.abs(Number(base.diagnostics.mu)), Math.sqrt(Math.max(0, Number(base.diagnostics.Delta0))));
+  const found: StationaryResult[] = [base];
+  for (const f of [0.5, 2]) for (const sg of [1, -1]) {
+    const r = solveNonlinearFrom(rd, pre, grid, sg * f * size);
+    if ('unsupported' in r) continue;
+    const same = (a: StationaryResult) => Math.abs(Number(a.diagnostics.mu) - Number(r.diagnostics.mu)) <= 1e-6 * (1 + Math.abs(Number(r.diagnostics.mu)))
+      && Math.abs(Number(a.diagnostics.Delta0) - Number(r.diagnostics.Delta0)) <= 1e-6 * (1 + Number(r.diagnostics.Delta0));
+    if (!found.some(same)) found.push(r);
+  }
+  const branches: Branch[] = found.map((r) => {
+    const why = stabilityOf(r);
+    return {
+      stable: !why, stability: why ?? `stable in the mean mode (gain ${fmt(gainOf(r))} < 1), ${r.diagnostics.state}`,
+      observables: r.limit, errors: r.limitError ?? {},
+      orderParams: { mu: Number(r.diagnostics.mu), Delta0: Number(r.diagnostics.Delta0), q: Number(r.diagnostics.q) },
+    };
+  });
+  const stable = found.filter((_, i) => branches[i].stable);
+  if (stable.length === 1) return { ...stable[0], branches };
+  if (stable.length > 1) return { unsupported: `${stable.length} stable stationary states (symmetry-broken branches; at ${fmtParams(paramList(rd))}): which one the dynamics reaches depends on the initial condition`, branches };
+  return { unsupported: `the stationary state is ${stabilityOf(base)} and no stable one was found from other starting means` };
+}
+
+function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
   const P = rd.pops[0];
   const params = paramList(rd);
   const slotIdx = new Map(P.slots.map((s, i) => [s, i]));
@@ -1413,7 +1455,15 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     else if (d.kind === 'uniform') mu0 = ((constantValue(d.lo, rd.params) ?? 0) + (constantValue(d.hi, rd.params) ?? 0)) / 2;
   }
   const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
+  if (muStart !== undefined) mu0 = muStart;
   const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+  /** the mean mode: d/dμ of −h(M(μ))/a at a fixed equal-time variance (a perturbation of the mean at fixed fluctuations) */
+  const meanModeGain = (mu: number, variance: number, res: Res): number => {
+    if (!Ms.length) return 0;
+    const phiMu = (u: number) => -m.h(Ms.map((M) => expectOp(M.F, M.kinks, u, variance, res))) / m.a;
+    const hh = 1e-5 * (1 + Math.abs(mu));
+    return (phiMu(mu + hh) - phiMu(mu - hh)) / (2 * hh);
+  };
   const a2 = a * a;
   // (kinked functions: Chebyshev in θ on [0, π/2] needs fewer nodes than in Δ on [−Δ0, Δ0])
   const coarse: Res = { rule: normalTrap(0.5), nc: kinked ? 16 : 24, split: { gl: 8, panel: 2, L: 8 } };
@@ -1456,14 +1506,7 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
       const onJump = (C: NLModel['Cs'][number]) => C.jumps && (q > 0 || C.kinks.some((k) => Math.abs(k - mu) <= 1e-12 * (1 + Math.abs(k))));
       for (const C of Cs) gain += onJump(C) ? Infinity : C.W * expectOp(C.dfdx, C.kinks, mu, q, res, true);
       gain /= a2;
-      // mean mode: d/dμ of −h(M(μ))/a at fixed q
-      let meanGain = 0;
-      if (Ms.length) {
-        const phiMu = (u: number) => -m.h(Ms.map((M) => expectOp(M.F, M.kinks, u, q, res))) / m.a;
-        const hh = 1e-5 * (1 + Math.abs(mu));
-        meanGain = (phiMu(mu + hh) - phiMu(mu - hh)) / (2 * hh);
-      }
-      return { q, mu, gain, meanGain };
+      return { q, mu, gain, meanGain: meanModeGain(mu, q, res) };
     };
     const fp = fixedPoint(fine), fpCheck = fixedPoint(finer);
     const { q, mu, gain, meanGain } = fp;
@@ -1476,12 +1519,11 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     if (Math.abs(1 - meanGain) <= tolOf(meanGain, fpCheck.meanGain)) return { unsupported: `the static fixed point is marginal: its mean-mode gain is ${meanGain.toPrecision(12)}, 1 within the solver's accuracy (at ${fmtParams(params)})`, kind: 'marginal' };
     if (gain === Infinity) return { unsupported: 'the static fixed point is unstable (a transfer function jumps where the state has density: infinite fluctuation gain) and the shooting found no stationary fluctuating solution' };
     if (gain >= 1) return { unsupported: `the static fixed point is unstable (gain ${fmt(gain)} ≥ 1) and the shooting found no stationary fluctuating solution` };
-    if (meanGain >= 1) return { unsupported: `the static fixed point is unstable in the mean mode (gain ${fmt(meanGain)} ≥ 1)` };
     laws.set(P.pop.name, { mean0: mu, alpha: [], q: [], vs: q, C0: 0, Ctau: new Float64Array(nt) });
     const { limit, tau } = evalObservables(rd, laws, grid, true);
     const check = evalObservables(rd, new Map([[P.pop.name, { mean0: fpCheck.mu, alpha: [], q: [], vs: fpCheck.q, C0: 0 } as PopLaw]]), grid, false).limit;
     const limitError: Record<string, number> = {};
-    for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - check[k]) + 1e-12 * Math.abs(limit[k]);
+    for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - check[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + q + mu * mu);
     return { limit, limitError, tau, diagnostics };
   };
   if (!br) return staticState('no chaotic solution: no separatrix between Δ0 = 1e-5 and 1e5');
@@ -1575,11 +1617,12 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   const lawAlt = new Map([[P.pop.name, { mean0: alt.mu, alpha: [], q: [], vs: alt.q, C0: alt.D0 - alt.q } as PopLaw]]);
   const limitAlt = evalObservables(rd, lawAlt, grid, false).limit;
   const limitError: Record<string, number> = {};
-  for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * Math.abs(limit[k]);
+  // (rounding floor on the scale of the state: an observable that vanishes by symmetry is 0 ± that)
+  for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + D0 + mu * mu);
   Object.assign(diagnostics, {
     state: m.Dn > 0 ? 'noise-driven' : 'chaotic',
     separatrix: method,
-    Delta0: D0, Delta0Error: D0err, q: fin.q, mu, decayRate: lam,
+    Delta0: D0, Delta0Error: D0err, q: fin.q, mu, decayRate: lam, meanModeGain: meanModeGain(mu, D0, fine),
     shots, energyEvaluations: evals, rk4Step: h1,
     separatrixReliableUntil: last >= 0 ? grid.tau[last] : 0,
     quadrature: kinked

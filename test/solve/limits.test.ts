@@ -6,6 +6,7 @@
 // written out below (bench/ref_limits.py recomputes them with scipy).
 import { describe, expect, it } from 'vitest';
 import { limitLines } from '../../src/cli/solve.ts';
+import type { DmftError } from '../../src/errors.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { erf } from '../../src/expr/eval.ts';
 import { loadModelSource } from '../../src/model/load.ts';
@@ -150,6 +151,15 @@ describe('marginal points and growing transients', () => {
     expect(limitLines(r).join('\n')).toMatch(/var: divergent — .*e\^\(0\.\d+ t\)/);
   });
 
+  it('g = 8 up to T = 30: only values that overflow are refused — with the time, the rate and a representable --T', () => {
+    const sys = system(linear, { g: 8 });
+    let msg = '', hint = '';
+    try { solve(sys, { params: sys.params, T: 30, dt: 0.1 }); } catch (e) { msg = (e as DmftError).message; hint = (e as DmftError).info.hint ?? ''; }
+    // var ∝ e^(2(g − 1)t) = e^(14 t) reaches 1e200 near t ≈ 33; the discrete closure's rate is close to it
+    expect(msg).toMatch(/the transient overflows by t = \d+(\.\d+)?: .*grows like e\^\(1\d\.\d+ t\).*driven by g = 8/);
+    expect(hint).toMatch(/--T \d+(\.\d+)? is representable/);
+  });
+
   it('g = 0.9: a value (x → 0), within its error bar', () => {
     const sys = system(linear, { g: 0.9 });
     const r = solve(sys, { params: sys.params, T: 10, dt: 0.1 });
@@ -242,7 +252,7 @@ observe m = mean(i, x[i])`;
     const r = solve(sys, { params: sys.params, T: 15, dt: 0.1 });
     expect(r.limit).toBeUndefined();
     expect(r.limitStatus!.m.status).toBe('branches');
-    expect(r.limitStatus!.m.reason).toMatch(/unstable fixed point.*symmetric/);
+    expect(r.limitStatus!.m.reason).toMatch(/unstable state.*symmetric/);
     const stable = r.branches!.filter((b) => b.stable);
     expect(stable).toHaveLength(2);
     const sym = r.branches!.find((b) => !b.stable)!;
@@ -255,6 +265,26 @@ observe m = mean(i, x[i])`;
       expect(Math.abs(b.observables.var - (4 * M * M + 0.25 * Q))).toBeLessThanOrEqual(b.errors.var + 1e-9);
     }
     expect(limitLines(r).join('\n')).toMatch(/unstable — the transient settles here/);
+  });
+
+  it('chaos with a strong mean coupling (g = 3, J0 = 4), mean-zero start: symmetric chaos is unstable in the mean mode; two ordered chaotic branches', () => {
+    const sys = system(rankOne('normal(0, 1)'), { g: 3, J0: 4 });
+    const r = solveStationary(readSystem(sys, sys.params), { params: sys.params, ...OPTS });
+    if (!('unsupported' in r) || !r.branches) throw new Error('expected branches');
+    expect(r.unsupported).toMatch(/2 stable stationary states/);
+    // the symmetric state is SCS chaos: Δ0²/2 = g² Var log cosh(√Δ0 z) (Price), its mean-mode gain J0⟨sech²⟩
+    const lc = (x: number) => Math.abs(x) + Math.log1p(Math.exp(-2 * Math.abs(x))) - Math.LN2;
+    const D0 = bisect((D) => { const s = Math.sqrt(D), m = expectZ((z) => lc(s * z)); return D * D / 2 - 9 * (expectZ((z) => lc(s * z) ** 2) - m * m); }, 1, 30);
+    const sym = r.branches.find((b) => !b.stable)!;
+    expect(Math.abs(sym.observables.var - D0)).toBeLessThanOrEqual(sym.errors.var + 1e-9);
+    expect(Math.abs(sym.observables.m)).toBeLessThanOrEqual(sym.errors.m);
+    const gain = 4 * expectZ((z) => 1 / Math.cosh(Math.sqrt(D0) * z) ** 2);
+    expect(sym.stability).toContain(`gain ${+gain.toPrecision(6)}`);
+    const [p, n] = [r.branches.find((b) => b.stable && b.observables.m > 0)!, r.branches.find((b) => b.stable && b.observables.m < 0)!];
+    expect(Math.abs(p.observables.m + n.observables.m)).toBeLessThanOrEqual(p.errors.m + n.errors.m);
+    // the ordered branch's mean closes: μ = J0⟨tanh(μ + √Δ0 z)⟩
+    const { mu, Delta0 } = p.orderParams;
+    expect(Math.abs(mu - 4 * expectZ((z) => Math.tanh(mu + Math.sqrt(Delta0) * z)))).toBeLessThan(1e-8);
   });
 
   it('an initial condition with positive mean selects the positive branch: a value', () => {
