@@ -320,7 +320,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     const fromBranch = branches ? placeTransient(branches, settled) : undefined;
     if (branches) result.branches = branches;
     const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
-    const growthWhy = gsol?.growth.weakUnstable ? memo(gsol.instability) : undefined;
+    const growthWhy = gsol?.growth.unstable ? memo(gsol.instability) : undefined;
     for (const k of names) {
       const st = transientStatus(k, series, settled, failures, branches, fromBranch, growthWhy);
       status[k] = st;
@@ -335,6 +335,19 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     }
     result.limitNote = summarize(status, tried);
   }
+  // a safety net: a limit value contradicted by a transient that keeps growing is withdrawn
+  for (const k of names) {
+    const v = series.values[k];
+    if (status[k]?.status !== 'value' || !result.limit || !(k in result.limit) || !v || !grows(series.t, v, series.error[k])) continue;
+    // (growing toward the value is no contradiction: it must have passed it)
+    const lim = result.limit[k], vT = v[v.length - 1];
+    if (!(Math.abs(vT) > Math.abs(lim) + 10 * ((result.limitError?.[k] ?? 0) + (series.error[k][v.length - 1] ?? 0)))) continue;
+    const law = growthLaw(series.t, v);
+    status[k] = { status: 'absent', reason: `the ${diag.limitMethod ?? 'limit'} value ${+result.limit[k].toPrecision(6)} is contradicted by the transient, which ${law ? describeGrowth(law) : 'grows'} at T = ${opts.T}; increase --T to see whether it settles`, ...(law ? { growth: law } : {}) };
+    delete result.limit[k];
+    if (result.limitError) delete result.limitError[k];
+  }
+  if (result.limit && !Object.keys(result.limit).length) { delete result.limit; delete result.limitError; }
   if (names.some((k) => !status[k])) {
     for (const k of names) status[k] ??= { status: 'absent', reason: 'the limit solver gives no value for this observable' };
   }
@@ -377,8 +390,13 @@ function transientStatus(k: string, series: GaussianSolution['series'], settled:
     return { status: 'branches', reason: `${stable} stable branches and the transient has not settled on one by T = ${+T.toPrecision(4)}`, ...(law ? { growth: law } : {}) };
   }
   if (v && grows(series.t, v, e)) {
-    const what = growthWhy ? growthWhy() : `${k} ${law ? describeGrowth(law) : 'grows'} without settling`;
-    return { status: 'divergent', reason: what, ...(law ? { growth: law } : {}) };
+    // a growing transient is called divergent only when a limit solver found the state
+    // unstable or marginal, or the second moments grow exponentially; otherwise it may
+    // still be approaching a limit slowly
+    if (failures.some((f) => f.kind === 'unstable' || f.kind === 'marginal') || growthWhy) {
+      const what = growthWhy ? growthWhy() : `${k} ${law ? describeGrowth(law) : 'grows'} without settling`;
+      return { status: 'divergent', reason: what, ...(law ? { growth: law } : {}) };
+    }
   }
   if (marginal) {
     // conservative: a transient that looks settled at a marginal point may still be creeping
