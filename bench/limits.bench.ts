@@ -84,6 +84,17 @@ for (const g of [0.5, 1.5]) {
   row('relu, g = 1.3, b = 0.1', 'var (fixed point)', ref['relu_g1.3_b0.1_var'], r.limit.var, r.limitError!.var, cpu);
   rows.push(['relu, g = 1.3, b = 0.1', 'eigenvalue g²P(x > 0)', v(ref['relu_g1.3_b0.1_eigenvalue']), v(r.diagnostics.fluctuationEigenvalue as number), '', Math.abs((r.diagnostics.fluctuationEigenvalue as number) - ref['relu_g1.3_b0.1_eigenvalue']) < 1e-9 ? 'yes' : '**no**', '']);
 }
+{
+  const [r, cpu] = limitSolver('stationary', net('tanh(x[j])', 'normal(0, 1)', 'J0/N'), { g: 3, J0: 4 });
+  const bs = 'unsupported' in r ? r.branches ?? [] : [];
+  const sym = bs.find((b) => !b.stable);
+  verdict('tanh chaos, g = 3, J0 = 4', 'stationary verdict', '2 stable branches', `${bs.filter((b) => b.stable).length} stable branches`, cpu);
+  if (sym) {
+    row('tanh chaos, g = 3, J0 = 4', 'symmetric branch var = Δ0', ref.scs_g3_Delta0, sym.observables.var, sym.errors.var, 0);
+    const gain = Number(/gain ([\d.]+)/.exec(sym.stability)?.[1]);
+    rows.push(['tanh chaos, g = 3, J0 = 4', 'its mean-mode gain J0⟨sech²⟩', v(ref.scs_g3_J0_4_meangain), String(gain), '', Math.abs(gain - ref.scs_g3_J0_4_meangain) < 1e-5 ? 'yes' : '**no**', '']);
+  }
+}
 const full = (src: string, sets: Record<string, number>, T: number, method?: string): [SolveResult, number] => {
   const s = sys(src, sets);
   return timed(() => solve(s, { params: s.params, T, dt: 0.1, method }));

@@ -12,6 +12,8 @@ Models (all: d/dt x = -x + b + sum_j J_ij phi(x_j), J ~ normal(0, g^2/N), unless
               Phi(x) = x^2/2 (|x| <= 1), |x| - 1/2 beyond.
   relu        phi = relu, b = 0.1: static fixed point q = g^2 E relu(b + sqrt(q) z)^2, var = b^2 + q,
               fluctuation eigenvalue g^2 P(x > 0).
+  scs         phi = tanh, g = 3, J0 = 4, mean-zero start: symmetric chaos (q = 0) with
+              Delta0^2/2 = g^2 Var log cosh(sqrt(Delta0) z), unstable in the mean mode (J0 <sech^2> > 1).
   rank-one    phi = tanh, J ~ normal(J0/N, g^2/N): M = E tanh(J0 M + g sqrt(Q) z), Q = E tanh^2(.),
               m = J0 M, var = J0^2 M^2 + g^2 Q (the two symmetry-broken branches +-).
   linear      phi = identity, init normal(0, 1): var(t) = e^{-2t} I0(2 g t) (marginal at g = 1).
@@ -91,6 +93,19 @@ def rank_one_ref(g, J0):
     return J0 * M, J0 * J0 * M * M + g * g * Q
 
 
+def scs_ref(g, J0):
+    """Symmetric SCS chaos (q = 0): Delta0^2/2 = g^2 Var log cosh(sqrt(Delta0) z); mean-mode gain J0 <sech^2>."""
+    lc = lambda x: abs(x) + math.log1p(math.exp(-2 * abs(x))) - math.log(2)
+
+    def f(D):
+        s = math.sqrt(D)
+        m = expect(lc, s)
+        return D * D / 2 - g * g * (expect(lambda x: lc(x) ** 2, s) - m * m)
+
+    D0 = optimize.brentq(f, 1, 50, xtol=1e-15)
+    return D0, J0 * expect(lambda x: 1 / math.cosh(x) ** 2, math.sqrt(D0))
+
+
 def linear_var(g, t):
     return float(np.exp(-2 * t + 2 * g * t) * special.ive(0, 2 * g * t))
 
@@ -108,7 +123,10 @@ if __name__ == "__main__":
     step = step_ref(1.5)
     relu = relu_ref(1.3, 0.1)
     rank = rank_one_ref(0.5, 2)
+    scs = scs_ref(3, 4)
     out = {
+        "scs_g3_Delta0": scs[0],
+        "scs_g3_J0_4_meangain": scs[1],
         "sign_g0.5_Delta0": sign_ref(0.5),
         "sign_g1.5_Delta0": sign_ref(1.5),
         "step_g1.5_Delta0": step[0],
