@@ -13,7 +13,7 @@
 // late-time windows, c: the Student-t quantile at the family-wise level.
 // |d| > h is a disagreement; otherwise the comparison agrees only when it
 // could have detected the target: its detectable difference h/scale ≤ target.
-import type { SolveResult } from '../solve/types.ts';
+import type { LimitStatusKind, SolveResult } from '../solve/types.ts';
 import { chiSquareCdf, studentQuantile, welchDof } from './stats.ts';
 
 export interface LateWindow {
@@ -44,21 +44,24 @@ export interface SimLike {
  *  summarized like a simulation (means and standard errors of the differences). */
 export interface StepCheck { N: number; dt: number; diff: SimLike }
 
-/** What the theory says about t → ∞ for one observable. `value` is the only
- *  status compared; the others are reported. (A solver may report statuses
- *  explicitly in `limitStatus`; without it, a `limit` entry means `value`.) */
-export type LimitStatus = 'value' | 'marginal' | 'divergent' | 'absent';
-export interface TheoryLimit { status: LimitStatus; value?: number; error?: number }
+/** What the theory says about t → ∞ for one observable (the solver's
+ *  `limitStatus`, see docs/solve.md). Only `value` is compared — for
+ *  `branches`, the value of the branch the transient settles on, when the
+ *  solver says which; every other status is reported, not compared. */
+export type LimitStatus = LimitStatusKind;
+export interface TheoryLimit { status: LimitStatus; value?: number; error?: number; reason?: string }
 
 export function theoryLimits(theory: SolveResult): Record<string, TheoryLimit> {
-  const status = (theory as SolveResult & { limitStatus?: Record<string, string> }).limitStatus ?? {};
   const out: Record<string, TheoryLimit> = {};
+  const reached = theory.branches?.find((b) => b.reachedByTransient);
   for (const name of Object.keys(theory.observables)) {
+    const st = theory.limitStatus?.[name];
     const v = theory.limit?.[name];
-    const s = status[name] as LimitStatus | undefined;
-    if (s && s !== 'value') out[name] = { status: s };
+    if (st?.status === 'branches' && reached && name in reached.observables) {
+      out[name] = { status: 'value', value: reached.observables[name], error: reached.errors[name] ?? 0, reason: 'the branch the transient settles on' };
+    } else if (st && st.status !== 'value') out[name] = { status: st.status, reason: st.reason };
     else if (v !== undefined && Number.isFinite(v)) out[name] = { status: 'value', value: v, error: theory.limitError?.[name] ?? 0 };
-    else out[name] = { status: 'absent' };
+    else out[name] = { status: 'absent', reason: st?.reason };
   }
   return out;
 }

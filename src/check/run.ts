@@ -90,7 +90,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
   if (!s.limit) notes.push('t → ∞: not compared (--no-limit)');
   else if (!limitValues.length) notes.push(`t → ∞: the theory gives no values to compare${theory.limitNote ? ` (${theory.limitNote})` : ''}`);
-  for (const [name, l] of Object.entries(lims)) if (l.status === 'marginal' || l.status === 'divergent') notes.push(`t → ∞: ${name}: the theory reports ${l.status}; not compared`);
+  for (const [name, l] of Object.entries(lims)) if (l.status !== 'value' && l.status !== 'absent') notes.push(`t → ∞: ${name}: the theory reports ${l.status}${l.reason ? ` (${l.reason})` : ''}; not compared`);
 
   let simSeconds = 0;
   const perSeedCost = new Map<number, number>();

@@ -101,16 +101,46 @@ export function solveTable(r: SolveResult, file: string): string {
     for (const b of body) lines.push(fmtRow(b));
     if (rows.length < n) lines.push(`(${rows.length} of ${n} times shown; --json has all)`);
   }
-  if (r.limit && Object.keys(r.limit).length) {
-    lines.push('');
-    lines.push('t → ∞:');
-    for (const [k, v] of Object.entries(r.limit)) lines.push(`  ${k} = ${num(v, 10)} ± ${err(r.limitError?.[k])}`);
-  }
-  if (r.limitNote) lines.push(`${r.limit ? 'note' : 't → ∞'}: ${r.limitNote}`);
+  lines.push(...limitLines(r));
   for (const [k, tt] of Object.entries(r.twoTime ?? {})) lines.push(`two-time ${k}(t,s): ${tt.t.length}×${tt.t.length} matrix on t ∈ [${num(tt.t[0])}, ${num(tt.t[tt.t.length - 1])}] (see --json)`);
   for (const [k, tt] of Object.entries(r.tau ?? {})) lines.push(`stationary ${k}(τ): ${tt.tau.length} lags up to τ = ${num(tt.tau[tt.tau.length - 1])} (see --json)`);
   const d = r.diagnostics;
   const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${d[k]}`).join(', ');
   if (brief) lines.push(`diagnostics: ${brief}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The t → ∞ block: one line per one-time observable with its value or its
+ * status (marginal, divergent, absent, branches) and the reason, then every
+ * branch when several fixed points were found.
+ */
+export function limitLines(r: SolveResult): string[] {
+  const lines: string[] = [];
+  const status = r.limitStatus ?? {};
+  const names = [...new Set([...Object.keys(r.limit ?? {}), ...Object.keys(status)])];
+  if (!names.length && !r.limitNote) return lines;
+  lines.push('');
+  lines.push('t → ∞:');
+  const notes = new Set<string>();
+  for (const k of names) {
+    const st = status[k];
+    if (r.limit && k in r.limit) {
+      lines.push(`  ${k} = ${num(r.limit[k], 10)} ± ${err(r.limitError?.[k])}${st?.reason ? `   (${st.reason})` : ''}`);
+    } else if (st) {
+      lines.push(`  ${k}: ${st.status}${st.reason ? ` — ${st.reason}` : ''}`);
+      if (st.reason) notes.add(st.reason);
+    }
+  }
+  // the free-text note only when it says something the lines above do not
+  if (r.limitNote && ![...notes].some((n) => r.limitNote!.includes(n))) lines.push(`  note: ${r.limitNote}`);
+  if (r.branches?.length) {
+    lines.push(`branches (${r.branches.length} states of the t → ∞ equations):`);
+    r.branches.forEach((b, i) => {
+      const vals = Object.entries(b.observables).map(([k, v]) => `${k} = ${num(v, 10)} ± ${err(b.errors[k])}`).join(', ');
+      lines.push(`  ${i + 1}. ${b.stable ? 'stable' : 'unstable'}${b.reachedByTransient ? ' — the transient settles here' : ''}: ${vals}`);
+      if (!b.stable) lines.push(`     ${b.stability}`);
+    });
+  }
+  return lines;
 }

@@ -1444,8 +1444,8 @@ export interface GaussianSolution {
   /** growth diagnostics of the coarse level: `unstable` (clear exponential growth),
    *  `weakUnstable` (still growing, not decelerating, over the last half) */
   growth: { rate: number; ratio: number; unstable: boolean; weakUnstable: boolean };
-  /** the stability error naming the parameters that drive the growth (computed on demand) */
-  instability: () => DmftError;
+  /** why the transient grows, naming the parameters that drive it (computed on demand: it re-solves) */
+  instability: () => string;
 }
 
 const fmt = (x: number) => +x.toPrecision(4);
@@ -1466,8 +1466,8 @@ function growthOf(lv: LevelData): { rate: number; ratio: number; accel: number; 
   return { rate: r2, ratio: s3 / s2, accel: r1 > 0 ? r2 / r1 : NaN, unstable, weakUnstable };
 }
 
-/** Name the parameters that drive an instability: growth-rate sensitivities on the coarse grid. */
-function stabilityError(reading: SystemReading, opts: GaussianOptions, h: number, N: number, scheme: Scheme, rate: number, divergedAt?: number): DmftError {
+/** Name the parameters that drive a growth: growth-rate sensitivities on the coarse grid. */
+function describeInstability(reading: SystemReading, opts: GaussianOptions, h: number, N: number, scheme: Scheme, rate: number, divergedAt?: number): { message: string; hint: string } {
   const T = (divergedAt ?? N) * h;
   const Np = Math.max(16, Math.round(Math.min(T, opts.T) / h));
   const base = probeRate(reading.sys, opts.params, h, Np, scheme);
@@ -1488,11 +1488,11 @@ function stabilityError(reading: SystemReading, opts: GaussianOptions, h: number
   const drivers = sens.filter((x) => x.s > 0.1 * top && x.s > 1e-3);
   const named = drivers.map((x) => `${x.name} = ${x.value} (d rate/d ln ${x.name} ≈ ${fmt(x.s)})`).join(', ');
   const rateTxt = Number.isFinite(rate) ? `the second moment grows like e^(${fmt(rate)} t)` : 'the solution overflows';
-  return new DmftError({
-    message: `the linear system is past its stability edge: ${rateTxt} instead of settling${divergedAt !== undefined ? ` (diverged by t = ${fmt(divergedAt * h)})` : ''}` +
+  return {
+    message: `${reading.linear ? 'the linear system is past its stability edge: ' : ''}${rateTxt} instead of settling${divergedAt !== undefined ? ` (diverged by t = ${fmt(divergedAt * h)})` : ''}` +
       (drivers.length ? `; the growth is driven by ${named}` : ''),
     hint: drivers.length ? `reduce ${drivers.map((x) => x.name).join(' or ')} below the edge` : 'check the signs of the restoring terms',
-  });
+  };
 }
 
 function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h: number, N: number, scheme: Scheme): number {
@@ -1554,11 +1554,15 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       const g = growthOf(lv);
       growth = { rate: g.rate, ratio: g.ratio, unstable: g.unstable, weakUnstable: g.weakUnstable };
       coarse = { h, N };
-      if (reading.linear && (g.unstable || lv.diverged)) {
-        throw stabilityError(reading, opts, h, N, scheme, g.rate, lv.diverged ? lv.last : undefined);
-      }
     }
     if (lv.diverged) {
+      // a growing transient is reported (with its growth law) as long as it is
+      // representable; only values that overflow are refused
+      const tEnd = (lv.last + 1) * h;
+      if (l === 0 && lv.last >= 8 && /overflow|non-finite/.test(lv.diverged)) {
+        const why = describeInstability(reading, opts, h, N, scheme, growth.rate, lv.last);
+        throw new DmftError({ message: `the transient overflows by t = ${fmt(tEnd)}: ${why.message} (rate measured on the grid dt = ${fmt(h)}, where rate·dt = ${fmt(growth.rate * h)})`, hint: `solve up to a shorter time (--T ${fmt(0.8 * tEnd)} is representable), or ${why.hint}` });
+      }
       throw new DmftError({ message: `the Gaussian closure diverged: ${lv.diverged}`, hint: 'the dynamics may be unstable at these parameters; try a shorter --T or a smaller --dt' });
     }
     one.forEach((o, oi) => {
@@ -1626,5 +1630,5 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     diagnostics: diag,
   };
   if (two.length) result.twoTime = twoTime;
-  return { result, series, growth, instability: () => stabilityError(reading, opts, coarse.h, coarse.N, scheme, growth.rate) };
+  return { result, series, growth, instability: () => describeInstability(reading, opts, coarse.h, coarse.N, scheme, growth.rate).message };
 }

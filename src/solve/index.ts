@@ -4,14 +4,20 @@
 //   transient  gaussianState (affine single-site processes, normal inputs)
 //                → Gaussian closure (./gaussian.ts), deterministic
 //              otherwise → Monte Carlo fixed point (./montecarlo.ts)
+//              The transient is always solved (only values that overflow are
+//              refused); the limit is an add-on.
 //   limit      noise-driven → stationary state first, then static fixed point;
 //              otherwise    → static fixed point first, then stationary state;
-//              neither applies → extrapolate the Gaussian transient when it has
-//              settled, else omit `limit` and say why in `limitNote`.
+//              neither applies → extrapolate the transient where it has settled.
+//              Every one-time observable gets a `limitStatus` (value, marginal,
+//              divergent, absent, branches; docs/solve.md): a failing or
+//              unstable limit solver, a marginal point, several branches or a
+//              growing transient are reported there, with the measured growth
+//              law, never as an error and never as a number in `limit`.
 //
 // `--method gaussian|mc` forces the transient method, `--method
 // static|stationary` the limit method; each refuses clearly when it does not
-// apply. Instabilities end in a DmftError that names the parameters.
+// apply.
 import { some } from '../expr/ast.ts';
 import { DmftError } from '../errors.ts';
 import type { DmftSystem } from '../derive/system.ts';
@@ -22,7 +28,8 @@ import { expectNormal, ROBUST_DX } from './quadrature.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
-import type { SolveOptions, SolveResult } from './types.ts';
+import type { Branch, GrowthLaw, LimitStatus, SolveOptions, SolveResult } from './types.ts';
+import { StationaryInstabilityError } from './stationary.ts';
 
 /** functions with kinks: Gaussian averages of them converge only algebraically */
 const KINKED = new Set(['relu', 'abs', 'sign']);
@@ -66,9 +73,20 @@ export interface DispatchOptions extends SolveOptions {
   gaussian?: Pick<GaussianOptions, 'scheme' | 'levels' | 'twoTimePoints'>;
 }
 
-type LimitOutcome =
-  | { limit: Record<string, number>; limitError?: Record<string, number>; limitNote?: string; tau?: SolveResult['tau']; diagnostics: Record<string, number | string | boolean> }
-  | { unsupported: string };
+/** What a t → ∞ solver found. */
+interface LimitFound {
+  limit: Record<string, number>;
+  limitError?: Record<string, number>;
+  limitNote?: string;
+  tau?: SolveResult['tau'];
+  diagnostics: Record<string, number | string | boolean>;
+  /** every fixed point found, when there are several */
+  branches?: Branch[];
+}
+/** Why a t → ∞ solver gave no value: it does not apply, the state it solves for is
+ *  unstable or marginal, or several stable branches exist (listed). */
+interface LimitFailed { unsupported: string; kind?: 'unstable' | 'marginal'; branches?: Branch[] }
+type LimitOutcome = LimitFound | LimitFailed;
 
 /** Why the Gaussian closure does not apply to this reading (undefined if it does). */
 export function whyNotGaussian(reading: SystemReading): string | undefined {
@@ -98,9 +116,11 @@ function runLimit(kind: 'static' | 'stationary', reading: SystemReading, opts: S
   try {
     return kind === 'static' ? solveStatic(reading, opts) : solveStationary(reading, opts);
   } catch (e) {
-    // a user-facing error (an instability naming its parameters) ends the solve;
-    // an internal failure of an optional limit solver must not take the transient with it
-    if (e instanceof DmftError || forced) throw e;
+    // a forced method reports its own failure; otherwise the limit is an add-on:
+    // its failure (even an instability naming the parameters) must not take the transient with it
+    if (forced) throw e;
+    if (e instanceof StationaryInstabilityError) return { unsupported: e.message, kind: e.kind === 'unstable' ? 'unstable' : 'marginal' };
+    if (e instanceof DmftError) return { unsupported: e.message };
     return { unsupported: `failed (${(e as Error).message})` };
   }
 }
@@ -135,6 +155,46 @@ export function limitFromSeries(series: GaussianSolution['series']): { limit: Re
   return { limit, limitError, unsettled };
 }
 
+/**
+ * How |v| behaves over the second half of a transient: the exponential rate
+ * (d ln|v|/dt) or the power (d ln|v|/d ln t), whichever is more nearly constant
+ * over its last two quarters, with the later quarter's value.
+ */
+export function growthLaw(t: number[], v: number[]): GrowthLaw | undefined {
+  const n = t.length - 1;
+  if (n < 8) return undefined;
+  const i1 = Math.round(n / 2), i2 = Math.round((3 * n) / 4), i3 = n;
+  const a1 = Math.abs(v[i1]), a2 = Math.abs(v[i2]), a3 = Math.abs(v[i3]);
+  if (!(a1 > 0 && a2 > 0 && a3 > 0 && t[i1] > 0) || ![a1, a2, a3].every(Number.isFinite)) return undefined;
+  const r1 = Math.log(a2 / a1) / (t[i2] - t[i1]), r2 = Math.log(a3 / a2) / (t[i3] - t[i2]);
+  const p1 = Math.log(a2 / a1) / Math.log(t[i2] / t[i1]), p2 = Math.log(a3 / a2) / Math.log(t[i3] / t[i2]);
+  const spread = (x: number, y: number) => Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-300);
+  const power = spread(p1, p2) <= spread(r1, r2);
+  return { law: power ? 'power' : 'exponential', rate: +(power ? p2 : r2).toPrecision(3), from: t[i1], to: t[i3] };
+}
+
+/** |v| grows over the last half without decelerating in log–log (power-law growth or faster), beyond its errors. */
+function grows(t: number[], v: number[], e: number[]): boolean {
+  const n = t.length - 1;
+  if (n < 8) return false;
+  const i1 = Math.round(n / 2), i2 = Math.round((3 * n) / 4), i3 = n;
+  const a1 = Math.abs(v[i1]), a2 = Math.abs(v[i2]), a3 = Math.abs(v[i3]);
+  const noise = (i: number) => (Number.isFinite(e[i]) ? e[i] : 0);
+  if (!(a3 - a2 > 3 * (noise(i2) + noise(i3)) + 1e-12 * a3 && a2 - a1 > 3 * (noise(i1) + noise(i2)))) return false;
+  if (!(t[i1] > 0)) return true;
+  const p1 = Math.log(a2 / a1) / Math.log(t[i2] / t[i1]), p2 = Math.log(a3 / a2) / Math.log(t[i3] / t[i2]);
+  return p2 > 0 && p2 >= 0.95 * p1;
+}
+
+export const describeGrowth = (g: GrowthLaw): string =>
+  `${g.rate > 0 ? 'grows' : 'decays'} like ${g.law === 'power' ? `t^${g.rate}` : `e^(${g.rate} t)`} (fitted on t ∈ [${+g.from.toPrecision(4)}, ${+g.to.toPrecision(4)}])`;
+
+/** Do two sets of observable values agree within the combined errors (×k)? */
+function matches(a: Record<string, number>, ea: Record<string, number>, b: Record<string, number>, eb: Record<string, number>, k = 10): boolean {
+  const keys = Object.keys(a).filter((x) => x in b);
+  return keys.length > 0 && keys.every((x) => Math.abs(a[x] - b[x]) <= k * ((ea[x] ?? 0) + (eb[x] ?? 0)) + 1e-9 * Math.max(1, Math.abs(a[x])));
+}
+
 /** Solve the derived DMFT equations: transient, limit and diagnostics (the `--json` contract). */
 export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   validateOptions(opts);
@@ -145,25 +205,33 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   const reading = readSystem(sys, opts.params);
   const noiseDriven = reading.pops.some((p) => p.noises.length > 0);
 
-  // ---- limit first (cheap, and an instability is best reported from there)
-  let lim: LimitOutcome | undefined;
+  // ---- limit first (cheap)
+  let lim: LimitFound | undefined;
+  const failures: LimitFailed[] = [];
   const tried: string[] = [];
   if (method === 'static' || method === 'stationary') {
     const out = runLimit(method, reading, opts, true);
-    if ('unsupported' in out) throw new DmftError({ message: `--method ${method} does not apply: ${out.unsupported}`, hint: method === 'static' ? 'try --method stationary, or leave --method out' : 'try --method static, or leave --method out' });
-    lim = out;
+    if ('unsupported' in out) {
+      if (!out.branches) throw new DmftError({ message: `--method ${method} does not apply: ${out.unsupported}`, hint: method === 'static' ? 'try --method stationary, or leave --method out' : 'try --method static, or leave --method out' });
+      failures.push(out);
+    } else lim = out;
   } else {
     const order: ('static' | 'stationary')[] = noiseDriven ? ['stationary', 'static'] : ['static', 'stationary'];
     for (const k of order) {
       const out = runLimit(k, reading, opts, false);
-      if ('unsupported' in out) { tried.push(`${k}: ${out.unsupported}`); continue; }
+      if ('unsupported' in out) {
+        tried.push(`${k}: ${out.unsupported}`); failures.push(out);
+        // several stable branches: the other solver would only find one of them
+        if (out.branches) break;
+        continue;
+      }
       lim = out;
       tried.push(`${k}: used`);
       break;
     }
   }
 
-  // ---- transient
+  // ---- transient (always)
   const whyNot = whyNotGaussian(reading);
   let transient: SolveResult;
   let gsol: GaussianSolution | undefined;
@@ -171,21 +239,40 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   if (method === 'gaussian' && whyNot) {
     throw new DmftError({ message: `--method gaussian does not apply: ${whyNot}`, hint: 'use --method mc (Monte Carlo), or leave --method out' });
   }
+  let closureFailed: string | undefined;
   if (useGaussian) {
-    gsol = solveGaussian(reading, { ...opts, ...(opts.gaussian ?? {}) });
-    transient = gsol.result;
-  } else {
-    transient = solveMonteCarlo(reading, opts);
+    try {
+      gsol = solveGaussian(reading, { ...opts, ...(opts.gaussian ?? {}) });
+    } catch (e) {
+      // the transient must be solvable: when the closure fails numerically (not an
+      // overflow of a growing solution), the Monte Carlo solver takes over
+      if (method === 'gaussian' || !(e instanceof DmftError) || /overflows/.test(e.message)) throw e;
+      closureFailed = e.message;
+    }
+  }
+  if (gsol) transient = gsol.result;
+  else {
+    try {
+      transient = solveMonteCarlo(reading, opts);
+    } catch (e) {
+      if (!closureFailed || !(e instanceof DmftError)) throw e;
+      throw new DmftError({ message: `the transient could not be solved: the Gaussian closure failed (${closureFailed}) and so did the Monte Carlo fallback (${e.message})`, hint: 'try a smaller --dt or a shorter --T' });
+    }
     if (whyNot && method !== 'mc') transient.diagnostics = { ...transient.diagnostics, whyNotGaussian: whyNot };
+    if (closureFailed) transient.diagnostics = { ...transient.diagnostics, gaussianClosureFailed: closureFailed };
   }
 
   const result: SolveResult = { ...transient, diagnostics: { ...transient.diagnostics } };
   const diag = result.diagnostics;
   diag.transient = transient.method;
-  if (useGaussian) widenForKinks(reading, result);
+  if (gsol) widenForKinks(reading, result);
+  const names = reading.observables.filter((o) => o.def.times.length <= 1).map((o) => o.def.name);
+  const status: Record<string, LimitStatus> = {};
+  const series = transientSeries(gsol, transient, names);
+  const settled = limitFromSeries(series);
 
   // ---- assemble the limit
-  if (lim && !('unsupported' in lim)) {
+  if (lim) {
     result.limit = lim.limit;
     if (lim.limitError) result.limitError = lim.limitError;
     if (lim.limitNote) result.limitNote = lim.limitNote;
@@ -194,8 +281,15 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     const limitMethod = method === 'static' || method === 'stationary' ? method : tried.find((x) => x.endsWith(': used'))!.split(':')[0];
     diag.limitMethod = limitMethod;
     result.method = `${transient.method}+${limitMethod}`;
-    // cross-check with the settled end of the transient
-    if (gsol) {
+    for (const k of names) if (k in lim.limit) status[k] = { status: 'value', reason: `${limitMethod} solution` };
+    if (lim.branches) result.branches = lim.branches;
+    // the transient settles on another (unstable) branch: say why
+    const onBranch = lim.branches && placeTransient(lim.branches, settled);
+    if (onBranch && !onBranch.stable) {
+      for (const k of names) if (status[k]) status[k].reason = `${limitMethod} solution, the only stable branch; ${UNSTABLE_SETTLE}`;
+      result.limitNote = [result.limitNote, UNSTABLE_SETTLE].filter(Boolean).join('; ');
+    } else if (gsol) {
+      // cross-check with the settled end of the transient
       const fromT = limitFromSeries(gsol.series);
       let worst = 0;
       for (const [k, v] of Object.entries(fromT.limit)) {
@@ -221,28 +315,115 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
         result.limitNote = [result.limitNote, `the transient settles elsewhere than the ${limitMethod} solution within T = ${opts.T} (|difference| = ${worst.toPrecision(3)}× the error bars): ${why}`].filter(Boolean).join('; ');
       }
     }
-  } else if (gsol) {
-    const fromT = limitFromSeries(gsol.series);
-    // a linear system that keeps growing without settling is past its stability edge
-    if (reading.linear && fromT.unsettled.length && gsol.growth.weakUnstable) {
-      throw gsol.instability();
-    }
-    if (Object.keys(fromT.limit).length) {
-      result.limit = fromT.limit;
-      result.limitError = fromT.limitError;
-      diag.limitMethod = 'transient-extrapolation';
-    }
-    const notes: string[] = [];
-    if (tried.length) notes.push(`no static or stationary solution (${tried.join('; ')})`);
-    if (fromT.unsettled.length) notes.push(`${fromT.unsettled.join(', ')} ${fromT.unsettled.length > 1 ? 'have' : 'has'} not settled by T = ${opts.T}; increase --T`);
-    else notes.push(`limit extrapolated from the settled end of the transient (T = ${opts.T})`);
-    result.limitNote = notes.join('; ');
   } else {
-    if (transient.limit) { /* the Monte Carlo solver gave its own */ }
-    else result.limitNote = `no static or stationary solution (${tried.join('; ')})`;
+    const branches = failures.find((f) => f.branches)?.branches;
+    const fromBranch = branches ? placeTransient(branches, settled) : undefined;
+    if (branches) result.branches = branches;
+    const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
+    const growthWhy = gsol?.growth.unstable ? memo(gsol.instability) : undefined;
+    for (const k of names) {
+      const st = transientStatus(k, series, settled, failures, branches, fromBranch, growthWhy);
+      status[k] = st;
+      if (st.status !== 'value') continue;
+      if (fromBranch?.stable) { limit[k] = fromBranch.observables[k]; limitError[k] = fromBranch.errors[k]; }
+      else { limit[k] = settled.limit[k]; limitError[k] = settled.limitError[k]; }
+    }
+    if (Object.keys(limit).length) {
+      result.limit = limit;
+      result.limitError = limitError;
+      diag.limitMethod = fromBranch?.stable ? 'branch reached by the transient' : 'transient-extrapolation';
+    }
+    result.limitNote = summarize(status, tried);
   }
+  // a safety net: a limit value contradicted by a transient that keeps growing is withdrawn
+  for (const k of names) {
+    const v = series.values[k];
+    if (status[k]?.status !== 'value' || !result.limit || !(k in result.limit) || !v || !grows(series.t, v, series.error[k])) continue;
+    // (growing toward the value is no contradiction: it must have passed it)
+    const lim = result.limit[k], vT = v[v.length - 1];
+    if (!(Math.abs(vT) > Math.abs(lim) + 10 * ((result.limitError?.[k] ?? 0) + (series.error[k][v.length - 1] ?? 0)))) continue;
+    const law = growthLaw(series.t, v);
+    status[k] = { status: 'absent', reason: `the ${diag.limitMethod ?? 'limit'} value ${+result.limit[k].toPrecision(6)} is contradicted by the transient, which ${law ? describeGrowth(law) : 'grows'} at T = ${opts.T}; increase --T to see whether it settles`, ...(law ? { growth: law } : {}) };
+    delete result.limit[k];
+    if (result.limitError) delete result.limitError[k];
+  }
+  if (result.limit && !Object.keys(result.limit).length) { delete result.limit; delete result.limitError; }
+  if (names.some((k) => !status[k])) {
+    for (const k of names) status[k] ??= { status: 'absent', reason: 'the limit solver gives no value for this observable' };
+  }
+  result.limitStatus = status;
   if (tried.length) diag.limitTried = tried.join(' | ');
   return result;
+}
+
+const UNSTABLE_SETTLE = 'the transient settles on an unstable state: its initial condition keeps it there exactly in the DMFT (e.g. a symmetric, mean-zero initial condition keeps the mean field at 0), while any asymmetry, finite N included, leads to a stable branch';
+
+const memo = <T>(f: () => T): (() => T) => { let v: T | undefined; let done = false; return () => { if (!done) { v = f(); done = true; } return v as T; }; };
+
+/** One-time observables of the transient on a fine grid: the Gaussian closure's coarse series, else the output times. */
+function transientSeries(gsol: GaussianSolution | undefined, r: SolveResult, names: string[]): GaussianSolution['series'] {
+  if (gsol) return gsol.series;
+  const values: Record<string, number[]> = {}, error: Record<string, number[]> = {};
+  for (const k of names) if (r.observables[k]) { values[k] = r.observables[k]; error[k] = r.error[k] ?? r.observables[k].map(() => 0); }
+  return { t: r.t, values, error };
+}
+
+/** The branch the transient has settled on (marked), if any. */
+function placeTransient(branches: Branch[], settled: ReturnType<typeof limitFromSeries>): Branch | undefined {
+  if (!Object.keys(settled.limit).length) return undefined;
+  const hit = branches.find((b) => matches(b.observables, b.errors, settled.limit, settled.limitError));
+  if (hit) hit.reachedByTransient = true;
+  return hit;
+}
+
+/** The status of one observable when no limit solver gave a value: from the branches, the transient and the solvers' verdicts. */
+function transientStatus(k: string, series: GaussianSolution['series'], settled: ReturnType<typeof limitFromSeries>, failures: LimitFailed[],
+  branches: Branch[] | undefined, onBranch: Branch | undefined, growthWhy: (() => string) | undefined): LimitStatus {
+  const v = series.values[k], e = series.error[k];
+  const law = v ? growthLaw(series.t, v) : undefined;
+  const marginal = failures.find((f) => f.kind === 'marginal');
+  const T = series.t[series.t.length - 1];
+  if (branches) {
+    const stable = branches.filter((b) => b.stable).length;
+    if (onBranch?.stable) return { status: 'value', reason: `the transient settles on one of ${stable} stable branches (see branches)` };
+    if (onBranch) return { status: 'branches', reason: `${stable} stable branches; ${UNSTABLE_SETTLE}` };
+    return { status: 'branches', reason: `${stable} stable branches and the transient has not settled on one by T = ${+T.toPrecision(4)}`, ...(law ? { growth: law } : {}) };
+  }
+  if (v && grows(series.t, v, e)) {
+    // a growing transient is called divergent only when a limit solver found the state
+    // unstable or marginal, or the second moments grow exponentially; otherwise it may
+    // still be approaching a limit slowly
+    if (failures.some((f) => f.kind === 'unstable' || f.kind === 'marginal') || growthWhy) {
+      const what = growthWhy ? growthWhy() : `${k} ${law ? describeGrowth(law) : 'grows'} without settling`;
+      return { status: 'divergent', reason: what, ...(law ? { growth: law } : {}) };
+    }
+  }
+  if (marginal) {
+    // conservative: a transient that looks settled at a marginal point may still be creeping
+    const creeping = law && !(k in settled.limit) ? law : undefined;
+    return { status: 'marginal', reason: `${marginal.unsupported}${creeping ? `; the transient ${describeGrowth(creeping)}` : ''}`, ...(creeping ? { growth: creeping } : {}) };
+  }
+  if (k in settled.limit) return { status: 'value', reason: `extrapolated from the settled end of the transient (T = ${+T.toPrecision(4)})` };
+  const solvers = failures.map((f) => f.unsupported).join('; ');
+  return {
+    status: 'absent',
+    reason: `${k} has not settled by T = ${+T.toPrecision(4)}${law ? ` (it ${describeGrowth(law)})` : ''}; increase --T${solvers ? `; no static or stationary solution (${solvers})` : ''}`,
+    ...(law ? { growth: law } : {}),
+  };
+}
+
+/** The free-text `limitNote`: one clause per status other than value. */
+function summarize(status: Record<string, LimitStatus>, tried: string[]): string | undefined {
+  const parts: string[] = [];
+  const byReason = new Map<string, string[]>();
+  for (const [k, s] of Object.entries(status)) {
+    if (s.status === 'value' && !/extrapolated/.test(s.reason ?? '')) continue;
+    const key = `${s.status}: ${s.reason ?? ''}`;
+    byReason.set(key, [...(byReason.get(key) ?? []), k]);
+  }
+  for (const [key, ks] of byReason) parts.push(`${ks.join(', ')} — ${key}`);
+  if (!parts.length && tried.length) parts.push(`no static or stationary solution (${tried.join('; ')})`);
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 export { solveGaussian } from './gaussian.ts';

@@ -109,6 +109,23 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     });
   }
 
+  // a single-site equation is a function of one site: a leftover sum over sites or a
+  // population size means the derivation did not reduce it (refuse, do not crash)
+  const sizes = new Set(sys.populations.map((p) => p.name));
+  for (const pop of sys.populations) {
+    let left: Expr | undefined;
+    some(pop.rhs, (x) => {
+      if (x.k === 'sum' || x.k === 'mean' || (x.k === 'sym' && sizes.has(x.name) && !(x.name in params)) || (x.k === 'ref' && x.idx.length > 0)) { left ??= x; return true; }
+      return false;
+    });
+    if (left) {
+      throw new DmftError({
+        message: `the derived equation of ${pop.variable} still contains '${print(left)}' (a sum over sites, a site index or a population size): it is not a single-site equation, so it cannot be solved`,
+        hint: 'the derivation did not reduce this term to mean-field and Gaussian-field terms; rewrite it (e.g. through a mean-field order parameter) or report the model',
+      });
+    }
+  }
+
   const pops = sys.populations.map((pop): PopReading => {
     const means: PopReading['means'] = [];
     const memory: MemoryTerm[] = [];

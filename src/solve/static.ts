@@ -32,6 +32,14 @@
 //    (for Lotka–Volterra this is σ²φ/(1+γσ²χ)² < 1, i.e. φσ²(1+γ)² < 1 on the
 //    line; for SCS g²⟨φ'(x)²⟩ < 1, which fails in the chaotic phase);
 //  - the uniform (mean-field) mode: eigenvalues of ∂⟨f⟩/∂M below 1.
+// Derivatives are distributional: where an order-parameter function jumps
+// (sign, `>`) across a breakpoint of the frozen field, φ′ carries a δ, so the
+// fluctuation eigenvalue is infinite (chaos), and responses and the mean mode
+// gain the finite δ terms of the moving jump. An eigenvalue at 1 within the
+// accuracy of the computation is reported as marginal (no value).
+// When mean fields feed back, fixed points are also sought from flipped and
+// scaled seeds: every distinct one is a branch with its stability, and with
+// several stable ones the limit is left to the transient (docs/solve.md).
 //
 // Degenerate fixed points (zero modes, e.g. gradient flow on an
 // under-determined regression, α < 1): the plain equations have no stable
@@ -45,24 +53,29 @@
 // Nothing here knows any particular model.
 import { EigenvalueDecomposition, Matrix, solve as mlSolve } from 'ml-matrix';
 import { DmftError } from '../errors.ts';
-import { mapPost, some, sym, visit, type Expr } from '../expr/ast.ts';
+import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
+import { gaussLegendre, jumpAcross, jumpOf, kinkArgs, type Rule } from './kinks.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
-import type { SolveOptions } from './types.ts';
+import type { Branch, SolveOptions } from './types.ts';
 
 export interface StaticResult {
   limit: Record<string, number>;
+  /** every fixed point found by the branch search (when it found more than one) */
+  branches?: Branch[];
   limitError?: Record<string, number>;
   /** set when the limit holds with a caveat (e.g. it depends on the initial condition) */
   limitNote?: string;
   diagnostics: Record<string, number | string | boolean>;
 }
-export type StaticOutcome = StaticResult | { unsupported: string };
+/** No value: `kind: 'marginal'` at a stability edge (within the solver's accuracy);
+ *  `branches` when several stable fixed points exist (the dynamics picks one). */
+export type StaticOutcome = StaticResult | { unsupported: string; kind?: 'marginal'; branches?: Branch[] };
 
 export interface StaticOptions extends SolveOptions {
   /** largest number of damped (Picard) iterations per solve (default 400) */
@@ -72,32 +85,6 @@ export interface StaticOptions extends SolveOptions {
 // ---------------------------------------------------------------------------
 // quadrature rules
 
-interface Rule { x: Float64Array; w: Float64Array }
-
-const legendreCache = new Map<number, Rule>();
-/** Gauss–Legendre on [−1, 1] (weights sum to 2). */
-function gaussLegendre(n: number): Rule {
-  const hit = legendreCache.get(n);
-  if (hit) return hit;
-  const x = new Float64Array(n), w = new Float64Array(n);
-  for (let i = 0; i < Math.ceil(n / 2); i++) {
-    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
-    let dp = 1;
-    for (let it = 0; it < 100; it++) {
-      let p1 = 1, p2 = 0;
-      for (let j = 1; j <= n; j++) { const p3 = p2; p2 = p1; p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j; }
-      dp = (n * (z * p1 - p2)) / (z * z - 1);
-      const dz = p1 / dp;
-      z -= dz;
-      if (Math.abs(dz) < 1e-16) break;
-    }
-    x[i] = -z; x[n - 1 - i] = z;
-    w[i] = w[n - 1 - i] = 2 / ((1 - z * z) * dp * dp);
-  }
-  const r = { x, w };
-  legendreCache.set(n, r);
-  return r;
-}
 
 class Unsupported extends Error {}
 /** The single-site flow has no finite fixed point at some node (internal; caught by the driver). */
@@ -201,15 +188,10 @@ interface PopPlan {
   posX2: number;
   posUnstable: number;
   posMulti: number;
-}
-
-function kinkArgs(e: Expr): Expr[] {
-  const out: Expr[] = [];
-  visit(e, (x) => {
-    if (x.k === 'cmp') out.push({ k: 'add', terms: [x.a, { k: 'mul', factors: [{ k: 'num', v: -1 }, x.b] }] });
-    else if (x.k === 'call' && (x.fn === 'relu' || x.fn === 'abs' || x.fn === 'sign')) out.push(x.args[0]);
-  });
-  return out;
+  /** + ci: probability density (× weight) at which the C op's function jumps (its φ′ carries a δ) */
+  posJumpC: number;
+  /** δ terms that could not be resolved (the fixed point itself jumps there) */
+  posJumpOpen: number;
 }
 
 const opSlot = (i: number) => `__op${i}`;
@@ -295,6 +277,8 @@ class StaticModel {
       const posMeanB = pos; pos += mOps.length * nM;
       const posAvg = pos; pos += avgs.length;
       const posX2 = pos++, posUnstable = pos++, posMulti = pos++;
+      const posJumpC = pos; pos += cOps.length;
+      const posJumpOpen = pos++;
       const memOp = r.memory.map((m) => {
         const i = this.opIndex.get(m.R);
         if (i === undefined || sys.orderParams[i].kind !== 'R') throw new Unsupported(`memory kernel ${m.R} is not a response function`);
@@ -313,7 +297,7 @@ class StaticModel {
         dFx: r.dF[r.pop.variable], dFfield: r.fields.map((f) => r.dF[f]), dFmem: r.memory.map((m) => r.dF[m.slot]),
         init: r.pop.init ? { spec: r.pop.init } : undefined,
         ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly,
-        nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti,
+        nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti, posJumpC, posJumpOpen,
       };
     });
   }
@@ -328,6 +312,15 @@ class StaticModel {
       return point(v);
     }
     return distRule(s.dist, this.params, n, `the initial condition of ${pl.r.pop.variable}`);
+  }
+
+  /** Does a mean-field order parameter enter some single-site equation (with a nonzero coefficient somewhere)? */
+  meanFeedback(): boolean {
+    return this.pops.some((pl) => pl.dFmean.some((d) => {
+      const v = new Float64Array(pl.r.slots.length);
+      for (const x of [0, 0.7, -1.3]) { v.fill(x); if (d(v) !== 0) return true; }
+      return false;
+    }));
   }
 
   /** Starting values: every order parameter evaluated at the initial condition (responses 0). */
@@ -522,10 +515,54 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
   const setInner = (z: number) => { if (nF > 0) buf[pl.fieldPos[0]] = fieldSd[0] * z; };
   const syncQ = () => { for (let j = 0; j < pl.nq; j++) gbuf[1 + j] = buf[pl.qPos[j]]; };
 
+  // Jumps of an order-parameter function across a breakpoint z_b of the inner
+  // field (distributional derivative): φ′ ∋ Δf·δ, so for a C op ⟨(φ′ dx*/dη)²⟩
+  // is infinite (flagged), and for M and R ops ⟨∂f/∂θ⟩ gains
+  // Δf_z·ϕ(z_b)·(∂x*/∂θ)/(∂x*/∂z), the motion of the jump with θ.
+  const x0mid = initR.x.reduce((acc, x, i) => acc + initR.w[i] * x, 0);
+  const sample = (z: number) => {
+    setInner(z);
+    const rt = flowRoot(x0mid);
+    setX(rt.x);
+    const ok = !rt.pinned && Math.abs(rt.gp) > 1e-300;
+    const inv = ok ? -1 / rt.gp : 0;
+    return { x: rt.x, f: pl.ops.map(({ o }) => o.F(gbuf)), de: pl.dFfield.map((d) => (ok ? d(buf) * inv : 0)), dm: pl.dFmean.map((d) => (ok ? d(buf) * inv : 0)) };
+  };
+  const jumpTerms = (bp: number, w: number) => {
+    if (nF === 0 || !(fieldSd[0] > 0)) return;
+    const dz = 1e-7 * Math.max(1, Math.abs(bp));
+    const pts = [bp - 2 * dz, bp - dz, bp + dz, bp + 2 * dz].map(sample);
+    const jump = (get: (p: ReturnType<typeof sample>) => number) => jumpOf(get(pts[0]), get(pts[1]), get(pts[2]), get(pts[3]));
+    const xJumps = jump((p) => p.x) !== 0;
+    const dens = w * phiDensity(bp);
+    const dxdz = 0.5 * (pts[1].de[0] + pts[2].de[0]) * fieldSd[0];
+    pl.ops.forEach(({ o, slotField }, j) => {
+      const df = jump((p) => p.f[j]);
+      if (df === 0) return;
+      const kind = o.op.kind;
+      if (kind === 'C') { vec[pl.posJumpC + pl.cOps.indexOf(j)] += dens; return; }
+      if (xJumps || !(Math.abs(dxdz) > 0)) { vec[pl.posJumpOpen] += dens; return; }
+      if (kind === 'M') {
+        const mi = pl.mOps.indexOf(j);
+        for (let k = 0; k < nM; k++) vec[pl.posMeanB + mi * nM + k] += (df * dens * 0.5 * (pts[1].dm[k] + pts[2].dm[k])) / dxdz;
+      } else {
+        vec[pl.posOp[j]] += (df * dens * 0.5 * (pts[1].de[slotField] + pts[2].de[slotField])) / dxdz;
+      }
+    });
+  };
+
   const tmp = new Float64Array(pl.nVec);
   const inner = (w: number) => {
     syncQ();
-    if (nF === 0 || fieldSd[0] === 0) { setInner(0); node(w, vec); return; }
+    if (nF === 0 || fieldSd[0] === 0) {
+      setInner(0); node(w, vec);
+      // a frozen state sitting exactly on a jump of a C op's function responds at O(1) to any perturbation
+      const x = sample(0).x;
+      pl.cOps.forEach((j, ci) => {
+        if (jumpAcross((y) => { gbuf[0] = y; return pl.ops[j].o.F(gbuf); }, x) !== 0) vec[pl.posJumpC + ci] += w;
+      });
+      return;
+    }
     // Gauss–Hermite first; its nodes double as the scan for breakpoints
     const g = gaussHermite(res.gh);
     const n = g.x.length;
@@ -558,6 +595,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       return;
     }
     bps.sort((a, b) => a - b);
+    for (const bp of bps) jumpTerms(bp, w);
     const L = Math.max(res.L, -zs[0], zs[n - 1]);
     const edges = [-L, ...bps, L];
     const gl = gaussLegendre(res.gl);
@@ -685,6 +723,8 @@ interface Assessment {
   meanEig: number;
   unstable: number;
   multistable: number;
+  /** probability weight of jumps whose δ terms could not be resolved (the fixed point itself jumps there) */
+  openJumps: number;
   limit: Record<string, number>;
   /** max over responses of |χ|·ε (zero modes: stays O(1) as ε → 0) */
   chiEps: number;
@@ -721,14 +761,29 @@ function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): A
     pl.meanOp.forEach((opj, s) => { B[i][opj] += ev.pops[b].vec[pl.posMeanB + mi * pl.meanPos.length + s]; });
   }));
   const Bm = mIdx.map((i) => mIdx.map((j) => B[i][j]));
-  const rho = maxEig(A).mod;
+  // a C op whose function jumps where its field has density feeds an infinite
+  // ⟨φ′²⟩ into every field whose covariance reads it
+  let jumps = false;
+  m.fields.forEach((fe) => {
+    for (const { op, d } of fe.dcov) {
+      const b = m.pops.findIndex((pl) => pl.ops.some((x) => x.op === op));
+      const pl = m.pops[b];
+      const ci = pl.cOps.findIndex((j) => pl.ops[j].op === op);
+      if (ev.pops[b].vec[pl.posJumpC + ci] > 0 && d(vals) !== 0) jumps = true;
+    }
+  });
+  const rho = jumps ? Infinity : maxEig(A).mod;
   const meanEig = maxEig(Bm).re;
   let unstable = 0, multistable = 0;
-  m.pops.forEach((pl, b) => { unstable = Math.max(unstable, ev.pops[b].vec[pl.posUnstable]); multistable = Math.max(multistable, ev.pops[b].vec[pl.posMulti]); });
+  let openJumps = 0;
+  m.pops.forEach((pl, b) => {
+    unstable = Math.max(unstable, ev.pops[b].vec[pl.posUnstable]); multistable = Math.max(multistable, ev.pops[b].vec[pl.posMulti]);
+    openJumps = Math.max(openJumps, ev.pops[b].vec[pl.posJumpOpen]);
+  });
   const limit = observablesOf(m, ev);
   let chiEps = 0;
   m.reading.sys.orderParams.forEach((o, i) => { if (o.kind === 'R') chiEps = Math.max(chiEps, Math.abs(vals[i]) * eps); });
-  return { rho, meanEig, unstable, multistable, limit, chiEps };
+  return { rho, meanEig, unstable, multistable, openJumps, limit, chiEps };
 }
 
 function observablesOf(m: StaticModel, ev: PhiEval): Record<string, number> {
@@ -739,6 +794,40 @@ function observablesOf(m: StaticModel, ev: PhiEval): Record<string, number> {
     m.pops.forEach((pl, b) => pl.avgs.forEach((a, i) => { if (a.obs === oi) slots[a.a] = ev.pops[b].vec[pl.posAvg + i]; }));
     out[ob.def.name] = ob.outer(slots);
   });
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// branches: fixed points from several seeds
+
+/**
+ * Fixed points reached from seeds that flip and scale the mean-field order
+ * parameters (±½, ±2 times their typical size, each sign pattern of up to
+ * three of them), besides the plain solve `first`: a rank-one structure on
+ * random couplings orders in either direction, and the plain solve from a
+ * symmetric initial condition finds only the symmetric (possibly unstable)
+ * state. Distinct converged solutions, the plain one first.
+ */
+function searchBranches(m: StaticModel, first: Solved | undefined, tol: number, maxIter: number, scales: number[]): { sol: Solved; a: Assessment }[] {
+  const start = m.start();
+  const mIdx = m.reading.sys.orderParams.map((o, i) => (o.kind === 'M' ? i : -1)).filter((i) => i >= 0);
+  const cIdx = m.reading.sys.orderParams.map((o, i) => (o.kind === 'C' ? i : -1)).filter((i) => i >= 0);
+  const size = Math.max(1, ...mIdx.map((i) => Math.abs(start[i])), ...cIdx.map((i) => Math.sqrt(Math.max(0, start[i]))));
+  const patterns: number[][] = [mIdx.map(() => 1)];
+  if (mIdx.length > 1 && mIdx.length <= 3) for (let b = 1; b < 2 ** mIdx.length - 1; b++) patterns.push(mIdx.map((_, j) => ((b >> j) & 1 ? 1 : -1)));
+  const seeds: Float64Array[] = [];
+  for (const f of [0.5, 2]) for (const sg of [1, -1]) for (const p of patterns) {
+    const v = Float64Array.from(start);
+    mIdx.forEach((i, j) => { v[i] = sg * p[j] * f * size; });
+    seeds.push(v);
+  }
+  const out: { sol: Solved; a: Assessment }[] = [];
+  const same = (x: Float64Array, y: Float64Array) => resid(x, y) < 1e-6;
+  const add = (sol: Solved) => { if (!out.some((o) => same(o.sol.vals, sol.vals))) out.push({ sol, a: assess(m, sol.vals, sol.ev, 0) }); };
+  if (first) add(first);
+  for (const v of seeds) {
+    try { add(solveAt(m, v, 0, tol, maxIter, scales)); } catch (e) { if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e; }
+  }
   return out;
 }
 
@@ -777,11 +866,17 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const finish = (sol: Solved, a: Assessment, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean }): StaticResult => {
     // quadrature error: re-evaluate the converged map on a finer rule
     const fineLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.vals, 0, FINE, scales));
+    // iteration error: the effect of one more step of the map on the observables,
+    // amplified by 1/(1 − κ) for a map contracting at rate κ (the distance left to its fixed point)
+    const stepLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.ev.next, 0, BASE, scales));
+    const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
     const limit = extra.limit ?? a.limit;
     const limitError: Record<string, number> = {};
     for (const k of Object.keys(limit)) {
       const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
-      const iter = sol.residual * Math.max(1e-12, Math.abs(limit[k]));
+      // the residual is relative with a floor of 1e-6 (see resid): an absolute part near 0
+      const iter = sol.residual * (Math.max(1e-12, Math.abs(limit[k])) + 1e-6 * Math.sqrt(Math.max(1, sol.vals.length)))
+        + (2 * Math.abs(stepLimit[k] - a.limit[k])) / (1 - kappa);
       limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-15 * Math.abs(limit[k]));
     }
     m.opNames.forEach((n, i) => { diag[n] = sol.vals[i]; });
@@ -798,25 +893,77 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     return out;
   };
 
+  /**
+   * A fixed point whose fluctuation or mean-mode eigenvalue is 1 within the
+   * accuracy of the computation (quadrature: the change on the finer rule;
+   * iteration: the residual) is marginal: neither its value nor its stability
+   * can be trusted (e.g. i.i.d. linear couplings at g = 1, where q = g²q holds
+   * for every q).
+   */
+  const marginalReason = (sol: Solved, a: Assessment, eps: number): string | undefined => {
+    const near = (x: number) => Number.isFinite(x) && Math.abs(1 - x) < 1e-3;
+    if (!near(a.rho) && !near(a.meanEig)) return undefined;
+    const fine = assess(m, sol.vals, phi(m, sol.vals, eps, FINE, scales), eps);
+    const tol = (x: number, y: number) => 1e-7 + 100 * sol.residual + 10 * Math.abs(x - y);
+    const tr = tol(a.rho, fine.rho), tm = tol(a.meanEig, fine.meanEig);
+    diag.eigenvalueTolerance = Math.max(tr, Number.isFinite(tm) ? tm : 0);
+    if (Math.abs(1 - a.rho) <= tr) return `the fixed point is marginal: its fluctuation (replicon-type) eigenvalue is ${a.rho.toPrecision(12)}, 1 within the solver's accuracy ${tr.toExponential(1)} (at ${paramList})`;
+    if (Math.abs(1 - a.meanEig) <= tm) return `the fixed point is marginal: its mean-mode eigenvalue is ${a.meanEig.toPrecision(12)}, 1 within the solver's accuracy ${tm.toExponential(1)} (at ${paramList})`;
+    return undefined;
+  };
+
   const stableReason = (a: Assessment): string | undefined => {
     if (a.unstable > 1e-9) return `the single-site fixed point is unstable on a fraction ${fmt(a.unstable)} of the frozen-field distribution`;
+    if (a.openJumps > 0) return `an order-parameter function jumps where the single-site fixed point itself jumps: the response and the stability there are not resolved (at ${paramList})`;
+    if (a.rho === Infinity) return `the fixed point is unstable to fluctuations: a transfer function jumps where the frozen field has density, so its derivative carries a δ and the replicon-type eigenvalue (g²⟨φ′²⟩ type) is infinite (a chaotic phase; at ${paramList})`;
     if (a.rho >= 1) return `the fixed point is unstable to fluctuations: the replicon-type eigenvalue is ${fmt(a.rho)} ≥ 1 (a chaotic phase or multiple attractors; at ${paramList})`;
     if (a.meanEig >= 1) return `the fixed point is unstable in the uniform (mean-field) mode: eigenvalue ${fmt(a.meanEig)} ≥ 1 (at ${paramList})`;
     return undefined;
   };
 
-  // A: the plain solve
+  // A: the plain solve (from the initial condition), and when mean fields feed
+  // back, a search for other (symmetry-broken) branches from several seeds
   let failA = '';
+  let solA: Solved | undefined;
   try {
-    const sol = solveAt(m, m.start(), 0, tol, maxIter, scales);
-    const a = assess(m, sol.vals, sol.ev, 0);
-    const why = stableReason(a);
-    if (!why) { diag.fixedPoint = 'unique'; diag.initDependent = a.multistable > 0; return finish(sol, a, {}); }
-    if (a.unstable <= 1e-9) return { unsupported: `no stable fixed point: ${why}` };
-    failA = why;
+    solA = solveAt(m, m.start(), 0, tol, maxIter, scales);
   } catch (e) {
     if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
     failA = e.message;
+  }
+  if (m.meanFeedback()) {
+    const found = searchBranches(m, solA, tol, maxIter, scales);
+    if (found.length > 1 || (found.length === 1 && !solA)) {
+      const branches = found.map((b) => {
+        const why = marginalReason(b.sol, b.a, 0) ?? stableReason(b.a);
+        const f = finish(b.sol, b.a, {});
+        const orderParams: Record<string, number> = {};
+        m.opNames.forEach((n, i) => { orderParams[n] = b.sol.vals[i]; });
+        return { branch: { stable: !why, stability: why ?? 'stable (fluctuation and mean-mode eigenvalues < 1, single-site fixed points stable)', observables: f.limit, errors: f.limitError ?? {}, orderParams } as Branch, sol: b.sol, a: b.a };
+      });
+      diag.branches = branches.length;
+      const stable = branches.filter((b) => b.branch.stable);
+      if (stable.length > 1) {
+        return { unsupported: `${stable.length} stable fixed points (symmetry-broken branches; at ${paramList}): which one the dynamics reaches depends on the initial condition`, branches: branches.map((b) => b.branch) };
+      }
+      if (stable.length === 1) {
+        const b = stable[0];
+        diag.fixedPoint = 'the only stable branch';
+        diag.initDependent = b.a.multistable > 0;
+        const out = finish(b.sol, b.a, {});
+        out.branches = branches.map((x) => x.branch);
+        return out;
+      }
+    }
+  }
+  if (solA) {
+    const a = assess(m, solA.vals, solA.ev, 0);
+    const marginal = marginalReason(solA, a, 0);
+    if (marginal) return { unsupported: marginal, kind: 'marginal' };
+    const why = stableReason(a);
+    if (!why) { diag.fixedPoint = 'unique'; diag.initDependent = a.multistable > 0; return finish(solA, a, {}); }
+    if (a.unstable <= 1e-9) return { unsupported: `no stable fixed point: ${why}` };
+    failA = why;
   }
 
   // B: continuation in a proximal term ε(x − x(0)), ε → 0 (halving ε; at least down to
@@ -881,6 +1028,8 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   if (!zeroModes) try {
     const sol = solveAt(m, v, 0, tol, maxIter, scales);
     const a = assess(m, sol.vals, sol.ev, 0);
+    const marginal = marginalReason(sol, a, 0);
+    if (marginal) return { unsupported: marginal, kind: 'marginal' };
     if (!stableReason(a)) { diag.fixedPoint = 'unique'; diag.continuation = true; diag.initDependent = a.multistable > 0; return finish(sol, a, {}); }
   } catch (e) {
     if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;

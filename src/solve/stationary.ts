@@ -29,7 +29,11 @@
 //     Chebyshev-interpolated in Δ), Δ'(0⁺) = −Σc²D/2, Δ(∞) = q (the static
 //     part, a saddle of the particle motion). Δ0 by shooting + bisection on the
 //     separatrix (RK4); μ self-consistently from the mean-field slots. No
-//     separatrix (e.g. below the transition): the static fixed-point state.
+//     separatrix (e.g. below the transition): the static fixed-point state,
+//     whose fluctuation and mean-mode gains must be < 1 (at 1 within the
+//     quadrature's accuracy: marginal; a jump of φ where x has density: ∞).
+//     Kinked functions (relu, abs, sign, comparisons): every average is split
+//     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
 //
 // Anything else returns { unsupported: reason } so a dispatcher can try
 // another method.
@@ -40,25 +44,30 @@ import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
+import { expectKinkedZ, gaussLegendre, isKinked, jumpAcross, kinkArgs, kinkPoints, type SplitResolution, splitNormalRule } from './kinks.ts';
 import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
-import type { SolveOptions } from './types.ts';
+import type { Branch, SolveOptions } from './types.ts';
 
 export interface StationaryResult {
   /** t → ∞ value of every one-time observable */
   limit: Record<string, number>;
+  /** every stationary state found, when the one from the initial mean is unstable in the mean mode */
+  branches?: Branch[];
   /** estimated numerical error of `limit` */
   limitError?: Record<string, number>;
   /** stationary two-time observables as functions of the lag τ ≥ 0 */
   tau?: Record<string, { tau: number[]; values: number[] }>;
   diagnostics: Record<string, number | string | boolean>;
 }
-export type StationaryOutcome = StationaryResult | { unsupported: string };
+/** `kind: 'marginal'`: the state has a zero-frequency mode (a stability edge), so there is no unique stationary value. */
+export type StationaryOutcome = StationaryResult | { unsupported: string; kind?: 'marginal'; branches?: Branch[] };
 
 /** The model is inside the solver's regime but has no stationary state. */
 export class StationaryInstabilityError extends DmftError {
   readonly params: Record<string, number>;
-  /** 'unstable': past a stability edge; 'zero-mode': a zero-frequency mode makes the long-time state depend on the initial condition */
-  kind: 'unstable' | 'zero-mode' = 'unstable';
+  /** 'unstable': past a stability edge; 'zero-mode': a zero-frequency mode makes the long-time state depend on the initial condition;
+   *  'marginal': a loop gain is 1 within the solver's accuracy (at the edge: no value) */
+  kind: 'unstable' | 'zero-mode' | 'marginal' = 'unstable';
   constructor(message: string, params: Record<string, number>, hint?: string) {
     const named = Object.entries(params).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
     super({
@@ -70,7 +79,10 @@ export class StationaryInstabilityError extends DmftError {
   }
 }
 
+/** a loop gain within this of 1 is a stability edge (the gains are exact algebra up to rounding) */
+const MARGIN = 1e-7;
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(6)));
+const fmtParams = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
 
 // ===========================================================================
 // entry point
@@ -84,7 +96,8 @@ export function solveStationary(reading: SystemReading, opts: SolveOptions): Sta
     return solveLinear(reading, pre, grid);
   } catch (e) {
     // a zero-frequency mode: the limit exists but remembers the initial condition — the transient solver's job
-    if (e instanceof StationaryInstabilityError && e.kind === 'zero-mode') return { unsupported: `${e.message}; the long-time limit depends on the initial condition` };
+    if (e instanceof StationaryInstabilityError && e.kind === 'zero-mode') return { unsupported: `${e.message}; the long-time limit depends on the initial condition`, kind: 'marginal' };
+    if (e instanceof StationaryInstabilityError && e.kind === 'marginal') return { unsupported: e.message, kind: 'marginal' };
     throw e;
   }
 }
@@ -222,7 +235,8 @@ function ruleFor(deg: number, dims: number): NormalRule {
 }
 
 /** E[body(x(t), x(t+τ), q…)] under a population law; vt = covariance at lag τ (undefined: one-time). */
-function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: number | undefined): number {
+function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: number | undefined, params: Record<string, number>): number {
+  if (isKinked(av.body)) return kinkedLawAverage(av, law, vt, params);
   const nq = law.q.length;
   const isQ = (y: Expr) => y.k === 'sym' && av.slots.includes(y.name);
   const deg = degree(av.body, isQ);
@@ -271,20 +285,58 @@ function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: 
   return acc;
 }
 
+const kinkArgCache = new WeakMap<object, Compiled[]>();
+const SPLIT_X: SplitResolution = { gl: 12, panel: 0.75, L: 9 };
+const SPLIT_Q: SplitResolution = { gl: 10, panel: 1, L: 8.5 };
+
+/**
+ * lawAverage for a kinked body (relu, abs, sign, comparisons): every
+ * dimension (quenched inputs, then x(t), then x(t+τ)) is split where a kink
+ * argument changes sign, with the dimensions not yet integrated at their
+ * conditional means (exact splits for kinks in the innermost variables).
+ */
+function kinkedLawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: number | undefined, params: Record<string, number>): number {
+  let args = kinkArgCache.get(av);
+  if (!args) { args = kinkArgs(av.body).map((a) => compile(a, av.slots, params)); kinkArgCache.set(av, args); }
+  const nq = law.q.length;
+  const v = new Float64Array(2 + nq);
+  const v0 = Math.max(0, law.vs + law.C0);
+  const A = Math.sqrt(v0);
+  const B = vt === undefined ? A : A > 0 ? vt / A : 0;
+  const Cc = vt === undefined ? 0 : Math.sqrt(Math.max(0, v0 - B * B));
+  const at = (f: Compiled) => (z: number, set: (z: number) => void) => { set(z); return f(v); };
+  const rec = (j: number, m: number): number => {
+    if (j < nq) {
+      const sd = Math.sqrt(Math.max(0, law.q[j].var));
+      const set = (z: number) => { for (let k = j + 1; k < nq; k++) v[2 + k] = law.q[k].mean; const qv = law.q[j].mean + sd * z; v[2 + j] = qv; const mm = m + law.alpha[j] * qv + law.alpha.slice(j + 1).reduce((acc, a, k) => acc + a * law.q[j + 1 + k].mean, 0); v[0] = v[1] = mm; };
+      return expectKinkedZ((z) => { const qv = law.q[j].mean + sd * z; v[2 + j] = qv; return rec(j + 1, m + law.alpha[j] * qv); }, args!.map((f) => (z: number) => at(f)(z, set)), SPLIT_Q);
+    }
+    // x1 = m + A z1, x2 = m + B z1 + Cc z2 (one-time: x2 = x1)
+    const set1 = (z: number) => { v[0] = m + A * z; v[1] = m + B * z; };
+    return expectKinkedZ((z1) => {
+      if (!(Cc > 0)) { set1(z1); return av.F(v); }
+      const x1 = m + A * z1, base = m + B * z1;
+      const set2 = (z2: number) => { v[0] = x1; v[1] = base + Cc * z2; };
+      return expectKinkedZ((z2) => { set2(z2); return av.F(v); }, args!.map((f) => (z: number) => at(f)(z, set2)), SPLIT_X);
+    }, args!.map((f) => (z: number) => at(f)(z, set1)), SPLIT_X);
+  };
+  return rec(0, law.mean0);
+}
+
 function evalObservables(rd: SystemReading, laws: Map<string, PopLaw>, grid: TauGrid, withTau: boolean): { limit: Record<string, number>; tau: Record<string, { tau: number[]; values: number[] }> } {
   const limit: Record<string, number> = {};
   const tau: Record<string, { tau: number[]; values: number[] }> = {};
   for (const ob of rd.observables) {
     const twoTime = ob.def.times.length > 1;
     if (!twoTime) {
-      const vals = ob.averages.map((av) => lawAverage(av, laws.get(av.pop)!, undefined));
+      const vals = ob.averages.map((av) => lawAverage(av, laws.get(av.pop)!, undefined, rd.params));
       limit[ob.def.name] = ob.outer(vals);
     } else if (withTau) {
       const values = grid.tau.map((_, k) => {
         const vals = ob.averages.map((av) => {
           const law = laws.get(av.pop)!;
           const c = law.Ctau ? law.Ctau[k] : 0;
-          return lawAverage(av, law, law.vs + c);
+          return lawAverage(av, law, law.vs + c, rd.params);
         });
         return ob.outer(vals);
       });
@@ -616,7 +668,8 @@ function sweep(L: LinModel, omegas: ArrayLike<number>, params: Record<string, nu
     R.re.set(save.re); R.im.set(save.im);
     if (depth > 40) {
       const err = new StationaryInstabilityError(`the response equations lose their causal solution near ω = ${fmt(to)} (a zero-frequency mode, or a branch point on the real axis)`, params);
-      if (to < 1e-8) err.kind = 'zero-mode';
+      // the causal root is lost only at ω → 0: the spectrum of the response reaches zero frequency
+      if (to < 1e-3) err.kind = 'zero-mode';
       throw err;
     }
     const mid = from > 0 && to > 0 ? Math.sqrt(from * to) : (from + to) / 2;
@@ -681,36 +734,19 @@ function checkSweep(rd: SystemReading, L: LinModel, sw: Sweep): void {
       throw new StationaryInstabilityError(`the instantaneous response of '${v}' winds around zero (phase change ${fmt(sw.dphase[p])})`, params);
     }
   });
+  // the loop gain is exact algebra at each ω (rounding only): within 1e-7 of 1 the
+  // variance is not determined (a stability edge), whatever the quadrature says
+  if (Math.abs(1 - sw.rhoMax) <= MARGIN) {
+    const err = new StationaryInstabilityError(`the state is marginal: the loop gain of the fluctuations reaches ${sw.rhoMax.toPrecision(12)} at ω = ${fmt(sw.rhoArg)}, 1 within the solver's accuracy ${MARGIN}`, params, 'at a stability edge the stationary variance is not finite; the transient shows how it grows');
+    err.kind = 'marginal';
+    throw err;
+  }
   if (sw.rhoMax >= 1) {
     throw new StationaryInstabilityError(`the loop gain of the fluctuations, K·v·|χ(ω)|², reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, params);
   }
 }
 
 // ---- frequency quadrature --------------------------------------------------
-
-const GL_CACHE = new Map<number, { x: Float64Array; w: Float64Array }>();
-/** Gauss–Legendre nodes/weights on [−1, 1]. */
-function gaussLegendre(n: number): { x: Float64Array; w: Float64Array } {
-  const hit = GL_CACHE.get(n);
-  if (hit) return hit;
-  const x = new Float64Array(n), w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let z = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
-    let pp = 1;
-    for (let it = 0; it < 100; it++) {
-      let p1 = 1, p2 = 0;
-      for (let j = 0; j < n; j++) { const p3 = p2; p2 = p1; p1 = ((2 * j + 1) * z * p2 - j * p3) / (j + 1); }
-      pp = n * (z * p1 - p2) / (z * z - 1);
-      const z1 = z;
-      z = z1 - p1 / pp;
-      if (Math.abs(z - z1) < 1e-16) break;
-    }
-    x[i] = z; w[i] = 2 / ((1 - z * z) * pp * pp);
-  }
-  const out = { x, w };
-  GL_CACHE.set(n, out);
-  return out;
-}
 
 /**
  * Quadrature for (1/π)∫₀^∞ S(ω) dω on θ ∈ (0, π/2), ω = ws·tan θ: panels
@@ -810,6 +846,11 @@ function staticPart(rd: SystemReading, L: LinModel, ords: Map<string, OrdLin>, s
   if (nv) {
     const IA = A.map((r, i) => r.map((a, j) => (i === j ? 1 : 0) - a));
     const sol = rsolve(nv, IA, b);
+    if (Math.abs(1 - rhoStatic) <= MARGIN) {
+      const err = new StationaryInstabilityError(`the static (zero-frequency) variances are marginal: loop gain ${rhoStatic.toPrecision(12)}, 1 within the solver's accuracy ${MARGIN}`, paramList(rd));
+      err.kind = 'marginal';
+      throw err;
+    }
     if (!sol || sol.some((x) => !(x >= -1e-14 * (1 + Math.abs(x)))) || rhoStatic >= 1) {
       throw new StationaryInstabilityError(`the static (zero-frequency) variances have no nonnegative solution (loop gain ${fmt(rhoStatic)})`, paramList(rd));
     }
@@ -1019,20 +1060,33 @@ interface NLModel {
   Dn: number;
   /** Ψ = c0 + Σ_k W_k C_{f_k} */
   c0: number;
-  Cs: { F: Compiled; dfdx: Compiled; W: number; name: string }[];
+  Cs: { F: Compiled; dfdx: Compiled; W: number; name: string; kinks: number[]; jumps: boolean }[];
   /** h(M): the constant part of the equation, given the mean-field slot values */
   h: (Mv: number[]) => number;
-  Ms: { F: Compiled; name: string }[];
+  Ms: { F: Compiled; name: string; kinks: number[] }[];
   mu0: number;
+  /** some C or M function has kinks or jumps: quadratures split there, Ψ interpolated in θ = arccos(Δ/Δ0) */
+  kinked: boolean;
 }
 
-interface Res { rule: NormalRule; nc: number }
+/** `rule` (smooth functions) or `split` panels (kinked ones); Chebyshev degree of Ψ */
+interface Res { rule: NormalRule; nc: number; split: SplitResolution }
 
-/** Chebyshev interpolant of Ψ on [−Δ0, Δ0]. */
-interface Psi { D0: number; c: Float64Array }
+/**
+ * Chebyshev interpolant of Ψ: in Δ on [−Δ0, Δ0] for smooth functions; for
+ * kinked ones in θ = arccos(Δ/Δ0) on [0, π/2] (Δ ∈ [0, Δ0], all that the
+ * separatrix between Δ0 and q ≥ 0 visits), where the (1 − ρ)^(n+½) edge terms
+ * at ρ = Δ/Δ0 → 1 (arcsin for a jump) are analytic in θ. (Near ρ = −1 a kink
+ * off the mean gives e^(−c/(1+ρ)) terms, which no polynomial follows well.)
+ */
+interface Psi {
+  D0: number; c: Float64Array; theta?: boolean;
+  /** Ψ(0) = c0 + Σ W (E f)², computed directly (the interpolant is only good to ~1e-11 for kinked functions) */
+  at0?: number;
+}
 
 function psiEval(P: Psi, d: number): number {
-  const x = d / P.D0;
+  const x = P.theta ? (4 / Math.PI) * Math.acos(Math.max(-1, Math.min(1, d / P.D0))) - 1 : d / P.D0;
   const c = P.c;
   let b1 = 0, b2 = 0;
   const x2 = 2 * x;
@@ -1046,6 +1100,7 @@ function psiEval(P: Psi, d: number): number {
  * [∫Dx f(μ + √(Δ0−|Δ|) x + √|Δ| z)], at Chebyshev nodes (±Δ share the inner integrals).
  */
 function buildPsi(m: NLModel, D0: number, mu: number, res: Res): Psi {
+  if (m.kinked) return buildPsiKinked(m, D0, mu, res);
   const { rule, nc } = res;
   const n = rule.x.length;
   const vals = new Float64Array(nc);
@@ -1077,11 +1132,81 @@ function buildPsi(m: NLModel, D0: number, mu: number, res: Res): Psi {
   return { D0, c };
 }
 
-/** The mean μ = −h(M)/a with M = E f(μ + √Δ0 z): damped relaxation from `start` (follows the stable branch), Newton polish. */
-function solveMu(m: NLModel, D0: number, start: number, rule: NormalRule): number {
-  if (m.Ms.length === 0) return -m.h([]) / m.a;
+/**
+ * E f(c + s·X), X ~ N(0,1), by Gauss–Legendre panels on [−L, L] split where
+ * c + s·x crosses a kink of f (allocation-free: it runs for every outer node).
+ */
+function splitExpect(F: Compiled, v: Float64Array, c: number, s: number, kinks: number[], res: SplitResolution): number {
+  if (!(s > 0)) { v[0] = c; return F(v); }
+  const L = res.L, gl = gaussLegendre(res.gl);
+  let acc = 0, wsum = 0, a = -L;
+  const piece = (lo: number, hi: number) => {
+    const np = Math.max(1, Math.ceil((hi - lo) / res.panel - 1e-9)), h = (hi - lo) / np;
+    for (let p = 0; p < np; p++) {
+      const mid = lo + (p + 0.5) * h, half = h / 2;
+      for (let i = 0; i < gl.x.length; i++) {
+        const z = mid + half * gl.x[i];
+        const w = half * gl.w[i] * Math.exp(-0.5 * z * z);
+        v[0] = c + s * z;
+        acc += w * F(v); wsum += w;
+      }
+    }
+  };
+  for (const k of kinks) {
+    const b = (k - c) / s;
+    if (b > a && b < L) { piece(a, b); a = b; }
+  }
+  piece(a, L);
+  return acc / wsum;
+}
+
+/**
+ * Ψ for kinked functions: nodes in θ = arccos(Δ/Δ0); the inner average split
+ * at the kinks, the outer one split where μ + √|Δ| z crosses a kink, with
+ * panels graded down to the width √(Δ0 − |Δ|)/√|Δ| of the smoothed step there.
+ */
+function buildPsiKinked(m: NLModel, D0: number, mu: number, res: Res): Psi {
+  const { nc, split } = res;
+  const vals = new Float64Array(nc);
   const v = new Float64Array(1);
-  const Mv = (mu: number) => m.Ms.map((M) => expectRule((x) => { v[0] = x; return M.F(v); }, mu, D0, rule));
+  for (let j = 0; j < nc; j++) {
+    // node t_j ∈ (−1, 1) ↦ θ = (t + 1)π/4 ∈ (0, π/2) ↦ Δ = Δ0 cos θ ∈ (0, Δ0)
+    const th = ((Math.cos(Math.PI * (j + 0.5) / nc) + 1) * Math.PI) / 4;
+    const d = D0 * Math.cos(th);
+    const s1 = Math.sqrt(Math.max(0, D0 - d)), s2 = Math.sqrt(d);
+    let pos = m.c0;
+    for (const C of m.Cs) {
+      const breaks = C.kinks.map((k) => (k - mu) / s2);
+      const outer = splitNormalRule(breaks, split, Math.max(1e-7, 0.25 * (s1 / s2)));
+      let ap = 0;
+      for (let i = 0; i < outer.x.length; i++) { const g = splitExpect(C.F, v, mu + s2 * outer.x[i], s1, C.kinks, split); ap += outer.w[i] * g * g; }
+      pos += C.W * ap;
+    }
+    vals[j] = pos;
+  }
+  const c = new Float64Array(nc);
+  for (let k = 0; k < nc; k++) {
+    let s = 0;
+    for (let j = 0; j < nc; j++) s += vals[j] * Math.cos(Math.PI * k * (j + 0.5) / nc);
+    c[k] = (2 / nc) * s * (k === 0 ? 0.5 : 1);
+  }
+  let at0 = m.c0;
+  for (const C of m.Cs) { const e = splitExpect(C.F, v, mu, Math.sqrt(D0), C.kinks, split); at0 += C.W * e * e; }
+  return { D0, c, theta: true, at0 };
+}
+
+/** E f(μ + √var z) for an order-parameter function: split at its kinks, or the smooth rule. */
+function expectOp(F: Compiled, kinks: number[], mean: number, variance: number, res: Res, sq = false): number {
+  const v = new Float64Array(1);
+  const G: Compiled = sq ? (u) => { const y = F(u); return y * y; } : F;
+  if (kinks.length) return splitExpect(G, v, mean, Math.sqrt(Math.max(0, variance)), kinks, res.split);
+  return expectRule((x) => { v[0] = x; return G(v); }, mean, variance, res.rule);
+}
+
+/** The mean μ = −h(M)/a with M = E f(μ + √Δ0 z): damped relaxation from `start` (follows the stable branch), Newton polish. */
+function solveMu(m: NLModel, D0: number, start: number, res: Res): number {
+  if (m.Ms.length === 0) return -m.h([]) / m.a;
+  const Mv = (mu: number) => m.Ms.map((M) => expectOp(M.F, M.kinks, mu, D0, res));
   const phi = (mu: number) => -m.h(Mv(mu)) / m.a;
   let mu = start;
   for (let it = 0; it < 5000; it++) {
@@ -1114,7 +1239,7 @@ function solveQ(P: Psi, a2: number): { q: number; lambda2: number } {
   };
   const roots: number[] = [];
   const scale = Math.abs(psiEval(P, D0)) / a2 + D0;
-  const zeroRoot = Math.abs(G(0)) <= 1e-11 * scale;
+  const zeroRoot = P.at0 !== undefined ? Math.abs(P.at0 / a2) <= 1e-14 * scale : Math.abs(G(0)) <= 1e-11 * scale;
   if (zeroRoot) roots.push(0);
   const n = 400;
   let x0 = 0, g0 = G(0);
@@ -1142,7 +1267,7 @@ type Outcome = 'over' | 'under' | 'undecided';
 interface Trial { D0: number; mu: number; psi: Psi; q: number; lambda2: number }
 
 function trial(m: NLModel, D0: number, muStart: number, res: Res): Trial {
-  const mu = solveMu(m, D0, muStart, res.rule);
+  const mu = solveMu(m, D0, muStart, res);
   const psi = buildPsi(m, D0, mu, res);
   const { q, lambda2 } = solveQ(psi, m.a * m.a);
   return { D0, mu, psi, q, lambda2 };
@@ -1156,6 +1281,16 @@ function trial(m: NLModel, D0: number, muStart: number, res: Res): Trial {
 function energy(m: NLModel, t: Trial): number {
   const gl = gaussLegendre(64);
   const a2 = m.a * m.a;
+  if (t.psi.theta) {
+    // Δ = Δ0 cos θ: the integrand is smooth in θ even where Ψ has a (1 − ρ)^½ edge
+    const th = Math.acos(Math.max(-1, Math.min(1, t.q / t.D0))), h = th / 2;
+    let s = 0;
+    for (let i = 0; i < gl.x.length; i++) {
+      const u = h * (gl.x[i] + 1), d = t.D0 * Math.cos(u);
+      s += gl.w[i] * (psiEval(t.psi, d) - a2 * d) * t.D0 * Math.sin(u);
+    }
+    return 0.5 * (m.Dn / 2) ** 2 + h * s;
+  }
   const lo = t.q, hi = t.D0, half = (hi - lo) / 2, mid = (hi + lo) / 2;
   let s = 0;
   for (let i = 0; i < gl.x.length; i++) { const d = mid + half * gl.x[i]; s += gl.w[i] * (psiEval(t.psi, d) - a2 * d); }
@@ -1169,13 +1304,19 @@ function shoot(m: NLModel, t: Trial, h: number, tMax: number, sample?: { every: 
   let d = t.D0, v = -m.Dn / 2;
   const steps = Math.ceil(tMax / h);
   if (sample) sample.out.push(d);
-  for (let s = 1; s <= steps; s++) {
+  const rk4 = (hh: number) => {
     const k1d = v, k1v = acc(d);
-    const k2d = v + 0.5 * h * k1v, k2v = acc(d + 0.5 * h * k1d);
-    const k3d = v + 0.5 * h * k2v, k3v = acc(d + 0.5 * h * k2d);
-    const k4d = v + h * k3v, k4v = acc(d + h * k3d);
-    d += (h / 6) * (k1d + 2 * k2d + 2 * k3d + k4d);
-    v += (h / 6) * (k1v + 2 * k2v + 2 * k3v + k4v);
+    const k2d = v + 0.5 * hh * k1v, k2v = acc(d + 0.5 * hh * k1d);
+    const k3d = v + 0.5 * hh * k2v, k3v = acc(d + 0.5 * hh * k2d);
+    const k4d = v + hh * k3v, k4v = acc(d + hh * k3d);
+    d += (hh / 6) * (k1d + 2 * k2d + 2 * k3d + k4d);
+    v += (hh / 6) * (k1v + 2 * k2v + 2 * k3v + k4v);
+  };
+  for (let s = 1; s <= steps; s++) {
+    // kinked functions: Ψ has a square-root edge at Δ0, where the right-hand side is not
+    // Lipschitz; resolve the first steps finely (RK4 keeps its order away from the edge)
+    if (t.psi.theta && s <= 16) for (let k = 0; k < 256; k++) rk4(h / 256);
+    else rk4(h);
     if (sample && s % sample.every === 0) sample.out.push(d);
     if (!Number.isFinite(d) || !Number.isFinite(v)) return 'undecided';
     if (d < t.q) return 'over';
@@ -1227,7 +1368,47 @@ function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: n
   return { x: b, evals };
 }
 
+/**
+ * The nonlinear stationary state reached from the declared initial mean, and —
+ * when a mean field feeds back and that state is unstable in the mean mode
+ * (gain J0⟨f′⟩-type ≥ 1, e.g. symmetric chaos from a mean-zero initial
+ * condition) — the states reached from flipped and scaled seeds of the mean,
+ * as branches with their stability.
+ */
 function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryOutcome {
+  const base = solveNonlinearFrom(rd, pre, grid);
+  if (!rd.pops[0].means.length || 'unsupported' in base) return base;
+  const gainOf = (r: StationaryResult) => Number(r.diagnostics.meanModeGain ?? 0);
+  const stabilityOf = (r: StationaryResult): string | undefined => {
+    const g = gainOf(r);
+    if (Math.abs(1 - g) <= 1e-6) return `marginal in the mean mode (gain ${g.toPrecision(10)})`;
+    return g >= 1 ? `unstable in the mean mode: gain ${fmt(g)} ≥ 1 (at ${fmtParams(paramList(rd))})` : undefined;
+  };
+  if (!stabilityOf(base)) return base;
+  const size = Math.max(1, Math.abs(Number(base.diagnostics.mu)), Math.sqrt(Math.max(0, Number(base.diagnostics.Delta0))));
+  const found: StationaryResult[] = [base];
+  for (const f of [0.5, 2]) for (const sg of [1, -1]) {
+    const r = solveNonlinearFrom(rd, pre, grid, sg * f * size);
+    if ('unsupported' in r) continue;
+    const same = (a: StationaryResult) => Math.abs(Number(a.diagnostics.mu) - Number(r.diagnostics.mu)) <= 1e-6 * (1 + Math.abs(Number(r.diagnostics.mu)))
+      && Math.abs(Number(a.diagnostics.Delta0) - Number(r.diagnostics.Delta0)) <= 1e-6 * (1 + Number(r.diagnostics.Delta0));
+    if (!found.some(same)) found.push(r);
+  }
+  const branches: Branch[] = found.map((r) => {
+    const why = stabilityOf(r);
+    return {
+      stable: !why, stability: why ?? `stable in the mean mode (gain ${fmt(gainOf(r))} < 1), ${r.diagnostics.state}`,
+      observables: r.limit, errors: r.limitError ?? {},
+      orderParams: { mu: Number(r.diagnostics.mu), Delta0: Number(r.diagnostics.Delta0), q: Number(r.diagnostics.q) },
+    };
+  });
+  const stable = found.filter((_, i) => branches[i].stable);
+  if (stable.length === 1) return { ...stable[0], branches };
+  if (stable.length > 1) return { unsupported: `${stable.length} stable stationary states (symmetry-broken branches; at ${fmtParams(paramList(rd))}): which one the dynamics reaches depends on the initial condition`, branches };
+  return { unsupported: `the stationary state is ${stabilityOf(base)} and no stable one was found from other starting means` };
+}
+
+function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
   const P = rd.pops[0];
   const params = paramList(rd);
   const slotIdx = new Map(P.slots.map((s, i) => [s, i]));
@@ -1256,8 +1437,14 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     c0 += b[e] ** 2 * f.c0;
     for (const t of f.terms) Wmap.set(t.C, (Wmap.get(t.C) ?? 0) + b[e] ** 2 * t.w);
   });
-  const Cs = [...Wmap].filter(([, W]) => W !== 0).map(([name, W]) => { const o = rd.orders.get(name) as OrderReading; return { F: o.F, dfdx: o.dfdx, W, name }; });
-  const Ms = P.means.map((mm) => ({ F: rd.orders.get(mm.M)!.F, name: mm.M }));
+  const kinksOf = (o: OrderReading) => (isKinked(o.f) ? kinkPoints(o.f, o.slots[0], o.slots, rd.params) : []);
+  const Cs = [...Wmap].filter(([, W]) => W !== 0).map(([name, W]) => {
+    const o = rd.orders.get(name) as OrderReading;
+    const kinks = kinksOf(o);
+    const v = new Float64Array(1);
+    return { F: o.F, dfdx: o.dfdx, W, name, kinks, jumps: kinks.some((k) => jumpAcross((x) => { v[0] = x; return o.F(v); }, k) !== 0) };
+  });
+  const Ms = P.means.map((mm) => { const o = rd.orders.get(mm.M)!; return { F: o.F, name: mm.M, kinks: kinksOf(o) }; });
   const Dn = P.noises.reduce((s, n, i) => s + cN[i] ** 2 * n.D, 0);
   let mu0 = 0;
   const init = P.pop.init;
@@ -1267,11 +1454,21 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     if (d.kind === 'normal') mu0 = constantValue(d.mean, rd.params) ?? 0;
     else if (d.kind === 'uniform') mu0 = ((constantValue(d.lo, rd.params) ?? 0) + (constantValue(d.hi, rd.params) ?? 0)) / 2;
   }
-  const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0 };
+  const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
+  if (muStart !== undefined) mu0 = muStart;
+  const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+  /** the mean mode: d/dμ of −h(M(μ))/a at a fixed equal-time variance (a perturbation of the mean at fixed fluctuations) */
+  const meanModeGain = (mu: number, variance: number, res: Res): number => {
+    if (!Ms.length) return 0;
+    const phiMu = (u: number) => -m.h(Ms.map((M) => expectOp(M.F, M.kinks, u, variance, res))) / m.a;
+    const hh = 1e-5 * (1 + Math.abs(mu));
+    return (phiMu(mu + hh) - phiMu(mu - hh)) / (2 * hh);
+  };
   const a2 = a * a;
-  const coarse: Res = { rule: normalTrap(0.5), nc: 24 };
-  const fine: Res = { rule: normalTrap(0.15, 8.5), nc: 48 };
-  const finer: Res = { rule: normalTrap(0.08), nc: 64 };
+  // (kinked functions: Chebyshev in θ on [0, π/2] needs fewer nodes than in Δ on [−Δ0, Δ0])
+  const coarse: Res = { rule: normalTrap(0.5), nc: kinked ? 16 : 24, split: { gl: 8, panel: 2, L: 8 } };
+  const fine: Res = { rule: normalTrap(0.15, 8.5), nc: kinked ? 32 : 48, split: { gl: 16, panel: 2, L: 9 } };
+  const finer: Res = { rule: normalTrap(0.08), nc: kinked ? 40 : 64, split: { gl: 20, panel: 1.5, L: 9.5 } };
 
   // --- bracket: scan Δ0 over decades with a coarse Ψ, shooting with RK4 -------
   const scan: { D0: number; o: Outcome; mu: number }[] = [];
@@ -1293,27 +1490,40 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   /** The static fixed-point state Δ(τ) ≡ Δ0 = q (no separatrix, or a degenerate one at Δ0 = q). */
   const staticState = (why: string): StationaryOutcome => {
     if (Dn > 0) return { unsupported: 'the shooting found no stationary correlation function (no separatrix) although noise is present' };
-    const v = new Float64Array(1);
-    let q = 0, mu = mu0;
-    for (let it = 0; it < 10000; it++) {
-      mu = solveMu(m, q, mu, fine.rule);
-      let psi = c0;
-      for (const C of Cs) psi += C.W * expectRule((x) => { v[0] = x; const f = C.F(v); return f * f; }, mu, q, fine.rule);
-      const nq = psi / a2;
-      if (Math.abs(nq - q) <= 1e-15 * (1 + q)) { q = nq; break; }
-      q = nq;
-    }
-    let gain = 0;
-    for (const C of Cs) gain += C.W * expectRule((x) => { v[0] = x; const f = C.dfdx(v); return f * f; }, mu, q, fine.rule);
-    gain /= a2;
+    const fixedPoint = (res: Res) => {
+      let q = 0, mu = mu0;
+      for (let it = 0; it < 10000; it++) {
+        mu = solveMu(m, q, mu, res);
+        let psi = c0;
+        for (const C of Cs) psi += C.W * expectOp(C.F, C.kinks, mu, q, res, true);
+        const nq = psi / a2;
+        if (Math.abs(nq - q) <= 1e-15 * (1 + q)) { q = nq; break; }
+        q = nq;
+      }
+      // fluctuation gain Σ W⟨f′²⟩/a²: infinite when f jumps (f′ ∋ δ) where x has density
+      let gain = 0;
+      // (or where x sits: x ≡ μ on a jump responds at O(1) to any perturbation)
+      const onJump = (C: NLModel['Cs'][number]) => C.jumps && (q > 0 || C.kinks.some((k) => Math.abs(k - mu) <= 1e-12 * (1 + Math.abs(k))));
+      for (const C of Cs) gain += onJump(C) ? Infinity : C.W * expectOp(C.dfdx, C.kinks, mu, q, res, true);
+      gain /= a2;
+      return { q, mu, gain, meanGain: meanModeGain(mu, q, res) };
+    };
+    const fp = fixedPoint(fine), fpCheck = fixedPoint(finer);
+    const { q, mu, gain, meanGain } = fp;
     diagnostics.state = 'static';
     diagnostics.note = (q === 0 ? 'the state decays to the fixed point x = 0' : 'the state is a static random fixed point') + ` (${why})`;
-    Object.assign(diagnostics, { Delta0: q, q, mu, stabilityGain: gain });
+    Object.assign(diagnostics, { Delta0: q, q, mu, stabilityGain: gain, meanModeGain: meanGain });
+    // an eigenvalue at 1 within the quadrature's accuracy: marginal
+    const tolOf = (x: number, y: number) => 1e-7 + 10 * (Number.isFinite(x - y) ? Math.abs(x - y) : 0);
+    if (Math.abs(1 - gain) <= tolOf(gain, fpCheck.gain)) return { unsupported: `the static fixed point is marginal: its fluctuation gain is ${gain.toPrecision(12)}, 1 within the solver's accuracy (at ${fmtParams(params)})`, kind: 'marginal' };
+    if (Math.abs(1 - meanGain) <= tolOf(meanGain, fpCheck.meanGain)) return { unsupported: `the static fixed point is marginal: its mean-mode gain is ${meanGain.toPrecision(12)}, 1 within the solver's accuracy (at ${fmtParams(params)})`, kind: 'marginal' };
+    if (gain === Infinity) return { unsupported: 'the static fixed point is unstable (a transfer function jumps where the state has density: infinite fluctuation gain) and the shooting found no stationary fluctuating solution' };
     if (gain >= 1) return { unsupported: `the static fixed point is unstable (gain ${fmt(gain)} ≥ 1) and the shooting found no stationary fluctuating solution` };
     laws.set(P.pop.name, { mean0: mu, alpha: [], q: [], vs: q, C0: 0, Ctau: new Float64Array(nt) });
     const { limit, tau } = evalObservables(rd, laws, grid, true);
+    const check = evalObservables(rd, new Map([[P.pop.name, { mean0: fpCheck.mu, alpha: [], q: [], vs: fpCheck.q, C0: 0 } as PopLaw]]), grid, false).limit;
     const limitError: Record<string, number> = {};
-    for (const k of Object.keys(limit)) limitError[k] = 1e-12 * Math.abs(limit[k]);
+    for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - check[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + q + mu * mu);
     return { limit, limitError, tau, diagnostics };
   };
   if (!br) return staticState('no chaotic solution: no separatrix between Δ0 = 1e-5 and 1e5');
@@ -1343,7 +1553,8 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
       const ea = eAt(a0, fine), eb = eAt(b0, fine);
       if (ea * eb < 0) {
         slope = (eb - ea) / (b0 - a0);
-        D0 = brent((D) => eAt(D, fine), a0, b0, ea, eb, 1e-15 * b0).x;
+        // kinked: Ψ is good to ~1e-11, so a tighter root only bisects noise
+        D0 = brent((D) => eAt(D, fine), a0, b0, ea, eb, (kinked ? 1e-12 : 1e-15) * b0).x;
       }
       if (a0 === cLo && b0 === cHi) break;
     }
@@ -1406,14 +1617,17 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   const lawAlt = new Map([[P.pop.name, { mean0: alt.mu, alpha: [], q: [], vs: alt.q, C0: alt.D0 - alt.q } as PopLaw]]);
   const limitAlt = evalObservables(rd, lawAlt, grid, false).limit;
   const limitError: Record<string, number> = {};
-  for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * Math.abs(limit[k]);
+  // (rounding floor on the scale of the state: an observable that vanishes by symmetry is 0 ± that)
+  for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + D0 + mu * mu);
   Object.assign(diagnostics, {
     state: m.Dn > 0 ? 'noise-driven' : 'chaotic',
     separatrix: method,
-    Delta0: D0, Delta0Error: D0err, q: fin.q, mu, decayRate: lam,
+    Delta0: D0, Delta0Error: D0err, q: fin.q, mu, decayRate: lam, meanModeGain: meanModeGain(mu, D0, fine),
     shots, energyEvaluations: evals, rk4Step: h1,
     separatrixReliableUntil: last >= 0 ? grid.tau[last] : 0,
-    quadrature: `trapezoid h = 0.15 on [−8.5, 8.5] (${fine.rule.x.length}²), Chebyshev ${fine.nc}; error check h = 0.08, ${finer.nc}`,
+    quadrature: kinked
+      ? `split at the kinks: Gauss–Legendre ${fine.split.gl} per panel ≤ ${fine.split.panel} on [−${fine.split.L}, ${fine.split.L}], graded toward each kink; Ψ Chebyshev ${fine.nc} in θ = arccos(Δ/Δ0); error check ${finer.split.gl}/${finer.split.panel}, ${finer.nc}`
+      : `trapezoid h = 0.15 on [−8.5, 8.5] (${fine.rule.x.length}²), Chebyshev ${fine.nc}; error check h = 0.08, ${finer.nc}`,
   });
   return { limit, limitError, tau, diagnostics };
 }

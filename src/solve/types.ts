@@ -36,8 +36,55 @@ export interface SolveResult {
   limitError?: Record<string, number>;
   /** why `limit` is missing (or partial) */
   limitNote?: string;
+  /** what is known about the t → ∞ value of each one-time observable (see docs/solve.md) */
+  limitStatus?: Record<string, LimitStatus>;
+  /** every fixed point found when the limit has several (symmetry-broken) branches */
+  branches?: Branch[];
   twoTime?: Record<string, TwoTime>;
   /** stationary correlation functions indexed by the lag τ */
   tau?: Record<string, { tau: number[]; values: number[] }>;
   diagnostics: Record<string, number | string | boolean>;
+}
+
+/**
+ * The t → ∞ verdict for one observable. Only `value` puts a number in
+ * `limit`; every other status says why there is none.
+ *   value      the limit, within `limitError`
+ *   marginal   the long-time state sits at a stability edge (an eigenvalue 1 or
+ *              a zero mode within the solver's accuracy): no value is trusted
+ *   divergent  the transient grows without settling (`growth` has the law)
+ *   absent     no limit could be determined (not settled by T, no applicable solver)
+ *   branches   several stable states; the dynamics from the declared initial
+ *              condition does not select one (see `branches`)
+ */
+export type LimitStatusKind = 'value' | 'marginal' | 'divergent' | 'absent' | 'branches';
+
+/** How a transient behaves near T: |v| ∝ e^(rate·t) or t^rate, fitted on [from, to]. */
+export interface GrowthLaw {
+  law: 'exponential' | 'power';
+  rate: number;
+  from: number;
+  to: number;
+}
+
+export interface LimitStatus {
+  status: LimitStatusKind;
+  /** one sentence: why this status (which solver, which test) */
+  reason?: string;
+  /** the measured growth or decay of the transient where it did not settle */
+  growth?: GrowthLaw;
+}
+
+/** One fixed point (branch) of the t → ∞ equations. */
+export interface Branch {
+  /** stable: an attractor of the dynamics; unstable: the named mode grows */
+  stable: boolean;
+  stability: string;
+  /** one-time observables and their numerical errors on this branch */
+  observables: Record<string, number>;
+  errors: Record<string, number>;
+  /** the order parameters of the branch (e.g. the mean-field values) */
+  orderParams: Record<string, number>;
+  /** the transient from the declared initial condition settles here */
+  reachedByTransient?: boolean;
 }

@@ -128,7 +128,7 @@ describe('verdicts of one comparison', () => {
     expect(settled.verdict).toBe('agree');
     expect(compareRound(theory([1, 2], 0, 2.6), [mk(1e-4, 1e-3)]).rows.find((x) => x.kind === 'limit')!.verdict).toBe('disagree');
     // a solver status other than a value is not compared
-    const marginal = { ...theory([1, 2], 0, 2.5), limitStatus: { var: 'marginal' } } as SolveResult;
+    const marginal = { ...theory([1, 2], 0, 2.5), limitStatus: { var: { status: 'marginal' as const, reason: 'an eigenvalue 1' } } } as SolveResult;
     expect(compareRound(marginal, [mk(1e-4, 1e-3)]).rows.some((x) => x.kind === 'limit')).toBe(false);
   });
 });

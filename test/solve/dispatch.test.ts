@@ -70,12 +70,31 @@ describe('forced methods refuse clearly when they do not apply', () => {
 });
 
 describe('stability edge through the dispatcher', () => {
-  it('g(1+κ) > 1 is an error naming the parameters, never NaN', () => {
+  it('g(1+κ) > 1: the transient is solved; the limit is divergent with its growth rate and the parameters that drive it', () => {
     const s = system(ex('linear-partial-sym.dmft'), { g: 0.8, kappa: 0.5 });
-    const e = thrown(() => solve(s, { params: s.params, T: 10, dt: 0.2 }));
-    expect(e.message).toMatch(/stab|stationary state/);
-    expect(e.message).toMatch(/\bg = 0\.8/);
-    expect(e.message).not.toMatch(/NaN/);
+    const r = solve(s, { params: s.params, T: 10, dt: 0.2 });
+    expect(r.observables.var.every(Number.isFinite)).toBe(true);
+    expect(r.limit).toBeUndefined();
+    const st = r.limitStatus!.var;
+    expect(st.status).toBe('divergent');
+    expect(st.growth?.law).toBe('exponential');
+    // the edge of the spectrum of J − 1 is at g(1+κ) − 1 = 0.2: the variance grows like e^(0.4 t)
+    // times a decaying power of t, so the local rate approaches 0.4 from below
+    expect(st.growth!.rate).toBeGreaterThan(0.1);
+    expect(st.growth!.rate).toBeLessThanOrEqual(0.4);
+    expect(st.reason).toMatch(/\bg = 0\.8/);
+    expect(st.reason).not.toMatch(/NaN/);
+  });
+});
+
+describe('the transient is always solvable', () => {
+  it('linear regression at the interpolation peak (α = 1) with --method gaussian: exit 0, the test loss divergent (its growth law measured)', async () => {
+    const out: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', ex('linear-regression-gf.dmft'), '--set', 'alpha=1', '--method', 'gaussian', '--T', '8', '--dt', '0.1'], (s) => out.push(s))).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/test: divergent — test grows like /);
+    expect(text).toMatch(/train: marginal/);
+    expect(text).not.toMatch(/NaN/);
   });
 });
 
