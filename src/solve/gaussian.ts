@@ -36,6 +36,7 @@ import type { ObservableReading, PopReading, SystemReading } from './read.ts';
 import { readSystem } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule } from './quadrature.ts';
+import { expect, expect2, expectDerivative, hermiteCoefficients, isKinked, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
 
 // ---------------------------------------------------------------------------
 // Plan: everything about the system that does not depend on the time step.
@@ -83,6 +84,9 @@ interface OpPlan {
   /** R: index into the population's fields of the perturbed slot */
   slotField: number;
   text: string;
+  /** nonlinear f as a function of the variable alone, with its breakpoints (kinks, jumps) */
+  pw?: Piecewise;
+  kinked: boolean;
 }
 
 interface AvgPlan {
@@ -163,7 +167,9 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
       slotField = pr.fields.indexOf(o.op.slot ?? '');
       if (slotField < 0) throw new DmftError({ message: `response ${name}: its perturbation slot '${o.op.slot}' is not a field of population ${pr.pop.name}` });
     }
-    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f) });
+    const kinked = isKinked(o.f);
+    const pw = o.affine ? undefined : piecewiseOf(o.f, o.slots[0], params, o.slots);
+    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f), pw, kinked });
   }
 
   // fields
@@ -353,6 +359,11 @@ interface OpRun {
   df1?: (x: number) => number;
   /** nonlinear R: E f'(x_n) */
   dmean?: Float64Array;
+  /** nonlinear: E f(X), E f'(X) (with the δ of jumps), Hermite coefficients, E f(X1) f(X2) — split at the kinks when f has any */
+  mean1?: (m: number, v: number) => number;
+  dmean1?: (m: number, v: number) => number;
+  herm1?: (m: number, sd: number, K: number, out: Float64Array, off: number) => number;
+  pair?: (m1: number, m2: number, c11: number, c12: number, c22: number) => number;
 }
 
 export interface LevelData {
@@ -438,6 +449,18 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const fv = new Float64Array(1 + plan.pops[o.pop].quenched.length);
       r.f1 = (x: number) => { fv[0] = x; return o.F(fv); };
       r.df1 = (x: number) => { fv[0] = x; return o.dfdx(fv); };
+      const f1 = r.f1, df1 = r.df1, pw = o.pw!;
+      if (o.kinked) {
+        r.mean1 = (m, v) => expect(pw, m, v);
+        r.dmean1 = (m, v) => expectDerivative(pw, df1, m, v);
+        r.herm1 = (m, sd, K, out, off) => hermiteCoefficients(pw, m, sd, K, out, off);
+        r.pair = (m1, m2, c11, c12, c22) => expect2(pw, pw, m1, m2, c11, c12, c22);
+      } else {
+        r.mean1 = (m, v) => expectNormal(f1, m, v);
+        r.dmean1 = (m, v) => expectNormal(df1, m, v);
+        r.herm1 = (m, sd, K, out, off) => hermiteInto(f1, m, sd, K, out, off);
+        r.pair = (m1, m2, c11, c12, c22) => pairProduct(f1, m1, m2, c11, c12, c22);
+      }
       if (o.kind === 'C') { r.herm = new Float64Array(N1 * (HERM_KMAX + 1)); r.tail = new Float64Array(N1 * (HERM_KMAX + 1)); r.ef2 = new Float64Array(N1); r.kord = new Int32Array(N1); r.how = new Uint8Array(N1); }
       if (o.kind === 'R') r.dmean = new Float64Array(N1);
     }
@@ -697,9 +720,10 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     const mn = p.m[n], knn = Math.max(0, p.K[n * N1 + n]), sd = Math.sqrt(knn);
     const herm = r.herm!, tail = r.tail!, kord = r.kord!;
     const hb = n * K1;
-    const kn = hermOrder(sd);
+    // kinked f: the coefficients decay only algebraically, take all
+    const kn = r.plan.kinked ? HERM_KMAX : hermOrder(sd);
     kord[n] = kn;
-    const e2 = hermiteInto(r.f1!, mn, sd, kn, herm, hb);
+    const e2 = r.herm1!(mn, sd, kn, herm, hb);
     r.ef2![n] = e2;
     let cum = 0;
     for (let k = 0; k <= kn; k++) { cum += herm[hb + k] * herm[hb + k]; tail[hb + k] = Math.max(0, e2 - cum); }
@@ -733,7 +757,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     }
     if (!ok) {
       fallbackPairs++;
-      s = pairProduct(r.f1!, p.m[n], p.m[j], knn, p.K[n * N1 + j], kjj);
+      s = r.pair!(p.m[n], p.m[j], knn, p.K[n * N1 + j], kjj);
     }
     return s;
   };
@@ -773,12 +797,9 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         continue;
       }
       // nonlinear in the variable: x_n ~ N(m_n, K_nn)
-      const fv = new Float64Array(1 + P.quenched.length);
-      const F1 = (x: number) => { fv[0] = x; return o.F(fv); };
-      const dF1 = (x: number) => { fv[0] = x; return o.dfdx(fv); };
-      if (o.kind === 'M') { out[n] = expectNormal(F1, mn, knn); continue; }
+      if (o.kind === 'M') { out[n] = r.mean1!(mn, knn); continue; }
       if (o.kind === 'R') {
-        const dm = expectNormal(dF1, mn, knn);
+        const dm = r.dmean1!(mn, knn);
         r.dmean![n] = dm;
         const b = p.b[o.slotField];
         for (let i = 0; i <= n; i++) out[base + i] = dm * p.G[base + i] * b[i];
@@ -1030,9 +1051,9 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const mn = p.m[n], knn = Math.max(0, p.K[n * N1 + n]);
       if (o.kind === 'M') {
         if (o.affine) { let s = o.f0 + o.f1 * mn; p.plan.quenched.forEach((q, qi) => { s += o.fq[qi] * q.mean; }); r.v[n] = s; }
-        else r.v[n] = expectNormal(r.f1!, mn, knn);
+        else r.v[n] = r.mean1!(mn, knn);
       } else if (!o.affine && o.kind === 'R') {
-        const dm = expectNormal(r.df1!, mn, knn);
+        const dm = r.dmean1!(mn, knn);
         r.dmean![n] = dm;
         const b = p.b[o.slotField];
         for (let i = 0; i <= n; i++) r.v[base + i] = dm * p.G[base + i] * b[i];
