@@ -337,6 +337,8 @@ interface PopRun {
   b: Float64Array[]; c: Float64Array[]; d: Float64Array[]; kap: Float64Array[];
   delta: Float64Array[]; eps: Float64Array;
   D: Float64Array; U2: Float64Array; U1: Float64Array; U0: Float64Array; nu2: Float64Array;
+  /** coefficient of x_{n−1} in row n (1/D for the plain trapezoid, e^{a*h}·… for the exponential one) */
+  Ep: Float64Array;
   slot: Float64Array;
   /** first nonzero column of Φ row n and of A row n */
   phiStart: Int32Array;
@@ -378,6 +380,8 @@ export interface LevelData {
   /** largest relative change of a row in the last sweep of a step that stopped short of the tolerance */
   residualMax: number;
   fallbackPairs: number;
+  /** largest h·|∂F/∂x| (damping rates) of a population whose order parameters feed fields, kernels or mean fields */
+  stiffness: { value: number; variable: string; rate: number };
 }
 
 /** Time-stepping scheme of dynamic populations:
@@ -421,6 +425,36 @@ function pairProduct(f: (x: number) => number, m1: number, m2: number, c11: numb
   return acc;
 }
 
+/**
+ * Coefficients of the trapezoidal step with the damping a* = min(0, a) of the
+ * state's own linear term integrated exactly (exponential trapezoid):
+ *   x_n = e^{a*h} x_{n−1} + h w1 (F_{n−1} − a* x_{n−1}) + h w0 (F_n − a* x_n) + ∫ e^{a*(t_n−u)} c dξ,
+ * w0 = φ2(a*h), w1 = φ1 − φ2 (φ1 = (e^z − 1)/z, φ2 = (e^z − 1 − z)/z²).
+ * Written as x_n = prev·x_{n−1} + c1 F_{n−1} + c0 F_n + noise, with `noise`
+ * the variance factor per unit of c²·D. At a* = 0 it is the plain trapezoid
+ * (1, h/2, h/2, h); for h|a*| ≫ 1 the stiff mode is damped by e^{a*h} instead
+ * of flipping sign every step (the trapezoid's factor → −1), so the scheme
+ * stays second order and L-stable in the stiff linear part.
+ */
+export function stepCoefficients(h: number, a: number): { prev: number; c1: number; c0: number; noise: number } {
+  const as = Math.min(0, a);
+  const z = as * h;
+  let phi1: number, phi2: number, psi2: number;
+  if (Math.abs(z) < 1e-3) {
+    phi1 = 1 + z / 2 + (z * z) / 6 + (z * z * z) / 24;
+    phi2 = 0.5 + z / 6 + (z * z) / 24 + (z * z * z) / 120;
+    psi2 = 1 + z + (2 * z * z) / 3 + (z * z * z) / 3;
+  } else {
+    const em = Math.expm1(z);
+    phi1 = em / z;
+    phi2 = (em - z) / (z * z);
+    psi2 = Math.expm1(2 * z) / (2 * z);
+  }
+  const w0 = phi2, w1 = phi1 - phi2;
+  const cHat = 1 / (1 + h * w0 * as);
+  return { prev: (Math.exp(z) - h * w1 * as) * cHat, c1: h * w1 * cHat, c0: h * w0 * cHat, noise: h * psi2 * cHat * cHat };
+}
+
 export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOptions): LevelData {
   const scheme = lo.scheme;
   const theta = scheme === 'trapezoid' ? 0.5 : 0;
@@ -437,7 +471,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       Xq: arr(p.quenched.length), Yt: Array.from({ length: nf }, () => new Float64Array(N1 * N1)),
       a: new Float64Array(N1), e: new Float64Array(N1), b: arr(nf), c: arr(p.noises.length), d: arr(p.quenched.length), kap: arr(p.memory.length),
       delta: arr(p.quenched.length), eps: new Float64Array(N1),
-      D: new Float64Array(N1).fill(1), U2: new Float64Array(N1), U1: new Float64Array(N1), U0: new Float64Array(N1), nu2: new Float64Array(N1),
+      D: new Float64Array(N1).fill(1), U2: new Float64Array(N1), U1: new Float64Array(N1), U0: new Float64Array(N1), nu2: new Float64Array(N1), Ep: new Float64Array(N1),
       slot: new Float64Array(p.nSlots),
       phiStart: new Int32Array(N1), aStart: new Int32Array(N1),
     };
@@ -556,8 +590,11 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     let D = 1, U2 = 0, U1 = 0, U0 = 0;
     if (P.dynamic) {
       // x_n = x_{n-1} + U2 F_{n-2} + U1 F_{n-1} + U0 F_n (+ noise), divided by D for the implicit part
-      if (scheme === 'trapezoid') { D = 1 - h * theta * Phi[base + n]; U1 = (h * (1 - theta)) / D; U0 = (h * theta) / D; }
-      else if (scheme === 'ab2' && n >= 2) { U1 = 1.5 * h; U2 = -0.5 * h; }
+      let prev = 1, noise = h;
+      if (scheme === 'trapezoid') {
+        const sc = stepCoefficients(h, p.a[n]);
+        D = 1 - sc.c0 * Phi[base + n]; U1 = sc.c1 / D; U0 = sc.c0 / D; prev = sc.prev; noise = sc.noise;
+      } else if (scheme === 'ab2' && n >= 2) { U1 = 1.5 * h; U2 = -0.5 * h; }
       else U1 = h;
       const bp = tri(n - 1);
       let k0 = Math.min(n - 1, p.phiStart[n - 1]);
@@ -571,10 +608,11 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         if (U2 !== 0 && k <= n - 2) a += U2 * Phi[bq + k];
         A[base + k] = a;
       }
-      A[base + n - 1] += 1 / D;
+      p.Ep[n] = prev / D;
+      A[base + n - 1] += p.Ep[n];
       p.aStart[n] = k0;
       let nu2 = 0;
-      P.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * h; });
+      P.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * noise; });
       p.nu2[n] = nu2 / (D * D);
     } else {
       D = 1 - Phi[base + n];
@@ -858,15 +896,16 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     const base = tri(n);
     // diagonal: D_n of every population (coupled through χ(n,n) = s(n)·U0_q)
     const U0 = new Float64Array(nP), D = new Float64Array(nP);
+    const sc = pops.map((p) => stepCoefficients(h, p.a[n]));
     for (let pi = 0; pi < nP; pi++) D[pi] = pops[pi].D[n] || 1;
     for (let it = 0; it < 200; it++) {
       let change = 0;
-      for (let pi = 0; pi < nP; pi++) { const p = pops[pi]; U0[pi] = p.plan.dynamic ? (n === 0 ? 0 : (h * theta) / D[pi]) : 1 / D[pi]; }
+      for (let pi = 0; pi < nP; pi++) { const p = pops[pi]; U0[pi] = p.plan.dynamic ? (n === 0 ? 0 : sc[pi].c0 / D[pi]) : 1 / D[pi]; }
       for (let pi = 0; pi < nP; pi++) {
         const p = pops[pi];
         let phi = p.a[n];
         kernels[pi].forEach((kr, j) => { phi += p.kap[j][n] * p.plan.memory[j].g1 * kernelScale(kr, n, n) * U0[kr.q.plan.index]; });
-        const d = p.plan.dynamic ? (n === 0 ? 1 : 1 - h * theta * phi) : 1 - phi;
+        const d = p.plan.dynamic ? (n === 0 ? 1 : 1 - sc[pi].c0 * phi) : 1 - phi;
         change = Math.max(change, Math.abs(d - D[pi]));
         D[pi] = d;
       }
@@ -878,13 +917,14 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const d = D[pi];
       if (!Number.isFinite(d) || Math.abs(d) < 1e-12) throw new DmftError({ message: `population ${p.plan.variable}: the implicit step is singular at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
       p.D[n] = d;
-      p.U0[n] = p.plan.dynamic ? (n === 0 ? 0 : (h * theta) / d) : 1 / d;
-      p.U1[n] = p.plan.dynamic && n > 0 ? (h * (1 - theta)) / d : 0;
+      p.U0[n] = p.plan.dynamic ? (n === 0 ? 0 : sc[pi].c0 / d) : 1 / d;
+      p.U1[n] = p.plan.dynamic && n > 0 ? sc[pi].c1 / d : 0;
+      p.Ep[n] = p.plan.dynamic && n > 0 ? sc[pi].prev / d : 0;
       p.U2[n] = 0;
       p.G[base + n] = p.U0[n];
       acc[pi].fill(0, 0, n);
       let nu2 = 0;
-      if (p.plan.dynamic && n > 0) p.plan.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * h; });
+      if (p.plan.dynamic && n > 0) p.plan.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * sc[pi].noise; });
       p.nu2[n] = nu2 / (d * d);
     }
     // R rows and Φ(n,n) at the diagonal
@@ -907,7 +947,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       for (let pi = 0; pi < nP; pi++) {
         const p = pops[pi];
         let kn = 0;
-        if (p.plan.dynamic && n > 0) { kn = p.U1[n] * p.Phi[tri(n - 1) + k]; if (k === n - 1) kn += 1 / p.D[n]; }
+        if (p.plan.dynamic && n > 0) { kn = p.U1[n] * p.Phi[tri(n - 1) + k]; if (k === n - 1) kn += p.Ep[n]; }
         known[pi] = kn;
         const gkk = p.G[tri(k) + k];
         smallB[pi] = acc[pi][k] + kn * gkk + (k === n - 1 ? p.U1[n] : 0);
@@ -1239,6 +1279,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
   const rowExact = plan.pops.every((p) => p.meanSlots.length === 0) && plan.opList.every((o) => o.affine);
   const popOrder = plan.order.map((i) => pops[i]);
   let sweepsMax = 0, sweepsTotal = 0, last = N, residualMax = 0;
+  let stiffness = { value: 0, variable: '', rate: 0 };
   let diverged: string | undefined;
   const reportEvery = Math.max(1, Math.floor(N / 50));
 
@@ -1329,12 +1370,23 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         diverged = `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
         break;
       }
+      // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+      const tol = 1e-9 * (1 + Math.abs(knn));
+      for (let j = 0; j < n; j++) {
+        const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
+        if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
+          diverged = `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
+          break;
+        }
+      }
+      if (diverged) break;
+      if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
     }
     if (diverged) { last = n - 1; break; }
     if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
   }
   return {
-    h, N, last, diverged, sweepsMax, residualMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), fallbackPairs,
+    h, N, last, diverged, sweepsMax, residualMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), fallbackPairs, stiffness,
     pops: pops.map((p) => ({ m: p.m, K: p.K, Xq: p.Xq })),
   };
 }
@@ -1470,6 +1522,8 @@ export interface GaussianSolution {
 }
 
 const fmt = (x: number) => +x.toPrecision(4);
+/** largest (damping rate)·(finest dt) for which the closure resolves a variable whose correlations feed back */
+const STIFF_MAX = 0.5;
 
 /** Growth of the second moments over the last half of a level. */
 function growthOf(lv: LevelData): { rate: number; ratio: number; accel: number; unstable: boolean; weakUnstable: boolean } {
@@ -1577,6 +1631,20 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       coarse = { h, N };
       if (reading.linear && (g.unstable || lv.diverged)) {
         throw stabilityError(reading, opts, h, N, scheme, g.rate, lv.diverged ? lv.last : undefined);
+      }
+    }
+    if (l === 0 && lv.stiffness.value > 0) {
+      // the stiff linear part is integrated exactly, but the fields built from
+      // this variable's correlations vary on the scale 1/rate too: unresolved
+      // on the grid, an error Richardson does not see
+      const finest = h0 / 2 ** (levels - 1);
+      const st = lv.stiffness;
+      if (st.rate * finest > STIFF_MAX) {
+        const need = (STIFF_MAX * 2 ** (levels - 1)) / st.rate;
+        throw new DmftError({
+          message: `the time step does not resolve the fastest rate of ${st.variable}: |∂F/∂${st.variable}| reaches ${fmt(st.rate)}, so ${st.variable}'s correlations, which feed back through its fields, change on the time scale ${fmt(1 / st.rate)}, while the finest grid has dt = ${fmt(finest)}; the closure's error would be uncontrolled`,
+          hint: `use --dt ${fmt(need)} or smaller (${Math.ceil(opts.T / need)} steps for T = ${opts.T})${opts.T / need > 1e5 ? ', with a shorter --T' : ''}`,
+        });
       }
     }
     if (lv.diverged) {
