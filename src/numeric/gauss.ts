@@ -176,6 +176,19 @@ const PHI0 = 1 / Math.sqrt(2 * Math.PI);
 /** Gauss–Legendre nodes per unit of z, and the minimum per panel */
 const NPER = 3.2, NMIN = 4, NMAX = 64;
 
+/**
+ * Resolution multiplier (1 = default): `res` > 1 refines every rule (nodes
+ * per unit ×res, x-widths ÷res, smooth-rule steps ÷res). Callers that report
+ * a quadrature error evaluate twice (res 1 and 2) and take the difference.
+ */
+let RES = 1;
+/** Run f with every rule refined by the factor res. */
+export function atResolution<T>(res: number, f: () => T): T {
+  const old = RES;
+  RES = res;
+  try { return f(); } finally { RES = old; }
+}
+
 /** largest panel length in units of the piece's feature scale */
 const SMAX = 9;
 
@@ -187,12 +200,13 @@ const SMAX = 9;
  * that the Bernstein ellipse through them allows (error ~ ρ^{−2n}).
  */
 function panelsOf(len: number, sigma: number, scale: number): { p: number; n: number } {
-  const p = Math.max(1, Math.ceil((sigma * len) / (2 * ANALYTIC_D) - 1e-12), Math.ceil(len / scale / SMAX - 1e-12));
+  const d = ANALYTIC_D / RES;
+  const p = Math.max(1, Math.ceil((sigma * len) / (2 * d) - 1e-12), Math.ceil((len * RES) / scale / SMAX - 1e-12));
   const l = len / p;
-  let n = Math.ceil((NPER * l) / scale + NADD);
+  let n = Math.ceil((NPER * RES * l) / scale + NADD);
   const A = 0.5 * sigma * l;
-  if (A > 0.05 * ANALYTIC_D) {
-    const q = ANALYTIC_D / A, rho = q + Math.sqrt(1 + q * q);
+  if (A > 0.05 * d) {
+    const q = d / A, rho = q + Math.sqrt(1 + q * q);
     n = Math.max(n, Math.ceil(LOG_TOL / (2 * Math.log(rho))));
   }
   return { p, n: Math.min(NMAX, Math.max(NMIN, n)) };
@@ -251,7 +265,7 @@ const TRAP_DX = 0.35;
 interface ZRule { z: Float64Array; w: Float64Array }
 const trapCache = new Map<number, ZRule>();
 function trapRule(sigma: number): ZRule {
-  const nHalf = Math.min(20000, Math.max(Math.ceil(L / 0.7), Math.ceil((L * sigma) / TRAP_DX)));
+  const nHalf = Math.min(20000, Math.ceil(RES * Math.max(L / 0.7, (L * sigma) / TRAP_DX)));
   const hit = trapCache.get(nHalf);
   if (hit) return hit;
   const n = 2 * nHalf + 1;
@@ -272,7 +286,7 @@ function trapRule(sigma: number): ZRule {
  * SMALL_NMAX suffices (then the caller uses panels).
  */
 function smallHermiteOrder(c: number): number {
-  const r = (c / HERMITE_D) ** 2;
+  const r = ((c * RES) / HERMITE_D) ** 2;
   let t = 1;
   for (let n = 1; n <= SMALL_NMAX; n++) {
     t *= n * r;
@@ -644,3 +658,34 @@ export function hermiteCoefficients(p: Piecewise, m: number, sigma: number, K: n
 const HERMITE_OSC = 4;
 const SQRT = Float64Array.from({ length: 1025 }, (_, k) => Math.sqrt(k));
 const ISQRT = Float64Array.from({ length: 1025 }, (_, k) => (k > 0 ? 1 / Math.sqrt(k) : 0));
+
+// ---------------------------------------------------------------------------
+// Breakpoint lines of a function of two slots.
+
+/**
+ * The breakpoint lines of e as a function of two slots (others fixed at
+ * `fixed`): an argument of one slot only gives lines at its roots (found over
+ * the ranges asked for), an argument affine in both a slanted line.
+ * Undefined when an argument depends nonlinearly on both slots.
+ */
+export function kinkLinesOf(e: Expr, slotA: string, slotB: string, params: Record<string, number>, slots: string[], fixed?: Float64Array):
+  ((loA: number, hiA: number, loB: number, hiB: number) => KinkLine[]) | undefined {
+  const ia = slots.indexOf(slotA), ib = slots.indexOf(slotB);
+  const isA = (x: Expr) => x.k === 'sym' && x.name === slotA, isB = (x: Expr) => x.k === 'sym' && x.name === slotB;
+  const parts: ((loA: number, hiA: number, loB: number, hiB: number) => KinkLine[])[] = [];
+  for (const arg of kinkArgs(e)) {
+    const dA = degree(arg, isA), dB = degree(arg, isB);
+    const stepOf: Expr = { k: 'call', fn: 'sign', args: [arg] };
+    if (dA === 0 && dB === 0) continue;
+    if (dB === 0) { const p = piecewiseOf(stepOf, slotA, params, slots, fixed); parts.push((lo, hi) => p.breaks(lo, hi).map((k) => ({ a0: -k, a1: 1, a2: 0 }))); continue; }
+    if (dA === 0) { const p = piecewiseOf(stepOf, slotB, params, slots, fixed); parts.push((_a, _b, lo, hi) => p.breaks(lo, hi).map((k) => ({ a0: -k, a1: 0, a2: 1 }))); continue; }
+    if (degree(arg, (x) => isA(x) || isB(x)) > 1) return undefined;
+    const A = compile(arg, slots, params);
+    const v = fixed ? Float64Array.from(fixed) : new Float64Array(slots.length);
+    v[ia] = 0; v[ib] = 0; const a0 = A(v);
+    v[ia] = 1; const a1 = A(v) - a0;
+    v[ia] = 0; v[ib] = 1; const a2 = A(v) - a0;
+    parts.push(() => [{ a0, a1, a2 }]);
+  }
+  return (loA, hiA, loB, hiB) => parts.flatMap((p) => p(loA, hiA, loB, hiB));
+}

@@ -35,8 +35,8 @@ import { constantValue } from '../model/parse.ts';
 import type { ObservableReading, PopReading, SystemReading } from './read.ts';
 import { readSystem } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
-import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule } from './quadrature.ts';
-import { expect, expect2, expectDerivative, hermiteCoefficients, isKinked, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
+import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
+import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients, isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
 
 // ---------------------------------------------------------------------------
 // Plan: everything about the system that does not depend on the time step.
@@ -96,6 +96,11 @@ interface AvgPlan {
   active: number[];
   deg: number;
   nSlots: number;
+  body: Expr;
+  slots: string[];
+  params: Record<string, number>;
+  /** non-polynomial bodies of one or two Gaussian variables: the body with its breakpoints (built on first use) */
+  split?: { one?: Piecewise; two?: ReturnType<typeof kinkLinesOf> | null };
 }
 
 interface ObsPlan { name: string; twoTime: boolean; avgs: AvgPlan[]; outer: Compiled }
@@ -279,7 +284,7 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
       const p = pops[pi];
       if (!p.init.gaussian && deg > 2) throw new DmftError({ message: `observable ${o.def.name}: ⟨${print(a.body)}⟩ needs more than two moments, but the initial law of ${p.variable} (${p.init.text}) is not Gaussian`, hint: mc });
       if (deg > 3 && active.some((i) => i >= 2) && active.length > 3) throw new DmftError({ message: `observable ${o.def.name}: ⟨${print(a.body)}⟩ is nonlinear in more than three Gaussian variables`, hint: mc });
-      return { pop: pi, F: a.F, active, deg, nSlots: a.slots.length };
+      return { pop: pi, F: a.F, active, deg, nSlots: a.slots.length, body: a.body, slots: a.slots, params };
     });
     return { name: o.def.name, twoTime: o.def.times.length === 2, avgs, outer: o.outer };
   });
@@ -1411,8 +1416,16 @@ function cholesky(c: number[][]): number[][] {
   return L;
 }
 
-/** ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level. */
-function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j: number): number {
+/** a value with an estimate of its quadrature error */
+interface Quad { v: number; e: number }
+
+/**
+ * ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level, with its
+ * quadrature error: zero for polynomial bodies (exact Gauss–Hermite), else
+ * the change from the default rule to one twice as fine (the finer value is
+ * returned). Bodies of one or two variables are split at their kinks.
+ */
+function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j: number): Quad {
   const P = plan.pops[a.pop];
   const S = lv.pops[a.pop];
   const N1 = lv.N + 1;
@@ -1426,39 +1439,77 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
   const act = a.active;
   const d = act.length;
   const v = new Float64Array(a.nSlots);
-  if (d === 0) return a.F(v);
+  if (d === 0) return { v: a.F(v), e: 0 };
   const mu = act.map(mean);
   const C = act.map((s) => act.map((u) => cv(s, u)));
-  if (a.deg > 3) {
-    if (d === 1) return expectNormal((x) => { v[act[0]] = x; return a.F(v); }, mu[0], C[0][0]);
-    if (d === 2) return expectNormal2((x, y) => { v[act[0]] = x; v[act[1]] = y; return a.F(v); }, mu[0], mu[1], C[0][0], C[0][1], C[1][1]);
+  const twice = (f: () => number): Quad => { const c = f(), fine = atResolution(2, f); return { v: fine, e: Math.abs(fine - c) }; };
+  const polynomial = Number.isFinite(a.deg) && a.deg <= 5;
+  if (!polynomial && d <= 2) {
+    a.split ??= {};
+    if (d === 1) {
+      const pw = (a.split.one ??= piecewiseOf(a.body, a.slots[act[0]], a.params, a.slots));
+      return twice(() => expect(pw, mu[0], C[0][0]));
+    }
+    if (a.split.two === undefined) a.split.two = kinkLinesOf(a.body, a.slots[act[0]], a.slots[act[1]], a.params, a.slots) ?? null;
+    const F2 = (x: number, y: number) => { v[act[0]] = x; v[act[1]] = y; return a.F(v); };
+    const lines = a.split.two;
+    if (lines) {
+      const s0 = Math.sqrt(Math.max(C[0][0], 0)), s1 = Math.sqrt(Math.max(C[1][1], 0));
+      const ls = lines(mu[0] - 10 * s0, mu[0] + 10 * s0, mu[1] - 10 * s1, mu[1] + 10 * s1);
+      return twice(() => expectLines(F2, ls, mu[0], mu[1], C[0][0], C[0][1], C[1][1]));
+    }
+    // a kink along a curve in both variables: the robust rule (O(δx²) across it), its error measured
+    const c = expectNormal2(F2, mu[0], mu[1], C[0][0], C[0][1], C[1][1]);
+    const fine = expectNormal2(F2, mu[0], mu[1], C[0][0], C[0][1], C[1][1], ROBUST_DX / 4);
+    return { v: fine, e: Math.abs(fine - c) };
   }
   // tensor Gauss–Hermite: exact for polynomial bodies of degree ≤ 2n−1
-  const nn = a.deg <= 3 ? 2 : a.deg <= 5 ? 3 : 24;
-  const { x: gx, w: gw } = gaussHermite(nn);
-  const L = cholesky(C);
-  const idx = new Array<number>(d).fill(0);
-  let acc = 0;
-  const z = new Array<number>(d).fill(0);
-  for (;;) {
-    let w = 1;
-    for (let k = 0; k < d; k++) { z[k] = gx[idx[k]]; w *= gw[idx[k]]; }
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * z[k]; v[act[r]] = s; }
-    acc += w * a.F(v);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
-  }
-  return acc;
+  const tensor = (nn: number): number => {
+    const { x: gx, w: gw } = gaussHermite(nn);
+    const L = cholesky(C);
+    const idx = new Array<number>(d).fill(0);
+    let acc = 0;
+    const z = new Array<number>(d).fill(0);
+    for (;;) {
+      let w = 1;
+      for (let k = 0; k < d; k++) { z[k] = gx[idx[k]]; w *= gw[idx[k]]; }
+      for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * z[k]; v[act[r]] = s; }
+      acc += w * a.F(v);
+      let k = 0;
+      while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
+      if (k === d) break;
+    }
+    return acc;
+  };
+  if (polynomial) return { v: tensor(a.deg <= 3 ? 2 : 3), e: 0 };
+  if (Number.isFinite(a.deg)) return { v: tensor(Math.ceil((a.deg + 1) / 2)), e: 0 };
+  // non-polynomial in three or more variables
+  const c = tensor(24), fine = tensor(40);
+  return { v: fine, e: Math.abs(fine - c) };
 }
 
-function evalObservable(plan: GaussianPlan, lv: LevelData, o: ObsPlan, n: number, j: number): number {
-  const vals = o.avgs.map((a) => evalAverage(plan, lv, a, n, j));
-  return o.outer(vals);
+/**
+ * An observable outer(⟨…⟩, ⟨…⟩, …) with its quadrature error: each average's
+ * error carried through `outer` (the change of outer when that average moves
+ * by its error, either way).
+ */
+function evalObservable(plan: GaussianPlan, lv: LevelData, o: ObsPlan, n: number, j: number): Quad {
+  const q = o.avgs.map((a) => evalAverage(plan, lv, a, n, j));
+  const vals = q.map((x) => x.v);
+  const v = o.outer(vals);
+  let e = 0;
+  q.forEach((x, i) => {
+    if (!(x.e > 0)) return;
+    const w = vals.slice();
+    w[i] = x.v + x.e; const up = o.outer(w);
+    w[i] = x.v - x.e; const dn = o.outer(w);
+    e += Math.max(Math.abs(up - v), Math.abs(dn - v));
+  });
+  return { v, e };
 }
 
 /** 4-point Lagrange interpolation of a grid function at time t. */
-function interp(values: (n: number) => number, h: number, N: number, t: number): number {
+function interp(values: (n: number) => number, h: number, N: number, t: number, abs = false): number {
   const x = t / h;
   const r = Math.round(x);
   if (Math.abs(x - r) < 1e-9 && r >= 0 && r <= N) return values(r);
@@ -1469,7 +1520,7 @@ function interp(values: (n: number) => number, h: number, N: number, t: number):
   for (let i = 0; i < 4; i++) {
     let l = 1;
     for (let k = 0; k < 4; k++) if (k !== i) l *= (x - (i0 + k)) / (i - k);
-    s += l * values(i0 + i);
+    s += (abs ? Math.abs(l) : l) * values(i0 + i);
   }
   return s;
 }
@@ -1603,6 +1654,10 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
 
   const oneVals: number[][][] = one.map(() => []); // [obs][level][k]
   const serVals: number[][][] = one.map(() => []); // coarse grid
+  // quadrature errors of the same values
+  const oneQ: number[][][] = one.map(() => []);
+  const serQ: number[][][] = one.map(() => []);
+  const twoQ: number[][][][] = two.map(() => []);
   const diag: Record<string, number | string | boolean> = {};
   let growth = { rate: NaN, ratio: NaN, unstable: false, weakUnstable: false };
   let coarse: { h: number; N: number } = { h: h0, N: N0 };
@@ -1651,13 +1706,18 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       throw new DmftError({ message: `the Gaussian closure diverged: ${lv.diverged}`, hint: 'the dynamics may be unstable at these parameters; try a shorter --T or a smaller --dt' });
     }
     one.forEach((o, oi) => {
-      const cache = new Map<number, number>();
-      const at = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const cache = new Map<number, Quad>();
+      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const at = (n: number) => q(n).v, err = (n: number) => q(n).e;
       oneVals[oi].push(tOut.map((t) => interp(at, h, N, t)));
       serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(at, h, N, k * h0)));
+      oneQ[oi].push(tOut.map((t) => interp(err, h, N, t, true)));
+      serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(err, h, N, k * h0, true)));
     });
     if (f >= 1) two.forEach((o, oi) => {
-      twoLevels[oi].push(twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f))));
+      const q = twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f)));
+      twoLevels[oi].push(q.map((r) => r.map((x) => x.v)));
+      twoQ[oi].push(q.map((r) => r.map((x) => x.e)));
     });
   }
 
@@ -1668,6 +1728,16 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     if (!extra) return main;
     const all = richardson(vals, order);
     return { value: main.value, error: Math.abs(all.value - main.value) };
+  };
+  /** the quadrature error of an extrapolated value: Σ |c_l|·e_l over the Richardson weights c_l of the grids used */
+  const weights = (n: number, skipFirst: boolean): number[] => Array.from({ length: n }, (_, l) => {
+    if (skipFirst && l === 0) return 0;
+    const unit = Array.from({ length: n }, (_, k) => (k === l ? 1 : 0));
+    return Math.abs(richardson(skipFirst ? unit.slice(1) : unit, order).value);
+  });
+  const quadOf = (errs: number[], skipFirst: boolean): number => {
+    const w = weights(errs.length, skipFirst);
+    return errs.reduce((s, e, l) => s + w[l] * e, 0);
   };
   /** errors at neighbouring times: a zero crossing of the leading error term must not pass for accuracy */
   const widen = (e: number[], w: number): number[] => e.map((_, i) => {
@@ -1681,10 +1751,11 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const series: GaussianSolution['series'] = { t: Array.from({ length: N0 + 1 }, (_, k) => k * h0), values: {}, error: {} };
   const floor = (v: number) => 1e-9 * Math.abs(v) + 1e-15;
   one.forEach((o, oi) => {
-    const sx = series.t.map((_, k) => combine(serVals[oi].map((lv) => lv[k])));
+    // quadrature errors of the observable's averages ride along with the dt error
+    const sx = series.t.map((_, k) => { const c = combine(serVals[oi].map((lv) => lv[k])); return { value: c.value, error: c.error + quadOf(serQ[oi].map((lv) => lv[k]), extra) }; });
     series.values[o.name] = sx.map((x) => x.value);
     series.error[o.name] = widen(sx.map((x) => x.error + floor(x.value)), 2);
-    const ex = tOut.map((_, k) => combine(oneVals[oi].map((lv) => lv[k])));
+    const ex = tOut.map((_, k) => { const c = combine(oneVals[oi].map((lv) => lv[k])); return { value: c.value, error: c.error + quadOf(oneQ[oi].map((lv) => lv[k]), extra) }; });
     observables[o.name] = ex.map((x) => x.value);
     // the error at an output time: its own estimate, and the series' around it
     error[o.name] = ex.map((x, k) => {
@@ -1696,7 +1767,8 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   two.forEach((o, oi) => {
     const tt = twoIdx.map((i) => i * h0);
     const vals = tt.map((_, a) => tt.map((_, b) => richardson(twoLevels[oi].map((lv) => lv[a][b]), order)));
-    twoTime[o.name] = { t: tt, values: vals.map((r) => r.map((x) => x.value)), error: vals.map((r) => r.map((x) => x.error + floor(x.value))) };
+    const quad = tt.map((_, a) => tt.map((_, b) => quadOf(twoQ[oi].map((lv) => lv[a][b]), false)));
+    twoTime[o.name] = { t: tt, values: vals.map((r) => r.map((x) => x.value)), error: vals.map((r, a) => r.map((x, b) => x.error + quad[a][b] + floor(x.value))) };
   });
   diag.scheme = scheme;
   diag.levels = levels;

@@ -12,7 +12,7 @@ import { readSystem } from '../../src/solve/read.ts';
 import { limitFromSeries, solve, solveGaussian } from '../../src/solve/index.ts';
 import { referenceVariance, reluKernel, signKernel } from './closure-reference.ts';
 
-const network = (phi: string, g: number, v0: number, bias = 0) => deriveCavity(loadModelSource(`model "${phi} network"
+const network = (phi: string, g: number, v0: number, bias = 0, more = '') => deriveCavity(loadModelSource(`model "${phi} network"
 param g = ${g}, b = ${bias}
 index i, j in 1..N
 random J[i,j] ~ normal(0, g^2/N)
@@ -21,7 +21,9 @@ init x[i] ~ normal(0, ${v0})
 d/dt x[i] = -x[i] + b + sum(j, J[i,j]*${phi}(x[j]))
 observe var = mean(i, x[i]^2)
 observe m = mean(i, x[i])
+${more}
 `, '<test>')).system;
+const Phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)), phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
 
 describe('kinked transfer functions: transients against an independent closure integration', () => {
   it('sign network (g = 1.5): var(t) within its error bar of the arcsine-kernel reference', () => {
@@ -35,14 +37,20 @@ describe('kinked transfer functions: transients against an independent closure i
     });
   });
 
-  it('relu network (g = 1.3): var(t) within its error bar of the arc-cosine-kernel reference', () => {
-    const sys = network('relu', 1.3, 2);
+  it('relu network (g = 1.3): var(t), a step average and a ratio of kinked averages within their error bars of the arc-cosine-kernel reference', () => {
+    const sys = network('relu', 1.3, 2, 0, 'observe act = mean(i, x[i] > 0.3)\nobserve ratio = mean(i, relu(x[i] - 0.2))/mean(i, abs(x[i]))');
     const times = [1, 2, 4];
     const r = solve(sys, { params: sys.params, T: 4, dt: 0.1, times });
     const ref = referenceVariance(reluKernel, 1.3, 2, 4, 0.01, times);
     times.forEach((_, k) => {
       expect(Math.abs(r.observables.var[k] - ref.value[k]), `t = ${times[k]}`).toBeLessThanOrEqual(r.error.var[k] + ref.error[k]);
       expect(r.error.var[k]).toBeLessThan(3e-5);
+      // x(t) ~ N(0, var): P(x > 0.3) = Φ(−0.3/σ); E relu(x − 0.2)/E|x| = (σφ(0.2/σ) − 0.2Φ(−0.2/σ))/(σ√(2/π))
+      const s = Math.sqrt(ref.value[k]), ds = (r.error.var[k] + ref.error[k]) / (2 * s);
+      const act = Phi(-0.3 / s), ratio = (s * phi(0.2 / s) - 0.2 * Phi(-0.2 / s)) / (s * Math.sqrt(2 / Math.PI));
+      expect(Math.abs(r.observables.act[k] - act), `act at t = ${times[k]}`).toBeLessThanOrEqual(r.error.act[k] + phi(0.3 / s) * 0.3 / (s * s) * ds);
+      expect(Math.abs(r.observables.ratio[k] - ratio), `ratio at t = ${times[k]}`).toBeLessThanOrEqual(r.error.ratio[k] + ds);
+      expect(r.error.act[k]).toBeLessThan(1e-4);
     });
   });
 });
@@ -54,7 +62,6 @@ describe('kinked transfer functions: the settled transient at the exact fixed po
     const sol = solveGaussian(readSystem(sys), { params: sys.params, T: 48, dt: 0.5 });
     const lim = limitFromSeries(sol.series);
     // fixed point: x = b + g√q z, q = E relu(x)², var = b² + g² q
-    const Phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)), phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
     const E2 = (s: number) => (b * b + s * s) * Phi(b / s) + b * s * phi(b / s);
     let lo = 1e-3, hi = 10;
     for (let i = 0; i < 200; i++) { const q = (lo + hi) / 2; if (E2(g * Math.sqrt(q)) > q) lo = q; else hi = q; }
