@@ -1,5 +1,6 @@
 // An independent reference for the Gaussian closure of a random network
-//   ẋ = −x + η,  ⟨η(t)η(s)⟩ = g²·κ(K(t,t), K(s,s), K(t,s)),  x(0) ~ N(0, v0)
+//   ẋ = −x + η + ξ,  ⟨η(t)η(s)⟩ = g²·κ(K(t,t), K(s,s), K(t,s)),  x(0) ~ N(0, v0),
+//   ξ white noise of strength D (optional)
 // (i.i.d. couplings, zero mean), for a kernel κ given in closed form (the
 // arcsine kernel of sign, the arc-cosine kernel of relu). Nothing here uses
 // dmftkit's solver: K(t,s) = e^{−t−s}v0 + ∫₀ᵗ∫₀ˢ e^{−(t−u)−(s−v)} G(u,v) du dv
@@ -24,7 +25,7 @@ export const reluKernel: Kernel = (a, b, c) => {
 };
 
 /** K(t,t) on the grid t = 0, h, …, T (second order in h). */
-function diagonal(kernel: Kernel, g: number, v0: number, T: number, h: number): Float64Array {
+function diagonal(kernel: Kernel, g: number, v0: number, T: number, h: number, D = 0): Float64Array {
   const N = Math.round(T / h);
   const e = Math.exp(-h), g2 = g * g;
   // A[a][j] for j ≤ a + 1, B[n][j] for j ≤ n, G[n][j] for j ≤ n, K likewise
@@ -42,7 +43,8 @@ function diagonal(kernel: Kernel, g: number, v0: number, T: number, h: number): 
       if (n > 0) { const P = A[n - 1]; Aprev = e * P[n - 1] + 0.5 * h * (e * G[n - 1][n - 1] + Gn[n - 1]); P[n] = Aprev; }
       for (let b = 0; b < n; b++) Bn[b] = e * B[n - 1][b] + 0.5 * h * (e * A[n - 1][b] + An[b]);
       Bn[n] = n === 0 ? 0 : e * Bn[n - 1] + 0.5 * h * (e * Aprev + An[n]);
-      for (let b = 0; b <= n; b++) Kn[b] = Math.exp(-(n + b) * h) * v0 + Bn[b];
+      // white noise of strength D: D ∫₀ˢ e^{−(t−u)−(s−u)} du, exactly
+      for (let b = 0; b <= n; b++) Kn[b] = Math.exp(-(n + b) * h) * v0 + Bn[b] + (D / 2) * (Math.exp(-(n - b) * h) - Math.exp(-(n + b) * h));
       let change = 0;
       for (let b = 0; b <= n; b++) {
         const v = g2 * kernel(Kn[n], K[b][b], Kn[b]);
@@ -58,17 +60,20 @@ function diagonal(kernel: Kernel, g: number, v0: number, T: number, h: number): 
 
 /**
  * var(t) = K(t,t) at the requested times (multiples of h): Richardson over
- * h, h/2, h/4 (removing the h² and h³ terms); the error is the size of the
- * last correction.
+ * h, h/2, h/4 removing the terms h^orders[0] and h^orders[1] (h², h³ for
+ * smooth kernels; with white noise and a jump in φ the kernel has a √|t−s|
+ * cusp and the leading term is h^{3/2}); the error is the size of the last
+ * correction. D: white-noise strength.
  */
-export function referenceVariance(kernel: Kernel, g: number, v0: number, T: number, h: number, times: number[]): { value: number[]; error: number[] } {
-  const l = [1, 2, 4].map((k) => diagonal(kernel, g, v0, T, h / k));
+export function referenceVariance(kernel: Kernel, g: number, v0: number, T: number, h: number, times: number[], D = 0, orders: [number, number] = [2, 3]): { value: number[]; error: number[] } {
+  const l = [1, 2, 4].map((k) => diagonal(kernel, g, v0, T, h / k, D));
+  const [p, q] = orders.map((o) => 2 ** o - 1);
   const value: number[] = [], error: number[] = [];
   for (const t of times) {
     const i = Math.round(t / h);
     const [a, b, c] = l.map((x, k) => x[i * 2 ** k]);
-    const r1 = b + (b - a) / 3, r2 = c + (c - b) / 3;
-    const x = r2 + (r2 - r1) / 7;
+    const r1 = b + (b - a) / p, r2 = c + (c - b) / p;
+    const x = r2 + (r2 - r1) / q;
     value.push(x);
     error.push(Math.abs(x - r2));
   }
