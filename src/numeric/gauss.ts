@@ -655,7 +655,7 @@ export function hermiteCoefficients(p: Piecewise, m: number, sigma: number, K: n
   return ef2;
 }
 /** nodes per oscillation of He_K: the z-scale of a piece is HERMITE_OSC/√(K+1) */
-const HERMITE_OSC = 4;
+const HERMITE_OSC = 5;
 const SQRT = Float64Array.from({ length: 1025 }, (_, k) => Math.sqrt(k));
 const ISQRT = Float64Array.from({ length: 1025 }, (_, k) => (k > 0 ? 1 / Math.sqrt(k) : 0));
 
