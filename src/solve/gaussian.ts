@@ -35,7 +35,8 @@ import { constantValue } from '../model/parse.ts';
 import type { ObservableReading, PopReading, SystemReading } from './read.ts';
 import { readSystem } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
-import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule } from './quadrature.ts';
+import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
+import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients, isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
 
 // ---------------------------------------------------------------------------
 // Plan: everything about the system that does not depend on the time step.
@@ -83,6 +84,9 @@ interface OpPlan {
   /** R: index into the population's fields of the perturbed slot */
   slotField: number;
   text: string;
+  /** nonlinear f as a function of the variable alone, with its breakpoints (kinks, jumps) */
+  pw?: Piecewise;
+  kinked: boolean;
 }
 
 interface AvgPlan {
@@ -92,6 +96,11 @@ interface AvgPlan {
   active: number[];
   deg: number;
   nSlots: number;
+  body: Expr;
+  slots: string[];
+  params: Record<string, number>;
+  /** non-polynomial bodies of one or two Gaussian variables: the body with its breakpoints (built on first use) */
+  split?: { one?: Piecewise; two?: ReturnType<typeof kinkLinesOf> | null };
 }
 
 interface ObsPlan { name: string; twoTime: boolean; avgs: AvgPlan[]; outer: Compiled }
@@ -163,7 +172,9 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
       slotField = pr.fields.indexOf(o.op.slot ?? '');
       if (slotField < 0) throw new DmftError({ message: `response ${name}: its perturbation slot '${o.op.slot}' is not a field of population ${pr.pop.name}` });
     }
-    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f) });
+    const kinked = isKinked(o.f);
+    const pw = o.affine ? undefined : piecewiseOf(o.f, o.slots[0], params, o.slots);
+    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f), pw, kinked });
   }
 
   // fields
@@ -273,7 +284,7 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
       const p = pops[pi];
       if (!p.init.gaussian && deg > 2) throw new DmftError({ message: `observable ${o.def.name}: ⟨${print(a.body)}⟩ needs more than two moments, but the initial law of ${p.variable} (${p.init.text}) is not Gaussian`, hint: mc });
       if (deg > 3 && active.some((i) => i >= 2) && active.length > 3) throw new DmftError({ message: `observable ${o.def.name}: ⟨${print(a.body)}⟩ is nonlinear in more than three Gaussian variables`, hint: mc });
-      return { pop: pi, F: a.F, active, deg, nSlots: a.slots.length };
+      return { pop: pi, F: a.F, active, deg, nSlots: a.slots.length, body: a.body, slots: a.slots, params };
     });
     return { name: o.def.name, twoTime: o.def.times.length === 2, avgs, outer: o.outer };
   });
@@ -331,6 +342,8 @@ interface PopRun {
   b: Float64Array[]; c: Float64Array[]; d: Float64Array[]; kap: Float64Array[];
   delta: Float64Array[]; eps: Float64Array;
   D: Float64Array; U2: Float64Array; U1: Float64Array; U0: Float64Array; nu2: Float64Array;
+  /** coefficient of x_{n−1} in row n (1/D for the plain trapezoid, e^{a*h}·… for the exponential one) */
+  Ep: Float64Array;
   slot: Float64Array;
   /** first nonzero column of Φ row n and of A row n */
   phiStart: Int32Array;
@@ -353,6 +366,11 @@ interface OpRun {
   df1?: (x: number) => number;
   /** nonlinear R: E f'(x_n) */
   dmean?: Float64Array;
+  /** nonlinear: E f(X), E f'(X) (with the δ of jumps), Hermite coefficients, E f(X1) f(X2) — split at the kinks when f has any */
+  mean1?: (m: number, v: number) => number;
+  dmean1?: (m: number, v: number) => number;
+  herm1?: (m: number, sd: number, K: number, out: Float64Array, off: number) => number;
+  pair?: (m1: number, m2: number, c11: number, c12: number, c22: number) => number;
 }
 
 export interface LevelData {
@@ -367,6 +385,8 @@ export interface LevelData {
   /** largest relative change of a row in the last sweep of a step that stopped short of the tolerance */
   residualMax: number;
   fallbackPairs: number;
+  /** largest h·|∂F/∂x| (damping rates) of a population whose order parameters feed fields, kernels or mean fields */
+  stiffness: { value: number; variable: string; rate: number };
 }
 
 /** Time-stepping scheme of dynamic populations:
@@ -410,6 +430,36 @@ function pairProduct(f: (x: number) => number, m1: number, m2: number, c11: numb
   return acc;
 }
 
+/**
+ * Coefficients of the trapezoidal step with the damping a* = min(0, a) of the
+ * state's own linear term integrated exactly (exponential trapezoid):
+ *   x_n = e^{a*h} x_{n−1} + h w1 (F_{n−1} − a* x_{n−1}) + h w0 (F_n − a* x_n) + ∫ e^{a*(t_n−u)} c dξ,
+ * w0 = φ2(a*h), w1 = φ1 − φ2 (φ1 = (e^z − 1)/z, φ2 = (e^z − 1 − z)/z²).
+ * Written as x_n = prev·x_{n−1} + c1 F_{n−1} + c0 F_n + noise, with `noise`
+ * the variance factor per unit of c²·D. At a* = 0 it is the plain trapezoid
+ * (1, h/2, h/2, h); for h|a*| ≫ 1 the stiff mode is damped by e^{a*h} instead
+ * of flipping sign every step (the trapezoid's factor → −1), so the scheme
+ * stays second order and L-stable in the stiff linear part.
+ */
+export function stepCoefficients(h: number, a: number): { prev: number; c1: number; c0: number; noise: number } {
+  const as = Math.min(0, a);
+  const z = as * h;
+  let phi1: number, phi2: number, psi2: number;
+  if (Math.abs(z) < 1e-3) {
+    phi1 = 1 + z / 2 + (z * z) / 6 + (z * z * z) / 24;
+    phi2 = 0.5 + z / 6 + (z * z) / 24 + (z * z * z) / 120;
+    psi2 = 1 + z + (2 * z * z) / 3 + (z * z * z) / 3;
+  } else {
+    const em = Math.expm1(z);
+    phi1 = em / z;
+    phi2 = (em - z) / (z * z);
+    psi2 = Math.expm1(2 * z) / (2 * z);
+  }
+  const w0 = phi2, w1 = phi1 - phi2;
+  const cHat = 1 / (1 + h * w0 * as);
+  return { prev: (Math.exp(z) - h * w1 * as) * cHat, c1: h * w1 * cHat, c0: h * w0 * cHat, noise: h * psi2 * cHat * cHat };
+}
+
 export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOptions): LevelData {
   const scheme = lo.scheme;
   const theta = scheme === 'trapezoid' ? 0.5 : 0;
@@ -426,7 +476,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       Xq: arr(p.quenched.length), Yt: Array.from({ length: nf }, () => new Float64Array(N1 * N1)),
       a: new Float64Array(N1), e: new Float64Array(N1), b: arr(nf), c: arr(p.noises.length), d: arr(p.quenched.length), kap: arr(p.memory.length),
       delta: arr(p.quenched.length), eps: new Float64Array(N1),
-      D: new Float64Array(N1).fill(1), U2: new Float64Array(N1), U1: new Float64Array(N1), U0: new Float64Array(N1), nu2: new Float64Array(N1),
+      D: new Float64Array(N1).fill(1), U2: new Float64Array(N1), U1: new Float64Array(N1), U0: new Float64Array(N1), nu2: new Float64Array(N1), Ep: new Float64Array(N1),
       slot: new Float64Array(p.nSlots),
       phiStart: new Int32Array(N1), aStart: new Int32Array(N1),
     };
@@ -438,6 +488,18 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const fv = new Float64Array(1 + plan.pops[o.pop].quenched.length);
       r.f1 = (x: number) => { fv[0] = x; return o.F(fv); };
       r.df1 = (x: number) => { fv[0] = x; return o.dfdx(fv); };
+      const f1 = r.f1, df1 = r.df1, pw = o.pw!;
+      if (o.kinked) {
+        r.mean1 = (m, v) => expect(pw, m, v);
+        r.dmean1 = (m, v) => expectDerivative(pw, df1, m, v);
+        r.herm1 = (m, sd, K, out, off) => hermiteCoefficients(pw, m, sd, K, out, off);
+        r.pair = (m1, m2, c11, c12, c22) => expect2(pw, pw, m1, m2, c11, c12, c22);
+      } else {
+        r.mean1 = (m, v) => expectNormal(f1, m, v);
+        r.dmean1 = (m, v) => expectNormal(df1, m, v);
+        r.herm1 = (m, sd, K, out, off) => hermiteInto(f1, m, sd, K, out, off);
+        r.pair = (m1, m2, c11, c12, c22) => pairProduct(f1, m1, m2, c11, c12, c22);
+      }
       if (o.kind === 'C') { r.herm = new Float64Array(N1 * (HERM_KMAX + 1)); r.tail = new Float64Array(N1 * (HERM_KMAX + 1)); r.ef2 = new Float64Array(N1); r.kord = new Int32Array(N1); r.how = new Uint8Array(N1); }
       if (o.kind === 'R') r.dmean = new Float64Array(N1);
     }
@@ -533,8 +595,11 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     let D = 1, U2 = 0, U1 = 0, U0 = 0;
     if (P.dynamic) {
       // x_n = x_{n-1} + U2 F_{n-2} + U1 F_{n-1} + U0 F_n (+ noise), divided by D for the implicit part
-      if (scheme === 'trapezoid') { D = 1 - h * theta * Phi[base + n]; U1 = (h * (1 - theta)) / D; U0 = (h * theta) / D; }
-      else if (scheme === 'ab2' && n >= 2) { U1 = 1.5 * h; U2 = -0.5 * h; }
+      let prev = 1, noise = h;
+      if (scheme === 'trapezoid') {
+        const sc = stepCoefficients(h, p.a[n]);
+        D = 1 - sc.c0 * Phi[base + n]; U1 = sc.c1 / D; U0 = sc.c0 / D; prev = sc.prev; noise = sc.noise;
+      } else if (scheme === 'ab2' && n >= 2) { U1 = 1.5 * h; U2 = -0.5 * h; }
       else U1 = h;
       const bp = tri(n - 1);
       let k0 = Math.min(n - 1, p.phiStart[n - 1]);
@@ -548,10 +613,11 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         if (U2 !== 0 && k <= n - 2) a += U2 * Phi[bq + k];
         A[base + k] = a;
       }
-      A[base + n - 1] += 1 / D;
+      p.Ep[n] = prev / D;
+      A[base + n - 1] += p.Ep[n];
       p.aStart[n] = k0;
       let nu2 = 0;
-      P.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * h; });
+      P.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * noise; });
       p.nu2[n] = nu2 / (D * D);
     } else {
       D = 1 - Phi[base + n];
@@ -697,9 +763,10 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     const mn = p.m[n], knn = Math.max(0, p.K[n * N1 + n]), sd = Math.sqrt(knn);
     const herm = r.herm!, tail = r.tail!, kord = r.kord!;
     const hb = n * K1;
-    const kn = hermOrder(sd);
+    // kinked f: the coefficients decay only algebraically, take all
+    const kn = r.plan.kinked ? HERM_KMAX : hermOrder(sd);
     kord[n] = kn;
-    const e2 = hermiteInto(r.f1!, mn, sd, kn, herm, hb);
+    const e2 = r.herm1!(mn, sd, kn, herm, hb);
     r.ef2![n] = e2;
     let cum = 0;
     for (let k = 0; k <= kn; k++) { cum += herm[hb + k] * herm[hb + k]; tail[hb + k] = Math.max(0, e2 - cum); }
@@ -733,7 +800,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     }
     if (!ok) {
       fallbackPairs++;
-      s = pairProduct(r.f1!, p.m[n], p.m[j], knn, p.K[n * N1 + j], kjj);
+      s = r.pair!(p.m[n], p.m[j], knn, p.K[n * N1 + j], kjj);
     }
     return s;
   };
@@ -773,12 +840,9 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         continue;
       }
       // nonlinear in the variable: x_n ~ N(m_n, K_nn)
-      const fv = new Float64Array(1 + P.quenched.length);
-      const F1 = (x: number) => { fv[0] = x; return o.F(fv); };
-      const dF1 = (x: number) => { fv[0] = x; return o.dfdx(fv); };
-      if (o.kind === 'M') { out[n] = expectNormal(F1, mn, knn); continue; }
+      if (o.kind === 'M') { out[n] = r.mean1!(mn, knn); continue; }
       if (o.kind === 'R') {
-        const dm = expectNormal(dF1, mn, knn);
+        const dm = r.dmean1!(mn, knn);
         r.dmean![n] = dm;
         const b = p.b[o.slotField];
         for (let i = 0; i <= n; i++) out[base + i] = dm * p.G[base + i] * b[i];
@@ -837,15 +901,16 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     const base = tri(n);
     // diagonal: D_n of every population (coupled through χ(n,n) = s(n)·U0_q)
     const U0 = new Float64Array(nP), D = new Float64Array(nP);
+    const sc = pops.map((p) => stepCoefficients(h, p.a[n]));
     for (let pi = 0; pi < nP; pi++) D[pi] = pops[pi].D[n] || 1;
     for (let it = 0; it < 200; it++) {
       let change = 0;
-      for (let pi = 0; pi < nP; pi++) { const p = pops[pi]; U0[pi] = p.plan.dynamic ? (n === 0 ? 0 : (h * theta) / D[pi]) : 1 / D[pi]; }
+      for (let pi = 0; pi < nP; pi++) { const p = pops[pi]; U0[pi] = p.plan.dynamic ? (n === 0 ? 0 : sc[pi].c0 / D[pi]) : 1 / D[pi]; }
       for (let pi = 0; pi < nP; pi++) {
         const p = pops[pi];
         let phi = p.a[n];
         kernels[pi].forEach((kr, j) => { phi += p.kap[j][n] * p.plan.memory[j].g1 * kernelScale(kr, n, n) * U0[kr.q.plan.index]; });
-        const d = p.plan.dynamic ? (n === 0 ? 1 : 1 - h * theta * phi) : 1 - phi;
+        const d = p.plan.dynamic ? (n === 0 ? 1 : 1 - sc[pi].c0 * phi) : 1 - phi;
         change = Math.max(change, Math.abs(d - D[pi]));
         D[pi] = d;
       }
@@ -857,13 +922,14 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const d = D[pi];
       if (!Number.isFinite(d) || Math.abs(d) < 1e-12) throw new DmftError({ message: `population ${p.plan.variable}: the implicit step is singular at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
       p.D[n] = d;
-      p.U0[n] = p.plan.dynamic ? (n === 0 ? 0 : (h * theta) / d) : 1 / d;
-      p.U1[n] = p.plan.dynamic && n > 0 ? (h * (1 - theta)) / d : 0;
+      p.U0[n] = p.plan.dynamic ? (n === 0 ? 0 : sc[pi].c0 / d) : 1 / d;
+      p.U1[n] = p.plan.dynamic && n > 0 ? sc[pi].c1 / d : 0;
+      p.Ep[n] = p.plan.dynamic && n > 0 ? sc[pi].prev / d : 0;
       p.U2[n] = 0;
       p.G[base + n] = p.U0[n];
       acc[pi].fill(0, 0, n);
       let nu2 = 0;
-      if (p.plan.dynamic && n > 0) p.plan.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * h; });
+      if (p.plan.dynamic && n > 0) p.plan.noises.forEach((nz, i) => { const cb = (1 - theta) * p.c[i][n - 1] + theta * p.c[i][n]; nu2 += cb * cb * nz.D * sc[pi].noise; });
       p.nu2[n] = nu2 / (d * d);
     }
     // R rows and Φ(n,n) at the diagonal
@@ -886,7 +952,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       for (let pi = 0; pi < nP; pi++) {
         const p = pops[pi];
         let kn = 0;
-        if (p.plan.dynamic && n > 0) { kn = p.U1[n] * p.Phi[tri(n - 1) + k]; if (k === n - 1) kn += 1 / p.D[n]; }
+        if (p.plan.dynamic && n > 0) { kn = p.U1[n] * p.Phi[tri(n - 1) + k]; if (k === n - 1) kn += p.Ep[n]; }
         known[pi] = kn;
         const gkk = p.G[tri(k) + k];
         smallB[pi] = acc[pi][k] + kn * gkk + (k === n - 1 ? p.U1[n] : 0);
@@ -1030,9 +1096,9 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       const mn = p.m[n], knn = Math.max(0, p.K[n * N1 + n]);
       if (o.kind === 'M') {
         if (o.affine) { let s = o.f0 + o.f1 * mn; p.plan.quenched.forEach((q, qi) => { s += o.fq[qi] * q.mean; }); r.v[n] = s; }
-        else r.v[n] = expectNormal(r.f1!, mn, knn);
+        else r.v[n] = r.mean1!(mn, knn);
       } else if (!o.affine && o.kind === 'R') {
-        const dm = expectNormal(r.df1!, mn, knn);
+        const dm = r.dmean1!(mn, knn);
         r.dmean![n] = dm;
         const b = p.b[o.slotField];
         for (let i = 0; i <= n; i++) r.v[base + i] = dm * p.G[base + i] * b[i];
@@ -1218,6 +1284,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
   const rowExact = plan.pops.every((p) => p.meanSlots.length === 0) && plan.opList.every((o) => o.affine);
   const popOrder = plan.order.map((i) => pops[i]);
   let sweepsMax = 0, sweepsTotal = 0, last = N, residualMax = 0;
+  let stiffness = { value: 0, variable: '', rate: 0 };
   let diverged: string | undefined;
   const reportEvery = Math.max(1, Math.floor(N / 50));
 
@@ -1308,12 +1375,23 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
         diverged = `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
         break;
       }
+      // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+      const tol = 1e-9 * (1 + Math.abs(knn));
+      for (let j = 0; j < n; j++) {
+        const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
+        if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
+          diverged = `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
+          break;
+        }
+      }
+      if (diverged) break;
+      if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
     }
     if (diverged) { last = n - 1; break; }
     if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
   }
   return {
-    h, N, last, diverged, sweepsMax, residualMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), fallbackPairs,
+    h, N, last, diverged, sweepsMax, residualMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), fallbackPairs, stiffness,
     pops: pops.map((p) => ({ m: p.m, K: p.K, Xq: p.Xq })),
   };
 }
@@ -1338,8 +1416,16 @@ function cholesky(c: number[][]): number[][] {
   return L;
 }
 
-/** ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level. */
-function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j: number): number {
+/** a value with an estimate of its quadrature error */
+interface Quad { v: number; e: number }
+
+/**
+ * ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level, with its
+ * quadrature error: zero for polynomial bodies (exact Gauss–Hermite), else
+ * the change from the default rule to one twice as fine (the finer value is
+ * returned). Bodies of one or two variables are split at their kinks.
+ */
+function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j: number): Quad {
   const P = plan.pops[a.pop];
   const S = lv.pops[a.pop];
   const N1 = lv.N + 1;
@@ -1353,39 +1439,77 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
   const act = a.active;
   const d = act.length;
   const v = new Float64Array(a.nSlots);
-  if (d === 0) return a.F(v);
+  if (d === 0) return { v: a.F(v), e: 0 };
   const mu = act.map(mean);
   const C = act.map((s) => act.map((u) => cv(s, u)));
-  if (a.deg > 3) {
-    if (d === 1) return expectNormal((x) => { v[act[0]] = x; return a.F(v); }, mu[0], C[0][0]);
-    if (d === 2) return expectNormal2((x, y) => { v[act[0]] = x; v[act[1]] = y; return a.F(v); }, mu[0], mu[1], C[0][0], C[0][1], C[1][1]);
+  const twice = (f: () => number): Quad => { const c = f(), fine = atResolution(2, f); return { v: fine, e: Math.abs(fine - c) }; };
+  const polynomial = Number.isFinite(a.deg) && a.deg <= 5;
+  if (!polynomial && d <= 2) {
+    a.split ??= {};
+    if (d === 1) {
+      const pw = (a.split.one ??= piecewiseOf(a.body, a.slots[act[0]], a.params, a.slots));
+      return twice(() => expect(pw, mu[0], C[0][0]));
+    }
+    if (a.split.two === undefined) a.split.two = kinkLinesOf(a.body, a.slots[act[0]], a.slots[act[1]], a.params, a.slots) ?? null;
+    const F2 = (x: number, y: number) => { v[act[0]] = x; v[act[1]] = y; return a.F(v); };
+    const lines = a.split.two;
+    if (lines) {
+      const s0 = Math.sqrt(Math.max(C[0][0], 0)), s1 = Math.sqrt(Math.max(C[1][1], 0));
+      const ls = lines(mu[0] - 10 * s0, mu[0] + 10 * s0, mu[1] - 10 * s1, mu[1] + 10 * s1);
+      return twice(() => expectLines(F2, ls, mu[0], mu[1], C[0][0], C[0][1], C[1][1]));
+    }
+    // a kink along a curve in both variables: the robust rule (O(δx²) across it), its error measured
+    const c = expectNormal2(F2, mu[0], mu[1], C[0][0], C[0][1], C[1][1]);
+    const fine = expectNormal2(F2, mu[0], mu[1], C[0][0], C[0][1], C[1][1], ROBUST_DX / 4);
+    return { v: fine, e: Math.abs(fine - c) };
   }
   // tensor Gauss–Hermite: exact for polynomial bodies of degree ≤ 2n−1
-  const nn = a.deg <= 3 ? 2 : a.deg <= 5 ? 3 : 24;
-  const { x: gx, w: gw } = gaussHermite(nn);
-  const L = cholesky(C);
-  const idx = new Array<number>(d).fill(0);
-  let acc = 0;
-  const z = new Array<number>(d).fill(0);
-  for (;;) {
-    let w = 1;
-    for (let k = 0; k < d; k++) { z[k] = gx[idx[k]]; w *= gw[idx[k]]; }
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * z[k]; v[act[r]] = s; }
-    acc += w * a.F(v);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
-  }
-  return acc;
+  const tensor = (nn: number): number => {
+    const { x: gx, w: gw } = gaussHermite(nn);
+    const L = cholesky(C);
+    const idx = new Array<number>(d).fill(0);
+    let acc = 0;
+    const z = new Array<number>(d).fill(0);
+    for (;;) {
+      let w = 1;
+      for (let k = 0; k < d; k++) { z[k] = gx[idx[k]]; w *= gw[idx[k]]; }
+      for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * z[k]; v[act[r]] = s; }
+      acc += w * a.F(v);
+      let k = 0;
+      while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
+      if (k === d) break;
+    }
+    return acc;
+  };
+  if (polynomial) return { v: tensor(a.deg <= 3 ? 2 : 3), e: 0 };
+  if (Number.isFinite(a.deg)) return { v: tensor(Math.ceil((a.deg + 1) / 2)), e: 0 };
+  // non-polynomial in three or more variables
+  const c = tensor(24), fine = tensor(40);
+  return { v: fine, e: Math.abs(fine - c) };
 }
 
-function evalObservable(plan: GaussianPlan, lv: LevelData, o: ObsPlan, n: number, j: number): number {
-  const vals = o.avgs.map((a) => evalAverage(plan, lv, a, n, j));
-  return o.outer(vals);
+/**
+ * An observable outer(⟨…⟩, ⟨…⟩, …) with its quadrature error: each average's
+ * error carried through `outer` (the change of outer when that average moves
+ * by its error, either way).
+ */
+function evalObservable(plan: GaussianPlan, lv: LevelData, o: ObsPlan, n: number, j: number): Quad {
+  const q = o.avgs.map((a) => evalAverage(plan, lv, a, n, j));
+  const vals = q.map((x) => x.v);
+  const v = o.outer(vals);
+  let e = 0;
+  q.forEach((x, i) => {
+    if (!(x.e > 0)) return;
+    const w = vals.slice();
+    w[i] = x.v + x.e; const up = o.outer(w);
+    w[i] = x.v - x.e; const dn = o.outer(w);
+    e += Math.max(Math.abs(up - v), Math.abs(dn - v));
+  });
+  return { v, e };
 }
 
 /** 4-point Lagrange interpolation of a grid function at time t. */
-function interp(values: (n: number) => number, h: number, N: number, t: number): number {
+function interp(values: (n: number) => number, h: number, N: number, t: number, abs = false): number {
   const x = t / h;
   const r = Math.round(x);
   if (Math.abs(x - r) < 1e-9 && r >= 0 && r <= N) return values(r);
@@ -1396,7 +1520,7 @@ function interp(values: (n: number) => number, h: number, N: number, t: number):
   for (let i = 0; i < 4; i++) {
     let l = 1;
     for (let k = 0; k < 4; k++) if (k !== i) l *= (x - (i0 + k)) / (i - k);
-    s += l * values(i0 + i);
+    s += (abs ? Math.abs(l) : l) * values(i0 + i);
   }
   return s;
 }
@@ -1449,6 +1573,10 @@ export interface GaussianSolution {
 }
 
 const fmt = (x: number) => +x.toPrecision(4);
+/** largest (damping rate)·(finest dt) for which the closure resolves a variable whose correlations feed back */
+const STIFF_MAX = 0.5;
+/** an observed order this far below the scheme's marks the grids as not in the asymptotic regime */
+const ORDER_SLACK = 0.3;
 
 /** Growth of the second moments over the last half of a level. */
 function growthOf(lv: LevelData): { rate: number; ratio: number; accel: number; unstable: boolean; weakUnstable: boolean } {
@@ -1528,6 +1656,10 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
 
   const oneVals: number[][][] = one.map(() => []); // [obs][level][k]
   const serVals: number[][][] = one.map(() => []); // coarse grid
+  // quadrature errors of the same values
+  const oneQ: number[][][] = one.map(() => []);
+  const serQ: number[][][] = one.map(() => []);
+  const twoQ: number[][][][] = two.map(() => []);
   const diag: Record<string, number | string | boolean> = {};
   let growth = { rate: NaN, ratio: NaN, unstable: false, weakUnstable: false };
   let coarse: { h: number; N: number } = { h: h0, N: N0 };
@@ -1555,6 +1687,20 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       growth = { rate: g.rate, ratio: g.ratio, unstable: g.unstable, weakUnstable: g.weakUnstable };
       coarse = { h, N };
     }
+    if (l === 0 && lv.stiffness.value > 0) {
+      // the stiff linear part is integrated exactly, but the fields built from
+      // this variable's correlations vary on the scale 1/rate too: unresolved
+      // on the grid, an error Richardson does not see
+      const finest = h0 / 2 ** (levels - 1);
+      const st = lv.stiffness;
+      if (st.rate * finest > STIFF_MAX) {
+        const need = (STIFF_MAX * 2 ** (levels - 1)) / st.rate;
+        throw new DmftError({
+          message: `the time step does not resolve the fastest rate of ${st.variable}: |∂F/∂${st.variable}| reaches ${fmt(st.rate)}, so ${st.variable}'s correlations, which feed back through its fields, change on the time scale ${fmt(1 / st.rate)}, while the finest grid has dt = ${fmt(finest)}; the closure's error would be uncontrolled`,
+          hint: `use --dt ${fmt(need)} or smaller (${Math.ceil(opts.T / need)} steps for T = ${opts.T})${opts.T / need > 1e5 ? ', with a shorter --T' : ''}`,
+        });
+      }
+    }
     if (lv.diverged) {
       // a growing transient is reported (with its growth law) as long as it is
       // representable; only values that overflow are refused
@@ -1566,23 +1712,64 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       throw new DmftError({ message: `the Gaussian closure diverged: ${lv.diverged}`, hint: 'the dynamics may be unstable at these parameters; try a shorter --T or a smaller --dt' });
     }
     one.forEach((o, oi) => {
-      const cache = new Map<number, number>();
-      const at = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const cache = new Map<number, Quad>();
+      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const at = (n: number) => q(n).v, err = (n: number) => q(n).e;
       oneVals[oi].push(tOut.map((t) => interp(at, h, N, t)));
       serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(at, h, N, k * h0)));
+      oneQ[oi].push(tOut.map((t) => interp(err, h, N, t, true)));
+      serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(err, h, N, k * h0, true)));
     });
     if (f >= 1) two.forEach((o, oi) => {
-      twoLevels[oi].push(twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f))));
+      const q = twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f)));
+      twoLevels[oi].push(q.map((r) => r.map((x) => x.v)));
+      twoQ[oi].push(q.map((r) => r.map((x) => x.e)));
     });
   }
 
+  // The observed order of convergence, from the differences between the
+  // grids 2·dt, dt, dt/2 summed over the coarse series: a solution that is not
+  // smooth in time (e.g. a jump in f with white noise: C_f(t,s) has a √|t−s|
+  // cusp, the step error is O(dt^{3/2})) converges more slowly than the
+  // scheme's order, and extrapolating with the nominal order would leave an
+  // error its bar does not see.
+  let observedOrder = order;
+  if (extra) {
+    let num = 0, den = 0, scale = 0;
+    serVals.forEach((lv) => {
+      for (let k = 1; k <= N0; k++) { num += Math.abs(lv[0][k] - lv[1][k]); den += Math.abs(lv[1][k] - lv[2][k]); scale += Math.abs(lv[2][k]); }
+    });
+    // only where the grids differ well above the tolerance of the within-step iteration
+    if (den > 1e-7 * scale && num > 0) {
+      const p = Math.log2(num / den);
+      if (p < order - ORDER_SLACK) observedOrder = Math.max(0.5, p);
+    }
+    if (observedOrder !== order) {
+      diag.observedOrder = fmt(observedOrder);
+      diag.orderNote = `the grids converge like dt^${fmt(observedOrder)}, slower than the scheme's order ${order} (the solution is not smooth in time): extrapolated with the observed order, errors include the difference to the nominal one`;
+    }
+  }
   /** value from the grids dt, dt/2, …; error = its distance from the extrapolation that also uses 2·dt
-   *  (without that grid: the size of the last Richardson correction) */
+   *  (without that grid: the size of the last Richardson correction); with a
+   *  lower observed order, extrapolated with it and the difference to the
+   *  nominal extrapolation added to the error */
   const combine = (vals: number[]): { value: number; error: number } => {
     const main = richardson(extra ? vals.slice(1) : vals, order);
     if (!extra) return main;
     const all = richardson(vals, order);
-    return { value: main.value, error: Math.abs(all.value - main.value) };
+    if (observedOrder === order) return { value: main.value, error: Math.abs(all.value - main.value) };
+    const mainP = richardson(vals.slice(1), observedOrder), allP = richardson(vals, observedOrder);
+    return { value: mainP.value, error: Math.abs(allP.value - mainP.value) + Math.abs(mainP.value - main.value) };
+  };
+  /** the quadrature error of an extrapolated value: Σ |c_l|·e_l over the Richardson weights c_l of the grids used */
+  const weights = (n: number, skipFirst: boolean): number[] => Array.from({ length: n }, (_, l) => {
+    if (skipFirst && l === 0) return 0;
+    const unit = Array.from({ length: n }, (_, k) => (k === l ? 1 : 0));
+    return Math.abs(richardson(skipFirst ? unit.slice(1) : unit, order).value);
+  });
+  const quadOf = (errs: number[], skipFirst: boolean): number => {
+    const w = weights(errs.length, skipFirst);
+    return errs.reduce((s, e, l) => s + w[l] * e, 0);
   };
   /** errors at neighbouring times: a zero crossing of the leading error term must not pass for accuracy */
   const widen = (e: number[], w: number): number[] => e.map((_, i) => {
@@ -1596,10 +1783,11 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const series: GaussianSolution['series'] = { t: Array.from({ length: N0 + 1 }, (_, k) => k * h0), values: {}, error: {} };
   const floor = (v: number) => 1e-9 * Math.abs(v) + 1e-15;
   one.forEach((o, oi) => {
-    const sx = series.t.map((_, k) => combine(serVals[oi].map((lv) => lv[k])));
+    // quadrature errors of the observable's averages ride along with the dt error
+    const sx = series.t.map((_, k) => { const c = combine(serVals[oi].map((lv) => lv[k])); return { value: c.value, error: c.error + quadOf(serQ[oi].map((lv) => lv[k]), extra) }; });
     series.values[o.name] = sx.map((x) => x.value);
     series.error[o.name] = widen(sx.map((x) => x.error + floor(x.value)), 2);
-    const ex = tOut.map((_, k) => combine(oneVals[oi].map((lv) => lv[k])));
+    const ex = tOut.map((_, k) => { const c = combine(oneVals[oi].map((lv) => lv[k])); return { value: c.value, error: c.error + quadOf(oneQ[oi].map((lv) => lv[k]), extra) }; });
     observables[o.name] = ex.map((x) => x.value);
     // the error at an output time: its own estimate, and the series' around it
     error[o.name] = ex.map((x, k) => {
@@ -1610,8 +1798,15 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const twoTime: Record<string, TwoTime> = {};
   two.forEach((o, oi) => {
     const tt = twoIdx.map((i) => i * h0);
-    const vals = tt.map((_, a) => tt.map((_, b) => richardson(twoLevels[oi].map((lv) => lv[a][b]), order)));
-    twoTime[o.name] = { t: tt, values: vals.map((r) => r.map((x) => x.value)), error: vals.map((r) => r.map((x) => x.error + floor(x.value))) };
+    const vals = tt.map((_, a) => tt.map((_, b) => {
+      const v = twoLevels[oi].map((lv) => lv[a][b]);
+      const r = richardson(v, order);
+      if (observedOrder === order) return r;
+      const rp = richardson(v, observedOrder);
+      return { value: rp.value, error: r.error + Math.abs(rp.value - r.value) };
+    }));
+    const quad = tt.map((_, a) => tt.map((_, b) => quadOf(twoQ[oi].map((lv) => lv[a][b]), false)));
+    twoTime[o.name] = { t: tt, values: vals.map((r) => r.map((x) => x.value)), error: vals.map((r, a) => r.map((x, b) => x.error + quad[a][b] + floor(x.value))) };
   });
   diag.scheme = scheme;
   diag.levels = levels;

@@ -18,51 +18,16 @@
 // `--method gaussian|mc` forces the transient method, `--method
 // static|stationary` the limit method; each refuses clearly when it does not
 // apply.
-import { some } from '../expr/ast.ts';
 import { DmftError } from '../errors.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, type SystemReading } from './read.ts';
-import { expectNormal, ROBUST_DX } from './quadrature.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
 import type { Branch, GrowthLaw, LimitStatus, SolveOptions, SolveResult } from './types.ts';
 import { StationaryInstabilityError } from './stationary.ts';
-
-/** functions with kinks: Gaussian averages of them converge only algebraically */
-const KINKED = new Set(['relu', 'abs', 'sign']);
-
-/**
- * The Gaussian closure's quadrature is spectrally accurate for smooth
- * functions, but only O(dx²) across a kink, an error its dt-extrapolated
- * error bars do not see. For kinked order-parameter functions, measure the
- * quadrature's relative error on E f(X)² over a range of widths (against a
- * 64× finer rule) and widen every reported error by 5× it: the closure's
- * self-consistency amplifies a quadrature bias (by 1/(1 − gain); measured 2×
- * on a relu network at gain 0.84). A band-aid until the quadrature splits at
- * the kinks.
- */
-function widenForKinks(reading: SystemReading, result: SolveResult): void {
-  let eps = 0;
-  for (const o of reading.orders.values()) {
-    if (!some(o.f, (x) => x.k === 'cmp' || (x.k === 'call' && KINKED.has(x.fn)))) continue;
-    const v = new Float64Array(o.slots.length);
-    const f2 = (x: number) => { v[0] = x; const y = o.F(v); return y * y; };
-    for (const sd of [0.3, 0.5, 1, 2]) for (const m of [-0.5 * sd, 0, 0.3 * sd]) {
-      const coarse = expectNormal(f2, m, sd * sd), fine = expectNormal(f2, m, sd * sd, ROBUST_DX / 64);
-      if (fine > 0) eps = Math.max(eps, Math.abs(coarse - fine) / fine);
-    }
-  }
-  if (!(eps > 0)) return;
-  for (const [k, vals] of Object.entries(result.observables)) {
-    const e = result.error[k] ?? vals.map(() => 0);
-    result.error[k] = vals.map((x, i) => Math.max(e[i], 5 * eps * Math.abs(x)));
-  }
-  result.diagnostics.quadratureRelError = +eps.toPrecision(2);
-  result.diagnostics.quadratureNote = 'kinked functions (relu, abs, sign, comparisons): errors include the quadrature error of the closure';
-}
 
 export const METHODS = ['gaussian', 'mc', 'static', 'stationary'] as const;
 export type Method = (typeof METHODS)[number];
@@ -265,7 +230,6 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   const result: SolveResult = { ...transient, diagnostics: { ...transient.diagnostics } };
   const diag = result.diagnostics;
   diag.transient = transient.method;
-  if (gsol) widenForKinks(reading, result);
   const names = reading.observables.filter((o) => o.def.times.length <= 1).map((o) => o.def.name);
   const status: Record<string, LimitStatus> = {};
   const series = transientSeries(gsol, transient, names);
@@ -299,20 +263,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
       }
       if (Object.keys(fromT.limit).length) diag.limitVsTransient = +worst.toPrecision(3);
       if (worst > 10) {
-        // the closure averages kinked functions by quadrature whose error its
-        // dt-extrapolated error bars do not see: widen them to the disagreement
-        const kinked = [...reading.orders.values()].some((o) => some(o.f, (x) => x.k === 'cmp' || (x.k === 'call' && KINKED.has(x.fn))));
-        if (kinked) {
-          for (const [k, v] of Object.entries(fromT.limit)) {
-            if (!(k in lim.limit) || !result.error[k]) continue;
-            const d = Math.abs(v - lim.limit[k]);
-            result.error[k] = result.error[k].map((e) => Math.max(e, d));
-          }
-        }
-        const why = kinked
-          ? `several attractors, T too short, or the quadrature error of the transient closure for kinked functions (relu, abs, sign, comparisons) — transient error bars widened to the difference`
-          : 'several attractors, or T too short';
-        result.limitNote = [result.limitNote, `the transient settles elsewhere than the ${limitMethod} solution within T = ${opts.T} (|difference| = ${worst.toPrecision(3)}× the error bars): ${why}`].filter(Boolean).join('; ');
+        result.limitNote = [result.limitNote, `the transient settles elsewhere than the ${limitMethod} solution within T = ${opts.T} (|difference| = ${worst.toPrecision(3)}× the error bars): several attractors, or T too short`].filter(Boolean).join('; ');
       }
     }
   } else {

@@ -127,7 +127,9 @@ export function robustRule(sigma: number, dx = ROBUST_DX, L = 9): ZRule {
 /**
  * E f(X), X ~ N(mean, variance), by the robust trapezoid rule (see above).
  * `dx` is the x-space step σ·δz: smaller for functions with singularities
- * closer to the real axis or kinks (relu, abs: the error is then O(dx²)).
+ * closer to the real axis. Kinked functions (relu, abs, sign, comparisons)
+ * converge only like O(dx²) here: use src/numeric/gauss.ts, which splits at
+ * the kinks.
  */
 export function expectNormal(f: (x: number) => number, mean: number, variance: number, dx = ROBUST_DX): number {
   if (!(variance > 0)) return f(mean);
