@@ -105,7 +105,10 @@ export function limitFromSeries(series: GaussianSolution['series']): { limit: Re
     const v1 = v[n - 2 * d], v2 = v[n - d], v3 = v[n];
     const e = series.error[name][n];
     const d1 = v2 - v1, d2 = v3 - v2;
-    const scale = Math.max(Math.abs(v3), Math.abs(v1), 1e-300);
+    // the size of the transient's own excursion: a series decaying to 0 settles
+    // relative to where it came from, not to its ever smaller last values
+    let scale = 1e-300;
+    for (const x of v) if (Number.isFinite(x)) scale = Math.max(scale, Math.abs(x));
     const floor = Math.max(Number.isFinite(e) ? e : 0, 1e-13 * scale);
     if (Math.abs(d2) <= floor) { limit[name] = v3; limitError[name] = floor + Math.abs(d2); continue; }
     const r = d1 !== 0 ? d2 / d1 : NaN;
