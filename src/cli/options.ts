@@ -1,9 +1,10 @@
 // Shared option parsing for the CLI: --set k=v, numeric lists, ranges.
 import { DmftError } from '../errors.ts';
+import { table } from '../table.ts';
 
 /** Collect `--set k=v` (repeatable; also k=v,k2=v2) into a record. */
 export function collectSet(value: string, prev: Record<string, number> = {}): Record<string, number> {
-  const out = { ...prev };
+  const out = table(Object.entries(prev));
   for (const part of value.split(',')) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$/.exec(part);
     const v = m ? Number(m[2]) : NaN;

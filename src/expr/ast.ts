@@ -2,6 +2,7 @@
 // printers. Trees are plain JSON-serializable objects and are never mutated.
 // `span` (source position) is carried for error messages only and is ignored
 // by equality and hashing.
+import { hasOwn, own } from '../table.ts';
 
 export interface Span {
   line: number;
@@ -157,8 +158,8 @@ export function stripSpans(e: Expr): Expr {
 
 /** Substitute bare symbols by name (free occurrences; integration variables shadow). */
 export function substSyms(e: Expr, m: Record<string, Expr>): Expr {
-  if (e.k === 'sym') return m[e.name] ?? e;
-  if (e.k === 'int' && e.v in m) {
+  if (e.k === 'sym') return own(m, e.name) ?? e;
+  if (e.k === 'int' && hasOwn(m, e.v)) {
     const { [e.v]: _shadowed, ...rest } = m;
     return withChildren(e, [substSyms(e.lo, m), substSyms(e.hi, m), substSyms(e.body, rest)]);
   }

@@ -12,6 +12,7 @@ import { plan, type Plan } from './compile.ts';
 import { runSeeds, type WorkerInit } from './pool.ts';
 import type { RunSpec } from './run.ts';
 import type { SimOptions, SimResult, TwoTimeResult } from './types.ts';
+import { table } from '../table.ts';
 
 export type { SimDiagnostics, SimOptions, SimResult, TwoTimeResult } from './types.ts';
 export { plan, concreteSizes } from './compile.ts';
@@ -99,8 +100,8 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
     for (const o of outs) v += (get(o) - m) ** 2;
     return [m, Math.sqrt(v / (S - 1) / S)];
   };
-  const observables: Record<string, number[]> = {};
-  const stderr: Record<string, number[]> = {};
+  const observables: Record<string, number[]> = table();
+  const stderr: Record<string, number[]> = table();
   p.oneTime.forEach((o, j) => {
     const ms = times.map((_, ti) => meanSe((x) => x.obs[j * nT + ti]));
     observables[o.name] = ms.map((x) => x[0]);
@@ -108,7 +109,7 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
   });
   let twoTime: Record<string, TwoTimeResult> | undefined;
   if (p.twoTime.length) {
-    twoTime = {};
+    twoTime = table();
     const G = grid.length;
     p.twoTime.forEach((o, j) => {
       const mean: number[][] = [], se: number[][] = [];

@@ -23,6 +23,7 @@ import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
 import type { SolveOptions, SolveResult } from './types.ts';
+import { table } from '../table.ts';
 
 /** functions with kinks: Gaussian averages of them converge only algebraically */
 const KINKED = new Set(['relu', 'abs', 'sign']);
@@ -110,8 +111,8 @@ function runLimit(kind: 'static' | 'stationary', reading: SystemReading, opts: S
  * (coarse grid, Richardson-extrapolated): Aitken's Δ² over the last quarter.
  */
 export function limitFromSeries(series: GaussianSolution['series']): { limit: Record<string, number>; limitError: Record<string, number>; unsettled: string[] } {
-  const limit: Record<string, number> = {};
-  const limitError: Record<string, number> = {};
+  const limit: Record<string, number> = table();
+  const limitError: Record<string, number> = table();
   const unsettled: string[] = [];
   const n = series.t.length - 1;
   const d = Math.max(1, Math.round(n / 8));

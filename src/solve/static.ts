@@ -54,6 +54,7 @@ import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { SolveOptions } from './types.ts';
+import { table } from '../table.ts';
 
 export interface StaticResult {
   limit: Record<string, number>;
@@ -732,7 +733,7 @@ function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): A
 }
 
 function observablesOf(m: StaticModel, ev: PhiEval): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = table();
   m.reading.observables.forEach((ob, oi) => {
     if (ob.def.times.length > 1) return;
     const slots = new Float64Array(ob.averages.length);
@@ -778,7 +779,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     // quadrature error: re-evaluate the converged map on a finer rule
     const fineLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.vals, 0, FINE, scales));
     const limit = extra.limit ?? a.limit;
-    const limitError: Record<string, number> = {};
+    const limitError: Record<string, number> = table();
     for (const k of Object.keys(limit)) {
       const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
       const iter = sol.residual * Math.max(1e-12, Math.abs(limit[k]));
@@ -830,7 +831,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   /** quadratic Richardson extrapolation from ε, ε/2, ε/4, with the linear one as error estimate */
   const extrapolate = () => {
     const [s0, s1, s2, s3] = ridgeSols.slice(-4);
-    const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
+    const limit: Record<string, number> = table(), limitError: Record<string, number> = table();
     for (const k of Object.keys(s3.a.limit)) {
       const q1 = s1.a.limit[k], q2 = s2.a.limit[k], q3 = s3.a.limit[k];
       limit[k] = (8 * q3 - 6 * q2 + q1) / 3;

@@ -42,6 +42,7 @@ import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
 import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
 import type { SolveOptions } from './types.ts';
+import { table } from '../table.ts';
 
 export interface StationaryResult {
   /** t → ∞ value of every one-time observable */
@@ -173,7 +174,7 @@ function parseCov(cov: Expr, rd: SystemReading): FieldCov | string {
 
 /** Parameters as named in errors. */
 function paramList(rd: SystemReading): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = table();
   for (const k of Object.keys(rd.sys.params)) out[k] = rd.params[k] ?? rd.sys.params[k];
   return out;
 }
@@ -272,8 +273,8 @@ function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: 
 }
 
 function evalObservables(rd: SystemReading, laws: Map<string, PopLaw>, grid: TauGrid, withTau: boolean): { limit: Record<string, number>; tau: Record<string, { tau: number[]; values: number[] }> } {
-  const limit: Record<string, number> = {};
-  const tau: Record<string, { tau: number[]; values: number[] }> = {};
+  const limit: Record<string, number> = table();
+  const tau: Record<string, { tau: number[]; values: number[] }> = table();
   for (const ob of rd.observables) {
     const twoTime = ob.def.times.length > 1;
     if (!twoTime) {
@@ -296,7 +297,7 @@ function evalObservables(rd: SystemReading, laws: Map<string, PopLaw>, grid: Tau
 
 /** Largest change of each observable under perturbed inputs (an error estimate). */
 function observableErrors(base: Record<string, number>, perturbed: Record<string, number>[]): Record<string, number> {
-  const err: Record<string, number> = {};
+  const err: Record<string, number> = table();
   for (const k of Object.keys(base)) {
     let e = 0;
     for (const p of perturbed) if (k in p) e = Math.max(e, Math.abs(p[k] - base[k]));
@@ -1312,7 +1313,7 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
     if (gain >= 1) return { unsupported: `the static fixed point is unstable (gain ${fmt(gain)} ≥ 1) and the shooting found no stationary fluctuating solution` };
     laws.set(P.pop.name, { mean0: mu, alpha: [], q: [], vs: q, C0: 0, Ctau: new Float64Array(nt) });
     const { limit, tau } = evalObservables(rd, laws, grid, true);
-    const limitError: Record<string, number> = {};
+    const limitError: Record<string, number> = table();
     for (const k of Object.keys(limit)) limitError[k] = 1e-12 * Math.abs(limit[k]);
     return { limit, limitError, tau, diagnostics };
   };
@@ -1405,7 +1406,7 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   const alt = trial(m, D0 + shift, mu0, finer);
   const lawAlt = new Map([[P.pop.name, { mean0: alt.mu, alpha: [], q: [], vs: alt.q, C0: alt.D0 - alt.q } as PopLaw]]);
   const limitAlt = evalObservables(rd, lawAlt, grid, false).limit;
-  const limitError: Record<string, number> = {};
+  const limitError: Record<string, number> = table();
   for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * Math.abs(limit[k]);
   Object.assign(diagnostics, {
     state: m.Dn > 0 ? 'noise-driven' : 'chaotic',

@@ -14,6 +14,7 @@
 // \frac{d}{dt}x, \frac{dx}{dt}, \frac{\mathrm{d}x}{\mathrm{d}t}), functional
 // derivatives \frac{\delta x(t)}{\delta h(s)} and δx(t)/δh(s), \sum_j.
 import type { CmpOp } from '../expr/ast.ts';
+import { table } from '../table.ts';
 import { readMath, texError, type MathRow, type Pos, type Tok } from './tex.ts';
 
 export interface NameNode {
@@ -64,28 +65,28 @@ export const GREEK = new Set([
   'mu', 'nu', 'xi', 'pi', 'varpi', 'rho', 'varrho', 'sigma', 'varsigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega',
   'Gamma', 'Delta', 'Theta', 'Lambda', 'Xi', 'Pi', 'Sigma', 'Upsilon', 'Phi', 'Psi', 'Omega',
 ]);
-const GREEK_NORMAL: Record<string, string> = { varepsilon: 'epsilon', varphi: 'phi', vartheta: 'theta', varrho: 'rho' };
-const UNICODE_GREEK: Record<string, string> = {
+const GREEK_NORMAL: Record<string, string> = table({ varepsilon: 'epsilon', varphi: 'phi', vartheta: 'theta', varrho: 'rho' });
+const UNICODE_GREEK: Record<string, string> = table({
   'α': 'alpha', 'β': 'beta', 'γ': 'gamma', 'δ': 'delta', 'ε': 'epsilon', 'ζ': 'zeta', 'η': 'eta', 'θ': 'theta', 'κ': 'kappa',
   'λ': 'lambda', 'μ': 'mu', 'ν': 'nu', 'ξ': 'xi', 'π': 'pi', 'ρ': 'rho', 'σ': 'sigma', 'τ': 'tau', 'φ': 'phi', 'ϕ': 'phi',
   'χ': 'chi', 'ψ': 'psi', 'ω': 'omega', 'Γ': 'Gamma', 'Δ': 'Delta', 'Σ': 'Sigma', 'Φ': 'Phi', 'Ω': 'Omega',
-};
+});
 
 /** Function commands and the language function they mean. */
-const FN_CMDS: Record<string, string> = { tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign' };
+const FN_CMDS: Record<string, string> = table({ tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign' });
 /** Function words in \operatorname{…} / \mathrm{…}. */
-const FN_WORDS: Record<string, string> = {
+const FN_WORDS: Record<string, string> = table({
   tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign', sign: 'sign',
   relu: 'relu', ReLU: 'relu', sigmoid: 'sigmoid', abs: 'abs',
-};
+});
 const FONT_CMDS = new Set(['mathrm', 'operatorname', 'text', 'textrm', 'mathit', 'mathbf', 'boldsymbol', 'bm', 'mathsf', 'mathtt', 'textit', 'textbf', 'mathnormal', 'mbox']);
 const SCRIPT_FONTS = new Set(['mathcal', 'mathscr', 'mathfrak', 'mathbb']);
 const ACCENTS = new Set(['hat', 'tilde', 'bar', 'overline', 'widehat', 'widetilde', 'vec', 'check', 'breve']);
 
-const REL_CMDS: Record<string, string> = {
+const REL_CMDS: Record<string, string> = table({
   sim: '\\sim', equiv: '=', coloneqq: '=', approx: '\\approx', simeq: '\\approx', ge: '\\ge', geq: '\\ge', le: '\\le', leq: '\\le',
   to: '\\to', rightarrow: '\\to', propto: '\\propto', neq: '\\neq', ne: '\\neq', gg: '\\gg', ll: '\\ll', mapsto: '\\to', triangleq: '=', doteq: '=',
-};
+});
 export const EQUAL_RELS = new Set(['=']);
 
 const isSym = (tk: Tok | undefined, v: string) => tk?.t === 'sym' && tk.v === v;
@@ -477,12 +478,14 @@ export class TexParser {
     }
     if (FONT_CMDS.has(v)) {
       const toks = this.argTokens();
-      const word = toks.map((x) => x.v).join('');
-      if (toks.every((x) => x.t === 'letter' || x.t === 'num' || (x.t === 'sym' && x.v === ' '))) {
+      // an escaped underscore is part of a word: \mathrm{\_\_x} is the name __x
+      const word = toks.map((x) => (x.t === 'cmd' && x.v === '_' ? '_' : x.v)).join('');
+      if (toks.every((x) => x.t === 'letter' || x.t === 'num' || (x.t === 'sym' && x.v === ' ') || (x.t === 'cmd' && x.v === '_'))) {
         if (word in FN_WORDS && (v === 'operatorname' || v === 'mathrm' || v === 'text')) return this.parseFunction(FN_WORDS[word], pos);
-        if (word.length === 1) return this.nameTail(word, `\\${v}{${word}}`, pos);
+        const written = `\\${v}{${word.replace(/_/g, '\\_')}}`;
+        if (word.length === 1) return this.nameTail(word, written, pos);
         if (word === 'e' || word === 'd') return this.nameTail(word, word, pos);
-        return this.nameTail(word, `\\${v}{${word}}`, pos);
+        return this.nameTail(word, written, pos);
       }
       // \mathbf{\eta}, \boldsymbol{\xi}: the font is dropped
       if (toks.length === 1 && toks[0].t === 'cmd' && GREEK.has(toks[0].v)) return this.nameTail(greekKey(toks[0].v), '\\' + toks[0].v, pos);

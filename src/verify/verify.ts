@@ -25,6 +25,7 @@ import { ALIAS, DOT, EXTERNAL, Resolver, type AliasTag, ResolveError, Scope, TAU
 import { normal, splitCoef, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
+import { hasOwn, table } from '../table.ts';
 
 export type MismatchKind =
   | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
@@ -264,7 +265,7 @@ class Verifier {
   private steps: Step[];
   private global = new Scope();
   private bindInfo = new Map<string, Inferred>();
-  private inferred: Record<string, Inferred> = {};
+  private inferred: Record<string, Inferred> = table();
   private userTex = new Map<string, string>();
   private ops = new Map<string, OpInfo>();
   private nctx: NormContext;
@@ -375,7 +376,7 @@ class Verifier {
   private mapTarget(rhs: string): { b: Binding; as: string } | undefined {
     const o = this.sys.orderParams.find((x) => x.name === rhs);
     if (o) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name };
-    if (rhs in this.sys.params) return { b: { k: 'param', name: rhs }, as: rhs };
+    if (hasOwn(this.sys.params, rhs)) return { b: { k: 'param', name: rhs }, as: rhs };
     for (const p of this.sys.populations) {
       if (p.variable === rhs) return { b: { k: 'var', name: rhs, pop: p.name }, as: rhs };
       for (const f of p.fields) if (f.name === rhs) return { b: { k: 'field', name: rhs, pop: p.name }, as: rhs };
@@ -616,7 +617,7 @@ class Verifier {
   /** A user function's body in LaTeX, its parameters as written. */
   private fnTex(params: string[], body: TNode, args: NameNode[]): string {
     const sc = this.global.child();
-    const names: Record<string, string> = {};
+    const names = table<string>();
     params.forEach((p, i) => { const nm = `§arg${i}`; sc.set(p, { k: 'expr', expr: sym(nm) }); names[nm] = args[i].tex; });
     try {
       return toLatex(this.resolver.expr(body, sc, T), { names });
@@ -1145,7 +1146,7 @@ class Verifier {
 
   // ---- printing --------------------------------------------------------------------------
   private readable(e: Expr): { e: Expr; names: Record<string, string> } {
-    const names: Record<string, string> = {};
+    const names = table<string>();
     const free = new Set<string>();
     const walk = (x: Expr): void => { if (x.k === 'sym') free.add(x.name); children(x).forEach(walk); };
     walk(e);
@@ -1173,7 +1174,7 @@ class Verifier {
   }
 
   texFound(e: Expr): string {
-    const aliases: Record<string, string> = {};
+    const aliases = table<string>();
     const untag = (x: Expr): Expr => {
       const tag = (x as { [ALIAS]?: AliasTag })[ALIAS];
       if (tag) { const nm = `§alias:${tag.tex}`; aliases[nm] = tag.tex; return op(nm, ...tag.args); }
@@ -1181,7 +1182,7 @@ class Verifier {
       return c.length ? withKids(x, c.map(untag)) : x;
     };
     const r = this.readable(untag(e));
-    const names: Record<string, string> = { ...r.names, ...aliases };
+    const names = Object.assign(table<string>(), r.names, aliases);
     for (const [k, v] of this.userTex) names[k] = v;
     for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.sys });
     for (const o of this.ops.values()) if (o.virtual && !names[o.name]) names[o.name] = `\\langle\\cdot\\rangle_{${o.kind}}`;
