@@ -7,21 +7,20 @@ import { derive } from '../derive/index.ts';
 import { solve } from '../solve/index.ts';
 import { simulate } from '../simulate/index.ts';
 import { compare, formatReport, type CheckReport } from '../check/index.ts';
-import { numberList, positive } from './options.ts';
+import { integer, maxBytesOption, numberList, positive } from './options.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; method?: string;
-  json?: boolean;
+  json?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05 } as const;
 
 export function checkOptions(o: CheckCliOptions) {
-  const Ns = numberList('N', o.N) ?? [...CHECK_DEFAULTS.N];
+  const Ns = numberList('N', o.N, '500,1000,2000') ?? [...CHECK_DEFAULTS.N];
   for (const n of Ns) if (!Number.isInteger(n) || n < 2) throw new DmftError({ message: `--N ${o.N}: every size must be an integer ≥ 2`, hint: 'e.g. --N 500,1000,2000' });
-  const seeds = o.seeds === undefined ? CHECK_DEFAULTS.seeds : Number(o.seeds);
-  if (!Number.isInteger(seeds) || seeds < 2) throw new DmftError({ message: `--seeds ${o.seeds}: must be an integer ≥ 2`, hint: 'standard errors need at least two seeds' });
+  const seeds = integer('seeds', o.seeds, CHECK_DEFAULTS.seeds, 2, 'standard errors need at least two seeds');
   const times = numberList('times', o.times);
   const T = positive('T', o.T, times?.length ? Math.max(...times) : CHECK_DEFAULTS.T);
   const dt = positive('dt', o.dt, CHECK_DEFAULTS.dt);
@@ -32,7 +31,7 @@ export function checkOptions(o: CheckCliOptions) {
 /** Run the whole comparison (exported for the demo and tests). */
 export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void): Promise<CheckReport> {
   const opts = checkOptions(o);
-  const model = loadModel(file, o.set ?? {});
+  const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
   const sys = derive(model, 'cavity').system;
   progress?.('solving the DMFT equations');
   const theory = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: o.method });
@@ -47,7 +46,7 @@ export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: 
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
-    const r = await runCheck(file, o, process.stderr.isTTY ? (s) => process.stderr.write(`${s}…\n`) : undefined);
+    const r = await runCheck(file, o, process.stderr.isTTY && !o.quiet ? (s) => process.stderr.write(`${s}…\n`) : undefined);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r));
     return r.ok ? EXIT.ok : EXIT.checkFailed;
   };

@@ -23,9 +23,10 @@ const CONTINUES = new Set([',', '=', '~', '+', '-', '*', '/', '^', '(', '[']);
 
 export function tokenize(src: string, file: string): Token[] {
   const toks: Token[] = [];
-  let i = 0;
+  // a byte-order mark (some editors write one) is not part of the text
+  let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = i;
   let depth = 0;
   const err = (msg: string, hint?: string, expected?: string): never => {
     throw new DmftError({ file, line, col: i - lineStart + 1, len: 1, message: msg, hint, expected });

@@ -58,7 +58,8 @@ export function runnerLengths(inst0: { plan: Instance['plan'] }, spec: Pick<RunS
   return lens;
 }
 
-export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput {
+/** `onProgress(fraction)` is called about twice a second at most during the integration. */
+export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?: (fraction: number) => void): SeedOutput {
   const t0 = performance.now();
   const { plan, V } = inst;
   const S = plan.states.length;
@@ -164,6 +165,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
 
   const tInt = performance.now();
   const cpu0 = process.cpuUsage();
+  let nextReport = tInt + 500;
   check(0);
   record(0);
   for (let q = 1; q < stops.length; q++) {
@@ -176,6 +178,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
       steps++;
       t = k === n - 1 ? t1 : tStart + (k + 1) * h;
       check(t);
+      if (onProgress && performance.now() > nextReport) { nextReport = performance.now() + 500; onProgress(t / spec.T); }
     }
     record(t1);
   }

@@ -29,6 +29,16 @@ export interface SimOptions {
   blowup?: number;
   /** use the WebAssembly SIMD kernels when available (default true) */
   wasm?: boolean;
+  /** told the fraction done (about twice a second at most) and one-off notes
+   *  (the time estimate of a long run, fewer threads to fit in memory) */
+  progress?: SimProgress;
+  /** bytes of memory the run may use (default: what the system has available) */
+  memoryBytes?: number;
+}
+
+export interface SimProgress {
+  report: (label: string, fraction: number) => void;
+  note: (text: string) => void;
 }
 
 export interface SimDiagnostics {
