@@ -119,13 +119,16 @@ export function editDistance(a: string, b: string): number {
 /** The closest candidate, if it is close enough to be a likely typo. One-letter
  *  names only match up to case (any other letter is "close" to them). */
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  // a typo is a small edit: lengths differ by at most the limit (also keeps a
+  // 100 000-character name from costing seconds per candidate)
+  const limit = name.length <= 1 ? 0 : Math.max(1, Math.floor(name.length / 3));
+  if (name.length > 64) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    if (c === name) continue;
+    if (c === name || Math.abs(c.length - name.length) > limit) continue;
     const dd = editDistance(name.toLowerCase(), c.toLowerCase());
     if (dd < bestD) { bestD = dd; best = c; }
   }
-  const limit = name.length <= 1 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return best !== undefined && bestD <= limit ? best : undefined;
 }

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { DmftError } from '../errors.ts';
 
 const FS_REASONS: Record<string, string> = {
-  ENOENT: 'the directory does not exist',
+  ENOENT: 'the file cannot be created there',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
@@ -36,29 +36,31 @@ export function writeReason(e: unknown): string {
 // ---- temporary files and signals -------------------------------------------
 const pending = new Set<string>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let handlersInstalled = false;
+let installed = false;
 
 function removePending(): void {
   for (const f of pending) { try { unlinkSync(f); } catch { /* already gone */ } }
   pending.clear();
 }
 
-/** On a signal: remove temporary files, then die of the same signal. Node
- *  runs the handler between synchronous steps, so a write in progress is
- *  finished (renamed or removed) first. Installed once and kept: removing a
- *  handler could drop a signal that has arrived but is not yet handled. */
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const sig of SIGNALS) {
-    const onSignal = () => {
-      removePending();
-      for (const s of SIGNALS) process.removeAllListeners(s);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-  process.on('exit', removePending);
+/** On a signal: remove temporary files, then die of the same signal (the
+ *  default action, once this handler is gone). */
+function onSignal(sig: NodeJS.Signals): void {
+  removePending();
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  process.kill(process.pid, sig);
+}
+
+/** Installed before the first temporary file and kept: Node runs a signal
+ *  handler between synchronous steps, so a signal that arrives during a write
+ *  is handled after it (the temporary file renamed or removed, nothing left).
+ *  Removing the handler after each write is not safe: a signal that arrived
+ *  during the write can be dropped (Node handles it on a later turn of the
+ *  event loop, after the removal). */
+function holdSignals(): void {
+  if (installed) return;
+  installed = true;
+  for (const s of SIGNALS) process.on(s, onSignal);
 }
 
 function fail(file: string, e: unknown): never {
@@ -99,7 +101,6 @@ export function checkOutputPath(file: string): void {
 /** Write `content` to `file` atomically (see the header). */
 export function writeAtomic(file: string, content: string | Uint8Array): void {
   checkName(file);
-  installSignalHandlers();
   const dir = dirname(file);
   try {
     mkdirSync(dir, { recursive: true });
@@ -119,6 +120,7 @@ export function writeAtomic(file: string, content: string | Uint8Array): void {
   }
   const tmp = join(dir, `.${basename(file)}.${randomBytes(9).toString('hex')}.tmp`);
   let fd: number | undefined;
+  holdSignals();
   pending.add(tmp);
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);

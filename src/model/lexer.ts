@@ -101,7 +101,11 @@ export function tokenize(src: string, file: string): Token[] {
       continue;
     }
     const ch = String.fromCodePoint(src.codePointAt(i) ?? 0);
-    err(`unexpected character '${ch}'`, charHint(ch));
+    // an invisible character is named by its code point, not printed
+    const invisible = /^[\p{Cc}\p{Cf}\p{Z}]$/u.test(ch);
+    const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    err(invisible ? `unexpected invisible character ${code}` : `unexpected character '${ch}'`,
+      invisible ? `remove it (it often comes with text copied from a web page or a word processor)${ch === '\ufeff' ? '; a byte-order mark is only allowed at the start of the file' : ''}` : charHint(ch));
   }
   const last = toks[toks.length - 1];
   if (last && last.kind !== 'newline') push('newline', '\n', i);
