@@ -25,8 +25,10 @@ const SYNTAX: Record<string, string> = {
   constraint: 'constraint mean(i, x[i]^2) = 1 via z',
   observe: 'observe name = expression, or observe C(t,s) = mean(i, x[i](t)*x[i](s))',
 };
-/** Deepest nesting of brackets and unary operators accepted in an expression. */
-const MAX_DEPTH = 200;
+/** Deepest nesting accepted in an expression: each bracket, function argument,
+ *  sign and exponent is a level. Later stages recurse on the tree, so the limit
+ *  keeps them within the call stack; the .tex reader has the same limit. */
+export const MAX_DEPTH = 100;
 
 export function parseModel(src: string, file = '<input>'): Model {
   try {
@@ -61,8 +63,8 @@ class Parser {
   private pos = 0;
   /** the statement being parsed (a key of SYNTAX), for fallback hints */
   private stmt?: string;
-  /** current expression nesting depth */
-  private depth = 0;
+  /** current expression nesting depth (0: a statement's expression itself) */
+  private depth = -1;
   constructor(private toks: Token[], private file: string) {}
 
   // ---- token helpers ----------------------------------------------------
@@ -468,8 +470,8 @@ class Parser {
   }
   private enter(t: Token): void {
     if (++this.depth > MAX_DEPTH) {
-      this.depth = 0;
-      this.fail(t, `the expression is nested too deeply (more than ${MAX_DEPTH} levels)`, undefined, 'split it with let definitions');
+      this.depth = -1;
+      this.fail(t, `the expression is nested too deeply (more than ${MAX_DEPTH} levels of brackets, signs and exponents)`, undefined, 'split it with let definitions');
     }
   }
   private comparison(start: Token): Expr {
@@ -508,27 +510,35 @@ class Parser {
     return factors.length === 1 ? factors[0] : { k: 'mul', factors, span: this.span(start) };
   }
 
+  /** A sign is one level of nesting (---x is three). */
   private unary(): Expr {
     const start = this.t;
+    if (!this.is('-') && !this.is('+')) return this.power();
     this.enter(start);
     try {
       if (this.accept('-')) {
         const a = this.unary();
         return { ...negate(a), span: this.span(start) };
       }
-      if (this.accept('+')) return this.unary();
-      return this.power();
+      this.next();
+      return this.unary();
     } finally {
       this.depth--;
     }
   }
 
+  /** An exponent is one level of nesting (x^x^x is two). */
   private power(): Expr {
     const start = this.t;
     const base = this.primary();
-    if (this.accept('^')) {
-      const exp = this.unary(); // right-associative; allows x^-1
-      return { k: 'pow', base, exp, span: this.span(start) };
+    if (this.is('^')) {
+      this.enter(this.next());
+      try {
+        const exp = this.unary(); // right-associative; allows x^-1
+        return { k: 'pow', base, exp, span: this.span(start) };
+      } finally {
+        this.depth--;
+      }
     }
     return base;
   }

