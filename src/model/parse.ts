@@ -6,6 +6,7 @@ import { children, FUNCTIONS, type CmpOp, type Expr, type Span } from '../expr/a
 import { print } from '../expr/print.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
+import { table } from '../table.ts';
 
 const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
 const DISTS: Record<string, string[]> = { normal: ['mean', 'var'], uniform: ['lo', 'hi'], bernoulli: ['p'], white: ['D'] };
@@ -63,6 +64,8 @@ class Parser {
   private pos = 0;
   /** the statement being parsed (a key of SYNTAX), for fallback hints */
   private stmt?: string;
+  /** values of the params declared so far (kept as they come: no rebuild per param) */
+  private paramValues = table<number>();
   /** current expression nesting depth (0: a statement's expression itself) */
   private depth = -1;
   constructor(private toks: Token[], private file: string) {}
@@ -196,7 +199,7 @@ class Parser {
       this.expect('=', 'a parameter needs a value: param g = 1.5');
       const valueTok = this.t;
       const e = this.expr();
-      const known = Object.fromEntries(m.params.map((p) => [p.name, p.value]));
+      const known = this.paramValues;
       const v = constantValue(e, known);
       if (v === undefined || !Number.isFinite(v)) {
         const other = findNode(e, (x) => (x.k === 'sym' && !has(known, x.name)) || x.k === 'ref' || x.k === 'sum' || x.k === 'mean');
@@ -213,6 +216,7 @@ class Parser {
         this.fail(valueTok, `the value of parameter '${name}' is not a finite number (${print(e)} = ${v})`, 'a finite number', 'e.g. param g = 1.5');
       }
       const param: Model['params'][number] = { name, value: v, span: this.span(start) };
+      known[name] = v;
       if (e.k !== 'num') param.expr = e;
       m.params.push(param);
     } while (this.accept(','));
