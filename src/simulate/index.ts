@@ -90,10 +90,11 @@ export function availableMemory(): number {
 
 const GiB = (b: number) => `${(b / 2 ** 30).toPrecision(3)} GiB`;
 function duration(s: number): string {
-  if (s < 90) return `${s.toPrecision(2)} s`;
-  if (s < 5400) return `${(s / 60).toPrecision(2)} min`;
-  if (s < 2 * 86400) return `${(s / 3600).toPrecision(2)} h`;
-  return `${(s / 86400).toPrecision(2)} days`;
+  const two = (x: number) => String(Number(x.toPrecision(2))); // 360, not 3.6e+2
+  if (s < 90) return `${two(s)} s`;
+  if (s < 5400) return `${two(s / 60)} min`;
+  if (s < 2 * 86400) return `${two(s / 3600)} h`;
+  return `${two(s / 86400)} days`;
 }
 
 /**
