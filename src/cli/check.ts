@@ -5,6 +5,7 @@ import { DmftError, EXIT } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive } from '../derive/index.ts';
 import { solve } from '../solve/index.ts';
+import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import { simulate } from '../simulate/index.ts';
 import { compare, formatReport, type CheckReport } from '../check/index.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
@@ -34,7 +35,13 @@ export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: 
   const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
   const sys = derive(model, 'cavity').system;
   progress?.('solving the DMFT equations');
-  const theory = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: o.method });
+  let theory;
+  try {
+    theory = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: o.method });
+  } catch (e) {
+    throw explainFailure(e, sys);
+  }
+  validateResult(theory, sys, model.file);
   const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * opts.T).toFixed(6));
   const sims = [];
   for (const N of opts.Ns) {

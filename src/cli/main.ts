@@ -138,6 +138,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
     if (e instanceof DmftError || e instanceof DmftErrors) {
+      // an error from a later stage (a solver) names the model it was about;
+      // errors about an option start with the option and name it already
+      for (const x of e instanceof DmftErrors ? e.errors : [e]) {
+        if (x.info.file === undefined && input !== undefined && !/^-/.test(x.info.message)) (x.info as { file?: string }).file = inputName(input);
+      }
       process.stderr.write(e.format() + '\n');
       return EXIT.badInput;
     }

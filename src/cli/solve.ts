@@ -6,6 +6,7 @@ import { deriveCavity } from '../derive/cavity.ts';
 import { loadModel } from '../model/load.ts';
 import { METHODS, solve } from '../solve/index.ts';
 import type { SolveResult } from '../solve/types.ts';
+import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import { maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
 
@@ -46,9 +47,12 @@ export function solveAction(out: (s: string) => void) {
     let r: SolveResult;
     try {
       r = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: opts.method, progress: prog.report });
+    } catch (e) {
+      throw explainFailure(e, sys);
     } finally {
       prog.done();
     }
+    validateResult(r, sys, model.file);
     out(o.json ? JSON.stringify(solveJson(r), null, 2) + '\n' : solveTable(r, file));
   };
 }
