@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/main.ts';
+import { buildProgram, main } from '../../src/cli/main.ts';
+import { vi } from 'vitest';
 import { dmft, run, scratch } from './helpers.ts';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -95,5 +96,28 @@ describe('help', () => {
     for (const m of all.matchAll(/docs\/[\w.-]+\.md/g)) expect(existsSync(m[0]), m[0]).toBe(true);
     expect(all).toContain('docs/json.md');
     for (const opt of ['--max-bytes', '-o, --output', '--quiet', '--version']) expect(all).toContain(opt);
+  });
+});
+
+describe('no stack traces', () => {
+  it('an unexpected failure inside a command: one message naming the input, exit 2; DMFT_DEBUG=1 adds the stack', async () => {
+    const boom = () => { throw new TypeError('boom'); };
+    for (const debug of [undefined, '1']) {
+      const err: string[] = [];
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true; });
+      const old = process.env.DMFT_DEBUG;
+      if (debug) process.env.DMFT_DEBUG = debug; else delete process.env.DMFT_DEBUG;
+      try {
+        // the output sink fails: a stand-in for any bug that throws
+        const code = await main(['node', 'dmft', 'parse', 'examples/scs.dmft'], boom);
+        expect(code).toBe(2);
+      } finally {
+        spy.mockRestore();
+        if (old === undefined) delete process.env.DMFT_DEBUG; else process.env.DMFT_DEBUG = old;
+      }
+      const text = err.join('');
+      expect(text).toMatch(/^examples\/scs\.dmft: error: internal error: boom\n {2}hint: this is a bug in dmftkit/);
+      if (debug) expect(text).toMatch(/^\s+at /m); else expect(text).not.toMatch(/^\s+at /m);
+    }
   });
 });
