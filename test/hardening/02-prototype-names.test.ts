@@ -65,7 +65,9 @@ describe('Object.prototype members as names in a model', () => {
       const json = await run('parse', f, '--json', '--set', `${param}=0.125`);
       ok(json, 'parse --json --set');
       expect(JSON.parse(json.out).params).toContainEqual(expect.objectContaining({ name: param, value: 0.125 }));
-      for (const fmt of ['tex', 'html', 'json', 'steps']) {
+      // every format and route once per template; the LaTeX of both routes and the JSON for every variant
+      const formats = k === 0 ? ['tex', 'html', 'json', 'steps'] : ['tex', 'json'];
+      for (const fmt of formats) {
         for (const route of ['cavity', 'msr']) ok(await run('derive', f, '--format', fmt, '--route', route), `derive --format ${fmt} --route ${route}`);
       }
       const tex = await run('derive', f);
