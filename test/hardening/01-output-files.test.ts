@@ -4,7 +4,7 @@
 // file is left behind — after an error, or after SIGINT/SIGTERM mid-write.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../../src/cli/io.ts';
 import { DmftError } from '../../src/errors.ts';

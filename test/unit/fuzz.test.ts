@@ -61,7 +61,6 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   deleteToken: (s, r) => { const T = tokens(s); T.splice(Math.floor(r() * T.length), 1); return T.join(''); },
 };
-const NAMES = Object.keys(MUTATIONS);
 
 /** Up to three stacked mutations. */
 function mutate(src: string, rnd: () => number, mutations: Record<string, Mutation> = MUTATIONS): { text: string; how: string[] } {
