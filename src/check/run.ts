@@ -8,6 +8,7 @@
 import type { DmftSystem } from '../derive/system.ts';
 import type { Model } from '../model/ir.ts';
 import { solve } from '../solve/index.ts';
+import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import type { SolveResult } from '../solve/types.ts';
 import { simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
@@ -76,7 +77,14 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   progress?.('solving the DMFT equations');
-  let theory = solve(sys, { params: sys.params, T: s.T, dt: s.dt, times: s.times, method: s.method });
+  let theory: SolveResult;
+  try {
+    theory = solve(sys, { params: sys.params, T: s.T, dt: s.dt, times: s.times, method: s.method });
+  } catch (e) {
+    throw explainFailure(e, sys);
+  }
+  // a theory with undefined or non-finite values is refused, not compared
+  validateResult(theory, sys, model.file);
   if (s.adjustTheory) theory = s.adjustTheory(theory);
   const solveSeconds = elapsed();
   const notes: string[] = [];

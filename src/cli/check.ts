@@ -9,7 +9,7 @@ import { loadModel } from '../model/load.ts';
 import { derive } from '../derive/index.ts';
 import { checkModel, formatReport, type CheckReport, type CheckSettings } from '../check/index.ts';
 import type { SolveResult } from '../solve/types.ts';
-import { numberList, positive } from './options.ts';
+import { integer, maxBytesOption, numberList, positive } from './options.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
@@ -19,7 +19,7 @@ export interface CheckCliOptions {
   target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
   /** commander's --no-limit / --no-step-check */
   limit?: boolean; stepCheck?: boolean;
-  json?: boolean;
+  json?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05, target: 0.02, budget: 120, alpha: 0.01, TLimitFactor: 4 } as const;
@@ -34,10 +34,9 @@ function fraction(name: string, raw: string | undefined, dflt: number): number {
 }
 
 export function checkOptions(o: CheckCliOptions): CheckSettings {
-  const Ns = numberList('N', o.N) ?? [...CHECK_DEFAULTS.N];
+  const Ns = numberList('N', o.N, '500,1000,2000') ?? [...CHECK_DEFAULTS.N];
   for (const n of Ns) if (!Number.isInteger(n) || n < 2) throw new DmftError({ message: `--N ${o.N}: every size must be an integer ≥ 2`, hint: 'e.g. --N 500,1000,2000' });
-  const seeds = o.seeds === undefined ? CHECK_DEFAULTS.seeds : Number(o.seeds);
-  if (!Number.isInteger(seeds) || seeds < 3) throw new DmftError({ message: `--seeds ${o.seeds}: must be an integer ≥ 3`, hint: 'standard errors from fewer seeds make a t-test all but powerless; 8 is the default' });
+  const seeds = integer('seeds', o.seeds, CHECK_DEFAULTS.seeds, 3, 'standard errors from fewer seeds make a t-test all but powerless; 8 is the default');
   const times = numberList('times', o.times);
   const T = positive('T', o.T, times?.length ? Math.max(...times) : CHECK_DEFAULTS.T);
   const dt = positive('dt', o.dt, CHECK_DEFAULTS.dt);
@@ -45,8 +44,7 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
   const TLimit = positive('T-limit', o.TLimit, CHECK_DEFAULTS.TLimitFactor * T);
   if (TLimit < T) throw new DmftError({ message: `--T-limit ${o.TLimit} is shorter than --T ${T}`, hint: 'the late-time windows lie in [T-limit/2, T-limit]; give a T-limit of at least T' });
   const budget = o.budget !== undefined && Number(o.budget) === 0 ? 0 : positive('budget', o.budget, CHECK_DEFAULTS.budget);
-  const maxSeeds = o.maxSeeds === undefined ? undefined : Number(o.maxSeeds);
-  if (maxSeeds !== undefined && !(Number.isInteger(maxSeeds) && maxSeeds >= seeds)) throw new DmftError({ message: `--max-seeds ${o.maxSeeds}: must be an integer ≥ --seeds (${seeds})` });
+  const maxSeeds = o.maxSeeds === undefined ? undefined : integer('max-seeds', o.maxSeeds, seeds, seeds, `must be an integer ≥ --seeds (${seeds})`);
   return {
     Ns: [...new Set(Ns)].sort((a, b) => a - b), seeds, T, dt,
     times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
@@ -59,9 +57,10 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
 /** Run the whole check (exported for tests; `adjustTheory` injects errors). */
 export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult): Promise<CheckReport> {
   const s = checkOptions(o);
-  const model = loadModel(file, o.set ?? {});
+  const maxBytes = maxBytesOption(o.maxBytes);
+  const model = loadModel(file, o.set ?? {}, { maxBytes });
   const theorySet = o.theorySet ?? {};
-  const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }) : model, 'cavity').system;
+  const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }, { maxBytes }) : model, 'cavity').system;
   return checkModel(model, sys, { ...s, adjustTheory }, progress);
 }
 
@@ -69,7 +68,7 @@ export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' 
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
-    const r = await runCheck(file, o, process.stderr.isTTY ? (s) => process.stderr.write(`${s}…\n`) : undefined);
+    const r = await runCheck(file, o, process.stderr.isTTY && !o.quiet ? (s) => process.stderr.write(`${s}…\n`) : undefined);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r));
     return exitCodeOf(r);
   };

@@ -1,4 +1,4 @@
-// `dmft derive MODEL [--route] [--format tex|html|json|steps] [-o FILE]`
+// `dmft derive MODEL [--route] [--format tex|html|json|steps] [-o FILE]` (-o: main.ts)
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive, type Route } from '../derive/index.ts';
@@ -6,12 +6,12 @@ import { msrTexNames, stepsToTex, stepsToText, systemToHtml, systemToTex } from 
 import { STAGES, stageOf } from '../derive/msr/text.ts';
 import { normalizeSystem } from '../derive/normalize.ts';
 import type { Derivation } from '../derive/system.ts';
-import { writeAtomic } from './io.ts';
+import { maxBytesOption } from './options.ts';
 
 const FORMATS = ['tex', 'html', 'json', 'steps'] as const;
 type Format = (typeof FORMATS)[number];
 
-export interface DeriveOptions { set: Record<string, number>; route: string; format: string; output?: string }
+export interface DeriveOptions { set: Record<string, number>; route: string; format: string; maxBytes?: string }
 
 export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
   // the path-integral route's notation (i, x̂, Q, Q̂) needs its own LaTeX names
@@ -36,8 +36,8 @@ export async function runDerive(file: string, o: DeriveOptions, out: (s: string)
     throw new DmftError({ message: `--format ${o.format}: unknown format`, expected: FORMATS.join(' | ') });
   }
   if (o.route !== 'cavity' && o.route !== 'msr') throw new DmftError({ message: `--route ${o.route}: unknown route`, expected: 'cavity | msr' });
-  const m = loadModel(file, o.set);
+  const m = loadModel(file, o.set, { maxBytes: maxBytesOption(o.maxBytes) });
   const d = derive(m, o.route as Route);
   const text = await renderDerivation(d, o.format as Format);
-  if (o.output) writeAtomic(o.output, text); else out(text);
+  out(text);
 }

@@ -1,82 +1,145 @@
 // The `dmft` command line. Each command is a thin shell over one pipeline
-// stage; errors the user can fix exit 2 with a located message.
-import { Command, CommanderError } from 'commander';
-import { DmftError, DmftErrors, EXIT } from '../errors.ts';
+// stage. Conventions: `-` reads a model (or a .tex) from standard input; `-o
+// FILE` writes the document a command produces to FILE atomically; text that
+// came from an input file is printed with control characters escaped; exit 0
+// ok, 1 a check or verification failed, 3 check/verify could not decide
+// (inconclusive), 2 anything else (with a message
+// naming the input), never a JavaScript stack trace.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { DmftError, DmftErrors, EXIT, clipWords, escapeControl } from '../errors.ts';
+import { DEFAULT_MAX_BYTES, inputName } from '../input.ts';
 import { loadModel } from '../model/load.ts';
 import { stripSpans } from '../expr/ast.ts';
-import { collectSet } from './options.ts';
+import { collectSet, maxBytesOption } from './options.ts';
 import type { Model } from '../model/ir.ts';
 import { describeModel } from './describe.ts';
 import { runDerive, type DeriveOptions } from './derive.ts';
+import { checkOutputPath, writeAtomic } from './io.ts';
 
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The Model IR as JSON: source spans dropped from expressions. */
 export function modelJson(m: Model): unknown {
   return JSON.parse(JSON.stringify(m, (k, v) => (k === 'span' ? undefined : v && typeof v === 'object' && 'k' in v ? stripSpans(v) : v)));
 }
 
-/** An action may resolve to an exit code (1: a check or verification failed). */
-type Action = (...args: any[]) => unknown;
+/** Options every command that produces a document accepts. */
+interface CommonOptions { set: Record<string, number>; maxBytes?: string; output?: string }
 
-export function buildProgram(out: (s: string) => void, setCode: (code: number) => void = () => {}): Command {
-  const program = new Command();
-  const act = (f: Action) => async (...args: unknown[]) => {
-    const r = await f(...args);
+/** A command's work: read `file`, write the document through `out`; may resolve to an exit code. */
+type Run = (file: string, o: any, out: (s: string) => void) => unknown;
+
+export function buildProgram(out: (s: string) => void, setCode: (code: number) => void = () => {}, setInput: (file: string) => void = () => {}): Command {
+  const write = (s: string) => out(escapeControl(s));
+  /** Run a command: fail fast on a bad -o, collect the document, write it once (to -o or stdout). */
+  const act = (run: Run) => async (file: string, o: CommonOptions) => {
+    setInput(file);
+    if (o.output !== undefined) checkOutputPath(o.output);
+    maxBytesOption(o.maxBytes);
+    const chunks: string[] = [];
+    const r = await run(file, o, o.output === undefined ? write : (s) => { chunks.push(s); });
+    if (o.output !== undefined) writeAtomic(o.output, escapeControl(chunks.join('')));
     if (typeof r === 'number') setCode(r);
   };
+  const program = new Command();
   program
     .name('dmft')
     .description('dmftkit: derive, render, solve and check dynamical mean-field theory for disordered dynamical systems')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for the command')
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(escapeControl(s)) })
     .showHelpAfterError('(run with --help for usage)');
 
-  const setOpt = ['--set <k=v>', 'override a parameter (repeatable)', collectSet, {}] as const;
+  /** The model argument and the options every command that reads a model takes. */
+  const withInput = (cmd: Command, json?: string) => {
+    cmd.argument('<model>', 'the .dmft model file (- reads it from standard input)')
+      .option('--set <k=v>', 'override a parameter, e.g. --set g=2 (repeatable; also --set g=2,J0=1)', collectSet, {})
+      .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`)
+      .option('-o, --output <file>', 'write the result to FILE instead of standard output (atomically: FILE is complete or untouched)');
+    if (json) cmd.option('--json', json);
+    return cmd;
+  };
+  const quiet = new Option('-q, --quiet', 'print no progress on standard error');
 
-  program.command('parse')
-    .description('parse and validate a model; print a summary or the Model IR')
-    .argument('<model>', 'a .dmft model file')
-    .option(...setOpt)
-    .option('--json', 'print the Model IR as JSON')
-    .action((file: string, o: { set: Record<string, number>; json?: boolean }) => {
-      const m = loadModel(file, o.set);
-      out(o.json ? JSON.stringify(modelJson(m), null, 2) + '\n' : describeModel(m));
-    });
+  withInput(program.command('parse').description('parse and validate a model; print a summary or the Model IR'), 'print the Model IR as JSON (see docs/json.md)')
+    .action(act((file: string, o: CommonOptions & { json?: boolean }, w) => {
+      const m = loadModel(file, o.set, { maxBytes: maxBytesOption(o.maxBytes) });
+      w(o.json ? JSON.stringify(modelJson(m), null, 2) + '\n' : describeModel(m));
+    }));
 
-  program.command('derive').description('derive the DMFT equations (cavity or path-integral route)')
-    .argument('<model>').option(...setOpt).option('--route <route>', 'cavity | msr', 'cavity')
-    .option('--format <fmt>', 'tex | html | json | steps', 'tex').option('-o, --output <file>', 'write to a file (atomically)')
-    .action(async (file: string, o: DeriveOptions) => runDerive(file, o, out));
-  program.command('solve').description('solve the derived DMFT equations numerically')
-    .argument('<model>', 'a .dmft model file').option(...setOpt).option('--T <T>', 'final time (default 50, or the last --times)')
+  withInput(program.command('derive').description('derive the DMFT equations (cavity or path-integral route)'))
+    .option('--route <route>', 'cavity | msr: the cavity method or the MSRJD path integral', 'cavity')
+    .option('--format <fmt>', 'tex | html | json | steps: LaTeX, a standalone HTML page, the DmftSystem as JSON (docs/json.md), or the rules applied', 'tex')
+    .action(act(async (file: string, o: DeriveOptions, w) => runDerive(file, o, w)));
+
+  withInput(program.command('solve').description('solve the derived DMFT equations numerically'), 'print the results as JSON (see docs/json.md)')
+    .option('--T <T>', 'final time (default 50, or the last --times)')
     .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
-    .option('--times <list>', 'report one-time observables at these times, e.g. 0.5,1,2').option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
-    .option('--json', 'the JSON of DESIGN.md')
-    .action(async (file: string, o: import('./solve.ts').SolveCliOptions) => (await import('./solve.ts')).solveAction(out)(file, o));
-  program.command('simulate').description('simulate the finite-N system')
-    .argument('<model>', 'a .dmft model file').option(...setOpt).option('--N <N>', 'base size (default 1000); other sizes follow the ratios').option('--seeds <n>', 'independent seeds (default 4)')
-    .option('--T <T>', 'final time (default 50)').option('--dt <dt>', 'largest internal step (default 0.05)').option('--times <list>', 'output times, e.g. 0.5,1,2').option('--json', 'the JSON of DESIGN.md')
-    .option('--seed <n>', 'first random seed (default 1)').option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double').action(async (file, o) => (await import('./simulate.ts')).simulateAction(out)(file, o));
-  program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)')
-    .argument('<model>').option(...setOpt).option('--theory-set <k=v>', 'override a parameter for the theory only: would check notice a theory at the wrong value? (repeatable)', collectSet, {})
-    .option('--N <list>', 'sizes, e.g. 500,1000,2000 (fits the 1/N trend; default 1000)').option('--seeds <n>', 'seeds per size in the first round (default 8; more are added while undecided)')
-    .option('--T <T>', 'final time of the transient (default 10)').option('--dt <dt>', 'simulation step (default 0.05)').option('--times <list>', 'comparison times (default T/4, T/2, 3T/4, T)').option('--method <m>', 'solver method, as for solve')
-    .option('--target <x>', 'relative difference that must be detectable for "agree", e.g. 2% or 0.02 (default 2%)').option('--budget <s>', 'wall-clock seconds for adding seeds (default 120; 0: no growth; the first round always runs)').option('--max-seeds <n>', 'never more seeds per size than this (growth then does not depend on the machine\'s speed)')
-    .option('--T-limit <T>', 'simulate to this time to compare t → ∞ values (default 4·T)').option('--no-limit', 'do not compare t → ∞ values').option('--no-step-check', 'skip the paired dt vs dt/2 check of the simulation\'s step bias')
-    .option('--alpha <p>', 'family-wise false-alarm rate (default 0.01)').option('--json')
+    .option('--times <list>', 'report one-time observables at these times, e.g. 0.5,1,2')
+    .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
+    .addOption(quiet)
+    .action(act(async (file: string, o: import('./solve.ts').SolveCliOptions, w) => (await import('./solve.ts')).solveAction(w)(file, o)));
+
+  withInput(program.command('simulate').description('simulate the finite-N system'), 'print the results as JSON (see docs/json.md)')
+    .option('--N <N>', 'base size (default 1000); other sizes follow the ratios')
+    .option('--seeds <n>', 'independent seeds (default 4)')
+    .option('--seed <n>', 'first random seed (default 1); seeds seed, seed+1, … are used')
+    .option('--T <T>', 'final time (default 50, or the last --times)')
+    .option('--dt <dt>', 'largest internal step (default 0.05)')
+    .option('--times <list>', 'output times, e.g. 0.5,1,2 (default 21 points from 0 to T)')
+    .option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double')
+    .option('--threads <n>', 'worker threads (default: up to one per seed and core for long runs; 0 runs in-process)')
+    .addOption(quiet)
+    .action(act(async (file: string, o: import('./simulate.ts').SimulateCliOptions, w) => (await import('./simulate.ts')).simulateAction(w)(file, o)));
+
+  withInput(program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)'), 'print the agreement report as JSON (see docs/json.md)')
+    .option('--theory-set <k=v>', 'override a parameter for the theory only: would check notice a theory at the wrong value? (repeatable)', collectSet, {})
+    .option('--N <list>', 'sizes to simulate, e.g. 500,1000,2000 (several sizes fit the 1/N trend; default 1000)')
+    .option('--seeds <n>', 'seeds per size in the first round (default 8; more are added while undecided)')
+    .option('--T <T>', 'final time of the transient (default 10, or the last --times)')
+    .option('--dt <dt>', 'time step of the solver and the simulation (default 0.05)')
+    .option('--times <list>', 'compare one-time observables at these times (default T/4, T/2, 3T/4, T)')
+    .option('--method <m>', 'solver: gaussian | mc | static | stationary (default: chosen from the equations)')
+    .option('--target <x>', 'relative difference that must be detectable for "agree", e.g. 2% or 0.02 (default 2%)')
+    .option('--budget <s>', 'wall-clock seconds for adding seeds (default 120; 0: no growth; the first round always runs)')
+    .option('--max-seeds <n>', "never more seeds per size than this (growth then does not depend on the machine's speed)")
+    .option('--T-limit <T>', 'simulate to this time to compare t → ∞ values (default 4·T)')
+    .option('--no-limit', 'do not compare t → ∞ values')
+    .option('--no-step-check', "skip the paired dt vs dt/2 check of the simulation's step bias")
+    .option('--alpha <p>', 'family-wise false-alarm rate (default 0.01)')
+    .addOption(quiet)
     .addHelpText('after', '\nExit codes: 0 agree (every comparison agrees and could have detected a --target difference),\n1 disagree, 2 bad input, 3 inconclusive (could not decide within --budget; the table says why).\nDefinitions: docs/check.md')
-    .action(act(async (file, o) => (await import('./check.ts')).checkAction(out)(file, o)));
-  program.command('verify').description("verify a hand derivation (LaTeX) against the derived equations")
-    .argument('<model>').option(...setOpt).requiredOption('--tex <file>', 'the derivation to check')
-    .option('--map <list>', 'explicit symbol alignment, e.g. "C=C_x,R=R_x,\\phi=tanh"').option('--strict', 'every derived equation must be stated').option('--json', 'the report as JSON').action(act(async (file, o) => (await import('./verify.ts')).verifyAction(out)(file, o)));
-  program.command('demo').description('the end-to-end demo on the embedded SCS example (npm start)')
-    .action(act(async () => (await import('./demo.ts')).demo(out)));
+    .action(act(async (file: string, o: import('./check.ts').CheckCliOptions, w) => (await import('./check.ts')).checkAction(w)(file, o)));
+
+  withInput(program.command('verify').description('verify a hand derivation (LaTeX) against the derived equations; exit 1 on a mismatch, 3 when a required equation is stated only in a form verify does not compare'), 'print the report as JSON (see docs/json.md)')
+    .requiredOption('--tex <file>', 'the LaTeX derivation to check (- reads it from standard input)')
+    .option('--map <list>', 'explicit symbol alignment, e.g. "C=C_x,R=R_x,\\phi=tanh"')
+    .option('--strict', 'every derived equation must be stated')
+    .action(act(async (file: string, o: import('./verify.ts').VerifyCliOptions, w) => (await import('./verify.ts')).verifyAction(w)(file, o)));
+
+  program.command('demo').description('the end-to-end demo on the embedded SCS example (npm start); writes out/scs.tex and out/scs-results.json')
+    .action(async () => { setInput('the demo'); setCode(await (await import('./demo.ts')).demo(write)); });
   return program;
+}
+
+/** An error that is not the user's: one line naming the input, no stack trace
+ *  (DMFT_DEBUG=1 prints it). */
+function internalError(e: unknown, input: string | undefined): string {
+  const err = e as Error;
+  const where = input !== undefined ? `${inputName(input)}: ` : '';
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return `${where}error: the input is nested too deeply to process\n  hint: simplify the expressions (split them with let definitions)`;
+  }
+  const debug = process.env.DMFT_DEBUG ? `\n${err?.stack ?? String(e)}` : '';
+  return `${where}error: internal error: ${clipWords(String(err?.message ?? e))}\n  hint: this is a bug in dmftkit, not in your input; please report it with the input (DMFT_DEBUG=1 shows where it happened)${debug}`;
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(out, (c) => { code = c; });
+  let input: string | undefined;
+  const program = buildProgram(out, (c) => { code = c; }, (f) => { input = f; });
   try {
     await program.parseAsync(argv);
     return code;
@@ -85,9 +148,15 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
     if (e instanceof DmftError || e instanceof DmftErrors) {
+      // an error from a later stage (a solver) names the model it was about;
+      // errors about an option start with the option and name it already
+      for (const x of e instanceof DmftErrors ? e.errors : [e]) {
+        if (x.info.file === undefined && input !== undefined && !/^-/.test(x.info.message)) (x.info as { file?: string }).file = inputName(input);
+      }
       process.stderr.write(e.format() + '\n');
       return EXIT.badInput;
     }
-    throw e;
+    process.stderr.write(escapeControl(internalError(e, input)) + '\n');
+    return EXIT.badInput;
   }
 }

@@ -1,30 +1,26 @@
 // `dmft simulate MODEL --N 1000 [--seeds 4] [--set k=v]… [--T 50] [--dt 0.05]
-//  [--times 0.5,1,2] [--seed 1] [--couplings auto|f64|f32] [--json]`: the finite-N simulation of a model,
-// as a table (mean ± standard error over seeds) or as JSON.
+//  [--times 0.5,1,2] [--seed 1] [--couplings auto|f64|f32] [--threads n] [--json]
+//  [-o FILE] [--quiet]`: the finite-N simulation of a model, as a table (mean ±
+// standard error over seeds) or as JSON (docs/json.md).
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
-import { DEFAULTS, simulate } from '../simulate/index.ts';
+import { checkOptions, DEFAULTS, simulate } from '../simulate/index.ts';
 import type { SimResult } from '../simulate/types.ts';
-import { numberList, positive } from './options.ts';
+import { integer, maxBytesOption, numberList, positive } from './options.ts';
+import { progressReporter } from './progress.ts';
 
 export interface SimulateCliOptions {
   set?: Record<string, number>;
-  N?: string; seeds?: string; T?: string; dt?: string; times?: string; seed?: string; couplings?: string;
-  json?: boolean;
-}
-
-function integer(name: string, raw: string | undefined, dflt: number, min: number, hint: string): number {
-  if (raw === undefined) return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new DmftError({ message: `--${name} ${raw}: must be an integer ≥ ${min}`, hint });
-  return v;
+  N?: string; seeds?: string; T?: string; dt?: string; times?: string; seed?: string; couplings?: string; threads?: string;
+  json?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 /** Parse and check the options (exported for tests). */
 export function simulateOptions(o: SimulateCliOptions) {
   const N = integer('N', o.N, 1000, 2, 'the number of sites, e.g. --N 1000');
   const seeds = integer('seeds', o.seeds, DEFAULTS.seeds, 1, 'e.g. --seeds 4');
-  const seed0 = integer('seed', o.seed, DEFAULTS.seed0, 0, 'the first random seed, e.g. --seed 1');
+  const seed0 = integer('seed', o.seed, DEFAULTS.seed0, 0, 'the first random seed, e.g. --seed 1 (seeds are integers below 2^53)');
+  const threads = o.threads === undefined ? undefined : integer('threads', o.threads, 0, 0, 'worker threads, e.g. --threads 2 (0 runs in-process)', 1024);
   const times = numberList('times', o.times);
   const T = positive('T', o.T, times?.length ? Math.max(...times) || DEFAULTS.T : DEFAULTS.T);
   const dt = positive('dt', o.dt, DEFAULTS.dt);
@@ -38,14 +34,22 @@ export function simulateOptions(o: SimulateCliOptions) {
   if (couplingPrecision !== 'auto' && couplingPrecision !== 'f64' && couplingPrecision !== 'f32') {
     throw new DmftError({ message: `--couplings ${o.couplings}: expected auto, f64 or f32`, hint: 'auto (default) stores a random matrix in single precision when rounding is harmless (error < 1e-6 of its spread), f64/f32 force one; arithmetic is always double' });
   }
-  return { N, seeds, seed0, T, dt, times, couplingPrecision: couplingPrecision as 'auto' | 'f64' | 'f32' };
+  const opts = { N, seeds, seed0, T, dt, times, threads, couplingPrecision: couplingPrecision as 'auto' | 'f64' | 'f32' };
+  checkOptions(opts); // the simulator's own limits (seeds below 2^53, steps), before the model is read
+  return opts;
 }
 
 export function simulateAction(out: (s: string) => void) {
   return async (file: string, o: SimulateCliOptions): Promise<void> => {
     const opts = simulateOptions(o);
-    const model = loadModel(file, o.set ?? {});
-    const r = await simulate(model, opts);
+    const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
+    const progress = progressReporter({ quiet: o.quiet, command: 'simulate' });
+    let r: SimResult;
+    try {
+      r = await simulate(model, { ...opts, progress });
+    } finally {
+      progress.done();
+    }
     out(o.json ? JSON.stringify(simJson(r), null, 2) + '\n' : simTable(r, file));
   };
 }

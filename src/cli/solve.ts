@@ -1,17 +1,19 @@
 // `dmft solve MODEL [--set k=v]… [--T 50] [--dt 0.05] [--times 0.5,1,2]
-//  [--method gaussian|mc|static|stationary] [--json]`: derive the DMFT
-// equations and solve them; a readable table, or the JSON of DESIGN.md.
+//  [--method gaussian|mc|static|stationary] [--json] [-o FILE] [--quiet]`: derive
+// the DMFT equations and solve them; a readable table, or JSON (docs/json.md).
 import { DmftError } from '../errors.ts';
 import { deriveCavity } from '../derive/cavity.ts';
 import { loadModel } from '../model/load.ts';
 import { METHODS, solve } from '../solve/index.ts';
 import type { SolveResult } from '../solve/types.ts';
-import { numberList, positive } from './options.ts';
+import { explainFailure, validateResult } from '../solve/validate-result.ts';
+import { maxBytesOption, numberList, positive } from './options.ts';
+import { progressReporter } from './progress.ts';
 
 export interface SolveCliOptions {
   set?: Record<string, number>;
   T?: string; dt?: string; times?: string; method?: string;
-  json?: boolean;
+  json?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 export const SOLVE_DEFAULTS = { T: 50, dt: 0.05, maxSteps: 400 } as const;
@@ -36,35 +38,21 @@ export function solveOptions(o: SolveCliOptions): { T: number; dt: number; times
   return { T, dt, times, method: o.method };
 }
 
-/** A progress reporter on stderr, only when stderr is a terminal. */
-function progressReporter(): { report?: (label: string, f: number) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { done: () => {} };
-  let last = '';
-  let shown = false;
-  return {
-    report: (label, f) => {
-      const line = `${label}: ${Math.round(f * 100)}%`;
-      if (line === last) return;
-      last = line;
-      shown = true;
-      process.stderr.write(`\r\x1b[K${line}`);
-    },
-    done: () => { if (shown) process.stderr.write('\r\x1b[K'); },
-  };
-}
-
 export function solveAction(out: (s: string) => void) {
   return async (file: string, o: SolveCliOptions): Promise<void> => {
     const opts = solveOptions(o);
-    const model = loadModel(file, o.set ?? {});
+    const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
     const sys = deriveCavity(model).system;
-    const prog = progressReporter();
+    const prog = progressReporter({ quiet: o.quiet, command: 'solve' });
     let r: SolveResult;
     try {
       r = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: opts.method, progress: prog.report });
+    } catch (e) {
+      throw explainFailure(e, sys);
     } finally {
       prog.done();
     }
+    validateResult(r, sys, model.file);
     out(o.json ? JSON.stringify(solveJson(r), null, 2) + '\n' : solveTable(r, file));
   };
 }

@@ -90,8 +90,7 @@ function observable(o: ObservableDef): ObservableDef {
 
 /** The canonical form of a DmftSystem (see the header). */
 export function normalizeSystem(sys: DmftSystem): DmftSystem {
-  const params: Record<string, number> = {};
-  for (const k of Object.keys(sys.params).sort()) params[k] = sys.params[k];
+  const params = Object.fromEntries(Object.keys(sys.params).sort().map((k) => [k, sys.params[k]]));
   return {
     model: sys.model,
     params,

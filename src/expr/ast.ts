@@ -2,6 +2,7 @@
 // printers. Trees are plain JSON-serializable objects and are never mutated.
 // `span` (source position) is carried for error messages only and is ignored
 // by equality and hashing.
+import { hasOwn, own } from '../table.ts';
 
 export interface Span {
   line: number;

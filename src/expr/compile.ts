@@ -6,6 +6,7 @@
 // call it millions of times per solve.
 import type { Expr } from './ast.ts';
 import { erf } from './eval.ts';
+import { hasOwn } from '../table.ts';
 
 export type Compiled = (v: Float64Array | number[]) => number;
 
@@ -23,7 +24,7 @@ export function compile(e: Expr, slots: string[], constants: Record<string, numb
   const leaf = (name: string): string => {
     const i = index.get(name);
     if (i !== undefined) return `v[${i}]`;
-    if (name in constants) return `(${constants[name]})`;
+    if (hasOwn(constants, name)) return `(${constants[name]})`;
     throw new Error(`compile: no value for '${name}'`);
   };
   const js = (x: Expr): string => {

@@ -21,6 +21,7 @@
 // order parameters need `env.op`; `sum`/`mean` need `env.size`.
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Expr } from './ast.ts';
+import { hasOwn, own, table } from '../table.ts';
 
 export interface EvalEnv {
   /** values of symbols (parameters, sizes, times); `pi` and `inf` are built in */
@@ -182,12 +183,12 @@ interface Scope { vars: Record<string, number>; idx: Record<string, number> }
 
 /** Evaluate e numerically. Throws EvalError naming what is missing. */
 export function evaluate(e: Expr, env: EvalEnv = {}): number {
-  return ev(e, env, { vars: {}, idx: {} });
+  return ev(e, env, { vars: table(), idx: table() });
 }
 
 function symValue(name: string, env: EvalEnv, sc: Scope): number {
-  if (name in sc.vars) return sc.vars[name];
-  const v = env.vars?.[name];
+  if (hasOwn(sc.vars, name)) return sc.vars[name];
+  const v = own(env.vars, name);
   if (v !== undefined) return v;
   if (name === 'pi') return Math.PI;
   if (name === 'inf') return Infinity;
@@ -195,8 +196,8 @@ function symValue(name: string, env: EvalEnv, sc: Scope): number {
 }
 
 function indexValue(name: string, env: EvalEnv, sc: Scope): number {
-  if (name in sc.idx) return sc.idx[name];
-  const v = env.indices?.[name];
+  if (hasOwn(sc.idx, name)) return sc.idx[name];
+  const v = own(env.indices, name);
   if (v !== undefined) return v;
   throw new EvalError(`no value for the index '${name}' (give it in env.indices)`);
 }
@@ -246,17 +247,17 @@ function ev(e: Expr, env: EvalEnv, sc: Scope): number {
       if (!env.size) throw new EvalError(`${e.k}(${e.index}, …) needs the number of sites: supply env.size`);
       const n = env.size(e.index);
       let s = 0;
-      const inner: Scope = { vars: sc.vars, idx: { ...sc.idx } };
+      const inner: Scope = { vars: sc.vars, idx: Object.assign(table<number>(), sc.idx) };
       for (let k = 1; k <= n; k++) { inner.idx[e.index] = k; s += ev(e.body, env, inner); }
       return e.k === 'mean' ? s / n : s;
     }
     case 'avg': {
       if (!env.avg) throw new EvalError(`cannot evaluate the average <…> over '${e.pop}': supply env.avg`);
-      return env.avg(e.pop, e.body, (extra, over) => ev(e.body, over ? { ...env, ...over } : env, extra ? { vars: { ...sc.vars, ...extra }, idx: sc.idx } : sc));
+      return env.avg(e.pop, e.body, (extra, over) => ev(e.body, over ? { ...env, ...over } : env, extra ? { vars: Object.assign(table<number>(), sc.vars, extra), idx: sc.idx } : sc));
     }
     case 'int': {
       const lo = ev(e.lo, env, sc), hi = ev(e.hi, env, sc);
-      const inner: Scope = { vars: { ...sc.vars }, idx: sc.idx };
+      const inner: Scope = { vars: Object.assign(table<number>(), sc.vars), idx: sc.idx };
       return integrate((x) => { inner.vars[e.v] = x; return ev(e.body, env, inner); }, lo, hi, env.quad).value;
     }
   }
@@ -291,7 +292,7 @@ function comp(e: Expr, slots: Map<string, number>, env: EvalEnv, width: { n: num
     case 'sym': {
       const i = slots.get(e.name);
       if (i !== undefined) return (x) => x[i];
-      const v = symValue(e.name, env, { vars: {}, idx: {} });
+      const v = symValue(e.name, env, { vars: table(), idx: table() });
       return () => v;
     }
     case 'add': {
@@ -334,7 +335,7 @@ function comp(e: Expr, slots: Map<string, number>, env: EvalEnv, width: { n: num
     case 'ref': {
       if (!env.ref) throw new EvalError(`no value for ${e.name}: supply env.ref`);
       const r = env.ref, name = e.name;
-      const idx = e.idx.map((i) => indexValue(i, env, { vars: {}, idx: {} }));
+      const idx = e.idx.map((i) => indexValue(i, env, { vars: table(), idx: table() }));
       const at = e.at ? C(e.at) : undefined;
       return (x) => r(name, idx, at ? at(x) : undefined);
     }
@@ -358,9 +359,9 @@ function comp(e: Expr, slots: Map<string, number>, env: EvalEnv, width: { n: num
     case 'sum': case 'mean': case 'avg': {
       const names = [...slots.keys()];
       return (x) => {
-        const vars: Record<string, number> = {};
+        const vars = Object.assign(table<number>(), env.vars);
         for (const n of names) vars[n] = x[slots.get(n)!];
-        return evaluate(e, { ...env, vars: { ...env.vars, ...vars } });
+        return evaluate(e, { ...env, vars });
       };
     }
   }

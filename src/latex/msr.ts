@@ -7,6 +7,7 @@
 //   Qhat[u;w]       → \hat{Q}_{u,w}        its conjugate field
 // Response fields (xhat → \hat{x}), local fields (h1hat → \hat{h}_1), p0_x
 // and Z_x already render through the naming rules of names.ts.
+import { table } from '../table.ts';
 import { visit, type Expr } from '../expr/ast.ts';
 import { parseExpr } from '../model/parse.ts';
 import type { DmftSystem, Step } from '../derive/system.ts';
@@ -15,7 +16,7 @@ import { fSubscript } from './print.ts';
 
 /** The names map for the msr notation met in a derivation trace. */
 export function msrTexNames(steps: readonly Step[], sys?: DmftSystem): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = table<string>();
   const vars = new Set(sys?.populations.map((p) => p.variable) ?? []);
   const see = (e: Expr) => visit(e, (x) => {
     if (x.k === 'sym' && x.name === 'I') out.I = '\\mathrm{i}';

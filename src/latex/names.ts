@@ -15,6 +15,8 @@
 // indices of a ref merge with the name's own subscript (eta1 with index i →
 // \eta_{1,i}) and so that a power of a superscripted name is parenthesized.
 
+import { own } from '../table.ts';
+
 export interface NameParts {
   /** the glyph(s), possibly accented: x, \eta, \hat{x}, \mathrm{var} */
   body: string;
@@ -78,14 +80,14 @@ export function subToken(tok: string): string {
 }
 
 export function nameParts(name: string, overrides?: Record<string, string>): NameParts {
-  const o = overrides?.[name];
+  const o = own(overrides, name);
   if (o !== undefined) return { body: o, glyph: o, single: false, sub: [], sup: [], raw: o };
   // not an identifier (e.g. a derived order-parameter key like C[tanh(x)]): upright, escaped
   if (!/^[A-Za-z][A-Za-z0-9_]*'*$/.test(name)) {
     const g = `\\mathrm{${escapeWord(name)}}`;
     return { body: g, glyph: g, single: false, sub: [], sup: [] };
   }
-  const special = SPECIAL[name];
+  const special = own(SPECIAL, name);
   if (special) return { ...special, sub: [...special.sub], sup: [...special.sup] };
 
   let rest = name;

@@ -2,6 +2,7 @@
 // Conventions (and examples from real output) are in docs/latex.md; the
 // output is a pure function of the tree and the context, so golden files
 // can depend on it.
+import { table } from '../table.ts';
 import type { Expr } from '../expr/ast.ts';
 import { negated } from '../expr/print.ts';
 import type { DmftSystem, OrderParam } from '../derive/system.ts';
@@ -58,7 +59,7 @@ export function orderParamSymbol(name: string, ctx: LatexContext = {}): string {
 }
 
 function makeCtx(c: LatexContext): Ctx {
-  const sizes: Record<string, string> = {};
+  const sizes = table<string>();
   for (const p of c.system?.populations ?? []) sizes[p.index] = p.name;
   Object.assign(sizes, c.sizes ?? {});
   return {

@@ -17,15 +17,21 @@ export interface Token {
 }
 
 const PUNCT2 = ['>=', '<=', '..'];
+// character classes by code (a regular expression per character made the
+// lexer the slowest part of reading a large file)
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; // A-Z a-z _
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWord = (c: number) => isLetter(c) || isDigit(c);
 const PUNCT1 = '()[],=~+-*/^><';
 /** after these a newline does not end the statement */
 const CONTINUES = new Set([',', '=', '~', '+', '-', '*', '/', '^', '(', '[']);
 
 export function tokenize(src: string, file: string): Token[] {
   const toks: Token[] = [];
-  let i = 0;
+  // a byte-order mark (some editors write one) is not part of the text
+  let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = i;
   let depth = 0;
   const err = (msg: string, hint?: string, expected?: string): never => {
     throw new DmftError({ file, line, col: i - lineStart + 1, len: 1, message: msg, hint, expected });
@@ -46,31 +52,31 @@ export function tokenize(src: string, file: string): Token[] {
     }
     if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
     if (c === '#') { while (i < src.length && src[i] !== '\n') i++; continue; }
-    if (/[A-Za-z_]/.test(c)) {
+    if (isLetter(src.charCodeAt(i))) {
       const s = i;
-      while (i < src.length && /[A-Za-z0-9_]/.test(src[i])) i++;
+      while (i < src.length && isWord(src.charCodeAt(i))) i++;
       push('ident', src.slice(s, i), s);
       continue;
     }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+    if (isDigit(src.charCodeAt(i)) || (c === '.' && isDigit(src.charCodeAt(i + 1)))) {
       const s = i;
-      while (i < src.length && /[0-9]/.test(src[i])) i++;
+      while (i < src.length && isDigit(src.charCodeAt(i))) i++;
       // a '.' belongs to the number unless it starts '..' (as in 1..N)
       if (src[i] === '.' && src[i + 1] !== '.') {
         i++;
-        while (i < src.length && /[0-9]/.test(src[i])) i++;
+        while (i < src.length && isDigit(src.charCodeAt(i))) i++;
       }
-      if ((src[i] === 'e' || src[i] === 'E') && /[-+0-9]/.test(src[i + 1] ?? '')) {
+      if ((src[i] === 'e' || src[i] === 'E') && (src[i + 1] === '-' || src[i + 1] === '+' || isDigit(src.charCodeAt(i + 1)))) {
         const save = i;
         i++;
         if (src[i] === '+' || src[i] === '-') i++;
-        if (!/[0-9]/.test(src[i] ?? '')) i = save;
-        else while (i < src.length && /[0-9]/.test(src[i])) i++;
+        if (!isDigit(src.charCodeAt(i))) i = save;
+        else while (i < src.length && isDigit(src.charCodeAt(i))) i++;
       }
       const text = src.slice(s, i);
-      if (/[A-Za-z_]/.test(src[i] ?? '')) {
+      if (isLetter(src.charCodeAt(i))) {
         let e = i;
-        while (e < src.length && /[A-Za-z0-9_]/.test(src[e])) e++;
+        while (e < src.length && isWord(src.charCodeAt(e))) e++;
         const name = src.slice(i, e);
         throw new DmftError({
           file, line, col: s - lineStart + 1, len: e - s,
@@ -100,7 +106,11 @@ export function tokenize(src: string, file: string): Token[] {
       continue;
     }
     const ch = String.fromCodePoint(src.codePointAt(i) ?? 0);
-    err(`unexpected character '${ch}'`, charHint(ch));
+    // an invisible character is named by its code point, not printed
+    const invisible = /^[\p{Cc}\p{Cf}\p{Z}]$/u.test(ch);
+    const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    err(invisible ? `unexpected invisible character ${code}` : `unexpected character '${ch}'`,
+      invisible ? `remove it (it often comes with text copied from a web page or a word processor)${ch === '\ufeff' ? '; a byte-order mark is only allowed at the start of the file' : ''}` : charHint(ch));
   }
   const last = toks[toks.length - 1];
   if (last && last.kind !== 'newline') push('newline', '\n', i);

@@ -6,6 +6,7 @@ import { children, FUNCTIONS, type CmpOp, type Expr, type Span } from '../expr/a
 import { print } from '../expr/print.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
+import { table } from '../table.ts';
 
 const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
 const DISTS: Record<string, string[]> = { normal: ['mean', 'var'], uniform: ['lo', 'hi'], bernoulli: ['p'], white: ['D'] };
@@ -25,8 +26,10 @@ const SYNTAX: Record<string, string> = {
   constraint: 'constraint mean(i, x[i]^2) = 1 via z',
   observe: 'observe name = expression, or observe C(t,s) = mean(i, x[i](t)*x[i](s))',
 };
-/** Deepest nesting of brackets and unary operators accepted in an expression. */
-const MAX_DEPTH = 200;
+/** Deepest nesting accepted in an expression: each bracket, function argument,
+ *  sign and exponent is a level. Later stages recurse on the tree, so the limit
+ *  keeps them within the call stack; the .tex reader has the same limit. */
+export const MAX_DEPTH = 100;
 
 export function parseModel(src: string, file = '<input>'): Model {
   try {
@@ -61,8 +64,10 @@ class Parser {
   private pos = 0;
   /** the statement being parsed (a key of SYNTAX), for fallback hints */
   private stmt?: string;
-  /** current expression nesting depth */
-  private depth = 0;
+  /** values of the params declared so far (kept as they come: no rebuild per param) */
+  private paramValues = table<number>();
+  /** current expression nesting depth (0: a statement's expression itself) */
+  private depth = -1;
   constructor(private toks: Token[], private file: string) {}
 
   // ---- token helpers ----------------------------------------------------
@@ -194,7 +199,7 @@ class Parser {
       this.expect('=', 'a parameter needs a value: param g = 1.5');
       const valueTok = this.t;
       const e = this.expr();
-      const known = Object.fromEntries(m.params.map((p) => [p.name, p.value]));
+      const known = this.paramValues;
       const v = constantValue(e, known);
       if (v === undefined || !Number.isFinite(v)) {
         const other = findNode(e, (x) => (x.k === 'sym' && !has(known, x.name)) || x.k === 'ref' || x.k === 'sum' || x.k === 'mean');
@@ -211,6 +216,7 @@ class Parser {
         this.fail(valueTok, `the value of parameter '${name}' is not a finite number (${print(e)} = ${v})`, 'a finite number', 'e.g. param g = 1.5');
       }
       const param: Model['params'][number] = { name, value: v, span: this.span(start) };
+      known[name] = v;
       if (e.k !== 'num') param.expr = e;
       m.params.push(param);
     } while (this.accept(','));
@@ -468,8 +474,8 @@ class Parser {
   }
   private enter(t: Token): void {
     if (++this.depth > MAX_DEPTH) {
-      this.depth = 0;
-      this.fail(t, `the expression is nested too deeply (more than ${MAX_DEPTH} levels)`, undefined, 'split it with let definitions');
+      this.depth = -1;
+      this.fail(t, `the expression is nested too deeply (more than ${MAX_DEPTH} levels of brackets, signs and exponents)`, undefined, 'split it with let definitions');
     }
   }
   private comparison(start: Token): Expr {
@@ -508,27 +514,35 @@ class Parser {
     return factors.length === 1 ? factors[0] : { k: 'mul', factors, span: this.span(start) };
   }
 
+  /** A sign is one level of nesting (---x is three). */
   private unary(): Expr {
     const start = this.t;
+    if (!this.is('-') && !this.is('+')) return this.power();
     this.enter(start);
     try {
       if (this.accept('-')) {
         const a = this.unary();
         return { ...negate(a), span: this.span(start) };
       }
-      if (this.accept('+')) return this.unary();
-      return this.power();
+      this.next();
+      return this.unary();
     } finally {
       this.depth--;
     }
   }
 
+  /** An exponent is one level of nesting (x^x^x is two). */
   private power(): Expr {
     const start = this.t;
     const base = this.primary();
-    if (this.accept('^')) {
-      const exp = this.unary(); // right-associative; allows x^-1
-      return { k: 'pow', base, exp, span: this.span(start) };
+    if (this.is('^')) {
+      this.enter(this.next());
+      try {
+        const exp = this.unary(); // right-associative; allows x^-1
+        return { k: 'pow', base, exp, span: this.span(start) };
+      } finally {
+        this.depth--;
+      }
     }
     return base;
   }

@@ -4,7 +4,7 @@
 // n of its typical magnitude. A dense coupling sum Σ_k A_ik f_k has a mean part
 // K·m and a fluctuating part of variance K·v; both must be O(1).
 import type { Expr } from '../expr/ast.ts';
-import { mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
+import { children, mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import { negated, print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
@@ -176,18 +176,21 @@ interface Monomial { binders: string[]; factors: Expr[] }
 
 /** Expand a sum into monomials: nested sums (directly or as factors) are
  *  pulled out, sums over a sum of terms are split. A sum of terms inside a
- *  product stays one factor (analysed on its own). */
-function monomials(e: Expr, limit = 64): Monomial[] {
+ *  product is split only when it holds a random array or a sum (a coupling may
+ *  hide there, as in (J[i,j] + J[j,i])*x[j]); otherwise it stays one O(1)
+ *  factor, however many there are ((x[j]+1)*…*(x[j]+7)). */
+function monomials(e: Expr, random: (x: Expr) => boolean, limit = 64): Monomial[] {
   switch (e.k) {
-    case 'sum': return monomials(e.body, limit).map((m) => ({ binders: [e.index, ...m.binders], factors: m.factors }));
+    case 'sum': return monomials(e.body, random, limit).map((m) => ({ binders: [e.index, ...m.binders], factors: m.factors }));
     case 'add': {
-      const out = e.terms.flatMap((t) => monomials(t, limit));
+      const out = e.terms.flatMap((t) => monomials(t, random, limit));
       return out.length > limit ? [{ binders: [], factors: [e] }] : out;
     }
     case 'mul': {
       let acc: Monomial[] = [{ binders: [], factors: [] }];
       for (const f of e.factors) {
-        const ms = f.k === 'mul' || f.k === 'sum' || f.k === 'add' ? monomials(f, limit) : [{ binders: [], factors: [f] }];
+        const split = f.k === 'mul' || f.k === 'sum' || (f.k === 'add' && random(f));
+        const ms = split ? monomials(f, random, limit) : [{ binders: [], factors: [f] }];
         if (acc.length * ms.length > limit) return [{ binders: [], factors: [e] }];
         acc = acc.flatMap((a) => ms.map((b) => ({ binders: [...a.binders, ...b.binders], factors: [...a.factors, ...b.factors] })));
       }
@@ -273,6 +276,8 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
   };
   const baseName = (s: string) => fam.base(s) ?? s;
   const product = (fs: Expr[]): Expr => (fs.length === 0 ? num(1) : fs.length === 1 ? fs[0] : mul(...fs));
+  /** a random array or a sum somewhere inside */
+  const holdsRandom = (e: Expr): boolean => e.k === 'sum' || (e.k === 'ref' && randoms.has(e.name)) || children(e).some(holdsRandom);
   const constOrd = (fs: Expr[]): number => (fs.length ? leading(product(fs), fam)?.p ?? 0 : 0);
 
   /** the order of (Π pre)·e; `at` is the product where the prefactor pre starts */
@@ -315,7 +320,7 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
 
   const sumOrder = (S: SumNode, pre: Expr[], at?: Expr): number => {
     let best = -Infinity;
-    for (const mono of monomials(S)) best = Math.max(best, monoOrder(S, mono, pre, at));
+    for (const mono of monomials(S, holdsRandom)) best = Math.max(best, monoOrder(S, mono, pre, at));
     if (best > 1e-12 && !flagged.has(S) && !containsFlagged(S)) {
       const K = setOf(S.index) ?? '?';
       const body = print(S.body);

@@ -7,6 +7,7 @@ import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
 import { constantValue } from './parse.ts';
+import { table } from '../table.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
 
@@ -51,7 +52,7 @@ export function applyOverrides(m: Model, sets: Record<string, number>): Model {
     if (!Number.isFinite(v)) throw new DmftError({ file: m.file, message: `--set ${k}: the value must be a finite number`, hint: `e.g. --set ${k}=1.5` });
   }
   if (!Object.keys(sets).length) return { ...m, params };
-  const values: Record<string, number> = {};
+  const values: Record<string, number> = table();
   for (const p of params) {
     if (Object.prototype.hasOwnProperty.call(sets, p.name)) p.value = sets[p.name];
     else if (p.expr) {

@@ -27,6 +27,7 @@ import type { Model, RandomDecl } from '../model/ir.ts';
 import { SizeFamilies } from '../model/scaling.ts';
 import { FN_CODE, FN_VALUE } from './mathfns.ts';
 import { padTo } from './wasm.ts';
+import { table } from '../table.ts';
 
 // ---- concrete sizes and constants -------------------------------------------
 
@@ -44,7 +45,7 @@ export function concreteSizes(m: Model, N: number): Concrete {
   const all = fam.sizes();
   if (!all.length) throw new DmftError({ file: m.file, message: 'the model declares no index set', hint: 'declare one: index i in 1..N' });
   const base = fam.base(all[0])!;
-  const sizes: Record<string, number> = {};
+  const sizes = table<number>();
   for (const s of all) {
     const c = constValue(fam.coef(s), { ...params });
     if (c === undefined || !Number.isFinite(c) || c <= 0) {

@@ -5,13 +5,15 @@
 //   const m = loadModel('examples/scs.dmft', { g: 2 });
 //   const r = await simulate(m, { N: 1000, seeds: 4, T: 50, dt: 0.05 });
 //   r.observables.var, r.stderr.var, r.twoTime?.C.mean
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import { DmftError } from '../errors.ts';
 import type { Model } from '../model/ir.ts';
 import { plan, type Plan } from './compile.ts';
 import { runSeeds, type WorkerInit } from './pool.ts';
-import type { RunSpec } from './run.ts';
+import { runnerLengths, type RunSpec } from './run.ts';
+import { instanceBytes, largestArray } from './instance.ts';
 import type { SimOptions, SimResult, TwoTimeResult } from './types.ts';
+import { table } from '../table.ts';
 
 export type { SimDiagnostics, SimOptions, SimResult, TwoTimeResult } from './types.ts';
 export { plan, concreteSizes } from './compile.ts';
@@ -22,6 +24,9 @@ export { prepare } from './pool.ts';
 export { Rng } from './rng.ts';
 
 export const DEFAULTS = { seeds: 4, T: 50, dt: 0.05, seed0: 1, blowup: 1e12, points: 21 } as const;
+
+/** Cost limits: integration steps per seed, and the estimated wall time of a run. */
+export const LIMITS = { steps: 1e7, seconds: 24 * 3600 } as const;
 
 /** 0, T/(n−1), …, T */
 export function defaultGrid(T: number, n: number = DEFAULTS.points): number[] {
@@ -68,9 +73,69 @@ export function checkOptions(opts: SimOptions): void {
   if (!Number.isFinite(T) || T <= 0) bad(`--T ${T}: the final time must be a positive number`);
   if (!Number.isFinite(dt) || dt <= 0) bad(`--dt ${dt}: the step must be a positive number`);
   if (opts.seed0 !== undefined && (!Number.isInteger(opts.seed0) || opts.seed0 < 0)) bad(`--seed ${opts.seed0}: need an integer ≥ 0`);
+  // seeds are distinct integers only below 2^53
+  if ((opts.seed0 ?? DEFAULTS.seed0) + seeds - 1 > Number.MAX_SAFE_INTEGER) bad(`--seed ${opts.seed0}: the seeds ${opts.seed0}, … , ${opts.seed0}+${seeds - 1} must stay below 2^53 = ${Number.MAX_SAFE_INTEGER + 1}`, 'use a smaller --seed');
+  if (T / dt > LIMITS.steps) bad(`--dt ${dt}: T/dt = ${(T / dt).toPrecision(3)} time steps per seed is too many (at most ${LIMITS.steps.toExponential(0)})`, `use a larger --dt (e.g. --dt ${+(T / 1000).toPrecision(2)}) or a smaller --T`);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 0)) bad(`threads ${opts.threads}: need an integer ≥ 0`);
   if (opts.blowup !== undefined && !(opts.blowup > 0)) bad(`blowup ${opts.blowup}: need a positive number`);
   for (const k of ['substeps', 'noiseDraws'] as const) if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k]! >= 1)) bad(`${k} ${opts[k]}: need an integer ≥ 1`);
+}
+
+/** Memory this process may still use: what the system has available, within a container's limit. */
+export function availableMemory(): number {
+  let avail = freemem();
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  if (limit && limit > 0 && limit < 2 ** 60) avail = Math.min(avail, limit - process.memoryUsage().rss);
+  return Math.max(0, avail);
+}
+
+const GiB = (b: number) => `${(b / 2 ** 30).toPrecision(3)} GiB`;
+function duration(s: number): string {
+  const two = (x: number) => String(Number(x.toPrecision(2))); // 360, not 3.6e+2
+  if (s < 90) return `${two(s)} s`;
+  if (s < 5400) return `${two(s / 60)} min`;
+  if (s < 2 * 86400) return `${two(s / 3600)} h`;
+  return `${two(s / 86400)} days`;
+}
+
+/**
+ * Before a run: does it fit? Each worker thread holds a full copy of the
+ * couplings (and the in-process run one), so the memory need is the instance
+ * size times the threads. Refuses (DmftError, with the numbers) what does not
+ * fit in `memory` bytes even on one thread, or would take longer than
+ * LIMITS.seconds; runs on fewer threads when that fits. Returns the threads to
+ * use and a note for long runs.
+ */
+export function costGuard(p: Plan, spec: RunSpec, seeds: number, threads: number, memory: number): { threads: number; seconds: number; bytes: number; note?: string } {
+  const bytes = instanceBytes(p, runnerLengths({ plan: p }, spec));
+  const big = largestArray(p);
+  const sizes = Object.entries(p.c.sizes).map(([k, v]) => `${k} = ${v}`).join(', ');
+  if (bytes > memory) {
+    throw new DmftError({
+      file: p.model.file,
+      message: `simulate: ${sizes} needs ${GiB(bytes)} of memory for the random arrays and buffers of one seed; ${GiB(memory)} is available (of ${GiB(totalmem())})`,
+      hint: `reduce --N${big ? ` (the largest random array is ${big})` : ''}`,
+    });
+  }
+  const cores = Math.max(1, availableParallelism());
+  let W = Math.min(Math.max(threads, 1), seeds, cores);
+  const notes: string[] = [];
+  const fit = Math.max(1, Math.floor(memory / bytes));
+  if (threads > 1 && W > fit) {
+    notes.push(`running ${fit} seed${fit === 1 ? '' : 's'} at a time instead of ${W}: each needs ${GiB(bytes)} and ${GiB(memory)} is available`);
+    W = fit;
+  }
+  const perSeed = estimateSeconds(p, spec);
+  const seconds = perSeed * Math.ceil(seeds / W);
+  if (seconds > LIMITS.seconds) {
+    throw new DmftError({
+      file: p.model.file,
+      message: `simulate: ${sizes}, T = ${spec.T}, dt = ${spec.dt} would take about ${duration(seconds)} (${duration(perSeed)} per seed, ${seeds} seed${seeds === 1 ? '' : 's'} on ${W} thread${W === 1 ? '' : 's'}); the limit is ${duration(LIMITS.seconds)}`,
+      hint: `reduce --N${big ? ` (the largest random array is ${big})` : ''}, --T or --seeds, or raise --dt`,
+    });
+  }
+  if (seconds > 10) notes.push(`estimated time about ${duration(seconds)} (${seeds} seed${seeds === 1 ? '' : 's'} on ${W} thread${W === 1 ? '' : 's'}, ${GiB(bytes * W)} of memory)`);
+  return { threads: threads <= 1 ? threads : W, seconds, bytes, note: notes.length ? notes.join('; ') : undefined };
 }
 
 export async function simulate(model: Model, opts: SimOptions): Promise<SimResult> {
@@ -86,8 +151,12 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
   const spec: RunSpec = { T, dt, times, grid, blowup: opts.blowup ?? DEFAULTS.blowup, substeps: opts.substeps, noiseDraws: opts.noiseDraws };
   const init: WorkerInit = { model, N, planOpts, spec, wasm: opts.wasm !== false };
   const seedList = Array.from({ length: seeds }, (_, s) => seed0 + s);
-  const threads = opts.threads ?? (estimateSeconds(p, spec) * seeds > 1 ? Math.min(seeds, availableParallelism()) : 0);
-  const pool = await runSeeds(init, seedList, threads);
+  const secondsPerSeed = estimateSeconds(p, spec);
+  const wanted = opts.threads ?? (secondsPerSeed * seeds > 1 ? Math.min(seeds, availableParallelism()) : 0);
+  const cost = costGuard(p, spec, seeds, wanted, opts.memoryBytes ?? availableMemory());
+  if (cost.note) opts.progress?.note(cost.note);
+  const label = `simulating N = ${N} (${seeds} seed${seeds === 1 ? '' : 's'})`;
+  const pool = await runSeeds(init, seedList, cost.threads, undefined, opts.progress && ((f) => opts.progress!.report(label, f)));
   const outs = pool.outputs;
 
   const S = outs.length, nT = times.length;
@@ -100,8 +169,8 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
     for (const o of outs) v += (get(o) - m) ** 2;
     return [m, Math.sqrt(v / (S - 1) / S)];
   };
-  const observables: Record<string, number[]> = {};
-  const stderr: Record<string, number[]> = {};
+  const observables: Record<string, number[]> = table();
+  const stderr: Record<string, number[]> = table();
   p.oneTime.forEach((o, j) => {
     const ms = times.map((_, ti) => meanSe((x) => x.obs[j * nT + ti]));
     observables[o.name] = ms.map((x) => x[0]);
@@ -109,7 +178,7 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
   });
   let twoTime: Record<string, TwoTimeResult> | undefined;
   if (p.twoTime.length) {
-    twoTime = {};
+    twoTime = table();
     const G = grid.length;
     p.twoTime.forEach((o, j) => {
       const mean: number[][] = [], se: number[][] = [];
@@ -124,10 +193,10 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
   let perSeed: SimResult['perSeed'];
   if (opts.keepSeeds) {
     const G = grid.length;
-    perSeed = { seeds: outs.map((o) => o.seed), observables: {} };
+    perSeed = { seeds: outs.map((o) => o.seed), observables: table() };
     p.oneTime.forEach((o, j) => { perSeed!.observables[o.name] = outs.map((x) => Array.from(x.obs.subarray(j * nT, (j + 1) * nT))); });
     if (p.twoTime.length) {
-      perSeed.twoTime = {};
+      perSeed.twoTime = table();
       p.twoTime.forEach((o, j) => { perSeed!.twoTime![o.name] = outs.map((x) => Array.from({ length: G }, (_, a) => Array.from(x.two[j].subarray(a * G, (a + 1) * G)))); });
     }
   }

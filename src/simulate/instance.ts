@@ -39,6 +39,30 @@ const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 /** WebAssembly memories are limited to 4 GiB (65536 pages of 64 KiB). */
 const WASM_MAX_BYTES = 65536 * 65536;
 
+/** Bytes of the one block of memory an instance allocates (its couplings and buffers). */
+export function instanceBytes(plan: Plan, extraLengths: number[]): number {
+  const { layout } = plan;
+  let total = 0;
+  for (const v of layout.vecs) if (!v.external) total += align(v.len * 8);
+  for (const m of layout.mats) total += align(m.length * (m.f32 ? 4 : 8));
+  for (const n of extraLengths) total += align(Math.max(n, 1) * 8);
+  return Math.max(total, ALIGN);
+}
+
+/** The largest random array, as "J[i,j,k,l] (N⁴ = 2.6e10 numbers)". */
+export function largestArray(plan: Plan): string | undefined {
+  const m = [...plan.layout.mats].sort((a, b) => b.length - a.length)[0];
+  if (!m) return undefined;
+  const r = plan.model.randoms.find((x) => x.name === m.decl);
+  const sets = r?.sets ?? [];
+  const power = sets.length && sets.every((s) => s === sets[0]) ? `${sets[0]}${sets.length > 1 ? superscript(sets.length) : ''}` : sets.join('·');
+  return `${m.decl}[${r?.indices.join(',') ?? ''}] (${power} = ${m.length.toPrecision(2)} numbers)`;
+}
+
+function superscript(n: number): string {
+  return String(n).replace(/[0-9]/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]);
+}
+
 export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?: boolean } = {}): Instance {
   const { layout } = plan;
   // offsets
@@ -63,7 +87,8 @@ export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?
     try {
       buffer = new ArrayBuffer(total);
     } catch {
-      throw new DmftError({ message: `simulate: cannot allocate ${(total / 2 ** 30).toFixed(2)} GiB for the couplings and buffers`, hint: 'reduce --N (dense couplings take N² numbers)' });
+      const big = largestArray(plan);
+      throw new DmftError({ file: plan.model.file, message: `simulate: cannot allocate ${(total / 2 ** 30).toFixed(2)} GiB for the couplings and buffers`, hint: `reduce --N${big ? `; the largest random array is ${big}` : ''}` });
     }
   }
   const buf = buffer;

@@ -42,9 +42,13 @@ const WORKER = new URL('./worker-boot.mjs', import.meta.url);
 
 /** Run the given seeds; `threads` ≤ 1 (or a single seed) runs in-process.
  *  Seeds whose worker cannot start (or dies) are run in-process instead. */
-export async function runSeeds(init: WorkerInit, seeds: number[], threads: number, workerUrl: URL = WORKER): Promise<PoolResult> {
+export async function runSeeds(init: WorkerInit, seeds: number[], threads: number, workerUrl: URL = WORKER, onProgress?: (fraction: number) => void): Promise<PoolResult> {
   const W = Math.min(threads, seeds.length, Math.max(1, availableParallelism()));
-  if (W <= 1) return inProcess(init, seeds);
+  // fraction done: finished seeds plus the fraction of each running one
+  const partial = new Map<number, number>();
+  const tell = () => onProgress?.([...partial.values()].reduce((a, b) => a + b, 0) / seeds.length);
+  const seedProgress = (seed: number, f: number) => { partial.set(seed, f); tell(); };
+  if (W <= 1) return inProcess(init, seeds, seedProgress);
   const results = new Map<number, SeedOutput>();
   const queue = [...seeds];
   let kernels: 'wasm-simd' | 'js' = 'js';
@@ -77,11 +81,12 @@ export async function runSeeds(init: WorkerInit, seeds: number[], threads: numbe
         current = queue.shift();
         if (current === undefined) { done = true; w.postMessage({ done: true }); retire(); } else w.postMessage({ seed: current });
       };
-      w.on('message', (msg: { ready?: boolean; kernels?: 'wasm-simd' | 'js'; fatal?: Wire; seed?: number; out?: SeedOutput; error?: Wire }) => {
+      w.on('message', (msg: { ready?: boolean; kernels?: 'wasm-simd' | 'js'; fatal?: Wire; seed?: number; out?: SeedOutput; error?: Wire; progress?: number }) => {
         if (msg.fatal) { finish(revive(msg.fatal)); return; }
+        if (msg.progress !== undefined && msg.seed !== undefined) { seedProgress(msg.seed, msg.progress); return; }
         if (msg.ready) { kernels = msg.kernels ?? kernels; next(); return; }
         if (msg.error) { finish(revive(msg.error)); return; }
-        if (msg.out && msg.seed !== undefined) { results.set(msg.seed, msg.out); next(); }
+        if (msg.out && msg.seed !== undefined) { results.set(msg.seed, msg.out); seedProgress(msg.seed, 1); next(); }
       });
       // a worker that cannot start or dies: give its seed back, carry on
       const lost = () => {
@@ -100,14 +105,19 @@ export async function runSeeds(init: WorkerInit, seeds: number[], threads: numbe
   // seeds left over by failed workers run here
   const used = Math.max(0, W - failedWorkers);
   if (queue.length) {
-    const rest = inProcess(init, queue);
+    const rest = inProcess(init, queue, seedProgress);
     for (const o of rest.outputs) results.set(o.seed, o);
     kernels = rest.kernels;
   }
   return { outputs: seeds.map((s) => results.get(s)!), threads: used, kernels };
 }
 
-function inProcess(init: WorkerInit, seeds: number[]): PoolResult {
+function inProcess(init: WorkerInit, seeds: number[], onProgress?: (seed: number, fraction: number) => void): PoolResult {
   const inst = prepare(init);
-  return { outputs: seeds.map((s) => runSeed(inst, init.spec, s)), threads: 0, kernels: inst.kernels };
+  const outputs = seeds.map((s) => {
+    const o = runSeed(inst, init.spec, s, onProgress && ((f) => onProgress(s, f)));
+    onProgress?.(s, 1);
+    return o;
+  });
+  return { outputs, threads: 0, kernels: inst.kernels };
 }

@@ -16,6 +16,8 @@
 // Bounds (`state n[i] >= 0`) are enforced by clipping every stage and every
 // step; a growth term n·(…) then keeps an extinct species at exactly 0.
 import { DmftError } from '../errors.ts';
+import { superlinear } from '../expr/growth.ts';
+import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from './rng.ts';
 import { sampleInit, sampleRandoms } from './sample.ts';
@@ -64,7 +66,8 @@ export function runnerLengths(inst0: { plan: Instance['plan'] }, spec: Pick<RunS
   return lens;
 }
 
-export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput {
+/** `onProgress(fraction)` is called about twice a second at most during the integration. */
+export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?: (fraction: number) => void): SeedOutput {
   const t0 = performance.now();
   const { plan, V } = inst;
   const S = plan.states.length;
@@ -172,6 +175,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
 
   const tInt = performance.now();
   const cpu0 = process.cpuUsage();
+  let nextReport = tInt + 500;
   check(0);
   record(0);
   for (let q = 1; q < stops.length; q++) {
@@ -184,6 +188,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number): SeedOutput
       steps++;
       t = k === n - 1 ? t1 : tStart + (k + 1) * h;
       check(t);
+      if (onProgress && performance.now() > nextReport) { nextReport = performance.now() + 500; onProgress(t / spec.T); }
     }
     record(t1);
   }
@@ -236,10 +241,16 @@ function blowUp(inst: Instance, s: number, i: number, v: number, t: number, seed
       hint: 'a function left its domain (log or sqrt of a negative number, 0/0) or the state overflowed; check the dynamics and the parameters' + paramText(inst),
     });
   }
+  const m = inst.plan.model;
+  const rhs = m.dynamics.find((d) => d.state === st.name)?.rhs;
+  const dependent = new Set([...m.states.map((x) => x.name), ...m.lets.map((x) => x.name)]);
+  const fast = rhs && superlinear(rhs, (x) => x.k === 'ref' && dependent.has(x.name));
   throw new DmftError({
-    file: inst.plan.model.file,
+    file: m.file,
     message: `simulation blew up at ${when}: state ${st.name} reached |${st.name}| = ${fmt(Math.abs(v))} (limit ${fmt(spec.blowup)})`,
-    hint: `likely cause: the dynamics are past the stability edge for these parameters${paramText(inst)}, where a linear instability grows exponentially; ` +
+    hint: (fast
+      ? `likely cause: the term ${print(fast)} grows faster than linearly in the state, so the state can reach infinity in finite time for these parameters${paramText(inst)} or initial values; `
+      : `likely cause: the dynamics are past the stability edge for these parameters${paramText(inst)}, where a linear instability grows exponentially; `) +
       `if the model should be stable, try a smaller --dt (now ${spec.dt})`,
   });
 }

@@ -37,6 +37,16 @@ export interface SimOptions {
    *  measures the integrator's step bias without the sampling noise. */
   substeps?: number;
   noiseDraws?: number;
+  /** told the fraction done (about twice a second at most) and one-off notes
+   *  (the time estimate of a long run, fewer threads to fit in memory) */
+  progress?: SimProgress;
+  /** bytes of memory the run may use (default: what the system has available) */
+  memoryBytes?: number;
+}
+
+export interface SimProgress {
+  report: (label: string, fraction: number) => void;
+  note: (text: string) => void;
 }
 
 export interface SimDiagnostics {

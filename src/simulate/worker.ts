@@ -10,7 +10,8 @@ try {
   port.on('message', (msg: { seed?: number; done?: boolean }) => {
     if (msg.done || msg.seed === undefined) { port.close(); return; }
     try {
-      const out = runSeed(inst, init.spec, msg.seed);
+      const seed = msg.seed;
+      const out = runSeed(inst, init.spec, seed, (f) => port.postMessage({ seed, progress: f }));
       port.postMessage({ seed: msg.seed, out }, [out.obs.buffer as ArrayBuffer, ...out.two.map((b) => b.buffer as ArrayBuffer)]);
     } catch (e) {
       port.postMessage({ seed: msg.seed, error: serializeError(e) });

@@ -37,6 +37,7 @@ import { readSystem } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
 import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients, isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
+import { table } from '../table.ts';
 
 // ---------------------------------------------------------------------------
 // Plan: everything about the system that does not depend on the time step.
@@ -1778,9 +1779,9 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     return Number.isFinite(e[i]) ? m : e[i];
   });
 
-  const observables: Record<string, number[]> = {};
-  const error: Record<string, number[]> = {};
-  const series: GaussianSolution['series'] = { t: Array.from({ length: N0 + 1 }, (_, k) => k * h0), values: {}, error: {} };
+  const observables: Record<string, number[]> = table();
+  const error: Record<string, number[]> = table();
+  const series: GaussianSolution['series'] = { t: Array.from({ length: N0 + 1 }, (_, k) => k * h0), values: table(), error: table() };
   const floor = (v: number) => 1e-9 * Math.abs(v) + 1e-15;
   one.forEach((o, oi) => {
     // quadrature errors of the observable's averages ride along with the dt error
@@ -1795,7 +1796,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       return Math.max(x.error + floor(x.value), series.error[o.name][i], series.error[o.name][Math.min(N0, i + 1)], series.error[o.name][Math.max(0, i - 1)]);
     });
   });
-  const twoTime: Record<string, TwoTime> = {};
+  const twoTime: Record<string, TwoTime> = table();
   two.forEach((o, oi) => {
     const tt = twoIdx.map((i) => i * h0);
     const vals = tt.map((_, a) => tt.map((_, b) => {

@@ -28,6 +28,7 @@ import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
 import type { Branch, GrowthLaw, LimitStatus, SolveOptions, SolveResult } from './types.ts';
 import { StationaryInstabilityError } from './stationary.ts';
+import { table } from '../table.ts';
 
 export const METHODS = ['gaussian', 'mc', 'static', 'stationary'] as const;
 export type Method = (typeof METHODS)[number];
@@ -95,8 +96,8 @@ function runLimit(kind: 'static' | 'stationary', reading: SystemReading, opts: S
  * (coarse grid, Richardson-extrapolated): Aitken's Δ² over the last quarter.
  */
 export function limitFromSeries(series: GaussianSolution['series']): { limit: Record<string, number>; limitError: Record<string, number>; unsettled: string[] } {
-  const limit: Record<string, number> = {};
-  const limitError: Record<string, number> = {};
+  const limit: Record<string, number> = table();
+  const limitError: Record<string, number> = table();
   const unsettled: string[] = [];
   const n = series.t.length - 1;
   const d = Math.max(1, Math.round(n / 8));

@@ -39,6 +39,7 @@ import { constantValue } from '../model/parse.ts';
 import { Rng } from '../simulate/rng.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
+import { table } from '../table.ts';
 
 export interface MonteCarloOptions extends SolveOptions {
   /** paths per measurement iteration (default 4000; `samples` of SolveOptions) */
@@ -1008,8 +1009,8 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
     coarse = solveFixedPoint(plan, K / 2, 2 * h, { ...settings, maxBurn: Math.min(settings.maxBurn, 20), seed, stream: 0x100000, outIdx: outIdxCoarse, start: coarsen(plan, fine.kern), progress: opts.progress, label: 'Monte Carlo (2·dt)' });
   }
 
-  const observables: Record<string, number[]> = {}, error: Record<string, number[]> = {};
-  const twoTime: Record<string, TwoTime> = {};
+  const observables: Record<string, number[]> = table(), error: Record<string, number[]> = table();
+  const twoTime: Record<string, TwoTime> = table();
   let maxSE = 0, maxDisc = 0;
   reading.observables.forEach((ob, oi) => {
     const name = ob.def.name;

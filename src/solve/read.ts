@@ -11,6 +11,7 @@ import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { DmftSystem, LocalInput, ObservableDef, OrderParam, Population } from '../derive/system.ts';
 import { constantValue } from '../model/parse.ts';
+import { table } from '../table.ts';
 
 /** A memory integral ∫₀ᵗ R(t,s) g(s) ds of a single-site equation. */
 export interface MemoryTerm {
@@ -159,7 +160,7 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     const isStoch = (x: Expr) => x.k === 'sym' && stochastic.has(x.name);
     const affine = degree(rhs, isStoch) <= 1 && memory.every((m) => degree(m.g, (x) => x.k === 'sym' && (x.name === pop.variable || qSlots.includes(x.name))) <= 1)
       && pop.lower === undefined && pop.upper === undefined;
-    const dF: Record<string, Compiled> = {};
+    const dF = table<Compiled>();
     for (const s of [pop.variable, ...fields, ...noises.map((n) => n.name), ...qSlots, ...memory.map((m) => m.slot)]) dF[s] = compile(diff(rhs, isVar(s)), slots, params);
     const out: PopReading = { pop, slots, rhs, F: compile(rhs, slots, params), dF, fields, noises, quenched, means, memory, affine };
     if (pop.lower) out.lower = num(pop.lower, `the lower bound of ${pop.variable}`);

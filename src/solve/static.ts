@@ -63,6 +63,7 @@ import { gaussHermite } from './quadrature.ts';
 import { gaussLegendre, jumpAcross, jumpOf, kinkArgs, type Rule } from './kinks.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
+import { table } from '../table.ts';
 
 export interface StaticResult {
   limit: Record<string, number>;
@@ -787,7 +788,7 @@ function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): A
 }
 
 function observablesOf(m: StaticModel, ev: PhiEval): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = table();
   m.reading.observables.forEach((ob, oi) => {
     if (ob.def.times.length > 1) return;
     const slots = new Float64Array(ob.averages.length);
@@ -871,7 +872,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     const stepLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.ev.next, 0, BASE, scales));
     const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
     const limit = extra.limit ?? a.limit;
-    const limitError: Record<string, number> = {};
+    const limitError: Record<string, number> = table();
     for (const k of Object.keys(limit)) {
       const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
       // the residual is relative with a floor of 1e-6 (see resid): an absolute part near 0
@@ -977,7 +978,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   /** quadratic Richardson extrapolation from ε, ε/2, ε/4, with the linear one as error estimate */
   const extrapolate = () => {
     const [s0, s1, s2, s3] = ridgeSols.slice(-4);
-    const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
+    const limit: Record<string, number> = table(), limitError: Record<string, number> = table();
     for (const k of Object.keys(s3.a.limit)) {
       const q1 = s1.a.limit[k], q2 = s2.a.limit[k], q3 = s3.a.limit[k];
       limit[k] = (8 * q3 - 6 * q2 + q1) / 3;

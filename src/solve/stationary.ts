@@ -47,6 +47,7 @@ import { gaussHermite } from './quadrature.ts';
 import { expectKinkedZ, gaussLegendre, isKinked, jumpAcross, kinkArgs, kinkPoints, type SplitResolution, splitNormalRule } from './kinks.ts';
 import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
+import { table } from '../table.ts';
 
 export interface StationaryResult {
   /** t → ∞ value of every one-time observable */
@@ -186,7 +187,7 @@ function parseCov(cov: Expr, rd: SystemReading): FieldCov | string {
 
 /** Parameters as named in errors. */
 function paramList(rd: SystemReading): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = table();
   for (const k of Object.keys(rd.sys.params)) out[k] = rd.params[k] ?? rd.sys.params[k];
   return out;
 }
@@ -324,8 +325,8 @@ function kinkedLawAverage(av: ObservableReading['averages'][number], law: PopLaw
 }
 
 function evalObservables(rd: SystemReading, laws: Map<string, PopLaw>, grid: TauGrid, withTau: boolean): { limit: Record<string, number>; tau: Record<string, { tau: number[]; values: number[] }> } {
-  const limit: Record<string, number> = {};
-  const tau: Record<string, { tau: number[]; values: number[] }> = {};
+  const limit: Record<string, number> = table();
+  const tau: Record<string, { tau: number[]; values: number[] }> = table();
   for (const ob of rd.observables) {
     const twoTime = ob.def.times.length > 1;
     if (!twoTime) {
@@ -348,7 +349,7 @@ function evalObservables(rd: SystemReading, laws: Map<string, PopLaw>, grid: Tau
 
 /** Largest change of each observable under perturbed inputs (an error estimate). */
 function observableErrors(base: Record<string, number>, perturbed: Record<string, number>[]): Record<string, number> {
-  const err: Record<string, number> = {};
+  const err: Record<string, number> = table();
   for (const k of Object.keys(base)) {
     let e = 0;
     for (const p of perturbed) if (k in p) e = Math.max(e, Math.abs(p[k] - base[k]));
@@ -1522,7 +1523,7 @@ function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?
     laws.set(P.pop.name, { mean0: mu, alpha: [], q: [], vs: q, C0: 0, Ctau: new Float64Array(nt) });
     const { limit, tau } = evalObservables(rd, laws, grid, true);
     const check = evalObservables(rd, new Map([[P.pop.name, { mean0: fpCheck.mu, alpha: [], q: [], vs: fpCheck.q, C0: 0 } as PopLaw]]), grid, false).limit;
-    const limitError: Record<string, number> = {};
+    const limitError: Record<string, number> = table();
     for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - check[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + q + mu * mu);
     return { limit, limitError, tau, diagnostics };
   };
@@ -1616,7 +1617,7 @@ function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?
   const alt = trial(m, D0 + shift, mu0, finer);
   const lawAlt = new Map([[P.pop.name, { mean0: alt.mu, alpha: [], q: [], vs: alt.q, C0: alt.D0 - alt.q } as PopLaw]]);
   const limitAlt = evalObservables(rd, lawAlt, grid, false).limit;
-  const limitError: Record<string, number> = {};
+  const limitError: Record<string, number> = table();
   // (rounding floor on the scale of the state: an observable that vanishes by symmetry is 0 ± that)
   for (const k of Object.keys(limit)) limitError[k] = Math.abs(limit[k] - limitAlt[k]) + 1e-12 * (Math.abs(limit[k]) + 1 + D0 + mu * mu);
   Object.assign(diagnostics, {

@@ -1,4 +1,4 @@
-// What every solver takes and returns (the `--json` contract of DESIGN.md).
+// What every solver takes and returns (the `--json` contract: docs/json.md).
 export interface SolveOptions {
   /** parameter values (defaults merged with --set) */
   params: Record<string, number>;

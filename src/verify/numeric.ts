@@ -16,6 +16,7 @@ import { children, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { ckey } from '../expr/canon.ts';
 import { evaluate, type EvalEnv } from '../expr/eval.ts';
 import type { OpInfo } from './normalize.ts';
+import { table } from '../table.ts';
 
 export const TRIALS = 4;
 export const SAMPLES = 3;
@@ -120,7 +121,7 @@ export class Numeric {
 
   /** Values of the free symbols in trial k. */
   private vars(trial: number, e: Expr[]): Record<string, number> {
-    const v: Record<string, number> = {};
+    const v = table<number>();
     for (const p of this.ctx.params) v[p] = U(`${trial}|param|${p}`, 0.4, 1.6);
     const ts = trial === 0 ? [1.3, 0.7] : trial === 1 ? [0.6, 1.4] : [U(`${trial}|t`, 0.2, 2), U(`${trial}|s`, 0.2, 2)];
     v.t = ts[0];

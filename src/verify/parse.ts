@@ -14,6 +14,8 @@
 // \frac{d}{dt}x, \frac{dx}{dt}, \frac{\mathrm{d}x}{\mathrm{d}t}), functional
 // derivatives \frac{\delta x(t)}{\delta h(s)} and δx(t)/δh(s), \sum_j.
 import type { CmpOp } from '../expr/ast.ts';
+import { table } from '../table.ts';
+import { MAX_DEPTH } from '../model/parse.ts';
 import { readMath, texError, type MathRow, type Pos, type Tok } from './tex.ts';
 
 export interface NameNode {
@@ -64,28 +66,28 @@ export const GREEK = new Set([
   'mu', 'nu', 'xi', 'pi', 'varpi', 'rho', 'varrho', 'sigma', 'varsigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega',
   'Gamma', 'Delta', 'Theta', 'Lambda', 'Xi', 'Pi', 'Sigma', 'Upsilon', 'Phi', 'Psi', 'Omega',
 ]);
-const GREEK_NORMAL: Record<string, string> = { varepsilon: 'epsilon', varphi: 'phi', vartheta: 'theta', varrho: 'rho' };
-const UNICODE_GREEK: Record<string, string> = {
+const GREEK_NORMAL: Record<string, string> = table({ varepsilon: 'epsilon', varphi: 'phi', vartheta: 'theta', varrho: 'rho' });
+const UNICODE_GREEK: Record<string, string> = table({
   'α': 'alpha', 'β': 'beta', 'γ': 'gamma', 'δ': 'delta', 'ε': 'epsilon', 'ζ': 'zeta', 'η': 'eta', 'θ': 'theta', 'κ': 'kappa',
   'λ': 'lambda', 'μ': 'mu', 'ν': 'nu', 'ξ': 'xi', 'π': 'pi', 'ρ': 'rho', 'σ': 'sigma', 'τ': 'tau', 'φ': 'phi', 'ϕ': 'phi',
   'χ': 'chi', 'ψ': 'psi', 'ω': 'omega', 'Γ': 'Gamma', 'Δ': 'Delta', 'Σ': 'Sigma', 'Φ': 'Phi', 'Ω': 'Omega',
-};
+});
 
 /** Function commands and the language function they mean. */
-const FN_CMDS: Record<string, string> = { tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign' };
+const FN_CMDS: Record<string, string> = table({ tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign' });
 /** Function words in \operatorname{…} / \mathrm{…}. */
-const FN_WORDS: Record<string, string> = {
+const FN_WORDS: Record<string, string> = table({
   tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign', sign: 'sign',
   relu: 'relu', ReLU: 'relu', sigmoid: 'sigmoid', abs: 'abs',
-};
+});
 const FONT_CMDS = new Set(['mathrm', 'operatorname', 'text', 'textrm', 'mathit', 'mathbf', 'boldsymbol', 'bm', 'mathsf', 'mathtt', 'textit', 'textbf', 'mathnormal', 'mbox']);
 const SCRIPT_FONTS = new Set(['mathcal', 'mathscr', 'mathfrak', 'mathbb']);
 const ACCENTS = new Set(['hat', 'tilde', 'bar', 'overline', 'widehat', 'widetilde', 'vec', 'check', 'breve']);
 
-const REL_CMDS: Record<string, string> = {
+const REL_CMDS: Record<string, string> = table({
   sim: '\\sim', equiv: '=', coloneqq: '=', approx: '\\approx', simeq: '\\approx', ge: '\\ge', geq: '\\ge', le: '\\le', leq: '\\le',
   to: '\\to', rightarrow: '\\to', propto: '\\propto', neq: '\\neq', ne: '\\neq', gg: '\\gg', ll: '\\ll', mapsto: '\\to', triangleq: '=', doteq: '=',
-};
+});
 export const EQUAL_RELS = new Set(['=']);
 
 const isSym = (tk: Tok | undefined, v: string) => tk?.t === 'sym' && tk.v === v;
@@ -134,7 +136,8 @@ export class TexParser {
   private awaitingMeasure = 0;
   /** inside |…|: a '|' closes the group instead of opening one (|R(ω)|^2) */
   private inAbs = 0;
-  constructor(private toks: Tok[], private file: string, private end: Pos) {}
+  /** `nest`: the nesting depth, shared with the parsers of inner groups */
+  constructor(private toks: Tok[], private file: string, private end: Pos, private nest = { depth: 0 }) {}
 
   // ---- token helpers ----------------------------------------------------
   private peek(k = 0): Tok | undefined { return this.toks[this.i + k]; }
@@ -175,7 +178,7 @@ export class TexParser {
   /** Parse a complete token list as one expression. */
   private parseGroup(toks: Tok[], at: Pos, what: string): TNode {
     if (!toks.length) throw this.err(at, `empty ${what}`);
-    const p = new TexParser(toks, this.file, at);
+    const p = new TexParser(toks, this.file, at, this.nest);
     const e = p.parseExpr();
     if (!p.atEnd()) {
       const rel = relationAt(p.toks, p.i);
@@ -284,8 +287,22 @@ export class TexParser {
     return factors.length === 1 ? factors[0] : { k: 'mul', factors, pos };
   }
 
-  /** A primary with its postfix: powers, application, subscripts (names). */
+  /** A primary with its postfix. Every nesting (a group, a bracket, a function,
+   *  a fraction, a sign) passes here: the depth is limited as in the model
+   *  language (MAX_DEPTH levels), so that no input exhausts the call stack. */
   parseFactor(): TNode {
+    this.nest.depth++;
+    try {
+      if (this.nest.depth > MAX_DEPTH + 1) {
+        throw this.err(this.here(), `the equation is nested too deeply (more than ${MAX_DEPTH} levels of groups, brackets, functions and signs)`, 'split it into several equations');
+      }
+      return this.factor();
+    } finally {
+      this.nest.depth--;
+    }
+  }
+
+  private factor(): TNode {
     const t = this.peek();
     if (!t) throw this.err(this.end, 'expected a term, found the end of the equation');
     if (isSym(t, '-')) { // a sign inside a product: a \cdot -b
@@ -482,12 +499,14 @@ export class TexParser {
     }
     if (FONT_CMDS.has(v)) {
       const toks = this.argTokens();
-      const word = toks.map((x) => x.v).join('');
-      if (toks.every((x) => x.t === 'letter' || x.t === 'num' || (x.t === 'sym' && x.v === ' '))) {
+      // an escaped underscore is part of a word: \mathrm{\_\_x} is the name __x
+      const word = toks.map((x) => (x.t === 'cmd' && x.v === '_' ? '_' : x.v)).join('');
+      if (toks.every((x) => x.t === 'letter' || x.t === 'num' || (x.t === 'sym' && x.v === ' ') || (x.t === 'cmd' && x.v === '_'))) {
         if (word in FN_WORDS && (v === 'operatorname' || v === 'mathrm' || v === 'text')) return this.parseFunction(FN_WORDS[word], pos);
-        if (word.length === 1) return this.nameTail(word, `\\${v}{${word}}`, pos);
+        const written = `\\${v}{${word.replace(/_/g, '\\_')}}`;
+        if (word.length === 1) return this.nameTail(word, written, pos);
         if (word === 'e' || word === 'd') return this.nameTail(word, word, pos);
-        return this.nameTail(word, `\\${v}{${word}}`, pos);
+        return this.nameTail(word, written, pos);
       }
       // \mathbf{\eta}, \boldsymbol{\xi}: the font is dropped
       if (toks.length === 1 && toks[0].t === 'cmd' && GREEK.has(toks[0].v)) return this.nameTail(greekKey(toks[0].v), '\\' + toks[0].v, pos);

@@ -10,6 +10,7 @@ import { substSyms } from '../expr/subst.ts';
 import { diff as cdiff } from '../expr/canon.ts';
 import type { Pos } from './tex.ts';
 import type { NameNode, TNode } from './parse.ts';
+import { table } from '../table.ts';
 
 /** What a user name stands for. */
 export type Binding =
@@ -263,7 +264,7 @@ export class Resolver {
       case 'obs': {
         let ts = times();
         if (ts.length === 0) ts = b.times.map((t) => sym(t));
-        const m: Record<string, Expr> = {};
+        const m = table<Expr>();
         b.times.forEach((t, i) => { m[t] = ts[i] ?? sym(t); });
         return substTimes(b.expr, m);
       }

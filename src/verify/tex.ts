@@ -50,6 +50,12 @@ const DROP_ARG = new Set(['label', 'tag', 'tag*', 'hspace', 'hspace*', 'vspace',
 
 interface Macro { nargs: number; body: Tok[] }
 
+/** At most this many tokens after macro expansion in one file (a "macro bomb"
+ *  of ten macros each using the previous one ten times would make 10^10). */
+export const MAX_EXPANDED_TOKENS = 1_000_000;
+/** Macros may use macros this deep (a recursive definition never ends). */
+const MAX_MACRO_DEPTH = 20;
+
 /** Line starts, for offset → line:col. */
 class Lines {
   private starts: number[] = [0];
@@ -182,15 +188,15 @@ function readMacros(src: string, lines: Lines): Map<string, Macro> {
   return out;
 }
 
-/** Expand user macros in a token list (depth-limited). Positions: the use site. */
-function expandMacros(toks: Tok[], macros: Map<string, Macro>, file: string, depth = 0): Tok[] {
+/** Expand user macros in a token list (depth- and size-limited). Positions: the use site. */
+function expandMacros(toks: Tok[], macros: Map<string, Macro>, file: string, budget: { left: number }, depth = 0): Tok[] {
   if (!macros.size) return toks;
   const out: Tok[] = [];
   for (let i = 0; i < toks.length; i++) {
     const tk = toks[i];
     const mac = tk.t === 'cmd' ? macros.get(tk.v) : undefined;
     if (!mac) { out.push(tk); continue; }
-    if (depth > 20) throw texError(file, tk, `macro \\${tk.v} expands too deeply (recursive definition?)`);
+    if (depth > MAX_MACRO_DEPTH) throw texError(file, tk, `macro \\${tk.v} expands too deeply (recursive definition?)`, `macros may use other macros at most ${MAX_MACRO_DEPTH} levels deep`);
     const args: Tok[][] = [];
     for (let a = 0; a < mac.nargs; a++) {
       const nx = toks[i + 1];
@@ -205,10 +211,14 @@ function expandMacros(toks: Tok[], macros: Map<string, Macro>, file: string, dep
     const body: Tok[] = [];
     for (const b of mac.body) {
       const pm = b.t === 'sym' && /^#([1-9])$/.exec(b.v);
-      if (pm) body.push(...(args[Number(pm[1]) - 1] ?? []));
-      else body.push({ ...b, line: tk.line, col: tk.col });
+      const put = pm ? (args[Number(pm[1]) - 1] ?? []) : [{ ...b, line: tk.line, col: tk.col }];
+      budget.left -= put.length;
+      if (budget.left < 0) {
+        throw texError(file, tk, `the macros expand to more than ${MAX_EXPANDED_TOKENS} tokens (from \\${tk.v})`, 'a macro that uses another one many times multiplies the text; define the symbols directly');
+      }
+      for (const x of put) body.push(x);
     }
-    out.push(...expandMacros(body, macros, file, depth + 1));
+    for (const x of expandMacros(body, macros, file, budget, depth + 1)) out.push(x);
   }
   return out;
 }
@@ -286,9 +296,10 @@ export function readMath(source: string, file: string): MathRow[] {
   const lines = new Lines(source);
   const src = stripComments(source);
   const macros = readMacros(src, lines);
+  const budget = { left: MAX_EXPANDED_TOKENS };
   const rows: MathRow[] = [];
   const emit = (from: number, to: number, display: boolean, env: string) => {
-    const toks = clean(expandMacros(tokenize(src, from, to, lines), macros, file));
+    const toks = clean(expandMacros(tokenize(src, from, to, lines), macros, file, budget));
     for (const r0 of splitRows(toks, !env.startsWith('eqnarray'))) {
       // a row that starts or ends with a column break: drop it there
       const r = r0.filter((t, k) => t.t !== 'amp' || (k > 0 && k < r0.length - 1));
@@ -311,7 +322,12 @@ export function readMath(source: string, file: string): MathRow[] {
       if (g) { skipRanges.push([m.index, g[1]]); re.lastIndex = g[1]; }
     }
   }
-  const skipped = (k: number): number | undefined => skipRanges.find(([a, b]) => k >= a && k < b)?.[1];
+  // ranges are sorted and disjoint, and k only grows: one pointer finds them
+  let r = 0;
+  const skipped = (k: number): number | undefined => {
+    while (r < skipRanges.length && skipRanges[r][1] <= k) r++;
+    return r < skipRanges.length && k >= skipRanges[r][0] ? skipRanges[r][1] : undefined;
+  };
   while (i < src.length) {
     const sk = skipped(i);
     if (sk !== undefined) { i = sk; continue; }

@@ -28,6 +28,7 @@ import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
+import { hasOwn, table } from '../table.ts';
 
 export type MismatchKind =
   | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
@@ -280,7 +281,7 @@ class Verifier {
   private steps: Step[];
   private global = new Scope();
   private bindInfo = new Map<string, Inferred>();
-  private inferred: Record<string, Inferred> = {};
+  private inferred: Record<string, Inferred> = table();
   private userTex = new Map<string, string>();
   private ops = new Map<string, OpInfo>();
   private nctx: NormContext;
@@ -407,7 +408,7 @@ class Verifier {
   private mapTarget(rhs: string): { b: Binding; as: string } | undefined {
     const o = this.sys.orderParams.find((x) => x.name === rhs);
     if (o) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name };
-    if (rhs in this.sys.params) return { b: { k: 'param', name: rhs }, as: rhs };
+    if (hasOwn(this.sys.params, rhs)) return { b: { k: 'param', name: rhs }, as: rhs };
     for (const p of this.sys.populations) {
       if (p.variable === rhs) return { b: { k: 'var', name: rhs, pop: p.name }, as: rhs };
       for (const f of p.fields) if (f.name === rhs) return { b: { k: 'field', name: rhs, pop: p.name }, as: rhs };
@@ -670,7 +671,7 @@ class Verifier {
   /** A user function's body in LaTeX, its parameters as written. */
   private fnTex(params: string[], body: TNode, args: NameNode[]): string {
     const sc = this.global.child();
-    const names: Record<string, string> = {};
+    const names = table<string>();
     params.forEach((p, i) => { const nm = `§arg${i}`; sc.set(p, { k: 'expr', expr: sym(nm) }); names[nm] = args[i].tex; });
     try {
       return toLatex(this.resolver.expr(body, sc, T), { names });
@@ -1886,7 +1887,7 @@ class Verifier {
 
   // ---- printing --------------------------------------------------------------------------
   private readable(e: Expr): { e: Expr; names: Record<string, string> } {
-    const names: Record<string, string> = {};
+    const names = table<string>();
     const free = new Set<string>();
     const walk = (x: Expr): void => { if (x.k === 'sym') free.add(x.name); children(x).forEach(walk); };
     walk(e);
@@ -1915,7 +1916,9 @@ class Verifier {
 
   /** Symbols of C(τ), R(ω), M (one-argument and constant forms): the file's or ours. */
   private formNames(user: boolean): Record<string, string> {
-    const names: Record<string, string> = { [OMEGA]: '\\omega', [IMAG]: 'i' };
+    const names = table<string>();
+    names[OMEGA] = '\\omega';
+    names[IMAG] = 'i';
     for (const o of this.ops.values()) {
       if ([ONE, CONST, QSTAT, CHI].some((suf) => o.name.endsWith(suf))) names[o.name] = this.opTex(o.name, user);
     }
@@ -1927,8 +1930,8 @@ class Verifier {
     return toLatex(e, { system: this.sys });
   }
 
-  texFound(e: Expr, extra: Record<string, string> = {}): string {
-    const aliases: Record<string, string> = {};
+  texFound(e: Expr, extra: Record<string, string> = table<string>()): string {
+    const aliases = table<string>();
     const untag = (x: Expr): Expr => {
       const tag = (x as { [ALIAS]?: AliasTag })[ALIAS];
       if (tag) { const nm = `§alias:${tag.tex}`; aliases[nm] = tag.tex; return op(nm, ...tag.args); }
@@ -1936,7 +1939,7 @@ class Verifier {
       return c.length ? withKids(x, c.map(untag)) : x;
     };
     const r = this.readable(untag(e));
-    const names: Record<string, string> = { ...r.names, ...aliases };
+    const names = Object.assign(table<string>(), r.names, aliases);
     for (const [k, v] of this.userTex) names[k] = v;
     for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.sys });
     for (const o of this.ops.values()) if (o.virtual && !names[o.name]) names[o.name] = `\\langle\\cdot\\rangle_{${o.kind}}`;

@@ -1,12 +1,24 @@
-// Fuzzing the model front end: for every example, thousands of deterministic
+// Fuzzing the front ends: for every example, thousands of deterministic
 // mutations (truncations, byte flips, deleted / duplicated lines, swapped
 // tokens, inserted punctuation). Whatever the input, `loadModelSource` must
 // either return a model or throw DmftError / DmftErrors located inside the
-// file — never another exception, never hang.
+// file — never another exception, never hang. The same for `verify` on
+// mutated .tex files (the verify corpus), and for the command line on
+// mutated argument lists (exit 0 or 2 with a message, never a stack trace).
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { loadModelSource } from '../../src/model/load.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { DmftError, DmftErrors } from '../../src/errors.ts';
+import { derive } from '../../src/derive/index.ts';
+import type { Derivation } from '../../src/derive/system.ts';
+import type { Model } from '../../src/model/ir.ts';
+import { verifyTex } from '../../src/verify/index.ts';
+import { loadCorpus } from '../verify/corpus.ts';
+import { main } from '../../src/cli/main.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
 /** a small seeded PRNG, so every run tests the same cases */
@@ -49,17 +61,17 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   deleteToken: (s, r) => { const T = tokens(s); T.splice(Math.floor(r() * T.length), 1); return T.join(''); },
 };
-const NAMES = Object.keys(MUTATIONS);
 
 /** Up to three stacked mutations. */
-function mutate(src: string, rnd: () => number): { text: string; how: string[] } {
+function mutate(src: string, rnd: () => number, mutations: Record<string, Mutation> = MUTATIONS): { text: string; how: string[] } {
   let text = src;
   const how: string[] = [];
+  const names = Object.keys(mutations);
   const n = 1 + Math.floor(rnd() * 3);
   for (let k = 0; k < n; k++) {
-    const name = pick(NAMES, rnd);
+    const name = pick(names, rnd);
     how.push(name);
-    text = MUTATIONS[name](text, rnd);
+    text = mutations[name](text, rnd);
   }
   return { text, how };
 }
@@ -161,5 +173,109 @@ describe('fuzzing the model front end', () => {
     for (const text of ['', '\n\n', '# only a comment\n', '"', 'model', deep, unary, pow, long, unclosed, '\u0000', '\r\n\r\n']) {
       expect(check('weird.dmft', text).problem).toBeUndefined();
     }
+  });
+});
+
+// ---- verify on mutated .tex ---------------------------------------------------
+const TEX_INSERTS = ['{', '}', '\\frac{', '\\left(', '\\right)', '$', '$$', '\\\\', '&', '^', '_', '\\', '%', '#1', '\\def\\a{\\a}', '\\newcommand{\\x}[1]{#1#1}',
+  '\\mathrm{constructor}', '\\valueOf', '\\mathrm{\\_\\_proto\\_\\_}', '\\begin{align}', '\\end{equation}', '\\int_0^t', '\\langle', '\\rangle', '\\sum_j', '\\dot x', '(', ')', '=', '\x1b[2J', '\u202e', '\\tanh', '-', '\\sqrt'];
+const TEX_MUTATIONS: Record<string, Mutation> = {
+  ...MUTATIONS,
+  insert: (s, r) => { const i = Math.floor(r() * (s.length + 1)); return s.slice(0, i) + pick(TEX_INSERTS, r) + s.slice(i); },
+  repeat: (s, r) => { const i = Math.floor(r() * s.length); const j = Math.min(s.length, i + 1 + Math.floor(r() * 12)); return s.slice(0, j) + s.slice(i, j).repeat(2 + Math.floor(r() * 50)) + s.slice(j); },
+};
+
+describe('fuzzing verify on mutated .tex', () => {
+  const corpus = loadCorpus();
+  const models = new Map<string, { m: Model; d: Derivation }>();
+  const of = (name: string) => {
+    if (!models.has(name)) { const m = loadModel(`examples/${name}.dmft`); models.set(name, { m, d: derive(m, 'cavity') }); }
+    return models.get(name)!;
+  };
+  const PER_FILE = 6;
+  it(`${PER_FILE} mutants of each corpus file: a report, or a DmftError located in the file`, () => {
+    expect(corpus.length).toBeGreaterThan(20);
+    const failures: { file: string; seed: number; how: string[]; problem: string }[] = [];
+    let errors = 0;
+    for (const [k, c] of corpus.entries()) {
+      const { m, d } = of(c.model);
+      for (let seed = 1; seed <= PER_FILE; seed++) {
+        const { text, how } = mutate(c.source, prng(seed * 7723 + k), TEX_MUTATIONS);
+        const lines = text.split('\n').length;
+        try {
+          const r = verifyTex(m, d, text, c.file, { map: c.map });
+          if (typeof r.ok !== 'boolean') failures.push({ file: c.file, seed, how, problem: 'a report without a verdict' });
+        } catch (e) {
+          errors++;
+          if (!(e instanceof DmftError)) { failures.push({ file: c.file, seed, how, problem: `threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}` }); continue; }
+          const { line } = e.info;
+          if (line !== undefined && !(line >= 0 && line <= lines)) failures.push({ file: c.file, seed, how, problem: `line ${line} outside 1..${lines}: ${e.message}` });
+          if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/.test(e.format())) failures.push({ file: c.file, seed, how, problem: `raw control characters in: ${e.message}` });
+        }
+      }
+    }
+    expect(errors).toBeGreaterThan(corpus.length); // the reader really is being exercised
+    expect(failures.slice(0, 3)).toEqual([]);
+  });
+});
+
+// ---- the command line on mutated arguments --------------------------------------
+describe('fuzzing the command-line options', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmft-fuzz-'));
+  // the model does not exist: every argument list is parsed and checked, and
+  // the command stops at reading the model (no solving, no simulating)
+  const MODEL = join(dir, 'no-such-model.dmft');
+  const BASES: string[][] = [
+    ['parse', MODEL, '--json', '--set', 'g=2'],
+    ['derive', MODEL, '--route', 'msr', '--format', 'steps', '-o', join(dir, 'out.tex')],
+    ['solve', MODEL, '--T', '2', '--dt', '0.05', '--times', '0.5,1,2', '--method', 'gaussian', '--set', 'g=1.5,J0=0'],
+    ['simulate', MODEL, '--N', '200', '--seeds', '3', '--seed', '7', '--T', '1', '--times', '0.5,1', '--couplings', 'f32', '--threads', '0'],
+    ['check', MODEL, '--N', '100,200', '--seeds', '2', '--T', '1', '--times', '1', '--quiet'],
+    ['verify', MODEL, '--tex', join(dir, 'none.tex'), '--map', 'C=C_x,\\phi=tanh', '--strict', '--max-bytes', '1000'],
+  ];
+  const VALUES = ['', ' ', '0', '-1', '1e300', '1e-300', '0x10', 'NaN', 'Infinity', '1,,2', ',', '2.5', '9007199254740993', '__proto__', '__proto__=1', 'constructor=2', 'g=', '=1', 'g=0b1',
+    '\x1b[2J', '\u202e', 'a'.repeat(500), '--', '--T', '--bogus', '-x', '--set', '-o', '--json', '--help', '--version', join(dir, 'sub', 'x'), dir, '/dev/zero', 'msr', 'html', 'f64', 'toString'];
+  type ArgMutation = (a: string[], r: () => number) => string[];
+  const at = (a: string[], r: () => number) => 1 + Math.floor(r() * Math.max(1, a.length - 1)); // never the command
+  const ARG_MUTATIONS: ArgMutation[] = [
+    (a, r) => { const b = [...a]; b[at(a, r)] = pick(VALUES, r); return b; },
+    (a, r) => { const b = [...a]; b.splice(at(a, r), 1); return b; },
+    (a, r) => { const b = [...a]; b.splice(at(a, r), 0, pick(VALUES, r)); return b; },
+    (a, r) => { const b = [...a]; const i = at(a, r), j = at(a, r); [b[i], b[j]] = [b[j], b[i]]; return b; },
+    (a, r) => { const b = [...a]; const i = at(a, r); b.splice(i, 0, b[i] ?? ''); return b; },
+    (a, r) => { const b = [...a]; const i = at(a, r); b[i] = (b[i] ?? '') + pick(VALUES, r); return b; },
+  ];
+  const CASES = 80;
+  it(`${CASES} mutants of each command line: exit 0 or 2 with a message, never a stack trace`, async () => {
+    const failures: { args: string[]; problem: string }[] = [];
+    let refused = 0;
+    for (const [k, base] of BASES.entries()) {
+      for (let seed = 1; seed <= CASES; seed++) {
+        const rnd = prng(seed * 104723 + k);
+        let args = base;
+        for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) args = pick(ARG_MUTATIONS, rnd)(args, rnd);
+        // never read standard input here
+        args = args.map((x) => (x === '-' ? '--' : x));
+        const err: string[] = [];
+        const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true; });
+        let code: number | undefined;
+        try {
+          code = await main(['node', 'dmft', ...args], () => {});
+        } catch (e) {
+          failures.push({ args, problem: `threw ${(e as Error)?.message}` });
+          continue;
+        } finally {
+          spy.mockRestore();
+        }
+        const text = err.join('');
+        if (code !== 0 && code !== 2) failures.push({ args, problem: `exit ${code}` });
+        if (code === 2) { refused++; if (!/\S/.test(text)) failures.push({ args, problem: 'exit 2 without a message' }); }
+        if (/^\s+at .*:\d+:\d+/m.test(text)) failures.push({ args, problem: `a stack trace: ${text.slice(0, 300)}` });
+        if (/internal error/.test(text)) failures.push({ args, problem: text.slice(0, 300) });
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/.test(text)) failures.push({ args, problem: `raw control characters: ${JSON.stringify(text.slice(0, 200))}` });
+      }
+    }
+    expect(refused).toBeGreaterThan(BASES.length * CASES / 2);
+    expect(failures.slice(0, 3)).toEqual([]);
   });
 });
