@@ -48,12 +48,13 @@ describe('-o on every command that produces a document', () => {
   const { dir, file } = scratch();
   const good = file('good.tex', GOOD_TEX);
   const wrong = file('wrong.tex', WRONG_TEX);
-  const cases: [string, string[], number, RegExp][] = [
+  const cases: [string, string[], number | number[], RegExp][] = [
     ['parse', ['parse', 'examples/scs.dmft'], 0, /ok: names, indices and scaling check out/],
     ['derive', ['derive', 'examples/scs.dmft'], 0, /\\begin\{/],
     ['solve', ['solve', 'examples/scs.dmft', '--T', '0.2', '--dt', '0.1', '--method', 'gaussian', '--json'], 0, /"observables"/],
     ['simulate', ['simulate', 'examples/scs.dmft', '--N', '20', '--seeds', '2', '--T', '0.2'], 0, /mean ± standard error/],
-    ['check', ['check', 'examples/scs.dmft', '--N', '20', '--seeds', '2', '--T', '0.2', '--times', '0.2', '--json'], 0, /"rows"/],
+    // check's verdict at N = 20 may be anything (0 agree, 1 disagree, 3 inconclusive): the report is what -o must hold
+    ['check', ['check', 'examples/scs.dmft', '--N', '20', '--seeds', '3', '--budget', '0', '--no-limit', '--no-step-check', '--T', '0.2', '--times', '0.2', '--json'], [0, 1, 3], /"rows"/],
     ['verify (agrees)', ['verify', 'examples/scs.dmft', '--tex', good], 0, /OK: 2 stated equations agree/],
     ['verify (mismatch: exit 1, report written)', ['verify', 'examples/scs.dmft', '--tex', wrong], 1, /MISMATCH/],
   ];
@@ -61,7 +62,7 @@ describe('-o on every command that produces a document', () => {
     it(name, async () => {
       const out = join(dir, `${name.replace(/\W+/g, '-')}.out`);
       const r = await run(...args, '-o', out);
-      expect(r.code, r.err).toBe(code);
+      expect(([] as number[]).concat(code), r.err).toContain(r.code);
       expect(r.out).toBe('');
       expect(readFileSync(out, 'utf8')).toMatch(content);
     });

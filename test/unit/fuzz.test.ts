@@ -17,7 +17,7 @@ import { derive } from '../../src/derive/index.ts';
 import type { Derivation } from '../../src/derive/system.ts';
 import type { Model } from '../../src/model/ir.ts';
 import { verifyTex } from '../../src/verify/index.ts';
-import { loadCorpus } from '../verify/corpus.ts';
+import { corpusModelPath, loadCorpus } from '../verify/corpus.ts';
 import { main } from '../../src/cli/main.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
@@ -189,7 +189,7 @@ describe('fuzzing verify on mutated .tex', () => {
   const corpus = loadCorpus();
   const models = new Map<string, { m: Model; d: Derivation }>();
   const of = (name: string) => {
-    if (!models.has(name)) { const m = loadModel(`examples/${name}.dmft`); models.set(name, { m, d: derive(m, 'cavity') }); }
+    if (!models.has(name)) { const m = loadModel(corpusModelPath(name)); models.set(name, { m, d: derive(m, 'cavity') }); }
     return models.get(name)!;
   };
   const PER_FILE = 6;

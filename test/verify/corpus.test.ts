@@ -2,20 +2,18 @@
 // notations must verify; seeded errors must be reported with exactly the
 // expected diagnosis (equation, kind, term, rule). See corpus.ts for the
 // header format.
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { verifyTex } from '../../src/verify/index.ts';
-import { loadCorpus, satisfies } from './corpus.ts';
+import { corpusModelPath, loadCorpus, satisfies } from './corpus.ts';
 
 const corpus = loadCorpus();
 const models = new Map<string, ReturnType<typeof loadModel>>();
 const derivations = new Map<string, ReturnType<typeof derive>>();
 function derived(name: string) {
   if (!derivations.has(name)) {
-    // a shipped example, or a model written for the corpus (test/verify/models/)
-    const m = loadModel(existsSync(`examples/${name}.dmft`) ? `examples/${name}.dmft` : `test/verify/models/${name}.dmft`);
+    const m = loadModel(corpusModelPath(name));
     models.set(name, m);
     derivations.set(name, derive(m, 'cavity'));
   }

@@ -8,7 +8,7 @@
 //   % expect: equation=cov eta; kind=coefficient; detail~missing factor g; rule=cavity.field.dense
 // One `expect:` line per mismatch; `key=value` must be equal, `key~value`
 // must be contained. The report must have exactly these mismatches.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface Expectation { [field: string]: { op: '=' | '~'; value: string } }
 
@@ -56,4 +56,9 @@ export function satisfies(m: Record<string, unknown>, e: Expectation): boolean {
     const s = v === null || v === undefined ? '' : String(v);
     return op === '=' ? s === value : s.includes(value);
   });
+}
+
+/** The model a corpus file names: a shipped example, or a model written for the corpus (test/verify/models/). */
+export function corpusModelPath(name: string): string {
+  return existsSync(`examples/${name}.dmft`) ? `examples/${name}.dmft` : `test/verify/models/${name}.dmft`;
 }
