@@ -1,4 +1,4 @@
-// Hand-built DmftSystems matching the worked results of shared/physics.md.
+// Hand-built DmftSystems matching the reference results of docs/conventions.md.
 // For printer tests only: the derivation's own output is golden-tested
 // elsewhere. Built with the ast constructors, exactly as a route would.
 import { add, avg, call, div, integral, mul, neg, num, op, pow, ref, sub, sym, type Expr } from '../../src/expr/ast.ts';

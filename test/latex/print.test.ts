@@ -301,7 +301,7 @@ describe('order parameters', () => {
   });
 });
 
-describe('worked results of physics.md', () => {
+describe('reference results (docs/conventions.md)', () => {
   it('SCS', () => {
     const p = scs().populations[0];
     expect(L(p.rhs, { system: scs() })).toBe('-x(t) + J_0 M_{\\tanh x}(t) + \\eta(t)');

@@ -135,7 +135,7 @@ describe('options', () => {
     }
   });
 
-  it('prints the DESIGN.md JSON shape with --json and a table by default', async () => {
+  it('prints the JSON shape of docs/json.md with --json and a table by default', async () => {
     const r = await cli(['simulate', 'examples/scs.dmft', '--N', '50', '--seeds', '2', '--times', '0.5,1', '--set', 'g=2', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
