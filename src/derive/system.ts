@@ -12,17 +12,9 @@
 import type { Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
 
-/** One rule application, for the derivation trace. */
-export interface Step {
-  /** stable dotted rule id, e.g. cavity.field.dense */
-  rule: string;
-  /** one-line physics reason */
-  because: string;
-  /** which equation / stage it acted on */
-  where: string;
-  before: Expr;
-  after: Expr;
-}
+/** One rule application, for the derivation trace (defined with the trace, src/rewrite/trace.ts). */
+export type { Step } from '../rewrite/trace.ts';
+import type { Step } from '../rewrite/trace.ts';
 
 /** A zero-mean Gaussian field η(t) replacing a coupling sum. */
 export interface GaussianField {
