@@ -15,6 +15,7 @@ import { canon } from '../../src/expr/canon.ts';
 import { num, sym } from '../../src/expr/ast.ts';
 import { stepsToText } from '../../src/latex/steps.ts';
 import { INLINE_MODELS, PAPER_MODELS } from './models.ts';
+import { Provenance } from '../../src/verify/provenance.ts';
 
 const files = ['examples', 'test/verify/models', 'test/check/models'].flatMap((d) =>
   readdirSync(d).filter((f) => f.endsWith('.dmft')).sort().map((f): [string, () => Model] => [`${d}/${f}`, () => loadModel(`${d}/${f}`)]));
@@ -78,5 +79,20 @@ describe('the steps format shows the tree', () => {
     expect(lr).toBeGreaterThan(li);
     const indent = (l: string) => l.length - l.trimStart().length;
     expect(indent(lines[lr])).toBeGreaterThan(indent(lines[li]));
+  });
+});
+
+describe('walking the trace (what verify uses to name the rule behind a term)', () => {
+  it('finds the step that introduced a field, an input, the variable; the steps of an equation are its stage', () => {
+    const d = derive(loadModel('examples/linear-regression-gf.dmft'), 'cavity');
+    const prov = new Provenance(d.steps);
+    expect(prov.introduced('eta_1')?.rule).toBe('cavity.field.dense');
+    expect(prov.introduced('wstar')?.rule).toBe('cavity.local.passthrough');
+    expect(prov.variable('r', 'r')?.rule).toBe('cavity.site.single');
+    expect(prov.stageSteps('r').map((s) => s.rule)).toEqual(['cavity.field.dense', 'cavity.reaction.reuse', 'cavity.site.single', 'cavity.local.passthrough']);
+    // the closure of a response hangs from the reaction step that introduced it
+    const closure = d.steps.find((s) => s.rule === 'cavity.closure.response' && s.where === 'closure R[r|eta_2]')!;
+    expect(d.steps.find((s) => s.id === closure.parent)?.rule).toBe('cavity.reaction.reuse');
+    expect(prov.depth(closure)).toBe(1);
   });
 });
