@@ -343,7 +343,7 @@ function tryRule(c: CompiledRule, e: Expr, ctx: RewriteCtx, bind: Bindings, inpu
     };
     const before = shown(ctx.display?.before, e, 'input');
     const after = shown(ctx.display?.after, out, 'result');
-    const step = ctx.trace.push({ rule: id, where: ctx.where, stage: ctx.stage, parent: ctx.trace.producerOf(input) ?? ctx.parent, before, after, bind: b, built }, input);
+    const step = ctx.trace.recordApplication({ rule: id, where: ctx.where, stage: ctx.stage, parent: ctx.trace.producerOf(input) ?? ctx.parent, before, after, bind: b, built }, input);
     ctx.trace.mark(out, step.id);
   }
   return out;

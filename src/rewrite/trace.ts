@@ -50,8 +50,8 @@ export class Trace {
   /** output expressions (by identity) → the step that produced them */
   private produced = new WeakMap<Expr, string>();
 
-  /** Engine use only: record an application (ids and parents assigned here). */
-  push(d: StepData, input: Expr): Step {
+  /** Engine use only (engine.ts tryRule): record an application (ids and parents assigned here). */
+  recordApplication(d: StepData, input: Expr): Step {
     const rule = getRule(d.rule); // throws on an unknown id: a pass must name a real rule
     const id = `s${this.steps.length + 1}`;
     const stage = d.stage ?? d.where;

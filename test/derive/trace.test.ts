@@ -5,7 +5,7 @@
 // And the steps form a tree: ids in order, each parent an earlier step or the
 // step's stage.
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import type { Model } from '../../src/model/ir.ts';
 import { derive } from '../../src/derive/index.ts';
@@ -94,5 +94,13 @@ describe('walking the trace (what verify uses to name the rule behind a term)', 
     const closure = d.steps.find((s) => s.rule === 'cavity.closure.response' && s.where === 'closure R[r|eta_2]')!;
     expect(d.steps.find((s) => s.id === closure.parent)?.rule).toBe('cavity.reaction.reuse');
     expect(prov.depth(closure)).toBe(1);
+  });
+});
+
+describe('only the engine writes steps', () => {
+  it('no file in src/ but the engine records an application', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${d}/${e.name}`) : e.name.endsWith('.ts') ? [`${d}/${e.name}`] : []));
+    const writers = walk('src').filter((f) => f !== 'src/rewrite/trace.ts' && readFileSync(f, 'utf8').includes('recordApplication('));
+    expect(writers).toEqual(['src/rewrite/engine.ts']);
   });
 });

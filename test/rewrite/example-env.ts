@@ -29,9 +29,13 @@ export function exampleEnv(): RuleEnv {
   const base = cavityEnv(loadModelSource(FIXTURE, 'fixture.dmft'));
   env = {
     ...base,
+    // a site function written at site idx and time tau; the quenched vector wstar keeps no time
     at: (e: Expr, idx: string, tau: Expr) => {
       const [from] = [...freeIndices(e)];
-      return mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === (from ?? idx) && !x.at && x.name !== 'wstar' ? { ...x, idx: [idx], at: tau } : x.k === 'ref' && x.idx.length === 1 && x.idx[0] === from ? { ...x, idx: [idx] } : x));
+      return mapPost(e, (x) => {
+        if (x.k !== 'ref' || x.idx.length !== 1 || x.idx[0] !== from) return x;
+        return x.name === 'wstar' || x.at ? { ...x, idx: [idx] } : { ...x, idx: [idx], at: tau };
+      });
     },
     isConjugate: (name: string) => name.endsWith('hat'),
     reduceI: simplifyI,
