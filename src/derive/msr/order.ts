@@ -101,6 +101,7 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): Map<Pai
     const Zp = `Z_${p.variable}`;
     const before = sumOver(p.index, site);
     applyOrThrow('msr.order.factorize', before, { trace, env: st.env, where: `sites of ${p.set}`, bind: { _Z: Zp }, display: { before, after: mul(sym(p.set), call('log', sym(Zp))) } });
+    st.factorized.set(p, trace.last.id);
     logs.push(mul(sym(p.set), call('log', sym(Zp))));
     const single1 = total(bareSiteAction(st, pm), ...mine.map((q) => {
       const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);

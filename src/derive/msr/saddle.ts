@@ -259,7 +259,9 @@ class Saddle {
     }
     const Seff = total(...effTerms);
     const before = st.siteActions.get(p)!;
-    applyOrThrow('msr.saddle.single-site', call('exp', before), this.opts(w, { keepSame: true, bind: { _Seff: Seff }, display: { before: call('exp', before), after: call('exp', Seff) } }));
+    applyOrThrow('msr.saddle.single-site', call('exp', before), this.opts(w, { parent: st.factorized.get(p), keepSame: true, bind: { _Seff: Seff }, display: { before: call('exp', before), after: call('exp', Seff) } }));
+    // the process is read off the single-site action: its steps hang from it
+    const eff = st.trace.last.id;
 
     // read the measure as a process: fields (HS backwards), noise, local inputs, δ-functional
     const fields: GaussianField[] = [];
@@ -267,13 +269,14 @@ class Saddle {
       const sg = sigma.get(s);
       if (!sg) continue;
       const fb = mul(num(-1), { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', intT(H, 's', mul(lam(s, T), lam(s, S), sg))));
-      applyOrThrow('msr.site.field', fb, this.opts(w, { bind: { _lam: lam(s, T), _eta: s.cs.field }, display: { before: fb, after: mul(num(-1), I, intT(H, 't', mul(lam(s, T), ref(s.cs.field, [], T)))) } }));
+      applyOrThrow('msr.site.field', fb, this.opts(w, { parent: eff, bind: { _lam: lam(s, T), _eta: s.cs.field }, display: { before: fb, after: mul(num(-1), I, intT(H, 't', mul(lam(s, T), ref(s.cs.field, [], T)))) } }));
       fields.push({ name: s.cs.field, cov: sg, coupling: s.cs.siteSlot === 0 ? s.cs.A.name : `${s.cs.A.name}^T`, sum: print(s.cs.node), pop: p.set });
     }
     for (const nz of pm.noises) {
       const bx = tidy(prod(single(st, { ...s0(pm), expr: nz.b }, T), ref(pm.hat, [], T)));
       const nb = mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', { k: 'pow', base: bx, exp: num(2) }));
       applyOrThrow('msr.site.noise', nb, this.opts(w, {
+        parent: eff,
         bind: { _b: single(st, { ...s0(pm), expr: nz.b }, T), _xhat: pm.hat, _xi: nz.name },
         display: { before: nb, after: mul(num(-1), I, intT(H, 't', mul(bx, ref(nz.name, [], T)))) },
       }));
@@ -292,7 +295,7 @@ class Saddle {
     rhs = this.selfAverage(rhs, w);
     rhs = tidy(rhs);
     const delta = mul(I, ref(pm.hat, [], T), add(ref(pm.lhs, [], T), mul(num(-1), rhs)));
-    const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, bind: { _xhat: pm.hat, _y: pm.lhs } });
+    const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
     if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
 
     return population(st.m, p, rhs, fields, st.inputs.of(p.set));

@@ -58,6 +58,8 @@ export class MsrState {
   allocate?: RuleEnv['orderParam'];
   /** the step that wrote the generating functional (stage 2 rewrites its exponent) */
   actionStep?: string;
+  /** population → the step that factorized its sites (stage 4 reads its single-site action) */
+  readonly factorized = new Map<PopInfo, string>();
 
   constructor(readonly an: ModelAnalysis) {
     this.names = new Names(an);
