@@ -1,5 +1,5 @@
 // The cavity route: Model IR → DmftSystem, by the general cavity rule of
-// ../shared/physics.md applied to every coupling sum, with no per-model code.
+// docs/conventions.md applied to every coupling sum, with no per-model code.
 //
 //   Σ_k A_ik f(y_k)  →  K·m·M_f(t) + η(t) + Σ_slots c_eff·K·v ∫₀ᵗ R_{f←slot}(t,s) g(x(s)) ds
 //
@@ -14,11 +14,14 @@ import {
 } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import type { Model } from '../model/ir.ts';
+import { canon, ckey } from '../expr/canon.ts';
+import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace } from '../rewrite/trace.ts';
 import {
-  atTime, distText, dropSpans, fail, idxOf, ModelAnalysis, population, replaceNode, SiteInputs, toSite,
+  atTime, closureStep, distText, dropSpans, fail, idxOf, ModelAnalysis, modelEnv, popWhere, population, replaceNode, SiteInputs, toSite,
   type CouplingSum, type PopInfo,
 } from './couplings.ts';
+import type { RuleEnv } from './registry.ts';
 import { isZeroExpr as isZero } from '../model/moments.ts';
 import { show } from '../model/scaling.ts';
 import { tidy } from './tidy.ts';
@@ -41,16 +44,48 @@ class CavityDerivation {
   private sums: CouplingSum[] = [];
   private orderParams = new Map<string, OrderParam>();
   private inputs!: SiteInputs;
+  /** what the rules' builders and predicates read (src/derive/registry.ts) */
+  env!: RuleEnv;
+  /** coupling sum node → the step that folded its prefactor */
+  private limitStep = new Map<Expr, string>();
+  /** correlation order parameter → the step of the field whose covariance it is */
+  private fieldStep = new Map<string, string>();
 
   constructor(private m: Model) {}
 
-  run(): Derivation {
-    // populations, coupling sums and field names (shared with the msr route)
+  /** Read the model (populations, coupling sums, field names — shared with the msr route). */
+  prepare(): this {
     this.an = new ModelAnalysis(this.m);
     this.pops = this.an.pops;
     this.sums = this.an.sums;
     this.inputs = new SiteInputs(this.pops);
-    this.an.recordLimit(this.trace, 'cavity');
+    this.env = {
+      ...modelEnv(this.an, this.inputs),
+      orderParam: (kind, index, f, slot) => {
+        const q = this.popOfSet(this.setOf(index));
+        if (!q) throw new Error(`@orderParam: the index ${index} has no population`);
+        return this.orderParam(kind, q, atTime(this.site(f, q, index, T), T), slot);
+      },
+      at: () => { throw new Error('@at is notation of the path-integral route'); },
+      isConjugate: () => false,
+      reduceI: (e) => e,
+    };
+    return this;
+  }
+
+  /** The stage of the trace an equation's steps hang from. */
+  private stageOf = (where: string): string => {
+    const p = this.pops.find((q) => where === `d/dt ${q.variable}` || where === `let ${q.variable}`);
+    return p ? popWhere(p) : where;
+  };
+
+  private opts(where: string, stage: string, more: RewriteOptions = {}): RewriteOptions {
+    return { trace: this.trace, env: this.env, where, stage, ...more };
+  }
+
+  run(): Derivation {
+    this.prepare();
+    this.limitStep = this.an.recordLimit(this.trace, 'cavity', this.env, this.stageOf);
     const populations = this.pops.map((p) => this.singleSite(p));
     const observables = this.an.observables.map((o) => this.observable(o));
     const system: DmftSystem = {
@@ -70,6 +105,11 @@ class CavityDerivation {
 
   // ---- order parameters ---------------------------------------------------
   private orderParam(kind: OrderParam['kind'], pop: PopInfo, f: Expr, slot?: string): string {
+    // allocated once: an order parameter of an equal function (in canonical form) is the same one
+    const fk = ckey(canon(atTime(f, T)));
+    for (const o of this.orderParams.values()) {
+      if (o.kind === kind && o.pop === pop.set && o.slot === slot && ckey(canon(atTime(o.f, T))) === fk) return o.name;
+    }
     const fname = print(mapPost(f, (x) => (x.k === 'ref' && x.at ? ref(x.name, x.idx) : x)));
     const name = kind === 'R' ? `R[${fname}|${slot}]` : `${kind}[${fname}]`;
     if (!this.orderParams.has(name)) {
@@ -94,7 +134,7 @@ class CavityDerivation {
 
   // ---- the single-site process -------------------------------------------
   private singleSite(p: PopInfo): Population {
-    const where = `${p.kind === 'dynamic' ? 'd/dt ' : ''}${p.variable}`;
+    const where = popWhere(p);
     let rhs = p.rhs;
     const fields: GaussianField[] = [];
     for (const cs of this.sums.filter((s) => s.pop === p)) {
@@ -106,11 +146,11 @@ class CavityDerivation {
     const beforeLocal = rhs;
     const local = this.site(rhs, p, p.index, T);
     if (some(beforeLocal, (x) => x.k === 'ref' && x.name === p.variable)) {
-      this.trace.record('cavity.site.single', where, ref(p.variable, [p.index]), ref(p.variable, [], T));
+      applyOrThrow('cavity.site.single', ref(p.variable, [p.index]), this.opts(where, where));
     }
     for (const inp of this.inputs.of(p.set)) {
       if (some(beforeLocal, (x) => x.k === 'ref' && x.name === inp.name)) {
-        this.trace.record('cavity.local.passthrough', where, ref(inp.name, [p.index]), inp.kind === 'noise' ? ref(inp.name, [], T) : ref(inp.name));
+        applyOrThrow('cavity.local.passthrough', ref(inp.name, [p.index]), this.opts(where, where));
       }
     }
     rhs = this.selfAverage(local, where);
@@ -126,7 +166,7 @@ class CavityDerivation {
       const f = this.site(x.body, q, x.index, T);
       const name = this.orderParam('M', q, atTime(f, T));
       const after = op(name, T);
-      this.trace.record('cavity.mean.self-average', where, x, after);
+      applyOrThrow('cavity.mean.self-average', x, this.opts(where, where, { display: { before: x, after } }));
       return after;
     });
   }
@@ -135,6 +175,10 @@ class CavityDerivation {
     return this.an.setOf(index);
   }
 
+  /** One use of a matrix, Σ_k A_ik f(y_k): the rules of the cavity method
+   *  give its terms (mean field, Gaussian field, one reaction per slot). The
+   *  pass decides which apply (the mean or the variance may vanish; which
+   *  sums are the slots) and applies them through the engine. */
   private replaceSum(cs: CouplingSum, where: string): { replacement: Expr; field?: GaussianField } {
     const { A, sumPop: q, node, scale } = cs;
     const mo = this.an.moments(A);
@@ -142,9 +186,23 @@ class CavityDerivation {
     const fSite = this.site(cs.f, q, node.index, T);
     const terms: Expr[] = [];
     const bareSum: Expr = { k: 'sum', index: node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? ref(A.name, idxOf(cs)) : mul(ref(A.name, idxOf(cs)), cs.f) };
-    if (cs.outside.length) this.trace.record('cavity.sum.factor-out', where, node, mul(...cs.outside, bareSum));
+    // the steps of this sum hang from the one that folded its prefactor (else from the equation)
+    let parent = this.limitStep.get(node);
+    if (cs.outside.length) {
+      // factors that do not carry the summed index come out, one per step
+      let cur: Expr = node;
+      for (let n = 0; n < cs.outside.length; n++) {
+        const out = applyOrThrow('cavity.sum.factor-out', cur, this.opts(where, where, { parent, display: n === 0 ? { before: node } : undefined }));
+        parent = this.trace.last.id;
+        const inner = out.k === 'mul' ? out.factors.find((f) => f.k === 'sum') : undefined;
+        if (!inner) throw new Error(`internal: cavity.sum.factor-out gave ${print(out)}`);
+        cur = inner;
+      }
+      if (ckey(canon(cur)) !== ckey(canon(bareSum))) throw new Error(`internal: factoring out ${print(node)} left ${print(cur)}`);
+    }
+    const use = (more: RewriteOptions) => this.opts(where, where, { parent, ...more });
     if (A.dist.kind !== 'normal') {
-      this.trace.record('cavity.field.universal', `${where}: ${A.name} ~ ${distText(A.dist)}, mean ${show(mo.mean)}, variance ${show(mo.var)}`, bareSum, bareSum);
+      applyOrThrow('cavity.field.universal', bareSum, use({ where: `${where}: ${A.name} ~ ${distText(A.dist)}, mean ${show(mo.mean)}, variance ${show(mo.var)}`, display: { before: bareSum, after: bareSum } }));
     }
     // with a prefactor c the coupling is c·A: mean c·m, variance c²·v
     const scaled = isOne(scale) ? [] : [scale];
@@ -156,7 +214,7 @@ class CavityDerivation {
       if (!isZero(Km)) {
         const M = this.orderParam('M', q, fSite);
         const t = tidy(mul(Km, op(M, T)));
-        this.trace.record('cavity.sum.mean-field', where, bareSum, t);
+        applyOrThrow('cavity.sum.mean-field', bareSum, use({ bind: { _c: scale }, display: { before: bareSum, after: t } }));
         terms.push(t);
       }
     }
@@ -170,10 +228,11 @@ class CavityDerivation {
         sum: print(node), pop: cs.pop.set,
       };
       const eta = ref(cs.field, [], T);
-      this.trace.record('cavity.field.dense', where, bareSum, eta);
+      applyOrThrow('cavity.field.dense', bareSum, use({ bind: { _eta: cs.field }, display: { before: bareSum, after: eta } }));
+      if (!this.fieldStep.has(C)) this.fieldStep.set(C, this.trace.last.id);
       terms.push(eta);
 
-      // reaction terms: slots in the summed population's equation carrying A_ik or A_ki
+      // reaction terms, one per slot: the sums in the summed population's equation carrying A_ik or A_ki
       for (const slot of this.sums.filter((s) => s.pop === q && s.A === A && s.sumPop === cs.pop)) {
         let ceff: Expr;
         let rule: string;
@@ -190,7 +249,7 @@ class CavityDerivation {
         const g = this.site(slot.f, cs.pop, slot.node.index, S);
         const integrand = mul(op(R, T, sym(sv)), g);
         const t = tidy(mul(ceff, pair, integral(sv, num(0), T, integrand)));
-        this.trace.record(rule, where, bareSum, t);
+        applyOrThrow(rule, bareSum, use({ bind: { _c: scale, _c2: slot.scale, _slot: slot.field, _g: slot.f, _l: slot.node.index }, display: { before: bareSum, after: t } }));
         terms.push(t);
       }
     }
@@ -201,10 +260,7 @@ class CavityDerivation {
 
   // ---- closure and observables ---------------------------------------------
   private closure(sys: DmftSystem): void {
-    for (const o of sys.orderParams) {
-      const id = o.kind === 'C' ? 'cavity.closure.correlation' : o.kind === 'M' ? 'cavity.closure.mean' : 'cavity.closure.response';
-      this.trace.record(id, `closure ${o.name}`, o.kind === 'M' ? op(o.name, T) : op(o.name, T, S), o.def);
-    }
+    for (const o of sys.orderParams) closureStep(this.trace, 'cavity', o, this.env, this.fieldStep.get(o.name));
   }
 
   private observable(o: Model['observables'][number]): ObservableDef {
@@ -216,10 +272,15 @@ class CavityDerivation {
       const q = this.popOfSet(this.setOf(x.index))!;
       const body = this.site(x.body, q, x.index, sym(times[0]));
       const after = avg(q.set, body);
-      this.trace.record('cavity.observable.average', where, x, after);
+      applyOrThrow('cavity.observable.average', x, this.opts(where, where, { bind: { _P: q.set, _t: times[0] }, display: { before: x, after } }));
       return after;
     });
     if (some(expr, (x) => x.k === 'ref' && x.idx.length > 0)) fail(this.m, o.expr, `observable ${o.name} has site quantities outside mean(…)`, 'observables are functions of site averages: mean(i, …)');
     return { name: o.name, times: o.times, expr: tidy(expr) };
   }
+}
+
+/** A cavity derivation's rule environment for a model (for tests of rules). */
+export function cavityEnv(m: Model): RuleEnv {
+  return new CavityDerivation(m).prepare().env;
 }

@@ -5,14 +5,18 @@
 // process. Nothing here is physics of one route: it is the common reading
 // of the model that both routes start from (so that they can be compared).
 import { DmftError } from '../errors.ts';
-import { children, freeIndices, mapPost, mul, num, pow, ref, some, sym, withChildren, type Expr } from '../expr/ast.ts';
+import { children, freeIndices, mapPost, mul, num, op, pow, ref, some, sym, withChildren, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { GaussianField, LocalInput, Population } from './system.ts';
+import type { GaussianField, LocalInput, OrderParam, Population } from './system.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
 import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
 import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
 import type { Trace } from '../rewrite/trace.ts';
+import { applyOrThrow } from '../rewrite/engine.ts';
+import { canon, ckey } from '../expr/canon.ts';
+import type { RuleEnv } from './registry.ts';
+import './registry.ts';
 import { tidy } from './tidy.ts';
 import { degree } from '../expr/diff.ts';
 import { SizeLimit } from './limit.ts';
@@ -82,9 +86,20 @@ export class ModelAnalysis {
     this.nameFields();
   }
 
-  /** Record the steps of the large-size limit in a route's trace (rules <route>.limit.*). */
-  recordLimit(trace: Trace, route: 'cavity' | 'msr'): void {
-    for (const s of this.limit.steps) trace.record(`${route}.limit.${s.kind}`, s.where, s.before, s.after);
+  /** Apply the rules <route>.limit.* through the engine to what the
+   *  large-size limit did (limit.ts computes it while reading the model; the
+   *  engine recomputes each step by its rule and checks it). `stageOf` maps
+   *  an equation's `where` to its stage in the trace. Returns the step that
+   *  folded the prefactor of each coupling sum node. */
+  recordLimit(trace: Trace, route: 'cavity' | 'msr', env: RuleEnv, stageOf: (where: string) => string): Map<Expr, string> {
+    const bySum = new Map<Expr, string>();
+    for (const s of this.limit.steps) {
+      // nothing to rewrite: a prefactor already inside the sum (Σ_j (g/√N) J_ij x_j), a constant whose sizes cancel (N/N)
+      if (ckey(canon(s.before)) === ckey(canon(s.after))) continue;
+      applyOrThrow(`${route}.limit.${s.kind}`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), display: { before: s.before, after: s.after } });
+      if (s.node) bySum.set(s.node, trace.last.id);
+    }
+    return bySum;
   }
 
   /** Mean, variance and fourth central moment of a coupling's entries. */
@@ -382,4 +397,43 @@ export function distText(d: RandomDecl['dist']): string {
     case 'bernoulli': return `bernoulli(${print(d.p)})`;
     case 'white': return `white(${print(d.D)})`;
   }
+}
+
+/** The part of a RuleEnv (registry.ts) that reads the model, shared by both
+ *  routes; each route adds how it allocates order parameters (and the
+ *  path-integral notation). */
+export function modelEnv(an: ModelAnalysis, inputs: SiteInputs): Pick<RuleEnv, 'couplingOf' | 'sizeOf' | 'isSize' | 'limit' | 'moments' | 'site' | 'local'> {
+  return {
+    couplingOf: (e) => (an.isCoupling(e) ? an.randoms.get(e.name) : undefined),
+    sizeOf: (index) => an.setOf(index),
+    isSize: (name) => an.fam.isSize(name),
+    limit: (e) => an.limitOf(e, 'a coefficient', e),
+    moments: (A) => an.moments(A),
+    site: (e, index, tau) => {
+      const q = an.popOfSet(an.setOf(index));
+      if (!q) throw new Error(`@site: the index ${index} has no population`);
+      return toSite(an, inputs, e, q, index, tau);
+    },
+    local: (name) => {
+      const r = an.randoms.get(name);
+      return r && r.indices.length === 1 ? ref(name) : ref(name, [], sym('t'));
+    },
+  };
+}
+
+/** The trace stage (and `where`) of a population's equation: d/dt x, or r for a let. */
+export const popWhere = (p: PopInfo): string => `${p.kind === 'dynamic' ? 'd/dt ' : ''}${p.variable}`;
+
+/** The closure of an order parameter, by the rule <route>.closure.*: its
+ *  defining single-site average (both routes). Its parent is the step that
+ *  introduced the order parameter: `parent`, else the first step whose
+ *  output contains it. */
+export function closureStep(trace: Trace, route: 'cavity' | 'msr', o: OrderParam, env: RuleEnv, parent?: string): void {
+  const id = o.kind === 'C' ? `${route}.closure.correlation` : o.kind === 'M' ? `${route}.closure.mean` : `${route}.closure.response`;
+  const t = sym('t'), s = sym('s');
+  const before = o.kind === 'M' ? op(o.name, t) : op(o.name, t, s);
+  const bind: Record<string, Expr | string> = { _P: o.pop, _f_t: atTime(o.f, t), _f_s: atTime(o.f, s) };
+  if (o.kind === 'R') bind._eta = o.slot!;
+  parent ??= trace.steps.find((x) => some(x.after, (y) => y.k === 'op' && y.name === o.name))?.id;
+  applyOrThrow(id, before, { trace, env, where: `closure ${o.name}`, stage: 'closure', parent, bind, display: { before, after: o.def } });
 }

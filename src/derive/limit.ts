@@ -19,7 +19,14 @@ import { constantTest, leading, SizeFamilies, sizeTest, splitFactors } from '../
 import { tidy } from './tidy.ts';
 
 /** What the limit did, for the routes' traces (rule ids <route>.limit.<kind>). */
-export interface LimitStep { kind: 'prefactor' | 'size' | 'average'; where: string; before: Expr; after: Expr }
+export interface LimitStep {
+  kind: 'prefactor' | 'size' | 'average';
+  where: string;
+  before: Expr;
+  after: Expr;
+  /** prefactor: the coupling sum node it produced (the key of `scales`) */
+  node?: Expr;
+}
 
 export class SizeLimit {
   readonly steps: LimitStep[] = [];
@@ -105,7 +112,7 @@ export class SizeLimit {
       this.scales.set(node, scale);
       const before = c.length ? tidy(mul(...c, e)) : e;
       const after: Expr = { ...e, body: tidy(mul(scale, ...sp.others)) };
-      this.steps.push({ kind: 'prefactor', where, before, after: negative ? mul(num(-1), after) : after });
+      this.steps.push({ kind: 'prefactor', where, before, after: negative ? mul(num(-1), after) : after, node });
       return negative ? mul(num(-1), node) : node;
     }
     // a sum without coupling: K times an average

@@ -31,12 +31,13 @@ export interface MsrStages {
 export function deriveMsrStages(m: Model): MsrStages {
   const an = new ModelAnalysis(m);
   const st = new MsrState(an);
-  an.recordLimit(st.trace, 'msr');
+  const stage = (w: string) => (w.startsWith('observe ') ? w : `action: ${w.startsWith('let ') ? w.slice(4) : w}`);
+  an.recordLimit(st.trace, 'msr', st.env, stage);
   prepare(st);
   const action = buildAction(st);
   const pairings = averageDisorder(st);
-  introduceOrderParams(st, pairings);
-  const { populations, orderParams, observables } = saddlePoint(st, pairings);
+  const substituted = introduceOrderParams(st, pairings);
+  const { populations, orderParams, observables } = saddlePoint(st, pairings, substituted);
   const system: DmftSystem = {
     model: m.name,
     params: Object.fromEntries(m.params.map((p) => [p.name, p.value])),

@@ -1,7 +1,7 @@
 // The DmftSystem IR: the single contract between the symbolic half (derive)
 // and the numeric half (solve, check), and what the printers render.
 //
-// Conventions inside expressions (see ../shared/physics.md):
+// Conventions inside expressions (see docs/conventions.md):
 //  - free times are the symbols `t` and `s`; integration variables are bound
 //    by `int` nodes (the reaction term integrates over `s'`… named by derive);
 //  - the population's own variable at time τ is ref(var, [], τ);
@@ -12,17 +12,9 @@
 import type { Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
 
-/** One rule application, for the derivation trace. */
-export interface Step {
-  /** stable dotted rule id, e.g. cavity.field.dense */
-  rule: string;
-  /** one-line physics reason */
-  because: string;
-  /** which equation / stage it acted on */
-  where: string;
-  before: Expr;
-  after: Expr;
-}
+/** One rule application, for the derivation trace (defined with the trace, src/rewrite/trace.ts). */
+export type { Step } from '../rewrite/trace.ts';
+import type { Step } from '../rewrite/trace.ts';
 
 /** A zero-mean Gaussian field η(t) replacing a coupling sum. */
 export interface GaussianField {

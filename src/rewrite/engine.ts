@@ -11,18 +11,20 @@
 // change anything". Inputs are canonicalized; outputs are canonical. A rule
 // application whose result equals its input counts as no change and is not
 // recorded. Full reference: docs/rules.md.
+import { DmftError } from '../errors.ts';
 import { type Expr, children, withChildren } from '../expr/ast.ts';
 import { asRational, canon, ckey, hasSym } from '../expr/canon.ts';
 import { allRules, getRule, type Rule } from './rules.ts';
 import type { Trace } from './trace.ts';
 import { type Bindings, RewriteError, instantiate, isConstant, isTimeSymbol, match, nameOf, toBindings } from './match.ts';
-import { META_FUNCTIONS, parsePattern, wildcards } from './pattern.ts';
+import { META_FUNCTIONS, parsePattern, wildKind, wildcards } from './pattern.ts';
+import { isBuilderCall } from './builders.ts';
 
 export { RewriteError } from './match.ts';
 
 // ---- side conditions ---------------------------------------------------------
 
-export interface PredicateCtx { bound: ReadonlySet<string>; isTime: (n: string) => boolean }
+export interface PredicateCtx { bound: ReadonlySet<string>; isTime: (n: string) => boolean; env?: unknown }
 /** A side-condition predicate over instantiated arguments. */
 export type Predicate = (args: Expr[], ctx: PredicateCtx) => boolean;
 
@@ -115,6 +117,7 @@ const PREDICATES: Record<string, { arity: [number, number]; doc: string; fn: Pre
   has: { arity: [2, 2], doc: 'has(e, v): e mentions the name v (or contains the expression v)', fn: ([a, v]) => involves(a, v) },
   nonrandom: { arity: [1, 1], doc: 'no refs outside averages: deterministic under a single-site average', fn: ([a]) => nonrandom(a) },
   distinct: { arity: [2, 2], doc: 'the two expressions differ (canonical keys)', fn: ([a, b]) => ckey(canon(a)) !== ckey(canon(b)) },
+  equal: { arity: [2, 2], doc: 'the two expressions are equal in canonical form', fn: ([a, b]) => ckey(canon(a)) === ckey(canon(b)) },
   symfree: { arity: [2, 2], doc: 'symfree(e, v): the symbol v does not occur free in e (int binders shadow)', fn: ([a, v]) => !hasSym(a, argName(v, 'symfree')) },
 };
 
@@ -135,6 +138,7 @@ interface Condition { name: string; args: Expr[] }
  *  returns undefined. A call of an unknown predicate is an error. */
 export function parseWhen(when: string | undefined, id: string): Condition[] | undefined {
   if (!when || !/^\s*[A-Za-z]\w*\s*\(/.test(when)) return undefined;
+  when = checkedPart(when);
   const parts: string[] = [];
   let depth = 0, start = 0;
   for (let i = 0; i < when.length; i++) {
@@ -161,6 +165,19 @@ export function parseWhen(when: string | undefined, id: string): Condition[] | u
   });
 }
 
+/** The checked part of a `when`: the predicate calls before a top-level ';'
+ *  (what follows is prose for the reader). */
+function checkedPart(when: string): string {
+  let depth = 0;
+  for (let i = 0; i < when.length; i++) {
+    const ch = when[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === ';' && depth === 0) return when.slice(0, i);
+  }
+  return when;
+}
+
 function splitTop(s: string): string[] {
   const out: string[] = [];
   let depth = 0, start = 0;
@@ -178,7 +195,7 @@ export function checkConditions(conds: Condition[], b: Bindings, ctx: PredicateC
   for (const c of conds) {
     let args: Expr[];
     try {
-      args = c.args.map((a) => instantiate(a, b));
+      args = c.args.map((a) => instantiate(a, b, { env: ctx.env }));
     } catch (err) {
       throw new RewriteError(`rule ${id}: side condition ${c.name}(…): ${(err as Error).message}`);
     }
@@ -201,6 +218,10 @@ export interface CompiledRule {
   needsBind: string[];
   /** wildcards declared random (rule.random): the caller must bind them */
   randomVars: string[];
+  /** lhs and rhs are the same expression: the rule states why an expression
+   *  may be read as it is (e.g. non-Gaussian entries through their mean and
+   *  variance); its application is recorded although nothing changes */
+  annotation: boolean;
 }
 
 const compiled = new Map<string, CompiledRule>();
@@ -226,10 +247,10 @@ export function compileRuleData(rule: Rule): CompiledRule {
     throw new RewriteError(`rule ${id}: ${(err as Error).message}`);
   }
   const lw = wildcards(lhsRaw);
-  const hasMeta = (e: Expr): boolean => (e.k === 'call' && e.fn in META_FUNCTIONS) || children(e).some(hasMeta);
-  if (hasMeta(lhsRaw)) throw new RewriteError(`rule ${id}: @subst/@diff are only allowed in the replacement`);
+  const hasMeta = (e: Expr): boolean => (e.k === 'call' && (e.fn in META_FUNCTIONS || isBuilderCall(e))) || children(e).some(hasMeta);
+  if (hasMeta(lhsRaw)) throw new RewriteError(`rule ${id}: @subst, @diff and builders are only allowed in the replacement`);
   const lhs = canon(lhsRaw);
-  if (lhs.k === 'sym' && lhs.name.startsWith('_')) {
+  if (lhs.k === 'sym' && lhs.name.startsWith('_') && (wildKind(lhs.name) === 'any' || wildKind(lhs.name) === 'seq')) {
     throw new RewriteError(`rule ${id}: the pattern '${rule.lhs}' reduces to a bare wildcard in canonical form — canon already performs this identity, so it cannot be a rule`);
   }
   const rw = wildcards(rhs);
@@ -240,7 +261,7 @@ export function compileRuleData(rule: Rule): CompiledRule {
     if (!/^normal\(\s*0\s*,[\s\S]+\)$/.test(d.trim())) throw new RewriteError(`rule ${id}: random ${w} ~ ${d}: only normal(0, variance) is supported`);
     if (!lw.has(w) && !rw.has(w)) throw new RewriteError(`rule ${id}: random ${w} does not occur in the rule`);
   }
-  return { rule, lhs, rhs, conds, needsBind, randomVars };
+  return { rule, lhs, rhs, conds, needsBind, randomVars, annotation: ckey(lhs) === ckey(canon(rhs)) };
 }
 
 // ---- applying rules --------------------------------------------------------------
@@ -255,6 +276,19 @@ export interface RewriteOptions {
   bound?: ReadonlySet<string>;
   /** which symbols are times (default: t, s, u, tau + digits/p) */
   isTime?: (name: string) => boolean;
+  /** what builders and predicates read (the derivation's state) */
+  env?: unknown;
+  /** the root of the steps' tree (default: where) */
+  stage?: string;
+  /** the step whose output is rewritten (default: the step that produced the
+   *  rewritten expression object, else the stage) */
+  parent?: string;
+  /** display forms to record instead of the canonical ones; each must equal
+   *  (in canonical form) the input / the rule's result, or the engine throws */
+  display?: { before?: Expr; after?: Expr };
+  /** record the application even when the result equals the input (a rule
+   *  that picks one term of an expansion which has only that term) */
+  keepSame?: boolean;
 }
 
 export interface RewriteCtx {
@@ -262,6 +296,11 @@ export interface RewriteCtx {
   trace?: Trace;
   bound: ReadonlySet<string>;
   isTime: (name: string) => boolean;
+  env?: unknown;
+  stage?: string;
+  parent?: string;
+  display?: { before?: Expr; after?: Expr };
+  keepSame?: boolean;
   /** ids of the rules applied so far in this run (for cycle reports) */
   log: string[];
 }
@@ -269,10 +308,10 @@ export interface RewriteCtx {
 export type Strategy = (e: Expr, ctx: RewriteCtx) => Expr | null;
 
 function makeCtx(o: RewriteOptions = {}): RewriteCtx {
-  return { where: o.where ?? '', trace: o.trace, bound: o.bound ?? new Set(), isTime: o.isTime ?? isTimeSymbol, log: [] };
+  return { where: o.where ?? '', trace: o.trace, bound: o.bound ?? new Set(), isTime: o.isTime ?? isTimeSymbol, env: o.env, stage: o.stage, parent: o.parent, display: o.display, keepSame: o.keepSame, log: [] };
 }
 
-function tryRule(c: CompiledRule, e: Expr, ctx: RewriteCtx, bind: Bindings): Expr | null {
+function tryRule(c: CompiledRule, e: Expr, ctx: RewriteCtx, bind: Bindings, input: Expr = e): Expr | null {
   const id = c.rule.id;
   for (const w of c.randomVars) {
     if (!(w in bind)) throw new RewriteError(`rule ${id}: ${w} is a random variable of the rule (${w} ~ ${c.rule.random![w]}); the caller must bind it (bind: { ${w}: … }) to vouch for its distribution`);
@@ -287,14 +326,26 @@ function tryRule(c: CompiledRule, e: Expr, ctx: RewriteCtx, bind: Bindings): Exp
   }
   if (!b) return null;
   let out: Expr;
+  const built: { call: Expr; value: Expr }[] = [];
   try {
-    out = instantiate(c.rhs, b);
+    out = instantiate(c.rhs, b, { env: ctx.env, built });
   } catch (err) {
+    if (err instanceof DmftError) throw err; // a located error of the model, raised by a builder
     throw new RewriteError(`rule ${id}: ${(err as Error).message}`);
   }
-  if (ckey(out) === ckey(e)) return null;
+  if (ckey(out) === ckey(e) && !c.annotation && !ctx.keepSame) return null;
   ctx.log.push(id);
-  ctx.trace?.record(id, ctx.where, e, out);
+  if (ctx.trace) {
+    const shown = (d: Expr | undefined, actual: Expr, what: string): Expr => {
+      if (!d) return actual;
+      if (ckey(canon(d)) !== ckey(actual)) throw new RewriteError(`rule ${id}: the caller's display form of the ${what} differs from the rule's (${ckey(canon(d)).slice(0, 160)} vs ${ckey(actual).slice(0, 160)})`);
+      return d;
+    };
+    const before = shown(ctx.display?.before, e, 'input');
+    const after = shown(ctx.display?.after, out, 'result');
+    const step = ctx.trace.recordApplication({ rule: id, where: ctx.where, stage: ctx.stage, parent: ctx.trace.producerOf(input) ?? ctx.parent, before, after, bind: b, built }, input);
+    ctx.trace.mark(out, step.id);
+  }
   return out;
 }
 
@@ -303,7 +354,7 @@ function tryRule(c: CompiledRule, e: Expr, ctx: RewriteCtx, bind: Bindings): Exp
  *  condition fails, or the result equals the input). Records a Step in
  *  `trace` on success. */
 export function applyRule(id: string, e: Expr, opts: RewriteOptions = {}): Expr | null {
-  return tryRule(compileRule(id), canon(e), makeCtx(opts), toBindings(opts.bind));
+  return tryRule(compileRule(id), canon(e), makeCtx(opts), toBindings(opts.bind), e);
 }
 
 /** Match rule `id`'s pattern at the root of e without rewriting: the
@@ -313,6 +364,15 @@ export function matchRule(id: string, e: Expr, opts: RewriteOptions = {}): Bindi
   const ctx = makeCtx(opts);
   const guard = c.conds ? (b: Bindings) => checkConditions(c.conds!, b, ctx, id) : undefined;
   return match(c.lhs, canon(e), toBindings(opts.bind), { guard, bound: ctx.bound, isTime: ctx.isTime });
+}
+
+/** Apply rule `id` at the root of e and return the result; throws an
+ *  internal error naming the rule when it does not apply (a pass that has
+ *  decided a rule applies says so). */
+export function applyOrThrow(id: string, e: Expr, opts: RewriteOptions = {}): Expr {
+  const out = applyRule(id, e, opts);
+  if (!out) throw new RewriteError(`internal: rule ${id} did not apply to ${ckey(canon(e)).slice(0, 300)}${opts.where ? ` (${opts.where})` : ''}`);
+  return out;
 }
 
 // ---- strategies --------------------------------------------------------------------
@@ -369,6 +429,20 @@ function withBound(ctx: RewriteCtx, e: Expr, i: number): RewriteCtx {
   return ctx;
 }
 
+/** A node rebuilt around rewritten children counts as the output of the
+ *  latest step that rewrote one of them (so that a rule applied to it later
+ *  has that step as its parent). */
+function inherit(ctx: RewriteCtx, node: Expr, ...kids: Expr[]): Expr {
+  if (!ctx.trace) return node;
+  let best: string | undefined;
+  for (const k of kids) {
+    const id = ctx.trace.producerOf(k);
+    if (id && (!best || Number(id.slice(1)) > Number(best.slice(1)))) best = id;
+  }
+  if (best && !ctx.trace.producerOf(node)) ctx.trace.mark(node, best);
+  return node;
+}
+
 /** Apply s at the first node (pre-order) where it changes something. */
 export function once(s: Strategy): Strategy {
   const go = (e: Expr, ctx: RewriteCtx): Expr | null => {
@@ -380,7 +454,7 @@ export function once(s: Strategy): Strategy {
       if (ri) {
         const next = cs.slice();
         next[i] = ri;
-        return canon(withChildren(e, next));
+        return inherit(ctx, canon(withChildren(e, next)), ri);
       }
     }
     return null;
@@ -410,7 +484,7 @@ export function postwalk(s: Strategy): Strategy {
       if (r) changed = true;
       return r ?? c;
     });
-    const node = changed ? canon(withChildren(e, next)) : e;
+    const node = changed ? inherit(ctx, canon(withChildren(e, next)), ...next.filter((x, i) => x !== cs[i])) : e;
     const r = s(node, ctx);
     if (r) return r;
     return changed && ckey(node) !== ckey(e) ? node : null;

@@ -28,6 +28,7 @@
 import { type Expr, children } from '../expr/ast.ts';
 import { asRational, canon, ckey, cadd, cmul, diff, rationalExpr, rat, splitCoef, substAtom, type Rational } from '../expr/canon.ts';
 import { META_FUNCTIONS, isWild, wildKind } from './pattern.ts';
+import { getBuilder, isBuilderCall } from './builders.ts';
 
 export type Bindings = Record<string, Expr>;
 
@@ -138,7 +139,7 @@ function m(p: Expr, e: Expr, b: Bindings, ctx: Ctx, k: K): Bindings | null {
       if (e.k !== 'pow') return null;
       return m(p.base, e.base, b, ctx, (bb) => m(p.exp, e.exp, bb, ctx, k));
     case 'call':
-      if (p.fn in META_FUNCTIONS) throw new RewriteError(`${p.fn}(…) can only be used in a replacement (right-hand side), not in a pattern`);
+      if (p.fn in META_FUNCTIONS || isBuilderCall(p)) throw new RewriteError(`${p.fn}(…) can only be used in a replacement (right-hand side), not in a pattern`);
       if (e.k !== 'call' || e.fn !== p.fn || e.args.length !== p.args.length) return null;
       return mList(p.args, e.args, b, ctx, k);
     case 'cmp':
@@ -263,11 +264,35 @@ function acMatch(ps: Expr[], es: Expr[], seq: string | undefined, op: 'add' | 'm
 
 // ---- instantiation ---------------------------------------------------------
 
-/** Replace the wildcards of a template by their bindings, evaluate @subst
- *  and @diff, and canonicalize. Throws RewriteError on an unbound wildcard
- *  (supply it with `bind`) or a name position bound to a non-name. */
-export function instantiate(t: Expr, b: Bindings): Expr {
-  return canon(inst(t, b));
+/** How builder calls are evaluated during an instantiation: with the
+ *  caller's environment (each call and its value appended to `built`), or
+ *  replayed from a recorded step (`replay` returns the recorded value). */
+export interface InstCtx {
+  env?: unknown;
+  built?: { call: Expr; value: Expr }[];
+  replay?: (call: Expr) => Expr | undefined;
+}
+
+/** Replace the wildcards of a template by their bindings, evaluate @subst,
+ *  @diff and builder calls, and canonicalize. Throws RewriteError on an
+ *  unbound wildcard (supply it with `bind`) or a name position bound to a
+ *  non-name. */
+export function instantiate(t: Expr, b: Bindings, ic: InstCtx = {}): Expr {
+  return canon(inst(t, b, ic));
+}
+
+function build(t: Extract<Expr, { k: 'call' }>, b: Bindings, ic: InstCtx): Expr {
+  const call: Expr = { k: 'call', fn: t.fn, args: t.args.map((a) => canon(inst(a, b, ic))) };
+  if (ic.replay) {
+    const v = ic.replay(call);
+    if (v === undefined) throw new RewriteError(`no recorded value for ${t.fn}(…) with these arguments`);
+    return v;
+  }
+  const entry = getBuilder(t.fn.slice(1));
+  if (!entry) throw new RewriteError(`unknown builder ${t.fn}`);
+  const value = canon(entry.fn((call as Extract<Expr, { k: 'call' }>).args, ic.env));
+  ic.built?.push({ call, value });
+  return value;
 }
 
 function instName(n: string, b: Bindings): string {
@@ -279,7 +304,7 @@ function instName(n: string, b: Bindings): string {
   return name;
 }
 
-function inst(t: Expr, b: Bindings): Expr {
+function inst(t: Expr, b: Bindings, ic: InstCtx): Expr {
   switch (t.k) {
     case 'num': return t;
     case 'sym': {
@@ -291,12 +316,12 @@ function inst(t: Expr, b: Bindings): Expr {
     }
     case 'ref': {
       const out: Expr = { k: 'ref', name: instName(t.name, b), idx: t.idx.map((i) => instName(i, b)) };
-      return t.at ? { ...out, at: inst(t.at, b) } : out;
+      return t.at ? { ...out, at: inst(t.at, b, ic) } : out;
     }
-    case 'sum': case 'mean': return { k: t.k, index: instName(t.index, b), body: inst(t.body, b) };
-    case 'avg': return { k: 'avg', pop: instName(t.pop, b), body: inst(t.body, b) };
-    case 'int': return { k: 'int', v: instName(t.v, b), lo: inst(t.lo, b), hi: inst(t.hi, b), body: inst(t.body, b) };
-    case 'op': return { k: 'op', name: instName(t.name, b), args: t.args.map((a) => inst(a, b)) };
+    case 'sum': case 'mean': return { k: t.k, index: instName(t.index, b), body: inst(t.body, b, ic) };
+    case 'avg': return { k: 'avg', pop: instName(t.pop, b), body: inst(t.body, b, ic) };
+    case 'int': return { k: 'int', v: instName(t.v, b), lo: inst(t.lo, b, ic), hi: inst(t.hi, b, ic), body: inst(t.body, b, ic) };
+    case 'op': return { k: 'op', name: instName(t.name, b), args: t.args.map((a) => inst(a, b, ic)) };
     case 'call': {
       if (t.fn === '@subst' || t.fn === '@diff') {
         // the variable: a literal name, or a wildcard bound to a symbol (a
@@ -309,14 +334,15 @@ function inst(t: Expr, b: Bindings): Expr {
           if (bv === undefined) throw new RewriteError(`wildcard ${v.name} is not bound (it appears only in the replacement: supply it with bind: { ${v.name}: … })`);
           atom = bv;
         }
-        const body = canon(inst(t.args[0], b));
-        return t.fn === '@subst' ? substAtom(body, atom, canon(inst(t.args[2], b))) : diff(body, atom);
+        const body = canon(inst(t.args[0], b, ic));
+        return t.fn === '@subst' ? substAtom(body, atom, canon(inst(t.args[2], b, ic))) : diff(body, atom);
       }
-      return { k: 'call', fn: t.fn, args: t.args.map((a) => inst(a, b)) };
+      if (isBuilderCall(t)) return build(t as Extract<Expr, { k: 'call' }>, b, ic);
+      return { k: 'call', fn: t.fn, args: t.args.map((a) => inst(a, b, ic)) };
     }
-    case 'add': return { k: 'add', terms: t.terms.map((x) => inst(x, b)) };
-    case 'mul': return { k: 'mul', factors: t.factors.map((x) => inst(x, b)) };
-    case 'pow': return { k: 'pow', base: inst(t.base, b), exp: inst(t.exp, b) };
-    case 'cmp': return { k: 'cmp', op: t.op, a: inst(t.a, b), b: inst(t.b, b) };
+    case 'add': return { k: 'add', terms: t.terms.map((x) => inst(x, b, ic)) };
+    case 'mul': return { k: 'mul', factors: t.factors.map((x) => inst(x, b, ic)) };
+    case 'pow': return { k: 'pow', base: inst(t.base, b, ic), exp: inst(t.exp, b, ic) };
+    case 'cmp': return { k: 'cmp', op: t.op, a: inst(t.a, b, ic), b: inst(t.b, b, ic) };
   }
 }

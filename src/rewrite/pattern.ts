@@ -13,6 +13,7 @@
 // templates (right-hand sides) only:
 //   @subst(body, v, value) body with the free symbol v replaced by value
 //   @diff(body, v)         ∂body/∂v (see canon.ts `diff`)
+//   @name(args…)           a registered builder (builders.ts), e.g. @limit(_c)
 // wildcards (any name starting with _):
 //   _a, _f, _foo   any expression          _c, _c1, _c2   constant
 //   _n, _n1        numeric literal          __rest         sequence (the other
@@ -25,9 +26,11 @@
 // nodes with fn '@subst' / '@diff'.
 import { DmftError } from '../errors.ts';
 import { FUNCTIONS, type CmpOp, type Expr } from '../expr/ast.ts';
+import { builders, getBuilder } from './builders.ts';
 
-/** Functions allowed in rule expressions (the model language's plus δ). */
-export const RULE_FUNCTIONS: Record<string, number> = { ...FUNCTIONS, delta: 1 };
+/** Functions allowed in rule expressions (the model language's plus δ and
+ *  the functional derivative fder(f(t), eta(s)) = δf(t)/δη(s)). */
+export const RULE_FUNCTIONS: Record<string, number> = { ...FUNCTIONS, delta: 1, fder: 2 };
 /** Template-only meta functions and their arities. */
 export const META_FUNCTIONS: Record<string, number> = { '@subst': 3, '@diff': 2 };
 /** Reserved symbols: π and +∞ (an integration limit). */
@@ -257,8 +260,20 @@ class PatternParser {
         out = { k: 'call', fn: '@diff', args: [body, { k: 'sym', name: v }] };
         break;
       }
-      default:
-        fail(this.src, this.file, kw.pos, `unknown node '@${what}'`, 'one of @avg(pop, body), @int(v, lo, hi, body), @op(name, t, …), @subst(body, v, value), @diff(body, v)');
+      default: {
+        // a named builder (src/rewrite/builders.ts), replacement only
+        const b = getBuilder(what);
+        if (!b) {
+          fail(this.src, this.file, kw.pos, `unknown node '@${what}'`, `one of @avg(pop, body), @int(v, lo, hi, body), @op(name, t, …), @subst(body, v, value), @diff(body, v), or a registered builder${builders().length ? ` (${builders().map((x) => x.name).join(', ')})` : ''}; the derivation's builders are registered by src/derive/registry.ts`);
+        }
+        const args: Expr[] = [];
+        if (!this.is(')')) {
+          args.push(this.expr());
+          while (this.accept(',')) args.push(this.expr());
+        }
+        if (args.length < b.arity[0] || args.length > b.arity[1]) fail(this.src, this.file, kw.pos, `@${what} takes ${b.arity[0]}${b.arity[1] !== b.arity[0] ? `–${b.arity[1]}` : ''} argument(s), found ${args.length}`);
+        out = { k: 'call', fn: `@${what}`, args };
+      }
     }
     this.expect(')');
     return out;

@@ -19,6 +19,7 @@ import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
 import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../derive/system.ts';
+import { Provenance } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
 import { EQUAL_RELS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
@@ -279,6 +280,8 @@ export function verifyTex(model: Model, d: Derivation, texSource: string, texFil
 class Verifier {
   private sys: DmftSystem;
   private steps: Step[];
+  /** the trace as a tree: which step produced what */
+  private prov: Provenance;
   private global = new Scope();
   private bindInfo = new Map<string, Inferred>();
   private inferred: Record<string, Inferred> = table();
@@ -306,6 +309,7 @@ class Verifier {
   constructor(private model: Model, d: Derivation, private source: string, private file: string, private opts: VerifyOptions) {
     this.sys = d.system;
     this.steps = d.steps;
+    this.prov = new Provenance(d.steps);
     for (const o of this.sys.orderParams) this.registerOp({ name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 });
     this.nctx = { ops: this.ops, params: new Set(Object.keys(this.sys.params)), vars: new Set(this.sys.populations.map((p) => p.variable)) };
     this.numeric = new Numeric({ ops: this.ops, params: Object.keys(this.sys.params) });
@@ -1534,7 +1538,7 @@ class Verifier {
   /** The rule behind a term of a fixed point: the frozen field, the reaction (χ), a mean, or the site. */
   private staticRule(term: Expr, pop: Population): { rule: string; because: string } | undefined {
     const has = (e: Expr, p: (x: Expr) => boolean): boolean => p(e) || children(e).some((c) => has(c, p));
-    if (has(term, (x) => x.k === 'sym' && x.name === '§zeta')) return this.ruleById('cavity.field.dense');
+    if (has(term, (x) => x.k === 'sym' && x.name === '§zeta')) return pop.fields.length ? this.introducedRule(pop.fields[0].name, 'cavity.field.dense') : this.ruleById('cavity.field.dense');
     const id = `d/dt ${pop.variable}`;
     for (const t of normalTerms(pop.rhs, this.nctx)) {
       const names = new Set<string>();
@@ -1543,7 +1547,13 @@ class Verifier {
       const opIn = (suf: string) => has(term, (x) => x.k === 'op' && x.name.endsWith(suf) && names.has(x.name.slice(0, -suf.length)));
       if (opIn(CHI) || opIn(CONST) || opIn(QSTAT)) return this.attribute(id, 'dyn', t, false);
     }
-    return this.ruleById('cavity.site.single');
+    return this.variableRule(id, pop.variable);
+  }
+
+  /** The rule of the step that wrote the population's own variable (x[i] → x(t)). */
+  private variableRule(stage: string, variable: string): { rule: string; because: string } {
+    const s = this.prov.variable(stage, variable);
+    return s ? { rule: s.rule, because: s.because } : this.ruleById('cavity.site.single');
   }
 
   // ---- frequency-domain forms ----------------------------------------------------------
@@ -1647,9 +1657,14 @@ class Verifier {
   private originRule(o: Origin): { rule: string; because: string } | undefined {
     const pop = this.sys.populations.find((p) => p.name === o.pop)!;
     const id = pop.kind === 'dynamic' ? `d/dt ${pop.variable}` : pop.variable;
-    if (o.what === 'derivative') return this.ruleById('cavity.site.single');
-    if (o.what === 'field') return this.ruleById('cavity.field.dense');
-    if (o.what === 'noise') return this.ruleById('cavity.local.passthrough');
+    const refIn = (e: Expr, names: string[]): string | undefined => {
+      if (e.k === 'ref' && names.includes(e.name)) return e.name;
+      for (const c of children(e)) { const n = refIn(c, names); if (n) return n; }
+      return undefined;
+    };
+    if (o.what === 'derivative') return this.variableRule(id, pop.variable);
+    if (o.what === 'field') return this.introducedRule(refIn(o.time, pop.fields.map((f) => f.name)) ?? pop.fields[0]?.name ?? '', 'cavity.field.dense');
+    if (o.what === 'noise') return this.introducedRule(refIn(o.time, pop.inputs.map((i) => i.name)) ?? '', 'cavity.local.passthrough');
     return this.attribute(id, 'dyn', o.time, false);
   }
 
@@ -1835,7 +1850,7 @@ class Verifier {
         continue;
       }
       if (t.required || this.opts.strict) {
-        const attr = t.kind === 'cov' ? this.ruleById('cavity.field.dense') : t.kind === 'closure' ? this.closureRule(t.id) : undefined;
+        const attr = t.kind === 'cov' ? this.introducedRule(t.id.slice('cov '.length), 'cavity.field.dense') : t.kind === 'closure' ? this.closureRule(t.id) : undefined;
         this.push({ equation: t.id, kind: 'missing-equation', expected: t.tex, found: null, rule: attr?.rule ?? null, because: attr?.because, detail: 'the derivation does not state this equation' });
       } else {
         this.notes.push(`not stated: ${t.id}: ${t.tex}`);
@@ -1852,23 +1867,37 @@ class Verifier {
     return { rule: id, because: getRule(id).because };
   }
 
+  /** The rule of the step that introduced a name (a field, an input) into the
+   *  equations, found in the trace; `fallback` when no step did (a trace
+   *  without that step, e.g. a hand-built derivation). */
+  private introducedRule(name: string, fallback: string): { rule: string; because: string } {
+    const s = this.prov.introduced(name);
+    return s ? { rule: s.rule, because: s.because } : this.ruleById(fallback);
+  }
+
   // ---- which rule produced a term ------------------------------------------------------
   private attribute(id: string, kind: Target['kind'], term: Expr, isExtra: boolean): { rule: string; because: string } | undefined {
-    if (kind === 'cov') return this.ruleById('cavity.field.dense');
-    if (kind === 'noise' || kind === 'init' || kind === 'input') return this.ruleById('cavity.local.passthrough');
+    if (kind === 'cov') return this.introducedRule(id.slice('cov '.length), 'cavity.field.dense');
+    if (kind === 'noise' || kind === 'input') return this.introducedRule(id.slice(id.indexOf(' ') + 1), 'cavity.local.passthrough');
+    // the initial condition is not rewritten by any step: it passes to the single-site process as it is
+    if (kind === 'init') return this.ruleById('cavity.local.passthrough');
     if (kind === 'closure' || kind === 'obs') {
       const s = this.steps.find((x) => x.where === id);
       return s ? { rule: s.rule, because: s.because } : undefined;
     }
-    // the steps recorded for this equation (their `where` is the equation id: 'd/dt x', 'r')
-    const steps = this.steps.filter((s) => s.where === id);
+    // the steps of this equation: the tree under its stage ('d/dt x', 'r'). The
+    // term came from the step whose output holds it: the one whose output
+    // term covers most of it; among equal covers, one whose output term is
+    // the term itself (coefficient included), then the deepest step (a
+    // rewrite of another step's output), then the earliest.
     const termKeys = new Set<string>();
     const collect = (e: Expr): void => { termKeys.add(ckey(e)); children(e).forEach(collect); };
     collect(term);
-    const PRIORITY = ['cavity.reaction.transpose', 'cavity.reaction.reuse', 'cavity.sum.mean-field', 'cavity.mean.self-average', 'cavity.field.dense', 'cavity.local.passthrough', 'cavity.site.single'];
-    let best: { s: Step; score: number } | undefined;
+    const termKey = ckey(canon(term));
+    let best: { s: Step; score: number[] } | undefined;
+    const better = (a: number[], b: number[]) => { for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k] > b[k]; return false; };
     const stat = isStationaryForm(term);
-    for (const s of steps) {
+    for (const s of this.prov.stageSteps(id)) {
       let after = this.regular.size ? this.splitRegular(s.after) : s.after;
       if (stat) after = stationarize(normal(after, this.nctx, true), this.ops);
       for (const st of normalTerms(after, this.nctx)) {
@@ -1876,12 +1905,13 @@ class Verifier {
         const parts = fs.filter((f) => !isConstExpr(f, this.nctx));
         if (!parts.length) continue;
         if (!parts.every((p) => termKeys.has(ckey(p)))) continue;
-        const score = parts.reduce((a, p) => a + size(p), 0) * 100 - Math.max(0, PRIORITY.indexOf(s.rule));
-        if (!best || score > best.score) best = { s, score };
+        const score = [parts.reduce((a, p) => a + size(p), 0), ckey(canon(st)) === termKey ? 1 : 0, this.prov.depth(s)];
+        if (!best || better(score, best.score)) best = { s, score };
       }
     }
     if (!best) return undefined;
-    if (isExtra && best.s.rule === 'cavity.site.single') return undefined;
+    // an extra term of the file that only shares the variable with the derivation was not produced by any step
+    if (isExtra && best.s === this.prov.variable(id, best.s.after.k === 'ref' ? best.s.after.name : '')) return undefined;
     return { rule: best.s.rule, because: best.s.because };
   }
 

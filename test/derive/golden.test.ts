@@ -1,6 +1,6 @@
 // Golden tests of the cavity derivation: the single-site equations and the
 // step trace of every example, reviewed by hand against the textbook results
-// (physics.md). Regenerate with UPDATE_GOLDEN=1 after a reviewed change.
+// (docs/conventions.md). Regenerate with UPDATE_GOLDEN=1 after a reviewed change.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadModel } from '../../src/model/load.ts';

@@ -16,6 +16,7 @@ import { normalizeSystem } from '../../src/derive/normalize.ts';
 import { describeSystem } from '../../src/cli/describe.ts';
 import { renderDerivation } from '../../src/cli/derive.ts';
 import type { DmftSystem } from '../../src/derive/system.ts';
+import { INLINE_MODELS } from './models.ts';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dmft')).sort();
 
@@ -69,109 +70,8 @@ describe('msr ≡ cavity on every example', () => {
   }
 });
 
-const inline: Record<string, string> = {
-  'coupling sum inside tanh (local field h, conjugate hhat)': `model "tanh of field"
-param g = 1.2
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = 0.3
-state x[i]
-init x[i] ~ normal(0, 1)
-d/dt x[i] = -x[i] + tanh(sum(j, J[i,j]*x[j]))
-observe var = mean(i, x[i]^2)
-`,
-  'outside factor, symmetric couplings with a mean, multiplicative noise': `model "outside factor"
-param g = 0.5
-index i, j in 1..N
-random J[i,j] ~ normal(1/N, g^2/N), symmetric
-noise xi[i] ~ white(0.1)
-state x[i]
-init x[i] = 1
-d/dt x[i] = x[i]*(1 - x[i] - sum(j, x[i]*J[i,j]*tanh(x[j]))) + x[i]*xi[i]
-observe m = mean(i, x[i])
-`,
-  'two matrices, one correlated with its transpose': `model "two sums"
-param g = 0.5
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-random K[i,j] ~ normal(0, 1/N), corr(K[i,j], K[j,i]) = 0.4
-state x[i]
-init x[i] = 0
-d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, K[i,j]*x[j])
-observe var = mean(i, x[i]^2)
-`,
-  'J and its transpose in one equation (independent entries)': `model "J and J^T"
-param g = 0.5
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, J[j,i]*x[j])
-observe var = mean(i, x[i]^2)
-`,
-  'J and its transpose entering alike (equal conjugate sources, two fields)': `model "J and J^T alike"
-param g = 0.7
-index i, j in 1..N
-random w0[i] ~ normal(0, 1)
-random J[i,j] ~ normal(0, g^2/N)
-state x[i]
-init x[i] ~ normal(0, 1)
-d/dt x[i] = -x[i] - sum(j, J[j,i]*(x[j] - w0[j])) - sum(j, J[i,j]*(x[j] - w0[j]))
-`,
-  'two populations, a matrix used both ways plus a second matrix': `model "two populations, two matrices"
-param a = 0.5
-index i in 1..N
-index mu in 1..P
-ratio P/N = a
-random X[mu,i] ~ normal(0, 1/N)
-random Y[i,mu] ~ normal(0, 1/N)
-state x[i]
-state y[mu]
-init x[i] = 0
-init y[mu] = 0
-d/dt x[i] = -x[i] + sum(mu, X[mu,i]*tanh(y[mu])) + sum(mu, Y[i,mu]*y[mu])
-d/dt y[mu] = -y[mu] + sum(i, X[mu,i]*x[i])
-observe v = mean(i, x[i]^2)
-`,
-  'mean(…) in the dynamics, a quenched vector inside the summand': `model "mean in dynamics"
-param g = 0.5
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N), symmetric
-random u[i] ~ normal(1, 1)
-state x[i]
-init x[i] ~ uniform(0, 1)
-d/dt x[i] = -x[i] + mean(j, tanh(x[j])) + sum(j, J[i,j]*u[j]*x[j])
-observe m = mean(i, x[i])
-`,
-  'noise multiplying a coupling sum (local field)': `model "multiplicative noise on a field"
-param g = 0.5
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = 0.3
-noise xi[i] ~ white(0.5)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])*xi[i] + 2*xi[i]
-`,
-  'random features: three populations, two lets, two rectangular matrices': `model "random features regression"
-param alpha = 2, beta = 1.5
-index i in 1..D
-index mu in 1..P
-index k in 1..M
-ratio P/D = alpha
-ratio M/D = beta
-random F[k,i] ~ normal(0, 1/D)
-random X[mu,k] ~ normal(0, 1/M)
-random y[mu] ~ normal(0, 1)
-state a[k]
-init a[k] = 0
-let r[mu] = sum(k, X[mu,k]*a[k]) - y[mu]
-let h[i] = sum(k, F[k,i]*a[k])
-d/dt a[k] = -sum(mu, X[mu,k]*r[mu]) - 0.1*sum(i, F[k,i]*h[i])
-observe train = mean(mu, r[mu]^2)/2
-`,
-};
-
 describe('msr ≡ cavity on models beyond the examples', () => {
-  for (const [label, src] of Object.entries(inline)) {
+  for (const [label, src] of Object.entries(INLINE_MODELS)) {
     it(label, () => expectSameSystem(() => loadModelSource(src, 'inline.dmft'), label));
   }
 });

@@ -157,7 +157,7 @@ describe('stage 4: saddle point', () => {
   });
   it('SCS with mean: the conjugates Q̂ = i c N Q_partner, the single-site action and the process ẋ = −x + J0 M + η', () => {
     const d = deriveMsr(loadModel('examples/scs-mean.dmft'));
-    const conj = new Map(stepsOf(d, 'msr.saddle.conjugate').map((s) => [print(s.before), keyOf(s.after)]));
+    const conj = new Map([...stepsOf(d, 'msr.saddle.conjugate'), ...stepsOf(d, 'msr.saddle.conjugate-mean')].map((s) => [print(s.before), keyOf(s.after)]));
     expect(conj.get('Qhat[xhat;xhat](t,s)')).toBe(K('-I*g^2/2*@op(Qtt, t, s)').replace('Qtt', 'Q[tanh(x);tanh(x)]'));
     expect(conj.get('Qhat[xhat](t)')).toBe(K('J0*@op(Qt, t)').replace('Qt', 'Q[tanh(x)]'));
     const [eff] = stepsOf(d, 'msr.saddle.single-site');

@@ -161,10 +161,10 @@ export function scsSteps(): Step[] {
   const J = ref('J', ['i', 'j']);
   const sumJ: Expr = { k: 'sum', index: 'j', body: mul(J, call('tanh', ref('x', ['j']))) };
   return [
-    { rule: 'cavity.sum.mean-field', because: 'the mean of the couplings gives K·m·⟨f⟩ <as a "mean field">', where: 'd/dt x', before: sumJ, after: mul(sym('J0'), op('M_phi', t)) },
-    { rule: 'cavity.field.dense', because: 'central limit theorem & cavity independence', where: 'd/dt x', before: sumJ, after: at('eta') },
-    { rule: 'cavity.site.single', because: 'site i becomes a representative site', where: 'd/dt x', before: ref('x', ['i']), after: at('x') },
-    { rule: 'cavity.closure.correlation', because: 'C is an average over the single-site process', where: 'closure C_phi', before: op('C_phi', t, s), after: avg('N', mul(call('tanh', at('x')), call('tanh', at('x', s)))) },
-    { rule: 'cavity.observable.average', because: 'a site average is a single-site average', where: 'observe var', before: { k: 'mean', index: 'i', body: pow(ref('x', ['i']), num(2)) }, after: avg('N', pow(at('x'), num(2))) },
+    { id: 's1', parent: 'd/dt x', stage: 'd/dt x', bind: {}, rule: 'cavity.sum.mean-field', because: 'the mean of the couplings gives K·m·⟨f⟩ <as a "mean field">', where: 'd/dt x', before: sumJ, after: mul(sym('J0'), op('M_phi', t)) },
+    { id: 's2', parent: 'd/dt x', stage: 'd/dt x', bind: {}, rule: 'cavity.field.dense', because: 'central limit theorem & cavity independence', where: 'd/dt x', before: sumJ, after: at('eta') },
+    { id: 's3', parent: 'd/dt x', stage: 'd/dt x', bind: {}, rule: 'cavity.site.single', because: 'site i becomes a representative site', where: 'd/dt x', before: ref('x', ['i']), after: at('x') },
+    { id: 's4', parent: 'closure', stage: 'closure', bind: {}, rule: 'cavity.closure.correlation', because: 'C is an average over the single-site process', where: 'closure C_phi', before: op('C_phi', t, s), after: avg('N', mul(call('tanh', at('x')), call('tanh', at('x', s)))) },
+    { id: 's5', parent: 'observe var', stage: 'observe var', bind: {}, rule: 'cavity.observable.average', because: 'a site average is a single-site average', where: 'observe var', before: { k: 'mean', index: 'i', body: pow(ref('x', ['i']), num(2)) }, after: avg('N', pow(at('x'), num(2))) },
   ];
 }

@@ -84,18 +84,30 @@ describe('systemToHtml', () => {
 });
 
 describe('stepsToText', () => {
-  it('prints one rule application per line', () => {
+  it('prints one rule application per line, under its stage, with its id', () => {
     const text = stepsToText(scsSteps());
     const lines = text.split('\n');
     expect(lines.pop()).toBe('');
-    expect(lines.length).toBe(scsSteps().length);
-    expect(lines[1]).toBe('[cavity.field.dense] d/dt x: sum(j, J[i,j]*tanh(x[j]))  ⟶  eta(t)   — central limit theorem & cavity independence');
-    expect(lines[0]).toBe('[cavity.sum.mean-field] d/dt x: sum(j, J[i,j]*tanh(x[j]))  ⟶  J0*M_phi(t)   — the mean of the couplings gives K·m·⟨f⟩ <as a "mean field">');
-    expect(lines[4]).toBe('[cavity.observable.average] observe var: mean(i, x[i]^2)  ⟶  <x(t)^2>   — a site average is a single-site average');
+    expect(lines).toEqual([
+      'd/dt x',
+      '  s1 [cavity.sum.mean-field] sum(j, J[i,j]*tanh(x[j]))  ⟶  J0*M_phi(t)   — the mean of the couplings gives K·m·⟨f⟩ <as a "mean field">',
+      '  s2 [cavity.field.dense] sum(j, J[i,j]*tanh(x[j]))  ⟶  eta(t)   — central limit theorem & cavity independence',
+      '  s3 [cavity.site.single] x[i]  ⟶  x(t)   — site i becomes a representative site',
+      'closure',
+      '  s4 [cavity.closure.correlation] closure C_phi: C_phi(t,s)  ⟶  <tanh(x(t))*tanh(x(s))>   — C is an average over the single-site process',
+      'observe var',
+      '  s5 [cavity.observable.average] mean(i, x[i]^2)  ⟶  <x(t)^2>   — a site average is a single-site average',
+    ]);
+  });
+  it('indents a step under the step whose output it rewrote', () => {
+    const [a, b] = scsSteps();
+    const lines = stepsToText([a, { ...b, parent: a.id }]).split('\n');
+    expect(lines[1].startsWith('  s1 ')).toBe(true);
+    expect(lines[2].startsWith('    s2 ')).toBe(true);
   });
   it('keeps each step on one line and prints nothing for no steps', () => {
     const [s] = scsSteps();
-    expect(stepsToText([{ ...s, because: 'two\nlines', where: 'a\r\nb' }]).split('\n').length).toBe(2);
+    expect(stepsToText([{ ...s, because: 'two\nlines', where: 'a\r\nb' }]).split('\n').length).toBe(3);
     expect(stepsToText([])).toBe('');
   });
 });

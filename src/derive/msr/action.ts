@@ -9,7 +9,7 @@ import { DmftError } from '../../errors.ts';
 import { add, avg, call, mapPost, mul, neg, num, ref, some, sym, type Expr } from '../../expr/ast.ts';
 import { degree, diff, isVar, type VarTest } from '../../expr/diff.ts';
 import { print } from '../../expr/print.ts';
-import { applyRule } from '../../rewrite/engine.ts';
+import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
 import { fail, replaceNode, type CouplingSum, type PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { I, intT, prod, sumOver, T, total } from './notation.ts';
@@ -123,7 +123,7 @@ export function buildAction(st: MsrState): Expr {
     // local fields for sums that enter nonlinearly
     for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) {
       const sumT = timed(st, bareSum(s.cs), T);
-      trace.record('msr.action.local-field', w, sumT, ref(s.aux!.h, [i], T));
+      applyOrThrow('msr.action.local-field', sumT, { trace, env: st.env, where: w, bind: { _h: s.aux!.h, _i: i }, display: { before: sumT } });
       dens.push(mul(I, ref(s.aux!.hhat, [i], T), add(ref(s.aux!.h, [i], T), neg(sumT))));
     }
     // the δ-functional of the equation
@@ -150,6 +150,7 @@ export function buildAction(st: MsrState): Expr {
   const S = total(...siteTerms);
   const Z = applyRule('msr.action.generating-functional', sym('Z'), { where: 'action: Z = ∫ Dx Dxhat exp(S)', trace, bind: { _S: S } });
   if (!Z || Z.k !== 'call') throw new Error('internal: msr.action.generating-functional did not apply');
+  st.actionStep = trace.last.id;
   return Z.args[0];
 }
 

@@ -14,7 +14,7 @@ import { add, avg, call, mul, num, pow, ref, type Expr } from '../../expr/ast.ts
 import { canon } from '../../expr/canon.ts';
 import { print } from '../../expr/print.ts';
 import type { RandomDecl } from '../../model/ir.ts';
-import { applyRule } from '../../rewrite/engine.ts';
+import { applyOrThrow, type RewriteOptions } from '../../rewrite/engine.ts';
 import type { PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { bareSum, timed } from './action.ts';
@@ -39,6 +39,8 @@ export interface Pairing {
   coef: Expr;
   U: Bilinear;
   V: Bilinear;
+  /** the step of the trace that wrote this pairing term */
+  step?: string;
 }
 
 const conjCount = (u: Bilinear) => (u.t.conj ? 1 : 0) + (u.s?.conj ? 1 : 0);
@@ -88,56 +90,66 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
   const at = (fn: SiteFn, idx: string, tau: Expr) => siteAt(fn.expr, fn.pop.index, idx, tau, st);
   const Phi = total(...phis.map((ph) => intT(H, 't', prod(ph.src.cs.scale, at(ph.row, a, T), at(ph.col, b, T)))));
 
-  // isolate the coupling terms: −i Σ_i ∫ λ_i Σ_k A_ik f_k  →  −i Σ_ab A_ab Φ_ab
-  const before = total(...srcs.map((s) => mul(num(-1), I, sumOver(s.cs.pop.index, intT(H, 't', prod(s.cs.scale, at(s.lambda, s.cs.pop.index, T), timed(st, bareSum(s.cs), T)))))));
+  const opts = (more: RewriteOptions): RewriteOptions => ({ trace, env: st.env, where: w, ...more });
+  // isolate the coupling terms of every sum: −i Σ_i ∫ λ_i Σ_k A_ik f_k  →  −i Σ_i Σ_k A_ik ∫ λ_i f_k
+  let parent = st.actionStep;
+  for (const s of srcs) {
+    const before = mul(num(-1), I, sumOver(s.cs.pop.index, intT(H, 't', prod(s.cs.scale, at(s.lambda, s.cs.pop.index, T), timed(st, bareSum(s.cs), T)))));
+    applyOrThrow('msr.disorder.isolate', before, opts({ parent: st.actionStep, display: { before } }));
+    parent = trace.last.id;
+  }
+  // … which together are −i Σ_ab A_ab Φ_ab
   const isolated = mul(num(-1), I, sumOver(a, sumOver(b, mul(ref(A.name, [a, b]), Phi))));
-  trace.record('msr.disorder.isolate', w, before, isolated);
-
+  const exact = avg(A.name, call('exp', isolated));
   if (A.dist.kind !== 'normal') {
-    trace.record('msr.disorder.cumulants', `${w} ~ ${distText(A.dist)}: mean ${show(dist.mean)}, variance ${show(dist.var)}`, avg(A.name, call('exp', isolated)), avg(A.name, call('exp', isolated)));
+    applyOrThrow('msr.disorder.cumulants', exact, opts({ where: `${w} ~ ${distText(A.dist)}: mean ${show(dist.mean)}, variance ${show(dist.var)}`, parent, display: { before: exact, after: exact } }));
+    parent = trace.last.id;
   }
   // the Gaussian average
   const PhiT = st.an.renameIndices(Phi, { [a]: b, [b]: a });
-  const averaged = applyRule('msr.gaussian.average', avg(A.name, call('exp', isolated)), {
-    where: w, trace, bind: { _m: dist.mean, _v: dist.var, _c: c, _PhiT: PhiT },
-  });
-  if (!averaged) throw new Error(`internal: msr.gaussian.average did not apply for ${A.name}`);
+  applyOrThrow('msr.gaussian.average', exact, opts({ parent, bind: { _m: dist.mean, _v: dist.var, _c: c, _PhiT: PhiT } }));
+  const averageStep = trace.last.id;
 
   // expand into pairings: ordered pairs of sums, then combined under the
-  // relabelings t↔s (both integrals run over [0,T]) and a↔b (square A)
-  const acc = new Map<string, Pairing & { part: 'mean' | 'var' | 'tr' }>();
-  const addTerm = (part: 'mean' | 'var' | 'tr', coef: Expr, U: Bilinear, V: Bilinear) => {
+  // relabelings t↔s (both integrals run over [0,T]) and a↔b (square A); the
+  // weight w of a pairing adds up the prefactors of the sums (products for
+  // pairs) that give it, and its coefficient is (mean, variance or c-term factor)·w
+  type Part = 'mean' | 'var' | 'tr';
+  const acc = new Map<string, Pairing & { part: Part; w: Expr }>();
+  const addTerm = (part: Part, w: Expr, U: Bilinear, V: Bilinear) => {
     // combine under the relabelings; keep the first-seen (natural) orientation for display
     const key = `${part}|${canonicalKey(U, V, rowPop === colPop)}`;
     const prev = acc.get(key);
-    if (prev) prev.coef = canon(add(prev.coef, coef));
-    else acc.set(key, { part, kind: 'mean', A, a, b, coef: canon(coef), U, V });
+    if (prev) prev.w = canon(add(prev.w, w));
+    else acc.set(key, { part, kind: 'mean', A, a, b, coef: num(0), w: canon(w), U, V });
   };
   const mean = canon(dist.mean);
   if (!(mean.k === 'num' && mean.v === 0)) {
-    for (const ph of phis) addTerm('mean', mul(num(-1), I, dist.mean, ph.src.cs.scale), { pop: rowPop, t: ph.row }, { pop: colPop, t: ph.col });
+    for (const ph of phis) addTerm('mean', ph.src.cs.scale, { pop: rowPop, t: ph.row }, { pop: colPop, t: ph.col });
   }
   const halfV = mul(num(-1), pow(num(2), num(-1)), dist.var);
   for (const p1 of phis) for (const p2 of phis) {
     // Φ_ab Φ_ab: row functions at a, column functions at b
-    addTerm('var', mul(halfV, p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.row }, { pop: colPop, t: p1.col, s: p2.col });
+    addTerm('var', mul(p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.row }, { pop: colPop, t: p1.col, s: p2.col });
   }
   const cz = canon(c);
   if (!(cz.k === 'num' && cz.v === 0)) {
     for (const p1 of phis) for (const p2 of phis) {
       // Φ_ab Φ_ba: the second factor has its row function at b and its column function at a
-      addTerm('tr', mul(c, halfV, p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.col }, { pop: colPop, t: p1.col, s: p2.row });
+      addTerm('tr', mul(p1.src.cs.scale, p2.src.cs.scale), { pop: rowPop, t: p1.row, s: p2.col }, { pop: colPop, t: p1.col, s: p2.row });
     }
   }
 
   const pairings: Pairing[] = [];
-  const parts: Record<'mean' | 'var' | 'tr', Expr> = {
+  const parts: Record<Part, Expr> = {
     mean: mul(num(-1), I, dist.mean, sumOver(a, sumOver(b, Phi))),
     var: mul(halfV, sumOver(a, sumOver(b, pow(Phi, num(2))))),
     tr: mul(c, halfV, sumOver(a, sumOver(b, mul(Phi, PhiT)))),
   };
+  const factor: Record<Part, Expr> = { mean: canon(mul(num(-1), I, dist.mean)), var: canon(halfV), tr: canon(mul(c, halfV)) };
   for (const p of acc.values()) {
-    if (canon(p.coef).k === 'num' && (canon(p.coef) as { v: number }).v === 0) continue;
+    p.coef = canon(mul(factor[p.part], p.w));
+    if (p.coef.k === 'num' && p.coef.v === 0) continue;
     const nu = conjCount(p.U), nv = conjCount(p.V);
     if (p.part === 'mean') p.kind = 'mean';
     else if (nu === 1 && nv === 1) p.kind = p.part === 'var' ? 'reuse' : 'transpose';
@@ -147,10 +159,11 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
       if (both.t.source !== both.s!.source) refuseCorrelatedFields(st, A, both.t.source!, both.s!.source!, p.coef);
       p.kind = 'variance';
     }
-    const rule = p.kind === 'mean' ? 'msr.gaussian.mean' : `msr.gaussian.${p.kind}`;
-    trace.record(rule, w, parts[p.part], renderPairing(st, p));
-    const { part: _part, ...pairing } = p;
-    pairings.push(pairing);
+    const rule = `msr.gaussian.${p.kind}`;
+    const fns: Record<string, Expr> = p.U.s ? { _u1: p.U.t.expr, _u2: p.U.s.expr, _v1: p.V.t.expr, _v2: p.V.s!.expr } : { _u: p.U.t.expr, _v: p.V.t.expr };
+    applyOrThrow(rule, parts[p.part], opts({ parent: averageStep, keepSame: true, bind: { _w: p.w, _T: H, ...fns }, display: { before: parts[p.part], after: renderPairing(st, p) } }));
+    const { part: _part, w: _w, ...pairing } = p;
+    pairings.push({ ...pairing, step: trace.last.id });
   }
   return pairings;
 }

@@ -6,7 +6,7 @@
 // Σ_P N_P ln Z_P[Q̂] with the single-site generating functional Z_P
 // (msr.order.factorize). The action is N·S[Q, Q̂] (msr.order.action).
 import { add, call, mul, neg, num, op, ref, sym, type Expr } from '../../expr/ast.ts';
-import { applyRule } from '../../rewrite/engine.ts';
+import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
 import type { PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { renderBil, renderPairing, type Bilinear, type Pairing } from './disorder.ts';
@@ -53,8 +53,10 @@ export function bareSiteAction(st: MsrState, pm: PopMsr): Expr {
   return total(...terms);
 }
 
-/** Stage 3: order parameters, their conjugates, the factorized action. */
-export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
+/** Stage 3: order parameters, their conjugates, the factorized action.
+ *  Returns, for every pairing, the step that substituted its order parameters. */
+export function introduceOrderParams(st: MsrState, pairings: Pairing[]): Map<Pairing, string> {
+  const substituted = new Map<Pairing, string>();
   const { trace } = st;
   const H = st.horizon;
   const w = 'order parameters';
@@ -67,12 +69,15 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
     for (const [q, idx] of [[qu, p.a], [qv, p.b]] as const) {
       if (seen.has(q.name)) continue;
       seen.set(q.name, q);
-      const named = renderBil(st, q.named, idx);
-      trace.record('msr.order.introduce', w, { k: 'mean', index: idx, body: named }, q.named.s ? op(q.name, T, S) : op(q.name, T));
+      const before: Expr = { k: 'mean', index: idx, body: renderBil(st, q.named, idx) };
+      applyOrThrow('msr.order.introduce', before, { trace, env: st.env, where: w, parent: p.step, bind: { _Q: q.named.s ? op(q.name, T, S) : op(q.name, T) }, display: { before } });
     }
     const body = mul(opOf(qu), opOf(qv));
-    const after = mul(p.coef, sym(qu.pop.set), sym(qv.pop.set), p.U.s ? dbl(body) : intT(H, 't', body));
-    trace.record('msr.order.substitute', w, renderPairing(st, p), after);
+    const J = p.U.s ? dbl(body) : intT(H, 't', body);
+    const after = mul(p.coef, sym(qu.pop.set), sym(qv.pop.set), J);
+    const before = renderPairing(st, p);
+    applyOrThrow('msr.order.substitute', before, { trace, env: st.env, where: w, parent: p.step, bind: { _J: J }, display: { before, after } });
+    substituted.set(p, trace.last.id);
     qTerms.push(after);
   }
   // δ-functions in Fourier form: i N ∫∫ Q̂ (Q − (1/N) Σ_a U_a); the Σ_a part goes to the sites
@@ -94,7 +99,9 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
     });
     const site = total(siteActionModel(st, pm), ...siteDens);
     const Zp = `Z_${p.variable}`;
-    trace.record('msr.order.factorize', `sites of ${p.set}`, sumOver(p.index, site), mul(sym(p.set), call('log', sym(Zp))));
+    const before = sumOver(p.index, site);
+    applyOrThrow('msr.order.factorize', before, { trace, env: st.env, where: `sites of ${p.set}`, bind: { _Z: Zp }, display: { before, after: mul(sym(p.set), call('log', sym(Zp))) } });
+    st.factorized.set(p, trace.last.id);
     logs.push(mul(sym(p.set), call('log', sym(Zp))));
     const single1 = total(bareSiteAction(st, pm), ...mine.map((q) => {
       const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
@@ -105,6 +112,7 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): void {
   const action = total(...qTerms, ...conj, ...logs);
   const out = applyRule('msr.order.action', sym('Z'), { where: 'action N·S[Q, Qhat]', trace, bind: { _N: num(1), _S: action } });
   if (!out) throw new Error('internal: msr.order.action did not apply');
+  return substituted;
 }
 
 /** The site part of the stage-1 action at site `index` (model level, couplings removed). */

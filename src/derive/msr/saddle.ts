@@ -19,8 +19,8 @@ import { add, avg, call, integral, mapPost, mul, num, op, ref, some, sym, type E
 import { canon, ckey } from '../../expr/canon.ts';
 import { print } from '../../expr/print.ts';
 import type { Model } from '../../model/ir.ts';
-import { applyRule } from '../../rewrite/engine.ts';
-import { atTime, fail, fName, population, toSite, type PopInfo } from '../couplings.ts';
+import { applyOrThrow, applyRule, type RewriteOptions } from '../../rewrite/engine.ts';
+import { atTime, closureStep, fail, fName, population, toSite, type PopInfo } from '../couplings.ts';
 import type { GaussianField, ObservableDef, OrderParam, Population } from '../system.ts';
 import { tidy } from '../tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
@@ -42,8 +42,8 @@ export interface SaddleOutput {
   observables: ObservableDef[];
 }
 
-export function saddlePoint(st: MsrState, pairings: Pairing[]): SaddleOutput {
-  return new Saddle(st, pairings).run();
+export function saddlePoint(st: MsrState, pairings: Pairing[], substituted = new Map<Pairing, string>()): SaddleOutput {
+  return new Saddle(st, pairings, substituted).run();
 }
 
 class Saddle {
@@ -51,8 +51,27 @@ class Saddle {
   private recordedAvg = new Set<string>();
   private terms = new Map<PopInfo, SiteTerm[]>();
 
-  constructor(private st: MsrState, private pairings: Pairing[]) {
+  constructor(private st: MsrState, private pairings: Pairing[], private substituted: Map<Pairing, string>) {
     for (const p of st.an.pops) this.terms.set(p, []);
+    st.allocate = (kind, index, f, slot) => {
+      if (kind !== 'M' || slot) throw new Error(`@orderParam(${kind}, …): the path-integral route reads C and R off the saddle point`);
+      const q = st.an.popOfSet(st.an.setOf(index));
+      if (!q) throw new Error(`@orderParam: the index ${index} has no population`);
+      return this.meanOf(q, atTime(toSite(st.an, st.inputs, f, q, index, T), T));
+    };
+  }
+
+  private opts(where: string, more: RewriteOptions = {}): RewriteOptions {
+    return { trace: this.st.trace, env: this.st.env, where, ...more };
+  }
+
+  /** The order parameter M_f of a population (allocated once; equal functions share it). */
+  private meanOf(q: PopInfo, f: Expr): string {
+    const fk = ckey(canon(f));
+    for (const o of this.orderParams.values()) if (o.kind === 'M' && o.pop === q.set && ckey(canon(atTime(o.f, T))) === fk) return o.name;
+    const name = `M[${fName(f)}]`;
+    if (!this.orderParams.has(name)) this.orderParams.set(name, this.makeOrderParam('M', q, f, name));
+    return name;
   }
 
   run(): SaddleOutput {
@@ -62,7 +81,7 @@ class Saddle {
     // site-local quenched randomness met in the single-site processes and order parameters
     for (const pm of this.st.pops) {
       for (const inp of this.st.inputs.of(pm.info.set)) {
-        if (inp.kind === 'quenched') this.st.trace.record('msr.site.local', `single site: ${pm.info.variable}`, ref(inp.name, [pm.info.index]), ref(inp.name));
+        if (inp.kind === 'quenched') applyOrThrow('msr.site.local', ref(inp.name, [pm.info.index]), this.opts(`single site: ${pm.info.variable}`));
       }
     }
     this.closure();
@@ -81,23 +100,32 @@ class Saddle {
       mul(sym(p.V.pop.set), avg(p.V.pop.set, singleBil(st, p.V)), singleBil(st, p.U)),
       mul(sym(p.U.pop.set), avg(p.U.pop.set, singleBil(st, p.U)), singleBil(st, p.V)),
     )));
-    st.trace.record('msr.saddle.decouple', w, before, after);
+    applyOrThrow('msr.saddle.decouple', before, this.opts(w, {
+      parent: this.substituted.get(p),
+      bind: { _k: p.coef, _Pa: p.U.pop.set, _Pb: p.V.pop.set, _QQ: mul(op(qu.name, ...qu.args), op(qv.name, ...qv.args)), _U: singleBil(st, p.U), _V: singleBil(st, p.V) },
+      display: { before, after },
+    }));
+    const decoupled = st.trace.last.id;
     const node = st.sources.find((s) => s.cs.A === p.A)!.cs.node;
     const sides = [
       { self: p.U, partner: p.V, qs: qu, qp: qv, N: p.V.pop.set },
       { self: p.V, partner: p.U, qs: qv, qp: qu, N: p.U.pop.set },
     ];
     for (const sd of sides) {
-      st.trace.record('msr.saddle.conjugate', w, op(hatName(sd.qs.name), ...sd.qs.args), simplifyI(mul(I, p.coef, sym(sd.N), op(sd.qp.name, ...sd.qp.args))));
+      const qv = op(sd.qp.name, ...sd.qp.args);
+      const qh = op(hatName(sd.qs.name), ...sd.qs.args);
+      applyOrThrow(sd.qs.args.length === 2 ? 'msr.saddle.conjugate' : 'msr.saddle.conjugate-mean', qh, this.opts(w, {
+        parent: decoupled, bind: { _k: p.coef, _N: sd.N, _QV: qv }, display: { before: qh, after: simplifyI(mul(I, p.coef, sym(sd.N), qv)) },
+      }));
       const c1 = st.an.limitOf(mul(sym(sd.N), p.coef), `size ${sd.N} × the ${p.kind} coefficient of ${p.A.name}`, node);
-      const val = this.value(sd.partner);
+      const val = this.value(sd.partner, decoupled);
       // a coefficient that vanishes as the sizes grow drops out (a field of a non-Gaussian coupling whose variance vanishes)
       if (!val.zero && !(c1.k === 'num' && c1.v === 0)) this.terms.get(sd.self.pop)!.push({ coef: c1, val, fns: sd.self, from: p });
     }
   }
 
   /** ⟨u⟩ at the saddle point, recording the identity used (once per average). */
-  private value(u: Bilinear): Value {
+  private value(u: Bilinear, parent?: string): Value {
     const st = this.st;
     let v: Value;
     if (!u.s) {
@@ -115,7 +143,14 @@ class Saddle {
     const k = ckey(canon(before));
     if (!this.recordedAvg.has(k)) {
       this.recordedAvg.add(k);
-      st.trace.record(v.rule, `saddle point: ${u.pop.set}`, before, v.zero ? num(0) : prod(v.factor, op(this.opName(v), ...v.args)));
+      const after = v.zero ? num(0) : prod(v.factor, op(this.opName(v), ...v.args));
+      const bind: Record<string, Expr | string> = {};
+      if (!v.zero) {
+        // order-parameter names (R[f|slot]) are not identifiers: bind them as symbols
+        if (v.kind === 'R') { bind._R = sym(this.opName(v)); bind._t = v.args[0]; }
+        else bind[v.kind === 'C' ? '_C' : '_M'] = sym(this.opName(v));
+      }
+      applyOrThrow(v.rule, before, this.opts(`saddle point: ${u.pop.set}`, { parent, bind, display: { before, after } }));
     }
     return v;
   }
@@ -224,19 +259,27 @@ class Saddle {
     }
     const Seff = total(...effTerms);
     const before = st.siteActions.get(p)!;
-    st.trace.record('msr.saddle.single-site', w, call('exp', before), call('exp', Seff));
+    applyOrThrow('msr.saddle.single-site', call('exp', before), this.opts(w, { parent: st.factorized.get(p), keepSame: true, bind: { _Seff: Seff }, display: { before: call('exp', before), after: call('exp', Seff) } }));
+    // the process is read off the single-site action: its steps hang from it
+    const eff = st.trace.last.id;
 
     // read the measure as a process: fields (HS backwards), noise, local inputs, δ-functional
     const fields: GaussianField[] = [];
     for (const s of mine) {
       const sg = sigma.get(s);
       if (!sg) continue;
-      st.trace.record('msr.site.field', w, mul(num(-1), { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', intT(H, 's', mul(lam(s, T), lam(s, S), sg)))), mul(num(-1), I, intT(H, 't', mul(lam(s, T), ref(s.cs.field, [], T)))));
+      const fb = mul(num(-1), { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', intT(H, 's', mul(lam(s, T), lam(s, S), sg))));
+      applyOrThrow('msr.site.field', fb, this.opts(w, { parent: eff, bind: { _lam: lam(s, T), _eta: s.cs.field }, display: { before: fb, after: mul(num(-1), I, intT(H, 't', mul(lam(s, T), ref(s.cs.field, [], T)))) } }));
       fields.push({ name: s.cs.field, cov: sg, coupling: s.cs.siteSlot === 0 ? s.cs.A.name : `${s.cs.A.name}^T`, sum: print(s.cs.node), pop: p.set });
     }
     for (const nz of pm.noises) {
       const bx = tidy(prod(single(st, { ...s0(pm), expr: nz.b }, T), ref(pm.hat, [], T)));
-      st.trace.record('msr.site.noise', w, mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', { k: 'pow', base: bx, exp: num(2) })), mul(num(-1), I, intT(H, 't', mul(bx, ref(nz.name, [], T)))));
+      const nb = mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', { k: 'pow', base: bx, exp: num(2) }));
+      applyOrThrow('msr.site.noise', nb, this.opts(w, {
+        parent: eff,
+        bind: { _b: single(st, { ...s0(pm), expr: nz.b }, T), _xhat: pm.hat, _xi: nz.name },
+        display: { before: nb, after: mul(num(-1), I, intT(H, 't', mul(bx, ref(nz.name, [], T)))) },
+      }));
     }
     // each coupling sum → Ψ + η where it stood
     let rhs = pm.template;
@@ -252,7 +295,7 @@ class Saddle {
     rhs = this.selfAverage(rhs, w);
     rhs = tidy(rhs);
     const delta = mul(I, ref(pm.hat, [], T), add(ref(pm.lhs, [], T), mul(num(-1), rhs)));
-    const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, bind: { _xhat: pm.hat, _y: pm.lhs } });
+    const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
     if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
 
     return population(st.m, p, rhs, fields, st.inputs.of(p.set));
@@ -266,19 +309,15 @@ class Saddle {
       const q = st.an.popOfSet(st.an.setOf(x.index));
       if (!q) return fail(st.m, x, `mean over '${x.index}' has no population`, 'declare a state or let on that set');
       const f = toSite(st.an, st.inputs, x.body, q, x.index, T);
-      const name = `M[${fName(atTime(f, T))}]`;
-      if (!this.orderParams.has(name)) this.orderParams.set(name, this.makeOrderParam('M', q, atTime(f, T), name));
+      const name = this.meanOf(q, atTime(f, T));
       const after = op(name, T);
-      st.trace.record('msr.mean.self-average', w, x, after);
+      applyOrThrow('msr.mean.self-average', x, this.opts(w, { display: { before: x, after } }));
       return after;
     });
   }
 
   private closure(): void {
-    for (const o of this.orderParams.values()) {
-      const id = o.kind === 'C' ? 'msr.closure.correlation' : o.kind === 'M' ? 'msr.closure.mean' : 'msr.closure.response';
-      this.st.trace.record(id, `closure ${o.name}`, o.kind === 'M' ? op(o.name, T) : op(o.name, T, S), o.def);
-    }
+    for (const o of this.orderParams.values()) closureStep(this.st.trace, 'msr', o, this.st.env);
   }
 
   private observable(o: Model['observables'][number]): ObservableDef {
@@ -291,7 +330,7 @@ class Saddle {
       const q = st.an.popOfSet(st.an.setOf(x.index))!;
       const body = toSite(st.an, st.inputs, x.body, q, x.index, sym(times[0]));
       const after = avg(q.set, body);
-      st.trace.record('msr.observable.average', where, x, after);
+      applyOrThrow('msr.observable.average', x, this.opts(where, { bind: { _P: q.set, _t: times[0] }, display: { before: x, after } }));
       return after;
     });
     if (some(expr, (x) => x.k === 'ref' && x.idx.length > 0)) fail(st.m, o.expr, `observable ${o.name} has site quantities outside mean(…)`, 'observables are functions of site averages: mean(i, …)');

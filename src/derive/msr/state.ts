@@ -4,9 +4,11 @@ import { mapPost, ref, type Expr } from '../../expr/ast.ts';
 import { print } from '../../expr/print.ts';
 import type { Model } from '../../model/ir.ts';
 import { Trace } from '../../rewrite/trace.ts';
+import { freeIndices } from '../../expr/ast.ts';
 import type { CouplingSum, ModelAnalysis, PopInfo } from '../couplings.ts';
-import { SiteInputs } from '../couplings.ts';
-import { Names, type SiteFn, type Timeless } from './notation.ts';
+import { modelEnv, SiteInputs } from '../couplings.ts';
+import type { RuleEnv } from '../registry.ts';
+import { Names, simplifyI, siteAt, type SiteFn, type Timeless } from './notation.ts';
 
 /** A population as the action sees it. */
 export interface PopMsr {
@@ -50,12 +52,34 @@ export class MsrState {
   /** single-site actions S_P[Q̂] of stage 3 (display) */
   readonly siteActions = new Map<PopInfo, Expr>();
   readonly timeless: Timeless;
+  /** what the rules' builders and predicates read (src/derive/registry.ts) */
+  readonly env: RuleEnv;
+  /** how stage 4 allocates an order parameter (set by the saddle-point stage) */
+  allocate?: RuleEnv['orderParam'];
+  /** the step that wrote the generating functional (stage 2 rewrites its exponent) */
+  actionStep?: string;
+  /** population → the step that factorized its sites (stage 4 reads its single-site action) */
+  readonly factorized = new Map<PopInfo, string>();
 
   constructor(readonly an: ModelAnalysis) {
     this.names = new Names(an);
     this.inputs = new SiteInputs(an.pops);
     const quenched = new Set(an.m.randoms.filter((r) => r.indices.length === 1).map((r) => r.name));
     this.timeless = (n) => quenched.has(n);
+    this.env = {
+      ...modelEnv(an, this.inputs),
+      orderParam: (kind, index, f, slot) => {
+        if (!this.allocate) throw new Error('@orderParam: order parameters are allocated at the saddle point');
+        return this.allocate(kind, index, f, slot);
+      },
+      at: (e, idx, tau) => {
+        const from = [...freeIndices(e)];
+        if (from.length > 1) throw new Error(`@at: ${print(e)} is not a site function (indices ${from.join(', ')})`);
+        return siteAt(e, from[0] ?? idx, idx, tau, this);
+      },
+      isConjugate: (name) => this.pops.some((p) => p.hat === name) || this.sources.some((s) => s.aux?.hhat === name),
+      reduceI: simplifyI,
+    };
   }
 
   get m(): Model { return this.an.m; }

@@ -1,0 +1,144 @@
+// The derivation's registry of named builders and predicates: what the rules
+// in rules/cavity.rules.json and rules/msr.rules.json cannot say as a pattern,
+// called by name from the rule files (docs/rules.md, "Builders and
+// predicates of the derivation"). A new rule family adds its entries here.
+//
+// Builders and predicates read the derivation's state through the `env` a
+// pass hands to the engine (applyRule(id, e, { env })): a RuleEnv. The
+// engine records every builder call and its value in the step, so the trace
+// can be checked without the env.
+import { children as childrenOf, mul, num, op, type Expr } from '../expr/ast.ts';
+import { canon, rationalExpr, splitCoef } from '../expr/canon.ts';
+import type { RandomDecl } from '../model/ir.ts';
+import { registerBuilder } from '../rewrite/builders.ts';
+import { registerPredicate } from '../rewrite/engine.ts';
+import { nameOf } from '../rewrite/match.ts';
+
+/** What the derivation's builders and predicates read. Both routes provide
+ *  one (cavity.ts, msr/state.ts); a method a route does not need may throw. */
+export interface RuleEnv {
+  /** the random coupling (matrix) a ref is an entry of, if any */
+  couplingOf(e: Expr): RandomDecl | undefined;
+  /** the size (set) of an index: N, P, D */
+  sizeOf(index: string): string;
+  /** is this symbol a size? */
+  isSize(name: string): boolean;
+  /** the O(1) limit of a constant as the sizes grow at fixed ratios (0 when it vanishes) */
+  limit(e: Expr): Expr;
+  /** mean and variance of a coupling's entries */
+  moments(A: RandomDecl): { mean: Expr; var: Expr };
+  /** allocate (once) the order parameter of kind C/M/R of the model-level
+   *  function f of the population summed by `index` (R: response to `slot`) */
+  orderParam(kind: 'C' | 'M' | 'R', index: string, f: Expr, slot?: string): string;
+  /** a model-level expression of the population of `index` in the single-site process at time tau */
+  site(e: Expr, index: string, tau: Expr): Expr;
+  /** a model-level site function rendered at site index `idx` and time tau (path integral) */
+  at(e: Expr, idx: string, tau: Expr): Expr;
+  /** a site-local random input in the single-site process: w (quenched) or xi(t) (noise) */
+  local(name: string): Expr;
+  /** is this name a response (conjugate) field of the path integral? */
+  isConjugate(name: string): boolean;
+  /** powers of the imaginary unit reduced (I² = −1) */
+  reduceI(e: Expr): Expr;
+}
+
+const envOf = (env: unknown, what: string): RuleEnv => {
+  if (!env) throw new Error(`${what} needs the derivation's environment (pass env to the engine)`);
+  return env as RuleEnv;
+};
+
+const nameArg = (e: Expr, what: string): string => {
+  const n = nameOf(e);
+  if (n === undefined) throw new Error(`${what}: expected a name, found an expression`);
+  return n;
+};
+
+const symArg = (e: Expr): string | undefined => (e.k === 'sym' ? e.name : undefined);
+
+// ---- builders ---------------------------------------------------------------------
+
+registerBuilder('limit', ([e], env) => envOf(env, '@limit').limit(e), [1, 1],
+  '@limit(c): the limit of the constant c as the sizes grow at fixed ratios (a ratio of sizes → its declared value; 0 when c vanishes; a growing c is refused)');
+
+registerBuilder('size', ([k], env) => ({ k: 'sym', name: envOf(env, '@size').sizeOf(nameArg(k, '@size')) }), [1, 1],
+  '@size(_k): the size K of the index set of the index _k (N, P, D)');
+
+const couplingArg = (A: Expr, env: RuleEnv, what: string): RandomDecl => {
+  const d = env.couplingOf(A);
+  if (!d) throw new Error(`${what}: not an entry of a random coupling`);
+  return d;
+};
+
+registerBuilder('mean', ([A], env) => { const e = envOf(env, '@mean'); return e.moments(couplingArg(A, e, '@mean')).mean; }, [1, 1],
+  '@mean(_A): the mean m of the entries of the coupling whose entry is _A');
+
+registerBuilder('variance', ([A], env) => { const e = envOf(env, '@variance'); return e.moments(couplingArg(A, e, '@variance')).var; }, [1, 1],
+  '@variance(_A): the variance v of the entries of the coupling whose entry is _A');
+
+registerBuilder('corr', ([A], env) => {
+  const d = couplingArg(A, envOf(env, '@corr'), '@corr');
+  return d.symmetric ? num(1) : d.transposeCorr ?? num(0);
+}, [1, 1], '@corr(_A): the correlation c of A_ik with A_ki (1 for a symmetric coupling, 0 when not declared)');
+
+registerBuilder('orderParam', (args, env) => {
+  const e = envOf(env, '@orderParam');
+  const kind = symArg(args[0]);
+  if (kind !== 'C' && kind !== 'M' && kind !== 'R') throw new Error(`@orderParam: the kind is C, M or R, found ${args[0].k}`);
+  const index = nameArg(args[1], '@orderParam');
+  const times = kind === 'R' ? args.slice(4) : args.slice(3);
+  const slot = kind === 'R' ? nameArg(args[3], '@orderParam (slot)') : undefined;
+  const want = kind === 'M' ? 1 : 2;
+  if (times.length !== want) throw new Error(`@orderParam(${kind}, …) takes ${want} time(s), found ${times.length}`);
+  return op(e.orderParam(kind, index, args[2], slot), ...times);
+}, [4, 6], '@orderParam(M, _k, f, t), @orderParam(C, _k, f, t, s), @orderParam(R, _k, f, _slot, t, s): the order parameter M_f(t), C_f(t,s) or R_{f←slot}(t,s) of the model-level function f of the population summed by _k, allocated once (its name, e.g. C[tanh(x)], and its closure)');
+
+registerBuilder('site', ([e, k, tau], env) => envOf(env, '@site').site(e, nameArg(k, '@site'), tau), [3, 3],
+  '@site(f, _k, t): the model-level expression f of the population of the index _k as a single-site expression at time t (x[j] → x(t), w[j] → w)');
+
+registerBuilder('at', ([e, k, tau], env) => envOf(env, '@at').at(e, nameArg(k, '@at'), tau), [3, 3],
+  '@at(f, _a, t): the model-level site function f written at site _a and time t (x[i] → x[a](t); quenched vectors keep no time)');
+
+registerBuilder('local', ([w], env) => envOf(env, '@local').local(nameArg(w, '@local')), [1, 1],
+  '@local(_w): the site-local random input _w in the single-site process: w (quenched) or w(t) (white noise)');
+
+registerBuilder('sign', ([c]) => num(splitCoef(canon(c)).coef.p < 0 ? -1 : 1), [1, 1],
+  '@sign(c): the sign of the numeric coefficient of c (−1 or 1)');
+
+registerBuilder('unsigned', ([c]) => {
+  const { coef, rest } = splitCoef(canon(c));
+  const abs = rationalExpr({ p: Math.abs(coef.p), q: coef.q });
+  return rest === undefined ? abs : mul(abs, rest);
+}, [1, 1], '@unsigned(c): c with a positive numeric coefficient');
+
+registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],
+  '@reduceI(e): e with the powers of the imaginary unit I reduced (I² = −1; rules msr.algebra.i-power, msr.algebra.i-inverse)');
+
+// ---- predicates -------------------------------------------------------------------
+
+registerPredicate('coupling', ([A, k], c) => {
+  const e = envOf(c.env, 'coupling(…)');
+  if (A.k !== 'ref' || !e.couplingOf(A)) return false;
+  return k === undefined || A.idx.includes(nameArg(k, 'coupling(…)'));
+}, [1, 2], 'coupling(_A[, _k]): _A is an entry of a random coupling (matrix), carrying the index _k');
+
+const mentionsCoupling = (x: Expr, e: RuleEnv): boolean => (x.k === 'ref' && !!e.couplingOf(x)) || childrenOf(x).some((y) => mentionsCoupling(y, e));
+
+registerPredicate('nocoupling', ([x], c) => !mentionsCoupling(x, envOf(c.env, 'nocoupling(…)')), [1, 1],
+  'nocoupling(e): e contains no entry of a random coupling');
+
+registerPredicate('sized', ([x], c) => {
+  const e = envOf(c.env, 'sized(…)');
+  const go = (y: Expr): boolean => (y.k === 'sym' && e.isSize(y.name)) || childrenOf(y).some(go);
+  return go(x);
+}, [1, 1], 'sized(c): c contains a size (N, P, D …)');
+
+registerPredicate('conjugate', ([x], c) => {
+  const n = x.k === 'ref' ? x.name : nameOf(x);
+  return n !== undefined && envOf(c.env, 'conjugate(…)').isConjugate(n);
+}, [1, 1], 'conjugate(_x): _x is a response (conjugate) field of the path integral (xhat, rhat, hhat …)');
+
+registerPredicate('physical', ([x], c) => {
+  const e = envOf(c.env, 'physical(…)');
+  const go = (y: Expr): boolean => !(y.k === 'ref' && e.isConjugate(y.name)) && childrenOf(y).every(go);
+  return go(x);
+}, [1, 1], 'physical(e): e contains no response (conjugate) field');
