@@ -6,6 +6,7 @@ import { deriveCavity } from '../derive/cavity.ts';
 import { loadModel } from '../model/load.ts';
 import { METHODS, solve } from '../solve/index.ts';
 import type { SolveResult } from '../solve/types.ts';
+import { describeSolveNotes } from './describe.ts';
 import { numberList, positive } from './options.ts';
 
 export interface SolveCliOptions {
@@ -109,6 +110,7 @@ export function solveTable(r: SolveResult, file: string): string {
   if (r.limitNote) lines.push(`${r.limit ? 'note' : 't → ∞'}: ${r.limitNote}`);
   for (const [k, tt] of Object.entries(r.twoTime ?? {})) lines.push(`two-time ${k}(t,s): ${tt.t.length}×${tt.t.length} matrix on t ∈ [${num(tt.t[0])}, ${num(tt.t[tt.t.length - 1])}] (see --json)`);
   for (const [k, tt] of Object.entries(r.tau ?? {})) lines.push(`stationary ${k}(τ): ${tt.tau.length} lags up to τ = ${num(tt.tau[tt.tau.length - 1])} (see --json)`);
+  lines.push(...describeSolveNotes(r.diagnostics));
   const d = r.diagnostics;
   const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${d[k]}`).join(', ');
   if (brief) lines.push(`diagnostics: ${brief}`);
