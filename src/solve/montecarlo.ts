@@ -54,13 +54,13 @@ import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 
 export interface MonteCarloOptions extends SolveOptions {
-  /** paths per replica (default 500) */
+  /** paths per replica (default: what half the work budget gives minimum replicas, 200…2000) */
   paths?: number;
-  /** of which the first responsePaths carry tangents for the responses (default min(paths, 200)) */
+  /** of which the first responsePaths carry tangents for the responses (default: all) */
   responsePaths?: number;
   /** at least this many replicas (default 8); `samples` of SolveOptions raises it to ⌈samples/paths⌉ */
   replicas?: number;
-  /** at most this many replicas (default: as many as a work budget of maxWork allows, at most 128) */
+  /** at most this many replicas (default: as many as the work budget maxWork allows, at most 256) */
   maxReplicas?: number;
   /** work budget in multiply-adds for the replicas when maxReplicas is not given (default 3e9, ~10–20 s) */
   maxWork?: number;
@@ -994,17 +994,21 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   if (coarsened) K = maxSteps;
   if (K % 2) K++;
   const h = opts.T / K;
-  const P = Math.max(16, Math.round(opts.paths ?? 400));
+  // Work of one path (multiply-adds): fields and correlation rows ~K²/2 each, the tangent ~K³/6 per
+  // response and memory term. Tangents go on every path by default: the responses' sampling noise
+  // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
+  // give the same variance with a smaller finite-P bias. The replicas stop at a work budget
+  // (~10–20 s of one core), deterministic so that a seed reproduces the result.
   const hasResponses = plan.pops.some((p) => p.resp.length > 0);
-  const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? 100))) : 0;
-  const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / P));
-  // work of one replica (multiply-adds): fields and correlation rows ~P K²/2 each, tangents ~PR K³/6
-  // per response and memory term; by default the replicas stop at a fixed work budget
-  // (~10–20 s of one core), deterministic so that a seed reproduces the result
   const nKernelRows = plan.pops.reduce((a, p) => a + p.fields.length + p.ops.filter((i) => plan.ops[i].kind === 'C').length, 0);
   const nTangents = plan.pops.reduce((a, p) => a + p.resp.length * Math.max(1, p.mems.length), 0);
-  const work = (P * K * K) / 2 * nKernelRows + (PR * K ** 3) / 6 * nTangents;
-  const maxR = Math.max(minR, opts.maxReplicas ?? Math.min(128, Math.floor((opts.maxWork ?? 3e9) / work)));
+  const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
+  const budget = opts.maxWork ?? 3e9;
+  const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
+  const P = Math.max(64, Math.round(opts.paths ?? Math.min(2000, Math.max(200, budget / 2 / minR / (perPath + perTangent)))));
+  const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? P))) : 0;
+  const work = P * perPath + PR * perTangent;
+  const maxR = Math.max(minR, opts.maxReplicas ?? Math.min(256, Math.floor(budget / work)));
   const tol = opts.tol ?? 1e-2;
   const seed = opts.seed ?? 1;
   const blocks = 16;
@@ -1065,7 +1069,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // 1σ-equivalent coverage with the replicas' degrees of freedom
   const tq = studentQuantile(0.8413447, fine.count - 1);
   const statRel = relativeError(fs);
-  if (statNeed > 1) warnings.push(`the statistical error (up to ${statRel.toPrecision(2)} of an observable's scale) is above its target after ${fine.count} replicas of ${P} paths (the work budget); it is in the error bars`);
+  if (statNeed > 1) warnings.push(`the statistical error (up to ${statRel.toPrecision(2)} of an observable's scale) is above its target after ${fine.count} replicas of ${P} paths (the replica limit: maxReplicas, or the work budget maxWork); it is in the error bars`);
 
   // ---- finite-P bias: a sweep's kernels carry the noise of its own P paths, which feeds back
   // into the paths (a bias ∝ 1/P, largest near the edge of stability). The same number of
@@ -1176,8 +1180,12 @@ function kernelResidual(plan: Plan, center: Kernels, se: Kernels, check: SweepRe
   const n = center.K + 1;
   plan.ops.forEach((o, i) => {
     const a = check.est.v[i], b = center.v[i], sa = check.estSE!.v[i], sb = se.v[i];
+    // a kernel that is the same on every path (a linear response) has no sampling noise: rounding is its error
+    let scale = 0;
+    for (const x of b) scale = Math.max(scale, Math.abs(x));
+    const floor = 1e-9 * scale;
     for (const j of entries(o, n)) {
-      const sd = Math.hypot(sa[j], sb[j]);
+      const sd = Math.hypot(sa[j], sb[j], floor);
       if (!(sd > 0)) continue;
       const z = (a[j] - b[j]) / sd;
       s2 += z * z; cnt++;
