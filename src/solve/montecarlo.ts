@@ -54,7 +54,7 @@ import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 
 export interface MonteCarloOptions extends SolveOptions {
-  /** paths per replica (default: what half the work budget gives minimum replicas, 200…2000) */
+  /** paths per replica (default: what half the work budget gives the minimum replicas, 200…1000) */
   paths?: number;
   /** of which the first responsePaths carry tangents for the responses (default: all) */
   responsePaths?: number;
@@ -1005,7 +1005,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
   const budget = opts.maxWork ?? 3e9;
   const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
-  const P = Math.max(64, Math.round(opts.paths ?? Math.min(2000, Math.max(200, budget / 2 / minR / (perPath + perTangent)))));
+  const P = Math.max(64, Math.round(opts.paths ?? Math.min(1000, Math.max(200, budget / 2 / minR / (perPath + perTangent)))));
   const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? P))) : 0;
   const work = P * perPath + PR * perTangent;
   const maxR = Math.max(minR, opts.maxReplicas ?? Math.min(256, Math.floor(budget / work)));
