@@ -1,14 +1,14 @@
 // Monte Carlo solution of the DMFT equations (after Eissfeller–Opper 1992) for
 // single-site processes that are not Gaussian — driven only by the derived
-// DmftSystem.
+// DmftSystem. The method and its error model: docs/monte-carlo.md.
 //
 // On a time grid t_k = k h (k = 0…K) the order parameters are arrays: M(t_k),
 // C(t_k, t_l) and R(t_k, t_l) (l ≤ k; plus a δ(t − s) coefficient for the
 // instantaneous responses of algebraic populations). The equations are causal:
 // the kernels at time t_k depend only on the paths up to t_k. So instead of
 // iterating a guess of the whole kernels to a fixed point (a Picard iteration,
-// whose error contracts only by the loop gain per iteration and whose
-// transients grow like (LT)ⁿ/n! on long windows), a **sweep** marches P
+// whose error contracts only by the loop gain per iteration, and whose
+// intermediate kernels can drive the responses unstable), a **sweep** marches P
 // single-site paths forward in time and estimates each new kernel row from
 // the paths themselves before using it:
 //  1. predictor (Heun): every dynamic population's state and tangent advance
@@ -27,19 +27,19 @@
 // propagated along the first PR paths (the tangent costs ~K³/6 per path and
 // memory term, the rest ~K²/2).
 //
-// Errors, each estimated and combined in quadrature:
-//  - statistical: R independent replicas (each a sweep of P paths with its own
+// Errors, each estimated and combined in quadrature (as a standard error):
+//  - statistical: independent replicas (each a sweep of P paths with its own
 //    kernels) — the scatter of their estimates includes the noise of the
-//    kernels themselves; replicas are added until the standard error reaches
-//    the target (tol × the observable's scale) or maxReplicas;
-//  - self-consistency: one more run of fresh paths driven by the replica-
-//    averaged kernels, held fixed (an Eissfeller–Opper iteration from the
-//    solution): its kernels and observables must reproduce the input within
-//    their statistical errors; a significant residual is added to the errors
-//    and reported;
-//  - discretization: the whole solve again at step 2h; Heun + trapezoid is
-//    second order, so err(h) ≈ |O_h − O_2h|/3.
-// Failures end in a DmftError that says what diverged and the likely cause.
+//    kernels themselves;
+//  - finite P: a sweep's kernel noise feeds back into its paths, a bias ∝ 1/P,
+//    measured by replicas of P/4 paths;
+//  - discretization: the replicas again at step 2h; err(h) ≈ |O_h − O_2h|/3;
+//  - self-consistency: fresh paths driven by the averaged kernels, held fixed
+//    (an Eissfeller–Opper iteration from the solution), must reproduce kernels
+//    and observables within their statistical errors.
+// Replicas are added until the standard error is below max(tol × scale,
+// ½ discretization error), within a deterministic work budget. Failures end in
+// a DmftError that says what diverged and the likely cause.
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym } from '../expr/ast.ts';
@@ -108,7 +108,7 @@ interface PopPlan {
 
 interface OpInfo { name: string; kind: 'C' | 'M' | 'R'; pop: number; F: Compiled; dF: Compiled; inst: boolean }
 
-export class Plan {
+class Plan {
   readonly reading: SystemReading;
   readonly params: Record<string, number>;
   readonly ops: OpInfo[];
@@ -446,7 +446,7 @@ class PopSim {
 }
 
 /** one sweep (a replica, or with frozen kernels a self-consistency check) */
-export function sweep(plan: Plan, st: SweepSettings): SweepResult {
+function sweep(plan: Plan, st: SweepSettings): SweepResult {
   const { K, h, P, PR, blocks: B } = st;
   const n = K + 1;
   const est = emptyKernels(plan, K, h);
