@@ -63,7 +63,7 @@ for (const c of cases) {
     if (!r.observables[k]) continue;
     rows.forEach(([v, e], i) => {
       const x = r.observables[k][i], err = r.error[k][i];
-      const z = Math.abs(x - v) / Math.hypot(err, e);
+      const z = Math.abs(x - v) <= 1e-12 * Math.max(1, Math.abs(v)) ? 0 : Math.abs(x - v) / Math.hypot(err, e);
       n++; if (z <= 1) in1++; if (z <= 2) in2++; if (z <= 3) in3++;
       console.log(`| ${c.name} | ${k} | ${c.times[i]} | ${fmt(x)} ± ${fmt(err)} | ${fmt(v)} ± ${fmt(e)} | ${z.toFixed(2)} | ${z <= 1 ? '1σ' : z <= 2 ? '2σ' : z <= 3 ? '3σ' : 'NO'} |`);
     });

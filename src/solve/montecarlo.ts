@@ -1089,7 +1089,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const mk = meanKernels(plan, fine);
   if (doCheck) {
     const n = K + 1;
-    const Pc = Math.max(P, Math.min(P * fine.count, Math.floor(2e6 / n), 8000)), PRc = PR ? Math.min(Pc, 2 * PR) : 0;
+    const Pc = Math.max(P, Math.min(P * fine.count, Math.floor(2e6 / n), 4000)), PRc = PR ? Math.min(Pc, 2 * PR) : 0;
     check = sweep(plan, { K, h, P: Pc, PR: PRc, seed, stream: 0x7000000, outIdx, blocks, frozen: mk.k });
     opts.progress?.('Monte Carlo (check)', 1);
   }
