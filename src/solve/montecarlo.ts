@@ -32,7 +32,7 @@
 //    kernels) — the scatter of their estimates includes the noise of the
 //    kernels themselves;
 //  - finite P: a sweep's kernel noise feeds back into its paths, a bias ∝ 1/P,
-//    measured by replicas of P/4 paths;
+//    measured by replicas of P/4 (or P/2) paths;
 //  - discretization: the replicas again at step 2h; err(h) ≈ |O_h − O_2h|/3;
 //  - self-consistency: fresh paths driven by the averaged kernels, held fixed
 //    (an Eissfeller–Opper iteration from the solution), must reproduce kernels
@@ -1073,13 +1073,15 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
 
   // ---- finite-P bias: a sweep's kernels carry the noise of its own P paths, which feeds back
   // into the paths (a bias ∝ 1/P, largest near the edge of stability). The same number of
-  // replicas with P/4 paths each measures it: bias(P) ≈ (Ō_{P/4} − Ō_P)/3.
-  let quarter: { mean: Float64Array[]; se: Float64Array[] } | undefined;
-  const Pq = Math.floor(P / 4), PRq = PR ? Math.max(4, Math.floor(PR / 4)) : 0;
-  if ((opts.biasCheck ?? true) && Pq >= 16) {
+  // replicas with Pq = P/4 paths each (P/2 below 400 paths, where P/4 leaves the 1/P regime)
+  // measures it: bias(P) = b/P ≈ (Ō_Pq − Ō_P)·Pq/(P − Pq).
+  let small: { mean: Float64Array[]; se: Float64Array[] } | undefined;
+  const Pq = Math.floor(P >= 400 ? P / 4 : P / 2), PRq = PR ? Math.max(4, Math.floor((PR * Pq) / P)) : 0;
+  const biasFactor = Pq / (P - Pq);
+  if ((opts.biasCheck ?? true) && Pq >= 32) {
     const qs = newSet(K, h);
-    for (let r = 0; r < fine.count; r++) { addReplica(plan, qs, { K, h, P: Pq, PR: PRq, seed: seed + 7919, outIdx, blocks }); opts.progress?.('Monte Carlo (P/4)', (r + 1) / fine.count); }
-    quarter = summarize(qs);
+    for (let r = 0; r < fine.count; r++) { addReplica(plan, qs, { K, h, P: Pq, PR: PRq, seed: seed + 7919, outIdx, blocks }); opts.progress?.(`Monte Carlo (${Pq} paths)`, (r + 1) / fine.count); }
+    small = summarize(qs);
   }
 
   // ---- self-consistency: fresh paths driven by the replicas' averaged kernels, held fixed (an
@@ -1110,9 +1112,9 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   };
   reading.observables.forEach((ob, oi) => {
     const name = ob.def.name;
-    const v = fs.mean[oi], s = fs.se[oi], vr = v, vq = quarter?.mean[oi];
+    const v = fs.mean[oi], s = fs.se[oi], vr = v, vq = small?.mean[oi];
     const seAt = (j: number) => tq * s[j];
-    const biasAt = (j: number) => (vq ? Math.abs(vq[j] - v[j]) / 3 : 0);
+    const biasAt = (j: number) => (vq ? Math.abs(vq[j] - v[j]) * biasFactor : 0);
     if (ob.def.times.length <= 1) {
       const cv = coarse?.mean[oi];
       const se1 = Float64Array.from(s, (_, j) => seAt(j)), b1 = Float64Array.from(s, (_, j) => biasAt(j));
