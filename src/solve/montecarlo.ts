@@ -299,8 +299,9 @@ interface DynTangent {
   Yp: Float64Array;
   /** rate f(k, l) of the tangent at the corrected state, for the next predictor */
   fY: Float64Array;
-  /** per memory term: g'(x_v) Y(v, l), triangular (v ≥ l) */
-  GY: Float64Array[];
+  /** per memory term: g'(x_v) Y(v, l), triangular (v ≥ l); single precision (the memory sums
+   *  stream all of it every step, so they are bandwidth-bound; 1e-7 is far below the sampling noise) */
+  GY: Float32Array[];
   /** per memory term: scratch memory sums per impulse */
   mem: Float64Array[];
 }
@@ -311,8 +312,8 @@ interface AlgTangent {
   YD: Float64Array;
   /** per memory term: g'(x_l) Y_δ(l) */
   GYD: Float64Array[];
-  /** per memory term: g'(x_u) Y_reg(u, l), triangular */
-  GY: Float64Array[];
+  /** per memory term: g'(x_u) Y_reg(u, l), triangular, single precision */
+  GY: Float32Array[];
   Yk: Float64Array;
 }
 
@@ -386,8 +387,8 @@ class PopSim {
     this.sSelf = new Float64Array(PR);
     this.sRate = new Float64Array((st.K + 1) * PR);
     if (PR > 0) for (const [ri] of pl.resp.entries()) {
-      if (pl.dynamic) this.dyn.push({ ri, Y: new Float64Array(n * PR), Yp: new Float64Array(n * PR), fY: new Float64Array(n * PR), GY: Array.from({ length: nm }, () => new Float64Array(tri(n) * PR)), mem: Array.from({ length: nm }, () => new Float64Array(n * PR)) });
-      else this.alg.push({ ri, YD: new Float64Array(n * PR), GYD: Array.from({ length: nm }, () => new Float64Array(n * PR)), GY: Array.from({ length: nm }, () => new Float64Array(tri(n) * PR)), Yk: new Float64Array(n * PR) });
+      if (pl.dynamic) this.dyn.push({ ri, Y: new Float64Array(n * PR), Yp: new Float64Array(n * PR), fY: new Float64Array(n * PR), GY: Array.from({ length: nm }, () => new Float32Array(tri(n) * PR)), mem: Array.from({ length: nm }, () => new Float64Array(n * PR)) });
+      else this.alg.push({ ri, YD: new Float64Array(n * PR), GYD: Array.from({ length: nm }, () => new Float64Array(n * PR)), GY: Array.from({ length: nm }, () => new Float32Array(tri(n) * PR)), Yk: new Float64Array(n * PR) });
     }
   }
 
@@ -791,7 +792,7 @@ function addRow(out: Float64Array, w: number, a: Float64Array, off: number, m: n
 }
 
 /** G[base + l·m + p] = g[p] Y[l·m + p] for l < rows */
-function scaleRows(G: Float64Array, base: number, g: Float64Array, Y: Float64Array, rows: number, m: number): void {
+function scaleRows(G: Float32Array, base: number, g: Float64Array, Y: Float64Array, rows: number, m: number): void {
   for (let l = 0; l < rows; l++) {
     const o = base + l * m, yo = l * m;
     for (let p = 0; p < m; p++) G[o + p] = g[p] * Y[yo + p];
@@ -831,7 +832,7 @@ function tangentRates(out: Float64Array, Y: Float64Array, A: Float64Array, Cm: F
  * out(l) = ∫_l^k R(k, v) G(v, l) dv by the trapezoid rule (zero for l = k);
  * G is triangular (v ≥ l), R row-major with row length n.
  */
-function memorySums(out: Float64Array, G: Float64Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
+function memorySums(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
   out.fill(0, 0, (k + 1) * m);
   for (let v = 0; v <= k; v++) {
     const r = h * R[k * n + v];
@@ -847,7 +848,7 @@ function memorySums(out: Float64Array, G: Float64Array, R: Float64Array, k: numb
 }
 
 /** replace the endpoint G(k, l) of the memory sums by g Y(k, l) (weight e = ½ h R(k,k)); mem(k) = 0 */
-function moveEndpoint(mem: Float64Array, G: Float64Array, g: Float64Array, Y: Float64Array, e: number, k: number, m: number): void {
+function moveEndpoint(mem: Float64Array, G: Float32Array, g: Float64Array, Y: Float64Array, e: number, k: number, m: number): void {
   const base = tri(k) * m;
   for (let l = 0; l <= k; l++) {
     const o = base + l * m, yo = l * m;
