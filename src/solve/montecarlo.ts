@@ -744,19 +744,11 @@ function sweep(plan: Plan, st: SweepSettings): SweepResult {
       Yk.fill(0, 0, (k + 1) * PR);
       const self = sim.sSelf.fill(0);
       for (let j = 0; j < nm; j++) {
-        const Rj = use.v[pl.mems[j].op], G = t.GY[j], cm = sim.cM[j];
+        const Rj = use.v[pl.mems[j].op], cm = sim.cM[j], part = sim.sRate;
+        memorySumsOpen(part, t.GY[j], Rj, k, n, h, PR);
         for (let l = 0; l <= k; l++) {
           const rkl = Rj[k * n + l], dst = l * PR, gyd = t.GYD[j];
-          for (let p = 0; p < PR; p++) Yk[dst + p] += cm[p] * rkl * gyd[dst + p];
-        }
-        for (let u = 0; u < k; u++) {
-          const r = h * Rj[k * n + u];
-          if (r === 0) continue;
-          const base = tri(u) * PR;
-          for (let l = 0; l <= u; l++) {
-            const w = r * (u === l ? 0.5 : 1), src = base + l * PR, dst = l * PR;
-            for (let p = 0; p < PR; p++) Yk[dst + p] += cm[p] * w * G[src + p];
-          }
+          for (let p = 0; p < PR; p++) Yk[dst + p] += cm[p] * (rkl * gyd[dst + p] + part[dst + p]);
         }
         const e = k > 0 ? 0.5 * h * Rj[k * n + k] : 0;
         for (let p = 0; p < PR; p++) self[p] += cm[p] * e * sim.cG[j][p];
@@ -842,6 +834,20 @@ function memorySums(out: Float64Array, G: Float32Array, R: Float64Array, k: numb
     for (let l = 0; l <= top; l++) {
       const w = r * (v === l ? 0.5 : 1) * (v === k ? 0.5 : 1);
       const src = base + l * m, dst = l * m;
+      for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
+    }
+  }
+}
+
+/** out(l) = h Σ_{u=l}^{k−1} w_u R(k, u) G(u, l) with w = ½ at u = l (the trapezoid without its endpoint at k), l ≤ k */
+function memorySumsOpen(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
+  out.fill(0, 0, (k + 1) * m);
+  for (let u = 0; u < k; u++) {
+    const r = h * R[k * n + u];
+    if (r === 0) continue;
+    const base = tri(u) * m;
+    for (let l = 0; l <= u; l++) {
+      const w = r * (u === l ? 0.5 : 1), src = base + l * m, dst = l * m;
       for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
     }
   }
