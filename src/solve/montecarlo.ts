@@ -1076,7 +1076,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // 1σ-equivalent coverage with the replicas' degrees of freedom
   const tq = studentQuantile(0.8413447, fine.count - 1);
   const statRel = relativeError(fs);
-  if (statNeed > 1) warnings.push(`the statistical error (up to ${statRel.toPrecision(2)} of an observable's scale) is above its target after ${fine.count} replicas of ${P} paths (the replica limit: maxReplicas, or the work budget maxWork); it is in the error bars`);
+  if (statNeed > 1) warnings.push(`the statistical error (up to ${statRel.toPrecision(2)} of an observable's scale) is above its target after ${fine.count} replicas of ${P} paths (the solver's work budget); it is in the error bars`);
 
   // ---- finite-P bias: a sweep's kernels carry the noise of its own P paths, which feeds back
   // into the paths (a bias ∝ 1/P, largest near the edge of stability). The same number of
@@ -1159,7 +1159,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   });
   if (maxResid > 0) warnings.push(`the solution is not self-consistent within its statistical error: paths driven by its kernels differ from it by up to ${maxResidZ.toPrecision(3)} standard errors (|difference| ≤ ${maxResid.toPrecision(3)}, added to the errors)`);
   if (kernelZ && kernelZ.rms > 2) warnings.push(`the kernels are not self-consistent within their statistical error (rms residual ${kernelZ.rms.toPrecision(3)} standard errors; worst ${kernelZ.worst})`);
-  if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); lower --dt`);
+  if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); ${coarsened ? `the grid has at most ${maxSteps} steps: a shorter --T gives a finer step` : 'lower --dt'}`);
   if (fine.indefinite > 1e-6) warnings.push(`a field covariance fell outside the positive semi-definite cone by ${fine.indefinite.toPrecision(2)} (relative); the fields were sampled from the nearest valid covariance`);
 
   const diagnostics: Record<string, number | string | boolean> = {
