@@ -1020,6 +1020,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const seed = opts.seed ?? 1;
   const blocks = 16;
   const warnings: string[] = [];
+  const finerStep = coarsened ? `the grid has at most ${maxSteps} steps: a shorter --T gives a finer step` : 'lower --dt';
 
   // output times
   const times = opts.times ?? Array.from({ length: K + 1 }, (_, k) => k * h);
@@ -1052,7 +1053,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
         while (cset.count < fine.count) addReplica(plan, cset, coarseRP);
       } catch (e) {
         if (!(e instanceof DmftError)) throw e;
-        coarseFailed = `the solve at 2·dt = ${(2 * h).toPrecision(3)} failed (${e.info.message.replace(/^Monte Carlo: /, '')}): the step is near the stability limit; lower --dt`;
+        coarseFailed = `the solve at 2·dt = ${(2 * h).toPrecision(3)} failed (${e.info.message.replace(/^Monte Carlo: /, '')}): the step is near the stability limit; ${finerStep}`;
       }
     }
     const fsum = summarize(fine), csum = refine && !coarseFailed ? summarize(cset) : undefined;
@@ -1119,7 +1120,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   };
   reading.observables.forEach((ob, oi) => {
     const name = ob.def.name;
-    const v = fs.mean[oi], s = fs.se[oi], vr = v, vq = small?.mean[oi];
+    const v = fs.mean[oi], s = fs.se[oi], vq = small?.mean[oi];
     const seAt = (j: number) => tq * s[j];
     const biasAt = (j: number) => (vq ? Math.abs(vq[j] - v[j]) * biasFactor : 0);
     if (ob.def.times.length <= 1) {
@@ -1128,7 +1129,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
       observables[name] = times.map((t) => interp(v, h, t));
       error[name] = times.map((t) => {
         const se = interpLinear(se1, h, t), bias = interpLinear(b1, h, t);
-        const disc = cv ? Math.abs(interp(vr, h, t) - interp(cv, 2 * h, t)) / 3 : 0;
+        const disc = cv ? Math.abs(interp(v, h, t) - interp(cv, 2 * h, t)) / 3 : 0;
         const res = residualAt(oi, Math.round(t / h));
         maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc); maxBias = Math.max(maxBias, bias);
         return Math.sqrt(se * se + bias * bias + disc * disc + res * res);
@@ -1147,7 +1148,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
         for (let b = 0; b < m; b++) {
           const j = a * m + b;
           const se = seAt(j), bias = biasAt(j);
-          const disc = cv ? Math.abs(vr[j] - coarseAt(a, b)) / 3 : 0;
+          const disc = cv ? Math.abs(v[j] - coarseAt(a, b)) / 3 : 0;
           const res = residualAt(oi, j);
           maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc); maxBias = Math.max(maxBias, bias);
           values[a].push(v[j]);
@@ -1159,7 +1160,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   });
   if (maxResid > 0) warnings.push(`the solution is not self-consistent within its statistical error: paths driven by its kernels differ from it by up to ${maxResidZ.toPrecision(3)} standard errors (|difference| ≤ ${maxResid.toPrecision(3)}, added to the errors)`);
   if (kernelZ && kernelZ.rms > 2) warnings.push(`the kernels are not self-consistent within their statistical error (rms residual ${kernelZ.rms.toPrecision(3)} standard errors; worst ${kernelZ.worst})`);
-  if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); ${coarsened ? `the grid has at most ${maxSteps} steps: a shorter --T gives a finer step` : 'lower --dt'}`);
+  if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); ${finerStep}`);
   if (fine.indefinite > 1e-6) warnings.push(`a field covariance fell outside the positive semi-definite cone by ${fine.indefinite.toPrecision(2)} (relative); the fields were sampled from the nearest valid covariance`);
 
   const diagnostics: Record<string, number | string | boolean> = {
