@@ -1122,7 +1122,14 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
     const name = ob.def.name;
     const v = fs.mean[oi], s = fs.se[oi], vq = small?.mean[oi];
     const seAt = (j: number) => tq * s[j];
-    const biasAt = (j: number) => (vq ? Math.abs(vq[j] - v[j]) * biasFactor : 0);
+    // the finite-P bias: measured by the smaller replicas, and at least its natural size, a
+    // second-order effect of each replica's own scatter sd (≈ sd²/|value|, |value| floored at a
+    // tenth of the observable's scale) — the smaller replicas can leave the 1/P regime near the
+    // edge of stability, where the scatter is large
+    let scale = 0;
+    for (const x of v) scale = Math.max(scale, Math.abs(x));
+    const natural = (j: number) => { const d = Math.max(Math.abs(v[j]), 0.1 * scale); return d > 0 ? (s[j] * s[j] * fine.count) / d : 0; };
+    const biasAt = (j: number) => Math.max(vq ? Math.abs(vq[j] - v[j]) * biasFactor : 0, natural(j));
     if (ob.def.times.length <= 1) {
       const cv = coarse?.mean[oi];
       const se1 = Float64Array.from(s, (_, j) => seAt(j)), b1 = Float64Array.from(s, (_, j) => biasAt(j));
@@ -1158,6 +1165,12 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
       twoTime[name] = { t: outIdx.map((k) => k * h), values, error: errs };
     }
   });
+  // an error comparable to the value is not a result: say from when on
+  for (const [name, vals] of Object.entries(observables)) {
+    const scale = Math.max(...vals.map(Math.abs));
+    const i = error[name].findIndex((e) => e > 0.25 * scale);
+    if (scale > 0 && i >= 0) warnings.push(`${name} is not resolved from t = ${+times[i].toPrecision(4)} on: its error (${error[name][i].toPrecision(2)}) exceeds a quarter of its scale (${scale.toPrecision(3)}); more paths (work) or a shorter --T would help`);
+  }
   if (maxResid > 0) warnings.push(`the solution is not self-consistent within its statistical error: paths driven by its kernels differ from it by up to ${maxResidZ.toPrecision(3)} standard errors (|difference| ≤ ${maxResid.toPrecision(3)}, added to the errors)`);
   if (kernelZ && kernelZ.rms > 2) warnings.push(`the kernels are not self-consistent within their statistical error (rms residual ${kernelZ.rms.toPrecision(3)} standard errors; worst ${kernelZ.worst})`);
   if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); ${finerStep}`);
