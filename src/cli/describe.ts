@@ -53,3 +53,25 @@ export function describeSystem(sys: DmftSystem): string {
   for (const o of sys.observables) L.push(`  ${o.name}${o.times.length ? `(${o.times.join(',')})` : ''} = ${print(o.expr)}`);
   return L.join('\n') + '\n';
 }
+
+/**
+ * Every warning and note a solve carries in its diagnostics (what `--json`
+ * shows), as text lines for `dmft solve`: keys ending in `warning` or `note`
+ * (any case, with or without a `limit.`-style prefix) and `why…` explanations.
+ * Warnings come first. Generic by key name, so a solver's new note is printed
+ * without touching this file.
+ */
+export function describeSolveNotes(diagnostics: Record<string, number | string | boolean>): string[] {
+  const warnings: string[] = [], notes: string[] = [];
+  for (const [key, value] of Object.entries(diagnostics)) {
+    if (typeof value !== 'string' || !value.trim()) continue;
+    const parts = key.split('.');
+    const last = parts[parts.length - 1];
+    const kind = /warning$/i.test(last) ? 'warning' : /note$/i.test(last) || /^why/.test(last) ? 'note' : undefined;
+    if (!kind) continue;
+    const base = last.replace(/(warning|note)$/i, '').replace(/^why/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/\bgaussian\b/, 'Gaussian').trim();
+    const label = [...parts.slice(0, -1), base].filter(Boolean).join(' ');
+    (kind === 'warning' ? warnings : notes).push(`${kind}${label ? ` (${label})` : ''}: ${value}`);
+  }
+  return [...warnings, ...notes];
+}

@@ -9,6 +9,7 @@ import type { SolveResult } from '../solve/types.ts';
 import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import { maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
+import { describeSolveNotes } from './describe.ts';
 
 export interface SolveCliOptions {
   set?: Record<string, number>;
@@ -92,6 +93,7 @@ export function solveTable(r: SolveResult, file: string): string {
   lines.push(...limitLines(r));
   for (const [k, tt] of Object.entries(r.twoTime ?? {})) lines.push(`two-time ${k}(t,s): ${tt.t.length}×${tt.t.length} matrix on t ∈ [${num(tt.t[0])}, ${num(tt.t[tt.t.length - 1])}] (see --json)`);
   for (const [k, tt] of Object.entries(r.tau ?? {})) lines.push(`stationary ${k}(τ): ${tt.tau.length} lags up to τ = ${num(tt.tau[tt.tau.length - 1])} (see --json)`);
+  lines.push(...describeSolveNotes(r.diagnostics));
   const d = r.diagnostics;
   const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${d[k]}`).join(', ');
   if (brief) lines.push(`diagnostics: ${brief}`);

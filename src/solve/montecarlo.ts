@@ -1,34 +1,46 @@
-// Monte Carlo fixed point of the DMFT equations (Eissfeller–Opper 1992) for
+// Monte Carlo solution of the DMFT equations (after Eissfeller–Opper 1992) for
 // single-site processes that are not Gaussian — driven only by the derived
-// DmftSystem.
+// DmftSystem. The method and its error model: docs/monte-carlo.md.
 //
-// On a time grid t_k = k h (k = 0…K) the order parameters are arrays:
-// M(t_k), C(t_k, t_l) and R(t_k, t_l) (l ≤ k; plus a δ(t − s) coefficient for
-// the instantaneous responses of algebraic populations). One iteration:
-//  1. every Gaussian field is sampled on the grid from its covariance kernel
-//     (cov expression evaluated on the current C; Cholesky of the grid matrix,
-//     semi-definite tolerant), for P paths at once;
-//  2. initial conditions, quenched inputs and noise increments are sampled;
-//  3. all paths advance together (one Float64Array sweep per time step):
-//     Heun steps for dynamic populations, Newton solves for algebraic ones;
-//     memory integrals ∫₀ᵗ R(t,s) g(x(s)) ds by the trapezoid rule on the grid
-//     (the same second-order accuracy as Heun, endpoint included implicitly);
-//     bounds by clipping (a clipped state is pinned: its response is zero);
-//     white noise Itô (Euler–Maruyama increment, additive noise only);
-//  4. M, C are sample means; R(t,s) = ⟨f'(x(t)) δx(t)/δη(s)⟩ by tangent
-//     propagation: for each impulse time s the linearised single-site
-//     dynamics (including the memory term's own response) is integrated along
-//     each path with the same Heun/trapezoid scheme;
-//  5. burn-in: undamped iterations (causality makes this a Picard iteration of
-//     a Volterra problem) until the change of the kernels is at the level of
-//     their Monte Carlo noise; then measurement iterations whose estimates are
-//     averaged (the kernels as a running mean, so their noise shrinks too).
-// Standard errors: batch means over independent blocks of paths, combined with
-// the scatter across measurement iterations (which also carries the noise of
-// the kernels themselves). Discretization error: the whole fixed point again
-// at step 2h; Heun + trapezoid is second order, so err(h) ≈ |O_h − O_2h|/3.
+// On a time grid t_k = k h (k = 0…K) the order parameters are arrays: M(t_k),
+// C(t_k, t_l) and R(t_k, t_l) (l ≤ k; plus a δ(t − s) coefficient for the
+// instantaneous responses of algebraic populations). The equations are causal:
+// the kernels at time t_k depend only on the paths up to t_k. So instead of
+// iterating a guess of the whole kernels to a fixed point (a Picard iteration,
+// whose error contracts only by the loop gain per iteration, and whose
+// intermediate kernels can drive the responses unstable), a **sweep** marches P
+// single-site paths forward in time and estimates each new kernel row from
+// the paths themselves before using it:
+//  1. predictor (Heun): every dynamic population's state and tangent advance
+//     with the rates of step k − 1;
+//  2. kernel rows at t_k from the predicted states: M(k), C(k, l ≤ k) (exact
+//     Gram matrices of the paths, so the field covariances stay positive
+//     semi-definite), R(k, l ≤ k) from the predicted tangents;
+//  3. algebraic populations (Newton per path, their responses in closed form);
+//  4. fields at t_k by extending their Cholesky factor by one row (the
+//     conditional law of η(t_k) given its past), then the Heun corrector for
+//     states and tangents.
+// Kernels from predicted states differ from the corrected ones by O(h²), so
+// the sweep is a consistent second-order scheme. Memory integrals use the
+// trapezoid rule on the grid; bounds clip the state and a clipped (pinned)
+// state has zero response; white noise is Itô, additive only. Responses are
+// propagated along the first PR paths (the tangent costs ~K³/6 per path and
+// memory term, the rest ~K²/2).
+//
+// Errors, each estimated and combined in quadrature (as a standard error):
+//  - statistical: independent replicas (each a sweep of P paths with its own
+//    kernels) — the scatter of their estimates includes the noise of the
+//    kernels themselves;
+//  - finite P: a sweep's kernel noise feeds back into its paths, a bias ∝ 1/P,
+//    measured by replicas of P/4 (or P/2) paths;
+//  - discretization: the replicas again at step 2h; err(h) ≈ |O_h − O_2h|/3;
+//  - self-consistency: fresh paths driven by the averaged kernels, held fixed
+//    (an Eissfeller–Opper iteration from the solution), must reproduce kernels
+//    and observables within their statistical errors.
+// Replicas are added until the standard error is below max(tol × scale,
+// ½ discretization error), within a deterministic work budget. Failures end in
+// a DmftError that says what diverged and the likely cause.
 // Nothing here knows any particular model.
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -37,33 +49,36 @@ import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { Rng } from '../simulate/rng.ts';
+import { studentQuantile } from '../check/stats.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
 
 export interface MonteCarloOptions extends SolveOptions {
-  /** paths per measurement iteration (default 4000; `samples` of SolveOptions) */
-  samples?: number;
-  /** paths per burn-in iteration (default max(500, samples/4)) */
-  burnSamples?: number;
-  /** paths used for tangent propagation of responses (default min(samples, 800); half of it in burn-in).
-   *  The tangent costs ~K³/6 per path and memory term (K = T/dt), the rest ~K²/2 per path. */
-  responseSamples?: number;
-  /** measurement iterations (default 4) */
-  measure?: number;
-  /** largest number of burn-in iterations (default 60) */
-  maxBurn?: number;
-  /** batch-means blocks per iteration (default 16) */
-  blocks?: number;
+  /** paths per replica (default: what half the work budget gives the minimum replicas, 200…1000) */
+  paths?: number;
+  /** of which the first responsePaths carry tangents for the responses (default: all) */
+  responsePaths?: number;
+  /** at least this many replicas (default 8); `samples` of SolveOptions raises it to ⌈samples/paths⌉ */
+  replicas?: number;
+  /** at most this many replicas (default: as many as the work budget maxWork allows, at most 256) */
+  maxReplicas?: number;
+  /** work budget in multiply-adds for the replicas when maxReplicas is not given (default 3e9, ~10–20 s) */
+  maxWork?: number;
+  /** target standard error relative to each observable's scale (default 1e-2); `tol` of SolveOptions */
+  tol?: number;
   /** estimate the discretization error by a second solve at 2·dt (default true) */
   refine?: boolean;
-  /** largest number of time steps on [0, T] (default 160): the cost grows like K³ (responses)
-   *  and K² (fields, memory), so a finer dt is coarsened to T/maxSteps (reported) */
+  /** the self-consistency check with frozen kernels (default true) */
+  check?: boolean;
+  /** estimate the finite-P bias with replicas of P/4 paths (default true) */
+  biasCheck?: boolean;
+  /** largest number of time steps on [0, T] (default 160): a finer dt is coarsened to T/maxSteps (reported) */
   maxSteps?: number;
 }
 
 // ---------------------------------------------------------------------------
-// plan
+// plan: what the derived system asks for, compiled
 
 interface FieldPlan { pos: number; cov: Compiled; ops: number[] }
 interface MemPlan { pos: number; op: number; g: Compiled; dg: Compiled }
@@ -71,7 +86,6 @@ interface PopPlan {
   r: PopReading;
   index: number;
   dynamic: boolean;
-  nq: number;
   fields: FieldPlan[];
   qPos: number[];
   qDists: Dist[];
@@ -89,6 +103,8 @@ interface PopPlan {
   avgs: { obs: number; a: number; F: Compiled }[];
   lower: number;
   upper: number;
+  /** populations whose kernels at the same time this one reads (fields, means, memory) */
+  reads: Set<number>;
 }
 
 interface OpInfo { name: string; kind: 'C' | 'M' | 'R'; pop: number; F: Compiled; dF: Compiled; inst: boolean }
@@ -98,7 +114,8 @@ class Plan {
   readonly params: Record<string, number>;
   readonly ops: OpInfo[];
   readonly pops: PopPlan[];
-  readonly needR: Set<number>;
+  /** algebraic populations in an order where each comes after those it reads */
+  readonly algebraicOrder: number[];
 
   constructor(reading: SystemReading) {
     this.reading = reading;
@@ -111,11 +128,11 @@ class Plan {
       return { name: o.name, kind: o.kind, pop: popIndex.get(o.pop)!, F: rd.F, dF: rd.dfdx, inst: !!o.instantaneous };
     });
     const opSlots = sys.orderParams.map((_, i) => `__op${i}`);
-    this.needR = new Set();
+    const needR = new Set<number>();
     for (const p of reading.pops) for (const m of p.memory) {
       const i = opIndex.get(m.R);
       if (i === undefined || this.ops[i].kind !== 'R') throw new DmftError({ message: `Monte Carlo: the memory kernel ${m.R} is not a response function` });
-      this.needR.add(i);
+      needR.add(i);
     }
     this.pops = reading.pops.map((r, index): PopPlan => {
       const slot = (n: string) => r.slots.indexOf(n);
@@ -127,6 +144,7 @@ class Plan {
           throw new DmftError({ message: `Monte Carlo: the noise ${n.name} enters ${r.pop.variable}'s equation multiplicatively; only additive white noise is supported` });
         return { pos: slot(n.name), D: n.D, coef: compile(d, r.slots, this.params) };
       });
+      const reads = new Set<number>();
       const fields = r.fields.map((name, k): FieldPlan => {
         const used: number[] = [];
         const cov = mapPost(r.pop.fields[k].cov, (x) => {
@@ -136,16 +154,19 @@ class Plan {
           if (!used.includes(i)) used.push(i);
           return sym(opSlots[i]);
         });
+        for (const i of used) reads.add(this.ops[i].pop);
         return { pos: slot(name), cov: compile(cov, opSlots, this.params), ops: used };
       });
       const mems = r.memory.map((m): MemPlan => ({ pos: slot(m.slot), op: opIndex.get(m.R)!, g: m.gF, dg: m.dgdx }));
+      for (const m of mems) reads.add(this.ops[m.op].pop);
       const means = r.means.map((m) => {
         const i = opIndex.get(m.M);
         if (i === undefined) throw new DmftError({ message: `Monte Carlo: the mean-field term ${m.M} is not an order parameter` });
+        reads.add(this.ops[i].pop);
         return { pos: slot(m.slot), op: i };
       });
       const ops = this.ops.map((o, i) => (o.pop === index ? i : -1)).filter((i) => i >= 0);
-      const resp = ops.filter((i) => this.ops[i].kind === 'R' && this.needR.has(i)).map((i) => {
+      const resp = ops.filter((i) => this.ops[i].kind === 'R' && needR.has(i)).map((i) => {
         const f = r.fields.indexOf(sys.orderParams[i].slot ?? '');
         if (f < 0) throw new DmftError({ message: `Monte Carlo: the response ${this.ops[i].name} is to '${sys.orderParams[i].slot}', which is not a field of ${r.pop.variable}` });
         return { op: i, field: f };
@@ -153,13 +174,26 @@ class Plan {
       const avgs: PopPlan['avgs'] = [];
       reading.observables.forEach((ob, oi) => ob.averages.forEach((a, ai) => { if (a.pop === r.pop.name) avgs.push({ obs: oi, a: ai, F: a.F }); }));
       return {
-        r, index, dynamic: r.pop.kind === 'dynamic', nq: r.quenched.length, fields,
+        r, index, dynamic: r.pop.kind === 'dynamic', fields,
         qPos: r.quenched.map((q) => slot(q.name)), qDists: r.quenched.map((q) => q.input.dist),
         noises, means, mems, tPos: slot('t'),
         dFx: r.dF[r.pop.variable], dFfield: r.fields.map((f) => r.dF[f]), dFmem: r.memory.map((m) => dF(m.slot)),
-        ops, resp, avgs, lower: r.lower ?? -Infinity, upper: r.upper ?? Infinity,
+        ops, resp, avgs, lower: r.lower ?? -Infinity, upper: r.upper ?? Infinity, reads,
       };
     });
+    // algebraic populations read each other at equal times: order them (a cycle has no causal order)
+    const alg = this.pops.filter((p) => !p.dynamic).map((p) => p.index);
+    const order: number[] = [];
+    const pending = new Set(alg);
+    while (pending.size) {
+      const next = [...pending].find((i) => [...this.pops[i].reads].every((j) => j === i || !pending.has(j)));
+      if (next === undefined) throw new DmftError({ message: `Monte Carlo: the algebraic populations ${[...pending].map((i) => this.pops[i].r.pop.variable).join(', ')} depend on each other at equal times`, hint: 'give one of them dynamics (a d/dt equation)' });
+      order.push(next);
+      pending.delete(next);
+    }
+    for (const i of alg) if (this.pops[i].reads.has(i) && this.pops[i].fields.some((f) => f.ops.some((o) => this.ops[o].pop === i)))
+      throw new DmftError({ message: `Monte Carlo: the field of the algebraic population ${this.pops[i].r.pop.variable} depends on its own correlation at equal times`, hint: 'give it dynamics (a d/dt equation)' });
+    this.algebraicOrder = order;
   }
 
   num(e: Parameters<typeof constantValue>[0], what: string): number {
@@ -199,758 +233,740 @@ function emptyKernels(plan: Plan, K: number, h: number): Kernels {
   };
 }
 
-/** Estimates of one iteration: values, block-level standard errors, observables. */
-interface Estimate {
-  k: Kernels;
-  se: Kernels;
-  /** one-time observables: per observable, per time (undefined for two-time ones) */
-  obs: (Float64Array | undefined)[];
-  obsSE: (Float64Array | undefined)[];
-  /** two-time observables at the output grid indices: [a][b] */
-  two: (Float64Array | undefined)[];
-  twoSE: (Float64Array | undefined)[];
+/** the entries of a kernel that are estimated (M: all; C, R: l ≤ k) */
+function* entries(o: OpInfo, n: number): Generator<number> {
+  if (o.kind === 'M') { for (let k = 0; k < n; k++) yield k; return; }
+  for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) yield k * n + l;
 }
-
-/** Cholesky factor of a covariance matrix on the grid. Kernels of smooth
- *  processes are numerically rank-deficient, so a jitter δ·max(diag)·I is added,
- *  starting at 1e-12 and growing tenfold until the factorisation succeeds; a
- *  matrix that needs more than 1e-5 is not a covariance (an error). */
-export function cholesky(S: Float64Array, n: number): { L: Float64Array; jitter: number } {
-  let maxd = 0;
-  for (let i = 0; i < n; i++) maxd = Math.max(maxd, S[i * n + i]);
-  const L = new Float64Array(n * n);
-  if (!(maxd > 0)) return { L, jitter: 0 };
-  for (let jit = 1e-12; jit <= 1e-5; jit *= 10) {
-    const add = jit * maxd;
-    let ok = true;
-    L.fill(0);
-    for (let j = 0; j < n && ok; j++) {
-      let d = S[j * n + j] + add;
-      for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
-      if (!(d > 0)) { ok = false; break; }
-      const ljj = Math.sqrt(d);
-      L[j * n + j] = ljj;
-      for (let i = j + 1; i < n; i++) {
-        let s = S[i * n + j];
-        for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-        L[i * n + j] = s / ljj;
-      }
-    }
-    if (ok) return { L, jitter: jit };
-  }
-  // A kernel estimated from Monte Carlo paths can come out slightly indefinite
-  // (statistical noise ~1/√paths): project it onto the positive semi-definite
-  // cone — a symmetric square root with the negative eigenvalues set to zero
-  // (η = L ξ needs only L Lᵀ = S). A clearly negative eigenvalue is an error.
-  const eig = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(S.subarray(i * n, (i + 1) * n)))), { assumeSymmetric: true });
-  const lam = eig.realEigenvalues, V = eig.eigenvectorMatrix;
-  const lamMin = Math.min(...lam);
-  if (lamMin < -1e-3 * maxd) return { L, jitter: Infinity };
-  L.fill(0);
-  for (let k = 0; k < n; k++) {
-    const r = Math.sqrt(Math.max(0, lam[k]));
-    if (r === 0) continue;
-    for (let i = 0; i < n; i++) L[i * n + k] = V.get(i, k) * r;
-  }
-  return { L, jitter: -lamMin / maxd };
-}
-
-// ---------------------------------------------------------------------------
-// one iteration: sample, integrate, estimate
-
-interface IterSettings { P: number; PR: number; B: number; seed: number; stream: number; outIdx: number[] }
-
-/** largest Cholesky jitter used (relative to the kernel's largest variance) */
-const stats = { jitter: 0 };
 
 /**
- * The paths of one population in one iteration. Hot loops are methods (one
- * shared, optimisable function each, called many times) working on
- * Float64Arrays laid out time-major: a[k * P + p].
+ * Extend a lower-triangular factor L (L Lᵀ = S) by row k, given S(k, 0…k) in
+ * `row`. The covariances are Gram matrices of the paths, positive
+ * semi-definite; a relative jitter keeps every pivot ≥ √(jitter·scale) so that
+ * near-singular kernels of smooth fields (the next value almost determined by
+ * the past) do not amplify rounding. Returns how far the row falls outside the
+ * positive semi-definite cone (0 for a valid covariance), relative to S(k,k).
  */
-class PopRun {
-  readonly n: number;
+export function choleskyRow(L: Float64Array, n: number, k: number, row: Float64Array, jitter: number): number {
+  const rk = k * n;
+  for (let l = 0; l < k; l++) {
+    const rl = l * n;
+    let s = row[l];
+    for (let m = 0; m < l; m++) s -= L[rk + m] * L[rl + m];
+    L[rk + l] = s / L[rl + l];
+  }
+  let d = row[k];
+  for (let m = 0; m < k; m++) d -= L[rk + m] * L[rk + m];
+  const floor = jitter * Math.max(Math.abs(row[k]), 1e-300);
+  L[rk + k] = Math.sqrt(Math.max(d, 0) + floor);
+  return d < 0 ? -d / Math.max(Math.abs(row[k]), 1e-300) : 0;
+}
+
+const JITTER = 1e-10;
+
+// ---------------------------------------------------------------------------
+// one sweep: P paths marched through time, kernels estimated on the way
+
+interface SweepResult {
+  /** the kernels estimated from this sweep's paths */
+  est: Kernels;
+  /** one-time observables per time (two-time: per output pair), with batch-means errors over blocks of paths
+   *  (meaningful only when the kernels were frozen: otherwise blocks share the kernels' noise) */
+  obs: Float64Array[];
+  obsSE: Float64Array[];
+  /** batch-means errors of the estimated kernels (frozen sweeps only) */
+  estSE?: Kernels;
+  /** largest h·|∂F/∂x| met along the paths (a stiffness measure: Heun needs < 2) */
+  stiffness: number;
+  /** largest departure of a field covariance row from the PSD cone */
+  indefinite: number;
+}
+
+interface SweepSettings {
+  K: number; h: number; P: number; PR: number; seed: number; stream: number;
+  /** grid indices of the two-time output */
+  outIdx: number[];
+  /** drive the paths with these kernels instead of their own estimates */
+  frozen?: Kernels;
+  blocks: number;
+}
+
+/** Tangent of a dynamic population for one response: Y(k, l) for impulses at l ≤ k along PR paths. */
+interface DynTangent {
+  ri: number;
+  /** Y(k, l) at the current k (index l·PR + p) */
+  Y: Float64Array;
+  /** predicted Ỹ(k, l) */
+  Yp: Float64Array;
+  /** rate f(k, l) of the tangent at the corrected state, for the next predictor */
+  fY: Float64Array;
+  /** per memory term: g'(x_v) Y(v, l), triangular (v ≥ l); single precision (the memory sums
+   *  stream all of it every step, so they are bandwidth-bound; 1e-7 is far below the sampling noise) */
+  GY: Float32Array[];
+  /** per memory term: scratch memory sums per impulse */
+  mem: Float64Array[];
+}
+
+/** Tangent of an algebraic population: Y = Y_δ(l) δ(t − l) + Y_reg(t, l). */
+interface AlgTangent {
+  ri: number;
+  YD: Float64Array;
+  /** per memory term: g'(x_l) Y_δ(l) */
+  GYD: Float64Array[];
+  /** per memory term: g'(x_u) Y_reg(u, l), triangular, single precision */
+  GY: Float32Array[];
+  Yk: Float64Array;
+}
+
+const tri = (v: number) => (v * (v + 1)) / 2;
+
+class PopSim {
   readonly X: Float64Array;
   readonly pinned: Uint8Array;
-  /** g_m(x_l) per memory term, per path */
+  readonly xp: Float64Array;
+  readonly pinP: Uint8Array;
+  readonly f1: Float64Array;
+  readonly dW: Float64Array;
+  /** per own op: f of the predicted state per time and path (the Gram vectors of C, the means of M) */
+  readonly FV: Map<number, Float64Array>;
   readonly Gm: Float64Array[];
-  /** memory values for the first PR paths (coefficients of the tangent dynamics) */
-  readonly MEM: Float64Array[];
-  /** partial trapezoid sums h Σ_{l<k} w_l R(k,l) g(x_l) */
+  readonly XI: Float64Array[];
+  readonly L: Float64Array[];
+  readonly eta: Float64Array[];
+  readonly memv: Float64Array[];
   readonly S: Float64Array[];
+  readonly Q: Float64Array[];
   readonly buf: Float64Array;
   readonly gbuf: Float64Array;
-  readonly Rv: Float64Array[];
-  readonly Ri: (Float64Array | null)[];
-  readonly Q: Float64Array[];
-  readonly ETA: Float64Array[];
-  readonly fieldPos: Int32Array;
-  readonly qPos: Int32Array;
-  readonly meanPos: Int32Array;
-  readonly meanV: Float64Array[];
-  readonly memPos: Int32Array;
-  readonly noisePos: Int32Array;
+  readonly covRow: Float64Array;
+  readonly dyn: DynTangent[] = [];
+  readonly alg: AlgTangent[] = [];
+  readonly noiseRng: Rng[];
+  readonly noiseSd: Float64Array;
+  /** tangent coefficients at one time, per PR path */
+  readonly cA: Float64Array;
+  readonly cM: Float64Array[];
+  readonly cG: Float64Array[];
+  readonly cPin: Uint8Array;
+  /** scratch per path */
+  readonly memP: Float64Array[];
+  readonly sFP: Float64Array;
+  readonly sBE: Float64Array;
+  readonly sSelf: Float64Array;
+  readonly sRate: Float64Array;
 
-  constructor(readonly plan: Plan, readonly pl: PopPlan, readonly kern: Kernels, readonly P: number, readonly PR: number, Q: Float64Array[], ETA: Float64Array[]) {
-    const n = (this.n = kern.K + 1);
+  constructor(readonly plan: Plan, readonly pl: PopPlan, readonly st: SweepSettings) {
+    const n = st.K + 1, P = st.P, PR = st.PR;
+    const rngFor = (purpose: number) => new Rng(st.seed, st.stream + pl.index * 4096 + purpose);
     this.X = new Float64Array(n * P);
     this.pinned = new Uint8Array(n * P);
+    this.xp = new Float64Array(P);
+    this.pinP = new Uint8Array(P);
+    this.f1 = new Float64Array(P);
+    this.dW = new Float64Array(P);
+    this.FV = new Map(pl.ops.filter((i) => plan.ops[i].kind !== 'R').map((i) => [i, new Float64Array(n * P)]));
     this.Gm = pl.mems.map(() => new Float64Array(n * P));
-    this.MEM = pl.mems.map(() => new Float64Array(n * PR));
+    this.XI = pl.fields.map((_, e) => { const g = rngFor(256 + e), a = new Float64Array(n * P); g.fillNormal(a, a.length, 0, 1); return a; });
+    this.L = pl.fields.map(() => new Float64Array(n * n));
+    this.eta = pl.fields.map(() => new Float64Array(P));
+    this.memv = pl.mems.map(() => new Float64Array(P));
     this.S = pl.mems.map(() => new Float64Array(P));
+    this.Q = pl.qDists.map((d, j) => { const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name), a = new Float64Array(P); for (let p = 0; p < P; p++) a[p] = draw(g); return a; });
     this.buf = new Float64Array(pl.r.slots.length);
-    this.gbuf = new Float64Array(1 + pl.nq);
-    this.Rv = pl.mems.map((m) => kern.v[m.op]);
-    this.Ri = pl.mems.map((m) => kern.inst[m.op]);
-    this.Q = Q;
-    this.ETA = ETA;
-    this.fieldPos = Int32Array.from(pl.fields.map((f) => f.pos));
-    this.qPos = Int32Array.from(pl.qPos);
-    this.meanPos = Int32Array.from(pl.means.map((m) => m.pos));
-    this.meanV = pl.means.map((m) => kern.v[m.op]);
-    this.memPos = Int32Array.from(pl.mems.map((m) => m.pos));
-    this.noisePos = Int32Array.from(pl.noises.map((m) => m.pos));
-  }
-
-  /** the slot vector at grid time k, path p, state x (memory slots left to the caller) */
-  fill(k: number, p: number, x: number): void {
-    const { buf, gbuf, P } = this;
-    buf[0] = x;
-    gbuf[0] = x;
-    for (let e = 0; e < this.fieldPos.length; e++) buf[this.fieldPos[e]] = this.ETA[e][k * P + p];
-    for (let j = 0; j < this.qPos.length; j++) { const q = this.Q[j][p]; buf[this.qPos[j]] = q; gbuf[1 + j] = q; }
-    for (let j = 0; j < this.meanPos.length; j++) buf[this.meanPos[j]] = this.meanV[j][k];
-    for (let j = 0; j < this.noisePos.length; j++) buf[this.noisePos[j]] = 0;
-    if (this.pl.tPos >= 0) buf[this.pl.tPos] = k * this.kern.h;
-  }
-
-  /** memory value of term j at (k, p) with the endpoint value g(x_k) = gx */
-  memAt(j: number, k: number, p: number, gx: number): number {
-    const ri = this.Ri[j];
-    return (ri ? ri[k] * gx : 0) + this.S[j][p] + (k > 0 ? 0.5 * this.kern.h * this.Rv[j][k * this.n + k] * gx : 0);
-  }
-
-  /** S[j] ← h Σ_{l<k} w_l R_j(k,l) g_j(x_l), w_0 = ½ */
-  partial(k: number): void {
-    const { P, n } = this, h = this.kern.h;
-    for (let j = 0; j < this.S.length; j++) {
-      const s = this.S[j];
-      s.fill(0);
-      const R = this.Rv[j], G = this.Gm[j];
-      for (let l = 0; l < k; l++) {
-        const c = h * (l === 0 ? 0.5 : 1) * R[k * n + l];
-        if (c === 0) continue;
-        const off = l * P;
-        for (let p = 0; p < P; p++) s[p] += c * G[off + p];
-      }
+    this.gbuf = new Float64Array(1 + pl.qPos.length);
+    this.covRow = new Float64Array(n);
+    this.noiseRng = pl.noises.map((_, j) => rngFor(512 + j));
+    this.noiseSd = Float64Array.from(pl.noises.map((nz) => Math.sqrt(Math.max(0, nz.D) * st.h)));
+    const nm = pl.mems.length;
+    this.cA = new Float64Array(PR);
+    this.cM = pl.mems.map(() => new Float64Array(PR));
+    this.cG = pl.mems.map(() => new Float64Array(PR));
+    this.cPin = new Uint8Array(PR);
+    this.memP = pl.mems.map(() => new Float64Array(P));
+    this.sFP = new Float64Array(PR);
+    this.sBE = new Float64Array(PR);
+    this.sSelf = new Float64Array(PR);
+    this.sRate = new Float64Array((st.K + 1) * PR);
+    if (PR > 0) for (const [ri] of pl.resp.entries()) {
+      if (pl.dynamic) this.dyn.push({ ri, Y: new Float64Array(n * PR), Yp: new Float64Array(n * PR), fY: new Float64Array(n * PR), GY: Array.from({ length: nm }, () => new Float32Array(tri(n) * PR)), mem: Array.from({ length: nm }, () => new Float64Array(n * PR)) });
+      else this.alg.push({ ri, YD: new Float64Array(n * PR), GYD: Array.from({ length: nm }, () => new Float64Array(n * PR)), GY: Array.from({ length: nm }, () => new Float32Array(tri(n) * PR)), Yk: new Float64Array(n * PR) });
     }
   }
 
   clip(x: number): number { return x < this.pl.lower ? this.pl.lower : x > this.pl.upper ? this.pl.upper : x; }
 
-  setG(k: number, p: number, x: number): void {
+  /** slot vector for path p at grid time k, state x, current fields, means of `use`, memory values mem */
+  fill(use: Kernels, k: number, p: number, x: number, mem: Float64Array[] | null): void {
+    const { buf, pl } = this;
+    buf[0] = x;
     this.gbuf[0] = x;
-    for (let j = 0; j < this.Gm.length; j++) this.Gm[j][k * this.P + p] = this.pl.mems[j].g(this.gbuf);
+    for (let e = 0; e < pl.fields.length; e++) buf[pl.fields[e].pos] = this.eta[e][p];
+    for (let j = 0; j < pl.qPos.length; j++) { const q = this.Q[j][p]; buf[pl.qPos[j]] = q; this.gbuf[1 + j] = q; }
+    for (let j = 0; j < pl.means.length; j++) buf[pl.means[j].pos] = use.v[pl.means[j].op][k];
+    for (let j = 0; j < pl.noises.length; j++) buf[pl.noises[j].pos] = 0;
+    for (let j = 0; j < pl.mems.length; j++) buf[pl.mems[j].pos] = mem ? mem[j][p] : 0;
+    if (pl.tPos >= 0) buf[pl.tPos] = k * this.st.h;
   }
 
-  /** set the memory slots for (k, p) from the current partial sums and endpoint state x */
-  setMem(k: number, p: number, x: number, record: boolean): void {
+  /** memory values at (k, p) for endpoint state x: δ part + partial sum + trapezoid endpoint */
+  memAt(use: Kernels, k: number, p: number, x: number, out: Float64Array[]): void {
+    const n = this.st.K + 1, h = this.st.h;
     this.gbuf[0] = x;
-    for (let j = 0; j < this.memPos.length; j++) {
-      const v = this.memAt(j, k, p, this.pl.mems[j].g(this.gbuf));
-      this.buf[this.memPos[j]] = v;
-      if (record && p < this.PR) this.MEM[j][k * this.PR + p] = v;
+    for (let j = 0; j < this.Q.length; j++) this.gbuf[1 + j] = this.Q[j][p];
+    for (let j = 0; j < this.pl.mems.length; j++) {
+      const m = this.pl.mems[j], gx = m.g(this.gbuf), ri = use.inst[m.op];
+      out[j][p] = (ri ? ri[k] * gx : 0) + this.S[j][p] + (k > 0 ? 0.5 * h * use.v[m.op][k * n + k] * gx : 0);
     }
   }
 
-  /** Heun predictor at step k → k+1 for all paths */
-  predictor(k: number, f1: Float64Array, xp: Float64Array, noise: Float64Array, rngs: Rng[], sd: Float64Array): void {
-    const { P, X } = this, h = this.kern.h, F = this.pl.r.F, nz = this.pl.noises;
-    for (let p = 0; p < P; p++) {
-      const x = X[k * P + p];
-      this.fill(k, p, x);
-      this.setMem(k, p, x, true);
-      const f = F(this.buf);
-      let nt = 0;
-      for (let j = 0; j < nz.length; j++) nt += nz[j].coef(this.buf) * sd[j] * rngs[j].normal();
-      f1[p] = f;
-      noise[p] = nt;
-      xp[p] = this.clip(x + h * f + nt);
+  /** S[j] ← h Σ_{l<k} w_l R_j(k,l) g_j(x_l), w_0 = ½ */
+  partial(use: Kernels, k: number): void {
+    const { P } = this.st, n = this.st.K + 1, h = this.st.h;
+    for (let j = 0; j < this.S.length; j++) {
+      const R = use.v[this.pl.mems[j].op];
+      combineRows(this.S[j], R, k * n, this.Gm[j], k, P, h);
+      // trapezoid: the first point has weight ½
+      if (k > 0) addRow(this.S[j], -0.5 * h * R[k * n], this.Gm[j], 0, P);
     }
   }
 
-  /** Heun corrector at step k → k+1 (partial sums for k+1 already in S) */
-  corrector(k: number, f1: Float64Array, xp: Float64Array, noise: Float64Array): void {
-    const { P, X, pinned } = this, h = this.kern.h, F = this.pl.r.F;
-    for (let p = 0; p < P; p++) {
-      const xt = xp[p];
-      this.fill(k + 1, p, xt);
-      this.setMem(k + 1, p, xt, false);
-      const raw = X[k * P + p] + 0.5 * h * (f1[p] + F(this.buf)) + noise[p];
-      const x = this.clip(raw);
-      X[(k + 1) * P + p] = x;
-      if (x !== raw) pinned[(k + 1) * P + p] = 1;
-      this.setG(k + 1, p, x);
-    }
+  /** η(t_k) for every field: one more row of each Cholesky factor, from the covariance at row k of `use` */
+  sampleFields(use: Kernels, k: number, opSlots: Float64Array): number {
+    const n = this.st.K + 1, P = this.st.P;
+    let indefinite = 0;
+    this.pl.fields.forEach((f, e) => {
+      const row = this.covRow;
+      for (let l = 0; l <= k; l++) {
+        for (const i of f.ops) opSlots[i] = this.plan.ops[i].kind === 'M' ? use.v[i][k] : use.v[i][k * n + l];
+        row[l] = f.cov(opSlots);
+      }
+      indefinite = Math.max(indefinite, choleskyRow(this.L[e], n, k, row, JITTER));
+      combineRows(this.eta[e], this.L[e], k * n, this.XI[e], k + 1, P);
+    });
+    return indefinite;
   }
+}
 
-  runDynamic(rngFor: (purpose: number) => Rng): void {
-    const { P, X, pinned, pl } = this, K = this.kern.K, h = this.kern.h, r = pl.r;
-    const init = r.pop.init;
-    const g0 = rngFor(0);
-    let draw: () => number = () => 0;
-    if (init?.kind === 'value') { const v = this.plan.num(init.value, `the initial value of ${r.pop.variable}`); draw = () => v; }
-    else if (init?.kind === 'dist') { const d = this.plan.sampler(init.dist, `the initial condition of ${r.pop.variable}`); draw = () => d(g0); }
-    for (let p = 0; p < P; p++) {
-      this.fill(0, p, 0);
-      const raw = draw(), x = this.clip(raw);
-      X[p] = x;
-      if (x !== raw) pinned[p] = 1;
-      this.setG(0, p, x);
+/** one sweep (a replica, or with frozen kernels a self-consistency check) */
+function sweep(plan: Plan, st: SweepSettings): SweepResult {
+  const { K, h, P, PR, blocks: B } = st;
+  const n = K + 1;
+  const est = emptyKernels(plan, K, h);
+  const use = st.frozen ?? est;
+  const frozen = !!st.frozen;
+  const estSE = frozen ? emptyKernels(plan, K, h) : undefined;
+  const sims = plan.pops.map((pl) => new PopSim(plan, pl, st));
+  const opSlots = new Float64Array(plan.ops.length);
+  let stiffness = 0, indefinite = 0;
+  const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
+  const blk = new Float64Array(B);
+  /** mean over the first m paths of a[aOff + p]·b[bOff + p] → out[at] (and its batch-means error into se[at]) */
+  const dotMean = (a: Float64Array, aOff: number, b: Float64Array, bOff: number, m: number, out: Float64Array, at: number, se?: Float64Array) => {
+    let s = 0;
+    if (!se) {
+      for (let p = 0; p < m; p++) s += a[aOff + p] * b[bOff + p];
+      out[at] = s / m;
+      return;
     }
-    const rngs = pl.noises.map((_, j) => rngFor(512 + j));
-    const sd = Float64Array.from(pl.noises.map((nz) => Math.sqrt(Math.max(0, nz.D) * h)));
-    const f1 = new Float64Array(P), xp = new Float64Array(P), noise = new Float64Array(P);
-    this.partial(0);
-    for (let k = 0; k < K; k++) {
-      this.predictor(k, f1, xp, noise, rngs, sd);
-      this.partial(k + 1);
-      this.corrector(k, f1, xp, noise);
-    }
-    for (let p = 0; p < this.PR; p++) { this.fill(K, p, X[K * P + p]); this.setMem(K, p, X[K * P + p], true); }
-  }
+    blk.fill(0);
+    for (let p = 0; p < m; p++) { const v = a[aOff + p] * b[bOff + p]; s += v; blk[blockOf(p, m)] += v; }
+    out[at] = s / m;
+    se[at] = blockSE(blk, m, B, s / m);
+  };
+  const ones = new Float64Array(Math.max(P, PR)).fill(1);
 
-  /** algebraic: x_k = F(x_k, …) with the memory endpoint implicit — Newton per path */
-  runAlgebraic(): void {
-    const { P, X, pinned, pl, n } = this, K = this.kern.K, h = this.kern.h, r = pl.r;
-    const nm = pl.mems.length;
-    for (let k = 0; k <= K; k++) {
-      this.partial(k);
-      const ce = new Float64Array(nm);
-      for (let j = 0; j < nm; j++) ce[j] = (this.Ri[j] ? this.Ri[j]![k] : 0) + (k > 0 ? 0.5 * h * this.Rv[j][k * n + k] : 0);
+  const fail = (pl: PopPlan, what: string, k: number) => {
+    const stiff = stiffness > 1.5 ? ` h·max|∂F/∂x| reached ${stiffness.toPrecision(3)} (Heun is stable below 2):` : '';
+    return new DmftError({
+      message: `Monte Carlo: ${what} of ${pl.r.pop.variable} diverges at t = ${(k * h).toFixed(3)}`,
+      hint: stiff ? `the time step is too large for the fastest relaxation along the paths —${stiff} lower --dt (or shorten --T: the grid has at most maxSteps steps)` : 'the single-site process is unstable at these parameters (a linear instability or a finite-time blow-up)',
+    });
+  };
+
+  // ---- rows at time k from the states each population has at that stage
+  const rowsMC = (sim: PopSim, k: number, x: Float64Array) => {
+    const pl = sim.pl;
+    for (const i of pl.ops) {
+      const o = plan.ops[i];
+      if (o.kind === 'R') continue;
+      const fv = sim.FV.get(i)!, off = k * P, gb = sim.gbuf;
       for (let p = 0; p < P; p++) {
-        let x = k > 0 ? X[(k - 1) * P + p] : 0;
-        this.fill(k, p, x);
+        gb[0] = x[p];
+        for (let j = 0; j < sim.Q.length; j++) gb[1 + j] = sim.Q[j][p];
+        fv[off + p] = o.F(gb);
+      }
+      if (o.kind === 'M') dotMean(fv, off, ones, 0, P, est.v[i], k, estSE?.v[i]);
+      else {
+        const C = est.v[i], se = estSE?.v[i];
+        for (let l = 0; l <= k; l++) {
+          dotMean(fv, off, fv, l * P, P, C, k * n + l, se);
+          C[l * n + k] = C[k * n + l];
+          if (se) se[l * n + k] = se[k * n + l];
+        }
+      }
+    }
+  };
+
+  /** tangent coefficients along the first PR paths at state x (row k): A, ∂F/∂mem, g', pinned */
+  const coefs = (sim: PopSim, k: number, x: Float64Array, pin: Uint8Array, mems: Float64Array[]) => {
+    const pl = sim.pl, nm = pl.mems.length;
+    for (let p = 0; p < PR; p++) {
+      sim.fill(use, k, p, x[p], mems);
+      const pinned = pin[p] === 1;
+      sim.cPin[p] = pinned ? 1 : 0;
+      let a = pl.dFx(sim.buf);
+      for (let j = 0; j < nm; j++) {
+        const c = pl.dFmem[j](sim.buf), gp = pl.mems[j].dg(sim.gbuf);
+        sim.cM[j][p] = pinned ? 0 : c;
+        sim.cG[j][p] = gp;
+        const ri = use.inst[pl.mems[j].op];
+        if (ri) a += c * ri[k] * gp;
+      }
+      stiffness = Math.max(stiffness, h * Math.abs(a));
+      sim.cA[p] = pinned ? 0 : a;
+    }
+  };
+
+  for (let k = 0; k <= K; k++) {
+    // kernels not yet estimated at row k start from row k − 1 (read only by equal-time
+    // terms of unusual models, e.g. a field entering nonlinearly into ∂F/∂η)
+    if (!frozen && k > 0) plan.ops.forEach((o, i) => {
+      const v = est.v[i];
+      if (o.kind === 'M') v[k] = v[k - 1];
+      else { for (let l = 0; l < k; l++) v[k * n + l] = v[(k - 1) * n + l]; v[k * n + k] = v[(k - 1) * n + k - 1]; }
+      const ri = est.inst[i];
+      if (ri) ri[k] = ri[k - 1];
+    });
+
+    // ---- 1. dynamic populations: predictor (or initial condition), rows from the predicted state
+    for (const sim of sims) {
+      const pl = sim.pl;
+      if (!pl.dynamic) continue;
+      const { X, pinned, xp, pinP } = sim;
+      if (k === 0) {
+        const init = pl.r.pop.init;
+        const g0 = new Rng(st.seed, st.stream + pl.index * 4096);
+        let draw: () => number = () => 0;
+        if (init?.kind === 'value') { const v = plan.num(init.value, `the initial value of ${pl.r.pop.variable}`); draw = () => v; }
+        else if (init?.kind === 'dist') { const d = plan.sampler(init.dist, `the initial condition of ${pl.r.pop.variable}`); draw = () => d(g0); }
+        for (let p = 0; p < P; p++) { const raw = draw(), x = sim.clip(raw); X[p] = x; xp[p] = x; pinned[p] = pinP[p] = x !== raw ? 1 : 0; }
+      } else {
+        const nz = pl.noises, off = (k - 1) * P;
+        for (let p = 0; p < P; p++) {
+          let w = 0;
+          if (nz.length) {
+            sim.fill(use, k - 1, p, X[off + p], sim.memv);
+            for (let j = 0; j < nz.length; j++) w += nz[j].coef(sim.buf) * sim.noiseSd[j] * sim.noiseRng[j].normal();
+          }
+          sim.dW[p] = w;
+          const raw = X[off + p] + h * sim.f1[p] + w, x = sim.clip(raw);
+          xp[p] = x;
+          pinP[p] = x !== raw ? 1 : 0;
+        }
+        for (const t of sim.dyn) heunPredict(t.Yp, t.Y, t.fY, pinP, k, PR, h);
+      }
+      rowsMC(sim, k, xp);
+      // responses: R(k, l < k) from the predicted tangents; R(k, k) = ⟨f'(x) ∂F/∂η⟩ at the predicted state
+      for (const t of sim.dyn) {
+        const ri = pl.resp[t.ri], o = plan.ops[ri.op], R = est.v[ri.op];
+        const fp = sim.sFP, be = sim.sBE;
+        for (let p = 0; p < PR; p++) {
+          sim.fill(use, k, p, xp[p], sim.memv);
+          fp[p] = o.dF(sim.gbuf);
+          be[p] = pinP[p] ? 0 : pl.dFfield[ri.field](sim.buf);
+        }
+        for (let l = 0; l < k; l++) dotMean(fp, 0, t.Yp, l * PR, PR, R, k * n + l, estSE?.v[ri.op]);
+        dotMean(fp, 0, be, 0, PR, R, k * n + k, estSE?.v[ri.op]);
+      }
+    }
+
+    // ---- 2. algebraic populations, each after the ones it reads
+    for (const ai of plan.algebraicOrder) {
+      const sim = sims[ai], pl = sim.pl, { X, pinned } = sim;
+      indefinite = Math.max(indefinite, sim.sampleFields(use, k, opSlots));
+      sim.partial(use, k);
+      const nm = pl.mems.length;
+      const ce = new Float64Array(nm);
+      for (let j = 0; j < nm; j++) { const m = pl.mems[j]; ce[j] = (use.inst[m.op] ? use.inst[m.op]![k] : 0) + (k > 0 ? 0.5 * h * use.v[m.op][k * n + k] : 0); }
+      const off = k * P;
+      for (let p = 0; p < P; p++) {
+        let x = k > 0 ? X[off - P + p] : 0;
+        sim.fill(use, k, p, x, null);
         let conv = false;
         for (let it = 0; it < 60; it++) {
-          this.buf[0] = x;
-          this.setMem(k, p, x, false);
-          const G = r.F(this.buf) - x;
-          let dG = pl.dFx(this.buf) - 1;
-          for (let j = 0; j < nm; j++) if (ce[j] !== 0) dG += pl.dFmem[j](this.buf) * ce[j] * pl.mems[j].dg(this.gbuf);
+          sim.buf[0] = x; sim.gbuf[0] = x;
+          for (let j = 0; j < nm; j++) sim.buf[pl.mems[j].pos] = sim.S[j][p] + ce[j] * pl.mems[j].g(sim.gbuf);
+          const G = pl.r.F(sim.buf) - x;
+          let dG = pl.dFx(sim.buf) - 1;
+          for (let j = 0; j < nm; j++) if (ce[j] !== 0) dG += pl.dFmem[j](sim.buf) * ce[j] * pl.mems[j].dg(sim.gbuf);
           const dx = -G / dG;
           if (!Number.isFinite(dx)) break;
           x += dx;
           if (Math.abs(dx) <= 1e-13 * (1 + Math.abs(x))) { conv = true; break; }
         }
-        if (!conv) throw new DmftError({ message: `Monte Carlo: the algebraic equation of ${r.pop.variable} has no solution near t = ${(k * h).toFixed(3)} (Newton failed)` });
-        const xc = this.clip(x);
-        if (xc !== x) pinned[k * P + p] = 1;
-        X[k * P + p] = xc;
-        this.setG(k, p, xc);
-        if (p < this.PR) { this.buf[0] = xc; this.setMem(k, p, xc, true); }
+        if (!conv) throw new DmftError({ message: `Monte Carlo: the algebraic equation of ${pl.r.pop.variable} has no solution near t = ${(k * h).toFixed(3)} (Newton failed)` });
+        const xc = sim.clip(x);
+        X[off + p] = xc;
+        pinned[off + p] = xc !== x ? 1 : 0;
+        sim.gbuf[0] = xc;
+        for (let j = 0; j < nm; j++) { sim.Gm[j][off + p] = pl.mems[j].g(sim.gbuf); sim.memv[j][p] = sim.S[j][p] + ce[j] * sim.Gm[j][off + p]; }
+      }
+      const xk = X.subarray(off, off + P);
+      rowsMC(sim, k, xk);
+      if (sim.alg.length) algebraicTangent(sim, k, xk, pinned.subarray(off, off + P));
+    }
+
+    // ---- 3. dynamic populations: fields at t_k, corrector for states and tangents
+    for (const sim of sims) {
+      const pl = sim.pl;
+      if (!pl.dynamic) continue;
+      const { X, pinned, xp, pinP } = sim;
+      indefinite = Math.max(indefinite, sim.sampleFields(use, k, opSlots));
+      sim.partial(use, k);
+      const off = k * P;
+      const memP = sim.memP;
+      for (let p = 0; p < P; p++) sim.memAt(use, k, p, xp[p], memP);
+      if (k > 0) {
+        for (let p = 0; p < P; p++) {
+          sim.fill(use, k, p, xp[p], memP);
+          const raw = X[off - P + p] + 0.5 * h * (sim.f1[p] + pl.r.F(sim.buf)) + sim.dW[p], x = sim.clip(raw);
+          X[off + p] = x;
+          pinned[off + p] = x !== raw ? 1 : 0;
+        }
+      }
+      const xk = X.subarray(off, off + P), pk = pinned.subarray(off, off + P);
+      for (let p = 0; p < P; p++) {
+        sim.memAt(use, k, p, xk[p], sim.memv);
+        sim.gbuf[0] = xk[p];
+        for (let j = 0; j < sim.Q.length; j++) sim.gbuf[1 + j] = sim.Q[j][p];
+        for (let j = 0; j < pl.mems.length; j++) sim.Gm[j][off + p] = pl.mems[j].g(sim.gbuf);
+        sim.fill(use, k, p, xk[p], sim.memv);
+        sim.f1[p] = pl.r.F(sim.buf);
+        // the stiffness h·|∂F/∂x| on a few free paths (Heun is stable below 2)
+        if (p < 32 && !pk[p]) stiffness = Math.max(stiffness, h * Math.abs(pl.dFx(sim.buf)));
+        if (!Number.isFinite(sim.f1[p]) || !Number.isFinite(xk[p]) || Math.abs(xk[p]) > 1e12) throw fail(pl, 'the state', k);
+      }
+      if (!sim.dyn.length) continue;
+      // tangent corrector with the coefficients at the predicted state
+      const nm = pl.mems.length;
+      if (k > 0) {
+        coefs(sim, k, xp, pinP, memP);
+        for (const t of sim.dyn) {
+          for (let j = 0; j < nm; j++) {
+            scaleRows(t.GY[j], tri(k) * PR, sim.cG[j], t.Yp, k, PR);
+            memorySums(t.mem[j], t.GY[j], use.v[pl.mems[j].op], k, n, h, PR);
+          }
+          tangentRates(sim.sRate, t.Yp, sim.cA, sim.cM, t.mem, k, PR);
+          heunCorrect(t.Y, t.fY, sim.sRate, pk, k, PR, h);
+        }
+      }
+      // rates at the corrected state: new impulse Y(k, k) = ∂F/∂η, the endpoint of the memory sums moved to Y(k, l)
+      coefs(sim, k, xk, pk, sim.memv);
+      for (const t of sim.dyn) {
+        const ri = pl.resp[t.ri], ko = k * PR;
+        for (let p = 0; p < PR; p++) { sim.fill(use, k, p, xk[p], sim.memv); t.Y[ko + p] = pk[p] ? 0 : pl.dFfield[ri.field](sim.buf); }
+        // the corrector's memory sums had the predicted endpoint: move it to the corrected one
+        for (let j = 0; j < nm; j++) moveEndpoint(t.mem[j], t.GY[j], sim.cG[j], t.Y, 0.5 * h * use.v[pl.mems[j].op][k * n + k], k, PR);
+        tangentRates(t.fY, t.Y, sim.cA, sim.cM, t.mem, k + 1, PR);
+      }
+    }
+
+    // ---- responses that grow without bound: a linear instability, or a step too large
+    for (const sim of sims) for (const r of sim.pl.resp) {
+      const R = est.v[r.op];
+      for (let l = 0; l <= k; l++) if (!(Math.abs(R[k * n + l]) < 1e8)) throw fail(sim.pl, `the response ${plan.ops[r.op].name}`, k);
+    }
+  }
+
+  // ---- observables from the corrected paths
+  const obs: Float64Array[] = [], obsSE: Float64Array[] = [];
+  const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
+  const nOut = st.outIdx.length;
+  const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(B * (oneTime[oi] ? n : nOut * nOut))));
+  for (const sim of sims) {
+    const bbuf = new Float64Array(2 + sim.Q.length);
+    for (const a of sim.pl.avgs) {
+      const acc = avgBlocks[a.obs][a.a];
+      if (oneTime[a.obs]) {
+        for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) {
+          const x = sim.X[k * P + p];
+          bbuf[0] = x; bbuf[1] = x;
+          for (let j = 0; j < sim.Q.length; j++) bbuf[2 + j] = sim.Q[j][p];
+          acc[blockOf(p, P) * n + k] += a.F(bbuf);
+        }
+      } else {
+        for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) for (let p = 0; p < P; p++) {
+          bbuf[0] = sim.X[st.outIdx[ia] * P + p]; bbuf[1] = sim.X[st.outIdx[ib] * P + p];
+          for (let j = 0; j < sim.Q.length; j++) bbuf[2 + j] = sim.Q[j][p];
+          acc[blockOf(p, P) * nOut * nOut + ia * nOut + ib] += a.F(bbuf);
+        }
       }
     }
   }
-}
-
-/** f(x_k) for every path and time → out (time-major) */
-function evalOnPaths(F: Compiled, run: PopRun, out: Float64Array): void {
-  const { P, n, X, Q, gbuf } = run;
-  for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) {
-    gbuf[0] = X[k * P + p];
-    for (let j = 0; j < Q.length; j++) gbuf[1 + j] = Q[j][p];
-    out[k * P + p] = F(gbuf);
-  }
-}
-
-/** block sums of Σ_p f_k f_l → mean and batch-means error, for all l ≤ k */
-function correlate(fv: Float64Array, P: number, n: number, B: number, est: Float64Array, se: Float64Array): void {
-  const blk = new Float64Array(B);
-  const bounds = new Int32Array(B + 1);
-  for (let b = 0; b <= B; b++) bounds[b] = Math.min(P, Math.ceil((b * P) / B));
-  for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) {
-    const a = k * P, c = l * P;
-    for (let b = 0; b < B; b++) {
-      let s = 0;
-      for (let p = bounds[b]; p < bounds[b + 1]; p++) s += fv[a + p] * fv[c + p];
-      blk[b] = s;
-    }
-    meanSE(blk, P, B, est, se, k * n + l);
-    est[l * n + k] = est[k * n + l];
-    se[l * n + k] = se[k * n + l];
-  }
-}
-
-function meanOverPaths(fv: Float64Array, P: number, n: number, B: number, est: Float64Array, se: Float64Array): void {
-  const blk = new Float64Array(B);
-  for (let k = 0; k < n; k++) {
-    blk.fill(0);
-    for (let p = 0; p < P; p++) blk[Math.min(B - 1, Math.floor((p * B) / P))] += fv[k * P + p];
-    meanSE(blk, P, B, est, se, k);
-  }
-}
-
-/** the covariance kernel of a field on the grid, from the current order parameters */
-function covMatrix(plan: Plan, f: FieldPlan, kern: Kernels, opSlots: Float64Array): Float64Array {
-  const n = kern.K + 1;
-  const S = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) {
-    for (let q = 0; q < f.ops.length; q++) { const i = f.ops[q]; opSlots[i] = plan.ops[i].kind === 'M' ? kern.v[i][k] : kern.v[i][k * n + l]; }
-    const c = f.cov(opSlots);
-    S[k * n + l] = c; S[l * n + k] = c;
-  }
-  return S;
-}
-
-function firstNonFinite(X: Float64Array): number {
-  for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i]) || Math.abs(X[i]) > 1e12) return i;
-  return -1;
-}
-
-/** η = L ξ on the grid for all paths (L Lᵀ = kernel; L lower-triangular from
- *  Cholesky, or a full symmetric square root for near-singular kernels) */
-function sampleField(L: Float64Array, n: number, P: number, rng: Rng): Float64Array {
-  const xi = new Float64Array(n * P);
-  for (let i = 0; i < xi.length; i++) xi[i] = rng.normal();
-  const eta = new Float64Array(n * P);
-  for (let k = 0; k < n; k++) {
-    const row = k * P;
-    for (let l = 0; l < n; l++) {
-      const c = L[k * n + l];
-      if (c === 0) continue;
-      const src = l * P;
-      for (let p = 0; p < P; p++) eta[row + p] += c * xi[src + p];
-    }
-  }
-  return eta;
-}
-
-function iterate(plan: Plan, kern: Kernels, st: IterSettings): Estimate {
-  const { K, h } = kern;
-  const n = K + 1;
-  const est = emptyKernels(plan, K, h);
-  const se = emptyKernels(plan, K, h);
-  const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
-  const nOut = st.outIdx.length;
-  // per observable, per average slot: block sums over time (one-time) or over output pairs (two-time)
-  const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(st.B * (oneTime[oi] ? n : nOut * nOut))));
-  const opSlots = new Float64Array(plan.ops.length);
-  const { P, PR, B } = st;
-
-  plan.pops.forEach((pl, pi) => {
-    const r = pl.r;
-    const rngFor = (purpose: number) => new Rng(st.seed, st.stream + pi * 4096 + purpose);
-    // --- site-local inputs
-    const Q = pl.qDists.map((d, j) => {
-      const g = rngFor(1 + j), draw = plan.sampler(d, r.quenched[j].name), a = new Float64Array(P);
-      for (let p = 0; p < P; p++) a[p] = draw(g);
-      return a;
-    });
-    // --- fields: η = L ξ on the grid
-    const ETA = pl.fields.map((f, e) => {
-      const { L, jitter } = cholesky(covMatrix(plan, f, kern, opSlots), n);
-      if (!Number.isFinite(jitter)) throw new DmftError({ message: `Monte Carlo: the covariance kernel of ${r.fields[e]} is not positive semi-definite` });
-      stats.jitter = Math.max(stats.jitter, jitter);
-      return sampleField(L, n, P, rngFor(256 + e));
-    });
-    // --- the paths
-    const run = new PopRun(plan, pl, kern, P, PR, Q, ETA);
-    if (pl.dynamic) run.runDynamic(rngFor); else run.runAlgebraic();
-    const bad = firstNonFinite(run.X);
-    if (bad >= 0) {
-      const k = Math.floor(bad / P);
-      throw new DmftError({ message: `Monte Carlo: the single-site process of ${r.pop.variable} diverges (at t = ${(k * h).toFixed(3)})`, hint: 'the system may be unstable at these parameters, or the time step too large' });
-    }
-    // --- estimates: M, C
-    const fv = new Float64Array(n * P);
-    for (const i of pl.ops) {
-      const o = plan.ops[i];
-      if (o.kind === 'R') continue;
-      evalOnPaths(o.F, run, fv);
-      if (o.kind === 'M') meanOverPaths(fv, P, n, B, est.v[i], se.v[i]);
-      else correlate(fv, P, n, B, est.v[i], se.v[i]);
-    }
-    // --- observables
-    for (const a of pl.avgs) {
-      const acc = avgBlocks[a.obs][a.a];
-      if (oneTime[a.obs]) accumulateOneTime(a.F, run, B, acc);
-      else accumulateTwoTime(a.F, run, B, st.outIdx, acc);
-    }
-    // --- responses by tangent propagation
-    if (pl.resp.length) tangent(plan, pl, kern, est, se, run, B);
-  });
-
-  // observables from the averages (outer function per block → batch means)
-  const obs: Estimate['obs'] = [], obsSE: Estimate['obsSE'] = [], two: Estimate['two'] = [], twoSE: Estimate['twoSE'] = [];
   plan.reading.observables.forEach((ob, oi) => {
     const m = oneTime[oi] ? n : nOut * nOut;
     const val = new Float64Array(m), err = new Float64Array(m);
-    const slots = new Float64Array(ob.averages.length);
-    const perBlock = new Float64Array(B);
+    const slots = new Float64Array(ob.averages.length), perBlock = new Float64Array(B);
     const na = ob.averages.length;
     for (let t = 0; t < m; t++) {
       for (let b = 0; b < B; b++) {
         for (let ai = 0; ai < na; ai++) slots[ai] = avgBlocks[oi][ai][b * m + t] / blockSize(b, P, B);
         perBlock[b] = ob.outer(slots);
       }
-      for (let ai = 0; ai < na; ai++) {
-        let s = 0;
-        for (let b = 0; b < B; b++) s += avgBlocks[oi][ai][b * m + t];
-        slots[ai] = s / P;
-      }
+      for (let ai = 0; ai < na; ai++) { let s = 0; for (let b = 0; b < B; b++) s += avgBlocks[oi][ai][b * m + t]; slots[ai] = s / P; }
       val[t] = ob.outer(slots);
       let mu = 0, v = 0;
       for (let b = 0; b < B; b++) mu += perBlock[b] / B;
       for (let b = 0; b < B; b++) v += (perBlock[b] - mu) ** 2;
       err[t] = Math.sqrt(v / (B - 1) / B);
     }
-    if (oneTime[oi]) { obs.push(val); obsSE.push(err); two.push(undefined); twoSE.push(undefined); }
-    else { obs.push(undefined); obsSE.push(undefined); two.push(val); twoSE.push(err); }
+    obs.push(val); obsSE.push(err);
   });
-  return { k: est, se, obs, obsSE, two, twoSE };
-}
+  return { est, obs, obsSE, estSE, stiffness, indefinite };
 
-function accumulateOneTime(F: Compiled, run: PopRun, B: number, acc: Float64Array): void {
-  const { P, n, X, Q } = run;
-  const bbuf = new Float64Array(2 + Q.length);
-  for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) {
-    const x = X[k * P + p];
-    bbuf[0] = x; bbuf[1] = x;
-    for (let j = 0; j < Q.length; j++) bbuf[2 + j] = Q[j][p];
-    acc[Math.min(B - 1, Math.floor((p * B) / P)) * n + k] += F(bbuf);
+  /** the response of an algebraic population at row k: δ part and regular part for impulses at l ≤ k */
+  function algebraicTangent(sim: PopSim, k: number, x: Float64Array, pin: Uint8Array) {
+    const pl = sim.pl, nm = pl.mems.length;
+    coefs(sim, k, x, pin, sim.memv);
+    for (const t of sim.alg) {
+      const ri = pl.resp[t.ri], o = plan.ops[ri.op], R = est.v[ri.op], inst = est.inst[ri.op];
+      if (!inst) throw new DmftError({ message: `Monte Carlo: the response ${o.name} of the algebraic population ${pl.r.pop.variable} is not marked instantaneous in the derived system` });
+      const fp = sim.sFP, d0 = sim.sBE, ko = k * PR;
+      for (let p = 0; p < PR; p++) {
+        sim.fill(use, k, p, x[p], sim.memv);
+        fp[p] = o.dF(sim.gbuf);
+        d0[p] = sim.cPin[p] ? 1 : 1 - sim.cA[p];
+        t.YD[ko + p] = sim.cPin[p] ? 0 : pl.dFfield[ri.field](sim.buf) / d0[p];
+        for (let j = 0; j < nm; j++) t.GYD[j][ko + p] = sim.cG[j][p] * t.YD[ko + p];
+      }
+      dotMean(fp, 0, t.YD, ko, PR, inst, k, estSE?.inst[ri.op] ?? undefined);
+      // d0 Y_reg(k,l) = Σ_j ∂F/∂mem_j [R_j(k,l) g'_j Y_δ(l) + ∫_l^k R_j(k,u) g'_j Y_reg(u,l) du]
+      const Yk = t.Yk;
+      Yk.fill(0, 0, (k + 1) * PR);
+      const self = sim.sSelf.fill(0);
+      for (let j = 0; j < nm; j++) {
+        const Rj = use.v[pl.mems[j].op], cm = sim.cM[j], part = sim.sRate;
+        memorySumsOpen(part, t.GY[j], Rj, k, n, h, PR);
+        for (let l = 0; l <= k; l++) {
+          const rkl = Rj[k * n + l], dst = l * PR, gyd = t.GYD[j];
+          for (let p = 0; p < PR; p++) Yk[dst + p] += cm[p] * (rkl * gyd[dst + p] + part[dst + p]);
+        }
+        const e = k > 0 ? 0.5 * h * Rj[k * n + k] : 0;
+        for (let p = 0; p < PR; p++) self[p] += cm[p] * e * sim.cG[j][p];
+      }
+      for (let l = 0; l <= k; l++) {
+        const dst = l * PR;
+        for (let p = 0; p < PR; p++) Yk[dst + p] = sim.cPin[p] ? 0 : Yk[dst + p] / (d0[p] - (l < k ? self[p] : 0));
+        dotMean(fp, 0, Yk, dst, PR, R, k * n + l, estSE?.v[ri.op]);
+        for (let j = 0; j < nm; j++) { const G = t.GY[j], g = sim.cG[j], o2 = (tri(k) + l) * PR; for (let p = 0; p < PR; p++) G[o2 + p] = g[p] * Yk[dst + p]; }
+      }
+    }
   }
 }
 
-function accumulateTwoTime(F: Compiled, run: PopRun, B: number, outIdx: number[], acc: Float64Array): void {
-  const { P, X, Q } = run;
-  const m = outIdx.length;
-  const bbuf = new Float64Array(2 + Q.length);
-  for (let ia = 0; ia < m; ia++) for (let ib = 0; ib < m; ib++) {
-    const ka = outIdx[ia], kb = outIdx[ib];
-    for (let p = 0; p < P; p++) {
-      bbuf[0] = X[ka * P + p]; bbuf[1] = X[kb * P + p];
-      for (let j = 0; j < Q.length; j++) bbuf[2 + j] = Q[j][p];
-      acc[Math.min(B - 1, Math.floor((p * B) / P)) * m * m + ia * m + ib] += F(bbuf);
+
+// ---------------------------------------------------------------------------
+// hot loops: small functions over typed arrays (laid out time-major, a[l·m + p])
+
+/** out[p] = scale Σ_{l<rows} c[cOff + l] a[l·m + p] */
+function combineRows(out: Float64Array, c: Float64Array, cOff: number, a: Float64Array, rows: number, m: number, scale = 1): void {
+  out.fill(0, 0, m);
+  for (let l = 0; l < rows; l++) {
+    const w = scale * c[cOff + l];
+    if (w === 0) continue;
+    const off = l * m;
+    for (let p = 0; p < m; p++) out[p] += w * a[off + p];
+  }
+}
+
+/** out[p] += w a[off + p] */
+function addRow(out: Float64Array, w: number, a: Float64Array, off: number, m: number): void {
+  for (let p = 0; p < m; p++) out[p] += w * a[off + p];
+}
+
+/** G[base + l·m + p] = g[p] Y[l·m + p] for l < rows */
+function scaleRows(G: Float32Array, base: number, g: Float64Array, Y: Float64Array, rows: number, m: number): void {
+  for (let l = 0; l < rows; l++) {
+    const o = base + l * m, yo = l * m;
+    for (let p = 0; p < m; p++) G[o + p] = g[p] * Y[yo + p];
+  }
+}
+
+/** Heun predictor of the tangents: Yp(k, l) = Y(k−1, l) + h f(k−1, l), zero where pinned */
+function heunPredict(Yp: Float64Array, Y: Float64Array, fY: Float64Array, pin: Uint8Array, k: number, m: number, h: number): void {
+  for (let l = 0; l < k; l++) {
+    const o = l * m;
+    for (let p = 0; p < m; p++) Yp[o + p] = pin[p] ? 0 : Y[o + p] + h * fY[o + p];
+  }
+}
+
+/** Heun corrector of the tangents: Y(k, l) = Y(k−1, l) + h/2 (f(k−1, l) + f̃(k, l)) */
+function heunCorrect(Y: Float64Array, fY: Float64Array, f2: Float64Array, pin: Uint8Array, k: number, m: number, h: number): void {
+  for (let l = 0; l < k; l++) {
+    const o = l * m;
+    for (let p = 0; p < m; p++) Y[o + p] = pin[p] ? 0 : Y[o + p] + 0.5 * h * (fY[o + p] + f2[o + p]);
+  }
+}
+
+/** tangent rates out(l) = A Y(l) + Σ_j ∂F/∂mem_j · mem_j(l) for l < rows */
+function tangentRates(out: Float64Array, Y: Float64Array, A: Float64Array, Cm: Float64Array[], mem: Float64Array[], rows: number, m: number): void {
+  for (let l = 0; l < rows; l++) {
+    const o = l * m;
+    for (let p = 0; p < m; p++) out[o + p] = A[p] * Y[o + p];
+    for (let j = 0; j < Cm.length; j++) {
+      const c = Cm[j], mj = mem[j];
+      for (let p = 0; p < m; p++) out[o + p] += c[p] * mj[o + p];
+    }
+  }
+}
+
+/**
+ * Memory sums of a tangent at row k, for every impulse time l ≤ k:
+ * out(l) = ∫_l^k R(k, v) G(v, l) dv by the trapezoid rule (zero for l = k);
+ * G is triangular (v ≥ l), R row-major with row length n.
+ */
+function memorySums(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
+  out.fill(0, 0, (k + 1) * m);
+  for (let v = 0; v <= k; v++) {
+    const r = h * R[k * n + v];
+    if (r === 0) continue;
+    const base = tri(v) * m;
+    const top = Math.min(v, k - 1);
+    for (let l = 0; l <= top; l++) {
+      const w = r * (v === l ? 0.5 : 1) * (v === k ? 0.5 : 1);
+      const src = base + l * m, dst = l * m;
+      for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
+    }
+  }
+}
+
+/** out(l) = h Σ_{u=l}^{k−1} w_u R(k, u) G(u, l) with w = ½ at u = l (the trapezoid without its endpoint at k), l ≤ k */
+function memorySumsOpen(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
+  out.fill(0, 0, (k + 1) * m);
+  for (let u = 0; u < k; u++) {
+    const r = h * R[k * n + u];
+    if (r === 0) continue;
+    const base = tri(u) * m;
+    for (let l = 0; l <= u; l++) {
+      const w = r * (u === l ? 0.5 : 1), src = base + l * m, dst = l * m;
+      for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
+    }
+  }
+}
+
+/** replace the endpoint G(k, l) of the memory sums by g Y(k, l) (weight e = ½ h R(k,k)); mem(k) = 0 */
+function moveEndpoint(mem: Float64Array, G: Float32Array, g: Float64Array, Y: Float64Array, e: number, k: number, m: number): void {
+  const base = tri(k) * m;
+  for (let l = 0; l <= k; l++) {
+    const o = base + l * m, yo = l * m;
+    for (let p = 0; p < m; p++) {
+      const gy = g[p] * Y[yo + p];
+      if (l < k) mem[yo + p] += e * (gy - G[o + p]); else mem[yo + p] = 0;
+      G[o + p] = gy;
     }
   }
 }
 
 const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
 
-/** mean and batch-means standard error from block sums */
-function meanSE(blk: Float64Array, P: number, B: number, out: Float64Array, outSE: Float64Array, at: number) {
-  let s = 0;
-  for (let b = 0; b < B; b++) s += blk[b];
-  const mean = s / P;
+/** batch-means standard error of a mean from block sums */
+function blockSE(blk: Float64Array, P: number, B: number, mean: number): number {
   let v = 0;
   for (let b = 0; b < B; b++) v += (blk[b] / blockSize(b, P, B) - mean) ** 2;
-  out[at] = mean;
-  outSE[at] = Math.sqrt(v / (B - 1) / B);
-}
-
-
-/**
- * R(t_k, t_l) = ⟨f'(x_k) Y(k, l)⟩ with Y(·, l) the response of the path to a unit
- * impulse in the slot field at t_l, integrated along the first PR paths:
- *  dynamic:   Y(l⁺, l) = ∂F/∂η(l);  dY/dt = a Y + Σ_m ∂F/∂mem_m ∫_l^t R_m(t,u) g_m'(x_u) Y(u,l) du,
- *             a = ∂F/∂x + Σ_m ∂F/∂mem_m R_m^δ(t) g_m'(x)   (Heun + trapezoid, as the state);
- *  algebraic: Y = Y_δ(l) δ(t − l) + Y_reg,  Y_δ = ∂F/∂η / d0,  d0 = 1 − ∂F/∂x − Σ ∂F/∂mem_m R_m^δ g_m',
- *             d0 Y_reg(k,l) = Σ_m ∂F/∂mem_m [R_m(k,l) g_m'(x_l) Y_δ(l) + ∫_l^t R_m(t,u) g_m'(x_u) Y_reg(u,l) du].
- * Pinned (clipped) states respond with zero.
- */
-function tangent(plan: Plan, pl: PopPlan, kern: Kernels, est: Kernels, se: Kernels, d: PopRun, B: number) {
-  const { K, h } = kern;
-  const n = K + 1;
-  const { PR } = d;
-  const nm = pl.mems.length;
-  const Rv = pl.mems.map((m) => kern.v[m.op]);
-  const Ri = pl.mems.map((m) => kern.inst[m.op]);
-  // coefficients along the paths (pinned states: zero)
-  const A = new Float64Array(n * PR);
-  const Cm = pl.mems.map(() => new Float64Array(n * PR));
-  const GP = pl.mems.map(() => new Float64Array(n * PR));
-  const nr = pl.resp.length;
-  const FP = pl.resp.map(() => new Float64Array(n * PR));
-  const BE = pl.resp.map(() => new Float64Array(n * PR));
-  const PIN = new Uint8Array(n * PR);
-  for (let k = 0; k < n; k++) coefRow(plan, pl, d, k, { A, Cm, GP, FP, BE, PIN, Ri });
-  const ctx: TangentCtx = {
-    n, K, h, PR, B, nm, Rv, Ri, A, Cm, GP, PIN,
-    Y: new Float64Array(n * PR), GY: pl.mems.map(() => new Float64Array(n * PR)), part: pl.mems.map(() => new Float64Array(PR)),
-    blk: new Float64Array(B), tmpV: new Float64Array(1), tmpS: new Float64Array(1),
-  };
-  for (let i = 0; i < nr; i++) {
-    const op = pl.resp[i].op;
-    if (pl.dynamic) propagateDynamic(ctx, BE[i], FP[i], est.v[op], se.v[op]);
-    else {
-      const inst = est.inst[op], instSE = se.inst[op];
-      if (!inst || !instSE) throw new DmftError({ message: `Monte Carlo: the response ${plan.ops[op].name} of the algebraic population ${pl.r.pop.variable} is not marked instantaneous in the derived system` });
-      propagateAlgebraic(ctx, BE[i], FP[i], est.v[op], se.v[op], inst, instSE);
-    }
-  }
-}
-
-/** coefficients of the tangent dynamics at grid time k for the first PR paths */
-function coefRow(plan: Plan, pl: PopPlan, d: PopRun, k: number, o: { A: Float64Array; Cm: Float64Array[]; GP: Float64Array[]; FP: Float64Array[]; BE: Float64Array[]; PIN: Uint8Array; Ri: (Float64Array | null)[] }): void {
-  const { X, MEM, pinned, PR, buf, gbuf, P } = d;
-  const nm = pl.mems.length, nr = pl.resp.length;
-  for (let p = 0; p < PR; p++) {
-    const x = X[k * P + p];
-    d.fill(k, p, x);
-    for (let j = 0; j < nm; j++) buf[pl.mems[j].pos] = MEM[j][k * PR + p];
-    const pin = pinned[k * P + p] === 1;
-    o.PIN[k * PR + p] = pin ? 1 : 0;
-    let a = pl.dFx(buf);
-    for (let j = 0; j < nm; j++) {
-      const c = pl.dFmem[j](buf), gp = pl.mems[j].dg(gbuf);
-      o.Cm[j][k * PR + p] = pin ? 0 : c;
-      o.GP[j][k * PR + p] = gp;
-      const ri = o.Ri[j];
-      if (ri) a += c * ri[k] * gp;
-    }
-    o.A[k * PR + p] = pin ? 0 : a;
-    for (let i = 0; i < nr; i++) {
-      o.FP[i][k * PR + p] = plan.ops[pl.resp[i].op].dF(gbuf);
-      o.BE[i][k * PR + p] = pin ? 0 : pl.dFfield[pl.resp[i].field](buf);
-    }
-  }
-}
-
-interface TangentCtx {
-  n: number; K: number; h: number; PR: number; B: number; nm: number;
-  Rv: Float64Array[]; Ri: (Float64Array | null)[];
-  A: Float64Array; Cm: Float64Array[]; GP: Float64Array[]; PIN: Uint8Array;
-  Y: Float64Array; GY: Float64Array[]; part: Float64Array[];
-  blk: Float64Array; tmpV: Float64Array; tmpS: Float64Array;
-}
-
-/** ⟨f'(x_k) Y(k)⟩ with its batch-means error → out[at] */
-function accumulate(c: TangentCtx, FP: Float64Array, k: number, out: Float64Array, outSE: Float64Array, at: number) {
-  const { PR, B, Y, blk } = c;
-  blk.fill(0);
-  const off = k * PR;
-  for (let p = 0; p < PR; p++) blk[Math.min(B - 1, Math.floor((p * B) / PR))] += FP[off + p] * Y[off + p];
-  meanSE(blk, PR, B, out, outSE, at);
-}
-
-/** part[j] ← h Σ_{u=l}^{k−1} w_u R_j(k, u) GY_j(u), w = ½ at u = l */
-function partialSums(c: TangentCtx, k: number, l: number) {
-  const { n, h, PR } = c;
-  for (let j = 0; j < c.nm; j++) {
-    const s = c.part[j], R = c.Rv[j], G = c.GY[j];
-    s.fill(0);
-    for (let u = l; u < k; u++) {
-      const w = h * (u === l ? 0.5 : 1) * R[k * n + u];
-      if (w === 0) continue;
-      const off = u * PR;
-      for (let p = 0; p < PR; p++) s[p] += w * G[off + p];
-    }
-  }
-}
-
-function setGY(c: TangentCtx, k: number) {
-  const off = k * c.PR;
-  for (let j = 0; j < c.nm; j++) {
-    const G = c.GY[j], gp = c.GP[j];
-    for (let p = 0; p < c.PR; p++) G[off + p] = gp[off + p] * c.Y[off + p];
-  }
-}
-
-function propagateDynamic(c: TangentCtx, BE: Float64Array, FP: Float64Array, out: Float64Array, outSE: Float64Array) {
-  const { n, K, PR, nm, Y, part } = c;
-  const Yt = new Float64Array(PR), f1 = new Float64Array(PR);
-  for (let l = 0; l < n; l++) {
-    Y.set(BE.subarray(l * PR, (l + 1) * PR), l * PR);
-    setGY(c, l);
-    accumulate(c, FP, l, out, outSE, l * n + l);
-    for (let j = 0; j < nm; j++) part[j].fill(0);
-    for (let k = l; k < K; k++) {
-      dynStep(c, l, k, Yt, f1);
-      setGY(c, k + 1);
-      accumulate(c, FP, k + 1, out, outSE, (k + 1) * n + l);
-    }
-  }
-}
-
-/** one Heun step k → k+1 of the response to an impulse at l (part holds h Σ_{u<k}) */
-function dynStep(c: TangentCtx, l: number, k: number, Yt: Float64Array, f1: Float64Array): void {
-  const { n, h, PR, nm, Rv, A, Cm, GP, PIN, Y, GY, part } = c;
-  const o0 = k * PR, o1 = (k + 1) * PR;
-  // predictor: the endpoint u = k enters the memory integral with weight ½ (k > l)
-  for (let p = 0; p < PR; p++) f1[p] = A[o0 + p] * Y[o0 + p];
-  for (let j = 0; j < nm; j++) {
-    const C = Cm[j], pj = part[j], G = GY[j];
-    const e = k > l ? 0.5 * h * Rv[j][k * n + k] : 0;
-    for (let p = 0; p < PR; p++) f1[p] += C[o0 + p] * (pj[p] + e * G[o0 + p]);
-  }
-  for (let p = 0; p < PR; p++) Yt[p] = Y[o0 + p] + h * f1[p];
-  partialSums(c, k + 1, l);
-  // corrector
-  for (let p = 0; p < PR; p++) Y[o1 + p] = A[o1 + p] * Yt[p];
-  for (let j = 0; j < nm; j++) {
-    const C = Cm[j], pj = part[j], gp = GP[j];
-    const e = 0.5 * h * Rv[j][(k + 1) * n + k + 1];
-    for (let p = 0; p < PR; p++) Y[o1 + p] += C[o1 + p] * (pj[p] + e * gp[o1 + p] * Yt[p]);
-  }
-  for (let p = 0; p < PR; p++) Y[o1 + p] = PIN[o1 + p] ? 0 : Y[o0 + p] + 0.5 * h * (f1[p] + Y[o1 + p]);
-}
-
-/** regular response at k to an impulse at l (algebraic population) */
-function algStep(c: TangentCtx, l: number, k: number, D0: Float64Array, YD: Float64Array, rhs: Float64Array, self: Float64Array): void {
-  const { n, h, PR, nm, Rv, Cm, GP, PIN, Y, part } = c;
-  partialSums(c, k, l);
-  rhs.fill(0); self.fill(0);
-  const ok = k * PR, ol = l * PR;
-  for (let j = 0; j < nm; j++) {
-    const C = Cm[j], pj = part[j], g = GP[j];
-    const Rkl = Rv[j][k * n + l], e = k > l ? 0.5 * h * Rv[j][k * n + k] : 0;
-    for (let p = 0; p < PR; p++) {
-      const cc = C[ok + p];
-      rhs[p] += cc * (Rkl * g[ol + p] * YD[ol + p] + pj[p]);
-      self[p] += cc * e * g[ok + p];
-    }
-  }
-  for (let p = 0; p < PR; p++) Y[ok + p] = PIN[ok + p] ? 0 : rhs[p] / (D0[ok + p] - self[p]);
-}
-
-function propagateAlgebraic(c: TangentCtx, BE: Float64Array, FP: Float64Array, out: Float64Array, outSE: Float64Array, inst: Float64Array, instSE: Float64Array) {
-  const { n, PR, A, PIN, Y, tmpV, tmpS } = c;
-  // instantaneous part: Y_δ = ∂F/∂η / d0, d0 = 1 − ∂F/∂x − Σ ∂F/∂mem R^δ g'
-  const D0 = new Float64Array(n * PR), YD = new Float64Array(n * PR);
-  for (let i = 0; i < n * PR; i++) {
-    const d0 = PIN[i] ? 1 : 1 - A[i];
-    D0[i] = d0;
-    YD[i] = BE[i] / d0;
-  }
-  for (let k = 0; k < n; k++) {
-    Y.set(YD.subarray(k * PR, (k + 1) * PR), k * PR);
-    accumulate(c, FP, k, tmpV, tmpS, 0);
-    inst[k] = tmpV[0];
-    instSE[k] = tmpS[0];
-  }
-  // regular part, impulse at l
-  const rhs = new Float64Array(PR), self = new Float64Array(PR);
-  for (let l = 0; l < n; l++) {
-    for (let k = l; k < n; k++) {
-      algStep(c, l, k, D0, YD, rhs, self);
-      setGY(c, k);
-      accumulate(c, FP, k, out, outSE, k * n + l);
-    }
-  }
+  return Math.sqrt(v / (B - 1) / B);
 }
 
 // ---------------------------------------------------------------------------
-// the fixed point
+// replicas: independent sweeps, added until the statistical error is small enough
 
-interface Run {
-  kern: Kernels;
-  obs: (Float64Array | undefined)[];
-  obsSE: (Float64Array | undefined)[];
-  two: (Float64Array | undefined)[];
-  twoSE: (Float64Array | undefined)[];
-  burn: number;
-  converged: boolean;
-  ratio: number;
+interface ReplicaSet {
+  count: number;
+  /** per observable, per replica: values on the grid (two-time: output pairs) */
+  values: Float64Array[][];
+  /** sums over replicas of the estimated kernels and of their squares */
+  sum: Kernels;
+  sum2: Kernels;
+  stiffness: number;
+  indefinite: number;
 }
 
-function distance(a: Kernels, b: Kernels, se: Kernels): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.v.length; i++) {
-    const x = a.v[i], y = b.v[i], s = se.v[i];
-    for (let j = 0; j < x.length; j++) { num += (x[j] - y[j]) ** 2; den += s[j] * s[j]; }
-    const xi = a.inst[i], yi = b.inst[i], si = se.inst[i];
-    if (xi && yi && si) for (let j = 0; j < xi.length; j++) { num += (xi[j] - yi[j]) ** 2; den += si[j] * si[j]; }
-  }
-  if (den === 0) return num === 0 ? 0 : Infinity;
-  return Math.sqrt(num / den);
+interface ReplicaPlan {
+  K: number; h: number; P: number; PR: number; seed: number; outIdx: number[]; blocks: number;
 }
 
-function checkFinite(plan: Plan, k: Kernels) {
-  k.v.forEach((v, i) => {
-    for (let j = 0; j < v.length; j++) if (!Number.isFinite(v[j]) || Math.abs(v[j]) > 1e12) {
-      const n = k.K + 1, t = plan.ops[i].kind === 'M' ? j : Math.floor(j / n);
-      throw new DmftError({ message: `Monte Carlo: the order parameter ${plan.ops[i].name} diverges (at t = ${(t * k.h).toFixed(3)})`, hint: 'the system may be unstable at these parameters' });
-    }
-  });
-}
+const replicaStream = (r: number) => 0x100000 + r * 0x40000;
 
-function solveFixedPoint(plan: Plan, K: number, h: number, opts: Required<Pick<MonteCarloOptions, 'samples' | 'burnSamples' | 'responseSamples' | 'measure' | 'maxBurn' | 'blocks'>> & { seed: number; stream: number; outIdx: number[]; start?: Kernels; progress?: SolveOptions['progress']; label: string }): Run {
-  // start: no fields, no memory, no mean field — causality makes the iteration a
-  // Picard iteration of a Volterra problem, exact on [0, t] after finitely many steps
-  let kern = opts.start ?? emptyKernels(plan, K, h);
-  let it = 0, ratio = Infinity, converged = false;
-  const base = { B: opts.blocks, seed: opts.seed, outIdx: opts.outIdx };
-  for (; it < opts.maxBurn; it++) {
-    const P = opts.burnSamples;
-    const e = iterate(plan, kern, { ...base, P, PR: Math.min(P, Math.max(100, Math.floor(opts.responseSamples / 2))), stream: opts.stream + it * 0x10000 });
-    checkFinite(plan, e.k);
-    ratio = distance(e.k, kern, e.se);
-    kern = e.k;
-    opts.progress?.(`${opts.label}: burn-in`, Math.min(1, (it + 1) / opts.maxBurn));
-    if (it >= 1 && ratio < 2) { converged = true; it++; break; }
-  }
-  // measurement: running means of kernels and observables
-  const m = opts.measure;
-  const runs: Estimate[] = [];
-  let acc: Kernels | undefined;
-  for (let j = 0; j < m; j++) {
-    const P = opts.samples;
-    const e = iterate(plan, kern, { ...base, P, PR: Math.min(P, opts.responseSamples), stream: opts.stream + (1000 + j) * 0x10000 });
-    checkFinite(plan, e.k);
-    runs.push(e);
-    if (!acc) acc = e.k;
-    else {
-      const w = 1 / (j + 1);
-      acc = { ...acc, v: acc.v.map((v, i) => v.map((x, q) => x + w * (e.k.v[i][q] - x))), inst: acc.inst.map((v, i) => (v ? v.map((x, q) => x + w * (e.k.inst[i]![q] - x)) : null)) };
-    }
-    kern = acc;
-    opts.progress?.(`${opts.label}: measurement`, (j + 1) / m);
-  }
-  // observables: mean over measurement iterations; SE² = (batch-means SE)²/m + scatter across iterations /m
-  const comb = (get: (e: Estimate) => Float64Array | undefined, getSE: (e: Estimate) => Float64Array | undefined) => {
-    const first = get(runs[0]);
-    if (!first) return { v: undefined, s: undefined };
-    const v = new Float64Array(first.length), s = new Float64Array(first.length);
-    for (let t = 0; t < first.length; t++) {
-      let mu = 0, se2 = 0;
-      for (const e of runs) { mu += get(e)![t] / m; se2 += getSE(e)![t] ** 2 / (m * m); }
-      let sc = 0;
-      for (const e of runs) sc += (get(e)![t] - mu) ** 2;
-      const scatter = m > 1 ? sc / (m - 1) / m : 0;
-      v[t] = mu;
-      s[t] = Math.sqrt(se2 + scatter);
-    }
-    return { v, s };
+function addReplica(plan: Plan, set: ReplicaSet, rp: ReplicaPlan): void {
+  const r = sweep(plan, { ...rp, stream: replicaStream(set.count) });
+  r.obs.forEach((v, oi) => set.values[oi].push(v));
+  const acc = (s: Kernels, s2: Kernels, e: Kernels) => {
+    e.v.forEach((v, i) => { const a = s.v[i], b = s2.v[i]; for (let j = 0; j < v.length; j++) { a[j] += v[j]; b[j] += v[j] * v[j]; } });
+    e.inst.forEach((v, i) => { if (!v) return; const a = s.inst[i]!, b = s2.inst[i]!; for (let j = 0; j < v.length; j++) { a[j] += v[j]; b[j] += v[j] * v[j]; } });
   };
-  const obs: Run['obs'] = [], obsSE: Run['obsSE'] = [], two: Run['two'] = [], twoSE: Run['twoSE'] = [];
-  plan.reading.observables.forEach((_, oi) => {
-    const a = comb((e) => e.obs[oi], (e) => e.obsSE[oi]);
-    const b = comb((e) => e.two[oi], (e) => e.twoSE[oi]);
-    obs.push(a.v); obsSE.push(a.s); two.push(b.v); twoSE.push(b.s);
-  });
-  return { kern: kern!, obs, obsSE, two, twoSE, burn: it, converged, ratio };
+  acc(set.sum, set.sum2, r.est);
+  set.count++;
+  set.stiffness = Math.max(set.stiffness, r.stiffness);
+  set.indefinite = Math.max(set.indefinite, r.indefinite);
 }
 
-/** Subsample kernels from step h on K to step 2h on K/2 (warm start of the coarse solve). */
-function coarsen(plan: Plan, k: Kernels): Kernels {
-  const K2 = k.K / 2, n = k.K + 1, n2 = K2 + 1;
-  const out = emptyKernels(plan, K2, 2 * k.h);
-  plan.ops.forEach((o, i) => {
-    if (o.kind === 'M') for (let a = 0; a < n2; a++) out.v[i][a] = k.v[i][2 * a];
-    else for (let a = 0; a < n2; a++) for (let b = 0; b < n2; b++) out.v[i][a * n2 + b] = k.v[i][2 * a * n + 2 * b];
-    if (out.inst[i]) for (let a = 0; a < n2; a++) out.inst[i]![a] = k.inst[i]![2 * a];
-  });
-  return out;
+/** mean over replicas and its standard error, per observable */
+function summarize(set: ReplicaSet): { mean: Float64Array[]; se: Float64Array[] } {
+  const R = set.count;
+  const mean: Float64Array[] = [], se: Float64Array[] = [];
+  for (const reps of set.values) {
+    const m = reps[0].length, mu = new Float64Array(m), s = new Float64Array(m);
+    for (let t = 0; t < m; t++) {
+      let a = 0;
+      for (const v of reps) a += v[t];
+      a /= R;
+      let q = 0;
+      for (const v of reps) q += (v[t] - a) ** 2;
+      mu[t] = a;
+      s[t] = R > 1 ? Math.sqrt(q / (R - 1) / R) : Infinity;
+    }
+    mean.push(mu); se.push(s);
+  }
+  return { mean, se };
 }
+
+/** largest standard error relative to each observable's scale (its largest |value|) */
+function relativeError(s: { mean: Float64Array[]; se: Float64Array[] }): number {
+  let worst = 0;
+  s.mean.forEach((mu, oi) => {
+    let scale = 0;
+    for (const x of mu) scale = Math.max(scale, Math.abs(x));
+    if (!(scale > 0)) return;
+    for (const e of s.se[oi]) worst = Math.max(worst, e / scale);
+  });
+  return worst;
+}
+
+function meanKernels(plan: Plan, set: ReplicaSet): { k: Kernels; se: Kernels } {
+  const R = set.count;
+  const k = emptyKernels(plan, set.sum.K, set.sum.h), se = emptyKernels(plan, set.sum.K, set.sum.h);
+  const fill = (s: Float64Array, s2: Float64Array, out: Float64Array, outSE: Float64Array) => {
+    for (let j = 0; j < s.length; j++) {
+      const m = s[j] / R;
+      out[j] = m;
+      outSE[j] = R > 1 ? Math.sqrt(Math.max(0, s2[j] / R - m * m) / (R - 1)) : 0;
+    }
+  };
+  plan.ops.forEach((_, i) => {
+    fill(set.sum.v[i], set.sum2.v[i], k.v[i], se.v[i]);
+    if (k.inst[i]) fill(set.sum.inst[i]!, set.sum2.inst[i]!, k.inst[i]!, se.inst[i]!);
+  });
+  return { k, se };
+}
+
+// ---------------------------------------------------------------------------
+// interpolation of grid values
 
 /** cubic Lagrange interpolation of grid values (step h) at time t */
 function interp(v: Float64Array, h: number, t: number): number {
   const n = v.length;
   const x = t / h;
-  let i0 = Math.floor(x) - 1;
-  i0 = Math.max(0, Math.min(n - 4, i0));
   if (n < 4) { const i = Math.min(n - 1, Math.round(x)); return v[i]; }
+  const i0 = Math.max(0, Math.min(n - 4, Math.floor(x) - 1));
   let s = 0;
   for (let a = 0; a < 4; a++) {
     let w = 1;
@@ -960,21 +976,24 @@ function interp(v: Float64Array, h: number, t: number): number {
   return s;
 }
 function interpLinear(v: Float64Array, h: number, t: number): number {
+  if (v.length === 1) return v[0];
   const x = t / h, i = Math.min(v.length - 2, Math.max(0, Math.floor(x)));
   const f = x - i;
-  return v.length === 1 ? v[0] : (1 - f) * v[i] + f * v[i + 1];
+  return (1 - f) * v[i] + f * v[i + 1];
 }
 
+// ---------------------------------------------------------------------------
+// the solve
+
 /**
- * Monte Carlo (Eissfeller–Opper) solution of the DMFT transient on [0, T].
- * Works for any derived system (nonlinear, bounded, several populations,
- * memory terms, additive noise); reports every observable with its standard
- * error (batch means) combined with a discretization-error estimate (solve
- * again at 2·dt).
+ * Monte Carlo solution of the DMFT transient on [0, T]. Works for any derived
+ * system (nonlinear, bounded, several populations, memory terms, additive
+ * noise); reports every observable with an error that combines the
+ * replicas' standard error, the self-consistency residual and the
+ * discretization error (solve again at 2·dt).
  */
 export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions): SolveResult {
   const t0 = performance.now();
-  stats.jitter = 0;
   const plan = new Plan(reading);
   if (!(opts.T > 0) || !(opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
   let K = Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
@@ -983,80 +1002,219 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   if (coarsened) K = maxSteps;
   if (K % 2) K++;
   const h = opts.T / K;
-  const samples = opts.samples ?? 4000;
-  const settings = {
-    samples,
-    burnSamples: opts.burnSamples ?? Math.max(500, Math.floor(samples / 4)),
-    responseSamples: opts.responseSamples ?? Math.min(samples, 800),
-    measure: opts.measure ?? 4,
-    maxBurn: opts.maxBurn ?? 60,
-    blocks: opts.blocks ?? 16,
-  };
+  // Work of one path (multiply-adds): fields and correlation rows ~K²/2 each, the tangent ~K³/6 per
+  // response and memory term. Tangents go on every path by default: the responses' sampling noise
+  // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
+  // give the same variance with a smaller finite-P bias. The replicas stop at a work budget
+  // (~10–20 s of one core), deterministic so that a seed reproduces the result.
+  const hasResponses = plan.pops.some((p) => p.resp.length > 0);
+  const nKernelRows = plan.pops.reduce((a, p) => a + p.fields.length + p.ops.filter((i) => plan.ops[i].kind === 'C').length, 0);
+  const nTangents = plan.pops.reduce((a, p) => a + p.resp.length * Math.max(1, p.mems.length), 0);
+  const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
+  const budget = opts.maxWork ?? 3e9;
+  const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
+  const P = Math.max(64, Math.round(opts.paths ?? Math.min(1000, Math.max(200, budget / 2 / minR / (perPath + perTangent)))));
+  const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? P))) : 0;
+  const work = P * perPath + PR * perTangent;
+  const maxR = Math.max(minR, opts.maxReplicas ?? Math.min(256, Math.floor(budget / work)));
+  const tol = opts.tol ?? 1e-2;
   const seed = opts.seed ?? 1;
+  const blocks = 16;
+  const warnings: string[] = [];
+  const finerStep = coarsened ? `the grid has at most ${maxSteps} steps: a shorter --T gives a finer step` : 'lower --dt';
+
   // output times
   const times = opts.times ?? Array.from({ length: K + 1 }, (_, k) => k * h);
   for (const t of times) if (t < -1e-12 || t > opts.T + 1e-9) throw new DmftError({ message: `Monte Carlo: requested time ${t} is outside [0, T = ${opts.T}]` });
   const twoTimes = opts.times ?? Array.from({ length: Math.min(K, 20) + 1 }, (_, a) => (a * opts.T) / Math.min(K, 20));
   const outIdx = twoTimes.map((t) => Math.round(t / h));
-  const outIdxCoarse = twoTimes.map((t) => Math.round(t / (2 * h)));
+  // on the 2h grid, an odd fine index is the average of its two neighbours
+  const coarseLo = outIdx.map((k) => Math.floor(k / 2)), coarseHi = outIdx.map((k) => Math.ceil(k / 2));
+  const outIdxCoarse = [...coarseLo, ...coarseHi];
 
-  const fine = solveFixedPoint(plan, K, h, { ...settings, seed, stream: 0x100000, outIdx, progress: opts.progress, label: 'Monte Carlo' });
-  let coarse: Run | undefined;
+  const newSet = (Kc: number, hc: number): ReplicaSet => ({ count: 0, values: reading.observables.map(() => []), sum: emptyKernels(plan, Kc, hc), sum2: emptyKernels(plan, Kc, hc), stiffness: 0, indefinite: 0 });
+
+  // ---- fine solve and the same replicas at step 2h (common initial conditions and inputs),
+  // replicas added until the standard error is below max(tol × scale, ½ discretization error):
+  // more paths cannot make the answer better than the time step allows
   const refine = opts.refine ?? true;
-  if (refine) {
-    // same seed and streams: initial conditions and quenched inputs are common random
-    // numbers, so the difference O_h − O_2h carries less sampling noise
-    coarse = solveFixedPoint(plan, K / 2, 2 * h, { ...settings, maxBurn: Math.min(settings.maxBurn, 20), seed, stream: 0x100000, outIdx: outIdxCoarse, start: coarsen(plan, fine.kern), progress: opts.progress, label: 'Monte Carlo (2·dt)' });
+  const fineRP: ReplicaPlan = { K, h, P, PR, seed, outIdx, blocks };
+  const coarseRP: ReplicaPlan = { K: K / 2, h: 2 * h, P, PR, seed, outIdx: outIdxCoarse, blocks };
+  const fine = newSet(K, h), cset = newSet(K / 2, 2 * h);
+  let coarseFailed: string | undefined;
+  const oneTimeObs = reading.observables.map((ob) => ob.def.times.length <= 1);
+  let target = minR, statNeed = 0;
+  for (;;) {
+    while (fine.count < target) {
+      addReplica(plan, fine, fineRP);
+      opts.progress?.('Monte Carlo', fine.count / maxR);
+    }
+    if (refine && !coarseFailed) {
+      try {
+        while (cset.count < fine.count) addReplica(plan, cset, coarseRP);
+      } catch (e) {
+        if (!(e instanceof DmftError)) throw e;
+        coarseFailed = `the solve at 2·dt = ${(2 * h).toPrecision(3)} failed (${e.info.message.replace(/^Monte Carlo: /, '')}): the step is near the stability limit; ${finerStep}`;
+      }
+    }
+    const fsum = summarize(fine), csum = refine && !coarseFailed ? summarize(cset) : undefined;
+    let need = 0;
+    fsum.mean.forEach((mu, oi) => {
+      let scale = 0;
+      for (const x of mu) scale = Math.max(scale, Math.abs(x));
+      if (!(scale > 0)) return;
+      for (let j = 0; j < mu.length; j++) {
+        const disc = csum && oneTimeObs[oi] ? Math.abs(mu[j] - interp(csum.mean[oi], 2 * h, j * h)) / 3 : 0;
+        need = Math.max(need, (fsum.se[oi][j] / Math.max(tol * scale, disc / 2)) ** 2);
+      }
+    });
+    if (need <= 1 || fine.count >= maxR) { statNeed = need; break; }
+    // the standard error falls like 1/√replicas
+    target = Math.min(maxR, Math.max(fine.count + 2, Math.ceil(fine.count * need * 1.1)));
+  }
+  const fs = summarize(fine);
+  const coarse = refine && !coarseFailed ? summarize(cset) : undefined;
+  if (coarseFailed) warnings.push(`discretization error not estimated: ${coarseFailed}`);
+  // 1σ-equivalent coverage with the replicas' degrees of freedom
+  const tq = studentQuantile(0.8413447, fine.count - 1);
+  const statRel = relativeError(fs);
+  if (statNeed > 1) warnings.push(`the statistical error (up to ${statRel.toPrecision(2)} of an observable's scale) is above its target after ${fine.count} replicas of ${P} paths (the solver's work budget); it is in the error bars`);
+
+  // ---- finite-P bias: a sweep's kernels carry the noise of its own P paths, which feeds back
+  // into the paths (a bias ∝ 1/P, largest near the edge of stability). The same number of
+  // replicas with Pq = P/4 paths each (P/2 below 400 paths, where P/4 leaves the 1/P regime)
+  // measures it: bias(P) = b/P ≈ (Ō_Pq − Ō_P)·Pq/(P − Pq).
+  let small: { mean: Float64Array[]; se: Float64Array[] } | undefined;
+  const Pq = Math.floor(P >= 400 ? P / 4 : P / 2), PRq = PR ? Math.max(4, Math.floor((PR * Pq) / P)) : 0;
+  const biasFactor = Pq / (P - Pq);
+  if ((opts.biasCheck ?? true) && Pq >= 32) {
+    const qs = newSet(K, h);
+    for (let r = 0; r < fine.count; r++) { addReplica(plan, qs, { K, h, P: Pq, PR: PRq, seed: seed + 7919, outIdx, blocks }); opts.progress?.(`Monte Carlo (${Pq} paths)`, (r + 1) / fine.count); }
+    small = summarize(qs);
   }
 
+  // ---- self-consistency: fresh paths driven by the replicas' averaged kernels, held fixed (an
+  // Eissfeller–Opper iteration from the solution): kernels and observables must come back
+  const doCheck = opts.check ?? true;
+  let check: SweepResult | undefined;
+  const mk = meanKernels(plan, fine);
+  if (doCheck) {
+    const n = K + 1;
+    const Pc = Math.max(P, Math.min(P * fine.count, Math.floor(2e6 / n), 4000)), PRc = PR ? Math.min(Pc, 2 * PR) : 0;
+    check = sweep(plan, { K, h, P: Pc, PR: PRc, seed, stream: 0x7000000, outIdx, blocks, frozen: mk.k });
+    opts.progress?.('Monte Carlo (check)', 1);
+  }
+  const kernelZ = check ? kernelResidual(plan, mk.k, mk.se, check) : undefined;
+
+  // ---- assemble: error = t·SE ⊕ finite-P bias ⊕ |O_h − O_2h|/3 ⊕ significant residual
   const observables: Record<string, number[]> = table(), error: Record<string, number[]> = table();
   const twoTime: Record<string, TwoTime> = table();
-  let maxSE = 0, maxDisc = 0;
+  let maxSE = 0, maxDisc = 0, maxResidZ = 0, maxResid = 0, maxBias = 0;
+  const RESID_Z = 4;
+  const residualAt = (oi: number, at: number): number => {
+    if (!check) return 0;
+    const d = check.obs[oi][at] - fs.mean[oi][at];
+    const z = Math.abs(d) / Math.hypot(check.obsSE[oi][at], fs.se[oi][at]);
+    if (Number.isFinite(z)) maxResidZ = Math.max(maxResidZ, z);
+    if (z > RESID_Z) { maxResid = Math.max(maxResid, Math.abs(d)); return Math.abs(d); }
+    return 0;
+  };
   reading.observables.forEach((ob, oi) => {
     const name = ob.def.name;
-    const v = fine.obs[oi];
-    if (v) {
-      const s = fine.obsSE[oi]!;
-      const cv = coarse?.obs[oi];
+    const v = fs.mean[oi], s = fs.se[oi], vq = small?.mean[oi];
+    const seAt = (j: number) => tq * s[j];
+    // the finite-P bias: measured by the smaller replicas, and at least its natural size, a
+    // second-order effect of each replica's own scatter sd (≈ sd²/|value|, |value| floored at a
+    // tenth of the observable's scale) — the smaller replicas can leave the 1/P regime near the
+    // edge of stability, where the scatter is large
+    let scale = 0;
+    for (const x of v) scale = Math.max(scale, Math.abs(x));
+    const natural = (j: number) => { const d = Math.max(Math.abs(v[j]), 0.1 * scale); return d > 0 ? (s[j] * s[j] * fine.count) / d : 0; };
+    const biasAt = (j: number) => Math.max(vq ? Math.abs(vq[j] - v[j]) * biasFactor : 0, natural(j));
+    if (ob.def.times.length <= 1) {
+      const cv = coarse?.mean[oi];
+      const se1 = Float64Array.from(s, (_, j) => seAt(j)), b1 = Float64Array.from(s, (_, j) => biasAt(j));
       observables[name] = times.map((t) => interp(v, h, t));
       error[name] = times.map((t) => {
-        const se = interpLinear(s, h, t);
+        const se = interpLinear(se1, h, t), bias = interpLinear(b1, h, t);
         const disc = cv ? Math.abs(interp(v, h, t) - interp(cv, 2 * h, t)) / 3 : 0;
-        maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc);
-        return Math.sqrt(se * se + disc * disc);
+        const res = residualAt(oi, Math.round(t / h));
+        maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc); maxBias = Math.max(maxBias, bias);
+        return Math.sqrt(se * se + bias * bias + disc * disc + res * res);
       });
     } else {
-      const tv = fine.two[oi]!, ts = fine.twoSE[oi]!, ct = coarse?.two[oi];
-      const m = outIdx.length;
+      const m = outIdx.length, mc = outIdxCoarse.length;
       const values: number[][] = [], errs: number[][] = [];
+      const cv = coarse?.mean[oi];
+      const coarseAt = (a: number, b: number) => {
+        let s2 = 0;
+        for (const ia of [a, a + m]) for (const ib of [b, b + m]) s2 += cv![ia * mc + ib];
+        return s2 / 4;
+      };
       for (let a = 0; a < m; a++) {
         values.push([]); errs.push([]);
         for (let b = 0; b < m; b++) {
-          const x = tv[a * m + b];
-          const disc = ct ? Math.abs(x - ct[a * m + b]) / 3 : 0;
-          values[a].push(x);
-          errs[a].push(Math.sqrt(ts[a * m + b] ** 2 + disc * disc));
+          const j = a * m + b;
+          const se = seAt(j), bias = biasAt(j);
+          const disc = cv ? Math.abs(v[j] - coarseAt(a, b)) / 3 : 0;
+          const res = residualAt(oi, j);
+          maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc); maxBias = Math.max(maxBias, bias);
+          values[a].push(v[j]);
+          errs[a].push(Math.sqrt(se * se + bias * bias + disc * disc + res * res));
         }
       }
       twoTime[name] = { t: outIdx.map((k) => k * h), values, error: errs };
     }
   });
+  // an error comparable to the value is not a result: say from when on
+  for (const [name, vals] of Object.entries(observables)) {
+    const scale = Math.max(...vals.map(Math.abs));
+    const i = error[name].findIndex((e) => e > 0.25 * scale);
+    if (scale > 0 && i >= 0) warnings.push(`${name} is not resolved from t = ${+times[i].toPrecision(4)} on: its error (${error[name][i].toPrecision(2)}) exceeds a quarter of its scale (${scale.toPrecision(3)}); more paths (work) or a shorter --T would help`);
+  }
+  if (maxResid > 0) warnings.push(`the solution is not self-consistent within its statistical error: paths driven by its kernels differ from it by up to ${maxResidZ.toPrecision(3)} standard errors (|difference| ≤ ${maxResid.toPrecision(3)}, added to the errors)`);
+  if (kernelZ && kernelZ.rms > 2) warnings.push(`the kernels are not self-consistent within their statistical error (rms residual ${kernelZ.rms.toPrecision(3)} standard errors; worst ${kernelZ.worst})`);
+  if (fine.stiffness > 1.5) warnings.push(`the time step is close to Heun's stability limit (h·max|∂F/∂x| = ${fine.stiffness.toPrecision(3)}, unstable above 2); ${finerStep}`);
+  if (fine.indefinite > 1e-6) warnings.push(`a field covariance fell outside the positive semi-definite cone by ${fine.indefinite.toPrecision(2)} (relative); the fields were sampled from the nearest valid covariance`);
+
   const diagnostics: Record<string, number | string | boolean> = {
     method: 'montecarlo',
-    dt: h, steps: K, samples: settings.samples, measureIterations: settings.measure,
-    responseSamples: settings.responseSamples,
-    burnInIterations: fine.burn, converged: fine.converged, residualToNoise: fine.ratio,
-    mcStdErrMax: maxSE, choleskyJitter: stats.jitter,
-    discretizationErrorMax: refine ? maxDisc : 'not estimated (refine: false)',
+    dt: h, steps: K, replicas: fine.count, pathsPerReplica: P, responsePathsPerReplica: PR,
+    statErrRelMax: +statRel.toPrecision(3), mcStdErrMax: maxSE, finitePathBiasMax: maxBias,
+    discretizationErrorMax: refine ? (coarse ? maxDisc : 'not estimated (the 2·dt solve failed)') : 'not estimated (refine: false)',
+    statErrTarget: tol,
+    residualToNoise: check ? +maxResidZ.toPrecision(3) : 'not checked (check: false)',
+    stiffness: +fine.stiffness.toPrecision(3),
     seconds: (performance.now() - t0) / 1000,
   };
-  if (coarse) diagnostics.coarseConverged = coarse.converged;
-  if (!fine.converged) diagnostics.warning = `burn-in stopped after ${fine.burn} iterations with the kernels still changing by ${fine.ratio.toPrecision(3)}× their Monte Carlo noise; raise maxBurn or shorten T`;
-  if (coarsened) diagnostics.dtNote = `dt = ${opts.dt} would need ${Math.ceil(opts.T / opts.dt)} steps; the Monte Carlo grid uses ${K} steps (dt = ${h.toPrecision(4)}), see discretizationErrorMax`;
+  if (kernelZ) { diagnostics.kernelResidualRms = +kernelZ.rms.toPrecision(3); diagnostics.kernelResidualWorst = kernelZ.worst; }
+  if (coarsened) diagnostics.dtNote = `dt = ${opts.dt} would need ${Math.ceil(opts.T / opts.dt)} steps; the Monte Carlo grid uses ${K} steps (dt = ${h.toPrecision(4)}), its error is in discretizationErrorMax`;
+  if (warnings.length) diagnostics.warning = warnings.join('; ');
   const out: SolveResult = {
     model: reading.sys.model, params: reading.params, method: 'montecarlo',
     t: times, observables, error, diagnostics,
   };
   if (Object.keys(twoTime).length) out.twoTime = twoTime;
   return out;
+}
+
+/** z-scores of the kernels re-estimated from paths driven by the averaged kernels */
+function kernelResidual(plan: Plan, center: Kernels, se: Kernels, check: SweepResult): { rms: number; worst: string } {
+  let s2 = 0, cnt = 0, worstZ = 0, worst = '';
+  const n = center.K + 1;
+  plan.ops.forEach((o, i) => {
+    const a = check.est.v[i], b = center.v[i], sa = check.estSE!.v[i], sb = se.v[i];
+    // a kernel that is the same on every path (a linear response) has no sampling noise: rounding is its error
+    let scale = 0;
+    for (const x of b) scale = Math.max(scale, Math.abs(x));
+    const floor = 1e-9 * scale;
+    for (const j of entries(o, n)) {
+      const sd = Math.hypot(sa[j], sb[j], floor);
+      if (!(sd > 0)) continue;
+      const z = (a[j] - b[j]) / sd;
+      s2 += z * z; cnt++;
+      if (Math.abs(z) > worstZ) { worstZ = Math.abs(z); worst = `${o.name} at t = ${((o.kind === 'M' ? j : Math.floor(j / n)) * center.h).toPrecision(3)}${o.kind === 'M' ? '' : `, s = ${((j % n) * center.h).toPrecision(3)}`}: ${worstZ.toPrecision(3)}`; }
+    }
+  });
+  return { rms: cnt ? Math.sqrt(s2 / cnt) : 0, worst };
 }
