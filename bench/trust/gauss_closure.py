@@ -265,7 +265,7 @@ MODELS = {
     'rate-tanh-marginal': dict(phi='tanh', g=1.0, m0=0.0, v0=1.0, obs={'var': 'var'}, T=10, ts=[1, 2, 5, 10], hs=[0.1, 0.05, 0.025]),
     'rate-relu-bias-in': dict(phi='relu', shift=0.3, g=1.1, m0=0.0, v0=1.0, obs={'var': 'var', 'm': 'mean'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),
     'rate-relu-divergent': dict(phi='relu', g=1.6, m0=0.0, v0=1.0, obs={'var': 'var'}, T=5, ts=[1, 2, 5], hs=[0.02, 0.01, 0.005]),
-    'rate-relu-chaos': dict(phi='relu', g=1.3, b=0.1, m0=0.0, v0=1.0, obs={'var': 'var', 'm': 'mean'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),
+    'rate-relu-bias-out': dict(phi='relu', g=1.3, b=0.1, m0=0.0, v0=1.0, obs={'var': 'var', 'm': 'mean'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),
     'rate-sigmoid': dict(phi='sigmoid', g=3.0, m0=0.0, v0=1.0, obs={'var': 'var', 'm': 'mean'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),
     'rate-tanh-noise': dict(phi='tanh', g=0.8, D=0.3, m0=0.0, v0=0.0, obs={'var': 'var'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),
     'rate-tanh-capture': dict(phi='tanh', g=1.8, m0=0.0, v0=1.0, obs={'var': 'var'}, T=5, ts=[0.5, 1, 2, 5], hs=[0.025, 0.0125, 0.00625]),

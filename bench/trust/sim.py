@@ -21,7 +21,7 @@ import numpy as np
 
 from common import record
 
-NS = [(250, 48), (500, 24), (1000, 12)]   # (N, seeds)
+NS = [(250, 192), (500, 96), (1000, 48)]   # (N, seeds)
 TS = [1.0, 2.0]
 
 
@@ -88,14 +88,20 @@ def run_one(p, N, seed, dt):
     return np.array(out)   # (times, observables)
 
 
-def extrapolate(p, dt):
-    """N -> infinity by weighted least squares a + b/N; returns value, standard error (times, obs)"""
+def extrapolate(p, dts, combines):
+    """Per seed: run at every dt and combine (e.g. 2 v(dt/2) - v(dt)); then N -> infinity by a
+    weighted least-squares fit a + b/N, for each combination. Returns [(value, standard error,
+    raw means (N, times, obs))] and the mean change between the two finest dts."""
+    runs = {N: [[run_one(p, N, s, dt) for dt in dts] for s in range(seeds)] for N, seeds in NS}
+    dd = np.mean([np.abs(r[-1] - r[-2]) for r in runs[NS[-1][0]]], 0)
+    return [fit(runs, c) for c in combines], dd
+
+
+def fit(runs, combine):
     xs, ys, ws = [], [], []
     for N, seeds in NS:
-        vals = np.array([run_one(p, N, s, dt) for s in range(seeds)])   # (seeds, times, obs)
-        mean = vals.mean(0)
-        se = vals.std(0, ddof=1) / np.sqrt(seeds)
-        xs.append(1.0 / N); ys.append(mean); ws.append(se)
+        vals = np.array([combine(r) for r in runs[N]])                   # (seeds, times, obs)
+        xs.append(1.0 / N); ys.append(vals.mean(0)); ws.append(vals.std(0, ddof=1) / np.sqrt(seeds))
     xs = np.array(xs); ys = np.array(ys); ws = np.array(ws)
     a = np.zeros(ys.shape[1:]); sa = np.zeros(ys.shape[1:])
     for idx in np.ndindex(*ys.shape[1:]):
@@ -113,17 +119,16 @@ def main(names):
         p = MODELS[name]
         t0 = time.time()
         if p['kind'] == 'rect':
-            dts = [0.004, 0.002]
-            (a1, s1, _), (a2, s2, raw) = extrapolate(p, dts[0]), extrapolate(p, dts[1])
-            val = 2 * a2 - a1                  # first order in dt
-            dterr = np.abs(a2 - a1)
-            se = np.sqrt(4 * s2 ** 2 + s1 ** 2)  # the same seeds: an over-estimate
-            how = f'projected Euler dt = {dts[0]}, {dts[1]} extrapolated linearly in dt'
+            # projected Euler is first order: per seed 2 v(dt/2) - v(dt), plus its residual
+            # estimated from three steps (the change of the extrapolation when dt is halved)
+            dts = [0.008, 0.004, 0.002]
+            ((val, se, raw), (coarse, _, _)), _ = extrapolate(p, dts, [lambda r: 2 * r[2] - r[1], lambda r: 2 * r[1] - r[0]])
+            dterr = np.abs(val - coarse)
+            how = f'projected Euler dt = {dts[1]}, {dts[2]}, extrapolated linearly in dt per seed (residual from dt = {dts[0]})'
         else:
             dts = [0.02, 0.01]
-            (a1, s1, _), (a2, s2, raw) = extrapolate(p, dts[0]), extrapolate(p, dts[1])
-            val, se, dterr = a2, s2, np.abs(a2 - a1)
-            how = f'RK4 dt = {dts[1]} (change from dt = {dts[0]} counted as error)'
+            ((val, se, raw),), dterr = extrapolate(p, dts, [lambda r: r[1]])
+            how = f'RK4 dt = {dts[1]} (mean change from dt = {dts[0]} counted as error)'
         unc = 3 * se + dterr
         print(f'{name} ({time.time() - t0:.0f} s):')
         for j, o in enumerate(OBS[p['kind']]):
