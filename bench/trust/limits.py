@@ -420,7 +420,7 @@ def record_bounded():
         record(model, 'q', limit={'value': r['q'], 'unc': 1e-11}, provenance=how, command=cmd)
         record(model, 'alive', limit={'value': r['alive'], 'unc': 1e-11}, provenance=how + '; alive = P(n > 0.01)', command=cmd)
     # rectified network: dx/dt = -x + h + sum J x, x >= 0
-    for model, g, kappa, h in [('rectified-antisym', 0.8, -0.3, 0.5), ('rectified-iid', 1.2, 0.0, 0.2)]:
+    for model, g, kappa, h in [('rectified-antisym', 0.8, -0.3, 0.5), ('rectified-iid', 1.2, 0.0, 0.2), ('rectified-late', 1.15, 0.0, 0.25)]:
         r = truncated(h, g * g, kappa)
         print(f'{model}: {r}')
         assert r['gain'] < 1

@@ -80,6 +80,7 @@ export const SETTINGS: Record<string, Settings> = {
   'lv-quenched-k': { T: 2, dt: 0.1, samples: 1000 },
   'rectified-antisym': { T: 2, dt: 0.1, samples: 1000 },
   'rectified-iid': { T: 2, dt: 0.1, samples: 1000 },
+  'rectified-late': { T: 20, dt: 0.1, samples: 1000 },
   'rate-tanh-bias-sym': { T: 2, dt: 0.1, samples: 1000 },
   'rate-tanh-bias-partial': { T: 2, dt: 0.1, samples: 1000 },
 };
