@@ -5,6 +5,7 @@
 // 150 nodes, Golub–Welsch beyond), cached per n.
 
 import { gaussHermite as evalGaussHermite } from '../expr/eval.ts';
+import { normalTrapezoid } from '../numeric/rules.ts';
 
 export interface GaussRule {
   /** nodes z_i for a standard normal */
@@ -91,27 +92,10 @@ export interface ZRule {
   w: Float64Array;
 }
 
-const zCache = new Map<string, ZRule>();
-
-/** Trapezoid rule in z for E over N(0,1): nodes z = L·i/nHalf, i = −nHalf..nHalf. */
+/** Trapezoid rule in z for E over N(0,1): nodes z = L·i/nHalf, i = −nHalf..nHalf (numeric/rules.ts). */
 export function zRule(nHalf: number, L = 9): ZRule {
-  const key = `${nHalf}:${L}`;
-  const hit = zCache.get(key);
-  if (hit) return hit;
-  const n = 2 * nHalf + 1;
-  const z = new Float64Array(n);
-  const w = new Float64Array(n);
-  let sw = 0;
-  for (let i = 0; i < n; i++) {
-    z[i] = (L * (i - nHalf)) / nHalf;
-    w[i] = Math.exp(-0.5 * z[i] * z[i]);
-    sw += w[i];
-  }
-  for (let i = 0; i < n; i++) w[i] /= sw;
-  const r = { z, w };
-  if (zCache.size > 512) zCache.clear();
-  zCache.set(key, r);
-  return r;
+  const r = normalTrapezoid(nHalf, L);
+  return { z: r.x, w: r.w };
 }
 
 /** x-space resolution of the robust rule: σ·δz (0.45 → ~1e-10 for tanh-like f). */

@@ -60,7 +60,8 @@ import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
-import { gaussLegendre, jumpAcross, jumpOf, kinkArgs, type Rule } from './kinks.ts';
+import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
+import { gaussLegendre, type Rule } from '../numeric/rules.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 
