@@ -15,11 +15,13 @@
 //     S_ηe), S_ηe = Σ w f1² S_p'. The static (ω = 0, δ-function) part — driven
 //     by quenched inputs, constant drives and mean fields — is an affine
 //     representation in independent Gaussian sources, closed exactly.
-//     C(0) = ∫S dω/π by composite Gauss–Legendre on ω = tan θ (graded toward
-//     θ = 0, refined until two levels agree); C(τ) by a trapezoid cosine sum
-//     after subtracting the A/(ω²+1) tail analytically.
+//     C(0) = ∫S dω/π by composite Gauss–Legendre on ω = ω_s tan θ (graded
+//     toward θ = 0, refined until two levels agree; ω_s = the fastest rate of
+//     the responses, at least 1); C(τ) by a trapezoid cosine sum after
+//     subtracting the A/(ω²+1) tail analytically (only for two-time observables).
 //     Stability: the loop gain ρ(A(ω)) of the fluctuations must stay below
-//     1, D_p(ω) may not wind into the unstable half plane, R(0) must be real;
+//     1, D_p(ω) may not wind into the unstable half plane (counted from
+//     ω = ∞, where D ~ iω), R(0) must be real;
 //     otherwise a StationaryInstabilityError names the parameters.
 //
 //  2. Gaussian state with a nonlinear closure and no memory (SCS type): one
@@ -604,7 +606,7 @@ function sweep(L: LinModel, omegas: ArrayLike<number>, params: Record<string, nu
     if (depth > 40) {
       const err = new StationaryInstabilityError(`the response equations lose their causal solution near ω = ${fmt(to)} (a zero-frequency mode, or a branch point on the real axis)`, params);
       // the causal root is lost only at ω → 0: the spectrum of the response reaches zero frequency
-      if (to < 1e-3) err.kind = 'zero-mode';
+      if (to < 1e-3 * rateScale(L)) err.kind = 'zero-mode';
       throw err;
     }
     const mid = from > 0 && to > 0 ? Math.sqrt(from * to) : (from + to) / 2;
@@ -661,9 +663,12 @@ function checkSweep(rd: SystemReading, L: LinModel, sw: Sweep): void {
       throw err;
     }
     if (P.dynamic) {
-      // a stable dynamic response winds from arg = π/2 (ω → ∞) to 0 (ω = 0): D(0) > 0
-      if (d0 < 0 || Math.abs(sw.dphase[p] + Math.PI / 2) > 0.5) {
-        throw new StationaryInstabilityError(`the response of '${v}' has a mode in the unstable half plane (D(0) = ${fmt(d0)}, phase change ${fmt(sw.dphase[p])})`, params);
+      // a stable dynamic response winds from arg = π/2 (ω → ∞) to 0 (ω = 0): D(0) > 0.
+      // The winding counts from ω = ∞ (D ~ iω), not from the first frequency of the
+      // sweep, where D need not have reached its asymptote
+      const winding = sw.dphase[p] + (sw.phase0[p] - Math.PI / 2);
+      if (d0 < 0 || Math.abs(winding + Math.PI / 2) > 0.5) {
+        throw new StationaryInstabilityError(`the response of '${v}' has a mode in the unstable half plane (D(0) = ${fmt(d0)}, phase change from ω = ∞: ${fmt(winding)})`, params);
       }
     } else if (Math.abs(sw.dphase[p]) > 0.5) {
       throw new StationaryInstabilityError(`the instantaneous response of '${v}' winds around zero (phase change ${fmt(sw.dphase[p])})`, params);
@@ -799,13 +804,31 @@ function staticPart(rd: SystemReading, L: LinModel, ords: Map<string, OrdLin>, s
   return { c, alpha, beta, V, vs, M, rhoStatic };
 }
 
+/**
+ * The frequency scale of the responses: the largest damping |a_p| of a
+ * dynamic population and √|K·β| of its memory kernels (the rate they set when
+ * the damping is small), at least 1. The frequency rules are laid out in
+ * ω/ws, so a fast damping (k = 1000) is resolved like k = 1.
+ */
+function rateScale(L: LinModel): number {
+  let w = 1;
+  L.pops.forEach((P, p) => {
+    if (!P.dynamic) return;
+    w = Math.max(w, Math.abs(L.coefs[p].a));
+    L.K[p].forEach((k, j) => { w = Math.max(w, Math.sqrt(Math.abs(k * L.beta[j]))); });
+  });
+  return Number.isFinite(w) ? w : 1;
+}
+
 function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResult {
   const popIndex = new Map(rd.pops.map((p, i) => [p.pop.name, i]));
   const pops = rd.pops.map((p, i) => buildPopLin(rd, p, pre.fields[i]));
   const ords = ordLin(rd, popIndex);
   const Mnames: string[] = [];
   for (const p of rd.pops) for (const m of p.means) if (!Mnames.includes(m.M)) Mnames.push(m.M);
-  const ws = 1;
+  // the frequency scale: the fastest rate of the responses (a damping k moves the
+  // spectrum's width and the response's phase to ω ~ k), never below 1
+  const ws = rateScale(buildLinModel(rd, pops, ords, new Map(Mnames.map((n) => [n, 0]))));
   const coarse = omegaRule(ws, 1);
 
   // --- mean fields: Newton on M = Φ(M) (one pass when there are none) -----
@@ -870,7 +893,10 @@ function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResu
   const Ctau = L.pops.map(() => new Float64Array(grid.tau.length));
   let tauNote = 'no fluctuating part';
   let tauGridError = 0;
-  if (noisy) {
+  // (only two-time observables read C(τ): a slow mode makes its grid long)
+  const twoTime = rd.observables.some((ob) => ob.def.times.length > 1);
+  if (!twoTime) tauNote = 'not needed (no two-time observable)';
+  if (noisy && twoTime) {
     // tail A_p = lim ω² S_p(ω), and the half width of the spectra
     const big = 1e6 * ws;
     const tail = sweep(L, [1e8 * ws, big], paramList(rd));
