@@ -27,7 +27,7 @@
 // correlations up to 1 − 1e-12.
 import { gaussHermite } from '../expr/eval.ts';
 import { type KinkLine, type Piecewise, rootsIn, withBreaks } from './kinks.ts';
-import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution } from './rules.ts';
+import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum } from './rules.ts';
 
 
 /** half-width of the z-range: the normal mass beyond is < 1e-18 */
@@ -109,6 +109,26 @@ const grow = (need: number) => {
 };
 
 /** Split rule over the z-breakpoints `cuts` (sorted, inside (−L, L)) into (zsBuf, wsBuf) from `start`; returns the end. */
+/** Are the (sorted) z-cuts symmetric about 0, to rounding? */
+function mirrored(cuts: number[]): boolean {
+  const n = cuts.length;
+  for (let i = 0; i < n; i++) if (Math.abs(cuts[i] + cuts[n - 1 - i]) > 1e-13 * Math.max(1, Math.abs(cuts[i]))) return false;
+  return true;
+}
+
+/** The split rule on [0, L] for mirrored cuts (its positive ones) into (zsBuf, wsBuf); returns the count. */
+function halfRule(cuts: number[], sigma: number): number {
+  const pos = cuts.filter((c) => c > 1e-13 * Math.max(1, Math.abs(c)));
+  let cap = 0, a = 0;
+  for (const c of pos) { cap += pieceCap(a, c, sigma, 1); a = c; }
+  cap += pieceCap(a, L, sigma, 1);
+  grow(cap);
+  let k = 0;
+  a = 0;
+  for (const c of pos) { k = pieceNodes(a, c, sigma, 1, zsBuf, wsBuf, k); a = c; }
+  return pieceNodes(a, L, sigma, 1, zsBuf, wsBuf, k);
+}
+
 function splitRule(cuts: ArrayLike<number>, nCuts: number, sigma: number, start: number): number {
   let cap = start, a = -L;
   for (let i = 0; i < nCuts; i++) { cap += pieceCap(a, cuts[i], sigma, 1); a = cuts[i]; }
@@ -142,20 +162,12 @@ function smallHermiteOrder(c: number): number {
 const HERMITE_D = ANALYTIC_D;
 const SMALL_NMAX = 12;
 
-/** E f(m + cZ) for a smooth f. */
+/** E f(m + cZ) for a smooth f (mirror nodes summed in pairs: exactly 0 for f odd at m = 0). */
 function smoothExpect(f: (x: number) => number, m: number, c: number): number {
   if (!(c > 0)) return f(m);
   const n = smallHermiteOrder(c);
-  if (n > 0) {
-    const { x, w } = gaussHermite(n);
-    let s = 0;
-    for (let i = 0; i < n; i++) s += w[i] * f(m + c * x[i]);
-    return s;
-  }
-  const { x: z, w } = trapRule(c);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) { const wi = w[i]; if (wi > 1e-300) s += wi * f(m + c * z[i]); }
-  return s;
+  const { x, w } = n > 0 ? gaussHermite(n) : trapRule(c);
+  return symmetricSum((z) => f(m + c * z), x, w);
 }
 
 const zCuts = (p: Piecewise, m: number, s: number): number[] => {
@@ -172,8 +184,15 @@ export function expect(p: Piecewise, mean: number, variance: number): number {
   if (p.smooth) return smoothExpect(p.f, mean, s);
   const cuts = zCuts(p, mean, s);
   if (cuts.length === 0) return smoothExpect(p.f, mean, s);
-  const n = splitRule(cuts, cuts.length, s, 0);
   let acc = 0;
+  if (mirrored(cuts)) {
+    // breakpoints symmetric about the mean: a rule on [0, L] and its mirror image,
+    // summed in pairs (exactly 0 for f odd about the mean, as for smooth f)
+    const n = halfRule(cuts, s);
+    for (let i = 0; i < n; i++) acc += wsBuf[i] * (p.f(mean + s * zsBuf[i]) + p.f(mean - s * zsBuf[i]));
+    return acc;
+  }
+  const n = splitRule(cuts, cuts.length, s, 0);
   for (let i = 0; i < n; i++) acc += wsBuf[i] * p.f(mean + s * zsBuf[i]);
   return acc;
 }
@@ -192,8 +211,13 @@ export function expectDerivative(p: Piecewise, df: (x: number) => number, mean: 
   if (p.smooth) return smoothExpectZ(g, mean, s) / s;
   const cuts = zCuts(p, mean, s);
   if (cuts.length === 0) return smoothExpectZ(g, mean, s) / s;
-  const n = splitRule(cuts, cuts.length, s, 0);
   let acc = 0;
+  if (mirrored(cuts)) {
+    const n = halfRule(cuts, s);
+    for (let i = 0; i < n; i++) acc += wsBuf[i] * zsBuf[i] * (g(mean + s * zsBuf[i]) - g(mean - s * zsBuf[i]));
+    return acc / s;
+  }
+  const n = splitRule(cuts, cuts.length, s, 0);
   for (let i = 0; i < n; i++) acc += wsBuf[i] * zsBuf[i] * g(mean + s * zsBuf[i]);
   return acc / s;
 }

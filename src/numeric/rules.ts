@@ -158,3 +158,19 @@ export function expectPanels(h: (z: number) => number, cuts: ArrayLike<number>, 
   piece(a, L);
   return acc / wsum;
 }
+
+/**
+ * Σ w_i h(x_i) over a rule symmetric about 0 (x_{n−1−i} = −x_i, equal
+ * weights: Gauss–Hermite, Gauss–Legendre, the trapezoid rule), mirror pairs
+ * summed first. For h odd the sum is then exactly 0: a state symmetric under
+ * x → −x (a mean-zero law with odd transfer functions) stays exactly
+ * symmetric, instead of receiving rounding errors (~1e-17) that an unstable
+ * symmetry-breaking mode amplifies like e^{λt}.
+ */
+export function symmetricSum(h: (x: number) => number, x: ArrayLike<number>, w: ArrayLike<number>): number {
+  const n = x.length;
+  let acc = 0;
+  for (let i = 0, j = n - 1; i < j; i++, j--) acc += w[i] * (h(x[i]) + h(x[j]));
+  if (n % 2 === 1) { const c = (n - 1) / 2; acc += w[c] * h(x[c]); }
+  return acc;
+}

@@ -5,7 +5,7 @@
 // 150 nodes, Golub–Welsch beyond), cached per n.
 
 import { gaussHermite as evalGaussHermite } from '../expr/eval.ts';
-import { normalTrapezoid } from '../numeric/rules.ts';
+import { normalTrapezoid, symmetricSum } from '../numeric/rules.ts';
 
 export interface GaussRule {
   /** nodes z_i for a standard normal */
@@ -25,9 +25,7 @@ export function gaussExpect1(f: (x: number) => number, mean: number, variance: n
   if (!(variance > 0)) return f(mean);
   const { x, w } = gaussHermite(n);
   const s = Math.sqrt(variance);
-  let acc = 0;
-  for (let i = 0; i < x.length; i++) acc += w[i] * f(mean + s * x[i]);
-  return acc;
+  return symmetricSum((z) => f(mean + s * z), x, w);
 }
 
 /**
@@ -119,9 +117,7 @@ export function expectNormal(f: (x: number) => number, mean: number, variance: n
   if (!(variance > 0)) return f(mean);
   const s = Math.sqrt(variance);
   const { z, w } = robustRule(s, dx);
-  let acc = 0;
-  for (let i = 0; i < z.length; i++) acc += w[i] * f(mean + s * z[i]);
-  return acc;
+  return symmetricSum((u) => f(mean + s * u), z, w);
 }
 
 /**

@@ -817,12 +817,15 @@ function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, 
   return { vals: v, ev, iterations, residual: r, res };
 }
 
+/** integrals below this size count absolutely (to QUAD_TOL·MAP_FLOOR): a state at 0 by symmetry has only rounding there */
+const MAP_FLOOR = 1e-4;
+
 /** The largest relative change between two evaluations of the map, over every integral it accumulates. */
 function mapChange(a: PhiEval, b: PhiEval): number {
   let worst = 0;
   a.pops.forEach((pa, p) => {
     const x = pa.vec, y = b.pops[p].vec;
-    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(1e-3 * QUAD_TOL, Math.abs(x[i]), Math.abs(y[i])));
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(MAP_FLOOR, Math.abs(x[i]), Math.abs(y[i])));
   });
   return worst;
 }
