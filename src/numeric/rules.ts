@@ -135,27 +135,33 @@ export function expectSplit(f: (x: number) => number, mean: number, variance: nu
 }
 
 /**
- * E h(Z), Z ~ N(0,1), by Gauss–Legendre panels (≤ res.panel wide, res.gl
- * nodes) on [−L, L] cut at the ascending z-breakpoints `cuts`, normalized by
- * the rule's own mass. Builds no rule: it runs for every node of outer
- * integrals.
+ * Visit the Gauss–Legendre nodes of panels no wider than `panel` (n nodes
+ * each) on [−L, L] cut at the ascending breakpoints `cuts`: visit(z, w) with
+ * w the Legendre weight times the panel's half-width (no density). Builds no
+ * rule: callers run it for every node of outer integrals.
  */
-export function expectPanels(h: (z: number) => number, cuts: ArrayLike<number>, res: SplitResolution): number {
-  const L = res.L, gl = gaussLegendre(res.gl);
-  let acc = 0, wsum = 0, a = -L;
+export function visitPanels(cuts: ArrayLike<number>, L: number, panel: number, n: number, visit: (z: number, w: number) => void): void {
+  const gl = gaussLegendre(n);
   const piece = (lo: number, hi: number) => {
-    const np = Math.max(1, Math.ceil((hi - lo) / res.panel - 1e-9)), len = (hi - lo) / np;
+    const np = Math.max(1, Math.ceil((hi - lo) / panel - 1e-9)), len = (hi - lo) / np;
     for (let p = 0; p < np; p++) {
       const mid = lo + (p + 0.5) * len, half = len / 2;
-      for (let i = 0; i < gl.x.length; i++) {
-        const z = mid + half * gl.x[i];
-        const w = half * gl.w[i] * Math.exp(-0.5 * z * z);
-        acc += w * h(z); wsum += w;
-      }
+      for (let i = 0; i < gl.x.length; i++) visit(mid + half * gl.x[i], half * gl.w[i]);
     }
   };
+  let a = -L;
   for (let k = 0; k < cuts.length; k++) { const b = cuts[k]; if (b > a && b < L) { piece(a, b); a = b; } }
   piece(a, L);
+}
+
+/**
+ * E h(Z), Z ~ N(0,1), by Gauss–Legendre panels (≤ res.panel wide, res.gl
+ * nodes) on [−L, L] cut at the ascending z-breakpoints `cuts`, normalized by
+ * the rule's own mass.
+ */
+export function expectPanels(h: (z: number) => number, cuts: ArrayLike<number>, res: SplitResolution): number {
+  let acc = 0, wsum = 0;
+  visitPanels(cuts, res.L, res.panel, res.gl, (z, u) => { const w = u * Math.exp(-0.5 * z * z); acc += w * h(z); wsum += w; });
   return acc / wsum;
 }
 

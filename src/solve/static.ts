@@ -67,7 +67,7 @@ import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
-import { gaussLegendre, normalTrapezoid, type Rule } from '../numeric/rules.ts';
+import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 
@@ -699,22 +699,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     }
     bps.sort((a, b) => a - b);
     for (const bp of bps) jumpTerms(bp, w);
-    const L = TRAP_L;
-    const edges = [-L, ...bps.filter((b) => b > -L && b < L), L];
-    const gl = gaussLegendre(PANEL_GL), panelW = PANEL_W0 / 2 ** lv[0];
-    for (let s = 0; s + 1 < edges.length; s++) {
-      const a = edges[s], b = edges[s + 1];
-      const np = Math.max(1, Math.ceil((b - a) / panelW - 1e-9));
-      const h = (b - a) / np;
-      for (let p = 0; p < np; p++) {
-        const c = a + (p + 0.5) * h, half = h / 2;
-        for (let i = 0; i < gl.x.length; i++) {
-          const z = c + half * gl.x[i];
-          setInner(z);
-          node(w * half * gl.w[i] * phiDensity(z), vec);
-        }
-      }
-    }
+    visitPanels(bps, TRAP_L, PANEL_W0 / 2 ** lv[0], PANEL_GL, (z, u) => { setInner(z); node(w * u * phiDensity(z), vec); });
   };
 
   const rec = (d: number, w: number) => {
