@@ -382,7 +382,7 @@ class StaticModel {
     // deterministic pseudo-random probe points
     let seed = 12345;
     const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 * 3 - 1.5; };
-    const probes = Array.from({ length: 6 }, () => Float64Array.from(r.slots, () => rnd()));
+    const probes = Array.from({ length: 16 }, () => Float64Array.from(r.slots, () => rnd()));
     for (const c of cands) {
       const name = 'field' in c ? r.fields[c.field] : r.quenched[c.q].name;
       const mergeable = 'field' in c || qLaws[c.q].kind === 'normal';
