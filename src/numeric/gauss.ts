@@ -25,150 +25,10 @@
 // Accuracy (test/numeric/gauss.test.ts, bench/RESULTS.md): ~1e-12 relative
 // on relu, abs, sign and steps against closed forms, in 1-D and 2-D,
 // correlations up to 1 − 1e-12.
-import { visit, type Expr } from '../expr/ast.ts';
-import { compile } from '../expr/compile.ts';
-import { degree } from '../expr/diff.ts';
 import { gaussHermite } from '../expr/eval.ts';
+import { type KinkLine, type Piecewise, rootsIn, withBreaks } from './kinks.ts';
+import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum } from './rules.ts';
 
-/** functions of the language with a kink or a jump at the zero of their argument */
-export const KINKED_FUNCTIONS: ReadonlySet<string> = new Set(['relu', 'abs', 'sign']);
-
-/** The expressions whose zeros are breakpoints of e: arguments of kinked functions, a − b of comparisons a ≶ b. */
-export function kinkArgs(e: Expr): Expr[] {
-  const out: Expr[] = [];
-  visit(e, (x) => {
-    if (x.k === 'cmp') out.push({ k: 'add', terms: [x.a, { k: 'mul', factors: [{ k: 'num', v: -1 }, x.b] }] });
-    else if (x.k === 'call' && KINKED_FUNCTIONS.has(x.fn)) out.push(x.args[0]);
-  });
-  return out;
-}
-
-/** Does e have kinks or jumps? */
-export const isKinked = (e: Expr): boolean => kinkArgs(e).length > 0;
-
-/** A scalar function with the breakpoints where it is not smooth. */
-export interface Piecewise {
-  f: (x: number) => number;
-  /** sorted breakpoints in the open interval (lo, hi) */
-  breaks: (lo: number, hi: number) => number[];
-  /** no breakpoints anywhere */
-  smooth: boolean;
-}
-
-/** A smooth function (no breakpoints). */
-export const smoothFn = (f: (x: number) => number): Piecewise => ({ f, breaks: () => [], smooth: true });
-
-/** Breakpoints given explicitly (for tests and closed-form callers). */
-export function withBreaks(f: (x: number) => number, points: number[]): Piecewise {
-  const pts = [...points].sort((a, b) => a - b);
-  return { f, smooth: pts.length === 0, breaks: (lo, hi) => pts.filter((p) => p > lo && p < hi) };
-}
-
-/**
- * The piecewise view of e as a function of the slot `variable` (other slots
- * fixed at `fixed`, parameters from `params`). Affine kink arguments give
- * exact breakpoints; others are scanned (step SCAN) and bisected, lazily over
- * the ranges asked for.
- */
-export function piecewiseOf(e: Expr, variable: string, params: Record<string, number> = {}, slots: string[] = [variable], fixed?: Float64Array): Piecewise {
-  const iv = slots.indexOf(variable);
-  const buf = fixed ? Float64Array.from(fixed) : new Float64Array(slots.length);
-  const F = compile(e, slots, params);
-  const f = (x: number) => { buf[iv] = x; return F(buf); };
-  const args = kinkArgs(e);
-  if (args.length === 0) return smoothFn(f);
-  const exact: number[] = [];
-  const scanned: ((x: number) => number)[] = [];
-  for (const a of args) {
-    const A = compile(a, slots, params);
-    const ab = Float64Array.from(buf);
-    const g = (x: number) => { ab[iv] = x; return A(ab); };
-    if (degree(a, (x) => x.k === 'sym' && x.name === variable) <= 1) {
-      const g0 = g(0), g1 = g(1) - g0;
-      if (g1 !== 0 && Number.isFinite(g1)) exact.push(-g0 / g1 + 0);
-      // a constant argument: no breakpoint in this variable
-    } else scanned.push(g);
-  }
-  const exactU = uniqSorted(exact);
-  if (scanned.length === 0) return { f, smooth: false, breaks: (lo, hi) => exactU.filter((p) => p > lo && p < hi) };
-  // lazily scanned roots of the nonlinear arguments
-  const found: number[] = [];
-  let cLo = 0, cHi = 0, covered = false;
-  const scan = (lo: number, hi: number) => {
-    const n = Math.min(200000, Math.max(64, Math.ceil((hi - lo) / SCAN)));
-    const dx = (hi - lo) / n;
-    for (const g of scanned) {
-      let xa = lo, ga = g(xa);
-      for (let i = 1; i <= n; i++) {
-        const xb = lo + i * dx, gb = g(xb);
-        if (gb === 0) { if (ga !== 0) found.push(xb); }
-        else if (ga !== 0 && (ga > 0) !== (gb > 0)) {
-          let l = xa, r = xb, gl = ga;
-          for (let it = 0; it < 200 && r - l > 4e-16 * Math.max(1, Math.abs(l)); it++) {
-            const mid = 0.5 * (l + r), gm = g(mid);
-            if (gm === 0) { l = r = mid; break; }
-            if ((gm > 0) === (gl > 0)) { l = mid; gl = gm; } else r = mid;
-          }
-          found.push(0.5 * (l + r));
-        }
-        xa = xb; ga = gb;
-      }
-    }
-  };
-  const all = () => uniqSorted([...exact, ...found]);
-  let sorted = all();
-  return {
-    f, smooth: false,
-    breaks: (lo, hi) => {
-      if (!covered) { const w = Math.max(hi - lo, 1); cLo = lo - w; cHi = hi + w; scan(cLo, cHi); covered = true; sorted = all(); }
-      if (lo < cLo) { const nl = lo - (cHi - cLo); scan(nl, cLo); cLo = nl; sorted = all(); }
-      if (hi > cHi) { const nh = hi + (cHi - cLo); scan(cHi, nh); cHi = nh; sorted = all(); }
-      return sorted.filter((p) => p > lo && p < hi);
-    },
-  };
-}
-
-/** sorted, without duplicates (a root met by several arguments, or both by the scan and exactly) */
-function uniqSorted(v: number[]): number[] {
-  const s = v.map((x) => x + 0).sort((a, b) => a - b);
-  const out: number[] = [];
-  for (const x of s) if (out.length === 0 || x - out[out.length - 1] > 1e-12 * Math.max(1, Math.abs(x))) out.push(x);
-  return out;
-}
-
-/** x-step of the scan for breakpoints of nonlinear kink arguments */
-const SCAN = 1 / 256;
-
-// ---------------------------------------------------------------------------
-// Rules
-
-export interface Rule { x: Float64Array; w: Float64Array }
-
-const glCache = new Map<number, Rule>();
-
-/** Gauss–Legendre nodes and weights on [−1, 1] (Newton on the recurrence). */
-export function gaussLegendre(n: number): Rule {
-  const hit = glCache.get(n);
-  if (hit) return hit;
-  const x = new Float64Array(n), w = new Float64Array(n);
-  const m = Math.floor((n + 1) / 2);
-  for (let i = 0; i < m; i++) {
-    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5)), pp = 0;
-    for (let it = 0; it < 100; it++) {
-      let p1 = 1, p2 = 0;
-      for (let j = 0; j < n; j++) { const p3 = p2; p2 = p1; p1 = ((2 * j + 1) * z * p2 - j * p3) / (j + 1); }
-      pp = (n * (z * p1 - p2)) / (z * z - 1);
-      const z1 = z;
-      z = z1 - p1 / pp;
-      if (Math.abs(z - z1) <= 1e-16) break;
-    }
-    x[i] = -z; x[n - 1 - i] = z;
-    w[i] = 2 / ((1 - z * z) * pp * pp); w[n - 1 - i] = w[i];
-  }
-  const r = { x, w };
-  glCache.set(n, r);
-  return r;
-}
 
 /** half-width of the z-range: the normal mass beyond is < 1e-18 */
 export const L = 9;
@@ -249,6 +109,26 @@ const grow = (need: number) => {
 };
 
 /** Split rule over the z-breakpoints `cuts` (sorted, inside (−L, L)) into (zsBuf, wsBuf) from `start`; returns the end. */
+/** Are the (sorted) z-cuts symmetric about 0, to rounding? */
+function mirrored(cuts: number[]): boolean {
+  const n = cuts.length;
+  for (let i = 0; i < n; i++) if (Math.abs(cuts[i] + cuts[n - 1 - i]) > 1e-13 * Math.max(1, Math.abs(cuts[i]))) return false;
+  return true;
+}
+
+/** The split rule on [0, L] for mirrored cuts (its positive ones) into (zsBuf, wsBuf); returns the count. */
+function halfRule(cuts: number[], sigma: number): number {
+  const pos = cuts.filter((c) => c > 1e-13 * Math.max(1, Math.abs(c)));
+  let cap = 0, a = 0;
+  for (const c of pos) { cap += pieceCap(a, c, sigma, 1); a = c; }
+  cap += pieceCap(a, L, sigma, 1);
+  grow(cap);
+  let k = 0;
+  a = 0;
+  for (const c of pos) { k = pieceNodes(a, c, sigma, 1, zsBuf, wsBuf, k); a = c; }
+  return pieceNodes(a, L, sigma, 1, zsBuf, wsBuf, k);
+}
+
 function splitRule(cuts: ArrayLike<number>, nCuts: number, sigma: number, start: number): number {
   let cap = start, a = -L;
   for (let i = 0; i < nCuts; i++) { cap += pieceCap(a, cuts[i], sigma, 1); a = cuts[i]; }
@@ -262,22 +142,7 @@ function splitRule(cuts: ArrayLike<number>, nCuts: number, sigma: number, start:
 
 // the variance-scaled trapezoid rule for smooth integrands (spectral): x-step ≤ TRAP_DX
 const TRAP_DX = 0.35;
-interface ZRule { z: Float64Array; w: Float64Array }
-const trapCache = new Map<number, ZRule>();
-function trapRule(sigma: number): ZRule {
-  const nHalf = Math.min(20000, Math.ceil(RES * Math.max(L / 0.7, (L * sigma) / TRAP_DX)));
-  const hit = trapCache.get(nHalf);
-  if (hit) return hit;
-  const n = 2 * nHalf + 1;
-  const z = new Float64Array(n), w = new Float64Array(n);
-  let sw = 0;
-  for (let i = 0; i < n; i++) { z[i] = (L * (i - nHalf)) / nHalf; w[i] = Math.exp(-0.5 * z[i] * z[i]); sw += w[i]; }
-  for (let i = 0; i < n; i++) w[i] /= sw;
-  const r = { z, w };
-  if (trapCache.size > 512) trapCache.clear();
-  trapCache.set(nHalf, r);
-  return r;
-}
+const trapRule = (sigma: number): Rule => normalTrapezoid(Math.min(20000, Math.ceil(RES * Math.max(L / 0.7, (L * sigma) / TRAP_DX))), L);
 
 /**
  * Order of a Gaussian rule that integrates h(z) = f(μ + cz) against a normal
@@ -297,20 +162,12 @@ function smallHermiteOrder(c: number): number {
 const HERMITE_D = ANALYTIC_D;
 const SMALL_NMAX = 12;
 
-/** E f(m + cZ) for a smooth f. */
+/** E f(m + cZ) for a smooth f (mirror nodes summed in pairs: exactly 0 for f odd at m = 0). */
 function smoothExpect(f: (x: number) => number, m: number, c: number): number {
   if (!(c > 0)) return f(m);
   const n = smallHermiteOrder(c);
-  if (n > 0) {
-    const { x, w } = gaussHermite(n);
-    let s = 0;
-    for (let i = 0; i < n; i++) s += w[i] * f(m + c * x[i]);
-    return s;
-  }
-  const { z, w } = trapRule(c);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) { const wi = w[i]; if (wi > 1e-300) s += wi * f(m + c * z[i]); }
-  return s;
+  const { x, w } = n > 0 ? gaussHermite(n) : trapRule(c);
+  return symmetricSum((z) => f(m + c * z), x, w);
 }
 
 const zCuts = (p: Piecewise, m: number, s: number): number[] => {
@@ -327,8 +184,15 @@ export function expect(p: Piecewise, mean: number, variance: number): number {
   if (p.smooth) return smoothExpect(p.f, mean, s);
   const cuts = zCuts(p, mean, s);
   if (cuts.length === 0) return smoothExpect(p.f, mean, s);
-  const n = splitRule(cuts, cuts.length, s, 0);
   let acc = 0;
+  if (mirrored(cuts)) {
+    // breakpoints symmetric about the mean: a rule on [0, L] and its mirror image,
+    // summed in pairs (exactly 0 for f odd about the mean, as for smooth f)
+    const n = halfRule(cuts, s);
+    for (let i = 0; i < n; i++) acc += wsBuf[i] * (p.f(mean + s * zsBuf[i]) + p.f(mean - s * zsBuf[i]));
+    return acc;
+  }
+  const n = splitRule(cuts, cuts.length, s, 0);
   for (let i = 0; i < n; i++) acc += wsBuf[i] * p.f(mean + s * zsBuf[i]);
   return acc;
 }
@@ -347,8 +211,13 @@ export function expectDerivative(p: Piecewise, df: (x: number) => number, mean: 
   if (p.smooth) return smoothExpectZ(g, mean, s) / s;
   const cuts = zCuts(p, mean, s);
   if (cuts.length === 0) return smoothExpectZ(g, mean, s) / s;
-  const n = splitRule(cuts, cuts.length, s, 0);
   let acc = 0;
+  if (mirrored(cuts)) {
+    const n = halfRule(cuts, s);
+    for (let i = 0; i < n; i++) acc += wsBuf[i] * zsBuf[i] * (g(mean + s * zsBuf[i]) - g(mean - s * zsBuf[i]));
+    return acc / s;
+  }
+  const n = splitRule(cuts, cuts.length, s, 0);
   for (let i = 0; i < n; i++) acc += wsBuf[i] * zsBuf[i] * g(mean + s * zsBuf[i]);
   return acc / s;
 }
@@ -361,7 +230,7 @@ function smoothExpectZ(g: (x: number) => number, m: number, c: number): number {
     for (let i = 0; i <= n; i++) s += w[i] * x[i] * g(m + c * x[i]);
     return s;
   }
-  const { z, w } = trapRule(c);
+  const { x: z, w } = trapRule(c);
   let s = 0;
   for (let i = 0; i < z.length; i++) { const wi = w[i]; if (wi > 1e-300) s += wi * z[i] * g(m + c * z[i]); }
   return s;
@@ -369,9 +238,6 @@ function smoothExpectZ(g: (x: number) => number, m: number, c: number): number {
 
 // ---------------------------------------------------------------------------
 // Bivariate normal expectations with breakpoints along lines.
-
-/** A breakpoint line a0 + a1·x1 + a2·x2 = 0 of a function of two variables. */
-export interface KinkLine { a0: number; a1: number; a2: number }
 
 /** Graded cuts of the outer variable around a point where an inner breakpoint crosses the conditional mean, in units of the feature width. */
 const WINDOW = [7];
@@ -466,7 +332,7 @@ export function expectLines(
     let s = 0;
     if (nc === 0) {
       if (nSmall > 0) { const x = ghSmall.x, w = ghSmall.w; for (let j = 0; j < nSmall; j++) s += w[j] * inner(x1, mu + c * x[j]); }
-      else { const x = trapInner.z, w = trapInner.w; for (let j = 0; j < x.length; j++) { const wj = w[j]; if (wj > 1e-300) s += wj * inner(x1, mu + c * x[j]); } }
+      else { const x = trapInner.x, w = trapInner.w; for (let j = 0; j < x.length; j++) { const wj = w[j]; if (wj > 1e-300) s += wj * inner(x1, mu + c * x[j]); } }
     }
     else {
       if (nc > 1) cutBuf.subarray(0, nc).sort();
@@ -659,33 +525,7 @@ const HERMITE_OSC = 5;
 const SQRT = Float64Array.from({ length: 1025 }, (_, k) => Math.sqrt(k));
 const ISQRT = Float64Array.from({ length: 1025 }, (_, k) => (k > 0 ? 1 / Math.sqrt(k) : 0));
 
-// ---------------------------------------------------------------------------
-// Breakpoint lines of a function of two slots.
-
-/**
- * The breakpoint lines of e as a function of two slots (others fixed at
- * `fixed`): an argument of one slot only gives lines at its roots (found over
- * the ranges asked for), an argument affine in both a slanted line.
- * Undefined when an argument depends nonlinearly on both slots.
- */
-export function kinkLinesOf(e: Expr, slotA: string, slotB: string, params: Record<string, number>, slots: string[], fixed?: Float64Array):
-  ((loA: number, hiA: number, loB: number, hiB: number) => KinkLine[]) | undefined {
-  const ia = slots.indexOf(slotA), ib = slots.indexOf(slotB);
-  const isA = (x: Expr) => x.k === 'sym' && x.name === slotA, isB = (x: Expr) => x.k === 'sym' && x.name === slotB;
-  const parts: ((loA: number, hiA: number, loB: number, hiB: number) => KinkLine[])[] = [];
-  for (const arg of kinkArgs(e)) {
-    const dA = degree(arg, isA), dB = degree(arg, isB);
-    const stepOf: Expr = { k: 'call', fn: 'sign', args: [arg] };
-    if (dA === 0 && dB === 0) continue;
-    if (dB === 0) { const p = piecewiseOf(stepOf, slotA, params, slots, fixed); parts.push((lo, hi) => p.breaks(lo, hi).map((k) => ({ a0: -k, a1: 1, a2: 0 }))); continue; }
-    if (dA === 0) { const p = piecewiseOf(stepOf, slotB, params, slots, fixed); parts.push((_a, _b, lo, hi) => p.breaks(lo, hi).map((k) => ({ a0: -k, a1: 0, a2: 1 }))); continue; }
-    if (degree(arg, (x) => isA(x) || isB(x)) > 1) return undefined;
-    const A = compile(arg, slots, params);
-    const v = fixed ? Float64Array.from(fixed) : new Float64Array(slots.length);
-    v[ia] = 0; v[ib] = 0; const a0 = A(v);
-    v[ia] = 1; const a1 = A(v) - a0;
-    v[ia] = 0; v[ib] = 1; const a2 = A(v) - a0;
-    parts.push(() => [{ a0, a1, a2 }]);
-  }
-  return (loA, hiA, loB, hiB) => parts.flatMap((p) => p(loA, hiA, loB, hiB));
+/** E h(Z), Z ~ N(0,1), by `expectPanels` cut wherever one of `args` changes sign on [−L, L] (the kinks of h in z). */
+export function expectKinkedZ(h: (z: number) => number, args: ((z: number) => number)[], res: SplitResolution): number {
+  return expectPanels(h, args.flatMap((a) => rootsIn(a, res.L)).sort((a, b) => a - b), res);
 }

@@ -36,7 +36,9 @@ import type { ObservableReading, PopReading, SystemReading } from './read.ts';
 import { readSystem } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
-import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients, isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/gauss.ts';
+import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../numeric/gauss.ts';
+import { isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
+import { luSolveInPlace } from '../numeric/linalg.ts';
 import { table } from '../table.ts';
 
 // ---------------------------------------------------------------------------
@@ -873,26 +875,9 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
   const smallB = new Float64Array(nP);
   /** solve (I − M) g = b in place (b ← g), tiny dense system with partial pivoting */
   const smallSolve = (): boolean => {
-    const M = smallM, b = smallB, P = nP;
+    const M = smallM, P = nP;
     for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) M[i * P + j] = (i === j ? 1 : 0) - M[i * P + j];
-    for (let c = 0; c < P; c++) {
-      let piv = c;
-      for (let r = c + 1; r < P; r++) if (Math.abs(M[r * P + c]) > Math.abs(M[piv * P + c])) piv = r;
-      if (!(Math.abs(M[piv * P + c]) > 1e-14)) return false;
-      if (piv !== c) { for (let j = 0; j < P; j++) { const t = M[c * P + j]; M[c * P + j] = M[piv * P + j]; M[piv * P + j] = t; } const t = b[c]; b[c] = b[piv]; b[piv] = t; }
-      for (let r = c + 1; r < P; r++) {
-        const f = M[r * P + c] / M[c * P + c];
-        if (f === 0) continue;
-        for (let j = c; j < P; j++) M[r * P + j] -= f * M[c * P + j];
-        b[r] -= f * b[c];
-      }
-    }
-    for (let r = P - 1; r >= 0; r--) {
-      let x = b[r];
-      for (let j = r + 1; j < P; j++) x -= M[r * P + j] * b[j];
-      b[r] = x / M[r * P + r];
-    }
-    return true;
+    return luSolveInPlace(M, smallB, P, 1e-14);
   };
   /** the factor s(k) of a kernel: χ(n,k) = s(k)·G_q(n,k) */
   const kernelScale = (kr: { run: OpRun; q: PopRun; sf: number }, n: number, k: number) =>

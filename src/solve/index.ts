@@ -20,6 +20,7 @@
 // apply.
 import { DmftError } from '../errors.ts';
 import type { DmftSystem } from '../derive/system.ts';
+import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, type SystemReading } from './read.ts';
@@ -101,6 +102,8 @@ export function limitFromSeries(series: GaussianSolution['series']): { limit: Re
   const unsettled: string[] = [];
   const n = series.t.length - 1;
   const d = Math.max(1, Math.round(n / 8));
+  const excursion = (v: number[]) => { let m = 1e-300; for (const x of v) if (Number.isFinite(x)) m = Math.max(m, Math.abs(x)); return m; };
+  const overall = Math.max(...Object.values(series.values).map(excursion));
   for (const [name, v] of Object.entries(series.values)) {
     if (n < 2 * d) { unsettled.push(name); continue; }
     const v1 = v[n - 2 * d], v2 = v[n - d], v3 = v[n];
@@ -108,8 +111,10 @@ export function limitFromSeries(series: GaussianSolution['series']): { limit: Re
     const d1 = v2 - v1, d2 = v3 - v2;
     // the size of the transient's own excursion: a series decaying to 0 settles
     // relative to where it came from, not to its ever smaller last values
-    let scale = 1e-300;
-    for (const x of v) if (Number.isFinite(x)) scale = Math.max(scale, Math.abs(x));
+    const scale = excursion(v);
+    // an end whose error bar spans a tenth of the excursion is not known, so not settled
+    // (a change within such a bar says nothing)
+    if (!(e <= 0.1 * scale) && e > 1e-12 * overall) { unsettled.push(name); continue; }
     const floor = Math.max(Number.isFinite(e) ? e : 0, 1e-13 * scale);
     if (Math.abs(d2) <= floor) { limit[name] = v3; limitError[name] = floor + Math.abs(d2); continue; }
     const r = d1 !== 0 ? d2 / d1 : NaN;
@@ -290,6 +295,39 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     }
     result.limitNote = summarize(status, tried);
   }
+  // the transient reaches an unstable state and leaves it where its grids disagree:
+  // rounding errors amplified along the unstable mode (say so; widen the errors)
+  const allBranches = result.branches;
+  const dep = allBranches ? unresolvedDeparture(series, allBranches) : undefined;
+  if (dep) {
+    const b = dep.branch;
+    const from = +dep.from.toPrecision(3);
+    const why = `the transient reaches the unstable state ${dep.index + 1} near t = ${from} and leaves it along its unstable mode where its time grids disagree (errors ≥ 10% of the departure): rounding errors amplified like e^(λt) drive it, not the initial condition — from an initial condition that keeps the exact DMFT solution there (e.g. a symmetric one) it stays for all t; the errors include the distance to that state from where each observable came closest to it`;
+    b.reachedByTransient = false;
+    b.stability = `${b.stability}; the transient reaches it near t = ${from} and leaves it by amplified rounding errors (not resolved)`;
+    // from each observable's own closest approach on, the exact solution stays within that
+    // distance of the state (it may still be approaching it): the errors include it and the
+    // computed departure (an observable that sits on the state from the start, like m ≡ 0,
+    // is widened from t = 0)
+    for (const k of dep.names) {
+      const v = result.observables[k], e = result.error[k], sv = series.values[k];
+      if (!v || !e) continue;
+      const d = (i: number) => Math.abs(sv[i] - b.observables[k]);
+      let at = 0;
+      for (let i = 1; i < sv.length; i++) if (d(i) < d(at)) at = i;
+      const near = d(at) + (series.error[k]?.[at] ?? 0);
+      for (let i = 0; i < v.length; i++) if (result.t[i] >= series.t[at]) e[i] = Math.max(e[i], Math.abs(v[i] - b.observables[k]) + near);
+    }
+    const stable = allBranches!.filter((x) => x.stable).length;
+    for (const k of names) {
+      if (status[k]?.status === 'value' && lim) status[k] = { status: 'value', reason: `${diag.limitMethod} solution, the only stable branch; ${why}` };
+      else if (stable > 1) status[k] = { status: 'branches', reason: `${stable} stable branches; ${why}` };
+      else if (status[k]?.status !== 'value') status[k] = { status: status[k]?.status ?? 'absent', reason: why };
+    }
+    diag.roundoffWarning = why;
+    result.limitNote = lim ? [lim.limitNote, why].filter(Boolean).join('; ') : summarize(status, tried);
+  }
+  flagNegativeSquares(reading, result, status);
   // a safety net: a limit value contradicted by a transient that keeps growing is withdrawn
   for (const k of names) {
     const v = series.values[k];
@@ -314,6 +352,86 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
 const UNSTABLE_SETTLE = 'the transient settles on an unstable state: its initial condition keeps it there exactly in the DMFT (e.g. a symmetric, mean-zero initial condition keeps the mean field at 0), while any asymmetry, finite N included, leads to a stable branch';
 
 const memo = <T>(f: () => T): (() => T) => { let v: T | undefined; let done = false; return () => { if (!done) { v = f(); done = true; } return v as T; }; };
+
+/**
+ * The transient comes within 1e-6 (relative to each observable's natural size:
+ * its excursion, the distance between branches) of an unstable branch, then
+ * leaves it — at T more than 10 times its closest approach, and well above
+ * rounding — and at T its time grids disagree on the departure (the error of
+ * the most departed observable is ≥ 10% of its distance from the branch): a
+ * perturbation too small to resolve — rounding — grown along the unstable
+ * mode. A departure the grids resolve (a genuinely asymmetric initial
+ * condition) is not reported.
+ */
+export function unresolvedDeparture(series: GaussianSolution['series'], branches: Branch[]): { branch: Branch; index: number; from: number; names: string[] } | undefined {
+  const n = series.t.length - 1;
+  if (n < 8) return undefined;
+  for (const [index, b] of branches.entries()) {
+    if (b.stable) continue;
+    const keys = Object.keys(b.observables).filter((k) => series.values[k] && Number.isFinite(b.observables[k]));
+    if (!keys.length) continue;
+    // each observable against its natural size: its excursion, the branch, the distance to the other branches
+    const scale = keys.map((k) => Math.max(1e-300, Math.abs(b.observables[k]), ...series.values[k].filter(Number.isFinite).map(Math.abs),
+      ...branches.map((o) => Math.abs((o.observables[k] ?? b.observables[k]) - b.observables[k])).filter(Number.isFinite)));
+    const rel = (k: number, i: number) => Math.abs(series.values[keys[k]][i] - b.observables[keys[k]]) / scale[k];
+    const dist = series.t.map((_, i) => Math.max(...keys.map((_k, k) => rel(k, i))));
+    let iMin = 0;
+    for (let i = 1; i <= n; i++) if (dist[i] < dist[iMin]) iMin = i;
+    if (!(dist[iMin] <= 1e-6) || !(dist[n] > 10 * dist[iMin] && dist[n] > 1e-12)) continue;
+    let worst = 0;
+    for (let k = 1; k < keys.length; k++) if (rel(k, n) > rel(worst, n)) worst = k;
+    const k = keys[worst];
+    const e = series.error[k]?.[n];
+    if (!(e >= 0.1 * Math.abs(series.values[k][n] - b.observables[k]))) continue;
+    return { branch: b, index, from: series.t[iMin], names: keys };
+  }
+  return undefined;
+}
+
+/** Is e ≥ 0 for every value of its variables (a square, an even power, abs, relu, exp, cosh, and sums, products and averages of those)? */
+export function nonNegative(e: Expr, params: Record<string, number>): boolean {
+  switch (e.k) {
+    case 'num': return e.v >= 0;
+    case 'sym': return e.name in params && params[e.name] >= 0;
+    case 'pow': return (e.exp.k === 'num' && Number.isInteger(e.exp.v) && e.exp.v % 2 === 0) || nonNegative(e.base, params);
+    case 'call': return ['abs', 'relu', 'exp', 'cosh', 'sqrt'].includes(e.fn);
+    case 'add': return e.terms.every((t) => nonNegative(t, params));
+    case 'mul': {
+      // a product of nonnegative factors, or with every other factor paired with an identical one (x·x)
+      const rest = e.factors.filter((f) => !nonNegative(f, params));
+      const key = rest.map((f) => JSON.stringify(f, (k, v) => (k === 'span' ? undefined : v))).sort();
+      return key.length % 2 === 0 && key.every((x, i) => (i % 2 === 0 ? x === key[i + 1] : true));
+    }
+    case 'avg': case 'mean': case 'sum': return nonNegative(e.body, params);
+    default: return false;
+  }
+}
+
+/**
+ * A one-time observable that is nonnegative by construction (a mean of
+ * squares) computed below 0: rounding or an unresolved solution. Never
+ * clamped (the value is what the solver computed) but flagged: in the
+ * observable's status reason (printed with its t → ∞ line) and in
+ * `diagnostics.signWarning`.
+ */
+function flagNegativeSquares(reading: SystemReading, result: SolveResult, status: Record<string, LimitStatus>): void {
+  const notes: string[] = [];
+  for (const ob of reading.observables) {
+    const name = ob.def.name;
+    if (ob.def.times.length > 1 || !nonNegative(ob.def.expr, reading.params)) continue;
+    const v = result.observables[name], e = result.error[name];
+    const neg: number[] = [];
+    v?.forEach((x, i) => { if (x < 0) neg.push(i); });
+    const limNeg = result.limit && name in result.limit && result.limit[name] < 0;
+    if (!neg.length && !limNeg) continue;
+    const beyond = neg.filter((i) => -v[i] > (e?.[i] ?? 0));
+    const at = neg.slice(0, 3).map((i) => `t = ${+result.t[i].toPrecision(4)}`).join(', ') + (neg.length > 3 ? ` and ${neg.length - 3} more times` : '');
+    const text = `${name} is a mean of squares (≥ 0) but its computed value is ${neg.length ? `negative at ${at}` : 'negative at t → ∞'}: ${beyond.length ? `at ${beyond.length} of these times by more than its error — the solution there is not reliable` : 'within its error of 0'}`;
+    notes.push(text);
+    if (status[name]) status[name] = { ...status[name], reason: [status[name].reason, text].filter(Boolean).join('; ') };
+  }
+  if (notes.length) result.diagnostics.signWarning = notes.join('; ');
+}
 
 /** One-time observables of the transient on a fine grid: the Gaussian closure's coarse series, else the output times. */
 function transientSeries(gsol: GaussianSolution | undefined, r: SolveResult, names: string[]): GaussianSolution['series'] {

@@ -5,6 +5,7 @@
 // 150 nodes, Golub–Welsch beyond), cached per n.
 
 import { gaussHermite as evalGaussHermite } from '../expr/eval.ts';
+import { normalTrapezoid, symmetricSum } from '../numeric/rules.ts';
 
 export interface GaussRule {
   /** nodes z_i for a standard normal */
@@ -24,9 +25,7 @@ export function gaussExpect1(f: (x: number) => number, mean: number, variance: n
   if (!(variance > 0)) return f(mean);
   const { x, w } = gaussHermite(n);
   const s = Math.sqrt(variance);
-  let acc = 0;
-  for (let i = 0; i < x.length; i++) acc += w[i] * f(mean + s * x[i]);
-  return acc;
+  return symmetricSum((z) => f(mean + s * z), x, w);
 }
 
 /**
@@ -91,27 +90,10 @@ export interface ZRule {
   w: Float64Array;
 }
 
-const zCache = new Map<string, ZRule>();
-
-/** Trapezoid rule in z for E over N(0,1): nodes z = L·i/nHalf, i = −nHalf..nHalf. */
+/** Trapezoid rule in z for E over N(0,1): nodes z = L·i/nHalf, i = −nHalf..nHalf (numeric/rules.ts). */
 export function zRule(nHalf: number, L = 9): ZRule {
-  const key = `${nHalf}:${L}`;
-  const hit = zCache.get(key);
-  if (hit) return hit;
-  const n = 2 * nHalf + 1;
-  const z = new Float64Array(n);
-  const w = new Float64Array(n);
-  let sw = 0;
-  for (let i = 0; i < n; i++) {
-    z[i] = (L * (i - nHalf)) / nHalf;
-    w[i] = Math.exp(-0.5 * z[i] * z[i]);
-    sw += w[i];
-  }
-  for (let i = 0; i < n; i++) w[i] /= sw;
-  const r = { z, w };
-  if (zCache.size > 512) zCache.clear();
-  zCache.set(key, r);
-  return r;
+  const r = normalTrapezoid(nHalf, L);
+  return { z: r.x, w: r.w };
 }
 
 /** x-space resolution of the robust rule: σ·δz (0.45 → ~1e-10 for tanh-like f). */
@@ -135,9 +117,7 @@ export function expectNormal(f: (x: number) => number, mean: number, variance: n
   if (!(variance > 0)) return f(mean);
   const s = Math.sqrt(variance);
   const { z, w } = robustRule(s, dx);
-  let acc = 0;
-  for (let i = 0; i < z.length; i++) acc += w[i] * f(mean + s * z[i]);
-  return acc;
+  return symmetricSum((u) => f(mean + s * u), z, w);
 }
 
 /**

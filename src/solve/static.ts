@@ -15,14 +15,20 @@
 // negative; a hard bound pins the state when the flow pushes out of range).
 // q, M, χ close self-consistently; χ = ⟨f'(x*) dx*/dη⟩ with the implicit
 // derivative dx*/dη = −(∂F/∂η)/G'(x*) (zero at the bound). Averages are
-// quadratures over the frozen fields and the quenched inputs: Gauss–Hermite
-// where the integrand is smooth; where the fixed point switches branch or an
-// average has a kink/jump (a bound, `>`, relu, abs), the breakpoints are
-// located by bisection and each smooth piece gets Gauss–Legendre panels
-// against the normal density, so the quadrature stays spectrally accurate.
-// (An affine single-site equation without bounds has x* affine in its inputs:
-// every integrand is then a polynomial and a few Gaussian nodes are exact.)
-// The quadrature error is estimated by re-evaluating on a finer rule.
+// quadratures over the frozen fields and the quenched inputs (Gaussian inputs
+// that enter only through η + c·input are merged into one field first): the
+// Gaussian trapezoid rule in z where the integrand is smooth — x*(η) can have
+// branch points close to the real axis (where G′ nearly vanishes), which
+// Gauss–Hermite resolves only slowly; where the fixed point switches branch
+// or an average has a kink/jump (a bound, `>`, relu, abs), the breakpoints
+// are located by bisection and each smooth piece gets Gauss–Legendre panels
+// against the normal density. Each dimension is refined (step halved) until
+// one more level changes no integral by more than QUAD_TOL. (An affine
+// single-site equation without bounds has x* affine in its inputs: every
+// integrand is then a polynomial and a few Gaussian nodes are exact.) The
+// quadrature error is the change of the observables when the fixed point is
+// solved again one level finer everywhere — responses and order parameters
+// move with the map, and the observables with them.
 //
 // Stability (the fixed point must be the dynamics' attractor):
 //  - single site: G'(x*) < 0 wherever the state is not pinned;
@@ -60,7 +66,8 @@ import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
-import { gaussLegendre, jumpAcross, jumpOf, kinkArgs, type Rule } from './kinks.ts';
+import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
+import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
@@ -93,52 +100,84 @@ class NoFixedPoint extends Error {}
 
 const point = (v: number): Rule => ({ x: Float64Array.of(v), w: Float64Array.of(1) });
 
-function distRule(dist: Dist, params: Record<string, number>, n: number, what: string): Rule {
+/** A quenched input's law as a finite constant-parameter distribution (normal: mean and variance). */
+function distParams(dist: Dist, params: Record<string, number>, what: string): Dist & { values: number[] } {
   const val = (e: Expr, name: string) => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new Unsupported(`the ${name} of ${what} (${print(e)}) is not a finite number`);
     return v;
   };
   switch (dist.kind) {
+    case 'normal': return { ...dist, values: [val(dist.mean, 'mean'), val(dist.var, 'variance')] };
+    case 'uniform': return { ...dist, values: [val(dist.lo, 'lower end'), val(dist.hi, 'upper end')] };
+    case 'bernoulli': return { ...dist, values: [val(dist.p, 'probability')] };
+    default: throw new Unsupported(`${what} has a ${dist.kind} distribution, which has no static quadrature`);
+  }
+}
+
+/**
+ * The rule of a quenched input: a normal law on the standard-normal rule `z`
+ * (shifted and scaled), a uniform one on Gauss–Legendre with `nUniform`
+ * nodes, a Bernoulli one exactly.
+ */
+function distRule(d: ReturnType<typeof distParams>, z: Rule, nUniform: number): Rule {
+  switch (d.kind) {
     case 'normal': {
-      const m = val(dist.mean, 'mean'), v = val(dist.var, 'variance');
+      const [m, v] = d.values;
       if (!(v > 0)) return point(m);
-      const g = gaussHermite(n), s = Math.sqrt(v);
-      return { x: g.x.map((z) => m + s * z), w: g.w.slice() };
+      const s = Math.sqrt(v);
+      return { x: z.x.map((u) => m + s * u), w: z.w };
     }
     case 'uniform': {
-      const a = val(dist.lo, 'lower end'), b = val(dist.hi, 'upper end');
+      const [a, b] = d.values;
       if (!(b > a)) return point(a);
-      const g = gaussLegendre(n);
-      return { x: g.x.map((z) => a + ((b - a) * (z + 1)) / 2), w: g.w.map((w) => w / 2) };
+      const g = gaussLegendre(nUniform);
+      return { x: g.x.map((u) => a + ((b - a) * (u + 1)) / 2), w: g.w.map((w) => w / 2) };
     }
-    case 'bernoulli': {
-      const p = val(dist.p, 'probability');
+    default: {
+      const [p] = d.values;
       return { x: Float64Array.of(0, 1), w: Float64Array.of(1 - p, p) };
     }
-    default:
-      throw new Unsupported(`${what} has a ${dist.kind} distribution, which has no static quadrature`);
   }
 }
 
 // ---------------------------------------------------------------------------
 // the plan: everything compiled once
 
+/**
+ * Quadrature resolution: a refinement level for every dimension of every
+ * population (0 = the base rules). Dimension 0 is the inner field (with the
+ * Gaussian inputs merged into it), then the outer dimensions of `PopPlan.dims`.
+ *   normal dimension   the Gaussian trapezoid rule in z on [−TRAP_L, TRAP_L]
+ *                      with step TRAP_H0/2^level (nested: a level keeps every
+ *                      node of the one below)
+ *   inner, split       Gauss–Legendre panels (PANEL_GL nodes, width ≤
+ *                      PANEL_W0/2^level) between the breakpoints
+ *   uniform input      Gauss–Legendre, UNIFORM_N0·2^level nodes
+ * Gauss–Hermite is used only where the integrands are polynomials (exact):
+ * elsewhere it converges like e^{−c·d·√n} for singularities at distance d
+ * from the real axis — and a single-site root x*(u) has branch points close to
+ * it when the reaction term nearly cancels the leak (1 − a·φ′ ≈ 0, at
+ * distance ~(1 − a)^{3/2}), where the trapezoid rule still converges like
+ * e^{−2πd/h}.
+ */
 interface Resolution {
-  /** half-width of the inner dimension for piecewise rules */
-  L: number;
-  /** Gauss–Hermite nodes for a smooth inner dimension (also the scan for breakpoints) */
-  gh: number;
-  /** Gauss–Legendre panels (width, nodes) for piecewise-smooth inner dimensions */
-  panelW: number;
-  gl: number;
-  /** nodes for every other (outer) dimension */
-  outer: number;
-  /** nodes for the initial condition (degenerate/multistable cases) */
-  init: number;
+  lv: number[][];
+  /** the error-estimate rules: also more nodes for polynomial and initial-condition rules */
+  fine: boolean;
 }
-const BASE: Resolution = { L: 8.5, gh: 48, panelW: 1, gl: 10, outer: 20, init: 8 };
-const FINE: Resolution = { L: 9, gh: 80, panelW: 0.5, gl: 14, outer: 36, init: 12 };
+const TRAP_L = 9, TRAP_H0 = 0.5, PANEL_W0 = 1, PANEL_GL = 10, UNIFORM_N0 = 16;
+/** a refinement level is kept when one more changes no integral of the map by more than this (relative) */
+const QUAD_TOL = 1e-10;
+const MAX_LEVEL = 7;
+/** residual tolerance of the re-solve on the finer rules (the quadrature error estimate) */
+const FINE_TOL = 1e-13;
+/** largest number of quadrature nodes of one population's map (the product over its dimensions) */
+const MAX_NODES = 400000;
+const trapNodes = (level: number) => normalTrapezoid(Math.round(TRAP_L / TRAP_H0) << level, TRAP_L);
+const oneFiner = (res: Resolution): Resolution => ({ lv: res.lv.map((l) => l.map((x) => x + 1)), fine: true });
+const withLevel = (res: Resolution, p: number, d: number, level: number): Resolution =>
+  ({ lv: res.lv.map((l, i) => (i === p ? l.map((x, j) => (j === d ? level : x)) : l.slice())), fine: res.fine });
 
 interface FieldPlan {
   name: string;
@@ -157,7 +196,12 @@ interface PopPlan {
   nq: number;
   fieldPos: number[];
   qPos: number[];
-  qDists: Dist[];
+  qLaws: ReturnType<typeof distParams>[];
+  /** Gaussian inputs merged into the inner field: the equation sees them only through
+   *  η₀ + c·input, and nothing else reads them (their sum is one Gaussian) */
+  merged: { field?: number; q?: number; c: number }[];
+  /** the outer dimensions (after the inner field): unmerged fields and quenched inputs */
+  dims: ({ field: number } | { q: number })[];
   meanPos: number[];
   meanOp: number[];
   dFmean: Compiled[];
@@ -208,6 +252,10 @@ class StaticModel {
   readonly popFields: number[][];
   /** evaluations of the static map so far */
   evals = 0;
+  /** the quadrature resolution later solves start from (raised by `resolve`) */
+  res: Resolution;
+  /** a refinement was skipped for the node budget */
+  capped = false;
 
   constructor(reading: SystemReading) {
     this.reading = reading;
@@ -272,6 +320,8 @@ class StaticModel {
         for (const a of avgs) D = Math.max(D, degree(reading.observables[a.obs].averages[a.a].body, isIn));
         if (Number.isFinite(D)) poly = Math.ceil((D + 1) / 2) + 1;
       }
+      const qLaws = r.quenched.map((q) => distParams(q.input.dist, this.params, q.name));
+      const { merged, dims } = this.mergeInputs(r, qLaws, [...ops.map(({ o }) => o.f), ...reading.observables.flatMap((ob) => ob.averages.filter((a) => a.pop === r.pop.name).map((a) => a.body)), ...r.memory.map((mm) => mm.g)]);
       let pos = 0;
       const posOp = ops.map(() => pos++);
       const posStab = pos; pos += cOps.length * nF;
@@ -292,7 +342,7 @@ class StaticModel {
       });
       return {
         r, index, dynamic: r.pop.kind === 'dynamic', nq: qNames.length,
-        fieldPos: r.fields.map(slot), qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist),
+        fieldPos: r.fields.map(slot), qPos: qNames.map(slot), qLaws, merged, dims,
         meanPos: r.means.map((m) => slot(m.slot)), meanOp, dFmean: r.means.map((m) => dF(m.slot)),
         memPos: r.memory.map((m) => slot(m.slot)), memOp, tPos: slot('t'),
         dFx: r.dF[r.pop.variable], dFfield: r.fields.map((f) => r.dF[f]), dFmem: r.memory.map((m) => r.dF[m.slot]),
@@ -300,7 +350,7 @@ class StaticModel {
         ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly,
         nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti, posJumpC, posJumpOpen,
       };
-    });
+    });    this.res = { lv: this.pops.map((pl) => [0, ...pl.dims.map(() => 0)]), fine: false };
   }
 
   /** Initial-condition rule of a population (x0 = 0 for algebraic ones: the relaxation starts there). */
@@ -312,7 +362,46 @@ class StaticModel {
       if (v === undefined) throw new Unsupported(`the initial value of ${pl.r.pop.variable} (${print(s.value)}) is not a number`);
       return point(v);
     }
-    return distRule(s.dist, this.params, n, `the initial condition of ${pl.r.pop.variable}`);
+    return distRule(distParams(s.dist, this.params, `the initial condition of ${pl.r.pop.variable}`), gaussHermite(n), n);
+  }
+
+  /**
+   * Which Gaussian inputs (other fields, normal quenched inputs) can be merged
+   * into the first field: the equation depends on them only through
+   * η₀ + c·input (∂F/∂input = c·∂F/∂η₀ with a constant c, checked at random
+   * points, and likewise for the kink arguments of F), and no order-parameter
+   * function, observable body or memory integrand reads them. Then η₀ + c·input
+   * is one Gaussian and the map needs one dimension less — exactly.
+   */
+  mergeInputs(r: PopReading, qLaws: ReturnType<typeof distParams>[], readers: Expr[]): Pick<PopPlan, 'merged' | 'dims'> {
+    const merged: PopPlan['merged'] = [], dims: PopPlan['dims'] = [];
+    const cands: ({ field: number } | { q: number })[] = [...r.fields.slice(1).map((_, k) => ({ field: k + 1 })), ...r.quenched.map((_, j) => ({ q: j }))];
+    if (r.fields.length === 0) return { merged, dims: cands };
+    const eta0 = r.fields[0];
+    const exprs = [r.rhs, ...kinkArgs(r.rhs)];
+    const d0 = exprs.map((e) => compile(diff(e, isVar(eta0)), r.slots, this.params));
+    // deterministic pseudo-random probe points
+    let seed = 12345;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 * 3 - 1.5; };
+    const probes = Array.from({ length: 16 }, () => Float64Array.from(r.slots, () => rnd()));
+    for (const c of cands) {
+      const name = 'field' in c ? r.fields[c.field] : r.quenched[c.q].name;
+      const mergeable = 'field' in c || qLaws[c.q].kind === 'normal';
+      let coef: number | undefined;
+      const ok = mergeable && !readers.some((e) => some(e, (x) => x.k === 'sym' && x.name === name)) && exprs.every((e, k) => {
+        const d1 = compile(diff(e, isVar(name)), r.slots, this.params);
+        return probes.every((v) => {
+          const a = d0[k](v), b = d1(v);
+          if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+          if (a === 0) return b === 0;
+          if (k === 0 && coef === undefined) coef = b / a;
+          return coef !== undefined && Math.abs(b - coef * a) <= 1e-12 * (Math.abs(b) + Math.abs(coef * a));
+        });
+      });
+      if (ok && coef !== undefined && Number.isFinite(coef) && coef !== 0) merged.push({ ...c, c: coef });
+      else dims.push(c);
+    }
+    return { merged, dims };
   }
 
   /** Does a mean-field order parameter enter some single-site equation (with a nonzero coefficient somewhere)? */
@@ -329,7 +418,7 @@ class StaticModel {
     const v = new Float64Array(this.opNames.length);
     for (const pl of this.pops) {
       const x0 = this.initRule(pl, 8);
-      const qr = pl.qDists.map((d, j) => distRule(d, this.params, 8, pl.r.quenched[j].name));
+      const qr = pl.qLaws.map((d) => distRule(d, gaussHermite(8), 8));
       const buf = new Float64Array(1 + pl.nq);
       for (const { op, o } of pl.ops) {
         if (o.op.kind === 'R') continue;
@@ -361,9 +450,10 @@ interface PhiEval { next: Float64Array; pops: PopEval[] }
 
 const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 
-function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, resIn: Resolution, scaleIn: number): PopEval {
-  const np = pl.poly === undefined ? 0 : pl.poly + (resIn === FINE ? 2 : 0);
-  const res: Resolution = np ? { ...resIn, gh: np, outer: np, init: np } : resIn;
+function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, res: Resolution, scaleIn: number): PopEval {
+  const lv = res.lv[pl.index];
+  // polynomial integrands: Gauss–Hermite (and Gauss–Legendre) with np nodes are exact
+  const np = pl.poly === undefined ? 0 : pl.poly + (res.fine ? 2 : 0);
   const r = pl.r;
   const nS = r.slots.length;
   const buf = new Float64Array(nS);
@@ -462,7 +552,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
   };
 
   const vec = new Float64Array(pl.nVec);
-  const initR = m.initRule(pl, res.init);
+  const initR = m.initRule(pl, np || (res.fine ? 12 : 8));
   const xlo = initR.x.reduce((a, b) => Math.min(a, b)), xhi = initR.x.reduce((a, b) => Math.max(a, b));
   const nodeSig: string[] = [];
 
@@ -508,12 +598,25 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     return nodeSig.join('|');
   };
 
-  // dimensions: the first field (inner, adaptive), then other fields and quenched inputs (outer tensor rules)
-  const outer: { pos: number; rule: Rule }[] = [];
-  const gh = gaussHermite(res.outer);
-  for (let e = 1; e < nF; e++) outer.push({ pos: pl.fieldPos[e], rule: fieldSd[e] > 0 ? { x: gh.x.map((z) => fieldSd[e] * z), w: gh.w } : point(0) });
-  pl.qDists.forEach((d, j) => outer.push({ pos: pl.qPos[j], rule: distRule(d, m.params, res.outer, r.quenched[j].name) }));
-  const setInner = (z: number) => { if (nF > 0) buf[pl.fieldPos[0]] = fieldSd[0] * z; };
+  // dimensions: the first field with the inputs merged into it (inner: split at
+  // breakpoints), then the other fields and quenched inputs (outer tensor rules)
+  const zRule = (level: number): Rule => (np ? gaussHermite(np) : trapNodes(level));
+  const outer: { pos: number; rule: Rule }[] = pl.dims.map((d, k) => {
+    const level = lv[1 + k];
+    if ('field' in d) {
+      const sd = fieldSd[d.field], z = zRule(level);
+      return { pos: pl.fieldPos[d.field], rule: sd > 0 ? { x: z.x.map((u) => sd * u), w: z.w } : point(0) };
+    }
+    return { pos: pl.qPos[d.q], rule: distRule(pl.qLaws[d.q], zRule(level), np || UNIFORM_N0 << level) };
+  });
+  let innerVar = nF > 0 ? fieldSd[0] ** 2 : 0, innerMean = 0;
+  for (const mg of pl.merged) {
+    if (mg.field !== undefined) innerVar += (mg.c * fieldSd[mg.field]) ** 2;
+    else { const [mu, v] = pl.qLaws[mg.q!].values; innerMean += mg.c * mu; innerVar += mg.c * mg.c * Math.max(0, v); }
+  }
+  const innerSd = Math.sqrt(innerVar);
+  // (a merged input's own slot stays 0: the inner field carries it)
+  const setInner = (z: number) => { if (nF > 0) buf[pl.fieldPos[0]] = innerMean + innerSd * z; };
   const syncQ = () => { for (let j = 0; j < pl.nq; j++) gbuf[1 + j] = buf[pl.qPos[j]]; };
 
   // Jumps of an order-parameter function across a breakpoint z_b of the inner
@@ -530,13 +633,13 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     return { x: rt.x, f: pl.ops.map(({ o }) => o.F(gbuf)), de: pl.dFfield.map((d) => (ok ? d(buf) * inv : 0)), dm: pl.dFmean.map((d) => (ok ? d(buf) * inv : 0)) };
   };
   const jumpTerms = (bp: number, w: number) => {
-    if (nF === 0 || !(fieldSd[0] > 0)) return;
+    if (nF === 0 || !(innerSd > 0)) return;
     const dz = 1e-7 * Math.max(1, Math.abs(bp));
     const pts = [bp - 2 * dz, bp - dz, bp + dz, bp + 2 * dz].map(sample);
     const jump = (get: (p: ReturnType<typeof sample>) => number) => jumpOf(get(pts[0]), get(pts[1]), get(pts[2]), get(pts[3]));
     const xJumps = jump((p) => p.x) !== 0;
     const dens = w * phiDensity(bp);
-    const dxdz = 0.5 * (pts[1].de[0] + pts[2].de[0]) * fieldSd[0];
+    const dxdz = 0.5 * (pts[1].de[0] + pts[2].de[0]) * innerSd;
     pl.ops.forEach(({ o, slotField }, j) => {
       const df = jump((p) => p.f[j]);
       if (df === 0) return;
@@ -555,7 +658,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
   const tmp = new Float64Array(pl.nVec);
   const inner = (w: number) => {
     syncQ();
-    if (nF === 0 || fieldSd[0] === 0) {
+    if (nF === 0 || innerSd === 0) {
       setInner(0); node(w, vec);
       // a frozen state sitting exactly on a jump of a C op's function responds at O(1) to any perturbation
       const x = sample(0).x;
@@ -564,8 +667,8 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       });
       return;
     }
-    // Gauss–Hermite first; its nodes double as the scan for breakpoints
-    const g = gaussHermite(res.gh);
+    // the smooth rule first; its nodes double as the scan for breakpoints
+    const g = zRule(lv[0]);
     const n = g.x.length;
     tmp.fill(0);
     const zs: number[] = [], sigs: string[] = [];
@@ -597,22 +700,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     }
     bps.sort((a, b) => a - b);
     for (const bp of bps) jumpTerms(bp, w);
-    const L = Math.max(res.L, -zs[0], zs[n - 1]);
-    const edges = [-L, ...bps, L];
-    const gl = gaussLegendre(res.gl);
-    for (let s = 0; s + 1 < edges.length; s++) {
-      const a = edges[s], b = edges[s + 1];
-      const np = Math.max(1, Math.ceil((b - a) / res.panelW));
-      const h = (b - a) / np;
-      for (let p = 0; p < np; p++) {
-        const c = a + (p + 0.5) * h, half = h / 2;
-        for (let i = 0; i < gl.x.length; i++) {
-          const z = c + half * gl.x[i];
-          setInner(z);
-          node(w * half * gl.w[i] * phiDensity(z), vec);
-        }
-      }
-    }
+    visitPanels(bps, TRAP_L, PANEL_W0 / 2 ** lv[0], PANEL_GL, (z, u) => { setInner(z); node(w * u * phiDensity(z), vec); });
   };
 
   const rec = (d: number, w: number) => {
@@ -643,12 +731,11 @@ const resid = (a: Float64Array, b: Float64Array) => {
   return Math.sqrt(r / Math.max(1, a.length));
 };
 
-interface Solved { vals: Float64Array; ev: PhiEval; iterations: number; residual: number }
+interface Solved { vals: Float64Array; ev: PhiEval; iterations: number; residual: number; res: Resolution }
 
 class Diverged extends Error {}
 
-function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, maxIter: number, scales: number[]): Solved {
-  const res = BASE;
+function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, maxIter: number, scales: number[], res = m.res): Solved {
   let v: Float64Array = Float64Array.from(start);
   let ev = phi(m, v, eps, res, scales);
   let r = resid(ev.next, v);
@@ -713,7 +800,59 @@ function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, 
     if (r < 0.9 * best) { best = r; sinceBest = 0; } else if (++sinceBest > 20) break;
   }
   if (!(r <= Math.max(tol, 1e-7))) throw new Diverged(`the self-consistent iteration does not converge (residual ${r.toExponential(2)} after ${iterations} evaluations)`);
-  return { vals: v, ev, iterations, residual: r };
+  return { vals: v, ev, iterations, residual: r, res };
+}
+
+/** integrals below this size count absolutely (to QUAD_TOL·MAP_FLOOR): a state at 0 by symmetry has only rounding there */
+const MAP_FLOOR = 1e-4;
+
+/** The largest relative change between two evaluations of the map, over every integral it accumulates. */
+function mapChange(a: PhiEval, b: PhiEval): number {
+  let worst = 0;
+  a.pops.forEach((pa, p) => {
+    const x = pa.vec, y = b.pops[p].vec;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(MAP_FLOOR, Math.abs(x[i]), Math.abs(y[i])));
+  });
+  return worst;
+}
+
+/** Quadrature nodes of one evaluation of a population's map at a resolution (inner dimension: its smooth rule). */
+function nodesOf(m: StaticModel, p: number, res: Resolution): number {
+  const pl = m.pops[p];
+  if (pl.poly !== undefined) return 0;
+  return res.lv[p].reduce((acc, l, d) => {
+    const dim = d === 0 ? undefined : pl.dims[d - 1];
+    const n = dim && 'q' in dim && pl.qLaws[dim.q].kind === 'uniform' ? UNIFORM_N0 << l : 2 * (Math.round(TRAP_L / TRAP_H0) << l) + 1;
+    return acc * n;
+  }, 1);
+}
+
+/**
+ * Refine the quadrature until it is converged at the solution: for every
+ * dimension of every population, one level finer may not change any integral
+ * of the map by more than QUAD_TOL (relative); the dimensions that do are
+ * refined and the fixed point is solved again, until none does (or the node
+ * budget is spent: the error estimate then shows it).
+ */
+function resolve(m: StaticModel, sol: Solved, eps: number, tol: number, maxIter: number, scales: number[]): Solved {
+  let cur = sol;
+  for (let round = 0; round < MAX_LEVEL; round++) {
+    let res = cur.res;
+    m.pops.forEach((pl, p) => {
+      if (pl.poly !== undefined) return;
+      cur.res.lv[p].forEach((l, d) => {
+        if (l >= MAX_LEVEL || (d > 0 && 'q' in pl.dims[d - 1] && pl.qLaws[(pl.dims[d - 1] as { q: number }).q].kind === 'bernoulli')) return;
+        const up = withLevel(cur.res, p, d, l + 1);
+        if (nodesOf(m, p, up) > MAX_NODES) { m.capped = true; return; }
+        if (mapChange(phi(m, cur.vals, eps, up, scales), cur.ev) > QUAD_TOL) res = withLevel(res, p, d, l + 1);
+      });
+    });
+    if (res === cur.res) break;
+    cur = solveAt(m, cur.vals, eps, tol, maxIter, scales, res);
+  }
+  // later solves start from the finest resolution any solution needed
+  m.res = { lv: m.res.lv.map((l, p) => l.map((x, d) => Math.max(x, cur.res.lv[p][d]))), fine: false };
+  return cur;
 }
 
 // ---------------------------------------------------------------------------
@@ -824,7 +963,11 @@ function searchBranches(m: StaticModel, first: Solved | undefined, tol: number, 
   }
   const out: { sol: Solved; a: Assessment }[] = [];
   const same = (x: Float64Array, y: Float64Array) => resid(x, y) < 1e-6;
-  const add = (sol: Solved) => { if (!out.some((o) => same(o.sol.vals, sol.vals))) out.push({ sol, a: assess(m, sol.vals, sol.ev, 0) }); };
+  const add = (found: Solved) => {
+    if (out.some((o) => same(o.sol.vals, found.vals))) return;
+    const sol = found === first ? found : resolve(m, found, 0, tol, maxIter, scales);
+    out.push({ sol, a: assess(m, sol.vals, sol.ev, 0) });
+  };
   if (first) add(first);
   for (const v of seeds) {
     try { add(solveAt(m, v, 0, tol, maxIter, scales)); } catch (e) { if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e; }
@@ -865,12 +1008,28 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const paramList = Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(', ');
 
   const finish = (sol: Solved, a: Assessment, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean }): StaticResult => {
-    // quadrature error: re-evaluate the converged map on a finer rule
-    const fineLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.vals, 0, FINE, scales));
+    const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
+    // quadrature error: the fixed point solved again one level finer in every
+    // dimension, so that the error of every integral (responses included) moves
+    // the order parameters and, with them, the observables
+    let fineLimit = a.limit;
+    if (!extra.ridge) {
+      const fine = oneFiner(sol.res);
+      try {
+        // converged far below the quadrature differences it measures (a residual
+        // within the base tolerance would leave the order parameters where they were)
+        fineLimit = observablesOf(m, solveAt(m, sol.vals, 0, FINE_TOL, maxIter, scales, fine).ev);
+      } catch (e) {
+        if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
+        // the finer map at the same point, amplified like a perturbation of the map
+        const mapFine = observablesOf(m, phi(m, sol.vals, 0, fine, scales));
+        fineLimit = Object.fromEntries(Object.entries(a.limit).map(([k, v]) => [k, v + (mapFine[k] - v) / (1 - kappa)]));
+        diag.quadratureErrorFrom = 'the finer map at the base solution (its solve failed), amplified by 1/(1 − contraction)';
+      }
+    }
     // iteration error: the effect of one more step of the map on the observables,
     // amplified by 1/(1 − κ) for a map contracting at rate κ (the distance left to its fixed point)
-    const stepLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.ev.next, 0, BASE, scales));
-    const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
+    const stepLimit = extra.ridge ? a.limit : observablesOf(m, phi(m, sol.ev.next, 0, sol.res, scales));
     const limit = extra.limit ?? a.limit;
     const limitError: Record<string, number> = table();
     for (const k of Object.keys(limit)) {
@@ -878,7 +1037,8 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
       // the residual is relative with a floor of 1e-6 (see resid): an absolute part near 0
       const iter = sol.residual * (Math.max(1e-12, Math.abs(limit[k])) + 1e-6 * Math.sqrt(Math.max(1, sol.vals.length)))
         + (2 * Math.abs(stepLimit[k] - a.limit[k])) / (1 - kappa);
-      limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-15 * Math.abs(limit[k]));
+      // (floor: the rounding of sums over a few hundred nodes)
+      limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-14 * Math.abs(limit[k]));
     }
     m.opNames.forEach((n, i) => { diag[n] = sol.vals[i]; });
     Object.assign(diag, {
@@ -886,9 +1046,11 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
       fluctuationEigenvalue: a.rho, meanModeEigenvalue: Number.isFinite(a.meanEig) ? a.meanEig : 0,
       multistableSingleSite: a.multistable > 0,
       quadratureError: extra.ridge ? 'n/a (extrapolated)' : Math.max(0, ...Object.keys(a.limit).map((k) => Math.abs(fineLimit[k] - a.limit[k]))),
+      quadratureLevels: JSON.stringify(sol.res.lv),
       seconds: (performance.now() - t0) / 1000,
     });
     if (a.multistable > 0) diag.multistableFraction = a.multistable;
+    if (m.capped) diag.quadratureCapped = `a refinement past ${MAX_NODES} nodes per evaluation was skipped (the error estimate includes what it would have changed)`;
     const out: StaticResult = { limit, limitError, diagnostics: diag };
     if (extra.note) out.limitNote = extra.note;
     return out;
@@ -904,7 +1066,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const marginalReason = (sol: Solved, a: Assessment, eps: number): string | undefined => {
     const near = (x: number) => Number.isFinite(x) && Math.abs(1 - x) < 1e-3;
     if (!near(a.rho) && !near(a.meanEig)) return undefined;
-    const fine = assess(m, sol.vals, phi(m, sol.vals, eps, FINE, scales), eps);
+    const fine = assess(m, sol.vals, phi(m, sol.vals, eps, oneFiner(sol.res), scales), eps);
     const tol = (x: number, y: number) => 1e-7 + 100 * sol.residual + 10 * Math.abs(x - y);
     const tr = tol(a.rho, fine.rho), tm = tol(a.meanEig, fine.meanEig);
     diag.eigenvalueTolerance = Math.max(tr, Number.isFinite(tm) ? tm : 0);
@@ -927,7 +1089,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   let failA = '';
   let solA: Solved | undefined;
   try {
-    solA = solveAt(m, m.start(), 0, tol, maxIter, scales);
+    solA = resolve(m, solveAt(m, m.start(), 0, tol, maxIter, scales), 0, tol, maxIter, scales);
   } catch (e) {
     if (!(e instanceof NoFixedPoint || e instanceof Diverged)) throw e;
     failA = e.message;
@@ -1027,7 +1189,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const last = ridgeSols[ridgeSols.length - 1];
   const zeroModes = zeroModesAt(ridgeSols.length - 1);
   if (!zeroModes) try {
-    const sol = solveAt(m, v, 0, tol, maxIter, scales);
+    const sol = resolve(m, solveAt(m, v, 0, tol, maxIter, scales), 0, tol, maxIter, scales);
     const a = assess(m, sol.vals, sol.ev, 0);
     const marginal = marginalReason(sol, a, 0);
     if (marginal) return { unsupported: marginal, kind: 'marginal' };

@@ -15,11 +15,13 @@
 //     S_ηe), S_ηe = Σ w f1² S_p'. The static (ω = 0, δ-function) part — driven
 //     by quenched inputs, constant drives and mean fields — is an affine
 //     representation in independent Gaussian sources, closed exactly.
-//     C(0) = ∫S dω/π by composite Gauss–Legendre on ω = tan θ (graded toward
-//     θ = 0, refined until two levels agree); C(τ) by a trapezoid cosine sum
-//     after subtracting the A/(ω²+1) tail analytically.
+//     C(0) = ∫S dω/π by composite Gauss–Legendre on ω = ω_s tan θ (graded
+//     toward θ = 0, refined until two levels agree; ω_s = the fastest rate of
+//     the responses, at least 1); C(τ) by a trapezoid cosine sum after
+//     subtracting the A/(ω²+1) tail analytically (only for two-time observables).
 //     Stability: the loop gain ρ(A(ω)) of the fluctuations must stay below
-//     1, D_p(ω) may not wind into the unstable half plane, R(0) must be real;
+//     1, D_p(ω) may not wind into the unstable half plane (counted from
+//     ω = ∞, where D ~ iω), R(0) must be real;
 //     otherwise a StationaryInstabilityError names the parameters.
 //
 //  2. Gaussian state with a nonlinear closure and no memory (SCS type): one
@@ -43,8 +45,11 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
+import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { gaussHermite } from './quadrature.ts';
-import { expectKinkedZ, gaussLegendre, isKinked, jumpAcross, kinkArgs, kinkPoints, type SplitResolution, splitNormalRule } from './kinks.ts';
+import { expectKinkedZ } from '../numeric/gauss.ts';
+import { isKinked, jumpAcross, kinkArgs, kinkPoints } from '../numeric/kinks.ts';
+import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
 import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
@@ -230,7 +235,7 @@ interface PopLaw {
  * the Gaussian trapezoid rule otherwise (spectrally accurate for bodies
  * analytic in a strip, where Gauss–Hermite converges slowly at large variance).
  */
-function ruleFor(deg: number, dims: number): NormalRule {
+function ruleFor(deg: number, dims: number): Rule {
   if (Number.isFinite(deg)) return gaussHermite(Math.max(1, Math.ceil((deg + 1) / 2)));
   return dims <= 1 ? normalTrap(0.1, 9) : dims === 2 ? normalTrap(0.2, 8.5) : dims === 3 ? normalTrap(0.4, 8) : normalTrap(0.6, 7.2);
 }
@@ -467,74 +472,6 @@ function buildLinModel(rd: SystemReading, pops: PopLin[], ords: Map<string, OrdL
 
 // ---- small dense linear algebra ------------------------------------------
 
-/** Solve the complex system (Ar + i Ai) x = (br + i bi) in place; false if singular. */
-function csolve(n: number, Ar: Float64Array, Ai: Float64Array, br: Float64Array, bi: Float64Array): boolean {
-  for (let k = 0; k < n; k++) {
-    let piv = k, best = -1;
-    for (let i = k; i < n; i++) { const m = Ar[i * n + k] ** 2 + Ai[i * n + k] ** 2; if (m > best) { best = m; piv = i; } }
-    if (!(best > 0)) return false;
-    if (piv !== k) {
-      for (let j = 0; j < n; j++) {
-        let t = Ar[k * n + j]; Ar[k * n + j] = Ar[piv * n + j]; Ar[piv * n + j] = t;
-        t = Ai[k * n + j]; Ai[k * n + j] = Ai[piv * n + j]; Ai[piv * n + j] = t;
-      }
-      let t = br[k]; br[k] = br[piv]; br[piv] = t;
-      t = bi[k]; bi[k] = bi[piv]; bi[piv] = t;
-    }
-    const pr = Ar[k * n + k], pi = Ai[k * n + k], pm = pr * pr + pi * pi;
-    for (let i = k + 1; i < n; i++) {
-      // factor = A[i][k] / A[k][k]
-      const ar = Ar[i * n + k], ai = Ai[i * n + k];
-      const fr = (ar * pr + ai * pi) / pm, fi = (ai * pr - ar * pi) / pm;
-      for (let j = k; j < n; j++) {
-        const xr = Ar[k * n + j], xi = Ai[k * n + j];
-        Ar[i * n + j] -= fr * xr - fi * xi;
-        Ai[i * n + j] -= fr * xi + fi * xr;
-      }
-      const yr = br[k], yi = bi[k];
-      br[i] -= fr * yr - fi * yi;
-      bi[i] -= fr * yi + fi * yr;
-    }
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let sr = br[i], si = bi[i];
-    for (let j = i + 1; j < n; j++) {
-      sr -= Ar[i * n + j] * br[j] - Ai[i * n + j] * bi[j];
-      si -= Ar[i * n + j] * bi[j] + Ai[i * n + j] * br[j];
-    }
-    const pr = Ar[i * n + i], pi = Ai[i * n + i], pm = pr * pr + pi * pi;
-    br[i] = (sr * pr + si * pi) / pm;
-    bi[i] = (si * pr - sr * pi) / pm;
-  }
-  return true;
-}
-
-/** Solve the real system A x = b (A row-major n×n, copied); undefined if singular. */
-function rsolve(n: number, A0: number[][], b0: number[]): number[] | undefined {
-  const A = A0.map((r) => r.slice());
-  const b = b0.slice();
-  for (let k = 0; k < n; k++) {
-    let piv = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(A[i][k]) > Math.abs(A[piv][k])) piv = i;
-    if (!(Math.abs(A[piv][k]) > 0)) return undefined;
-    [A[k], A[piv]] = [A[piv], A[k]];
-    [b[k], b[piv]] = [b[piv], b[k]];
-    for (let i = k + 1; i < n; i++) {
-      const f = A[i][k] / A[k][k];
-      if (f === 0) continue;
-      for (let j = k; j < n; j++) A[i][j] -= f * A[k][j];
-      b[i] -= f * b[k];
-    }
-  }
-  const x = new Array(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let j = i + 1; j < n; j++) s -= A[i][j] * x[j];
-    x[i] = s / A[i][i];
-  }
-  return x;
-}
-
 /** Spectral radius of a small nonnegative matrix (Collatz–Wielandt upper bound after power iteration). */
 function spectralRadiusNonneg(A: number[][]): number {
   const n = A.length;
@@ -603,7 +540,7 @@ function newtonR(L: LinModel, w: number, R: RState): boolean {
         Ji[m * n + j] = -bt * k * i2i;
       }
     }
-    if (!csolve(n, Jr, Ji, br, bi)) return false;
+    if (!complexSolveInPlace(n, Jr, Ji, br, bi)) return false;
     let dn = 0;
     for (let m = 0; m < n; m++) { R.re[m] += br[m]; R.im[m] += bi[m]; dn += br[m] ** 2 + bi[m] ** 2; }
     if (!Number.isFinite(dn)) return false;
@@ -670,7 +607,7 @@ function sweep(L: LinModel, omegas: ArrayLike<number>, params: Record<string, nu
     if (depth > 40) {
       const err = new StationaryInstabilityError(`the response equations lose their causal solution near ω = ${fmt(to)} (a zero-frequency mode, or a branch point on the real axis)`, params);
       // the causal root is lost only at ω → 0: the spectrum of the response reaches zero frequency
-      if (to < 1e-3) err.kind = 'zero-mode';
+      if (to < 1e-3 * rateScale(L)) err.kind = 'zero-mode';
       throw err;
     }
     const mid = from > 0 && to > 0 ? Math.sqrt(from * to) : (from + to) / 2;
@@ -701,7 +638,7 @@ function sweep(L: LinModel, omegas: ArrayLike<number>, params: Record<string, nu
     if (rho > rhoMax) { rhoMax = rho; rhoArg = w; }
     if (rho < 1) {
       for (let p = 0; p < np; p++) for (let q = 0; q < np; q++) I_A[p][q] = (p === q ? 1 : 0) - A[p][q];
-      const s = np === 1 ? [rhs[0] / I_A[0][0]] : rsolve(np, I_A, rhs);
+      const s = np === 1 ? [rhs[0] / I_A[0][0]] : solveDense(I_A, rhs);
       if (s) for (let p = 0; p < np; p++) S[p][i] = s[p];
     }
   }
@@ -727,9 +664,12 @@ function checkSweep(rd: SystemReading, L: LinModel, sw: Sweep): void {
       throw err;
     }
     if (P.dynamic) {
-      // a stable dynamic response winds from arg = π/2 (ω → ∞) to 0 (ω = 0): D(0) > 0
-      if (d0 < 0 || Math.abs(sw.dphase[p] + Math.PI / 2) > 0.5) {
-        throw new StationaryInstabilityError(`the response of '${v}' has a mode in the unstable half plane (D(0) = ${fmt(d0)}, phase change ${fmt(sw.dphase[p])})`, params);
+      // a stable dynamic response winds from arg = π/2 (ω → ∞) to 0 (ω = 0): D(0) > 0.
+      // The winding counts from ω = ∞ (D ~ iω), not from the first frequency of the
+      // sweep, where D need not have reached its asymptote
+      const winding = sw.dphase[p] + (sw.phase0[p] - Math.PI / 2);
+      if (d0 < 0 || Math.abs(winding + Math.PI / 2) > 0.5) {
+        throw new StationaryInstabilityError(`the response of '${v}' has a mode in the unstable half plane (D(0) = ${fmt(d0)}, phase change from ω = ∞: ${fmt(winding)})`, params);
       }
     } else if (Math.abs(sw.dphase[p]) > 0.5) {
       throw new StationaryInstabilityError(`the instantaneous response of '${v}' winds around zero (phase change ${fmt(sw.dphase[p])})`, params);
@@ -846,7 +786,7 @@ function staticPart(rd: SystemReading, L: LinModel, ords: Map<string, OrdLin>, s
   let Vflat: number[] = [];
   if (nv) {
     const IA = A.map((r, i) => r.map((a, j) => (i === j ? 1 : 0) - a));
-    const sol = rsolve(nv, IA, b);
+    const sol = solveDense(IA, b);
     if (Math.abs(1 - rhoStatic) <= MARGIN) {
       const err = new StationaryInstabilityError(`the static (zero-frequency) variances are marginal: loop gain ${rhoStatic.toPrecision(12)}, 1 within the solver's accuracy ${MARGIN}`, paramList(rd));
       err.kind = 'marginal';
@@ -865,13 +805,31 @@ function staticPart(rd: SystemReading, L: LinModel, ords: Map<string, OrdLin>, s
   return { c, alpha, beta, V, vs, M, rhoStatic };
 }
 
+/**
+ * The frequency scale of the responses: the largest damping |a_p| of a
+ * dynamic population and √|K·β| of its memory kernels (the rate they set when
+ * the damping is small), at least 1. The frequency rules are laid out in
+ * ω/ws, so a fast damping (k = 1000) is resolved like k = 1.
+ */
+function rateScale(L: LinModel): number {
+  let w = 1;
+  L.pops.forEach((P, p) => {
+    if (!P.dynamic) return;
+    w = Math.max(w, Math.abs(L.coefs[p].a));
+    L.K[p].forEach((k, j) => { w = Math.max(w, Math.sqrt(Math.abs(k * L.beta[j]))); });
+  });
+  return Number.isFinite(w) ? w : 1;
+}
+
 function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResult {
   const popIndex = new Map(rd.pops.map((p, i) => [p.pop.name, i]));
   const pops = rd.pops.map((p, i) => buildPopLin(rd, p, pre.fields[i]));
   const ords = ordLin(rd, popIndex);
   const Mnames: string[] = [];
   for (const p of rd.pops) for (const m of p.means) if (!Mnames.includes(m.M)) Mnames.push(m.M);
-  const ws = 1;
+  // the frequency scale: the fastest rate of the responses (a damping k moves the
+  // spectrum's width and the response's phase to ω ~ k), never below 1
+  const ws = rateScale(buildLinModel(rd, pops, ords, new Map(Mnames.map((n) => [n, 0]))));
   const coarse = omegaRule(ws, 1);
 
   // --- mean fields: Newton on M = Φ(M) (one pass when there are none) -----
@@ -899,7 +857,7 @@ function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResu
         const rp = evalAt(up).next.map((x, i) => x - up[i]);
         for (let i = 0; i < n; i++) J[i][j] = (rp[i] - r[i]) / h;
       }
-      const step = rsolve(n, J, r.map((x) => -x));
+      const step = solveDense(J, r.map((x) => -x));
       if (!step) throw new DmftError({ message: 'stationary solver: the mean-field equations are singular' });
       u = u.map((x, i) => x + step[i]);
       cur = evalAt(u);
@@ -936,7 +894,10 @@ function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResu
   const Ctau = L.pops.map(() => new Float64Array(grid.tau.length));
   let tauNote = 'no fluctuating part';
   let tauGridError = 0;
-  if (noisy) {
+  // (only two-time observables read C(τ): a slow mode makes its grid long)
+  const twoTime = rd.observables.some((ob) => ob.def.times.length > 1);
+  if (!twoTime) tauNote = 'not needed (no two-time observable)';
+  if (noisy && twoTime) {
     // tail A_p = lim ω² S_p(ω), and the half width of the spectra
     const big = 1e6 * ws;
     const tail = sweep(L, [1e8 * ws, big], paramList(rd));
@@ -1024,30 +985,14 @@ function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResu
 // 2. Gaussian state, nonlinear closure, no memory: shooting on Δ(τ)
 
 /**
- * Trapezoid rule for E f(Z), Z ~ N(0,1), on [−L, L] with step h. For
- * integrands analytic in a strip of half-width d it converges like
+ * The Gaussian trapezoid rule with step ≈ h on [−L, L] (numeric/rules.ts):
+ * for integrands analytic in a strip of half-width d it converges like
  * exp(−2πd/h) — far better than Gauss–Hermite when f has singularities near
  * the real axis (tanh at large variance: GH with 96 nodes is only good to 1e-5).
  */
-interface NormalRule { x: Float64Array; w: Float64Array }
-const TRAP_CACHE = new Map<string, NormalRule>();
-function normalTrap(h: number, L = 9): NormalRule {
-  const key = `${h}/${L}`;
-  const hit = TRAP_CACHE.get(key);
-  if (hit) return hit;
-  const k = Math.round(L / h);
-  const hh = L / k;
-  const n = 2 * k + 1;
-  const x = new Float64Array(n), w = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) { x[i] = -L + i * hh; w[i] = hh * Math.exp(-x[i] * x[i] / 2) / Math.sqrt(2 * Math.PI); s += w[i]; }
-  for (let i = 0; i < n; i++) w[i] /= s;
-  const out = { x, w };
-  TRAP_CACHE.set(key, out);
-  return out;
-}
+const normalTrap = (h: number, L = 9): Rule => normalTrapezoid(Math.round(L / h), L);
 
-function expectRule(f: (x: number) => number, mean: number, variance: number, r: NormalRule): number {
+function expectRule(f: (x: number) => number, mean: number, variance: number, r: Rule): number {
   if (!(variance > 0)) return f(mean);
   const s = Math.sqrt(variance);
   let acc = 0;
@@ -1071,7 +1016,7 @@ interface NLModel {
 }
 
 /** `rule` (smooth functions) or `split` panels (kinked ones); Chebyshev degree of Ψ */
-interface Res { rule: NormalRule; nc: number; split: SplitResolution }
+interface Res { rule: Rule; nc: number; split: SplitResolution }
 
 /**
  * Chebyshev interpolant of Ψ: in Δ on [−Δ0, Δ0] for smooth functions; for
@@ -1084,6 +1029,18 @@ interface Psi {
   D0: number; c: Float64Array; theta?: boolean;
   /** Ψ(0) = c0 + Σ W (E f)², computed directly (the interpolant is only good to ~1e-11 for kinked functions) */
   at0?: number;
+}
+
+/** Chebyshev coefficients of the interpolant through values at the nodes cos(π(j + ½)/n), j = 0…n−1. */
+function chebCoefficients(vals: Float64Array): Float64Array {
+  const nc = vals.length;
+  const c = new Float64Array(nc);
+  for (let k = 0; k < nc; k++) {
+    let s = 0;
+    for (let j = 0; j < nc; j++) s += vals[j] * Math.cos(Math.PI * k * (j + 0.5) / nc);
+    c[k] = (2 / nc) * s * (k === 0 ? 0.5 : 1);
+  }
+  return c;
 }
 
 function psiEval(P: Psi, d: number): number {
@@ -1124,41 +1081,14 @@ function buildPsi(m: NLModel, D0: number, mu: number, res: Res): Psi {
     }
     vals[j] = pos; vals[nc - 1 - j] = neg;
   }
-  const c = new Float64Array(nc);
-  for (let k = 0; k < nc; k++) {
-    let s = 0;
-    for (let j = 0; j < nc; j++) s += vals[j] * Math.cos(Math.PI * k * (j + 0.5) / nc);
-    c[k] = (2 / nc) * s * (k === 0 ? 0.5 : 1);
-  }
+  const c = chebCoefficients(vals);
   return { D0, c };
 }
 
-/**
- * E f(c + s·X), X ~ N(0,1), by Gauss–Legendre panels on [−L, L] split where
- * c + s·x crosses a kink of f (allocation-free: it runs for every outer node).
- */
+/** E f(c + s·X), X ~ N(0,1), by Gauss–Legendre panels split where c + s·x crosses a kink of f. */
 function splitExpect(F: Compiled, v: Float64Array, c: number, s: number, kinks: number[], res: SplitResolution): number {
   if (!(s > 0)) { v[0] = c; return F(v); }
-  const L = res.L, gl = gaussLegendre(res.gl);
-  let acc = 0, wsum = 0, a = -L;
-  const piece = (lo: number, hi: number) => {
-    const np = Math.max(1, Math.ceil((hi - lo) / res.panel - 1e-9)), h = (hi - lo) / np;
-    for (let p = 0; p < np; p++) {
-      const mid = lo + (p + 0.5) * h, half = h / 2;
-      for (let i = 0; i < gl.x.length; i++) {
-        const z = mid + half * gl.x[i];
-        const w = half * gl.w[i] * Math.exp(-0.5 * z * z);
-        v[0] = c + s * z;
-        acc += w * F(v); wsum += w;
-      }
-    }
-  };
-  for (const k of kinks) {
-    const b = (k - c) / s;
-    if (b > a && b < L) { piece(a, b); a = b; }
-  }
-  piece(a, L);
-  return acc / wsum;
+  return expectPanels((z) => { v[0] = c + s * z; return F(v); }, kinks.map((k) => (k - c) / s), res);
 }
 
 /**
@@ -1185,12 +1115,7 @@ function buildPsiKinked(m: NLModel, D0: number, mu: number, res: Res): Psi {
     }
     vals[j] = pos;
   }
-  const c = new Float64Array(nc);
-  for (let k = 0; k < nc; k++) {
-    let s = 0;
-    for (let j = 0; j < nc; j++) s += vals[j] * Math.cos(Math.PI * k * (j + 0.5) / nc);
-    c[k] = (2 / nc) * s * (k === 0 ? 0.5 : 1);
-  }
+  const c = chebCoefficients(vals);
   let at0 = m.c0;
   for (const C of m.Cs) { const e = splitExpect(C.F, v, mu, Math.sqrt(D0), C.kinks, split); at0 += C.W * e * e; }
   return { D0, c, theta: true, at0 };

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseExpr } from '../../src/model/parse.ts';
 import { erf, integrate } from '../../src/expr/eval.ts';
-import { expect as E, expect2, expectDerivative, expectLines, hermiteCoefficients, isKinked, kinkArgs, piecewiseOf, withBreaks } from '../../src/numeric/gauss.ts';
+import { expect as E, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../../src/numeric/gauss.ts';
+import { isKinked, kinkArgs, piecewiseOf, withBreaks } from '../../src/numeric/kinks.ts';
 
 const Phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
 const phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { lvSystem, type LvParams } from '../helpers/lotka-volterra.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
-import { loadModel } from '../../src/model/load.ts';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStatic, solveStaticOrThrow, type StaticResult } from '../../src/solve/static.ts';
 
@@ -289,5 +289,90 @@ describe('static solver: other regimes', () => {
     expect('unsupported' in out && out.unsupported).toMatch(/white noise.*stationary/);
     const sys = deriveCavity(loadModel('examples/linear-partial-sym.dmft')).system;
     expect(() => solveStaticOrThrow(readSystem(sys), { ...OPTS, params: sys.params })).toThrow(DmftError);
+  });
+});
+
+// ---- a tanh network with a quenched bias and (partially) symmetric couplings ----
+// Cavity at the fixed point (derived independently, bench/ref_static_bias.py):
+//   x = u + a·tanh x,  u = b + η ~ N(0, s2 + g²q),  a = κg²χ,
+//   q = ⟨tanh²x⟩,  χ = ⟨tanh′x/(1 − a·tanh′x)⟩,  var = ⟨x²⟩,  ⟨x b⟩ = s2/(s2 + g²q)·⟨x u⟩.
+// The root x(u) has branch points near the real axis (where 1 − a·tanh′x = 0), so
+// Gauss–Hermite converges slowly here: it used to report var 0.719899 ± 6.4e-6 at
+// g = 0.7, s2 = 0.1 (exact 0.71965409). Reference: a plain trapezoid loop in z
+// (step 0.02 on [−10, 10]), bisection for the root, Newton for (q, χ).
+function biasReference(g: number, s2: number, kappa: number) {
+  const zs: number[] = [], ws: number[] = [];
+  for (let i = -500; i <= 500; i++) { const z = i * 0.02; zs.push(z); ws.push(0.02 * Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)); }
+  const root = (u: number, a: number) => {
+    let lo = u - Math.abs(a) - 1, hi = u + Math.abs(a) + 1;
+    for (let k = 0; k < 100; k++) { const mid = 0.5 * (lo + hi); if (mid - u - a * Math.tanh(mid) < 0) lo = mid; else hi = mid; }
+    return 0.5 * (lo + hi);
+  };
+  const avg = (q: number, chi: number) => {
+    const a = kappa * g * g * chi, s = Math.sqrt(s2 + g * g * q);
+    let Q = 0, X = 0, V = 0, XU = 0;
+    zs.forEach((z, i) => {
+      const x = root(s * z, a), t = Math.tanh(x), tp = 1 - t * t;
+      Q += ws[i] * t * t; X += ws[i] * tp / (1 - a * tp); V += ws[i] * x * x; XU += ws[i] * x * s * z;
+    });
+    return { Q, X, V, xb: (s2 / (s * s)) * XU };
+  };
+  let q = 0.3, chi = 1;
+  for (let it = 0; it < 40; it++) {
+    const F = (qq: number, cc: number) => { const r = avg(qq, cc); return [r.Q - qq, r.X - cc]; };
+    const f = F(q, chi);
+    if (Math.hypot(f[0], f[1]) < 1e-15) break;
+    const h = 1e-7, fq = F(q + h, chi), fc = F(q, chi + h);
+    const J = [[(fq[0] - f[0]) / h, (fc[0] - f[0]) / h], [(fq[1] - f[1]) / h, (fc[1] - f[1]) / h]];
+    const det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
+    q -= (J[1][1] * f[0] - J[0][1] * f[1]) / det;
+    chi -= (J[0][0] * f[1] - J[1][0] * f[0]) / det;
+  }
+  return { q, chi, ...avg(q, chi) };
+}
+const biasModel = (kappa: number, observeBias: boolean) => `model "tanh network with a quenched bias"
+param g = 0.7, s2 = 0.1
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)${kappa === 1 ? ', symmetric' : `, corr(J[i,j], J[j,i]) = ${kappa}`}
+random b[i] ~ normal(0, s2)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j])) + b[i]
+observe var = mean(i, x[i]^2)
+${observeBias ? 'observe xb = mean(i, x[i]*b[i])' : ''}`;
+function runText(text: string, sets: Record<string, number>) {
+  const sys = deriveCavity(loadModelSource(text, 'static-test.dmft', sets)).system;
+  return solveStatic(readSystem(sys, sys.params), { ...OPTS, params: sys.params });
+}
+
+describe('static solver: tanh network with a quenched bias (near-singular single-site root)', () => {
+  it('κ = 1 (symmetric): var and χ within their error bars of the independent fixed point, and the bars are tight', () => {
+    for (const [g, s2] of [[0.7, 0.1], [0.8, 1]]) {
+      const ref = biasReference(g, s2, 1);
+      const out = ok(runText(biasModel(1, false), { g, s2 }));
+      expect(Math.abs(out.limit.var - ref.V)).toBeLessThanOrEqual(out.limitError!.var);
+      expect(out.limitError!.var).toBeLessThan(1e-8);
+      expect(out.diagnostics['R[tanh(x)|eta]']).toBeCloseTo(ref.chi, 9);
+      expect(out.diagnostics['C[tanh(x)]']).toBeCloseTo(ref.q, 10);
+    }
+  });
+
+  it('the bias read by an observable (two quadrature dimensions): the same state, and ⟨x b⟩ covered', () => {
+    const ref = biasReference(0.7, 0.1, 1);
+    const out = ok(runText(biasModel(1, true), { g: 0.7, s2: 0.1 }));
+    expect(Math.abs(out.limit.var - ref.V)).toBeLessThanOrEqual(out.limitError!.var);
+    expect(Math.abs(out.limit.xb - ref.xb)).toBeLessThanOrEqual(out.limitError!.xb);
+    expect(out.limitError!.xb).toBeLessThan(1e-8);
+  });
+
+  it('κ = 0.5: the reaction term κg²χ·tanh x; covered', () => {
+    const ref = biasReference(0.7, 0.1, 0.5);
+    const out = ok(runText(biasModel(0.5, false), { g: 0.7, s2: 0.1 }));
+    expect(Math.abs(out.limit.var - ref.V)).toBeLessThanOrEqual(out.limitError!.var);
+  });
+
+  it('refuses where the replicon-type eigenvalue g²⟨(tanh′ ∂x/∂u)²⟩ exceeds 1 (g = 0.9, s2 = 0.02: 1.99)', () => {
+    const out = runText(biasModel(1, false), { g: 0.9, s2: 0.02 });
+    expect('unsupported' in out && out.unsupported).toMatch(/replicon-type eigenvalue is 1\.99/);
   });
 });

@@ -41,6 +41,52 @@ const TR2 = (() => {
 const E2 = (f: (z: number) => number) => { let s = 0; for (let i = 0; i < TR2.xs.length; i++) s += TR2.ws[i] * f(TR2.xs[i]); return s; };
 const logcosh = (x: number) => { const a = Math.abs(x); return a < 15 ? Math.log(Math.cosh(a)) : a - Math.LN2 + Math.log1p(Math.exp(-2 * a)); };
 
+describe('stationary solver — fast and slow damping (the frequency scale follows the rates)', () => {
+  const net = (corr: string) => `model "damped linear network"
+param g = 100, k = 200, D = 1
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)${corr}
+noise xi[i] ~ white(D)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -k*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
+observe var = mean(i, x[i]^2)
+observe C(t,s) = mean(i, x[i](t)*x[i](s))
+`;
+  const ou = `model "Ornstein–Uhlenbeck"
+param k = 1000, D = 0.7
+index i in 1..N
+noise xi[i] ~ white(D)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -k*x[i] + xi[i]
+observe var = mean(i, x[i]^2)
+`;
+  it('OU: C(0) = D/(2k) for k = 1000 and k = 0.01 (no false instability)', () => {
+    for (const k of [1000, 0.01]) {
+      const r = ok(solveSrc(ou, { k }, 1, 0.01));
+      expect(Math.abs(r.limit.var - 0.7 / (2 * k))).toBeLessThanOrEqual(r.limitError!.var + 1e-12 * r.limit.var);
+      expect(rel(r.limit.var, 0.7 / (2 * k))).toBeLessThan(1e-9);
+    }
+  });
+
+  it('κ = 0, k = 200, g = 100: C(0) = D/(2k√(1 − g²/k²)) and C(τ) = C(0)·e^{−√(k² − g²)τ} (bench/fast_damping_ref.py checks it at finite N)', () => {
+    const r = ok(solveSrc(net(''), {}, 0.02, 0.0005));
+    const lam = Math.sqrt(200 * 200 - 100 * 100), c0 = 1 / (2 * lam);
+    expect(rel(r.limit.var, c0)).toBeLessThan(1e-9);
+    expect(Math.abs(r.limit.var - c0)).toBeLessThanOrEqual(r.limitError!.var + 1e-12 * c0);
+    const C = r.tau!.C;
+    for (const j of [0, 4, 20, 40]) expect(Math.abs(C.values[j] - c0 * Math.exp(-lam * C.tau[j]))).toBeLessThan(1e-6 * c0);
+  });
+
+  it('κ = 1, k = 200, g = 70: C(0) = (D/2)·G(k), G(z) = (z − √(z² − 4g²))/(2g²); past the edge 2g > k: unstable', () => {
+    const r = ok(solveSrc(net(', symmetric'), { g: 70 }, 0.02, 0.0005));
+    const G = (200 - Math.sqrt(200 * 200 - 4 * 70 * 70)) / (2 * 70 * 70);
+    expect(rel(r.limit.var, 0.5 * G)).toBeLessThan(1e-9);
+    expect(() => solveSrc(net(', symmetric'), { g: 101 }, 0.02, 0.0005)).toThrow(StationaryInstabilityError);
+  });
+});
+
 describe('stationary solver — linear systems (frequency domain)', () => {
   it('κ = 0: C(0) = σ²/(2√(1−g²))', () => {
     for (const [g, s2] of [[0.3, 1], [0.5, 1], [0.8, 2], [0.95, 0.5]]) {

@@ -126,46 +126,25 @@ export interface LimitReading {
   note?: string;
 }
 
-/** one branch of the (future) `branches` field, read leniently: values under
- *  `limit` / `values` / `value`, errors under `limitError` / `errors` / `error`,
- *  stability as `stable: boolean` or `stability: 'stable' | …` */
-function readBranch(b: unknown, obs: string): { value: number; error: number; stable?: boolean } | undefined {
-  if (!b || typeof b !== 'object') return undefined;
-  const o = b as Record<string, unknown>;
-  const pick = (keys: string[]): number | undefined => {
-    for (const k of keys) {
-      const v = o[k];
-      if (typeof v === 'number') return v;
-      if (v && typeof v === 'object' && typeof (v as Record<string, unknown>)[obs] === 'number') return (v as Record<string, number>)[obs];
-    }
-    return undefined;
-  };
-  const value = pick(['limit', 'values', 'value']);
-  if (value === undefined) return undefined;
-  const stable = typeof o.stable === 'boolean' ? o.stable : typeof o.stability === 'string' ? o.stability === 'stable' : undefined;
-  return { value, error: pick(['limitError', 'errors', 'error']) ?? 0, stable };
-}
-
 /**
- * The t → ∞ statement of a result for one observable. Reads the per-observable
- * `limitStatus` ('value' | 'marginal' | 'divergent' | 'absent') and `branches`
- * when the result has them; otherwise today's fields: a `limit` entry is a
- * value, and a `limitNote` that says marginal / divergent is that status.
+ * The t → ∞ statement of a result for one observable: its `limitStatus`
+ * (value | marginal | divergent | absent | branches, with the reason) and,
+ * where the solver found several fixed points, every branch with its value,
+ * error and stability (docs/solve.md).
  */
 export function statusOf(result: SolveResult, obs: string): LimitReading {
-  const r = result as SolveResult & { limitStatus?: Record<string, string>; branches?: unknown };
-  const value = r.limit?.[obs];
-  const error = r.limitError?.[obs];
-  const note = r.limitNote;
-  if (Array.isArray(r.branches) && r.branches.length) {
-    const branches = r.branches.map((b) => readBranch(b, obs)).filter((b): b is NonNullable<typeof b> => b !== undefined);
-    if (branches.length) return { status: 'branches', branches, value, error, note };
+  const value = result.limit?.[obs];
+  const error = result.limitError?.[obs];
+  const st = result.limitStatus?.[obs];
+  const note = st?.reason ?? result.limitNote;
+  const branches = (result.branches ?? [])
+    .filter((b) => obs in b.observables)
+    .map((b) => ({ value: b.observables[obs], error: b.errors[obs] ?? 0, stable: b.stable }));
+  if (st?.status === 'branches' || (branches.length > 1 && st?.status !== 'marginal' && st?.status !== 'divergent')) {
+    return { status: 'branches', branches, value, error, note };
   }
-  const st = r.limitStatus?.[obs];
-  if (st === 'value' || st === 'marginal' || st === 'divergent' || st === 'absent') return { status: st, value, error, note };
+  if (st) return { status: st.status, value, error, note };
   if (value !== undefined) return { status: 'value', value, error, note };
-  if (note && /marginal|edge of stability/i.test(note)) return { status: 'marginal', note };
-  if (note && /diverg|grows without bound|past its stability edge|unstable|blows up/i.test(note)) return { status: 'divergent', note };
   return { status: 'absent', note };
 }
 

@@ -1,0 +1,83 @@
+// Small dense linear systems by Gaussian elimination with partial pivoting
+// (real and complex), for the solvers' Newton steps and their per-frequency
+// and per-column systems: a handful of unknowns, solved many times, so the
+// matrices are flat row-major arrays overwritten in place.
+
+/**
+ * Solve A x = b for A n×n (flat, row-major), overwriting A with its
+ * elimination and b with x. False when a pivot is not above `pivotTol` in
+ * modulus (singular, or too close to it to trust).
+ */
+export function luSolveInPlace(A: Float64Array, b: Float64Array, n: number, pivotTol = 0): boolean {
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(A[r * n + c]) > Math.abs(A[piv * n + c])) piv = r;
+    if (!(Math.abs(A[piv * n + c]) > pivotTol)) return false;
+    if (piv !== c) {
+      for (let j = 0; j < n; j++) { const t = A[c * n + j]; A[c * n + j] = A[piv * n + j]; A[piv * n + j] = t; }
+      const t = b[c]; b[c] = b[piv]; b[piv] = t;
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = A[r * n + c] / A[c * n + c];
+      if (f === 0) continue;
+      for (let j = c; j < n; j++) A[r * n + j] -= f * A[c * n + j];
+      b[r] -= f * b[c];
+    }
+  }
+  for (let r = n - 1; r >= 0; r--) {
+    let x = b[r];
+    for (let j = r + 1; j < n; j++) x -= A[r * n + j] * b[j];
+    b[r] = x / A[r * n + r];
+  }
+  return true;
+}
+
+/** Solve A x = b (A as rows, not modified); undefined if singular. */
+export function solveDense(A: number[][], b: number[]): number[] | undefined {
+  const n = b.length;
+  const M = new Float64Array(n * n), x = Float64Array.from(b);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M[i * n + j] = A[i][j];
+  return luSolveInPlace(M, x, n) ? Array.from(x) : undefined;
+}
+
+/** Solve the complex system (Ar + i Ai) x = (br + i bi) in place (x into br, bi); false if singular. */
+export function complexSolveInPlace(n: number, Ar: Float64Array, Ai: Float64Array, br: Float64Array, bi: Float64Array): boolean {
+  for (let k = 0; k < n; k++) {
+    let piv = k, best = -1;
+    for (let i = k; i < n; i++) { const m = Ar[i * n + k] ** 2 + Ai[i * n + k] ** 2; if (m > best) { best = m; piv = i; } }
+    if (!(best > 0)) return false;
+    if (piv !== k) {
+      for (let j = 0; j < n; j++) {
+        let t = Ar[k * n + j]; Ar[k * n + j] = Ar[piv * n + j]; Ar[piv * n + j] = t;
+        t = Ai[k * n + j]; Ai[k * n + j] = Ai[piv * n + j]; Ai[piv * n + j] = t;
+      }
+      let t = br[k]; br[k] = br[piv]; br[piv] = t;
+      t = bi[k]; bi[k] = bi[piv]; bi[piv] = t;
+    }
+    const pr = Ar[k * n + k], pi = Ai[k * n + k], pm = pr * pr + pi * pi;
+    for (let i = k + 1; i < n; i++) {
+      // factor = A[i][k] / A[k][k]
+      const ar = Ar[i * n + k], ai = Ai[i * n + k];
+      const fr = (ar * pr + ai * pi) / pm, fi = (ai * pr - ar * pi) / pm;
+      for (let j = k; j < n; j++) {
+        const xr = Ar[k * n + j], xi = Ai[k * n + j];
+        Ar[i * n + j] -= fr * xr - fi * xi;
+        Ai[i * n + j] -= fr * xi + fi * xr;
+      }
+      const yr = br[k], yi = bi[k];
+      br[i] -= fr * yr - fi * yi;
+      bi[i] -= fr * yi + fi * yr;
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let sr = br[i], si = bi[i];
+    for (let j = i + 1; j < n; j++) {
+      sr -= Ar[i * n + j] * br[j] - Ai[i * n + j] * bi[j];
+      si -= Ar[i * n + j] * bi[j] + Ai[i * n + j] * br[j];
+    }
+    const pr = Ar[i * n + i], pi = Ai[i * n + i], pm = pr * pr + pi * pi;
+    br[i] = (sr * pr + si * pi) / pm;
+    bi[i] = (si * pr - sr * pi) / pm;
+  }
+  return true;
+}
