@@ -1536,6 +1536,13 @@ export function richardson(vals: number[], p: number): { value: number; error: n
 // ---------------------------------------------------------------------------
 // The solver.
 
+/** The base step cannot resolve the fastest rate of a variable whose
+ *  correlations feed back through its fields; `dt` is the largest base step
+ *  that would. */
+export class StiffStepError extends DmftError {
+  constructor(readonly dt: number, init: ConstructorParameters<typeof DmftError>[0]) { super(init); }
+}
+
 export interface GaussianOptions extends SolveOptions {
   /** time-stepping scheme (default 'trapezoid') */
   scheme?: Scheme;
@@ -1681,7 +1688,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       const st = lv.stiffness;
       if (st.rate * finest > STIFF_MAX) {
         const need = (STIFF_MAX * 2 ** (levels - 1)) / st.rate;
-        throw new DmftError({
+        throw new StiffStepError(need, {
           message: `the time step does not resolve the fastest rate of ${st.variable}: |∂F/∂${st.variable}| reaches ${fmt(st.rate)}, so ${st.variable}'s correlations, which feed back through its fields, change on the time scale ${fmt(1 / st.rate)}, while the finest grid has dt = ${fmt(finest)}; the closure's error would be uncontrolled`,
           hint: `use --dt ${fmt(need)} or smaller (${Math.ceil(opts.T / need)} steps for T = ${opts.T})${opts.T / need > 1e5 ? ', with a shorter --T' : ''}`,
         });

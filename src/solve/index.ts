@@ -22,7 +22,7 @@ import { DmftError } from '../errors.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import { gaussianUnsupported, solveGaussian, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
+import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, type SystemReading } from './read.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
@@ -169,6 +169,28 @@ function matches(a: Record<string, number>, ea: Record<string, number>, b: Recor
   return keys.length > 0 && keys.every((x) => Math.abs(a[x] - b[x]) <= k * ((ea[x] ?? 0) + (eb[x] ?? 0)) + 1e-9 * Math.max(1, Math.abs(a[x])));
 }
 
+/** Largest number of base steps an automatic refinement for a stiff variable may take. */
+const STIFF_AUTO_STEPS = 20000;
+
+/**
+ * The closure on the requested grid; when that grid cannot resolve a stiff
+ * variable that feeds back through its fields, once more on the base step the
+ * closure asks for (the step is a starting point the solver refines anyway),
+ * within a cost bound — and it says so in the diagnostics.
+ */
+function solveStiffAware(reading: SystemReading, opts: GaussianOptions): GaussianSolution {
+  try {
+    return solveGaussian(reading, opts);
+  } catch (e) {
+    if (!(e instanceof StiffStepError) || opts.T / e.dt > STIFF_AUTO_STEPS) throw e;
+    const dt = opts.T / Math.ceil(opts.T / e.dt);
+    const times = opts.times;
+    const sol = solveGaussian(reading, { ...opts, dt, times });
+    sol.result.diagnostics.stiffStepNote = `the base step was reduced from ${opts.dt} to ${+dt.toPrecision(4)} to resolve a stiff variable that feeds back through its fields`;
+    return sol;
+  }
+}
+
 /** Solve the derived DMFT equations: transient, limit and diagnostics (the `--json` contract). */
 export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   validateOptions(opts);
@@ -216,7 +238,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   let closureFailed: string | undefined;
   if (useGaussian) {
     try {
-      gsol = solveGaussian(reading, { ...opts, ...(opts.gaussian ?? {}) });
+      gsol = solveStiffAware(reading, { ...opts, ...(opts.gaussian ?? {}) });
     } catch (e) {
       // the transient must be solvable: when the closure fails numerically (not an
       // overflow of a growing solution), the Monte Carlo solver takes over

@@ -10,7 +10,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { integrate } from '../../src/expr/eval.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModelSource } from '../../src/model/load.ts';
-import { solveGaussian } from '../../src/solve/index.ts';
+import { solve, solveGaussian } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { stepCoefficients } from '../../src/solve/gaussian.ts';
 
@@ -60,6 +60,19 @@ describe('stiff linear part', () => {
     const sys = model('random J[i,j] ~ normal(0, g^2/N)\nnoise xi[i] ~ white(D)\nstate x[i]\ninit x[i] = 0\nd/dt x[i] = -k*x[i] + sum(j, J[i,j]*x[j]) + xi[i]', `g = ${g}, k = ${k}, D = 1`);
     const times = [0.005, 0.02, 0.05];
     const r = solveGaussian(readSystem(sys), { params: sys.params, T: 0.05, dt: 0.001, times }).result;
+    times.forEach((t, i) => {
+      const exact = integrate((u) => Math.exp(-2 * (k - g) * u) * i0e(2 * g * u), 0, t, { absTol: 1e-17, relTol: 1e-14 }).value;
+      expect(Math.abs(r.observables.var[i] - exact), `t = ${t}`).toBeLessThanOrEqual(r.error.var[i]);
+      expect(r.error.var[i]).toBeLessThan(1e-3 * exact);
+    });
+  });
+
+  it('solve() refines the base step itself: the same stiff network at dt = 0.05 against σ²∫₀ᵗ e^{−2ku} I₀(2gu) du, with a note', () => {
+    const k = 200, g = 100;
+    const sys = model('random J[i,j] ~ normal(0, g^2/N)\nnoise xi[i] ~ white(D)\nstate x[i]\ninit x[i] = 0\nd/dt x[i] = -k*x[i] + sum(j, J[i,j]*x[j]) + xi[i]', `g = ${g}, k = ${k}, D = 1`);
+    const times = [0.05, 0.1];
+    const r = solve(sys, { params: sys.params, T: 0.1, dt: 0.05, times });
+    expect(String(r.diagnostics.stiffStepNote)).toMatch(/reduced from 0\.05 to/);
     times.forEach((t, i) => {
       const exact = integrate((u) => Math.exp(-2 * (k - g) * u) * i0e(2 * g * u), 0, t, { absTol: 1e-17, relTol: 1e-14 }).value;
       expect(Math.abs(r.observables.var[i] - exact), `t = ${t}`).toBeLessThanOrEqual(r.error.var[i]);
