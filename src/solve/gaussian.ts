@@ -560,12 +560,11 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     pr.memory.forEach((m, j) => { p.kap[j][n] = pr.dF[m.slot](v); });
   };
 
-  /** Φ row n, δ_n, ε_n from the current kernel rows (the order parameters R at row n). */
-  const phiFromKernels = (p: PopRun, n: number) => {
+  /** δ_n and ε_n (the memory terms' constant and quenched parts) from the kernel
+   *  rows R at row n; with `Phi`, also the memory terms' part of Φ row n. */
+  const memorySources = (p: PopRun, n: number, Phi?: Float64Array) => {
     const P = p.plan;
     const base = tri(n);
-    const Phi = p.Phi;
-    for (let k = 0; k <= n; k++) Phi[base + k] = 0;
     let eps = p.e[n];
     for (let q = 0; q < P.quenched.length; q++) p.delta[q][n] = p.d[q][n];
     P.memory.forEach((m, j) => {
@@ -573,13 +572,25 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       if (kap === 0) return;
       const chi = ops.get(m.op)!.v;
       let S = 0;
-      const c = kap * m.g1;
-      for (let k = 0; k <= n; k++) { const x = chi[base + k]; S += x; Phi[base + k] += c * x; }
+      if (Phi) {
+        const c = kap * m.g1;
+        for (let k = 0; k <= n; k++) { const x = chi[base + k]; S += x; Phi[base + k] += c * x; }
+      } else {
+        for (let k = 0; k <= n; k++) S += chi[base + k];
+      }
       eps += kap * m.g0 * S;
       for (let q = 0; q < P.quenched.length; q++) p.delta[q][n] += kap * m.gq[q] * S;
     });
-    Phi[base + n] += p.a[n];
     p.eps[n] = eps;
+  };
+
+  /** Φ row n, δ_n, ε_n from the current kernel rows (the order parameters R at row n). */
+  const phiFromKernels = (p: PopRun, n: number) => {
+    const base = tri(n);
+    const Phi = p.Phi;
+    for (let k = 0; k <= n; k++) Phi[base + k] = 0;
+    memorySources(p, n, Phi);
+    Phi[base + n] += p.a[n];
     let ps = 0;
     while (ps < n && Phi[base + ps] === 0) ps++;
     p.phiStart[n] = ps;
@@ -985,21 +996,7 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       for (let i = 0; i <= n; i++) r.v[base + i] = sc * q.G[base + i] * b[i];
     }
     // δ_n, ε_n from the final kernel rows
-    for (const p of pops) {
-      const P = p.plan;
-      let eps = p.e[n];
-      for (let q = 0; q < P.quenched.length; q++) p.delta[q][n] = p.d[q][n];
-      P.memory.forEach((m, j) => {
-        const kap = p.kap[j][n];
-        if (kap === 0) return;
-        const chi = ops.get(m.op)!.v;
-        let S = 0;
-        for (let k = 0; k <= n; k++) S += chi[base + k];
-        eps += kap * m.g0 * S;
-        for (let q = 0; q < P.quenched.length; q++) p.delta[q][n] += kap * m.gq[q] * S;
-      });
-      p.eps[n] = eps;
-    }
+    for (const p of pops) memorySources(p, n);
   };
 
   const meansRow = (p: PopRun, n: number) => {

@@ -2,20 +2,9 @@
 // N gives finite verdicts (not NaN), an undecided check exits 3 with the
 // inconclusive verdict, the options are validated (exit 2), and --help
 // documents the exit codes.
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.ts';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true; });
-  try {
-    const code = await main(['node', 'dmft', ...args], (s) => out.push(s));
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('dmft check', () => {
   it('a constant observable over three sizes: finite verdicts; too few seeds and no budget: inconclusive, exit 3', async () => {

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { writeAtomic } from '../../src/cli/io.ts';
 import { DmftError } from '../../src/errors.ts';
-import { run, scratch } from './helpers.ts';
+import { run, scratch } from '../helpers/cli.ts';
 
 const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 

@@ -4,7 +4,7 @@
 // macros) and as --map targets. Every command either works or gives a clear
 // error; none crashes.
 import { describe, expect, it } from 'vitest';
-import { PROTO_NAMES, STACK, run, scratch } from './helpers.ts';
+import { PROTO_NAMES, STACK, run, scratch } from '../helpers/cli.ts';
 
 /** Two models whose declared names ({…}) are replaced, per test, by PROTO_NAMES:
  *  a random network with a two-time observable, and gradient flow with a

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_BYTES } from '../../src/input.ts';
 import { MAX_ECHO } from '../../src/errors.ts';
-import { STACK, dmft, run, scratch } from './helpers.ts';
+import { STACK, dmft, run, scratch } from '../helpers/cli.ts';
 
 const SCS = readFileSync('examples/scs.dmft', 'utf8');
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DEPTH } from '../../src/model/parse.ts';
 import { MAX_EXPANDED_TOKENS } from '../../src/verify/tex.ts';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 
 const { file } = scratch();
 const eq = (rhs: string) => `\\begin{equation}\\dot x(t) = ${rhs}\\end{equation}\n`;

@@ -4,7 +4,7 @@
 // in errors, the verify report; JSON keeps the exact text.
 import { describe, expect, it } from 'vitest';
 import { escapeControl } from '../../src/errors.ts';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 
 /** Anything a terminal would act on (tab and newline excepted). */
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;

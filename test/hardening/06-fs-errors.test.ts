@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 import { fsReason } from '../../src/input.ts';
 
 const root = process.getuid?.() === 0;

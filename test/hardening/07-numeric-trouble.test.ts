@@ -9,7 +9,7 @@ import { validateResult } from '../../src/solve/validate-result.ts';
 import type { SolveResult } from '../../src/solve/types.ts';
 import type { DmftSystem } from '../../src/derive/system.ts';
 import { DmftError } from '../../src/errors.ts';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 
 const { file } = scratch();
 const model = (observe: string, rhs = '-x[i] + sum(j, J[i,j]*x[j])', state = 'state x[i]') => file(`m${Math.random().toString(36).slice(2)}.dmft`, `model "numeric trouble"

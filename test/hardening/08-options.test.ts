@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { collectSet, numberList, parseNumber } from '../../src/cli/options.ts';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 
 async function refused(args: string[], message: string | RegExp) {
   const r = await run(...args);

@@ -11,7 +11,7 @@ import { runnerLengths, type RunSpec } from '../../src/simulate/run.ts';
 import { instanceBytes } from '../../src/simulate/instance.ts';
 import { PERIOD, progressReporter } from '../../src/cli/progress.ts';
 import { DmftError } from '../../src/errors.ts';
-import { STACK, run, scratch } from './helpers.ts';
+import { STACK, run, scratch } from '../helpers/cli.ts';
 
 const TENSOR = `model "4-spin"
 param g = 0.5

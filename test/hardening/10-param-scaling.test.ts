@@ -6,7 +6,7 @@
 // through the command line.
 import { describe, expect, it } from 'vitest';
 import { loadModelSource } from '../../src/model/load.ts';
-import { run, scratch } from './helpers.ts';
+import { run, scratch } from '../helpers/cli.ts';
 
 const model = (params: string[], last: string) => `model "many params"\n${params.join('')}index i in 1..N\nstate x[i]\nd/dt x[i] = -${last}*x[i]\nobserve q = mean(i, x[i]^2)\n`;
 

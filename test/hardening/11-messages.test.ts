@@ -10,7 +10,7 @@ import { MAX_DEPTH } from '../../src/model/parse.ts';
 import { plan } from '../../src/simulate/index.ts';
 import { largestArray } from '../../src/simulate/instance.ts';
 import { DmftErrors } from '../../src/errors.ts';
-import { run, scratch } from './helpers.ts';
+import { run, scratch } from '../helpers/cli.ts';
 
 const { file } = scratch();
 const net = (rhs: string, extra = '') => `model "m"\nparam g = 0.5, k = 1\nindex i, j, l, m in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\n${extra}state x[i]\ninit x[i] ~ normal(0, 1)\nd/dt x[i] = ${rhs}\nobserve q = mean(i, x[i]^2)\n`;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram, main } from '../../src/cli/main.ts';
 import { vi } from 'vitest';
-import { dmft, run, scratch } from './helpers.ts';
+import { dmft, run, scratch } from '../helpers/cli.ts';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const SCS = readFileSync('examples/scs.dmft', 'utf8');

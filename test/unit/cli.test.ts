@@ -4,21 +4,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { main } from '../../src/cli/main.ts';
+import { run } from '../helpers/cli.ts';
 
 const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.dmft')).sort();
 
-/** Run the CLI; capture what it prints on stdout (`out`) and stderr. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true; });
-  try {
-    const code = await main(['node', 'dmft', ...args], (s) => out.push(s));
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 /** Every key anywhere in a JSON value. */
 function keys(v: unknown, acc = new Set<string>()): Set<string> {

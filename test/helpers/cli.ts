@@ -1,5 +1,5 @@
-// Shared helpers for the hardening tests: run the CLI in-process (fast) or as
-// the real binary (exit codes, signals, stdin), and scratch files.
+// Running the CLI from tests: in-process (fast, through main) or as the real
+// binary (exit codes, signals, stdin); scratch files; what a stack trace looks like.
 import { vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.ts';
 export interface Run { code: number | null; out: string; err: string }
 
 /** Run the CLI in this process; capture stdout (`out`) and stderr. */
-export async function run(...args: string[]): Promise<Run> {
+export async function run(...args: string[]): Promise<Run & { code: number }> {
   const out: string[] = [];
   const err: string[] = [];
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true; });
