@@ -53,7 +53,7 @@ class CavityDerivation {
   /** what the rules' builders and predicates read (src/derive/registry.ts) */
   env!: RuleEnv;
   /** coupling sum node → the step that folded its prefactor */
-  private limitStep = new Map<Expr, string>();
+  private limitStep: (node: Expr) => string | undefined = () => undefined;
   /** correlation order parameter → the step of the field whose covariance it is */
   private fieldStep = new Map<string, string>();
   /** use (coupling sum) → the step that replaced it by its Gaussian field */
@@ -259,7 +259,7 @@ class CavityDerivation {
     const terms: Expr[] = [];
     const bareSum: Expr = { k: 'sum', index: node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? ref(A.name, idxOf(cs)) : mul(ref(A.name, idxOf(cs)), cs.f) };
     // the steps of this sum hang from the one that folded its prefactor (else from the equation)
-    let parent = this.limitStep.get(node);
+    let parent = this.limitStep(node);
     if (cs.outside.length) {
       // factors that do not carry the summed index come out, one per step
       let cur: Expr = node;

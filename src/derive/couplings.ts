@@ -102,13 +102,17 @@ export class ModelAnalysis {
 
   /** Apply the rules <route>.limit.* through the engine to what the
    *  large-size limit did (limit.ts computes it while reading the model; the
-   *  engine recomputes each step by its rule and checks it). `stageOf` maps
-   *  an equation's `where` to its stage in the trace. Returns the step that
-   *  folded the prefactor of each coupling sum node. */
-  recordLimit(trace: Trace, route: 'cavity' | 'msr', env: RuleEnv, stageOf: (where: string) => string): Map<Expr, string> {
+   *  engine recomputes each step by its rule and checks it), after the splits
+   *  of sums that add couplings. `stageOf` maps an equation's `where` to its
+   *  stage in the trace. Returns the step that produced a coupling sum node:
+   *  the one that folded its prefactor, else the split that made it. */
+  recordLimit(trace: Trace, route: 'cavity' | 'msr', env: RuleEnv, stageOf: (where: string) => string): (node: Expr) => string | undefined {
     const bySum = new Map<Expr, string>();
+    // a sum split off another (by its canonical form: the limit rebuilds the nodes)
+    const bySplit = new Map<string, string>();
     for (const s of this.splits) {
       applyOrThrow(`${route}.limit.split`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), bind: { _a: s.term }, display: { before: s.before, after: s.after } });
+      for (const t of (s.after as Extract<Expr, { k: 'add' }>).terms) bySplit.set(ckey(canon(t)), trace.last.id);
     }
     for (const s of this.limit.steps) {
       // nothing to rewrite: a prefactor already inside the sum (Σ_j (g/√N) J_ij x_j), a constant whose sizes cancel (N/N)
@@ -116,7 +120,7 @@ export class ModelAnalysis {
       applyOrThrow(`${route}.limit.${s.kind}`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), display: { before: s.before, after: s.after } });
       if (s.node) bySum.set(s.node, trace.last.id);
     }
-    return bySum;
+    return (node) => bySum.get(node) ?? (bySplit.size ? bySplit.get(ckey(canon(node))) : undefined);
   }
 
   /** Mean, variance and fourth central moment of a coupling's entries. */
