@@ -342,14 +342,46 @@ export class ModelAnalysis {
     return false;
   }
 
+  private instants?: Map<VarInfo, Set<CouplingSum>>;
+
+  /** The uses whose fields reach each let at equal time: those in its
+   *  equation, those of the lets it names at the site, and those reaching the
+   *  lets of the summands of its uses' slots when the memory kernel between
+   *  them is itself instantaneous (∫₀ᵗ δ(t−s) g(s) ds = g(t)). A state never
+   *  responds at equal time. The least relation that closes these. */
+  private instantaneous(): Map<VarInfo, Set<CouplingSum>> {
+    if (this.instants) return this.instants;
+    const inst = new Map<VarInfo, Set<CouplingSum>>();
+    for (const p of this.pops) for (const v of p.vars) if (v.kind === 'algebraic') inst.set(v, new Set(this.sums.filter((s) => s.var === v)));
+    const letsIn = (q: PopInfo, e: Expr, index: string) => [...this.varsIn(q, e, index)].map((n) => this.varOf(q, n)!).filter((x) => x.kind === 'algebraic');
+    for (let changed = true; changed;) {
+      changed = false;
+      const merge = (into: Set<CouplingSum>, from: Set<CouplingSum>) => { for (const x of from) if (!into.has(x)) { into.add(x); changed = true; } };
+      for (const p of this.pops) {
+        for (const v of p.vars.filter((x) => x.kind === 'algebraic')) {
+          const mine = inst.get(v)!;
+          for (const u of letsIn(p, v.rhs, p.index)) merge(mine, inst.get(u)!);
+          for (const s of this.sums.filter((x) => x.var === v)) {
+            for (const { w } of this.slotsOf(s)) {
+              if (!letsIn(s.sumPop, s.f, s.node.index).some((x) => inst.get(x)!.has(w))) continue;
+              for (const u of letsIn(p, w.f, w.node.index)) merge(mine, inst.get(u)!);
+            }
+          }
+        }
+      }
+    }
+    this.instants = inst;
+    return inst;
+  }
+
   /** Does a function of q's variables respond to the slot's field at equal
-   *  time (δ(t−s) in R)? When it names a let whose equation contains the slot,
-   *  directly or through other lets at equal time. */
+   *  time (δ(t−s) in R)? When it names a let that the slot reaches at equal
+   *  time (see `instantaneous`). */
   respondsInstantly(q: PopInfo, names: Iterable<string>, slot: CouplingSum): boolean {
+    const inst = this.instantaneous();
     for (const n of names) {
       const v = this.varOf(q, n);
-      if (!v || v.kind !== 'algebraic') continue;
-      if (this.equalTime(q, v, true).includes(slot.var)) return true;
+      if (v && v.kind === 'algebraic' && inst.get(v)!.has(slot)) return true;
     }
     return false;
   }

@@ -70,12 +70,11 @@ describe('linear random features', () => {
     expect(rhs(D, 'beta')).toBe('eta_2(t) + gamma*int(s=0..t, R[a|eta_1](t,s)*g(s))');
     expect(rhs(D, 'g')).toBe('eta_3(t) + alpha*int(s=0..t, R[r|eta_4](t,s)*(beta(s) - wstar))');
     expect(rhs(pop(s, 'M'), 'a')).toBe('-eta_1(t) - int(s=0..t, R[g|eta_2](t,s)*a(s))');
-    // cross-responses within the input sites: g to beta's field, beta to g's field (through memory terms: regular)
-    for (const name of ['R[g|eta_2]', 'R[beta - wstar|eta_3]']) {
-      const R = s.orderParams.find((o) => o.name === name)!;
-      expect(R, name).toBeDefined();
-      expect(R.instantaneous).toBeUndefined();
-    }
+    // cross-responses within the input sites: beta to g's field through ∫ R_a g (regular); g to beta's
+    // field through α ∫ R_r (β − w*), whose kernel has a δ part (r is a let): instantaneous
+    expect(s.orderParams.find((o) => o.name === 'R[beta - wstar|eta_3]')!.instantaneous).toBeUndefined();
+    expect(s.orderParams.find((o) => o.name === 'R[g|eta_2]')!.instantaneous).toBe(true);
+    expect(s.orderParams.find((o) => o.name === 'R[r|eta_4]')!.instantaneous).toBe(true);
     expect(D.cross).toEqual([]);
   });
 });
