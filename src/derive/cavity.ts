@@ -52,7 +52,7 @@ class CavityDerivation {
   private inputs!: SiteInputs;
   /** what the rules' builders and predicates read (src/derive/registry.ts) */
   env!: RuleEnv;
-  /** coupling sum node → the step that folded its prefactor */
+  /** coupling sum node → the step that produced it (folded its prefactor, or split it off a sum of couplings) */
   private limitStep: (node: Expr) => string | undefined = () => undefined;
   /** correlation order parameter → the step of the field whose covariance it is */
   private fieldStep = new Map<string, string>();
