@@ -40,12 +40,15 @@ export function describeSystem(sys: DmftSystem): string {
   const L: string[] = [`DMFT of "${sys.model}"`];
   for (const p of sys.populations) {
     L.push(`population ${p.name} (site ${p.index}):`);
-    L.push(`  ${p.kind === 'dynamic' ? `d/dt ${p.variable}(t)` : `${p.variable}(t)`} = ${print(p.rhs)}`);
-    if (p.lower) L.push(`  ${p.variable}(t) >= ${print(p.lower)}`);
-    if (p.upper) L.push(`  ${p.variable}(t) <= ${print(p.upper)}`);
+    for (const v of p.variables) {
+      L.push(`  ${v.kind === 'dynamic' ? `d/dt ${v.name}(t)` : `${v.name}(t)`} = ${print(v.rhs)}`);
+      if (v.lower) L.push(`  ${v.name}(t) >= ${print(v.lower)}`);
+      if (v.upper) L.push(`  ${v.name}(t) <= ${print(v.upper)}`);
+    }
     for (const f of p.fields) L.push(`  <${f.name}(t)*${f.name}(s)> = ${print(f.cov)}    (from ${f.sum})`);
+    for (const c of p.cross) L.push(`  <${c.a}(t)*${c.b}(s)> = ${print(c.cov)}`);
     for (const i of p.inputs) L.push(i.kind === 'noise' ? `  <${i.name}(t)*${i.name}(s)> = ${print(i.D)}*delta(t - s)` : `  ${i.name} ~ ${dist(i.dist)}  (quenched)`);
-    if (p.init) L.push(`  ${p.variable}(0) ${p.init.kind === 'dist' ? '~ ' + dist(p.init.dist) : '= ' + print(p.init.value)}`);
+    for (const v of p.variables) if (v.init) L.push(`  ${v.name}(0) ${v.init.kind === 'dist' ? '~ ' + dist(v.init.dist) : '= ' + print(v.init.value)}`);
   }
   L.push('closure:');
   for (const o of sys.orderParams) L.push(`  ${o.name}(${o.kind === 'M' ? 't' : 't,s'}) = ${print(o.def)}${o.instantaneous ? '    (contains delta(t - s))' : ''}`);

@@ -3,11 +3,17 @@
 //
 //   Σ_k A_ik f(y_k)  →  K·m·M_f(t) + η(t) + Σ_slots c_eff·K·v ∫₀ᵗ R_{f←slot}(t,s) g(x(s)) ds
 //
-// A "slot" is a coupling sum in the summed population's own equation that
+// A "slot" is a coupling sum in the summed population's own equations that
 // carries the entry A_ik (reuse of the same matrix the other way round,
 // c_eff = 1) or its transpose partner A_ki (square matrix correlated with its
 // transpose, c_eff = corr). Its Gaussian field marks where a perturbation
-// enters, so R is the response to that field.
+// enters, so R is the response to that field (a cross-response when the slot
+// is in the equation of another variable of the site than those of f).
+//
+// A population's sites may carry several variables; each coupling sum is one
+// use of its matrix, and the fields of two uses of one matrix in one
+// population are correlated (same orientation: K·v·C[f,f'], opposite:
+// c·K·v·C[f,g]): the population's fields form a Gaussian vector.
 import {
   add, avg, call, integral, mapPost, mul, num, op, pow, ref, some, sym,
   type Expr,
@@ -18,14 +24,14 @@ import { canon, ckey } from '../expr/canon.ts';
 import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace } from '../rewrite/trace.ts';
 import {
-  atTime, closureStep, distText, dropSpans, fail, idxOf, ModelAnalysis, modelEnv, popWhere, population, replaceNode, SiteInputs, toSite,
-  type CouplingSum, type PopInfo,
+  atTime, closureStep, correlationName, distText, dropSpans, fail, idxOf, ModelAnalysis, modelEnv, population, replaceNode, SiteInputs, toSite,
+  initExprs, varNames, varWhere, type CouplingSum, type PopInfo,
 } from './couplings.ts';
 import type { RuleEnv } from './registry.ts';
 import { isZeroExpr as isZero } from '../model/moments.ts';
 import { show } from '../model/scaling.ts';
 import { tidy } from './tidy.ts';
-import type { Derivation, DmftSystem, GaussianField, ObservableDef, OrderParam, Population } from './system.ts';
+import type { CrossCovariance, Derivation, DmftSystem, GaussianField, ObservableDef, OrderParam, Population } from './system.ts';
 
 export { atTime, dropSpans } from './couplings.ts';
 
@@ -46,10 +52,12 @@ class CavityDerivation {
   private inputs!: SiteInputs;
   /** what the rules' builders and predicates read (src/derive/registry.ts) */
   env!: RuleEnv;
-  /** coupling sum node → the step that folded its prefactor */
-  private limitStep = new Map<Expr, string>();
+  /** coupling sum node → the step that produced it (folded its prefactor, or split it off a sum of couplings) */
+  private limitStep: (node: Expr) => string | undefined = () => undefined;
   /** correlation order parameter → the step of the field whose covariance it is */
   private fieldStep = new Map<string, string>();
+  /** use (coupling sum) → the step that replaced it by its Gaussian field */
+  private fieldOf = new Map<CouplingSum, string>();
 
   constructor(private m: Model) {}
 
@@ -66,6 +74,11 @@ class CavityDerivation {
         if (!q) throw new Error(`@orderParam: the index ${index} has no population`);
         return this.orderParam(kind, q, atTime(this.site(f, q, index, T), T), slot);
       },
+      correlation: (index, f, g) => {
+        const q = this.popOfSet(this.setOf(index));
+        if (!q) throw new Error(`@orderParam: the index ${index} has no population`);
+        return this.correlation(q, atTime(this.site(f, q, index, T), T), atTime(this.site(g, q, index, T), T));
+      },
       at: () => { throw new Error('@at is notation of the path-integral route'); },
       isConjugate: () => false,
       reduceI: (e) => e,
@@ -75,8 +88,8 @@ class CavityDerivation {
 
   /** The stage of the trace an equation's steps hang from. */
   private stageOf = (where: string): string => {
-    const p = this.pops.find((q) => where === `d/dt ${q.variable}` || where === `let ${q.variable}`);
-    return p ? popWhere(p) : where;
+    const v = this.pops.flatMap((p) => p.vars).find((x) => where === `d/dt ${x.name}` || where === `let ${x.name}`);
+    return v ? varWhere(v) : where;
   };
 
   private opts(where: string, stage: string, more: RewriteOptions = {}): RewriteOptions {
@@ -108,7 +121,7 @@ class CavityDerivation {
     // allocated once: an order parameter of an equal function (in canonical form) is the same one
     const fk = ckey(canon(atTime(f, T)));
     for (const o of this.orderParams.values()) {
-      if (o.kind === kind && o.pop === pop.set && o.slot === slot && ckey(canon(atTime(o.f, T))) === fk) return o.name;
+      if (o.kind === kind && !o.g && o.pop === pop.set && o.slot === slot && ckey(canon(atTime(o.f, T))) === fk) return o.name;
     }
     const fname = print(mapPost(f, (x) => (x.k === 'ref' && x.at ? ref(x.name, x.idx) : x)));
     const name = kind === 'R' ? `R[${fname}|${slot}]` : `${kind}[${fname}]`;
@@ -116,10 +129,26 @@ class CavityDerivation {
       const ft = atTime(f, T), fs = atTime(f, S);
       const def = kind === 'C' ? avg(pop.set, mul(ft, fs)) : kind === 'M' ? avg(pop.set, ft) : avg(pop.set, call('fder', ft, ref(slot!, [], S)));
       const o: OrderParam = { name, kind, pop: pop.set, f, def };
-      if (kind === 'R') { o.slot = slot; if (pop.kind === 'algebraic' && this.sums.some((s) => s.field === slot && s.pop === pop)) o.instantaneous = true; }
+      if (kind === 'R') {
+        o.slot = slot;
+        const use = this.an.useOf(slot!);
+        if (use && this.an.respondsInstantly(pop, varNames(pop, f), use)) o.instantaneous = true;
+      }
       this.orderParams.set(name, o);
     }
     return name;
+  }
+
+  /** The correlation ⟨f(t) g(s)⟩ of two functions of population q: C[f] when
+   *  they are equal, else the cross-correlation C[f,g] (allocated once, named
+   *  in canonical order: `swapped` when it is C[g,f](s,t)). */
+  private correlation(pop: PopInfo, f: Expr, g: Expr): { name: string; swapped: boolean } {
+    const c = correlationName(f, g);
+    if (!c.g) return { name: this.orderParam('C', pop, f), swapped: false };
+    if (!this.orderParams.has(c.name)) {
+      this.orderParams.set(c.name, { name: c.name, kind: 'C', pop: pop.set, f: c.f, g: c.g, def: avg(pop.set, mul(atTime(c.f, T), atTime(c.g, S))) });
+    }
+    return { name: c.name, swapped: c.swapped };
   }
 
   /** A model-level expression of population q (index q.index or `idx`) as a
@@ -134,27 +163,70 @@ class CavityDerivation {
 
   // ---- the single-site process -------------------------------------------
   private singleSite(p: PopInfo): Population {
-    const where = popWhere(p);
-    let rhs = p.rhs;
+    const rhss: Expr[] = [];
     const fields: GaussianField[] = [];
-    for (const cs of this.sums.filter((s) => s.pop === p)) {
-      const { replacement, field } = this.replaceSum(cs, where);
-      rhs = replaceNode(rhs, cs.node, replacement);
-      if (field) fields.push(field);
-    }
-    // remaining site quantities: the variable itself and site-local inputs
-    const beforeLocal = rhs;
-    const local = this.site(rhs, p, p.index, T);
-    if (some(beforeLocal, (x) => x.k === 'ref' && x.name === p.variable)) {
-      applyOrThrow('cavity.site.single', ref(p.variable, [p.index]), this.opts(where, where));
-    }
-    for (const inp of this.inputs.of(p.set)) {
-      if (some(beforeLocal, (x) => x.k === 'ref' && x.name === inp.name)) {
-        applyOrThrow('cavity.local.passthrough', ref(inp.name, [p.index]), this.opts(where, where));
+    for (const v of p.vars) {
+      const where = varWhere(v);
+      let rhs = v.rhs;
+      for (const cs of this.sums.filter((s) => s.var === v)) {
+        const { replacement, field } = this.replaceSum(cs, where);
+        rhs = replaceNode(rhs, cs.node, replacement);
+        if (field) fields.push(field);
       }
+      // remaining site quantities: the variables themselves and site-local inputs
+      const beforeLocal = rhs;
+      const local = this.site(rhs, p, p.index, T);
+      for (const u of p.vars) {
+        if (some(beforeLocal, (x) => x.k === 'ref' && x.name === u.name)) {
+          applyOrThrow('cavity.site.single', ref(u.name, [p.index]), this.opts(where, where));
+        }
+      }
+      for (const inp of this.inputs.of(p.set)) {
+        if (some(beforeLocal, (x) => x.k === 'ref' && x.name === inp.name)) {
+          applyOrThrow('cavity.local.passthrough', ref(inp.name, [p.index]), this.opts(where, where));
+        }
+      }
+      rhss.push(tidy(this.selfAverage(local, where)));
     }
-    rhs = this.selfAverage(local, where);
-    return population(this.m, p, tidy(rhs), fields, this.inputs.of(p.set));
+    // site-local inputs met only in an initial condition (a warm start w(0) = w* + …)
+    const before = new Set(this.inputs.of(p.set).map((i) => i.name));
+    const pop = population(this.an, this.inputs, p, rhss, fields, this.crossCovariances(p));
+    for (const inp of pop.inputs.filter((i) => !before.has(i.name))) {
+      const v = p.vars.find((x) => initExprs(this.m, x.name).some((e) => some(e, (y) => y.k === 'ref' && y.name === inp.name)))!;
+      applyOrThrow('cavity.local.passthrough', ref(inp.name, [p.index]), this.opts(`init ${v.name}`, varWhere(v)));
+    }
+    return pop;
+  }
+
+  /** The covariances between the fields of two uses of one matrix in this
+   *  population's equations (docs/conventions.md, "Several uses of one
+   *  matrix"): ⟨η_a(t) η_b(s)⟩ = K·v·c_a·c_b·C[f_a,f_b](t,s) for the same
+   *  orientation, c·K·v·c_a·c_b·C[f_a,f_b](t,s) for opposite ones. */
+  private crossCovariances(p: PopInfo): CrossCovariance[] {
+    const out: CrossCovariance[] = [];
+    const uses = this.sums.filter((s) => s.pop === p && this.fieldOf.has(s));
+    for (let x = 0; x < uses.length; x++) for (let y = x + 1; y < uses.length; y++) {
+      // a before b by field name
+      const [u, w] = uses[x].field < uses[y].field ? [uses[x], uses[y]] : [uses[y], uses[x]];
+      const corr = this.an.fieldCorrelation(u, w);
+      if (!corr) continue;
+      const { A, sumPop: q, node } = u;
+      const K = sym(q.set);
+      const coef = this.coef(mul(K, this.an.moments(A).var, u.scale, w.scale), `size ${q.set} × variance of ${A.name} × prefactors`, node);
+      if (isZero(coef)) continue;
+      const fu = this.site(u.f, q, node.index, T);
+      const gw = this.an.renameIndices(w.f, { [w.node.index]: node.index });
+      const c = this.correlation(q, fu, this.site(gw, q, node.index, T));
+      const cov = tidy(mul(...(corr.orientation === 'opposite' ? [corr.coef] : []), coef, c.swapped ? op(c.name, S, T) : op(c.name, T, S)));
+      const before = avg(p.set, mul(ref(u.field, [], T), ref(w.field, [], S)));
+      const rule = corr.orientation === 'same' ? 'cavity.field.cross-covariance' : 'cavity.field.transpose-covariance';
+      applyOrThrow(rule, before, this.opts(`${varWhere(u.var)}: fields ${u.field}, ${w.field}`, varWhere(u.var), {
+        parent: this.fieldOf.get(u), bind: { _A: ref(A.name, idxOf(u)), _k: node.index, _c1: u.scale, _c2: w.scale, _f1: u.f, _f2: gw }, display: { before, after: cov },
+      }));
+      if (!this.fieldStep.has(c.name)) this.fieldStep.set(c.name, this.trace.last.id);
+      out.push({ a: u.field, b: w.field, cov });
+    }
+    return out;
   }
 
   /** mean(j, f) over a population → M_f(t). */
@@ -187,7 +259,7 @@ class CavityDerivation {
     const terms: Expr[] = [];
     const bareSum: Expr = { k: 'sum', index: node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? ref(A.name, idxOf(cs)) : mul(ref(A.name, idxOf(cs)), cs.f) };
     // the steps of this sum hang from the one that folded its prefactor (else from the equation)
-    let parent = this.limitStep.get(node);
+    let parent = this.limitStep(node);
     if (cs.outside.length) {
       // factors that do not carry the summed index come out, one per step
       let cur: Expr = node;
@@ -225,25 +297,24 @@ class CavityDerivation {
       const C = this.orderParam('C', q, fSite);
       field = {
         name: cs.field, cov: tidy(mul(Kv, op(C, T, S))), coupling: cs.siteSlot === 0 ? A.name : `${A.name}^T`,
-        sum: print(node), pop: cs.pop.set,
+        sum: print(node), pop: cs.pop.set, variable: cs.var.name,
       };
       const eta = ref(cs.field, [], T);
       applyOrThrow('cavity.field.dense', bareSum, use({ bind: { _eta: cs.field }, display: { before: bareSum, after: eta } }));
       if (!this.fieldStep.has(C)) this.fieldStep.set(C, this.trace.last.id);
+      this.fieldOf.set(cs, this.trace.last.id);
       terms.push(eta);
 
-      // reaction terms, one per slot: the sums in the summed population's equation carrying A_ik or A_ki
-      for (const slot of this.sums.filter((s) => s.pop === q && s.A === A && s.sumPop === cs.pop)) {
-        let ceff: Expr;
-        let rule: string;
-        if (slot.sumSlot === cs.siteSlot) { ceff = num(1); rule = 'cavity.reaction.reuse'; }
-        else if (A.symmetric) { ceff = num(1); rule = 'cavity.reaction.transpose'; }
-        else if (A.transposeCorr) { ceff = A.transposeCorr; rule = 'cavity.reaction.transpose'; }
-        else continue; // independent A_ik, A_ki: no reaction
-        if (isZero(ceff)) continue;
+      // reaction terms, one per slot: the uses in the summed population's equations carrying A_ik or A_ki
+      for (const { w: slot, rule, coef: ceff } of this.an.slotsOf(cs)) {
         // the two sums scale their couplings by c and c_slot: K·v·c·c_slot
         const pair = isOne(scale) && isOne(slot.scale) ? Kv : this.coef(mul(K, mo.var, scale, slot.scale), `size ${q.set} × variance of ${A.name} × prefactors`, node);
         if (isZero(pair)) continue;
+        if (!this.an.responds(q, varNames(q, fSite), slot)) {
+          // f does not depend on the variable whose equation holds the slot: R_{f←slot} ≡ 0
+          applyOrThrow('cavity.reaction.unresponsive', bareSum, use({ where: `${where}: slot ${slot.field}`, bind: { _slot: slot.field }, display: { before: bareSum, after: num(0) } }));
+          continue;
+        }
         const R = this.orderParam('R', q, fSite, slot.field);
         const sv = 's';
         const g = this.site(slot.f, cs.pop, slot.node.index, S);

@@ -1,14 +1,15 @@
 // Model analysis shared by the derivation routes (cavity.ts, msr.ts): the
-// populations of a model, the dense coupling sums Σ_k A_ik f(y_k) in their
-// equations, the names of the Gaussian fields that will replace those sums,
-// and the conversion of model-level site expressions to the single-site
-// process. Nothing here is physics of one route: it is the common reading
+// populations of a model (the variables of each index set), the dense
+// coupling sums Σ_k A_ik f(y_k) in their equations (the *uses* of the
+// matrices), the names of the Gaussian fields that will replace those sums,
+// which pairs of uses give correlated fields and reaction terms, and the
+// conversion of model-level site expressions to the single-site process. Nothing here is physics of one route: it is the common reading
 // of the model that both routes start from (so that they can be compared).
 import { DmftError } from '../errors.ts';
-import { children, freeIndices, mapPost, mul, num, op, pow, ref, some, sym, withChildren, type Expr } from '../expr/ast.ts';
+import { add, children, freeIndices, mapPost, mul, num, op, pow, ref, some, sym, withChildren, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { GaussianField, LocalInput, OrderParam, Population } from './system.ts';
-import type { Model, RandomDecl } from '../model/ir.ts';
+import type { CrossCovariance, GaussianField, LocalInput, OrderParam, Population, Variable } from './system.ts';
+import type { Dist, InitSpec, Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
 import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
 import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
@@ -21,20 +22,30 @@ import { tidy } from './tidy.ts';
 import { degree } from '../expr/diff.ts';
 import { SizeLimit } from './limit.ts';
 
-/** A population of the model: the sites of one index set and their variable. */
-export interface PopInfo {
-  set: string;
-  index: string;
-  variable: string;
+/** One variable of a population: a state or a let of its index set. */
+export interface VarInfo {
+  name: string;
   kind: 'dynamic' | 'algebraic';
-  /** the model-level right-hand side, written for site `index` */
+  /** the model-level right-hand side in the limit, written for the population's index */
   rhs: Expr;
   decl: Model['states'][number] | Model['lets'][number];
 }
 
-/** A dense coupling sum Σ_k A_ik f(y_k) found in a population's equation. */
+/** A population of the model: the sites of one index set and their
+ *  variables (states in declaration order, then lets). */
+export interface PopInfo {
+  set: string;
+  /** the representative site index: that of the first variable */
+  index: string;
+  vars: VarInfo[];
+}
+
+/** A dense coupling sum Σ_k A_ik f(y_k) found in a population's equation:
+ *  one use of the matrix A. */
 export interface CouplingSum {
   pop: PopInfo;
+  /** the variable whose equation holds it */
+  var: VarInfo;
   node: Extract<Expr, { k: 'sum' }>;
   A: RandomDecl;
   /** slot of A holding the site index, and the summed index */
@@ -44,7 +55,8 @@ export interface CouplingSum {
   sumPop: PopInfo;
   /** factors not carrying the summed index (pulled out of the sum) */
   outside: Expr[];
-  /** the summand without the coupling, model level (carries the summed index) */
+  /** the summand without the coupling, model level (carries the summed index;
+   *  a function of the summed population's variables) */
   f: Expr;
   /** name of the Gaussian field that replaces the sum in the single-site process */
   field: string;
@@ -69,6 +81,9 @@ export class ModelAnalysis {
   readonly observables: Model['observables'];
   /** remarks for the reader of the derivation (non-Gaussian couplings) */
   readonly notes: string[] = [];
+  /** the sums that added several couplings, split into one sum per coupling
+   *  (linearity, before the limit): where, the sum, the two sums, the term split off */
+  readonly splits: { where: string; before: Expr; after: Expr; term: Expr }[] = [];
   /** index names made up by a renaming → their set */
   private madeUp = new Map<string, string>();
   private localDists = new Map<string, RandomDecl['dist']>();
@@ -80,26 +95,32 @@ export class ModelAnalysis {
     this.refuseUnsupported();
     this.collectPopulations();
     this.observables = m.observables.map((o) => ({ ...o, expr: this.limit.of(o.expr, `observe ${o.name}`) }));
-    for (const p of this.pops) this.collectSums(p);
+    for (const p of this.pops) for (const v of p.vars) this.collectSums(p, v);
     this.checkDense();
-    this.refuseCorrelatedFields();
     this.nameFields();
   }
 
   /** Apply the rules <route>.limit.* through the engine to what the
    *  large-size limit did (limit.ts computes it while reading the model; the
-   *  engine recomputes each step by its rule and checks it). `stageOf` maps
-   *  an equation's `where` to its stage in the trace. Returns the step that
-   *  folded the prefactor of each coupling sum node. */
-  recordLimit(trace: Trace, route: 'cavity' | 'msr', env: RuleEnv, stageOf: (where: string) => string): Map<Expr, string> {
+   *  engine recomputes each step by its rule and checks it), after the splits
+   *  of sums that add couplings. `stageOf` maps an equation's `where` to its
+   *  stage in the trace. Returns the step that produced a coupling sum node:
+   *  the one that folded its prefactor, else the split that made it. */
+  recordLimit(trace: Trace, route: 'cavity' | 'msr', env: RuleEnv, stageOf: (where: string) => string): (node: Expr) => string | undefined {
     const bySum = new Map<Expr, string>();
+    // a sum split off another (by its canonical form: the limit rebuilds the nodes)
+    const bySplit = new Map<string, string>();
+    for (const s of this.splits) {
+      applyOrThrow(`${route}.limit.split`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), bind: { _a: s.term }, display: { before: s.before, after: s.after } });
+      for (const t of (s.after as Extract<Expr, { k: 'add' }>).terms) bySplit.set(ckey(canon(t)), trace.last.id);
+    }
     for (const s of this.limit.steps) {
       // nothing to rewrite: a prefactor already inside the sum (Σ_j (g/√N) J_ij x_j), a constant whose sizes cancel (N/N)
       if (ckey(canon(s.before)) === ckey(canon(s.after))) continue;
       applyOrThrow(`${route}.limit.${s.kind}`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), display: { before: s.before, after: s.after } });
       if (s.node) bySum.set(s.node, trace.last.id);
     }
-    return bySum;
+    return (node) => bySum.get(node) ?? (bySplit.size ? bySplit.get(ckey(canon(node))) : undefined);
   }
 
   /** Mean, variance and fourth central moment of a coupling's entries. */
@@ -133,25 +154,6 @@ export class ModelAnalysis {
   }
 
   // ---- what the engine cannot derive (yet) ------------------------------
-  /** Two sums of one equation that draw on the same (or transpose-correlated)
-   *  entries of a matrix give correlated Gaussian fields; the DmftSystem has
-   *  no cross-covariance between fields yet, so refuse rather than emit them
-   *  as independent (which would be wrong). */
-  private refuseCorrelatedFields(): void {
-    for (const p of this.pops) {
-      const sums = this.sums.filter((s) => s.pop === p);
-      for (let a = 0; a < sums.length; a++) for (let b = a + 1; b < sums.length; b++) {
-        const s1 = sums[a], s2 = sums[b];
-        if (s1.A !== s2.A || s1.sumPop !== s2.sumPop) continue;
-        const same = s1.siteSlot === s2.siteSlot;
-        const corr = s1.A.symmetric || (s1.A.transposeCorr && !(s1.A.transposeCorr.k === 'num' && s1.A.transposeCorr.v === 0));
-        if (!same && !corr) continue;
-        fail(this.m, s2.node, `the coupling sums '${print(s1.node)}' and '${print(s2.node)}' draw on ${same ? 'the same entries' : 'transpose-correlated entries'} of ${s1.A.name}: their Gaussian fields are correlated, and a covariance between two fields cannot be written in the DMFT system yet`,
-          `combine them into one sum, e.g. sum(j, ${s1.A.name}[…]*(f + g)), or use independent matrices`);
-      }
-    }
-  }
-
   private refuseUnsupported(): void {
     const m = this.m;
     for (const d of m.dynamics) {
@@ -171,25 +173,222 @@ export class ModelAnalysis {
     for (const c of m.constraints) fail(m, c.lhs, `constraints (… via ${c.multiplier}) are not supported yet by derive`, 'spherical constraints need the Lagrange-multiplier rule family, which is planned');
   }
 
+  /** The populations: the variables of each index set (states in declaration
+   *  order, then lets), every equation written for the population's index. */
   private collectPopulations(): void {
     const m = this.m;
+    const bySet = new Map<string, PopInfo>();
+    const popOf = (set: string, index: string): PopInfo => {
+      let p = bySet.get(set);
+      if (!p) { p = { set, index, vars: [] }; bySet.set(set, p); this.pops.push(p); }
+      return p;
+    };
     for (const s of m.states) {
       const d = m.dynamics.find((x) => x.state === s.name)!;
-      // write the equation for the state's declared index
-      const rhs = d.index === s.index ? d.rhs : this.renameIndices(d.rhs, { [d.index]: s.index });
-      this.pops.push({ set: s.set, index: s.index, variable: s.name, kind: 'dynamic', rhs: this.limit.of(rhs, `d/dt ${s.name}`), decl: s });
+      const p = popOf(s.set, s.index);
+      const where = `d/dt ${s.name}`;
+      const rhs = this.splitSums(d.index === p.index ? d.rhs : this.renameIndices(d.rhs, { [d.index]: p.index }), where);
+      p.vars.push({ name: s.name, kind: 'dynamic', rhs: this.limit.of(rhs, where), decl: s });
     }
-    for (const l of m.lets) this.pops.push({ set: l.set, index: l.index, variable: l.name, kind: 'algebraic', rhs: this.limit.of(l.expr, `let ${l.name}`), decl: l });
-    const seen = new Map<string, PopInfo>();
-    for (const p of this.pops) {
-      const q = seen.get(p.set);
-      if (q) fail(m, p.decl.span ? { k: 'sym', name: p.variable, span: p.decl.span } : undefined, `'${q.variable}' and '${p.variable}' both live on ${p.set}: several variables per site are not supported yet by derive`, 'a population with a vector of variables needs matrix-valued order parameters, which are planned');
-      seen.set(p.set, p);
+    for (const l of m.lets) {
+      const p = popOf(l.set, l.index);
+      const where = `let ${l.name}`;
+      const rhs = this.splitSums(l.index === p.index ? l.expr : this.renameIndices(l.expr, { [l.index]: p.index }), where);
+      p.vars.push({ name: l.name, kind: 'algebraic', rhs: this.limit.of(rhs, where), decl: l });
     }
+  }
+
+  /** A sum whose summand adds several couplings, Σ_k (A_ik + b·A_ki) f_k, is
+   *  one sum per coupling term (each a use of its matrix): split by linearity,
+   *  recording each split (rule <route>.limit.split). */
+  private splitSums(e: Expr, where: string): Expr {
+    const hasCoupling = (x: Expr) => some(x, (y) => this.isCoupling(y));
+    const splitOne = (x: Extract<Expr, { k: 'sum' }>): Expr | undefined => {
+      const factors = x.body.k === 'mul' ? x.body.factors : [x.body];
+      const k = factors.findIndex((f) => f.k === 'add' && hasCoupling(f));
+      if (k < 0) return undefined;
+      const terms = (factors[k] as Extract<Expr, { k: 'add' }>).terms;
+      const rest = factors.filter((_, n) => n !== k);
+      const body = (t: Expr): Expr => (rest.length ? mul(...(t.k === 'mul' ? t.factors : [t]), ...rest) : t);
+      const first = terms[0], others = terms.length === 2 ? terms[1] : add(...terms.slice(1));
+      const after = add({ k: 'sum', index: x.index, body: body(first), span: x.span }, { k: 'sum', index: x.index, body: body(others), span: x.span });
+      this.splits.push({ where, before: x, after, term: first });
+      return after;
+    };
+    const walk = (x: Expr): Expr => {
+      const y = withChildren(x, children(x).map(walk));
+      if (y.k !== 'sum') return y;
+      const out = splitOne(y);
+      return out ? walk(out) : y;
+    };
+    return hasCoupling(e) ? walk(e) : e;
   }
 
   popOfSet(set: string): PopInfo | undefined {
     return this.pops.find((p) => p.set === set);
+  }
+
+  /** The variable of a population by name. */
+  varOf(p: PopInfo, name: string): VarInfo | undefined {
+    return p.vars.find((v) => v.name === name);
+  }
+
+  // ---- pairs of uses of one matrix (docs/conventions.md, "Several uses of one matrix") ----
+
+  /** The correlation of the Gaussian fields of two distinct uses u, w in the
+   *  equations of one population: `same` orientation (the same entries A_ik:
+   *  coefficient 1) or `opposite` (A_ik and A_ki of a square matrix:
+   *  coefficient c = corr(A_ik, A_ki)); undefined when the fields are
+   *  independent (different matrices, or c = 0). The covariance is then
+   *  coef · K·v·c_u·c_w · C[f_u, f_w](t,s). */
+  fieldCorrelation(u: CouplingSum, w: CouplingSum): { orientation: 'same' | 'opposite'; coef: Expr } | undefined {
+    if (u === w || u.A !== w.A || u.pop !== w.pop) return undefined;
+    if (u.siteSlot === w.siteSlot) return { orientation: 'same', coef: num(1) };
+    const c = this.transposeCorr(u.A);
+    return isZero(c) ? undefined : { orientation: 'opposite', coef: c };
+  }
+
+  /** corr(A_ik, A_ki): 1 for a symmetric matrix, the declared value, else 0 (and 0 for a rectangular matrix). */
+  transposeCorr(A: RandomDecl): Expr {
+    if (A.sets[0] !== A.sets[1]) return num(0);
+    return A.symmetric ? num(1) : A.transposeCorr ?? num(0);
+  }
+
+  /** The slots of use u: the uses w in the summed population's equations that
+   *  carry u's entries the other way (A_ki, the same entry seen from site k:
+   *  reuse, coefficient 1) or their transpose partners (A_ik at site k:
+   *  coefficient c). Each ordered pair (u, w) gives a reaction term in u. */
+  slotsOf(u: CouplingSum): { w: CouplingSum; rule: 'cavity.reaction.reuse' | 'cavity.reaction.transpose'; coef: Expr }[] {
+    const out: { w: CouplingSum; rule: 'cavity.reaction.reuse' | 'cavity.reaction.transpose'; coef: Expr }[] = [];
+    for (const w of this.sums) {
+      if (w.pop !== u.sumPop || w.A !== u.A || w.sumPop !== u.pop) continue;
+      if (w.sumSlot === u.siteSlot) out.push({ w, rule: 'cavity.reaction.reuse', coef: num(1) });
+      else {
+        const c = this.transposeCorr(u.A);
+        if (!isZero(c)) out.push({ w, rule: 'cavity.reaction.transpose', coef: c });
+      }
+    }
+    return out;
+  }
+
+  /** The variables of population p that a model-level expression at site `index` refers to (at equal time). */
+  private varsIn(p: PopInfo, e: Expr, index: string): Set<string> {
+    const out = new Set<string>();
+    some(e, (x) => { if (x.k === 'ref' && x.idx.length === 1 && x.idx[0] === index && p.vars.some((v) => v.name === x.name)) out.add(x.name); return false; });
+    return out;
+  }
+
+  /** The variables of a population that a variable's equation names at the
+   *  site (equal time), transitively (lets only when `lets`). */
+  private equalTime(p: PopInfo, v: VarInfo, lets: boolean): VarInfo[] {
+    const seen = [v];
+    for (let k = 0; k < seen.length; k++) {
+      for (const n of this.varsIn(p, seen[k].rhs, p.index)) {
+        const u = this.varOf(p, n)!;
+        if (!seen.includes(u) && (!lets || u.kind === 'algebraic')) seen.push(u);
+      }
+    }
+    return seen;
+  }
+
+  private edges?: Map<VarInfo, Set<VarInfo>>;
+
+  /** The variables each variable's single-site equation depends on: those it
+   *  names at the site, and those of the summands of its uses' slots (through
+   *  the memory terms ∫ R_{f←slot} g), but only for the slots f responds to.
+   *  Responses and memory terms depend on each other across populations: the
+   *  least relation that closes both (a perturbation reaches a variable only
+   *  along a chain of terms that carry it). */
+  private dependencies(): Map<VarInfo, Set<VarInfo>> {
+    if (this.edges) return this.edges;
+    const edges = new Map<VarInfo, Set<VarInfo>>();
+    for (const p of this.pops) for (const v of p.vars) edges.set(v, new Set(this.equalTime(p, v, false)));
+    const reach = (v: VarInfo): Set<VarInfo> => {
+      const seen = new Set([v]);
+      const todo = [v];
+      while (todo.length) for (const u of edges.get(todo.pop()!)!) if (!seen.has(u)) { seen.add(u); todo.push(u); }
+      return seen;
+    };
+    this.edges = edges;
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const u of this.sums) {
+        for (const { w } of this.slotsOf(u)) {
+          const q = u.sumPop;
+          const fVars = [...this.varsIn(q, u.f, u.node.index)].map((n) => this.varOf(q, n)!);
+          if (!fVars.some((x) => reach(x).has(w.var))) continue;
+          for (const n of this.varsIn(u.pop, w.f, w.node.index)) {
+            const g = this.varOf(u.pop, n)!;
+            if (!edges.get(u.var)!.has(g)) { edges.get(u.var)!.add(g); changed = true; }
+          }
+        }
+      }
+    }
+    const closed = new Map<VarInfo, Set<VarInfo>>();
+    for (const v of edges.keys()) closed.set(v, reach(v));
+    this.edges = closed;
+    return closed;
+  }
+
+  /** Does a function of q's variables (named in `names`) respond to the field
+   *  of the use `slot` (in q's equations)? Not when no variable it depends on
+   *  has the slot in its equation: the response is then identically zero. */
+  responds(q: PopInfo, names: Iterable<string>, slot: CouplingSum): boolean {
+    const deps = this.dependencies();
+    for (const n of names) {
+      const v = this.varOf(q, n);
+      if (v && deps.get(v)!.has(slot.var)) return true;
+    }
+    return false;
+  }
+
+  private instants?: Map<VarInfo, Set<CouplingSum>>;
+
+  /** The uses whose fields reach each let at equal time: those in its
+   *  equation, those of the lets it names at the site, and those reaching the
+   *  lets of the summands of its uses' slots when the memory kernel between
+   *  them is itself instantaneous (∫₀ᵗ δ(t−s) g(s) ds = g(t)). A state never
+   *  responds at equal time. The least relation that closes these. */
+  private instantaneous(): Map<VarInfo, Set<CouplingSum>> {
+    if (this.instants) return this.instants;
+    const inst = new Map<VarInfo, Set<CouplingSum>>();
+    for (const p of this.pops) for (const v of p.vars) if (v.kind === 'algebraic') inst.set(v, new Set(this.sums.filter((s) => s.var === v)));
+    const letsIn = (q: PopInfo, e: Expr, index: string) => [...this.varsIn(q, e, index)].map((n) => this.varOf(q, n)!).filter((x) => x.kind === 'algebraic');
+    for (let changed = true; changed;) {
+      changed = false;
+      const merge = (into: Set<CouplingSum>, from: Set<CouplingSum>) => { for (const x of from) if (!into.has(x)) { into.add(x); changed = true; } };
+      for (const p of this.pops) {
+        for (const v of p.vars.filter((x) => x.kind === 'algebraic')) {
+          const mine = inst.get(v)!;
+          for (const u of letsIn(p, v.rhs, p.index)) merge(mine, inst.get(u)!);
+          for (const s of this.sums.filter((x) => x.var === v)) {
+            for (const { w } of this.slotsOf(s)) {
+              if (!letsIn(s.sumPop, s.f, s.node.index).some((x) => inst.get(x)!.has(w))) continue;
+              for (const u of letsIn(p, w.f, w.node.index)) merge(mine, inst.get(u)!);
+            }
+          }
+        }
+      }
+    }
+    this.instants = inst;
+    return inst;
+  }
+
+  /** Does a function of q's variables respond to the slot's field at equal
+   *  time (δ(t−s) in R)? When it names a let that the slot reaches at equal
+   *  time (see `instantaneous`). */
+  respondsInstantly(q: PopInfo, names: Iterable<string>, slot: CouplingSum): boolean {
+    const inst = this.instantaneous();
+    for (const n of names) {
+      const v = this.varOf(q, n);
+      if (v && v.kind === 'algebraic' && inst.get(v)!.has(slot)) return true;
+    }
+    return false;
+  }
+
+  /** The use whose Gaussian field is `field`. */
+  useOf(field: string): CouplingSum | undefined {
+    return this.sums.find((s) => s.field === field);
   }
 
   setOf(index: string): string {
@@ -238,31 +437,25 @@ export class ModelAnalysis {
     return e.k === 'ref' && e.idx.length >= 2 && this.randoms.has(e.name);
   }
 
-  /** Find the coupling sums of a population's equation. */
-  private collectSums(p: PopInfo): void {
+  /** Find the coupling sums of a variable's equation. */
+  private collectSums(p: PopInfo, v: VarInfo): void {
     const m = this.m;
     const walk = (e: Expr): void => {
       if (e.k === 'sum' && some(e.body, (x) => this.isCoupling(x))) {
-        this.sums.push(this.couplingSum(p, e));
+        this.sums.push(this.couplingSum(p, v, e));
         return;
       }
       if (this.isCoupling(e)) fail(m, e, `the coupling '${print(e)}' appears outside a sum over one of its indices`, 'a dense coupling enters as sum(j, J[i,j]*f(x[j]))');
       for (const c of children(e)) walk(c);
     };
-    walk(p.rhs);
+    walk(v.rhs);
   }
 
-  private couplingSum(p: PopInfo, e: Extract<Expr, { k: 'sum' }>): CouplingSum {
+  private couplingSum(p: PopInfo, v: VarInfo, e: Extract<Expr, { k: 'sum' }>): CouplingSum {
     const m = this.m;
     const factors = e.body.k === 'mul' ? e.body.factors : [e.body];
     const direct = factors.filter((f) => this.isCoupling(f)) as Extract<Expr, { k: 'ref' }>[];
     const bad = factors.find((f) => !this.isCoupling(f) && some(f, (x) => this.isCoupling(x)));
-    if (bad && bad.k === 'add') {
-      // Σ_k (A_ik + B_ki) f_k is linear but mixes couplings: one sum per coupling
-      const rest = factors.filter((f) => f !== bad);
-      const split = bad.terms.map((t) => print({ k: 'sum', index: e.index, body: rest.length ? { k: 'mul', factors: [t, ...rest] } : t })).join(' + ');
-      fail(m, bad, `the summand of '${print(e)}' adds several coupling terms ('${print(bad)}')`, `write one sum per coupling: ${split}`);
-    }
     if (bad) fail(m, bad, `the coupling enters nonlinearly in '${print(bad)}'`, 'the cavity rules (cavity.field.dense) need the coupling to enter linearly: sum(j, J[i,j]*f(x[j])); powers or functions of couplings need a rule family that does not exist yet');
     if (direct.length !== 1) fail(m, e, `the sum '${print(e)}' has ${direct.length} coupling factors`, 'a dense coupling sum has exactly one random-matrix factor (products of couplings need a higher-order rule family)');
     const Aref = direct[0];
@@ -286,7 +479,7 @@ export class ModelAnalysis {
       fail(m, e, `nested coupling sums in '${print(e)}' are not supported`, 'introduce a let population for the inner sum');
     }
     const f = inside.length === 0 ? num(1) : inside.length === 1 ? inside[0] : mul(...inside);
-    return { pop: p, node: e, A, siteSlot, sumSlot, sumPop, outside, f, field: '', scale: this.limit.scales.get(e) ?? num(1) };
+    return { pop: p, var: v, node: e, A, siteSlot, sumSlot, sumPop, outside, f, field: '', scale: this.limit.scales.get(e) ?? num(1) };
   }
 
   /** Names taken by the model (parameters, randoms, noises, states, lets). */
@@ -333,12 +526,12 @@ export function toSite(an: ModelAnalysis, inputs: SiteInputs, e: Expr, q: PopInf
     if (x.k !== 'ref') return x;
     if (x.idx.length !== 1 || x.idx[0] !== idx) return x;
     const time = x.at ?? tau;
-    if (x.name === q.variable) return ref(x.name, [], time);
+    if (q.vars.some((v) => v.name === x.name)) return ref(x.name, [], time);
     const r = an.randoms.get(x.name);
     if (r) { inputs.add(q.set, { kind: 'quenched', name: r.name, dist: an.localDist(r) }); return ref(x.name); }
     const nz = m.noises.find((n) => n.name === x.name);
     if (nz && nz.dist.kind === 'white') { inputs.add(q.set, { kind: 'noise', name: nz.name, D: nz.dist.D }); return ref(x.name, [], time); }
-    return fail(m, x, `'${print(x)}' cannot be expressed in the single-site process of ${q.variable}`, 'a site quantity of another population must enter through a coupling sum');
+    return fail(m, x, `'${print(x)}' cannot be expressed in the single-site process of ${q.vars.map((v) => v.name).join(', ')}`, 'a site quantity of another population must enter through a coupling sum');
   });
 }
 
@@ -375,18 +568,64 @@ export function fName(f: Expr): string {
   return print(mapPost(f, (x) => (x.k === 'ref' && x.at ? ref(x.name, x.idx) : x)));
 }
 
-/** A population of the DmftSystem: the single-site equation with the
- *  population's own bounds and initial condition (both routes build it). */
-export function population(m: Model, p: PopInfo, rhs: Expr, fields: GaussianField[], inputs: LocalInput[]): Population {
-  const pop: Population = { name: p.set, index: p.index, variable: p.variable, kind: p.kind, rhs, fields, inputs };
-  if (p.kind === 'dynamic') {
-    const decl = p.decl as Model['states'][number];
-    if (decl.lower) pop.lower = decl.lower;
-    if (decl.upper) pop.upper = decl.upper;
-    const init = m.inits.find((i) => i.state === p.variable);
-    pop.init = init ? init.init : { kind: 'value', value: num(0) };
-  }
-  return pop;
+/** A population of the DmftSystem: the single-site equations of its
+ *  variables (`rhs`, in the order of p.vars) with their bounds and initial
+ *  conditions, its fields and their cross-covariances (both routes build it). */
+export function population(an: ModelAnalysis, inputs: SiteInputs, p: PopInfo, rhs: Expr[], fields: GaussianField[], cross: CrossCovariance[]): Population {
+  const variables = p.vars.map((v, n): Variable => {
+    const out: Variable = { name: v.name, kind: v.kind, rhs: rhs[n] };
+    if (v.kind === 'dynamic') {
+      const decl = v.decl as Model['states'][number];
+      if (decl.lower) out.lower = decl.lower;
+      if (decl.upper) out.upper = decl.upper;
+      out.init = initOf(an, inputs, p, v);
+    }
+    return out;
+  });
+  return { name: p.set, index: p.index, variables, fields, cross, inputs: inputs.of(p.set) };
+}
+
+/** The initial condition of a state in the single-site process (0 when not
+ *  declared); site-local quenched inputs in it (a warm start w(0) = w* + …)
+ *  become inputs of the population. */
+export function initOf(an: ModelAnalysis, inputs: SiteInputs, p: PopInfo, v: VarInfo): InitSpec {
+  const init = an.m.inits.find((i) => i.state === v.name);
+  if (!init) return { kind: 'value', value: num(0) };
+  const idx = init.index ?? (v.decl as Model['states'][number]).index;
+  const site = (e: Expr) => toSite(an, inputs, idx === p.index ? e : an.renameIndices(e, { [idx]: p.index }), p, p.index, num(0));
+  if (init.init.kind === 'value') return { kind: 'value', value: site(init.init.value) };
+  const d = init.init.dist;
+  const dist: Dist = d.kind === 'normal' ? { kind: 'normal', mean: site(d.mean), var: site(d.var) }
+    : d.kind === 'uniform' ? { kind: 'uniform', lo: site(d.lo), hi: site(d.hi) }
+      : d.kind === 'bernoulli' ? { kind: 'bernoulli', p: site(d.p) } : d;
+  return { kind: 'dist', dist };
+}
+
+/** The expressions of a state's declared initial condition (its value, or the arguments of its law). */
+export function initExprs(m: Model, state: string): Expr[] {
+  const init = m.inits.find((i) => i.state === state);
+  if (!init) return [];
+  if (init.init.kind === 'value') return [init.init.value];
+  return Object.values(init.init.dist).filter((a): a is Expr => typeof a === 'object');
+}
+
+/** The names of the variables of q a single-site function refers to. */
+export function varNames(q: PopInfo, f: Expr): string[] {
+  const out = new Set<string>();
+  some(f, (x) => { if (x.k === 'ref' && x.idx.length === 0 && q.vars.some((v) => v.name === x.name)) out.add(x.name); return false; });
+  return [...out];
+}
+
+/** The name of the correlation of two single-site functions and whether its
+ *  times are exchanged: C[f] when they are equal, else C[f,g] with f, g in
+ *  canonical order, so that ⟨f(t) g(s)⟩ = C[f,g](t,s) or C[g,f](s,t) (the
+ *  same name whatever the order of the pair; both routes name it so). */
+export function correlationName(f: Expr, g: Expr): { name: string; f: Expr; g?: Expr; swapped: boolean } {
+  const kf = ckey(canon(atTime(f, sym('t')))), kg = ckey(canon(atTime(g, sym('t'))));
+  if (kf === kg) return { name: `C[${fName(f)}]`, f, swapped: false };
+  const swapped = kg < kf;
+  const [a, b] = swapped ? [g, f] : [f, g];
+  return { name: `C[${fName(a)},${fName(b)}]`, f: a, g: b, swapped };
 }
 
 /** A distribution as written in the language. */
@@ -421,8 +660,8 @@ export function modelEnv(an: ModelAnalysis, inputs: SiteInputs): Pick<RuleEnv, '
   };
 }
 
-/** The trace stage (and `where`) of a population's equation: d/dt x, or r for a let. */
-export const popWhere = (p: PopInfo): string => `${p.kind === 'dynamic' ? 'd/dt ' : ''}${p.variable}`;
+/** The trace stage (and `where`) of a variable's equation: d/dt x, or r for a let. */
+export const varWhere = (v: VarInfo): string => `${v.kind === 'dynamic' ? 'd/dt ' : ''}${v.name}`;
 
 /** The closure of an order parameter, by the rule <route>.closure.*: its
  *  defining single-site average (both routes). Its parent is the step that
@@ -432,7 +671,7 @@ export function closureStep(trace: Trace, route: 'cavity' | 'msr', o: OrderParam
   const id = o.kind === 'C' ? `${route}.closure.correlation` : o.kind === 'M' ? `${route}.closure.mean` : `${route}.closure.response`;
   const t = sym('t'), s = sym('s');
   const before = o.kind === 'M' ? op(o.name, t) : op(o.name, t, s);
-  const bind: Record<string, Expr | string> = { _P: o.pop, _f_t: atTime(o.f, t), _f_s: atTime(o.f, s) };
+  const bind: Record<string, Expr | string> = { _P: o.pop, _f_t: atTime(o.f, t), _f_s: atTime(o.g ?? o.f, s) };
   if (o.kind === 'R') bind._eta = o.slot!;
   parent ??= trace.steps.find((x) => some(x.after, (y) => y.k === 'op' && y.name === o.name))?.id;
   applyOrThrow(id, before, { trace, env, where: `closure ${o.name}`, stage: 'closure', parent, bind, display: { before, after: o.def } });

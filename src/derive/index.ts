@@ -45,12 +45,16 @@ export function refuseSizes(m: Model, sys: DmftSystem): void {
     });
   };
   for (const p of sys.populations) {
-    const decl = m.dynamics.find((d) => d.state === p.variable) ?? m.lets.find((l) => l.name === p.variable);
-    const eq = `equation of ${p.variable}`;
-    check(p.rhs, eq, decl?.span);
-    check(p.lower, `lower bound of ${p.variable}`);
-    check(p.upper, `upper bound of ${p.variable}`);
-    for (const f of p.fields) check(f.cov, `covariance of the field ${f.name} (${f.sum})`, decl?.span);
+    let span: { line: number; col: number } | undefined;
+    for (const v of p.variables) {
+      const decl = m.dynamics.find((d) => d.state === v.name) ?? m.lets.find((l) => l.name === v.name);
+      span ??= decl?.span;
+      check(v.rhs, `equation of ${v.name}`, decl?.span);
+      check(v.lower, `lower bound of ${v.name}`);
+      check(v.upper, `upper bound of ${v.name}`);
+    }
+    for (const f of p.fields) check(f.cov, `covariance of the field ${f.name} (${f.sum})`, span);
+    for (const c of p.cross) check(c.cov, `covariance of the fields ${c.a} and ${c.b}`, span);
     for (const i of p.inputs) {
       if (i.kind === 'noise') check(i.D, `strength of the noise ${i.name}`);
       else for (const a of Object.values(i.dist)) if (typeof a === 'object') check(a, `distribution of ${i.name}`);

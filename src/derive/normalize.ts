@@ -7,17 +7,18 @@
 //    numbers folded exactly, like terms collected, terms and factors sorted)
 //    and is rebuilt with a fixed key order and without source spans;
 //  - order parameters are sorted by name; each population's fields and
-//    site-local inputs are sorted by name; parameters by name;
-//  - populations and observables keep the model's order (states in
-//    declaration order, then lets; observables as declared) — an order that
-//    belongs to the model, not to the route;
+//    site-local inputs are sorted by name, its cross-covariances by the pair
+//    of field names; parameters by name;
+//  - populations, the variables of a population and observables keep the
+//    model's order (states in declaration order, then lets; observables as
+//    declared) — an order that belongs to the model, not to the route;
 //  - every object is rebuilt with a fixed key order; optional keys appear
 //    only when set.
 // Nothing semantic happens here: no rule is applied, only representation.
 import type { Expr } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
-import type { DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population } from './system.ts';
+import type { CrossCovariance, DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population, Variable } from './system.ts';
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -62,23 +63,35 @@ function input(i: LocalInput): LocalInput {
 }
 
 function field(f: GaussianField): GaussianField {
-  return { name: f.name, cov: normalizeExpr(f.cov), coupling: f.coupling, sum: f.sum, pop: f.pop };
+  return { name: f.name, cov: normalizeExpr(f.cov), coupling: f.coupling, sum: f.sum, pop: f.pop, variable: f.variable };
 }
 
-function population(p: Population): Population {
-  const out: Population = {
-    name: p.name, index: p.index, variable: p.variable, kind: p.kind, rhs: normalizeExpr(p.rhs),
-    fields: [...p.fields].sort(byName).map(field),
-    inputs: [...p.inputs].sort(byName).map(input),
-  };
-  if (p.lower) out.lower = normalizeExpr(p.lower);
-  if (p.upper) out.upper = normalizeExpr(p.upper);
-  if (p.init) out.init = init(p.init);
+function cross(c: CrossCovariance): CrossCovariance {
+  return { a: c.a, b: c.b, cov: normalizeExpr(c.cov) };
+}
+
+const byPair = (x: CrossCovariance, y: CrossCovariance) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0);
+
+function variable(v: Variable): Variable {
+  const out: Variable = { name: v.name, kind: v.kind, rhs: normalizeExpr(v.rhs) };
+  if (v.lower) out.lower = normalizeExpr(v.lower);
+  if (v.upper) out.upper = normalizeExpr(v.upper);
+  if (v.init) out.init = init(v.init);
   return out;
 }
 
+function population(p: Population): Population {
+  return {
+    name: p.name, index: p.index,
+    variables: p.variables.map(variable),
+    fields: [...p.fields].sort(byName).map(field),
+    cross: [...p.cross].sort(byPair).map(cross),
+    inputs: [...p.inputs].sort(byName).map(input),
+  };
+}
+
 function orderParam(o: OrderParam): OrderParam {
-  const out: OrderParam = { name: o.name, kind: o.kind, pop: o.pop, f: normalizeExpr(o.f), def: normalizeExpr(o.def) };
+  const out: OrderParam = { name: o.name, kind: o.kind, pop: o.pop, f: normalizeExpr(o.f), ...(o.g ? { g: normalizeExpr(o.g) } : {}), def: normalizeExpr(o.def) };
   if (o.slot !== undefined) out.slot = o.slot;
   if (o.instantaneous) out.instantaneous = true;
   return out;

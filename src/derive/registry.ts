@@ -30,6 +30,10 @@ export interface RuleEnv {
   /** allocate (once) the order parameter of kind C/M/R of the model-level
    *  function f of the population summed by `index` (R: response to `slot`) */
   orderParam(kind: 'C' | 'M' | 'R', index: string, f: Expr, slot?: string): string;
+  /** allocate (once) the correlation ⟨f(t) g(s)⟩ of two model-level functions of
+   *  the population summed by `index`: C[f] when they are equal, else C[f,g]
+   *  named in canonical order (`swapped`: the value is C[g,f](s,t)) */
+  correlation(index: string, f: Expr, g: Expr): { name: string; swapped: boolean };
   /** a model-level expression of the population of `index` in the single-site process at time tau */
   site(e: Expr, index: string, tau: Expr): Expr;
   /** a model-level site function rendered at site index `idx` and time tau (path integral) */
@@ -85,12 +89,18 @@ registerBuilder('orderParam', (args, env) => {
   const kind = symArg(args[0]);
   if (kind !== 'C' && kind !== 'M' && kind !== 'R') throw new Error(`@orderParam: the kind is C, M or R, found ${args[0].k}`);
   const index = nameArg(args[1], '@orderParam');
+  if (kind === 'C' && args.length === 6) {
+    // the cross-correlation ⟨f(t) g(s)⟩
+    const [t, s] = args.slice(4);
+    const c = e.correlation(index, args[2], args[3]);
+    return c.swapped ? op(c.name, s, t) : op(c.name, t, s);
+  }
   const times = kind === 'R' ? args.slice(4) : args.slice(3);
   const slot = kind === 'R' ? nameArg(args[3], '@orderParam (slot)') : undefined;
   const want = kind === 'M' ? 1 : 2;
   if (times.length !== want) throw new Error(`@orderParam(${kind}, …) takes ${want} time(s), found ${times.length}`);
   return op(e.orderParam(kind, index, args[2], slot), ...times);
-}, [4, 6], '@orderParam(M, _k, f, t), @orderParam(C, _k, f, t, s), @orderParam(R, _k, f, _slot, t, s): the order parameter M_f(t), C_f(t,s) or R_{f←slot}(t,s) of the model-level function f of the population summed by _k, allocated once (its name, e.g. C[tanh(x)], and its closure)');
+}, [4, 6], '@orderParam(M, _k, f, t), @orderParam(C, _k, f, t, s), @orderParam(C, _k, f, g, t, s), @orderParam(R, _k, f, _slot, t, s): the order parameter M_f(t), C_f(t,s), the cross-correlation C_{f,g}(t,s) = ⟨f(t) g(s)⟩ (written C[g,f](s,t) when g comes first in canonical order) or R_{f←slot}(t,s) of the model-level function(s) of the population summed by _k, allocated once (its name, e.g. C[tanh(x)], and its closure)');
 
 registerBuilder('site', ([e, k, tau], env) => envOf(env, '@site').site(e, nameArg(k, '@site'), tau), [3, 3],
   '@site(f, _k, t): the model-level expression f of the population of the index _k as a single-site expression at time t (x[j] → x(t), w[j] → w)');

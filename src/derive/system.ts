@@ -4,7 +4,7 @@
 // Conventions inside expressions (see docs/conventions.md):
 //  - free times are the symbols `t` and `s`; integration variables are bound
 //    by `int` nodes (the reaction term integrates over `s'`… named by derive);
-//  - the population's own variable at time τ is ref(var, [], τ);
+//  - a variable of the population at time τ is ref(var, [], τ);
 //  - a Gaussian field is ref(fieldName, [], τ);
 //  - a site-local random input is ref(name) (quenched: no time) or
 //    ref(name, [], τ) (white noise);
@@ -16,7 +16,10 @@ import type { Dist, InitSpec } from '../model/ir.ts';
 export type { Step } from '../rewrite/trace.ts';
 import type { Step } from '../rewrite/trace.ts';
 
-/** A zero-mean Gaussian field η(t) replacing a coupling sum. */
+/** A zero-mean Gaussian field η(t) replacing a coupling sum (one *use* of a
+ *  matrix). The fields of a population form a Gaussian vector: `cov` is the
+ *  field's own covariance, the population's `cross` lists the covariances
+ *  between distinct fields. */
 export interface GaussianField {
   name: string;
   /** ⟨η(t)η(s)⟩ as an expression in t, s (order parameters of the summed population) */
@@ -27,6 +30,16 @@ export interface GaussianField {
   sum: string;
   /** population the field lives in (whose equation contains it) */
   pop: string;
+  /** the variable whose equation contains it */
+  variable: string;
+}
+
+/** ⟨η_a(t) η_b(s)⟩ between two distinct fields of one population (a before b
+ *  by name); ⟨η_b(t) η_a(s)⟩ is the same expression with t and s exchanged. */
+export interface CrossCovariance {
+  a: string;
+  b: string;
+  cov: Expr;
 }
 
 /** Site-local randomness that passes to the single-site process unchanged. */
@@ -34,20 +47,31 @@ export type LocalInput =
   | { kind: 'quenched'; name: string; dist: Dist }
   | { kind: 'noise'; name: string; D: Expr };
 
-export interface Population {
-  /** id: the size of the index set (N, D, P) */
+/** One variable of a population's site: a state (dynamic) or a let (algebraic). */
+export interface Variable {
   name: string;
-  /** representative site index in the model (i, mu) */
-  index: string;
-  /** the variable: a state (dynamic) or a let (algebraic) */
-  variable: string;
   kind: 'dynamic' | 'algebraic';
   /** dynamic: d/dt var(t) = rhs;  algebraic: var(t) = rhs */
   rhs: Expr;
   lower?: Expr;
   upper?: Expr;
+  /** dynamic only; its expressions may contain the population's quenched inputs */
   init?: InitSpec;
+}
+
+/** A population: the sites of one index set, each carrying a vector of
+ *  variables (states and lets, in declaration order: states first), driven
+ *  by a vector of Gaussian fields and by site-local inputs. A scalar
+ *  population is the case of one variable and no cross-covariance. */
+export interface Population {
+  /** id: the size of the index set (N, D, P) */
+  name: string;
+  /** representative site index in the model (i, mu) */
+  index: string;
+  variables: Variable[];
   fields: GaussianField[];
+  /** covariances between distinct fields; a pair not listed is independent */
+  cross: CrossCovariance[];
   inputs: LocalInput[];
 }
 
@@ -58,15 +82,19 @@ export interface OrderParam {
   kind: OrderParamKind;
   /** population whose single-site average defines it */
   pop: string;
-  /** the function f of the population's variable (and local inputs) whose
-   *  correlation / mean / response this is; written with the variable at `t` */
+  /** the function f of the population's variables (and local inputs) whose
+   *  correlation / mean / response this is; written with the variables at `t` */
   f: Expr;
+  /** C only, when it differs from f: C[f,g](t,s) = ⟨f(t) g(s)⟩ (a cross-correlation) */
+  g?: Expr;
   /** R only: the field whose insertion point is the perturbation slot;
-   *  R(t,s) = ⟨δ f(t) / δ field(s)⟩ */
+   *  R(t,s) = ⟨δ f(t) / δ field(s)⟩ (a cross-response when the slot is in the
+   *  equation of another variable than those of f) */
   slot?: string;
   /** the defining single-site average, e.g. avg(N, tanh(x(t)) tanh(x(s))) */
   def: Expr;
-  /** algebraic populations respond instantaneously: R carries δ(t−s) */
+  /** f responds instantaneously to the slot (through a let whose equation
+   *  contains it): R carries δ(t−s) */
   instantaneous?: boolean;
 }
 

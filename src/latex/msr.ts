@@ -17,7 +17,7 @@ import { fSubscript } from './print.ts';
 /** The names map for the msr notation met in a derivation trace. */
 export function msrTexNames(steps: readonly Step[], sys?: DmftSystem): Record<string, string> {
   const out = table<string>();
-  const vars = new Set(sys?.populations.map((p) => p.variable) ?? []);
+  const vars = new Set(sys?.populations.flatMap((p) => p.variables.map((v) => v.name)) ?? []);
   const see = (e: Expr) => visit(e, (x) => {
     if (x.k === 'sym' && x.name === 'I') out.I = '\\mathrm{i}';
     if (x.k === 'ref' && x.name.endsWith('dot') && !(x.name in out)) {

@@ -403,8 +403,11 @@ export function fSubscript(f: Expr, names?: Record<string, string>): string {
 
 function opSymbolsOf(sys: DmftSystem, names?: Record<string, string>): Map<string, string> {
   const subs = new Map<string, string>();
-  for (const o of sys.orderParams) subs.set(o.name, fSubscript(o.f, names));
-  const symbolOf = (o: OrderParam) => `${o.kind}_{${subs.get(o.name)}}`;
+  // a cross-correlation C[f,g] is C_{f,g}
+  for (const o of sys.orderParams) subs.set(o.name, o.g ? `${fSubscript(o.f, names)}, ${fSubscript(o.g, names)}` : fSubscript(o.f, names));
+  // in a population with several variables a response names its slot: R_{f \leftarrow η}
+  const vectorPop = new Set(sys.populations.filter((p) => p.variables.length > 1).map((p) => p.name));
+  const symbolOf = (o: OrderParam) => (o.kind === 'R' && o.slot && vectorPop.has(o.pop) ? `R_{${subs.get(o.name)} \\leftarrow ${nameToTex(o.slot, names)}}` : `${o.kind}_{${subs.get(o.name)}}`);
   // disambiguate: same kind and f, different names
   const groups = new Map<string, OrderParam[]>();
   for (const o of sys.orderParams) {

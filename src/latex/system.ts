@@ -5,7 +5,7 @@
 // labels) or as KaTeX-ready aligned blocks; html.ts renders the same rows.
 import { add, avg, call, mul, neg, op, ref, some, sym, type Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
-import type { DmftSystem, OrderParam, Population } from '../derive/system.ts';
+import type { DmftSystem, OrderParam, Population, Variable } from '../derive/system.ts';
 import { canDot, nameParts, nameToTex, renderName } from './names.ts';
 import { toLatex, type Flavor, type LatexContext } from './print.ts';
 
@@ -65,8 +65,8 @@ export function distTex(d: Dist, ctx: LatexContext): string {
 }
 
 /** The variable at time τ, e.g. x(t). */
-function varAt(p: Population, tau: Expr, ctx: LatexContext): string {
-  return toLatex(ref(p.variable, [], tau), ctx);
+function varAt(v: Variable, tau: Expr, ctx: LatexContext): string {
+  return toLatex(ref(v.name, [], tau), ctx);
 }
 
 /** d/dt of the variable: \dot{x}(t), or \frac{d}{dt} for multi-letter names. */
@@ -75,20 +75,37 @@ function derivTex(name: string, ctx: LatexContext): string {
   return `\\frac{\\mathrm{d}}{\\mathrm{d}t} ${toLatex(ref(name, [], T), ctx)}`;
 }
 
-function initRow(p: Population, init: InitSpec, ctx: LatexContext): TexRow {
+function initRow(p: Variable, init: InitSpec, ctx: LatexContext): TexRow {
   const lhs = varAt(p, { k: 'num', v: 0 }, ctx);
-  if (init.kind === 'value') return { lhs, rel: '=', rhs: toLatex(init.value, ctx), what: `initial condition of ${p.variable}` };
-  return { lhs, rel: '\\sim', rhs: distTex(init.dist, ctx), what: `initial condition of ${p.variable} (i.i.d. over sites)` };
+  if (init.kind === 'value') return { lhs, rel: '=', rhs: toLatex(init.value, ctx), what: `initial condition of ${p.name}` };
+  return { lhs, rel: '\\sim', rhs: distTex(init.dist, ctx), what: `initial condition of ${p.name} (i.i.d. over sites)` };
 }
 
-function boundRow(p: Population, ctx: LatexContext): TexRow | undefined {
+function boundRow(p: Variable, ctx: LatexContext): TexRow | undefined {
   if (!p.lower && !p.upper) return undefined;
   const x = varAt(p, T, ctx);
   let rel: string;
   if (p.lower && p.upper) rel = `${toLatex(p.lower, ctx)} \\le ${x} \\le ${toLatex(p.upper, ctx)}`;
   else if (p.lower) rel = `${x} \\ge ${toLatex(p.lower, ctx)}`;
   else rel = `${x} \\le ${toLatex(p.upper!, ctx)}`;
-  return { lhs: '', rel: '', rhs: `\\quad \\text{subject to } ${rel}`, what: `bound on ${p.variable}: the dynamics keep the state in range` };
+  return { lhs: '', rel: '', rhs: `\\quad \\text{subject to } ${rel}`, what: `bound on ${p.name}: the dynamics keep the state in range` };
+}
+
+/** The variables of a population in words: "state x", "states w, v; algebraic variable r". */
+function variablesText(p: Population): string {
+  const names = (kind: Variable['kind']) => p.variables.filter((v) => v.kind === kind).map((v) => v.name);
+  const part = (list: string[], one: string, many: string) => (list.length ? `${list.length === 1 ? one : many} ${list.join(', ')}` : '');
+  return [part(names('dynamic'), 'state', 'states'), part(names('algebraic'), 'algebraic variable', 'algebraic variables')].filter(Boolean).join('; ');
+}
+
+/** The conventions a vector system's notation needs, for the preamble. */
+export function vectorConventions(sys: DmftSystem): string[] {
+  if (!sys.populations.some((p) => p.variables.length > 1 || p.cross.length) && !sys.orderParams.some((o) => o.g)) return [];
+  return [
+    'conventions: C_{f,g}(t,s) = <f(t) g(s)> (C_f = C_{f,f}); M_f(t) = <f(t)>;',
+    'R_{f <- eta}(t,s) = <delta f(t)/delta eta(s)>, the response of f to a perturbation entering where the field eta enters (a cross-response when eta is in the equation of another variable);',
+    'the Gaussian fields of one population are jointly Gaussian, zero mean, with the covariances listed; fields of different populations are independent',
+  ];
 }
 
 function opLhs(o: OrderParam, ctx: LatexContext): string {
@@ -115,18 +132,28 @@ export function systemSections(sys: DmftSystem, opts: SystemTexOptions = {}): Te
 
   for (const p of sys.populations) {
     const rows: TexRow[] = [];
-    const lhs = p.kind === 'dynamic' ? derivTex(p.variable, ctx) : varAt(p, T, ctx);
-    rows.push({
-      lhs, rel: '=', rhs: toLatex(p.rhs, ctx), label: label(p.name),
-      what: p.kind === 'dynamic' ? `single-site dynamics of ${p.variable}` : `single-site equation of ${p.variable} (algebraic)`,
-    });
-    const b = boundRow(p, ctx);
-    if (b) rows.push(b);
+    const vector = p.variables.length > 1;
+    for (const v of p.variables) {
+      const lhs = v.kind === 'dynamic' ? derivTex(v.name, ctx) : varAt(v, T, ctx);
+      rows.push({
+        lhs, rel: '=', rhs: toLatex(v.rhs, ctx), label: vector ? label(p.name, v.name) : label(p.name),
+        what: v.kind === 'dynamic' ? `single-site dynamics of ${v.name}` : `single-site equation of ${v.name} (algebraic)`,
+      });
+      const b = boundRow(v, ctx);
+      if (b) rows.push(b);
+    }
     for (const f of p.fields) {
       rows.push({
         lhs: toLatex(avg(p.name, mul(ref(f.name, [], T), ref(f.name, [], S))), ctx), rel: '=', rhs: toLatex(f.cov, ctx),
         label: label(p.name, f.name),
-        what: `Gaussian field ${f.name}, zero mean, replacing ${f.sum} (coupling ${f.coupling})`,
+        what: `Gaussian field ${f.name}, zero mean, replacing ${f.sum} (coupling ${f.coupling})${vector ? ` in the equation of ${f.variable}` : ''}`,
+      });
+    }
+    for (const c of p.cross) {
+      rows.push({
+        lhs: toLatex(avg(p.name, mul(ref(c.a, [], T), ref(c.b, [], S))), ctx), rel: '=', rhs: toLatex(c.cov, ctx),
+        label: label(p.name, c.a, c.b),
+        what: `covariance of the Gaussian fields ${c.a} and ${c.b} (jointly Gaussian)`,
       });
     }
     for (const inp of p.inputs) {
@@ -140,10 +167,10 @@ export function systemSections(sys: DmftSystem, opts: SystemTexOptions = {}): Te
         rows.push({ lhs: toLatex(ref(inp.name), ctx), rel: '\\sim', rhs: distTex(inp.dist, ctx), what: `quenched site-local input ${inp.name}` });
       }
     }
-    if (p.kind === 'dynamic' && p.init) rows.push(initRow(p, p.init, ctx));
+    for (const v of p.variables) if (v.kind === 'dynamic' && v.init) rows.push(initRow(v, v.init, ctx));
     sections.push({
       id: `pop-${labelKey(p.name)}`,
-      title: `Single-site process of population ${p.name} (site ${p.index}, ${p.kind === 'dynamic' ? 'state' : 'algebraic variable'} ${p.variable})`,
+      title: `Single-site process of population ${p.name} (site ${p.index}, ${variablesText(p)})`,
       rows,
     });
   }
@@ -204,6 +231,7 @@ export function systemToTex(sys: DmftSystem, opts: SystemTexOptions = {}): strin
     comment(`${sys.model || 'model'}: dynamical mean-field theory`),
     comment(`generated by dmftkit${opts.route ? ` (route: ${opts.route})` : ''}; ${flavor === 'paper' ? 'a LaTeX fragment, \\input it in a document' : 'KaTeX display blocks'}`),
     comment('packages needed: amsmath, amssymb'),
+    ...vectorConventions(sys).map(comment),
   ];
   if (flavor === 'paper') {
     const body = sections.map((s) => `%\n${comment(s.title)}\n${sectionTex(s, flavor)}`);

@@ -181,8 +181,11 @@ class Validator {
           this.err(i.span, `index mismatch: '${i.state}' lives on ${s.set} but its init is written for index '${i.index}' in 1..${set}`, `write init ${i.state}[${s.index}] …`);
         }
       }
-      if (i.init.kind === 'dist') this.dist(i.init.dist, `the initial distribution of ${i.state}`, i.span, false);
-      else this.constant(i.init.value, `the initial value of ${i.state}`, i.span, false);
+      // an initial condition may depend on the site's quenched inputs (a warm
+      // start w(0) = wstar + …): random vectors on the state's set, at its index
+      const site = { set: s.set, index: i.index ?? s.index };
+      if (i.init.kind === 'dist') this.dist(i.init.dist, `the initial distribution of ${i.state}`, i.span, false, site);
+      else this.constant(i.init.value, `the initial value of ${i.state}`, i.span, false, site);
     }
 
     // the scaling analysis runs last, on well-formed equations only
@@ -265,11 +268,14 @@ class Validator {
     }
   }
 
-  /** An expression of numbers, params and sizes only. */
-  private constant(e: Expr, where: string, span: Span | undefined, allowSizes: boolean): void {
-    const made = `made of numbers${allowSizes ? ', params and sizes' : ' and params'}`;
+  /** An expression of numbers, params and sizes only (and, with `site`, the
+   *  quenched random vectors of that set at that index: an initial condition). */
+  private constant(e: Expr, where: string, span: Span | undefined, allowSizes: boolean, site?: { set: string; index: string }): void {
+    const made = `made of numbers${allowSizes ? ', params and sizes' : ' and params'}${site ? `, and random vectors on ${site.set} at the site (wstar[${site.index}])` : ''}`;
     const go = (x: Expr): void => {
       if (x.k === 'ref') {
+        const r = site && this.m.randoms.find((y) => y.name === x.name);
+        if (r && site && r.indices.length === 1 && !r.timeDependent && r.sets[0] === site.set && x.idx.length === 1 && x.idx[0] === site.index && !x.at) return;
         this.err(x.span ?? span, `${where} must not depend on '${print(x)}'`, `it is fixed before the dynamics start: ${made}`);
         return;
       }
@@ -291,9 +297,9 @@ class Validator {
     go(e);
   }
 
-  private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean): void {
+  private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean, site?: { set: string; index: string }): void {
     const args = d.kind === 'normal' ? [d.mean, d.var] : d.kind === 'uniform' ? [d.lo, d.hi] : d.kind === 'bernoulli' ? [d.p] : [d.D];
-    for (const a of args) this.constant(a, where, span, allowSizes);
+    for (const a of args) this.constant(a, where, span, allowSizes, site);
   }
 
   private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[], indexed = false): void {

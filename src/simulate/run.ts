@@ -85,7 +85,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
 
   sampleRandoms(inst, seed);
   for (const b of [...X, ...Xs]) b.fill(0);
-  const clippedInit = sampleInit(plan, X, seed);
+  const clippedInit = sampleInit(plan, X, seed, inst.V);
   const noiseRng = plan.noises.map((nz) => new Rng(seed, STREAM.noise(nz.decl)));
 
   const stateIds = plan.states.map((s) => s.vec);

@@ -14,7 +14,9 @@
 // or drawn on i ≤ j and mirrored when symmetric.
 import { DmftError } from '../errors.ts';
 import { print } from '../expr/print.ts';
-import type { Dist, RandomDecl } from '../model/ir.ts';
+import type { Dist, InitSpec, RandomDecl } from '../model/ir.ts';
+import { visit, type Expr } from '../expr/ast.ts';
+import { compile } from '../expr/compile.ts';
 import { constValue, type Plan } from './compile.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from './rng.ts';
@@ -115,15 +117,24 @@ export function sampleRandoms(inst: Instance, seed: number): void {
 }
 
 /** Initial states for this seed, clipped into the declared bounds; returns
- *  how many values had to be clipped. */
-export function sampleInit(plan: Plan, X: Float64Array[], seed: number): number {
+ *  how many values had to be clipped. An initial condition may depend on the
+ *  site's quenched random vectors (`init w[i] = wstar[i] + …`, drawn before:
+ *  `V` holds them); it is then evaluated site by site. */
+export function sampleInit(plan: Plan, X: Float64Array[], seed: number, V: Float64Array[] = []): number {
   const env = { ...plan.c.params, ...plan.c.sizes };
   let clipped = 0;
   plan.states.forEach((s, si) => {
     const x = X[si];
     const init = plan.model.inits.find((i) => i.state === s.name);
+    const site = init && siteInit(plan, init.init, env, V, `the initial condition of ${s.name}`);
     if (!init) x.fill(0, 0, s.n);
-    else if (init.init.kind === 'value') {
+    else if (site) {
+      const rng = new Rng(seed, STREAM.init(si));
+      for (let i = 0; i < s.n; i++) {
+        x[i] = site(i, rng);
+        if (!Number.isFinite(x[i])) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} at site ${i + 1} is not a finite number` });
+      }
+    } else if (init.init.kind === 'value') {
       const v = constValue(init.init.value, env);
       if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} is not a finite number` });
       x.fill(v, 0, s.n);
@@ -139,4 +150,27 @@ export function sampleInit(plan: Plan, X: Float64Array[], seed: number): number 
     }
   });
   return clipped;
+}
+
+/** A site-by-site initial condition, when it names random vectors: (site, rng) → value; else undefined. */
+function siteInit(plan: Plan, init: InitSpec, env: Record<string, number>, V: Float64Array[], what: string): ((i: number, rng: Rng) => number) | undefined {
+  const exprs = init.kind === 'value' ? [init.value] : Object.values(init.dist).filter((a): a is Expr => typeof a === 'object');
+  const names = [...new Set(exprs.flatMap((e) => { const out: string[] = []; visit(e, (y) => { if (y.k === 'ref') out.push(y.name); }); return out; }))];
+  if (!names.length) return undefined;
+  const vecs = names.map((n) => {
+    const r = plan.randoms.find((x) => x.decl.name === n);
+    if (!r || r.storage.kind !== 'vec') throw new DmftError({ file: plan.model.file, message: `${what} names '${n}', which is not a random vector` });
+    return V[r.storage.id];
+  });
+  const f = (e: Expr) => compile(e, names, env);
+  const vals = new Array<number>(names.length);
+  const at = (i: number) => { for (let k = 0; k < names.length; k++) vals[k] = vecs[k][i]; return vals; };
+  if (init.kind === 'value') { const v = f(init.value); return (i) => v(at(i)); }
+  const d = init.dist;
+  switch (d.kind) {
+    case 'normal': { const m = f(d.mean), v = f(d.var); return (i, rng) => { const a = at(i); return m(a) + Math.sqrt(v(a)) * rng.normal(); }; }
+    case 'uniform': { const lo = f(d.lo), hi = f(d.hi); return (i, rng) => { const a = at(i); return lo(a) + (hi(a) - lo(a)) * rng.uniform(); }; }
+    case 'bernoulli': { const p = f(d.p); return (i, rng) => (rng.uniform() < p(at(i)) ? 1 : 0); }
+    case 'white': throw new DmftError({ file: plan.model.file, message: `white noise cannot be used for ${what}` });
+  }
 }

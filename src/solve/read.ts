@@ -9,7 +9,8 @@ import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
-import type { DmftSystem, LocalInput, ObservableDef, OrderParam, Population } from '../derive/system.ts';
+import type { DmftSystem, LocalInput, ObservableDef, OrderParam } from '../derive/system.ts';
+import { scalarPopulations, type ScalarPopulation } from '../derive/scalar.ts';
 import { constantValue } from '../model/parse.ts';
 import { table } from '../table.ts';
 
@@ -27,7 +28,8 @@ export interface MemoryTerm {
 }
 
 export interface PopReading {
-  pop: Population;
+  /** the solvers read scalar populations (one variable, independent fields) */
+  pop: ScalarPopulation;
   /** slot names of `rhs`, in order: variable, fields, inputs, mean-field terms, memory terms, t */
   slots: string[];
   /** the right-hand side with placeholders (variable, fields, inputs, mean-field terms, memory integrals → syms) */
@@ -96,8 +98,21 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });
     return v;
   };
+  // several variables per site or correlated fields: refused, never solved wrongly
+  const populations = scalarPopulations(sys, 'the solvers');
+  for (const p of populations) {
+    const init = p.init ? (p.init.kind === 'value' ? [p.init.value] : Object.values(p.init.dist).filter((a): a is Expr => typeof a === 'object')) : [];
+    const inputs = new Set<string>();
+    for (const e of init) some(e, (x) => { if (x.k === 'ref') inputs.add(x.name); return false; });
+    if (inputs.size) {
+      throw new DmftError({
+        message: `the initial condition of ${p.variable} depends on the site's quenched inputs (${[...inputs].join(', ')}): an initial condition correlated with the disorder is not supported by the solvers yet`,
+        hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
+      });
+    }
+  }
   const orders = new Map<string, OrderReading>();
-  const popByName = new Map(sys.populations.map((p) => [p.name, p]));
+  const popByName = new Map(populations.map((p) => [p.name, p]));
   for (const o of sys.orderParams) {
     const pop = popByName.get(o.pop)!;
     const quenched = pop.inputs.filter((i) => i.kind === 'quenched').map((i) => i.name);
@@ -112,8 +127,8 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
 
   // a single-site equation is a function of one site: a leftover sum over sites or a
   // population size means the derivation did not reduce it (refuse, do not crash)
-  const sizes = new Set(sys.populations.map((p) => p.name));
-  for (const pop of sys.populations) {
+  const sizes = new Set(populations.map((p) => p.name));
+  for (const pop of populations) {
     let left: Expr | undefined;
     some(pop.rhs, (x) => {
       if (x.k === 'sum' || x.k === 'mean' || (x.k === 'sym' && sizes.has(x.name) && !(x.name in params)) || (x.k === 'ref' && x.idx.length > 0)) { left ??= x; return true; }
@@ -127,7 +142,7 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     }
   }
 
-  const pops = sys.populations.map((pop): PopReading => {
+  const pops = populations.map((pop): PopReading => {
     const means: PopReading['means'] = [];
     const memory: MemoryTerm[] = [];
     const fields = pop.fields.map((f) => f.name);

@@ -80,7 +80,7 @@ function supports(sys: DmftSystem, params: Record<string, number>): Map<string, 
   const out = new Map<string, Range>();
   const val = (e: Expr | undefined, dflt: number) => (e ? constantValue(e, params) ?? dflt : dflt);
   for (const p of sys.populations) {
-    out.set(p.variable, [val(p.lower, -Infinity), val(p.upper, Infinity)]);
+    for (const v of p.variables) out.set(v.name, [val(v.lower, -Infinity), val(v.upper, Infinity)]);
     for (const f of p.fields) out.set(f.name, ALL);
     for (const i of p.inputs) {
       if (i.kind === 'noise') { out.set(i.name, ALL); continue; }
@@ -119,7 +119,7 @@ export function domainIssues(sys: DmftSystem, params: Record<string, number> = s
     walk(arg);
     if (vars.size !== 1) return undefined;
     const name = [...vars][0];
-    const pop = sys.populations.find((p) => p.variable === name);
+    const pop = sys.populations.flatMap((p) => p.variables).find((v) => v.name === name);
     const init = pop?.init;
     if (!pop || pop.lower !== undefined || pop.upper !== undefined || init?.kind !== 'dist' || init.dist.kind !== 'normal') return undefined;
     const v = constantValue(init.dist.var, params);
@@ -153,7 +153,7 @@ export function domainIssues(sys: DmftSystem, params: Record<string, number> = s
     for (const c of children(e)) visit(c, where, observable);
   };
   for (const o of sys.observables) visit(o.expr, `observable ${o.name}`, true);
-  for (const p of sys.populations) visit(p.rhs, `the equation of ${p.variable}`, false);
+  for (const v of sys.populations.flatMap((p) => p.variables)) visit(v.rhs, `the equation of ${v.name}`, false);
   return issues;
 }
 
@@ -242,10 +242,11 @@ export function explainFailure(e: unknown, sys: DmftSystem, params: Record<strin
   if (cause) hint = `cause: ${issueText(cause)}; ${BOUND_HINT} (rather than a smaller time step: the single-site variable takes these values with positive probability)`;
   else {
     // a term growing faster than linearly can reach infinity in finite time
-    const vars = new Set(sys.populations.map((p) => p.variable));
-    for (const p of sys.populations) {
-      const fast = superlinear(p.rhs, (x) => x.k === 'ref' && vars.has(x.name));
-      if (fast) { hint = `likely cause: in the equation of ${p.variable}, the term ${print(fast)} grows faster than linearly, so the single-site process can reach infinity in finite time (its variable is unbounded: large values have positive probability); a smaller time step will not help`; break; }
+    const all = sys.populations.flatMap((p) => p.variables);
+    const vars = new Set(all.map((v) => v.name));
+    for (const v of all) {
+      const fast = superlinear(v.rhs, (x) => x.k === 'ref' && vars.has(x.name));
+      if (fast) { hint = `likely cause: in the equation of ${v.name}, the term ${print(fast)} grows faster than linearly, so the single-site process can reach infinity in finite time (its variable is unbounded: large values have positive probability); a smaller time step will not help`; break; }
     }
   }
   if (!hint) return e;

@@ -14,7 +14,7 @@
 import { add, children, mapPost, mul, num, op, pow, ref, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey, diff } from '../expr/canon.ts';
 import { evaluate } from '../expr/eval.ts';
-import type { DmftSystem, Population } from '../derive/system.ts';
+import type { ScalarPopulation as Population, ScalarSystem as DmftSystem } from '../derive/scalar.ts';
 import { isConstant, normal, splitCoef, termsOf, type NormContext } from './normalize.ts';
 import { ONE } from './resolve.ts';
 

@@ -18,7 +18,8 @@ import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
-import type { Derivation, DmftSystem, OrderParam, Population, Step } from '../derive/system.ts';
+import type { Derivation, DmftSystem, OrderParam, Step } from '../derive/system.ts';
+import { scalarSystem, type ScalarPopulation as Population, type ScalarSystem } from '../derive/scalar.ts';
 import { Provenance } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
@@ -278,7 +279,9 @@ export function verifyTex(model: Model, d: Derivation, texSource: string, texFil
 }
 
 class Verifier {
-  private sys: DmftSystem;
+  private sys: ScalarSystem;
+  /** the derived system itself (for the LaTeX printer) */
+  private full: DmftSystem;
   private steps: Step[];
   /** the trace as a tree: which step produced what */
   private prov: Provenance;
@@ -307,7 +310,9 @@ class Verifier {
   private virtualCount = 0;
 
   constructor(private model: Model, d: Derivation, private source: string, private file: string, private opts: VerifyOptions) {
-    this.sys = d.system;
+    // verify reads scalar systems (one variable per site, independent fields); others are refused
+    this.sys = scalarSystem(d.system, 'verify');
+    this.full = d.system;
     this.steps = d.steps;
     this.prov = new Provenance(d.steps);
     for (const o of this.sys.orderParams) this.registerOp({ name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 });
@@ -362,7 +367,7 @@ class Verifier {
       }
     }
     for (const o of this.sys.orderParams) {
-      const k = this.keyOfTex(orderParamSymbol(o.name, { system: this.sys }));
+      const k = this.keyOfTex(orderParamSymbol(o.name, { system: this.full }));
       if (k) this.bindModel(k.key, { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, o.name);
     }
     for (const o of this.sys.observables) {
@@ -597,7 +602,7 @@ class Verifier {
   }
 
   private buildTargets(): void {
-    const ctx = { system: this.sys };
+    const ctx = { system: this.full };
     for (const p of this.sys.populations) {
       const id = p.kind === 'dynamic' ? `d/dt ${p.variable}` : p.variable;
       const lhs = p.kind === 'dynamic' ? `\\frac{\\mathrm{d}}{\\mathrm{d}t} ${toLatex(ref(p.variable, [], T), ctx)}` : toLatex(ref(p.variable, [], T), ctx);
@@ -666,7 +671,7 @@ class Verifier {
       try { e = this.resolver.expr(rhs, sc, sym(TAU)); } catch { continue; }
       if (!someRef(e, (name) => this.nctx.vars.has(name))) continue;
       this.global.set(head.key, { k: 'varexpr', expr: e, pop: this.popOf(e) });
-      this.infer(head.tex, toLatex(substTauOf(e, T), { system: this.sys }), 'definition', u.line);
+      this.infer(head.tex, toLatex(substTauOf(e, T), { system: this.full }), 'definition', u.line);
       u.handled = true;
       this.results.push({ equation: `definition of ${head.tex}`, line: u.line, status: 'ok' });
     }
@@ -799,7 +804,7 @@ class Verifier {
       // (lhs coefficient)·η = c·z  ⇒  z = (lhs coefficient / c)·η
       const scale = positiveCanon(mul(l.coef, pow(r.coef, num(-1))), this.nctx);
       this.global.set(z.key, { k: bl.k, name: bl.name, pop: bl.pop, scale });
-      this.infer(z.tex, toLatex(canon(mul(scale, ref(bl.name))), { system: this.sys }), `definition: ${hl.tex} = ${this.texFoundPlain(canon(mul(r.coef, pow(l.coef, num(-1)))))} ${z.tex}, a rescaled ${bl.k === 'field' ? 'Gaussian field' : 'noise'}`, u.line);
+      this.infer(z.tex, toLatex(canon(mul(scale, ref(bl.name))), { system: this.full }), `definition: ${hl.tex} = ${this.texFoundPlain(canon(mul(r.coef, pow(l.coef, num(-1)))))} ${z.tex}, a rescaled ${bl.k === 'field' ? 'Gaussian field' : 'noise'}`, u.line);
       u.handled = true;
       this.results.push({ equation: `definition of ${z.tex}`, line: u.line, status: 'ok' });
     }
@@ -887,7 +892,7 @@ class Verifier {
         const zTex = covarianceLhs(covEq.lhs)!.head.tex;
         const form = ckey(a) === '-1' ? `-${zTex}` : `${this.texFoundPlain(a)} ${zTex}`;
         const what = b.k === 'field' ? 'Gaussian field' : 'noise';
-        this.inferred[zTex] = { as: toLatex(canon(mul(scale, ref(b.name))), { system: this.sys }), how: `rescaled ${what}: ${nameToTex(b.name)} = ${form} in the equation of line ${ss.line}`, line: covEq.line };
+        this.inferred[zTex] = { as: toLatex(canon(mul(scale, ref(b.name))), { system: this.full }), how: `rescaled ${what}: ${nameToTex(b.name)} = ${form} in the equation of line ${ss.line}`, line: covEq.line };
         this.notes.push(`line ${ss.line}: ${form} stands for the ${what} ${nameToTex(b.name)} of the derived system${ckey(a) === '-1' ? ' (a sign flip)' : ''}: ${zTex} is a rescaled ${what} with its covariance stated on line ${covEq.line}, compared as ${nameToTex(b.name)} = ${form}`);
       }
     }
@@ -977,7 +982,7 @@ class Verifier {
       const name = this.addVirtual(kind, found, this.popOf(found), Math.max(1, timeKeys.length));
       this.global.set(head.key, { k: 'op', name, arity: Math.max(1, timeKeys.length) });
       this.userTex.set(name, head.tex);
-      this.infer(head.tex, `${toLatex(found, { system: this.sys })} (not an order parameter of the derived system)`, 'definition', u.line);
+      this.infer(head.tex, `${toLatex(found, { system: this.full })} (not an order parameter of the derived system)`, 'definition', u.line);
       this.notes.push(`line ${u.line}: ${head.tex} is defined as an average that is not one of the derived order parameters; it is compared wherever it is used`);
     }
   }
@@ -1011,7 +1016,7 @@ class Verifier {
     this.userTex.set(k.key, k.tex);
     const dts = canon(add(T, mul(num(-1), S)));
     const shown = mapPostExpr(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
-    this.infer(k.tex, toLatex(shown, { system: this.sys }), 'definition: the regular part of a response with an instantaneous part', line);
+    this.infer(k.tex, toLatex(shown, { system: this.full }), 'definition: the regular part of a response with an instantaneous part', line);
     this.results.push({ equation: `definition of ${k.tex}`, line, status: 'ok' });
     // body = R(t,s) − δ(t − s) exactly: compare in the split form, where a dropped v(t) is one missing term
     const delta = canon(call('delta', add(T, mul(num(-1), S))));
@@ -1048,7 +1053,7 @@ class Verifier {
       const t = this.targets.get(`closure ${o.name}`);
       if (t) t.stated = true;
       this.results.push({ equation: `closure ${o.name}`, line: u.line, status: 'ok' });
-      this.notes.push(`line ${u.line}: ${head.tex}(\\tau) is the stationary form of ${orderParamSymbol(o.name, { system: this.sys })}`);
+      this.notes.push(`line ${u.line}: ${head.tex}(\\tau) is the stationary form of ${orderParamSymbol(o.name, { system: this.full })}`);
       return;
     }
     if (named && named.k === 'op' && this.sys.orderParams.some((o) => o.name === named.name)) {
@@ -1252,7 +1257,7 @@ class Verifier {
     const forms: [string, (x: string) => string][] = [[ONE, (x) => x], [CONST, (x) => x], [QSTAT, (x) => x.replace(/^C/, 'q')], [CHI, (x) => x.replace(/^R/, '\\chi')]];
     for (const [suf, f] of forms) if (name.endsWith(suf) && this.ops.has(name)) return f(this.opTex(name.slice(0, -suf.length), user));
     if ((user || this.ops.get(name)?.virtual) && this.userTex.has(name)) return this.userTex.get(name)!;
-    if (this.sys.orderParams.some((o) => o.name === name)) return orderParamSymbol(name, { system: this.sys });
+    if (this.sys.orderParams.some((o) => o.name === name)) return orderParamSymbol(name, { system: this.full });
     const o = this.ops.get(name);
     return o ? `\\langle\\cdot\\rangle_{${o.kind}}` : name;
   }
@@ -1490,7 +1495,7 @@ class Verifier {
     const names: Record<string, string> = { '§zeta': zTex ?? 'z' };
     for (const [k, v] of Object.entries(this.formNames(false))) names[`§c:${k}`] = v;
     // x* for the frozen variable; q, χ, M (order parameters without times) as constants
-    const show = (e: Expr) => toLatex(mapPostExpr(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.sys, names });
+    const show = (e: Expr) => toLatex(mapPostExpr(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.full, names });
     if (ok) {
       this.push({ equation: id, line: u.line, kind: 'term', expected: null, found: show(R), rule: null, detail: `max(0, ·) where ${nameToTex(pop.variable)} has no bound` });
       return;
@@ -1670,7 +1675,7 @@ class Verifier {
 
   /** A frequency-domain expression in LaTeX: ω, i, and X(ω) with the file's symbol (found) or ours. */
   private texFreq(e: Expr, user: boolean): string {
-    return user ? this.texFound(e) : toLatex(e, { system: this.sys, names: this.formNames(false) });
+    return user ? this.texFound(e) : toLatex(e, { system: this.full, names: this.formNames(false) });
   }
 
   private compareDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): void {
@@ -1941,7 +1946,7 @@ class Verifier {
 
   texExpected(e: Expr): string {
     const r = this.readable(e);
-    return toLatex(r.e, { system: this.sys, names: { ...r.names, ...this.formNames(false) } });
+    return toLatex(r.e, { system: this.full, names: { ...r.names, ...this.formNames(false) } });
   }
 
   /** Symbols of C(τ), R(ω), M (one-argument and constant forms): the file's or ours. */
@@ -1957,7 +1962,7 @@ class Verifier {
 
   /** A constant (parameters and numbers) in LaTeX. */
   private texFoundPlain(e: Expr): string {
-    return toLatex(e, { system: this.sys });
+    return toLatex(e, { system: this.full });
   }
 
   texFound(e: Expr, extra: Record<string, string> = table<string>()): string {
@@ -1971,7 +1976,7 @@ class Verifier {
     const r = this.readable(untag(e));
     const names = Object.assign(table<string>(), r.names, aliases);
     for (const [k, v] of this.userTex) names[k] = v;
-    for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.sys });
+    for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.full });
     for (const o of this.ops.values()) if (o.virtual && !names[o.name]) names[o.name] = `\\langle\\cdot\\rangle_{${o.kind}}`;
     Object.assign(names, this.formNames(true), extra);
     return toLatex(r.e, { names, sizes: {} });

@@ -2,9 +2,12 @@
 // do not (a coupling sum inside a nonlinearity, outside factors with
 // multiplicative noise, a matrix used as itself and as its transpose in one
 // equation, two matrices over two populations, mean(…) in the dynamics, three
-// populations with two lets), and models written in paper notation
-// (prefactors with sizes, sums normalized by hand, ratios, non-Gaussian
-// entries). Shared by msr-equivalence.test.ts and trace.test.ts.
+// populations with two lets), vector single-site processes (several
+// variables per site, correlated fields, initial conditions on site-local
+// inputs; VECTOR_MODELS, beyond the examples), and models written in paper
+// notation (prefactors with sizes, sums normalized by hand, ratios,
+// non-Gaussian entries). Shared by msr-equivalence.test.ts, trace.test.ts
+// and vector.test.ts.
 
 export const INLINE_MODELS: Record<string, string> = {
   'coupling sum inside tanh (local field h, conjugate hhat)': `model "tanh of field"
@@ -104,6 +107,83 @@ let r[mu] = sum(k, X[mu,k]*a[k]) - y[mu]
 let h[i] = sum(k, F[k,i]*a[k])
 d/dt a[k] = -sum(mu, X[mu,k]*r[mu]) - 0.1*sum(i, F[k,i]*h[i])
 observe train = mean(mu, r[mu]^2)/2
+`,
+};
+
+/** Vector single-site processes not in examples/. */
+export const VECTOR_MODELS: Record<string, string> = {
+  'J + b*J^T written as two sums (examples/transpose-mix.dmft as one summand)': `model "linear network driven by J + b*J^T"
+param g = 0.5, b = 0.3, kappa = 0.2, sigma2 = 1
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa
+noise xi[i] ~ white(sigma2)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, b*J[j,i]*x[j]) + xi[i]
+observe var = mean(i, x[i]^2)
+`,
+  'a let on the sites of a state (symmetric J)': `model "a let on the sites of a state"
+param g = 0.8
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N), symmetric
+state x[i]
+init x[i] ~ normal(0, 1)
+let h[i] = sum(j, J[i,j]*tanh(x[j]))
+d/dt x[i] = -x[i] + h[i]
+observe var = mean(i, x[i]^2)
+`,
+  'two networks driven by the same couplings (same orientation, two variables)': `model "two networks driven by the same couplings"
+param g = 1.5, c = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+state x[i]
+state y[i]
+init x[i] ~ normal(0, 1)
+init y[i] ~ normal(0, 1)
+d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j]))
+d/dt y[i] = -y[i] + sum(j, J[i,j]*tanh(y[j])) + c*x[i]
+observe overlap = mean(i, x[i]*y[i])
+`,
+  'J + b*J^T on tanh, with a mean and another summed index': `model "J + b J^T on tanh, with a mean"
+param g = 1.2, b = 0.5, kappa = 0.3, J0 = 0.4
+index i, j, k in 1..N
+random J[i,j] ~ normal(J0/N, g^2/N), corr(J[i,j], J[j,i]) = kappa
+state x[i]
+init x[i] ~ normal(0, 1)
+d/dt x[i] = -x[i] + sum(k, (J[i,k] + b*J[k,i])*tanh(x[k]))
+observe var = mean(i, x[i]^2)
+`,
+  'an initial law centred on the teacher': `model "regression initialized around the teacher"
+param alpha = 0.5, rho = 0.8
+index i in 1..D
+index mu in 1..P
+ratio P/D = alpha
+random X[mu,i] ~ normal(0, 1/D)
+random wstar[i] ~ normal(0, 1)
+state w[i]
+init w[i] ~ normal(rho*wstar[i], 0.25)
+let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i]))
+d/dt w[i] = -sum(mu, X[mu,i]*r[mu])
+observe test = mean(i, (w[i] - wstar[i])^2)/2
+`,
+  'a let chain on one population (u = tanh(x), h = J u)': `model "a let chain on one population"
+param g = 0.9, kappa = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa
+state x[i]
+init x[i] = 0.5
+let u[i] = tanh(x[i])
+let h[i] = sum(j, J[i,j]*u[j])
+d/dt x[i] = -x[i] + h[i]
+observe m = mean(i, u[i])
+`,
+  'the same sum twice (two perfectly correlated fields)': `model "the same sum twice"
+param g = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + x[i]*sum(j, J[i,j]*x[j]) + x[i]*sum(j, J[i,j]*x[j])
 `,
 };
 

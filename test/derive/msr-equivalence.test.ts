@@ -16,7 +16,7 @@ import { normalizeSystem } from '../../src/derive/normalize.ts';
 import { describeSystem } from '../../src/cli/describe.ts';
 import { renderDerivation } from '../../src/cli/derive.ts';
 import type { DmftSystem } from '../../src/derive/system.ts';
-import { INLINE_MODELS } from './models.ts';
+import { INLINE_MODELS, VECTOR_MODELS } from './models.ts';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dmft')).sort();
 
@@ -71,7 +71,7 @@ describe('msr ≡ cavity on every example', () => {
 });
 
 describe('msr ≡ cavity on models beyond the examples', () => {
-  for (const [label, src] of Object.entries(INLINE_MODELS)) {
+  for (const [label, src] of Object.entries({ ...INLINE_MODELS, ...VECTOR_MODELS })) {
     it(label, () => expectSameSystem(() => loadModelSource(src, 'inline.dmft'), label));
   }
 });

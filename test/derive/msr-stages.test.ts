@@ -20,6 +20,8 @@ import type { Derivation, Step } from '../../src/derive/system.ts';
 import { DmftError } from '../../src/errors.ts';
 import { MsrState } from '../../src/derive/msr/state.ts';
 import { ModelAnalysis } from '../../src/derive/couplings.ts';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { normalizeSystem } from '../../src/derive/normalize.ts';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dmft')).map((f) => f.replace(/\.dmft$/, '')).sort();
 
@@ -170,31 +172,41 @@ describe('stage 4: saddle point', () => {
     const d = deriveMsr(loadModel('examples/linear-regression-gf.dmft'));
     const lim = stepsOf(d, 'msr.saddle.causal-limit').map((s) => print(s.after)).sort();
     expect(lim).toEqual(['int(s=0..t, R[r|eta_2](t,s)*(w(s) - wstar))', 'int(s=0..t, r(s)*R[w - wstar|eta_1](t,s))']);
-    const w = d.system.populations.find((p) => p.variable === 'w')!;
+    const pw = d.system.populations.find((p) => p.variables[0].name === 'w')!;
+    const w = { rhs: pw.variables[0].rhs, fields: pw.fields };
     expect(keyOf(w.rhs)).toBe(K('-eta_1(t)/alpha - @int(s, 0, t, @op(Rr, t, s)*(w(s) - wstar[]))').replace('Rr', 'R[r|eta_2]'));
     expect(keyOf(w.fields[0].cov)).toBe(K('alpha*@op(Cr, t, s)').replace('Cr', 'C[r]'));
   });
 });
 
-describe('refusals: what the path-integral route cannot close', () => {
+describe('refusals: what the path-integral route cannot close, and the correlated fields it can', () => {
   const base = (rhs: string, extra = '') => `model "m"\nparam g = 0.5\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)${extra}\nnoise xi[i] ~ white(1)\nstate x[i]\ninit x[i] = 0\nd/dt x[i] = ${rhs}\n`;
   const err = (src: string): DmftError => {
     try { deriveMsr(loadModelSource(src, 'm.dmft')); } catch (e) { if (e instanceof DmftError) return e; throw e; }
     throw new Error('expected a DmftError');
   };
-  it('two sums drawing on the same entries (correlated fields) are refused, naming both sums', () => {
-    const e = err(base('-x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, J[i,j]*x[j])'));
-    expect(e.message).toContain("'sum(j, J[i,j]*tanh(x[j]))' and 'sum(j, J[i,j]*x[j])'");
-    expect(e.message).toContain('correlated');
-    expect(e.info.line).toBe(8);
+  const both = (src: string) => {
+    const m = () => loadModelSource(src, 'm.dmft');
+    const msr = deriveMsr(m());
+    expect(JSON.stringify(normalizeSystem(msr.system))).toBe(JSON.stringify(normalizeSystem(deriveCavity(m()).system)));
+    return msr;
+  };
+  it('two sums drawing on the same entries: a covariance pairing (msr.gaussian.covariance), correlated fields', () => {
+    const d = both(base('-x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, J[i,j]*x[j])'));
+    expect(stepsOf(d, 'msr.gaussian.covariance')).toHaveLength(1);
+    expect(d.system.populations[0].cross.map((c) => [c.a, c.b, print(c.cov)])).toEqual([['eta_1', 'eta_2', 'g^2*C[tanh(x),x](t,s)']]);
+    expect(stepsOf(d, 'msr.site.fields')).toHaveLength(1);
   });
-  it('the same sum written twice is refused as correlated fields (not a crash)', () => {
-    const e = err(base('-x[i] + x[i]*sum(j, J[i,j]*x[j]) + x[i]*sum(j, J[i,j]*x[j])'));
-    expect(e.message).toContain('correlated');
+  it('the same sum written twice: two fields, perfectly correlated', () => {
+    const d = both(base('-x[i] + x[i]*sum(j, J[i,j]*x[j]) + x[i]*sum(j, J[i,j]*x[j])'));
+    const p = d.system.populations[0];
+    expect(p.fields.map((f) => print(f.cov))).toEqual(['g^2*C[x](t,s)', 'g^2*C[x](t,s)']);
+    expect(p.cross.map((c) => print(c.cov))).toEqual(['g^2*C[x](t,s)']);
   });
-  it('J and Jᵀ in one equation with corr ≠ 0: the transpose correlation correlates their fields', () => {
-    const e = err(base('-x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, J[j,i]*x[j])', ', corr(J[i,j], J[j,i]) = 0.5'));
-    expect(e.message).toContain("'sum(j, J[j,i]*x[j])'");
+  it('J and Jᵀ in one equation with corr ≠ 0: a transpose-covariance pairing (msr.gaussian.transpose-covariance)', () => {
+    const d = both(base('-x[i] + sum(j, J[i,j]*tanh(x[j])) + sum(j, J[j,i]*x[j])', ', corr(J[i,j], J[j,i]) = 0.5'));
+    expect(stepsOf(d, 'msr.gaussian.transpose-covariance')).toHaveLength(1);
+    expect(d.system.populations[0].cross.map((c) => print(c.cov))).toEqual(['0.5*g^2*C[tanh(x),x](t,s)']);
   });
   it('white noise entering nonlinearly is refused, naming the noise', () => {
     const e = err(base('-x[i] + sum(j, J[i,j]*x[j]) + tanh(xi[i])'));

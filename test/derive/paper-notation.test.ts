@@ -146,7 +146,7 @@ describe('paper notation: named forms', () => {
     const [e] = loadErrors(src);
     expect(e.format()).toMatch(/^paper\.dmft:6:21: error: scaling: the mean-field part of 'g\/sqrt\(N\)\*sum\(j, J\[i,j\]\*tanh\(x\[j\]\)\)' grows like N\^0\.5/);
     const sys = system(applyHint(src, e.info.hint!));
-    expect(print(sys.populations[0].rhs)).toBe('J0*g*M[tanh(x)](t) + eta(t) - x(t)');
+    expect(print(sys.populations[0].variables[0].rhs)).toBe('J0*g*M[tanh(x)](t) + eta(t) - x(t)');
     expect(print(sys.populations[0].fields[0].cov)).toBe('g^2*C[tanh(x)](t,s)');
   });
   it('two populations: sqrt(alpha)/sqrt(P) and 1/sqrt(D) prefactors, in a let and a state equation, equal the normalized variance', () => {
@@ -168,7 +168,7 @@ describe('paper notation: named forms', () => {
     const model = (v: string, pre: string) => `${head}random J[i,j] ~ normal(0, ${v}), corr(J[i,j], J[j,i]) = c\nstate x[i]\nd/dt x[i] = -x[i] + ${pre}sum(j, J[i,j]*x[j])\n`;
     const s = system(model('1', 'g/sqrt(N)*'));
     expect(s).toEqual(system(model('g^2/N', '')));
-    expect(print(s.populations[0].rhs)).toMatch(/^g\^2\*c\*int\(s=0\.\.t, x\(s\)\*R\[x\|eta\]\(t,s\)\)/);
+    expect(print(s.populations[0].variables[0].rhs)).toMatch(/^g\^2\*c\*int\(s=0\.\.t, x\(s\)\*R\[x\|eta\]\(t,s\)\)/);
   });
   it('a sum normalized by hand is an average; a ratio of sizes takes its value; a vanishing term drops out', () => {
     const src = 'model "m"\nparam alpha = 2\nindex i, j in 1..N\nindex mu in 1..P\nratio P/N = alpha\nstate x[i]\ninit x[i] = 1\nd/dt x[i] = -x[i] + sum(j, tanh(x[j]))/N + P/N*x[i] - x[i]/N\nobserve m = sum(i, x[i])/N\n';
@@ -192,7 +192,7 @@ describe('paper notation: named forms', () => {
     const m = loadModelSource(`${head}state x[i]\nd/dt x[i] = -x[i]\n`, 'm.dmft');
     const sys = derive(m, 'cavity').system;
     const xt = ref('x', [], sym('t'));
-    const bad: DmftSystem = { ...sys, populations: [{ ...sys.populations[0], rhs: add(neg(xt), div(xt, sym('N'))) }] };
+    const bad: DmftSystem = { ...sys, populations: [{ ...sys.populations[0], variables: [{ ...sys.populations[0].variables[0], rhs: add(neg(xt), div(xt, sym('N'))) }] }] };
     expect(() => refuseSizes(m, bad)).toThrow(/the derived equation of x still contains the size N, in the term 'x\(t\)\/N'/);
   });
 });
@@ -233,7 +233,7 @@ describe('dense non-Gaussian couplings derive like Gaussian ones with the same m
   it('bernoulli(p) with a prefactor 1/N: a pure mean-field coupling p·M (its fluctuations vanish)', () => {
     const s = system(model('bernoulli(c)', '1/N*'));
     expect(s.populations[0].fields).toEqual([]);
-    expect(print(s.populations[0].rhs)).toBe('c*M[tanh(x)](t) - x(t)');
+    expect(print(s.populations[0].variables[0].rhs)).toBe('c*M[tanh(x)](t) - x(t)');
   });
   it('uniform entries that would drop out are refused with a hint that derives', () => {
     const src = model('uniform(-1/N, 1/N)');

@@ -4,17 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { loadModelSource } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { DmftError } from '../../src/errors.ts';
+import { normalizeSystem } from '../../src/derive/normalize.ts';
 
 const head = 'model "m"\nparam g = 0.5, kappa = 0.5\nindex i, j in 1..N\n';
 const cases: [string, string, RegExp][] = [
   ['a coupling entering nonlinearly', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]^2*x[j])\n`, /the coupling enters nonlinearly in 'J\[i,j\]\^2'/],
   ['sparse couplings (bernoulli(c/N): a few terms dominate, the field is not Gaussian)', `${head}random J[i,j] ~ bernoulli(3/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n`, /is sparse: .* its fluctuations are not Gaussian/],
-  ['correlated fields (J and its transpose in one equation)', `${head}random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*tanh(x[j]))\n`, /transpose-correlated entries of J: their Gaussian fields are correlated/],
-  ['correlated fields (the same entries twice)', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[i,j]*tanh(x[j]))\n`, /the same entries of J/],
   ['white noise entering nonlinearly', `${head}noise xi[i] ~ white(1)\nstate x[i]\nd/dt x[i] = -x[i] + tanh(xi[i])\n`, /white noise 'xi' enters the dynamics of x nonlinearly/],
   ['discrete-time dynamics', `${head}state x[i]\nx[i](t+1) = 0.5*x[i]\n`, /discrete-time dynamics .* not supported yet by derive/],
   ['a constraint', `${head}state x[i]\nd/dt x[i] = -x[i]\nconstraint mean(i, x[i]^2) = 1 via z\n`, /constraints .* not supported yet by derive/],
-  ['two states on one index set', `${head}state x[i]\nstate y[i]\nd/dt x[i] = -x[i]\nd/dt y[i] = -y[i]\n`, /several variables per site are not supported yet/],
 ];
 
 describe('derive refuses what it cannot derive', () => {
@@ -33,15 +31,18 @@ describe('derive refuses what it cannot derive', () => {
   }
 });
 
-describe('a sum that adds couplings is refused with the split that works', () => {
-  it('sum(j, (J[i,j] + J[j,i])*x[j]) → one sum per coupling, and the split form derives', () => {
+describe('a sum that adds couplings is split into one use per coupling', () => {
+  it('sum(j, (J[i,j] + J[j,i])*x[j]) derives to the system of the two sums (one field and one reaction per pair of uses)', () => {
     const src = 'model "m"\nparam g = 0.5\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\n';
-    const m = loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, (J[i,j] + J[j,i])*x[j])\n`, 'm.dmft');
-    expect(() => derive(m, 'cavity')).toThrow(/adds several coupling terms/);
-    try { derive(m, 'cavity'); } catch (e) { expect((e as DmftError).info.hint).toContain('sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*x[j])'); }
-    const ok = derive(loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*x[j])\n`, 'm.dmft'), 'cavity');
-    // J + Jᵀ acts as a symmetric coupling of variance 2g²/N: two fields, two reaction terms
-    expect(ok.system.populations[0].fields).toHaveLength(2);
-    expect(ok.steps.filter((s) => s.rule === 'cavity.reaction.reuse')).toHaveLength(2);
+    for (const route of ['cavity', 'msr'] as const) {
+      const one = derive(loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, (J[i,j] + J[j,i])*x[j])\n`, 'm.dmft'), route);
+      const two = derive(loadModelSource(`${src}d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + sum(j, J[j,i]*x[j])\n`, 'm.dmft'), route);
+      expect(JSON.stringify(normalizeSystem(one.system))).toBe(JSON.stringify(normalizeSystem(two.system)));
+      expect(one.steps.filter((s) => s.rule === `${route}.limit.split`)).toHaveLength(1);
+      // J + Jᵀ acts as a symmetric coupling of variance 2g²/N: two fields (independent, c = 0), two reaction terms
+      expect(one.system.populations[0].fields).toHaveLength(2);
+      expect(one.system.populations[0].cross).toEqual([]);
+      if (route === 'cavity') expect(one.steps.filter((s) => s.rule === 'cavity.reaction.reuse')).toHaveLength(2);
+    }
   });
 });

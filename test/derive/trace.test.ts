@@ -14,12 +14,12 @@ import type { Step } from '../../src/derive/system.ts';
 import { canon } from '../../src/expr/canon.ts';
 import { num, sym } from '../../src/expr/ast.ts';
 import { stepsToText } from '../../src/latex/steps.ts';
-import { INLINE_MODELS, PAPER_MODELS } from './models.ts';
+import { INLINE_MODELS, PAPER_MODELS, VECTOR_MODELS } from './models.ts';
 import { Provenance } from '../../src/verify/provenance.ts';
 
 const files = ['examples', 'test/verify/models', 'test/check/models'].flatMap((d) =>
   readdirSync(d).filter((f) => f.endsWith('.dmft')).sort().map((f): [string, () => Model] => [`${d}/${f}`, () => loadModel(`${d}/${f}`)]));
-const inline = Object.entries({ ...INLINE_MODELS, ...PAPER_MODELS }).map(([label, src]): [string, () => Model] => [label, () => loadModelSource(src, 'inline.dmft')]);
+const inline = Object.entries({ ...INLINE_MODELS, ...PAPER_MODELS, ...VECTOR_MODELS }).map(([label, src]): [string, () => Model] => [label, () => loadModelSource(src, 'inline.dmft')]);
 
 function expectTree(steps: Step[]): void {
   const seen = new Map<string, Step>();

@@ -2,7 +2,20 @@
 // For printer tests only: the derivation's own output is golden-tested
 // elsewhere. Built with the ast constructors, exactly as a route would.
 import { add, avg, call, div, integral, mul, neg, num, op, pow, ref, sub, sym, type Expr } from '../../src/expr/ast.ts';
-import type { DmftSystem, Step } from '../../src/derive/system.ts';
+import type { DmftSystem, GaussianField, LocalInput, Population, Step } from '../../src/derive/system.ts';
+import type { InitSpec } from '../../src/model/ir.ts';
+
+/** A population with one variable, written flat (the 1×1 case of the vector population). */
+function pop(p: {
+  name: string; index: string; variable: string; kind: 'dynamic' | 'algebraic'; rhs: Expr; lower?: Expr; upper?: Expr; init?: InitSpec;
+  fields: Omit<GaussianField, 'variable'>[]; inputs: LocalInput[];
+}): Population {
+  const v: Population['variables'][number] = { name: p.variable, kind: p.kind, rhs: p.rhs };
+  if (p.lower) v.lower = p.lower;
+  if (p.upper) v.upper = p.upper;
+  if (p.init) v.init = p.init;
+  return { name: p.name, index: p.index, variables: [v], fields: p.fields.map((f) => ({ ...f, variable: p.variable })), cross: [], inputs: p.inputs };
+}
 
 const t = sym('t');
 const s = sym('s');
@@ -15,13 +28,13 @@ export function scs(): DmftSystem {
   return {
     model: 'random rate network (Sompolinsky–Crisanti–Sommers)',
     params: { g: 1.5, J0: 0 },
-    populations: [{
+    populations: [pop({
       name: 'N', index: 'i', variable: 'x', kind: 'dynamic',
       rhs: add(neg(at('x')), mul(sym('J0'), op('M_phi', t)), at('eta')),
       init: { kind: 'dist', dist: { kind: 'normal', mean: num(0), var: num(1) } },
       fields: [{ name: 'eta', cov: mul(pow(sym('g'), num(2)), op('C_phi', t, s)), coupling: 'J', sum: 'sum(j, J[i,j]*tanh(x[j]))', pop: 'N' }],
       inputs: [],
-    }],
+    })],
     orderParams: [
       { name: 'M_phi', kind: 'M', pop: 'N', f: phi(t), def: avg('N', phi(t)) },
       { name: 'C_phi', kind: 'C', pop: 'N', f: phi(t), def: avg('N', mul(phi(t), phi(s))) },
@@ -38,7 +51,7 @@ export function linearPartialSym(): DmftSystem {
   return {
     model: 'noise-driven linear network with partially symmetric couplings',
     params: { g: 0.5, kappa: 0.5, sigma2: 1 },
-    populations: [{
+    populations: [pop({
       name: 'N', index: 'i', variable: 'x', kind: 'dynamic',
       rhs: add(
         neg(at('x')), at('eta'),
@@ -48,7 +61,7 @@ export function linearPartialSym(): DmftSystem {
       init: { kind: 'value', value: num(0) },
       fields: [{ name: 'eta', cov: mul(pow(sym('g'), num(2)), op('C_x', t, s)), coupling: 'J', sum: 'sum(j, J[i,j]*x[j])', pop: 'N' }],
       inputs: [{ kind: 'noise', name: 'xi', D: sym('sigma2') }],
-    }],
+    })],
     orderParams: [
       { name: 'C_x', kind: 'C', pop: 'N', f: at('x'), def: avg('N', mul(at('x'), at('x', s))) },
       { name: 'R_x', kind: 'R', pop: 'N', f: at('x'), slot: 'eta', def: avg('N', fder(at('x'), 'eta')) },
@@ -69,7 +82,7 @@ export function regression(): DmftSystem {
     model: 'gradient flow on linear regression',
     params: { alpha: 2, sigma2: 0.25 },
     populations: [
-      {
+      pop({
         name: 'D', index: 'i', variable: 'w', kind: 'dynamic',
         rhs: add(
           mul(num(-1), pow(sym('alpha'), num(-1)), at('xi')),
@@ -78,8 +91,8 @@ export function regression(): DmftSystem {
         init: { kind: 'value', value: num(0) },
         fields: [{ name: 'xi', cov: mul(sym('alpha'), op('C_r', t, s)), coupling: 'X^T', sum: 'sum(mu, X[mu,i]*r[mu])', pop: 'D' }],
         inputs: [{ kind: 'quenched', name: 'wstar', dist: { kind: 'normal', mean: num(0), var: num(1) } }],
-      },
-      {
+      }),
+      pop({
         name: 'P', index: 'mu', variable: 'r', kind: 'algebraic',
         rhs: add(
           at('zeta'), neg(ref('eps')),
@@ -87,7 +100,7 @@ export function regression(): DmftSystem {
         ),
         fields: [{ name: 'zeta', cov: op('C_v', t, s), coupling: 'X', sum: 'sum(i, X[mu,i]*(w[i] - wstar[i]))', pop: 'P' }],
         inputs: [{ kind: 'quenched', name: 'eps', dist: { kind: 'normal', mean: num(0), var: sym('sigma2') } }],
-      },
+      }),
     ],
     orderParams: [
       { name: 'C_v', kind: 'C', pop: 'D', f: v(t), def: avg('D', mul(v(t), v(s))) },
@@ -112,7 +125,7 @@ export function kitchenSink(): DmftSystem {
   return {
     model: 'kitchen sink: bounded, two slots & <odd> "names"',
     params: { mu: 1, sigma: 0.5, gamma: 0.3 },
-    populations: [{
+    populations: [pop({
       name: 'N', index: 'i', variable: 'n', kind: 'dynamic',
       rhs: add(
         mul(n(), sub(sym('k'), n())),
@@ -132,11 +145,11 @@ export function kitchenSink(): DmftSystem {
         { kind: 'quenched', name: 'b', dist: { kind: 'bernoulli', p: num(0.5) } },
         { kind: 'noise', name: 'xi', D: num(1) },
       ],
-    }, {
+    }), pop({
       name: 'M', index: 'a', variable: 'lr', kind: 'dynamic',
       rhs: add(neg(at('lr')), mul(op('M_n', t), cmpGt(at('lr'), num(0.001)))),
       fields: [], inputs: [],
-    }],
+    })],
     orderParams: [
       { name: 'M_n', kind: 'M', pop: 'N', f: n(), def: avg('N', n()) },
       { name: 'C_n', kind: 'C', pop: 'N', f: n(), def: avg('N', mul(n(), n(s))) },

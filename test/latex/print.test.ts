@@ -303,18 +303,18 @@ describe('order parameters', () => {
 
 describe('reference results (docs/conventions.md)', () => {
   it('SCS', () => {
-    const p = scs().populations[0];
+    const p = scs().populations[0].variables[0];
     expect(L(p.rhs, { system: scs() })).toBe('-x(t) + J_0 M_{\\tanh x}(t) + \\eta(t)');
   });
   it('partially symmetric linear network', () => {
     const sys = linearPartialSym();
-    expect(L(sys.populations[0].rhs, { system: sys }))
+    expect(L(sys.populations[0].variables[0].rhs, { system: sys }))
       .toBe('-x(t) + \\eta(t) + \\kappa g^2 \\int_{0}^{t} \\mathrm{d}s\\, R_{x}(t, s)\\, x(s) + \\xi(t)');
   });
   it('gradient-flow regression', () => {
     const sys = regression();
-    expect(L(sys.populations[0].rhs, { system: sys })).toBe('-\\frac{\\xi(t)}{\\alpha} - \\int_{0}^{t} \\mathrm{d}s\\, R_{r}(t, s) (w(s) - w^*)');
-    expect(L(sys.populations[1].rhs, { system: sys }))
+    expect(L(sys.populations[0].variables[0].rhs, { system: sys })).toBe('-\\frac{\\xi(t)}{\\alpha} - \\int_{0}^{t} \\mathrm{d}s\\, R_{r}(t, s) (w(s) - w^*)');
+    expect(L(sys.populations[1].variables[0].rhs, { system: sys }))
       .toBe('\\zeta(t) - \\varepsilon - \\frac{1}{\\alpha} \\int_{0}^{t} \\mathrm{d}s\\, R_{w - w^*}(t, s)\\, r(s)');
   });
 });
@@ -324,12 +324,12 @@ describe('determinism', () => {
     const sys = regression();
     const again = JSON.parse(JSON.stringify(regression()));
     for (let k = 0; k < sys.populations.length; k++) {
-      expect(toLatex(again.populations[k].rhs, { system: again })).toBe(toLatex(sys.populations[k].rhs, { system: sys }));
+      expect(toLatex(again.populations[k].variables[0].rhs, { system: again })).toBe(toLatex(sys.populations[k].variables[0].rhs, { system: sys }));
     }
   });
   it('is the same in both flavors', () => {
     const sys = linearPartialSym();
-    expect(toLatex(sys.populations[0].rhs, { system: sys, flavor: 'katex' })).toBe(toLatex(sys.populations[0].rhs, { system: sys, flavor: 'paper' }));
+    expect(toLatex(sys.populations[0].variables[0].rhs, { system: sys, flavor: 'katex' })).toBe(toLatex(sys.populations[0].variables[0].rhs, { system: sys, flavor: 'paper' }));
   });
   it('handles deep trees without blowing up', () => {
     let e: Expr = sym('x');

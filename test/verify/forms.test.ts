@@ -7,9 +7,10 @@ import { loadModel } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { Spectrum } from '../../src/verify/frequency.ts';
 import type { NormContext } from '../../src/verify/normalize.ts';
+import { scalarSystem } from '../../src/derive/scalar.ts';
 
 function spectrum(file: string, set: Record<string, number> = {}) {
-  const sys = derive(loadModel(file, set), 'cavity').system;
+  const sys = scalarSystem(derive(loadModel(file, set), 'cavity').system, 'the test');
   const ops = new Map(sys.orderParams.map((o) => [o.name, { name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 }]));
   const ctx: NormContext = { ops, params: new Set(Object.keys(sys.params)), vars: new Set(sys.populations.map((p) => p.variable)) };
   return { sys, sp: Spectrum.read(sys, ctx) };

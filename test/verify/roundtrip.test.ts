@@ -8,6 +8,7 @@ import { loadModel } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { systemToTex } from '../../src/latex/index.ts';
 import { verifyTex } from '../../src/verify/index.ts';
+import { vectorFeature } from '../../src/derive/scalar.ts';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dmft')).sort();
 
@@ -18,12 +19,18 @@ describe('derive --format tex verifies against its own model', () => {
         const m = loadModel(`examples/${f}`);
         const d = derive(m, 'cavity');
         const tex = systemToTex(d.system, { flavor, route: 'cavity' });
+        if (vectorFeature(d.system)) {
+          // several variables per site or correlated fields: verify says it cannot read them yet
+          expect(() => verifyTex(m, d, tex, `${f}.tex`, { strict: true })).toThrow(/a vector single-site process is not supported by verify yet/);
+          return;
+        }
         const r = verifyTex(m, d, tex, `${f}.tex`, { strict: true });
         expect(r.mismatches, JSON.stringify(r.mismatches, null, 1)).toEqual([]);
         expect(r.ok).toBe(true);
         // every single-site equation and field covariance was compared
         for (const p of d.system.populations) {
-          expect(r.equations.some((e) => e.equation === (p.kind === 'dynamic' ? `d/dt ${p.variable}` : p.variable))).toBe(true);
+          const v = p.variables[0];
+          expect(r.equations.some((e) => e.equation === (v.kind === 'dynamic' ? `d/dt ${v.name}` : v.name))).toBe(true);
           for (const fl of p.fields) expect(r.equations.some((e) => e.equation === `cov ${fl.name}`)).toBe(true);
         }
       });

@@ -10,10 +10,10 @@ import { add, avg, call, mapPost, mul, neg, num, ref, some, sym, type Expr } fro
 import { degree, diff, isVar, type VarTest } from '../../expr/diff.ts';
 import { print } from '../../expr/print.ts';
 import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
-import { fail, replaceNode, type CouplingSum, type PopInfo } from '../couplings.ts';
+import { fail, replaceNode, type CouplingSum, type VarInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { I, intT, prod, sumOver, T, total } from './notation.ts';
-import type { MsrState, PopMsr, Source } from './state.ts';
+import type { MsrState, VarMsr, Source } from './state.ts';
 
 /** Every single-index site quantity put at time τ (couplings and quenched vectors keep no time). */
 export function timed(st: MsrState, e: Expr, tau: Expr): Expr {
@@ -29,24 +29,26 @@ export function bareSum(cs: CouplingSum): Expr {
   return { k: 'sum', index: cs.node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? A : mul(A, cs.f) };
 }
 
-const where = (p: PopInfo) => `action: ${p.kind === 'dynamic' ? 'd/dt ' : ''}${p.variable}`;
+const where = (v: VarInfo) => `action: ${v.kind === 'dynamic' ? 'd/dt ' : ''}${v.name}`;
 
 /** Build the populations' templates and sources (no trace). */
 export function prepare(st: MsrState): void {
   const { an } = st;
   for (const p of an.pops) {
-    const hat = st.names.fresh(`${p.variable}hat`);
-    const lhs = p.kind === 'dynamic' ? st.names.fresh(`${p.variable}dot`) : p.variable;
-    const pm: PopMsr = { info: p, hat, lhs, template: p.rhs, noises: [] };
-    if (p.kind === 'dynamic') pm.p0 = st.names.fresh(`p0_${p.variable}`);
-    st.pops.push(pm);
+    for (const v of p.vars) {
+      const hat = st.names.fresh(`${v.name}hat`);
+      const lhs = v.kind === 'dynamic' ? st.names.fresh(`${v.name}dot`) : v.name;
+      const pm: VarMsr = { pop: p, v, hat, lhs, template: v.rhs, noises: [] };
+      if (v.kind === 'dynamic') pm.p0 = st.names.fresh(`p0_${v.name}`);
+      st.vars.push(pm);
+    }
   }
   an.sums.forEach((cs, n) => {
     st.sources.push({ n, cs, sigma: `σ${n}`, b: num(1), lambda: undefined!, f: st.siteFn(cs.sumPop, cs.f, cs.node.index, false) });
   });
-  for (const pm of st.pops) {
-    const mine = st.sources.filter((s) => s.cs.pop === pm.info);
-    let tpl = pm.info.rhs;
+  for (const pm of st.vars) {
+    const mine = st.sources.filter((s) => s.cs.var === pm.v);
+    let tpl = pm.v.rhs;
     for (const s of mine) tpl = replaceNode(tpl, s.cs.node, prod(...s.cs.outside, sym(s.sigma)));
     const isSigma: VarTest = (e) => e.k === 'sym' && mine.some((s) => s.sigma === e.name);
     const noiseNames = new Set(an.m.noises.map((n) => n.name));
@@ -67,10 +69,10 @@ export function prepare(st: MsrState): void {
         const h = st.names.fresh(base);
         s.aux = { h, hhat: st.names.fresh(`${h}hat`) };
         s.b = num(1);
-        tpl = an.substSyms(tpl, { [s.sigma]: ref(h, [pm.info.index]) });
-        s.lambda = st.siteFn(pm.info, ref(s.aux.hhat, [pm.info.index]), pm.info.index, true, s.n);
+        tpl = an.substSyms(tpl, { [s.sigma]: ref(h, [pm.pop.index]) });
+        s.lambda = st.siteFn(pm.pop, ref(s.aux.hhat, [pm.pop.index]), pm.pop.index, true, s.n);
       } else {
-        s.lambda = st.siteFn(pm.info, tidy(prod(s.b, ref(pm.hat, [pm.info.index]))), pm.info.index, true, s.n);
+        s.lambda = st.siteFn(pm.pop, tidy(prod(s.b, ref(pm.hat, [pm.pop.index]))), pm.pop.index, true, s.n);
       }
     }
     pm.template = tpl;
@@ -81,13 +83,13 @@ export function prepare(st: MsrState): void {
     // white noise must enter linearly for the Gaussian average of stage 1
     const noisy = an.m.noises.filter((nz) => some(tpl, (x) => x.k === 'ref' && x.name === nz.name));
     for (const nz of noisy) {
-      const node = findRef(pm.info.rhs, nz.name) ?? pm.info.rhs;
-      if (pm.info.kind === 'algebraic') {
-        fail(an.m, node, `white noise '${nz.name}' in the algebraic population '${pm.info.variable}' is not supported by the path-integral route`, 'white noise needs a dynamic equation d/dt …; use --route cavity to pass it through unchanged');
+      const node = findRef(pm.v.rhs, nz.name) ?? pm.v.rhs;
+      if (pm.v.kind === 'algebraic') {
+        fail(an.m, node, `white noise '${nz.name}' in the algebraic variable '${pm.v.name}' is not supported by the path-integral route`, 'white noise needs a dynamic equation d/dt …; use --route cavity to pass it through unchanged');
       }
       if (nz.dist.kind !== 'white') fail(an.m, node, `noise '${nz.name}' is not white`, 'declare noise … ~ white(D)');
       if (degree(tpl, isNoise) > 1 || degree(diff(tpl, isVar(nz.name)), isNoise) > 0) {
-        fail(an.m, node, `the white noise '${nz.name}' enters the equation of ${pm.info.variable} nonlinearly ('${print(pm.info.rhs)}'): its Gaussian average is not closed`, 'the MSRJD noise average needs d/dt x = F + b·ξ with b free of noise; use --route cavity, which passes the noise through unchanged');
+        fail(an.m, node, `the white noise '${nz.name}' enters the equation of ${pm.v.name} nonlinearly ('${print(pm.v.rhs)}'): its Gaussian average is not closed`, 'the MSRJD noise average needs d/dt x = F + b·ξ with b free of noise; use --route cavity, which passes the noise through unchanged');
       }
       pm.noises.push({ name: nz.name, D: nz.dist.D, b: diff(tpl, isVar(nz.name)) });
     }
@@ -102,10 +104,10 @@ function findRef(e: Expr, name: string): Expr | undefined {
 
 /** The model-level right-hand side as the action displays it: local fields in
  *  place of the sums that have one, the other sums as written. */
-function displayRhs(st: MsrState, pm: PopMsr): Expr {
-  let e = pm.info.rhs;
-  for (const s of st.sources.filter((x) => x.cs.pop === pm.info && x.aux)) {
-    e = replaceNode(e, s.cs.node, prod(...s.cs.outside, ref(s.aux!.h, [pm.info.index])));
+function displayRhs(st: MsrState, pm: VarMsr): Expr {
+  let e = pm.v.rhs;
+  for (const s of st.sources.filter((x) => x.cs.var === pm.v && x.aux)) {
+    e = replaceNode(e, s.cs.node, prod(...s.cs.outside, ref(s.aux!.h, [pm.pop.index])));
   }
   return e;
 }
@@ -115,13 +117,13 @@ export function buildAction(st: MsrState): Expr {
   const { trace } = st;
   const H = st.horizon;
   const siteTerms: Expr[] = [];
-  for (const pm of st.pops) {
-    const p = pm.info;
-    const i = p.index;
-    const w = where(p);
+  for (const pm of st.vars) {
+    const v = pm.v;
+    const i = pm.pop.index;
+    const w = where(v);
     const dens: Expr[] = [];
     // local fields for sums that enter nonlinearly
-    for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) {
+    for (const s of st.sources.filter((x) => x.cs.var === v && x.aux)) {
       const sumT = timed(st, bareSum(s.cs), T);
       applyOrThrow('msr.action.local-field', sumT, { trace, env: st.env, where: w, bind: { _h: s.aux!.h, _i: i }, display: { before: sumT } });
       dens.push(mul(I, ref(s.aux!.hhat, [i], T), add(ref(s.aux!.h, [i], T), neg(sumT))));
@@ -141,7 +143,7 @@ export function buildAction(st: MsrState): Expr {
     }
     const terms: Expr[] = [intT(H, 't', total(...dens))];
     if (pm.p0) {
-      const init = applyRule('msr.action.init', ref(p.variable, [i], num(0)), { where: `action: init ${p.variable}`, trace, bind: { _p0: pm.p0 } });
+      const init = applyRule('msr.action.init', ref(v.name, [i], num(0)), { where: `action: init ${v.name}`, trace, bind: { _p0: pm.p0 } });
       if (!init) throw new Error('internal: msr.action.init did not apply');
       terms.unshift(init);
     }

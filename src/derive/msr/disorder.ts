@@ -6,10 +6,12 @@
 //   ⟨exp(−i Σ A_ab Φ_ab)⟩ = exp(−i m ΣΦ_ab − (v/2) ΣΦ_ab² − (c v/2) ΣΦ_ab Φ_ba)
 // is expanded into pairing terms c · Σ_a Σ_b ∫∫ U_a(t,s) V_b(t,s), each the
 // product of a bilinear U of the row site a and a bilinear V of the column
-// site b. Which pairings appear — the variance (x̂x̂ · ff), the reuse of one
-// entry in both directions, the transpose correlation (x̂f · fx̂), the mean —
-// follows from the orientations of the sums, not from a case list.
-import { DmftError } from '../../errors.ts';
+// site b. Which pairings appear — the variance (x̂x̂ · ff) of one sum, the
+// covariance of two sums on the same entries (λλ' · ff': correlated fields),
+// the reuse of one entry in both directions, the transpose correlation
+// (x̂f · fx̂, or λλ' · ff' for two sums of one population in opposite
+// orientations), the mean — follows from the orientations of the sums, not
+// from a case list.
 import { add, avg, call, mul, num, pow, ref, type Expr } from '../../expr/ast.ts';
 import { canon } from '../../expr/canon.ts';
 import { print } from '../../expr/print.ts';
@@ -26,7 +28,7 @@ import type { MsrState, Source } from './state.ts';
 /** A site bilinear u_a(t) w_a(s) (or u_a(t) for a one-time term). */
 export interface Bilinear { pop: PopInfo; t: SiteFn; s?: SiteFn }
 
-export type PairingKind = 'mean' | 'variance' | 'reuse' | 'transpose';
+export type PairingKind = 'mean' | 'variance' | 'covariance' | 'reuse' | 'transpose' | 'transpose-covariance';
 
 /** coef · Σ_{a ∈ U.pop} Σ_{b ∈ V.pop} ∫dt [∫ds] U_a V_b */
 export interface Pairing {
@@ -154,10 +156,10 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
     if (p.part === 'mean') p.kind = 'mean';
     else if (nu === 1 && nv === 1) p.kind = p.part === 'var' ? 'reuse' : 'transpose';
     else {
-      // two conjugate sources on one site: a covariance between the Gaussian fields of two sums
+      // two conjugate sources on one site: the variance of one sum's field, or
+      // the covariance of the fields of two sums (same entries, or transposed ones)
       const both = p.U.t.conj ? p.U : p.V;
-      if (both.t.source !== both.s!.source) refuseCorrelatedFields(st, A, both.t.source!, both.s!.source!, p.coef);
-      p.kind = 'variance';
+      p.kind = both.t.source === both.s!.source ? 'variance' : p.part === 'var' ? 'covariance' : 'transpose-covariance';
     }
     const rule = `msr.gaussian.${p.kind}`;
     const fns: Record<string, Expr> = p.U.s ? { _u1: p.U.t.expr, _u2: p.U.s.expr, _v1: p.V.t.expr, _v2: p.V.s!.expr } : { _u: p.U.t.expr, _v: p.V.t.expr };
@@ -166,15 +168,6 @@ function averageOne(st: MsrState, A: RandomDecl, srcs: Source[]): Pairing[] {
     pairings.push({ ...pairing, step: trace.last.id });
   }
   return pairings;
-}
-
-function refuseCorrelatedFields(st: MsrState, A: RandomDecl, n1: number, n2: number, coef: Expr): never {
-  const s1 = st.sources[n1].cs, s2 = st.sources[n2].cs;
-  throw new DmftError({
-    file: st.m.file, line: s2.node.span?.line, col: s2.node.span?.col, len: s2.node.span?.len,
-    message: `the coupling sums '${print(s1.node)}' and '${print(s2.node)}' draw on the same entries of ${A.name}: after the Gaussian average their fields are correlated (pairing coefficient ${print(coef)}), and a covariance between two Gaussian fields cannot be written in the DMFT system yet`,
-    hint: `use independent matrices for the two sums, or combine them into one sum (sum(j, ${A.name}[…]*(f + g)))`,
-  });
 }
 
 function bilKey(u: Bilinear): string {

@@ -11,7 +11,7 @@ import type { PopInfo } from '../couplings.ts';
 import { tidy } from '../tidy.ts';
 import { renderBil, renderPairing, type Bilinear, type Pairing } from './disorder.ts';
 import { I, intT, prod, S, siteAt, singleAt, sumOver, T, total, type SiteFn } from './notation.ts';
-import type { MsrState, PopMsr } from './state.ts';
+import type { MsrState } from './state.ts';
 
 /** An order parameter as it appears in a pairing: name, the bilinear in the
  *  named orientation, and the time arguments of this occurrence. */
@@ -37,20 +37,31 @@ export function singleBil(st: MsrState, u: Bilinear): Expr {
   return u.s ? tidy(mul(single(st, u.t, T), single(st, u.s, S))) : single(st, u.t, T);
 }
 
-/** The site part of one population's action, without couplings (single-site
- *  when `idx` is undefined): ln p0 + ∫ [ i x̂ (ẋ − F|sums→0) − (D/2) b² x̂² + i ĥ h ]. */
-export function bareSiteAction(st: MsrState, pm: PopMsr): Expr {
-  const p = pm.info;
+/** The site part of one population's action, without couplings, its
+ *  variables' quantities written by `at` (a single site, or site i of the
+ *  model): Σ_vars ln p0 + ∫ Σ_vars [ i x̂ (ẋ − F|sums→0) − (D/2) b² x̂² + i ĥ h ]. */
+function siteAction(st: MsrState, p: PopInfo, at: (e: Expr, tau: Expr) => Expr): Expr {
   const i = p.index;
-  const sing = (e: Expr, tau: Expr) => singleAt(e, i, tau, st.timeless);
-  let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
-  const dens: Expr[] = [mul(I, sing(ref(pm.hat, [i]), T), tidy(add(sing(ref(pm.lhs, [i]), T), neg(sing(F0, T)))))];
-  for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, sing(ref(s.aux!.hhat, [i]), T), sing(ref(s.aux!.h, [i]), T)));
-  for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(sing(nz.b, T), sing(ref(pm.hat, [i]), T))), exp: num(2) }));
-  const terms: Expr[] = [intT(st.horizon, 't', total(...dens))];
-  if (pm.p0) terms.unshift(call('log', ref(pm.p0, [], ref(p.variable, [], num(0)))));
-  return total(...terms);
+  const logs: Expr[] = [], dens: Expr[] = [];
+  for (const pm of st.varsOf(p)) {
+    let F0 = pm.template;
+    for (const s of st.sources.filter((x) => x.cs.var === pm.v && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
+    dens.push(mul(I, at(ref(pm.hat, [i]), T), tidy(add(at(ref(pm.lhs, [i]), T), neg(at(F0, T))))));
+    for (const s of st.sources.filter((x) => x.cs.var === pm.v && x.aux)) dens.push(mul(I, at(ref(s.aux!.hhat, [i]), T), at(ref(s.aux!.h, [i]), T)));
+    for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(at(nz.b, T), at(ref(pm.hat, [i]), T))), exp: num(2) }));
+    if (pm.p0) logs.push(call('log', ref(pm.p0, [], at(ref(pm.v.name, [i]), num(0)))));
+  }
+  return total(...logs, intT(st.horizon, 't', total(...dens)));
+}
+
+/** The single-site action of a population without couplings: ln p0 + ∫ [ i x̂ (ẋ − F|sums→0) − (D/2) b² x̂² + i ĥ h ]. */
+export function bareSiteAction(st: MsrState, p: PopInfo): Expr {
+  return siteAction(st, p, (e, tau) => singleAt(e, p.index, tau, st.timeless));
+}
+
+/** The site part of the stage-1 action at site `index` (model level, couplings removed). */
+function siteActionModel(st: MsrState, p: PopInfo): Expr {
+  return prod(siteAction(st, p, (e, tau) => siteAt(e, p.index, p.index, tau, st)));
 }
 
 /** Stage 3: order parameters, their conjugates, the factorized action.
@@ -89,21 +100,20 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): Map<Pai
   }
   // the sites factorize: Σ_a [S_a^0 − i ∫∫ Q̂ U_a] → N ln Z_1[Q̂]
   const logs: Expr[] = [];
-  for (const pm of st.pops) {
-    const p = pm.info;
+  for (const p of st.an.pops) {
     const mine = [...seen.values()].filter((q) => q.pop === p);
     const siteDens = mine.map((q) => {
       const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
       const u = renderBil(st, q.named, p.index);
       return mul(num(-1), I, q.named.s ? dbl(mul(qh, u)) : intT(H, 't', mul(qh, u)));
     });
-    const site = total(siteActionModel(st, pm), ...siteDens);
-    const Zp = `Z_${p.variable}`;
+    const site = total(siteActionModel(st, p), ...siteDens);
+    const Zp = `Z_${p.vars.map((v) => v.name).join('_')}`;
     const before = sumOver(p.index, site);
     applyOrThrow('msr.order.factorize', before, { trace, env: st.env, where: `sites of ${p.set}`, bind: { _Z: Zp }, display: { before, after: mul(sym(p.set), call('log', sym(Zp))) } });
     st.factorized.set(p, trace.last.id);
     logs.push(mul(sym(p.set), call('log', sym(Zp))));
-    const single1 = total(bareSiteAction(st, pm), ...mine.map((q) => {
+    const single1 = total(bareSiteAction(st, p), ...mine.map((q) => {
       const qh = q.named.s ? op(hatName(q.name), T, S) : op(hatName(q.name), T);
       return mul(num(-1), I, q.named.s ? dbl(mul(qh, singleBil(st, q.named))) : intT(H, 't', mul(qh, singleBil(st, q.named))));
     }));
@@ -115,17 +125,3 @@ export function introduceOrderParams(st: MsrState, pairings: Pairing[]): Map<Pai
   return substituted;
 }
 
-/** The site part of the stage-1 action at site `index` (model level, couplings removed). */
-function siteActionModel(st: MsrState, pm: PopMsr): Expr {
-  const p = pm.info;
-  const i = p.index;
-  const tm = (e: Expr) => siteAt(e, i, i, T, st);
-  let F0 = pm.template;
-  for (const s of st.sources.filter((x) => x.cs.pop === p && !x.aux)) F0 = st.an.substSyms(F0, { [s.sigma]: num(0) });
-  const dens: Expr[] = [mul(I, tm(ref(pm.hat, [i])), tidy(add(tm(ref(pm.lhs, [i])), neg(tm(F0)))))];
-  for (const s of st.sources.filter((x) => x.cs.pop === p && x.aux)) dens.push(mul(I, tm(ref(s.aux!.hhat, [i])), tm(ref(s.aux!.h, [i]))));
-  for (const nz of pm.noises) dens.push(mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, { k: 'pow', base: tidy(prod(tm(nz.b), tm(ref(pm.hat, [i])))), exp: num(2) }));
-  const terms: Expr[] = [intT(st.horizon, 't', total(...dens))];
-  if (pm.p0) terms.unshift(call('log', ref(pm.p0, [], ref(p.variable, [i], num(0)))));
-  return prod(total(...terms));
-}

@@ -20,18 +20,18 @@ import { canon, ckey } from '../../expr/canon.ts';
 import { print } from '../../expr/print.ts';
 import type { Model } from '../../model/ir.ts';
 import { applyOrThrow, applyRule, type RewriteOptions } from '../../rewrite/engine.ts';
-import { atTime, closureStep, fail, fName, population, toSite, type PopInfo } from '../couplings.ts';
-import type { GaussianField, ObservableDef, OrderParam, Population } from '../system.ts';
+import { atTime, closureStep, correlationName, fail, fName, population, toSite, varNames, varWhere, type PopInfo } from '../couplings.ts';
+import type { CrossCovariance, GaussianField, ObservableDef, OrderParam, Population } from '../system.ts';
 import { tidy } from '../tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
 import { hasI, I, intT, prod, S, simplifyI, T, total, type SiteFn } from './notation.ts';
 import { bareSiteAction, hatName, orderParam, single, singleBil } from './order.ts';
-import type { MsrState, PopMsr, Source } from './state.ts';
+import type { MsrState, VarMsr, Source } from './state.ts';
 
 /** A saddle-point value ⟨u⟩ of a site bilinear. */
 type Value =
   | { zero: true; rule: string }
-  | { zero: false; rule: string; kind: 'C' | 'M' | 'R'; factor: Expr; f: SiteFn; slot?: Source; args: Expr[] };
+  | { zero: false; rule: string; kind: 'C' | 'M' | 'R'; factor: Expr; f: SiteFn; g?: SiteFn; slot?: Source; args: Expr[] };
 
 /** A term of a single-site action: coef · value · (site bilinear). */
 interface SiteTerm { coef: Expr; val: Extract<Value, { zero: false }>; fns: Bilinear; from: Pairing }
@@ -76,12 +76,12 @@ class Saddle {
 
   run(): SaddleOutput {
     for (const p of this.pairings) this.decouple(p);
-    const populations = this.st.pops.map((pm) => this.singleSite(pm));
+    const populations = this.st.an.pops.map((p) => this.singleSite(p));
     const observables = this.st.an.observables.map((o) => this.observable(o));
     // site-local quenched randomness met in the single-site processes and order parameters
-    for (const pm of this.st.pops) {
-      for (const inp of this.st.inputs.of(pm.info.set)) {
-        if (inp.kind === 'quenched') applyOrThrow('msr.site.local', ref(inp.name, [pm.info.index]), this.opts(`single site: ${pm.info.variable}`));
+    for (const p of this.st.an.pops) {
+      for (const inp of this.st.inputs.of(p.set)) {
+        if (inp.kind === 'quenched') applyOrThrow('msr.site.local', ref(inp.name, [p.index]), this.opts(`single site: ${p.vars.map((v) => v.name).join(', ')}`));
       }
     }
     this.closure();
@@ -133,11 +133,19 @@ class Saddle {
     } else if (u.t.conj && u.s.conj) {
       v = { zero: true, rule: 'msr.saddle.causality' };
     } else if (!u.t.conj && !u.s.conj) {
-      if (u.t.key !== u.s.key) throw new Error(`internal: cross-correlation ${u.t.label}, ${u.s.label} at the saddle (should have been refused)`);
-      v = { zero: false, rule: 'msr.saddle.correlation', kind: 'C', factor: num(1), f: u.t, args: [T, S] };
+      if (u.t.key === u.s.key) v = { zero: false, rule: 'msr.saddle.correlation', kind: 'C', factor: num(1), f: u.t, args: [T, S] };
+      else {
+        // ⟨f(t) g(s)⟩ of two functions: the cross-correlation, named in canonical order
+        const swapped = correlationName(this.fSite(u.t), this.fSite(u.s)).swapped;
+        v = swapped ? { zero: false, rule: 'msr.saddle.cross-correlation', kind: 'C', factor: num(1), f: u.s, g: u.t, args: [S, T] }
+          : { zero: false, rule: 'msr.saddle.cross-correlation', kind: 'C', factor: num(1), f: u.t, g: u.s, args: [T, S] };
+      }
     } else {
       const phys = u.t.conj ? u.s : u.t, conj = u.t.conj ? u.t : u.s;
-      v = { zero: false, rule: 'msr.saddle.response', kind: 'R', factor: I, f: phys, slot: st.sources[conj.source!], args: u.t.conj ? [S, T] : [T, S] };
+      const slot = st.sources[conj.source!];
+      v = st.an.responds(phys.pop, varNames(phys.pop, this.fSite(phys)), slot.cs)
+        ? { zero: false, rule: 'msr.saddle.response', kind: 'R', factor: I, f: phys, slot, args: u.t.conj ? [S, T] : [T, S] }
+        : { zero: true, rule: 'msr.saddle.unresponsive' };
     }
     const before = avg(u.pop.set, singleBil(st, u));
     const k = ckey(canon(before));
@@ -148,6 +156,7 @@ class Saddle {
       if (!v.zero) {
         // order-parameter names (R[f|slot]) are not identifiers: bind them as symbols
         if (v.kind === 'R') { bind._R = sym(this.opName(v)); bind._t = v.args[0]; }
+        else if (v.g) { bind._C = sym(this.opName(v)); bind._t1 = v.args[0]; bind._t2 = v.args[1]; }
         else bind[v.kind === 'C' ? '_C' : '_M'] = sym(this.opName(v));
       }
       applyOrThrow(v.rule, before, this.opts(`saddle point: ${u.pop.set}`, { parent, bind, display: { before, after } }));
@@ -156,6 +165,7 @@ class Saddle {
   }
 
   private opName(v: Extract<Value, { zero: false }>): string {
+    if (v.g) return correlationName(this.fSite(v.f), this.fSite(v.g)).name;
     const fn = fName(this.fSite(v.f));
     return v.kind === 'R' ? `R[${fn}|${v.slot!.cs.field}]` : `${v.kind}[${fn}]`;
   }
@@ -168,53 +178,57 @@ class Saddle {
   /** Register the order parameter behind a value (once) and return its name. */
   private register(v: Extract<Value, { zero: false }>): string {
     const name = this.opName(v);
-    if (!this.orderParams.has(name)) this.orderParams.set(name, this.makeOrderParam(v.kind, v.f.pop, this.fSite(v.f), name, v.slot));
+    if (!this.orderParams.has(name)) this.orderParams.set(name, this.makeOrderParam(v.kind, v.f.pop, this.fSite(v.f), name, v.slot, v.g && this.fSite(v.g)));
     return name;
   }
 
-  private makeOrderParam(kind: OrderParam['kind'], pop: PopInfo, f: Expr, name: string, slot?: Source): OrderParam {
-    const ft = atTime(f, T), fs = atTime(f, S);
+  private makeOrderParam(kind: OrderParam['kind'], pop: PopInfo, f: Expr, name: string, slot?: Source, g?: Expr): OrderParam {
+    const ft = atTime(f, T), fs = atTime(g ?? f, S);
     const def = kind === 'C' ? avg(pop.set, mul(ft, fs)) : kind === 'M' ? avg(pop.set, ft) : avg(pop.set, call('fder', ft, ref(slot!.cs.field, [], S)));
-    const o: OrderParam = { name, kind, pop: pop.set, f, def };
-    if (kind === 'R') { o.slot = slot!.cs.field; if (pop.kind === 'algebraic') o.instantaneous = true; }
+    const o: OrderParam = g ? { name, kind, pop: pop.set, f, g, def } : { name, kind, pop: pop.set, f, def };
+    if (kind === 'R') {
+      o.slot = slot!.cs.field;
+      if (this.st.an.respondsInstantly(pop, varNames(pop, f), slot!.cs)) o.instantaneous = true;
+    }
     return o;
   }
 
   // ---- the single-site process of one population -----------------------------------
-  private singleSite(pm: PopMsr): Population {
+  private singleSite(p: PopInfo): Population {
     const st = this.st;
-    const p = pm.info;
     const H = st.horizon;
-    const w = `saddle point: ${p.kind === 'dynamic' ? 'd/dt ' : ''}${p.variable}`;
+    const wp = `saddle point: ${p.vars.map(varWhere).join(', ')}`;
+    const wv = (s: Source) => `saddle point: ${varWhere(s.cs.var)}`;
     const mine = st.sources.filter((s) => s.cs.pop === p);
-    // orient every term with its conjugate source at t, then collect
+    const swapTimes = (args: Expr[]) => args.map((a) => (a.k === 'sym' && a.name === 't' ? S : a.k === 'sym' && a.name === 's' ? T : a));
+    // orient every term with its conjugate source at t (the source of the
+    // first field by name at t when both times carry one), then collect
     const lin = new Map<string, { src: Source; coef: Expr; val: Extract<Value, { zero: false }>; g?: SiteFn }>();
-    const quad = new Map<string, { src: Source; coef: Expr; val: Extract<Value, { zero: false }> }>();
+    const quad = new Map<string, { a: Source; b: Source; coef: Expr; val: Extract<Value, { zero: false }> }>();
     for (const term of this.terms.get(p)!) {
       let { fns, val } = term;
-      if (fns.s && !fns.t.conj && fns.s.conj) {
+      const flip = fns.s && (!fns.t.conj || (fns.s.conj && st.sources[fns.s.source!].cs.field < st.sources[fns.t.source!].cs.field));
+      if (fns.s && flip) {
         fns = { pop: fns.pop, t: fns.s, s: fns.t };
-        val = { ...val, args: val.args.map((a) => (a.k === 'sym' && a.name === 't' ? S : a.k === 'sym' && a.name === 's' ? T : a)) };
+        val = { ...val, args: swapTimes(val.args) };
       }
-      if (!fns.t.conj) throw new Error(`internal: a saddle term without conjugate source in ${p.variable}: ${print(singleBil(st, fns))}`);
+      if (!fns.t.conj) throw new Error(`internal: a saddle term without conjugate source in ${p.set}: ${print(singleBil(st, fns))}`);
       const src = st.sources[fns.t.source!];
+      const coef = mul(term.coef, val.factor);
       if (!fns.s || !fns.s.conj) {
         const key = `${src.n}|${val.kind}|${this.opName(val)}|${val.args.map(ckey).join(',')}|${fns.s?.key ?? ''}`;
         const prev = lin.get(key);
-        const coef = mul(term.coef, val.factor);
         if (prev) prev.coef = add(prev.coef, coef); else lin.set(key, { src, coef, val, g: fns.s });
       } else {
-        if (fns.s.source !== fns.t.source) throw new Error('internal: correlated fields at the saddle (should have been refused)');
-        const key = `${src.n}|${this.opName(val)}|${val.args.map(ckey).join(',')}`;
+        const other = st.sources[fns.s.source!];
+        const key = `${src.n}|${other.n}|${this.opName(val)}|${val.args.map(ckey).join(',')}`;
         const prev = quad.get(key);
-        const coef = mul(term.coef, val.factor);
-        if (prev) prev.coef = add(prev.coef, coef); else quad.set(key, { src, coef, val });
+        if (prev) prev.coef = add(prev.coef, coef); else quad.set(key, { a: src, b: other, coef, val });
       }
     }
 
-    // Ψ and Σ of every coupling sum of this population
+    // Ψ of every coupling sum of this population, and the covariances Σ of their fields
     const psi = new Map<Source, { oneTime: Expr[]; memory: Expr[]; display: Expr[] }>();
-    const sigma = new Map<Source, Expr>();
     for (const s of mine) psi.set(s, { oneTime: [], memory: [], display: [] });
     for (const { src, coef, val, g } of lin.values()) {
       // −i λ(t) Ψ(t): Ψ = (coef/(−i)) · value = i · coef · value
@@ -229,7 +243,7 @@ class Saddle {
       } else {
         const gs = toSite(st.an, st.inputs, g.expr, g.pop, g.pop.index, S);
         const full = integral('s', num(0), sym(H), mul(op(name, ...val.args), gs));
-        const limited = applyRule('msr.saddle.causal-limit', full, { where: w, trace: st.trace, bind: { _t: 't' } });
+        const limited = applyRule('msr.saddle.causal-limit', full, { where: wv(src), trace: st.trace, bind: { _t: 't' } });
         if (!limited) throw new Error(`internal: msr.saddle.causal-limit did not apply to ${print(full)}`);
         const mem = integral('s', num(0), T, mul(op(name, ...val.args), gs));
         if (ckey(canon(mem)) !== ckey(limited)) throw new Error(`internal: causal limit ${print(limited)} ≠ ${print(mem)}`);
@@ -237,68 +251,103 @@ class Saddle {
         entry.display.push(tidy(mul(c, mem)));
       }
     }
-    for (const { src, coef, val } of quad.values()) {
-      // −½ λ(t) λ(s) Σ(t,s): Σ = −2 · coef · value
-      const c = simplifyI(mul(num(-2), coef));
-      if (hasI(c)) throw new Error(`internal: the quadratic term of ${src.cs.field} is not real (coefficient ${print(c)})`);
+    // −½ Σ_ab ∫∫ λ_a(t) λ_b(s) Σ_ab(t,s) over ordered pairs: a term coef·λ_a(t) λ_b(s)
+    // gives Σ_aa = −2·coef·value on the diagonal, Σ_ab = −coef·value off it (Σ_ba(t,s) = Σ_ab(s,t))
+    const sigma = new Map<string, { a: Source; b: Source; cov: Expr }>();
+    for (const { a, b, coef, val } of quad.values()) {
+      const c = simplifyI(mul(num(a === b ? -2 : -1), coef));
+      if (hasI(c)) throw new Error(`internal: the quadratic term of ${a.cs.field}, ${b.cs.field} is not real (coefficient ${print(c)})`);
       if (c.k === 'num' && c.v === 0) continue;
       const name = this.register(val);
-      const prev = sigma.get(src);
+      const key = `${a.n}|${b.n}`;
+      const prev = sigma.get(key);
       const term = tidy(mul(c, op(name, ...val.args)));
-      sigma.set(src, prev ? tidy(add(prev, term)) : term);
+      sigma.set(key, { a, b, cov: prev ? tidy(add(prev.cov, term)) : term });
     }
+    const auto = (s: Source) => sigma.get(`${s.n}|${s.n}`)?.cov;
+    const pairs = [...sigma.values()].filter((x) => x.a !== x.b);
 
     // the single-site action at the saddle point
     const lam = (s: Source, tau: Expr) => single(st, s.lambda, tau);
-    const effTerms: Expr[] = [bareSiteAction(st, pm)];
+    const half = { k: 'pow', base: num(2), exp: num(-1) } as const;
+    const quadTerm = (x: { a: Source; b: Source; cov: Expr }) => (x.a === x.b
+      ? mul(num(-1), half, intT(H, 't', intT(H, 's', mul(lam(x.a, T), lam(x.a, S), x.cov))))
+      : mul(num(-1), intT(H, 't', intT(H, 's', mul(lam(x.a, T), lam(x.b, S), x.cov)))));
+    const effTerms: Expr[] = [bareSiteAction(st, p)];
     for (const s of mine) {
       const e = psi.get(s)!;
       if (e.display.length) effTerms.push(mul(num(-1), I, intT(H, 't', mul(lam(s, T), total(...e.display)))));
-      const sg = sigma.get(s);
-      if (sg) effTerms.push(mul(num(-1), { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', intT(H, 's', mul(lam(s, T), lam(s, S), sg)))));
+      const sg = auto(s);
+      if (sg) effTerms.push(quadTerm({ a: s, b: s, cov: sg }));
     }
+    for (const x of pairs) effTerms.push(quadTerm(x));
     const Seff = total(...effTerms);
     const before = st.siteActions.get(p)!;
-    applyOrThrow('msr.saddle.single-site', call('exp', before), this.opts(w, { parent: st.factorized.get(p), keepSame: true, bind: { _Seff: Seff }, display: { before: call('exp', before), after: call('exp', Seff) } }));
+    applyOrThrow('msr.saddle.single-site', call('exp', before), this.opts(wp, { parent: st.factorized.get(p), keepSame: true, bind: { _Seff: Seff }, display: { before: call('exp', before), after: call('exp', Seff) } }));
     // the process is read off the single-site action: its steps hang from it
     const eff = st.trace.last.id;
 
-    // read the measure as a process: fields (HS backwards), noise, local inputs, δ-functional
+    // read the measure as a process: fields (HS backwards, one Gaussian vector
+    // per group of correlated fields), noise, local inputs, δ-functional
     const fields: GaussianField[] = [];
-    for (const s of mine) {
-      const sg = sigma.get(s);
-      if (!sg) continue;
-      const fb = mul(num(-1), { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', intT(H, 's', mul(lam(s, T), lam(s, S), sg))));
-      applyOrThrow('msr.site.field', fb, this.opts(w, { parent: eff, bind: { _lam: lam(s, T), _eta: s.cs.field }, display: { before: fb, after: mul(num(-1), I, intT(H, 't', mul(lam(s, T), ref(s.cs.field, [], T)))) } }));
-      fields.push({ name: s.cs.field, cov: sg, coupling: s.cs.siteSlot === 0 ? s.cs.A.name : `${s.cs.A.name}^T`, sum: print(s.cs.node), pop: p.set });
+    const withField = mine.filter((s) => auto(s));
+    const done = new Set<Source>();
+    for (const s of withField) {
+      if (done.has(s)) continue;
+      // the group of fields correlated with s (connected by cross-covariances)
+      const group = [s];
+      for (let k = 0; k < group.length; k++) {
+        for (const x of pairs) for (const y of [x.a, x.b]) if ((x.a === group[k] || x.b === group[k]) && !group.includes(y) && withField.includes(y)) group.push(y);
+      }
+      group.sort((x, y) => x.n - y.n);
+      group.forEach((x) => done.add(x));
+      const linear = total(...group.map((x) => mul(lam(x, T), ref(x.cs.field, [], T))));
+      const after = mul(num(-1), I, intT(H, 't', linear));
+      if (group.length === 1) {
+        const fb = quadTerm({ a: s, b: s, cov: auto(s)! });
+        applyOrThrow('msr.site.field', fb, this.opts(wv(s), { parent: eff, bind: { _lam: lam(s, T), _eta: s.cs.field }, display: { before: fb, after } }));
+      } else {
+        const terms = [...group.map((x) => ({ a: x, b: x, cov: auto(x)! })), ...pairs.filter((x) => group.includes(x.a) && group.includes(x.b))];
+        const fb = intT(H, 't', intT(H, 's', tidy(total(...terms.map((x) => (x.a === x.b ? mul(num(-1), half, lam(x.a, T), lam(x.a, S), x.cov) : mul(num(-1), lam(x.a, T), lam(x.b, S), x.cov)))))));
+        applyOrThrow('msr.site.fields', fb, this.opts(wp, { parent: eff, bind: { _ls: linear }, display: { before: fb, after } }));
+      }
+      for (const x of group) {
+        fields.push({ name: x.cs.field, cov: auto(x)!, coupling: x.cs.siteSlot === 0 ? x.cs.A.name : `${x.cs.A.name}^T`, sum: print(x.cs.node), pop: p.set, variable: x.cs.var.name });
+      }
     }
-    for (const nz of pm.noises) {
-      const bx = tidy(prod(single(st, { ...s0(pm), expr: nz.b }, T), ref(pm.hat, [], T)));
-      const nb = mul(num(-1), nz.D, { k: 'pow', base: num(2), exp: num(-1) }, intT(H, 't', { k: 'pow', base: bx, exp: num(2) }));
-      applyOrThrow('msr.site.noise', nb, this.opts(w, {
-        parent: eff,
-        bind: { _b: single(st, { ...s0(pm), expr: nz.b }, T), _xhat: pm.hat, _xi: nz.name },
-        display: { before: nb, after: mul(num(-1), I, intT(H, 't', mul(bx, ref(nz.name, [], T)))) },
-      }));
-    }
-    // each coupling sum → Ψ + η where it stood
-    let rhs = pm.template;
-    for (const s of mine) {
-      const e = psi.get(s)!;
-      const parts = [...e.oneTime, ...(sigma.has(s) ? [ref(s.cs.field, [], T)] : []), ...e.memory];
-      const rep = parts.length === 0 ? num(0) : parts.length === 1 ? parts[0] : add(...parts);
-      rhs = s.aux
-        ? mapPost(rhs, (x) => (x.k === 'ref' && x.name === s.aux!.h ? rep : x))
-        : st.an.substSyms(rhs, { [s.sigma]: rep });
-    }
-    rhs = toSite(st.an, st.inputs, rhs, p, p.index, T);
-    rhs = this.selfAverage(rhs, w);
-    rhs = tidy(rhs);
-    const delta = mul(I, ref(pm.hat, [], T), add(ref(pm.lhs, [], T), mul(num(-1), rhs)));
-    const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
-    if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
+    const cross: CrossCovariance[] = pairs.map((x) => ({ a: x.a.cs.field, b: x.b.cs.field, cov: x.cov }));
 
-    return population(st.m, p, rhs, fields, st.inputs.of(p.set));
+    const rhss: Expr[] = [];
+    for (const pm of st.varsOf(p)) {
+      const w = `saddle point: ${varWhere(pm.v)}`;
+      for (const nz of pm.noises) {
+        const bx = tidy(prod(single(st, { ...s0(pm), expr: nz.b }, T), ref(pm.hat, [], T)));
+        const nb = mul(num(-1), nz.D, half, intT(H, 't', { k: 'pow', base: bx, exp: num(2) }));
+        applyOrThrow('msr.site.noise', nb, this.opts(w, {
+          parent: eff,
+          bind: { _b: single(st, { ...s0(pm), expr: nz.b }, T), _xhat: pm.hat, _xi: nz.name },
+          display: { before: nb, after: mul(num(-1), I, intT(H, 't', mul(bx, ref(nz.name, [], T)))) },
+        }));
+      }
+      // each coupling sum → Ψ + η where it stood
+      let rhs = pm.template;
+      for (const s of mine.filter((x) => x.cs.var === pm.v)) {
+        const e = psi.get(s)!;
+        const parts = [...e.oneTime, ...(auto(s) ? [ref(s.cs.field, [], T)] : []), ...e.memory];
+        const rep = parts.length === 0 ? num(0) : parts.length === 1 ? parts[0] : add(...parts);
+        rhs = s.aux
+          ? mapPost(rhs, (x) => (x.k === 'ref' && x.name === s.aux!.h ? rep : x))
+          : st.an.substSyms(rhs, { [s.sigma]: rep });
+      }
+      rhs = toSite(st.an, st.inputs, rhs, p, p.index, T);
+      rhs = this.selfAverage(rhs, w);
+      rhs = tidy(rhs);
+      const delta = mul(I, ref(pm.hat, [], T), add(ref(pm.lhs, [], T), mul(num(-1), rhs)));
+      const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
+      if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
+      rhss.push(rhs);
+    }
+    return population(st.an, st.inputs, p, rhss, fields, cross);
   }
 
   /** mean(j, f) over a population in the dynamics → M_f(t). */
@@ -338,7 +387,7 @@ class Saddle {
   }
 }
 
-/** A placeholder site function of a population (to render one of its expressions). */
-function s0(pm: PopMsr): SiteFn {
-  return { pop: pm.info, conj: false, expr: num(0), key: '', label: '' };
+/** A placeholder site function of a variable's population (to render one of its expressions). */
+function s0(pm: VarMsr): SiteFn {
+  return { pop: pm.pop, conj: false, expr: num(0), key: '', label: '' };
 }

@@ -5,14 +5,15 @@ import { print } from '../../expr/print.ts';
 import type { Model } from '../../model/ir.ts';
 import { Trace } from '../../rewrite/trace.ts';
 import { freeIndices } from '../../expr/ast.ts';
-import type { CouplingSum, ModelAnalysis, PopInfo } from '../couplings.ts';
+import type { CouplingSum, ModelAnalysis, PopInfo, VarInfo } from '../couplings.ts';
 import { modelEnv, SiteInputs } from '../couplings.ts';
 import type { RuleEnv } from '../registry.ts';
 import { Names, simplifyI, siteAt, type SiteFn, type Timeless } from './notation.ts';
 
-/** A population as the action sees it. */
-export interface PopMsr {
-  info: PopInfo;
+/** A variable of a population as the action sees it. */
+export interface VarMsr {
+  pop: PopInfo;
+  v: VarInfo;
   /** response field x̂ (dynamic) or r̂ (let) */
   hat: string;
   /** the quantity the δ-functional fixes: ẋ (dynamic, a fresh `xdot`) or the let variable itself */
@@ -47,7 +48,8 @@ export class MsrState {
   readonly trace = new Trace();
   readonly names: Names;
   readonly inputs: SiteInputs;
-  readonly pops: PopMsr[] = [];
+  /** every variable of every population, in model order */
+  readonly vars: VarMsr[] = [];
   readonly sources: Source[] = [];
   /** single-site actions S_P[Q̂] of stage 3 (display) */
   readonly siteActions = new Map<PopInfo, Expr>();
@@ -77,7 +79,8 @@ export class MsrState {
         if (from.length > 1) throw new Error(`@at: ${print(e)} is not a site function (indices ${from.join(', ')})`);
         return siteAt(e, from[0] ?? idx, idx, tau, this);
       },
-      isConjugate: (name) => this.pops.some((p) => p.hat === name) || this.sources.some((s) => s.aux?.hhat === name),
+      correlation: () => { throw new Error('@orderParam(C, …, f, g, …): the path-integral route reads correlations off the saddle point'); },
+      isConjugate: (name) => this.vars.some((p) => p.hat === name) || this.sources.some((s) => s.aux?.hhat === name),
       reduceI: simplifyI,
     };
   }
@@ -85,7 +88,8 @@ export class MsrState {
   get m(): Model { return this.an.m; }
   get horizon(): string { return this.names.horizon; }
 
-  popOf(p: PopInfo): PopMsr { return this.pops.find((q) => q.info === p)!; }
+  /** The variables of a population. */
+  varsOf(p: PopInfo): VarMsr[] { return this.vars.filter((x) => x.pop === p); }
 
   /** A site function of population `pop` from a model-level expression in `fromIndex`. */
   siteFn(pop: PopInfo, expr: Expr, fromIndex: string, conj: boolean, source?: number): SiteFn {
