@@ -168,7 +168,7 @@ export class ModelAnalysis {
     }
     for (const r of m.randoms) {
       if (r.timeDependent) fail(m, { k: 'sym', name: r.name, span: r.span }, `fresh randomness per step (${r.name}[…](t)) is not supported yet by derive`, 'SGD-style minibatch noise needs the discrete-time rule family, which is planned');
-      if (r.indices.length > 2) fail(m, { k: 'sym', name: r.name, span: r.span }, `tensor couplings (${r.name} has ${r.indices.length} indices) are not supported yet by derive`, 'p-spin couplings need the tensor rule family (cavity.field.tensor), which is planned');
+      if (r.indices.length > 2) fail(m, { k: 'sym', name: r.name, span: r.span }, `tensor couplings (${r.name} has ${r.indices.length} indices) are not supported yet by derive`, 'tensor couplings (spherical spin glasses) need the tensor rule family (cavity.field.tensor), which is planned');
     }
     for (const c of m.constraints) fail(m, c.lhs, `constraints (… via ${c.multiplier}) are not supported yet by derive`, 'spherical constraints need the Lagrange-multiplier rule family, which is planned');
   }

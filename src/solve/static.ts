@@ -1,6 +1,6 @@
 // Static cavity solver: the long-time fixed point of relaxational dynamics,
-// driven only by the derived DmftSystem (see shared/physics.md, "Bounded
-// states and fixed points").
+// driven only by the derived DmftSystem (see docs/conventions.md, "Fixed points
+// of relaxational dynamics").
 //
 // At a fixed point every order parameter is frozen: each Gaussian field η
 // becomes a static Gaussian with variance cov(q) (q = C_f at equal late

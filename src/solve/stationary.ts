@@ -3,7 +3,7 @@
 // Driven only by the structure that `readSystem` extracts — nothing here knows
 // any particular model.
 //
-// Two regimes (see shared/physics.md, "Numerical facts that decide accuracy"):
+// Two regimes (see docs/conventions.md, "Numerical facts that decide accuracy"):
 //
 //  1. Linear (every single-site equation affine in its state, fields, noises,
 //     memory integrals and quenched inputs; every order-parameter function
