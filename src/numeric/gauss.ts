@@ -27,7 +27,7 @@
 // correlations up to 1 − 1e-12.
 import { gaussHermite } from '../expr/eval.ts';
 import { type KinkLine, type Piecewise, rootsIn, withBreaks } from './kinks.ts';
-import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum } from './rules.ts';
+import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum, widenedTrapezoid } from './rules.ts';
 
 
 /** half-width of the z-range: the normal mass beyond is < 1e-18 */
@@ -142,7 +142,8 @@ function splitRule(cuts: ArrayLike<number>, nCuts: number, sigma: number, start:
 
 // the variance-scaled trapezoid rule for smooth integrands (spectral): x-step ≤ TRAP_DX
 const TRAP_DX = 0.35;
-const trapRule = (sigma: number): Rule => normalTrapezoid(Math.min(20000, Math.ceil(RES * Math.max(L / 0.7, (L * sigma) / TRAP_DX))), L);
+const trapHalf = (sigma: number): number => Math.min(20000, Math.ceil(RES * Math.max(L / 0.7, (L * sigma) / TRAP_DX)));
+const trapRule = (sigma: number): Rule => normalTrapezoid(trapHalf(sigma), L);
 
 /**
  * Order of a Gaussian rule that integrates h(z) = f(μ + cz) against a normal
@@ -166,8 +167,8 @@ const SMALL_NMAX = 12;
 function smoothExpect(f: (x: number) => number, m: number, c: number): number {
   if (!(c > 0)) return f(m);
   const n = smallHermiteOrder(c);
-  const { x, w } = n > 0 ? gaussHermite(n) : trapRule(c);
-  return symmetricSum((z) => f(m + c * z), x, w);
+  if (n > 0) { const { x, w } = gaussHermite(n); return symmetricSum((z) => f(m + c * z), x, w); }
+  return widenedTrapezoid((z) => f(m + c * z), trapHalf(c), L);
 }
 
 const zCuts = (p: Piecewise, m: number, s: number): number[] => {
@@ -230,10 +231,7 @@ function smoothExpectZ(g: (x: number) => number, m: number, c: number): number {
     for (let i = 0; i <= n; i++) s += w[i] * x[i] * g(m + c * x[i]);
     return s;
   }
-  const { x: z, w } = trapRule(c);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) { const wi = w[i]; if (wi > 1e-300) s += wi * z[i] * g(m + c * z[i]); }
-  return s;
+  return widenedTrapezoid((z) => z * g(m + c * z), trapHalf(c), L, 1e-300);
 }
 
 // ---------------------------------------------------------------------------

@@ -173,6 +173,39 @@ export function expectPanels(h: (z: number) => number, cuts: ArrayLike<number>, 
  * symmetric, instead of receiving rounding errors (~1e-17) that an unstable
  * symmetry-breaking mode amplifies like e^{λt}.
  */
+/** widest z-range of the widening trapezoid: φ(z) underflows beyond ~38.6 */
+export const L_WIDEST = 38;
+
+/**
+ * E h(Z), Z ~ N(0, 1), by the trapezoid rule of step δz = L0/nHalf on
+ * [−L, L], starting at L = L0 and widened (×1.5, keeping δz, up to L_WIDEST)
+ * while the end nodes still carry weight. A fixed range misses integrands
+ * that grow fast: E e^{aZ} has its mass near z = a, outside [−9, 9] for
+ * a > 9 (e.g. mean(exp(20x)) came out as 3e59 against e^200 = 7e86, with a
+ * resolution-difference error that missed it too). Mirror nodes are summed
+ * in pairs (exactly 0 for h odd).
+ */
+export function widenedTrapezoid(h: (z: number) => number, nHalf: number, L0: number, minWeight = 0): number {
+  const dz = L0 / nHalf;
+  for (let L = L0; ; L = Math.min(L_WIDEST, L * 1.5)) {
+    const k = Math.round(L / dz);
+    const { x, w } = normalTrapezoid(k, k * dz);
+    const n = x.length;
+    let acc = 0, abs = 0;
+    for (let i = 0, j = n - 1; i < j; i++, j--) {
+      if (w[i] <= minWeight) continue;
+      const a = h(x[i]), b = h(x[j]);
+      acc += w[i] * (a + b);
+      abs += w[i] * (Math.abs(a) + Math.abs(b));
+    }
+    { const c = (n - 1) / 2; const a = h(x[c]); acc += w[c] * a; abs += w[c] * Math.abs(a); }
+    const ends = w[0] * (Math.abs(h(x[0])) + Math.abs(h(x[n - 1])));
+    // the end terms bound the neglected tail (it decays at least as fast beyond the range)
+    if (!(ends > 1e-14 * abs)) return acc;
+    if (L >= L_WIDEST) return NaN; // the mass lies beyond where the normal weight underflows
+  }
+}
+
 export function symmetricSum(h: (x: number) => number, x: ArrayLike<number>, w: ArrayLike<number>): number {
   const n = x.length;
   let acc = 0;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseExpr } from '../../src/model/parse.ts';
 import { erf, integrate } from '../../src/expr/eval.ts';
+import { expectNormal } from '../../src/solve/quadrature.ts';
 import { expect as E, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../../src/numeric/gauss.ts';
 import { isKinked, kinkArgs, piecewiseOf, withBreaks } from '../../src/numeric/kinks.ts';
 
@@ -110,5 +111,26 @@ describe('Hermite coefficients of kinked functions', () => {
       worst = Math.max(worst, Math.abs(e2 - ((m * m + s * s) * Phi(m / s) + m * s * phi(m / s))) / (s * s));
     }
     expect(worst).toBeLessThan(1e-13);
+  });
+});
+
+describe('fast-growing integrands: the range widens to where the mass is', () => {
+  // E e^{aX}, X ~ N(m, v), is e^{am + a²v/2}: the mass sits at z = a√v, outside
+  // the default range [−9, 9] for a√v > 9 (a fixed range gave 3e59 for e^200)
+  const pw = (src: string) => piecewiseOf(parseExpr(src), 'x', {});
+  it.each([[20, 0, 1], [5, 0.3, 2], [12, -1, 0.81], [1, 0, 1]])('E exp(%d x), mean %d, variance %d', (a, m, v) => {
+    const exact = Math.exp(a * m + (a * a * v) / 2);
+    expect(Math.abs(E(pw(`exp(${a}*x)`), m, v) / exact - 1)).toBeLessThan(1e-11);
+    expect(Math.abs(expectNormal((x) => Math.exp(a * x), m, v) / exact - 1)).toBeLessThan(1e-11);
+  });
+  it('E[Z g(σZ)] (Stein) for g = exp(15 x): σ·15·e^{112.5σ²}... at σ = 1', () => {
+    const exact = 15 * Math.exp(112.5);
+    expect(Math.abs(expectDerivative(pw('exp(15*x)'), (x) => 15 * Math.exp(15 * x), 0, 1) / exact - 1)).toBeLessThan(1e-11);
+  });
+  it('E exp(c x²) = 1/√(1 − 2c): resolved while the mass fits, not a finite number when it spreads past the range', () => {
+    expect(Math.abs(E(pw('exp(0.4*x^2)'), 0, 1) / Math.sqrt(1 / 0.2) - 1)).toBeLessThan(1e-11);
+    // c = 0.49: standard deviation 7 under the integrand, tails to |z| ~ 60
+    expect(Number.isFinite(E(pw('exp(0.49*x^2)'), 0, 1))).toBe(false);
+    expect(Number.isFinite(expectNormal((x) => Math.exp(0.49 * x * x), 0, 1))).toBe(false);
   });
 });
