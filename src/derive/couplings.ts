@@ -18,7 +18,7 @@ import { applyOrThrow } from '../rewrite/engine.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import type { RuleEnv } from './registry.ts';
 import './registry.ts';
-import { tidy } from './tidy.ts';
+import { tidy } from '../expr/tidy.ts';
 import { degree } from '../expr/diff.ts';
 import { SizeLimit } from './limit.ts';
 

@@ -2,7 +2,8 @@
 // analysis. Fills in the index sets of declarations. Reports every error it
 // finds (not just the first), each with file:line:col and a hint.
 import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
-import { children, freeIndices, FUNCTIONS, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, type Expr, type Span } from '../expr/ast.ts';
+import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
@@ -469,7 +470,7 @@ function article(kind: string): string {
   return /^[aeio]/.test(kind) ? 'an' : 'a';
 }
 
-const FUNCTION_NAMES = new Set(Object.keys(FUNCTIONS));
+const FUNCTION_NAMES = new Set(NAMES);
 
 /** A reordering of the indices `idx` (over `sets`) that fits the declared slot
  *  sets, if there is one (e.g. X[i,mu] → X[mu,i] for X declared X[mu,i]). */

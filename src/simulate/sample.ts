@@ -17,7 +17,8 @@ import { print } from '../expr/print.ts';
 import type { Dist, InitSpec, RandomDecl } from '../model/ir.ts';
 import { visit, type Expr } from '../expr/ast.ts';
 import { compile } from '../expr/compile.ts';
-import { constValue, type Plan } from './compile.ts';
+import type { Plan } from './compile.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from './rng.ts';
 
@@ -26,8 +27,8 @@ type Arr = Float64Array | Float32Array;
 interface Drawer { draw(rng: Rng): number; mean: number; sd: number; normal: boolean }
 
 function drawer(d: Dist, env: Record<string, number>, what: string, file: string): Drawer {
-  const val = (e: Parameters<typeof constValue>[0], name: string): number => {
-    const v = constValue(e, env);
+  const val = (e: Parameters<typeof constantValue>[0], name: string): number => {
+    const v = constantValue(e, env);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file, message: `the ${name} of ${what} ('${print(e)}') is not a finite number with these parameters and sizes` });
     return v;
   };
@@ -61,7 +62,7 @@ function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[
   }
   if (dims.length === 2) {
     const [n0, n1] = dims, ld = strides[0];
-    const corr = decl.symmetric ? 1 : decl.transposeCorr ? constValue(decl.transposeCorr, env) : undefined;
+    const corr = decl.symmetric ? 1 : decl.transposeCorr ? constantValue(decl.transposeCorr, env) : undefined;
     if (corr === undefined) {
       for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) out[i * ld + j] = dr.draw(rng);
       return;
@@ -135,7 +136,7 @@ export function sampleInit(plan: Plan, X: Float64Array[], seed: number, V: Float
         if (!Number.isFinite(x[i])) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} at site ${i + 1} is not a finite number` });
       }
     } else if (init.init.kind === 'value') {
-      const v = constValue(init.init.value, env);
+      const v = constantValue(init.init.value, env);
       if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} is not a finite number` });
       x.fill(v, 0, s.n);
     } else {

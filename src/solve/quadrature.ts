@@ -4,7 +4,7 @@
 // Nodes and weights come from src/expr/eval.ts (Newton on the recurrence up to
 // 150 nodes, Golub–Welsch beyond), cached per n.
 
-import { gaussHermite as evalGaussHermite } from '../expr/eval.ts';
+import { gaussHermite as evalGaussHermite } from '../numeric/rules.ts';
 import { normalTrapezoid, symmetricSum } from '../numeric/rules.ts';
 
 export interface GaussRule {

@@ -4,7 +4,8 @@
 // (src/expr/eval.ts `integrate`, cut at the soft points) for non-zero means.
 import { describe, expect, it } from 'vitest';
 import { parseExpr } from '../../src/model/parse.ts';
-import { erf, integrate } from '../../src/expr/eval.ts';
+import { erf } from '../../src/numeric/special.ts';
+import { integrate } from '../../src/numeric/integrate.ts';
 import { expect as E, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../../src/numeric/gauss.ts';
 import { isKinked, kinkArgs, piecewiseOf, withBreaks } from '../../src/numeric/kinks.ts';
 
