@@ -12,6 +12,7 @@
 //   larger than every value of the series, or a magnitude past 1e150).
 import { DmftError } from '../errors.ts';
 import { children, mapPost, type Expr } from '../expr/ast.ts';
+import { functionDef } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import { degree } from '../expr/diff.ts';
 import { superlinear } from '../expr/growth.ts';
@@ -60,19 +61,10 @@ function powRange(b: Range, p: number): Range {
   return [Math.max(0, b[0]) ** p, Math.max(0, b[1]) ** p];
 }
 
-/** Ranges of functions of the language, given their argument's range. */
+/** Ranges of functions of the language, given their argument's range (the registry's `range`). */
 function callRange(fn: string, a: Range): Range {
-  switch (fn) {
-    case 'tanh': case 'sign': case 'erf': return [-1, 1];
-    case 'sin': case 'cos': return [-1, 1];
-    case 'sigmoid': return [0, 1];
-    case 'exp': return [Math.exp(a[0]), Math.exp(a[1])];
-    case 'log': return [a[0] > 0 ? Math.log(a[0]) : -Infinity, a[1] > 0 ? Math.log(a[1]) : -Infinity];
-    case 'sqrt': return [Math.sqrt(Math.max(0, a[0])), Math.sqrt(Math.max(0, a[1]))];
-    case 'abs': return [a[0] <= 0 && a[1] >= 0 ? 0 : Math.min(Math.abs(a[0]), Math.abs(a[1])), Math.max(Math.abs(a[0]), Math.abs(a[1]))];
-    case 'relu': return [Math.max(0, a[0]), Math.max(0, a[1])];
-    default: return ALL;
-  }
+  const r = functionDef(fn)?.range;
+  return r ? r(a[0], a[1]) : ALL;
 }
 
 /** Support of every single-site quantity of the system (variables, fields, noises, quenched inputs). */

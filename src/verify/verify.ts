@@ -15,6 +15,7 @@
 import { add, avg, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { substSyms } from '../expr/subst.ts';
 import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
+import { functionDef } from '../expr/functions.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
@@ -23,7 +24,7 @@ import { scalarSystem, type ScalarPopulation as Population, type ScalarSystem } 
 import { Provenance } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
-import { EQUAL_RELS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
+import { EQUAL_RELS, FN_WORDS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
 import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
 import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
@@ -101,6 +102,8 @@ const S = sym('s');
 const isSymTok = (t: Tok | undefined, v: string) => t?.t === 'sym' && t.v === v;
 const isCmdTok = (t: Tok | undefined, v: string) => t?.t === 'cmd' && t.v === v;
 const TEXT_CMDS = new Set(['text', 'mbox', 'textrm', 'textnormal', 'textit', 'textbf']);
+/** words in \text{…} that are math, not prose (besides the function words) */
+const TEXT_WORDS = new Set(['var', 'test', 'train']);
 
 /** Split a row into the equations it holds (separated at the top level by ',',
  *  \quad, \qquad or prose \text{…} after a relation); drop prose and punctuation. */
@@ -125,7 +128,7 @@ function prepRow(toks: Tok[]): Tok[][] {
       const inner: Tok[] = [];
       for (; j < toks.length; j++) { if (toks[j].t === 'lb') d++; else if (toks[j].t === 'rb' && --d === 0) break; inner.push(toks[j]); }
       const word = inner.map((x) => x.v).join('');
-      if ((inner.length === 1 && inner[0].t === 'letter') || /^(var|test|train|erf|tanh|sgn|relu|sigmoid)$/.test(word)) { out.push(...toks.slice(i, j + 1)); i = j; continue; }
+      if ((inner.length === 1 && inner[0].t === 'letter') || (TEXT_WORDS.has(word) || hasOwn(FN_WORDS, word))) { out.push(...toks.slice(i, j + 1)); i = j; continue; }
       // prose ends the equation before it (a remark row without a relation is dropped)
       if (depth === 0) { close(relSeen); i = j; continue; }
       i = j;
@@ -423,7 +426,7 @@ class Verifier {
       for (const f of p.fields) if (f.name === rhs) return { b: { k: 'field', name: rhs, pop: p.name }, as: rhs };
       for (const i of p.inputs) if (i.name === rhs) return { b: i.kind === 'noise' ? { k: 'noise', name: rhs, pop: p.name } : { k: 'input', name: rhs, pop: p.name }, as: rhs };
     }
-    if (['tanh', 'exp', 'log', 'sqrt', 'abs', 'erf', 'relu', 'sigmoid', 'sin', 'cos', 'sign'].includes(rhs)) return { b: { k: 'builtin', fn: rhs }, as: rhs };
+    if (functionDef(rhs)) return { b: { k: 'builtin', fn: rhs }, as: rhs };
     // a printer symbol (C_x, C_{\tanh x}) or a model name's LaTeX
     const k = this.keyOfTex(rhs);
     if (k) {
