@@ -4,6 +4,7 @@
 import { DmftError, didYouMean, withSource } from '../errors.ts';
 import { children, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
 import { FUNCTIONS } from '../expr/functions.ts';
+import { DIST_DEFS, DIST_NAMES, makeDist } from './distributions.ts';
 import { constantValue } from '../expr/eval.ts';
 
 // constantValue lives with the evaluator; re-exported for older callers
@@ -14,7 +15,8 @@ import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
 import { table } from '../table.ts';
 
 const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
-const DISTS: Record<string, string[]> = { normal: ['mean', 'var'], uniform: ['lo', 'hi'], bernoulli: ['p'], white: ['D'] };
+/** each distribution's arguments (the registry's) */
+const DISTS: Record<string, readonly string[]> = table(DIST_NAMES.map((n) => [n, DIST_DEFS[n].params] as const));
 /** The shape of each statement, used as the hint when nothing more specific applies. */
 const SYNTAX: Record<string, string> = {
   model: 'model "my model"',
@@ -291,12 +293,7 @@ class Parser {
         `${t.text} takes ${n} argument${n === 1 ? '' : 's'} (${DISTS[t.text].join(', ')}), found ${args.length}`,
         sig, DIST_HINT[t.text]);
     }
-    switch (t.text) {
-      case 'normal': return { kind: 'normal', mean: args[0], var: args[1] };
-      case 'uniform': return { kind: 'uniform', lo: args[0], hi: args[1] };
-      case 'bernoulli': return { kind: 'bernoulli', p: args[0] };
-      default: return { kind: 'white', D: args[0] };
-    }
+    return makeDist(t.text, args);
   }
 
   private randomStmt(m: Model): void {
@@ -609,12 +606,7 @@ class Parser {
   }
 }
 
-const DIST_HINT: Record<string, string> = {
-  normal: 'normal(mean, variance), e.g. normal(0, g^2/N) — the second argument is the variance, not the standard deviation',
-  uniform: 'uniform(lo, hi), e.g. uniform(0.5, 1.5)',
-  bernoulli: 'bernoulli(p): 1 with probability p, else 0, e.g. bernoulli(B/P)',
-  white: 'white(D): Gaussian white noise with <xi(t) xi(s)> = D delta(t-s), e.g. white(0.1)',
-};
+const DIST_HINT: Record<string, string> = table(DIST_NAMES.map((n) => [n, DIST_DEFS[n].help] as const));
 
 /** First node (pre-order) satisfying the predicate. */
 function findNode(e: Expr, pred: (x: Expr) => boolean): Expr | undefined {

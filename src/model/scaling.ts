@@ -5,6 +5,7 @@
 // K·m and a fluctuating part of variance K·v; both must be O(1).
 import type { Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
+import { distText } from './distributions.ts';
 import { children, mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import { negated, print } from '../expr/print.ts';
@@ -154,14 +155,7 @@ function sizeText(sizes: string[]): string {
   return print(powerProduct(sizes));
 }
 
-function printDist(d: Dist): string {
-  switch (d.kind) {
-    case 'normal': return `normal(${show(d.mean)}, ${show(d.var)})`;
-    case 'uniform': return `uniform(${show(d.lo)}, ${show(d.hi)})`;
-    case 'bernoulli': return `bernoulli(${show(d.p)})`;
-    case 'white': return `white(${show(d.D)})`;
-  }
-}
+const printDist = (d: Dist): string => distText(d, show);
 
 type SumNode = Extract<Expr, { k: 'sum' }>;
 type RefNode = Extract<Expr, { k: 'ref' }>;

@@ -7,7 +7,8 @@ import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
-import { constantValue } from './parse.ts';
+import { constantValue } from '../expr/eval.ts';
+import { distArgs } from './distributions.ts';
 import { table } from '../table.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
@@ -299,8 +300,7 @@ class Validator {
   }
 
   private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean, site?: { set: string; index: string }): void {
-    const args = d.kind === 'normal' ? [d.mean, d.var] : d.kind === 'uniform' ? [d.lo, d.hi] : d.kind === 'bernoulli' ? [d.p] : [d.D];
-    for (const a of args) this.constant(a, where, span, allowSizes, site);
+    for (const a of distArgs(d)) this.constant(a, where, span, allowSizes, site);
   }
 
   private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[], indexed = false): void {

@@ -47,9 +47,10 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
-import { constantValue } from '../model/parse.ts';
-import { Rng } from '../simulate/rng.ts';
-import { studentQuantile } from '../check/stats.ts';
+import { constantValue } from '../expr/eval.ts';
+import { Rng } from '../numeric/rng.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
+import { studentQuantile } from '../numeric/stats.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
@@ -203,12 +204,12 @@ class Plan {
   }
 
   sampler(d: Dist, what: string): (rng: Rng) => number {
-    switch (d.kind) {
-      case 'normal': { const m = this.num(d.mean, `the mean of ${what}`), s = Math.sqrt(Math.max(0, this.num(d.var, `the variance of ${what}`))); return (g) => m + s * g.normal(); }
-      case 'uniform': { const a = this.num(d.lo, `the lower end of ${what}`), b = this.num(d.hi, `the upper end of ${what}`); return (g) => a + (b - a) * g.uniform(); }
-      case 'bernoulli': { const p = this.num(d.p, `the probability of ${what}`); return (g) => (g.uniform() < p ? 1 : 0); }
-      default: throw new DmftError({ message: `Monte Carlo: ${what} has a ${d.kind} distribution, which cannot be sampled as a site-local input` });
-    }
+    const def = distDef(d);
+    if (!def.sampler) throw new DmftError({ message: `Monte Carlo: ${what} has a ${d.kind} distribution, which cannot be sampled as a site-local input` });
+    const args = distArgs(d).map((e, k) => this.num(e, `the ${def.nouns[k]} of ${what}`));
+    const bad = def.invalid?.(args);
+    if (bad) throw new DmftError({ message: `Monte Carlo: ${what}: ${bad}` });
+    return def.sampler(args);
   }
 }
 

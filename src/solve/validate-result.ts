@@ -13,10 +13,11 @@
 import { DmftError } from '../errors.ts';
 import { children, mapPost, type Expr } from '../expr/ast.ts';
 import { functionDef } from '../expr/functions.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
 import { print } from '../expr/print.ts';
 import { degree } from '../expr/diff.ts';
 import { superlinear } from '../expr/growth.ts';
-import { constantValue } from '../model/parse.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import type { SolveResult } from './types.ts';
 
@@ -77,7 +78,8 @@ function supports(sys: DmftSystem, params: Record<string, number>): Map<string, 
     for (const i of p.inputs) {
       if (i.kind === 'noise') { out.set(i.name, ALL); continue; }
       const d = i.dist;
-      out.set(i.name, d.kind === 'uniform' ? [val(d.lo, -Infinity), val(d.hi, Infinity)] : d.kind === 'bernoulli' ? [0, 1] : ALL);
+      const support = distDef(d).support;
+      out.set(i.name, support ? support(distArgs(d).map((e) => val(e, NaN))).map((x, k) => (Number.isNaN(x) ? ALL[k] : x)) as Range : ALL);
     }
   }
   return out;
