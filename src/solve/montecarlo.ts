@@ -49,6 +49,7 @@ import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../expr/eval.ts';
 import { Rng } from '../numeric/rng.ts';
+import { choleskyRow } from '../numeric/linalg.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import { studentQuantile } from '../numeric/stats.ts';
 import type { PopReading, SystemReading } from './read.ts';
@@ -238,29 +239,6 @@ function emptyKernels(plan: Plan, K: number, h: number): Kernels {
 function* entries(o: OpInfo, n: number): Generator<number> {
   if (o.kind === 'M') { for (let k = 0; k < n; k++) yield k; return; }
   for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) yield k * n + l;
-}
-
-/**
- * Extend a lower-triangular factor L (L Lᵀ = S) by row k, given S(k, 0…k) in
- * `row`. The covariances are Gram matrices of the paths, positive
- * semi-definite; a relative jitter keeps every pivot ≥ √(jitter·scale) so that
- * near-singular kernels of smooth fields (the next value almost determined by
- * the past) do not amplify rounding. Returns how far the row falls outside the
- * positive semi-definite cone (0 for a valid covariance), relative to S(k,k).
- */
-export function choleskyRow(L: Float64Array, n: number, k: number, row: Float64Array, jitter: number): number {
-  const rk = k * n;
-  for (let l = 0; l < k; l++) {
-    const rl = l * n;
-    let s = row[l];
-    for (let m = 0; m < l; m++) s -= L[rk + m] * L[rl + m];
-    L[rk + l] = s / L[rl + l];
-  }
-  let d = row[k];
-  for (let m = 0; m < k; m++) d -= L[rk + m] * L[rk + m];
-  const floor = jitter * Math.max(Math.abs(row[k]), 1e-300);
-  L[rk + k] = Math.sqrt(Math.max(d, 0) + floor);
-  return d < 0 ? -d / Math.max(Math.abs(row[k]), 1e-300) : 0;
 }
 
 const JITTER = 1e-10;

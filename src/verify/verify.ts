@@ -25,8 +25,8 @@ import { Provenance } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { readMath, type MathRow, type Tok } from './tex.ts';
 import { EQUAL_RELS, FN_WORDS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
-import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
-import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
+import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, substSym, substTau, type Binding } from './resolve.ts';
+import { deltaIntegrals, isConstant, normal, renameBinders, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
@@ -559,7 +559,7 @@ class Verifier {
   /** d/dt of a user variable expression: linear in the model's dynamic variables. */
   private derivOf(b: Binding, at: Expr, pos: { line: number; col: number }): Expr {
     if (b.k !== 'varexpr') throw new ResolveError(pos, 'a time derivative of something that is not a variable', 'unsupported');
-    const e = canon(substTauOf(b.expr, at));
+    const e = canon(substTau(b.expr, at));
     const refs = new Map<string, Expr>();
     const walk = (x: Expr): void => { if (x.k === 'ref' && x.at && this.nctx.vars.has(x.name)) refs.set(ckey(x), x); children(x).forEach(walk); };
     walk(e);
@@ -674,7 +674,7 @@ class Verifier {
       try { e = this.resolver.expr(rhs, sc, sym(TAU)); } catch { continue; }
       if (!someRef(e, (name) => this.nctx.vars.has(name))) continue;
       this.global.set(head.key, { k: 'varexpr', expr: e, pop: this.popOf(e) });
-      this.infer(head.tex, toLatex(substTauOf(e, T), { system: this.full }), 'definition', u.line);
+      this.infer(head.tex, toLatex(substTau(e, T), { system: this.full }), 'definition', u.line);
       u.handled = true;
       this.results.push({ equation: `definition of ${head.tex}`, line: u.line, status: 'ok' });
     }
@@ -1702,7 +1702,7 @@ class Verifier {
     const U = [...dots][0];
     const varName = U.slice(DOT.length).split('@')[0];
     const pop = this.sys.populations.find((p) => p.variable === varName)!;
-    const found = this.solveFor(L, R, (e, v) => substSymOf(e, U, v), d.pos);
+    const found = this.solveFor(L, R, (e, v) => substSym(e, U, v), d.pos);
     return { id: `d/dt ${pop.variable}`, pop, found };
   }
 
@@ -2034,13 +2034,6 @@ function mapPostExpr(e: Expr, f: (x: Expr) => Expr): Expr {
 
 const mapPostRefs = mapPostExpr;
 
-function substTauOf(e: Expr, at: Expr): Expr {
-  return substSyms(e, { [TAU]: at });
-}
-
-function substSymOf(e: Expr, name: string, v: Expr): Expr {
-  return substSyms(e, { [name]: v });
-}
 
 /** f written at time t (order parameters keep f with the variable at t). */
 function atT(f: Expr): Expr {
@@ -2159,16 +2152,7 @@ function normalTerms(e: Expr, ctx: NormContext): Expr[] {
 
 /** Integration variables §1, §2 … back to readable names. */
 function renameBack(e: Expr, pick: (depth: number) => string): Expr {
-  const go = (x: Expr, depth: number): Expr => {
-    if (x.k === 'int') {
-      const v = /^§\d+$/.test(x.v) || x.v.startsWith('§i') || x.v.startsWith('§u') ? pick(depth) : x.v;
-      const body = substSyms(x.body, { [x.v]: sym(v) });
-      return { ...x, v, lo: go(x.lo, depth), hi: go(x.hi, depth), body: go(body, depth + 1) };
-    }
-    const c = children(x);
-    return c.length ? withKids(x, c.map((y) => go(y, depth))) : x;
-  };
-  return go(e, 1);
+  return renameBinders(e, (depth, v) => (/^§\d+$/.test(v) || v.startsWith('§i') || v.startsWith('§u') ? pick(depth) : v));
 }
 
 /** A displayed row as the user would quote it: alignment marks and trailing punctuation dropped. */

@@ -314,7 +314,7 @@ describe('Monte Carlo: failures', () => {
 
 describe('Monte Carlo field sampling: a Cholesky factor grown one row at a time', () => {
   it('reproduces a near-singular smooth kernel and reports an indefinite one', async () => {
-    const { choleskyRow } = await import('../../src/solve/montecarlo.ts');
+    const { choleskyRow } = await import('../../src/numeric/linalg.ts');
     const n = 60;
     const S = (i: number, j: number) => Math.exp(-(((i - j) / 20) ** 2));
     const L = new Float64Array(n * n), row = new Float64Array(n);
