@@ -1,5 +1,5 @@
 // Expression helpers of the verifier (no verifier state).
-import { add, children, mapPost, mul, num, pow, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { add, children, mapPost, mul, num, pow, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import type { NameNode, TNode } from './parse.ts';
 import { tkids } from './rows.ts';
@@ -31,22 +31,14 @@ export function positiveCanon(e: Expr, ctx: NormContext, positiveOp: (x: Expr) =
 }
 
 
-export function mapPostExpr(e: Expr, f: (x: Expr) => Expr): Expr {
-  const c = children(e);
-  const mapped = c.length ? withKids(e, c.map((x) => mapPostExpr(x, f))) : e;
-  return f(mapped);
-}
-
-export const mapPostRefs = mapPostExpr;
-
 
 /** f written at time t (order parameters keep f with the variable at t). */
 export function atT(f: Expr): Expr {
-  return mapPostExpr(f, (x) => (x.k === 'ref' && x.idx.length === 0 && x.at ? { ...x, at: T } : x));
+  return mapPost(f, (x) => (x.k === 'ref' && x.idx.length === 0 && x.at ? { ...x, at: T } : x));
 }
 
 export function substTimeRefs(f: Expr, tau: Expr): Expr {
-  return mapPostExpr(f, (x) => (x.k === 'ref' && x.at ? { ...x, at: tau } : x));
+  return mapPost(f, (x) => (x.k === 'ref' && x.at ? { ...x, at: tau } : x));
 }
 
 export function someRefOrOp(e: Expr): boolean {

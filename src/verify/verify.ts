@@ -12,7 +12,7 @@
 // Closure definitions, noise covariances, initial conditions, quenched-input
 // laws and observables are checked when stated and only noted when not
 // (--strict makes every unstated derived equation a mismatch).
-import { add, avg, call, children, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { add, avg, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { substSyms } from '../expr/subst.ts';
 import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
 import { functionDef } from '../expr/functions.ts';
@@ -33,7 +33,7 @@ import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } f
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 import { hasOwn, table } from '../table.ts';
 import { UEq, Unreadable, readEquations, tsome, tfind, headOf, namesIn, FREQ_KEYS, isFrequencyRow, covarianceLhs } from './rows.ts';
-import { positiveCanon, mapPostExpr, mapPostRefs, atT, substTimeRefs, someRefOrOp, someRef, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads, size, isConstExpr, normalTerms, renameBack, rowText } from './terms.ts';
+import { positiveCanon, atT, substTimeRefs, someRefOrOp, someRef, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads, size, isConstExpr, normalTerms, renameBack, rowText } from './terms.ts';
 
 export type MismatchKind =
   | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
@@ -389,7 +389,7 @@ class Verifier {
     let k = 0;
     const names = new Map<string, string>();
     for (const kk of refs.keys()) names.set(kk, `§v${k++}`);
-    const es = mapPostRefs(e, (x) => (names.has(ckey(x)) ? sym(names.get(ckey(x))!) : x));
+    const es = mapPost(e, (x) => (names.has(ckey(x)) ? sym(names.get(ckey(x))!) : x));
     for (const [kk, r] of refs) {
       const dd = cdiff(es, names.get(kk)!);
       if (r.k !== 'ref' || !r.at) continue;
@@ -840,7 +840,7 @@ class Verifier {
     this.global.set(k.key, { k: 'kernel', arity: 2, expr });
     this.userTex.set(k.key, k.tex);
     const dts = canon(add(T, mul(num(-1), S)));
-    const shown = mapPostExpr(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
+    const shown = mapPost(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
     this.infer(k.tex, toLatex(shown, { system: this.full }), 'definition: the regular part of a response with an instantaneous part', line);
     this.results.push({ equation: `definition of ${k.tex}`, line, status: 'ok' });
     // body = R(t,s) − δ(t − s) exactly: compare in the split form, where a dropped v(t) is one missing term
@@ -865,7 +865,7 @@ class Verifier {
     const named = b0?.k === 'op' ? b0 : head.sub ? this.lookup(head, this.global, false) : undefined;
     const cands = this.sys.orderParams.filter((o) => o.kind !== 'M' && (!named || named.k !== 'op' || named.name === o.name));
     for (const o of cands) {
-      const f = ext && o.kind === 'R' ? mapPostExpr(found, (x) => (x.k === 'ref' && x.name === ext ? { ...x, name: o.slot! } : x)) : found;
+      const f = ext && o.kind === 'R' ? mapPost(found, (x) => (x.k === 'ref' && x.name === ext ? { ...x, name: o.slot! } : x)) : found;
       if (ckey(st(f)) !== ckey(st(op(o.name + ONE, tau)))) continue;
       let factor: Expr | undefined;
       if (ext && o.kind === 'R') {
@@ -909,7 +909,7 @@ class Verifier {
       if (o.kind === 'R' && fder && fder.args[1].k === 'ref' && fder.args[1].name.startsWith(EXTERNAL)) {
         // ⟨δf(t)/δh(s)⟩ with h entering where the slot field enters, with unit weight
         const h = fder.args[1].name;
-        const withSlot = mapPostExpr(found, (x) => (x.k === 'ref' && x.name === h ? { ...x, name: o.slot! } : x));
+        const withSlot = mapPost(found, (x) => (x.k === 'ref' && x.name === h ? { ...x, name: o.slot! } : x));
         if (!this.same(o.def, withSlot, false)) continue;
         const c = this.slotWeight(o);
         if (c === undefined) continue;
@@ -926,7 +926,7 @@ class Verifier {
     const pop = this.sys.populations.find((p) => p.fields.some((f) => f.name === o.slot));
     if (!pop) return undefined;
     const u = '§slot';
-    const e = mapPostExpr(pop.rhs, (x) => (x.k === 'ref' && x.name === o.slot ? sym(u) : x));
+    const e = mapPost(pop.rhs, (x) => (x.k === 'ref' && x.name === o.slot ? sym(u) : x));
     const c = canon(cdiff(e, u));
     const { coef } = splitCoef(c, this.nctx);
     return coef;
@@ -1278,7 +1278,7 @@ class Verifier {
     const st = (e: Expr, V: Expr): Expr => {
       const folded = normal(this.expandVirtual(e), this.nctx, true);
       let x = staticize(folded, this.ops);
-      if (F) x = mapPostExpr(x, (y) => (y.k === 'ref' && y.name === F.name ? mul(pow(V, num(1 / 2)), zeta) : y));
+      if (F) x = mapPost(x, (y) => (y.k === 'ref' && y.name === F.name ? mul(pow(V, num(1 / 2)), zeta) : y));
       // parameters and static variances are positive: √(g² q) = g √q
       return positiveCanon(x, this.nctx, (y) => y.k === 'op' && !y.args.length && (y.name.endsWith(QSTAT) || this.ops.get(y.name.slice(0, -CONST.length))?.virtual === true));
     };
@@ -1286,7 +1286,7 @@ class Verifier {
     const Fe = st(pop.rhs, Ve);
     const Fu = st(add(R, mul(num(-1), L)), Vu ?? num(1));
     const X = '§X';
-    const put = (e: Expr, v: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'ref' && y.name === pop.variable ? v : y)));
+    const put = (e: Expr, v: Expr) => canon(mapPost(e, (y) => (y.k === 'ref' && y.name === pop.variable ? v : y)));
     type Sol = { x: Expr; N: Expr; D: Expr; factored: boolean };
     const solve = (e: Expr): Sol | undefined => {
       const lin = (g: Expr): Omit<Sol, 'factored'> | undefined => {
@@ -1302,11 +1302,11 @@ class Verifier {
       const r0 = put(e, num(0));
       if (ckey(r0) !== '0' && this.numeric.zero(r0) !== true) return undefined;
       const h = canon(expand(mul(put(e, sym(X)), pow(sym(X), num(-1)))));
-      const x2 = lin(mapPostExpr(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
+      const x2 = lin(mapPost(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
       return x2 ? { ...x2, factored: true } : undefined;
     };
     const se = solve(Fe), su = solve(Fu);
-    const flip = (e: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
+    const flip = (e: Expr) => canon(mapPost(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
     const eq = (a: Expr, b: Expr) => this.same(a, b, false) || this.same(a, flip(b), false);
     for (const c of [`d/dt ${pop.variable}`, ...pop.fields.map((f) => `cov ${f.name}`)]) if (!this.statedAs.has(c)) this.statedAs.set(c, `as the fixed point (line ${u.line})`);
     if (bounded && !clamp) this.notes.push(`line ${u.line}: the bound ${nameToTex(pop.variable)} ≥ 0 is not written (max(0, ·)); compared on the branch where it is not active`);
@@ -1320,7 +1320,7 @@ class Verifier {
     const names: Record<string, string> = { '§zeta': zTex ?? 'z' };
     for (const [k, v] of Object.entries(this.formNames(false))) names[`§c:${k}`] = v;
     // x* for the frozen variable; q, χ, M (order parameters without times) as constants
-    const show = (e: Expr) => toLatex(mapPostExpr(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.full, names });
+    const show = (e: Expr) => toLatex(mapPost(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.full, names });
     if (ok) {
       this.push({ equation: id, line: u.line, kind: 'term', expected: null, found: show(R), rule: null, detail: `max(0, ·) where ${nameToTex(pop.variable)} has no bound` });
       return;
@@ -1355,7 +1355,7 @@ class Verifier {
 
   /** The user's own averages of one time (q = ⟨x²⟩) by their definitions, for folding. */
   private expandVirtual(e: Expr): Expr {
-    return mapPostExpr(e, (x) => {
+    return mapPost(e, (x) => {
       if (x.k !== 'op') return x;
       const o = this.ops.get(x.name);
       if (!o?.virtual || o.arity !== 1 || o.free || x.args.length !== 1) return x;
@@ -1756,7 +1756,7 @@ class Verifier {
       for (const o of opts.slice(depth - 1)) if (!free.has(o)) return o;
       return `s_${depth}`;
     };
-    const out = mapPostExpr(renameBack(e, pick), (x) => {
+    const out = mapPost(renameBack(e, pick), (x) => {
       if (x.k === 'sym' && x.name.startsWith('§t:')) { names[x.name] = x.name.slice(3); return x; }
       if (x.k === 'sym' && x.name.startsWith(DOT)) {
         const [v, at] = x.name.slice(DOT.length).split('@');
