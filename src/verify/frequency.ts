@@ -14,6 +14,7 @@
 import { add, children, mapPost, mul, num, op, pow, ref, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey, diff } from '../expr/canon.ts';
 import { evaluate } from '../expr/eval.ts';
+import { functionDef } from '../expr/functions.ts';
 import { solveDense } from '../numeric/linalg.ts';
 import type { ScalarPopulation as Population, ScalarSystem as DmftSystem } from '../derive/scalar.ts';
 import { isConstant, normal, splitCoef, termsOf, type NormContext } from './normalize.ts';
@@ -297,7 +298,9 @@ export function evalComplex(e: Expr, env: { params: Record<string, number>; w: n
         const a = x.args.map(go);
         if (x.fn === 'abs') return cx(cabs(a[0]));
         if (x.fn === 'sqrt') return cpow(a[0], 0.5);
-        if (x.fn === 'exp' && a[0].im === 0) return cx(Math.exp(a[0].re));
+        // any other function of the language on a real argument
+        const f = functionDef(x.fn);
+        if (f && a.length === 1 && a[0].im === 0) return cx(f.value(a[0].re));
         throw new Error(`${x.fn} in a frequency-domain equation`);
       }
       case 'op': {
