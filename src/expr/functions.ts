@@ -41,6 +41,9 @@ export interface FunctionDef {
   readonly exact?: (p: number, q: number) => RationalPair | undefined;
   /** the image [lo, hi] of an argument range [lo, hi] (default: anything) */
   readonly range?: (lo: number, hi: number) => [number, number];
+  /** where f is defined: arguments ≥ lo (closed) or > lo; what is reported
+   *  when an argument's range leaves it (src/solve/validate-result.ts) */
+  readonly domain?: { readonly lo: number; readonly closed: boolean; readonly noun: string; readonly why: string };
   /** growth in its argument: 'superlinear' can carry a dynamics to infinity
    *  in finite time (exp); 'at-most-linear' cannot (bounded, relu, log, …) */
   readonly growth: 'at-most-linear' | 'superlinear';
@@ -53,6 +56,8 @@ export interface FunctionDef {
     readonly head: string;
     /** powers print as \tanh^{2}(x) rather than (\tanh(x))^{2} */
     readonly powerOnHead?: boolean;
+    /** a notation other than head(argument): e^{x} (\exp(…) when tall), \sqrt{x}, \lvert x \rvert */
+    readonly notation?: 'exponential' | 'root' | 'bars';
     /** backslash commands the .tex reader accepts for it (\ln, \sgn) */
     readonly commands?: readonly string[];
     /** words the reader accepts in \operatorname{…}, \mathrm{…}, \text{…} */
@@ -81,13 +86,14 @@ const DEFS: FunctionDef[] = [
     name: 'exp', arity: 1, value: Math.exp, js: (a) => `Math.exp(${a})`,
     derivative: (a) => call('exp', a),
     exact: zeroAt([1, 1]), range: monotone(Math.exp), growth: 'superlinear', positive: 'always', nonnegative: true,
-    tex: { head: '\\exp', commands: ['exp'], words: ['exp'] },
+    tex: { head: '\\exp', notation: 'exponential', commands: ['exp'], words: ['exp'] },
   },
   {
     name: 'log', arity: 1, value: Math.log, js: (a) => `Math.log(${a})`,
     derivative: (a) => pow(a, num(-1)),
     exact: (p, q) => (p === 1 && q === 1 ? [0, 1] : undefined),
     range: (lo, hi) => [lo > 0 ? Math.log(lo) : -Infinity, hi > 0 ? Math.log(hi) : -Infinity], growth: 'at-most-linear',
+    domain: { lo: 0, closed: false, noun: 'the logarithm', why: ': log is undefined below 0 and −∞ at 0' },
     tex: { head: '\\log', powerOnHead: true, commands: ['log', 'ln'], words: ['log', 'ln'] },
   },
   {
@@ -99,9 +105,10 @@ const DEFS: FunctionDef[] = [
       return a !== undefined && b !== undefined ? [a, b] : undefined;
     },
     range: (lo, hi) => [Math.sqrt(Math.max(0, lo)), Math.sqrt(Math.max(0, hi))], growth: 'at-most-linear',
+    domain: { lo: 0, closed: true, noun: 'the square root', why: ', negative ones included' },
     positive: 'if-arg-positive', nonnegative: true,
     // \sqrt{…} is read by the reader's own rule (it also reads \sqrt[n]{…})
-    tex: { head: '\\sqrt' },
+    tex: { head: '\\sqrt', notation: 'root' },
   },
   {
     name: 'abs', arity: 1, value: Math.abs, js: (a) => `Math.abs(${a})`,
@@ -110,7 +117,7 @@ const DEFS: FunctionDef[] = [
     range: (lo, hi) => [lo <= 0 && hi >= 0 ? 0 : Math.min(Math.abs(lo), Math.abs(hi)), Math.max(Math.abs(lo), Math.abs(hi))],
     growth: 'at-most-linear', positive: 'if-arg-nonzero', nonnegative: true,
     // |…| and \lvert…\rvert are read by the reader's own rules
-    tex: { head: '\\operatorname{abs}', words: ['abs'] },
+    tex: { head: '\\operatorname{abs}', notation: 'bars', words: ['abs'] },
   },
   {
     name: 'erf', arity: 1, value: erf,

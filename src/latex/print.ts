@@ -145,7 +145,7 @@ function isBig(e: Expr): boolean {
 /** Nodes printed as a name applied to parenthesized arguments: x(t), \tanh(x), C(t,s). */
 function isApplied(e: Expr): boolean {
   return (e.k === 'ref' && e.at !== undefined) || e.k === 'op' ||
-    (e.k === 'call' && !['exp', 'sqrt', 'abs'].includes(e.fn));
+    (e.k === 'call' && !functionDef(e.fn)?.tex.notation);
 }
 
 // ---- the printer --------------------------------------------------------
@@ -346,13 +346,13 @@ function argsTex(args: Expr[], c: Ctx): string {
 
 function callTex(fn: string, args: Expr[], c: Ctx): Out {
   const a0 = args[0];
-  switch (fn) {
-    case 'exp': {
+  switch (functionDef(fn)?.tex.notation ?? (fn === 'fder' ? 'fder' : 'head')) {
+    case 'exponential': {
       const inner = a0 ? tex(a0, c).s : '';
       if (isTall(inner) || /e\^/.test(inner)) return { s: `\\exp${paren(inner)}`, prec: P.atom };
       return { s: `e^{${inner}}`, prec: P.atom };
     }
-    case 'sqrt':
+    case 'root':
       return { s: `\\sqrt{${args.map((a) => tex(a, c).s).join(', ')}}`, prec: P.atom };
     case 'fder': {
       // functional derivative (a response): fder(f(t), η(s)) → δ f(t) / δ η(s)
@@ -360,7 +360,7 @@ function callTex(fn: string, args: Expr[], c: Ctx): Out {
       const [n, d] = args.map((a) => { const o = tex(a, c); return o.prec < P.pow || o.open ? paren(o.s, '[', ']') : o.s; });
       return { s: `\\frac{\\delta ${n ?? ''}}{\\delta ${d ?? ''}}`, prec: P.atom };
     }
-    case 'abs': {
+    case 'bars': {
       const inner = args.map((a) => tex(a, c).s).join(', ');
       return { s: isTall(inner) ? `\\left\\lvert ${inner} \\right\\rvert` : `\\lvert ${inner} \\rvert`, prec: P.atom };
     }

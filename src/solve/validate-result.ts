@@ -127,8 +127,8 @@ export function domainIssues(sys: DmftSystem, params: Record<string, number> = s
   const visit = (e: Expr, where: string, observable: boolean): void => {
     if (e.k === 'call' && e.args.length === 1) {
       const a = range(e.args[0]);
-      if (e.fn === 'log' && a[0] <= 0) issues.push({ where, term: print(e), kind: 'undefined', problem: `the logarithm of ${print(e.args[0])}, which takes values in ${rangeText(a)}: log is undefined below 0 and −∞ at 0` });
-      if (e.fn === 'sqrt' && a[0] < 0) issues.push({ where, term: print(e), kind: 'undefined', problem: `the square root of ${print(e.args[0])}, which takes values in ${rangeText(a)}, negative ones included` });
+      const dom = functionDef(e.fn)?.domain;
+      if (dom && (dom.closed ? a[0] < dom.lo : a[0] <= dom.lo)) issues.push({ where, term: print(e), kind: 'undefined', problem: `${dom.noun} of ${print(e.args[0])}, which takes values in ${rangeText(a)}${dom.why}` });
       if (observable && e.fn === 'exp' && a[1] === Infinity) {
         const d = degree(e.args[0], isVar);
         if (d >= 3 && Number.isFinite(d)) issues.push({ where, term: print(e), kind: 'infinite', problem: `the exponential of ${print(e.args[0])}, which grows like a power ${d} of an unbounded variable: its average is infinite` });

@@ -92,6 +92,12 @@ describe('the function registry', () => {
             if (r) expect(Math.abs(r[0] / r[1] - d.value(p / q))).toBeLessThan(1e-15);
           }
         }
+        if (d.domain) {
+          // undefined below the domain (and at its open end), finite inside
+          expect(Number.isFinite(d.value(d.domain.lo - 0.5))).toBe(false);
+          expect(Number.isFinite(d.value(d.domain.lo))).toBe(d.domain.closed);
+          expect(Number.isFinite(d.value(d.domain.lo + 0.5))).toBe(true);
+        } else for (const x of [-50, -1, 0, 1, 50]) expect(Number.isFinite(d.value(x))).toBe(true);
         const xs = [...pointsFor(name), ...pointsFor(name).map((x) => 10 * x)];
         if (d.range) {
           const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
