@@ -5,7 +5,7 @@
 //   npx tsx bench/gclosure.bench.ts
 // The Python reference for the cases with a bias: bench/gauss_closure_ref.py.
 import { deriveCavity } from '../src/derive/cavity.ts';
-import { erf } from '../src/expr/eval.ts';
+import { erf } from '../src/numeric/special.ts';
 import { loadModel, loadModelSource } from '../src/model/load.ts';
 import { limitFromSeries } from '../src/solve/index.ts';
 import { solveGaussian } from '../src/solve/gaussian.ts';

@@ -14,7 +14,7 @@
 // |d| > h is a disagreement; otherwise the comparison agrees only when it
 // could have detected the target: its detectable difference h/scale ≤ target.
 import type { LimitStatusKind, SolveResult } from '../solve/types.ts';
-import { chiSquareCdf, studentQuantile, welchDof } from './stats.ts';
+import { chiSquareCdf, studentQuantile, welchDof } from '../numeric/stats.ts';
 
 export interface LateWindow {
   /** [start of the previous window, start of the last window, end] */

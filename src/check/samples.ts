@@ -4,7 +4,7 @@
 // step-size runs differenced seed by seed.
 import type { SimResult } from '../simulate/types.ts';
 import type { SimLike } from './compare.ts';
-import { meanStderr } from './stats.ts';
+import { meanStderr } from '../numeric/stats.ts';
 
 export interface SeedBatch {
   N: number;

@@ -1,16 +1,10 @@
 // Human-readable summary of a parsed model (dmft parse without --json).
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from '../model/ir.ts';
+import { distText as writeDist } from '../model/distributions.ts';
 import type { DmftSystem } from '../derive/system.ts';
 
-function dist(d: Dist): string {
-  switch (d.kind) {
-    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
-    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
-    case 'bernoulli': return `bernoulli(${print(d.p)})`;
-    case 'white': return `white(${print(d.D)})`;
-  }
-}
+const dist = (d: Dist): string => writeDist(d, print);
 
 export function describeModel(m: Model): string {
   const L: string[] = [`model "${m.name}"  (${m.file})`];

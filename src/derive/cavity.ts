@@ -30,7 +30,7 @@ import {
 import type { RuleEnv } from './registry.ts';
 import { isZeroExpr as isZero } from '../model/moments.ts';
 import { show } from '../model/scaling.ts';
-import { tidy } from './tidy.ts';
+import { tidy } from '../expr/tidy.ts';
 import type { CrossCovariance, Derivation, DmftSystem, GaussianField, ObservableDef, OrderParam, Population } from './system.ts';
 
 export { atTime, dropSpans } from './couplings.ts';

@@ -12,13 +12,14 @@ import type { CrossCovariance, GaussianField, LocalInput, OrderParam, Population
 import type { Dist, InitSpec, Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
 import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
+import { distDef, distText as writeDist, mapDist } from '../model/distributions.ts';
 import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
 import type { Trace } from '../rewrite/trace.ts';
 import { applyOrThrow } from '../rewrite/engine.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import type { RuleEnv } from './registry.ts';
 import './registry.ts';
-import { tidy } from './tidy.ts';
+import { tidy } from '../expr/tidy.ts';
 import { degree } from '../expr/diff.ts';
 import { SizeLimit } from './limit.ts';
 
@@ -426,9 +427,7 @@ export class ModelAnalysis {
     const node: Expr = { k: 'sym', name: r.name, span: r.span };
     const lim = (e: Expr) => this.limit.constant(e, where, node);
     const d = r.dist;
-    const out: RandomDecl['dist'] = d.kind === 'normal' ? { kind: 'normal', mean: lim(d.mean), var: lim(d.var) }
-      : d.kind === 'uniform' ? { kind: 'uniform', lo: lim(d.lo), hi: lim(d.hi) }
-        : d.kind === 'bernoulli' ? { kind: 'bernoulli', p: lim(d.p) } : d;
+    const out: RandomDecl['dist'] = distDef(d).pointwise ? mapDist(d, lim) : d;
     this.localDists.set(r.name, out);
     return out;
   }
@@ -595,9 +594,7 @@ export function initOf(an: ModelAnalysis, inputs: SiteInputs, p: PopInfo, v: Var
   const site = (e: Expr) => toSite(an, inputs, idx === p.index ? e : an.renameIndices(e, { [idx]: p.index }), p, p.index, num(0));
   if (init.init.kind === 'value') return { kind: 'value', value: site(init.init.value) };
   const d = init.init.dist;
-  const dist: Dist = d.kind === 'normal' ? { kind: 'normal', mean: site(d.mean), var: site(d.var) }
-    : d.kind === 'uniform' ? { kind: 'uniform', lo: site(d.lo), hi: site(d.hi) }
-      : d.kind === 'bernoulli' ? { kind: 'bernoulli', p: site(d.p) } : d;
+  const dist: Dist = distDef(d).pointwise ? mapDist(d, site) : d;
   return { kind: 'dist', dist };
 }
 
@@ -629,14 +626,7 @@ export function correlationName(f: Expr, g: Expr): { name: string; f: Expr; g?: 
 }
 
 /** A distribution as written in the language. */
-export function distText(d: RandomDecl['dist']): string {
-  switch (d.kind) {
-    case 'normal': return `normal(${print(d.mean)}, ${print(d.var)})`;
-    case 'uniform': return `uniform(${print(d.lo)}, ${print(d.hi)})`;
-    case 'bernoulli': return `bernoulli(${print(d.p)})`;
-    case 'white': return `white(${print(d.D)})`;
-  }
-}
+export const distText = (d: RandomDecl['dist']): string => writeDist(d, print);
 
 /** The part of a RuleEnv (registry.ts) that reads the model, shared by both
  *  routes; each route adds how it allocates order parameters (and the

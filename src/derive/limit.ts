@@ -16,7 +16,7 @@ import { children, mul, num, pow, some, sym, withChildren, type Expr } from '../
 import { print } from '../expr/print.ts';
 import type { Model } from '../model/ir.ts';
 import { constantTest, leading, SizeFamilies, sizeTest, splitFactors } from '../model/scaling.ts';
-import { tidy } from './tidy.ts';
+import { tidy } from '../expr/tidy.ts';
 
 /** What the limit did, for the routes' traces (rule ids <route>.limit.<kind>). */
 export interface LimitStep {

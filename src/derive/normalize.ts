@@ -19,6 +19,7 @@ import type { Expr } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
 import type { CrossCovariance, DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population, Variable } from './system.ts';
+import { mapDist } from '../model/distributions.ts';
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -45,14 +46,7 @@ function rebuild(e: Expr): Expr {
   }
 }
 
-function dist(d: Dist): Dist {
-  switch (d.kind) {
-    case 'normal': return { kind: 'normal', mean: normalizeExpr(d.mean), var: normalizeExpr(d.var) };
-    case 'uniform': return { kind: 'uniform', lo: normalizeExpr(d.lo), hi: normalizeExpr(d.hi) };
-    case 'bernoulli': return { kind: 'bernoulli', p: normalizeExpr(d.p) };
-    case 'white': return { kind: 'white', D: normalizeExpr(d.D) };
-  }
-}
+const dist = (d: Dist): Dist => mapDist(d, normalizeExpr);
 
 function init(i: InitSpec): InitSpec {
   return i.kind === 'value' ? { kind: 'value', value: normalizeExpr(i.value) } : { kind: 'dist', dist: dist(i.dist) };

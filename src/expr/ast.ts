@@ -44,11 +44,6 @@ export type Expr =
 
 export type ExprKind = Expr['k'];
 
-export const FUNCTIONS: Record<string, number> = {
-  tanh: 1, exp: 1, log: 1, sqrt: 1, abs: 1, erf: 1, relu: 1, sigmoid: 1,
-  sin: 1, cos: 1, sign: 1,
-};
-
 // ---- constructors -------------------------------------------------------
 
 export const num = (v: number): Expr => ({ k: 'num', v });

@@ -37,6 +37,7 @@
 // to the root. Recursion depth = tree depth (fine to a few thousand levels).
 import { type Expr, children, withChildren, mapPost } from './ast.ts';
 import { substSyms } from './subst.ts';
+import { functionDef } from './functions.ts';
 
 // ---- memoized keys (same strings as ast.ts `key`) --------------------------
 
@@ -398,30 +399,14 @@ function canonPow(b: Expr, x: Expr): Expr {
   return mark({ k: 'pow', base: b, exp: x });
 }
 
-const AT_ZERO: Record<string, number> = { exp: 1, tanh: 0, sin: 0, cos: 1, erf: 0, abs: 0, sign: 0, relu: 0, sqrt: 0 };
-
 function canonCall(e: Extract<Expr, { k: 'call' }>, args: Expr[]): Expr {
   const same = args.every((a, i) => a === e.args[i]);
   const node = same ? e : { ...e, args };
   if (args.length !== 1) return node;
   const r = asRational(args[0]);
   if (!r || !exact(r)) return node;
-  const v = qVal(r);
-  if (v === 0 && e.fn in AT_ZERO) return mark({ k: 'num', v: AT_ZERO[e.fn] });
-  if (v === 0 && e.fn === 'sigmoid') return rationalExpr(rat(1, 2));
-  switch (e.fn) {
-    case 'abs': return rationalExpr(rat(Math.abs(r.p), r.q));
-    case 'sign': return mark({ k: 'num', v: Math.sign(r.p) });
-    case 'relu': return r.p > 0 ? rationalExpr(r) : N0();
-    case 'log': if (v === 1) return N0(); break;
-    case 'sqrt': {
-      if (r.p < 0) break;
-      const a = intRoot(r.p, 2), b = intRoot(r.q, 2);
-      if (a !== undefined && b !== undefined) return rationalExpr(rat(a, b));
-      break;
-    }
-  }
-  return node;
+  const v = functionDef(e.fn)?.exact?.(r.p, r.q);
+  return v ? rationalExpr(rat(v[0], v[1])) : node;
 }
 
 function canonCmp(e: Extract<Expr, { k: 'cmp' }>, a: Expr, b: Expr): Expr {
@@ -542,23 +527,9 @@ function d(e: Expr, x: string): Expr {
       if (e.args.length !== 1) throw new Error(`diff: cannot differentiate ${e.fn} with ${e.args.length} arguments`);
       const a = e.args[0];
       const da = D(a);
-      const c = (fn: string, arg: Expr): Expr => canonCall({ k: 'call', fn, args: [arg] }, [arg]);
-      const neg1 = rationalExpr(rat(-1));
-      let outer: Expr;
-      switch (e.fn) {
-        case 'exp': outer = e; break;
-        case 'log': outer = canonPow(a, neg1); break;
-        case 'tanh': outer = canonAdd([N1(), canonMul([neg1, canonPow(e, rationalExpr(rat(2)))])]); break;
-        case 'sqrt': outer = canonMul([rationalExpr(rat(1, 2)), canonPow(e, neg1)]); break;
-        case 'abs': outer = c('sign', a); break;
-        case 'sign': outer = canonMul([rationalExpr(rat(2)), c('delta', a)]); break;
-        case 'erf': outer = canonMul([rationalExpr(rat(2)), canonPow(mark({ k: 'sym', name: 'pi' }), rationalExpr(rat(-1, 2))), c('exp', canonMul([neg1, canonPow(a, rationalExpr(rat(2)))]))]); break;
-        case 'relu': outer = mark({ k: 'cmp', op: '>', a, b: N0() }); break;
-        case 'sigmoid': outer = canonMul([e, canonAdd([N1(), canonMul([neg1, e])])]); break;
-        case 'sin': outer = c('cos', a); break;
-        case 'cos': outer = canonMul([neg1, c('sin', a)]); break;
-        default: throw new Error(`diff: no derivative rule for ${e.fn}()`);
-      }
+      const f = functionDef(e.fn);
+      if (!f) throw new Error(`diff: no derivative rule for ${e.fn}()`);
+      const outer = canon(f.derivative(a));
       return canonMul([outer, da]);
     }
     case 'cmp': {

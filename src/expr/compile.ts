@@ -5,15 +5,11 @@
 // closure compiler, this one generates straight-line JS source: the solvers
 // call it millions of times per solve.
 import type { Expr } from './ast.ts';
-import { erf } from './eval.ts';
+import { BUILTIN_SYMBOLS } from './eval.ts';
+import { FN_HELPERS, functionJs } from './functions.ts';
 import { hasOwn } from '../table.ts';
 
 export type Compiled = (v: Float64Array | number[]) => number;
-
-const FN: Record<string, string> = {
-  tanh: 'Math.tanh', exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs',
-  sin: 'Math.sin', cos: 'Math.cos', sign: 'Math.sign', erf: 'erf',
-};
 
 /**
  * Compile `e` with the given slot names; constants looks up remaining bare
@@ -25,6 +21,7 @@ export function compile(e: Expr, slots: string[], constants: Record<string, numb
     const i = index.get(name);
     if (i !== undefined) return `v[${i}]`;
     if (hasOwn(constants, name)) return `(${constants[name]})`;
+    if (hasOwn(BUILTIN_SYMBOLS, name)) return `(${BUILTIN_SYMBOLS[name]})`;
     throw new Error(`compile: no value for '${name}'`);
   };
   const js = (x: Expr): string => {
@@ -44,12 +41,9 @@ export function compile(e: Expr, slots: string[], constants: Record<string, numb
         return `Math.pow(${js(x.base)},${js(x.exp)})`;
       }
       case 'call': {
-        const a = x.args.map(js);
-        if (x.fn === 'relu') return `Math.max(0,${a[0]})`;
-        if (x.fn === 'sigmoid') return `(1/(1+Math.exp(-${a[0]})))`;
-        const f = FN[x.fn];
-        if (!f) throw new Error(`compile: cannot evaluate function '${x.fn}' pointwise`);
-        return `${f}(${a.join(',')})`;
+        const f = x.args.length === 1 ? functionJs(x.fn, js(x.args[0])) : undefined;
+        if (f === undefined) throw new Error(`compile: cannot evaluate function '${x.fn}' pointwise`);
+        return f;
       }
       case 'cmp': return `((${js(x.a)})${x.op}(${js(x.b)})?1:0)`;
       default: throw new Error(`compile: a '${x.k}' node must be replaced by a slot before compiling`);
@@ -59,6 +53,6 @@ export function compile(e: Expr, slots: string[], constants: Record<string, numb
   const body = js(e);
   const usesT = body.includes('(t=');
   const src = `${usesT ? 'let t;' : ''}return ${body};`;
-  const f = new Function('v', 'erf', src) as (v: Float64Array | number[], erfFn: typeof erf) => number;
-  return (v) => f(v, erf);
+  const f = new Function('v', 'F', src) as (v: Float64Array | number[], helpers: typeof FN_HELPERS) => number;
+  return (v) => f(v, FN_HELPERS);
 }

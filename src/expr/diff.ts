@@ -5,7 +5,8 @@
 // what a pointwise-compiled function needs; canon.ts `diff` is the
 // distributional one (sign' = 2δ) used by symbolic rules.
 import { add, call, mul, num, pow, type Expr } from './ast.ts';
-import { tidy } from '../derive/tidy.ts';
+import { aeDerivative, functionDef } from './functions.ts';
+import { tidy } from './tidy.ts';
 
 /** Does the node stand for the variable `v`? (a bare symbol or a ref by name) */
 export type VarTest = (e: Expr) => boolean;
@@ -61,22 +62,9 @@ function d(e: Expr, is: VarTest): Expr {
     case 'call': {
       const a = e.args[0];
       const da = d(a, is);
-      const outer = ((): Expr => {
-        switch (e.fn) {
-          case 'tanh': return add(num(1), mul(num(-1), pow(call('tanh', a), num(2))));
-          case 'exp': return call('exp', a);
-          case 'log': return pow(a, num(-1));
-          case 'sqrt': return mul(num(0.5), pow(call('sqrt', a), num(-1)));
-          case 'abs': return call('sign', a);
-          case 'erf': return mul(num(2 / Math.sqrt(Math.PI)), call('exp', mul(num(-1), pow(a, num(2)))));
-          case 'relu': return { k: 'cmp', op: '>', a, b: num(0) };
-          case 'sigmoid': return mul(call('sigmoid', a), add(num(1), mul(num(-1), call('sigmoid', a))));
-          case 'sin': return call('cos', a);
-          case 'cos': return mul(num(-1), call('sin', a));
-          case 'sign': return num(0); // almost everywhere
-          default: throw new Error(`diff: cannot differentiate ${e.fn}`);
-        }
-      })();
+      const f = functionDef(e.fn);
+      if (!f) throw new Error(`diff: cannot differentiate ${e.fn}`);
+      const outer = aeDerivative(f, a);
       return mul(outer, da);
     }
     case 'cmp': return num(0); // almost everywhere

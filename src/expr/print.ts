@@ -1,6 +1,7 @@
 // Plain-text printing of expression trees in the model language's own syntax
 // (extended with DMFT-level nodes), for error messages and step traces.
 import type { Expr } from './ast.ts';
+import { FUNCTION_NAMES } from './functions.ts';
 
 // precedence: higher binds tighter
 const PREC = { add: 1, mul: 2, unary: 3, pow: 4, atom: 5 } as const;
@@ -83,7 +84,7 @@ export function negated(e: Expr): Expr | undefined {
 
 // ---- rule-expression syntax (docs/rules.md) -----------------------------------
 
-const PATTERN_FUNCTIONS = new Set(['tanh', 'exp', 'log', 'sqrt', 'abs', 'erf', 'relu', 'sigmoid', 'sin', 'cos', 'sign', 'delta', 'sum', 'mean']);
+const PATTERN_FUNCTIONS = new Set([...FUNCTION_NAMES, 'delta', 'sum', 'mean']);
 
 /** Print any tree (or pattern) in the rule-expression syntax of
  *  docs/rules.md, structurally exact: parsePattern(printPattern(e)) rebuilds

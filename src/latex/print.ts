@@ -4,6 +4,7 @@
 // can depend on it.
 import { table } from '../table.ts';
 import type { Expr } from '../expr/ast.ts';
+import { functionDef } from '../expr/functions.ts';
 import { negated } from '../expr/print.ts';
 import type { DmftSystem, OrderParam } from '../derive/system.ts';
 import { joinIndices, nameParts, nameToTex, renderName, subToken } from './names.ts';
@@ -144,7 +145,7 @@ function isBig(e: Expr): boolean {
 /** Nodes printed as a name applied to parenthesized arguments: x(t), \tanh(x), C(t,s). */
 function isApplied(e: Expr): boolean {
   return (e.k === 'ref' && e.at !== undefined) || e.k === 'op' ||
-    (e.k === 'call' && !['exp', 'sqrt', 'abs'].includes(e.fn));
+    (e.k === 'call' && !functionDef(e.fn)?.tex.notation);
 }
 
 // ---- the printer --------------------------------------------------------
@@ -312,7 +313,6 @@ function mulTex(factors0: Expr[], c: Ctx): Out {
   return { s, prec, open };
 }
 
-const POW_FN_STYLE = new Set(['tanh', 'log', 'sin', 'cos', 'erf', 'relu', 'sigmoid', 'sign']);
 
 function powTex(e: Extract<Expr, { k: 'pow' }>, c: Ctx): Out {
   if (e.exp.k === 'num' && e.exp.v < 0) return mulTex([e], c);
@@ -320,7 +320,7 @@ function powTex(e: Extract<Expr, { k: 'pow' }>, c: Ctx): Out {
   const ex = tex(e.exp, c).s;
   const sup = /^[A-Za-z0-9]$/.test(ex) ? ex : `{${ex}}`;
   // \tanh^{2}(x) for positive integer powers of named functions
-  if (e.base.k === 'call' && POW_FN_STYLE.has(e.base.fn) && e.exp.k === 'num' && Number.isInteger(e.exp.v) && e.exp.v > 0) {
+  if (e.base.k === 'call' && !!functionDef(e.base.fn)?.tex.powerOnHead && e.exp.k === 'num' && Number.isInteger(e.exp.v) && e.exp.v > 0) {
     const head = fnHead(e.base.fn);
     return { s: `${head}^${sup}${argsTex(e.base.args, c)}`, prec: P.atom };
   }
@@ -332,14 +332,12 @@ function powTex(e: Extract<Expr, { k: 'pow' }>, c: Ctx): Out {
   return { s: `${bs}^${sup}`, prec: P.pow };
 }
 
+/** The printed head of a function: the registry's, \delta, or an upright name. */
 function fnHead(fn: string): string {
-  switch (fn) {
-    case 'tanh': case 'log': case 'sin': case 'cos': case 'exp': return '\\' + fn;
-    case 'sign': return '\\operatorname{sgn}';
-    case 'erf': case 'relu': case 'sigmoid': return `\\operatorname{${fn}}`;
-    case 'delta': return '\\delta';
-    default: return `\\operatorname{${fn.replace(/[^A-Za-z0-9]/g, '')}}`;
-  }
+  const d = functionDef(fn);
+  if (d) return d.tex.head;
+  if (fn === 'delta') return '\\delta';
+  return `\\operatorname{${fn.replace(/[^A-Za-z0-9]/g, '')}}`;
 }
 
 function argsTex(args: Expr[], c: Ctx): string {
@@ -348,13 +346,13 @@ function argsTex(args: Expr[], c: Ctx): string {
 
 function callTex(fn: string, args: Expr[], c: Ctx): Out {
   const a0 = args[0];
-  switch (fn) {
-    case 'exp': {
+  switch (functionDef(fn)?.tex.notation ?? (fn === 'fder' ? 'fder' : 'head')) {
+    case 'exponential': {
       const inner = a0 ? tex(a0, c).s : '';
       if (isTall(inner) || /e\^/.test(inner)) return { s: `\\exp${paren(inner)}`, prec: P.atom };
       return { s: `e^{${inner}}`, prec: P.atom };
     }
-    case 'sqrt':
+    case 'root':
       return { s: `\\sqrt{${args.map((a) => tex(a, c).s).join(', ')}}`, prec: P.atom };
     case 'fder': {
       // functional derivative (a response): fder(f(t), η(s)) → δ f(t) / δ η(s)
@@ -362,7 +360,7 @@ function callTex(fn: string, args: Expr[], c: Ctx): Out {
       const [n, d] = args.map((a) => { const o = tex(a, c); return o.prec < P.pow || o.open ? paren(o.s, '[', ']') : o.s; });
       return { s: `\\frac{\\delta ${n ?? ''}}{\\delta ${d ?? ''}}`, prec: P.atom };
     }
-    case 'abs': {
+    case 'bars': {
       const inner = args.map((a) => tex(a, c).s).join(', ');
       return { s: isTall(inner) ? `\\left\\lvert ${inner} \\right\\rvert` : `\\lvert ${inner} \\rvert`, prec: P.atom };
     }

@@ -5,6 +5,7 @@
 // labels) or as KaTeX-ready aligned blocks; html.ts renders the same rows.
 import { add, avg, call, mul, neg, op, ref, some, sym, type Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
+import { distText } from '../model/distributions.ts';
 import type { DmftSystem, OrderParam, Population, Variable } from '../derive/system.ts';
 import { canDot, nameParts, nameToTex, renderName } from './names.ts';
 import { toLatex, type Flavor, type LatexContext } from './print.ts';
@@ -55,13 +56,7 @@ function labelKey(s: string): string {
 
 /** A distribution in standard notation: 𝒩(m, v), 𝒰(a, b), … */
 export function distTex(d: Dist, ctx: LatexContext): string {
-  const t = (e: Expr) => toLatex(e, ctx);
-  switch (d.kind) {
-    case 'normal': return `\\mathcal{N}(${t(d.mean)}, ${t(d.var)})`;
-    case 'uniform': return `\\mathcal{U}(${t(d.lo)}, ${t(d.hi)})`;
-    case 'bernoulli': return `\\operatorname{Bernoulli}(${t(d.p)})`;
-    case 'white': return `\\operatorname{white}(${t(d.D)})`;
-  }
+  return distText(d, (e) => toLatex(e, ctx), (def) => def.texHead);
 }
 
 /** The variable at time τ, e.g. x(t). */

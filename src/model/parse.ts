@@ -2,14 +2,21 @@
 // Grammar in docs/model-language.md. Every error carries file:line:col,
 // what was found, what was expected and a hint.
 import { DmftError, didYouMean, withSource } from '../errors.ts';
-import { children, FUNCTIONS, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
+import { children, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
+import { FUNCTIONS } from '../expr/functions.ts';
+import { DIST_DEFS, DIST_NAMES, makeDist } from './distributions.ts';
+import { constantValue } from '../expr/eval.ts';
+
+// constantValue lives with the evaluator; re-exported for older callers
+export { constantValue };
 import { print } from '../expr/print.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
 import { table } from '../table.ts';
 
 const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
-const DISTS: Record<string, string[]> = { normal: ['mean', 'var'], uniform: ['lo', 'hi'], bernoulli: ['p'], white: ['D'] };
+/** each distribution's arguments (the registry's) */
+const DISTS: Record<string, readonly string[]> = table(DIST_NAMES.map((n) => [n, DIST_DEFS[n].params] as const));
 /** The shape of each statement, used as the hint when nothing more specific applies. */
 const SYNTAX: Record<string, string> = {
   model: 'model "my model"',
@@ -286,12 +293,7 @@ class Parser {
         `${t.text} takes ${n} argument${n === 1 ? '' : 's'} (${DISTS[t.text].join(', ')}), found ${args.length}`,
         sig, DIST_HINT[t.text]);
     }
-    switch (t.text) {
-      case 'normal': return { kind: 'normal', mean: args[0], var: args[1] };
-      case 'uniform': return { kind: 'uniform', lo: args[0], hi: args[1] };
-      case 'bernoulli': return { kind: 'bernoulli', p: args[0] };
-      default: return { kind: 'white', D: args[0] };
-    }
+    return makeDist(t.text, args);
   }
 
   private randomStmt(m: Model): void {
@@ -604,12 +606,7 @@ class Parser {
   }
 }
 
-const DIST_HINT: Record<string, string> = {
-  normal: 'normal(mean, variance), e.g. normal(0, g^2/N) — the second argument is the variance, not the standard deviation',
-  uniform: 'uniform(lo, hi), e.g. uniform(0.5, 1.5)',
-  bernoulli: 'bernoulli(p): 1 with probability p, else 0, e.g. bernoulli(B/P)',
-  white: 'white(D): Gaussian white noise with <xi(t) xi(s)> = D delta(t-s), e.g. white(0.1)',
-};
+const DIST_HINT: Record<string, string> = table(DIST_NAMES.map((n) => [n, DIST_DEFS[n].help] as const));
 
 /** First node (pre-order) satisfying the predicate. */
 function findNode(e: Expr, pred: (x: Expr) => boolean): Expr | undefined {
@@ -639,50 +636,3 @@ function negate(e: Expr): Expr {
   if (e.k === 'num') return { ...e, v: -e.v };
   return { k: 'mul', factors: [{ k: 'num', v: -1 }, e], span: e.span };
 }
-
-/** Value of an expression made of numbers and known params, else undefined. */
-export function constantValue(e: Expr, params: Record<string, number>): number | undefined {
-  switch (e.k) {
-    case 'num': return e.v;
-    case 'sym': return has(params, e.name) ? params[e.name] : undefined;
-    case 'add': { let s = 0; for (const t of e.terms) { const v = constantValue(t, params); if (v === undefined) return undefined; s += v; } return s; }
-    case 'mul': { let s = 1; for (const t of e.factors) { const v = constantValue(t, params); if (v === undefined) return undefined; s *= v; } return s; }
-    case 'pow': { const b = constantValue(e.base, params), x = constantValue(e.exp, params); return b === undefined || x === undefined ? undefined : b ** x; }
-    case 'call': {
-      if (e.args.length !== 1) return undefined;
-      const a = constantValue(e.args[0], params);
-      if (a === undefined) return undefined;
-      return has(CONST_FN, e.fn) ? CONST_FN[e.fn](a) : undefined;
-    }
-    case 'cmp': {
-      const a = constantValue(e.a, params), b = constantValue(e.b, params);
-      if (a === undefined || b === undefined) return undefined;
-      const t = e.op === '>' ? a > b : e.op === '<' ? a < b : e.op === '>=' ? a >= b : a <= b;
-      return t ? 1 : 0;
-    }
-    default: return undefined;
-  }
-}
-
-/** The error function, to ~1e-14: Taylor series near 0, continued fraction for erfc beyond. */
-function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  if (ax < 3) {
-    let term = ax, sum = ax;
-    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= -ax * ax / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let k = ax;
-  for (let n = 60; n >= 1; n--) k = ax + (n / 2) / k;
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / k);
-}
-
-/** The functions of the language, evaluated on numbers. */
-const CONST_FN: Record<string, (x: number) => number> = {
-  tanh: Math.tanh, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs, sin: Math.sin, cos: Math.cos, sign: Math.sign,
-  erf, relu: (x) => Math.max(0, x), sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-};

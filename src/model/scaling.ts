@@ -4,6 +4,8 @@
 // n of its typical magnitude. A dense coupling sum Σ_k A_ik f_k has a mean part
 // K·m and a fluctuating part of variance K·v; both must be O(1).
 import type { Expr } from '../expr/ast.ts';
+import { constantValue } from '../expr/eval.ts';
+import { distText } from './distributions.ts';
 import { children, mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import { negated, print } from '../expr/print.ts';
@@ -131,15 +133,8 @@ function tidyCoef(e: Expr): Expr {
   if (e.k === 'add') return { k: 'add', terms: e.terms.map(tidyCoef) };
   return e;
 }
-function constValue(e: Expr): number | undefined {
-  switch (e.k) {
-    case 'num': return e.v;
-    case 'add': { let s = 0; for (const f of e.terms) { const v = constValue(f); if (v === undefined) return undefined; s += v; } return s; }
-    case 'mul': { let s = 1; for (const f of e.factors) { const v = constValue(f); if (v === undefined) return undefined; s *= v; } return s; }
-    case 'pow': { const b = constValue(e.base), x = constValue(e.exp); return b === undefined || x === undefined ? undefined : b ** x; }
-    default: return undefined;
-  }
-}
+/** Value of a coefficient made of numbers only. */
+const constValue = (e: Expr): number | undefined => constantValue(e, {});
 
 /** `c/K` for a coefficient c and a product of sizes K, printed. */
 function over(c: Expr, sizes: string[]): string {
@@ -160,14 +155,7 @@ function sizeText(sizes: string[]): string {
   return print(powerProduct(sizes));
 }
 
-function printDist(d: Dist): string {
-  switch (d.kind) {
-    case 'normal': return `normal(${show(d.mean)}, ${show(d.var)})`;
-    case 'uniform': return `uniform(${show(d.lo)}, ${show(d.hi)})`;
-    case 'bernoulli': return `bernoulli(${show(d.p)})`;
-    case 'white': return `white(${show(d.D)})`;
-  }
-}
+const printDist = (d: Dist): string => distText(d, show);
 
 type SumNode = Extract<Expr, { k: 'sum' }>;
 type RefNode = Extract<Expr, { k: 'ref' }>;

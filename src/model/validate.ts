@@ -2,11 +2,13 @@
 // analysis. Fills in the index sets of declarations. Reports every error it
 // finds (not just the first), each with file:line:col and a hint.
 import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
-import { children, freeIndices, FUNCTIONS, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, type Expr, type Span } from '../expr/ast.ts';
+import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
-import { constantValue } from './parse.ts';
+import { constantValue } from '../expr/eval.ts';
+import { distArgs } from './distributions.ts';
 import { table } from '../table.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
@@ -298,8 +300,7 @@ class Validator {
   }
 
   private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean, site?: { set: string; index: string }): void {
-    const args = d.kind === 'normal' ? [d.mean, d.var] : d.kind === 'uniform' ? [d.lo, d.hi] : d.kind === 'bernoulli' ? [d.p] : [d.D];
-    for (const a of args) this.constant(a, where, span, allowSizes, site);
+    for (const a of distArgs(d)) this.constant(a, where, span, allowSizes, site);
   }
 
   private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[], indexed = false): void {
@@ -469,7 +470,7 @@ function article(kind: string): string {
   return /^[aeio]/.test(kind) ? 'an' : 'a';
 }
 
-const FUNCTION_NAMES = new Set(Object.keys(FUNCTIONS));
+const FUNCTION_NAMES = new Set(NAMES);
 
 /** A reordering of the indices `idx` (over `sets`) that fits the declared slot
  *  sets, if there is one (e.g. X[i,mu] → X[mu,i] for X declared X[mu,i]). */

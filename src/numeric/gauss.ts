@@ -25,9 +25,8 @@
 // Accuracy (test/numeric/gauss.test.ts, bench/RESULTS.md): ~1e-12 relative
 // on relu, abs, sign and steps against closed forms, in 1-D and 2-D,
 // correlations up to 1 − 1e-12.
-import { gaussHermite } from '../expr/eval.ts';
 import { type KinkLine, type Piecewise, rootsIn, withBreaks } from './kinks.ts';
-import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum, widenedTrapezoid } from './rules.ts';
+import { expectPanels, gaussHermite, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum, widenedTrapezoid } from './rules.ts';
 
 
 /** half-width of the z-range: the normal mass beyond is < 1e-18 */

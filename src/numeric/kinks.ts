@@ -17,9 +17,10 @@
 import { visit, type Expr } from '../expr/ast.ts';
 import { compile } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
+import { KINKED_FUNCTIONS } from '../expr/functions.ts';
 
-/** functions of the language with a kink or a jump at the zero of their argument */
-export const KINKED_FUNCTIONS: ReadonlySet<string> = new Set(['relu', 'abs', 'sign']);
+/** functions of the language with a kink or a jump at the zero of their argument (the registry's breakpoints) */
+export { KINKED_FUNCTIONS };
 
 /** The expressions whose zeros are breakpoints of e: arguments of kinked functions, a − b of comparisons a ≶ b. */
 export function kinkArgs(e: Expr): Expr[] {

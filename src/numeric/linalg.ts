@@ -1,7 +1,9 @@
-// Small dense linear systems by Gaussian elimination with partial pivoting
-// (real and complex), for the solvers' Newton steps and their per-frequency
-// and per-column systems: a handful of unknowns, solved many times, so the
-// matrices are flat row-major arrays overwritten in place.
+// Small dense linear algebra: linear systems by Gaussian elimination with
+// partial pivoting (real and complex), for the solvers' Newton steps and
+// their per-frequency and per-column systems — a handful of unknowns, solved
+// many times, so the matrices are flat row-major arrays overwritten in place;
+// and a Cholesky factor grown row by row with projection onto the positive
+// semi-definite cone (covariances estimated from paths, Monte Carlo).
 
 /**
  * Solve A x = b for A n×n (flat, row-major), overwriting A with its
@@ -32,12 +34,12 @@ export function luSolveInPlace(A: Float64Array, b: Float64Array, n: number, pivo
   return true;
 }
 
-/** Solve A x = b (A as rows, not modified); undefined if singular. */
-export function solveDense(A: number[][], b: number[]): number[] | undefined {
+/** Solve A x = b (A as rows, not modified); undefined if singular (a pivot not above pivotTol). */
+export function solveDense(A: number[][], b: number[], pivotTol = 0): number[] | undefined {
   const n = b.length;
   const M = new Float64Array(n * n), x = Float64Array.from(b);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M[i * n + j] = A[i][j];
-  return luSolveInPlace(M, x, n) ? Array.from(x) : undefined;
+  return luSolveInPlace(M, x, n, pivotTol) ? Array.from(x) : undefined;
 }
 
 /** Solve the complex system (Ar + i Ai) x = (br + i bi) in place (x into br, bi); false if singular. */
@@ -80,4 +82,27 @@ export function complexSolveInPlace(n: number, Ar: Float64Array, Ai: Float64Arra
     bi[i] = (si * pr - sr * pi) / pm;
   }
   return true;
+}
+
+/**
+ * Extend a lower-triangular factor L (L Lᵀ = S) by row k, given S(k, 0…k) in
+ * `row`. The covariances are Gram matrices of the paths, positive
+ * semi-definite; a relative jitter keeps every pivot ≥ √(jitter·scale) so that
+ * near-singular kernels of smooth fields (the next value almost determined by
+ * the past) do not amplify rounding. Returns how far the row falls outside the
+ * positive semi-definite cone (0 for a valid covariance), relative to S(k,k).
+ */
+export function choleskyRow(L: Float64Array, n: number, k: number, row: Float64Array, jitter: number): number {
+  const rk = k * n;
+  for (let l = 0; l < k; l++) {
+    const rl = l * n;
+    let s = row[l];
+    for (let m = 0; m < l; m++) s -= L[rk + m] * L[rl + m];
+    L[rk + l] = s / L[rl + l];
+  }
+  let d = row[k];
+  for (let m = 0; m < k; m++) d -= L[rk + m] * L[rk + m];
+  const floor = jitter * Math.max(Math.abs(row[k]), 1e-300);
+  L[rk + k] = Math.sqrt(Math.max(d, 0) + floor);
+  return d < 0 ? -d / Math.max(Math.abs(row[k]), 1e-300) : 0;
 }

@@ -14,6 +14,7 @@
 import { DmftError } from '../errors.ts';
 import { type Expr, children, withChildren } from '../expr/ast.ts';
 import { asRational, canon, ckey, hasSym } from '../expr/canon.ts';
+import { functionDef } from '../expr/functions.ts';
 import { allRules, getRule, type Rule } from './rules.ts';
 import type { Trace } from './trace.ts';
 import { type Bindings, RewriteError, instantiate, isConstant, isTimeSymbol, match, nameOf, toBindings } from './match.ts';
@@ -48,7 +49,10 @@ function positive(e: Expr): boolean {
   if (r) return r.p > 0;
   switch (e.k) {
     case 'sym': return e.name === 'pi' || e.name === 'inf';
-    case 'call': return e.fn === 'exp' || e.fn === 'sigmoid' || (e.fn === 'sqrt' && positive(e.args[0])) || (e.fn === 'abs' && nonzero(e.args[0]));
+    case 'call': {
+      const p = functionDef(e.fn)?.positive;
+      return p === 'always' || (p === 'if-arg-positive' && positive(e.args[0])) || (p === 'if-arg-nonzero' && nonzero(e.args[0]));
+    }
     case 'pow': {
       if (positive(e.base)) return true;
       const n = asRational(e.exp);
@@ -64,7 +68,7 @@ function nonneg(e: Expr): boolean {
   if (r) return r.p >= 0;
   if (positive(e)) return true;
   switch (e.k) {
-    case 'call': return e.fn === 'abs' || e.fn === 'relu' || e.fn === 'sqrt' || e.fn === 'exp' || e.fn === 'sigmoid';
+    case 'call': return !!functionDef(e.fn)?.nonnegative;
     case 'pow': {
       if (nonneg(e.base)) return true;
       const n = asRational(e.exp);

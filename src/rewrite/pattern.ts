@@ -25,7 +25,8 @@
 // positions and the string '_a' in name positions; @subst/@diff are call
 // nodes with fn '@subst' / '@diff'.
 import { DmftError } from '../errors.ts';
-import { FUNCTIONS, type CmpOp, type Expr } from '../expr/ast.ts';
+import type { CmpOp, Expr } from '../expr/ast.ts';
+import { FUNCTIONS } from '../expr/functions.ts';
 import { builders, getBuilder } from './builders.ts';
 
 /** Functions allowed in rule expressions (the model language's plus δ and

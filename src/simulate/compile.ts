@@ -25,7 +25,8 @@ import { renameIndices } from '../expr/subst.ts';
 import { print } from '../expr/print.ts';
 import type { Model, RandomDecl } from '../model/ir.ts';
 import { SizeFamilies } from '../model/scaling.ts';
-import { FN_CODE, FN_VALUE } from './mathfns.ts';
+import { constantValue } from '../expr/eval.ts';
+import { FUNCTION_NAMES, functionJs } from '../expr/functions.ts';
 import { padTo } from './wasm.ts';
 import { table } from '../table.ts';
 
@@ -47,32 +48,13 @@ export function concreteSizes(m: Model, N: number): Concrete {
   const base = fam.base(all[0])!;
   const sizes = table<number>();
   for (const s of all) {
-    const c = constValue(fam.coef(s), { ...params });
+    const c = constantValue(fam.coef(s), { ...params });
     if (c === undefined || !Number.isFinite(c) || c <= 0) {
       throw new DmftError({ file: m.file, message: `the size ${s} = (${print(fam.coef(s))})·${base} is not a positive number with these parameters`, hint: 'check the ratio declarations and the parameter values' });
     }
     sizes[s] = Math.max(1, Math.round(c * N));
   }
   return { params, sizes, base };
-}
-
-/** Value of an expression of numbers, params and sizes (given in `env`), or
- *  undefined if it involves anything else (refs, sums, the time t). */
-export function constValue(e: Expr, env: Record<string, number>): number | undefined {
-  switch (e.k) {
-    case 'num': return e.v;
-    case 'sym': return Object.prototype.hasOwnProperty.call(env, e.name) ? env[e.name] : undefined;
-    case 'add': { let s = 0; for (const t of e.terms) { const v = constValue(t, env); if (v === undefined) return undefined; s += v; } return s; }
-    case 'mul': { let s = 1; for (const t of e.factors) { const v = constValue(t, env); if (v === undefined) return undefined; s *= v; } return s; }
-    case 'pow': { const b = constValue(e.base, env), x = constValue(e.exp, env); return b === undefined || x === undefined ? undefined : b ** x; }
-    case 'call': { const a = constValue(e.args[0], env); const f = FN_VALUE[e.fn]; return a === undefined || !f ? undefined : f(a); }
-    case 'cmp': {
-      const a = constValue(e.a, env), b = constValue(e.b, env);
-      if (a === undefined || b === undefined) return undefined;
-      return (e.op === '>' ? a > b : e.op === '<' ? a < b : e.op === '>=' ? a >= b : a <= b) ? 1 : 0;
-    }
-    default: return undefined;
-  }
 }
 
 // ---- storage plan ---------------------------------------------------------
@@ -182,7 +164,7 @@ export class Emitter {
   /** Code of an element expression in a context where `vars` binds each
    *  index in scope to a loop variable; statements needed first go to `pre`. */
   private elem(e: Expr, vars: Map<string, string>, pre: string[]): string {
-    const c = constValue(e, this.env);
+    const c = constantValue(e, this.env);
     if (c !== undefined) return lit(c);
     switch (e.k) {
       case 'num': return lit(e.v);
@@ -202,9 +184,9 @@ export class Emitter {
       }
       case 'pow': return this.powCode(e, vars, pre);
       case 'call': {
-        const f = FN_CODE[e.fn];
-        if (!f) throw new DmftError({ message: `simulate: the function '${e.fn}' is not supported`, hint: `supported: ${Object.keys(FN_CODE).join(', ')}` });
-        return f(this.elem(e.args[0], vars, pre));
+        const f = e.args.length === 1 ? functionJs(e.fn, this.elem(e.args[0], vars, pre)) : undefined;
+        if (f === undefined) throw new DmftError({ message: `simulate: the function '${e.fn}' is not supported`, hint: `supported: ${FUNCTION_NAMES.join(', ')}` });
+        return f;
       }
       case 'cmp': return `((${this.elem(e.a, vars, pre)}) ${e.op} (${this.elem(e.b, vars, pre)}) ? 1 : 0)`;
       case 'sum': case 'mean': return this.sumCode(e, vars, pre);
@@ -215,7 +197,7 @@ export class Emitter {
 
   private powCode(e: Extract<Expr, { k: 'pow' }>, vars: Map<string, string>, pre: string[]): string {
     const b = this.elem(e.base, vars, pre);
-    const x = constValue(e.exp, this.env);
+    const x = constantValue(e.exp, this.env);
     if (x === undefined) return `Math.pow(${b}, ${this.elem(e.exp, vars, pre)})`;
     if (x === 0.5) return `Math.sqrt(${b})`;
     if (x === -0.5) return `(1 / Math.sqrt(${b}))`;
@@ -467,7 +449,7 @@ export interface PlanOptions {
 export function f32Safe(r: RandomDecl, env: Record<string, number>): boolean {
   const EPS32 = 2 ** -24, TOL = 1e-6;
   const d = r.dist;
-  const val = (e: Expr) => constValue(e, env) ?? NaN;
+  const val = (e: Expr) => constantValue(e, env) ?? NaN;
   if (d.kind === 'bernoulli') return true; // 0 and 1 are exact
   let m: number, sd: number, big: number;
   if (d.kind === 'normal') { m = val(d.mean); sd = Math.sqrt(val(d.var)); big = Math.abs(m) + 6 * sd; }
@@ -534,7 +516,7 @@ export function plan(m: Model, N: number, opts: PlanOptions): Plan {
   };
   const layout = new Layout();
   const constant = (e: Expr, what: string, span?: { line: number; col: number }): number => {
-    const v = constValue(e, env);
+    const v = constantValue(e, env);
     if (v === undefined || Number.isNaN(v)) throw new DmftError({ file: m.file, line: span?.line, col: span?.col, message: `${what} ('${print(e)}') does not evaluate to a number` });
     return v;
   };

@@ -21,7 +21,7 @@ export { createInstance } from './instance.ts';
 export { runSeed, runnerLengths } from './run.ts';
 export { sampleRandoms, sampleInit } from './sample.ts';
 export { prepare } from './pool.ts';
-export { Rng } from './rng.ts';
+export { Rng } from '../numeric/rng.ts';
 
 export const DEFAULTS = { seeds: 4, T: 50, dt: 0.05, seed0: 1, blowup: 1e12, points: 21 } as const;
 

@@ -4,7 +4,7 @@
 // callable functions. One instance serves any number of seeds in turn.
 import { DmftError } from '../errors.ts';
 import type { Plan, ProgramSrc } from './compile.ts';
-import { FN_HELPERS } from './mathfns.ts';
+import { FN_HELPERS } from '../expr/functions.ts';
 import { instantiateKernels, mvJs, mvTJs, type WasmKernels } from './wasm.ts';
 
 export type Program = (t: number) => void;

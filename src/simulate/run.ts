@@ -19,7 +19,7 @@ import { DmftError } from '../errors.ts';
 import { superlinear } from '../expr/growth.ts';
 import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
-import { Rng, STREAM } from './rng.ts';
+import { Rng, STREAM } from '../numeric/rng.ts';
 import { sampleInit, sampleRandoms } from './sample.ts';
 
 export interface RunSpec {

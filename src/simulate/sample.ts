@@ -17,40 +17,29 @@ import { print } from '../expr/print.ts';
 import type { Dist, InitSpec, RandomDecl } from '../model/ir.ts';
 import { visit, type Expr } from '../expr/ast.ts';
 import { compile } from '../expr/compile.ts';
-import { constValue, type Plan } from './compile.ts';
+import type { Plan } from './compile.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { Instance } from './instance.ts';
-import { Rng, STREAM } from './rng.ts';
+import { Rng, STREAM } from '../numeric/rng.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
 
 type Arr = Float64Array | Float32Array;
 
 interface Drawer { draw(rng: Rng): number; mean: number; sd: number; normal: boolean }
 
 function drawer(d: Dist, env: Record<string, number>, what: string, file: string): Drawer {
-  const val = (e: Parameters<typeof constValue>[0], name: string): number => {
-    const v = constValue(e, env);
+  const val = (e: Parameters<typeof constantValue>[0], name: string): number => {
+    const v = constantValue(e, env);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file, message: `the ${name} of ${what} ('${print(e)}') is not a finite number with these parameters and sizes` });
     return v;
   };
-  switch (d.kind) {
-    case 'normal': {
-      const mean = val(d.mean, 'mean'), v = val(d.var, 'variance');
-      if (v < 0) throw new DmftError({ file, message: `the variance of ${what} is negative (${print(d.var)} = ${v})`, hint: 'normal(mean, var) takes a variance ≥ 0' });
-      const sd = Math.sqrt(v);
-      return { draw: (r) => mean + sd * r.normal(), mean, sd, normal: true };
-    }
-    case 'uniform': {
-      const lo = val(d.lo, 'lower end'), hi = val(d.hi, 'upper end');
-      if (hi < lo) throw new DmftError({ file, message: `uniform(${lo}, ${hi}) in ${what} is empty`, hint: 'write uniform(lo, hi) with lo ≤ hi' });
-      return { draw: (r) => lo + (hi - lo) * r.uniform(), mean: (lo + hi) / 2, sd: (hi - lo) / Math.sqrt(12), normal: false };
-    }
-    case 'bernoulli': {
-      const p = val(d.p, 'probability');
-      if (p < 0 || p > 1) throw new DmftError({ file, message: `bernoulli(${p}) in ${what}: the probability must lie in [0, 1]` });
-      return { draw: (r) => (r.uniform() < p ? 1 : 0), mean: p, sd: Math.sqrt(p * (1 - p)), normal: false };
-    }
-    case 'white':
-      throw new DmftError({ file, message: `white noise cannot be used for ${what}`, hint: 'declare it with noise xi[i] ~ white(D)' });
-  }
+  const def = distDef(d);
+  if (!def.sampler || !def.meanSd) throw new DmftError({ file, message: `${d.kind} noise cannot be used for ${what}`, hint: 'declare it with noise xi[i] ~ white(D)' });
+  const args = distArgs(d).map((e, k) => val(e, def.nouns[k]));
+  const bad = def.invalid?.(args);
+  if (bad) throw new DmftError({ file, message: `${what}: ${bad}` });
+  const [mean, sd] = def.meanSd(args);
+  return { draw: def.sampler(args), mean, sd, normal: def.gaussian };
 }
 
 function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[], env: Record<string, number>, rng: Rng, file: string): void {
@@ -61,7 +50,7 @@ function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[
   }
   if (dims.length === 2) {
     const [n0, n1] = dims, ld = strides[0];
-    const corr = decl.symmetric ? 1 : decl.transposeCorr ? constValue(decl.transposeCorr, env) : undefined;
+    const corr = decl.symmetric ? 1 : decl.transposeCorr ? constantValue(decl.transposeCorr, env) : undefined;
     if (corr === undefined) {
       for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) out[i * ld + j] = dr.draw(rng);
       return;
@@ -135,7 +124,7 @@ export function sampleInit(plan: Plan, X: Float64Array[], seed: number, V: Float
         if (!Number.isFinite(x[i])) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} at site ${i + 1} is not a finite number` });
       }
     } else if (init.init.kind === 'value') {
-      const v = constValue(init.init.value, env);
+      const v = constantValue(init.init.value, env);
       if (v === undefined || !Number.isFinite(v)) throw new DmftError({ file: plan.model.file, line: init.span?.line, message: `the initial value of ${s.name} is not a finite number` });
       x.fill(v, 0, s.n);
     } else {
@@ -167,10 +156,9 @@ function siteInit(plan: Plan, init: InitSpec, env: Record<string, number>, V: Fl
   const at = (i: number) => { for (let k = 0; k < names.length; k++) vals[k] = vecs[k][i]; return vals; };
   if (init.kind === 'value') { const v = f(init.value); return (i) => v(at(i)); }
   const d = init.dist;
-  switch (d.kind) {
-    case 'normal': { const m = f(d.mean), v = f(d.var); return (i, rng) => { const a = at(i); return m(a) + Math.sqrt(v(a)) * rng.normal(); }; }
-    case 'uniform': { const lo = f(d.lo), hi = f(d.hi); return (i, rng) => { const a = at(i); return lo(a) + (hi(a) - lo(a)) * rng.uniform(); }; }
-    case 'bernoulli': { const p = f(d.p); return (i, rng) => (rng.uniform() < p(at(i)) ? 1 : 0); }
-    case 'white': throw new DmftError({ file: plan.model.file, message: `white noise cannot be used for ${what}` });
-  }
+  const sampler = distDef(d).sampler;
+  if (!sampler) throw new DmftError({ file: plan.model.file, message: `${d.kind} noise cannot be used for ${what}` });
+  const args = distArgs(d).map(f);
+  // arguments that vary over the sites: a sampler per site
+  return (i, rng) => { const a = at(i); return sampler(args.map((g) => g(a)))(rng); };
 }

@@ -47,9 +47,11 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
-import { constantValue } from '../model/parse.ts';
-import { Rng } from '../simulate/rng.ts';
-import { studentQuantile } from '../check/stats.ts';
+import { constantValue } from '../expr/eval.ts';
+import { Rng } from '../numeric/rng.ts';
+import { choleskyRow } from '../numeric/linalg.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
+import { studentQuantile } from '../numeric/stats.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
@@ -203,12 +205,12 @@ class Plan {
   }
 
   sampler(d: Dist, what: string): (rng: Rng) => number {
-    switch (d.kind) {
-      case 'normal': { const m = this.num(d.mean, `the mean of ${what}`), s = Math.sqrt(Math.max(0, this.num(d.var, `the variance of ${what}`))); return (g) => m + s * g.normal(); }
-      case 'uniform': { const a = this.num(d.lo, `the lower end of ${what}`), b = this.num(d.hi, `the upper end of ${what}`); return (g) => a + (b - a) * g.uniform(); }
-      case 'bernoulli': { const p = this.num(d.p, `the probability of ${what}`); return (g) => (g.uniform() < p ? 1 : 0); }
-      default: throw new DmftError({ message: `Monte Carlo: ${what} has a ${d.kind} distribution, which cannot be sampled as a site-local input` });
-    }
+    const def = distDef(d);
+    if (!def.sampler) throw new DmftError({ message: `Monte Carlo: ${what} has a ${d.kind} distribution, which cannot be sampled as a site-local input` });
+    const args = distArgs(d).map((e, k) => this.num(e, `the ${def.nouns[k]} of ${what}`));
+    const bad = def.invalid?.(args);
+    if (bad) throw new DmftError({ message: `Monte Carlo: ${what}: ${bad}` });
+    return def.sampler(args);
   }
 }
 
@@ -237,29 +239,6 @@ function emptyKernels(plan: Plan, K: number, h: number): Kernels {
 function* entries(o: OpInfo, n: number): Generator<number> {
   if (o.kind === 'M') { for (let k = 0; k < n; k++) yield k; return; }
   for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) yield k * n + l;
-}
-
-/**
- * Extend a lower-triangular factor L (L Lᵀ = S) by row k, given S(k, 0…k) in
- * `row`. The covariances are Gram matrices of the paths, positive
- * semi-definite; a relative jitter keeps every pivot ≥ √(jitter·scale) so that
- * near-singular kernels of smooth fields (the next value almost determined by
- * the past) do not amplify rounding. Returns how far the row falls outside the
- * positive semi-definite cone (0 for a valid covariance), relative to S(k,k).
- */
-export function choleskyRow(L: Float64Array, n: number, k: number, row: Float64Array, jitter: number): number {
-  const rk = k * n;
-  for (let l = 0; l < k; l++) {
-    const rl = l * n;
-    let s = row[l];
-    for (let m = 0; m < l; m++) s -= L[rk + m] * L[rl + m];
-    L[rk + l] = s / L[rl + l];
-  }
-  let d = row[k];
-  for (let m = 0; m < k; m++) d -= L[rk + m] * L[rk + m];
-  const floor = jitter * Math.max(Math.abs(row[k]), 1e-300);
-  L[rk + k] = Math.sqrt(Math.max(d, 0) + floor);
-  return d < 0 ? -d / Math.max(Math.abs(row[k]), 1e-300) : 0;
 }
 
 const JITTER = 1e-10;

@@ -64,9 +64,10 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
-import { constantValue } from '../model/parse.ts';
-import { gaussHermite } from './quadrature.ts';
+import { constantValue } from '../expr/eval.ts';
+import { gaussHermite } from '../numeric/rules.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
+import { richardson } from '../numeric/extrapolate.ts';
 import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
@@ -1143,10 +1144,9 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     const limit: Record<string, number> = table(), limitError: Record<string, number> = table();
     for (const k of Object.keys(s3.a.limit)) {
       const q1 = s1.a.limit[k], q2 = s2.a.limit[k], q3 = s3.a.limit[k];
-      limit[k] = (8 * q3 - 6 * q2 + q1) / 3;
       // error: the larger of (quadratic − linear) and the change from the previous triple
-      limitError[k] = Math.abs(limit[k] - (2 * q3 - q2));
-      if (s0) limitError[k] = Math.max(limitError[k], Math.abs(limit[k] - (8 * q2 - 6 * q1 + s0.a.limit[k]) / 3));
+      ({ value: limit[k], error: limitError[k] } = richardson([q1, q2, q3], 1));
+      if (s0) limitError[k] = Math.max(limitError[k], Math.abs(limit[k] - richardson([s0.a.limit[k], q1, q2], 1).value));
     }
     return { limit, limitError };
   };

@@ -44,9 +44,10 @@ import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
-import { constantValue } from '../model/parse.ts';
+import { constantValue } from '../expr/eval.ts';
 import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
-import { gaussHermite } from './quadrature.ts';
+import { brent } from '../numeric/roots.ts';
+import { gaussHermite } from '../numeric/rules.ts';
 import { expectKinkedZ } from '../numeric/gauss.ts';
 import { isKinked, jumpAcross, kinkArgs, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
@@ -1263,35 +1264,6 @@ function bisect(m: NLModel, lo: Trial, olo: Outcome, hi: Trial, h: number, res: 
     if (o === olo) lo = mid; else hi = mid;
   }
   return { lo, hi, shots };
-}
-
-/** Brent's root finder on [a, b] with f(a)·f(b) < 0. */
-function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: number, xtol: number): { x: number; evals: number } {
-  let c = a, fc = fa, d = b - a, e = d, evals = 0;
-  for (let it = 0; it < 200; it++) {
-    if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) { c = a; fc = fa; d = b - a; e = d; }
-    if (Math.abs(fc) < Math.abs(fb)) { a = b; b = c; c = a; fa = fb; fb = fc; fc = fa; }
-    const tol = 2 * Number.EPSILON * Math.abs(b) + xtol / 2;
-    const mm = (c - b) / 2;
-    if (Math.abs(mm) <= tol || fb === 0) return { x: b, evals };
-    if (Math.abs(e) >= tol && Math.abs(fa) > Math.abs(fb)) {
-      let p: number, q: number;
-      const s = fb / fa;
-      if (a === c) { p = 2 * mm * s; q = 1 - s; }
-      else {
-        const qq = fa / fc, r = fb / fc;
-        p = s * (2 * mm * qq * (qq - r) - (b - a) * (r - 1));
-        q = (qq - 1) * (r - 1) * (s - 1);
-      }
-      if (p > 0) q = -q; else p = -p;
-      if (2 * p < Math.min(3 * mm * q - Math.abs(tol * q), Math.abs(e * q))) { e = d; d = p / q; }
-      else { d = mm; e = d; }
-    } else { d = mm; e = d; }
-    a = b; fa = fb;
-    b += Math.abs(d) > tol ? d : mm > 0 ? tol : -tol;
-    fb = f(b); evals++;
-  }
-  return { x: b, evals };
 }
 
 /**

@@ -12,10 +12,12 @@
 //   larger than every value of the series, or a magnitude past 1e150).
 import { DmftError } from '../errors.ts';
 import { children, mapPost, type Expr } from '../expr/ast.ts';
+import { functionDef } from '../expr/functions.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
 import { print } from '../expr/print.ts';
 import { degree } from '../expr/diff.ts';
 import { superlinear } from '../expr/growth.ts';
-import { constantValue } from '../model/parse.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import type { SolveResult } from './types.ts';
 
@@ -60,19 +62,10 @@ function powRange(b: Range, p: number): Range {
   return [Math.max(0, b[0]) ** p, Math.max(0, b[1]) ** p];
 }
 
-/** Ranges of functions of the language, given their argument's range. */
+/** Ranges of functions of the language, given their argument's range (the registry's `range`). */
 function callRange(fn: string, a: Range): Range {
-  switch (fn) {
-    case 'tanh': case 'sign': case 'erf': return [-1, 1];
-    case 'sin': case 'cos': return [-1, 1];
-    case 'sigmoid': return [0, 1];
-    case 'exp': return [Math.exp(a[0]), Math.exp(a[1])];
-    case 'log': return [a[0] > 0 ? Math.log(a[0]) : -Infinity, a[1] > 0 ? Math.log(a[1]) : -Infinity];
-    case 'sqrt': return [Math.sqrt(Math.max(0, a[0])), Math.sqrt(Math.max(0, a[1]))];
-    case 'abs': return [a[0] <= 0 && a[1] >= 0 ? 0 : Math.min(Math.abs(a[0]), Math.abs(a[1])), Math.max(Math.abs(a[0]), Math.abs(a[1]))];
-    case 'relu': return [Math.max(0, a[0]), Math.max(0, a[1])];
-    default: return ALL;
-  }
+  const r = functionDef(fn)?.range;
+  return r ? r(a[0], a[1]) : ALL;
 }
 
 /** Support of every single-site quantity of the system (variables, fields, noises, quenched inputs). */
@@ -85,7 +78,8 @@ function supports(sys: DmftSystem, params: Record<string, number>): Map<string, 
     for (const i of p.inputs) {
       if (i.kind === 'noise') { out.set(i.name, ALL); continue; }
       const d = i.dist;
-      out.set(i.name, d.kind === 'uniform' ? [val(d.lo, -Infinity), val(d.hi, Infinity)] : d.kind === 'bernoulli' ? [0, 1] : ALL);
+      const support = distDef(d).support;
+      out.set(i.name, support ? support(distArgs(d).map((e) => val(e, NaN))).map((x, k) => (Number.isNaN(x) ? ALL[k] : x)) as Range : ALL);
     }
   }
   return out;
@@ -133,8 +127,8 @@ export function domainIssues(sys: DmftSystem, params: Record<string, number> = s
   const visit = (e: Expr, where: string, observable: boolean): void => {
     if (e.k === 'call' && e.args.length === 1) {
       const a = range(e.args[0]);
-      if (e.fn === 'log' && a[0] <= 0) issues.push({ where, term: print(e), kind: 'undefined', problem: `the logarithm of ${print(e.args[0])}, which takes values in ${rangeText(a)}: log is undefined below 0 and −∞ at 0` });
-      if (e.fn === 'sqrt' && a[0] < 0) issues.push({ where, term: print(e), kind: 'undefined', problem: `the square root of ${print(e.args[0])}, which takes values in ${rangeText(a)}, negative ones included` });
+      const dom = functionDef(e.fn)?.domain;
+      if (dom && (dom.closed ? a[0] < dom.lo : a[0] <= dom.lo)) issues.push({ where, term: print(e), kind: 'undefined', problem: `${dom.noun} of ${print(e.args[0])}, which takes values in ${rangeText(a)}${dom.why}` });
       if (observable && e.fn === 'exp' && a[1] === Infinity) {
         const d = degree(e.args[0], isVar);
         if (d >= 3 && Number.isFinite(d)) issues.push({ where, term: print(e), kind: 'infinite', problem: `the exponential of ${print(e.args[0])}, which grows like a power ${d} of an unbounded variable: its average is infinite` });

@@ -14,6 +14,8 @@
 import { add, children, mapPost, mul, num, op, pow, ref, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey, diff } from '../expr/canon.ts';
 import { evaluate } from '../expr/eval.ts';
+import { functionDef } from '../expr/functions.ts';
+import { solveDense } from '../numeric/linalg.ts';
 import type { ScalarPopulation as Population, ScalarSystem as DmftSystem } from '../derive/scalar.ts';
 import { isConstant, normal, splitCoef, termsOf, type NormContext } from './normalize.ts';
 import { ONE } from './resolve.ts';
@@ -251,22 +253,10 @@ function mentions(e: Expr, name: string): boolean {
   return children(e).some((c) => mentions(c, name));
 }
 
-/** Gaussian elimination on an augmented n × (n+1) matrix; undefined when singular. */
+/** Solve an augmented n × (n+1) system; undefined when singular. */
 function solveLinear(A: number[][]): number[] | undefined {
   const n = A.length;
-  const M = A.map((r) => [...r]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    if (Math.abs(M[p][c]) < 1e-14) return undefined;
-    [M[c], M[p]] = [M[p], M[c]];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = M[r][c] / M[c][c];
-      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
-    }
-  }
-  return M.map((r, i) => r[n] / M[i][i]);
+  return solveDense(A.map((r) => r.slice(0, n)), A.map((r) => r[n]), 1e-14);
 }
 
 /** |E|² → E·E*: for transforms of real functions, E* is E with i → −i and every X(a) → X(−a). */
@@ -308,7 +298,9 @@ export function evalComplex(e: Expr, env: { params: Record<string, number>; w: n
         const a = x.args.map(go);
         if (x.fn === 'abs') return cx(cabs(a[0]));
         if (x.fn === 'sqrt') return cpow(a[0], 0.5);
-        if (x.fn === 'exp' && a[0].im === 0) return cx(Math.exp(a[0].re));
+        // any other function of the language on a real argument
+        const f = functionDef(x.fn);
+        if (f && a.length === 1 && a[0].im === 0) return cx(f.value(a[0].re));
         throw new Error(`${x.fn} in a frequency-domain equation`);
       }
       case 'op': {

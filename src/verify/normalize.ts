@@ -128,15 +128,19 @@ export function foldAverages(e: Expr, ctx: NormContext): Expr {
   });
 }
 
-/** Rename integration variables by nesting depth (§1, §2, …): α-equivalent integrals become equal. */
-export function renameBinders(e: Expr, depth = 1): Expr {
-  if (e.k === 'int') {
-    const v = `§${depth}`;
-    const body = substSyms(e.body, { [e.v]: sym(v) });
-    return { ...e, v, lo: renameBinders(e.lo, depth), hi: renameBinders(e.hi, depth), body: renameBinders(body, depth + 1) };
-  }
-  const c = children(e);
-  return c.length ? withChildren(e, c.map((x) => renameBinders(x, depth))) : e;
+/** Rename integration variables by nesting depth, by default to §1, §2, …
+ *  (α-equivalent integrals become equal); `name` may keep a variable. */
+export function renameBinders(e: Expr, name: (depth: number, v: string) => string = (d) => `§${d}`): Expr {
+  const go = (x: Expr, depth: number): Expr => {
+    if (x.k === 'int') {
+      const v = name(depth, x.v);
+      const body = substSyms(x.body, { [x.v]: sym(v) });
+      return { ...x, v, lo: go(x.lo, depth), hi: go(x.hi, depth), body: go(body, depth + 1) };
+    }
+    const c = children(x);
+    return c.length ? withChildren(x, c.map((y) => go(y, depth))) : x;
+  };
+  return go(e, 1);
 }
 
 /** ∫_lo^hi dv δ(v − a) f(v) = f(a) when a is one of the limits. The instantaneous

@@ -14,6 +14,7 @@
 // \frac{d}{dt}x, \frac{dx}{dt}, \frac{\mathrm{d}x}{\mathrm{d}t}), functional
 // derivatives \frac{\delta x(t)}{\delta h(s)} and δx(t)/δh(s), \sum_j.
 import type { CmpOp } from '../expr/ast.ts';
+import { FUNCTION_DEFS } from '../expr/functions.ts';
 import { table } from '../table.ts';
 import { MAX_DEPTH } from '../model/parse.ts';
 import { readMath, texError, type MathRow, type Pos, type Tok } from './tex.ts';
@@ -73,13 +74,10 @@ const UNICODE_GREEK: Record<string, string> = table({
   'χ': 'chi', 'ψ': 'psi', 'ω': 'omega', 'Γ': 'Gamma', 'Δ': 'Delta', 'Σ': 'Sigma', 'Φ': 'Phi', 'Ω': 'Omega',
 });
 
-/** Function commands and the language function they mean. */
-const FN_CMDS: Record<string, string> = table({ tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign' });
-/** Function words in \operatorname{…} / \mathrm{…}. */
-const FN_WORDS: Record<string, string> = table({
-  tanh: 'tanh', exp: 'exp', log: 'log', ln: 'log', sin: 'sin', cos: 'cos', erf: 'erf', sgn: 'sign', sign: 'sign',
-  relu: 'relu', ReLU: 'relu', sigmoid: 'sigmoid', abs: 'abs',
-});
+/** Function commands and the language function they mean (from the function registry). */
+const FN_CMDS: Record<string, string> = table(Object.values(FUNCTION_DEFS).flatMap((d) => (d.tex.commands ?? []).map((c) => [c, d.name] as const)));
+/** Function words in \operatorname{…} / \mathrm{…} (from the function registry). */
+export const FN_WORDS: Record<string, string> = table(Object.values(FUNCTION_DEFS).flatMap((d) => (d.tex.words ?? []).map((w) => [w, d.name] as const)));
 const FONT_CMDS = new Set(['mathrm', 'operatorname', 'text', 'textrm', 'mathit', 'mathbf', 'boldsymbol', 'bm', 'mathsf', 'mathtt', 'textit', 'textbf', 'mathnormal', 'mbox']);
 const SCRIPT_FONTS = new Set(['mathcal', 'mathscr', 'mathfrak', 'mathbb']);
 const ACCENTS = new Set(['hat', 'tilde', 'bar', 'overline', 'widehat', 'widetilde', 'vec', 'check', 'breve']);

@@ -15,6 +15,7 @@
 import { add, avg, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { substSyms } from '../expr/subst.ts';
 import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
+import { functionDef } from '../expr/functions.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts';
 import type { Model, Dist } from '../model/ir.ts';
@@ -22,15 +23,17 @@ import type { Derivation, DmftSystem, OrderParam, Step } from '../derive/system.
 import { scalarSystem, type ScalarPopulation as Population, type ScalarSystem } from '../derive/scalar.ts';
 import { Provenance } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
-import { readMath, type MathRow, type Tok } from './tex.ts';
-import { EQUAL_RELS, TexParser, nameKey, parseFragment, relationAt, type NameNode, type TexEquation, type TNode } from './parse.ts';
-import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, type Binding } from './resolve.ts';
+import type { Tok } from './tex.ts';
+import { EQUAL_RELS, TexParser, nameKey, parseFragment, type NameNode, type TNode } from './parse.ts';
+import { ALIAS, DOT, EXTERNAL, KERNEL_ARGS, ONE, Resolver, type AliasTag, ResolveError, Scope, TAU, keyOfTime, replaceRefAt, substSym, substTau, type Binding } from './resolve.ts';
 import { deltaIntegrals, isConstant, normal, splitCoef, termsOf, type NormContext, type OpInfo } from './normalize.ts';
 import { Numeric } from './numeric.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 import { hasOwn, table } from '../table.ts';
+import { UEq, Unreadable, readEquations, tsome, tfind, headOf, namesIn, FREQ_KEYS, isFrequencyRow, covarianceLhs } from './rows.ts';
+import { positiveCanon, atT, substTimeRefs, someRefOrOp, someRef, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads, size, isConstExpr, normalTerms, renameBack, rowText } from './terms.ts';
 
 export type MismatchKind =
   | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
@@ -79,8 +82,6 @@ export interface VerifyOptions {
   strict?: boolean;
 }
 
-/** One relation the user wrote: lhs rel rhs, with where it is. */
-interface UEq { lhs: TNode; rel: string; rhs: TNode; row: MathRow; line: number; handled?: boolean }
 
 /** A derived equation the user may state. */
 interface Target {
@@ -95,182 +96,6 @@ interface Target {
 
 const T = sym('t');
 const S = sym('s');
-
-// ---- reading rows ------------------------------------------------------------
-
-const isSymTok = (t: Tok | undefined, v: string) => t?.t === 'sym' && t.v === v;
-const isCmdTok = (t: Tok | undefined, v: string) => t?.t === 'cmd' && t.v === v;
-const TEXT_CMDS = new Set(['text', 'mbox', 'textrm', 'textnormal', 'textit', 'textbf']);
-
-/** Split a row into the equations it holds (separated at the top level by ',',
- *  \quad, \qquad or prose \text{…} after a relation); drop prose and punctuation. */
-function prepRow(toks: Tok[]): Tok[][] {
-  const segs: Tok[][] = [];
-  let out: Tok[] = [];
-  let depth = 0;
-  let relSeen = false;
-  let afterRel = 0;
-  const close = (keep: boolean) => {
-    while (out.length && (isSymTok(out[out.length - 1], '.') || isSymTok(out[out.length - 1], ',') || isSymTok(out[out.length - 1], ';'))) out.pop();
-    // a fragment without a relation is kept only as the whole row (a continuation: + b)
-    if (keep && out.length && (relSeen || (segs.length === 0 && (isSymTok(out[0], '+') || isSymTok(out[0], '-'))))) segs.push(out);
-    out = [];
-    relSeen = false;
-    afterRel = 0;
-  };
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i];
-    if (t.t === 'cmd' && TEXT_CMDS.has(t.v) && toks[i + 1]?.t === 'lb') {
-      let j = i + 2, d = 1;
-      const inner: Tok[] = [];
-      for (; j < toks.length; j++) { if (toks[j].t === 'lb') d++; else if (toks[j].t === 'rb' && --d === 0) break; inner.push(toks[j]); }
-      const word = inner.map((x) => x.v).join('');
-      if ((inner.length === 1 && inner[0].t === 'letter') || /^(var|test|train|erf|tanh|sgn|relu|sigmoid)$/.test(word)) { out.push(...toks.slice(i, j + 1)); i = j; continue; }
-      // prose ends the equation before it (a remark row without a relation is dropped)
-      if (depth === 0) { close(relSeen); i = j; continue; }
-      i = j;
-      continue;
-    }
-    if (t.t === 'cmd' && (t.v === 'quad' || t.v === 'qquad')) {
-      if (relSeen && depth === 0 && afterRel > 0) close(true);
-      continue;
-    }
-    if (t.t === 'amp') { close(relSeen); continue; } // an alignment column break
-    if (t.t === 'lb' || isSymTok(t, '(') || isSymTok(t, '[') || isCmdTok(t, 'langle') || isCmdTok(t, '{')) depth++;
-    else if (t.t === 'rb' || isSymTok(t, ')') || isSymTok(t, ']') || isCmdTok(t, 'rangle') || isCmdTok(t, '}')) depth--;
-    if (depth === 0 && (isSymTok(t, ',') || isSymTok(t, ';')) && relSeen) { close(true); continue; }
-    if (depth === 0 && relationAt(toks, i)) { relSeen = true; afterRel = 0; out.push(t); continue; }
-    if (relSeen) afterRel++;
-    out.push(t);
-  }
-  close(true);
-  return segs;
-}
-
-/** The left-hand side of a row that did not parse as a whole (if that part parses). */
-function lhsOf(toks: Tok[], file: string): TNode | undefined {
-  let depth = 0, k = -1;
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i];
-    if (t.t === 'lb' || isSymTok(t, '(') || isSymTok(t, '[') || isCmdTok(t, 'langle')) depth++;
-    else if (t.t === 'rb' || isSymTok(t, ')') || isSymTok(t, ']') || isCmdTok(t, 'rangle')) depth--;
-    else if (depth === 0 && relationAt(toks, i)) { k = i; break; }
-  }
-  if (k <= 0) return undefined;
-  try {
-    return new TexParser(toks.slice(0, k), file, { line: 0, col: 0 }).parseExpr();
-  } catch {
-    return undefined;
-  }
-}
-
-/** A row that could not be read, kept until the symbols are known. */
-interface Unreadable { err: DmftError; lhs: TNode; row: MathRow }
-
-/** All relations of the file, with continuation rows (+ … / = …) merged. */
-function readEquations(source: string, file: string, notes: string[], unreadable: Unreadable[]): UEq[] {
-  const rows = readMath(source, file);
-  const out: UEq[] = [];
-  let last: UEq | undefined;
-  let lastRow: MathRow | undefined;
-  for (const row of rows) {
-    const segs = prepRow(row.toks);
-    segs.forEach((toks, si) => {
-      let eq: TexEquation;
-      try {
-        const end = { line: row.line, col: row.col + row.text.length };
-        const p = new TexParser(toks, file, end);
-        eq = p.parseRow(row);
-      } catch (e) {
-        if (!(e instanceof DmftError)) throw e;
-        // unreadable: fatal (exit 2) for a displayed equation whose left-hand side is one
-        // of those verify compares (decided once the symbols are aligned); otherwise a note
-        const lhs = row.display ? lhsOf(toks, file) : undefined;
-        if (lhs) unreadable.push({ err: withSource(e, source), lhs, row });
-        else notes.push(`line ${e.info.line ?? row.line}: not read (${e.message}): ${row.text}`);
-        return;
-      }
-      const line = toks[0].line;
-      const sameBlock = si === 0 && lastRow && lastRow.env === row.env && row.line - lastRow.line <= 3 && row.display;
-      if (eq.lhs && eq.rels.length === 0) {
-        // a continuation row: + b, - c (added to the previous right-hand side)
-        const first = toks[0];
-        if (last && sameBlock && (isSymTok(first, '+') || isSymTok(first, '-'))) last.rhs = { k: 'add', terms: [last.rhs, eq.lhs], pos: last.rhs.pos };
-        return;
-      }
-      let lhs = eq.lhs;
-      if (!lhs) {
-        if (!last || !sameBlock) { notes.push(`line ${line}: a row starting with '${eq.rels[0]?.rel}' has no left-hand side; not compared`); return; }
-        lhs = last.lhs;
-      }
-      // chains a = b = c compare a with b and a with c
-      for (const r of eq.rels) {
-        const u: UEq = { lhs, rel: r.rel, rhs: r.rhs, row, line };
-        out.push(u);
-        last = u;
-      }
-    });
-    lastRow = row;
-  }
-  return out;
-}
-
-// ---- TeX tree helpers ----------------------------------------------------------
-
-function tkids(n: TNode): TNode[] {
-  switch (n.k) {
-    case 'apply': return [n.head, ...n.args];
-    case 'add': return n.terms;
-    case 'mul': return n.factors;
-    case 'div': return [n.num, n.den];
-    case 'neg': return [n.a];
-    case 'pow': return [n.base, n.exp];
-    case 'fn': return n.args;
-    case 'avg': return [n.body];
-    case 'int': return [n.lo, n.hi, n.body];
-    case 'deriv': return [n.target];
-    case 'fder': return [n.num, n.den];
-    case 'cmp': return [n.a, n.b];
-    case 'sum': return [n.body];
-    case 'dvar': return [n.target];
-    default: return [];
-  }
-}
-function tsome(n: TNode, p: (x: TNode) => boolean): boolean {
-  return p(n) || tkids(n).some((c) => tsome(c, p));
-}
-function tfind<T extends TNode['k']>(n: TNode, k: T): Extract<TNode, { k: T }> | undefined {
-  if (n.k === k) return n as Extract<TNode, { k: T }>;
-  for (const c of tkids(n)) { const r = tfind(c, k); if (r) return r; }
-  return undefined;
-}
-const headOf = (n: TNode): NameNode | undefined => (n.k === 'name' ? n : n.k === 'apply' ? n.head : undefined);
-/** The names of a TeX tree used as heads of applications or bare. */
-function namesIn(n: TNode, out: NameNode[] = []): NameNode[] {
-  if (n.k === 'name') out.push(n);
-  if (n.k === 'int') { tkids(n).forEach((c) => namesIn(c, out)); return out; }
-  for (const c of tkids(n)) namesIn(c, out);
-  return out;
-}
-
-/** Names read as a frequency: an order parameter applied to ω is a Fourier transform. */
-const FREQ_KEYS = new Set(['\\omega', '\\Omega', '\\nu']);
-/** Does the row hold a frequency-domain form: something applied to ω (R(ω), C(-\omega))? */
-function isFrequencyRow(u: { lhs: TNode; rhs: TNode }): boolean {
-  const p = (n: TNode) => n.k === 'apply' && n.args.some((a) => tsome(a, (x) => x.k === 'name' && FREQ_KEYS.has(x.key)));
-  return tsome(u.lhs, p) || tsome(u.rhs, p);
-}
-
-/** ⟨A(τ1) A(τ2)⟩ (also ⟨A(τ)^2⟩): the head and the times. */
-function covarianceLhs(n: TNode): { head: NameNode; times: TNode[] } | undefined {
-  if (n.k !== 'avg') return undefined;
-  const b = n.body;
-  if (b.k === 'mul' && b.factors.length === 2 && b.factors.every((f) => f.k === 'apply' && f.args.length === 1)) {
-    const [a, c] = b.factors as Extract<TNode, { k: 'apply' }>[];
-    if (a.head.key === c.head.key) return { head: a.head, times: [a.args[0], c.args[0]] };
-  }
-  return undefined;
-}
 
 // ---- the verifier -----------------------------------------------------------------
 
@@ -423,7 +248,7 @@ class Verifier {
       for (const f of p.fields) if (f.name === rhs) return { b: { k: 'field', name: rhs, pop: p.name }, as: rhs };
       for (const i of p.inputs) if (i.name === rhs) return { b: i.kind === 'noise' ? { k: 'noise', name: rhs, pop: p.name } : { k: 'input', name: rhs, pop: p.name }, as: rhs };
     }
-    if (['tanh', 'exp', 'log', 'sqrt', 'abs', 'erf', 'relu', 'sigmoid', 'sin', 'cos', 'sign'].includes(rhs)) return { b: { k: 'builtin', fn: rhs }, as: rhs };
+    if (functionDef(rhs)) return { b: { k: 'builtin', fn: rhs }, as: rhs };
     // a printer symbol (C_x, C_{\tanh x}) or a model name's LaTeX
     const k = this.keyOfTex(rhs);
     if (k) {
@@ -556,7 +381,7 @@ class Verifier {
   /** d/dt of a user variable expression: linear in the model's dynamic variables. */
   private derivOf(b: Binding, at: Expr, pos: { line: number; col: number }): Expr {
     if (b.k !== 'varexpr') throw new ResolveError(pos, 'a time derivative of something that is not a variable', 'unsupported');
-    const e = canon(substTauOf(b.expr, at));
+    const e = canon(substTau(b.expr, at));
     const refs = new Map<string, Expr>();
     const walk = (x: Expr): void => { if (x.k === 'ref' && x.at && this.nctx.vars.has(x.name)) refs.set(ckey(x), x); children(x).forEach(walk); };
     walk(e);
@@ -564,7 +389,7 @@ class Verifier {
     let k = 0;
     const names = new Map<string, string>();
     for (const kk of refs.keys()) names.set(kk, `§v${k++}`);
-    const es = mapPostRefs(e, (x) => (names.has(ckey(x)) ? sym(names.get(ckey(x))!) : x));
+    const es = mapPost(e, (x) => (names.has(ckey(x)) ? sym(names.get(ckey(x))!) : x));
     for (const [kk, r] of refs) {
       const dd = cdiff(es, names.get(kk)!);
       if (r.k !== 'ref' || !r.at) continue;
@@ -671,7 +496,7 @@ class Verifier {
       try { e = this.resolver.expr(rhs, sc, sym(TAU)); } catch { continue; }
       if (!someRef(e, (name) => this.nctx.vars.has(name))) continue;
       this.global.set(head.key, { k: 'varexpr', expr: e, pop: this.popOf(e) });
-      this.infer(head.tex, toLatex(substTauOf(e, T), { system: this.full }), 'definition', u.line);
+      this.infer(head.tex, toLatex(substTau(e, T), { system: this.full }), 'definition', u.line);
       u.handled = true;
       this.results.push({ equation: `definition of ${head.tex}`, line: u.line, status: 'ok' });
     }
@@ -1015,7 +840,7 @@ class Verifier {
     this.global.set(k.key, { k: 'kernel', arity: 2, expr });
     this.userTex.set(k.key, k.tex);
     const dts = canon(add(T, mul(num(-1), S)));
-    const shown = mapPostExpr(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
+    const shown = mapPost(body, (x) => (x.k === 'call' && x.fn === 'delta' && ckey(x.args[0]) === ckey(dts) ? call('delta', add(T, mul(num(-1), S))) : x));
     this.infer(k.tex, toLatex(shown, { system: this.full }), 'definition: the regular part of a response with an instantaneous part', line);
     this.results.push({ equation: `definition of ${k.tex}`, line, status: 'ok' });
     // body = R(t,s) − δ(t − s) exactly: compare in the split form, where a dropped v(t) is one missing term
@@ -1040,7 +865,7 @@ class Verifier {
     const named = b0?.k === 'op' ? b0 : head.sub ? this.lookup(head, this.global, false) : undefined;
     const cands = this.sys.orderParams.filter((o) => o.kind !== 'M' && (!named || named.k !== 'op' || named.name === o.name));
     for (const o of cands) {
-      const f = ext && o.kind === 'R' ? mapPostExpr(found, (x) => (x.k === 'ref' && x.name === ext ? { ...x, name: o.slot! } : x)) : found;
+      const f = ext && o.kind === 'R' ? mapPost(found, (x) => (x.k === 'ref' && x.name === ext ? { ...x, name: o.slot! } : x)) : found;
       if (ckey(st(f)) !== ckey(st(op(o.name + ONE, tau)))) continue;
       let factor: Expr | undefined;
       if (ext && o.kind === 'R') {
@@ -1084,7 +909,7 @@ class Verifier {
       if (o.kind === 'R' && fder && fder.args[1].k === 'ref' && fder.args[1].name.startsWith(EXTERNAL)) {
         // ⟨δf(t)/δh(s)⟩ with h entering where the slot field enters, with unit weight
         const h = fder.args[1].name;
-        const withSlot = mapPostExpr(found, (x) => (x.k === 'ref' && x.name === h ? { ...x, name: o.slot! } : x));
+        const withSlot = mapPost(found, (x) => (x.k === 'ref' && x.name === h ? { ...x, name: o.slot! } : x));
         if (!this.same(o.def, withSlot, false)) continue;
         const c = this.slotWeight(o);
         if (c === undefined) continue;
@@ -1101,7 +926,7 @@ class Verifier {
     const pop = this.sys.populations.find((p) => p.fields.some((f) => f.name === o.slot));
     if (!pop) return undefined;
     const u = '§slot';
-    const e = mapPostExpr(pop.rhs, (x) => (x.k === 'ref' && x.name === o.slot ? sym(u) : x));
+    const e = mapPost(pop.rhs, (x) => (x.k === 'ref' && x.name === o.slot ? sym(u) : x));
     const c = canon(cdiff(e, u));
     const { coef } = splitCoef(c, this.nctx);
     return coef;
@@ -1453,7 +1278,7 @@ class Verifier {
     const st = (e: Expr, V: Expr): Expr => {
       const folded = normal(this.expandVirtual(e), this.nctx, true);
       let x = staticize(folded, this.ops);
-      if (F) x = mapPostExpr(x, (y) => (y.k === 'ref' && y.name === F.name ? mul(pow(V, num(1 / 2)), zeta) : y));
+      if (F) x = mapPost(x, (y) => (y.k === 'ref' && y.name === F.name ? mul(pow(V, num(1 / 2)), zeta) : y));
       // parameters and static variances are positive: √(g² q) = g √q
       return positiveCanon(x, this.nctx, (y) => y.k === 'op' && !y.args.length && (y.name.endsWith(QSTAT) || this.ops.get(y.name.slice(0, -CONST.length))?.virtual === true));
     };
@@ -1461,7 +1286,7 @@ class Verifier {
     const Fe = st(pop.rhs, Ve);
     const Fu = st(add(R, mul(num(-1), L)), Vu ?? num(1));
     const X = '§X';
-    const put = (e: Expr, v: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'ref' && y.name === pop.variable ? v : y)));
+    const put = (e: Expr, v: Expr) => canon(mapPost(e, (y) => (y.k === 'ref' && y.name === pop.variable ? v : y)));
     type Sol = { x: Expr; N: Expr; D: Expr; factored: boolean };
     const solve = (e: Expr): Sol | undefined => {
       const lin = (g: Expr): Omit<Sol, 'factored'> | undefined => {
@@ -1477,11 +1302,11 @@ class Verifier {
       const r0 = put(e, num(0));
       if (ckey(r0) !== '0' && this.numeric.zero(r0) !== true) return undefined;
       const h = canon(expand(mul(put(e, sym(X)), pow(sym(X), num(-1)))));
-      const x2 = lin(mapPostExpr(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
+      const x2 = lin(mapPost(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
       return x2 ? { ...x2, factored: true } : undefined;
     };
     const se = solve(Fe), su = solve(Fu);
-    const flip = (e: Expr) => canon(mapPostExpr(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
+    const flip = (e: Expr) => canon(mapPost(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
     const eq = (a: Expr, b: Expr) => this.same(a, b, false) || this.same(a, flip(b), false);
     for (const c of [`d/dt ${pop.variable}`, ...pop.fields.map((f) => `cov ${f.name}`)]) if (!this.statedAs.has(c)) this.statedAs.set(c, `as the fixed point (line ${u.line})`);
     if (bounded && !clamp) this.notes.push(`line ${u.line}: the bound ${nameToTex(pop.variable)} ≥ 0 is not written (max(0, ·)); compared on the branch where it is not active`);
@@ -1495,7 +1320,7 @@ class Verifier {
     const names: Record<string, string> = { '§zeta': zTex ?? 'z' };
     for (const [k, v] of Object.entries(this.formNames(false))) names[`§c:${k}`] = v;
     // x* for the frozen variable; q, χ, M (order parameters without times) as constants
-    const show = (e: Expr) => toLatex(mapPostExpr(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.full, names });
+    const show = (e: Expr) => toLatex(mapPost(e, (y) => (y.k === 'ref' && y.at?.k === 'sym' && y.at.name === FIXED ? sym(`${nameToTex(y.name)}^*`) : y.k === 'op' && !y.args.length ? sym(`§c:${y.name}`) : y)), { system: this.full, names });
     if (ok) {
       this.push({ equation: id, line: u.line, kind: 'term', expected: null, found: show(R), rule: null, detail: `max(0, ·) where ${nameToTex(pop.variable)} has no bound` });
       return;
@@ -1530,7 +1355,7 @@ class Verifier {
 
   /** The user's own averages of one time (q = ⟨x²⟩) by their definitions, for folding. */
   private expandVirtual(e: Expr): Expr {
-    return mapPostExpr(e, (x) => {
+    return mapPost(e, (x) => {
       if (x.k !== 'op') return x;
       const o = this.ops.get(x.name);
       if (!o?.virtual || o.arity !== 1 || o.free || x.args.length !== 1) return x;
@@ -1699,7 +1524,7 @@ class Verifier {
     const U = [...dots][0];
     const varName = U.slice(DOT.length).split('@')[0];
     const pop = this.sys.populations.find((p) => p.variable === varName)!;
-    const found = this.solveFor(L, R, (e, v) => substSymOf(e, U, v), d.pos);
+    const found = this.solveFor(L, R, (e, v) => substSym(e, U, v), d.pos);
     return { id: `d/dt ${pop.variable}`, pop, found };
   }
 
@@ -1931,7 +1756,7 @@ class Verifier {
       for (const o of opts.slice(depth - 1)) if (!free.has(o)) return o;
       return `s_${depth}`;
     };
-    const out = mapPostExpr(renameBack(e, pick), (x) => {
+    const out = mapPost(renameBack(e, pick), (x) => {
       if (x.k === 'sym' && x.name.startsWith('§t:')) { names[x.name] = x.name.slice(3); return x; }
       if (x.k === 'sym' && x.name.startsWith(DOT)) {
         const [v, at] = x.name.slice(DOT.length).split('@');
@@ -1995,180 +1820,4 @@ class Verifier {
       this.inferred[tex] = { as: info.as, how: tex === info.as ? 'model name' : 'model name as dmftkit writes it' };
     }
   }
-}
-
-// ---- helpers -----------------------------------------------------------------------
-
-/** canon, with parameters taken as positive: (g^2)^{1/2} = g, (√D)^{-2} = 1/D. Used only
- *  for the amplitude of a rescaled field (an amplitude is a positive parameter, and the
- *  numeric check draws parameters in [0.4, 1.6]). */
-export function positiveCanon(e: Expr, ctx: NormContext, positiveOp: (x: Expr) => boolean = () => false): Expr {
-  const pos = (f: Expr): boolean => isConstant(f, ctx) || positiveOp(f) || (f.k === 'pow' && pos(f.base));
-  const go = (x: Expr): Expr => {
-    if (x.k === 'call' && x.fn === 'sqrt' && pos(x.args[0])) return go(canon(pow(x.args[0], num(1 / 2))));
-    if (x.k !== 'pow' || x.exp.k !== 'num') return x;
-    const q = x.exp.v;
-    const b = x.base;
-    if (b.k === 'pow' && b.exp.k === 'num' && ((b.base.k === 'sym' && ctx.params.has(b.base.name)) || positiveOp(b.base))) return canon(pow(b.base, num(b.exp.v * q)));
-    if (b.k === 'mul' && b.factors.every(pos)) return canon(mul(...b.factors.map((f) => go(canon(pow(f, num(q)))))));
-    return x;
-  };
-  let cur = canon(e);
-  for (let k = 0; k < 4; k++) {
-    const next = canon(mapPost(cur, go));
-    if (ckey(next) === ckey(cur)) break;
-    cur = next;
-  }
-  return cur;
-}
-
-
-function mapPostExpr(e: Expr, f: (x: Expr) => Expr): Expr {
-  const c = children(e);
-  const mapped = c.length ? withKids(e, c.map((x) => mapPostExpr(x, f))) : e;
-  return f(mapped);
-}
-
-const mapPostRefs = mapPostExpr;
-
-function substTauOf(e: Expr, at: Expr): Expr {
-  return substSyms(e, { [TAU]: at });
-}
-
-function substSymOf(e: Expr, name: string, v: Expr): Expr {
-  return substSyms(e, { [name]: v });
-}
-
-/** f written at time t (order parameters keep f with the variable at t). */
-function atT(f: Expr): Expr {
-  return mapPostExpr(f, (x) => (x.k === 'ref' && x.idx.length === 0 && x.at ? { ...x, at: T } : x));
-}
-
-function substTimeRefs(f: Expr, tau: Expr): Expr {
-  return mapPostExpr(f, (x) => (x.k === 'ref' && x.at ? { ...x, at: tau } : x));
-}
-
-function someRefOrOp(e: Expr): boolean {
-  if (e.k === 'ref' || e.k === 'op' || e.k === 'avg' || e.k === 'int') return true;
-  return children(e).some(someRefOrOp);
-}
-
-function someRef(e: Expr, p: (name: string) => boolean): boolean {
-  if (e.k === 'ref' && p(e.name)) return true;
-  return children(e).some((c) => someRef(c, p));
-}
-
-function firstVarRef(e: Expr, vars: Set<string>): string | undefined {
-  if (e.k === 'ref' && vars.has(e.name)) return e.name;
-  for (const c of children(e)) { const r = firstVarRef(c, vars); if (r) return r; }
-  return undefined;
-}
-
-/** a/D + b/D → (a + b)/D: a sum whose terms share the factors (…)^(-k) (an expanded fraction). */
-function commonDenominator(e: Expr): Expr {
-  if (e.k !== 'add') return e;
-  const factorsOf = (t: Expr) => (t.k === 'mul' ? t.factors : [t]);
-  const isDen = (f: Expr) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v < 0;
-  const first = factorsOf(e.terms[0]).filter(isDen);
-  const common = first.filter((f) => e.terms.every((t) => factorsOf(t).some((g) => ckey(g) === ckey(f))));
-  if (!common.length) return e;
-  const keys = new Set(common.map(ckey));
-  const rest = e.terms.map((t) => { const fs = factorsOf(t).filter((g) => !keys.has(ckey(g))); return fs.length ? mul(...fs) : num(1); });
-  return mul(...common, add(...rest));
-}
-
-/** e = N/D: the factors (a sum)^(-1) are the denominator. */
-function fraction(e: Expr): [Expr, Expr] {
-  const c = canon(e);
-  const fs = c.k === 'mul' ? c.factors : [c];
-  const den = fs.filter((f) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v < 0);
-  const numr = fs.filter((f) => !den.includes(f));
-  const inv = (f: Expr) => { const p = f as Extract<Expr, { k: 'pow' }>; return pow(p.base, num(-(p.exp as Extract<Expr, { k: 'num' }>).v)); };
-  return [canon(numr.length ? mul(...numr) : num(1)), canon(den.length ? mul(...den.map(inv)) : num(1))];
-}
-
-/** k·D^{-1}: a constant over a sum. */
-function isReciprocal(e: Expr): boolean {
-  const fs = e.k === 'mul' ? e.factors : [e];
-  return fs.some((f) => f.k === 'pow' && f.exp.k === 'num' && f.exp.v === -1 && f.base.k === 'add');
-}
-
-/** Do two terms involve the same transforms (for naming the rule of a changed term)? */
-function similarOps(a: Expr, b: Expr): boolean {
-  const ops = (e: Expr, out = new Set<string>()): Set<string> => { if (e.k === 'op') out.add(e.name); children(e).forEach((c) => ops(c, out)); return out; };
-  const A = ops(a), B = ops(b);
-  return A.size === B.size && [...A].every((x) => B.has(x));
-}
-
-/** The time variable of a stationary definition X(τ) = ⟨…⟩. */
-const TAU_ST = '§tau';
-
-/** How many distinct times the variables, fields and noises of e are taken at. */
-function distinctTimes(e: Expr): number {
-  const ts = new Set<string>();
-  const walk = (x: Expr): void => { if (x.k === 'ref' && x.at) ts.add(ckey(canon(x.at))); children(x).forEach(walk); };
-  walk(e);
-  return ts.size;
-}
-
-function someOpExpr(e: Expr): boolean {
-  return e.k === 'op' || children(e).some(someOpExpr);
-}
-
-function someAvg(e: Expr): boolean {
-  return e.k === 'avg' || children(e).some(someAvg);
-}
-
-function someOp(e: Expr, name: string): boolean {
-  if (e.k === 'op' && e.name === name) return true;
-  return children(e).some((c) => someOp(c, name));
-}
-
-function someCall(e: Expr, fn: string): boolean {
-  return !!findCall(e, fn);
-}
-
-function findCall(e: Expr, fn: string): Extract<Expr, { k: 'call' }> | undefined {
-  if (e.k === 'call' && e.fn === fn) return e;
-  for (const c of children(e)) { const r = findCall(c, fn); if (r) return r; }
-  return undefined;
-}
-
-function applyHeads(n: TNode, out: NameNode[] = []): NameNode[] {
-  if (n.k === 'apply') out.push(n.head);
-  for (const c of tkids(n)) if (!(n.k === 'apply' && c === n.head)) applyHeads(c, out);
-  return out;
-}
-
-function size(e: Expr): number {
-  return 1 + children(e).reduce((a, c) => a + size(c), 0);
-}
-
-function isConstExpr(e: Expr, ctx: NormContext): boolean {
-  const { struct } = splitCoef(e, ctx);
-  return struct.k === 'num';
-}
-
-function normalTerms(e: Expr, ctx: NormContext): Expr[] {
-  const n = normal(e, ctx, true);
-  return n.k === 'add' ? n.terms : n.k === 'num' && n.v === 0 ? [] : [n];
-}
-
-/** Integration variables §1, §2 … back to readable names. */
-function renameBack(e: Expr, pick: (depth: number) => string): Expr {
-  const go = (x: Expr, depth: number): Expr => {
-    if (x.k === 'int') {
-      const v = /^§\d+$/.test(x.v) || x.v.startsWith('§i') || x.v.startsWith('§u') ? pick(depth) : x.v;
-      const body = substSyms(x.body, { [x.v]: sym(v) });
-      return { ...x, v, lo: go(x.lo, depth), hi: go(x.hi, depth), body: go(body, depth + 1) };
-    }
-    const c = children(x);
-    return c.length ? withKids(x, c.map((y) => go(y, depth))) : x;
-  };
-  return go(e, 1);
-}
-
-/** A displayed row as the user would quote it: alignment marks and trailing punctuation dropped. */
-function rowText(t: string): string {
-  return t.replace(/&/g, '').replace(/\\nonumber|\\notag/g, '').replace(/[\s,.;]+$/, '').replace(/\s+/g, ' ').trim();
 }

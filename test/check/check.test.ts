@@ -8,7 +8,7 @@ import { derive } from '../../src/derive/index.ts';
 import { solve } from '../../src/solve/index.ts';
 import { simulate } from '../../src/simulate/index.ts';
 import { checkModel, compare, compareRound, extrapolate, formatReport, type CheckReport, type CheckSettings, type SimLike } from '../../src/check/index.ts';
-import { chiSquareCdf, studentCdf, studentQuantile, welchDof } from '../../src/check/stats.ts';
+import { chiSquareCdf, studentCdf, studentQuantile, welchDof } from '../../src/numeric/stats.ts';
 import { exitCodeOf } from '../../src/cli/check.ts';
 import type { SolveResult } from '../../src/solve/types.ts';
 

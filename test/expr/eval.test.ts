@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { all, create, type BigNumber } from 'mathjs';
-import { compile, erf, erfc, evaluate, gaussHermite, integrate, sigmoid, type EvalEnv } from '../../src/expr/eval.ts';
+import { constantValue, evaluate, type EvalEnv } from '../../src/expr/eval.ts';
+import { compile } from '../../src/expr/compile.ts';
+import { erf, erfc, sigmoid } from '../../src/numeric/special.ts';
+import { gaussHermite } from '../../src/numeric/rules.ts';
+import { integrate } from '../../src/numeric/integrate.ts';
 import { parsePattern } from '../../src/rewrite/pattern.ts';
 import { canon } from '../../src/expr/canon.ts';
 import { randomTree, rng } from './random-tree.ts';
@@ -130,25 +134,30 @@ describe('evaluate', () => {
   });
 });
 
-describe('compile', () => {
-  it('agrees with evaluate on random trees', () => {
+describe('compile (the JS compiler) and constantValue agree with evaluate', () => {
+  it('on random trees', () => {
     const r = rng(11);
     const vars = ['x', 'y', 'g'];
     for (let i = 0; i < 300; i++) {
       const e = canon(randomTree(r, 4, { syms: ['x', 'y', 'g', 'N'] }));
-      const f = compile(e, vars, { vars: { N: 1.7 } });
+      const f = compile(e, vars, { N: 1.7 });
       for (let j = 0; j < 3; j++) {
         const xs = [r() * 2 - 1, r() * 2 - 1, r() + 0.5];
         const a = evaluate(e, { vars: { x: xs[0], y: xs[1], g: xs[2], N: 1.7 } });
         const b = f(Float64Array.from(xs));
-        if (!Number.isFinite(a)) { expect(b).toBe(a); continue; }
+        const c = constantValue(e, { x: xs[0], y: xs[1], g: xs[2], N: 1.7 })!;
+        if (!Number.isFinite(a)) { expect(b).toBe(a); expect(c).toBe(a); continue; }
         expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(a)));
+        expect(Math.abs(a - c)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(a)));
       }
     }
   });
-  it('compiles integrals with a scratch slot, and plain arrays work', () => {
-    const f = compile(P('@int(u, 0, t, u*a + @int(v, 0, u, v))'), ['t', 'a']);
-    expect(Math.abs(f([2, 3]) - (3 * 2 + 8 / 6))).toBeLessThan(1e-13);
-    expect(Math.abs(f(new Float64Array([1, 0])) - 1 / 6)).toBeLessThan(1e-14);
+  it('the built-in symbols pi and inf; constantValue says undefined for what is not constant', () => {
+    expect(compile(P('2*pi + x'), ['x'])([1])).toBe(2 * Math.PI + 1);
+    expect(evaluate(P('2*pi + x'), { vars: { x: 1 } })).toBe(2 * Math.PI + 1);
+    expect(constantValue(P('2*x + tanh(x)'), { x: 0.5 })).toBe(1 + Math.tanh(0.5));
+    expect(constantValue(P('2*x + y'), { x: 0.5 })).toBeUndefined();
+    expect(constantValue(P('x(t)'), { x: 0.5 })).toBeUndefined();
+    expect(() => compile(P('@int(u, 0, t, u)'), ['t'])).toThrow(/must be replaced by a slot/);
   });
 });

@@ -4,8 +4,9 @@
 // (src/expr/eval.ts `integrate`, cut at the soft points) for non-zero means.
 import { describe, expect, it } from 'vitest';
 import { parseExpr } from '../../src/model/parse.ts';
-import { erf, integrate } from '../../src/expr/eval.ts';
-import { expectNormal } from '../../src/solve/quadrature.ts';
+import { erf } from '../../src/numeric/special.ts';
+import { integrate } from '../../src/numeric/integrate.ts';
+import { expectNormal } from '../../src/numeric/normal.ts';
 import { expect as E, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../../src/numeric/gauss.ts';
 import { isKinked, kinkArgs, piecewiseOf, withBreaks } from '../../src/numeric/kinks.ts';
 

@@ -25,7 +25,8 @@
 // an integration limit counts fully.
 import type { Expr } from '../../src/expr/ast.ts';
 import { canon } from '../../src/expr/canon.ts';
-import { evaluate, gaussHermite, type EvalEnv } from '../../src/expr/eval.ts';
+import { evaluate, type EvalEnv } from '../../src/expr/eval.ts';
+import { gaussHermite } from '../../src/numeric/rules.ts';
 import { type CompiledRule, checkConditions } from '../../src/rewrite/engine.ts';
 import { type Bindings, instantiate, isTimeSymbol } from '../../src/rewrite/match.ts';
 import { isWild, parsePattern, wildKind } from '../../src/rewrite/pattern.ts';

@@ -8,8 +8,8 @@ import { expandTerms, plan } from '../../src/simulate/compile.ts';
 import { parseExpr } from '../../src/model/parse.ts';
 import { print } from '../../src/expr/print.ts';
 import { createInstance } from '../../src/simulate/instance.ts';
-import { erf } from '../../src/simulate/mathfns.ts';
-import { Rng } from '../../src/simulate/rng.ts';
+import { erf } from '../../src/numeric/special.ts';
+import { Rng } from '../../src/numeric/rng.ts';
 import { sampleRandoms } from '../../src/simulate/sample.ts';
 import { evalRef, matrixOf, model, vectorOf } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import { inverse, Matrix } from 'ml-matrix';
 import type { Expr } from '../../src/expr/ast.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import type { Model } from '../../src/model/ir.ts';
-import { FN_VALUE } from '../../src/simulate/mathfns.ts';
+import { FN_HELPERS as FN_VALUE } from '../../src/expr/functions.ts';
 import type { Instance } from '../../src/simulate/instance.ts';
 
 export const model = (src: string, sets: Record<string, number> = {}): Model => loadModelSource(src, '<test>', sets);

@@ -1,7 +1,7 @@
 // The WebAssembly SIMD matrix–vector kernels against a direct double loop,
 // for square and rectangular shapes that are not multiples of the padding.
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/simulate/rng.ts';
+import { Rng } from '../../src/numeric/rng.ts';
 import { instantiateKernels, mvJs, mvTJs, padTo, wasmModule } from '../../src/simulate/wasm.ts';
 
 describe('matrix–vector kernels', () => {

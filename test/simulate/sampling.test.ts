@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/simulate/compile.ts';
 import { createInstance } from '../../src/simulate/instance.ts';
-import { Rng } from '../../src/simulate/rng.ts';
+import { Rng } from '../../src/numeric/rng.ts';
 import { sampleInit, sampleRandoms } from '../../src/simulate/sample.ts';
 import { matrixOf, mean, model, vectorOf } from './helpers.ts';
 

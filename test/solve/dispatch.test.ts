@@ -11,7 +11,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModel } from '../../src/model/load.ts';
 import { limitFromSeries, solve, validateOptions } from '../../src/solve/index.ts';
-import { erf } from '../../src/expr/eval.ts';
+import { erf } from '../../src/numeric/special.ts';
 
 const ex = (f: string) => join(__dirname, '../../examples', f);
 const system = (file: string, sets: Record<string, number> = {}) => deriveCavity(loadModel(file, sets)).system;

@@ -7,7 +7,7 @@
 //     teacher of variance τ: Marchenko–Pastur
 import { describe, expect, it } from 'vitest';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { integrate } from '../../src/expr/eval.ts';
+import { integrate } from '../../src/numeric/integrate.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';

@@ -6,7 +6,7 @@
 // closed-form fixed point of a relu network with a bias.
 import { describe, expect, it } from 'vitest';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { erf } from '../../src/expr/eval.ts';
+import { erf } from '../../src/numeric/special.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { limitFromSeries, solve, solveGaussian } from '../../src/solve/index.ts';

@@ -7,7 +7,7 @@
 // solvers are not under test here.)
 import { describe, expect, it } from 'vitest';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { integrate } from '../../src/expr/eval.ts';
+import { integrate } from '../../src/numeric/integrate.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solve, solveGaussian } from '../../src/solve/index.ts';

@@ -12,7 +12,7 @@ import { DmftError } from '../../src/errors.ts';
 import { loadModel } from '../../src/model/load.ts';
 import { solveGaussian, type GaussianOptions } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { expectNormal } from '../../src/solve/quadrature.ts';
+import { expectNormal } from '../../src/numeric/normal.ts';
 
 const ex = (f: string) => join(__dirname, '../../examples', f);
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { limitLines } from '../../src/cli/solve.ts';
 import type { DmftError } from '../../src/errors.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { erf } from '../../src/expr/eval.ts';
+import { erf } from '../../src/numeric/special.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { growthLaw, solve } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';

@@ -19,7 +19,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { solveMonteCarlo } from '../../src/solve/montecarlo.ts';
-import { gaussExpect2 } from '../../src/solve/quadrature.ts';
+import { gaussExpect2 } from '../../src/numeric/normal.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStatic } from '../../src/solve/static.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';
@@ -314,7 +314,7 @@ describe('Monte Carlo: failures', () => {
 
 describe('Monte Carlo field sampling: a Cholesky factor grown one row at a time', () => {
   it('reproduces a near-singular smooth kernel and reports an indefinite one', async () => {
-    const { choleskyRow } = await import('../../src/solve/montecarlo.ts');
+    const { choleskyRow } = await import('../../src/numeric/linalg.ts');
     const n = 60;
     const S = (i: number, j: number) => Math.exp(-(((i - j) / 20) ** 2));
     const L = new Float64Array(n * n), row = new Float64Array(n);

@@ -12,7 +12,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { parseExpr } from '../../src/model/parse.ts';
 import { nonNegative, solve, unresolvedDeparture } from '../../src/solve/index.ts';
-import { expectNormal, gaussExpect1 } from '../../src/solve/quadrature.ts';
+import { expectNormal, gaussExpect1 } from '../../src/numeric/normal.ts';
 import { expect as gaussExpect } from '../../src/numeric/gauss.ts';
 import { piecewiseOf } from '../../src/numeric/kinks.ts';
 import type { Branch } from '../../src/solve/types.ts';

@@ -11,7 +11,7 @@ import { degree, diff, isVar, type VarTest } from '../../expr/diff.ts';
 import { print } from '../../expr/print.ts';
 import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
 import { fail, replaceNode, type CouplingSum, type VarInfo } from '../couplings.ts';
-import { tidy } from '../tidy.ts';
+import { tidy } from '../../expr/tidy.ts';
 import { I, intT, prod, sumOver, T, total } from './notation.ts';
 import type { MsrState, VarMsr, Source } from './state.ts';
 

@@ -18,7 +18,7 @@ import { print } from '../../expr/print.ts';
 import type { RandomDecl } from '../../model/ir.ts';
 import { applyOrThrow, type RewriteOptions } from '../../rewrite/engine.ts';
 import type { PopInfo } from '../couplings.ts';
-import { tidy } from '../tidy.ts';
+import { tidy } from '../../expr/tidy.ts';
 import { bareSum, timed } from './action.ts';
 import { I, intT, prod, S, siteAt, sumOver, T, total, type SiteFn } from './notation.ts';
 import { distText } from '../couplings.ts';

@@ -8,7 +8,7 @@
 import { add, call, mul, neg, num, op, ref, sym, type Expr } from '../../expr/ast.ts';
 import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
 import type { PopInfo } from '../couplings.ts';
-import { tidy } from '../tidy.ts';
+import { tidy } from '../../expr/tidy.ts';
 import { renderBil, renderPairing, type Bilinear, type Pairing } from './disorder.ts';
 import { I, intT, prod, S, siteAt, singleAt, sumOver, T, total, type SiteFn } from './notation.ts';
 import type { MsrState } from './state.ts';

@@ -22,7 +22,7 @@ import type { Model } from '../../model/ir.ts';
 import { applyOrThrow, applyRule, type RewriteOptions } from '../../rewrite/engine.ts';
 import { atTime, closureStep, correlationName, fail, fName, population, toSite, varNames, varWhere, type PopInfo } from '../couplings.ts';
 import type { CrossCovariance, GaussianField, ObservableDef, OrderParam, Population } from '../system.ts';
-import { tidy } from '../tidy.ts';
+import { tidy } from '../../expr/tidy.ts';
 import type { Bilinear, Pairing } from './disorder.ts';
 import { hasI, I, intT, prod, S, simplifyI, T, total, type SiteFn } from './notation.ts';
 import { bareSiteAction, hatName, orderParam, single, singleBil } from './order.ts';

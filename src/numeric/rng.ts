@@ -1,4 +1,4 @@
-// Seeded pseudo-random numbers for the simulator.
+// Seeded pseudo-random numbers: the one generator (the simulator and Monte Carlo).
 //
 // Generator: xoshiro128** (Blackman & Vigna), 32-bit words so that it runs on
 // plain JS integers (Math.imul, >>>) without BigInt; period 2^128 − 1.

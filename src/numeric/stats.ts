@@ -1,7 +1,7 @@
 // Small statistics for theory-vs-simulation comparisons: Student-t tails, so
 // that standard errors estimated from a handful of seeds get honest critical
 // values (a z threshold would reject far too often at 4 seeds).
-import { erf } from '../expr/eval.ts';
+import { erf } from './special.ts';
 
 function logGamma(x: number): number {
   // Lanczos approximation, g = 607/128 with 14 terms (Numerical Recipes, 3rd

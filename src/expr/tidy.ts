@@ -3,7 +3,7 @@
 // drop neutral elements, and distribute constant coefficients over sums
 // (−(1/α)(η + α∫…) → −(1/α)η − ∫…). Equality of systems uses the full
 // canonical form (src/expr/canon.ts); this keeps the user's term order.
-import { key, some, type Expr } from '../expr/ast.ts';
+import { key, some, type Expr } from './ast.ts';
 
 const isConstant = (e: Expr): boolean => !some(e, (x) => x.k === 'ref' || x.k === 'op' || x.k === 'int' || x.k === 'avg' || x.k === 'sum' || x.k === 'mean');
 
