@@ -1,0 +1,94 @@
+"""Shared helpers for the vector-model references (bench/vector/*.py).
+
+Nothing here uses dmftkit: the references come from closed forms (Marchenko-Pastur
+mode sums, Bessel responses) and exact finite-size linear algebra.
+
+Entries of references.json:
+  {model, params, observable, time (number or "inf"), value, error, method}
+`value` may be null with `status` = "divergent" when the quantity grows without
+bound. `error` is a 1-sigma-style bound: the quadrature error for closed forms,
+the standard error combined with the extrapolation spread for finite sizes.
+"""
+import json
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFS = os.path.join(HERE, 'references.json')
+
+
+def _clean(x):
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, 'item'):
+        return x.item()
+    return x
+
+
+def record(entries):
+    """Merge entries into references.json; an entry replaces the one with the same
+    (model, params, observable, time, method)."""
+    data = {'about': 'Independent references for the vector single-site models '
+                     '(examples/*.dmft). Written by bench/vector/*.py; see bench/vector/README.md.',
+            'entries': []}
+    if os.path.exists(REFS):
+        with open(REFS) as f:
+            data = json.load(f)
+
+    def key(e):
+        return (e['model'], json.dumps(e['params'], sort_keys=True), e['observable'],
+                str(e['time']), e['method'])
+
+    by_key = {key(e): e for e in data['entries']}
+    for e in entries:
+        e = _clean(e)
+        by_key[key(e)] = e
+    data['entries'] = sorted(by_key.values(), key=lambda e: (
+        e['model'], json.dumps(e['params'], sort_keys=True), e['observable'],
+        e['method'], float('inf') if e['time'] == 'inf' else e['time']))
+    with open(REFS, 'w') as f:
+        json.dump(data, f, indent=1)
+        f.write('\n')
+
+
+def mp_rule(alpha, n):
+    """Quadrature for the spectral law of X^T X / alpha (X: P x D, entries N(0, 1/D),
+    P = alpha D): Marchenko-Pastur of ratio c = 1/alpha, mean 1, support
+    [(1 - sqrt c)^2, (1 + sqrt c)^2], plus an atom 1 - alpha at 0 when alpha < 1.
+    Substituting nu = m - h cos(theta) removes the square-root edges, so
+    Gauss-Legendre in theta converges exponentially.
+    Returns (atom mass, nodes, weights)."""
+    c = 1.0 / alpha
+    lo, hi = (1 - np.sqrt(c)) ** 2, (1 + np.sqrt(c)) ** 2
+    x, w = np.polynomial.legendre.leggauss(n)
+    th = (x + 1) * np.pi / 2
+    wt = w * np.pi / 2
+    m, h = (lo + hi) / 2, (hi - lo) / 2
+    nu = m - h * np.cos(th)
+    dens = (h * np.sin(th)) ** 2 / (2 * np.pi * c * nu)
+    atom = max(0.0, 1.0 - alpha)
+    return atom, nu, wt * dens
+
+
+def mp_integral(alpha, f, f0=None, n=400):
+    """∫ f(nu) dmu(nu) and its quadrature error (difference between n and n/2 nodes,
+    plus a round-off floor). f0 = f(0), needed only when the atom is present."""
+    vals = []
+    for k in (n // 2, n):
+        atom, nu, w = mp_rule(alpha, k)
+        v = np.sum(w * f(nu))
+        if atom > 0:
+            v += atom * f0
+        vals.append(v)
+    err = abs(vals[1] - vals[0]) + 1e-14 * max(1.0, abs(vals[1]))
+    return vals[1], err
+
+
+def entry(model, params, observable, time, value, error, method, **extra):
+    e = dict(model=model, params=params, observable=observable, time=time,
+             value=value, error=error, method=method)
+    e.update(extra)
+    return e
