@@ -92,3 +92,36 @@ def entry(model, params, observable, time, value, error, method, **extra):
              value=value, error=error, method=method)
     e.update(extra)
     return e
+
+
+def extrapolate(sizes, means, ses, ns):
+    """Weighted least-squares fit of means ≈ a + b/N over the sizes.
+    Each size's standard error is floored by the sample spread of the other sizes
+    scaled like 1/sqrt(N) (a few samples at the largest size can agree by chance).
+    Returns (a, error, b, chi2/dof); error = SE of a (inflated by sqrt(chi2/dof) when
+    > 1) combined with |a - a'|, a' the intercept of a + b/N + c/N^2."""
+    sizes = np.asarray(sizes, float)
+    ns = np.asarray(ns, float)
+    sd = np.asarray(ses) * np.sqrt(ns)
+    floor = np.array([np.max(sd * np.sqrt(sizes / N)) for N in sizes]) / np.sqrt(ns)
+    se = np.maximum(np.asarray(ses), np.maximum(floor, 1e-15))
+    x = 1.0 / sizes
+    y = np.asarray(means)
+    w = 1.0 / se ** 2
+
+    def fit(deg):
+        V = np.vander(x, deg + 1, increasing=True)
+        Aw = V * w[:, None]
+        cov = np.linalg.inv(V.T @ Aw)
+        coef = cov @ (Aw.T @ y)
+        chi2 = np.sum(w * (y - V @ coef) ** 2)
+        return coef, cov, chi2
+
+    c1, cov1, chi1 = fit(1)
+    dof = len(sizes) - 2
+    se_a = np.sqrt(cov1[0, 0] * max(1.0, chi1 / dof))
+    err = se_a
+    if len(sizes) >= 3:
+        c2, _, _ = fit(2)
+        err = np.hypot(se_a, c1[0] - c2[0])
+    return c1[0], err, c1[1], chi1 / dof

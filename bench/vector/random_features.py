@@ -18,9 +18,9 @@ spectrum and test = [ sum_j e_j^2 + sigma2 sum_j phi_j^2 lam_j ] / (2D): monoton
 at sigma2 = 0 (each term decreases). The random-features loss need not be: the
 A_jk B_jk weights (A_jj B_jj >= 1) couple modes of the non-normal flow.
 
-Only the (X, F) fluctuations remain (O(1/D)); sizes D = 250..2000 are fitted
-by a + b/D (weighted by the standard errors); the error is the intercept's
-standard error combined with |a - a'| from the fit a' + b'/D + c'/D^2.
+Only the (X, F) fluctuations remain; sizes D = 250..2000 are fitted by a + b/D
+(common.extrapolate: weighted by the standard errors; the error is the
+intercept's standard error combined with |a - a'| from a' + b'/D + c'/D^2).
 
 Run:  nice -n 10 python3 bench/vector/random_features.py [--check] [--scan] [--refs]
 """
@@ -30,7 +30,7 @@ import time as _time
 import numpy as np
 from scipy.linalg import expm
 
-from common import entry, record
+from common import entry, extrapolate, record
 
 TIMES = [0.5, 1, 2, 5, 10, 20, 50, 200]
 MODEL = 'examples/random-features.dmft'
@@ -100,27 +100,6 @@ def check(D=40, seed=3):
     print(f'check: max |direct expm - trace formula| = {worst:.2e}')
 
 
-def extrapolate(Ds, means, ses):
-    x = 1.0 / np.asarray(Ds, float)
-    y = np.asarray(means)
-    w = 1.0 / np.asarray(ses) ** 2
-
-    def fit(deg):
-        V = np.vander(x, deg + 1, increasing=True)
-        Aw = V * w[:, None]
-        cov = np.linalg.inv(V.T @ Aw)
-        coef = cov @ (Aw.T @ y)
-        chi2 = np.sum(w * (y - V @ coef) ** 2)
-        return coef, cov, chi2
-
-    c1, cov1, chi1 = fit(1)
-    c2, _, _ = fit(2)
-    dof = len(Ds) - 2
-    se = np.sqrt(cov1[0, 0] * max(1.0, chi1 / dof))
-    err = np.hypot(se, c1[0] - c2[0])
-    return c1[0], err, c1[1], chi1 / dof
-
-
 def references(sizes, seeds):
     entries = []
     # the last point is where the scan finds the clearest rise of the test loss
@@ -142,14 +121,14 @@ def references(sizes, seeds):
             for i, t in enumerate(TIMES):
                 m = [per[D][obs][0][i] for D in sizes]
                 se = [max(per[D][obs][1][i], 1e-15) for D in sizes]
-                a, err, b, chi = extrapolate(sizes, m, se)
+                a, err, b, chi = extrapolate(sizes, m, se, seeds)
                 row = '  '.join(f'D={D}: {mm:.6f}±{ss:.1e}' for D, mm, ss in zip(sizes, m, se))
                 print(f'  {obs:9s} t={t:4g}  {row}  -> {a:.6f} ± {err:.1e} (b={b:+.3f}, chi2/dof={chi:.2f})')
                 entries.append(entry(MODEL, params, obs, t, a, err,
                                      f'exact finite-D linear algebra (trace over w*, eps), D = '
                                      f'{",".join(map(str, sizes))} with {",".join(map(str, seeds))} samples, '
                                      f'weighted fit a + b/D; error = SE (x sqrt(chi2/dof) if > 1) '
-                                     f'(+) |a - a(quadratic fit)|'))
+                                     f'(+) |a - a(quadratic fit)| (see common.extrapolate)'))
         record(entries)
     return entries
 

@@ -25,8 +25,7 @@ import time as _time
 import numpy as np
 from scipy.special import ive, jv
 
-from common import entry, record
-from random_features import extrapolate
+from common import entry, extrapolate, record
 
 MODEL = 'examples/transpose-mix.dmft'
 TIMES = [1, 2, 5, 10]
@@ -178,7 +177,25 @@ def large_n():
     return entries
 
 
+def check_lyapunov(N=300, seed=5):
+    """The eigendecomposition formula against scipy's Lyapunov solver (t = inf) and
+    a direct quadrature of tr(e^{Au} e^{A^T u}) (t = 2) on one sample."""
+    from scipy.linalg import expm, solve_continuous_lyapunov
+    g, b, kappa = CASES[0]
+    rng = np.random.default_rng(seed)
+    v, _ = finite_var(N, g, b, kappa, [2, 'inf'], np.random.default_rng(seed))
+    J = sample_J(N, g, kappa, rng)
+    A = -np.eye(N) + J + b * J.T
+    Sig = solve_continuous_lyapunov(A, -SIGMA2 * np.eye(N))
+    us, w = np.polynomial.legendre.leggauss(40)
+    us, w = (us + 1), w                        # [0, 2]
+    tr2 = sum(wi * np.sum(expm(A * u) ** 2) for u, wi in zip(us, w)) * SIGMA2 / N
+    print(f'check N={N}: var(2) eig {v[0]:.12f} vs quadrature {tr2:.12f}; '
+          f'var(inf) eig {v[1]:.12f} vs Lyapunov {np.trace(Sig) / N:.12f}')
+
+
 def finite(sizes, seeds):
+    check_lyapunov()
     entries = []
     times = TIMES + ['inf']
     for g, b, kappa in CASES:
@@ -204,7 +221,7 @@ def finite(sizes, seeds):
             if not np.all(np.isfinite(m)):
                 print(f'  var t={t}: {row}  (unstable samples: no extrapolation)')
                 continue
-            a, err, bb, chi = extrapolate(sizes, m, se)
+            a, err, bb, chi = extrapolate(sizes, m, se, seeds)
             print(f'  var t={t}: {row}  -> {a:.6f} ± {err:.1e} (b={bb:+.3f}, chi2/dof={chi:.2f})')
             entries.append(entry(MODEL, params, 'var', t, a, err,
                                  f'exact finite-N covariance (eigendecomposition of -1 + J + bJ^T), N = '
