@@ -4,7 +4,10 @@ Nothing here uses dmftkit: the references come from closed forms (Marchenko-Past
 mode sums, Bessel responses) and exact finite-size linear algebra.
 
 Entries of references.json:
-  {model, params, observable, time (number or "inf"), value, error, method}
+  {model, params, observable, time (number or "inf"), value, error, kind, method}
+kind: "large-N closed form", "large-N DMFT (numerical)", "finite-size extrapolation"
+or "simulation extrapolation"; an entry replaces the one with the same model,
+params, observable, time and kind.
 `value` may be null with `status` = "divergent" when the quantity grows without
 bound. `error` is a 1-sigma-style bound: the quadrature error for closed forms,
 the standard error combined with the extrapolation spread for finite sizes.
@@ -30,7 +33,7 @@ def _clean(x):
 
 def record(entries):
     """Merge entries into references.json; an entry replaces the one with the same
-    (model, params, observable, time, method)."""
+    (model, params, observable, time, kind)."""
     data = {'about': 'Independent references for the vector single-site models '
                      '(examples/*.dmft). Written by bench/vector/*.py; see bench/vector/README.md.',
             'entries': []}
@@ -40,7 +43,7 @@ def record(entries):
 
     def key(e):
         return (e['model'], json.dumps(e['params'], sort_keys=True), e['observable'],
-                str(e['time']), e['method'])
+                str(e['time']), e['kind'])
 
     by_key = {key(e): e for e in data['entries']}
     for e in entries:
@@ -87,9 +90,9 @@ def mp_integral(alpha, f, f0=None, n=400):
     return vals[1], err
 
 
-def entry(model, params, observable, time, value, error, method, **extra):
+def entry(model, params, observable, time, value, error, kind, method, **extra):
     e = dict(model=model, params=params, observable=observable, time=time,
-             value=value, error=error, method=method)
+             value=value, error=error, kind=kind, method=method)
     e.update(extra)
     return e
 

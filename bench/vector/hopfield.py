@@ -92,7 +92,7 @@ def main(dt, B):
                 row = '  '.join(f'N={N}: {mm:.5f}±{ss:.1e}' for N, mm, ss in zip(sizes, m, se))
                 print(f'  {name:8s} t={t:3g}  {row}  -> {a:.5f} ± {err:.1e} (b={b:+.3f}, chi2/dof={chi:.2f}, '
                       f'a+b/sqrtN: {a2:.5f})')
-                entries.append(entry(MODEL, params, name, t, a, err,
+                entries.append(entry(MODEL, params, name, t, a, err, 'simulation extrapolation',
                                      f'large-N simulation (RK4, dt = {dt}, checked at dt/2), N = '
                                      f'{",".join(map(str, sizes))} with {",".join(map(str, seeds))} pattern samples '
                                      f'x {B} initial conditions, weighted fit a + b/N; error = SE (+) '

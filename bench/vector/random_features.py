@@ -124,7 +124,7 @@ def references(sizes, seeds):
                 a, err, b, chi = extrapolate(sizes, m, se, seeds)
                 row = '  '.join(f'D={D}: {mm:.6f}±{ss:.1e}' for D, mm, ss in zip(sizes, m, se))
                 print(f'  {obs:9s} t={t:4g}  {row}  -> {a:.6f} ± {err:.1e} (b={b:+.3f}, chi2/dof={chi:.2f})')
-                entries.append(entry(MODEL, params, obs, t, a, err,
+                entries.append(entry(MODEL, params, obs, t, a, err, 'finite-size extrapolation',
                                      f'exact finite-D linear algebra (trace over w*, eps), D = '
                                      f'{",".join(map(str, sizes))} with {",".join(map(str, seeds))} samples, '
                                      f'weighted fit a + b/D; error = SE (x sqrt(chi2/dof) if > 1) '

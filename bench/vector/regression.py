@@ -112,7 +112,7 @@ def closed_forms():
     for m, p, obs, f in cases():
         for t in TIMES:
             v, e = f(t)
-            entries.append(entry(m, p, obs, t, v, e, 'Marchenko-Pastur mode integral (Gauss-Legendre, '
+            entries.append(entry(m, p, obs, t, v, e, 'large-N closed form', 'Marchenko-Pastur mode integral (Gauss-Legendre, '
                                  'edge-free substitution; error = n vs n/2 nodes)'))
             print(f'{m:34s} {str(p):52s} {obs:9s} t={t:5g}  {v:.10f} ± {e:.1e}')
     return entries

@@ -157,17 +157,17 @@ def large_n():
         for i, t in enumerate(TIMES):
             print(f'   var(t={t}) = {v[i]:.10f} ± {e[i]:.1e}  (h=0.04,0.02,0.01: '
                   f'{res[0][i]:.8f} {res[1][i]:.8f} {res[2][i]:.8f}; order {order[i]:.2f})')
-            entries.append(entry(MODEL, params, 'var', t, v[i], e[i],
+            entries.append(entry(MODEL, params, 'var', t, v[i], e[i], 'large-N DMFT (numerical)',
                                  'DMFT with effective (g\', kappa\'): Bessel response, 2-time Volterra '
                                  'equation for C on a grid (trapezoid), Richardson over h = 0.04, 0.02, 0.01'))
         if stable:
             st, se = stationary(g2, kp)
             print(f'   var(inf) = {st:.12f} ± {se:.1e}')
-            entries.append(entry(MODEL, params, 'var', 'inf', st, se,
+            entries.append(entry(MODEL, params, 'var', 'inf', st, se, 'large-N closed form',
                                  'frequency integral (sigma2/2pi) ∫ |R|^2/(1 - g\'^2 |R|^2) dw, '
                                  'causal root of the semicircle resolvent, Gauss-Legendre in w = tan theta'))
         else:
-            entries.append(entry(MODEL, params, 'var', 'inf', None, None,
+            entries.append(entry(MODEL, params, 'var', 'inf', None, None, 'large-N closed form',
                                  f'divergent: g\'(1 + kappa\') = {np.sqrt(g2) * (1 + kp):.4f} > 1, the '
                                  f'spectrum of -1 + J\' reaches {np.sqrt(g2) * (1 + kp) - 1:+.4f}',
                                  status='divergent',
@@ -223,7 +223,7 @@ def finite(sizes, seeds):
                 continue
             a, err, bb, chi = extrapolate(sizes, m, se, seeds)
             print(f'  var t={t}: {row}  -> {a:.6f} ± {err:.1e} (b={bb:+.3f}, chi2/dof={chi:.2f})')
-            entries.append(entry(MODEL, params, 'var', t, a, err,
+            entries.append(entry(MODEL, params, 'var', t, a, err, 'finite-size extrapolation',
                                  f'exact finite-N covariance (eigendecomposition of -1 + J + bJ^T), N = '
                                  f'{",".join(map(str, sizes))} with {",".join(map(str, seeds))} samples, '
                                  f'weighted fit a + b/N; error = SE (+) |a - a(quadratic fit)|'))
