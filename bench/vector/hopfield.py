@@ -61,9 +61,12 @@ def alt_intercept(sizes, m, se):
     return np.linalg.solve(V.T @ (V * w[:, None]), (V * w[:, None]).T @ np.asarray(m))[0]
 
 
-def main(dt, B):
+def main(dt, B, scale=1, only=None):
     entries = []
     for (alpha, beta), (sizes, seeds) in CASES.items():
+        if only is not None and alpha != only:
+            continue
+        seeds = [scale * s for s in seeds]
         params = dict(alpha=alpha, beta=beta)
         per = {}
         dterr = None
@@ -104,5 +107,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--dt', type=float, default=0.05)
     ap.add_argument('--B', type=int, default=4)
+    ap.add_argument('--scale', type=int, default=1, help='multiply the numbers of samples')
+    ap.add_argument('--only', type=float, default=None, help='run only this alpha')
     a = ap.parse_args()
-    main(a.dt, a.B)
+    main(a.dt, a.B, a.scale, a.only)
