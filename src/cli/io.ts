@@ -4,8 +4,11 @@
 // unpredictable name in the target's directory, with the target's
 // permissions, and is then renamed over the target (a symbolic link at the
 // target is replaced, not followed). A failed or interrupted run leaves
-// neither a half-written target nor a temporary file.
-import { accessSync, closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// neither a half-written target nor a temporary file. A target that is a
+// stream — a FIFO or a character device such as /dev/stdout or /dev/null,
+// directly or through a link — is written to in place (renaming over it
+// would replace the device with a file); other special files are refused.
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { DmftError } from '../errors.ts';
@@ -98,9 +101,41 @@ export function checkOutputPath(file: string): void {
   }
 }
 
+const isStream = (st: { isFIFO(): boolean; isCharacterDevice(): boolean }) => st.isFIFO() || st.isCharacterDevice();
+
+/** What `file` (followed through links) is, when it exists and is neither a
+ *  regular file nor a directory: 'stream' (FIFO, character device) or 'other'. */
+function specialTarget(file: string): 'stream' | 'other' | undefined {
+  try {
+    const st = statSync(file);
+    if (st.isFile() || st.isDirectory()) return undefined;
+    return isStream(st) ? 'stream' : 'other';
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write to a FIFO or character device in place; the opened descriptor is
+ *  checked again, so a target swapped for a regular file is never written. */
+function writeStream(file: string, bytes: Uint8Array): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_WRONLY);
+    if (!isStream(fstatSync(fd))) throw new Error('the file changed while it was being opened');
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (e) {
+    fail(file, e);
+  } finally {
+    if (fd !== undefined) { try { closeSync(fd); } catch { /* already failed */ } }
+  }
+}
+
 /** Write `content` to `file` atomically (see the header). */
 export function writeAtomic(file: string, content: string | Uint8Array): void {
   checkName(file);
+  const special = specialTarget(file);
+  if (special === 'other') fail(file, new Error('it is not a regular file, a FIFO or a character device'));
+  if (special === 'stream') return writeStream(file, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   const dir = dirname(file);
   try {
     mkdirSync(dir, { recursive: true });

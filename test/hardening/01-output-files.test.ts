@@ -3,7 +3,8 @@
 // is never followed, an existing file keeps its permissions, and no temporary
 // file is left behind — after an error, or after SIGINT/SIGTERM mid-write.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../../src/cli/io.ts';
@@ -116,4 +117,45 @@ describe('-o keeps permissions and leaves nothing behind', () => {
       expect(readdirSync(dir).every((f) => f === 'big.txt'), sig).toBe(true);
     }
   }, 40_000);
+});
+
+describe('-o onto special files', () => {
+  it('a FIFO is written to in place, not replaced by a regular file', async () => {
+    const { dir } = scratch();
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    // a reader that collects what arrives
+    const reader = spawn('cat', [fifo]);
+    let got = '';
+    reader.stdout.on('data', (d) => { got += d; });
+    const done = new Promise((r) => reader.on('close', r));
+    const r = await run('derive', 'examples/scs.dmft', '-o', fifo);
+    await done;
+    expect(r.code).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(got).toContain('dynamical mean-field theory');
+  });
+  it('a character device (through a symbolic link too) is written to in place', async () => {
+    const { dir } = scratch();
+    const link = join(dir, 'null');
+    symlinkSync('/dev/null', link);
+    const r = await run('derive', 'examples/scs.dmft', '-o', link);
+    expect(r.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+  it('a socket is refused with exit 2 and the reason, and left alone', async () => {
+    const { dir } = scratch();
+    const sock = join(dir, 's');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const r = await run('derive', 'examples/scs.dmft', '-o', sock);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('not a regular file, a FIFO or a character device');
+      expect(lstatSync(sock).isSocket()).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
 });
