@@ -54,6 +54,9 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
 
   /** The model argument and the options every command that reads a model takes. */
   const withInput = (cmd: Command, json?: string) => {
+    // every command takes --quiet, so scripts can pass it uniformly (parse,
+    // derive and verify print no progress anyway)
+    cmd.addOption(new Option('-q, --quiet', 'print no progress on standard error'));
     cmd.argument('<model>', 'the .dmft model file (- reads it from standard input)')
       .option('--set <k=v>', 'override a parameter, e.g. --set g=2 (repeatable; also --set g=2,J0=1)', collectSet, {})
       .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`)
@@ -61,7 +64,6 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     if (json) cmd.option('--json', json);
     return cmd;
   };
-  const quiet = new Option('-q, --quiet', 'print no progress on standard error');
 
   withInput(program.command('parse').description('parse and validate a model; print a summary or the Model IR'), 'print the Model IR as JSON (see docs/json.md)')
     .action(act((file: string, o: CommonOptions & { json?: boolean }, w) => {
@@ -79,7 +81,6 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
     .option('--times <list>', 'report one-time observables at these times, e.g. 0.5,1,2')
     .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
-    .addOption(quiet)
     .action(act(async (file: string, o: import('./solve.ts').SolveCliOptions, w) => (await import('./solve.ts')).solveAction(w)(file, o)));
 
   withInput(program.command('simulate').description('simulate the finite-N system'), 'print the results as JSON (see docs/json.md)')
@@ -91,7 +92,6 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--times <list>', 'output times, e.g. 0.5,1,2 (default 21 points from 0 to T)')
     .option('--couplings <p>', 'storage of random matrices: auto (default), f64 or f32; arithmetic is always double')
     .option('--threads <n>', 'worker threads (default: up to one per seed and core for long runs; 0 runs in-process)')
-    .addOption(quiet)
     .action(act(async (file: string, o: import('./simulate.ts').SimulateCliOptions, w) => (await import('./simulate.ts')).simulateAction(w)(file, o)));
 
   withInput(program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)'), 'print the agreement report as JSON (see docs/json.md)')
@@ -109,7 +109,6 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--no-limit', 'do not compare t → ∞ values')
     .option('--no-step-check', "skip the paired dt vs dt/2 check of the simulation's step bias")
     .option('--alpha <p>', 'family-wise false-alarm rate (default 0.01)')
-    .addOption(quiet)
     .addHelpText('after', '\nExit codes: 0 agree (every comparison agrees and could have detected a --target difference),\n1 disagree, 2 bad input, 3 inconclusive (could not decide within --budget; the table says why).\nDefinitions: docs/check.md')
     .action(act(async (file: string, o: import('./check.ts').CheckCliOptions, w) => (await import('./check.ts')).checkAction(w)(file, o)));
 

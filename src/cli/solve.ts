@@ -22,6 +22,7 @@ export const SOLVE_DEFAULTS = { T: 50, dt: 0.05, maxSteps: 400 } as const;
 /** Parse and check the options (exported for tests). */
 export function solveOptions(o: SolveCliOptions): { T: number; dt: number; times?: number[]; method?: string } {
   const times = numberList('times', o.times);
+  for (const t of times ?? []) if (t < 0) throw new DmftError({ message: `--times: ${t} is negative`, hint: 'times run from 0 to --T' });
   const T = positive('T', o.T, times?.length ? Math.max(...times) || SOLVE_DEFAULTS.T : SOLVE_DEFAULTS.T);
   // two-time solvers cost O((T/dt)³): by default keep the grid to ≤ 400 steps;
   // Richardson extrapolation keeps the error far below the reported accuracy

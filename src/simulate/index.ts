@@ -75,7 +75,7 @@ export function checkOptions(opts: SimOptions): void {
   if (opts.seed0 !== undefined && (!Number.isInteger(opts.seed0) || opts.seed0 < 0)) bad(`--seed ${opts.seed0}: need an integer ≥ 0`);
   // seeds are distinct integers only below 2^53
   if ((opts.seed0 ?? DEFAULTS.seed0) + seeds - 1 > Number.MAX_SAFE_INTEGER) bad(`--seed ${opts.seed0}: the seeds ${opts.seed0}, … , ${opts.seed0}+${seeds - 1} must stay below 2^53 = ${Number.MAX_SAFE_INTEGER + 1}`, 'use a smaller --seed');
-  if (T / dt > LIMITS.steps) bad(`--dt ${dt}: T/dt = ${(T / dt).toPrecision(3)} time steps per seed is too many (at most ${LIMITS.steps.toExponential(0)})`, `use a larger --dt (e.g. --dt ${+(T / 1000).toPrecision(2)}) or a smaller --T`);
+  if (T / dt > LIMITS.steps) bad(`--dt ${dt}: T/dt = ${(T / dt).toPrecision(3)} time steps per seed is too many (at most ${LIMITS.steps.toExponential(0)})`, `use a larger --dt (at least ${+(T / LIMITS.steps).toPrecision(2)} for --T ${T}, if the dynamics allow it) or a smaller --T (at most ${+(LIMITS.steps * dt).toPrecision(2)} at --dt ${dt})`);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 0)) bad(`threads ${opts.threads}: need an integer ≥ 0`);
   if (opts.blowup !== undefined && !(opts.blowup > 0)) bad(`blowup ${opts.blowup}: need a positive number`);
   for (const k of ['substeps', 'noiseDraws'] as const) if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k]! >= 1)) bad(`${k} ${opts[k]}: need an integer ≥ 1`);
