@@ -39,7 +39,11 @@ export async function demo(out: (s: string) => void, outDir = 'out'): Promise<nu
   writeAtomic(resultsFile, JSON.stringify({ theory: solveJson(theory), simulation: simJson(sim), check: report }, null, 2) + '\n');
   step(`results written to ${resultsFile}`);
   out(formatReport(report));
-  if (theory.limit?.var !== undefined) out(`stationary variance (t → ∞, DMFT): ${theory.limit.var.toFixed(6)}\n`);
+  if (theory.limit?.var !== undefined) {
+    const err = theory.limitError?.var;
+    out(`stationary variance (t → ∞, DMFT): ${theory.limit.var.toFixed(6)}${err !== undefined ? ` ± ${err.toExponential(1)}` : ''}\n`);
+  }
+  if (report.verdict === 'inconclusive') out('(inconclusive is the honest answer at 8 seeds: a chaotic variance scatters by ~10 % from seed to seed, so detecting a 2 % difference takes a few hundred seeds; docs/check.md explains the table)\n');
   step(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // inconclusive is not a failure of the demo: its table says what it could detect
   return report.verdict === 'disagree' ? 1 : 0;
