@@ -32,8 +32,8 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import type { ObservableReading, PopReading, SystemReading } from './read.ts';
-import { readSystem } from './read.ts';
+import type { ObservableReading, ScalarPopReading as PopReading, ScalarReading, SystemReading } from './read.ts';
+import { readSystem, scalarReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
 import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../numeric/gauss.ts';
@@ -109,7 +109,7 @@ interface AvgPlan {
 interface ObsPlan { name: string; twoTime: boolean; avgs: AvgPlan[]; outer: Compiled }
 
 export interface GaussianPlan {
-  reading: SystemReading;
+  reading: ScalarReading;
   pops: PopPlan[];
   ops: Map<string, OpPlan>;
   opList: OpPlan[];
@@ -142,7 +142,8 @@ export function gaussianUnsupported(reading: SystemReading): string | undefined 
   }
 }
 
-export function buildPlan(reading: SystemReading): GaussianPlan {
+export function buildPlan(vreading: SystemReading): GaussianPlan {
+  const reading = scalarReading(vreading, 'the Gaussian closure');
   const { sys, params } = reading;
   const mc = 'use --method mc (Monte Carlo), which does not need a Gaussian state';
   for (const p of reading.pops) {
@@ -177,7 +178,7 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
     }
     const kinked = isKinked(o.f);
     const pw = o.affine ? undefined : piecewiseOf(o.f, o.slots[0], params, o.slots);
-    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f), pw, kinked });
+    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.df[0], slotField, text: print(o.f), pw, kinked });
   }
 
   // fields

@@ -58,10 +58,11 @@ type LimitOutcome = LimitFound | LimitFailed;
 /** Why the Gaussian closure does not apply to this reading (undefined if it does). */
 export function whyNotGaussian(reading: SystemReading): string | undefined {
   if (!reading.gaussianState) {
-    const bad = reading.pops.find((p) => !p.affine);
-    if (bad) {
-      if (bad.lower !== undefined || bad.upper !== undefined) return `population ${bad.pop.name}: the state ${bad.pop.variable} is bounded, so its law is not Gaussian`;
-      return `population ${bad.pop.name}: d/dt ${bad.pop.variable} = ${print(bad.rhs)} is not affine in the state and its Gaussian inputs`;
+    for (const p of reading.pops) {
+      const bad = p.variables.find((v) => !v.affine);
+      if (!bad) continue;
+      if (bad.lower !== undefined || bad.upper !== undefined) return `population ${p.name}: the state ${bad.name} is bounded, so its law is not Gaussian`;
+      return `population ${p.name}: ${bad.kind === 'dynamic' ? 'd/dt ' : ''}${bad.name} = ${print(bad.rhs)} is not affine in the state and its Gaussian inputs`;
     }
     const q = reading.pops.flatMap((p) => p.quenched).find((x) => x.input.dist.kind !== 'normal');
     return q ? `the quenched input ${q.name} is not normal` : 'the single-site process is not Gaussian';
