@@ -34,6 +34,7 @@ import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
 import type { ObservableReading, ScalarPopReading as PopReading, ScalarReading, SystemReading } from './read.ts';
 import { readSystem, scalarReading } from './read.ts';
+import { isVectorReading, vectorEngine } from './gaussian-vector.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
 import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../numeric/gauss.ts';
@@ -131,10 +132,31 @@ function evalConst(e: Expr, params: Record<string, number>, what: string): numbe
   return v;
 }
 
+/** A closure on one grid and its observables: the scalar closure of this file,
+ *  or the vector closure of gaussian-vector.ts. The Richardson extrapolation
+ *  and the error bars of `solveGaussian` are the same for both. */
+export interface ClosureEngine {
+  observables: { name: string; twoTime: boolean }[];
+  run(h: number, N: number, lo: LevelOptions): LevelData;
+  /** observable `oi` at the grid times (n, j) of a level, with its quadrature error */
+  observe(lv: LevelData, oi: number, n: number, j: number): Quad;
+}
+
+/** The engine for a reading: vector sites go to the vector closure. */
+export function closureEngine(reading: SystemReading): ClosureEngine {
+  if (isVectorReading(reading)) return vectorEngine(reading);
+  const plan = buildPlan(reading);
+  return {
+    observables: plan.observables.map((o) => ({ name: o.name, twoTime: o.twoTime })),
+    run: (h, N, lo) => runLevel(plan, h, N, lo),
+    observe: (lv, oi, n, j) => evalObservable(plan, lv, plan.observables[oi], n, j),
+  };
+}
+
 /** Why the Gaussian closure does not apply (undefined when it does). */
 export function gaussianUnsupported(reading: SystemReading): string | undefined {
   try {
-    buildPlan(reading);
+    closureEngine(reading);
     return undefined;
   } catch (e) {
     if (e instanceof DmftError) return e.message;
@@ -391,6 +413,8 @@ export interface LevelData {
   fallbackPairs: number;
   /** largest h·|∂F/∂x| (damping rates) of a population whose order parameters feed fields, kernels or mean fields */
   stiffness: { value: number; variable: string; rate: number };
+  /** the vector closure's state (gaussian-vector.ts); `pops` then lists one entry per variable */
+  vector?: unknown;
 }
 
 /** Time-stepping scheme of dynamic populations:
@@ -1401,7 +1425,7 @@ function cholesky(c: number[][]): number[][] {
 }
 
 /** a value with an estimate of its quadrature error */
-interface Quad { v: number; e: number }
+export interface Quad { v: number; e: number }
 
 /**
  * ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level, with its
@@ -1615,8 +1639,7 @@ function describeInstability(reading: SystemReading, opts: GaussianOptions, h: n
 }
 
 function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h: number, N: number, scheme: Scheme): number {
-  const plan = buildPlan(readSystem(sys, params));
-  const lv = runLevel(plan, h, N, { scheme });
+  const lv = closureEngine(readSystem(sys, params)).run(h, N, { scheme });
   const last = lv.last;
   if (last < 8) return NaN;
   const N1 = lv.N + 1;
@@ -1626,7 +1649,7 @@ function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h:
 }
 
 export function solveGaussian(reading: SystemReading, opts: GaussianOptions): GaussianSolution {
-  const plan = buildPlan(reading);
+  const engine = closureEngine(reading);
   const scheme: Scheme = opts.scheme ?? 'trapezoid';
   if (!(scheme in SCHEME_ORDER)) throw new DmftError({ message: `unknown time-stepping scheme '${scheme}'`, expected: Object.keys(SCHEME_ORDER).join(' | ') });
   const order = SCHEME_ORDER[scheme];
@@ -1637,8 +1660,9 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const times = opts.times;
   if (times) for (const t of times) if (!(t >= -1e-12 && t <= opts.T * (1 + 1e-12))) throw new DmftError({ message: `--times: ${t} is outside [0, T = ${opts.T}]` });
   const tOut = times ? times.slice() : Array.from({ length: N0 + 1 }, (_, i) => i * h0);
-  const one = plan.observables.filter((o) => !o.twoTime);
-  const two = plan.observables.filter((o) => o.twoTime);
+  const obsList = engine.observables.map((o, index) => ({ ...o, index }));
+  const one = obsList.filter((o) => !o.twoTime);
+  const two = obsList.filter((o) => o.twoTime);
   // two-time output: requested times snapped to the coarse grid, or a subsample
   const maxPts = opts.twoTimePoints ?? 41;
   const twoIdx = times
@@ -1664,7 +1688,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   for (let l = 0; l < factors.length; l++) {
     const f = factors[l];
     const h = h0 / f, N = Math.round(N0 * f);
-    const lv = runLevel(plan, h, N, {
+    const lv = engine.run(h, N, {
       scheme,
       progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
     });
@@ -1704,7 +1728,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     }
     one.forEach((o, oi) => {
       const cache = new Map<number, Quad>();
-      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = engine.observe(lv, o.index, n, n); cache.set(n, v); } return v; };
       const at = (n: number) => q(n).v, err = (n: number) => q(n).e;
       oneVals[oi].push(tOut.map((t) => interp(at, h, N, t)));
       serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(at, h, N, k * h0)));
@@ -1712,7 +1736,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(err, h, N, k * h0, true)));
     });
     if (f >= 1) two.forEach((o, oi) => {
-      const q = twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f)));
+      const q = twoIdx.map((a) => twoIdx.map((b) => engine.observe(lv, o.index, a * f, b * f)));
       twoLevels[oi].push(q.map((r) => r.map((x) => x.v)));
       twoQ[oi].push(q.map((r) => r.map((x) => x.e)));
     });

@@ -287,20 +287,23 @@ export interface ScalarReading extends Omit<SystemReading, 'pops'> {
   pops: ScalarPopReading[];
 }
 
+/** A solver that reads scalar sites met a vector one (its message says what and who). */
+export class VectorSiteError extends DmftError {}
+
 /** The only variable of a scalar population, or a clear refusal naming the solver (`who`). */
 export function singleVariable(p: PopReading, who: string): VariableReading {
   if (p.variables.length !== 1 || p.cross.length) {
     const why = p.variables.length !== 1
       ? `population ${p.name} carries several variables per site (${p.variables.map((v) => v.name).join(', ')})`
       : `the Gaussian fields ${p.fields[p.cross[0].a]} and ${p.fields[p.cross[0].b]} of population ${p.name} are correlated`;
-    throw new DmftError({
+    throw new VectorSiteError({
       message: `${why}: a vector single-site process is not supported by ${who} yet`,
       hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
     });
   }
   const v = p.variables[0];
   if (v.initInputs.length) {
-    throw new DmftError({
+    throw new VectorSiteError({
       message: `the initial condition of ${v.name} depends on the site's quenched inputs (${v.initInputs.join(', ')}): an initial condition correlated with the disorder is not supported by ${who} yet`,
       hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
     });
@@ -323,7 +326,7 @@ export function scalarReading(rd: SystemReading, who: string): ScalarReading {
     return out;
   });
   for (const o of rd.orders.values()) {
-    if (o.g) throw new DmftError({ message: `the cross-correlation ${o.op.name} is an order parameter: a vector single-site process is not supported by ${who} yet`, hint: 'dmft simulate runs the model at finite N' });
+    if (o.g) throw new VectorSiteError({ message: `the cross-correlation ${o.op.name} is an order parameter: a vector single-site process is not supported by ${who} yet`, hint: 'dmft simulate runs the model at finite N' });
   }
   return { ...rd, pops };
 }

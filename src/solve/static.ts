@@ -68,7 +68,7 @@ import { constantValue } from '../model/parse.ts';
 import { gaussHermite } from './quadrature.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
 import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
-import { scalarReading, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
+import { scalarReading, VectorSiteError, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
 
@@ -995,7 +995,7 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
     // a vector site: not this solver's job yet (the transient closure reads it)
-    if (e instanceof DmftError && /vector single-site process/.test(e.message)) return { unsupported: e.message };
+    if (e instanceof VectorSiteError) return { unsupported: e.message };
     throw e;
   }
   const tol = Math.min(opts.tol ?? 1e-10, 1e-8);

@@ -50,7 +50,7 @@ import { gaussHermite } from './quadrature.ts';
 import { expectKinkedZ } from '../numeric/gauss.ts';
 import { isKinked, jumpAcross, kinkArgs, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
-import { scalarReading, type ObservableReading, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading as VectorReading } from './read.ts';
+import { scalarReading, VectorSiteError, type ObservableReading, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading as VectorReading } from './read.ts';
 type SystemReading = ScalarReading;
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
@@ -100,7 +100,7 @@ export function solveStationary(vreading: VectorReading, opts: SolveOptions): St
     reading = scalarReading(vreading, 'the stationary solver');
   } catch (e) {
     // a vector site: not this solver's job yet (the transient closure reads it)
-    if (e instanceof DmftError) return { unsupported: e.message };
+    if (e instanceof VectorSiteError) return { unsupported: e.message };
     throw e;
   }
   const pre = preflight(reading);
