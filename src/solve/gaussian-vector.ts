@@ -41,6 +41,8 @@ import { constantValue } from '../model/parse.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { ClosureEngine, LevelData, LevelOptions, Quad } from './gaussian.ts';
 import { gaussHermite } from './quadrature.ts';
+import { expect, expect2, expectDerivative } from '../numeric/gauss.ts';
+import { piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
 
 /** Does this reading need the vector closure (several variables, correlated fields, cross-correlations, init on quenched inputs)? */
 export function isVectorReading(rd: SystemReading): boolean {
@@ -70,6 +72,10 @@ interface OpV {
   g: Affine;
   /** R: index of the perturbed field in its population */
   slotField: number;
+  /** f nonlinear in one variable (g = f): that variable, f and f' as functions of it */
+  nl?: { a: number; pw: Piecewise; df: (x: number) => number };
+  /** nonlinear R: E f'(x_a(t_n)) per time */
+  dmean?: Float64Array;
   /** C: full (N1)², v[n*N1+j] = ⟨f(t_n) g(t_j)⟩; R: packed lower triangle; M: per time */
   v: Float64Array;
 }
@@ -102,7 +108,7 @@ interface PopV {
 interface Plan {
   rd: SystemReading;
   pops: PopV[];
-  ops: Map<string, { name: string; kind: 'C' | 'M' | 'R'; pop: number; f: Affine; g: Affine; slotField: number }>;
+  ops: Map<string, { name: string; kind: 'C' | 'M' | 'R'; pop: number; f: Affine; g: Affine; slotField: number; nl?: OpV['nl'] }>;
   observables: { name: string; twoTime: boolean; avgs: { pop: number; F: Compiled; nSlots: number; active: number[]; deg: number }[]; outer: Compiled }[];
 }
 
@@ -151,11 +157,17 @@ function buildPlan(rd: SystemReading): Plan {
     const pi = popIndex.get(o.op.pop)!;
     const pr = rd.pops[pi];
     const V = pr.variables.length, Q = pr.quenched.length;
+    let nl: OpV['nl'];
     for (const fn of [o, ...(o.g ? [o.g] : [])]) {
-      if (!fn.affine) {
-        const how = fn.vars.length > 1 ? `mixes the variables ${fn.vars.map((i) => pr.variables[i].name).join(', ')} nonlinearly` : 'is nonlinear';
-        throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions only (yet)`, hint: MC });
+      if (fn.affine) continue;
+      // a nonlinear f of one variable: Gaussian averages over that variable's marginal (pair) law
+      if (fn.vars.length === 1 && !fn.usesInputs && !o.g) {
+        const a = fn.vars[0], z = new Float64Array(o.slots.length);
+        nl = { a, pw: piecewiseOf(fn.f, o.slots[a], params, o.slots), df: (x) => { z[a] = x; return o.df[a](z); } };
+        continue;
       }
+      const how = fn.vars.length > 1 ? `mixes the variables ${fn.vars.map((i) => pr.variables[i].name).join(', ')} nonlinearly` : fn.usesInputs ? 'is nonlinear and mixes a variable with quenched inputs' : 'is nonlinear in a cross-correlation';
+      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one variable alone`, hint: MC });
     }
     let slotField = -1;
     if (o.op.kind === 'R') {
@@ -163,7 +175,7 @@ function buildPlan(rd: SystemReading): Plan {
       if (slotField < 0) throw new DmftError({ message: `response ${name}: its perturbation slot '${o.op.slot}' is not a field of population ${pr.name}` });
     }
     const f = affineParts(o.F, V, Q);
-    ops.set(name, { name, kind: o.op.kind, pop: pi, f, g: o.g ? affineParts(o.g.F, V, Q) : f, slotField });
+    ops.set(name, { name, kind: o.op.kind, pop: pi, f, g: o.g ? affineParts(o.g.F, V, Q) : f, slotField, ...(nl ? { nl } : {}) });
   }
 
   const compileCov = (e: Expr, what: string): Pick<CovV, 'F' | 'args'> => {
@@ -253,6 +265,14 @@ function buildPlan(rd: SystemReading): Plan {
   return { rd, pops, ops, observables };
 }
 
+/** f² as a piecewise function (same breakpoints), for E f(X)² on the diagonal. */
+const squares = new WeakMap<Piecewise, Piecewise>();
+function withSquare(p: Piecewise): Piecewise {
+  let s = squares.get(p);
+  if (!s) { s = { ...p, f: (x: number) => { const y = p.f(x); return y * y; } }; squares.set(p, s); }
+  return s;
+}
+
 /** Is a compiled coefficient nonzero somewhere (probed at zero and at random slot values)? */
 function isNonZero(F: Compiled | undefined, nSlots: number, probe = false): boolean {
   if (!F) return false;
@@ -335,22 +355,28 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     };
   });
   const ops = new Map<string, OpV>();
-  for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN) });
+  for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN), ...(o.nl && o.kind === 'R' ? { dmean: new Float64Array(N1) } : {}) });
   const opList = [...ops.values()];
 
   // ---- field covariances at row n: Σ(n, j) and Σ(j, n), j ≤ n
   const covArgs = new Float64Array(64);
   const opVal = (o: OpV, i: number, j: number) => (o.kind === 'M' ? o.v[i] : o.v[i * N1 + j]);
-  const refreshFields = (p: PopRunV, n: number) => {
+  const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
+  /** the covariances of p's fields that read an order parameter of population `of` (all when undefined) */
+  const refreshFields = (p: PopRunV, n: number, of?: number) => {
     const { Fn } = p.P;
-    for (const c of p.P.covs) {
-      const runs = c.args.map((a) => ops.get(a.op)!);
+    const pi = pops.indexOf(p);
+    p.P.covs.forEach((c, ci) => {
+      const runs = covRuns[pi][ci];
+      if (of !== undefined && !runs.some((o) => o.pop === of)) return;
+      const na = c.args.length;
       const at = (ti: number, si: number) => {
-        c.args.forEach((a, q) => {
-          const tt = a.at.map((w) => (w === 0 ? ti : si));
-          covArgs[q] = opVal(runs[q], tt[0], tt[1] ?? tt[0]);
-        });
-        covArgs[c.args.length] = ti * h; covArgs[c.args.length + 1] = si * h;
+        for (let q = 0; q < na; q++) {
+          const w = c.args[q].at, o = runs[q];
+          const t0 = w[0] === 0 ? ti : si;
+          covArgs[q] = o.kind === 'M' ? o.v[t0] : o.v[t0 * N1 + (w[1] === 0 ? ti : si)];
+        }
+        covArgs[na] = ti * h; covArgs[na + 1] = si * h;
         return c.F(covArgs);
       };
       const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
@@ -360,7 +386,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         // ⟨η_g(t_i) η_f(t_j)⟩ = ⟨η_f(t_j) η_g(t_i)⟩
         gf[j * N1 + n] = a; gf[n * N1 + j] = b;
       }
-    }
+    });
   };
 
   // ---- one population at row n, from the current order parameters at row n
@@ -588,20 +614,34 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
   };
   const opsAtRow = (o: OpV, p: PopRunV, n: number) => {
     const { V, Fn } = p.P;
-    if (o.kind === 'M') { o.v[n] = meanOf(o.f, p, n); return; }
+    const nl = o.nl;
+    // nonlinear f of x_a: x_a(t_n) ~ N(m, K_aa(n,n)); pairs by the bivariate law
+    const kaa = nl ? p.K[nl.a * V + nl.a] : undefined;
+    const var1 = (i: number) => Math.max(0, kaa![i * N1 + i]);
+    if (o.kind === 'M') { o.v[n] = nl ? expect(nl.pw, p.m[nl.a][n], var1(n)) : meanOf(o.f, p, n); return; }
+    if (o.kind === 'C' && nl) {
+      const ma = p.m[nl.a];
+      for (let j = 0; j <= n; j++) {
+        const c = j === n ? expect(withSquare(nl.pw), ma[n], var1(n)) : expect2(nl.pw, nl.pw, ma[n], ma[j], var1(n), kaa![n * N1 + j], var1(j));
+        o.v[n * N1 + j] = c; o.v[j * N1 + n] = c;
+      }
+      return;
+    }
     if (o.kind === 'C') {
       for (let j = 0; j <= n; j++) { o.v[n * N1 + j] = corr(o, p, n, j); if (j < n) o.v[j * N1 + n] = corr(o, p, j, n); }
       return;
     }
-    // R[f|η](n,i) = Σ_ab f1_a G_ab(n,i) β_bη(i)
+    // R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f
     const base = tri(n);
+    if (nl) o.dmean![n] = expectDerivative(nl.pw, nl.df, p.m[nl.a][n], var1(n));
+    const f1 = nl ? Float64Array.from({ length: V }, (_, a) => (a === nl.a ? o.dmean![n] : 0)) : o.f.f1;
     for (let i = 0; i <= n; i++) {
       let s = 0;
       for (let b = 0; b < V; b++) {
         const bb = p.beta[(i * V + b) * Fn + o.slotField];
         if (bb === 0) continue;
         let g = 0;
-        for (let a = 0; a < V; a++) if (o.f.f1[a] !== 0) g += o.f.f1[a] * p.G[a * V + b][base + i];
+        for (let a = 0; a < V; a++) if (f1[a] !== 0) g += f1[a] * p.G[a * V + b][base + i];
         s += g * bb;
       }
       o.v[base + i] = s;
@@ -637,7 +677,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     let s = 0;
     for (;;) {
       const before = opList.map((o) => rowOf(o, n));
-      for (const p of pops) { stepPop(p, n); for (const q of pops) refreshFields(q, n); }
+      pops.forEach((p, pi) => { stepPop(p, n); for (const q of pops) refreshFields(q, n, pi); });
       s++;
       let diff = 0;
       opList.forEach((o, i) => {
