@@ -547,11 +547,22 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     }
     // K row n (j < n), then K(n,n)
     const on = n * V;
+    const row = new Float64Array(n);
     for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
       const Kab = p.K[a * V + b], Kba = p.K[b * V + a];
+      // Σ_k A(n,k) K(k,·), accumulated along contiguous rows of K
+      row.fill(0);
+      for (let c = 0; c < V; c++) {
+        const Ac = p.A[a * V + c], Kc = p.K[c * V + b];
+        for (let k = aStart; k < n; k++) {
+          const x = Ac[base + k];
+          if (x === 0) continue;
+          const off = k * N1;
+          for (let j = 0; j < n; j++) row[j] += x * Kc[off + j];
+        }
+      }
       for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][base + k]; if (x !== 0) s += x * p.K[c * V + b][k * N1 + j]; }
+        let s = row[j];
         for (let f = 0; f < Fn; f++) {
           s += p.UB0[(on + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
           if (n > 0) s += p.UB1[(on + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + j];
@@ -656,6 +667,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     for (let j = 0; j <= n; j++) out.push(o.v[n * N1 + j], o.v[j * N1 + n]);
     return out;
   };
+  // predictor: row n−1 shifted along the diagonal (the step's iteration does the rest)
   const predict = (n: number) => {
     if (n === 0) return;
     for (const o of opList) {

@@ -142,9 +142,9 @@ export interface ClosureEngine {
   observe(lv: LevelData, oi: number, n: number, j: number): Quad;
 }
 
-/** The engine for a reading: vector sites go to the vector closure. */
-export function closureEngine(reading: SystemReading): ClosureEngine {
-  if (isVectorReading(reading)) return vectorEngine(reading);
+/** The engine for a reading: vector sites go to the vector closure (`forceVector`: scalar ones too, for cross-checks). */
+export function closureEngine(reading: SystemReading, forceVector = false): ClosureEngine {
+  if (forceVector || isVectorReading(reading)) return vectorEngine(reading);
   const plan = buildPlan(reading);
   return {
     observables: plan.observables.map((o) => ({ name: o.name, twoTime: o.twoTime })),
@@ -1574,6 +1574,8 @@ export interface GaussianOptions extends SolveOptions {
   errorGrid?: boolean;
   /** maximal two-time output points per axis without --times */
   twoTimePoints?: number;
+  /** solve a scalar system with the vector closure too (its V = 1 case; for cross-checks) */
+  forceVector?: boolean;
 }
 
 export interface GaussianSolution {
@@ -1649,7 +1651,7 @@ function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h:
 }
 
 export function solveGaussian(reading: SystemReading, opts: GaussianOptions): GaussianSolution {
-  const engine = closureEngine(reading);
+  const engine = closureEngine(reading, opts.forceVector);
   const scheme: Scheme = opts.scheme ?? 'trapezoid';
   if (!(scheme in SCHEME_ORDER)) throw new DmftError({ message: `unknown time-stepping scheme '${scheme}'`, expected: Object.keys(SCHEME_ORDER).join(' | ') });
   const order = SCHEME_ORDER[scheme];

@@ -26,14 +26,14 @@ function runExample(name: string, params: Record<string, number>, o: { T: number
   return solveGaussian(readSystem(sys, sys.params), { params: sys.params, ...o }).result;
 }
 /** |a − b| within the two reported errors, and both errors small */
-function same(a: SolveResult, ka: string, b: SolveResult, kb: string, rel = 1e-4) {
+function same(a: SolveResult, ka: string, b: SolveResult, kb: string, rel = 2e-3) {
   a.t.forEach((t, i) => {
     const x = a.observables[ka][i], y = b.observables[kb][i];
     expect(Math.abs(x - y), `${ka}(${t}) = ${x} vs ${kb}(${t}) = ${y}`).toBeLessThanOrEqual(a.error[ka][i] + b.error[kb][i]);
     expect(a.error[ka][i] / Math.abs(x)).toBeLessThan(rel);
   });
 }
-function covers(r: SolveResult, k: string, exact: (t: number) => number, rel = 1e-4) {
+function covers(r: SolveResult, k: string, exact: (t: number) => number, rel = 1e-2) {
   r.t.forEach((t, i) => {
     const e = exact(t);
     expect(Math.abs(r.observables[k][i] - e), `${k}(${t}) = ${r.observables[k][i]}, exact ${e}, error ${r.error[k][i]}`).toBeLessThanOrEqual(r.error[k][i]);
@@ -59,19 +59,19 @@ observe train = mean(mu, r[mu]^2)/2`;
 
 describe('scalar twins: vector models against the scalar closure', () => {
   it('two students: each student\'s test loss is the scalar regression\'s from a normal(0, 1) start (α = 1.5, σ² = 0.4)', () => {
-    const p = { alpha: 1.5, sigma2: 0.4 }, o = opts(4, 0.1, [0.5, 1.5, 4]);
+    const p = { alpha: 1.5, sigma2: 0.4 }, o = opts(3, 0.2, [0.6, 3]);
     same(runExample('two-students', p, o), 'test', runSource(regression('~ normal(0, 1)'), p, o), 'test');
   });
 
   it('warm start at ρ = 0, s0 = 1 is the scalar regression from a normal(0, 1) start (test and train)', () => {
-    const o = opts(4, 0.1, [0, 1, 4]);
+    const o = opts(3, 0.15, [0, 3]);
     const a = runExample('warm-start', { rho: 0, s0: 1, alpha: 3 }, o), b = runSource(regression('~ normal(0, 1)'), { alpha: 3 }, o);
     same(a, 'test', b, 'test');
     same(a, 'train', b, 'train');
   });
 
   it('J + b·Jᵀ with transpose correlation κ is one coupling with g\' = g√(1 + b² + 2bκ), κ\' = (κ(1 + b²) + 2b)/(1 + b² + 2bκ)', () => {
-    const g = 0.5, b = 0.6, kappa = -0.4, o = opts(5, 0.1, [0.5, 2, 5]);
+    const g = 0.5, b = 0.6, kappa = -0.4, o = opts(4, 0.2, [0.4, 4]);
     const n = 1 + b * b + 2 * b * kappa;
     const mix = runExample('transpose-mix', { g, b, kappa }, o);
     const one = runExample('linear-partial-sym', { g: g * Math.sqrt(n), kappa: (kappa * (1 + b * b) + 2 * b) / n, sigma2: 1 }, o);
@@ -101,7 +101,7 @@ init x[i] ~ normal(0, 1)
 d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j]))
 observe q = mean(i, tanh(x[i])^2)
 `;
-    const o = opts(2, 0.1, [0.5, 2]);
+    const o = opts(1.6, 0.2, [0.4, 1.6]);
     const vec = runSource(`model "follower"\n${head}state y[i]\ninit y[i] = 0\nd/dt y[i] = -2*y[i] + x[i]\nobserve yy = mean(i, y[i]^2)`, {}, o);
     same(vec, 'q', runSource(`model "tanh"\n${head}`, {}, o), 'q');
     expect(vec.observables.yy[1]).toBeGreaterThan(0);
@@ -117,7 +117,7 @@ state x[i]
 init x[i] = 0
 d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + b*sum(j, J[j,i]*x[j]) + xi[i]
 observe var = mean(i, x[i]^2)`;
-    const o = opts(5, 0.1, [0.5, 2, 5]);
+    const o = opts(4, 0.2, [0.4, 4]);
     same(runSource(src, {}, o), 'var', runExample('transpose-mix', { g: 0.5, b: 0.6, kappa: -0.4 }, o), 'var');
   });
 });
@@ -146,11 +146,23 @@ const heavy = (beta: number, t: number) => (nu: number) => {
   return e * (Math.cos(w * t) + (beta / 2) * Math.sin(w * t) / w);
 };
 
+describe('the vector closure at V = 1 agrees with the scalar closure', () => {
+  for (const [name, params, T] of [['linear-regression-gf', { alpha: 1.5, sigma2: 0.3 }, 3], ['linear-partial-sym', { g: 0.6, kappa: 0.5 }, 3], ['scs-mean', {}, 1.2]] as const) {
+    it(name, () => {
+      const sys = deriveCavity(loadModel(`examples/${name}.dmft`, params)).system;
+      const o = { params: sys.params, ...opts(T, T > 2 ? 0.15 : 0.2, [0.6, T]) };
+      const scalar = solveGaussian(readSystem(sys, sys.params), o).result;
+      const vector = solveGaussian(readSystem(sys, sys.params), { ...o, forceVector: true }).result;
+      for (const k of Object.keys(scalar.observables)) same(vector, k, scalar, k, 5e-3);
+    });
+  }
+});
+
 describe('Marchenko–Pastur closed forms', () => {
   it('two students (α = 2 and α = 0.5): test, ensemble and variance over initializations', () => {
     for (const alpha of [2, 0.5]) {
       const s2 = 0.25;
-      const r = runExample('two-students', { alpha, sigma2: s2 }, opts(4, 0.1, [0.5, 2, 4]));
+      const r = runExample('two-students', { alpha, sigma2: s2 }, opts(3, 0.2, [0.4, 3]));
       // v_a(0) = z_a − w*: var 2 each, covariance 1; (v1 + v2)/2 starts with variance 3/2; v1 − v2 carries no noise
       covers(r, 'test', (t) => testLoss(alpha, s2, 2, gf(t)));
       covers(r, 'ensemble', (t) => testLoss(alpha, s2, 1.5, gf(t)));
@@ -161,7 +173,7 @@ describe('Marchenko–Pastur closed forms', () => {
   it('heavy-ball momentum (α = 2, β = 0.5; α = 0.5, β = 1): damped oscillators per mode, test and train', () => {
     for (const [alpha, beta] of [[2, 0.5], [0.5, 1]]) {
       const s2 = 0.25;
-      const r = runExample('momentum', { alpha, beta, sigma2: s2 }, opts(6, 0.1, [0.5, 2, 6]));
+      const r = runExample('momentum', { alpha, beta, sigma2: s2 }, opts(6, 0.2, [0.4, 2, 6]));
       covers(r, 'test', (t) => testLoss(alpha, s2, 1, heavy(beta, t)));
       // r = Xv − ε: ½[∫ var0 ν h² + (σ²/α) h² dμ + σ²(1 − 1/α)] for α > 1
       if (alpha > 1) covers(r, 'train', (t) => 0.5 * (mp(alpha, (nu) => nu * heavy(beta, t)(nu) ** 2 + (s2 / alpha) * heavy(beta, t)(nu) ** 2) + s2 * (1 - 1 / alpha)));
@@ -171,7 +183,7 @@ describe('Marchenko–Pastur closed forms', () => {
   it('warm start w(0) = ρ w* + s0 z (α = 0.5, ρ = 1, s0 = 0.2; α = 3, ρ = 0.3, s0 = 0.7)', () => {
     for (const [alpha, rho, s0] of [[0.5, 1, 0.2], [3, 0.3, 0.7]]) {
       const s2 = 0.25;
-      const r = runExample('warm-start', { alpha, rho, s0, sigma2: s2 }, opts(5, 0.1, [0, 1, 5]));
+      const r = runExample('warm-start', { alpha, rho, s0, sigma2: s2 }, opts(5, 0.2, [0, 1, 5]));
       covers(r, 'test', (t) => testLoss(alpha, s2, (1 - rho) ** 2 + s0 * s0, gf(t)));
     }
   });
@@ -183,7 +195,7 @@ describe('linear random features: the large-D limit of the exact finite-D flow',
   };
   for (const c of ref.cases) {
     it(`α = ${c.params.alpha}, γ = ${c.params.gamma}: test and train within the reference's error + the closure's`, () => {
-      const r = runExample('random-features', c.params, opts(Math.max(...c.times), 0.1, c.times));
+      const r = runExample('random-features', c.params, opts(Math.max(...c.times), 0.2, c.times));
       c.times.forEach((t, i) => {
         for (const k of ['test', 'train'] as const) {
           const x = r.observables[k][i], e = c[k][i];
