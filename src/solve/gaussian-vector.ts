@@ -16,8 +16,8 @@
 // A cross-response R[f|η](t,s) = Σ_ab ∂f/∂x_a G_ab(t,s) β_bη(s) (β_bη the
 // coefficient of η in x_b's equation), a cross-correlation
 // C[f,g](t,s) = ⟨f(x(t)) g(x(s))⟩ follows by covariance algebra for affine
-// f and g. Nonlinear order-parameter functions are refused (the scalar
-// closure of gaussian.ts handles nonlinear functions of one variable).
+// f and g; a nonlinear f of one variable alone by Gaussian averages over that
+// variable's (pair) law. A nonlinear f mixing several variables is refused.
 //
 // Discretization: θ-method rows (θ = ½ trapezoid, θ = 0 Euler) on t_n = n h,
 //   dynamic    x_a(n) = x_a(n−1) + h[(1−θ) F_a(n−1) + θ F_a(n)] + ∫ noise
@@ -714,6 +714,13 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           break;
         }
         if (knn < -1e-8 * (1 + mn * mn)) { diverged = `variable ${unitName(p, a)}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`; break; }
+        // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+        const Kaa = p.K[a * V + a], tol = 1e-9 * (1 + Math.abs(knn));
+        for (let j = 0; j < n && !diverged; j++) {
+          const kjj = Kaa[j * N1 + j], knj = Kaa[n * N1 + j];
+          if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) diverged = `variable ${unitName(p, a)}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (the time step is too large for the dynamics)`;
+        }
+        if (diverged) break;
         const rate = -p.Phi[a * V + a][tri(n) + n];
         if (p.P.dyn[a] && rate > 0 && rate * h > stiffness.value) stiffness = { value: rate * h, variable: unitName(p, a), rate };
       }

@@ -23,7 +23,7 @@ import type { DmftSystem } from '../derive/system.ts';
 import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
-import { readSystem, type SystemReading } from './read.ts';
+import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
@@ -252,6 +252,8 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     try {
       transient = solveMonteCarlo(reading, opts);
     } catch (e) {
+      // a vector site the closure cannot take: say why it cannot, not only that Monte Carlo reads scalar sites
+      if (e instanceof VectorSiteError && whyNot && method !== 'mc') throw new DmftError({ message: `the transient cannot be solved: the Gaussian closure does not apply (${whyNot}), and ${e.message}`, hint: 'dmft simulate runs the model at finite N' });
       if (!closureFailed || !(e instanceof DmftError)) throw e;
       throw new DmftError({ message: `the transient could not be solved: the Gaussian closure failed (${closureFailed}) and so did the Monte Carlo fallback (${e.message})`, hint: 'try a smaller --dt or a shorter --T' });
     }

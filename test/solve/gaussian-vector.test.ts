@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';
+import { solve } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import type { SolveResult } from '../../src/solve/types.ts';
 
@@ -204,4 +205,21 @@ describe('linear random features: the large-D limit of the exact finite-D flow',
       });
     });
   }
+});
+
+describe('what the vector closure cannot do is refused with the reason', () => {
+  it('a nonlinear order parameter mixing two variables of a site (exit 2, naming the function and the variables)', () => {
+    const sys = deriveCavity(loadModelSource(`model "mixed"
+param g = 1.2
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+state x[i]
+state y[i]
+init x[i] ~ normal(0, 1)
+init y[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j] + y[j]))
+d/dt y[i] = -y[i] + x[i]
+observe q = mean(i, x[i]^2)`, '<test>')).system;
+    expect(() => solve(sys, { params: sys.params, T: 1, dt: 0.1 })).toThrow(/the Gaussian closure does not apply \(order parameter C\[tanh\(x \+ y\)\]: its function tanh\(x \+ y\) mixes the variables x, y nonlinearly.*not supported by the Monte Carlo solver yet/);
+  });
 });
