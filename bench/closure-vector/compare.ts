@@ -4,7 +4,7 @@
 // format of bench/vector/references.json given as the first argument).
 // Prints per entry the closure's value ± error, the reference, and
 // |difference| / (closure error + reference error).
-// Run: nice -n 10 npx tsx bench/closure-vector/compare.ts [references.json] [--dt 0.1]
+// Run: nice -n 10 npx tsx bench/closure-vector/compare.ts [references.json] [--dt 0.1] [--tmax T]
 import { readFileSync } from 'node:fs';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModel } from '../../src/model/load.ts';
@@ -15,7 +15,9 @@ interface Entry { model: string; params: Record<string, number>; observable: str
 const args = process.argv.slice(2);
 const dtAt = args.indexOf('--dt');
 const dt = dtAt >= 0 ? Number(args[dtAt + 1]) : 0.1;
-const file = args.find((a, i) => !a.startsWith('--') && (dtAt < 0 || i !== dtAt + 1));
+const tmaxAt = args.indexOf('--tmax');
+const tmax = tmaxAt >= 0 ? Number(args[tmaxAt + 1]) : Infinity;
+const file = args.find((a, i) => !a.startsWith('--') && i !== dtAt + 1 && i !== tmaxAt + 1);
 let entries: Entry[];
 if (file) entries = (JSON.parse(readFileSync(file, 'utf8')) as { entries: Entry[] }).entries;
 else {
@@ -23,6 +25,7 @@ else {
   entries = rf.cases.flatMap((c) => c.times.flatMap((t, i) => (['test', 'train'] as const).map((k) => ({ model: 'examples/random-features.dmft', params: c.params, observable: k, time: t, value: c[k][i].value, error: c[k][i].error }))));
 }
 const groups = new Map<string, Entry[]>();
+entries = entries.filter((e) => e.time <= tmax);
 for (const e of entries) { const k = `${e.model} ${JSON.stringify(e.params)}`; groups.set(k, [...(groups.get(k) ?? []), e]); }
 let worst = 0, n = 0;
 for (const [k, es] of groups) {
@@ -40,6 +43,7 @@ for (const [k, es] of groups) {
   }
   console.log(`${k}  (T = ${T}, dt = ${dt}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   for (const e of es) {
+    if (!(e.observable in r.observables)) { console.log(`  ${e.observable}: not an observable of ${model}; skipped`); continue; }
     const i = times.indexOf(e.time);
     const v = r.observables[e.observable][i], err = r.error[e.observable][i];
     const z = Math.abs(v - e.value) / (err + e.error);
