@@ -488,6 +488,35 @@ export function stepCoefficients(h: number, a: number): { prev: number; c1: numb
   return { prev: (Math.exp(z) - h * w1 * as) * cHat, c1: h * w1 * cHat, c0: h * w0 * cHat, noise: h * psi2 * cHat * cHat };
 }
 
+/** Why row n of a level cannot be data (non-finite, overflow, a negative variance,
+ *  a covariance that breaks Cauchy–Schwarz), or undefined. */
+function rowTrouble(pops: PopRun[], n: number, N1: number, h: number): { why: string; at: number } | undefined {
+  for (let at = 0; at < pops.length; at++) {
+    const why = popTrouble(pops[at], n, N1, h);
+    if (why) return { why, at };
+  }
+  return undefined;
+}
+
+function popTrouble(p: PopRun, n: number, N1: number, h: number): string | undefined {
+  const knn = p.K[n * N1 + n], mn = p.m[n];
+  if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
+    return `population ${p.plan.variable}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
+  }
+  if (knn < -1e-8 * (1 + Math.abs(mn) ** 2)) {
+    return `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
+  }
+  // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+  const tol = 1e-9 * (1 + Math.abs(knn));
+  for (let j = 0; j < n; j++) {
+    const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
+    if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
+      return `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
+    }
+  }
+  return undefined;
+}
+
 export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOptions): LevelData {
   const scheme = lo.scheme;
   const theta = scheme === 'trapezoid' ? 0.5 : 0;
@@ -1373,28 +1402,10 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
     }
     // divergence
-    for (const p of pops) {
-      const knn = p.K[n * N1 + n], mn = p.m[n];
-      if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
-        diverged = `population ${p.plan.variable}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
-        break;
-      }
-      if (knn < -1e-8 * (1 + Math.abs(mn) ** 2)) {
-        diverged = `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
-        break;
-      }
-      // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
-      const tol = 1e-9 * (1 + Math.abs(knn));
-      for (let j = 0; j < n; j++) {
-        const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
-        if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
-          diverged = `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
-          break;
-        }
-      }
-      if (diverged) break;
-      if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
-    }
+    const trouble = rowTrouble(pops, n, N1, h);
+    diverged = trouble?.why;
+    // the stiffness of the populations checked before a troubled one
+    for (const p of trouble ? pops.slice(0, trouble.at) : pops) if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
     if (diverged) { last = n - 1; break; }
     if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
   }
