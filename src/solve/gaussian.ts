@@ -488,6 +488,38 @@ export function stepCoefficients(h: number, a: number): { prev: number; c1: numb
   return { prev: (Math.exp(z) - h * w1 * as) * cHat, c1: h * w1 * cHat, c0: h * w0 * cHat, noise: h * psi2 * cHat * cHat };
 }
 
+/** Snapshots of row n of every order parameter and the largest relative change
+ *  since the last one (each order parameter against its running magnitude; an
+ *  identically-zero one, e.g. M at zero mean, against the others). */
+function rowSnapshots(ops: Map<string, OpRun>, N: number): { take: (n: number) => void; diff: (n: number) => number } {
+  const snapLen = (n: number) => { let s = 0; for (const r of ops.values()) s += r.plan.kind === 'M' ? 1 : n + 1; return s; };
+  const snap = new Float64Array(snapLen(N) + 8);
+  const take = (n: number) => {
+    let o = 0;
+    for (const r of ops.values()) {
+      if (r.plan.kind === 'M') snap[o++] = r.v[n];
+      else { snap.set(r.v.subarray(tri(n), tri(n) + n + 1), o); o += n + 1; }
+    }
+  };
+  const opScale = new Map<string, number>();
+  const diff = (n: number): number => {
+    let o = 0, worst = 0, global = 0;
+    for (const v of opScale.values()) global = Math.max(global, v);
+    for (const r of ops.values()) {
+      const row = r.plan.kind === 'M' ? r.v.subarray(n, n + 1) : r.v.subarray(tri(n), tri(n) + n + 1);
+      let scale = opScale.get(r.plan.name) ?? 0, d = 0;
+      for (let j = 0; j < row.length; j++) { scale = Math.max(scale, Math.abs(row[j])); d = Math.max(d, Math.abs(row[j] - snap[o + j])); }
+      opScale.set(r.plan.name, scale);
+      o += row.length;
+      const ref = Math.max(scale, 1e-4 * global, 1e-300);
+      worst = Math.max(worst, d / ref);
+      if (!Number.isFinite(d)) worst = Infinity;
+    }
+    return worst;
+  };
+  return { take, diff };
+}
+
 /** Why row n of a level cannot be data (non-finite, overflow, a negative variance,
  *  a covariance that breaks Cauchy–Schwarz), or undefined. */
 function rowTrouble(pops: PopRun[], n: number, N1: number, h: number): { why: string; at: number } | undefined {
@@ -1287,33 +1319,8 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     for (const r of ops.values()) if (r.dmean) r.dmean[n] = ex3(r.dmean, (i) => r.dmean![i]);
   };
 
-  // snapshot of row n of every order parameter, for the convergence test
-  const snapLen = (n: number) => { let s = 0; for (const r of ops.values()) s += r.plan.kind === 'M' ? 1 : n + 1; return s; };
-  const snap = new Float64Array(snapLen(N) + 8);
-  const takeSnap = (n: number) => {
-    let o = 0;
-    for (const r of ops.values()) {
-      if (r.plan.kind === 'M') snap[o++] = r.v[n];
-      else { snap.set(r.v.subarray(tri(n), tri(n) + n + 1), o); o += n + 1; }
-    }
-  };
-  // running magnitude of each order parameter (an identically-zero one, e.g. M at zero mean, is measured against the others)
-  const opScale = new Map<string, number>();
-  const snapDiff = (n: number): number => {
-    let o = 0, worst = 0, global = 0;
-    for (const v of opScale.values()) global = Math.max(global, v);
-    for (const r of ops.values()) {
-      const row = r.plan.kind === 'M' ? r.v.subarray(n, n + 1) : r.v.subarray(tri(n), tri(n) + n + 1);
-      let scale = opScale.get(r.plan.name) ?? 0, diff = 0;
-      for (let j = 0; j < row.length; j++) { scale = Math.max(scale, Math.abs(row[j])); diff = Math.max(diff, Math.abs(row[j] - snap[o + j])); }
-      opScale.set(r.plan.name, scale);
-      o += row.length;
-      const ref = Math.max(scale, 1e-4 * global, 1e-300);
-      worst = Math.max(worst, diff / ref);
-      if (!Number.isFinite(diff)) worst = Infinity;
-    }
-    return worst;
-  };
+  // row n of every order parameter before and after a sweep (the within-step convergence test)
+  const { take: takeSnap, diff: snapDiff } = rowSnapshots(ops, N);
 
   const explicit = scheme !== 'trapezoid' && !plan.cyclic;
   const exactMode = scheme === 'trapezoid' && (lo.exactOrder ?? true) && plan.pops.some((p) => p.dense);
