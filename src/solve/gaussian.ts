@@ -32,8 +32,9 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import type { ObservableReading, PopReading, SystemReading } from './read.ts';
-import { readSystem } from './read.ts';
+import type { ObservableReading, ScalarPopReading as PopReading, ScalarReading, SystemReading } from './read.ts';
+import { readSystem, scalarReading } from './read.ts';
+import { isVectorReading, vectorEngine } from './gaussian-vector.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
 import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../numeric/gauss.ts';
@@ -109,7 +110,7 @@ interface AvgPlan {
 interface ObsPlan { name: string; twoTime: boolean; avgs: AvgPlan[]; outer: Compiled }
 
 export interface GaussianPlan {
-  reading: SystemReading;
+  reading: ScalarReading;
   pops: PopPlan[];
   ops: Map<string, OpPlan>;
   opList: OpPlan[];
@@ -131,10 +132,31 @@ function evalConst(e: Expr, params: Record<string, number>, what: string): numbe
   return v;
 }
 
+/** A closure on one grid and its observables: the scalar closure of this file,
+ *  or the vector closure of gaussian-vector.ts. The Richardson extrapolation
+ *  and the error bars of `solveGaussian` are the same for both. */
+export interface ClosureEngine {
+  observables: { name: string; twoTime: boolean }[];
+  run(h: number, N: number, lo: LevelOptions): LevelData;
+  /** observable `oi` at the grid times (n, j) of a level, with its quadrature error */
+  observe(lv: LevelData, oi: number, n: number, j: number): Quad;
+}
+
+/** The engine for a reading: vector sites go to the vector closure (`forceVector`: scalar ones too, for cross-checks). */
+export function closureEngine(reading: SystemReading, forceVector = false): ClosureEngine {
+  if (forceVector || isVectorReading(reading)) return vectorEngine(reading);
+  const plan = buildPlan(reading);
+  return {
+    observables: plan.observables.map((o) => ({ name: o.name, twoTime: o.twoTime })),
+    run: (h, N, lo) => runLevel(plan, h, N, lo),
+    observe: (lv, oi, n, j) => evalObservable(plan, lv, plan.observables[oi], n, j),
+  };
+}
+
 /** Why the Gaussian closure does not apply (undefined when it does). */
 export function gaussianUnsupported(reading: SystemReading): string | undefined {
   try {
-    buildPlan(reading);
+    closureEngine(reading);
     return undefined;
   } catch (e) {
     if (e instanceof DmftError) return e.message;
@@ -142,7 +164,8 @@ export function gaussianUnsupported(reading: SystemReading): string | undefined 
   }
 }
 
-export function buildPlan(reading: SystemReading): GaussianPlan {
+export function buildPlan(vreading: SystemReading): GaussianPlan {
+  const reading = scalarReading(vreading, 'the Gaussian closure');
   const { sys, params } = reading;
   const mc = 'use --method mc (Monte Carlo), which does not need a Gaussian state';
   for (const p of reading.pops) {
@@ -177,7 +200,7 @@ export function buildPlan(reading: SystemReading): GaussianPlan {
     }
     const kinked = isKinked(o.f);
     const pw = o.affine ? undefined : piecewiseOf(o.f, o.slots[0], params, o.slots);
-    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.dfdx, slotField, text: print(o.f), pw, kinked });
+    ops.set(name, { name, kind: o.op.kind, pop: pi, affine: o.affine, f0, f1, fq, F: o.F, dfdx: o.df[0], slotField, text: print(o.f), pw, kinked });
   }
 
   // fields
@@ -390,6 +413,8 @@ export interface LevelData {
   fallbackPairs: number;
   /** largest h·|∂F/∂x| (damping rates) of a population whose order parameters feed fields, kernels or mean fields */
   stiffness: { value: number; variable: string; rate: number };
+  /** the vector closure's state (gaussian-vector.ts); `pops` then lists one entry per variable */
+  vector?: unknown;
 }
 
 /** Time-stepping scheme of dynamic populations:
@@ -461,6 +486,67 @@ export function stepCoefficients(h: number, a: number): { prev: number; c1: numb
   const w0 = phi2, w1 = phi1 - phi2;
   const cHat = 1 / (1 + h * w0 * as);
   return { prev: (Math.exp(z) - h * w1 * as) * cHat, c1: h * w1 * cHat, c0: h * w0 * cHat, noise: h * psi2 * cHat * cHat };
+}
+
+/** Snapshots of row n of every order parameter and the largest relative change
+ *  since the last one (each order parameter against its running magnitude; an
+ *  identically-zero one, e.g. M at zero mean, against the others). */
+function rowSnapshots(ops: Map<string, OpRun>, N: number): { take: (n: number) => void; diff: (n: number) => number } {
+  const snapLen = (n: number) => { let s = 0; for (const r of ops.values()) s += r.plan.kind === 'M' ? 1 : n + 1; return s; };
+  const snap = new Float64Array(snapLen(N) + 8);
+  const take = (n: number) => {
+    let o = 0;
+    for (const r of ops.values()) {
+      if (r.plan.kind === 'M') snap[o++] = r.v[n];
+      else { snap.set(r.v.subarray(tri(n), tri(n) + n + 1), o); o += n + 1; }
+    }
+  };
+  const opScale = new Map<string, number>();
+  const diff = (n: number): number => {
+    let o = 0, worst = 0, global = 0;
+    for (const v of opScale.values()) global = Math.max(global, v);
+    for (const r of ops.values()) {
+      const row = r.plan.kind === 'M' ? r.v.subarray(n, n + 1) : r.v.subarray(tri(n), tri(n) + n + 1);
+      let scale = opScale.get(r.plan.name) ?? 0, d = 0;
+      for (let j = 0; j < row.length; j++) { scale = Math.max(scale, Math.abs(row[j])); d = Math.max(d, Math.abs(row[j] - snap[o + j])); }
+      opScale.set(r.plan.name, scale);
+      o += row.length;
+      const ref = Math.max(scale, 1e-4 * global, 1e-300);
+      worst = Math.max(worst, d / ref);
+      if (!Number.isFinite(d)) worst = Infinity;
+    }
+    return worst;
+  };
+  return { take, diff };
+}
+
+/** Why row n of a level cannot be data (non-finite, overflow, a negative variance,
+ *  a covariance that breaks Cauchy–Schwarz), or undefined. */
+function rowTrouble(pops: PopRun[], n: number, N1: number, h: number): { why: string; at: number } | undefined {
+  for (let at = 0; at < pops.length; at++) {
+    const why = popTrouble(pops[at], n, N1, h);
+    if (why) return { why, at };
+  }
+  return undefined;
+}
+
+function popTrouble(p: PopRun, n: number, N1: number, h: number): string | undefined {
+  const knn = p.K[n * N1 + n], mn = p.m[n];
+  if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
+    return `population ${p.plan.variable}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
+  }
+  if (knn < -1e-8 * (1 + Math.abs(mn) ** 2)) {
+    return `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
+  }
+  // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+  const tol = 1e-9 * (1 + Math.abs(knn));
+  for (let j = 0; j < n; j++) {
+    const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
+    if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
+      return `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
+    }
+  }
+  return undefined;
 }
 
 export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOptions): LevelData {
@@ -1233,33 +1319,8 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
     for (const r of ops.values()) if (r.dmean) r.dmean[n] = ex3(r.dmean, (i) => r.dmean![i]);
   };
 
-  // snapshot of row n of every order parameter, for the convergence test
-  const snapLen = (n: number) => { let s = 0; for (const r of ops.values()) s += r.plan.kind === 'M' ? 1 : n + 1; return s; };
-  const snap = new Float64Array(snapLen(N) + 8);
-  const takeSnap = (n: number) => {
-    let o = 0;
-    for (const r of ops.values()) {
-      if (r.plan.kind === 'M') snap[o++] = r.v[n];
-      else { snap.set(r.v.subarray(tri(n), tri(n) + n + 1), o); o += n + 1; }
-    }
-  };
-  // running magnitude of each order parameter (an identically-zero one, e.g. M at zero mean, is measured against the others)
-  const opScale = new Map<string, number>();
-  const snapDiff = (n: number): number => {
-    let o = 0, worst = 0, global = 0;
-    for (const v of opScale.values()) global = Math.max(global, v);
-    for (const r of ops.values()) {
-      const row = r.plan.kind === 'M' ? r.v.subarray(n, n + 1) : r.v.subarray(tri(n), tri(n) + n + 1);
-      let scale = opScale.get(r.plan.name) ?? 0, diff = 0;
-      for (let j = 0; j < row.length; j++) { scale = Math.max(scale, Math.abs(row[j])); diff = Math.max(diff, Math.abs(row[j] - snap[o + j])); }
-      opScale.set(r.plan.name, scale);
-      o += row.length;
-      const ref = Math.max(scale, 1e-4 * global, 1e-300);
-      worst = Math.max(worst, diff / ref);
-      if (!Number.isFinite(diff)) worst = Infinity;
-    }
-    return worst;
-  };
+  // row n of every order parameter before and after a sweep (the within-step convergence test)
+  const { take: takeSnap, diff: snapDiff } = rowSnapshots(ops, N);
 
   const explicit = scheme !== 'trapezoid' && !plan.cyclic;
   const exactMode = scheme === 'trapezoid' && (lo.exactOrder ?? true) && plan.pops.some((p) => p.dense);
@@ -1348,28 +1409,10 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
       sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
     }
     // divergence
-    for (const p of pops) {
-      const knn = p.K[n * N1 + n], mn = p.m[n];
-      if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
-        diverged = `population ${p.plan.variable}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
-        break;
-      }
-      if (knn < -1e-8 * (1 + Math.abs(mn) ** 2)) {
-        diverged = `population ${p.plan.variable}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`;
-        break;
-      }
-      // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
-      const tol = 1e-9 * (1 + Math.abs(knn));
-      for (let j = 0; j < n; j++) {
-        const kjj = p.K[j * N1 + j], knj = p.K[n * N1 + j];
-        if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) {
-          diverged = `population ${p.plan.variable}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (|K(t,s)|² = ${(knj * knj).toExponential(3)} > K(t,t)K(s,s) = ${(knn * kjj).toExponential(3)}; the time step is too large for the dynamics)`;
-          break;
-        }
-      }
-      if (diverged) break;
-      if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
-    }
+    const trouble = rowTrouble(pops, n, N1, h);
+    diverged = trouble?.why;
+    // the stiffness of the populations checked before a troubled one
+    for (const p of trouble ? pops.slice(0, trouble.at) : pops) if (p.plan.dynamic && p.plan.ops.length && p.a[n] < 0 && -p.a[n] * h > stiffness.value) stiffness = { value: -p.a[n] * h, variable: p.plan.variable, rate: -p.a[n] };
     if (diverged) { last = n - 1; break; }
     if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
   }
@@ -1400,7 +1443,7 @@ function cholesky(c: number[][]): number[][] {
 }
 
 /** a value with an estimate of its quadrature error */
-interface Quad { v: number; e: number }
+export interface Quad { v: number; e: number }
 
 /**
  * ⟨body⟩ for a jointly Gaussian (x(t_n), x(t_j), q…) on a level, with its
@@ -1549,6 +1592,8 @@ export interface GaussianOptions extends SolveOptions {
   errorGrid?: boolean;
   /** maximal two-time output points per axis without --times */
   twoTimePoints?: number;
+  /** solve a scalar system with the vector closure too (its V = 1 case; for cross-checks) */
+  forceVector?: boolean;
 }
 
 export interface GaussianSolution {
@@ -1614,8 +1659,7 @@ function describeInstability(reading: SystemReading, opts: GaussianOptions, h: n
 }
 
 function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h: number, N: number, scheme: Scheme): number {
-  const plan = buildPlan(readSystem(sys, params));
-  const lv = runLevel(plan, h, N, { scheme });
+  const lv = closureEngine(readSystem(sys, params)).run(h, N, { scheme });
   const last = lv.last;
   if (last < 8) return NaN;
   const N1 = lv.N + 1;
@@ -1625,7 +1669,7 @@ function probeRate(sys: SystemReading['sys'], params: Record<string, number>, h:
 }
 
 export function solveGaussian(reading: SystemReading, opts: GaussianOptions): GaussianSolution {
-  const plan = buildPlan(reading);
+  const engine = closureEngine(reading, opts.forceVector);
   const scheme: Scheme = opts.scheme ?? 'trapezoid';
   if (!(scheme in SCHEME_ORDER)) throw new DmftError({ message: `unknown time-stepping scheme '${scheme}'`, expected: Object.keys(SCHEME_ORDER).join(' | ') });
   const order = SCHEME_ORDER[scheme];
@@ -1636,8 +1680,9 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const times = opts.times;
   if (times) for (const t of times) if (!(t >= -1e-12 && t <= opts.T * (1 + 1e-12))) throw new DmftError({ message: `--times: ${t} is outside [0, T = ${opts.T}]` });
   const tOut = times ? times.slice() : Array.from({ length: N0 + 1 }, (_, i) => i * h0);
-  const one = plan.observables.filter((o) => !o.twoTime);
-  const two = plan.observables.filter((o) => o.twoTime);
+  const obsList = engine.observables.map((o, index) => ({ ...o, index }));
+  const one = obsList.filter((o) => !o.twoTime);
+  const two = obsList.filter((o) => o.twoTime);
   // two-time output: requested times snapped to the coarse grid, or a subsample
   const maxPts = opts.twoTimePoints ?? 41;
   const twoIdx = times
@@ -1663,7 +1708,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   for (let l = 0; l < factors.length; l++) {
     const f = factors[l];
     const h = h0 / f, N = Math.round(N0 * f);
-    const lv = runLevel(plan, h, N, {
+    const lv = engine.run(h, N, {
       scheme,
       progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
     });
@@ -1703,7 +1748,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     }
     one.forEach((o, oi) => {
       const cache = new Map<number, Quad>();
-      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = evalObservable(plan, lv, o, n, n); cache.set(n, v); } return v; };
+      const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = engine.observe(lv, o.index, n, n); cache.set(n, v); } return v; };
       const at = (n: number) => q(n).v, err = (n: number) => q(n).e;
       oneVals[oi].push(tOut.map((t) => interp(at, h, N, t)));
       serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(at, h, N, k * h0)));
@@ -1711,7 +1756,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(err, h, N, k * h0, true)));
     });
     if (f >= 1) two.forEach((o, oi) => {
-      const q = twoIdx.map((a) => twoIdx.map((b) => evalObservable(plan, lv, o, a * f, b * f)));
+      const q = twoIdx.map((a) => twoIdx.map((b) => engine.observe(lv, o.index, a * f, b * f)));
       twoLevels[oi].push(q.map((r) => r.map((x) => x.v)));
       twoQ[oi].push(q.map((r) => r.map((x) => x.e)));
     });

@@ -23,7 +23,7 @@ import type { DmftSystem } from '../derive/system.ts';
 import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
-import { readSystem, type SystemReading } from './read.ts';
+import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
@@ -58,10 +58,11 @@ type LimitOutcome = LimitFound | LimitFailed;
 /** Why the Gaussian closure does not apply to this reading (undefined if it does). */
 export function whyNotGaussian(reading: SystemReading): string | undefined {
   if (!reading.gaussianState) {
-    const bad = reading.pops.find((p) => !p.affine);
-    if (bad) {
-      if (bad.lower !== undefined || bad.upper !== undefined) return `population ${bad.pop.name}: the state ${bad.pop.variable} is bounded, so its law is not Gaussian`;
-      return `population ${bad.pop.name}: d/dt ${bad.pop.variable} = ${print(bad.rhs)} is not affine in the state and its Gaussian inputs`;
+    for (const p of reading.pops) {
+      const bad = p.variables.find((v) => !v.affine);
+      if (!bad) continue;
+      if (bad.lower !== undefined || bad.upper !== undefined) return `population ${p.name}: the state ${bad.name} is bounded, so its law is not Gaussian`;
+      return `population ${p.name}: ${bad.kind === 'dynamic' ? 'd/dt ' : ''}${bad.name} = ${print(bad.rhs)} is not affine in the state and its Gaussian inputs`;
     }
     const q = reading.pops.flatMap((p) => p.quenched).find((x) => x.input.dist.kind !== 'normal');
     return q ? `the quenched input ${q.name} is not normal` : 'the single-site process is not Gaussian';
@@ -251,6 +252,8 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
     try {
       transient = solveMonteCarlo(reading, opts);
     } catch (e) {
+      // a vector site the closure cannot take: say why it cannot, not only that Monte Carlo reads scalar sites
+      if (e instanceof VectorSiteError && whyNot && method !== 'mc') throw new DmftError({ message: `the transient cannot be solved: the Gaussian closure does not apply (${whyNot}), and ${e.message}`, hint: 'dmft simulate runs the model at finite N' });
       if (!closureFailed || !(e instanceof DmftError)) throw e;
       throw new DmftError({ message: `the transient could not be solved: the Gaussian closure failed (${closureFailed}) and so did the Monte Carlo fallback (${e.message})`, hint: 'try a smaller --dt or a shorter --T' });
     }

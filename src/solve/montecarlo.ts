@@ -52,7 +52,7 @@ import { Rng } from '../numeric/rng.ts';
 import { choleskyRow } from '../numeric/linalg.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import { studentQuantile } from '../numeric/stats.ts';
-import type { PopReading, SystemReading } from './read.ts';
+import { scalarReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
 
@@ -112,14 +112,14 @@ interface PopPlan {
 interface OpInfo { name: string; kind: 'C' | 'M' | 'R'; pop: number; F: Compiled; dF: Compiled; inst: boolean }
 
 class Plan {
-  readonly reading: SystemReading;
+  readonly reading: ScalarReading;
   readonly params: Record<string, number>;
   readonly ops: OpInfo[];
   readonly pops: PopPlan[];
   /** algebraic populations in an order where each comes after those it reads */
   readonly algebraicOrder: number[];
 
-  constructor(reading: SystemReading) {
+  constructor(reading: ScalarReading) {
     this.reading = reading;
     this.params = reading.params;
     const sys = reading.sys;
@@ -127,7 +127,7 @@ class Plan {
     const popIndex = new Map(reading.pops.map((p, i) => [p.pop.name, i]));
     this.ops = sys.orderParams.map((o) => {
       const rd = reading.orders.get(o.name)!;
-      return { name: o.name, kind: o.kind, pop: popIndex.get(o.pop)!, F: rd.F, dF: rd.dfdx, inst: !!o.instantaneous };
+      return { name: o.name, kind: o.kind, pop: popIndex.get(o.pop)!, F: rd.F, dF: rd.df[0], inst: !!o.instantaneous };
     });
     const opSlots = sys.orderParams.map((_, i) => `__op${i}`);
     const needR = new Set<number>();
@@ -973,7 +973,7 @@ function interpLinear(v: Float64Array, h: number, t: number): number {
  */
 export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions): SolveResult {
   const t0 = performance.now();
-  const plan = new Plan(reading);
+  const plan = new Plan(scalarReading(reading, 'the Monte Carlo solver'));
   if (!(opts.T > 0) || !(opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
   let K = Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
   const maxSteps = Math.max(4, opts.maxSteps ?? 160);

@@ -3,69 +3,106 @@
 // and mean-field terms pulled out as slots the solver fills in, plus the
 // structural facts that decide the method (is the process affine in its
 // stochastic inputs? are the order-parameter functions affine?).
+//
+// A population is read as a vector of variables (states and lets) sharing one
+// slot vector per site: every variable's right-hand side is a function of all
+// the population's variables, its fields, noises, quenched inputs, mean-field
+// slots and memory slots. A scalar population is the case of one variable.
+// The solvers that read scalar populations only take `scalarReading`, which
+// refuses a vector system with the reason.
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
-import type { DmftSystem, LocalInput, ObservableDef, OrderParam } from '../derive/system.ts';
-import { scalarPopulations, type ScalarPopulation } from '../derive/scalar.ts';
+import type { DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population } from '../derive/system.ts';
+import type { InitSpec } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { table } from '../table.ts';
 
+type Quenched = Extract<LocalInput, { kind: 'quenched' }>;
+
 /** A memory integral ∫₀ᵗ R(t,s) g(s) ds of a single-site equation. */
 export interface MemoryTerm {
-  /** the slot name standing for the integral's value in `rhs` */
+  /** the slot name standing for the integral's value in the right-hand sides */
   slot: string;
   /** order parameter name of the kernel R */
   R: string;
-  /** g as a function of this population's slots (variable and inputs), at time s */
+  /** index of the variable whose equation contains the integral */
+  variable: number;
+  /** g as a function of the population's variables and quenched inputs, at time s */
   g: Expr;
+  /** g compiled over [variables…, quenched inputs…] */
   gF: Compiled;
-  /** ∂g/∂x (compiled) */
-  dgdx: Compiled;
+  /** ∂g/∂(variable v), one per variable (same slots as gF) */
+  dg: Compiled[];
+  /** indices of the variables g depends on */
+  vars: number[];
 }
 
-export interface PopReading {
-  /** the solvers read scalar populations (one variable, independent fields) */
-  pop: ScalarPopulation;
-  /** slot names of `rhs`, in order: variable, fields, inputs, mean-field terms, memory terms, t */
-  slots: string[];
-  /** the right-hand side with placeholders (variable, fields, inputs, mean-field terms, memory integrals → syms) */
+/** One variable of a population's site, its equation read over the population's slots. */
+export interface VariableReading {
+  name: string;
+  kind: 'dynamic' | 'algebraic';
+  /** the right-hand side with placeholders (d/dt name = rhs, or name = rhs) */
   rhs: Expr;
   F: Compiled;
-  /** partial derivatives of F with respect to each slot (compiled; same slot vector) */
+  /** ∂F/∂slot for every stochastic slot (variables, fields, noises, quenched inputs, memory slots) */
   dF: Record<string, Compiled>;
-  fields: string[];
-  noises: { name: string; D: number }[];
-  quenched: { name: string; input: Extract<LocalInput, { kind: 'quenched' }> }[];
-  /** mean-field slots: slot name → order parameter name */
-  means: { slot: string; M: string }[];
-  memory: MemoryTerm[];
-  /** F is affine jointly in the variable, fields, noises, memory slots and quenched inputs */
+  /** F is affine jointly in the stochastic slots, its memory terms' g are affine, and it is unbounded */
   affine: boolean;
   lower?: number;
   upper?: number;
+  init?: InitSpec;
+  /** quenched inputs of the population that the initial condition names */
+  initInputs: string[];
 }
 
-export interface OrderReading {
-  op: OrderParam;
-  /** f with placeholders (variable and inputs of its population as syms) */
-  f: Expr;
-  /** slots of f: [variable, ...quenched inputs of the population] */
+export interface PopReading {
+  pop: Population;
+  name: string;
+  variables: VariableReading[];
+  /** slot names of every right-hand side, in order: variables, fields, noises, quenched inputs, mean-field terms, memory terms, t */
   slots: string[];
-  F: Compiled;
-  dfdx: Compiled;
-  /** f is affine in the variable and quenched inputs */
+  fields: string[];
+  /** per field (same order): index of the variable whose equation it enters */
+  fieldVar: number[];
+  /** covariances between distinct fields (indices into `fields`); ⟨η_a(t) η_b(s)⟩ = cov(t,s) */
+  cross: { a: number; b: number; cov: Expr }[];
+  noises: { name: string; D: number }[];
+  quenched: { name: string; input: Quenched }[];
+  /** mean-field slots: slot name → order parameter name */
+  means: { slot: string; M: string }[];
+  memory: MemoryTerm[];
+  /** every variable is affine (⇒ the site is a Gaussian process given Gaussian inputs) */
   affine: boolean;
-  /** f depends on quenched inputs */
+}
+
+/** A function of a population's variables and quenched inputs, compiled over [variables…, quenched…]. */
+export interface SiteFunction {
+  f: Expr;
+  F: Compiled;
+  /** ∂f/∂(variable v), one per variable */
+  df: Compiled[];
+  affine: boolean;
+  /** indices of the variables f depends on */
+  vars: number[];
   usesInputs: boolean;
+}
+
+export interface OrderReading extends SiteFunction {
+  op: OrderParam;
+  /** slots of f: [variables…, quenched inputs of the population…] */
+  slots: string[];
+  /** C[f,g]: the second function (absent when g = f) */
+  g?: SiteFunction;
 }
 
 export interface ObservableReading {
   def: ObservableDef;
-  /** averages inside the observable: slot name → (population, body as a function of slots) */
+  /** averages inside the observable: slot name → (population, body as a function of slots
+   *  [variables at the first time…, variables at the second time (name@2)…, quenched inputs…]) */
   averages: { slot: string; pop: string; body: Expr; F: Compiled; affine: boolean; slots: string[] }[];
   /** the observable as a function of the average slots (and params) */
   outer: Compiled;
@@ -92,65 +129,68 @@ function toSlots(e: Expr): Expr {
   return mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 0 ? sym(x.name) : x));
 }
 
+const uses = (e: Expr, name: string) => some(e, (x) => (x.k === 'sym' || x.k === 'ref') && x.name === name);
+
+function siteFunction(e: Expr, vars: string[], quenched: string[], params: Record<string, number>): SiteFunction {
+  const f = toSlots(e);
+  const slots = [...vars, ...quenched];
+  return {
+    f, F: compile(f, slots, params), df: vars.map((v) => compile(diff(f, isVar(v)), slots, params)),
+    affine: degree(f, (x) => x.k === 'sym' && slots.includes(x.name)) <= 1,
+    vars: vars.flatMap((v, i) => (uses(f, v) ? [i] : [])),
+    usesInputs: quenched.some((q) => uses(f, q)),
+  };
+}
+
 export function readSystem(sys: DmftSystem, params: Record<string, number> = sys.params): SystemReading {
   const num = (e: Expr, what: string): number => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });
     return v;
   };
-  // several variables per site or correlated fields: refused, never solved wrongly
-  const populations = scalarPopulations(sys, 'the solvers');
-  for (const p of populations) {
-    const init = p.init ? (p.init.kind === 'value' ? [p.init.value] : Object.values(p.init.dist).filter((a): a is Expr => typeof a === 'object')) : [];
-    const inputs = new Set<string>();
-    for (const e of init) some(e, (x) => { if (x.k === 'ref') inputs.add(x.name); return false; });
-    if (inputs.size) {
-      throw new DmftError({
-        message: `the initial condition of ${p.variable} depends on the site's quenched inputs (${[...inputs].join(', ')}): an initial condition correlated with the disorder is not supported by the solvers yet`,
-        hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
-      });
-    }
-  }
+  const popByName = new Map(sys.populations.map((p) => [p.name, p]));
+  const quenchedOf = (p: Population) => p.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => i.name);
+  const varsOf = (p: Population) => p.variables.map((v) => v.name);
+
   const orders = new Map<string, OrderReading>();
-  const popByName = new Map(populations.map((p) => [p.name, p]));
   for (const o of sys.orderParams) {
     const pop = popByName.get(o.pop)!;
-    const quenched = pop.inputs.filter((i) => i.kind === 'quenched').map((i) => i.name);
-    const slots = [pop.variable, ...quenched];
-    const f = toSlots(o.f);
-    const affine = degree(f, (x) => x.k === 'sym' && slots.includes(x.name)) <= 1;
-    orders.set(o.name, {
-      op: o, f, slots, F: compile(f, slots, params), dfdx: compile(diff(f, isVar(pop.variable)), slots, params), affine,
-      usesInputs: some(f, (x) => x.k === 'sym' && quenched.includes(x.name)),
-    });
+    const vars = varsOf(pop), quenched = quenchedOf(pop);
+    const out: OrderReading = { op: o, slots: [...vars, ...quenched], ...siteFunction(o.f, vars, quenched, params) };
+    if (o.g) out.g = siteFunction(o.g, vars, quenched, params);
+    orders.set(o.name, out);
   }
 
   // a single-site equation is a function of one site: a leftover sum over sites or a
   // population size means the derivation did not reduce it (refuse, do not crash)
-  const sizes = new Set(populations.map((p) => p.name));
-  for (const pop of populations) {
-    let left: Expr | undefined;
-    some(pop.rhs, (x) => {
-      if (x.k === 'sum' || x.k === 'mean' || (x.k === 'sym' && sizes.has(x.name) && !(x.name in params)) || (x.k === 'ref' && x.idx.length > 0)) { left ??= x; return true; }
-      return false;
-    });
-    if (left) {
-      throw new DmftError({
-        message: `the derived equation of ${pop.variable} still contains '${print(left)}' (a sum over sites, a site index or a population size): it is not a single-site equation, so it cannot be solved`,
-        hint: 'the derivation did not reduce this term to mean-field and Gaussian-field terms; rewrite it (e.g. through a mean-field order parameter) or report the model',
+  const sizes = new Set(sys.populations.map((p) => p.name));
+  for (const pop of sys.populations) {
+    for (const v of pop.variables) {
+      let left: Expr | undefined;
+      some(v.rhs, (x) => {
+        if (x.k === 'sum' || x.k === 'mean' || (x.k === 'sym' && sizes.has(x.name) && !(x.name in params)) || (x.k === 'ref' && x.idx.length > 0)) { left ??= x; return true; }
+        return false;
       });
+      if (left) {
+        throw new DmftError({
+          message: `the derived equation of ${v.name} still contains '${print(left)}' (a sum over sites, a site index or a population size): it is not a single-site equation, so it cannot be solved`,
+          hint: 'the derivation did not reduce this term to mean-field and Gaussian-field terms; rewrite it (e.g. through a mean-field order parameter) or report the model',
+        });
+      }
     }
   }
 
-  const pops = populations.map((pop): PopReading => {
+  const pops = sys.populations.map((pop): PopReading => {
     const means: PopReading['means'] = [];
     const memory: MemoryTerm[] = [];
+    const vars = varsOf(pop);
     const fields = pop.fields.map((f) => f.name);
     const noises = pop.inputs.filter((i): i is Extract<LocalInput, { kind: 'noise' }> => i.kind === 'noise').map((i) => ({ name: i.name, D: num(i.D, `the noise strength of ${i.name}`) }));
-    const quenched = pop.inputs.filter((i): i is Extract<LocalInput, { kind: 'quenched' }> => i.kind === 'quenched').map((i) => ({ name: i.name, input: i }));
+    const quenched = pop.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => ({ name: i.name, input: i }));
     const qSlots = quenched.map((q) => q.name);
+    const gs = [...vars, ...qSlots];
     // memory integrals first (their kernels are op nodes too), then mean-field terms
-    let rhs = mapPost(pop.rhs, (x) => {
+    const rhss = pop.variables.map((v, vi) => mapPost(v.rhs, (x) => {
       if (x.k !== 'int') return x;
       // ∫₀ᵗ R(t,s) g(s) ds with R an op node among the integrand's factors
       const factors = x.body.k === 'mul' ? x.body.factors : [x.body];
@@ -158,29 +198,37 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
       if (!Rn || Rn.k !== 'op') throw new DmftError({ message: `memory term '${print(x)}' has no response kernel` });
       const rest = factors.filter((f) => f !== Rn);
       const g = toSlots(rest.length === 0 ? { k: 'num', v: 1 } : rest.length === 1 ? rest[0] : { k: 'mul', factors: rest });
-      const gs = [pop.variable, ...qSlots];
       const n = memory.length;
-      memory.push({ slot: memSlot(n), R: Rn.name, g, gF: compile(g, gs, params), dgdx: compile(diff(g, isVar(pop.variable)), gs, params) });
+      memory.push({ slot: memSlot(n), R: Rn.name, variable: vi, g, gF: compile(g, gs, params), dg: vars.map((w) => compile(diff(g, isVar(w)), gs, params)), vars: vars.flatMap((w, i) => (uses(g, w) ? [i] : [])) });
       return sym(memSlot(n));
-    });
-    rhs = mapPost(rhs, (x) => {
+    })).map((rhs) => toSlots(mapPost(rhs, (x) => {
       if (x.k !== 'op') return x;
       const n = means.length;
       means.push({ slot: meanSlot(n), M: x.name });
       return sym(meanSlot(n));
+    })));
+    const slots = [...vars, ...fields, ...noises.map((n) => n.name), ...qSlots, ...means.map((m) => m.slot), ...memory.map((m) => m.slot), 't'];
+    const stochSlots = [...vars, ...fields, ...noises.map((n) => n.name), ...qSlots, ...memory.map((m) => m.slot)];
+    const isStoch = (x: Expr) => x.k === 'sym' && stochSlots.includes(x.name);
+    const gAffine = (m: MemoryTerm) => degree(m.g, (x) => x.k === 'sym' && gs.includes(x.name)) <= 1;
+    const variables = pop.variables.map((v, vi): VariableReading => {
+      const rhs = rhss[vi];
+      const dF = table<Compiled>();
+      for (const s of stochSlots) dF[s] = compile(diff(rhs, isVar(s)), slots, params);
+      const initExprs = v.init ? (v.init.kind === 'value' ? [v.init.value] : Object.values(v.init.dist).filter((a): a is Expr => typeof a === 'object')) : [];
+      const out: VariableReading = {
+        name: v.name, kind: v.kind, rhs, F: compile(rhs, slots, params), dF,
+        affine: degree(rhs, isStoch) <= 1 && memory.filter((m) => m.variable === vi).every(gAffine) && v.lower === undefined && v.upper === undefined,
+        initInputs: qSlots.filter((q) => initExprs.some((e) => uses(e, q))),
+      };
+      if (v.init) out.init = v.init;
+      if (v.lower) out.lower = num(v.lower, `the lower bound of ${v.name}`);
+      if (v.upper) out.upper = num(v.upper, `the upper bound of ${v.name}`);
+      return out;
     });
-    rhs = toSlots(rhs);
-    const slots = [pop.variable, ...fields, ...noises.map((n) => n.name), ...qSlots, ...means.map((m) => m.slot), ...memory.map((m) => m.slot), 't'];
-    const stochastic = new Set([pop.variable, ...fields, ...noises.map((n) => n.name), ...qSlots, ...memory.map((m) => m.slot)]);
-    const isStoch = (x: Expr) => x.k === 'sym' && stochastic.has(x.name);
-    const affine = degree(rhs, isStoch) <= 1 && memory.every((m) => degree(m.g, (x) => x.k === 'sym' && (x.name === pop.variable || qSlots.includes(x.name))) <= 1)
-      && pop.lower === undefined && pop.upper === undefined;
-    const dF = table<Compiled>();
-    for (const s of [pop.variable, ...fields, ...noises.map((n) => n.name), ...qSlots, ...memory.map((m) => m.slot)]) dF[s] = compile(diff(rhs, isVar(s)), slots, params);
-    const out: PopReading = { pop, slots, rhs, F: compile(rhs, slots, params), dF, fields, noises, quenched, means, memory, affine };
-    if (pop.lower) out.lower = num(pop.lower, `the lower bound of ${pop.variable}`);
-    if (pop.upper) out.upper = num(pop.upper, `the upper bound of ${pop.variable}`);
-    return out;
+    const fieldVar = pop.fields.map((f: GaussianField) => Math.max(0, vars.indexOf(f.variable)));
+    const cross = pop.cross.map((c) => ({ a: fields.indexOf(c.a), b: fields.indexOf(c.b), cov: c.cov }));
+    return { pop, name: pop.name, variables, slots, fields, fieldVar, cross, noises, quenched, means, memory, affine: variables.every((v) => v.affine) };
   });
 
   const observables = sys.observables.map((def): ObservableReading => {
@@ -188,10 +236,10 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     const outerExpr = mapPost(def.expr, (x) => {
       if (x.k !== 'avg') return x;
       const pop = popByName.get(x.pop)!;
-      const qSlots = pop.inputs.filter((i) => i.kind === 'quenched').map((i) => i.name);
-      // two-time observables: the variable at the second time is its own slot
+      const vars = varsOf(pop);
+      // two-time observables: the variables at the second time are their own slots
       const body = mapPost(x.body, (y) => (y.k === 'ref' && y.idx.length === 0 ? sym(y.at && y.at.k === 'sym' && y.at.name !== def.times[0] && def.times.length > 1 ? `${y.name}@2` : y.name) : y));
-      const slots = [pop.variable, `${pop.variable}@2`, ...qSlots];
+      const slots = [...vars, ...vars.map((v) => `${v}@2`), ...quenchedOf(pop)];
       const slot = `__avg${averages.length}`;
       averages.push({ slot, pop: x.pop, body, F: compile(body, slots, params), affine: degree(body, (y) => y.k === 'sym' && slots.includes(y.name)) <= 1, slots });
       return sym(slot);
@@ -201,6 +249,84 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
   });
 
   const gaussianState = pops.every((p) => p.affine && p.quenched.every((q) => q.input.dist.kind === 'normal'));
-  const linear = gaussianState && [...orders.values()].every((o) => o.affine);
+  const linear = gaussianState && [...orders.values()].every((o) => o.affine && (o.g?.affine ?? true));
   return { sys, params, pops, orders, observables, gaussianState, linear };
+}
+
+// ---------------------------------------------------------------------------
+// The scalar view, for the solvers that read one variable per site.
+
+/** A memory term of a scalar population (g a function of [variable, quenched…]). */
+export interface ScalarMemoryTerm extends MemoryTerm {
+  /** ∂g/∂x (compiled) */
+  dgdx: Compiled;
+}
+
+/** A population with one variable and independent fields, as the scalar solvers read it. */
+export interface ScalarPopReading {
+  pop: {
+    name: string; index: string; variable: string; kind: 'dynamic' | 'algebraic';
+    init?: InitSpec; fields: GaussianField[]; inputs: LocalInput[];
+  };
+  /** slot names of `rhs`, in order: variable, fields, noises, quenched inputs, mean-field terms, memory terms, t */
+  slots: string[];
+  rhs: Expr;
+  F: Compiled;
+  dF: Record<string, Compiled>;
+  fields: string[];
+  noises: PopReading['noises'];
+  quenched: PopReading['quenched'];
+  means: PopReading['means'];
+  memory: ScalarMemoryTerm[];
+  affine: boolean;
+  lower?: number;
+  upper?: number;
+}
+
+export interface ScalarReading extends Omit<SystemReading, 'pops'> {
+  pops: ScalarPopReading[];
+}
+
+/** A solver that reads scalar sites met a vector one (its message says what and who). */
+export class VectorSiteError extends DmftError {}
+
+/** The only variable of a scalar population, or a clear refusal naming the solver (`who`). */
+export function singleVariable(p: PopReading, who: string): VariableReading {
+  if (p.variables.length !== 1 || p.cross.length) {
+    const why = p.variables.length !== 1
+      ? `population ${p.name} carries several variables per site (${p.variables.map((v) => v.name).join(', ')})`
+      : `the Gaussian fields ${p.fields[p.cross[0].a]} and ${p.fields[p.cross[0].b]} of population ${p.name} are correlated`;
+    throw new VectorSiteError({
+      message: `${why}: a vector single-site process is not supported by ${who} yet`,
+      hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
+    });
+  }
+  const v = p.variables[0];
+  if (v.initInputs.length) {
+    throw new VectorSiteError({
+      message: `the initial condition of ${v.name} depends on the site's quenched inputs (${v.initInputs.join(', ')}): an initial condition correlated with the disorder is not supported by ${who} yet`,
+      hint: 'dmft derive prints its equations; dmft simulate runs the model at finite N',
+    });
+  }
+  return v;
+}
+
+/** The system read as scalar populations, for a solver (`who`) that reads no vector site; refused otherwise. */
+export function scalarReading(rd: SystemReading, who: string): ScalarReading {
+  const pops = rd.pops.map((p): ScalarPopReading => {
+    const v = singleVariable(p, who);
+    const pop: ScalarPopReading['pop'] = { name: p.name, index: p.pop.index, variable: v.name, kind: v.kind, fields: p.pop.fields, inputs: p.pop.inputs };
+    if (v.init) pop.init = v.init;
+    const out: ScalarPopReading = {
+      pop, slots: p.slots, rhs: v.rhs, F: v.F, dF: v.dF, fields: p.fields, noises: p.noises, quenched: p.quenched, means: p.means,
+      memory: p.memory.map((m) => ({ ...m, dgdx: m.dg[0] })), affine: v.affine,
+    };
+    if (v.lower !== undefined) out.lower = v.lower;
+    if (v.upper !== undefined) out.upper = v.upper;
+    return out;
+  });
+  for (const o of rd.orders.values()) {
+    if (o.g) throw new VectorSiteError({ message: `the cross-correlation ${o.op.name} is an order parameter: a vector single-site process is not supported by ${who} yet`, hint: 'dmft simulate runs the model at finite N' });
+  }
+  return { ...rd, pops };
 }

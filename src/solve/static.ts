@@ -69,7 +69,7 @@ import { gaussHermite } from '../numeric/rules.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
 import { richardson } from '../numeric/extrapolate.ts';
 import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
-import type { OrderReading, PopReading, SystemReading } from './read.ts';
+import { scalarReading, VectorSiteError, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
 
@@ -243,7 +243,7 @@ interface PopPlan {
 const opSlot = (i: number) => `__op${i}`;
 
 class StaticModel {
-  readonly reading: SystemReading;
+  readonly reading: ScalarReading;
   readonly params: Record<string, number>;
   readonly opNames: string[];
   readonly opIndex: Map<string, number>;
@@ -258,7 +258,7 @@ class StaticModel {
   /** a refinement was skipped for the node budget */
   capped = false;
 
-  constructor(reading: SystemReading) {
+  constructor(reading: ScalarReading) {
     this.reading = reading;
     this.params = reading.params;
     const sys = reading.sys;
@@ -574,7 +574,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     for (let j = 0; j < nM; j++) dxdM[j] = ok ? pl.dFmean[j](buf) * inv : 0;
     for (let j = 0; j < nOps; j++) {
       const { o, slotField } = pl.ops[j];
-      const f = o.F(gbuf), fp = o.dfdx(gbuf);
+      const f = o.F(gbuf), fp = o.df[0](gbuf);
       fps[j] = fp;
       const kind = o.op.kind;
       acc[pl.posOp[j]] += w * (kind === 'M' ? f : kind === 'C' ? f * f : fp * dxdEta[slotField]);
@@ -992,9 +992,11 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   const t0 = performance.now();
   let m: StaticModel;
   try {
-    m = new StaticModel(reading);
+    m = new StaticModel(scalarReading(reading, 'the static solver'));
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
+    // a vector site: not this solver's job yet (the transient closure reads it)
+    if (e instanceof VectorSiteError) return { unsupported: e.message };
     throw e;
   }
   const tol = Math.min(opts.tol ?? 1e-10, 1e-8);

@@ -51,7 +51,8 @@ import { gaussHermite } from '../numeric/rules.ts';
 import { expectKinkedZ } from '../numeric/gauss.ts';
 import { isKinked, jumpAcross, kinkArgs, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
-import type { ObservableReading, OrderReading, PopReading, SystemReading } from './read.ts';
+import { scalarReading, VectorSiteError, type ObservableReading, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading as VectorReading } from './read.ts';
+type SystemReading = ScalarReading;
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
 
@@ -94,7 +95,15 @@ const fmtParams = (p: Record<string, number>): string => Object.entries(p).map((
 // ===========================================================================
 // entry point
 
-export function solveStationary(reading: SystemReading, opts: SolveOptions): StationaryOutcome {
+export function solveStationary(vreading: VectorReading, opts: SolveOptions): StationaryOutcome {
+  let reading: SystemReading;
+  try {
+    reading = scalarReading(vreading, 'the stationary solver');
+  } catch (e) {
+    // a vector site: not this solver's job yet (the transient closure reads it)
+    if (e instanceof VectorSiteError) return { unsupported: e.message };
+    throw e;
+  }
   const pre = preflight(reading);
   if (typeof pre === 'string') return { unsupported: pre };
   const grid = tauGrid(opts);
@@ -432,7 +441,7 @@ function ordLin(rd: SystemReading, popIndex: Map<string, number>): Map<string, O
   for (const [name, o] of rd.orders) {
     const z = new Float64Array(o.slots.length);
     const f0 = o.F(z);
-    const f1 = o.dfdx(z);
+    const f1 = o.df[0](z);
     const fq = o.slots.slice(1).map((_, j) => { const u = new Float64Array(o.slots.length); u[1 + j] = 1; return o.F(u) - f0; });
     out.set(name, { name, pop: popIndex.get(o.op.pop)!, f0, f1, fq });
   }
@@ -1340,7 +1349,7 @@ function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?
     const o = rd.orders.get(name) as OrderReading;
     const kinks = kinksOf(o);
     const v = new Float64Array(1);
-    return { F: o.F, dfdx: o.dfdx, W, name, kinks, jumps: kinks.some((k) => jumpAcross((x) => { v[0] = x; return o.F(v); }, k) !== 0) };
+    return { F: o.F, dfdx: o.df[0], W, name, kinks, jumps: kinks.some((k) => jumpAcross((x) => { v[0] = x; return o.F(v); }, k) !== 0) };
   });
   const Ms = P.means.map((mm) => { const o = rd.orders.get(mm.M)!; return { F: o.F, name: mm.M, kinks: kinksOf(o) }; });
   const Dn = P.noises.reduce((s, n, i) => s + cN[i] ** 2 * n.D, 0);

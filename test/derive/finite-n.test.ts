@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { loadModel } from '../../src/model/load.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { readSystem, type SystemReading } from '../../src/solve/read.ts';
+import { readSystem as readVector, scalarReading, type ScalarReading as SystemReading } from '../../src/solve/read.ts';
+
+const readSystem = (sys: Parameters<typeof readVector>[0]) => scalarReading(readVector(sys), 'this test');
 
 type C = [number, number];
 const cmul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
@@ -31,7 +33,7 @@ function responses(r: SystemReading, w: number): Map<string, C> {
       let denom: C = p.pop.kind === 'dynamic' ? [-a, w] : [1 - a, 0];
       for (const m of p.memory) {
         const o = r.orders.get(m.R)!;
-        const fprime = o.dfdx(new Float64Array(o.slots.length));
+        const fprime = o.df[0](new Float64Array(o.slots.length));
         const chiQ = chi.get(popOfField.get(o.op.slot!)!)!;
         const coef = p.dF[m.slot](zero) * m.dgdx(new Float64Array(1 + p.quenched.length)) * fprime;
         denom = [denom[0] - coef * chiQ[0], denom[1] - coef * chiQ[1]];

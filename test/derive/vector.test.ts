@@ -132,18 +132,20 @@ describe('initial conditions on site-local inputs', () => {
   });
 });
 
-describe('the solvers refuse what they cannot read yet, with the reason', () => {
+describe('the Gaussian closure solves vector sites; the solvers that cannot read them yet refuse with the reason', () => {
   const opts = (s: DmftSystem) => ({ params: s.params, T: 1, dt: 0.1, times: [1] });
   for (const [file, why] of [
-    ['two-students', /population D carries several variables per site \(w1, w2\): a vector single-site process is not supported by the solvers yet/],
+    ['two-students', /population D carries several variables per site \(w1, w2\): a vector single-site process is not supported by the Monte Carlo solver yet/],
     ['momentum', /several variables per site \(w, v\)/],
     ['random-features', /several variables per site \(beta, g\)/],
-    ['transpose-mix', /the Gaussian fields eta_1 and eta_2 of population N are correlated: a vector single-site process is not supported by the solvers yet/],
+    ['transpose-mix', /the Gaussian fields eta_1 and eta_2 of population N are correlated: a vector single-site process is not supported by the Monte Carlo solver yet/],
     ['warm-start', /the initial condition of w depends on the site's quenched inputs \(wstar, z\)/],
   ] as const) {
     it(file, () => {
       const s = sys(file);
-      expect(() => solve(s, opts(s))).toThrow(why);
+      expect(solve(s, opts(s)).method).toBe('gaussian');
+      expect(() => solve(s, { ...opts(s), method: 'mc' })).toThrow(why);
+      expect(() => solve(s, { ...opts(s), method: 'static' })).toThrow(/--method static does not apply: .*not supported by the static solver yet/);
     });
   }
 });

@@ -1,0 +1,820 @@
+// Gaussian-state closure of vector single-site processes, transient.
+//
+// A population's site carries a vector x = (x_1 … x_V) of variables (states
+// and lets), driven by a vector of Gaussian fields η with a full covariance
+// Σ_fg(t,s) (its own covariances and the cross-covariances between fields),
+// white noise, quenched normal inputs q and memory integrals
+// ∫ χ_j(t,s) g_j(x(s), q) ds with g_j affine in several variables. When every
+// right-hand side is affine in these, x is jointly Gaussian with q and the
+// fields, and its law is fixed by
+//   m_a(t)                 the means,
+//   K_ab(t,s)              the connected covariance between variables,
+//   G_ab(t,s)              the path response of x_a(t) to a unit source
+//                          inserted in x_b's equation at s,
+//   Y_af(t,s)              Cov(x_a(t), η_f(s)),
+//   X_aq(t)                Cov(x_a(t), q).
+// A cross-response R[f|η](t,s) = Σ_ab ∂f/∂x_a G_ab(t,s) β_bη(s) (β_bη the
+// coefficient of η in x_b's equation), a cross-correlation
+// C[f,g](t,s) = ⟨f(x(t)) g(x(s))⟩ follows by covariance algebra for affine
+// f and g; a nonlinear f of one variable alone by Gaussian averages over that
+// variable's (pair) law. A nonlinear f mixing several variables is refused.
+//
+// Discretization: θ-method rows (θ = ½ trapezoid, θ = 0 Euler) on t_n = n h,
+//   dynamic    x_a(n) = x_a(n−1) + h[(1−θ) F_a(n−1) + θ F_a(n)] + ∫ noise
+//   algebraic  x_a(n) = F_a(n)
+//   F_a(i)     = Σ_b Σ_{k≤i} Φ_ab(i,k) x_b(k) + Σ_f β_af(i) η_f(i) + δ_a(i)·q + ε_a(i)
+// with Φ_ab(i,i) holding the equal-time coupling ∂F_a/∂x_b (a let chain) and
+// the memory kernels' diagonal. Solving the equal-time block (I − W Φ(n,n))
+// by a V×V linear solve gives every row as
+//   x(n) = Σ_{k<n} A(n,k) x(k) + U1(n) src(n−1) + U0(n) src(n) + M(n) ζ(n)
+// (matrices over the variables; ζ the noise increment, or the initial draw at
+// n = 0), which gives the recursions for m, K, G, Y and X. The order
+// parameters at row n enter row n itself (θ > 0, or through lets), so each
+// step is iterated to a fixed point from an extrapolated predictor. The outer
+// Richardson extrapolation over h and the error bars are gaussian.ts's.
+import { DmftError } from '../errors.ts';
+import { degree } from '../expr/diff.ts';
+import { mapPost, sym, type Expr } from '../expr/ast.ts';
+import { compile, type Compiled } from '../expr/compile.ts';
+import { print } from '../expr/print.ts';
+import { constantValue } from '../model/parse.ts';
+import type { PopReading, SystemReading } from './read.ts';
+import type { ClosureEngine, LevelData, LevelOptions, Quad } from './gaussian.ts';
+import { gaussHermite } from './quadrature.ts';
+import { expect, expect2, expectDerivative } from '../numeric/gauss.ts';
+import { piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
+
+/** Does this reading need the vector closure (several variables, correlated fields, cross-correlations, init on quenched inputs)? */
+export function isVectorReading(rd: SystemReading): boolean {
+  return rd.pops.some((p) => p.variables.length > 1 || p.cross.length > 0 || p.variables.some((v) => v.initInputs.length > 0))
+    || [...rd.orders.values()].some((o) => o.g !== undefined);
+}
+
+const tri = (n: number) => (n * (n + 1)) / 2;
+
+/** f0 + f1·x + fq·q of an affine site function compiled over [variables…, quenched…]. */
+interface Affine { f0: number; f1: Float64Array; fq: Float64Array }
+
+function affineParts(F: Compiled, V: number, Q: number): Affine {
+  const z = new Float64Array(V + Q);
+  const f0 = F(z);
+  const f1 = new Float64Array(V), fq = new Float64Array(Q);
+  for (let a = 0; a < V; a++) { z.fill(0); z[a] = 1; f1[a] = F(z) - f0; }
+  for (let q = 0; q < Q; q++) { z.fill(0); z[V + q] = 1; fq[q] = F(z) - f0; }
+  return { f0, f1, fq };
+}
+
+interface OpV {
+  name: string;
+  kind: 'C' | 'M' | 'R';
+  pop: number;
+  f: Affine;
+  g: Affine;
+  /** R: index of the perturbed field in its population */
+  slotField: number;
+  /** f nonlinear in one variable (g = f): that variable, f and f' as functions of it */
+  nl?: { a: number; pw: Piecewise; df: (x: number) => number };
+  /** nonlinear R: E f'(x_a(t_n)) per time */
+  dmean?: Float64Array;
+  /** C: full (N1)², v[n*N1+j] = ⟨f(t_n) g(t_j)⟩; R: packed lower triangle; M: per time */
+  v: Float64Array;
+}
+
+/** A covariance ⟨η_f(t) η_g(s)⟩ of a population's fields as a function of order parameters and t, s. */
+interface CovV {
+  f: number;
+  g: number;
+  F: Compiled;
+  /** per op argument: the order parameter and which times (0 = t, 1 = s) it is taken at */
+  args: { op: string; at: number[] }[];
+}
+
+interface InitV { mean0: number; iota: Float64Array; var: number }
+
+interface PopV {
+  r: PopReading;
+  V: number; Fn: number; Q: number; Z: number;
+  dyn: boolean[];
+  qMean: Float64Array; qVar: Float64Array;
+  init: InitV[];
+  mem: { op: string; owner: number; g: Affine; slot: string }[];
+  meanSlots: { slot: number; op: string }[];
+  tSlot: number;
+  covs: CovV[];
+  noiseD: number[];
+  ops: string[];
+}
+
+interface Plan {
+  rd: SystemReading;
+  pops: PopV[];
+  ops: Map<string, { name: string; kind: 'C' | 'M' | 'R'; pop: number; f: Affine; g: Affine; slotField: number; nl?: OpV['nl'] }>;
+  observables: { name: string; twoTime: boolean; avgs: { pop: number; F: Compiled; nSlots: number; active: number[]; deg: number }[]; outer: Compiled }[];
+}
+
+function evalConst(e: Expr, params: Record<string, number>, what: string): number {
+  const v = constantValue(e, params);
+  if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });
+  return v;
+}
+
+const MC = 'use --method mc (Monte Carlo) once it reads vector sites; dmft simulate runs the model at finite N';
+
+function buildPlan(rd: SystemReading): Plan {
+  const params = rd.params;
+  const popIndex = new Map(rd.pops.map((p, i) => [p.name, i]));
+  for (const p of rd.pops) {
+    for (const v of p.variables) {
+      if (v.affine) continue;
+      const why = v.lower !== undefined || v.upper !== undefined ? `${v.name} is bounded` : `${v.kind === 'dynamic' ? 'd/dt ' : ''}${v.name} = ${print(v.rhs)} is not affine in the site's variables and Gaussian inputs`;
+      throw new DmftError({ message: `the Gaussian closure needs every single-site process to be affine in its stochastic inputs; population ${p.name} is not: ${why}`, hint: MC });
+    }
+    for (const q of p.quenched) if (q.input.dist.kind !== 'normal') throw new DmftError({ message: `the Gaussian closure needs normal quenched inputs; ${q.name} ~ ${q.input.dist.kind}`, hint: MC });
+    p.variables.forEach((v) => {
+      if (v.kind === 'algebraic' && p.noises.some((n) => v.dF[n.name] && isNonZero(v.dF[n.name], p.slots.length))) {
+        throw new DmftError({ message: `white noise in the algebraic variable ${v.name} (a 'let') has no finite covariance`, hint: 'put the noise into a dynamic equation' });
+      }
+    });
+    // a let that names another let of the same site at the same time: order them; a cycle is refused
+    const alg = p.variables.map((v, i) => (v.kind === 'algebraic' ? i : -1)).filter((i) => i >= 0);
+    const dep = (a: number, b: number) => isNonZero(p.variables[a].dF[p.variables[b].name], p.slots.length, true);
+    const state = new Map<number, number>();
+    const visit = (a: number, path: number[]): void => {
+      if (state.get(a) === 2) return;
+      if (state.get(a) === 1) {
+        const cyc = [...path.slice(path.indexOf(a)), a].map((i) => p.variables[i].name).join(' → ');
+        throw new DmftError({ message: `the lets of population ${p.name} depend on each other at equal times (${cyc}): an equal-time cycle has no causal order`, hint: 'give one of them dynamics (a d/dt equation)' });
+      }
+      state.set(a, 1);
+      for (const b of alg) if (b !== a && dep(a, b)) visit(b, [...path, a]);
+      state.set(a, 2);
+    };
+    for (const a of alg) visit(a, []);
+  }
+
+  const ops: Plan['ops'] = new Map();
+  for (const [name, o] of rd.orders) {
+    const pi = popIndex.get(o.op.pop)!;
+    const pr = rd.pops[pi];
+    const V = pr.variables.length, Q = pr.quenched.length;
+    let nl: OpV['nl'];
+    for (const fn of [o, ...(o.g ? [o.g] : [])]) {
+      if (fn.affine) continue;
+      // a nonlinear f of one variable: Gaussian averages over that variable's marginal (pair) law
+      if (fn.vars.length === 1 && !fn.usesInputs && !o.g) {
+        const a = fn.vars[0], z = new Float64Array(o.slots.length);
+        nl = { a, pw: piecewiseOf(fn.f, o.slots[a], params, o.slots), df: (x) => { z[a] = x; return o.df[a](z); } };
+        continue;
+      }
+      const how = fn.vars.length > 1 ? `mixes the variables ${fn.vars.map((i) => pr.variables[i].name).join(', ')} nonlinearly` : fn.usesInputs ? 'is nonlinear and mixes a variable with quenched inputs' : 'is nonlinear in a cross-correlation';
+      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one variable alone`, hint: MC });
+    }
+    let slotField = -1;
+    if (o.op.kind === 'R') {
+      slotField = pr.fields.indexOf(o.op.slot ?? '');
+      if (slotField < 0) throw new DmftError({ message: `response ${name}: its perturbation slot '${o.op.slot}' is not a field of population ${pr.name}` });
+    }
+    const f = affineParts(o.F, V, Q);
+    ops.set(name, { name, kind: o.op.kind, pop: pi, f, g: o.g ? affineParts(o.g.F, V, Q) : f, slotField, ...(nl ? { nl } : {}) });
+  }
+
+  const compileCov = (e: Expr, what: string): Pick<CovV, 'F' | 'args'> => {
+    const args: CovV['args'] = [];
+    const body = mapPost(e, (x) => {
+      if (x.k !== 'op') return x;
+      const o = ops.get(x.name);
+      if (!o) throw new DmftError({ message: `the covariance ${what} uses an unknown order parameter ${x.name}` });
+      if (o.kind === 'R') throw new DmftError({ message: `the covariance ${what} uses a response (${x.name}); the Gaussian closure supports C and M there` });
+      const at = x.args.map((a) => (a.k === 'sym' && a.name === 't' ? 0 : a.k === 'sym' && a.name === 's' ? 1 : -1));
+      if (at.some((i) => i < 0) || at.length !== (o.kind === 'C' ? 2 : 1)) throw new DmftError({ message: `the covariance ${what}: ${print(x)} must be taken at the times t, s` });
+      args.push({ op: x.name, at });
+      return sym(`__c${args.length - 1}`);
+    });
+    try {
+      return { F: compile(body, [...args.map((_, i) => `__c${i}`), 't', 's'], params), args };
+    } catch (err) {
+      throw new DmftError({ message: `the covariance ${what} (${print(e)}) cannot be evaluated: ${(err as Error).message}` });
+    }
+  };
+
+  const pops = rd.pops.map((pr, pi): PopV => {
+    const V = pr.variables.length, Q = pr.quenched.length, Fn = pr.fields.length;
+    const slotIdx = new Map(pr.slots.map((s, i) => [s, i]));
+    const quenched = pr.quenched.map((q) => {
+      const d = q.input.dist as { kind: 'normal'; mean: Expr; var: Expr };
+      return { mean: evalConst(d.mean, params, `the mean of ${q.name}`), var: evalConst(d.var, params, `the variance of ${q.name}`) };
+    });
+    const qs = pr.quenched.map((q) => q.name);
+    const init = pr.variables.map((v): InitV => {
+      const zero: InitV = { mean0: 0, iota: new Float64Array(Q), var: 0 };
+      if (v.kind !== 'dynamic' || !v.init) return zero;
+      // affine in the quenched inputs: value(q) = mean0 + ι·q
+      const affineIn = (e: Expr, what: string): { c0: number; c: Float64Array } => {
+        if (degree(e, (x) => (x.k === 'ref' || x.k === 'sym') && qs.includes(x.name)) > 1) throw new DmftError({ message: `${what} of ${v.name} (${print(e)}) is not affine in the site's quenched inputs, so the initial state is not Gaussian`, hint: MC });
+        const F = compile(mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 0 ? sym(x.name) : x)), qs, params);
+        const z = new Float64Array(Q);
+        const c0 = F(z), c = new Float64Array(Q);
+        for (let q = 0; q < Q; q++) { z.fill(0); z[q] = 1; c[q] = F(z) - c0; }
+        if (!Number.isFinite(c0) || c.some((x) => !Number.isFinite(x))) throw new DmftError({ message: `${what} of ${v.name} (${print(e)}) is not a finite number at the given parameters` });
+        return { c0, c };
+      };
+      if (v.init.kind === 'value') { const a = affineIn(v.init.value, 'the initial value'); return { mean0: a.c0, iota: a.c, var: 0 }; }
+      if (v.init.dist.kind === 'normal') {
+        const a = affineIn(v.init.dist.mean, 'the initial mean');
+        if (v.initInputs.length && degree(v.init.dist.var, (x) => (x.k === 'ref' || x.k === 'sym') && qs.includes(x.name)) > 0) throw new DmftError({ message: `the initial variance of ${v.name} depends on the site's quenched inputs: the initial state is not Gaussian`, hint: MC });
+        return { mean0: a.c0, iota: a.c, var: evalConst(v.init.dist.var, params, `the initial variance of ${v.name}`) };
+      }
+      throw new DmftError({ message: `initial condition of ${v.name}: a ${v.init.dist.kind} law is not Gaussian; the closure of a vector single-site process needs a Gaussian initial state`, hint: MC });
+    });
+    const mem = pr.memory.map((m) => {
+      if (!ops.has(m.R)) throw new DmftError({ message: `memory term of ${pr.variables[m.variable].name}: unknown kernel ${m.R}` });
+      if (ops.get(m.R)!.kind !== 'R') throw new DmftError({ message: `memory term of ${pr.variables[m.variable].name}: its kernel ${m.R} is not a response` });
+      return { op: m.R, owner: m.variable, g: affineParts(m.gF, V, Q), slot: m.slot };
+    });
+    const covs: CovV[] = pr.pop.fields.map((fd, f) => ({ f, g: f, ...compileCov(fd.cov, `of field ${fd.name}`) }));
+    for (const c of pr.cross) covs.push({ f: c.a, g: c.b, ...compileCov(c.cov, `between fields ${pr.fields[c.a]} and ${pr.fields[c.b]}`) });
+    return {
+      r: pr, V, Fn, Q, Z: pr.noises.length,
+      dyn: pr.variables.map((v) => v.kind === 'dynamic'),
+      qMean: Float64Array.from(quenched.map((q) => q.mean)), qVar: Float64Array.from(quenched.map((q) => q.var)),
+      init, mem,
+      meanSlots: pr.means.map((m) => {
+        if (!ops.has(m.M)) throw new DmftError({ message: `mean-field term of population ${pr.name}: unknown order parameter ${m.M}` });
+        return { slot: slotIdx.get(m.slot)!, op: m.M };
+      }),
+      tSlot: slotIdx.get('t')!,
+      covs, noiseD: pr.noises.map((n) => n.D),
+      ops: [...ops.values()].filter((o) => o.pop === pi).map((o) => o.name),
+    };
+  });
+
+  const observables = rd.observables.map((o) => ({
+    name: o.def.name,
+    twoTime: o.def.times.length === 2,
+    outer: o.outer,
+    avgs: o.averages.map((a) => {
+      const pi = popIndex.get(a.pop)!;
+      const isSlot = (x: Expr) => x.k === 'sym' && a.slots.includes(x.name);
+      const active: number[] = [];
+      a.slots.forEach((s, i) => { if (degree(a.body, (x) => x.k === 'sym' && x.name === s) > 0) active.push(i); });
+      const deg = degree(a.body, isSlot);
+      if (!(Number.isFinite(deg) && deg <= 8) && active.length > 3) throw new DmftError({ message: `observable ${o.def.name}: ⟨${print(a.body)}⟩ is not a polynomial and mixes more than three Gaussian variables`, hint: MC });
+      return { pop: pi, F: a.F, nSlots: a.slots.length, active, deg };
+    }),
+  }));
+  return { rd, pops, ops, observables };
+}
+
+/** f² as a piecewise function (same breakpoints), for E f(X)² on the diagonal. */
+const squares = new WeakMap<Piecewise, Piecewise>();
+function withSquare(p: Piecewise): Piecewise {
+  let s = squares.get(p);
+  if (!s) { s = { ...p, f: (x: number) => { const y = p.f(x); return y * y; } }; squares.set(p, s); }
+  return s;
+}
+
+/** Is a compiled coefficient nonzero somewhere (probed at zero and at random slot values)? */
+function isNonZero(F: Compiled | undefined, nSlots: number, probe = false): boolean {
+  if (!F) return false;
+  const v = new Float64Array(nSlots);
+  if (F(v) !== 0) return true;
+  if (!probe) return false;
+  let seed = 12345;
+  for (let k = 0; k < 4; k++) {
+    for (let i = 0; i < nSlots; i++) { seed = (seed * 1103515245 + 12345) % 2147483648; v[i] = seed / 2147483648 - 0.5; }
+    if (F(v) !== 0) return true;
+  }
+  return false;
+}
+
+/** Invert a small dense V×V matrix (Gauss–Jordan, partial pivoting); undefined when singular. */
+function invert(A: Float64Array, V: number): Float64Array | undefined {
+  const a = A.slice(), inv = new Float64Array(V * V);
+  for (let i = 0; i < V; i++) inv[i * V + i] = 1;
+  for (let c = 0; c < V; c++) {
+    let p = c;
+    for (let r = c + 1; r < V; r++) if (Math.abs(a[r * V + c]) > Math.abs(a[p * V + c])) p = r;
+    const piv = a[p * V + c];
+    if (!(Math.abs(piv) > 1e-12)) return undefined;
+    if (p !== c) for (let k = 0; k < V; k++) { let t = a[p * V + k]; a[p * V + k] = a[c * V + k]; a[c * V + k] = t; t = inv[p * V + k]; inv[p * V + k] = inv[c * V + k]; inv[c * V + k] = t; }
+    for (let k = 0; k < V; k++) { a[c * V + k] /= piv; inv[c * V + k] /= piv; }
+    for (let r = 0; r < V; r++) {
+      if (r === c) continue;
+      const f = a[r * V + c];
+      if (f === 0) continue;
+      for (let k = 0; k < V; k++) { a[r * V + k] -= f * a[c * V + k]; inv[r * V + k] -= f * inv[c * V + k]; }
+    }
+  }
+  return inv;
+}
+
+// ---------------------------------------------------------------------------
+// One discretization level.
+
+interface PopRunV {
+  P: PopV;
+  m: Float64Array[];
+  /** K[a*V+b][n*N1+j] = Cov(x_a(t_n), x_b(t_j)) */
+  K: Float64Array[];
+  /** packed lower triangles over (n, k), blocks a*V+b */
+  G: Float64Array[]; A: Float64Array[]; Phi: Float64Array[];
+  /** X[a*Q+q][n] = Cov(x_a(t_n), q) */
+  X: Float64Array[];
+  /** Y[a*Fn+f][i*N1+j] = Cov(x_a(t_j), η_f(t_i)) */
+  Y: Float64Array[];
+  /** Σ[f*Fn+g][i*N1+j] = ⟨η_f(t_i) η_g(t_j)⟩ (undefined: independent) */
+  S: (Float64Array | undefined)[];
+  /** per time: β (V×Fn), δ with the memory parts (V×Q), ε (V), noise coefficients (V×Z) */
+  beta: Float64Array; delta: Float64Array; eps: Float64Array; cn: Float64Array;
+  /** per time: U0, U1, M (V×V); U·β (V×Fn) and U·δ (V×Q) */
+  U0: Float64Array; U1: Float64Array; M: Float64Array;
+  UB0: Float64Array; UB1: Float64Array; UD0: Float64Array; UD1: Float64Array;
+  aStart: Int32Array;
+  slot: Float64Array;
+  kap: Float64Array;
+}
+
+export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOptions): LevelData {
+  if (lo.scheme === 'ab2') throw new DmftError({ message: 'the ab2 scheme is not available for vector single-site processes', hint: 'use --scheme trapezoid (default) or euler' });
+  const theta = lo.scheme === 'trapezoid' ? 0.5 : 0;
+  const N1 = N + 1, T1 = tri(N1), NN = N1 * N1;
+  const stepTol = lo.stepTol ?? 1e-11;
+  const maxSweeps = lo.maxSweeps ?? 80;
+  const arrs = (k: number, len: number) => Array.from({ length: k }, () => new Float64Array(len));
+  const pops: PopRunV[] = plan.pops.map((P) => {
+    const { V, Fn, Q, Z } = P;
+    const S: (Float64Array | undefined)[] = new Array(Fn * Fn).fill(undefined);
+    for (const c of P.covs) { S[c.f * Fn + c.g] ??= new Float64Array(NN); S[c.g * Fn + c.f] ??= new Float64Array(NN); }
+    return {
+      P, m: arrs(V, N1), K: arrs(V * V, NN), G: arrs(V * V, T1), A: arrs(V * V, T1), Phi: arrs(V * V, T1),
+      X: arrs(V * Q, N1), Y: arrs(V * Fn, NN), S,
+      beta: new Float64Array(N1 * V * Fn), delta: new Float64Array(N1 * V * Q), eps: new Float64Array(N1 * V), cn: new Float64Array(N1 * V * Z),
+      U0: new Float64Array(N1 * V * V), U1: new Float64Array(N1 * V * V), M: new Float64Array(N1 * V * V),
+      UB0: new Float64Array(N1 * V * Fn), UB1: new Float64Array(N1 * V * Fn), UD0: new Float64Array(N1 * V * Q), UD1: new Float64Array(N1 * V * Q),
+      aStart: new Int32Array(N1), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
+    };
+  });
+  const ops = new Map<string, OpV>();
+  for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN), ...(o.nl && o.kind === 'R' ? { dmean: new Float64Array(N1) } : {}) });
+  const opList = [...ops.values()];
+
+  // ---- field covariances at row n: Σ(n, j) and Σ(j, n), j ≤ n
+  const covArgs = new Float64Array(64);
+  const opVal = (o: OpV, i: number, j: number) => (o.kind === 'M' ? o.v[i] : o.v[i * N1 + j]);
+  const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
+  /** the covariances of p's fields that read an order parameter of population `of` (all when undefined) */
+  const refreshFields = (p: PopRunV, n: number, of?: number) => {
+    const { Fn } = p.P;
+    const pi = pops.indexOf(p);
+    p.P.covs.forEach((c, ci) => {
+      const runs = covRuns[pi][ci];
+      if (of !== undefined && !runs.some((o) => o.pop === of)) return;
+      const na = c.args.length;
+      const at = (ti: number, si: number) => {
+        for (let q = 0; q < na; q++) {
+          const w = c.args[q].at, o = runs[q];
+          const t0 = w[0] === 0 ? ti : si;
+          covArgs[q] = o.kind === 'M' ? o.v[t0] : o.v[t0 * N1 + (w[1] === 0 ? ti : si)];
+        }
+        covArgs[na] = ti * h; covArgs[na + 1] = si * h;
+        return c.F(covArgs);
+      };
+      const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
+      for (let j = 0; j <= n; j++) {
+        const a = at(n, j), b = j === n ? a : at(j, n);
+        fg[n * N1 + j] = a; fg[j * N1 + n] = b;
+        // ⟨η_g(t_i) η_f(t_j)⟩ = ⟨η_f(t_j) η_g(t_i)⟩
+        gf[j * N1 + n] = a; gf[n * N1 + j] = b;
+      }
+    });
+  };
+
+  // ---- one population at row n, from the current order parameters at row n
+  const stepPop = (p: PopRunV, n: number) => {
+    const P = p.P, r = P.r;
+    const { V, Fn, Q, Z } = P;
+    const VV = V * V, base = tri(n);
+    // coefficients
+    const v = p.slot;
+    v.fill(0);
+    for (const ms of P.meanSlots) v[ms.slot] = ops.get(ms.op)!.v[n];
+    v[P.tSlot] = n * h;
+    const cmat = new Float64Array(VV);
+    r.variables.forEach((vr, a) => {
+      p.eps[n * V + a] = vr.F(v);
+      for (let b = 0; b < V; b++) cmat[a * V + b] = vr.dF[r.variables[b].name](v);
+      for (let f = 0; f < Fn; f++) p.beta[(n * V + a) * Fn + f] = vr.dF[r.fields[f]](v);
+      for (let q = 0; q < Q; q++) p.delta[(n * V + a) * Q + q] = vr.dF[r.quenched[q].name](v);
+      for (let z = 0; z < Z; z++) p.cn[(n * V + a) * Z + z] = vr.dF[r.noises[z].name](v);
+    });
+    P.mem.forEach((m, j) => { p.kap[j] = r.variables[m.owner].dF[m.slot](v); });
+    // Φ row n, and the memory terms' constant and quenched parts
+    for (let ab = 0; ab < VV; ab++) { const Ph = p.Phi[ab]; for (let k = 0; k <= n; k++) Ph[base + k] = 0; Ph[base + n] = cmat[ab]; }
+    P.mem.forEach((m, j) => {
+      const kap = p.kap[j];
+      if (kap === 0) return;
+      const chi = ops.get(m.op)!.v;
+      let Ssum = 0;
+      for (let k = 0; k <= n; k++) Ssum += chi[base + k];
+      const a = m.owner;
+      for (let b = 0; b < V; b++) {
+        const c = kap * m.g.f1[b];
+        if (c === 0) continue;
+        const Ph = p.Phi[a * V + b];
+        for (let k = 0; k <= n; k++) Ph[base + k] += c * chi[base + k];
+      }
+      p.eps[n * V + a] += kap * m.g.f0 * Ssum;
+      for (let q = 0; q < Q; q++) p.delta[(n * V + a) * Q + q] += kap * m.g.fq[q] * Ssum;
+    });
+    // the equal-time block: (I − W Φ(n,n)) x(n) = …
+    const W = new Float64Array(V), H1 = new Float64Array(V), E = new Float64Array(V);
+    for (let a = 0; a < V; a++) {
+      if (P.dyn[a]) { W[a] = n === 0 ? 0 : h * theta; H1[a] = n === 0 ? 0 : h * (1 - theta); E[a] = n === 0 ? 0 : 1; }
+      else W[a] = 1;
+    }
+    const Mat = new Float64Array(VV);
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) Mat[a * V + b] = (a === b ? 1 : 0) - W[a] * p.Phi[a * V + b][base + n];
+    const M = invert(Mat, V);
+    if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${(n * h).toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
+    const o = n * VV;
+    p.M.set(M, o);
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) { p.U0[o + a * V + b] = M[a * V + b] * W[b]; p.U1[o + a * V + b] = M[a * V + b] * H1[b]; }
+    // A(n,k) = M [W Φ(n,k) + H1 Φ(n−1,k) + E δ_{k,n−1}]
+    let aStart = n;
+    if (n > 0) {
+      const bp = tri(n - 1);
+      const inner = new Float64Array(VV);
+      for (let k = 0; k < n; k++) {
+        let any = false;
+        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
+          let s = W[c] * p.Phi[c * V + b][base + k] + H1[c] * p.Phi[c * V + b][bp + k];
+          if (k === n - 1 && c === b) s += E[c];
+          inner[c * V + b] = s;
+          if (s !== 0) any = true;
+        }
+        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+          let s = 0;
+          if (any) for (let c = 0; c < V; c++) s += M[a * V + c] * inner[c * V + b];
+          p.A[a * V + b][base + k] = s;
+        }
+        if (any && aStart === n) aStart = k;
+      }
+    }
+    p.aStart[n] = aStart;
+    // U·β and U·δ at row n
+    for (let a = 0; a < V; a++) {
+      for (let f = 0; f < Fn; f++) {
+        let s0 = 0, s1 = 0;
+        for (let c = 0; c < V; c++) {
+          s0 += p.U0[o + a * V + c] * p.beta[(n * V + c) * Fn + f];
+          if (n > 0) s1 += p.U1[o + a * V + c] * p.beta[((n - 1) * V + c) * Fn + f];
+        }
+        p.UB0[(n * V + a) * Fn + f] = s0; p.UB1[(n * V + a) * Fn + f] = s1;
+      }
+      for (let q = 0; q < Q; q++) {
+        let s0 = 0, s1 = 0;
+        for (let c = 0; c < V; c++) {
+          s0 += p.U0[o + a * V + c] * p.delta[(n * V + c) * Q + q];
+          if (n > 0) s1 += p.U1[o + a * V + c] * p.delta[((n - 1) * V + c) * Q + q];
+        }
+        // the initial value's dependence on q enters row 0 like a source
+        if (n === 0) for (let c = 0; c < V; c++) if (P.dyn[c]) s0 += M[a * V + c] * P.init[c].iota[q];
+        p.UD0[(n * V + a) * Q + q] = s0; p.UD1[(n * V + a) * Q + q] = s1;
+      }
+    }
+    // response row: G(n,i) = Σ_k A(n,k) G(k,i) + U1 [i = n−1] + U0 [i = n]
+    for (let ab = 0; ab < VV; ab++) { const G = p.G[ab]; for (let i = 0; i <= n; i++) G[base + i] = 0; }
+    for (let k = aStart; k < n; k++) {
+      const bk = tri(k);
+      for (let a = 0; a < V; a++) for (let c = 0; c < V; c++) {
+        const x = p.A[a * V + c][base + k];
+        if (x === 0) continue;
+        for (let b = 0; b < V; b++) { const G = p.G[a * V + b], Gc = p.G[c * V + b]; for (let i = 0; i <= k; i++) G[base + i] += x * Gc[bk + i]; }
+      }
+    }
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+      const G = p.G[a * V + b];
+      if (n > 0) G[base + n - 1] += p.U1[o + a * V + b];
+      G[base + n] += p.U0[o + a * V + b];
+    }
+    // means and covariances with the quenched inputs
+    const srcMean = (i: number, c: number) => { let s = p.eps[i * V + c]; for (let q = 0; q < Q; q++) s += p.delta[(i * V + c) * Q + q] * P.qMean[q]; return s; };
+    for (let a = 0; a < V; a++) {
+      let m = 0;
+      for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) m += p.A[a * V + c][base + k] * p.m[c][k];
+      for (let c = 0; c < V; c++) {
+        m += p.U0[o + a * V + c] * srcMean(n, c);
+        if (n > 0) m += p.U1[o + a * V + c] * srcMean(n - 1, c);
+        if (n === 0 && P.dyn[c]) { let i0 = P.init[c].mean0; for (let q = 0; q < Q; q++) i0 += P.init[c].iota[q] * P.qMean[q]; m += M[a * V + c] * i0; }
+      }
+      p.m[a][n] = m;
+      for (let q = 0; q < Q; q++) {
+        let s = 0;
+        for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) s += p.A[a * V + c][base + k] * p.X[c * Q + q][k];
+        s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * P.qVar[q];
+        p.X[a * Q + q][n] = s;
+      }
+    }
+    // Y column n: Cov(x(t_j), η(t_n)), j ≤ n
+    for (let f = 0; f < Fn; f++) {
+      for (let j = 0; j <= n; j++) {
+        const bj = tri(j), oj = j * V;
+        for (let a = 0; a < V; a++) {
+          let s = 0;
+          for (let k = p.aStart[j]; k < j; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][bj + k]; if (x !== 0) s += x * p.Y[c * Fn + f][n * N1 + k]; }
+          for (let g = 0; g < Fn; g++) {
+            const Sg = p.S[g * Fn + f];
+            if (!Sg) continue;
+            s += p.UB0[(oj + a) * Fn + g] * Sg[j * N1 + n];
+            if (j > 0) s += p.UB1[(oj + a) * Fn + g] * Sg[(j - 1) * N1 + n];
+          }
+          p.Y[a * Fn + f][n * N1 + j] = s;
+        }
+      }
+      // and Cov(x(t_n), η(t_{n−1})), which K(n,n) needs
+      if (n > 0) {
+        for (let a = 0; a < V; a++) {
+          let s = 0;
+          for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][base + k]; if (x !== 0) s += x * p.Y[c * Fn + f][(n - 1) * N1 + k]; }
+          for (let g = 0; g < Fn; g++) {
+            const Sg = p.S[g * Fn + f];
+            if (!Sg) continue;
+            s += p.UB0[(n * V + a) * Fn + g] * Sg[n * N1 + n - 1] + p.UB1[(n * V + a) * Fn + g] * Sg[(n - 1) * N1 + n - 1];
+          }
+          p.Y[a * Fn + f][(n - 1) * N1 + n] = s;
+        }
+      }
+    }
+    // K row n (j < n), then K(n,n)
+    const on = n * V;
+    const row = new Float64Array(n);
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+      const Kab = p.K[a * V + b], Kba = p.K[b * V + a];
+      // Σ_k A(n,k) K(k,·), accumulated along contiguous rows of K
+      row.fill(0);
+      for (let c = 0; c < V; c++) {
+        const Ac = p.A[a * V + c], Kc = p.K[c * V + b];
+        for (let k = aStart; k < n; k++) {
+          const x = Ac[base + k];
+          if (x === 0) continue;
+          const off = k * N1;
+          for (let j = 0; j < n; j++) row[j] += x * Kc[off + j];
+        }
+      }
+      for (let j = 0; j < n; j++) {
+        let s = row[j];
+        for (let f = 0; f < Fn; f++) {
+          s += p.UB0[(on + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
+          if (n > 0) s += p.UB1[(on + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + j];
+        }
+        for (let q = 0; q < Q; q++) s += (p.UD0[(on + a) * Q + q] + p.UD1[(on + a) * Q + q]) * p.X[b * Q + q][j];
+        Kab[n * N1 + j] = s; Kba[j * N1 + n] = s;
+      }
+    }
+    // noise (and the initial draw at n = 0): M diag(…) Mᵀ
+    const Sn = new Float64Array(VV);
+    if (n === 0) { for (let c = 0; c < V; c++) if (P.dyn[c]) Sn[c * V + c] = P.init[c].var; }
+    else {
+      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) {
+        if (!P.dyn[c] || !P.dyn[d]) continue;
+        let s = 0;
+        for (let z = 0; z < Z; z++) {
+          const cc = (1 - theta) * p.cn[((n - 1) * V + c) * Z + z] + theta * p.cn[(n * V + c) * Z + z];
+          const cd = (1 - theta) * p.cn[((n - 1) * V + d) * Z + z] + theta * p.cn[(n * V + d) * Z + z];
+          s += cc * cd * P.noiseD[z] * h;
+        }
+        Sn[c * V + d] = s;
+      }
+    }
+    const knn = new Float64Array(VV);
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+      let s = 0;
+      for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][base + k]; if (x !== 0) s += x * p.K[b * V + c][n * N1 + k]; }
+      for (let f = 0; f < Fn; f++) {
+        s += p.UB0[(on + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + n];
+        if (n > 0) s += p.UB1[(on + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + n];
+      }
+      for (let q = 0; q < Q; q++) s += (p.UD0[(on + a) * Q + q] + p.UD1[(on + a) * Q + q]) * p.X[b * Q + q][n];
+      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) { const w = Sn[c * V + d]; if (w !== 0) s += M[a * V + c] * w * M[b * V + d]; }
+      knn[a * V + b] = s;
+    }
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) p.K[a * V + b][n * N1 + n] = 0.5 * (knn[a * V + b] + knn[b * V + a]);
+    // order parameters of this population at row n
+    for (const name of P.ops) opsAtRow(ops.get(name)!, p, n);
+  };
+
+  const meanOf = (A: Affine, p: PopRunV, i: number) => {
+    let s = A.f0;
+    for (let a = 0; a < p.P.V; a++) s += A.f1[a] * p.m[a][i];
+    for (let q = 0; q < p.P.Q; q++) s += A.fq[q] * p.P.qMean[q];
+    return s;
+  };
+  /** ⟨f(t_i) g(t_j)⟩ for affine f, g */
+  const corr = (o: OpV, p: PopRunV, i: number, j: number) => {
+    const { V, Q } = p.P;
+    let s = meanOf(o.f, p, i) * meanOf(o.g, p, j);
+    for (let a = 0; a < V; a++) {
+      const fa = o.f.f1[a];
+      if (fa !== 0) for (let b = 0; b < V; b++) { const gb = o.g.f1[b]; if (gb !== 0) s += fa * gb * p.K[a * V + b][i * N1 + j]; }
+    }
+    for (let q = 0; q < Q; q++) {
+      for (let a = 0; a < V; a++) s += o.f.f1[a] * o.g.fq[q] * p.X[a * Q + q][i] + o.g.f1[a] * o.f.fq[q] * p.X[a * Q + q][j];
+      s += o.f.fq[q] * o.g.fq[q] * p.P.qVar[q];
+    }
+    return s;
+  };
+  const opsAtRow = (o: OpV, p: PopRunV, n: number) => {
+    const { V, Fn } = p.P;
+    const nl = o.nl;
+    // nonlinear f of x_a: x_a(t_n) ~ N(m, K_aa(n,n)); pairs by the bivariate law
+    const kaa = nl ? p.K[nl.a * V + nl.a] : undefined;
+    const var1 = (i: number) => Math.max(0, kaa![i * N1 + i]);
+    if (o.kind === 'M') { o.v[n] = nl ? expect(nl.pw, p.m[nl.a][n], var1(n)) : meanOf(o.f, p, n); return; }
+    if (o.kind === 'C' && nl) {
+      const ma = p.m[nl.a];
+      for (let j = 0; j <= n; j++) {
+        const c = j === n ? expect(withSquare(nl.pw), ma[n], var1(n)) : expect2(nl.pw, nl.pw, ma[n], ma[j], var1(n), kaa![n * N1 + j], var1(j));
+        o.v[n * N1 + j] = c; o.v[j * N1 + n] = c;
+      }
+      return;
+    }
+    if (o.kind === 'C') {
+      for (let j = 0; j <= n; j++) { o.v[n * N1 + j] = corr(o, p, n, j); if (j < n) o.v[j * N1 + n] = corr(o, p, j, n); }
+      return;
+    }
+    // R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f
+    const base = tri(n);
+    if (nl) o.dmean![n] = expectDerivative(nl.pw, nl.df, p.m[nl.a][n], var1(n));
+    const f1 = nl ? Float64Array.from({ length: V }, (_, a) => (a === nl.a ? o.dmean![n] : 0)) : o.f.f1;
+    for (let i = 0; i <= n; i++) {
+      let s = 0;
+      for (let b = 0; b < V; b++) {
+        const bb = p.beta[(i * V + b) * Fn + o.slotField];
+        if (bb === 0) continue;
+        let g = 0;
+        for (let a = 0; a < V; a++) if (f1[a] !== 0) g += f1[a] * p.G[a * V + b][base + i];
+        s += g * bb;
+      }
+      o.v[base + i] = s;
+    }
+  };
+
+  // ---- predictor and convergence of row n
+  const rowOf = (o: OpV, n: number): number[] => {
+    if (o.kind === 'M') return [o.v[n]];
+    if (o.kind === 'R') return Array.from(o.v.subarray(tri(n), tri(n) + n + 1));
+    const out: number[] = [];
+    for (let j = 0; j <= n; j++) out.push(o.v[n * N1 + j], o.v[j * N1 + n]);
+    return out;
+  };
+  // predictor: row n−1 shifted along the diagonal (the step's iteration does the rest)
+  const predict = (n: number) => {
+    if (n === 0) return;
+    for (const o of opList) {
+      if (o.kind === 'M') { o.v[n] = n >= 2 ? 2 * o.v[n - 1] - o.v[n - 2] : o.v[n - 1]; continue; }
+      if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; continue; }
+      for (let j = 0; j <= n; j++) { const jj = Math.max(0, j - 1); o.v[n * N1 + j] = o.v[(n - 1) * N1 + jj]; o.v[j * N1 + n] = o.v[jj * N1 + n - 1]; }
+    }
+  };
+  let scale = 1e-300;
+  let sweepsMax = 0, sweepsTotal = 0, last = N;
+  let diverged: string | undefined;
+  let stiffness = { value: 0, variable: '', rate: 0 };
+  const reportEvery = Math.max(1, Math.floor(N / 50));
+  const unitName = (p: PopRunV, a: number) => p.P.r.variables[a].name;
+
+  for (let n = 0; n <= N; n++) {
+    predict(n);
+    for (const p of pops) refreshFields(p, n);
+    let s = 0;
+    for (;;) {
+      const before = opList.map((o) => rowOf(o, n));
+      pops.forEach((p, pi) => { stepPop(p, n); for (const q of pops) refreshFields(q, n, pi); });
+      s++;
+      let diff = 0;
+      opList.forEach((o, i) => {
+        const after = rowOf(o, n);
+        for (let k = 0; k < after.length; k++) { scale = Math.max(scale, Math.abs(after[k])); diff = Math.max(diff, Math.abs(after[k] - before[i][k])); }
+      });
+      if (!Number.isFinite(diff)) break;
+      if (diff <= stepTol * scale) break;
+      if (s >= maxSweeps) {
+        if (lo.fixedSweeps) break;
+        throw new DmftError({ message: `the within-step iteration did not converge at t = ${(n * h).toPrecision(4)} (change ${(diff / scale).toExponential(2)} after ${s} sweeps)`, hint: 'try a smaller --dt' });
+      }
+    }
+    sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
+    // divergence, and the fastest damping rate of a dynamic variable
+    for (const p of pops) {
+      const { V } = p.P;
+      for (let a = 0; a < V; a++) {
+        const knn = p.K[a * V + a][n * N1 + n], mn = p.m[a][n];
+        if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
+          diverged = `variable ${unitName(p, a)}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
+          break;
+        }
+        if (knn < -1e-8 * (1 + mn * mn)) { diverged = `variable ${unitName(p, a)}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`; break; }
+        // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
+        const Kaa = p.K[a * V + a], tol = 1e-9 * (1 + Math.abs(knn));
+        for (let j = 0; j < n && !diverged; j++) {
+          const kjj = Kaa[j * N1 + j], knj = Kaa[n * N1 + j];
+          if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) diverged = `variable ${unitName(p, a)}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (the time step is too large for the dynamics)`;
+        }
+        if (diverged) break;
+        const rate = -p.Phi[a * V + a][tri(n) + n];
+        if (p.P.dyn[a] && rate > 0 && rate * h > stiffness.value) stiffness = { value: rate * h, variable: unitName(p, a), rate };
+      }
+      if (diverged) break;
+    }
+    if (diverged) { last = n - 1; break; }
+    if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
+  }
+  const units = pops.flatMap((p) => p.P.r.variables.map((_, a) => ({ m: p.m[a], K: p.K[a * p.P.V + a], Xq: p.P.r.quenched.map((__, q) => p.X[a * p.P.Q + q]) })));
+  return {
+    h, N, last, diverged, sweepsMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), residualMax: 0, fallbackPairs: 0, stiffness,
+    pops: units, vector: pops,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Observables: ⟨body⟩ over the joint Gaussian (x(t_n), x(t_j), q).
+
+function cholesky(c: number[][]): number[][] {
+  const d = c.length;
+  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (let j = 0; j < d; j++) {
+    let s = c[j][j];
+    for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
+    const ljj = s > 1e-14 * (Math.abs(c[j][j]) + 1e-300) ? Math.sqrt(s) : 0;
+    L[j][j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = c[i][j];
+      for (let k = 0; k < j; k++) t -= L[i][k] * L[j][k];
+      L[i][j] = ljj > 0 ? t / ljj : 0;
+    }
+  }
+  return L;
+}
+
+function average(lv: LevelData, a: Plan['observables'][number]['avgs'][number], n: number, j: number): Quad {
+  const p = (lv.vector as PopRunV[])[a.pop];
+  const { V, Q } = p.P;
+  const N1 = lv.N + 1;
+  // slot s: [0, V) x_a(t_n); [V, 2V) x_a(t_j); [2V, 2V+Q) q
+  const time = (s: number) => (s < V ? n : j);
+  const mean = (s: number) => (s < 2 * V ? p.m[s % V][time(s)] : p.P.qMean[s - 2 * V]);
+  const cov = (s: number, u: number): number => {
+    if (s >= 2 * V && u >= 2 * V) return s === u ? p.P.qVar[s - 2 * V] : 0;
+    if (s >= 2 * V) return cov(u, s);
+    if (u >= 2 * V) return p.X[(s % V) * Q + (u - 2 * V)][time(s)];
+    return p.K[(s % V) * V + (u % V)][time(s) * N1 + time(u)];
+  };
+  const act = a.active, d = act.length;
+  const v = new Float64Array(a.nSlots);
+  if (d === 0) return { v: a.F(v), e: 0 };
+  const mu = act.map(mean);
+  const L = cholesky(act.map((s) => act.map((u) => cov(s, u))));
+  const tensor = (nn: number): number => {
+    const { x: gx, w: gw } = gaussHermite(nn);
+    const idx = new Array<number>(d).fill(0);
+    let acc = 0;
+    for (;;) {
+      let w = 1;
+      for (let k = 0; k < d; k++) w *= gw[idx[k]];
+      for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; v[act[r]] = s; }
+      acc += w * a.F(v);
+      let k = 0;
+      while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
+      if (k === d) break;
+    }
+    return acc;
+  };
+  // polynomial bodies: exact Gauss–Hermite; others: the change to a finer rule is the error
+  if (Number.isFinite(a.deg) && a.deg <= 8) return { v: tensor(Math.max(2, Math.ceil((a.deg + 1) / 2))), e: 0 };
+  const c = tensor(24), fine = tensor(40);
+  return { v: fine, e: Math.abs(fine - c) };
+}
+
+/** The closure engine for vector single-site processes (refuses with the reason what it cannot do). */
+export function vectorEngine(rd: SystemReading): ClosureEngine {
+  const plan = buildPlan(rd);
+  return {
+    observables: plan.observables.map((o) => ({ name: o.name, twoTime: o.twoTime })),
+    run: (h, N, lo) => runLevelVector(plan, h, N, lo),
+    observe: (lv, oi, n, j) => {
+      const o = plan.observables[oi];
+      const q = o.avgs.map((a) => average(lv, a, n, j));
+      const vals = q.map((x) => x.v);
+      const val = o.outer(vals);
+      let e = 0;
+      q.forEach((x, i) => {
+        if (!(x.e > 0)) return;
+        const w = vals.slice();
+        w[i] = x.v + x.e; const up = o.outer(w);
+        w[i] = x.v - x.e; const dn = o.outer(w);
+        e += Math.max(Math.abs(up - val), Math.abs(dn - val));
+      });
+      return { v: val, e };
+    },
+  };
+}
