@@ -392,6 +392,7 @@ function corrSpectra(m: VModel, S: CM[]): [Float64Array, Float64Array] {
 }
 
 function sweep(m: VModel, omegas: ArrayLike<number>): Sweep {
+  const zeroScale = rateScale(m);
   const nw = omegas.length, np = m.pops.length, nc = m.Cn.length;
   const S = m.pops.map(() => [] as Float64Array[]);
   const R: RState = { re: new Float64Array(m.Rn.length), im: new Float64Array(m.Rn.length) };
@@ -411,7 +412,8 @@ function sweep(m: VModel, omegas: ArrayLike<number>): Sweep {
     R.re.set(save.re); R.im.set(save.im);
     if (depth > 40) {
       const err = new StationaryInstabilityError(`the response equations lose their causal solution near ω = ${fmt(to)} (a zero-frequency mode, or a branch point on the real axis)`, m.params);
-      if (to < 1e-3) err.kind = 'zero-mode';
+      // lost only near ω = 0: a branch point or pole of the responses reaches zero frequency (the edge)
+      if (to < 1e-2 * zeroScale) err.kind = 'zero-mode';
       throw err;
     }
     const mid = from > 0 && to > 0 ? Math.sqrt(from * to) : (from + to) / 2;
