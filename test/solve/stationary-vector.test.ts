@@ -165,3 +165,47 @@ describe('gradient flow at t → ∞ (no noise: the static part of the frequency
     expect(() => solveFile('examples/momentum.dmft', { beta: -0.2 })).toThrow(StationaryInstabilityError);
   });
 });
+
+describe('mean fields, quenched inputs and static fields on a vector site (not in examples/)', () => {
+  const src = `model "OU-driven network with a mean coupling and a drive"
+param g = 0.6, J0 = 0.5, k = 0.5, D = 1, h = 0.3
+index i, j in 1..N
+random J[i,j] ~ normal(J0/N, g^2/N)
+random b[i] ~ normal(0.2, 0.5)
+noise xi[i] ~ white(D)
+state x[i]
+state u[i]
+init x[i] = 0
+init u[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + u[i] + h + b[i]
+d/dt u[i] = -k*u[i] + xi[i]
+observe m = mean(i, x[i])
+observe sq = mean(i, x[i]^2)
+observe xb = mean(i, x[i]*b[i])
+`;
+  it('m = (h + b̄)/(1 − J0); ⟨x²⟩ = (m² + Var b)/(1 − g²) + D/(2ka(k + a)); ⟨xb⟩ = Var b + b̄m', () => {
+    for (const [g, J0, k] of [[0.6, 0.5, 0.5], [0.3, -1, 2]]) {
+      const r = ok(solveSrc(src, { g, J0, k }));
+      const m = 0.5 / (1 - J0), a = Math.sqrt(1 - g * g);
+      const ref = { m, sq: (m * m + 0.5) / (1 - g * g) + 1 / (2 * k * a * (k + a)), xb: 0.5 + 0.2 * m };
+      for (const [name, v] of Object.entries(ref)) expect(Math.abs(r.limit[name] - v)).toBeLessThanOrEqual(r.limitError![name] + 1e-13 * Math.abs(v));
+    }
+  });
+
+  it('noise along a zero-frequency mode (x integrates a fluctuating u): marginal, no value', () => {
+    const r = solveSrc(`model "integrated OU network"
+param g = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(1)
+state x[i]
+state u[i]
+init x[i] = 0
+init u[i] = 0
+d/dt x[i] = u[i]
+d/dt u[i] = -u[i] + sum(j, J[i,j]*u[j]) + xi[i]
+observe var = mean(i, x[i]^2)
+`);
+    expect('unsupported' in r && r.kind).toBe('marginal');
+  });
+});
