@@ -209,3 +209,30 @@ observe var = mean(i, x[i]^2)
     expect('unsupported' in r && r.kind).toBe('marginal');
   });
 });
+
+describe('a time-asymmetric cross-covariance: ⟨η₁(t)η₂(s)⟩ = g²C[x,y](t,s) with y driven by x (not in examples/)', () => {
+  const src = `model "two coupled noisy layers driven by one matrix"
+param g = 0.6, c = 1.5, D1 = 1, D2 = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi1[i] ~ white(D1)
+noise xi2[i] ~ white(D2)
+state x[i]
+state y[i]
+init x[i] = 0
+init y[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + xi1[i]
+d/dt y[i] = -y[i] + sum(j, J[i,j]*y[j]) + c*x[i] + xi2[i]
+observe yy = mean(i, y[i]^2)
+observe xy = mean(i, x[i]*y[i])
+`;
+  // S_xy = c·conj(χ0)·S_x/(1 − g²|χ0|²) = cD1(1 + iω)/(ω² + a²)², S_y = c²D1(ω² + a² + 2g²)/(ω² + a²)³ + D2/(ω² + a²), a² = 1 − g²
+  it('⟨xy⟩ = cD1/(4a³), ⟨y²⟩ = D2/(2a) + c²D1(1/(4a³) + 3g²/(8a⁵))', () => {
+    for (const [g, c, D1, D2] of [[0.6, 1.5, 1, 0.5], [0.8, -0.7, 0.3, 2]]) {
+      const r = ok(solveSrc(src, { g, c, D1, D2 }));
+      const a = Math.sqrt(1 - g * g);
+      const ref = { xy: (c * D1) / (4 * a ** 3), yy: D2 / (2 * a) + c * c * D1 * (1 / (4 * a ** 3) + (3 * g * g) / (8 * a ** 5)) };
+      for (const [name, v] of Object.entries(ref)) expect(Math.abs(r.limit[name] - v)).toBeLessThanOrEqual(r.limitError![name] + 1e-13 * Math.abs(v));
+    }
+  });
+});
