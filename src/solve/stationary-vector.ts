@@ -53,7 +53,8 @@ interface VPop {
   N: Float64Array; // V×V noise covariance c diag(D) cᵀ
   Dq: Float64Array; // V×Q
   h: Float64Array;
-  mem: { R: number; E: Float64Array; g: Aff }[];
+  /** memory integrals: kernel index into Rn, coefficient per variable, affine g, slot name */
+  mem: { R: number; E: Float64Array; g: Aff; slot: string }[];
   q: { mean: number; var: number }[];
   /** field covariances: [e][e'] (e ≤ e'), undefined = independent */
   cov: (CovTerms | undefined)[][];
@@ -186,9 +187,8 @@ function buildModel(rd: SystemReading): VModel | string {
     pops.push({
       r: p, V, F, Q, dyn: p.variables.map((v) => v.kind === 'dynamic'),
       A: new Float64Array(V * V), B: new Float64Array(V * F), N: new Float64Array(V * V), Dq: new Float64Array(V * Q), h: new Float64Array(V),
-      mem: mem.map(({ R, E, g }) => ({ R, E, g })), q, cov,
+      mem, q, cov,
     });
-    (pops[pops.length - 1] as VPop & { memSlots?: string[] }).memSlots = mem.map((m) => m.slot);
   }
   const params: Record<string, number> = table();
   for (const k of Object.keys(rd.sys.params)) params[k] = rd.params[k] ?? rd.sys.params[k];
@@ -202,7 +202,6 @@ function setCoefficients(m: VModel, M: Map<string, number>): void {
     const v = new Float64Array(p.slots.length);
     const idx = new Map(p.slots.map((s, i) => [s, i]));
     for (const x of p.means) v[idx.get(x.slot)!] = M.get(x.M) ?? 0;
-    const memSlots = (P as VPop & { memSlots: string[] }).memSlots;
     P.N.fill(0);
     p.variables.forEach((vr, a) => {
       const d = (s: string) => (vr.dF[s] ? vr.dF[s](v) : 0);
@@ -210,7 +209,7 @@ function setCoefficients(m: VModel, M: Map<string, number>): void {
       for (let b = 0; b < P.V; b++) P.A[a * P.V + b] = d(p.variables[b].name);
       for (let e = 0; e < P.F; e++) P.B[a * P.F + e] = d(p.fields[e]);
       for (let j = 0; j < P.Q; j++) P.Dq[a * P.Q + j] = d(p.quenched[j].name);
-      P.mem.forEach((mm, k) => { mm.E[a] = d(memSlots[k]); });
+      for (const mm of P.mem) mm.E[a] = d(mm.slot);
     });
     // c diag(D) cᵀ
     for (const n of p.noises) {

@@ -37,8 +37,10 @@
 //     Kinked functions (relu, abs, sign, comparisons): every average is split
 //     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
 //
-// Anything else returns { unsupported: reason } so a dispatcher can try
-// another method.
+// A vector reading (several variables per site, correlated fields,
+// cross-correlations) goes to the matrix form of regime 1,
+// ./stationary-vector.ts. Anything else returns { unsupported: reason } so a
+// dispatcher can try another method.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
