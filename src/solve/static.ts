@@ -995,8 +995,9 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     m = new StaticModel(scalarReading(reading, 'the static solver'));
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
-    // a vector site: not this solver's job yet (the transient closure reads it)
-    if (e instanceof VectorSiteError) return { unsupported: e.message };
+    // a vector site: not this solver's job yet; a linear one's fixed point is the ω = 0 part of
+    // the stationary solution (stationary-vector.ts), which the dispatcher tries next
+    if (e instanceof VectorSiteError) return { unsupported: reading.linear ? `${e.message}; a linear vector system's fixed point is the zero-frequency part of its stationary solution (--method stationary)` : e.message };
     throw e;
   }
   const tol = Math.min(opts.tol ?? 1e-10, 1e-8);

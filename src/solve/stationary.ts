@@ -37,8 +37,10 @@
 //     Kinked functions (relu, abs, sign, comparisons): every average is split
 //     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
 //
-// Anything else returns { unsupported: reason } so a dispatcher can try
-// another method.
+// A vector reading (several variables per site, correlated fields,
+// cross-correlations) goes to the matrix form of regime 1,
+// ./stationary-vector.ts. Anything else returns { unsupported: reason } so a
+// dispatcher can try another method.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -55,6 +57,7 @@ import { scalarReading, VectorSiteError, type ObservableReading, type OrderReadi
 type SystemReading = ScalarReading;
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
+import { solveStationaryVector } from './stationary-vector.ts';
 
 export interface StationaryResult {
   /** t → ∞ value of every one-time observable */
@@ -100,8 +103,10 @@ export function solveStationary(vreading: VectorReading, opts: SolveOptions): St
   try {
     reading = scalarReading(vreading, 'the stationary solver');
   } catch (e) {
-    // a vector site: not this solver's job yet (the transient closure reads it)
-    if (e instanceof VectorSiteError) return { unsupported: e.message };
+    // a vector site: the linear vector solver (stationary-vector.ts), which refuses what it cannot do
+    if (e instanceof VectorSiteError) {
+      return solveStationaryVector(vreading);
+    }
     throw e;
   }
   const pre = preflight(reading);
@@ -705,7 +710,7 @@ function checkSweep(rd: SystemReading, L: LinModel, sw: Sweep): void {
  * split into m equal parts, 16-point Gauss–Legendre. Nodes sorted by
  * decreasing ω; weights include dω/dθ and 1/π.
  */
-function omegaRule(ws: number, m: number): { w: Float64Array; wt: Float64Array } {
+export function omegaRule(ws: number, m: number): { w: Float64Array; wt: Float64Array } {
   const Kp = 40;
   const bounds = [0];
   for (let k = Kp - 1; k >= 0; k--) bounds.push((Math.PI / 2) * 2 ** -k);
