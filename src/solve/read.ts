@@ -13,6 +13,8 @@ import type { DmftSystem, LocalInput, ObservableDef, OrderParam } from '../deriv
 import { scalarPopulations, type ScalarPopulation } from '../derive/scalar.ts';
 import { constantValue } from '../model/parse.ts';
 import { table } from '../table.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
+import type { Dist } from '../model/ir.ts';
 
 /** A memory integral ∫₀ᵗ R(t,s) g(s) ds of a single-site equation. */
 export interface MemoryTerm {
@@ -101,6 +103,13 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
   // several variables per site or correlated fields: refused, never solved wrongly
   const populations = scalarPopulations(sys, 'the solvers');
   for (const p of populations) {
+    // a law whose arguments are out of range at these parameters (a negative variance): refused, never solved
+    const laws: [string, Dist][] = [...(p.init?.kind === 'dist' ? [[`the initial distribution of ${p.variable}`, p.init.dist] as [string, Dist]] : []),
+      ...p.inputs.map((i): [string, Dist] => (i.kind === 'quenched' ? [`the distribution of ${i.name}`, i.dist] : [`the noise ${i.name}`, { kind: 'white', D: i.D } as Dist]))];
+    for (const [what, d] of laws) {
+      const bad = distDef(d).invalid?.(distArgs(d).map((a) => num(a, `an argument of ${what}`)));
+      if (bad) throw new DmftError({ message: `${what}: ${bad}`, hint: 'check the parameter values (--set)' });
+    }
     const init = p.init ? (p.init.kind === 'value' ? [p.init.value] : Object.values(p.init.dist).filter((a): a is Expr => typeof a === 'object')) : [];
     const inputs = new Set<string>();
     for (const e of init) some(e, (x) => { if (x.k === 'ref') inputs.add(x.name); return false; });

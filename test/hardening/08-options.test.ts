@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { collectSet, numberList, parseNumber } from '../../src/cli/options.ts';
 import { STACK, run, scratch } from '../helpers/cli.ts';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { loadModelSource } from '../../src/model/load.ts';
+import { solve } from '../../src/solve/index.ts';
+import { DmftError } from '../../src/errors.ts';
 
 async function refused(args: string[], message: string | RegExp) {
   const r = await run(...args);
@@ -112,5 +116,15 @@ describe('distribution parameters out of range', () => {
     await refused(['parse', f, '--set', 'D=-0.1'], 'the intensity is negative');
     const ok = await run('parse', f);
     expect(ok.code, ok.err).toBe(0);
+  });
+
+  it('the solvers refuse parameters that put a law out of range (a caller bypassing validation)', () => {
+    const sys = deriveCavity(loadModelSource(model, 'm.dmft')).system;
+    for (const [set, msg] of [[{ s: -1 }, /initial distribution of x: the variance is negative/], [{ D: -0.1 }, /noise xi: white\(-0\.1\): the intensity is negative/]] as const) {
+      let err: unknown;
+      try { solve(sys, { params: { ...sys.params, ...set }, T: 1, dt: 0.1 }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(DmftError);
+      expect((err as DmftError).message).toMatch(msg);
+    }
   });
 });
