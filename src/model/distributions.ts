@@ -79,6 +79,7 @@ const DEFS: DistDef[] = [
   {
     kind: 'white', params: ['D'], nouns: ['intensity'], help: 'white(D): Gaussian white noise with <xi(t) xi(s)> = D delta(t-s), e.g. white(0.1)',
     texHead: '\\operatorname{white}', pointwise: false, gaussian: true,
+    invalid: ([D]) => (D < 0 ? `white(${D}): the intensity is negative; white(D) takes D ≥ 0` : undefined),
   },
 ];
 

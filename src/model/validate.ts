@@ -2,13 +2,13 @@
 // analysis. Fills in the index sets of declarations. Reports every error it
 // finds (not just the first), each with file:line:col and a hint.
 import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
-import { children, freeIndices, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, some, type Expr, type Span } from '../expr/ast.ts';
 import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
 import { constantValue } from '../expr/eval.ts';
-import { distArgs } from './distributions.ts';
+import { distArgs, distDef } from './distributions.ts';
 import { table } from '../table.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
@@ -300,7 +300,31 @@ class Validator {
   }
 
   private dist(d: Dist, where: string, span: Span | undefined, allowSizes: boolean, site?: { set: string; index: string }): void {
+    const before = this.errors.length;
     for (const a of distArgs(d)) this.constant(a, where, span, allowSizes, site);
+    if (this.errors.length === before) this.distRange(d, where, span);
+  }
+
+  /** Arguments out of the law's range at the declared parameter values (a negative
+   *  variance, p outside [0, 1]): refused when they are out of range for every size
+   *  (sizes are tried small and large, as the arguments usually scale like 1/N). */
+  private distRange(d: Dist, where: string, span: Span | undefined): void {
+    const def = distDef(d);
+    if (!def.invalid) return;
+    const pv: Record<string, number> = Object.fromEntries(this.m.params.map((p) => [p.name, p.value]));
+    const sizes = this.m.indexSets.map((s) => s.size);
+    const why = [10, 1e6].map((n) => {
+      const env = { ...pv, ...Object.fromEntries(sizes.map((s) => [s, n])) };
+      const args = distArgs(d).map((a) => constantValue(a, env));
+      return args.every((x) => x !== undefined && Number.isFinite(x)) ? def.invalid!(args as number[]) : undefined;
+    });
+    if (why[0] && why[1]) {
+      // point at the last written argument (the variance, the probability, the upper end)
+      const at = [...distArgs(d)].reverse().find((a) => a.span)?.span ?? span;
+      const usesParams = distArgs(d).some((a) => some(a, (x) => x.k === 'sym' && x.name in pv));
+      const shown = usesParams ? ` at the parameter values (${this.m.params.map((p) => `${p.name} = ${p.value}`).join(', ')})` : '';
+      this.err(at, `${where}${shown}: ${why[0]}`, def.help);
+    }
   }
 
   private unknown(name: string, span: Span | undefined, kind: Kind | undefined, allowed: Kind[], indexed = false): void {

@@ -313,6 +313,19 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
       if (fromBranch?.stable) { limit[k] = fromBranch.observables[k]; limitError[k] = fromBranch.errors[k]; }
       else { limit[k] = settled.limit[k]; limitError[k] = settled.limitError[k]; }
     }
+    if (!fromBranch?.stable) {
+      const extrapolated = names.filter((k) => status[k].status === 'value' && k in limit);
+      if (extrapolated.length) {
+        const check = continueTransient(reading, opts, gsol, settled, extrapolated);
+        diag.limitContinuation = check.note;
+        for (const k of extrapolated) {
+          const c = check.verdict[k];
+          if (c.ok) { limit[k] = c.value; limitError[k] = c.error; status[k] = { status: 'value', reason: c.reason }; continue; }
+          delete limit[k]; delete limitError[k];
+          status[k] = { status: 'absent', reason: c.reason };
+        }
+      }
+    }
     if (Object.keys(limit).length) {
       result.limit = limit;
       result.limitError = limitError;
@@ -472,6 +485,59 @@ function placeTransient(branches: Branch[], settled: ReturnType<typeof limitFrom
   const hit = branches.find((b) => matches(b.observables, b.errors, settled.limit, settled.limitError));
   if (hit) hit.reachedByTransient = true;
   return hit;
+}
+
+/** Largest number of steps (on the requested grid) the Gaussian closure may take to continue a transient to 2T. */
+export const CONTINUATION_MAX_STEPS = 2000;
+
+interface ContinuationVerdict { ok: boolean; value: number; error: number; reason: string }
+
+/**
+ * The end of a transient that looks settled may be a plateau before a late
+ * change (a slow variable driven by a fast one, a threshold not yet reached):
+ * a value extrapolated from it is kept only when the transient continued to 2T
+ * extrapolates to the same value within the errors (the 2T value is reported,
+ * its error widened by the difference). When the continuation is too costly
+ * (the Monte Carlo solver, or a closure over CONTINUATION_MAX_STEPS steps) the
+ * value is withheld and the reason says so — with the value, and the --T to try.
+ */
+function continueTransient(reading: SystemReading, opts: DispatchOptions, gsol: GaussianSolution | undefined,
+  first: ReturnType<typeof limitFromSeries>, keys: string[]): { note: string; verdict: Record<string, ContinuationVerdict> } {
+  const T = opts.T, T2 = 2 * T;
+  const fmt = (v: number, e: number) => `${+v.toPrecision(6)} ± ${e.toExponential(1)}`;
+  const verdict: Record<string, ContinuationVerdict> = {};
+  const steps = Math.ceil(T2 / opts.dt);
+  if (!gsol || steps > CONTINUATION_MAX_STEPS) {
+    const why = !gsol ? 'continuing the Monte Carlo transient is too costly' : `continuing the closure to T = ${+T2.toPrecision(4)} (${steps} steps) is too costly`;
+    for (const k of keys) {
+      verdict[k] = { ok: false, value: NaN, error: NaN, reason: `the end of the transient looks settled at T = ${+T.toPrecision(4)} (near ${fmt(first.limit[k], first.limitError[k])}), but a plateau can precede a late change and ${why}, so it is not reported as the limit; compare with --T ${+T2.toPrecision(4)}` };
+    }
+    return { note: `not verified: ${why}`, verdict };
+  }
+  let second: ReturnType<typeof limitFromSeries> | undefined;
+  let failed: string | undefined;
+  try {
+    const sol = solveStiffAware(reading, { ...opts, ...(opts.gaussian ?? {}), T: T2, times: undefined, progress: undefined });
+    second = limitFromSeries(sol.series);
+  } catch (e) {
+    if (!(e instanceof DmftError)) throw e;
+    failed = e.message;
+  }
+  for (const k of keys) {
+    const a = first.limit[k], ea = first.limitError[k];
+    if (!second || !(k in second.limit)) {
+      verdict[k] = { ok: false, value: NaN, error: NaN, reason: `the end of the transient looks settled at T = ${+T.toPrecision(4)} (near ${fmt(a, ea)}) but ${failed ? `continuing it to T = ${+T2.toPrecision(4)} failed (${failed})` : `continued to T = ${+T2.toPrecision(4)} it has not settled`}: not settled by T; increase --T (e.g. --T ${+(2 * T2).toPrecision(4)})` };
+      continue;
+    }
+    const b = second.limit[k], eb = second.limitError[k];
+    const diff = Math.abs(a - b);
+    if (diff <= ea + eb + 1e-12 * Math.max(Math.abs(a), Math.abs(b))) {
+      verdict[k] = { ok: true, value: b, error: eb + diff, reason: `extrapolated from the settled end of the transient, confirmed by continuing it from T = ${+T.toPrecision(4)} to ${+T2.toPrecision(4)}` };
+    } else {
+      verdict[k] = { ok: false, value: NaN, error: NaN, reason: `the end of the transient looks settled at T = ${+T.toPrecision(4)} (near ${fmt(a, ea)}) but continued to T = ${+T2.toPrecision(4)} it extrapolates to ${fmt(b, eb)}: a plateau, not the limit; increase --T (e.g. --T ${+(2 * T2).toPrecision(4)})` };
+    }
+  }
+  return { note: second ? `continued to T = ${+T2.toPrecision(4)}` : `continuation to T = ${+T2.toPrecision(4)} failed: ${failed}`, verdict };
 }
 
 /** The status of one observable when no limit solver gave a value: from the branches, the transient and the solvers' verdicts. */

@@ -20,6 +20,8 @@ import type { DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, 
 import type { InitSpec } from '../model/ir.ts';
 import { constantValue } from '../model/parse.ts';
 import { table } from '../table.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
+import type { Dist } from '../model/ir.ts';
 
 type Quenched = Extract<LocalInput, { kind: 'quenched' }>;
 
@@ -152,6 +154,20 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
   const quenchedOf = (p: Population) => p.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => i.name);
   const varsOf = (p: Population) => p.variables.map((v) => v.name);
 
+  // a law whose arguments are out of range at these parameters (a negative variance): refused, never solved
+  for (const p of sys.populations) {
+    const laws: [string, Dist][] = [
+      ...p.variables.flatMap((v): [string, Dist][] => (v.init?.kind === 'dist' ? [[`the initial distribution of ${v.name}`, v.init.dist]] : [])),
+      ...p.inputs.map((i): [string, Dist] => (i.kind === 'quenched' ? [`the distribution of ${i.name}`, i.dist] : [`the noise ${i.name}`, { kind: 'white', D: i.D } as Dist])),
+    ];
+    for (const [what, d] of laws) {
+      const args = distArgs(d);
+      // arguments that read the site's quenched inputs vary from site to site: not checked here
+      if (args.some((a) => some(a, (x) => x.k === 'ref'))) continue;
+      const bad = distDef(d).invalid?.(args.map((a) => num(a, `an argument of ${what}`)));
+      if (bad) throw new DmftError({ message: `${what}: ${bad}`, hint: 'check the parameter values (--set)' });
+    }
+  }
   const orders = new Map<string, OrderReading>();
   for (const o of sys.orderParams) {
     const pop = popByName.get(o.pop)!;

@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { collectSet, numberList, parseNumber } from '../../src/cli/options.ts';
 import { STACK, run, scratch } from '../helpers/cli.ts';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { loadModelSource } from '../../src/model/load.ts';
+import { solve } from '../../src/solve/index.ts';
+import { DmftError } from '../../src/errors.ts';
 
 async function refused(args: string[], message: string | RegExp) {
   const r = await run(...args);
@@ -95,5 +99,32 @@ describe('text encodings', () => {
     expect(r.err).toContain('error: unexpected invisible character U+FEFF');
     expect(r.err).toContain('a byte-order mark is only allowed at the start of the file');
     expect(r.err.split('\n')[0]).not.toContain('\ufeff');
+  });
+});
+
+describe('distribution parameters out of range', () => {
+  // valid as declared, invalid only at the --set values: every command refuses (exit 2), naming the law
+  const model = [
+    'model "variances from parameters"', 'param g = 1, s = 0.5, D = 0.1', 'index i, j in 1..N',
+    'random J[i,j] ~ normal(0, s*g^2/N)', 'noise xi[i] ~ white(D)', 'state x[i]', 'init x[i] ~ normal(0, s)',
+    'd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + xi[i]', 'observe v = mean(i, x[i]^2)', ''].join('\n');
+  it('a negative variance or intensity at the --set values is refused by parse, solve and simulate', async () => {
+    const f = scratch().file('m.dmft', model);
+    await refused(['solve', f, '--set', 's=-1', '--T', '1'], /m\.dmft:4:\d+: error: the distribution of J at the parameter values \(g = 1, s = -1, D = 0\.1\): the variance is negative/);
+    await refused(['simulate', f, '--set', 's=-1', '--T', '1', '--N', '10'], 'the variance is negative');
+    await refused(['solve', f, '--set', 'D=-0.1', '--T', '1'], 'the intensity is negative');
+    await refused(['parse', f, '--set', 'D=-0.1'], 'the intensity is negative');
+    const ok = await run('parse', f);
+    expect(ok.code, ok.err).toBe(0);
+  });
+
+  it('the solvers refuse parameters that put a law out of range (a caller bypassing validation)', () => {
+    const sys = deriveCavity(loadModelSource(model, 'm.dmft')).system;
+    for (const [set, msg] of [[{ s: -1 }, /initial distribution of x: the variance is negative/], [{ D: -0.1 }, /noise xi: white\(-0\.1\): the intensity is negative/]] as const) {
+      let err: unknown;
+      try { solve(sys, { params: { ...sys.params, ...set }, T: 1, dt: 0.1 }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(DmftError);
+      expect((err as DmftError).message).toMatch(msg);
+    }
   });
 });
