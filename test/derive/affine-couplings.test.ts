@@ -68,12 +68,12 @@ describe('centred couplings derive like the centred normal coupling of the same 
 });
 
 describe('affine couplings of our own', () => {
-  const head = 'model "own"\nparam g = 1.3, m0 = 0.7, s2 = 2, J0 = 0.5\nindex i, j in 1..N\n';
+  const head = 'model "own"\nparam g = 1.3, m0 = 0.7, v2 = 2, J0 = 0.5\nindex i, j in 1..N\n';
   const model = (decl: string, rhs: string) => `${head}random J[i,j] ~ ${decl}\nstate x[i]\ninit x[i] ~ normal(0, 1)\nd/dt x[i] = ${rhs}\nobserve var = mean(i, x[i]^2)\n`;
-  it('a symbolic centre, the mean first, a linear summand: g/sqrt(N)·Σ (−m0 + J)·x with J ~ normal(m0, s2) is the centred coupling of variance s2', () => {
-    const s = system(model('normal(m0, s2)', '-x[i] + g/sqrt(N)*sum(j, (-m0 + J[i,j])*x[j])'));
-    expect(s).toEqual(system(model('normal(0, s2)', '-x[i] + g/sqrt(N)*sum(j, J[i,j]*x[j])')));
-    expect(print(s.populations[0].fields[0].cov)).toBe('g^2*s2*C[x](t,s)');
+  it('a symbolic centre, the mean first, a linear summand: g/sqrt(N)·Σ (−m0 + J)·x with J ~ normal(m0, v2) is the centred coupling of variance v2', () => {
+    const s = system(model('normal(m0, v2)', '-x[i] + g/sqrt(N)*sum(j, (-m0 + J[i,j])*x[j])'));
+    expect(s).toEqual(system(model('normal(0, v2)', '-x[i] + g/sqrt(N)*sum(j, J[i,j]*x[j])')));
+    expect(print(s.populations[0].fields[0].cov)).toBe('g^2*v2*C[x](t,s)');
   });
   it('an affine coupling with a mean left: 1/N·Σ (3J + 1)·tanh x with J ~ bernoulli(0.5) is the mean-field term 2.5·g·M', () => {
     const s = system(model('bernoulli(0.5)', '-x[i] + g/N*sum(j, (3*J[i,j] + 1)*tanh(x[j]))'));
