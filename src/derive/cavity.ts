@@ -23,6 +23,7 @@ import type { Model } from '../model/ir.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace } from '../rewrite/trace.ts';
+import { renameTimeParams } from './time-names.ts';
 import {
   atTime, closureStep, correlationName, distText, dropSpans, fail, idxOf, ModelAnalysis, modelEnv, population, replaceNode, SiteInputs, toSite,
   initExprs, varNames, varWhere, type CouplingSum, type PopInfo,
@@ -39,8 +40,11 @@ const T = sym('t');
 const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
 const S = sym('s');
 
-export function deriveCavity(m: Model): Derivation {
-  return new CavityDerivation(m).run();
+export function deriveCavity(model: Model): Derivation {
+  // a parameter named like a time (t, s) is renamed first (time-names.ts)
+  const { model: m, notes } = renameTimeParams(model);
+  const d = new CavityDerivation(m).run();
+  return notes.length ? { ...d, notes: [...notes, ...d.notes] } : d;
 }
 
 class CavityDerivation {

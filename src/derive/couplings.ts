@@ -11,7 +11,8 @@ import { print } from '../expr/print.ts';
 import type { CrossCovariance, GaussianField, LocalInput, OrderParam, Population, Variable } from './system.ts';
 import type { Dist, InitSpec, Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
-import { isZeroExpr as isZero, moments, type Moments } from '../model/moments.ts';
+import { isZeroExpr as isZero, randomMoments, type Moments } from '../model/moments.ts';
+import { foldAffineCouplings } from '../model/affine.ts';
 import { distDef, distText as writeDist, mapDist } from '../model/distributions.ts';
 import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
 import type { Trace } from '../rewrite/trace.ts';
@@ -89,7 +90,22 @@ export class ModelAnalysis {
   private madeUp = new Map<string, string>();
   private localDists = new Map<string, RandomDecl['dist']>();
 
-  constructor(readonly m: Model) {
+  /** the model as the derivation reads it: affine couplings a + b·J folded
+   *  into J (src/model/affine.ts) */
+  readonly m: Model;
+  /** the affine couplings folded: a + b·J[…] → J[…] (rule <route>.limit.affine) */
+  private affineSites: { before: Expr; after: Expr; where: string }[] = [];
+
+  constructor(model: Model) {
+    const folds = foldAffineCouplings(model);
+    const m = folds.model;
+    this.m = m;
+    for (const s of folds.sites) {
+      const d = model.dynamics.find((x) => some(x.rhs, (y) => y === s.before));
+      const l = model.lets.find((x) => some(x.expr, (y) => y === s.before));
+      const o = model.observables.find((x) => some(x.expr, (y) => y === s.before));
+      this.affineSites.push({ ...s, where: d ? `d/dt ${d.state}` : l ? `let ${l.name}` : o ? `observe ${o.name}` : '' });
+    }
     this.fam = new SizeFamilies(m);
     this.randoms = new Map(m.randoms.map((r) => [r.name, r]));
     this.limit = new SizeLimit(m, this.fam, (e) => e.k === 'sum' && some(e.body, (x) => this.isCoupling(x)), (i) => this.setOf(i));
@@ -111,6 +127,10 @@ export class ModelAnalysis {
     const bySum = new Map<Expr, string>();
     // a sum split off another (by its canonical form: the limit rebuilds the nodes)
     const bySplit = new Map<string, string>();
+    for (const s of this.affineSites) {
+      const A = this.randoms.get((s.after as Extract<Expr, { k: 'ref' }>).name)!;
+      applyOrThrow(`${route}.limit.affine`, s.before, { trace, env, where: `${s.where}: ${affineText(A)}`, stage: stageOf(s.where), bind: { _A: s.after }, display: { before: s.before, after: s.after } });
+    }
     for (const s of this.splits) {
       applyOrThrow(`${route}.limit.split`, s.before, { trace, env, where: s.where, stage: stageOf(s.where), bind: { _a: s.term }, display: { before: s.before, after: s.after } });
       for (const t of (s.after as Extract<Expr, { k: 'add' }>).terms) bySplit.set(ckey(canon(t)), trace.last.id);
@@ -126,7 +146,7 @@ export class ModelAnalysis {
 
   /** Mean, variance and fourth central moment of a coupling's entries. */
   moments(A: RandomDecl): Moments {
-    return moments(A.dist)!;
+    return randomMoments(A)!;
   }
 
   /** The coupling sums of non-Gaussian matrices must be dense: the DMFT then
@@ -145,12 +165,12 @@ export class ModelAnalysis {
       const l = leading(k4, this.fam);
       const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
       if (!(isZero(mo.mu4) || (l && l.p < -1e-12))) {
-        fail(this.m, cs.node, `the coupling sum '${print(cs.node)}' is sparse: with ${A.name} ~ ${distText(A.dist)}, a few terms of the sum over ${K} dominate and its fluctuations are not Gaussian (${K} × the fourth moment of the${isOne(cs.scale) ? '' : ' scaled'} entries does not vanish)`,
+        fail(this.m, cs.node, `the coupling sum '${print(cs.node)}' is sparse: with ${affineText(A)}, a few terms of the sum over ${K} dominate and its fluctuations are not Gaussian (${K} × the fourth moment of the${isOne(cs.scale) ? '' : ' scaled'} entries does not vanish)`,
           `the cavity rules need dense couplings (every term small); sparse couplings need a rule family that does not exist yet. For a dense coupling, keep the probability O(1), e.g. 1/N*sum(${cs.node.index}, …) with ${A.name} ~ bernoulli(p)`);
       }
       if (noted.has(A)) continue;
       noted.add(A);
-      this.notes.push(`${A.name} ~ ${distText(A.dist)} is not Gaussian: dense i.i.d. couplings enter the DMFT only through the mean ${show(mo.mean)} and the variance ${show(mo.var)} of their entries (central limit theorem); the equations are those of ${A.name} ~ normal(${show(mo.mean)}, ${show(mo.var)})`);
+      this.notes.push(`${affineText(A)} is not Gaussian: dense i.i.d. couplings enter the DMFT only through the mean ${show(mo.mean)} and the variance ${show(mo.var)} of their entries (central limit theorem); the equations are those of ${A.affine ? `a coupling` : A.name} ~ normal(${show(mo.mean)}, ${show(mo.var)})`);
     }
   }
 
@@ -665,4 +685,12 @@ export function closureStep(trace: Trace, route: 'cavity' | 'msr', o: OrderParam
   if (o.kind === 'R') bind._eta = o.slot!;
   parent ??= trace.steps.find((x) => some(x.after, (y) => y.k === 'op' && y.name === o.name))?.id;
   applyOrThrow(id, before, { trace, env, where: `closure ${o.name}`, stage: 'closure', parent, bind, display: { before, after: o.def } });
+}
+
+/** A coupling's law as the derivation reads it: J ~ normal(0, 1), or, for an
+ *  affine coupling, its entries 2*J - 1 with J ~ bernoulli(1/2). */
+export function affineText(A: RandomDecl): string {
+  const law = `${A.name} ~ ${distText(A.dist)}`;
+  if (!A.affine) return law;
+  return `the coupling ${show(add(A.affine.a, mul(A.affine.b, ref(A.name, A.indices))))} with ${law} (mean ${show(randomMoments(A)!.mean)}, variance ${show(randomMoments(A)!.var)})`;
 }

@@ -12,6 +12,7 @@
 //                                   single-site measure read as the single-site process
 import type { Model } from '../model/ir.ts';
 import { dropSpans, ModelAnalysis } from './couplings.ts';
+import { renameTimeParams } from './time-names.ts';
 import { buildAction, prepare } from './msr/action.ts';
 import { averageDisorder, type Pairing } from './msr/disorder.ts';
 import { introduceOrderParams } from './msr/order.ts';
@@ -28,7 +29,9 @@ export interface MsrStages {
 }
 
 /** The path-integral derivation, with the intermediate stages (for tests and docs). */
-export function deriveMsrStages(m: Model): MsrStages {
+export function deriveMsrStages(model: Model): MsrStages {
+  // a parameter named like a time (t, s) is renamed first (time-names.ts)
+  const { model: m, notes: renamed } = renameTimeParams(model);
   const an = new ModelAnalysis(m);
   const st = new MsrState(an);
   const stage = (w: string) => (w.startsWith('observe ') ? w : `action: ${w.startsWith('let ') ? w.slice(4) : w}`);
@@ -45,7 +48,7 @@ export function deriveMsrStages(m: Model): MsrStages {
     orderParams,
     observables,
   };
-  const derivation: Derivation = { route: 'msr', system: dropSpans(system), steps: dropSpans(st.trace.steps), notes: [...an.notes] };
+  const derivation: Derivation = { route: 'msr', system: dropSpans(system), steps: dropSpans(st.trace.steps), notes: [...renamed, ...an.notes] };
   return { action, pairings, derivation };
 }
 

@@ -37,6 +37,9 @@ export interface RandomDecl {
   transposeCorr?: Expr;
   /** `random s[mu](t) ~ …`: drawn afresh at every time step */
   timeDependent: boolean;
+  /** never written: set by src/model/affine.ts when every use of the matrix
+   *  is a + b·X with X ~ dist; the coupling's entries are then a + b·X */
+  affine?: { a: Expr; b: Expr };
   span?: Span;
 }
 

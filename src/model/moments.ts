@@ -5,7 +5,8 @@
 // theorem (see `denseOrder` in src/derive/couplings.ts).
 import type { Expr } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
-import type { Dist } from './ir.ts';
+import type { Dist, RandomDecl } from './ir.ts';
+import { add, mul, num, pow } from '../expr/ast.ts';
 import { distArgs, distDef } from './distributions.ts';
 
 export interface Moments {
@@ -26,4 +27,13 @@ export function moments(d: Dist): Moments | undefined {
 export function isZeroExpr(e: Expr): boolean {
   const c = canon(e);
   return c.k === 'num' && c.v === 0;
+}
+
+/** The moments of a random array's entries: those of its law, through the
+ *  affine map a + b·X when it has one (src/model/affine.ts). */
+export function randomMoments(r: RandomDecl): Moments | undefined {
+  const m = moments(r.dist);
+  if (!m || !r.affine) return m;
+  const { a, b } = r.affine;
+  return { mean: canon(add(a, mul(b, m.mean))), var: canon(mul(pow(b, num(2)), m.var)), mu4: canon(mul(pow(b, num(4)), m.mu4)) };
 }

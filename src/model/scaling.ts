@@ -6,11 +6,11 @@
 import type { Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
 import { distText } from './distributions.ts';
-import { children, mapPost, mul, num, pow, some, sym } from '../expr/ast.ts';
+import { add, children, mapPost, mul, num, pow, ref, some, sym } from '../expr/ast.ts';
 import { canon } from '../expr/canon.ts';
 import { negated, print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
-import { moments } from './moments.ts';
+import { randomMoments } from './moments.ts';
 
 /** Leading behaviour coef·n^p of an expression built from sizes and params. */
 export interface Leading { p: number; coef: Expr }
@@ -285,7 +285,7 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       case 'ref': {
         if (e.at) ord(e.at);
         const r = randoms.get(e.name);
-        const mo = r && moments(r.dist);
+        const mo = r && randomMoments(r);
         if (!mo) return constOrd(pre);
         const lm = leading(mo.mean, fam), lv = leading(mo.var, fam);
         const pm = lm && !isZero(mo.mean) ? lm.p : -Infinity;
@@ -325,7 +325,7 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     const isCoupling = (f: Expr): f is RefNode => {
       if (f.k !== 'ref' || f.idx.length < 2 || !f.idx.some((i) => B.has(i))) return false;
       const r = randoms.get(f.name);
-      return !!r && !!moments(r.dist);
+      return !!r && !!randomMoments(r);
     };
     const couplings = mono.factors.filter(isCoupling);
     // constant factors inside the summand scale the coupling like a prefactor
@@ -366,7 +366,7 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
 
   const couplingOrder = (S: SumNode, c: RefNode, own: string[], scale: Expr[], at?: Expr): number => {
     const A = randoms.get(c.name)!;
-    const mo = moments(A.dist)!;
+    const mo = randomMoments(A)!;
     const normal = A.dist.kind === 'normal';
     const decl = `random ${A.name}[${A.indices.join(',')}]`;
     const sizes = own.map((b) => setOf(b) ?? '?');
@@ -411,8 +411,21 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       }
       meanOrd = pK + lm.p + ls.p;
     }
-    const fieldMsg = () => `the fluctuations of ${what} ${plural(grows(field, unit))}: ${preText}size ${Ktext} × variance ${variance} of ${A.name} ${grows(2 * field, unit)}`;
-    const meanMsg = () => `the mean-field part of ${what} ${grows(meanOrd, unit)}: ${preMean}size ${Ktext} × mean ${mean} of ${A.name} ${grows(meanOrd, unit)}`;
+    // an affine coupling a + b·X (src/model/affine.ts): named as written, and the hint is about its moments
+    const named = A.affine ? `the coupling ${show(add(A.affine.a, mul(A.affine.b, ref(A.name, A.indices))))} (${A.name} ~ ${printDist(A.dist)})` : A.name;
+    const fieldMsg = () => `the fluctuations of ${what} ${plural(grows(field, unit))}: ${preText}size ${Ktext} × variance ${variance} of ${named} ${grows(2 * field, unit)}`;
+    const meanMsg = () => `the mean-field part of ${what} ${grows(meanOrd, unit)}: ${preMean}size ${Ktext} × mean ${mean} of ${named} ${grows(meanOrd, unit)}`;
+    if (A.affine) {
+      const hint = `${named} has mean ${mean} and variance ${variance}; ${over1} O(1) when ${Ktext} × ${sized ? 'prefactor × ' : ''}mean and ${Ktext} × ${sized ? 'prefactor^2 × ' : ''}variance are at most O(1), one of them exactly${normal ? ' (both, for a Gaussian coupling)' : ''}: centre the coupling (its mean is a + b·E ${A.name}) or change the prefactor`;
+      const off = (o: number) => o !== -Infinity && Math.abs(o) > 1e-12;
+      const top = Math.max(field, meanOrd);
+      // Gaussian: both parts O(1); other laws: neither grows, one is O(1) (as below)
+      if (normal ? off(field) || off(meanOrd) : off(top)) {
+        report(S, field > 1e-12 || (off(field) && !off(meanOrd)) ? fieldMsg() : off(meanOrd) ? meanMsg() : `${what} drops out as the sizes grow`, hint, undefined, where);
+      }
+      const o = Math.max(field, meanOrd);
+      return o === -Infinity ? 0 : o;
+    }
     if (normal) {
       if (field !== -Infinity && Math.abs(field) > 1e-12) {
         // keep the user's coefficient; only the size powers change

@@ -7,6 +7,7 @@ import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
+import { foldAffineCouplings } from './affine.ts';
 import { constantValue } from '../expr/eval.ts';
 import { distArgs, distDef } from './distributions.ts';
 import { table } from '../table.ts';
@@ -447,8 +448,10 @@ class Validator {
    *  is reported once, at its first use, naming the other sums it also fixes. */
   private scaling(todo: { rhs: Expr; site: string; span?: Span }[]): void {
     const found: { span?: Span; message: string; hint: string; key?: string }[] = [];
+    // affine couplings a + b·J are read as the coupling they are (mean a + b·m, variance b²·v)
+    const folds = foldAffineCouplings(this.m);
     for (const t of todo) {
-      for (const is of checkScaling(t.rhs, this.m, this.fam, (i) => this.setOfIndex.get(i), t.site)) {
+      for (const is of checkScaling(folds.rewrite(t.rhs), folds.model, this.fam, (i) => this.setOfIndex.get(i), t.site)) {
         found.push({ span: is.node.span ?? t.span, message: is.message, hint: is.hint, key: is.key });
       }
     }

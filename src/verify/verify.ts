@@ -32,6 +32,7 @@ import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 import { hasOwn, table } from '../table.ts';
+import { msrResponse } from './msr.ts';
 import { UEq, Unreadable, readEquations, tsome, tfind, headOf, namesIn, FREQ_KEYS, isFrequencyRow, covarianceLhs } from './rows.ts';
 import { positiveCanon, atT, substTimeRefs, someRefOrOp, someRef, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads, size, isConstExpr, normalTerms, renameBack, rowText } from './terms.ts';
 
@@ -130,6 +131,8 @@ class Verifier {
   private eqsAll: UEq[] = [];
   private unsupportedRows: number[] = [];
   private uncompared: string[] = [];
+  /** names the file defines by an average verify cannot read: key → where and why */
+  private unreadDefs = new Map<string, { line: number; tex: string; why: string; arity: number }>();
   /** derived equations the file states in another form (frequency domain, static): id → where */
   private statedAs = new Map<string, string>();
   private virtualCount = 0;
@@ -738,8 +741,19 @@ class Verifier {
       const sc = this.global.child();
       const timeKeys = args.map((a) => (a as NameNode).key);
       timeKeys.forEach((k, i) => sc.set(k, { k: 'time', name: i === 0 ? 't' : 's' }));
+      // G(t,s) = −i⟨x(t) x̂(s)⟩: the response in MSR form (src/verify/msr.ts)
+      const msr = timeKeys.length === 2 ? msrResponse(rhs) : undefined;
+      if (msr) {
+        rhs = msr;
+        this.notes.push(`line ${u.line}: ${head.tex} = −i⟨x x̂⟩ is read as the response ⟨δx(t)/δh(s)⟩ to a field h added to the equation of x (MSR convention Z = ∫ exp(S), S = ∫ i x̂ (ẋ − F) + …)`);
+      }
       let found: Expr;
-      try { found = this.resolver.expr(rhs, sc, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+      try { found = this.resolver.expr(rhs, sc, T); } catch (e) {
+        if (!(e instanceof ResolveError)) throw e;
+        // a definition verify cannot read: the equations that use the name are not compared (never a mismatch)
+        if (!b0) this.unreadDefs.set(head.key, { line: u.line, tex: head.tex, why: e.message, arity: timeKeys.length });
+        continue;
+      }
       // C(τ) = ⟨x(t) x(t + τ)⟩, R(τ) = ⟨δx(t + τ)/δh(t)⟩: a stationary definition
       if (timeKeys.length === 1 && distinctTimes(found) >= 2) {
         const sc1 = this.global.child();
@@ -1127,6 +1141,17 @@ class Verifier {
       const id = this.classifyId(u) ?? `line ${u.line}`;
       const t = this.targets.get(id);
       if (t) t.stated = true;
+      const unread = e.what === 'unknown-symbol' && e.symbol !== undefined ? this.unreadDefs.get(this.keyOfTex(e.symbol)?.key ?? e.symbol) : undefined;
+      if (unread) {
+        // defined in the file, in a form verify does not read: not compared, not wrong
+        this.unsupportedRows.push(u.line);
+        // the derived order parameters it may stand for (two times: responses first)
+        const ops = this.sys.orderParams.filter((o) => (unread.arity === 1 ? o.kind === 'M' : o.kind !== 'M'));
+        ops.sort((a, b) => +(b.kind === 'R') - +(a.kind === 'R'));
+        const map = ops.length ? `--map "${unread.tex}=${ops[0].name}"` : `--map "${unread.tex}=…"`;
+        this.uncompared.push(`${id} (line ${u.line}): not compared: it uses ${unread.tex}, whose definition on line ${unread.line} verify cannot read (${unread.why}); align it with ${map}${ops.length > 1 ? ` (or ${ops.slice(1).map((o) => o.name).join(', ')})` : ''}, or define it as an average verify reads, e.g. ${unread.arity === 2 ? '\\langle \\delta x(t)/\\delta h(s) \\rangle' : '\\langle x(t) \\rangle'}`);
+        return;
+      }
       this.results.push({ equation: id, line: u.line, status: 'mismatch' });
       if (e.what === 'arity') {
         this.push({ equation: id, line: u.line, kind: 'time-arguments', expected: t?.tex ?? null, found: e.symbol ?? null, rule: null, detail: `${e.message} (line ${e.pos.line}:${e.pos.col})` });
@@ -1192,6 +1217,11 @@ class Verifier {
       if (t) t.stated = true;
       this.results.push({ equation: id, line: u.line, status: 'mismatch' });
       return this.push({ equation: id, line: u.line, kind: 'distribution', expected: this.targets.get(id)?.tex ?? null, found: this.texFound(found), rule: 'cavity.local.passthrough', because: getRule('cavity.local.passthrough').because, detail: 'the initial condition is random in the model' });
+    }
+    // x(t) = x(0)e^{−t} + ∫_0^t … : the single-site equation solved as an integral
+    if (b?.k === 'var' && lhs.k === 'apply' && lhs.args.length === 1 && lhs.args[0].k === 'name' && tsome(rhs, (x) => x.k === 'int')) {
+      const pop = this.sys.populations.find((p) => p.variable === b.name);
+      if (pop?.kind === 'dynamic') return this.notCompared(u, `an integral (solved) form of the equation of ${head!.tex}`, `verify compares the differential form; state it as \\dot ${head!.tex}(t) = … to have it compared`);
     }
     // the fixed point of relaxational dynamics: x = …, x^* = …, 0 = …
     const fixedPop = this.staticRowPop(u);

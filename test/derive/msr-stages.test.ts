@@ -232,6 +232,9 @@ describe('the trace', () => {
     // paper notation (a prefactor, a normalized sum, a ratio of sizes) and a non-Gaussian coupling
     const paper = `model "p"\nparam g = 1, a = 0.5\nindex i, j in 1..N\nindex mu in 1..P\nratio P/N = a\nrandom J[i,j] ~ normal(0, 1)\nrandom U[mu,i] ~ uniform(-1, 1)\nstate x[i]\nlet r[mu] = 1/sqrt(N)*sum(i, U[mu,i]*x[i])\nd/dt x[i] = -x[i] + g/sqrt(N)*sum(j, J[i,j]*tanh(x[j])) + sum(j, x[j])/N + P/N*x[i]\n`;
     for (const s of deriveMsr(loadModelSource(paper, 'p.dmft')).steps) used.add(s.rule);
+    // an affine (centred) coupling
+    const centred = paper.replace('J[i,j] ~ normal(0, 1)', 'J[i,j] ~ normal(1, 1)').replace('sum(j, J[i,j]*', 'sum(j, (J[i,j] - 1)*');
+    for (const s of deriveMsr(loadModelSource(centred, 'c.dmft')).steps) used.add(s.rule);
     const ids = allRules().filter((r) => r.family === 'msr').map((r) => r.id);
     // bookkeeping rules (powers of i) are applied without a trace
     const traced = ids.filter((id) => !id.startsWith('msr.algebra.'));

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVerify } from '../../src/cli/verify.ts';
-import { DmftError } from '../../src/errors.ts';
+import { DmftError, EXIT } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmft-verify-'));
 function file(name: string, text: string): string {
@@ -66,6 +66,32 @@ describe('exit codes (the real binary)', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${broken}:3:31: error: unbalanced '{'`);
     expect(r.err).toContain('3 |   \\dot x(t) = -x(t) + \\frac{1}{2 \\eta(t)');
+  });
+});
+
+describe('correct derivations in forms verify cannot compare are never FAILED', () => {
+  it('the MSR response G = -i<x xhat> is the response R (0); with +i it is not read: exit 3 with a --map hint naming R', () => {
+    let out = '';
+    const ok = runVerify('examples/linear-partial-sym.dmft', { tex: 'test/verify/corpus/ok-psym-13-msr-response.tex' }, (s) => { out += s; });
+    expect(ok.code, out).toBe(EXIT.ok);
+    expect(out).toMatch(/G\s+→ R\[x\|eta\]/);
+    out = '';
+    const nc = runVerify('examples/linear-partial-sym.dmft', { tex: 'test/verify/corpus/nc-psym-02-msr-response-other-sign.tex' }, (s) => { out += s; });
+    expect(nc.code, out).toBe(EXIT.inconclusive);
+    expect(out).toContain('it uses G, whose definition on line');
+    expect(out).toContain('--map "G=R[x|eta]"');
+    expect(out).toMatch(/NOT VERIFIED/);
+    expect(out).not.toMatch(/FAILED/);
+    // the hint works
+    out = '';
+    expect(runVerify('examples/linear-partial-sym.dmft', { tex: 'test/verify/corpus/nc-psym-02-msr-response-other-sign.tex', map: 'G=R[x|eta]' }, (s) => { out += s; }).code, out).toBe(EXIT.ok);
+  });
+  it('the single-site equation solved as an integral: exit 3, saying to state the differential form', () => {
+    let out = '';
+    const r = runVerify('examples/scs-mean.dmft', { tex: 'test/verify/corpus/nc-scs-02-integral-form.tex' }, (s) => { out += s; });
+    expect(r.code, out).toBe(EXIT.inconclusive);
+    expect(out).toContain('an integral (solved) form of the equation of x, not compared');
+    expect(out).toContain('state it as \\dot x(t)');
   });
 });
 
