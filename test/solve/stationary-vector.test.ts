@@ -236,3 +236,13 @@ observe xy = mean(i, x[i]*y[i])
     }
   });
 });
+
+describe('a gain matrix badly scaled near zero frequency', () => {
+  // random features at α = 0.5, γ = 1.1 (no noise): near ω = 0 the loop-gain
+  // matrix has entries from 1e-10 to 2e9; the eigenvalue iteration used for its
+  // spectral radius never returned there. The zero mode is refused with its reason.
+  it('terminates and refuses the init-dependent limit with the reason', () => {
+    const r = solveFile('examples/random-features.dmft', { alpha: 0.5, gamma: 1.1 });
+    expect('unsupported' in r && r.unsupported).toMatch(/zero-frequency mode|initial condition/);
+  });
+});
