@@ -1,7 +1,4 @@
 // Richardson extrapolation over step sizes h, h/2, h/4, …
-//
-// (The Gaussian closure, src/solve/gaussian.ts, still has its own copy of
-// this function until its rewrite lands; it should import this one.)
 
 /** Extrapolate values on levels h, h/2, h/4… of a method of order p; returns
  *  the value and an error estimate (its change from the previous order). */

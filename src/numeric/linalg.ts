@@ -106,3 +106,27 @@ export function choleskyRow(L: Float64Array, n: number, k: number, row: Float64A
   L[rk + k] = Math.sqrt(Math.max(d, 0) + floor);
   return d < 0 ? -d / Math.max(Math.abs(row[k]), 1e-300) : 0;
 }
+
+/**
+ * Lower Cholesky factor of a covariance that may be singular (a variable
+ * fully determined by others, a perfect correlation): a pivot below 1e-14 of
+ * its diagonal entry is taken as 0 and its column as 0, so L·Lᵀ reproduces
+ * the covariance on its range. Used to draw correlated Gaussian variables for
+ * the observables' quadratures.
+ */
+export function choleskySemidefinite(c: number[][]): number[][] {
+  const d = c.length;
+  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (let j = 0; j < d; j++) {
+    let s = c[j][j];
+    for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
+    const ljj = s > 1e-14 * (Math.abs(c[j][j]) + 1e-300) ? Math.sqrt(s) : 0;
+    L[j][j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = c[i][j];
+      for (let k = 0; k < j; k++) t -= L[i][k] * L[j][k];
+      L[i][j] = ljj > 0 ? t / ljj : 0;
+    }
+  }
+  return L;
+}

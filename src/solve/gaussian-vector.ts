@@ -33,6 +33,7 @@
 // step is iterated to a fixed point from an extrapolated predictor. The outer
 // Richardson extrapolation over h and the error bars are gaussian.ts's.
 import { DmftError } from '../errors.ts';
+import { choleskySemidefinite } from '../numeric/linalg.ts';
 import { degree } from '../expr/diff.ts';
 import { mapPost, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -739,22 +740,6 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
 // ---------------------------------------------------------------------------
 // Observables: ⟨body⟩ over the joint Gaussian (x(t_n), x(t_j), q).
 
-function cholesky(c: number[][]): number[][] {
-  const d = c.length;
-  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-  for (let j = 0; j < d; j++) {
-    let s = c[j][j];
-    for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
-    const ljj = s > 1e-14 * (Math.abs(c[j][j]) + 1e-300) ? Math.sqrt(s) : 0;
-    L[j][j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = c[i][j];
-      for (let k = 0; k < j; k++) t -= L[i][k] * L[j][k];
-      L[i][j] = ljj > 0 ? t / ljj : 0;
-    }
-  }
-  return L;
-}
 
 function average(lv: LevelData, a: Plan['observables'][number]['avgs'][number], n: number, j: number): Quad {
   const p = (lv.vector as PopRunV[])[a.pop];
@@ -773,7 +758,7 @@ function average(lv: LevelData, a: Plan['observables'][number]['avgs'][number], 
   const v = new Float64Array(a.nSlots);
   if (d === 0) return { v: a.F(v), e: 0 };
   const mu = act.map(mean);
-  const L = cholesky(act.map((s) => act.map((u) => cov(s, u))));
+  const L = choleskySemidefinite(act.map((s) => act.map((u) => cov(s, u))));
   const tensor = (nn: number): number => {
     const { x: gx, w: gw } = gaussHermite(nn);
     const idx = new Array<number>(d).fill(0);

@@ -39,7 +39,8 @@ import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { expectNormal, expectNormal2, gaussHermite, hermiteInto, robustRule, ROBUST_DX } from './quadrature.ts';
 import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCoefficients } from '../numeric/gauss.ts';
 import { isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
-import { luSolveInPlace } from '../numeric/linalg.ts';
+import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
+import { richardson } from '../numeric/extrapolate.ts';
 import { table } from '../table.ts';
 
 // ---------------------------------------------------------------------------
@@ -1425,22 +1426,6 @@ export function runLevel(plan: GaussianPlan, h: number, N: number, lo: LevelOpti
 // ---------------------------------------------------------------------------
 // Observables on a level.
 
-function cholesky(c: number[][]): number[][] {
-  const d = c.length;
-  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-  for (let j = 0; j < d; j++) {
-    let s = c[j][j];
-    for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
-    const ljj = s > 1e-14 * (Math.abs(c[j][j]) + 1e-300) ? Math.sqrt(s) : 0;
-    L[j][j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = c[i][j];
-      for (let k = 0; k < j; k++) t -= L[i][k] * L[j][k];
-      L[i][j] = ljj > 0 ? t / ljj : 0;
-    }
-  }
-  return L;
-}
 
 /** a value with an estimate of its quadrature error */
 export interface Quad { v: number; e: number }
@@ -1492,7 +1477,7 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
   // tensor Gauss–Hermite: exact for polynomial bodies of degree ≤ 2n−1
   const tensor = (nn: number): number => {
     const { x: gx, w: gw } = gaussHermite(nn);
-    const L = cholesky(C);
+    const L = choleskySemidefinite(C);
     const idx = new Array<number>(d).fill(0);
     let acc = 0;
     const z = new Array<number>(d).fill(0);
@@ -1582,26 +1567,6 @@ function interpError(values: (n: number) => number, h: number, N: number, t: num
 }
 
 // ---------------------------------------------------------------------------
-// Richardson extrapolation.
-
-/** Extrapolate values on levels h, h/2, h/4… of a method of order p; returns value and error estimate. */
-export function richardson(vals: number[], p: number): { value: number; error: number } {
-  if (vals.length === 1) return { value: vals[0], error: NaN };
-  let table = vals.slice();
-  let order = p;
-  let prevBest = table[table.length - 1];
-  let best = prevBest;
-  while (table.length > 1) {
-    const f = 2 ** order;
-    const next: number[] = [];
-    for (let i = 1; i < table.length; i++) next.push(table[i] + (table[i] - table[i - 1]) / (f - 1));
-    prevBest = table[table.length - 1];
-    table = next;
-    best = table[table.length - 1];
-    order++;
-  }
-  return { value: best, error: Math.abs(best - prevBest) };
-}
 
 // ---------------------------------------------------------------------------
 // The solver.

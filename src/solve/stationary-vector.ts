@@ -29,7 +29,7 @@ import { some, type Expr } from '../expr/ast.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
+import { choleskySemidefinite, complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { gaussHermite } from './quadrature.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import { omegaRule, StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary.ts';
@@ -618,18 +618,6 @@ function staticPart(m: VModel, sw: Sweep): StaticLaw {
 
 interface Law { mean: Float64Array; cov: Float64Array[] }
 
-function cholesky(c: number[][]): number[][] {
-  const d = c.length;
-  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-  for (let j = 0; j < d; j++) {
-    let s = c[j][j];
-    for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
-    const ljj = s > 1e-14 * (Math.abs(c[j][j]) + 1e-300) ? Math.sqrt(s) : 0;
-    L[j][j] = ljj;
-    for (let i = j + 1; i < d; i++) { let t = c[i][j]; for (let k = 0; k < j; k++) t -= L[i][k] * L[j][k]; L[i][j] = ljj > 0 ? t / ljj : 0; }
-  }
-  return L;
-}
 
 /** One-time observables: ⟨body(x, q)⟩ over each population's joint Gaussian law of (x, q). */
 function observables(rd: SystemReading, laws: Law[]): { values: Record<string, number>; errors: Record<string, number> } {
@@ -646,7 +634,7 @@ function observables(rd: SystemReading, laws: Law[]): { values: Record<string, n
       const d = active.length, v = new Float64Array(a.slots.length);
       if (!d) { avg.push(a.F(v)); err.push(0); continue; }
       const mu = active.map((s) => law.mean[li(s)]);
-      const L = cholesky(active.map((s) => active.map((u) => law.cov[li(s)][li(u)] ?? 0)));
+      const L = choleskySemidefinite(active.map((s) => active.map((u) => law.cov[li(s)][li(u)] ?? 0)));
       const tensor = (nn: number): number => {
         const { x: gx, w: gw } = gaussHermite(nn);
         const idx = new Array<number>(d).fill(0);
