@@ -242,3 +242,26 @@ export function hermiteInto(f: (x: number) => number, m: number, sigma: number, 
   }
   return ef2;
 }
+
+/**
+ * E f(X) for X = μ + L·Z, Z a standard normal d-vector, by the tensor-product
+ * Gauss–Hermite rule of order nn per dimension (exact for polynomials of
+ * degree ≤ 2nn − 1 in each variable). `f` receives the point x (reused buffer).
+ */
+export function expectTensorHermite(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
+  const d = mu.length;
+  const { x: gx, w: gw } = gaussHermite(nn);
+  const idx = new Array<number>(d).fill(0);
+  const x = new Float64Array(d);
+  let acc = 0;
+  for (;;) {
+    let w = 1;
+    for (let k = 0; k < d; k++) w *= gw[idx[k]];
+    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
+    acc += w * f(x);
+    let k = 0;
+    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
+    if (k === d) break;
+  }
+  return acc;
+}

@@ -34,6 +34,7 @@
 // Richardson extrapolation over h and the error bars are gaussian.ts's.
 import { DmftError } from '../errors.ts';
 import { choleskySemidefinite } from '../numeric/linalg.ts';
+import { expectTensorHermite } from '../numeric/normal.ts';
 import { degree } from '../expr/diff.ts';
 import { mapPost, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -41,7 +42,7 @@ import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import type { ClosureEngine, LevelData, LevelOptions, Quad } from './gaussian.ts';
-import { gaussHermite } from './quadrature.ts';
+import { outerWithError } from './quadrature.ts';
 import { expect, expect2, expectDerivative } from '../numeric/gauss.ts';
 import { piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
 
@@ -759,21 +760,7 @@ function average(lv: LevelData, a: Plan['observables'][number]['avgs'][number], 
   if (d === 0) return { v: a.F(v), e: 0 };
   const mu = act.map(mean);
   const L = choleskySemidefinite(act.map((s) => act.map((u) => cov(s, u))));
-  const tensor = (nn: number): number => {
-    const { x: gx, w: gw } = gaussHermite(nn);
-    const idx = new Array<number>(d).fill(0);
-    let acc = 0;
-    for (;;) {
-      let w = 1;
-      for (let k = 0; k < d; k++) w *= gw[idx[k]];
-      for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; v[act[r]] = s; }
-      acc += w * a.F(v);
-      let k = 0;
-      while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-      if (k === d) break;
-    }
-    return acc;
-  };
+  const tensor = (nn: number): number => expectTensorHermite(mu, L, nn, (x) => { for (let r = 0; r < d; r++) v[act[r]] = x[r]; return a.F(v); });
   // polynomial bodies: exact Gauss–Hermite; others: the change to a finer rule is the error
   if (Number.isFinite(a.deg) && a.deg <= 8) return { v: tensor(Math.max(2, Math.ceil((a.deg + 1) / 2))), e: 0 };
   const c = tensor(24), fine = tensor(40);
@@ -788,18 +775,7 @@ export function vectorEngine(rd: SystemReading): ClosureEngine {
     run: (h, N, lo) => runLevelVector(plan, h, N, lo),
     observe: (lv, oi, n, j) => {
       const o = plan.observables[oi];
-      const q = o.avgs.map((a) => average(lv, a, n, j));
-      const vals = q.map((x) => x.v);
-      const val = o.outer(vals);
-      let e = 0;
-      q.forEach((x, i) => {
-        if (!(x.e > 0)) return;
-        const w = vals.slice();
-        w[i] = x.v + x.e; const up = o.outer(w);
-        w[i] = x.v - x.e; const dn = o.outer(w);
-        e += Math.max(Math.abs(up - val), Math.abs(dn - val));
-      });
-      return { v: val, e };
+      return outerWithError(o.outer, o.avgs.map((a) => average(lv, a, n, j)));
     },
   };
 }

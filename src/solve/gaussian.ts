@@ -41,6 +41,7 @@ import { atResolution, expect, expect2, expectDerivative, expectLines, hermiteCo
 import { isKinked, kinkLinesOf, piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
 import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
 import { richardson } from '../numeric/extrapolate.ts';
+import { outerWithError } from './quadrature.ts';
 import { table } from '../table.ts';
 
 // ---------------------------------------------------------------------------
@@ -1505,19 +1506,9 @@ function evalAverage(plan: GaussianPlan, lv: LevelData, a: AvgPlan, n: number, j
  * by its error, either way).
  */
 function evalObservable(plan: GaussianPlan, lv: LevelData, o: ObsPlan, n: number, j: number): Quad {
-  const q = o.avgs.map((a) => evalAverage(plan, lv, a, n, j));
-  const vals = q.map((x) => x.v);
-  const v = o.outer(vals);
-  let e = 0;
-  q.forEach((x, i) => {
-    if (!(x.e > 0)) return;
-    const w = vals.slice();
-    w[i] = x.v + x.e; const up = o.outer(w);
-    w[i] = x.v - x.e; const dn = o.outer(w);
-    e += Math.max(Math.abs(up - v), Math.abs(dn - v));
-  });
-  return { v, e };
+  return outerWithError(o.outer, o.avgs.map((a) => evalAverage(plan, lv, a, n, j)));
 }
+
 
 /** 4-point Lagrange interpolation of a grid function at time t. */
 function interp(values: (n: number) => number, h: number, N: number, t: number, abs = false): number {

@@ -30,7 +30,7 @@ import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
 import { choleskySemidefinite, complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
-import { gaussHermite } from './quadrature.ts';
+import { expectTensorHermite } from '../numeric/normal.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import { omegaRule, StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary.ts';
 import { table } from '../table.ts';
@@ -635,21 +635,7 @@ function observables(rd: SystemReading, laws: Law[]): { values: Record<string, n
       if (!d) { avg.push(a.F(v)); err.push(0); continue; }
       const mu = active.map((s) => law.mean[li(s)]);
       const L = choleskySemidefinite(active.map((s) => active.map((u) => law.cov[li(s)][li(u)] ?? 0)));
-      const tensor = (nn: number): number => {
-        const { x: gx, w: gw } = gaussHermite(nn);
-        const idx = new Array<number>(d).fill(0);
-        let acc = 0;
-        for (;;) {
-          let w = 1;
-          for (let k = 0; k < d; k++) w *= gw[idx[k]];
-          for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; v[active[r]] = s; }
-          acc += w * a.F(v);
-          let k = 0;
-          while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-          if (k === d) break;
-        }
-        return acc;
-      };
+      const tensor = (nn: number): number => expectTensorHermite(mu, L, nn, (x) => { for (let r = 0; r < d; r++) v[active[r]] = x[r]; return a.F(v); });
       const deg = degree(a.body, (y) => y.k === 'sym' && a.slots.includes(y.name));
       // rounding floor: relative to the law's own scale (an average that cancels to 0 still carries it)
       const scale = Math.max(...active.map((s) => law.mean[li(s)] ** 2 + Math.abs(law.cov[li(s)][li(s)])));
