@@ -105,13 +105,13 @@ describe('text encodings', () => {
 describe('distribution parameters out of range', () => {
   // valid as declared, invalid only at the --set values: every command refuses (exit 2), naming the law
   const model = [
-    'model "variances from parameters"', 'param g = 1, s = 0.5, D = 0.1', 'index i, j in 1..N',
-    'random J[i,j] ~ normal(0, s*g^2/N)', 'noise xi[i] ~ white(D)', 'state x[i]', 'init x[i] ~ normal(0, s)',
+    'model "variances from parameters"', 'param g = 1, v0 = 0.5, D = 0.1', 'index i, j in 1..N',
+    'random J[i,j] ~ normal(0, v0*g^2/N)', 'noise xi[i] ~ white(D)', 'state x[i]', 'init x[i] ~ normal(0, v0)',
     'd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + xi[i]', 'observe v = mean(i, x[i]^2)', ''].join('\n');
   it('a negative variance or intensity at the --set values is refused by parse, solve and simulate', async () => {
     const f = scratch().file('m.dmft', model);
-    await refused(['solve', f, '--set', 's=-1', '--T', '1'], /m\.dmft:4:\d+: error: the distribution of J at the parameter values \(g = 1, s = -1, D = 0\.1\): the variance is negative/);
-    await refused(['simulate', f, '--set', 's=-1', '--T', '1', '--N', '10'], 'the variance is negative');
+    await refused(['solve', f, '--set', 'v0=-1', '--T', '1'], /m\.dmft:4:\d+: error: the distribution of J at the parameter values \(g = 1, v0 = -1, D = 0\.1\): the variance is negative/);
+    await refused(['simulate', f, '--set', 'v0=-1', '--T', '1', '--N', '10'], 'the variance is negative');
     await refused(['solve', f, '--set', 'D=-0.1', '--T', '1'], 'the intensity is negative');
     await refused(['parse', f, '--set', 'D=-0.1'], 'the intensity is negative');
     const ok = await run('parse', f);
@@ -120,7 +120,7 @@ describe('distribution parameters out of range', () => {
 
   it('the solvers refuse parameters that put a law out of range (a caller bypassing validation)', () => {
     const sys = deriveCavity(loadModelSource(model, 'm.dmft')).system;
-    for (const [set, msg] of [[{ s: -1 }, /initial distribution of x: the variance is negative/], [{ D: -0.1 }, /noise xi: white\(-0\.1\): the intensity is negative/]] as const) {
+    for (const [set, msg] of [[{ v0: -1 }, /initial distribution of x: the variance is negative/], [{ D: -0.1 }, /noise xi: white\(-0\.1\): the intensity is negative/]] as const) {
       let err: unknown;
       try { solve(sys, { params: { ...sys.params, ...set }, T: 1, dt: 0.1 }); } catch (e) { err = e; }
       expect(err).toBeInstanceOf(DmftError);
