@@ -31,6 +31,12 @@ function mc(file: string, sets: Record<string, number>, o: { T: number; dt: numb
   return solveMonteCarlo(readSystem(sys, sys.params), { params: sys.params, ...o, replicas: R, maxReplicas: R });
 }
 
+/** mean and standard error of independent samples */
+const stat = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, se: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) / xs.length) };
+};
+
 describe('Monte Carlo: SCS (Gaussian state) against a deterministic closure', () => {
   it('var(t) and C(t,s) agree within 3 reported errors', () => {
     const g = 1.5, T = 3, times = [0.5, 1, 2, 3];
@@ -199,10 +205,6 @@ describe('Monte Carlo: random Lotka–Volterra transient against a direct N = 10
     const out = mc('examples/lotka-volterra.dmft', { sigma: p.sigma, gamma: p.gamma }, { T: 6, dt: 0.1, paths: 250, times });
     const N = 1000, seeds = 6;
     const runs = Array.from({ length: seeds }, (_, s) => lvTransient(N, 500 + s, p, times, 0.1));
-    const stat = (xs: number[]) => {
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      return { mean, se: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) / xs.length) };
-    };
     times.forEach((_, i) => {
       for (const [key, get] of [['abundance', (r: { m: number; q: number }) => r.m], ['q', (r: { m: number; q: number }) => r.q]] as const) {
         const sim = stat(runs.map((r) => get(r[i])));
@@ -224,10 +226,6 @@ describe('Monte Carlo: symmetric Lotka–Volterra (γ = 1), where the former Pic
     const out = mc('examples/lotka-volterra.dmft', { sigma: p.sigma, gamma: p.gamma }, { T: 30, dt: 0.3, paths: 100, times });
     const N = 500, seeds = 4;
     const runs = Array.from({ length: seeds }, (_, s) => lvTransient(N, 700 + s, p, times, 0.1));
-    const stat = (xs: number[]) => {
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      return { mean, se: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) / xs.length) };
-    };
     times.forEach((_, i) => {
       for (const [key, get] of [['abundance', (r: { m: number; q: number }) => r.m], ['q', (r: { m: number; q: number }) => r.q]] as const) {
         const sim = stat(runs.map((r) => get(r[i])));
