@@ -145,6 +145,15 @@ function siteFunction(e: Expr, vars: string[], quenched: string[], params: Recor
 }
 
 export function readSystem(sys: DmftSystem, params: Record<string, number> = sys.params): SystemReading {
+  // a value for a parameter the system does not have would be silently unused
+  const unknown = Object.keys(params).filter((k) => !Object.prototype.hasOwnProperty.call(sys.params, k));
+  if (unknown.length) {
+    throw new DmftError({
+      message: `no parameter named ${unknown.map((k) => `'${k}'`).join(', ')} in the derived system`,
+      expected: Object.keys(sys.params).length ? `one of ${Object.keys(sys.params).join(', ')}` : 'no parameters',
+      hint: 'set parameters on the model (loadModel/--set), where names are as written; the derived system renames a parameter named like a time (t, s, u, tau → t_2, s_2, …)',
+    });
+  }
   const num = (e: Expr, what: string): number => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });

@@ -23,6 +23,8 @@ export const LAYERS: [string, string[]][][] = [
   [['solve', ['src/solve/']], ['simulate', ['src/simulate/']]],
   [['check', ['src/check/']], ['verify', ['src/verify/']]],
   [['cli', ['src/cli/']]],
+  // the programmatic API: the CLI's pipeline as functions (it reuses the CLI's option parsing and defaults)
+  [['api', ['src/api.ts']]],
 ];
 
 function layerOf(file: string): { module: string; rank: number } | undefined {
