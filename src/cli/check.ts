@@ -10,6 +10,7 @@ import { derive } from '../derive/index.ts';
 import { checkModel, formatReport, type CheckReport, type CheckSettings } from '../check/index.ts';
 import type { SolveResult } from '../solve/types.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
+import { csvTable } from './csv.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
@@ -19,7 +20,7 @@ export interface CheckCliOptions {
   target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
   /** commander's --no-limit / --no-step-check */
   limit?: boolean; stepCheck?: boolean;
-  json?: boolean; maxBytes?: string; quiet?: boolean;
+  json?: boolean; csv?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 export const CHECK_DEFAULTS = { N: [1000], seeds: 8, T: 10, dt: 0.05, target: 0.02, budget: 120, alpha: 0.01, TLimitFactor: 4 } as const;
@@ -64,12 +65,26 @@ export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: 
   return checkModel(model, sys, { ...s, adjustTheory }, progress);
 }
 
+/**
+ * `dmft check --csv`: one row per comparison: observable, t (inf for the t → ∞
+ * row), s (the second time of a two-time comparison), N (or N→∞ for the a + b/N
+ * fit), theory ± error, simulation ± standard error, difference, the smallest
+ * relative difference the row would flag, verdict and reason. The overall
+ * verdict is the exit code (and --json).
+ */
+export function checkCsv(r: CheckReport): string {
+  const rows = r.rows.map((w) => [
+    w.observable, w.kind === 'limit' ? Infinity : w.t[0], w.t[1], w.N, w.theory, w.theoryErr, w.sim, w.simErr, w.diff, w.detectable, w.verdict, w.reason ?? '',
+  ]);
+  return csvTable(['observable', 't', 's', 'N', 'theory', 'theory_error', 'simulation', 'simulation_error', 'difference', 'detectable', 'verdict', 'reason'], rows);
+}
+
 export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' ? EXIT.checkFailed : r.verdict === 'inconclusive' ? EXIT.inconclusive : EXIT.ok);
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
     const r = await runCheck(file, o, process.stderr.isTTY && !o.quiet ? (s) => process.stderr.write(`${s}…\n`) : undefined);
-    out(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r));
+    out(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? checkCsv(r) : formatReport(r));
     return exitCodeOf(r);
   };
 }

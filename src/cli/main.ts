@@ -64,6 +64,11 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     if (json) cmd.option('--json', json);
     return cmd;
   };
+  /** --csv for a command whose result is a table (one row per value; docs/json.md) */
+  const withCsv = (cmd: Command, what: string) => {
+    cmd.addOption(new Option('--csv', `print ${what} as CSV, one row per value (see docs/json.md)`).conflicts('json'));
+    return cmd;
+  };
 
   withInput(program.command('parse').description('parse and validate a model; print a summary or the Model IR'), 'print the Model IR as JSON (see docs/json.md)')
     .action(act((file: string, o: CommonOptions & { json?: boolean }, w) => {
@@ -76,14 +81,14 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--format <fmt>', 'tex | html | json | steps: LaTeX, a standalone HTML page, the DmftSystem as JSON (docs/json.md), or the rules applied', 'tex')
     .action(act(async (file: string, o: DeriveOptions, w) => runDerive(file, o, w)));
 
-  withInput(program.command('solve').description('solve the derived DMFT equations numerically'), 'print the results as JSON (see docs/json.md)')
+  withCsv(withInput(program.command('solve').description('solve the derived DMFT equations numerically'), 'print the results as JSON (see docs/json.md)'), 'the one-time observables and their t → ∞ values')
     .option('--T <T>', 'final time (default 50, or the last --times)')
     .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
     .option('--times <list>', 'report one-time observables at these times, e.g. 0.5,1,2')
     .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
     .action(act(async (file: string, o: import('./solve.ts').SolveCliOptions, w) => (await import('./solve.ts')).solveAction(w)(file, o)));
 
-  withInput(program.command('simulate').description('simulate the finite-N system'), 'print the results as JSON (see docs/json.md)')
+  withCsv(withInput(program.command('simulate').description('simulate the finite-N system'), 'print the results as JSON (see docs/json.md)'), 'the one-time observables (mean and standard error)')
     .option('--N <N>', 'base size (default 1000); other sizes follow the ratios')
     .option('--seeds <n>', 'independent seeds (default 4)')
     .option('--seed <n>', 'first random seed (default 1); seeds seed, seed+1, … are used')
@@ -94,7 +99,7 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--threads <n>', 'worker threads (default: up to one per seed and core for long runs; 0 runs in-process)')
     .action(act(async (file: string, o: import('./simulate.ts').SimulateCliOptions, w) => (await import('./simulate.ts')).simulateAction(w)(file, o)));
 
-  withInput(program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)'), 'print the agreement report as JSON (see docs/json.md)')
+  withCsv(withInput(program.command('check').description('compare theory with finite-N simulation; exit 0 agree, 1 disagree, 3 inconclusive (cannot decide at --target within --budget)'), 'print the agreement report as JSON (see docs/json.md)'), 'the comparison table')
     .option('--theory-set <k=v>', 'override a parameter for the theory only: would check notice a theory at the wrong value? (repeatable)', collectSet, {})
     .option('--N <list>', 'sizes to simulate, e.g. 500,1000,2000 (several sizes fit the 1/N trend; default 1000)')
     .option('--seeds <n>', 'seeds per size in the first round (default 8; more are added while undecided)')

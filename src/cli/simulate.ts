@@ -8,11 +8,12 @@ import { checkOptions, DEFAULTS, simulate } from '../simulate/index.ts';
 import type { SimResult } from '../simulate/types.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
+import { csvTable, type Cell } from './csv.ts';
 
 export interface SimulateCliOptions {
   set?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; seed?: string; couplings?: string; threads?: string;
-  json?: boolean; maxBytes?: string; quiet?: boolean;
+  json?: boolean; csv?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 /** Parse and check the options (exported for tests). */
@@ -50,7 +51,7 @@ export function simulateAction(out: (s: string) => void) {
     } finally {
       progress.done();
     }
-    out(o.json ? JSON.stringify(simJson(r), null, 2) + '\n' : simTable(r, file));
+    out(o.json ? JSON.stringify(simJson(r), null, 2) + '\n' : o.csv ? simCsv(r) : simTable(r, file));
   };
 }
 
@@ -62,6 +63,13 @@ export function simJson(r: SimResult): unknown {
     ...(r.twoTime ? { twoTime: r.twoTime } : {}),
     diagnostics: r.diagnostics,
   };
+}
+
+/** `dmft simulate --csv`: observable, t, mean, stderr over seeds (N and seeds in the columns too); two-time observables are in --json only. */
+export function simCsv(r: SimResult): string {
+  const rows: Cell[][] = [];
+  for (const [name, vals] of Object.entries(r.observables)) vals.forEach((v, i) => rows.push([name, r.t[i], v, r.stderr[name]?.[i], r.N, r.seeds]));
+  return csvTable(['observable', 't', 'mean', 'stderr', 'N', 'seeds'], rows);
 }
 
 const num = (v: number, digits = 5) => (Number.isFinite(v) ? String(+v.toPrecision(digits)) : '—');

@@ -10,11 +10,12 @@ import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import { maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { describeSolveNotes } from './describe.ts';
+import { csvTable, type Cell } from './csv.ts';
 
 export interface SolveCliOptions {
   set?: Record<string, number>;
   T?: string; dt?: string; times?: string; method?: string;
-  json?: boolean; maxBytes?: string; quiet?: boolean;
+  json?: boolean; csv?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
 export const SOLVE_DEFAULTS = { T: 50, dt: 0.05, maxSteps: 400 } as const;
@@ -55,13 +56,30 @@ export function solveAction(out: (s: string) => void) {
       prog.done();
     }
     validateResult(r, sys, model.file);
-    out(o.json ? JSON.stringify(solveJson(r), null, 2) + '\n' : solveTable(r, file));
+    out(o.json ? JSON.stringify(solveJson(r), null, 2) + '\n' : o.csv ? solveCsv(r) : solveTable(r, file));
   };
 }
 
 /** The JSON of `dmft solve --json` (non-finite numbers become null). */
 export function solveJson(r: SolveResult): unknown {
   return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+}
+
+/**
+ * `dmft solve --csv`: observable, t, value, error, status, note: one row per
+ * one-time observable and grid time, then its t → ∞ row (t = inf) with the
+ * limit's status (value, marginal, divergent, absent, branches) and reason.
+ * Two-time observables and branches are in --json only.
+ */
+export function solveCsv(r: SolveResult): string {
+  const rows: Cell[][] = [];
+  const status = r.limitStatus ?? {};
+  for (const [name, vals] of Object.entries(r.observables)) {
+    vals.forEach((v, i) => rows.push([name, r.t[i], v, r.error[name]?.[i], '', '']));
+    const st = status[name];
+    if (st || (r.limit && name in r.limit)) rows.push([name, Infinity, r.limit?.[name], r.limitError?.[name], st?.status ?? 'value', st?.reason ?? '']);
+  }
+  return csvTable(['observable', 't', 'value', 'error', 'status', 'note'], rows);
 }
 
 const num = (v: number, digits = 7) => (Number.isFinite(v) ? String(+v.toPrecision(digits)) : '—');
