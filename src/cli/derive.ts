@@ -2,7 +2,7 @@
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive, type Route } from '../derive/index.ts';
-import { msrTexNames, stepsToTex, stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
+import { msrTexNames, standaloneDocument, stepsToTex, stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
 import { STAGES, stageOf } from '../derive/msr/text.ts';
 import { normalizeSystem } from '../derive/normalize.ts';
 import type { Derivation } from '../derive/system.ts';
@@ -11,9 +11,9 @@ import { maxBytesOption } from './options.ts';
 const FORMATS = ['tex', 'html', 'json', 'steps'] as const;
 type Format = (typeof FORMATS)[number];
 
-export interface DeriveOptions { set: Record<string, number>; route: string; format: string; maxBytes?: string }
+export interface DeriveOptions { set: Record<string, number>; route: string; format: string; standalone?: boolean; maxBytes?: string }
 
-export async function renderDerivation(d: Derivation, format: Format): Promise<string> {
+export async function renderDerivation(d: Derivation, format: Format, opts: { standalone?: boolean } = {}): Promise<string> {
   // the path-integral route's notation (i, x̂, Q, Q̂) needs its own LaTeX names
   const names = d.route === 'msr' ? msrTexNames(d.steps, d.system) : undefined;
   const notes = d.notes ?? [];
@@ -22,10 +22,17 @@ export async function renderDerivation(d: Derivation, format: Format): Promise<s
     case 'steps': return notes.map((n) => `note: ${n}\n`).join('') + stepsToText(d.steps);
     case 'tex': {
       const eqs = notes.map((n) => `% note: ${n}\n`).join('') + systemToTex(d.system, { flavor: 'paper', route: d.route, names });
-      if (d.route !== 'msr') return eqs;
       // the path-integral route shows every stage of its derivation too
       const stage = (rule: string) => STAGES[stageOf(rule)]?.title;
-      return `${eqs}\n% ---- Path-integral derivation, stage by stage ----\n${stepsToTex(d.steps, { system: d.system, names }, stage)}`;
+      const prose = opts.standalone === true;
+      const stages = d.route === 'msr' ? stepsToTex(d.steps, { system: d.system, names }, stage, { prose }) : '';
+      if (!prose) return d.route === 'msr' ? `${eqs}\n% ---- Path-integral derivation, stage by stage ----\n${stages}` : eqs;
+      const how = d.route === 'msr' ? 'the MSRJD path integral (the derivation follows, stage by stage)' : 'the cavity method';
+      return standaloneDocument({
+        title: `${d.system.model || 'model'}: dynamical mean-field theory`,
+        intro: `The single-site process and its closure, derived by dmftkit by ${how}.${notes.length ? ` Notes: ${notes.join(' ')}` : ''}`,
+        body: `${eqs}${d.route === 'msr' ? `\n\\section*{Path-integral derivation, stage by stage}\n${stages}` : ''}`,
+      });
     }
     case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route, names, notes });
   }
@@ -36,8 +43,9 @@ export async function runDerive(file: string, o: DeriveOptions, out: (s: string)
     throw new DmftError({ message: `--format ${o.format}: unknown format`, expected: FORMATS.join(' | ') });
   }
   if (o.route !== 'cavity' && o.route !== 'msr') throw new DmftError({ message: `--route ${o.route}: unknown route`, expected: 'cavity | msr' });
+  if (o.standalone && o.format !== 'tex') throw new DmftError({ message: `--standalone applies to --format tex, not ${o.format}`, hint: 'the html format is a standalone page already' });
   const m = loadModel(file, o.set, { maxBytes: maxBytesOption(o.maxBytes) });
   const d = derive(m, o.route as Route);
-  const text = await renderDerivation(d, o.format as Format);
+  const text = await renderDerivation(d, o.format as Format, { standalone: o.standalone });
   out(text);
 }

@@ -79,6 +79,13 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
   withInput(program.command('derive').description('derive the DMFT equations (cavity or path-integral route)'))
     .option('--route <route>', 'cavity | msr: the cavity method or the MSRJD path integral', 'cavity')
     .option('--format <fmt>', 'tex | html | json | steps: LaTeX, a standalone HTML page, the DmftSystem as JSON (docs/json.md), or the rules applied', 'tex')
+    .option('--standalone', 'with --format tex: a complete document for pdflatex (amsmath, amssymb), long equations broken into lines, the rules and reasons as text')
+    .addHelpText('after', `
+Names in the LaTeX: an underscore makes a subscript (x_E -> x_{E}, sigma_w -> \\sigma_w), so do trailing
+digits (J0 -> J_0, w1 -> w_1); other names of several letters print upright as words (xE -> \\mathrm{xE},
+var -> \\mathrm{var}); Greek names become letters (eta -> \\eta); wstar -> w^*, xhat -> \\hat{x}.
+Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); in the path-integral route
+\\hat{x} is the response field, Q and \\hat{Q} the order parameters and their conjugates. Full table: docs/latex.md`)
     .action(act(async (file: string, o: DeriveOptions, w) => runDerive(file, o, w)));
 
   withCsv(withInput(program.command('solve').description('solve the derived DMFT equations numerically'), 'print the results as JSON (see docs/json.md)'), 'the one-time observables and their t → ∞ values')

@@ -7,3 +7,4 @@ export { systemToHtml, escapeHtml, type HtmlOptions } from './html.ts';
 export { stepsToText, stepToText, stepsToTex } from './steps.ts';
 export { validateKatex, renderKatex, stripLabels, KatexError, type KatexOptions } from './katex.ts';
 export { msrTexNames } from './msr.ts';
+export { standaloneDocument, latexText, breakFormula, displayMath, unknownTextChars } from './standalone.ts';

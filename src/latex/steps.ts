@@ -8,6 +8,7 @@
 import { print } from '../expr/print.ts';
 import { toLatex, type LatexContext } from './print.ts';
 import type { Step } from '../derive/system.ts';
+import { displayMath, latexText } from './standalone.ts';
 
 const oneLine = (s: string) => s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
 
@@ -45,18 +46,25 @@ export function stepsToText(steps: readonly Step[]): string {
  * The derivation trace as a LaTeX fragment: one `equation*` per step
  * (before ⟶ after), each preceded by a comment with the step id, rule id,
  * where, and why; `stage` groups steps under `%` headings (e.g. the MSRJD stages).
+ * `prose`: for a standalone document, the headings are unnumbered subsections,
+ * the rule, where and why are text, and long equations are broken into lines.
  */
-export function stepsToTex(steps: readonly Step[], ctx: LatexContext, stage?: (rule: string) => string | undefined): string {
+export function stepsToTex(steps: readonly Step[], ctx: LatexContext, stage?: (rule: string) => string | undefined, opts: { prose?: boolean } = {}): string {
   const out: string[] = [];
   let current: string | undefined;
   for (const s of steps) {
     const heading = stage?.(s.rule);
     if (heading !== undefined && heading !== current) {
-      out.push('%', `% ${heading}`);
+      out.push(...(opts.prose ? ['', `\\subsection*{${latexText(heading)}}`] : ['%', `% ${heading}`]));
       current = heading;
     }
-    out.push(`% [${s.rule}] ${oneLine(s.where)} — ${oneLine(s.because)}`);
-    out.push(`\\begin{equation*}\n  ${toLatex(s.before, ctx)} \\;\\longrightarrow\\; ${toLatex(s.after, ctx)}\n\\end{equation*}`);
+    const formula = `${toLatex(s.before, ctx)} \\;\\longrightarrow\\; ${toLatex(s.after, ctx)}`;
+    if (opts.prose) {
+      out.push('', `\\noindent\\textbf{${latexText(s.rule)}} (${latexText(oneLine(s.where))}): ${latexText(oneLine(s.because))}`, displayMath(formula));
+    } else {
+      out.push(`% [${s.rule}] ${oneLine(s.where)} — ${oneLine(s.because)}`);
+      out.push(`\\begin{equation*}\n  ${formula}\n\\end{equation*}`);
+    }
   }
   return out.join('\n') + '\n';
 }
