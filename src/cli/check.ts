@@ -11,6 +11,7 @@ import { checkModel, formatReport, type CheckReport, type CheckSettings } from '
 import type { SolveResult } from '../solve/types.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
 import { csvTable } from './csv.ts';
+import { progressReporter } from './progress.ts';
 
 export interface CheckCliOptions {
   set?: Record<string, number>;
@@ -83,7 +84,9 @@ export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' 
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
-    const r = await runCheck(file, o, process.stderr.isTTY && !o.quiet ? (s) => process.stderr.write(`${s}…\n`) : undefined);
+    // each stage of the check (solve, each size, the step check, each round of seeds) is a line on stderr
+    const prog = progressReporter({ quiet: o.quiet, command: 'check' });
+    const r = await runCheck(file, o, (s) => prog.note(s)).finally(prog.done);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? checkCsv(r) : formatReport(r));
     return exitCodeOf(r);
   };

@@ -9,7 +9,7 @@ import { loadModelSource } from '../../src/model/load.ts';
 import { costGuard, LIMITS, plan, simulate } from '../../src/simulate/index.ts';
 import { runnerLengths, type RunSpec } from '../../src/simulate/run.ts';
 import { instanceBytes } from '../../src/simulate/instance.ts';
-import { PERIOD, progressReporter } from '../../src/cli/progress.ts';
+import { DELAY, PERIOD, progressReporter } from '../../src/cli/progress.ts';
 import { DmftError } from '../../src/errors.ts';
 import { STACK, run, scratch } from '../helpers/cli.ts';
 
@@ -96,12 +96,37 @@ describe('progress', () => {
     p.note('estimated time about 3 min');
     expect(lines[1]).toBe('dmft simulate: estimated time about 3 min\n');
   });
-  it('a terminal: one line updated in place, cleared at the end', () => {
+  it('a terminal: a bar with the fraction and the time left, redrawn in place, cleared at the end; nothing for short work', () => {
+    vi.useFakeTimers();
     const { lines, s } = stream(true);
     const p = progressReporter({ command: 'solve', stream: s });
+    p.report('gaussian closure', 0.1);
+    expect(lines).toEqual([]); // before DELAY: short work prints nothing
+    vi.advanceTimersByTime(DELAY * 1000 + 1);
+    p.report('gaussian closure', 0.1);
+    vi.advanceTimersByTime(3000);
     p.report('gaussian closure', 0.5);
+    vi.advanceTimersByTime(300); // the next redraw (at most 10 per second)
+    const shown = lines.join('');
+    expect(shown).toMatch(/gaussian closure [\u2588\u2591]{24} 50%, about \d+ s left/);
+    expect(shown).not.toContain('\n');
+    const before = lines.length;
     p.done();
-    expect(lines).toEqual(['\r\x1b[Kgaussian closure: 50%', '\r\x1b[K']);
+    expect(lines.slice(before).join('')).toMatch(/\x1b\[0K|\x1b\[2K/);
+    vi.advanceTimersByTime(60_000); // no timer redraws after done
+    const after = lines.length;
+    vi.advanceTimersByTime(60_000);
+    expect(lines.length).toBe(after);
+  });
+  it('a terminal: a note is its own line, between bars', () => {
+    vi.useFakeTimers();
+    const { lines, s } = stream(true);
+    const p = progressReporter({ command: 'check', stream: s });
+    vi.advanceTimersByTime(DELAY * 1000 + 1);
+    p.report('simulating', 0.3);
+    p.note('round 2: N = 1000, 8 more seeds');
+    expect(lines.join('')).toContain('dmft check: round 2: N = 1000, 8 more seeds\n');
+    p.done();
   });
   it('--quiet: nothing', () => {
     vi.useFakeTimers();
@@ -111,6 +136,18 @@ describe('progress', () => {
     p.report('x', 0.5);
     p.note('y');
     expect(lines).toEqual([]);
+  });
+  it('check says each stage on stderr when it is not a terminal, and nothing with -q', async () => {
+    const args = ['check', 'examples/scs.dmft', '--set', 'g=0.5', '--N', '60', '--seeds', '3', '--T', '0.5', '--budget', '0', '--no-limit'];
+    const loud = await run(...args);
+    expect(loud.err).toMatch(/^dmft check: solving the DMFT equations\n/);
+    expect(loud.err).toMatch(/dmft check: simulating N = 60 \(3 seeds, T = 0\.5\)\n/);
+    expect(loud.err).toMatch(/dmft check: step-size check at N = 60/);
+    const quiet = await run(...args, '-q');
+    expect(quiet.err).toBe('');
+    // the same report, but for the measured times (the last line, and a projection's estimate)
+    const table = (o: string) => o.split('\n').filter((l) => !l.startsWith('time:') && !l.includes(' s in all)')).join('\n');
+    expect(table(quiet.out)).toBe(table(loud.out));
   });
   it('simulate reports the fraction done, ending at 1', async () => {
     const fractions: number[] = [];
