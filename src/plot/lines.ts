@@ -37,7 +37,7 @@ function panelRows(p: Panel): { rows: Row[]; errorRows: Row[]; maxPoints: number
     for (const pt of c.points) {
       if (pt.y === null || !Number.isFinite(pt.y) || !Number.isFinite(pt.x)) { seg++; continue; }
       const e = pt.error !== null && pt.error !== undefined && Number.isFinite(pt.error) ? Math.abs(pt.error) : 0;
-      rows.push({ x: pt.x, y: pt.y, lo: pt.y - e, hi: pt.y + e, curve: c.label, segment: `${c.label}\u0000${seg}` });
+      rows.push({ x: pt.x, y: pt.y, lo: pt.y - e, hi: pt.y + e, curve: c.label, segment: `${c.label} · part ${seg + 1}` });
     }
   }
   const ys = rows.flatMap((r) => [r.lo, r.hi]);
