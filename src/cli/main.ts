@@ -122,7 +122,7 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
   // sweep: --set takes grids and -o is repeatable (a table and a .svg plot), so it has its own options
   const sweep = program.command('sweep').description('solve over a grid of parameter values; a table (text, CSV or JSON) and an SVG plot (docs/sweep.md)')
     .argument('<model>', 'the .dmft model file (- reads it from standard input)')
-    .option('--set <k=grid>', 'a parameter\'s values: g=2 (fixed), lam=1e-3,1e-2 (a list), alpha=0.1:4:40 (40 points from 0.1 to 4), lam=1e-3:1:20:log (20 points evenly spaced in log); repeat --set for a product grid (the first swept parameter varies fastest)', (v: string, prev: Axis[]) => collectGrid(v, prev), [])
+    .option('--set <k=grid>', 'a parameter\'s values: g=2 (fixed), lam=1e-3,1e-2 (a list), alpha=0.1:4:40 (40 points from 0.1 to 4), lam=1e-3:1:20:log (20 points evenly spaced in log); repeat --set for a product grid (the first swept parameter varies fastest)', (v: string, prev: Axis[] | undefined) => collectGrid(v, prev))
     .option('--T <T>', 'final time (default 50, or the last --times)')
     .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
     .option('--limit', 'report t → ∞ values with their status (the default)')
@@ -131,7 +131,7 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--jobs <n>', 'points solved at once, in worker threads (default: the number of cores; 1 runs in-process)')
     .option('--json', 'print the table as JSON (see docs/json.md)')
     .option('--csv', 'print the table as CSV (one header line, one line per point)')
-    .option('-o, --output <file>', 'write FILE atomically: a name ending in .svg gets the plot, any other name the table (repeatable: -o curve.svg -o table.csv)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('-o, --output <file>', 'write FILE atomically: a name ending in .svg gets the plot, any other name the table (repeatable: -o curve.svg -o table.csv)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`);
   sweep.addOption(new Option('-q, --quiet', 'print no progress on standard error'));
   sweep.addHelpText('after', '\nExit codes: 0 every point ok, 1 some points failed (the table is complete; each failed row says why), 2 bad input.\nDetails: docs/sweep.md')

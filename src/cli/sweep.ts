@@ -24,11 +24,11 @@ import { progressReporter } from './progress.ts';
 import { solveOptions } from './solve.ts';
 
 export interface SweepCliOptions {
-  set: Axis[];
+  set?: Axis[];
   T?: string; dt?: string; times?: string; method?: string;
   limit?: boolean; jobs?: string;
   json?: boolean; csv?: boolean;
-  output: string[];
+  output?: string[];
   maxBytes?: string; quiet?: boolean;
 }
 

@@ -93,6 +93,13 @@ describe('dmft sweep', () => {
     expect(plot).toContain('a = 2');
   });
 
+  it('a solver that throws at a point: the row carries its message', async () => {
+    const r = await run('sweep', model, '--set', 'g=0.3,0.6', '--method', 'static', '--T', '1', '--jobs', '1', '-q');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/0 of 2 points ok, 2 failed:/);
+    expect(r.out).toMatch(/row 1 \(g = 0\.3\): --method static does not apply: .*white noise.*\(try --method stationary/);
+  });
+
   it('bad input exits 2 with a clear message', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'gg=1,2'], /no parameter 'gg'[\s\S]*did you mean 'g'/],
