@@ -87,7 +87,10 @@ export async function sweepAction(file: string, o: SweepCliOptions, out: (s: str
   } finally {
     prog.done();
   }
-  const result: SweepResult = { model: system.model, file: name, axes, spec, observables: observablesOf(rows), rows };
+  // the one-time observables as the model declares them (also when every point failed), then any other a solver reported
+  const declared = system.observables.filter((x) => x.times.length <= 1).map((x) => x.name);
+  const observables = [...new Set([...declared, ...observablesOf(rows)])];
+  const result: SweepResult = { model: system.model, file: name, axes, spec, observables, rows };
   const text = o.json ? JSON.stringify(sweepJson(result), null, 2) + '\n' : o.csv ? sweepCsv(result) : sweepText(result);
   if (dest.plot) writeAtomic(dest.plot, await lineFigureSvg(sweepFigure(result)!));
   if (dest.table) writeAtomic(dest.table, escapeControl(text));
