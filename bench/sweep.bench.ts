@@ -1,7 +1,7 @@
 // `dmft sweep` wall time against the number of jobs, whole process from the
 // CLI (worker start-up included), and its values against the closed form of
 // the noisy linear network q = s2 / (2 √(a² − g²)).
-//   npx tsx bench/sweep.bench.ts [points]
+//   npx tsx bench/sweep.bench.ts [points] [T]
 import { execFileSync } from 'node:child_process';
 import { loadavg, availableParallelism } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,11 +19,12 @@ d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
 observe q = mean(i, x[i]^2)
 `;
 const n = Number(process.argv[2] ?? 12);
+const T = process.argv[3] ?? '5';
 const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
 const file = join(dir, 'lin.dmft');
 writeFileSync(file, MODEL);
-const args = (jobs: number) => ['bin/dmft.mjs', 'sweep', file, '--set', `g=0.05:0.95:${n}`, '--T', '5', '--jobs', String(jobs), '--json', '-q'];
-console.log(`${new Date().toISOString()} — ${n} points, ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+const args = (jobs: number) => ['bin/dmft.mjs', 'sweep', file, '--set', `g=0.05:0.95:${n}`, '--T', T, '--jobs', String(jobs), '--json', '-q'];
+console.log(`${new Date().toISOString()} — ${n} points, T = ${T}, ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 let worst = 0;
 for (const jobs of [1, 2, 1, 2]) {
   const t0 = Date.now();
