@@ -128,7 +128,7 @@ export function buildProgram(out: (s: string) => void, setCode: (code: number) =
     .option('--limit', 'report t → ∞ values with their status (the default)')
     .option('--times <list>', 'report one-time observables at these times instead, e.g. 0.5,1,2')
     .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations at each point)')
-    .option('--jobs <n>', 'points solved at once, in worker threads (default: the number of cores; 1 runs in-process)')
+    .option('--jobs <n>', 'points solved at once: the main thread and n − 1 worker threads (default: the number of cores)')
     .option('--json', 'print the table as JSON (see docs/json.md)')
     .option('--csv', 'print the table as CSV (one header line, one line per point)')
     .option('-o, --output <file>', 'write FILE atomically: a name ending in .svg gets the plot, any other name the table (repeatable: -o curve.svg -o table.csv)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
