@@ -22,6 +22,14 @@ export interface LineFigure {
   height?: number;
 }
 
+/** A title Vega can show. Vega fails ("Operator not defined") on a title that
+ *  is exactly the name of an Object.prototype member (toString, constructor,
+ *  __proto__ — legal parameter and observable names): such a title gets a
+ *  zero-width space appended, which shows nothing. */
+export function safeTitle(s: string): string {
+  return s === '__proto__' || Object.prototype.hasOwnProperty.call(Object.prototype, s) ? `${s}\u200b` : s;
+}
+
 /** An error is drawn when it spans at least this fraction of the panel's y range. */
 export const VISIBLE_ERROR = 2e-3;
 /** Up to this many points per curve the error is drawn as bars, beyond as a band. */
@@ -50,27 +58,27 @@ function panelRows(p: Panel): { rows: Row[]; errorRows: Row[]; maxPoints: number
 /** The Vega-Lite spec of a figure (exported for tests and for the HTML report). */
 export function lineFigureSpec(fig: LineFigure): TopLevelSpec {
   const legend = fig.legendTitle !== undefined || fig.panels.some((p) => p.curves.length > 1);
-  const x = { field: 'x', type: 'quantitative' as const, title: fig.xLabel, scale: fig.xLog ? { type: 'log' as const } : { zero: false } };
+  const x = { field: 'x', type: 'quantitative' as const, title: safeTitle(fig.xLabel), scale: fig.xLog ? { type: 'log' as const } : { zero: false } };
   const color = legend
-    ? { field: 'curve', type: 'nominal' as const, title: fig.legendTitle ?? null, sort: null }
+    ? { field: 'curve', type: 'nominal' as const, title: fig.legendTitle !== undefined ? safeTitle(fig.legendTitle) : null, sort: null }
     : { value: '#4c78a8' };
   const panels = fig.panels.map((p) => {
     const { rows, errorRows, maxPoints } = panelRows(p);
-    const y = { field: 'y', type: 'quantitative' as const, title: p.yLabel, scale: { zero: false } };
+    const y = { field: 'y', type: 'quantitative' as const, title: safeTitle(p.yLabel), scale: { zero: false } };
     const layers: object[] = [];
     if (errorRows.length) {
-      const err = { x, y: { field: 'lo', type: 'quantitative' as const, title: p.yLabel }, y2: { field: 'hi' }, color, detail: { field: 'segment' } };
+      const err = { x, y: { field: 'lo', type: 'quantitative' as const, title: safeTitle(p.yLabel) }, y2: { field: 'hi' }, color, detail: { field: 'segment' } };
       layers.push(maxPoints > BARS_UP_TO
         ? { data: { values: errorRows }, mark: { type: 'errorband', opacity: 0.25 }, encoding: err }
         : { data: { values: errorRows }, mark: { type: 'errorbar', ticks: true }, encoding: err });
     }
     layers.push({ data: { values: rows }, mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'segment' }, order: { field: 'x' } } });
-    return { title: p.title, width: fig.width ?? 420, height: fig.height ?? 240, layer: layers };
+    return { title: safeTitle(p.title), width: fig.width ?? 420, height: fig.height ?? 240, layer: layers };
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     background: 'white',
-    config: { font: 'sans-serif', axis: { grid: true, gridOpacity: 0.5 }, legend: { orient: 'right' } },
+    config: { font: 'sans-serif', axis: { grid: true, gridOpacity: 0.5 }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 } },
     vconcat: panels,
     resolve: { scale: { color: 'shared' } },
   } as TopLevelSpec;

@@ -41,6 +41,14 @@ describe('line figures', () => {
     expect(JSON.stringify(tiny)).not.toMatch(/errorbar|errorband/);
   });
 
+  it('titles that are names of Object.prototype members (legal model names) are shown', async () => {
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      const svg = await lineFigureSvg({ xLabel: name, legendTitle: name, panels: [{ title: name, yLabel: name, curves: [{ label: `${name} = 1`, points: [{ x: 1, y: 1 }, { x: 2, y: 2 }] }] }] });
+      expect(count(svg, new RegExp(`>${name}\u200b<`, 'g')), name).toBe(4);
+      expect(count(svg, LINE)).toBe(1);
+    }
+  });
+
   it('a logarithmic x axis', async () => {
     const svg = await lineFigureSvg({ xLabel: 'lam', xLog: true, panels: [{ title: 'p', yLabel: 'y', curves: [{ label: 'c', points: [1e-3, 1e-2, 1e-1, 1].map((x) => ({ x, y: Math.log10(x) })) }] }] });
     expect(svg).toMatch(/>0\.001<\/text>/);
