@@ -16,6 +16,7 @@ import type { Model } from '../model/ir.ts';
 import { describeModel } from './describe.ts';
 import { runDerive, type DeriveOptions } from './derive.ts';
 import { checkOutputPath, writeAtomic } from './io.ts';
+import { collectGrid, type Axis } from '../sweep/grid.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -129,6 +130,27 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .option('--map <list>', 'explicit symbol alignment, e.g. "C=C_x,R=R_x,\\phi=tanh"')
     .option('--strict', 'every derived equation must be stated')
     .action(act(async (file: string, o: import('./verify.ts').VerifyCliOptions, w) => (await import('./verify.ts')).verifyAction(w)(file, o)));
+
+  // sweep: --set takes grids and -o is repeatable (a table and a .svg plot), so it has its own options
+  const sweep = program.command('sweep').description('solve over a grid of parameter values; a table (text, CSV or JSON) and an SVG plot (docs/sweep.md)')
+    .argument('<model>', 'the .dmft model file (- reads it from standard input)')
+    .option('--set <k=grid>', 'a parameter\'s values: g=2 (fixed), lam=1e-3,1e-2 (a list), alpha=0.1:4:40 (40 points from 0.1 to 4), lam=1e-3:1:20:log (20 points evenly spaced in log); repeat --set for a product grid (the first swept parameter varies fastest)', (v: string, prev: Axis[] | undefined) => collectGrid(v, prev))
+    .option('--T <T>', 'final time (default 50, or the last --times)')
+    .option('--dt <dt>', 'base time step (default 0.05, or T/400 when larger; refined and Richardson-extrapolated)')
+    .option('--limit', 'report t → ∞ values with their status (the default)')
+    .option('--times <list>', 'report one-time observables at these times instead, e.g. 0.5,1,2')
+    .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations at each point)')
+    .option('--jobs <n>', 'points solved at once: the main thread and n − 1 worker threads (default: the number of cores)')
+    .option('--json', 'print the table as JSON (see docs/json.md)')
+    .option('--csv', 'print the table as CSV (one header line, one line per point)')
+    .option('-o, --output <file>', 'write FILE atomically: a name ending in .svg gets the plot, any other name the table (repeatable: -o curve.svg -o table.csv)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`);
+  sweep.addOption(new Option('-q, --quiet', 'print no progress on standard error'));
+  sweep.addHelpText('after', '\nExit codes: 0 every point ok, 1 some points failed (the table is complete; each failed row says why), 2 bad input.\nDetails: docs/sweep.md')
+    .action(async (file: string, o: import('./sweep.ts').SweepCliOptions) => {
+      setInput(file);
+      setCode(await (await import('./sweep.ts')).sweepAction(file, o, write));
+    });
 
   program.command('demo').description('the end-to-end demo on the embedded SCS example (npm start); writes out/scs.tex and out/scs-results.json')
     .action(async () => { setInput('the demo'); setCode(await (await import('./demo.ts')).demo(write)); });

@@ -55,6 +55,7 @@ describe('-o on every command that produces a document', () => {
     ['simulate', ['simulate', 'examples/scs.dmft', '--N', '20', '--seeds', '2', '--T', '0.2'], 0, /mean ± standard error/],
     // check's verdict at N = 20 may be anything (0 agree, 1 disagree, 3 inconclusive): the report is what -o must hold
     ['check', ['check', 'examples/scs.dmft', '--N', '20', '--seeds', '3', '--budget', '0', '--no-limit', '--no-step-check', '--T', '0.2', '--times', '0.2', '--json'], [0, 1, 3], /"rows"/],
+    ['sweep', ['sweep', 'examples/scs.dmft', '--set', 'g=0.5', '--T', '0.2', '--jobs', '1'], 0, /1 of 1 points ok/],
     ['verify (agrees)', ['verify', 'examples/scs.dmft', '--tex', good], 0, /OK: 2 stated equations agree/],
     ['verify (mismatch: exit 1, report written)', ['verify', 'examples/scs.dmft', '--tex', wrong], 1, /MISMATCH/],
   ];
@@ -73,7 +74,7 @@ describe('help', () => {
   const program = buildProgram(() => {});
   const commands = program.commands as Command[];
   it('has every command', () => {
-    expect(commands.map((c) => c.name()).sort()).toEqual(['check', 'demo', 'derive', 'parse', 'simulate', 'solve', 'verify']);
+    expect(commands.map((c) => c.name()).sort()).toEqual(['check', 'demo', 'derive', 'parse', 'simulate', 'solve', 'sweep', 'verify']);
   });
   for (const cmd of [program, ...commands]) {
     it(`${cmd.name()}: every option and argument has a description`, () => {

@@ -10,6 +10,8 @@ import { dirname, join, normalize, relative } from 'node:path';
 /** Layers, lowest first: [module, path prefixes]; several modules on one line share a layer. */
 export const LAYERS: [string, string[]][][] = [
   [['base', ['src/errors.ts', 'src/input.ts', 'src/table.ts']]],
+  // plots from numbers (no DMFT): used by the sweep and the reports
+  [['plot', ['src/plot/']]],
   // numbers only (no expression trees): special functions, quadrature rules, linear algebra, RNG, statistics
   [['numeric kernels', ['src/numeric/special.ts', 'src/numeric/integrate.ts', 'src/numeric/rules.ts', 'src/numeric/linalg.ts',
     'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts']]],
@@ -21,7 +23,7 @@ export const LAYERS: [string, string[]][][] = [
   // numerics on expression trees: kinks of a compiled expression, Gaussian expectations split at them
   [['numeric', ['src/numeric/']]],
   [['solve', ['src/solve/']], ['simulate', ['src/simulate/']]],
-  [['check', ['src/check/']], ['verify', ['src/verify/']]],
+  [['check', ['src/check/']], ['verify', ['src/verify/']], ['sweep', ['src/sweep/']]],
   [['cli', ['src/cli/']]],
   // the programmatic API: the CLI's pipeline as functions (it reuses the CLI's option parsing and defaults)
   [['api', ['src/api.ts']]],

@@ -1,0 +1,87 @@
+// Line plots as SVG, rendered in Node by Vega (a Vega-Lite spec compiled to
+// Vega, drawn by `view.toSVG()`; no browser, no canvas, no network). One panel
+// per quantity, stacked; in each, one curve per series with its points, and
+// the error as a band (many points) or as bars (few points) where it is visible
+// at the panel's scale. A missing value (a failed point) breaks the curve
+// instead of being bridged. Knows nothing about DMFT: the sweep and the later
+// HTML report give it numbers.
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export interface Point { x: number; y: number | null; error?: number | null }
+export interface Curve { label: string; points: Point[] }
+export interface Panel { title: string; yLabel: string; curves: Curve[] }
+export interface LineFigure {
+  xLabel: string;
+  /** logarithmic x axis (positive x only) */
+  xLog?: boolean;
+  /** what the curves' labels name (the legend's title); no legend for a single unlabelled curve */
+  legendTitle?: string;
+  panels: Panel[];
+  width?: number;
+  height?: number;
+}
+
+/** An error is drawn when it spans at least this fraction of the panel's y range. */
+export const VISIBLE_ERROR = 2e-3;
+/** Up to this many points per curve the error is drawn as bars, beyond as a band. */
+const BARS_UP_TO = 12;
+
+interface Row { x: number; y: number; lo: number; hi: number; curve: string; segment: string }
+
+/** The rows of one panel: curves split into segments at missing values. */
+function panelRows(p: Panel): { rows: Row[]; errorRows: Row[]; maxPoints: number } {
+  const rows: Row[] = [];
+  for (const c of p.curves) {
+    let seg = 0;
+    for (const pt of c.points) {
+      if (pt.y === null || !Number.isFinite(pt.y) || !Number.isFinite(pt.x)) { seg++; continue; }
+      const e = pt.error !== null && pt.error !== undefined && Number.isFinite(pt.error) ? Math.abs(pt.error) : 0;
+      rows.push({ x: pt.x, y: pt.y, lo: pt.y - e, hi: pt.y + e, curve: c.label, segment: `${c.label} · part ${seg + 1}` });
+    }
+  }
+  const ys = rows.flatMap((r) => [r.lo, r.hi]);
+  const span = ys.length ? Math.max(...ys) - Math.min(...ys) : 0;
+  const scale = span > 0 ? span : Math.max(1e-300, ...rows.map((r) => Math.abs(r.y)));
+  const errorRows = rows.filter((r) => r.hi - r.lo >= VISIBLE_ERROR * scale);
+  return { rows, errorRows, maxPoints: Math.max(0, ...p.curves.map((c) => c.points.length)) };
+}
+
+/** The Vega-Lite spec of a figure (exported for tests and for the HTML report). */
+export function lineFigureSpec(fig: LineFigure): TopLevelSpec {
+  const legend = fig.legendTitle !== undefined || fig.panels.some((p) => p.curves.length > 1);
+  const x = { field: 'x', type: 'quantitative' as const, title: fig.xLabel, scale: fig.xLog ? { type: 'log' as const } : { zero: false } };
+  const color = legend
+    ? { field: 'curve', type: 'nominal' as const, title: fig.legendTitle ?? null, sort: null }
+    : { value: '#4c78a8' };
+  const panels = fig.panels.map((p) => {
+    const { rows, errorRows, maxPoints } = panelRows(p);
+    const y = { field: 'y', type: 'quantitative' as const, title: p.yLabel, scale: { zero: false } };
+    const layers: object[] = [];
+    if (errorRows.length) {
+      const err = { x, y: { field: 'lo', type: 'quantitative' as const, title: p.yLabel }, y2: { field: 'hi' }, color, detail: { field: 'segment' } };
+      layers.push(maxPoints > BARS_UP_TO
+        ? { data: { values: errorRows }, mark: { type: 'errorband', opacity: 0.25 }, encoding: err }
+        : { data: { values: errorRows }, mark: { type: 'errorbar', ticks: true }, encoding: err });
+    }
+    layers.push({ data: { values: rows }, mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'segment' }, order: { field: 'x' } } });
+    return { title: p.title, width: fig.width ?? 420, height: fig.height ?? 240, layer: layers };
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    background: 'white',
+    config: { font: 'sans-serif', axis: { grid: true, gridOpacity: 0.5 }, legend: { orient: 'right' } },
+    vconcat: panels,
+    resolve: { scale: { color: 'shared' } },
+  } as TopLevelSpec;
+}
+
+/** Render a figure to a standalone SVG document. */
+export async function lineFigureSvg(fig: LineFigure): Promise<string> {
+  const view = new vega.View(vega.parse(compile(lineFigureSpec(fig)).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
