@@ -1,6 +1,7 @@
 // The agreement table of `dmft check`: one row per comparison with theory ±
 // error, simulation ± standard error, the relative difference, the smallest
 // relative difference the comparison could have detected, and its verdict.
+import { methodInWords } from '../solve/method-words.ts';
 import { fmtNum, type CheckRow } from './compare.ts';
 import type { CheckReport } from './run.ts';
 
@@ -11,7 +12,7 @@ const when = (r: CheckRow) => (r.kind === 'limit' ? '∞' : r.t.map((v) => +v.to
 
 export function formatCheck(r: CheckReport): string {
   const L: string[] = [];
-  L.push(`check: ${r.model}   params ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}   method ${r.method}`);
+  L.push(`check: ${r.model}   params ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}   method ${r.method} (${methodInWords(r.method)})`);
   const sizes = r.Ns.map((N) => `${N} (${r.seeds[String(N)]} seeds)`).join(', ');
   L.push(`sizes: N = ${sizes}${r.Ns.length > 1 ? '; simulation columns: the N → ∞ fit a + b/N' : ''}`);
   L.push(`target: relative differences of ${pctU(r.target)} must be detectable; false-alarm rate ${r.alpha} over all ${r.rows.length} comparisons and ${r.rounds} round${r.rounds > 1 ? 's' : ''} of seeds`);

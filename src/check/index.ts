@@ -12,9 +12,9 @@ export { formatCheck as formatReport } from './format.ts';
 
 /** One comparison of ready-made simulations, without step check or growth
  *  (the demo; tests of the statistics). */
-export function compare(model: Model, theory: SolveResult, sims: SimLike[], opts: { alpha?: number; target?: number } = {}): CheckReport {
+export function compare(model: Model, theory: SolveResult, sims: SimLike[], opts: { alpha?: number; target?: number; times?: number[] } = {}): CheckReport {
   const alpha = opts.alpha ?? 0.01, target = opts.target ?? 0.02;
-  const c = compareRound(theory, sims, { alpha, target });
+  const c = compareRound(theory, sims, { alpha, target, times: opts.times });
   const Ns = sims.map((s) => s.N).sort((a, b) => a - b);
   const notes = Ns.length === 1 ? [`one size (N = ${Ns[0]}): the finite-size bias is not estimated`] : [];
   notes.push('step check: not run: the simulation\'s step bias is not bounded');

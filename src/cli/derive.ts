@@ -24,14 +24,14 @@ export async function renderDerivation(d: Derivation, format: Format, opts: { st
       const eqs = notes.map((n) => `% note: ${n}\n`).join('') + systemToTex(d.system, { flavor: 'paper', route: d.route, names });
       // the path-integral route shows every stage of its derivation too
       const stage = (rule: string) => STAGES[stageOf(rule)]?.title;
-      const prose = opts.standalone === true;
-      const stages = d.route === 'msr' ? stepsToTex(d.steps, { system: d.system, names }, stage, { prose }) : '';
-      if (!prose) return d.route === 'msr' ? `${eqs}\n% ---- Path-integral derivation, stage by stage ----\n${stages}` : eqs;
+      // the stages as text (subsections, each step's rule and reason a paragraph), long equations broken
+      const stages = d.route === 'msr' ? `\n\\section*{Path-integral derivation, stage by stage}\n${stepsToTex(d.steps, { system: d.system, names }, stage, { prose: true })}` : '';
+      if (!opts.standalone) return `${eqs}${stages}`;
       const how = d.route === 'msr' ? 'the MSRJD path integral (the derivation follows, stage by stage)' : 'the cavity method';
       return standaloneDocument({
         title: `${d.system.model || 'model'}: dynamical mean-field theory`,
         intro: `The single-site process and its closure, derived by dmftkit by ${how}.${notes.length ? ` Notes: ${notes.join(' ')}` : ''}`,
-        body: `${eqs}${d.route === 'msr' ? `\n\\section*{Path-integral derivation, stage by stage}\n${stages}` : ''}`,
+        body: `${eqs}${stages}`,
       });
     }
     case 'html': return systemToHtml(d.system, d.steps, { title: d.system.model, route: d.route, names, notes });

@@ -5,7 +5,6 @@
 // ok, 1 a check or verification failed, 3 check/verify could not decide
 // (inconclusive), 2 anything else (with a message
 // naming the input), never a JavaScript stack trace.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DmftError, DmftErrors, EXIT, clipWords, escapeControl } from '../errors.ts';
 import { DEFAULT_MAX_BYTES, inputName } from '../input.ts';
@@ -16,9 +15,10 @@ import type { Model } from '../model/ir.ts';
 import { describeModel } from './describe.ts';
 import { runDerive, type DeriveOptions } from './derive.ts';
 import { checkOutputPath, writeAtomic } from './io.ts';
+import { VERSION } from './version.ts';
 import { collectGrid, type Axis } from '../sweep/grid.ts';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 /** The Model IR as JSON: source spans dropped from expressions. */
 export function modelJson(m: Model): unknown {
@@ -150,6 +150,19 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .action(async (file: string, o: import('./sweep.ts').SweepCliOptions) => {
       setInput(file);
       setCode(await (await import('./sweep.ts')).sweepAction(file, o, write));
+    });
+
+  withInput(program.command('report').description('one self-contained HTML report: the model, theory curves with simulation points, C(t,s), the comparison, the derived equations'))
+    .option('--N <list>', 'sizes to simulate, e.g. 500,1000,2000 (default 1000)')
+    .option('--seeds <n>', 'seeds per size (default 8)')
+    .option('--T <T>', 'final time (default 10)')
+    .option('--dt <dt>', 'time step of the solver and the simulation (default 0.05)')
+    .option('--no-simulate', 'theory only: no simulation and no comparison')
+    .addHelpText('after', '\nWithout -o the report is written to MODEL.report.html in the current directory (-o - prints it).\nIt needs no network: equations are rendered and fonts inlined. Contents: docs/report.md')
+    .action(async (file: string, o: import('./report.ts').ReportCliOptions) => {
+      setInput(file);
+      maxBytesOption(o.maxBytes);
+      await (await import('./report.ts')).reportAction(file, o, write);
     });
 
   program.command('demo').description('the end-to-end demo on the embedded SCS example (npm start); writes out/scs.tex and out/scs-results.json')

@@ -11,6 +11,7 @@ import { maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { describeSolveNotes } from './describe.ts';
 import { csvTable, type Cell } from './csv.ts';
+import { methodInWords } from '../solve/method-words.ts';
 
 export interface SolveCliOptions {
   set?: Record<string, number>;
@@ -91,7 +92,7 @@ export function solveTable(r: SolveResult, file: string): string {
   lines.push(`${r.model}  (${file})`);
   const ps = Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ');
   if (ps) lines.push(`parameters: ${ps}`);
-  lines.push(`method: ${r.method}`);
+  lines.push(`method: ${r.method} (${methodInWords(r.method)})`);
   const names = Object.keys(r.observables);
   if (names.length && r.t.length) {
     // at most ~21 rows: every k-th grid time, always the last

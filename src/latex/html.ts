@@ -94,6 +94,61 @@ ol.steps li{margin:0 0 1.2rem}
 .because{color:#333;margin:.1rem 0 0;font-style:italic}
 `.trim();
 
+/** The system's sections (populations, closure, observables), each a heading, its KaTeX equations and what each row states. */
+export function systemSectionsHtml(sys: DmftSystem, opts: Pick<HtmlOptions, 'names'> = {}, level = 2): string[] {
+  return systemSections(sys, { flavor: 'katex', names: opts.names }).map((sec) => {
+    const eq = renderKatex(sectionTex(sec, 'katex'));
+    const what = sec.rows.filter((r) => r.lhs).map((r) => `<li>${escapeHtml(r.what)}</li>`).join('\n');
+    return `<section id="${escapeHtml(sec.id)}">\n<h${level}>${escapeHtml(sec.title)}</h${level}>\n<div class="eq">${eq}</div>\n<ul class="what">\n${what}\n</ul>\n</section>`;
+  });
+}
+
+/** The derivation steps as an ordered list: rule id, where, before ⟶ after (KaTeX), because. */
+export function stepsHtml(sys: DmftSystem, steps: readonly Step[], opts: Pick<HtmlOptions, 'names'> = {}): string {
+  const ctx = { system: sys, flavor: 'katex' as const, names: opts.names };
+  const items = steps.map((s) => {
+    const eq = renderKatex(`${toLatex(s.before, ctx)} \\;\\longrightarrow\\; ${toLatex(s.after, ctx)}`);
+    return `<li>\n<div class="rule"><code>${escapeHtml(s.rule)}</code><span class="where">${escapeHtml(s.where)}</span></div>\n<div class="eq">${eq}</div>\n<p class="because">${escapeHtml(s.because)}</p>\n</li>`;
+  });
+  return items.length ? `<ol class="steps">\n${items.join('\n')}\n</ol>` : '<p>No derivation steps recorded.</p>';
+}
+
+/**
+ * A standalone page around a body: KaTeX's CSS with the fonts the body uses
+ * inlined (or all from the CDN with fonts: 'cdn'), the page style plus
+ * `css`, and a header with the title and a meta line (HTML).
+ */
+export function htmlPage(o: { title: string; metaHtml: string; body: string; css?: string; fonts?: 'inline' | 'cdn' }): string {
+  const inline = o.fonts === 'cdn' ? new Set<string>() : usedFontFamilies(katexCss(), classesIn(o.body));
+  const fontNote = o.fonts === 'cdn' ? 'fonts from jsDelivr' : `fonts inlined: ${[...inline].sort().join(', ')}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="dmftkit">
+<title>${escapeHtml(o.title)}</title>
+<style>
+/* KaTeX ${KATEX_VERSION} stylesheet (MIT license, https://katex.org); ${fontNote} */
+${pageKatexCss(inline)}
+</style>
+<style>
+${PAGE_CSS}${o.css ? `\n${o.css}` : ''}
+</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${escapeHtml(o.title)}</h1>
+<p class="meta">${o.metaHtml}</p>
+</header>
+${o.body}
+</main>
+</body>
+</html>
+`;
+}
+
 /**
  * A standalone HTML page for a system and its derivation steps: a section per
  * population, the closure, the observables, then every step (rule id, where,
@@ -102,48 +157,12 @@ ol.steps li{margin:0 0 1.2rem}
  */
 export function systemToHtml(sys: DmftSystem, steps: readonly Step[] = [], opts: HtmlOptions = {}): string {
   const title = opts.title || sys.model || 'DMFT equations';
-  const sections = systemSections(sys, { flavor: 'katex', names: opts.names });
   const parts: string[] = [];
   if (opts.notes?.length) parts.push(`<section id="notes">\n<h2>Notes</h2>\n<ul>\n${opts.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}\n</ul>\n</section>`);
-  for (const sec of sections) {
-    const eq = renderKatex(sectionTex(sec, 'katex'));
-    const what = sec.rows.filter((r) => r.lhs).map((r) => `<li>${escapeHtml(r.what)}</li>`).join('\n');
-    parts.push(`<section id="${escapeHtml(sec.id)}">\n<h2>${escapeHtml(sec.title)}</h2>\n<div class="eq">${eq}</div>\n<ul class="what">\n${what}\n</ul>\n</section>`);
-  }
-  const ctx = { system: sys, flavor: 'katex' as const, names: opts.names };
-  const stepItems = steps.map((s) => {
-    const eq = renderKatex(`${toLatex(s.before, ctx)} \\;\\longrightarrow\\; ${toLatex(s.after, ctx)}`);
-    return `<li>\n<div class="rule"><code>${escapeHtml(s.rule)}</code><span class="where">${escapeHtml(s.where)}</span></div>\n<div class="eq">${eq}</div>\n<p class="because">${escapeHtml(s.because)}</p>\n</li>`;
+  parts.push(...systemSectionsHtml(sys, opts));
+  parts.push(`<section id="derivation">\n<h2>Derivation (${steps.length} step${steps.length === 1 ? '' : 's'})</h2>\n${stepsHtml(sys, steps, opts)}\n</section>`);
+  return htmlPage({
+    title, fonts: opts.fonts, body: parts.join('\n'),
+    metaHtml: `Dynamical mean-field theory of <em>${escapeHtml(sys.model)}</em>, derived by dmftkit${opts.route ? ` (route: ${escapeHtml(opts.route)})` : ''}.`,
   });
-  parts.push(`<section id="derivation">\n<h2>Derivation (${steps.length} step${steps.length === 1 ? '' : 's'})</h2>\n` +
-    (stepItems.length ? `<ol class="steps">\n${stepItems.join('\n')}\n</ol>` : '<p>No derivation steps recorded.</p>') + '\n</section>');
-  const body = parts.join('\n');
-  const inline = opts.fonts === 'cdn' ? new Set<string>() : usedFontFamilies(katexCss(), classesIn(body));
-  const fontNote = opts.fonts === 'cdn' ? 'fonts from jsDelivr' : `fonts inlined: ${[...inline].sort().join(', ')}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="dmftkit">
-<title>${escapeHtml(title)}</title>
-<style>
-/* KaTeX ${KATEX_VERSION} stylesheet (MIT license, https://katex.org); ${fontNote} */
-${pageKatexCss(inline)}
-</style>
-<style>
-${PAGE_CSS}
-</style>
-</head>
-<body>
-<main>
-<header>
-<h1>${escapeHtml(title)}</h1>
-<p class="meta">Dynamical mean-field theory of <em>${escapeHtml(sys.model)}</em>, derived by dmftkit${opts.route ? ` (route: ${escapeHtml(opts.route)})` : ''}.</p>
-</header>
-${body}
-</main>
-</body>
-</html>
-`;
 }

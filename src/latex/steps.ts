@@ -60,7 +60,8 @@ export function stepsToTex(steps: readonly Step[], ctx: LatexContext, stage?: (r
     }
     const formula = `${toLatex(s.before, ctx)} \\;\\longrightarrow\\; ${toLatex(s.after, ctx)}`;
     if (opts.prose) {
-      out.push('', `\\noindent\\textbf{${latexText(s.rule)}} (${latexText(oneLine(s.where))}): ${latexText(oneLine(s.because))}`, displayMath(formula));
+      // \sloppy: rule ids and formulas in the prose are long unbreakable words
+      out.push('', `{\\sloppy\\noindent\\textbf{${latexText(s.rule)}} (${latexText(oneLine(s.where))}): ${latexText(oneLine(s.because))}\\par}`, displayMath(formula));
     } else {
       out.push(`% [${s.rule}] ${oneLine(s.where)} — ${oneLine(s.because)}`);
       out.push(`\\begin{equation*}\n  ${formula}\n\\end{equation*}`);

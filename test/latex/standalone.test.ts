@@ -69,6 +69,11 @@ describe('the standalone document', () => {
     expect(doc.trimEnd().endsWith('\\end{document}')).toBe(true);
     expect(doc).toMatch(/\\subsection\*\{Stage 1/);
     expect(doc).toMatch(/\\noindent\\textbf\{msr\.action\.response-field\}/);
+    // the fragment (no --standalone) has the stages as text too
+    const frag = await renderDerivation(d, 'tex');
+    expect(frag).toMatch(/\\subsection\*\{Stage 1/);
+    expect(frag).not.toMatch(/^% \[msr\./m);
+    expect(frag).not.toContain('\\documentclass');
     expect(doc).not.toMatch(/^% \[msr\./m);
     expect(doc).toMatch(/\\begin\{multline\*\}/);
   });

@@ -24,6 +24,8 @@ export const LAYERS: [string, string[]][][] = [
   [['numeric', ['src/numeric/']]],
   [['solve', ['src/solve/']], ['simulate', ['src/simulate/']]],
   [['check', ['src/check/']], ['verify', ['src/verify/']], ['sweep', ['src/sweep/']]],
+  // the HTML report: presents results of solve, simulate and check (equations from latex, plots from plot)
+  [['report', ['src/report/']]],
   [['cli', ['src/cli/']]],
   // the programmatic API: the CLI's pipeline as functions (it reuses the CLI's option parsing and defaults)
   [['api', ['src/api.ts']]],

@@ -1,0 +1,16 @@
+// A solve's method name (`gaussian+stationary`, `montecarlo`, …) in plain
+// words, for the text outputs: the part before `+` solved the transient, the
+// part after it the t → ∞ state.
+const WORDS: Record<string, string> = {
+  gaussian: 'Gaussian closure',
+  montecarlo: 'Monte Carlo sampling',
+  mc: 'Monte Carlo sampling',
+  static: 'static fixed point',
+  stationary: 'stationary state',
+};
+
+export function methodInWords(method: string): string {
+  const [transient, limit] = method.split('+');
+  const w = (m: string) => WORDS[m] ?? m;
+  return limit ? `transient: ${w(transient)}; t → ∞: ${w(limit)}` : `transient: ${w(transient)}`;
+}
