@@ -31,7 +31,7 @@ import {
   addRow, blockSE, combineRows, emptyKernels, heunCorrect, heunPredict, JITTER, memorySums, memorySumsOpen,
   observablesFromBlocks, tri, type KernelOp, type Kernels, type SweepPlan, type SweepResult, type SweepSettings,
 } from './mc-kernels.ts';
-import type { OrderReading, PopReading, SystemReading } from './read.ts';
+import { VectorSiteError, type OrderReading, type PopReading, type SystemReading } from './read.ts';
 
 interface VOp extends KernelOp { pop: number; rd: OrderReading }
 
@@ -112,8 +112,8 @@ export class VectorPlan implements SweepPlan {
       const V = r.variables.length, F = r.fields.length;
       const kinds = new Set(r.variables.map((v) => v.kind));
       if (kinds.size > 1) {
-        throw new DmftError({
-          message: `Monte Carlo: population ${r.name} mixes states and lets over the same index (${r.variables.map((v) => `${v.kind === 'dynamic' ? 'state' : 'let'} ${v.name}`).join(', ')}); the Monte Carlo solver does not support that yet`,
+        throw new VectorSiteError({
+          message: `Monte Carlo: population ${r.name} mixes states and lets over the same index (${r.variables.map((v) => `${v.kind === 'dynamic' ? 'state' : 'let'} ${v.name}`).join(', ')}); a vector single-site process with states and lets on one index is not supported by the Monte Carlo solver yet`,
           hint: 'dmft simulate runs the model at finite N; an affine model is solved by the Gaussian closure',
         });
       }
