@@ -15,8 +15,11 @@
 //    field b that a memory term needs, Y′ = A Y + Σ_j ∂F/∂mem_j ∫ R_j ∇g_j·Y;
 //    for an algebraic population Y = Y_δ δ(t − s) + Y_reg, each from a small
 //    linear system per path (I − A) Y = ….
-// A population that mixes states and lets over the same index is refused (not
-// yet supported). Nothing here knows any particular model.
+// Lets inside a site of states (a `let h[i]` read by `d/dt x[i]`) are solved
+// by Newton once the fields at t_k are drawn and eliminated from the tangents
+// (Y_lets = (I − A_lets,lets)⁻¹ (A_lets,states Y_states + their memory terms));
+// what that needs is checked in `checkMixed`. Nothing here knows any
+// particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -50,7 +53,12 @@ interface VPop {
   r: PopReading;
   index: number;
   V: number;
+  /** some variable is a state (a population of states, possibly with lets inside the site) */
   dynamic: boolean;
+  /** states and lets on one index: indices of the lets (empty otherwise) */
+  lets: number[];
+  /** per own op: its f or g reads a let of a mixed population (estimated after the lets are solved) */
+  letOp: Set<number>;
   F: number;
   fieldPos: number[];
   /** cov[a·F + b] for ⟨η_a(t) η_b(s)⟩ (absent: independent) */
@@ -110,14 +118,8 @@ export class VectorPlan implements SweepPlan {
     };
     this.pops = reading.pops.map((r, index): VPop => {
       const V = r.variables.length, F = r.fields.length;
-      const kinds = new Set(r.variables.map((v) => v.kind));
-      if (kinds.size > 1) {
-        throw new VectorSiteError({
-          message: `Monte Carlo: population ${r.name} mixes states and lets over the same index (${r.variables.map((v) => `${v.kind === 'dynamic' ? 'state' : 'let'} ${v.name}`).join(', ')}); a vector single-site process with states and lets on one index is not supported by the Monte Carlo solver yet`,
-          hint: 'dmft simulate runs the model at finite N; an affine model is solved by the Gaussian closure',
-        });
-      }
-      const dynamic = r.variables[0].kind === 'dynamic';
+      const dynamic = r.variables.some((v) => v.kind === 'dynamic');
+      const lets = dynamic ? r.variables.flatMap((v, i) => (v.kind === 'algebraic' ? [i] : [])) : [];
       const slot = (n: string) => r.slots.indexOf(n);
       const reads = new Set<number>();
       // the joint covariance of the fields, entry by entry
@@ -195,12 +197,13 @@ export class VectorPlan implements SweepPlan {
       const qNames = r.quenched.map((q) => q.name);
       const init = r.variables.map((v) => this.initOf(v.name, v.init, qNames));
       return {
-        r, index, V, dynamic, F, fieldPos: r.fields.map(slot), cov, covSlots: covSlotNames.length,
+        r, index, V, dynamic, lets, letOp: new Set(ops.filter((i) => [...this.ops[i].rd.vars, ...(this.ops[i].rd.g?.vars ?? [])].some((v) => lets.includes(v)))), F, fieldPos: r.fields.map(slot), cov, covSlots: covSlotNames.length,
         qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist), noises, means, mems, tPos: slot('t'),
         dFx, dFfield, dFmem: mems.map((m, j) => dF(m.variable, r.memory[j].slot)), ops, tangents, avgs,
         lower: r.variables.map((v) => v.lower ?? -Infinity), upper: r.variables.map((v) => v.upper ?? Infinity), init, reads,
       };
     });
+    this.checkMixed();
     // algebraic populations read each other at equal times: order them (a cycle has no causal order)
     const alg = this.pops.filter((p) => !p.dynamic).map((p) => p.index);
     const order: number[] = [];
@@ -217,6 +220,35 @@ export class VectorPlan implements SweepPlan {
   }
 
   get observables() { return this.reading.observables; }
+
+  /**
+   * Lets inside a site of states are solved after the fields at each time and eliminated from the
+   * tangents; that needs (refused otherwise, with the reason): memory integrands g that read states
+   * only; no field or mean-field term that reads an order parameter of the lets; responses of the
+   * population read only by its own memory terms, of functions of its states.
+   */
+  private checkMixed(): void {
+    const refuse = (pl: VPop, why: string) => {
+      throw new VectorSiteError({
+        message: `Monte Carlo: population ${pl.r.name} has states and lets on one index (${pl.lets.map((a) => pl.r.variables[a].name).join(', ')}), and ${why}: not supported by the Monte Carlo solver yet`,
+        hint: 'dmft simulate runs the model at finite N; an affine model is solved by the Gaussian closure',
+      });
+    };
+    for (const pl of this.pops) {
+      if (!pl.lets.length) continue;
+      for (const m of pl.r.memory) if (m.vars.some((v) => pl.lets.includes(v))) refuse(pl, `the memory integrand ${print(m.g)} reads a let`);
+      for (const nz of pl.noises) for (const a of pl.lets) if (nz.coef[a]) throw new DmftError({ message: `Monte Carlo: the let ${pl.r.variables[a].name} contains white noise, which has no meaning in an instantaneous equation` });
+      for (const q of this.pops) {
+        for (const c of q.cov) for (const x of c?.reads ?? []) if (pl.letOp.has(x.op)) refuse(pl, `the covariance of a field reads ${this.ops[x.op].name}, an order parameter of its lets`);
+        for (const m of q.means) if (pl.letOp.has(m.op)) refuse(pl, `the mean-field term ${this.ops[m.op].name} reads its lets`);
+        for (const m of q.mems) {
+          if (this.ops[m.op].pop !== pl.index) continue;
+          if (q !== pl) refuse(pl, `the memory term of population ${q.r.name} reads its response ${this.ops[m.op].name}`);
+          if (this.ops[m.op].rd.vars.some((v) => pl.lets.includes(v))) refuse(pl, `its memory kernel ${this.ops[m.op].name} is the response of a let`);
+        }
+      }
+    }
+  }
 
   work() {
     return {
@@ -344,6 +376,10 @@ class VecSim {
   /** tangent coefficients per PR path: A[(v·V + w)], ∂F/∂mem_j, ∇g_j [(j·V + w)], pinned per variable */
   readonly cA: Float64Array[];
   readonly cM: Float64Array[];
+  /** ∂F/∂mem_j's weight in the rate of state v, lets eliminated: cMv[j·V + v] */
+  readonly cMv: Float64Array[];
+  /** lets inside the site: (A_DA (I − A_AA)⁻¹)[v·V + a], how a let's δ impulse moves state v */
+  readonly cLet: Float64Array[];
   readonly cG: Float64Array[];
   readonly cPin: Uint8Array[];
   readonly scratch: Float64Array[];
@@ -385,9 +421,11 @@ class VecSim {
     const nm = pl.mems.length;
     this.cA = arr(PR, V * V);
     this.cM = arr(PR, nm);
+    this.cMv = arr(PR, nm * V);
+    this.cLet = arr(PR, pl.lets.length ? V * V : 0);
     this.cG = arr(PR, nm * V);
     this.cPin = Array.from({ length: V }, () => new Uint8Array(PR));
-    this.scratch = arr(n * PR, Math.max(2, V + 1));
+    this.scratch = arr(Math.max(n * PR, V), V + 2);
     if (PR > 0) for (const t of pl.tangents) {
       this.tangents.push({
         field: t.field, ops: t.ops,
@@ -502,10 +540,10 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   };
 
   // ---- rows at time k of the population's C and M from the states xs[v][off + p]
-  const rowsMC = (sim: VecSim, k: number, xs: Float64Array[], off: number) => {
+  const rowsMC = (sim: VecSim, k: number, xs: Float64Array[], off: number, letOps = false) => {
     for (const i of sim.pl.ops) {
       const o = plan.ops[i];
-      if (o.kind === 'R') continue;
+      if (o.kind === 'R' || sim.pl.letOp.has(i) !== letOps) continue;
       const fv = sim.FV.get(i)!, gv = sim.GV.get(i), ko = k * P;
       for (let p = 0; p < P; p++) {
         sim.site(xs, off, p);
@@ -547,9 +585,47 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
           if (ri) a[m.variable * V + w] += c * ri[k] * gp;
         }
       }
+      if (pl.lets.length) eliminateLets(sim, p, a);
+      else for (let j = 0; j < nm; j++) for (let v = 0; v < V; v++) sim.cMv[j * V + v][p] = v === pl.mems[j].variable ? sim.cM[j][p] : 0;
       stiffness = Math.max(stiffness, h * radius(a, V));
       for (let v = 0; v < V; v++) for (let w = 0; w < V; w++) sim.cA[v * V + w][p] = sim.cPin[v][p] ? 0 : a[v * V + w];
     }
+  };
+
+  /**
+   * Lets inside a site: Y_A = Z (A_AD Y_D + Σ_{j of a let} ∂F/∂mem_j mem_j), Z = (I − A_AA)⁻¹, so the states'
+   * tangent obeys Y_D′ = (A_DD + A_DA Z A_AD) Y_D + Σ_j w_j mem_j: a is overwritten with that effective matrix
+   * (rows and columns of lets zero), cMv with the weights w_j, cLet with A_DA Z.
+   */
+  const letMats = new Map<number, { z: Float64Array; zi: Float64Array; work: Float64Array; az: Float64Array; eff: Float64Array }>();
+  const eliminateLets = (sim: VecSim, p: number, a: Float64Array) => {
+    const pl = sim.pl, V = pl.V, A = pl.lets, nA = A.length, nm = pl.mems.length;
+    let m = letMats.get(pl.index);
+    if (!m) { m = { z: new Float64Array(nA * nA), zi: new Float64Array(nA * nA), work: new Float64Array(2 * nA * nA), az: new Float64Array(V * V), eff: new Float64Array(V * V) }; letMats.set(pl.index, m); }
+    // a pinned let does not respond: its row of I − A_AA is the identity
+    for (let x = 0; x < nA; x++) for (let y = 0; y < nA; y++) m.z[x * nA + y] = (x === y ? 1 : 0) - (sim.cPin[A[x]][p] ? 0 : a[A[x] * V + A[y]]);
+    if (!invertSmall(m.z, nA, m.zi, m.work)) throw new DmftError({ message: `Monte Carlo: the lets ${A.map((i) => pl.r.variables[i].name).join(', ')} of population ${pl.r.name} do not determine their response (I − ∂F/∂x of the lets is singular)` });
+    // az = A_DA Z (rows: states, columns: lets)
+    m.az.fill(0);
+    for (let v = 0; v < V; v++) {
+      if (A.includes(v)) continue;
+      for (let y = 0; y < nA; y++) { let s = 0; for (let x = 0; x < nA; x++) s += a[v * V + A[x]] * m.zi[x * nA + y]; m.az[v * V + A[y]] = s; }
+    }
+    m.eff.fill(0);
+    for (let v = 0; v < V; v++) {
+      if (A.includes(v)) continue;
+      for (let w = 0; w < V; w++) {
+        if (A.includes(w)) continue;
+        let s = a[v * V + w];
+        for (const b of A) if (!sim.cPin[b][p]) s += m.az[v * V + b] * a[b * V + w];
+        m.eff[v * V + w] = s;
+      }
+    }
+    for (let j = 0; j < nm; j++) {
+      const u = pl.mems[j].variable, c = sim.cM[j][p];
+      for (let v = 0; v < V; v++) sim.cMv[j * V + v][p] = A.includes(v) ? 0 : A.includes(u) ? (sim.cPin[u][p] ? 0 : m.az[v * V + u] * c) : v === u ? c : 0;
+    }
+    for (let q = 0; q < V * V; q++) { sim.cLet[q][p] = m.az[q]; a[q] = m.eff[q]; }
   };
 
   /** rates out_v(l) = Σ_w A_vw Y_w(l) + Σ_{j of v} ∂F/∂mem_j mem_j(l), l < rows */
@@ -563,8 +639,8 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         for (let l = 0; l < rows; l++) { const b = l * PR; for (let p = 0; p < PR; p++) o[b + p] += A[p] * y[b + p]; }
       }
       pl.mems.forEach((m, j) => {
-        if (m.variable !== v) return;
-        const c = sim.cM[j], mj = mem[j];
+        if (!pl.lets.length && m.variable !== v) return;
+        const c = sim.cMv[j * V + v], mj = mem[j];
         for (let l = 0; l < rows; l++) { const b = l * PR; for (let p = 0; p < PR; p++) o[b + p] += c[p] * mj[b + p]; }
       });
     }
@@ -592,6 +668,51 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
     const rd = plan.ops[i].rd;
     return rd.df.map((d) => { const a = new Float64Array(PR); for (let p = 0; p < PR; p++) { sim.site(xs, off, p); a[p] = d(sim.gbuf); } return a; });
   });
+
+  /** lets inside a site of states, at path p: Newton on the lets with the states xs[·][off + p] held */
+  const solveLets = (sim: VecSim, k: number, p: number, xs: Float64Array[], pin: Uint8Array[], off: number, mem: Float64Array[]) => {
+    const pl = sim.pl, V = pl.V, A = pl.lets, nA = A.length;
+    const lm = letNewton.get(pl.index) ?? { G: new Float64Array(nA), J: new Float64Array(nA * nA), Ji: new Float64Array(nA * nA), work: new Float64Array(2 * nA * nA) };
+    letNewton.set(pl.index, lm);
+    sim.fill(use, k, p, xs, off, mem);
+    let conv = false;
+    for (let it = 0; it < 60 && !conv; it++) {
+      for (let x = 0; x < nA; x++) {
+        const a = A[x];
+        lm.G[x] = pl.r.variables[a].F(sim.buf) - sim.buf[a];
+        for (let y = 0; y < nA; y++) lm.J[x * nA + y] = pl.dFx[a * V + A[y]](sim.buf) - (x === y ? 1 : 0);
+      }
+      if (!invertSmall(lm.J, nA, lm.Ji, lm.work)) break;
+      let big = 0;
+      for (let x = 0; x < nA; x++) {
+        let d = 0;
+        for (let y = 0; y < nA; y++) d -= lm.Ji[x * nA + y] * lm.G[y];
+        sim.buf[A[x]] += d;
+        big = Math.max(big, Math.abs(d) / (1 + Math.abs(sim.buf[A[x]])));
+      }
+      if (!Number.isFinite(big)) break;
+      conv = big <= 1e-13;
+    }
+    if (!conv) throw new DmftError({ message: `Monte Carlo: the lets ${A.map((a) => pl.r.variables[a].name).join(', ')} of population ${pl.r.name} have no solution near t = ${(k * h).toFixed(3)} (Newton failed)` });
+    for (const a of A) { const x = sim.clip(a, sim.buf[a]); xs[a][off + p] = x; pin[a][off + p] = x !== sim.buf[a] ? 1 : 0; }
+  };
+  const letNewton = new Map<number, { G: Float64Array; J: Float64Array; Ji: Float64Array; work: Float64Array }>();
+
+  /** Y(k, k) of a tangent for an impulse in field e: ∂F_v/∂η_e for each state v, plus (lets inside the site)
+   *  the lets' δ response carried into the states, Σ_a (A_DA Z)_{va} ∂F_a/∂η_e; coefs at this state must be current */
+  const impulse = (sim: VecSim, k: number, e: number, xs: Float64Array[], off: number, pin: Uint8Array[], pinOff: number, mem: Float64Array[], out: Float64Array[], outOff: number) => {
+    const pl = sim.pl, V = pl.V;
+    const d = sim.scratch[V + 1 < sim.scratch.length ? V + 1 : 0];
+    for (let p = 0; p < PR; p++) {
+      sim.fill(use, k, p, xs, off, mem);
+      for (let v = 0; v < V; v++) d[v] = pl.dFfield[v * pl.F + e](sim.buf);
+      for (let v = 0; v < V; v++) {
+        let y = pl.lets.includes(v) ? 0 : d[v];
+        if (pl.lets.length && y === y) for (const a of pl.lets) if (!pin[a][pinOff + p]) y += sim.cLet[v * V + a][p] * d[a];
+        out[v][outOff + p] = pin[v][pinOff + p] || pl.lets.includes(v) ? 0 : y;
+      }
+    }
+  };
 
   for (let k = 0; k <= K; k++) {
     if (!frozen && k > 0) plan.ops.forEach((o, i) => {
@@ -632,7 +753,8 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
             }
           }
           for (let v = 0; v < V; v++) {
-            const raw = X[v][off + p] + h * sim.f1[v][p] + sim.dW[v][p], x = sim.clip(v, raw);
+            // a let inside the site starts from its last value (it is solved once the fields are drawn)
+            const raw = pl.lets.includes(v) ? X[v][off + p] : X[v][off + p] + h * sim.f1[v][p] + sim.dW[v][p], x = sim.clip(v, raw);
             xp[v][p] = x;
             pinP[v][p] = x !== raw ? 1 : 0;
           }
@@ -641,9 +763,11 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       }
       rowsMC(sim, k, xp, 0);
       // responses: R(k, l < k) from the predicted tangents; R(k, k) = ⟨∇f·∂F/∂η⟩ at the predicted state
+      // (with lets inside the site: once they are solved, in step 3)
       for (const t of sim.tangents) {
         const fp = fpOf(sim, t.ops, xp, 0);
         for (let l = 0; l < k; l++) responseRow(t.ops, fp, t.Yp, l * PR, (i) => est.v[i], k * n + l, (i) => estSE?.v[i]);
+        if (pl.lets.length) continue;
         const be = sim.scratch.slice(0, V);
         for (let p = 0; p < PR; p++) {
           sim.fill(use, k, p, xp, 0, sim.memv);
@@ -706,20 +830,30 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       indefinite = Math.max(indefinite, sim.sampleFields(use, k));
       sim.partial(use, k);
       const off = k * P, memP = sim.memP;
-      for (let p = 0; p < P; p++) sim.memAt(use, k, p, xp, 0, memP);
+      for (let p = 0; p < P; p++) { sim.memAt(use, k, p, xp, 0, memP); if (pl.lets.length) solveLets(sim, k, p, xp, sim.pinP, 0, memP); }
+      if (pl.lets.length) for (const t of sim.tangents) {
+        // R(k, k) at the predicted state: the impulse moves the states directly and through the lets' δ response
+        coefs(sim, k, xp, 0, sim.pinP, 0, memP);
+        const fp = fpOf(sim, t.ops, xp, 0), be = sim.scratch.slice(0, V);
+        impulse(sim, k, t.field, xp, 0, sim.pinP, 0, memP, be, 0);
+        responseRow(t.ops, fp, be, 0, (i) => est.v[i], k * n + k, (i) => estSE?.v[i]);
+      }
       if (k > 0) {
         for (let p = 0; p < P; p++) {
           sim.fill(use, k, p, xp, 0, memP);
           for (let v = 0; v < V; v++) {
+            if (pl.lets.includes(v)) { X[v][off + p] = xp[v][p]; continue; }
             const raw = X[v][off - P + p] + 0.5 * h * (sim.f1[v][p] + pl.r.variables[v].F(sim.buf)) + sim.dW[v][p], x = sim.clip(v, raw);
             X[v][off + p] = x;
             pinned[v][off + p] = x !== raw ? 1 : 0;
           }
         }
       }
+      if (k === 0) for (const a of pl.lets) for (let p = 0; p < P; p++) X[a][p] = xp[a][p];
       for (let p = 0; p < P; p++) {
         sim.memAt(use, k, p, X, off, sim.memv);
         for (let j = 0; j < nm; j++) sim.Gm[j][off + p] = pl.mems[j].g(sim.gbuf);
+        if (pl.lets.length) solveLets(sim, k, p, X, pinned, off, sim.memv);
         sim.fill(use, k, p, X, off, sim.memv);
         for (let v = 0; v < V; v++) {
           const f = pl.r.variables[v].F(sim.buf);
@@ -728,10 +862,11 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         }
         if (p < 32) {
           const a = sim.scratch[0];
-          for (let v = 0; v < V; v++) for (let w = 0; w < V; w++) a[v * V + w] = pinned[v][off + p] ? 0 : pl.dFx[v * V + w](sim.buf);
+          for (let v = 0; v < V; v++) for (let w = 0; w < V; w++) a[v * V + w] = pinned[v][off + p] || pl.lets.includes(v) ? 0 : pl.dFx[v * V + w](sim.buf);
           stiffness = Math.max(stiffness, h * radius(a, V));
         }
       }
+      if (pl.lets.length) rowsMC(sim, k, X, off, true);
       if (!sim.tangents.length) continue;
       const gk = sim.scratch[V];
       if (k > 0) {
@@ -753,10 +888,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       coefs(sim, k, X, off, pinned, off, sim.memv);
       for (const t of sim.tangents) {
         const ko = k * PR;
-        for (let p = 0; p < PR; p++) {
-          sim.fill(use, k, p, X, off, sim.memv);
-          for (let v = 0; v < V; v++) t.Y[v][ko + p] = pinned[v][off + p] ? 0 : pl.dFfield[v * pl.F + t.field](sim.buf);
-        }
+        impulse(sim, k, t.field, X, off, pinned, off, sim.memv, t.Y, ko);
         for (let j = 0; j < nm; j++) {
           const e = 0.5 * h * use.v[pl.mems[j].op][k * n + k], G = t.GY[j], base = tri(k) * PR, mem = t.mem[j];
           gradDot(sim, j, t.Y, k + 1, gk);

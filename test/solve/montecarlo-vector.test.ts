@@ -1,0 +1,170 @@
+// Monte Carlo on vector sites (several variables per site, correlated fields,
+// memory terms for every pair, initial conditions on quenched inputs), at
+// cheap settings, against references computed independently of the solver:
+//  - linear vector models: the vector Gaussian closure (exact for them);
+//  - nonlinear vector models: finite-N simulations in numpy extrapolated in
+//    1/N (bench/vector-mc/*_reference.py, their output in *_reference.json);
+//  - a scalar model with a population of lets: the scalar sweep (the vector
+//    sweep must agree with it within the errors of both);
+//  - a let inside a site of states: the finite-N reference, and the same model
+//    with the let written out (two fully correlated fields);
+//  - what it does not support is refused with the reason.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
+import { solveGaussian } from '../../src/solve/gaussian.ts';
+import { solveMonteCarlo, type MonteCarloOptions } from '../../src/solve/montecarlo.ts';
+import { readSystem, VectorSiteError } from '../../src/solve/read.ts';
+import type { SolveResult } from '../../src/solve/types.ts';
+
+const sysOf = (src: string, file: string) => deriveCavity(src.includes('\n') ? loadModelSource(src, file) : loadModel(src)).system;
+
+function mc(src: string, o: Omit<MonteCarloOptions, 'dt' | 'params'> & { dt?: number }, R = 8): SolveResult {
+  const sys = sysOf(src, 'test.dmft');
+  return solveMonteCarlo(readSystem(sys), { dt: o.T / 20, replicas: R, maxReplicas: R, seed: 5, ...o, params: sys.params });
+}
+
+function closure(src: string, T: number, times: number[]): SolveResult {
+  const sys = sysOf(src, 'test.dmft');
+  return solveGaussian(readSystem(sys), { params: sys.params, T, dt: 0.05, times }).result;
+}
+
+/** every value of `out` within 3 combined errors of the reference, with an error small enough to matter */
+function covers(out: SolveResult, ref: Record<string, { value: number[]; se: number[] }>, maxRel: number) {
+  for (const [k, r] of Object.entries(ref)) r.value.forEach((v, i) => {
+    const e = out.error[k][i];
+    expect(Math.abs(out.observables[k][i] - v), `${k}[${i}] = ${out.observables[k][i]} ± ${e} vs ${v} ± ${r.se[i]}`).toBeLessThan(3 * Math.hypot(e, r.se[i]));
+    expect(e, `${k}[${i}] error`).toBeLessThan(maxRel * Math.max(...r.value.map(Math.abs)));
+  });
+}
+
+const LINEAR_PAIR = [
+  'model "two linear units per site through J and its transpose"',
+  'param g = 0.7, kappa = -0.4, c = 0.3',
+  'index i, j in 1..N',
+  'random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa',
+  'random u[i] ~ normal(0, 1)',
+  'state x[i]',
+  'state y[i]',
+  'init x[i] = u[i]',
+  'init y[i] = 0.5*u[i]',
+  'd/dt x[i] = -x[i] + sum(j, J[i,j]*y[j]) + c*y[i]',
+  'd/dt y[i] = -y[i] + sum(j, J[j,i]*x[j]) - c*x[i]',
+  'observe qx = mean(i, x[i]^2)',
+  'observe xy = mean(i, x[i]*y[i])',
+].join('\n');
+
+const LINEAR_STUDENTS = [
+  'model "two students with different rates on the same data"',
+  'param alpha = 1.5, sigma2 = 0.2, lam = 0.3',
+  'index i in 1..D',
+  'index mu in 1..P',
+  'ratio P/D = alpha',
+  'random X[mu,i] ~ normal(0, 1/D)',
+  'random wstar[i] ~ normal(0, 1)',
+  'random eps[mu] ~ normal(0, sigma2)',
+  'state a[i]',
+  'state b[i]',
+  'init a[i] = 0',
+  'init b[i] = 0.5*wstar[i]',
+  'let ra[mu] = sum(i, X[mu,i]*(a[i] - wstar[i])) - eps[mu]',
+  'let rb[mu] = sum(i, X[mu,i]*(b[i] - wstar[i])) - eps[mu]',
+  'd/dt a[i] = -(1/alpha)*sum(mu, X[mu,i]*ra[mu]) - lam*a[i]',
+  'd/dt b[i] = -(2/alpha)*sum(mu, X[mu,i]*rb[mu])',
+  'observe gap = mean(i, (a[i] - b[i])^2)/2',
+  'observe train = mean(mu, ra[mu]*rb[mu])',
+].join('\n');
+
+describe('Monte Carlo on linear vector sites agrees with the vector Gaussian closure', () => {
+  it('two states per site through J and Jᵀ (correlated fields into different variables, four memory terms, init on a quenched input)', () => {
+    const T = 2, times = [0.5, 1, 2];
+    const g = closure(LINEAR_PAIR, T, times), out = mc(LINEAR_PAIR, { T, times, paths: 200 });
+    covers(out, { qx: { value: g.observables.qx, se: times.map(() => 0) }, xy: { value: g.observables.xy, se: times.map(() => 0) } }, 0.15);
+    // the cross term matters: xy is not zero
+    expect(Math.abs(g.observables.xy[0])).toBeGreaterThan(0.03);
+  });
+
+  it('two students on the same data (two lets per data site with correlated fields and C[ra,rb], two states per weight site)', () => {
+    const T = 2, times = [0.5, 1, 2];
+    const g = closure(LINEAR_STUDENTS, T, times), out = mc(LINEAR_STUDENTS, { T, times, paths: 200 });
+    covers(out, { gap: { value: g.observables.gap, se: times.map(() => 0) }, train: { value: g.observables.train, se: times.map(() => 0) } }, 0.15);
+  });
+});
+
+describe('Monte Carlo on nonlinear vector sites against finite-N simulations extrapolated in 1/N', () => {
+  const ref = (name: string) => JSON.parse(readFileSync(`bench/vector-mc/${name}_reference.json`, 'utf8'));
+
+  it('two tanh units per site through J and Jᵀ with corr κ (bench/vector-mc/pair.dmft)', () => {
+    const r = ref('pair');
+    const out = mc('bench/vector-mc/pair.dmft', { T: 3, times: r.times, paths: 200 });
+    covers(out, { qx: r.qx, xy: r.xy }, 0.3);
+  });
+
+  it('two students with a tanh loss on the same data (bench/vector-mc/students.dmft)', () => {
+    const r = ref('students');
+    const out = mc('bench/vector-mc/students.dmft', { T: 2, times: r.times, paths: 200 });
+    covers(out, { test_a: r.test_a, overlap: r.overlap, loss: r.loss }, 0.3);
+  });
+});
+
+describe('the vector sweep on scalar sites agrees with the scalar sweep', () => {
+  it('a rate network with a population of lets (instantaneous responses, memory through a let)', () => {
+    const src = [
+      'model "rate network with a let over patterns"',
+      'param alpha = 0.5, beta = 1.5',
+      'index i in 1..N',
+      'index mu in 1..P',
+      'ratio P/N = alpha',
+      'random xi[mu,i] ~ normal(0, 1/N)',
+      'state x[i]',
+      'init x[i] ~ normal(0.2, 1)',
+      'let m[mu] = sum(i, xi[mu,i]*sin(beta*x[i]))',
+      'd/dt x[i] = -x[i] + sum(mu, xi[mu,i]*tanh(m[mu]))',
+      'observe q = mean(i, x[i]^2)',
+      'observe mm = mean(mu, m[mu]^2)',
+    ].join('\n');
+    const T = 2, times = [0.5, 1, 2];
+    const s = mc(src, { T, times, paths: 200 }), v = mc(src, { T, times, paths: 200, sweep: 'vector' });
+    for (const k of ['q', 'mm']) times.forEach((_, i) => {
+      expect(Math.abs(s.observables[k][i] - v.observables[k][i]), `${k}[${i}]`).toBeLessThan(3 * Math.hypot(s.error[k][i], v.error[k][i]));
+      expect(v.error[k][i]).toBeLessThan(0.2 * Math.abs(s.observables[k][i]));
+    });
+  });
+});
+
+describe('Monte Carlo with a let inside a site of states', () => {
+  it('a saturating response to a partially symmetric field (bench/vector-mc/let-in-site.dmft): the finite-N reference, and the same model with the let written out (two fully correlated fields)', () => {
+    const r = JSON.parse(readFileSync('bench/vector-mc/let_in_site_reference.json', 'utf8'));
+    const out = mc('bench/vector-mc/let-in-site.dmft', { T: 3, times: r.times, paths: 200 });
+    covers(out, { q: r.q }, 0.1);
+    covers(out, { m: r.m }, 0.5);
+    const src = readFileSync('bench/vector-mc/let-in-site.dmft', 'utf8')
+      .replace(/^let h.*$/m, '')
+      .replace('2*h[i]/(1 + h[i]^2)', '2*sum(j, J[i,j]*tanh(x[j]))/(1 + sum(j, J[i,j]*tanh(x[j]))^2)');
+    const w = mc(src, { T: 3, times: r.times, paths: 200 });
+    expect(Object.keys(w.observables)).toEqual(['q', 'm']);
+    for (const k of ['q', 'm']) r.times.forEach((_: number, i: number) => {
+      expect(Math.abs(w.observables[k][i] - out.observables[k][i]), `${k}[${i}]`).toBeLessThan(3 * Math.hypot(w.error[k][i], out.error[k][i]));
+    });
+  });
+});
+
+describe('Monte Carlo on vector sites: refusals', () => {
+  it('a let inside a site whose correlation drives a field is refused with the reason', () => {
+    const src = [
+      'model "a field driven by a let of the site"',
+      'param g = 0.8',
+      'index i, j in 1..N',
+      'random J[i,j] ~ normal(0, g^2/N)',
+      'random K[i,j] ~ normal(0, g^2/N)',
+      'state x[i]',
+      'init x[i] = 0.5',
+      'let h[i] = sum(j, J[i,j]*x[j])',
+      'd/dt x[i] = -x[i] + sum(j, K[i,j]*tanh(h[j]))',
+      'observe q = mean(i, x[i]^2)',
+    ].join('\n');
+    expect(() => mc(src, { T: 1, times: [1], paths: 64 })).toThrow(VectorSiteError);
+    expect(() => mc(src, { T: 1, times: [1], paths: 64 })).toThrow(/states and lets on one index .*the covariance of a field reads C\[tanh\(h\)\]/);
+  });
+});
