@@ -39,48 +39,14 @@ function covers(out: SolveResult, ref: Record<string, { value: number[]; se: num
   });
 }
 
-const LINEAR_PAIR = [
-  'model "two linear units per site through J and its transpose"',
-  'param g = 0.7, kappa = -0.4, c = 0.3',
-  'index i, j in 1..N',
-  'random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = kappa',
-  'random u[i] ~ normal(0, 1)',
-  'state x[i]',
-  'state y[i]',
-  'init x[i] = u[i]',
-  'init y[i] = 0.5*u[i]',
-  'd/dt x[i] = -x[i] + sum(j, J[i,j]*y[j]) + c*y[i]',
-  'd/dt y[i] = -y[i] + sum(j, J[j,i]*x[j]) - c*x[i]',
-  'observe qx = mean(i, x[i]^2)',
-  'observe xy = mean(i, x[i]*y[i])',
-].join('\n');
-
-const LINEAR_STUDENTS = [
-  'model "two students with different rates on the same data"',
-  'param alpha = 1.5, sigma2 = 0.2, lam = 0.3',
-  'index i in 1..D',
-  'index mu in 1..P',
-  'ratio P/D = alpha',
-  'random X[mu,i] ~ normal(0, 1/D)',
-  'random wstar[i] ~ normal(0, 1)',
-  'random eps[mu] ~ normal(0, sigma2)',
-  'state a[i]',
-  'state b[i]',
-  'init a[i] = 0',
-  'init b[i] = 0.5*wstar[i]',
-  'let ra[mu] = sum(i, X[mu,i]*(a[i] - wstar[i])) - eps[mu]',
-  'let rb[mu] = sum(i, X[mu,i]*(b[i] - wstar[i])) - eps[mu]',
-  'd/dt a[i] = -(1/alpha)*sum(mu, X[mu,i]*ra[mu]) - lam*a[i]',
-  'd/dt b[i] = -(2/alpha)*sum(mu, X[mu,i]*rb[mu])',
-  'observe gap = mean(i, (a[i] - b[i])^2)/2',
-  'observe train = mean(mu, ra[mu]*rb[mu])',
-].join('\n');
+const LINEAR_PAIR = 'bench/vector-mc/linear-pair.dmft', LINEAR_STUDENTS = 'bench/vector-mc/linear-students.dmft';
 
 describe('Monte Carlo on linear vector sites agrees with the vector Gaussian closure', () => {
   it('two states per site through J and Jᵀ (correlated fields into different variables, four memory terms, init on a quenched input)', () => {
     const T = 2, times = [0.5, 1, 2];
     const g = closure(LINEAR_PAIR, T, times), out = mc(LINEAR_PAIR, { T, times, paths: 200 });
-    covers(out, { qx: { value: g.observables.qx, se: times.map(() => 0) }, xy: { value: g.observables.xy, se: times.map(() => 0) } }, 0.15);
+    for (const k of ['qx', 'xy']) g.error[k].forEach((e) => expect(e).toBeLessThan(1e-3));
+    covers(out, { qx: { value: g.observables.qx, se: g.error.qx }, xy: { value: g.observables.xy, se: g.error.xy } }, 0.15);
     // the cross term matters: xy is not zero
     expect(Math.abs(g.observables.xy[0])).toBeGreaterThan(0.03);
   });
@@ -88,7 +54,8 @@ describe('Monte Carlo on linear vector sites agrees with the vector Gaussian clo
   it('two students on the same data (two lets per data site with correlated fields and C[ra,rb], two states per weight site)', () => {
     const T = 2, times = [0.5, 1, 2];
     const g = closure(LINEAR_STUDENTS, T, times), out = mc(LINEAR_STUDENTS, { T, times, paths: 200 });
-    covers(out, { gap: { value: g.observables.gap, se: times.map(() => 0) }, train: { value: g.observables.train, se: times.map(() => 0) } }, 0.15);
+    for (const k of ['gap', 'train']) g.error[k].forEach((e) => expect(e).toBeLessThan(1e-3));
+    covers(out, { gap: { value: g.observables.gap, se: g.error.gap }, train: { value: g.observables.train, se: g.error.train } }, 0.15);
   });
 });
 
