@@ -54,6 +54,7 @@ const cases: Case[] = [
   { name: 'vector: two linear students (forced MC)', file: 'bench/vector-mc/linear-students.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => closure('bench/vector-mc/linear-students.dmft', {}, 3, [0.5, 1, 2, 3]) },
   { name: 'vector: two tanh units through J, Jᵀ', file: 'bench/vector-mc/pair.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('pair') },
   { name: 'vector: two students, tanh loss', file: 'bench/vector-mc/students.dmft', T: 2, times: [0.5, 1, 2], ref: () => vectorRef('students') },
+  { name: 'vector: a floor and noise (rectified x, tanh y)', file: 'bench/vector-mc/bounded-pair.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('bounded_pair') },
   { name: 'vector: a let inside the site', file: 'bench/vector-mc/let-in-site.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('let_in_site') },
 ];
 

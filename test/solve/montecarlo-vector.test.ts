@@ -6,6 +6,7 @@
 //    1/N (bench/vector-mc/*_reference.py, their output in *_reference.json);
 //  - a scalar model with a population of lets: the scalar sweep (the vector
 //    sweep must agree with it within the errors of both);
+//  - a floor (pinned states) with white noise: a numpy finite-N reference;
 //  - a let inside a site of states: the finite-N reference, and the same model
 //    with the let written out (two fully correlated fields);
 //  - what it does not support is refused with the reason.
@@ -47,6 +48,11 @@ describe('Monte Carlo on linear vector sites agrees with the vector Gaussian clo
     const g = closure(LINEAR_PAIR, T, times), out = mc(LINEAR_PAIR, { T, times, paths: 200 });
     for (const k of ['qx', 'xy', 'my']) g.error[k].forEach((e) => expect(e).toBeLessThan(1e-3));
     covers(out, Object.fromEntries(['qx', 'xy', 'my'].map((k) => [k, { value: g.observables[k], se: g.error[k] }])), 0.25);
+    // the two-time cross-correlation ⟨x(t) y(s)⟩ (not symmetric in t, s)
+    const a = out.twoTime!.Cxy, b = g.twoTime!.Cxy;
+    expect(a.t).toEqual(b.t);
+    a.values.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - b.values[i][j]), `Cxy(${a.t[i]}, ${a.t[j]})`).toBeLessThan(3 * a.error![i][j])));
+    expect(Math.abs(b.values[2][0] - b.values[0][2])).toBeGreaterThan(0.1);
     // the cross term matters: xy is not zero
     expect(Math.abs(g.observables.xy[0])).toBeGreaterThan(0.03);
   });
@@ -72,6 +78,14 @@ describe('Monte Carlo on nonlinear vector sites against finite-N simulations ext
     const r = ref('students');
     const out = mc('bench/vector-mc/students.dmft', { T: 2, times: r.times, paths: 200 });
     covers(out, { test_a: r.test_a, overlap: r.overlap, loss: r.loss }, 0.3);
+  });
+});
+
+describe('Monte Carlo on a vector site with a floor and white noise', () => {
+  it('a rectified unit and a tanh unit through J and Jᵀ (bench/vector-mc/bounded-pair.dmft): pinned states do not respond', () => {
+    const r = JSON.parse(readFileSync('bench/vector-mc/bounded_pair_reference.json', 'utf8'));
+    const out = mc('bench/vector-mc/bounded-pair.dmft', { T: 3, times: r.times, paths: 200 });
+    covers(out, { mx: r.mx, qy: r.qy, frac: r.frac }, 0.2);
   });
 });
 
