@@ -188,7 +188,6 @@ export class VectorPlan implements SweepPlan {
         if (this.ops[i].kind !== 'R' || !needR.has(i)) continue;
         const f = r.fields.indexOf(sys.orderParams[i].slot ?? '');
         if (f < 0) throw new DmftError({ message: `Monte Carlo: the response ${this.ops[i].name} is to '${sys.orderParams[i].slot}', which is not a field of population ${r.name}` });
-        if (!dynamic && !this.ops[i].inst) throw new DmftError({ message: `Monte Carlo: the response ${this.ops[i].name} of the lets of population ${r.name} is not marked instantaneous in the derived system` });
         const t = tangents.find((x) => x.field === f);
         if (t) t.ops.push(i); else tangents.push({ field: f, ops: [i] });
       }
@@ -965,7 +964,13 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         for (let v = 0; v < V; v++) { let s = 0; for (let w = 0; w < V; w++) s += inv0[p * V * V + v * V + w] * b[w]; t.YD[v][ko + p] = s; }
         for (let j = 0; j < nm; j++) { let s = 0; for (let w = 0; w < V; w++) s += sim.cG[j * V + w][p] * t.YD[w][ko + p]; t.GYD[j][ko + p] = s; }
       }
-      responseRow(t.ops, f, t.YD, ko, (i) => est.inst[i]!, k, (i) => estSE?.inst[i] ?? undefined);
+      // the δ part of each response (a response the derivation did not mark instantaneous must have none)
+      const scratchInst = new Float64Array(n);
+      responseRow(t.ops, f, t.YD, ko, (i) => est.inst[i] ?? scratchInst.fill(0), k, (i) => estSE?.inst[i] ?? undefined);
+      for (const i of t.ops) if (!est.inst[i]) {
+        responseRow([i], [f[t.ops.indexOf(i)]], t.YD, ko, () => scratchInst, k, () => undefined);
+        if (Math.abs(scratchInst[k]) > 1e-9) throw new DmftError({ message: `Monte Carlo: the response ${plan.ops[i].name} of the lets of population ${pl.r.name} has an instantaneous part (${scratchInst[k].toPrecision(3)} at t = ${(k * h).toFixed(3)}) that the derived system does not carry` });
+      }
       // regular part: (I − A − S) Y_reg(k, l) = Σ_j ∂F/∂mem_j [R_j(k, l) ∇g_j·Y_δ(l) + h Σ_{u<k} R_j(k, u) ∇g_j·Y_reg(u, l)]
       for (let v = 0; v < V; v++) rhs[v].fill(0, 0, (k + 1) * PR);
       for (let j = 0; j < nm; j++) {

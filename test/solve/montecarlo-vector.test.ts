@@ -148,4 +148,8 @@ describe('Monte Carlo on vector sites: refusals', () => {
     expect(() => mc(src, { T: 1, times: [1], paths: 64 })).toThrow(VectorSiteError);
     expect(() => mc(src, { T: 1, times: [1], paths: 64 })).toThrow(/states and lets on one index .*the covariance of a field reads C\[tanh\(h\)\]/);
   });
+
+  it('lets of two populations that read each other at equal times (random features) are refused with the reason', () => {
+    expect(() => mc('examples/random-features.dmft', { T: 1, times: [1], paths: 64 })).toThrow(/the lets of populations D, P depend on each other at equal times/);
+  });
 });
