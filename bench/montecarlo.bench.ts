@@ -7,7 +7,10 @@
 //    (Gaussian states forced through Monte Carlo): the Gaussian closure (errors ≤ 1e-5);
 //  - Lotka–Volterra at γ = 1, σ = 0.6 and the consumer–resource model (bounded, memory terms):
 //    finite-N simulations extrapolated in 1/N (bench/finite_n_reference.py, JSON in
-//    bench/references/).
+//    bench/references/);
+//  - vector sites (bench/vector-mc/): linear ones against the vector Gaussian closure, nonlinear
+//    ones (two units through J and Jᵀ, two students with a tanh loss, a let inside the site)
+//    against numpy finite-N simulations extrapolated in 1/N (bench/vector-mc/*_reference.py).
 // Prints one markdown row per observable and time: value ± error, reference ± error,
 // |difference| / error, and whether the reference lies within 1, 2 or 3 reported errors.
 import { readFileSync } from 'node:fs';
@@ -27,8 +30,13 @@ const finiteN = (file: string): Ref => {
   const j = JSON.parse(readFileSync(join(root, 'bench/references', file), 'utf8')) as { extrapolated: Record<string, { value: number; stderr: number }[]> };
   return Object.fromEntries(Object.entries(j.extrapolated).map(([k, v]) => [k, v.map((e) => [e.value, e.stderr] as [number, number])]));
 };
+const vectorRef = (name: string): Ref => {
+  const j = JSON.parse(readFileSync(join(root, 'bench/vector-mc', `${name}_reference.json`), 'utf8')) as Record<string, { value: number[]; se: number[] }>;
+  return Object.fromEntries(Object.entries(j).filter(([, v]) => typeof v === 'object' && 'value' in v).map(([k, v]) => [k, v.value.map((x, i) => [x, v.se[i]] as [number, number])]));
+};
+const modelPath = (file: string) => join(root, file.includes('/') ? file : join('examples', file));
 const closure = (file: string, sets: Record<string, number>, T: number, times: number[]): Ref => {
-  const sys = deriveCavity(loadModel(join(root, 'examples', file), sets)).system;
+  const sys = deriveCavity(loadModel(modelPath(file), sets)).system;
   const r = solveGaussian(readSystem(sys, sys.params), { params: sys.params, T, dt: 0.05, times }).result;
   return Object.fromEntries(Object.entries(r.observables).map(([k, v]) => [k, v.map((x, i) => [x, r.error[k][i]] as [number, number])]));
 };
@@ -42,6 +50,12 @@ const cases: Case[] = [
   { name: 'partial-sym g = 0.5, κ = 0.8, noise (forced MC)', file: 'linear-partial-sym.dmft', sets: { g: 0.5, kappa: 0.8 }, T: 10, times: [1, 2, 5, 10], ref: () => closure('linear-partial-sym.dmft', { g: 0.5, kappa: 0.8 }, 10, [1, 2, 5, 10]) },
   { name: 'Lotka–Volterra γ = 1, σ = 0.6 (issue: R diverged)', file: 'lotka-volterra.dmft', sets: { gamma: 1, sigma: 0.6 }, T: 50, times: [5, 10, 30, 50], ref: () => finiteN('lotka-volterra-g1-s0.6-finite-n.json') },
   { name: 'consumer–resource (issue: 1.16 ± 0.74)', file: 'consumer-resource.dmft', T: 30, times: [5, 10, 20, 30], ref: () => finiteN('consumer-resource-T30-finite-n.json') },
+  { name: 'vector: two linear units through J, Jᵀ (forced MC)', file: 'bench/vector-mc/linear-pair.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => closure('bench/vector-mc/linear-pair.dmft', {}, 3, [0.5, 1, 2, 3]) },
+  { name: 'vector: two linear students (forced MC)', file: 'bench/vector-mc/linear-students.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => closure('bench/vector-mc/linear-students.dmft', {}, 3, [0.5, 1, 2, 3]) },
+  { name: 'vector: two tanh units through J, Jᵀ', file: 'bench/vector-mc/pair.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('pair') },
+  { name: 'vector: two students, tanh loss', file: 'bench/vector-mc/students.dmft', T: 2, times: [0.5, 1, 2], ref: () => vectorRef('students') },
+  { name: 'vector: a floor and noise (rectified x, tanh y)', file: 'bench/vector-mc/bounded-pair.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('bounded_pair') },
+  { name: 'vector: a let inside the site', file: 'bench/vector-mc/let-in-site.dmft', T: 3, times: [0.5, 1, 2, 3], ref: () => vectorRef('let_in_site') },
 ];
 
 const only = process.argv.slice(2);
@@ -52,7 +66,7 @@ const summary: string[] = [];
 for (const c of cases) {
   if (only.length && !only.some((o) => c.file.includes(o) || c.name.includes(o))) continue;
   const ref = c.ref();
-  const sys = deriveCavity(loadModel(join(root, 'examples', c.file), c.sets ?? {})).system;
+  const sys = deriveCavity(loadModel(modelPath(c.file), c.sets ?? {})).system;
   // the CLI's default step: dt = max(0.05, T/400)
   const dt = Math.max(0.05, c.T / 400);
   const t0 = performance.now(), c0 = process.cpuUsage();

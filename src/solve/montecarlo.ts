@@ -50,9 +50,14 @@ import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../expr/eval.ts';
 import { Rng } from '../numeric/rng.ts';
 import { choleskyRow } from '../numeric/linalg.ts';
+import {
+  addRow, blockSE, blockSize, combineRows, emptyKernels, entries, heunCorrect, heunPredict, JITTER, memorySums, memorySumsOpen,
+  moveEndpoint, observablesFromBlocks, scaleRows, tangentRates, tri, type KernelOp, type Kernels, type SweepPlan, type SweepResult, type SweepSettings,
+} from './mc-kernels.ts';
+import { VectorPlan } from './montecarlo-vector.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import { studentQuantile } from '../numeric/stats.ts';
-import { scalarReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
+import { scalarReading, VectorSiteError, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
 
@@ -77,6 +82,8 @@ export interface MonteCarloOptions extends SolveOptions {
   biasCheck?: boolean;
   /** largest number of time steps on [0, T] (default 160): a finer dt is coarsened to T/maxSteps (reported) */
   maxSteps?: number;
+  /** 'vector': sweep scalar sites with the vector sweep too (to test one against the other); default: the scalar sweep when every site is scalar */
+  sweep?: 'auto' | 'vector';
 }
 
 // ---------------------------------------------------------------------------
@@ -109,9 +116,9 @@ interface PopPlan {
   reads: Set<number>;
 }
 
-interface OpInfo { name: string; kind: 'C' | 'M' | 'R'; pop: number; F: Compiled; dF: Compiled; inst: boolean }
+interface OpInfo extends KernelOp { pop: number; F: Compiled; dF: Compiled }
 
-class Plan {
+class Plan implements SweepPlan {
   readonly reading: ScalarReading;
   readonly params: Record<string, number>;
   readonly ops: OpInfo[];
@@ -198,6 +205,18 @@ class Plan {
     this.algebraicOrder = order;
   }
 
+  get observables() { return this.reading.observables; }
+
+  sweep(st: SweepSettings): SweepResult { return sweep(this, st); }
+
+  work() {
+    return {
+      hasResponses: this.pops.some((p) => p.resp.length > 0),
+      kernelRows: this.pops.reduce((a, p) => a + p.fields.length + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
+      tangents: this.pops.reduce((a, p) => a + p.resp.length * Math.max(1, p.mems.length), 0),
+    };
+  }
+
   num(e: Parameters<typeof constantValue>[0], what: string): number {
     const v = constantValue(e, this.params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `Monte Carlo: ${what} (${print(e)}) is not a finite number` });
@@ -212,62 +231,6 @@ class Plan {
     if (bad) throw new DmftError({ message: `Monte Carlo: ${what}: ${bad}` });
     return def.sampler(args);
   }
-}
-
-// ---------------------------------------------------------------------------
-// kernels on the grid
-
-interface Kernels {
-  K: number;
-  h: number;
-  /** per op: M → K+1 values; C → (K+1)² (full symmetric); R → (K+1)² lower triangle (k ≥ l) */
-  v: Float64Array[];
-  /** per op: R of an algebraic population → δ(t − s) coefficient per time */
-  inst: (Float64Array | null)[];
-}
-
-function emptyKernels(plan: Plan, K: number, h: number): Kernels {
-  const n = K + 1;
-  return {
-    K, h,
-    v: plan.ops.map((o) => new Float64Array(o.kind === 'M' ? n : n * n)),
-    inst: plan.ops.map((o) => (o.kind === 'R' && o.inst ? new Float64Array(n) : null)),
-  };
-}
-
-/** the entries of a kernel that are estimated (M: all; C, R: l ≤ k) */
-function* entries(o: OpInfo, n: number): Generator<number> {
-  if (o.kind === 'M') { for (let k = 0; k < n; k++) yield k; return; }
-  for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) yield k * n + l;
-}
-
-const JITTER = 1e-10;
-
-// ---------------------------------------------------------------------------
-// one sweep: P paths marched through time, kernels estimated on the way
-
-interface SweepResult {
-  /** the kernels estimated from this sweep's paths */
-  est: Kernels;
-  /** one-time observables per time (two-time: per output pair), with batch-means errors over blocks of paths
-   *  (meaningful only when the kernels were frozen: otherwise blocks share the kernels' noise) */
-  obs: Float64Array[];
-  obsSE: Float64Array[];
-  /** batch-means errors of the estimated kernels (frozen sweeps only) */
-  estSE?: Kernels;
-  /** largest h·|∂F/∂x| met along the paths (a stiffness measure: Heun needs < 2) */
-  stiffness: number;
-  /** largest departure of a field covariance row from the PSD cone */
-  indefinite: number;
-}
-
-interface SweepSettings {
-  K: number; h: number; P: number; PR: number; seed: number; stream: number;
-  /** grid indices of the two-time output */
-  outIdx: number[];
-  /** drive the paths with these kernels instead of their own estimates */
-  frozen?: Kernels;
-  blocks: number;
 }
 
 /** Tangent of a dynamic population for one response: Y(k, l) for impulses at l ≤ k along PR paths. */
@@ -297,7 +260,6 @@ interface AlgTangent {
   Yk: Float64Array;
 }
 
-const tri = (v: number) => (v * (v + 1)) / 2;
 
 class PopSim {
   readonly X: Float64Array;
@@ -682,25 +644,7 @@ function sweep(plan: Plan, st: SweepSettings): SweepResult {
       }
     }
   }
-  plan.reading.observables.forEach((ob, oi) => {
-    const m = oneTime[oi] ? n : nOut * nOut;
-    const val = new Float64Array(m), err = new Float64Array(m);
-    const slots = new Float64Array(ob.averages.length), perBlock = new Float64Array(B);
-    const na = ob.averages.length;
-    for (let t = 0; t < m; t++) {
-      for (let b = 0; b < B; b++) {
-        for (let ai = 0; ai < na; ai++) slots[ai] = avgBlocks[oi][ai][b * m + t] / blockSize(b, P, B);
-        perBlock[b] = ob.outer(slots);
-      }
-      for (let ai = 0; ai < na; ai++) { let s = 0; for (let b = 0; b < B; b++) s += avgBlocks[oi][ai][b * m + t]; slots[ai] = s / P; }
-      val[t] = ob.outer(slots);
-      let mu = 0, v = 0;
-      for (let b = 0; b < B; b++) mu += perBlock[b] / B;
-      for (let b = 0; b < B; b++) v += (perBlock[b] - mu) ** 2;
-      err[t] = Math.sqrt(v / (B - 1) / B);
-    }
-    obs.push(val); obsSE.push(err);
-  });
+  observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);
   return { est, obs, obsSE, estSE, stiffness, indefinite };
 
   /** the response of an algebraic population at row k: δ part and regular part for impulses at l ≤ k */
@@ -745,117 +689,6 @@ function sweep(plan: Plan, st: SweepSettings): SweepResult {
 
 
 // ---------------------------------------------------------------------------
-// hot loops: small functions over typed arrays (laid out time-major, a[l·m + p])
-
-/** out[p] = scale Σ_{l<rows} c[cOff + l] a[l·m + p] */
-function combineRows(out: Float64Array, c: Float64Array, cOff: number, a: Float64Array, rows: number, m: number, scale = 1): void {
-  out.fill(0, 0, m);
-  for (let l = 0; l < rows; l++) {
-    const w = scale * c[cOff + l];
-    if (w === 0) continue;
-    const off = l * m;
-    for (let p = 0; p < m; p++) out[p] += w * a[off + p];
-  }
-}
-
-/** out[p] += w a[off + p] */
-function addRow(out: Float64Array, w: number, a: Float64Array, off: number, m: number): void {
-  for (let p = 0; p < m; p++) out[p] += w * a[off + p];
-}
-
-/** G[base + l·m + p] = g[p] Y[l·m + p] for l < rows */
-function scaleRows(G: Float32Array, base: number, g: Float64Array, Y: Float64Array, rows: number, m: number): void {
-  for (let l = 0; l < rows; l++) {
-    const o = base + l * m, yo = l * m;
-    for (let p = 0; p < m; p++) G[o + p] = g[p] * Y[yo + p];
-  }
-}
-
-/** Heun predictor of the tangents: Yp(k, l) = Y(k−1, l) + h f(k−1, l), zero where pinned */
-function heunPredict(Yp: Float64Array, Y: Float64Array, fY: Float64Array, pin: Uint8Array, k: number, m: number, h: number): void {
-  for (let l = 0; l < k; l++) {
-    const o = l * m;
-    for (let p = 0; p < m; p++) Yp[o + p] = pin[p] ? 0 : Y[o + p] + h * fY[o + p];
-  }
-}
-
-/** Heun corrector of the tangents: Y(k, l) = Y(k−1, l) + h/2 (f(k−1, l) + f̃(k, l)) */
-function heunCorrect(Y: Float64Array, fY: Float64Array, f2: Float64Array, pin: Uint8Array, k: number, m: number, h: number): void {
-  for (let l = 0; l < k; l++) {
-    const o = l * m;
-    for (let p = 0; p < m; p++) Y[o + p] = pin[p] ? 0 : Y[o + p] + 0.5 * h * (fY[o + p] + f2[o + p]);
-  }
-}
-
-/** tangent rates out(l) = A Y(l) + Σ_j ∂F/∂mem_j · mem_j(l) for l < rows */
-function tangentRates(out: Float64Array, Y: Float64Array, A: Float64Array, Cm: Float64Array[], mem: Float64Array[], rows: number, m: number): void {
-  for (let l = 0; l < rows; l++) {
-    const o = l * m;
-    for (let p = 0; p < m; p++) out[o + p] = A[p] * Y[o + p];
-    for (let j = 0; j < Cm.length; j++) {
-      const c = Cm[j], mj = mem[j];
-      for (let p = 0; p < m; p++) out[o + p] += c[p] * mj[o + p];
-    }
-  }
-}
-
-/**
- * Memory sums of a tangent at row k, for every impulse time l ≤ k:
- * out(l) = ∫_l^k R(k, v) G(v, l) dv by the trapezoid rule (zero for l = k);
- * G is triangular (v ≥ l), R row-major with row length n.
- */
-function memorySums(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
-  out.fill(0, 0, (k + 1) * m);
-  for (let v = 0; v <= k; v++) {
-    const r = h * R[k * n + v];
-    if (r === 0) continue;
-    const base = tri(v) * m;
-    const top = Math.min(v, k - 1);
-    for (let l = 0; l <= top; l++) {
-      const w = r * (v === l ? 0.5 : 1) * (v === k ? 0.5 : 1);
-      const src = base + l * m, dst = l * m;
-      for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
-    }
-  }
-}
-
-/** out(l) = h Σ_{u=l}^{k−1} w_u R(k, u) G(u, l) with w = ½ at u = l (the trapezoid without its endpoint at k), l ≤ k */
-function memorySumsOpen(out: Float64Array, G: Float32Array, R: Float64Array, k: number, n: number, h: number, m: number): void {
-  out.fill(0, 0, (k + 1) * m);
-  for (let u = 0; u < k; u++) {
-    const r = h * R[k * n + u];
-    if (r === 0) continue;
-    const base = tri(u) * m;
-    for (let l = 0; l <= u; l++) {
-      const w = r * (u === l ? 0.5 : 1), src = base + l * m, dst = l * m;
-      for (let p = 0; p < m; p++) out[dst + p] += w * G[src + p];
-    }
-  }
-}
-
-/** replace the endpoint G(k, l) of the memory sums by g Y(k, l) (weight e = ½ h R(k,k)); mem(k) = 0 */
-function moveEndpoint(mem: Float64Array, G: Float32Array, g: Float64Array, Y: Float64Array, e: number, k: number, m: number): void {
-  const base = tri(k) * m;
-  for (let l = 0; l <= k; l++) {
-    const o = base + l * m, yo = l * m;
-    for (let p = 0; p < m; p++) {
-      const gy = g[p] * Y[yo + p];
-      if (l < k) mem[yo + p] += e * (gy - G[o + p]); else mem[yo + p] = 0;
-      G[o + p] = gy;
-    }
-  }
-}
-
-const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
-
-/** batch-means standard error of a mean from block sums */
-function blockSE(blk: Float64Array, P: number, B: number, mean: number): number {
-  let v = 0;
-  for (let b = 0; b < B; b++) v += (blk[b] / blockSize(b, P, B) - mean) ** 2;
-  return Math.sqrt(v / (B - 1) / B);
-}
-
-// ---------------------------------------------------------------------------
 // replicas: independent sweeps, added until the statistical error is small enough
 
 interface ReplicaSet {
@@ -875,8 +708,8 @@ interface ReplicaPlan {
 
 const replicaStream = (r: number) => 0x100000 + r * 0x40000;
 
-function addReplica(plan: Plan, set: ReplicaSet, rp: ReplicaPlan): void {
-  const r = sweep(plan, { ...rp, stream: replicaStream(set.count) });
+function addReplica(plan: SweepPlan, set: ReplicaSet, rp: ReplicaPlan): void {
+  const r = plan.sweep({ ...rp, stream: replicaStream(set.count) });
   r.obs.forEach((v, oi) => set.values[oi].push(v));
   const acc = (s: Kernels, s2: Kernels, e: Kernels) => {
     e.v.forEach((v, i) => { const a = s.v[i], b = s2.v[i]; for (let j = 0; j < v.length; j++) { a[j] += v[j]; b[j] += v[j] * v[j]; } });
@@ -920,7 +753,7 @@ function relativeError(s: { mean: Float64Array[]; se: Float64Array[] }): number 
   return worst;
 }
 
-function meanKernels(plan: Plan, set: ReplicaSet): { k: Kernels; se: Kernels } {
+function meanKernels(plan: SweepPlan, set: ReplicaSet): { k: Kernels; se: Kernels } {
   const R = set.count;
   const k = emptyKernels(plan, set.sum.K, set.sum.h), se = emptyKernels(plan, set.sum.K, set.sum.h);
   const fill = (s: Float64Array, s2: Float64Array, out: Float64Array, outSE: Float64Array) => {
@@ -964,6 +797,19 @@ function interpLinear(v: Float64Array, h: number, t: number): number {
 // ---------------------------------------------------------------------------
 // the solve
 
+/** The scalar sweep reads sites of one variable (its numbers are the reference); vector sites go to the vector sweep. */
+function monteCarloPlan(reading: SystemReading, which: MonteCarloOptions['sweep']): SweepPlan {
+  if (which === 'vector') return new VectorPlan(reading);
+  let scalar: ScalarReading;
+  try {
+    scalar = scalarReading(reading, 'the Monte Carlo solver');
+  } catch (e) {
+    if (e instanceof VectorSiteError) return new VectorPlan(reading);
+    throw e;
+  }
+  return new Plan(scalar);
+}
+
 /**
  * Monte Carlo solution of the DMFT transient on [0, T]. Works for any derived
  * system (nonlinear, bounded, several populations, memory terms, additive
@@ -973,7 +819,7 @@ function interpLinear(v: Float64Array, h: number, t: number): number {
  */
 export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions): SolveResult {
   const t0 = performance.now();
-  const plan = new Plan(scalarReading(reading, 'the Monte Carlo solver'));
+  const plan = monteCarloPlan(reading, opts.sweep);
   if (!(opts.T > 0) || !(opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
   let K = Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
   const maxSteps = Math.max(4, opts.maxSteps ?? 160);
@@ -986,9 +832,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
   // give the same variance with a smaller finite-P bias. The replicas stop at a work budget
   // (~10–20 s of one core), deterministic so that a seed reproduces the result.
-  const hasResponses = plan.pops.some((p) => p.resp.length > 0);
-  const nKernelRows = plan.pops.reduce((a, p) => a + p.fields.length + p.ops.filter((i) => plan.ops[i].kind === 'C').length, 0);
-  const nTangents = plan.pops.reduce((a, p) => a + p.resp.length * Math.max(1, p.mems.length), 0);
+  const { hasResponses, kernelRows: nKernelRows, tangents: nTangents } = plan.work();
   const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
   const budget = opts.maxWork ?? 3e9;
   const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
@@ -1080,7 +924,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   if (doCheck) {
     const n = K + 1;
     const Pc = Math.max(P, Math.min(P * fine.count, Math.floor(2e6 / n), 4000)), PRc = PR ? Math.min(Pc, 2 * PR) : 0;
-    check = sweep(plan, { K, h, P: Pc, PR: PRc, seed, stream: 0x7000000, outIdx, blocks, frozen: mk.k });
+    check = plan.sweep({ K, h, P: Pc, PR: PRc, seed, stream: 0x7000000, outIdx, blocks, frozen: mk.k });
     opts.progress?.('Monte Carlo (check)', 1);
   }
   const kernelZ = check ? kernelResidual(plan, mk.k, mk.se, check) : undefined;
@@ -1178,7 +1022,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
 }
 
 /** z-scores of the kernels re-estimated from paths driven by the averaged kernels */
-function kernelResidual(plan: Plan, center: Kernels, se: Kernels, check: SweepResult): { rms: number; worst: string } {
+function kernelResidual(plan: SweepPlan, center: Kernels, se: Kernels, check: SweepResult): { rms: number; worst: string } {
   let s2 = 0, cnt = 0, worstZ = 0, worst = '';
   const n = center.K + 1;
   plan.ops.forEach((o, i) => {
