@@ -1,5 +1,5 @@
 // `dmft sweep MODEL --set alpha=0.1:4:40 [--set lam=1e-3,1e-2] [--limit | --times …]
-//  [--json | --csv] [-o table.csv] [-o curve.svg] [--jobs n]`: solve the model
+//  [--json | --csv] [-o table.csv] [-o curve.svg] [-o sweep.html] [--jobs n]`: solve the model
 // over a product grid of parameter values (docs/sweep.md). The equations are
 // derived once; every point runs the solver of `dmft solve` with the same
 // options, in parallel worker threads. A point that fails is reported in its
@@ -22,6 +22,8 @@ import { checkOutputPath, writeAtomic } from './io.ts';
 import { integer, maxBytesOption } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { solveOptions } from './solve.ts';
+import { sweepPage } from '../report/sweep.ts';
+import { VERSION } from './version.ts';
 
 export interface SweepCliOptions {
   set?: Axis[];
@@ -32,15 +34,16 @@ export interface SweepCliOptions {
   maxBytes?: string; quiet?: boolean;
 }
 
-/** Where the outputs go: the table (stdout when undefined) and the plot. */
-export function sweepOutputs(outputs: string[]): { table?: string; plot?: string } {
+/** Where the outputs go: the table (stdout when undefined), the plot (.svg) and the page (.html: plot and table). */
+export function sweepOutputs(outputs: string[]): { table?: string; plot?: string; page?: string } {
   const plots = outputs.filter((f) => /\.svg$/i.test(f));
-  const tables = outputs.filter((f) => !/\.svg$/i.test(f));
-  if (plots.length > 1 || tables.length > 1) {
-    throw new DmftError({ message: `-o ${outputs.join(' -o ')}: at most one plot (.svg) and one table file`, hint: 'e.g. -o curve.svg -o table.csv' });
+  const pages = outputs.filter((f) => /\.html?$/i.test(f));
+  const tables = outputs.filter((f) => !/\.svg$/i.test(f) && !/\.html?$/i.test(f));
+  if (plots.length > 1 || tables.length > 1 || pages.length > 1) {
+    throw new DmftError({ message: `-o ${outputs.join(' -o ')}: at most one plot (.svg), one page (.html) and one table file`, hint: 'e.g. -o curve.svg -o table.csv -o sweep.html' });
   }
   for (const f of outputs) checkOutputPath(f);
-  return { table: tables[0], plot: plots[0] };
+  return { table: tables[0], plot: plots[0], page: pages[0] };
 }
 
 /** The model as parsed, before any --set (each point applies its own values). */
@@ -92,7 +95,13 @@ export async function sweepAction(file: string, o: SweepCliOptions, out: (s: str
   const observables = [...new Set([...declared, ...observablesOf(rows)])];
   const result: SweepResult = { model: system.model, file: name, axes, spec, observables, rows };
   const text = o.json ? JSON.stringify(sweepJson(result), null, 2) + '\n' : o.csv ? sweepCsv(result) : sweepText(result);
-  if (dest.plot) writeAtomic(dest.plot, await lineFigureSvg(sweepFigure(result)!));
+  const figure = sweptAxes(axes).length ? sweepFigure(result) : undefined;
+  const svg = figure && (dest.plot || dest.page) ? await lineFigureSvg(figure) : undefined;
+  if (dest.plot) writeAtomic(dest.plot, svg!);
+  if (dest.page) {
+    const grid = axes.map((a) => `${a.name} ∈ {${a.values.length > 6 ? `${a.values[0]}, …, ${a.values[a.values.length - 1]} (${a.values.length} values)` : a.values.join(', ')}}`).join(' × ');
+    writeAtomic(dest.page, sweepPage({ title: system.model || 'model', file: name, source, grid, svg, table: sweepText(result), version: VERSION, date: new Date().toISOString().slice(0, 19).replace('T', ' ') + ' UTC' }));
+  }
   if (dest.table) writeAtomic(dest.table, escapeControl(text));
   else out(text);
   return rows.some((r) => r.status !== 'ok') ? EXIT.checkFailed : EXIT.ok;

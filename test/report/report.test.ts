@@ -61,6 +61,29 @@ describe('the report as a file', () => {
   });
 });
 
+describe('a sweep as a page (-o sweep.html)', () => {
+  it('has the curves and the table, and renders in the browser with axes and data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmft-sweep-'));
+    const page = join(dir, 'sweep.html');
+    const r = await run('sweep', 'examples/scs.dmft', '--set', 'g=0.5:1.5:3', '--times', '1,2', '--jobs', '1', '-o', page, '-q');
+    expect(r.code, r.err).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('id="curves"');
+    expect(html).toContain('id="table"');
+    expect(html).toContain('g ∈ {0.5, 1, 1.5}');
+    expect(html).not.toMatch(/<script|<link /);
+    if (!browser) throw new Error('no Chromium: install the Debian package chromium');
+    const p = await browser.newPage();
+    const requests: string[] = [];
+    p.on('request', (q) => requests.push(q.url()));
+    await p.goto(pathToFileURL(page).href);
+    expect(requests.filter((u) => !u.startsWith('data:') && u !== pathToFileURL(page).href)).toEqual([]);
+    const axes = await p.evaluate(() => document.querySelectorAll('figure svg .role-axis').length);
+    expect(axes).toBeGreaterThanOrEqual(2);
+    await p.close();
+  }, 120_000);
+});
+
 describe('the report in a browser (headless Chromium)', () => {
   it('Chromium is installed (Debian package chromium; .ci/run installs it)', () => {
     expect(CHROMIUM, 'no Chromium at /usr/bin/chromium: install the Debian package chromium (apt-get install chromium), as .ci/run does').toBeDefined();
