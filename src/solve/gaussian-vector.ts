@@ -332,6 +332,8 @@ interface PopRunV {
   U0: Float64Array; U1: Float64Array; M: Float64Array;
   UB0: Float64Array; UB1: Float64Array; UD0: Float64Array; UD1: Float64Array;
   aStart: Int32Array;
+  /** per row and block a*V+b: is the row of A (G) in that block nonzero anywhere (zero blocks are skipped) */
+  aNZ: Uint8Array; gNZ: Uint8Array;
   slot: Float64Array;
   kap: Float64Array;
 }
@@ -353,7 +355,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       beta: new Float64Array(N1 * V * Fn), delta: new Float64Array(N1 * V * Q), eps: new Float64Array(N1 * V), cn: new Float64Array(N1 * V * Z),
       U0: new Float64Array(N1 * V * V), U1: new Float64Array(N1 * V * V), M: new Float64Array(N1 * V * V),
       UB0: new Float64Array(N1 * V * Fn), UB1: new Float64Array(N1 * V * Fn), UD0: new Float64Array(N1 * V * Q), UD1: new Float64Array(N1 * V * Q),
-      aStart: new Int32Array(N1), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
+      aStart: new Int32Array(N1), aNZ: new Uint8Array(N1 * V * V), gNZ: new Uint8Array(N1 * V * V), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
     };
   });
   const ops = new Map<string, OpV>();
@@ -449,18 +451,24 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     }
     for (const o of mOps) if (!o.nl) o.v[n] = meanOf(o.f, pops[o.pop], n);
   };
-  const withK = (o: OpV, d: NonNullable<ReturnType<typeof affC.get>>, i: number, j: number) => {
-    const K = pops[o.pop].K;
-    let s = d.mf[i] * d.mg[j] + d.xf[i] + d.xg[j] + d.vq;
-    for (const pr of d.pairs) s += pr.c * K[pr.ab][i * N1 + j];
-    return s;
-  };
+  // per population: its C order parameters with their affine data (pairs of variables as typed arrays)
+  const cList = (pi: number) => cOps.filter((o) => pi < 0 || o.pop === pi).map((o) => {
+    const d = affC.get(o);
+    return { o, d, K: pops[o.pop].K, pab: Int32Array.from(d?.pairs.map((x) => x.ab) ?? []), pc: Float64Array.from(d?.pairs.map((x) => x.c) ?? []) };
+  });
+  const cOfPop = pops.map((_, pi) => cList(pi)), cAll = cList(-1);
   /** C order parameters (of population `only`, or all) at (n, j) and (j, n) */
   const cAt = (n: number, j: number, only = -1) => {
-    for (const o of cOps) {
-      if (only >= 0 && o.pop !== only) continue;
-      const d = affC.get(o);
-      if (d) { o.v[n * N1 + j] = withK(o, d, n, j); if (j < n) o.v[j * N1 + n] = withK(o, d, j, n); continue; }
+    const list = only >= 0 ? cOfPop[only] : cAll;
+    for (let e = 0; e < list.length; e++) {
+      const { o, d, K, pab, pc } = list[e];
+      if (d) {
+        const nj = n * N1 + j, jn = j * N1 + n;
+        let s = d.mf[n] * d.mg[j] + d.xf[n] + d.xg[j] + d.vq, t = d.mf[j] * d.mg[n] + d.xf[j] + d.xg[n] + d.vq;
+        for (let q = 0; q < pab.length; q++) { const Kq = K[pab[q]]; s += pc[q] * Kq[nj]; t += pc[q] * Kq[jn]; }
+        o.v[nj] = s; o.v[jn] = t;
+        continue;
+      }
       // nonlinear f of x_a: x_a(t_n) ~ N(m, K_aa(n,n)); pairs by the bivariate law
       const nl = o.nl!, p = pops[o.pop], V = p.P.V, kaa = p.K[nl.a * V + nl.a], ma = p.m[nl.a];
       const vn = Math.max(0, kaa[n * N1 + n]);
@@ -597,11 +605,13 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           }
         });
         if (k === 0) continue;
-        for (let a = 0; a < V; a++) for (let c = 0; c < V; c++) {
-          const x = p.A[a * V + c][base + k];
-          if (x === 0) continue;
-          for (let b = 0; b < V; b++) {
-            const ac = acc[a * V + b], Gc = p.G[c * V + b];
+        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
+          if (!p.gNZ[k * VV + c * V + b]) continue;
+          const Gc = p.G[c * V + b];
+          for (let a = 0; a < V; a++) {
+            const x = p.A[a * V + c][base + k];
+            if (x === 0) continue;
+            const ac = acc[a * V + b];
             for (let i = 0; i < k; i++) ac[i] += x * Gc[bk + i];
           }
         }
@@ -610,7 +620,13 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     // the diagonal, the first nonzero A column, the R order parameters' rows
     for (const p of pops) {
       const { V } = p.P, VV = V * V, o = n * VV;
-      for (let ab = 0; ab < VV; ab++) { p.G[ab][base + n] = p.U0[o + ab]; p.A[ab][base + n] = 0; }
+      for (let ab = 0; ab < VV; ab++) {
+        p.G[ab][base + n] = p.U0[o + ab]; p.A[ab][base + n] = 0;
+        const A = p.A[ab], G = p.G[ab];
+        let az = 0, gz = 0;
+        for (let k = 0; k <= n; k++) { if (A[base + k] !== 0) az = 1; if (G[base + k] !== 0) gz = 1; }
+        p.aNZ[n * VV + ab] = az; p.gNZ[n * VV + ab] = gz;
+      }
       let k0 = n;
       for (let k = 0; k < n && k0 === n; k++) for (let ab = 0; ab < VV; ab++) if (p.A[ab][base + k] !== 0) { k0 = k; break; }
       p.aStart[n] = k0;
@@ -700,18 +716,26 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     // the parts of K(n,j) that do not involve row n: A(n,·)·K(·,j), the t_{n−1} fields, the quenched inputs
     for (let pi = 0; pi < pops.length; pi++) {
       const p = pops[pi], wk = work[pi], { V, Fn, Q } = p.P, aStart = p.aStart[n];
-      for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-        const row = wk.rowK[a * V + b];
-        row.fill(0, 0, n);
-        for (let c = 0; c < V; c++) {
-          const Ac = p.A[a * V + c], Kc = p.K[c * V + b];
-          for (let k = aStart; k < n; k++) {
-            const x = Ac[base + k];
-            if (x === 0) continue;
-            const off = k * N1;
-            for (let j = 0; j < n; j++) row[j] += x * Kc[off + j];
+      for (let ab = 0; ab < V * V; ab++) wk.rowK[ab].fill(0, 0, n);
+      // Σ_k A(n,k) K(k,·): each row of K read once for every a, in column blocks that stay in cache
+      for (let j0 = 0; j0 < n; j0 += 512) {
+        const j1 = Math.min(n, j0 + 512);
+        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
+          const Kc = p.K[c * V + b];
+          for (let a = 0; a < V; a++) {
+            if (!p.aNZ[n * V * V + a * V + c]) continue;
+            const Ac = p.A[a * V + c], row = wk.rowK[a * V + b];
+            for (let k = aStart; k < n; k++) {
+              const x = Ac[base + k];
+              if (x === 0) continue;
+              const off = k * N1;
+              for (let j = j0; j < j1; j++) row[j] += x * Kc[off + j];
+            }
           }
         }
+      }
+      for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+        const row = wk.rowK[a * V + b];
         if (n > 0) for (let f = 0; f < Fn; f++) {
           const c1 = p.UB1[(n * V + a) * Fn + f];
           if (c1 === 0) continue;
@@ -734,6 +758,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
           let s = 0;
           for (let c = 0; c < V; c++) {
+            if (!p.aNZ[j * V * V + a * V + c]) continue;
             const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = n * N1;
             for (let k = aj; k < j; k++) s += Ac[bj + k] * Yc[off + k];
           }
@@ -843,7 +868,18 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     for (const o of opList) {
       if (o.kind === 'M') { o.v[n] = ex((i) => o.v[i], n); if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
       if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
-      for (let j = 0; j <= n; j++) { const jj = Math.max(0, j - 1); o.v[n * N1 + j] = o.v[(n - 1) * N1 + jj]; o.v[j * N1 + n] = o.v[jj * N1 + n - 1]; }
+      // quadratic extrapolation along the diagonal (the cusp of white noise lies along it), along t near s = 0
+      const v = o.v;
+      for (let j = 0; j <= n; j++) {
+        if (n < 3) { const jj = Math.max(0, j - 1); v[n * N1 + j] = v[(n - 1) * N1 + jj]; v[j * N1 + n] = v[jj * N1 + n - 1]; continue; }
+        if (j >= 3) {
+          v[n * N1 + j] = 3 * v[(n - 1) * N1 + j - 1] - 3 * v[(n - 2) * N1 + j - 2] + v[(n - 3) * N1 + j - 3];
+          v[j * N1 + n] = 3 * v[(j - 1) * N1 + n - 1] - 3 * v[(j - 2) * N1 + n - 2] + v[(j - 3) * N1 + n - 3];
+        } else {
+          v[n * N1 + j] = 3 * v[(n - 1) * N1 + j] - 3 * v[(n - 2) * N1 + j] + v[(n - 3) * N1 + j];
+          v[j * N1 + n] = 3 * v[j * N1 + n - 1] - 3 * v[j * N1 + n - 2] + v[j * N1 + n - 3];
+        }
+      }
     }
     for (const p of pops) for (let a = 0; a < p.P.V; a++) { const K = p.K[a * p.P.V + a]; K[n * N1 + n] = ex((i) => K[i * N1 + i], n); }
   };
