@@ -35,16 +35,16 @@
 import { DmftError } from '../errors.ts';
 import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
 import { expectTensorHermite } from '../numeric/normal.ts';
-import { degree } from '../expr/diff.ts';
-import { mapPost, sym, type Expr } from '../expr/ast.ts';
+import { degree, diff, isVar } from '../expr/diff.ts';
+import { mapPost, mul, num, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import type { PopReading, SystemReading } from './read.ts';
+import type { PopReading, SiteFunction, SystemReading } from './read.ts';
 import type { ClosureEngine, LevelData, LevelOptions, Quad } from './gaussian.ts';
 import { outerWithError } from './quadrature.ts';
-import { expect, expect2, expectDerivative } from '../numeric/gauss.ts';
-import { piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
+import { expect, expect2, expectDerivative, hermiteCoefficients } from '../numeric/gauss.ts';
+import { kinkArgs, piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
 
 /** Does this reading need the vector closure (several variables, correlated fields, cross-correlations, init on quenched inputs)? */
 export function isVectorReading(rd: SystemReading): boolean {
@@ -74,8 +74,9 @@ interface OpV {
   g: Affine;
   /** R: index of the perturbed field in its population */
   slotField: number;
-  /** f nonlinear in one variable (g = f): that variable, f and f' as functions of it */
-  nl?: { a: number; pw: Piecewise; df: (x: number) => number };
+  /** f nonlinear (g = f) through one affine combination u = c·(x, q) of the site's variables and
+   *  quenched inputs: f = φ(u), with φ and φ' as functions of u */
+  nl?: Combination;
   /** nonlinear R: E f'(x_a(t_n)) per time */
   dmean?: Float64Array;
   /** C: full (N1)², v[n*N1+j] = ⟨f(t_n) g(t_j)⟩; R: packed lower triangle; M: per time */
@@ -120,6 +121,54 @@ function evalConst(e: Expr, params: Record<string, number>, what: string): numbe
   return v;
 }
 
+/** f(x, q) = φ(u) with u = c·(x, q): the combination c (over [variables…, quenched…]), φ split at its kinks, φ' */
+interface Combination { c: Float64Array; pw: Piecewise; df: (u: number) => number }
+
+/**
+ * Is the nonlinear site function f a function of one affine combination of
+ * its slots, f = φ(c·z)? Then its Gaussian averages are those of one normal
+ * variable u = c·z. The direction c is f's gradient (or, for a step, its
+ * kink argument's) at probe points; the representation is verified at them.
+ */
+function oneCombination(fn: SiteFunction, slots: string[], params: Record<string, number>): Combination | undefined {
+  const S = slots.length;
+  const grads = slots.map((v) => compile(diff(fn.f, isVar(v)), slots, params));
+  let seed = 987654321;
+  const probes = Array.from({ length: 8 }, () => Float64Array.from({ length: S }, () => { seed = (seed * 1103515245 + 12345) % 2147483648; return 3 * (seed / 2147483648) - 1.5; }));
+  const gradAt = (G: Compiled[], z: Float64Array) => Float64Array.from(G, (g) => g(z));
+  const norm = (g: Float64Array) => Math.max(...Array.from(g, Math.abs));
+  let g0 = probes.map((z) => gradAt(grads, z)).reduce((a, b) => (norm(b) > norm(a) ? b : a));
+  if (!(norm(g0) > 0)) {
+    // a step function: its gradient vanishes almost everywhere; its jump lies along a kink argument
+    const arg = kinkArgs(fn.f)[0];
+    if (!arg) return undefined;
+    g0 = gradAt(slots.map((v) => compile(diff(arg, isVar(v)), slots, params)), probes[0]);
+  }
+  if (!(norm(g0) > 0) || !g0.every(Number.isFinite)) return undefined;
+  let imax = 0;
+  g0.forEach((x, i) => { if (Math.abs(x) > Math.abs(g0[imax])) imax = i; });
+  const c = Float64Array.from(g0, (x) => x / g0[imax]);
+  const c2 = c.reduce((t, x) => t + x * x, 0);
+  // f(z) = φ(c·z) with φ(u) = f(u c/|c|²): check it at the probes
+  const zu = new Float64Array(S);
+  for (const z of probes) {
+    const u = z.reduce((t, x, i) => t + x * c[i], 0);
+    for (let i = 0; i < S; i++) zu[i] = (u * c[i]) / c2;
+    const a = fn.F(z), b = fn.F(zu);
+    if (!(Math.abs(a - b) <= 1e-10 * (1 + Math.abs(a)))) return undefined;
+  }
+  const phi = mapPost(fn.f, (x) => {
+    const i = x.k === 'sym' ? slots.indexOf(x.name) : -1;
+    return i >= 0 ? (c[i] === 0 ? num(0) : mul(num(c[i] / c2), sym('__u'))) : x;
+  });
+  const dphi = compile(diff(phi, isVar('__u')), ['__u'], params);
+  const ub = new Float64Array(1);
+  return { c, pw: piecewiseOf(phi, '__u', params, ['__u']), df: (u) => { ub[0] = u; return dphi(ub); } };
+}
+
+/** Mehler series: truncated where its tail bound is below this (relative); the largest order */
+const MEHLER_TOL = 1e-11, HERM_KMAX = 160;
+
 const MC = 'use --method mc (Monte Carlo) once it reads vector sites; dmft simulate runs the model at finite N';
 
 function buildPlan(rd: SystemReading): Plan {
@@ -162,14 +211,13 @@ function buildPlan(rd: SystemReading): Plan {
     let nl: OpV['nl'];
     for (const fn of [o, ...(o.g ? [o.g] : [])]) {
       if (fn.affine) continue;
-      // a nonlinear f of one variable: Gaussian averages over that variable's marginal (pair) law
-      if (fn.vars.length === 1 && !fn.usesInputs && !o.g) {
-        const a = fn.vars[0], z = new Float64Array(o.slots.length);
-        nl = { a, pw: piecewiseOf(fn.f, o.slots[a], params, o.slots), df: (x) => { z[a] = x; return o.df[a](z); } };
-        continue;
-      }
-      const how = fn.vars.length > 1 ? `mixes the variables ${fn.vars.map((i) => pr.variables[i].name).join(', ')} nonlinearly` : fn.usesInputs ? 'is nonlinear and mixes a variable with quenched inputs' : 'is nonlinear in a cross-correlation';
-      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one variable alone`, hint: MC });
+      // a nonlinear f of one affine combination u of the site's variables and quenched inputs:
+      // Gaussian averages over u's marginal (pair) law
+      const comb = o.g ? undefined : oneCombination(fn, o.slots, params);
+      if (comb) { nl = comb; continue; }
+      const names = [...fn.vars.map((i) => pr.variables[i].name), ...(fn.usesInputs ? ['quenched inputs'] : [])].join(', ');
+      const how = o.g ? 'is nonlinear in a cross-correlation' : `mixes ${names} nonlinearly, not through one affine combination`;
+      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one affine combination of the site's variables (its Gaussian average over several variables per pair of times is not implemented)`, hint: MC });
     }
     let slotField = -1;
     if (o.op.kind === 'R') {
@@ -390,7 +438,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
   const kFr = kOps.map((o) => new Float64Array(plan.pops[o.pop].V));
   /** the kernel's f-row at row n: ∂f/∂x_a, or E f'(x_a(t_n)) for a nonlinear f (current value) */
   const frAt = (o: OpV, out: Float64Array, n: number) => {
-    if (o.nl) { out.fill(0); out[o.nl.a] = o.dmean![n]; } else out.set(o.f.f1);
+    if (o.nl) { for (let a = 0; a < out.length; a++) out[a] = o.nl.c[a] * o.dmean![n]; } else out.set(o.f.f1);
   };
 
   // ---- field covariances at (n, j) and (j, n)
@@ -451,6 +499,62 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     }
     for (const o of mOps) if (!o.nl) o.v[n] = meanOf(o.f, pops[o.pop], n);
   };
+  /** mean of the combination u = c·(x(t_i), q) of a nonlinear order parameter, and Cov(u(t_i), u(t_j)) */
+  const uMean = (o: OpV, i: number) => {
+    const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
+    let s = 0;
+    for (let a = 0; a < V; a++) if (c[a] !== 0) s += c[a] * p.m[a][i];
+    for (let q = 0; q < Q; q++) s += c[V + q] * p.P.qMean[q];
+    return s;
+  };
+  const uCov = (o: OpV, i: number, j: number) => {
+    const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
+    let s = 0;
+    for (let a = 0; a < V; a++) {
+      if (c[a] === 0) continue;
+      for (let b = 0; b < V; b++) if (c[b] !== 0) s += c[a] * c[b] * p.K[a * V + b][i * N1 + j];
+      for (let q = 0; q < Q; q++) s += c[a] * c[V + q] * (p.X[a * Q + q][i] + p.X[a * Q + q][j]);
+    }
+    for (let q = 0; q < Q; q++) s += c[V + q] * c[V + q] * p.P.qVar[q];
+    return s;
+  };
+  // Hermite data of the nonlinear C order parameters: E φ(u_n) φ(u_j) = Σ ρ^k a_k(n) a_k(j)
+  const hermData = new Map(cOps.filter((o) => o.nl).map((o) => {
+    const K = o.nl!.pw.smooth ? 80 : HERM_KMAX, K1 = K + 1;
+    return [o, { K, K1, herm: new Float64Array(N1 * K1), tail: new Float64Array(N1 * K1), ef2: new Float64Array(N1), sd: new Float64Array(N1), how: new Uint8Array(N1) }];
+  }));
+  /** the Hermite coefficients of φ at time n from the current mean and variance of u */
+  const hermAt = (n: number) => {
+    for (const [o, d] of hermData) {
+      const sd = Math.sqrt(Math.max(0, uCov(o, n, n))), hb = n * d.K1;
+      d.sd[n] = sd;
+      const e2 = hermiteCoefficients(o.nl!.pw, uMean(o, n), sd, d.K, d.herm, hb);
+      d.ef2[n] = e2;
+      let cum = 0;
+      for (let k = 0; k <= d.K; k++) { cum += d.herm[hb + k] ** 2; d.tail[hb + k] = Math.max(0, e2 - cum); }
+    }
+  };
+  let firstSweep = true;
+  const mehler = (o: OpV, n: number, j: number, vn: number) => {
+    const d = hermData.get(o)!, { herm, tail, K1 } = d;
+    const denom = d.sd[n] * d.sd[j];
+    let rho = denom > 0 ? uCov(o, n, j) / denom : 0;
+    if (rho > 1) rho = 1; else if (rho < -1) rho = -1;
+    const hb = n * K1, jb = j * K1, tol = MEHLER_TOL * Math.max(d.ef2[n], 1e-300), ar = Math.abs(rho);
+    // the choice between the series and the 2-D rule is made at a step's first sweep,
+    // so the within-step iteration cannot cycle between two rules that differ by their errors
+    if (firstSweep || d.how[j] === 1) {
+      let sum = 0, rk = 1, ok = false;
+      for (let k = 0; k < K1; k++) {
+        sum += rk * herm[hb + k] * herm[jb + k];
+        if (Math.abs(rk) * ar * Math.sqrt(tail[hb + k] * tail[jb + k]) <= tol) { ok = true; break; }
+        rk *= rho;
+      }
+      if (firstSweep) d.how[j] = ok ? 1 : 2;
+      if (d.how[j] === 1) return sum;
+    }
+    return expect2(o.nl!.pw, o.nl!.pw, uMean(o, n), uMean(o, j), vn, uCov(o, n, j), Math.max(0, uCov(o, j, j)));
+  };
   // per population: its C order parameters with their affine data (pairs of variables as typed arrays)
   const cList = (pi: number) => cOps.filter((o) => pi < 0 || o.pop === pi).map((o) => {
     const d = affC.get(o);
@@ -469,10 +573,9 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         o.v[nj] = s; o.v[jn] = t;
         continue;
       }
-      // nonlinear f of x_a: x_a(t_n) ~ N(m, K_aa(n,n)); pairs by the bivariate law
-      const nl = o.nl!, p = pops[o.pop], V = p.P.V, kaa = p.K[nl.a * V + nl.a], ma = p.m[nl.a];
-      const vn = Math.max(0, kaa[n * N1 + n]);
-      const c = j === n ? expect(withSquare(nl.pw), ma[n], vn) : expect2(nl.pw, nl.pw, ma[n], ma[j], vn, kaa[n * N1 + j], Math.max(0, kaa[j * N1 + j]));
+      // f = φ(u): u(t_n) ~ N(μ, Var u); pairs by the Mehler series, else the bivariate law
+      const nl = o.nl!, vn = Math.max(0, uCov(o, n, n));
+      const c = j === n ? expect(withSquare(nl.pw), uMean(o, n), vn) : mehler(o, n, j, vn);
       o.v[n * N1 + j] = c; o.v[j * N1 + n] = c;
     }
   };
@@ -634,7 +737,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     for (const o of rOps) {
       const p = pops[o.pop], { V, Fn } = p.P;
       // R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f
-      const f1 = o.nl ? Float64Array.from({ length: V }, (_, a) => (a === o.nl!.a ? o.dmean![n] : 0)) : o.f.f1;
+      const f1 = o.nl ? Float64Array.from({ length: V }, (_, a) => o.nl!.c[a] * o.dmean![n]) : o.f.f1;
       for (let i = 0; i <= n; i++) {
         let s = 0;
         for (let b = 0; b < V; b++) {
@@ -713,6 +816,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
   // order parameters at (n,j): a small fixed point per column.
   const covRow = (n: number) => {
     const base = tri(n);
+    hermAt(n);
     // the parts of K(n,j) that do not involve row n: A(n,·)·K(·,j), the t_{n−1} fields, the quenched inputs
     for (let pi = 0; pi < pops.length; pi++) {
       const p = pops[pi], wk = work[pi], { V, Fn, Q } = p.P, aStart = p.aStart[n];
@@ -853,9 +957,10 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
 
   // ---- step 6: the order parameters that need the final m(n), K(n,n)
   const finishRow = (n: number) => {
+    hermAt(n);
     for (const o of opList) {
       if (!o.nl) continue;
-      const p = pops[o.pop], V = p.P.V, mn = p.m[o.nl.a][n], vn = Math.max(0, p.K[o.nl.a * V + o.nl.a][n * N1 + n]);
+      const mn = uMean(o, n), vn = Math.max(0, uCov(o, n, n));
       if (o.kind === 'M') o.v[n] = expect(o.nl.pw, mn, vn);
       else if (o.kind === 'R') o.dmean![n] = expectDerivative(o.nl.pw, o.nl.df, mn, vn);
     }
@@ -881,7 +986,8 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         }
       }
     }
-    for (const p of pops) for (let a = 0; a < p.P.V; a++) { const K = p.K[a * p.P.V + a]; K[n * N1 + n] = ex((i) => K[i * N1 + i], n); }
+    // the equal-time covariances (every pair of variables), read by nonlinear order parameters before they are solved
+    for (const p of pops) for (const K of p.K) K[n * N1 + n] = ex((i) => K[i * N1 + i], n);
   };
   const rowOf = (o: OpV, n: number): number[] => {
     if (o.kind === 'M') return [o.v[n], ...(o.dmean ? [o.dmean[n]] : [])];
@@ -902,6 +1008,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     predict(n);
     let s = 0;
     for (;;) {
+      firstSweep = s === 0;
       const before = needSweeps ? opList.map((o) => rowOf(o, n)) : [];
       pops.forEach((p, pi) => coef(p, work[pi], n));
       diagonal(n);
