@@ -222,6 +222,19 @@ observe xx = mean(i, x[i]^2)
 ${observe}`;
 
 describe('nonlinear order parameters of one affine combination of a site\'s variables', () => {
+  it('tanh(x + y): q = E tanh(u)² and Var x against the impulse-response reference (bench/closure-vector/combination_ref.py)', () => {
+    const ref = JSON.parse(readFileSync(new URL('../../bench/closure-vector/combination.json', import.meta.url), 'utf8')) as { params: { g: number }; observables: Record<string, { time: number; value: number; error: number }[]> };
+    const times = ref.observables.q.map((e) => e.time);
+    const r = runSource(mixed('tanh(x[j] + y[j])', '', 'observe q = mean(i, tanh(x[i] + y[i])^2)'), ref.params, opts(Math.max(...times), 0.1, times));
+    for (const k of ['q', 'xx']) {
+      ref.observables[k].forEach((e, i) => {
+        const x = r.observables[k][i];
+        expect(Math.abs(x - e.value), `${k}(${e.time}) = ${x} ± ${r.error[k][i]} vs ${e.value} ± ${e.error}`).toBeLessThanOrEqual(r.error[k][i] + 3 * e.error);
+        expect(r.error[k][i] / e.value).toBeLessThan(1e-2);
+      });
+    }
+  });
+
   it('tanh(x + y) read through the combination u = x + y equals the model with u a let (a nonlinear function of one variable)', () => {
     const o = opts(1.6, 0.2, [0.4, 1.6]);
     const direct = runSource(mixed('tanh(x[j] + y[j])', '', 'observe q = mean(i, tanh(x[i] + y[i])^2)'), {}, o);
