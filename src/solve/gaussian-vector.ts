@@ -16,8 +16,9 @@
 // A cross-response R[f|η](t,s) = Σ_ab ∂f/∂x_a G_ab(t,s) β_bη(s) (β_bη the
 // coefficient of η in x_b's equation), a cross-correlation
 // C[f,g](t,s) = ⟨f(x(t)) g(x(s))⟩ follows by covariance algebra for affine
-// f and g; a nonlinear f of one variable alone by Gaussian averages over that
-// variable's (pair) law. A nonlinear f mixing several variables is refused.
+// f and g; a nonlinear f = φ(c·(x, q)) of one affine combination by Gaussian
+// averages over that combination's (pair) law. Other nonlinear f of several
+// variables are refused.
 //
 // Discretization: θ-method rows (θ = ½ trapezoid, θ = 0 Euler) on t_n = n h,
 //   dynamic    x_a(n) = x_a(n−1) + h[(1−θ) F_a(n−1) + θ F_a(n)] + ∫ noise
@@ -29,9 +30,12 @@
 //   x(n) = Σ_{k<n} A(n,k) x(k) + U1(n) src(n−1) + U0(n) src(n) + M(n) ζ(n)
 // (matrices over the variables; ζ the noise increment, or the initial draw at
 // n = 0), which gives the recursions for m, K, G, Y and X. The order
-// parameters at row n enter row n itself (θ > 0, or through lets), so each
-// step is iterated to a fixed point from an extrapolated predictor. The outer
-// Richardson extrapolation over h and the error bars are gaussian.ts's.
+// parameters at row n enter row n itself (θ > 0, or through lets); row n is
+// solved in causal order (the response by descending, the covariance by
+// ascending columns, `runLevelVector`), exactly in one pass for linear sites,
+// repeated to a fixed point where mean fields or nonlinear order parameters
+// enter. The outer Richardson extrapolation over h and the error bars are
+// gaussian.ts's.
 import { DmftError } from '../errors.ts';
 import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
 import { expectTensorHermite } from '../numeric/normal.ts';
