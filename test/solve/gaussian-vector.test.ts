@@ -250,3 +250,23 @@ describe('what the vector closure cannot do is refused with the reason', () => {
     expect(() => solve(sys, { params: sys.params, T: 1, dt: 0.1 })).toThrow(/the Gaussian closure does not apply \(order parameter C\[tanh\(x\)\*y\]: its function tanh\(x\)\*y mixes x, y nonlinearly, not through one affine combination.*not supported by the Monte Carlo solver yet/);
   });
 });
+
+describe('two-time observables of a vector site', () => {
+  it('two students: Cov(w1(t) − w*, w2(s) − w*) is the Marchenko–Pastur form ∫[h(t)h(s) + (1 − h(t))(1 − h(s)) σ²/(αν)] dμ (α = 2, σ² = 0.25)', () => {
+    const alpha = 2, s2 = 0.25;
+    const src = `${readFileSync('examples/two-students.dmft', 'utf8')}\nobserve C12(t,s) = mean(i, (w1[i](t) - wstar[i])*(w2[i](s) - wstar[i]))\n`;
+    const sys = deriveCavity(loadModelSource(src, '<test>', { alpha, sigma2: s2 })).system;
+    const r = solveGaussian(readSystem(sys, sys.params), { params: sys.params, T: 2, dt: 0.2, twoTimePoints: 6 }).result;
+    const c = r.twoTime!.C12, err = c.error!;
+    // the shared start: Cov(z1 − w*, z2 − w*) = Var w* = 1; the shared noise part through the data
+    const exact = (t: number, s: number) => mp(alpha, (nu) => gf(t)(nu) * gf(s)(nu) + (1 - gf(t)(nu)) * (1 - gf(s)(nu)) * s2 / (alpha * nu));
+    expect(c.t.length).toBeGreaterThan(3);
+    c.t.forEach((t, a) => c.t.forEach((s, b) => {
+      const e = exact(t, s);
+      expect(Math.abs(c.values[a][b] - e), `C12(${t}, ${s}) = ${c.values[a][b]} ± ${err[a][b]}, exact ${e}`).toBeLessThanOrEqual(err[a][b]);
+      expect(err[a][b] / e).toBeLessThan(1e-2);
+    }));
+    // not symmetric in general, but here w1 and w2 are exchangeable: C12(t, s) = C12(s, t)
+    expect(Math.abs(c.values[1][3] - c.values[3][1])).toBeLessThanOrEqual(err[1][3] + err[3][1]);
+  });
+});
