@@ -16,8 +16,9 @@
 // A cross-response R[f|η](t,s) = Σ_ab ∂f/∂x_a G_ab(t,s) β_bη(s) (β_bη the
 // coefficient of η in x_b's equation), a cross-correlation
 // C[f,g](t,s) = ⟨f(x(t)) g(x(s))⟩ follows by covariance algebra for affine
-// f and g; a nonlinear f of one variable alone by Gaussian averages over that
-// variable's (pair) law. A nonlinear f mixing several variables is refused.
+// f and g; a nonlinear f = φ(c·(x, q)) of one affine combination by Gaussian
+// averages over that combination's (pair) law. Other nonlinear f of several
+// variables are refused.
 //
 // Discretization: θ-method rows (θ = ½ trapezoid, θ = 0 Euler) on t_n = n h,
 //   dynamic    x_a(n) = x_a(n−1) + h[(1−θ) F_a(n−1) + θ F_a(n)] + ∫ noise
@@ -29,22 +30,25 @@
 //   x(n) = Σ_{k<n} A(n,k) x(k) + U1(n) src(n−1) + U0(n) src(n) + M(n) ζ(n)
 // (matrices over the variables; ζ the noise increment, or the initial draw at
 // n = 0), which gives the recursions for m, K, G, Y and X. The order
-// parameters at row n enter row n itself (θ > 0, or through lets), so each
-// step is iterated to a fixed point from an extrapolated predictor. The outer
-// Richardson extrapolation over h and the error bars are gaussian.ts's.
+// parameters at row n enter row n itself (θ > 0, or through lets); row n is
+// solved in causal order (the response by descending, the covariance by
+// ascending columns, `runLevelVector`), exactly in one pass for linear sites,
+// repeated to a fixed point where mean fields or nonlinear order parameters
+// enter. The outer Richardson extrapolation over h and the error bars are
+// gaussian.ts's.
 import { DmftError } from '../errors.ts';
-import { choleskySemidefinite } from '../numeric/linalg.ts';
+import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
 import { expectTensorHermite } from '../numeric/normal.ts';
-import { degree } from '../expr/diff.ts';
-import { mapPost, sym, type Expr } from '../expr/ast.ts';
+import { degree, diff, isVar } from '../expr/diff.ts';
+import { mapPost, mul, num, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import type { PopReading, SystemReading } from './read.ts';
+import type { PopReading, SiteFunction, SystemReading } from './read.ts';
 import type { ClosureEngine, LevelData, LevelOptions, Quad } from './gaussian.ts';
 import { outerWithError } from './quadrature.ts';
-import { expect, expect2, expectDerivative } from '../numeric/gauss.ts';
-import { piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
+import { expect, expect2, expectDerivative, hermiteCoefficients } from '../numeric/gauss.ts';
+import { kinkArgs, piecewiseOf, type Piecewise } from '../numeric/kinks.ts';
 
 /** Does this reading need the vector closure (several variables, correlated fields, cross-correlations, init on quenched inputs)? */
 export function isVectorReading(rd: SystemReading): boolean {
@@ -74,8 +78,9 @@ interface OpV {
   g: Affine;
   /** R: index of the perturbed field in its population */
   slotField: number;
-  /** f nonlinear in one variable (g = f): that variable, f and f' as functions of it */
-  nl?: { a: number; pw: Piecewise; df: (x: number) => number };
+  /** f nonlinear (g = f) through one affine combination u = c·(x, q) of the site's variables and
+   *  quenched inputs: f = φ(u), with φ and φ' as functions of u */
+  nl?: Combination;
   /** nonlinear R: E f'(x_a(t_n)) per time */
   dmean?: Float64Array;
   /** C: full (N1)², v[n*N1+j] = ⟨f(t_n) g(t_j)⟩; R: packed lower triangle; M: per time */
@@ -120,6 +125,54 @@ function evalConst(e: Expr, params: Record<string, number>, what: string): numbe
   return v;
 }
 
+/** f(x, q) = φ(u) with u = c·(x, q): the combination c (over [variables…, quenched…]), φ split at its kinks, φ' */
+interface Combination { c: Float64Array; pw: Piecewise; df: (u: number) => number }
+
+/**
+ * Is the nonlinear site function f a function of one affine combination of
+ * its slots, f = φ(c·z)? Then its Gaussian averages are those of one normal
+ * variable u = c·z. The direction c is f's gradient (or, for a step, its
+ * kink argument's) at probe points; the representation is verified at them.
+ */
+function oneCombination(fn: SiteFunction, slots: string[], params: Record<string, number>): Combination | undefined {
+  const S = slots.length;
+  const grads = slots.map((v) => compile(diff(fn.f, isVar(v)), slots, params));
+  let seed = 987654321;
+  const probes = Array.from({ length: 8 }, () => Float64Array.from({ length: S }, () => { seed = (seed * 1103515245 + 12345) % 2147483648; return 3 * (seed / 2147483648) - 1.5; }));
+  const gradAt = (G: Compiled[], z: Float64Array) => Float64Array.from(G, (g) => g(z));
+  const norm = (g: Float64Array) => Math.max(...Array.from(g, Math.abs));
+  let g0 = probes.map((z) => gradAt(grads, z)).reduce((a, b) => (norm(b) > norm(a) ? b : a));
+  if (!(norm(g0) > 0)) {
+    // a step function: its gradient vanishes almost everywhere; its jump lies along a kink argument
+    const arg = kinkArgs(fn.f)[0];
+    if (!arg) return undefined;
+    g0 = gradAt(slots.map((v) => compile(diff(arg, isVar(v)), slots, params)), probes[0]);
+  }
+  if (!(norm(g0) > 0) || !g0.every(Number.isFinite)) return undefined;
+  let imax = 0;
+  g0.forEach((x, i) => { if (Math.abs(x) > Math.abs(g0[imax])) imax = i; });
+  const c = Float64Array.from(g0, (x) => x / g0[imax]);
+  const c2 = c.reduce((t, x) => t + x * x, 0);
+  // f(z) = φ(c·z) with φ(u) = f(u c/|c|²): check it at the probes
+  const zu = new Float64Array(S);
+  for (const z of probes) {
+    const u = z.reduce((t, x, i) => t + x * c[i], 0);
+    for (let i = 0; i < S; i++) zu[i] = (u * c[i]) / c2;
+    const a = fn.F(z), b = fn.F(zu);
+    if (!(Math.abs(a - b) <= 1e-10 * (1 + Math.abs(a)))) return undefined;
+  }
+  const phi = mapPost(fn.f, (x) => {
+    const i = x.k === 'sym' ? slots.indexOf(x.name) : -1;
+    return i >= 0 ? (c[i] === 0 ? num(0) : mul(num(c[i] / c2), sym('__u'))) : x;
+  });
+  const dphi = compile(diff(phi, isVar('__u')), ['__u'], params);
+  const ub = new Float64Array(1);
+  return { c, pw: piecewiseOf(phi, '__u', params, ['__u']), df: (u) => { ub[0] = u; return dphi(ub); } };
+}
+
+/** Mehler series: truncated where its tail bound is below this (relative); the largest order */
+const MEHLER_TOL = 1e-11, HERM_KMAX = 160;
+
 const MC = 'use --method mc (Monte Carlo) once it reads vector sites; dmft simulate runs the model at finite N';
 
 function buildPlan(rd: SystemReading): Plan {
@@ -162,14 +215,13 @@ function buildPlan(rd: SystemReading): Plan {
     let nl: OpV['nl'];
     for (const fn of [o, ...(o.g ? [o.g] : [])]) {
       if (fn.affine) continue;
-      // a nonlinear f of one variable: Gaussian averages over that variable's marginal (pair) law
-      if (fn.vars.length === 1 && !fn.usesInputs && !o.g) {
-        const a = fn.vars[0], z = new Float64Array(o.slots.length);
-        nl = { a, pw: piecewiseOf(fn.f, o.slots[a], params, o.slots), df: (x) => { z[a] = x; return o.df[a](z); } };
-        continue;
-      }
-      const how = fn.vars.length > 1 ? `mixes the variables ${fn.vars.map((i) => pr.variables[i].name).join(', ')} nonlinearly` : fn.usesInputs ? 'is nonlinear and mixes a variable with quenched inputs' : 'is nonlinear in a cross-correlation';
-      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one variable alone`, hint: MC });
+      // a nonlinear f of one affine combination u of the site's variables and quenched inputs:
+      // Gaussian averages over u's marginal (pair) law
+      const comb = o.g ? undefined : oneCombination(fn, o.slots, params);
+      if (comb) { nl = comb; continue; }
+      const names = [...fn.vars.map((i) => pr.variables[i].name), ...(fn.usesInputs ? ['quenched inputs'] : [])].join(', ');
+      const how = o.g ? 'is nonlinear in a cross-correlation' : `mixes ${names} nonlinearly, not through one affine combination`;
+      throw new DmftError({ message: `order parameter ${name}: its function ${print(fn.f)} ${how}; the Gaussian closure of a vector single-site process handles affine functions and nonlinear functions of one affine combination of the site's variables (its Gaussian average over several variables per pair of times is not implemented)`, hint: MC });
     }
     let slotField = -1;
     if (o.op.kind === 'R') {
@@ -332,6 +384,8 @@ interface PopRunV {
   U0: Float64Array; U1: Float64Array; M: Float64Array;
   UB0: Float64Array; UB1: Float64Array; UD0: Float64Array; UD1: Float64Array;
   aStart: Int32Array;
+  /** per row and block a*V+b: is the row of A (G) in that block nonzero anywhere (zero blocks are skipped) */
+  aNZ: Uint8Array; gNZ: Uint8Array;
   slot: Float64Array;
   kap: Float64Array;
 }
@@ -353,331 +407,600 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       beta: new Float64Array(N1 * V * Fn), delta: new Float64Array(N1 * V * Q), eps: new Float64Array(N1 * V), cn: new Float64Array(N1 * V * Z),
       U0: new Float64Array(N1 * V * V), U1: new Float64Array(N1 * V * V), M: new Float64Array(N1 * V * V),
       UB0: new Float64Array(N1 * V * Fn), UB1: new Float64Array(N1 * V * Fn), UD0: new Float64Array(N1 * V * Q), UD1: new Float64Array(N1 * V * Q),
-      aStart: new Int32Array(N1), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
+      aStart: new Int32Array(N1), aNZ: new Uint8Array(N1 * V * V), gNZ: new Uint8Array(N1 * V * V), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
     };
   });
   const ops = new Map<string, OpV>();
   for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN), ...(o.nl && o.kind === 'R' ? { dmean: new Float64Array(N1) } : {}) });
   const opList = [...ops.values()];
+  const cOps = opList.filter((o) => o.kind === 'C');
+  const mOps = opList.filter((o) => o.kind === 'M');
+  const rOps = opList.filter((o) => o.kind === 'R');
+  // the order parameters at row n enter row n's coefficients (mean fields) or
+  // depend on the state at (n, n) nonlinearly: the ordered step is then
+  // repeated to a fixed point; otherwise one ordered pass solves it exactly
+  const needSweeps = plan.pops.some((P) => P.meanSlots.length > 0) || opList.some((o) => o.nl !== undefined);
 
-  // ---- field covariances at row n: Σ(n, j) and Σ(j, n), j ≤ n
+  // per-row work arrays of each population
+  const work = pops.map((p) => {
+    const { V, Fn, Q } = p.P, VV = V * V;
+    return {
+      cmat: new Float64Array(VV), W: new Float64Array(V), H1: new Float64Array(V), E: new Float64Array(V),
+      Mat: new Float64Array(VV), B: new Float64Array(VV), Ak: new Float64Array(VV),
+      w: new Float64Array(Math.max(1, p.P.mem.length) * V),
+      acc: arrs(VV, N1), rowK: arrs(VV, N1), ypart: new Float64Array(V * Fn), Sn: new Float64Array(VV), kbase: new Float64Array(VV), knn: new Float64Array(VV),
+      dq: new Float64Array(V * Q),
+    };
+  });
+
+  // ---- memory kernels: the R order parameters read by memory terms are the unknowns of the response row
+  const kOps = [...new Set(pops.flatMap((p) => p.P.mem.map((m) => ops.get(m.op)!)))];
+  const nK = kOps.length;
+  const kIdx = new Map(kOps.map((o, i) => [o, i]));
+  const memK = pops.map((p) => Int32Array.from(p.P.mem.map((m) => kIdx.get(ops.get(m.op)!)!)));
+  const chi = new Float64Array(nK), chiNew = new Float64Array(nK), rhs = new Float64Array(nK), Mx = new Float64Array(nK * nK);
+  const kFr = kOps.map((o) => new Float64Array(plan.pops[o.pop].V));
+  /** the kernel's f-row at row n: ∂f/∂x_a, or E f'(x_a(t_n)) for a nonlinear f (current value) */
+  const frAt = (o: OpV, out: Float64Array, n: number) => {
+    if (o.nl) { for (let a = 0; a < out.length; a++) out[a] = o.nl.c[a] * o.dmean![n]; } else out.set(o.f.f1);
+  };
+
+  // ---- field covariances at (n, j) and (j, n)
   const covArgs = new Float64Array(64);
-  const opVal = (o: OpV, i: number, j: number) => (o.kind === 'M' ? o.v[i] : o.v[i * N1 + j]);
   const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
-  /** the covariances of p's fields that read an order parameter of population `of` (all when undefined) */
-  const refreshFields = (p: PopRunV, n: number, of?: number) => {
-    const { Fn } = p.P;
-    const pi = pops.indexOf(p);
-    p.P.covs.forEach((c, ci) => {
-      const runs = covRuns[pi][ci];
-      if (of !== undefined && !runs.some((o) => o.pop === of)) return;
-      const na = c.args.length;
-      const at = (ti: number, si: number) => {
-        for (let q = 0; q < na; q++) {
-          const w = c.args[q].at, o = runs[q];
-          const t0 = w[0] === 0 ? ti : si;
-          covArgs[q] = o.kind === 'M' ? o.v[t0] : o.v[t0 * N1 + (w[1] === 0 ? ti : si)];
-        }
-        covArgs[na] = ti * h; covArgs[na + 1] = si * h;
-        return c.F(covArgs);
-      };
-      const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
-      for (let j = 0; j <= n; j++) {
-        const a = at(n, j), b = j === n ? a : at(j, n);
+  const covAt = (c: CovV, runs: OpV[], ti: number, si: number) => {
+    const na = c.args.length;
+    for (let q = 0; q < na; q++) {
+      const w = c.args[q].at, o = runs[q];
+      const t0 = w[0] === 0 ? ti : si;
+      covArgs[q] = o.kind === 'M' ? o.v[t0] : o.v[t0 * N1 + (w[1] === 0 ? ti : si)];
+    }
+    covArgs[na] = ti * h; covArgs[na + 1] = si * h;
+    return c.F(covArgs);
+  };
+  /** population pi's field covariances at (n, j) and (j, n) */
+  const fieldsAt = (n: number, j: number, only = -1) => {
+    for (let pi = 0; pi < pops.length; pi++) {
+      if (only >= 0 && pi !== only) continue;
+      const p = pops[pi], { Fn } = p.P, covs = p.P.covs;
+      for (let ci = 0; ci < covs.length; ci++) {
+        const c = covs[ci], runs = covRuns[pi][ci];
+        const a = covAt(c, runs, n, j), b = j === n ? a : covAt(c, runs, j, n);
+        const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
         fg[n * N1 + j] = a; fg[j * N1 + n] = b;
         // ⟨η_g(t_i) η_f(t_j)⟩ = ⟨η_f(t_j) η_g(t_i)⟩
         gf[j * N1 + n] = a; gf[n * N1 + j] = b;
       }
-    });
+    }
   };
 
-  // ---- one population at row n, from the current order parameters at row n
-  const stepPop = (p: PopRunV, n: number) => {
-    const P = p.P, r = P.r;
-    const { V, Fn, Q, Z } = P;
-    const VV = V * V, base = tri(n);
-    // coefficients
-    const v = p.slot;
-    v.fill(0);
-    for (const ms of P.meanSlots) v[ms.slot] = ops.get(ms.op)!.v[n];
-    v[P.tSlot] = n * h;
-    const cmat = new Float64Array(VV);
-    r.variables.forEach((vr, a) => {
-      p.eps[n * V + a] = vr.F(v);
-      for (let b = 0; b < V; b++) cmat[a * V + b] = vr.dF[r.variables[b].name](v);
-      for (let f = 0; f < Fn; f++) p.beta[(n * V + a) * Fn + f] = vr.dF[r.fields[f]](v);
-      for (let q = 0; q < Q; q++) p.delta[(n * V + a) * Q + q] = vr.dF[r.quenched[q].name](v);
-      for (let z = 0; z < Z; z++) p.cn[(n * V + a) * Z + z] = vr.dF[r.noises[z].name](v);
-    });
-    P.mem.forEach((m, j) => { p.kap[j] = r.variables[m.owner].dF[m.slot](v); });
-    // Φ row n, and the memory terms' constant and quenched parts
-    for (let ab = 0; ab < VV; ab++) { const Ph = p.Phi[ab]; for (let k = 0; k <= n; k++) Ph[base + k] = 0; Ph[base + n] = cmat[ab]; }
-    P.mem.forEach((m, j) => {
-      const kap = p.kap[j];
-      if (kap === 0) return;
-      const chi = ops.get(m.op)!.v;
-      let Ssum = 0;
-      for (let k = 0; k <= n; k++) Ssum += chi[base + k];
-      const a = m.owner;
-      for (let b = 0; b < V; b++) {
-        const c = kap * m.g.f1[b];
-        if (c === 0) continue;
-        const Ph = p.Phi[a * V + b];
-        for (let k = 0; k <= n; k++) Ph[base + k] += c * chi[base + k];
-      }
-      p.eps[n * V + a] += kap * m.g.f0 * Ssum;
-      for (let q = 0; q < Q; q++) p.delta[(n * V + a) * Q + q] += kap * m.g.fq[q] * Ssum;
-    });
-    // the equal-time block: (I − W Φ(n,n)) x(n) = …
-    const W = new Float64Array(V), H1 = new Float64Array(V), E = new Float64Array(V);
-    for (let a = 0; a < V; a++) {
-      if (P.dyn[a]) { W[a] = n === 0 ? 0 : h * theta; H1[a] = n === 0 ? 0 : h * (1 - theta); E[a] = n === 0 ? 0 : 1; }
-      else W[a] = 1;
-    }
-    const Mat = new Float64Array(VV);
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) Mat[a * V + b] = (a === b ? 1 : 0) - W[a] * p.Phi[a * V + b][base + n];
-    const M = invert(Mat, V);
-    if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${(n * h).toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
-    const o = n * VV;
-    p.M.set(M, o);
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) { p.U0[o + a * V + b] = M[a * V + b] * W[b]; p.U1[o + a * V + b] = M[a * V + b] * H1[b]; }
-    // A(n,k) = M [W Φ(n,k) + H1 Φ(n−1,k) + E δ_{k,n−1}]
-    let aStart = n;
-    if (n > 0) {
-      const bp = tri(n - 1);
-      const inner = new Float64Array(VV);
-      for (let k = 0; k < n; k++) {
-        let any = false;
-        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
-          let s = W[c] * p.Phi[c * V + b][base + k] + H1[c] * p.Phi[c * V + b][bp + k];
-          if (k === n - 1 && c === b) s += E[c];
-          inner[c * V + b] = s;
-          if (s !== 0) any = true;
-        }
-        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-          let s = 0;
-          if (any) for (let c = 0; c < V; c++) s += M[a * V + c] * inner[c * V + b];
-          p.A[a * V + b][base + k] = s;
-        }
-        if (any && aStart === n) aStart = k;
-      }
-    }
-    p.aStart[n] = aStart;
-    // U·β and U·δ at row n
-    for (let a = 0; a < V; a++) {
-      for (let f = 0; f < Fn; f++) {
-        let s0 = 0, s1 = 0;
-        for (let c = 0; c < V; c++) {
-          s0 += p.U0[o + a * V + c] * p.beta[(n * V + c) * Fn + f];
-          if (n > 0) s1 += p.U1[o + a * V + c] * p.beta[((n - 1) * V + c) * Fn + f];
-        }
-        p.UB0[(n * V + a) * Fn + f] = s0; p.UB1[(n * V + a) * Fn + f] = s1;
-      }
-      for (let q = 0; q < Q; q++) {
-        let s0 = 0, s1 = 0;
-        for (let c = 0; c < V; c++) {
-          s0 += p.U0[o + a * V + c] * p.delta[(n * V + c) * Q + q];
-          if (n > 0) s1 += p.U1[o + a * V + c] * p.delta[((n - 1) * V + c) * Q + q];
-        }
-        // the initial value's dependence on q enters row 0 like a source
-        if (n === 0) for (let c = 0; c < V; c++) if (P.dyn[c]) s0 += M[a * V + c] * P.init[c].iota[q];
-        p.UD0[(n * V + a) * Q + q] = s0; p.UD1[(n * V + a) * Q + q] = s1;
-      }
-    }
-    // response row: G(n,i) = Σ_k A(n,k) G(k,i) + U1 [i = n−1] + U0 [i = n]
-    for (let ab = 0; ab < VV; ab++) { const G = p.G[ab]; for (let i = 0; i <= n; i++) G[base + i] = 0; }
-    for (let k = aStart; k < n; k++) {
-      const bk = tri(k);
-      for (let a = 0; a < V; a++) for (let c = 0; c < V; c++) {
-        const x = p.A[a * V + c][base + k];
-        if (x === 0) continue;
-        for (let b = 0; b < V; b++) { const G = p.G[a * V + b], Gc = p.G[c * V + b]; for (let i = 0; i <= k; i++) G[base + i] += x * Gc[bk + i]; }
-      }
-    }
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-      const G = p.G[a * V + b];
-      if (n > 0) G[base + n - 1] += p.U1[o + a * V + b];
-      G[base + n] += p.U0[o + a * V + b];
-    }
-    // means and covariances with the quenched inputs
-    const srcMean = (i: number, c: number) => { let s = p.eps[i * V + c]; for (let q = 0; q < Q; q++) s += p.delta[(i * V + c) * Q + q] * P.qMean[q]; return s; };
-    for (let a = 0; a < V; a++) {
-      let m = 0;
-      for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) m += p.A[a * V + c][base + k] * p.m[c][k];
-      for (let c = 0; c < V; c++) {
-        m += p.U0[o + a * V + c] * srcMean(n, c);
-        if (n > 0) m += p.U1[o + a * V + c] * srcMean(n - 1, c);
-        if (n === 0 && P.dyn[c]) { let i0 = P.init[c].mean0; for (let q = 0; q < Q; q++) i0 += P.init[c].iota[q] * P.qMean[q]; m += M[a * V + c] * i0; }
-      }
-      p.m[a][n] = m;
-      for (let q = 0; q < Q; q++) {
-        let s = 0;
-        for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) s += p.A[a * V + c][base + k] * p.X[c * Q + q][k];
-        s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * P.qVar[q];
-        p.X[a * Q + q][n] = s;
-      }
-    }
-    // Y column n: Cov(x(t_j), η(t_n)), j ≤ n
-    for (let f = 0; f < Fn; f++) {
-      for (let j = 0; j <= n; j++) {
-        const bj = tri(j), oj = j * V;
-        for (let a = 0; a < V; a++) {
-          let s = 0;
-          for (let k = p.aStart[j]; k < j; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][bj + k]; if (x !== 0) s += x * p.Y[c * Fn + f][n * N1 + k]; }
-          for (let g = 0; g < Fn; g++) {
-            const Sg = p.S[g * Fn + f];
-            if (!Sg) continue;
-            s += p.UB0[(oj + a) * Fn + g] * Sg[j * N1 + n];
-            if (j > 0) s += p.UB1[(oj + a) * Fn + g] * Sg[(j - 1) * N1 + n];
-          }
-          p.Y[a * Fn + f][n * N1 + j] = s;
-        }
-      }
-      // and Cov(x(t_n), η(t_{n−1})), which K(n,n) needs
-      if (n > 0) {
-        for (let a = 0; a < V; a++) {
-          let s = 0;
-          for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][base + k]; if (x !== 0) s += x * p.Y[c * Fn + f][(n - 1) * N1 + k]; }
-          for (let g = 0; g < Fn; g++) {
-            const Sg = p.S[g * Fn + f];
-            if (!Sg) continue;
-            s += p.UB0[(n * V + a) * Fn + g] * Sg[n * N1 + n - 1] + p.UB1[(n * V + a) * Fn + g] * Sg[(n - 1) * N1 + n - 1];
-          }
-          p.Y[a * Fn + f][(n - 1) * N1 + n] = s;
-        }
-      }
-    }
-    // K row n (j < n), then K(n,n)
-    const on = n * V;
-    const row = new Float64Array(n);
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-      const Kab = p.K[a * V + b], Kba = p.K[b * V + a];
-      // Σ_k A(n,k) K(k,·), accumulated along contiguous rows of K
-      row.fill(0);
-      for (let c = 0; c < V; c++) {
-        const Ac = p.A[a * V + c], Kc = p.K[c * V + b];
-        for (let k = aStart; k < n; k++) {
-          const x = Ac[base + k];
-          if (x === 0) continue;
-          const off = k * N1;
-          for (let j = 0; j < n; j++) row[j] += x * Kc[off + j];
-        }
-      }
-      for (let j = 0; j < n; j++) {
-        let s = row[j];
-        for (let f = 0; f < Fn; f++) {
-          s += p.UB0[(on + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
-          if (n > 0) s += p.UB1[(on + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + j];
-        }
-        for (let q = 0; q < Q; q++) s += (p.UD0[(on + a) * Q + q] + p.UD1[(on + a) * Q + q]) * p.X[b * Q + q][j];
-        Kab[n * N1 + j] = s; Kba[j * N1 + n] = s;
-      }
-    }
-    // noise (and the initial draw at n = 0): M diag(…) Mᵀ
-    const Sn = new Float64Array(VV);
-    if (n === 0) { for (let c = 0; c < V; c++) if (P.dyn[c]) Sn[c * V + c] = P.init[c].var; }
-    else {
-      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) {
-        if (!P.dyn[c] || !P.dyn[d]) continue;
-        let s = 0;
-        for (let z = 0; z < Z; z++) {
-          const cc = (1 - theta) * p.cn[((n - 1) * V + c) * Z + z] + theta * p.cn[(n * V + c) * Z + z];
-          const cd = (1 - theta) * p.cn[((n - 1) * V + d) * Z + z] + theta * p.cn[(n * V + d) * Z + z];
-          s += cc * cd * P.noiseD[z] * h;
-        }
-        Sn[c * V + d] = s;
-      }
-    }
-    const knn = new Float64Array(VV);
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-      let s = 0;
-      for (let k = aStart; k < n; k++) for (let c = 0; c < V; c++) { const x = p.A[a * V + c][base + k]; if (x !== 0) s += x * p.K[b * V + c][n * N1 + k]; }
-      for (let f = 0; f < Fn; f++) {
-        s += p.UB0[(on + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + n];
-        if (n > 0) s += p.UB1[(on + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + n];
-      }
-      for (let q = 0; q < Q; q++) s += (p.UD0[(on + a) * Q + q] + p.UD1[(on + a) * Q + q]) * p.X[b * Q + q][n];
-      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) { const w = Sn[c * V + d]; if (w !== 0) s += M[a * V + c] * w * M[b * V + d]; }
-      knn[a * V + b] = s;
-    }
-    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) p.K[a * V + b][n * N1 + n] = 0.5 * (knn[a * V + b] + knn[b * V + a]);
-    // order parameters of this population at row n
-    for (const name of P.ops) opsAtRow(ops.get(name)!, p, n);
-  };
-
+  // ---- affine C order parameters: per-time means and covariances with the quenched inputs
+  const affC = new Map<OpV, { mf: Float64Array; mg: Float64Array; xf: Float64Array; xg: Float64Array; vq: number; pairs: { ab: number; c: number }[] }>();
+  for (const o of cOps) {
+    if (o.nl) continue;
+    const P = plan.pops[o.pop];
+    let vq = 0;
+    for (let q = 0; q < P.Q; q++) vq += o.f.fq[q] * o.g.fq[q] * P.qVar[q];
+    const pairs: { ab: number; c: number }[] = [];
+    for (let a = 0; a < P.V; a++) for (let b = 0; b < P.V; b++) if (o.f.f1[a] !== 0 && o.g.f1[b] !== 0) pairs.push({ ab: a * P.V + b, c: o.f.f1[a] * o.g.f1[b] });
+    affC.set(o, { mf: new Float64Array(N1), mg: new Float64Array(N1), xf: new Float64Array(N1), xg: new Float64Array(N1), vq, pairs });
+  }
   const meanOf = (A: Affine, p: PopRunV, i: number) => {
     let s = A.f0;
     for (let a = 0; a < p.P.V; a++) s += A.f1[a] * p.m[a][i];
     for (let q = 0; q < p.P.Q; q++) s += A.fq[q] * p.P.qMean[q];
     return s;
   };
-  /** ⟨f(t_i) g(t_j)⟩ for affine f, g */
-  const corr = (o: OpV, p: PopRunV, i: number, j: number) => {
-    const { V, Q } = p.P;
-    let s = meanOf(o.f, p, i) * meanOf(o.g, p, j);
-    for (let a = 0; a < V; a++) {
-      const fa = o.f.f1[a];
-      if (fa !== 0) for (let b = 0; b < V; b++) { const gb = o.g.f1[b]; if (gb !== 0) s += fa * gb * p.K[a * V + b][i * N1 + j]; }
+  /** per-time data of the affine C order parameters and the affine means at time n (after m(n), X(n)) */
+  const affineAt = (n: number) => {
+    for (const [o, d] of affC) {
+      const p = pops[o.pop], { V, Q } = p.P;
+      d.mf[n] = meanOf(o.f, p, n); d.mg[n] = meanOf(o.g, p, n);
+      // Cov(f's variables at t, g's quenched part) and the reverse
+      let xf = 0, xg = 0;
+      for (let a = 0; a < V; a++) for (let q = 0; q < Q; q++) { const x = p.X[a * Q + q][n]; xf += o.f.f1[a] * o.g.fq[q] * x; xg += o.g.f1[a] * o.f.fq[q] * x; }
+      d.xf[n] = xf; d.xg[n] = xg;
     }
-    for (let q = 0; q < Q; q++) {
-      for (let a = 0; a < V; a++) s += o.f.f1[a] * o.g.fq[q] * p.X[a * Q + q][i] + o.g.f1[a] * o.f.fq[q] * p.X[a * Q + q][j];
-      s += o.f.fq[q] * o.g.fq[q] * p.P.qVar[q];
-    }
+    for (const o of mOps) if (!o.nl) o.v[n] = meanOf(o.f, pops[o.pop], n);
+  };
+  /** mean of the combination u = c·(x(t_i), q) of a nonlinear order parameter, and Cov(u(t_i), u(t_j)) */
+  const uMean = (o: OpV, i: number) => {
+    const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
+    let s = 0;
+    for (let a = 0; a < V; a++) if (c[a] !== 0) s += c[a] * p.m[a][i];
+    for (let q = 0; q < Q; q++) s += c[V + q] * p.P.qMean[q];
     return s;
   };
-  const opsAtRow = (o: OpV, p: PopRunV, n: number) => {
-    const { V, Fn } = p.P;
-    const nl = o.nl;
-    // nonlinear f of x_a: x_a(t_n) ~ N(m, K_aa(n,n)); pairs by the bivariate law
-    const kaa = nl ? p.K[nl.a * V + nl.a] : undefined;
-    const var1 = (i: number) => Math.max(0, kaa![i * N1 + i]);
-    if (o.kind === 'M') { o.v[n] = nl ? expect(nl.pw, p.m[nl.a][n], var1(n)) : meanOf(o.f, p, n); return; }
-    if (o.kind === 'C' && nl) {
-      const ma = p.m[nl.a];
-      for (let j = 0; j <= n; j++) {
-        const c = j === n ? expect(withSquare(nl.pw), ma[n], var1(n)) : expect2(nl.pw, nl.pw, ma[n], ma[j], var1(n), kaa![n * N1 + j], var1(j));
-        o.v[n * N1 + j] = c; o.v[j * N1 + n] = c;
-      }
-      return;
+  const uCov = (o: OpV, i: number, j: number) => {
+    const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
+    let s = 0;
+    for (let a = 0; a < V; a++) {
+      if (c[a] === 0) continue;
+      for (let b = 0; b < V; b++) if (c[b] !== 0) s += c[a] * c[b] * p.K[a * V + b][i * N1 + j];
+      for (let q = 0; q < Q; q++) s += c[a] * c[V + q] * (p.X[a * Q + q][i] + p.X[a * Q + q][j]);
     }
-    if (o.kind === 'C') {
-      for (let j = 0; j <= n; j++) { o.v[n * N1 + j] = corr(o, p, n, j); if (j < n) o.v[j * N1 + n] = corr(o, p, j, n); }
-      return;
+    for (let q = 0; q < Q; q++) s += c[V + q] * c[V + q] * p.P.qVar[q];
+    return s;
+  };
+  // Hermite data of the nonlinear C order parameters: E φ(u_n) φ(u_j) = Σ ρ^k a_k(n) a_k(j)
+  const hermData = new Map(cOps.filter((o) => o.nl).map((o) => {
+    const K = o.nl!.pw.smooth ? 80 : HERM_KMAX, K1 = K + 1;
+    return [o, { K, K1, herm: new Float64Array(N1 * K1), tail: new Float64Array(N1 * K1), ef2: new Float64Array(N1), sd: new Float64Array(N1), how: new Uint8Array(N1) }];
+  }));
+  /** the Hermite coefficients of φ at time n from the current mean and variance of u */
+  const hermAt = (n: number) => {
+    for (const [o, d] of hermData) {
+      const sd = Math.sqrt(Math.max(0, uCov(o, n, n))), hb = n * d.K1;
+      d.sd[n] = sd;
+      const e2 = hermiteCoefficients(o.nl!.pw, uMean(o, n), sd, d.K, d.herm, hb);
+      d.ef2[n] = e2;
+      let cum = 0;
+      for (let k = 0; k <= d.K; k++) { cum += d.herm[hb + k] ** 2; d.tail[hb + k] = Math.max(0, e2 - cum); }
     }
-    // R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f
-    const base = tri(n);
-    if (nl) o.dmean![n] = expectDerivative(nl.pw, nl.df, p.m[nl.a][n], var1(n));
-    const f1 = nl ? Float64Array.from({ length: V }, (_, a) => (a === nl.a ? o.dmean![n] : 0)) : o.f.f1;
-    for (let i = 0; i <= n; i++) {
-      let s = 0;
-      for (let b = 0; b < V; b++) {
-        const bb = p.beta[(i * V + b) * Fn + o.slotField];
-        if (bb === 0) continue;
-        let g = 0;
-        for (let a = 0; a < V; a++) if (f1[a] !== 0) g += f1[a] * p.G[a * V + b][base + i];
-        s += g * bb;
+  };
+  let firstSweep = true;
+  const mehler = (o: OpV, n: number, j: number, vn: number) => {
+    const d = hermData.get(o)!, { herm, tail, K1 } = d;
+    const denom = d.sd[n] * d.sd[j];
+    let rho = denom > 0 ? uCov(o, n, j) / denom : 0;
+    if (rho > 1) rho = 1; else if (rho < -1) rho = -1;
+    const hb = n * K1, jb = j * K1, tol = MEHLER_TOL * Math.max(d.ef2[n], 1e-300), ar = Math.abs(rho);
+    // the choice between the series and the 2-D rule is made at a step's first sweep,
+    // so the within-step iteration cannot cycle between two rules that differ by their errors
+    if (firstSweep || d.how[j] === 1) {
+      let sum = 0, rk = 1, ok = false;
+      for (let k = 0; k < K1; k++) {
+        sum += rk * herm[hb + k] * herm[jb + k];
+        if (Math.abs(rk) * ar * Math.sqrt(tail[hb + k] * tail[jb + k]) <= tol) { ok = true; break; }
+        rk *= rho;
       }
-      o.v[base + i] = s;
+      if (firstSweep) d.how[j] = ok ? 1 : 2;
+      if (d.how[j] === 1) return sum;
+    }
+    return expect2(o.nl!.pw, o.nl!.pw, uMean(o, n), uMean(o, j), vn, uCov(o, n, j), Math.max(0, uCov(o, j, j)));
+  };
+  // per population: its C order parameters with their affine data (pairs of variables as typed arrays)
+  const cList = (pi: number) => cOps.filter((o) => pi < 0 || o.pop === pi).map((o) => {
+    const d = affC.get(o);
+    return { o, d, K: pops[o.pop].K, pab: Int32Array.from(d?.pairs.map((x) => x.ab) ?? []), pc: Float64Array.from(d?.pairs.map((x) => x.c) ?? []) };
+  });
+  const cOfPop = pops.map((_, pi) => cList(pi)), cAll = cList(-1);
+  /** C order parameters (of population `only`, or all) at (n, j) and (j, n) */
+  const cAt = (n: number, j: number, only = -1) => {
+    const list = only >= 0 ? cOfPop[only] : cAll;
+    for (let e = 0; e < list.length; e++) {
+      const { o, d, K, pab, pc } = list[e];
+      if (d) {
+        const nj = n * N1 + j, jn = j * N1 + n;
+        let s = d.mf[n] * d.mg[j] + d.xf[n] + d.xg[j] + d.vq, t = d.mf[j] * d.mg[n] + d.xf[j] + d.xg[n] + d.vq;
+        for (let q = 0; q < pab.length; q++) { const Kq = K[pab[q]]; s += pc[q] * Kq[nj]; t += pc[q] * Kq[jn]; }
+        o.v[nj] = s; o.v[jn] = t;
+        continue;
+      }
+      // f = φ(u): u(t_n) ~ N(μ, Var u); pairs by the Mehler series, else the bivariate law
+      const nl = o.nl!, vn = Math.max(0, uCov(o, n, n));
+      const c = j === n ? expect(withSquare(nl.pw), uMean(o, n), vn) : mehler(o, n, j, vn);
+      o.v[n * N1 + j] = c; o.v[j * N1 + n] = c;
     }
   };
 
-  // ---- predictor and convergence of row n
+  // ---- row n, step 1: the coefficients from the mean fields at row n
+  const coef = (p: PopRunV, wk: typeof work[number], n: number) => {
+    const P = p.P, r = P.r;
+    const { V, Fn, Q, Z } = P;
+    const v = p.slot;
+    v.fill(0);
+    for (const ms of P.meanSlots) v[ms.slot] = ops.get(ms.op)!.v[n];
+    v[P.tSlot] = n * h;
+    for (let a = 0; a < V; a++) {
+      const vr = r.variables[a];
+      p.eps[n * V + a] = vr.F(v);
+      for (let b = 0; b < V; b++) wk.cmat[a * V + b] = vr.dF[r.variables[b].name](v);
+      for (let f = 0; f < Fn; f++) p.beta[(n * V + a) * Fn + f] = vr.dF[r.fields[f]](v);
+      for (let q = 0; q < Q; q++) p.delta[(n * V + a) * Q + q] = vr.dF[r.quenched[q].name](v);
+      for (let z = 0; z < Z; z++) p.cn[(n * V + a) * Z + z] = vr.dF[r.noises[z].name](v);
+      if (P.dyn[a]) { wk.W[a] = n === 0 ? 0 : h * theta; wk.H1[a] = n === 0 ? 0 : h * (1 - theta); wk.E[a] = n === 0 ? 0 : 1; }
+      else { wk.W[a] = 1; wk.H1[a] = 0; wk.E[a] = 0; }
+    }
+    P.mem.forEach((m, j) => { p.kap[j] = r.variables[m.owner].dF[m.slot](v); });
+  };
+
+  // ---- step 2: the equal-time block (I − W Φ(n,n)) and its inverse M, with the
+  // kernels' diagonals χ(n,n) = f·U0_q(n)·β_q(n), consistent across populations
+  const diagonal = (n: number) => {
+    const base = tri(n);
+    for (let r = 0; r < nK; r++) { chi[r] = kOps[r].v[base + n]; frAt(kOps[r], kFr[r], n); }
+    for (let it = 0; ; it++) {
+      for (let pi = 0; pi < pops.length; pi++) {
+        const p = pops[pi], wk = work[pi], P = p.P, V = P.V, VV = V * V, o = n * VV;
+        const Mat = wk.Mat;
+        for (let ab = 0; ab < VV; ab++) Mat[ab] = wk.cmat[ab];
+        P.mem.forEach((m, j) => {
+          const x = p.kap[j] * chi[memK[pi][j]];
+          if (x !== 0) for (let b = 0; b < V; b++) Mat[m.owner * V + b] += x * m.g.f1[b];
+        });
+        for (let ab = 0; ab < VV; ab++) p.Phi[ab][base + n] = Mat[ab];
+        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) Mat[a * V + b] = (a === b ? 1 : 0) - wk.W[a] * Mat[a * V + b];
+        const M = invert(Mat, V);
+        if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${(n * h).toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
+        p.M.set(M, o);
+        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) { p.U0[o + a * V + b] = M[a * V + b] * wk.W[b]; p.U1[o + a * V + b] = M[a * V + b] * wk.H1[b]; }
+      }
+      let change = 0, scale = 0;
+      for (let r = 0; r < nK; r++) {
+        const o = kOps[r], p = pops[o.pop], { V, Fn } = p.P, fr = kFr[r], off = n * V * V;
+        let s = 0;
+        for (let a = 0; a < V; a++) {
+          if (fr[a] === 0) continue;
+          for (let b = 0; b < V; b++) s += fr[a] * p.U0[off + a * V + b] * p.beta[(n * V + b) * Fn + o.slotField];
+        }
+        chiNew[r] = s;
+        change = Math.max(change, Math.abs(s - chi[r])); scale = Math.max(scale, Math.abs(s));
+      }
+      chi.set(chiNew);
+      if (change <= 4e-16 * scale || change === 0) break;
+      if (it >= 200) throw new DmftError({ message: `the implicit step at t = ${(n * h).toPrecision(4)} has no consistent diagonal (the equal-time responses of the populations feed each other too strongly)`, hint: 'try a smaller --dt' });
+    }
+  };
+
+  // ---- step 3: the response row, in descending columns. G(n,k) depends on
+  // row n only through the kernels χ(n,k') at columns k' ≥ k: at each column
+  // a small linear system in the kernels' values χ(n,k) closes it exactly.
+  const responseRow = (n: number) => {
+    const base = tri(n), bp = n > 0 ? tri(n - 1) : 0;
+    for (let pi = 0; pi < pops.length; pi++) { const acc = work[pi].acc; for (const x of acc) x.fill(0, 0, n); }
+    for (let k = n - 1; k >= 0; k--) {
+      const bk = tri(k);
+      // per population: B = acc(k) + A_known(n,k) G(k,k) (+ U1 at k = n−1), and w_j = G(k,k)ᵀ g1_j
+      for (let pi = 0; pi < pops.length; pi++) {
+        const p = pops[pi], wk = work[pi], P = p.P, V = P.V, VV = V * V, o = n * VV;
+        const { Ak, B, acc, H1, E, w } = wk;
+        // A_known(n,k) = M [H1 Φ(n−1,k) + E δ_{k,n−1}]
+        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+          let s = 0;
+          for (let c = 0; c < V; c++) {
+            let inner = H1[c] !== 0 ? H1[c] * p.Phi[c * V + b][bp + k] : 0;
+            if (k === n - 1 && c === b) inner += E[c];
+            if (inner !== 0) s += p.M[o + a * V + c] * inner;
+          }
+          Ak[a * V + b] = s;
+        }
+        for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+          let s = acc[a * V + b][k];
+          for (let c = 0; c < V; c++) { const x = Ak[a * V + c]; if (x !== 0) s += x * p.G[c * V + b][bk + k]; }
+          if (k === n - 1) s += p.U1[o + a * V + b];
+          B[a * V + b] = s;
+        }
+        P.mem.forEach((m, j) => {
+          for (let b = 0; b < V; b++) { let s = 0; for (let c = 0; c < V; c++) if (m.g.f1[c] !== 0) s += m.g.f1[c] * p.G[c * V + b][bk + k]; w[j * V + b] = s; }
+        });
+      }
+      // the kernels at (n,k): (I − Mx) χ = rhs
+      if (nK > 0) {
+        Mx.fill(0);
+        for (let r = 0; r < nK; r++) {
+          const o = kOps[r], qi = o.pop, p = pops[qi], wk = work[qi], { V, Fn } = p.P, fr = kFr[r], off = n * V * V;
+          const bq = (b: number) => p.beta[(k * V + b) * Fn + o.slotField];
+          let s = 0;
+          for (let a = 0; a < V; a++) { if (fr[a] === 0) continue; for (let b = 0; b < V; b++) s += fr[a] * wk.B[a * V + b] * bq(b); }
+          rhs[r] = s;
+          p.P.mem.forEach((m, j) => {
+            let fu = 0;
+            for (let a = 0; a < V; a++) if (fr[a] !== 0) fu += fr[a] * p.U0[off + a * V + m.owner];
+            if (fu === 0) return;
+            let wb = 0;
+            for (let b = 0; b < V; b++) wb += wk.w[j * V + b] * bq(b);
+            Mx[r * nK + memK[qi][j]] += fu * p.kap[j] * wb;
+          });
+        }
+        for (let r = 0; r < nK; r++) for (let c = 0; c < nK; c++) Mx[r * nK + c] = (r === c ? 1 : 0) - Mx[r * nK + c];
+        if (!luSolveInPlace(Mx, rhs, nK, 1e-14)) throw new DmftError({ message: `the implicit response step is singular at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
+      }
+      // G, Φ and A at (n,k), then row k's contribution to the columns below
+      for (let pi = 0; pi < pops.length; pi++) {
+        const p = pops[pi], wk = work[pi], P = p.P, V = P.V, VV = V * V, o = n * VV;
+        const { Ak, B, acc, w } = wk;
+        for (let ab = 0; ab < VV; ab++) { p.G[ab][base + k] = B[ab]; p.A[ab][base + k] = Ak[ab]; p.Phi[ab][base + k] = 0; }
+        P.mem.forEach((m, j) => {
+          const x = rhs[memK[pi][j]] * p.kap[j];
+          if (x === 0) return;
+          for (let b = 0; b < V; b++) p.Phi[m.owner * V + b][base + k] += x * m.g.f1[b];
+          for (let a = 0; a < V; a++) {
+            const u = x * p.U0[o + a * V + m.owner];
+            if (u === 0) continue;
+            for (let b = 0; b < V; b++) { p.G[a * V + b][base + k] += u * w[j * V + b]; p.A[a * V + b][base + k] += u * m.g.f1[b]; }
+          }
+        });
+        if (k === 0) continue;
+        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
+          if (!p.gNZ[k * VV + c * V + b]) continue;
+          const Gc = p.G[c * V + b];
+          for (let a = 0; a < V; a++) {
+            const x = p.A[a * V + c][base + k];
+            if (x === 0) continue;
+            const ac = acc[a * V + b];
+            for (let i = 0; i < k; i++) ac[i] += x * Gc[bk + i];
+          }
+        }
+      }
+    }
+    // the diagonal, the first nonzero A column, the R order parameters' rows
+    for (const p of pops) {
+      const { V } = p.P, VV = V * V, o = n * VV;
+      for (let ab = 0; ab < VV; ab++) {
+        p.G[ab][base + n] = p.U0[o + ab]; p.A[ab][base + n] = 0;
+        const A = p.A[ab], G = p.G[ab];
+        let az = 0, gz = 0;
+        for (let k = 0; k <= n; k++) { if (A[base + k] !== 0) az = 1; if (G[base + k] !== 0) gz = 1; }
+        p.aNZ[n * VV + ab] = az; p.gNZ[n * VV + ab] = gz;
+      }
+      let k0 = n;
+      for (let k = 0; k < n && k0 === n; k++) for (let ab = 0; ab < VV; ab++) if (p.A[ab][base + k] !== 0) { k0 = k; break; }
+      p.aStart[n] = k0;
+    }
+    for (const o of rOps) {
+      const p = pops[o.pop], { V, Fn } = p.P;
+      // R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f
+      const f1 = o.nl ? Float64Array.from({ length: V }, (_, a) => o.nl!.c[a] * o.dmean![n]) : o.f.f1;
+      for (let i = 0; i <= n; i++) {
+        let s = 0;
+        for (let b = 0; b < V; b++) {
+          const bb = p.beta[(i * V + b) * Fn + o.slotField];
+          if (bb === 0) continue;
+          let g = 0;
+          for (let a = 0; a < V; a++) if (f1[a] !== 0) g += f1[a] * p.G[a * V + b][base + i];
+          s += g * bb;
+        }
+        o.v[base + i] = s;
+      }
+    }
+  };
+
+  // ---- step 4: memory sources, U·β, U·δ, means and covariances with q at row n
+  const sourcesAndMeans = (n: number) => {
+    const base = tri(n);
+    for (const p of pops) {
+      const P = p.P, { V, Fn, Q } = P, o = n * V * V;
+      // the memory terms' constant and quenched parts
+      P.mem.forEach((m, j) => {
+        const kap = p.kap[j];
+        if (kap === 0) return;
+        const chiRow = ops.get(m.op)!.v;
+        let Ssum = 0;
+        for (let k = 0; k <= n; k++) Ssum += chiRow[base + k];
+        p.eps[n * V + m.owner] += kap * m.g.f0 * Ssum;
+        for (let q = 0; q < Q; q++) p.delta[(n * V + m.owner) * Q + q] += kap * m.g.fq[q] * Ssum;
+      });
+      const M = p.M.subarray(o, o + V * V);
+      for (let a = 0; a < V; a++) {
+        for (let f = 0; f < Fn; f++) {
+          let s0 = 0, s1 = 0;
+          for (let c = 0; c < V; c++) {
+            s0 += p.U0[o + a * V + c] * p.beta[(n * V + c) * Fn + f];
+            if (n > 0) s1 += p.U1[o + a * V + c] * p.beta[((n - 1) * V + c) * Fn + f];
+          }
+          p.UB0[(n * V + a) * Fn + f] = s0; p.UB1[(n * V + a) * Fn + f] = s1;
+        }
+        for (let q = 0; q < Q; q++) {
+          let s0 = 0, s1 = 0;
+          for (let c = 0; c < V; c++) {
+            s0 += p.U0[o + a * V + c] * p.delta[(n * V + c) * Q + q];
+            if (n > 0) s1 += p.U1[o + a * V + c] * p.delta[((n - 1) * V + c) * Q + q];
+          }
+          // the initial value's dependence on q enters row 0 like a source
+          if (n === 0) for (let c = 0; c < V; c++) if (P.dyn[c]) s0 += M[a * V + c] * P.init[c].iota[q];
+          p.UD0[(n * V + a) * Q + q] = s0; p.UD1[(n * V + a) * Q + q] = s1;
+        }
+      }
+      const srcMean = (i: number, c: number) => { let s = p.eps[i * V + c]; for (let q = 0; q < Q; q++) s += p.delta[(i * V + c) * Q + q] * P.qMean[q]; return s; };
+      const aStart = p.aStart[n];
+      for (let a = 0; a < V; a++) {
+        let m = 0;
+        for (let c = 0; c < V; c++) {
+          const Ac = p.A[a * V + c], mc = p.m[c];
+          for (let k = aStart; k < n; k++) m += Ac[base + k] * mc[k];
+          m += p.U0[o + a * V + c] * srcMean(n, c);
+          if (n > 0) m += p.U1[o + a * V + c] * srcMean(n - 1, c);
+          if (n === 0 && P.dyn[c]) { let i0 = P.init[c].mean0; for (let q = 0; q < Q; q++) i0 += P.init[c].iota[q] * P.qMean[q]; m += M[a * V + c] * i0; }
+        }
+        p.m[a][n] = m;
+        for (let q = 0; q < Q; q++) {
+          let s = 0;
+          for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Xc = p.X[c * Q + q]; for (let k = aStart; k < n; k++) s += Ac[base + k] * Xc[k]; }
+          s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * P.qVar[q];
+          p.X[a * Q + q][n] = s;
+        }
+      }
+    }
+    affineAt(n);
+  };
+
+  // ---- step 5: the covariance row in ascending columns. K(n,j) depends on
+  // row n only through the fields' covariances at (n,j), which depend on the
+  // order parameters at (n,j): a small fixed point per column.
+  const covRow = (n: number) => {
+    const base = tri(n);
+    hermAt(n);
+    // the parts of K(n,j) that do not involve row n: A(n,·)·K(·,j), the t_{n−1} fields, the quenched inputs
+    for (let pi = 0; pi < pops.length; pi++) {
+      const p = pops[pi], wk = work[pi], { V, Fn, Q } = p.P, aStart = p.aStart[n];
+      for (let ab = 0; ab < V * V; ab++) wk.rowK[ab].fill(0, 0, n);
+      // Σ_k A(n,k) K(k,·): each row of K read once for every a, in column blocks that stay in cache
+      for (let j0 = 0; j0 < n; j0 += 512) {
+        const j1 = Math.min(n, j0 + 512);
+        for (let c = 0; c < V; c++) for (let b = 0; b < V; b++) {
+          const Kc = p.K[c * V + b];
+          for (let a = 0; a < V; a++) {
+            if (!p.aNZ[n * V * V + a * V + c]) continue;
+            const Ac = p.A[a * V + c], row = wk.rowK[a * V + b];
+            for (let k = aStart; k < n; k++) {
+              const x = Ac[base + k];
+              if (x === 0) continue;
+              const off = k * N1;
+              for (let j = j0; j < j1; j++) row[j] += x * Kc[off + j];
+            }
+          }
+        }
+      }
+      for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+        const row = wk.rowK[a * V + b];
+        if (n > 0) for (let f = 0; f < Fn; f++) {
+          const c1 = p.UB1[(n * V + a) * Fn + f];
+          if (c1 === 0) continue;
+          const Yb = p.Y[b * Fn + f], off = (n - 1) * N1;
+          for (let j = 0; j < n; j++) row[j] += c1 * Yb[off + j];
+        }
+        for (let q = 0; q < Q; q++) {
+          const d = p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q];
+          if (d === 0) continue;
+          const Xb = p.X[b * Q + q];
+          for (let j = 0; j < n; j++) row[j] += d * Xb[j];
+        }
+      }
+    }
+    for (let j = 0; j <= n; j++) {
+      const bj = tri(j);
+      // Y(n,j) = Cov(x(t_j), η(t_n)) without the part from Σ(j,n)
+      for (let pi = 0; pi < pops.length; pi++) {
+        const p = pops[pi], wk = work[pi], { V, Fn } = p.P, aj = p.aStart[j];
+        for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+          let s = 0;
+          for (let c = 0; c < V; c++) {
+            if (!p.aNZ[j * V * V + a * V + c]) continue;
+            const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = n * N1;
+            for (let k = aj; k < j; k++) s += Ac[bj + k] * Yc[off + k];
+          }
+          if (j > 0) for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB1[(j * V + a) * Fn + g] * Sg[(j - 1) * N1 + n]; }
+          wk.ypart[a * Fn + f] = s;
+        }
+        if (j === n) {
+          // Cov(x(t_n), η(t_{n−1})), from row n's columns below, and K(n,n) without its Y(n,n) part
+          const { Q, Z } = p.P, VV = V * V, aStart = p.aStart[n], M = p.M.subarray(n * VV, n * VV + VV);
+          if (n > 0) for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+            let s = 0;
+            for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = (n - 1) * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Yc[off + k]; }
+            for (let g = 0; g < Fn; g++) {
+              const Sg = p.S[g * Fn + f];
+              if (Sg) s += p.UB0[(n * V + a) * Fn + g] * Sg[n * N1 + n - 1] + p.UB1[(n * V + a) * Fn + g] * Sg[(n - 1) * N1 + n - 1];
+            }
+            p.Y[a * Fn + f][(n - 1) * N1 + n] = s;
+          }
+          // noise (and the initial draw at n = 0): M diag(…) Mᵀ
+          const Sn = wk.Sn;
+          Sn.fill(0);
+          if (n === 0) { for (let c = 0; c < V; c++) if (p.P.dyn[c]) Sn[c * V + c] = p.P.init[c].var; }
+          else {
+            for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) {
+              if (!p.P.dyn[c] || !p.P.dyn[d]) continue;
+              let s = 0;
+              for (let z = 0; z < Z; z++) {
+                const cc = (1 - theta) * p.cn[((n - 1) * V + c) * Z + z] + theta * p.cn[(n * V + c) * Z + z];
+                const cd = (1 - theta) * p.cn[((n - 1) * V + d) * Z + z] + theta * p.cn[(n * V + d) * Z + z];
+                s += cc * cd * p.P.noiseD[z] * h;
+              }
+              Sn[c * V + d] = s;
+            }
+          }
+          for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+            let s = 0;
+            for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Kb = p.K[b * V + c], off = n * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Kb[off + k]; }
+            if (n > 0) for (let f = 0; f < Fn; f++) s += p.UB1[(n * V + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + n];
+            for (let q = 0; q < Q; q++) s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * p.X[b * Q + q][n];
+            for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) { const x = Sn[c * V + d]; if (x !== 0) s += M[a * V + c] * x * M[b * V + d]; }
+            wk.kbase[a * V + b] = s;
+          }
+        }
+      }
+      // the fixed point K(n,j) → C(n,j) → Σ(j,n) → Y(n,j) → K(n,j)
+      let prev = Infinity;
+      for (let it = 0; ; it++) {
+        let change = 0, scale = 0;
+        // Gauss–Seidel over the populations: each sees the others' new order parameters
+        for (let pi = 0; pi < pops.length; pi++) {
+          const p = pops[pi], wk = work[pi], { V, Fn } = p.P;
+          fieldsAt(n, j, pi);
+          for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+            let s = wk.ypart[a * Fn + f];
+            for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB0[(j * V + a) * Fn + g] * Sg[j * N1 + n]; }
+            p.Y[a * Fn + f][n * N1 + j] = s;
+          }
+          if (j < n) {
+            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+              let s = wk.rowK[a * V + b][j];
+              for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
+              const old = p.K[a * V + b][n * N1 + j];
+              change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
+              p.K[a * V + b][n * N1 + j] = s; p.K[b * V + a][j * N1 + n] = s;
+            }
+          } else {
+            const knn = wk.knn;
+            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+              let s = wk.kbase[a * V + b];
+              for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + n];
+              knn[a * V + b] = s;
+            }
+            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+              const s = 0.5 * (knn[a * V + b] + knn[b * V + a]), old = p.K[a * V + b][n * N1 + n];
+              change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
+              p.K[a * V + b][n * N1 + n] = s;
+            }
+          }
+          cAt(n, j, pi);
+        }
+        if (change <= 1e-15 * scale || (it > 0 && change === 0)) break;
+        if (it > 6 && change > 0.9 * prev) {
+          if (change > 1e-9 * scale) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${(n * h).toPrecision(4)} (the fields feed back on themselves at equal times too strongly)`, hint: 'try a smaller --dt' });
+          break;
+        }
+        if (it >= 100) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
+        prev = change;
+      }
+    }
+    fieldsAt(n, n);
+  };
+
+  // ---- step 6: the order parameters that need the final m(n), K(n,n)
+  const finishRow = (n: number) => {
+    hermAt(n);
+    for (const o of opList) {
+      if (!o.nl) continue;
+      const mn = uMean(o, n), vn = Math.max(0, uCov(o, n, n));
+      if (o.kind === 'M') o.v[n] = expect(o.nl.pw, mn, vn);
+      else if (o.kind === 'R') o.dmean![n] = expectDerivative(o.nl.pw, o.nl.df, mn, vn);
+    }
+  };
+
+  // ---- predictor of row n (its values start the within-step iteration)
+  const ex = (at: (i: number) => number, n: number) => (n >= 3 ? 3 * at(n - 1) - 3 * at(n - 2) + at(n - 3) : n >= 1 ? at(n - 1) : at(0));
+  const predict = (n: number) => {
+    if (n === 0) return;
+    for (const o of opList) {
+      if (o.kind === 'M') { o.v[n] = ex((i) => o.v[i], n); if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
+      if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
+      // quadratic extrapolation along the diagonal (the cusp of white noise lies along it), along t near s = 0
+      const v = o.v;
+      for (let j = 0; j <= n; j++) {
+        if (n < 3) { const jj = Math.max(0, j - 1); v[n * N1 + j] = v[(n - 1) * N1 + jj]; v[j * N1 + n] = v[jj * N1 + n - 1]; continue; }
+        if (j >= 3) {
+          v[n * N1 + j] = 3 * v[(n - 1) * N1 + j - 1] - 3 * v[(n - 2) * N1 + j - 2] + v[(n - 3) * N1 + j - 3];
+          v[j * N1 + n] = 3 * v[(j - 1) * N1 + n - 1] - 3 * v[(j - 2) * N1 + n - 2] + v[(j - 3) * N1 + n - 3];
+        } else {
+          v[n * N1 + j] = 3 * v[(n - 1) * N1 + j] - 3 * v[(n - 2) * N1 + j] + v[(n - 3) * N1 + j];
+          v[j * N1 + n] = 3 * v[j * N1 + n - 1] - 3 * v[j * N1 + n - 2] + v[j * N1 + n - 3];
+        }
+      }
+    }
+    // the equal-time covariances (every pair of variables), read by nonlinear order parameters before they are solved
+    for (const p of pops) for (const K of p.K) K[n * N1 + n] = ex((i) => K[i * N1 + i], n);
+  };
   const rowOf = (o: OpV, n: number): number[] => {
-    if (o.kind === 'M') return [o.v[n]];
-    if (o.kind === 'R') return Array.from(o.v.subarray(tri(n), tri(n) + n + 1));
+    if (o.kind === 'M') return [o.v[n], ...(o.dmean ? [o.dmean[n]] : [])];
+    if (o.kind === 'R') return [...o.v.subarray(tri(n), tri(n) + n + 1), ...(o.dmean ? [o.dmean[n]] : [])];
     const out: number[] = [];
     for (let j = 0; j <= n; j++) out.push(o.v[n * N1 + j], o.v[j * N1 + n]);
     return out;
   };
-  // predictor: row n−1 shifted along the diagonal (the step's iteration does the rest)
-  const predict = (n: number) => {
-    if (n === 0) return;
-    for (const o of opList) {
-      if (o.kind === 'M') { o.v[n] = n >= 2 ? 2 * o.v[n - 1] - o.v[n - 2] : o.v[n - 1]; continue; }
-      if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; continue; }
-      for (let j = 0; j <= n; j++) { const jj = Math.max(0, j - 1); o.v[n * N1 + j] = o.v[(n - 1) * N1 + jj]; o.v[j * N1 + n] = o.v[jj * N1 + n - 1]; }
-    }
-  };
+
   let scale = 1e-300;
   let sweepsMax = 0, sweepsTotal = 0, last = N;
   let diverged: string | undefined;
@@ -687,12 +1010,18 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
 
   for (let n = 0; n <= N; n++) {
     predict(n);
-    for (const p of pops) refreshFields(p, n);
     let s = 0;
     for (;;) {
-      const before = opList.map((o) => rowOf(o, n));
-      pops.forEach((p, pi) => { stepPop(p, n); for (const q of pops) refreshFields(q, n, pi); });
+      firstSweep = s === 0;
+      const before = needSweeps ? opList.map((o) => rowOf(o, n)) : [];
+      pops.forEach((p, pi) => coef(p, work[pi], n));
+      diagonal(n);
+      responseRow(n);
+      sourcesAndMeans(n);
+      covRow(n);
+      finishRow(n);
       s++;
+      if (!needSweeps) break;
       let diff = 0;
       opList.forEach((o, i) => {
         const after = rowOf(o, n);
