@@ -44,6 +44,7 @@ function every(n: number, max: number): number[] {
   return out;
 }
 
+const ordinal = (n: number): string => `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
 const fmt = (v: number | undefined, digits = 6): string => (v === undefined || !Number.isFinite(v) ? '—' : String(+v.toPrecision(digits)));
 const fmtErr = (e: number | undefined): string => (e === undefined || !Number.isFinite(e) ? '—' : e.toExponential(1));
 
@@ -176,7 +177,7 @@ export async function buildReport(r: ReportInput): Promise<string> {
       const k = every(tt.t.length, HEAT_POINTS);
       const t = k.map((a) => tt.t[a]);
       const z = k.map((a) => k.map((b) => tt.values[a][b]));
-      figs.push(figure(await heatmapSvg({ title: `${name}(t, s), theory`, xLabel: 's', yLabel: 't', x: t, y: t, z, zLabel: name }), `The theory's ${name}(t, s)${k.length < tt.t.length ? ` (every ${k[1] - k[0]}th point of its ${tt.t.length}-point grid)` : ''}.`, 'heat'));
+      figs.push(figure(await heatmapSvg({ title: `${name}(t, s), theory`, xLabel: 's', yLabel: 't', x: t, y: t, z, zLabel: name }), `The theory's ${name}(t, s)${k.length < tt.t.length ? ` (every ${ordinal(k[1] - k[0])} point of its ${tt.t.length}-point grid)` : ''}.`, 'heat'));
       const cut = cutPanel(name, r);
       if (cut) figs.push(figure(await lineFigureSvg({ xLabel: 't', panels: [cut], legendTitle: '' }), `${name}(t, s) against t at fixed s: theory curves, simulation points.`));
     }
