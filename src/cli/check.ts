@@ -10,7 +10,7 @@ import { derive } from '../derive/index.ts';
 import { checkModel, formatReport, type CheckReport, type CheckSettings } from '../check/index.ts';
 import type { SolveResult } from '../solve/types.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
-import { csvTable } from './csv.ts';
+import { csvTable } from '../csv.ts';
 import { progressReporter } from './progress.ts';
 
 export interface CheckCliOptions {

@@ -8,7 +8,7 @@ import { checkOptions, DEFAULTS, simulate } from '../simulate/index.ts';
 import type { SimResult } from '../simulate/types.ts';
 import { integer, maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
-import { csvTable, type Cell } from './csv.ts';
+import { csvTable, type Cell } from '../csv.ts';
 
 export interface SimulateCliOptions {
   set?: Record<string, number>;

@@ -10,7 +10,7 @@ import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import { maxBytesOption, numberList, positive } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { describeSolveNotes } from './describe.ts';
-import { csvTable, type Cell } from './csv.ts';
+import { csvTable, type Cell } from '../csv.ts';
 import { methodInWords } from '../solve/method-words.ts';
 
 export interface SolveCliOptions {

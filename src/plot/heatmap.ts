@@ -1,8 +1,8 @@
 // A two-time function as a heatmap SVG (Vega-Lite rect marks, rendered by
 // Vega in Node): one cell per (t, s) grid point, a continuous colour scale
 // with its legend. Knows nothing about DMFT.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg } from './svg.ts';
 
 export interface Heatmap {
   title: string;
@@ -41,11 +41,6 @@ export function heatmapSpec(h: Heatmap): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-export async function heatmapSvg(h: Heatmap): Promise<string> {
-  const view = new vega.View(vega.parse(compile(heatmapSpec(h)).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+export function heatmapSvg(h: Heatmap): Promise<string> {
+  return vegaLiteSvg(heatmapSpec(h));
 }

@@ -5,8 +5,8 @@
 // at the panel's scale. A missing value (a failed point) breaks the curve
 // instead of being bridged. Knows nothing about DMFT: the sweep and the later
 // HTML report give it numbers.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg } from './svg.ts';
 
 export interface Point { x: number; y: number | null; error?: number | null }
 /** 'line' (default): points joined by a line; 'points': markers only (measurements, e.g. a simulation next to a theory curve). */
@@ -92,11 +92,6 @@ export function lineFigureSpec(fig: LineFigure): TopLevelSpec {
 }
 
 /** Render a figure to a standalone SVG document. */
-export async function lineFigureSvg(fig: LineFigure): Promise<string> {
-  const view = new vega.View(vega.parse(compile(lineFigureSpec(fig)).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+export function lineFigureSvg(fig: LineFigure): Promise<string> {
+  return vegaLiteSvg(lineFigureSpec(fig));
 }

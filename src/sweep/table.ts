@@ -1,5 +1,6 @@
 // The sweep's table in its three forms: readable text, CSV and JSON
 // (formats: docs/json.md, docs/sweep.md). One row per grid point, in grid order.
+import { csvTable } from '../csv.ts';
 import type { Axis } from './grid.ts';
 import type { LimitCell, PointOutcome, PointSpec, TimesCell } from './point.ts';
 
@@ -57,13 +58,6 @@ export function sweepJson(s: SweepResult): unknown {
   };
 }
 
-/** A CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break). */
-export function csvField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** The columns of the observables: limit mode `q, q_error, q_status`; times mode `q@t, q@t_error`. */
 function obsColumns(s: SweepResult): { head: string; cell: (r: PointOutcome) => string | number | null }[] {
   const cols: { head: string; cell: (r: PointOutcome) => string | number | null }[] = [];
@@ -87,11 +81,7 @@ export function sweepCsv(s: SweepResult): string {
   const names = s.axes.map((a) => a.name);
   const obs = obsColumns(s);
   const head = [...names, ...obs.map((c) => c.head), 'status', 'method', 'reason'];
-  const lines = [head.map(csvField).join(',')];
-  for (const r of s.rows) {
-    lines.push([...names.map((n) => r.point[n]), ...obs.map((c) => c.cell(r)), r.status, r.method ?? null, r.reason ?? null].map(csvField).join(','));
-  }
-  return lines.join('\n') + '\n';
+  return csvTable(head, s.rows.map((r) => [...names.map((n) => r.point[n]), ...obs.map((c) => c.cell(r) ?? undefined), r.status, r.method, r.reason]));
 }
 
 const num = (v: number | null | undefined, digits = 7) => (v !== null && v !== undefined && Number.isFinite(v) ? String(+v.toPrecision(digits)) : '—');

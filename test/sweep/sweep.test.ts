@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { run, scratch } from '../helpers/cli.ts';
 import { cells } from '../../src/sweep/point.ts';
 import type { SolveResult } from '../../src/solve/types.ts';
+import { readCsvRecords } from '../helpers/csv.ts';
 
 const MODEL = `model "noisy linear network"
 param g = 0.5, a = 1, s2 = 1
@@ -22,21 +23,6 @@ observe q = mean(i, x[i]^2)
 `;
 const exact = (g: number, a: number, s2: number) => s2 / (2 * Math.sqrt(a * a - g * g));
 
-/** RFC 4180 CSV: quoted fields may hold commas, quotes and line breaks. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [], field = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else field += c;
-  }
-  const [head, ...body] = rows;
-  return body.map((r) => { expect(r.length).toBe(head.length); return Object.fromEntries(head.map((h, k) => [h, r[k]])); });
-}
-
 describe('dmft sweep', () => {
   const s = scratch('dmft-sweep-');
   const model = s.file('lin.dmft', MODEL);
@@ -45,7 +31,7 @@ describe('dmft sweep', () => {
     const r = await run('sweep', model, '--set', 'g=0.5,1.5', '--set', 's2=1,-1', '--T', '3', '--jobs', '1', '--csv', '-q');
     expect(r.err).toBe('');
     expect(r.code).toBe(1);
-    const rows = parseCsv(r.out);
+    const rows = readCsvRecords(r.out);
     expect(rows.map((x) => [x.g, x.s2, x.status])).toEqual([['0.5', '1', 'ok'], ['1.5', '1', 'failed'], ['0.5', '-1', 'failed'], ['1.5', '-1', 'failed']]);
     const ok = rows[0];
     expect(ok.q_status).toBe('value');

@@ -1,24 +1,9 @@
 // `--csv` on solve, simulate and check: RFC 4180 quoting, one row per value,
 // the same numbers as --json (read back exactly), and --csv with --json refused.
 import { describe, expect, it } from 'vitest';
-import { csvTable } from '../../src/cli/csv.ts';
+import { csvTable } from '../../src/csv.ts';
 import { run } from '../helpers/cli.ts';
-
-/** A small RFC 4180 reader (quoted cells, doubled quotes, commas and newlines inside quotes). */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  expect(cell).toBe('');
-  expect(row).toEqual([]);
-  return rows;
-}
+import { readCsv } from '../helpers/csv.ts';
 
 const asNumber = (s: string) => (s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === '' ? undefined : Number(s));
 

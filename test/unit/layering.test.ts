@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 
 /** Layers, lowest first: [module, path prefixes]; several modules on one line share a layer. */
 export const LAYERS: [string, string[]][][] = [
-  [['base', ['src/errors.ts', 'src/input.ts', 'src/table.ts']]],
+  [['base', ['src/errors.ts', 'src/input.ts', 'src/table.ts', 'src/csv.ts']]],
   // plots from numbers (no DMFT): used by the sweep and the reports
   [['plot', ['src/plot/']]],
   // numbers only (no expression trees): special functions, quadrature rules, linear algebra, RNG, statistics
