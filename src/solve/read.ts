@@ -145,6 +145,8 @@ function siteFunction(e: Expr, vars: string[], quenched: string[], params: Recor
 }
 
 export function readSystem(sys: DmftSystem, params: Record<string, number> = sys.params): SystemReading {
+  // the flow solvers would read a map x(t+1) = F as dx/dt = F: discrete time has its own solver (map.ts)
+  if (sys.time === 'discrete') throw new DmftError({ message: 'the model\'s dynamics are maps x(t+1) = …: the continuous-time solvers do not apply', hint: 'dmft solve uses the step-grid closure for maps (docs/discrete-time.md)' });
   const num = (e: Expr, what: string): number => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });
