@@ -507,7 +507,12 @@ export function plan(m: Model, N: number, opts: PlanOptions): Plan {
   const flow = m.dynamics.find((d) => d.kind === 'ode');
   if (discrete && flow) notYet(m, flow.span, `a model that mixes maps x[i](t+1) = … with continuous-time dynamics (d/dt ${flow.state})`, 'write every state as a map, or every state as d/dt x[i] = …');
   if (discrete && m.noises.length) notYet(m, m.noises[0].span, `white noise (${m.noises[0].name}) in a map`, 'white noise has no meaning in discrete time');
-  for (const r of m.randoms) if (r.timeDependent) notYet(m, r.span, `randomness drawn afresh at every step (${r.name}[…](t))`, 'declare quenched randomness (without (t)), or white noise with noise xi[i] ~ white(D)');
+  for (const r of m.randoms) {
+    if (!r.timeDependent) continue;
+    // fresh randomness per step is defined on a map's step grid, not in continuous time
+    if (!discrete) notYet(m, r.span, `randomness drawn afresh at every step (${r.name}[…](t)) in continuous-time dynamics`, 'write the dynamics as a map x[i](t+1) = …, or use white noise xi[i] ~ white(D)');
+    if (r.indices.length !== 1) notYet(m, r.span, `a random matrix drawn afresh at every step (${r.name})`, 'per-step randomness is a vector, e.g. random s[mu](t) ~ bernoulli(b)');
+  }
   if (m.constraints.length) notYet(m, m.constraints[0].span, `a constraint (… via ${m.constraints[0].multiplier})`);
 
   const c = concreteSizes(m, N);

@@ -22,7 +22,7 @@ import { superlinear } from '../expr/growth.ts';
 import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from '../numeric/rng.ts';
-import { sampleInit, sampleRandoms } from './sample.ts';
+import { sampleInit, sampleRandoms, stepDraws } from './sample.ts';
 
 export interface RunSpec {
   T: number;
@@ -147,7 +147,11 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
       for (let i = 0; i < n; i++) { const v = x[i] + c * (k1[i] + k2[i]) + (g ? g[i] : 0); x[i] = v < l ? l : v > u ? u : v; }
     }
   };
-  // a map: x(t+1) = F(x(t)), the stage program writes F into the derivative buffers
+  // a map: x(t+1) = F(x(t)), the stage program writes F into the derivative buffers;
+  // per-step randomness s(t) is drawn on arriving at step t (so the lets and
+  // observables at t and the step t → t+1 see the same draw)
+  const fresh = plan.discrete ? stepDraws(inst, seed) : undefined;
+  fresh?.();
   const mapStep = () => {
     const [K1] = Ks;
     setStage(X, K1); inst.stage(t);
@@ -156,6 +160,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
       if (bounded[s]) for (let i = 0; i < n; i++) { const v = k1[i]; x[i] = v < l ? l : v > u ? u : v; }
       else x.set(k1.subarray(0, n));
     }
+    fresh?.();
   };
   const step = plan.discrete ? mapStep : noisy ? heun : rk4;
 

@@ -1,6 +1,7 @@
 // Maps x(t+1) = F(x(t)) in the simulator: one step per unit of time, the lets
 // at the current step, deterministic per seed; exact against a direct
 // iteration of full-batch gradient descent on the same sampled data.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/model/load.ts';
 import { prepare } from '../../src/simulate/pool.ts';
@@ -58,5 +59,46 @@ describe('maps in the simulator', () => {
     await expect(simulate(m, { N: 50, seeds: 1, T: 4, dt: 1, times: [0, 1.5] })).rejects.toThrow(/1.5 is not a step/);
     const mixed = model(`model "mixed"\nindex i in 1..N\nstate x[i]\nstate y[i]\nx[i](t+1) = 0.5*x[i]\nd/dt y[i] = -y[i]\nobserve q = mean(i, x[i]^2)\n`);
     await expect(simulate(mixed, { N: 50, seeds: 1, T: 4, dt: 1 })).rejects.toThrow(DmftError);
+  });
+});
+
+describe('randomness drawn afresh at every step of a map', () => {
+  const counter = (b: number) => model(`model "counter"\nparam b = ${b}\nindex i in 1..N\nrandom s[i](t) ~ bernoulli(b)\nstate x[i]\ninit x[i] = 0\nlet u[i] = s[i]\nx[i](t+1) = x[i] + u[i]\nobserve m = mean(i, x[i])\nobserve v = mean(i, x[i]^2) - mean(i, x[i])^2\nobserve now = mean(i, s[i])\n`);
+
+  it('a counter of bernoulli(b) draws is binomial(t, b): mean b·t and variance b(1 − b)·t within the sampling error', async () => {
+    const b = 0.3, N = 4000, T = 20;
+    const r = await simulate(counter(b), { N, seeds: 2, T, dt: 1, threads: 0 });
+    for (const t of [5, 10, 20]) {
+      const k = r.t.indexOf(t);
+      // site-to-site: the standard error of the mean of N binomials is sqrt(b(1−b)t/N)
+      expect(Math.abs(r.observables.m[k] - b * t)).toBeLessThan(5 * Math.sqrt((b * (1 - b) * t) / N / 2));
+      // the variance of a sample variance of N draws: about 2σ⁴/N
+      expect(Math.abs(r.observables.v[k] - b * (1 - b) * t)).toBeLessThan(5 * Math.sqrt(2 / N / 2) * b * (1 - b) * t);
+    }
+    // the draws change from step to step (a frozen mask would count 0 or t)
+    expect(r.observables.now.slice(0, 5).every((x) => Math.abs(x - b) < 0.05)).toBe(true);
+  });
+
+  it('the lets, the map and the observables at step t see the same draw, and each seed gives the same draws', async () => {
+    const m = model(`model "same draw"\nindex i in 1..N\nrandom s[i](t) ~ bernoulli(0.5)\nstate x[i]\nstate y[i]\ninit x[i] = 0\ninit y[i] = 0\nlet u[i] = s[i]\nx[i](t+1) = x[i] + u[i] - s[i]\ny[i](t+1) = y[i] + s[i]\nobserve d = mean(i, x[i]^2)\nobserve c = mean(i, y[i])\n`);
+    const a = await simulate(m, { N: 300, seeds: 2, T: 8, dt: 1, threads: 0 });
+    const b = await simulate(m, { N: 300, seeds: 2, T: 8, dt: 1, threads: 0 });
+    expect(a.observables.d.every((x) => x === 0)).toBe(true);
+    expect(a.observables.c).toEqual(b.observables.c);
+    expect(a.observables.c[8]).toBeGreaterThan(3);
+  });
+
+  it('bernoulli(1) masks leave full-batch gradient descent unchanged', async () => {
+    const src = readFileSync('examples/gd-linear-regression.dmft', 'utf8');
+    const sgd = src.replace('random eps[mu] ~ normal(0, sigma2)', 'random eps[mu] ~ normal(0, sigma2)\nrandom s[mu](t) ~ bernoulli(1)').replace('sum(mu, X[mu,i]*r[mu])', 'sum(mu, s[mu]*X[mu,i]*r[mu])');
+    expect(sgd).not.toBe(src);
+    const full = await simulate(model(src), { N: 80, seeds: 2, T: 10, dt: 1, threads: 0, couplingPrecision: 'f64' });
+    const masked = await simulate(model(sgd), { N: 80, seeds: 2, T: 10, dt: 1, threads: 0, couplingPrecision: 'f64' });
+    expect(masked.observables.test).toEqual(full.observables.test);
+  });
+
+  it('is refused in continuous time', async () => {
+    const m = model(`model "flow"\nindex i in 1..N\nrandom s[i](t) ~ bernoulli(0.5)\nstate x[i]\nd/dt x[i] = -x[i] + s[i]\nobserve m = mean(i, x[i])\n`);
+    await expect(simulate(m, { N: 10, seeds: 1, T: 1, dt: 0.05, threads: 0 })).rejects.toThrow(/continuous-time/);
   });
 });
