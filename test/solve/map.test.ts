@@ -91,3 +91,22 @@ describe('step-grid closure: what it refuses', () => {
     expect(() => solve(sys, { params: sys.params, T: 4, dt: 1, method: 'static' })).toThrow(/step grid/);
   });
 });
+
+describe('continuous-time limit', () => {
+  it('gradient descent with a small learning rate approaches gradient flow: the gap at t = n·lr shrinks linearly in lr', () => {
+    const gfSys = derive(loadModel('examples/linear-regression-gf.dmft'), 'cavity').system;
+    const gf = solve(gfSys, { params: gfSys.params, T: 2, dt: 0.05, times: [1, 2] });
+    const gaps = [0.2, 0.1, 0.05].map((lr) => {
+      const r = run('examples/gd-linear-regression.dmft', { lr }, Math.round(2 / lr));
+      return [1, 2].map((t, k) => Math.abs(r.observables.test[Math.round(t / lr)] - gf.observables.test[k]));
+    });
+    for (let k = 0; k < 2; k++) {
+      // first order in lr: halving lr halves the gap (the flow's own error bars are far smaller)
+      expect(gaps[1][k] / gaps[0][k]).toBeGreaterThan(0.4);
+      expect(gaps[1][k] / gaps[0][k]).toBeLessThan(0.6);
+      expect(gaps[2][k] / gaps[1][k]).toBeGreaterThan(0.4);
+      expect(gaps[2][k] / gaps[1][k]).toBeLessThan(0.6);
+      expect(gaps[2][k]).toBeGreaterThan(10 * gf.error.test[k]);
+    }
+  });
+});
