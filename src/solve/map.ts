@@ -180,6 +180,7 @@ class MapClosure {
   private B: number;
   private fieldIdx = new Map<string, number>();
   private fieldPop: string[] = [];
+  private fieldNames: string[] = [];
   private fieldCovExpr: Expr[] = [];
   /** cross-covariances by "a|b" (a before b in the system) */
   private cross = new Map<string, Expr>();
@@ -214,7 +215,7 @@ class MapClosure {
     this.nZ = z;
     const fields = sys.populations.flatMap((p) => p.fields.map((f) => ({ f, p })));
     this.nF = fields.length;
-    fields.forEach(({ f, p }, a) => { this.fieldIdx.set(f.name, a); this.fieldPop.push(p.name); this.fieldCovExpr.push(f.cov); });
+    fields.forEach(({ f, p }, a) => { this.fieldIdx.set(f.name, a); this.fieldNames.push(f.name); this.fieldPop.push(p.name); this.fieldCovExpr.push(f.cov); });
     for (const p of sys.populations) for (const x of p.cross) this.cross.set(`${x.a}|${x.b}`, x.cov);
     this.B = this.nZ + this.nF * (T + 1);
     const R = this.nF * (T + 1);
@@ -248,8 +249,7 @@ class MapClosure {
     const b = Math.floor(j / (this.T + 1)), tb = j % (this.T + 1);
     let v = 0;
     if (this.fieldPop[a] === this.fieldPop[b]) {
-      const names = [...this.fieldIdx.keys()];
-      const na = names[a], nb = names[b];
+      const na = this.fieldNames[a], nb = this.fieldNames[b];
       if (a === b) v = this.scalar(this.fieldCovExpr[a], { t: ta, s: tb });
       else if (this.cross.has(`${na}|${nb}`)) v = this.scalar(this.cross.get(`${na}|${nb}`)!, { t: ta, s: tb });
       else if (this.cross.has(`${nb}|${na}`)) v = this.scalar(this.cross.get(`${nb}|${na}`)!, { t: tb, s: ta });
@@ -349,7 +349,7 @@ class MapClosure {
     switch (e.k) {
       case 'num': return e.v;
       case 'sym': {
-        if (e.name in env) return env[e.name];
+        if (Object.hasOwn(env, e.name)) return env[e.name];
         return this.number(e, `the parameter ${e.name}`);
       }
       case 'ref': {
