@@ -56,11 +56,28 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
   };
 }
 
+/** A map's times are steps: the default times, two-time grid and T-limit are
+ *  put on the step grid (the late-time windows lie at T-limit·k/16, so the
+ *  T-limit is rounded up to a multiple of 16); given times that are not steps
+ *  are refused, as is --dt (a map steps once per unit of time). */
+export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSettings {
+  if (o.dt !== undefined) throw new DmftError({ message: `--dt ${o.dt}: the dynamics are a map x(t+1) = …, which steps once per unit of time`, hint: 'leave --dt out; --T is the number of steps' });
+  if (!Number.isInteger(s.T)) throw new DmftError({ message: `--T ${s.T}: the dynamics are a map x(t+1) = …, so T is a number of steps (an integer)`, hint: `e.g. --T ${Math.max(1, Math.round(s.T))}` });
+  const steps = (ts: number[]) => [...new Set(ts.map(Math.round))].sort((a, b) => a - b);
+  const bad = o.times !== undefined ? s.times.find((t) => !Number.isInteger(t)) : undefined;
+  if (bad !== undefined) throw new DmftError({ message: `--times: ${bad} is not a step of the map`, hint: 'give integer times' });
+  let TLimit = s.TLimit;
+  if (o.TLimit === undefined) TLimit = 16 * Math.ceil(s.TLimit / 16);
+  else if (s.limit && TLimit % 16 !== 0) throw new DmftError({ message: `--T-limit ${o.TLimit}: the late-time windows of a map must fall on steps (T-limit·k/16)`, hint: `give a multiple of 16, e.g. --T-limit ${16 * Math.ceil(TLimit / 16)}` });
+  return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit };
+}
+
 /** Run the whole check (exported for tests; `adjustTheory` injects errors). */
 export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult): Promise<CheckReport> {
-  const s = checkOptions(o);
+  const base = checkOptions(o);
   const maxBytes = maxBytesOption(o.maxBytes);
   const model = loadModel(file, o.set ?? {}, { maxBytes });
+  const s = model.dynamics.some((d) => d.kind === 'map') ? mapCheckSettings(base, o) : base;
   const theorySet = o.theorySet ?? {};
   const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }, { maxBytes }) : model, 'cavity').system;
   return checkModel(model, sys, { ...s, adjustTheory }, progress);

@@ -32,10 +32,12 @@ export function describeModel(m: Model): string {
 /** Plain-text rendering of a derived DMFT system (the demo, goldens, errors). */
 export function describeSystem(sys: DmftSystem): string {
   const L: string[] = [`DMFT of "${sys.model}"`];
+  if (sys.time === 'discrete') L.push('discrete time: steps t = 0, 1, …; int(s=a..b, f) is the sum of f over the steps s = a … b');
   for (const p of sys.populations) {
     L.push(`population ${p.name} (site ${p.index}):`);
     for (const v of p.variables) {
-      L.push(`  ${v.kind === 'dynamic' ? `d/dt ${v.name}(t)` : `${v.name}(t)`} = ${print(v.rhs)}`);
+      const lhs = v.kind !== 'dynamic' ? `${v.name}(t)` : sys.time === 'discrete' ? `${v.name}(t+1)` : `d/dt ${v.name}(t)`;
+      L.push(`  ${lhs} = ${print(v.rhs)}`);
       if (v.lower) L.push(`  ${v.name}(t) >= ${print(v.lower)}`);
       if (v.upper) L.push(`  ${v.name}(t) <= ${print(v.upper)}`);
     }

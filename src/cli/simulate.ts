@@ -44,6 +44,9 @@ export function simulateAction(out: (s: string) => void) {
   return async (file: string, o: SimulateCliOptions): Promise<void> => {
     const opts = simulateOptions(o);
     const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
+    if (o.dt !== undefined && model.dynamics.some((d) => d.kind === 'map')) {
+      throw new DmftError({ message: `--dt ${o.dt}: the dynamics are a map x(t+1) = …, which steps once per unit of time`, hint: 'leave --dt out; --T is the number of steps' });
+    }
     const progress = progressReporter({ quiet: o.quiet, command: 'simulate' });
     let r: SimResult;
     try {

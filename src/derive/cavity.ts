@@ -24,6 +24,7 @@ import { canon, ckey } from '../expr/canon.ts';
 import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace } from '../rewrite/trace.ts';
 import { renameTimeParams } from './time-names.ts';
+import { toStepGrid } from './discrete.ts';
 import {
   atTime, closureStep, correlationName, distText, dropSpans, fail, idxOf, ModelAnalysis, modelEnv, population, replaceNode, SiteInputs, toSite,
   initExprs, varNames, varWhere, type CouplingSum, type PopInfo,
@@ -92,7 +93,7 @@ class CavityDerivation {
 
   /** The stage of the trace an equation's steps hang from. */
   private stageOf = (where: string): string => {
-    const v = this.pops.flatMap((p) => p.vars).find((x) => where === `d/dt ${x.name}` || where === `let ${x.name}`);
+    const v = this.pops.flatMap((p) => p.vars).find((x) => where === varWhere(x) || where === `let ${x.name}`);
     return v ? varWhere(v) : where;
   };
 
@@ -113,7 +114,8 @@ class CavityDerivation {
       observables,
     };
     this.closure(system);
-    return { route: 'cavity', system: dropSpans(system), steps: dropSpans(this.trace.steps), notes: [...this.an.notes] };
+    const out = this.an.discrete ? toStepGrid(system, this.trace, this.env, (name) => varWhere(this.an.varByName(name))) : system;
+    return { route: 'cavity', system: dropSpans(out), steps: dropSpans(this.trace.steps), notes: [...this.an.notes] };
   }
 
   private popOfSet(set: string): PopInfo | undefined {

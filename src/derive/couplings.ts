@@ -28,6 +28,8 @@ import { SizeLimit } from './limit.ts';
 export interface VarInfo {
   name: string;
   kind: 'dynamic' | 'algebraic';
+  /** a state of a map (discrete time): its equation gives var(t+1), not d/dt var */
+  step?: boolean;
   /** the model-level right-hand side in the limit, written for the population's index */
   rhs: Expr;
   decl: Model['states'][number] | Model['lets'][number];
@@ -93,6 +95,8 @@ export class ModelAnalysis {
   /** the model as the derivation reads it: affine couplings a + b·J folded
    *  into J (src/model/affine.ts) */
   readonly m: Model;
+  /** the dynamics are maps x(t+1) = F (discrete time, docs/discrete-time.md) */
+  readonly discrete: boolean;
   /** the affine couplings folded: a + b·J[…] → J[…] (rule <route>.limit.affine) */
   private affineSites: { before: Expr; after: Expr; where: string }[] = [];
 
@@ -100,11 +104,12 @@ export class ModelAnalysis {
     const folds = foldAffineCouplings(model);
     const m = folds.model;
     this.m = m;
+    this.discrete = m.dynamics.some((d) => d.kind === 'map');
     for (const s of folds.sites) {
       const d = model.dynamics.find((x) => some(x.rhs, (y) => y === s.before));
       const l = model.lets.find((x) => some(x.expr, (y) => y === s.before));
       const o = model.observables.find((x) => some(x.expr, (y) => y === s.before));
-      this.affineSites.push({ ...s, where: d ? `d/dt ${d.state}` : l ? `let ${l.name}` : o ? `observe ${o.name}` : '' });
+      this.affineSites.push({ ...s, where: d ? stateWhere(d.state, d.kind === 'map') : l ? `let ${l.name}` : o ? `observe ${o.name}` : '' });
     }
     this.fam = new SizeFamilies(m);
     this.randoms = new Map(m.randoms.map((r) => [r.name, r]));
@@ -184,8 +189,11 @@ export class ModelAnalysis {
         }
       }
     }
-    for (const d of m.dynamics) {
-      if (d.kind === 'map') fail(m, d.rhs, `discrete-time dynamics (${d.state}[${d.index}](t+1) = …) are not supported yet by derive`, 'write continuous-time dynamics d/dt; discrete-time DMFT is planned');
+    const ode = m.dynamics.find((d) => d.kind === 'ode');
+    const map = m.dynamics.find((d) => d.kind === 'map');
+    if (ode && map) fail(m, map.rhs, `the model mixes discrete-time dynamics (${map.state}[${map.index}](t+1) = …) with continuous-time ones (d/dt ${ode.state}[${ode.index}] = …)`, 'write every state as a map x[i](t+1) = … or every state as d/dt x[i] = …');
+    if (map) {
+      for (const n of m.noises) fail(m, { k: 'sym', name: n.name, span: n.span }, `white noise (${n.name}) has no meaning in discrete time`, `draw fresh randomness per step instead: random ${n.name}[${n.indices[0] ?? 'i'}](t) ~ normal(0, D)`);
     }
     for (const r of m.randoms) {
       if (r.timeDependent) fail(m, { k: 'sym', name: r.name, span: r.span }, `fresh randomness per step (${r.name}[…](t)) is not supported yet by derive`, 'SGD-style minibatch noise needs the discrete-time rule family, which is planned');
@@ -207,9 +215,9 @@ export class ModelAnalysis {
     for (const s of m.states) {
       const d = m.dynamics.find((x) => x.state === s.name)!;
       const p = popOf(s.set, s.index);
-      const where = `d/dt ${s.name}`;
+      const where = stateWhere(s.name, d.kind === 'map');
       const rhs = this.splitSums(d.index === p.index ? d.rhs : this.renameIndices(d.rhs, { [d.index]: p.index }), where);
-      p.vars.push({ name: s.name, kind: 'dynamic', rhs: this.limit.of(rhs, where), decl: s });
+      p.vars.push({ name: s.name, kind: 'dynamic', ...(d.kind === 'map' ? { step: true } : {}), rhs: this.limit.of(rhs, where), decl: s });
     }
     for (const l of m.lets) {
       const p = popOf(l.set, l.index);
@@ -247,6 +255,13 @@ export class ModelAnalysis {
 
   popOfSet(set: string): PopInfo | undefined {
     return this.pops.find((p) => p.set === set);
+  }
+
+  /** A variable of any population by name (names are global in a model). */
+  varByName(name: string): VarInfo {
+    const v = this.pops.flatMap((p) => p.vars).find((x) => x.name === name);
+    if (!v) throw new Error(`internal: no variable ${name}`);
+    return v;
   }
 
   /** The variable of a population by name. */
@@ -670,8 +685,11 @@ export function modelEnv(an: ModelAnalysis, inputs: SiteInputs): Pick<RuleEnv, '
   };
 }
 
-/** The trace stage (and `where`) of a variable's equation: d/dt x, or r for a let. */
-export const varWhere = (v: VarInfo): string => `${v.kind === 'dynamic' ? 'd/dt ' : ''}${v.name}`;
+/** The trace stage (and `where`) of a variable's equation: d/dt x, x(t+1) for a map, or r for a let. */
+export const varWhere = (v: VarInfo): string => (v.kind === 'dynamic' ? stateWhere(v.name, !!v.step) : v.name);
+
+/** The trace stage of a state's equation: d/dt x, or x(t+1) for a map. */
+export const stateWhere = (name: string, map: boolean): string => (map ? `${name}(t+1)` : `d/dt ${name}`);
 
 /** The closure of an order parameter, by the rule <route>.closure.*: its
  *  defining single-site average (both routes). Its parent is the step that

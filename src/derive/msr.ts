@@ -11,7 +11,8 @@
 //   4. saddle      msr/saddle.ts    δS = 0; causality; mixed correlator = response; the
 //                                   single-site measure read as the single-site process
 import type { Model } from '../model/ir.ts';
-import { dropSpans, ModelAnalysis } from './couplings.ts';
+import { dropSpans, ModelAnalysis, varWhere } from './couplings.ts';
+import { toStepGrid } from './discrete.ts';
 import { renameTimeParams } from './time-names.ts';
 import { buildAction, prepare } from './msr/action.ts';
 import { averageDisorder, type Pairing } from './msr/disorder.ts';
@@ -48,7 +49,8 @@ export function deriveMsrStages(model: Model): MsrStages {
     orderParams,
     observables,
   };
-  const derivation: Derivation = { route: 'msr', system: dropSpans(system), steps: dropSpans(st.trace.steps), notes: [...renamed, ...an.notes] };
+  const out = an.discrete ? toStepGrid(system, st.trace, st.env, (name) => `saddle point: ${varWhere(an.varByName(name))}`) : system;
+  const derivation: Derivation = { route: 'msr', system: dropSpans(out), steps: dropSpans(st.trace.steps), notes: [...renamed, ...an.notes] };
   return { action, pairings, derivation };
 }
 

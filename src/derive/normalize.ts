@@ -100,6 +100,7 @@ export function normalizeSystem(sys: DmftSystem): DmftSystem {
   const params = Object.fromEntries(Object.keys(sys.params).sort().map((k) => [k, sys.params[k]]));
   return {
     model: sys.model,
+    ...(sys.time ? { time: sys.time } : {}),
     params,
     populations: sys.populations.map(population),
     orderParams: [...sys.orderParams].sort(byName).map(orderParam),

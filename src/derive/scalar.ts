@@ -37,6 +37,9 @@ export function vectorFeature(sys: DmftSystem): string | undefined {
 /** The populations as scalar ones; `who` names the reader in the refusal
  *  ("the solvers", "verify"). */
 export function scalarPopulations(sys: DmftSystem, who: string): ScalarPopulation[] {
+  if (sys.time === 'discrete') {
+    throw new DmftError({ message: `the model's dynamics are maps x(t+1) = …: discrete-time systems are not supported by ${who} yet`, hint: 'dmft derive prints its equations (docs/discrete-time.md)' });
+  }
   const why = vectorFeature(sys);
   if (why) {
     throw new DmftError({

@@ -51,7 +51,7 @@ export type LocalInput =
 export interface Variable {
   name: string;
   kind: 'dynamic' | 'algebraic';
-  /** dynamic: d/dt var(t) = rhs;  algebraic: var(t) = rhs */
+  /** dynamic: d/dt var(t) = rhs (var(t+1) = rhs in a discrete-time system);  algebraic: var(t) = rhs */
   rhs: Expr;
   lower?: Expr;
   upper?: Expr;
@@ -108,6 +108,10 @@ export interface ObservableDef {
 
 export interface DmftSystem {
   model: string;
+  /** 'discrete': the states follow maps var(t+1) = rhs on the integer step
+   *  grid t = 0, 1, 2, …, and every `int(s, lo, hi, f)` node is the sum of f
+   *  over the steps s = lo … hi (docs/discrete-time.md); absent: continuous time */
+  time?: 'discrete';
   /** parameter defaults (overridable by --set) */
   params: Record<string, number>;
   /** ratios of sizes, as parameters of the limit (e.g. P/D = alpha) */

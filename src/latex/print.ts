@@ -191,6 +191,7 @@ function texNode(e: Expr, c: Ctx): Out {
     case 'int': {
       const v = nameToTex(e.v, c.names);
       const b = bodyTex(e.body, c);
+      if (c.system?.time === 'discrete') return { s: `${stepSumHead(e, v, c)} ${b}`, prec: P.mul, open: true };
       const sep = e.body.k === 'int' ? ' ' : '\\, ';
       return { s: `\\int_{${tex(e.lo, c).s}}^{${tex(e.hi, c).s}} \\mathrm{d}${v}${sep}${b}`, prec: P.mul, open: true };
     }
@@ -207,9 +208,21 @@ function bodyTex(b: Expr, c: Ctx): string {
   return o.prec < P.mul || o.prec === P.neg ? paren(o.s) : o.s;
 }
 
+/** In a discrete-time system an int node is a sum over steps (src/derive/discrete.ts):
+ *  Σ_{s<t} for the past steps, Σ_{s=lo}^{hi} otherwise. */
+function stepSumHead(e: Extract<Expr, { k: 'int' }>, v: string, c: Ctx): string {
+  const hi = e.hi;
+  const past = e.lo.k === 'num' && e.lo.v === 0 && hi.k === 'add' && hi.terms.length === 2
+    && hi.terms.some((x) => x.k === 'num' && x.v === -1) && hi.terms.find((x) => x.k !== 'num');
+  if (past) return `\\sum_{${v}<${tex(past, c).s}}`;
+  return `\\sum_{${v}=${tex(e.lo, c).s}}^{${tex(hi, c).s}}`;
+}
+
 function refTex(name: string, idx: string[], at: Expr | undefined, c: Ctx): string {
   const parts = nameParts(name, c.names);
   const sub = idx.length ? joinIndices(idx.map(subToken)) : undefined;
+  // discrete time: a single-site variable at step τ is x_τ (paper notation)
+  if (at !== undefined && !c.compact && !sub && c.system?.time === 'discrete') return renderName(parts, tex(at, c).s);
   const base = renderName(parts, sub);
   if (at === undefined || c.compact) return base;
   return `${base}${paren(tex(at, c).s)}`;

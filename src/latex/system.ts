@@ -3,7 +3,7 @@
 // single-site averages) and the observables. `systemSections` is the shared
 // structure; `systemToTex` writes it as a LaTeX fragment (paper: align with
 // labels) or as KaTeX-ready aligned blocks; html.ts renders the same rows.
-import { add, avg, call, mul, neg, op, ref, some, sym, type Expr } from '../expr/ast.ts';
+import { add, avg, call, mul, neg, num, op, ref, some, sym, type Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
 import { distText } from '../model/distributions.ts';
 import type { DmftSystem, OrderParam, Population, Variable } from '../derive/system.ts';
@@ -129,7 +129,7 @@ export function systemSections(sys: DmftSystem, opts: SystemTexOptions = {}): Te
     const rows: TexRow[] = [];
     const vector = p.variables.length > 1;
     for (const v of p.variables) {
-      const lhs = v.kind === 'dynamic' ? derivTex(v.name, ctx) : varAt(v, T, ctx);
+      const lhs = v.kind !== 'dynamic' ? varAt(v, T, ctx) : sys.time === 'discrete' ? varAt(v, add(T, num(1)), ctx) : derivTex(v.name, ctx);
       rows.push({
         lhs, rel: '=', rhs: toLatex(v.rhs, ctx), label: vector ? label(p.name, v.name) : label(p.name),
         what: v.kind === 'dynamic' ? `single-site dynamics of ${v.name}` : `single-site equation of ${v.name} (algebraic)`,

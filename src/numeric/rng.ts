@@ -27,6 +27,8 @@ export const STREAM = {
   random: (declIndex: number) => 0x1000 + declIndex,
   init: (stateIndex: number) => 0x2000 + stateIndex,
   noise: (noiseIndex: number) => 0x3000 + noiseIndex,
+  /** randomness drawn afresh at every step of a map (`random s[mu](t) ~ …`) */
+  step: (declIndex: number) => 0x4000 + declIndex,
 } as const;
 
 export class Rng {

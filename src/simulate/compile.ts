@@ -479,6 +479,8 @@ export interface Plan {
   randoms: { decl: RandomDecl; index: number; storage: Storage }[];
   /** the noise coefficient depends on the state (multiplicative noise) */
   multiplicative: boolean;
+  /** the dynamics are maps x(t+1) = F(x(t)): `deriv` receives F, one step per unit of time */
+  discrete: boolean;
   oneTime: { name: string }[];
   twoTime: { name: string; snapIds: number[][] }[];
   /** what a two-time snapshot holds: states then lets, by buffer */
@@ -501,8 +503,16 @@ const notYet = (m: Model, span: { line: number; col: number } | undefined, what:
 };
 
 export function plan(m: Model, N: number, opts: PlanOptions): Plan {
-  for (const d of m.dynamics) if (d.kind === 'map') notYet(m, d.span, `discrete-time dynamics (${d.state}[${d.index}](t+1) = …)`, 'write continuous-time dynamics d/dt x[i] = …');
-  for (const r of m.randoms) if (r.timeDependent) notYet(m, r.span, `randomness drawn afresh at every step (${r.name}[…](t))`, 'declare quenched randomness (without (t)), or white noise with noise xi[i] ~ white(D)');
+  const discrete = m.dynamics.some((d) => d.kind === 'map');
+  const flow = m.dynamics.find((d) => d.kind === 'ode');
+  if (discrete && flow) notYet(m, flow.span, `a model that mixes maps x[i](t+1) = … with continuous-time dynamics (d/dt ${flow.state})`, 'write every state as a map, or every state as d/dt x[i] = …');
+  if (discrete && m.noises.length) notYet(m, m.noises[0].span, `white noise (${m.noises[0].name}) in a map`, 'white noise has no meaning in discrete time');
+  for (const r of m.randoms) {
+    if (!r.timeDependent) continue;
+    // fresh randomness per step is defined on a map's step grid, not in continuous time
+    if (!discrete) notYet(m, r.span, `randomness drawn afresh at every step (${r.name}[…](t)) in continuous-time dynamics`, 'write the dynamics as a map x[i](t+1) = …, or use white noise xi[i] ~ white(D)');
+    if (r.indices.length !== 1) notYet(m, r.span, `a random matrix drawn afresh at every step (${r.name})`, 'per-step randomness is a vector, e.g. random s[mu](t) ~ bernoulli(b)');
+  }
   if (m.constraints.length) notYet(m, m.constraints[0].span, `a constraint (… via ${m.constraints[0].multiplier})`);
 
   const c = concreteSizes(m, N);
@@ -632,7 +642,7 @@ export function plan(m: Model, N: number, opts: PlanOptions): Plan {
   }
 
   return {
-    model: m, c, layout, states, deriv, diffusion, lets, noises, randoms, multiplicative,
+    model: m, discrete, c, layout, states, deriv, diffusion, lets, noises, randoms, multiplicative,
     oneTime: oneTime.map((o) => ({ name: o.name })), twoTime, snapshotOf,
     programs: {
       stage: stage.finish('stage'), diffusion: anyNoise ? diff.finish('diffusion') : null,

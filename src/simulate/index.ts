@@ -38,6 +38,7 @@ export function defaultGrid(T: number, n: number = DEFAULTS.points): number[] {
  *  toolchain), which only pays off for longer runs. */
 export function estimateSeconds(p: Plan, spec: RunSpec): number {
   const stops = new Set([0, ...spec.times, ...spec.grid, spec.T]).size;
+  if (p.discrete) return spec.T * (p.programs.stage.work.matrix * 0.6e-9 + p.programs.stage.work.elem * 15e-9);
   const steps = (spec.T / spec.dt + stops) * (spec.substeps ?? 1);
   const w = p.programs.stage.work;
   const perStage = w.matrix * 0.6e-9 + w.elem * 15e-9;
@@ -138,14 +139,33 @@ export function costGuard(p: Plan, spec: RunSpec, seeds: number, threads: number
   return { threads: threads <= 1 ? threads : W, seconds, bytes, note: notes.length ? notes.join('; ') : undefined };
 }
 
-export async function simulate(model: Model, opts: SimOptions): Promise<SimResult> {
+/** The steps 0 … T of a map, every one when there are at most 2·n of them, else about n integers spread over them. */
+export function stepGrid(T: number, n: number = DEFAULTS.points): number[] {
+  if (T <= 2 * n) return Array.from({ length: T + 1 }, (_, k) => k);
+  return [...new Set(defaultGrid(T, n).map(Math.round))];
+}
+
+/** A map's times must be steps (integers). */
+function stepList(name: string, ts: number[], T: number): number[] {
+  const bad1 = ts.find((t) => !Number.isInteger(t));
+  if (bad1 !== undefined) bad(`${name}: ${bad1} is not a step: the dynamics are a map x(t+1) = …, whose times are the integers 0, 1, …, T`, `give integer times, e.g. ${Math.floor(bad1)}`);
+  return timeList(name, ts, T);
+}
+
+export async function simulate(model: Model, given: SimOptions): Promise<SimResult> {
   const wall0 = performance.now();
+  // a map steps once per unit of time: T is a number of steps and the step is 1 (dt does not apply)
+  const discrete = model.dynamics.some((d) => d.kind === 'map');
+  if (discrete && !(Number.isInteger(given.T) && given.T >= 1)) bad(`--T ${given.T}: the dynamics are a map x(t+1) = …, so T is a number of steps (an integer ≥ 1)`, 'e.g. --T 50');
+  // nor sub-steps: a step-size check of a map compares two identical runs (its step bias is zero)
+  const opts = discrete ? { ...given, dt: 1, substeps: undefined } : given;
   checkOptions(opts);
   const { N, seeds, T, dt } = opts;
   const seed0 = opts.seed0 ?? DEFAULTS.seed0;
-  const times = timeList('--times', opts.times ?? defaultGrid(T), T);
+  const list = discrete ? stepList : timeList;
+  const times = list('--times', opts.times ?? (discrete ? stepGrid(T) : defaultGrid(T)), T);
   const hasTwo = model.observables.some((o) => o.times.length === 2);
-  const grid = hasTwo ? timeList('two-time grid', opts.twoTimeGrid ?? defaultGrid(T), T) : [];
+  const grid = hasTwo ? list('two-time grid', opts.twoTimeGrid ?? (discrete ? stepGrid(T) : defaultGrid(T)), T) : [];
   const planOpts = { precision: opts.couplingPrecision ?? 'auto' } as const;
   const p = plan(model, N, planOpts); // compile here first: errors before any thread starts
   const spec: RunSpec = { T, dt, times, grid, blowup: opts.blowup ?? DEFAULTS.blowup, substeps: opts.substeps, noiseDraws: opts.noiseDraws };
@@ -215,7 +235,7 @@ export async function simulate(model: Model, opts: SimOptions): Promise<SimResul
     ...(twoTime ? { twoTime } : {}),
     ...(perSeed ? { perSeed } : {}),
     diagnostics: {
-      scheme: p.noises.length ? 'stochastic-heun' : 'rk4',
+      scheme: p.discrete ? 'map' : p.noises.length ? 'stochastic-heun' : 'rk4',
       dt: Math.min(dt, T),
       steps,
       seed0,

@@ -13,6 +13,8 @@
 //   Gaussian case, bias O(dt²) in stationary variances); with multiplicative
 //   noise g(x) is evaluated at the start of the step, which keeps the Itô
 //   interpretation (weak order 1).
+// - maps x(t+1) = F(x(t)): one step per unit of time, x ← F(x) (lets are
+//   evaluated at the current step, inside F's stage program).
 // Bounds (`state n[i] >= 0`) are enforced by clipping every stage and every
 // step; a growth term n·(…) then keeps an extinct species at exactly 0.
 import { DmftError } from '../errors.ts';
@@ -20,7 +22,7 @@ import { superlinear } from '../expr/growth.ts';
 import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from '../numeric/rng.ts';
-import { sampleInit, sampleRandoms } from './sample.ts';
+import { sampleInit, sampleRandoms, stepDraws } from './sample.ts';
 
 export interface RunSpec {
   T: number;
@@ -145,7 +147,22 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
       for (let i = 0; i < n; i++) { const v = x[i] + c * (k1[i] + k2[i]) + (g ? g[i] : 0); x[i] = v < l ? l : v > u ? u : v; }
     }
   };
-  const step = noisy ? heun : rk4;
+  // a map: x(t+1) = F(x(t)), the stage program writes F into the derivative buffers;
+  // per-step randomness s(t) is drawn on arriving at step t (so the lets and
+  // observables at t and the step t → t+1 see the same draw)
+  const fresh = plan.discrete ? stepDraws(inst, seed) : undefined;
+  fresh?.();
+  const mapStep = () => {
+    const [K1] = Ks;
+    setStage(X, K1); inst.stage(t);
+    for (let s = 0; s < S; s++) {
+      const x = X[s], k1 = K1[s], n = plan.states[s].n, l = lo[s], u = hi[s];
+      if (bounded[s]) for (let i = 0; i < n; i++) { const v = k1[i]; x[i] = v < l ? l : v > u ? u : v; }
+      else x.set(k1.subarray(0, n));
+    }
+    fresh?.();
+  };
+  const step = plan.discrete ? mapStep : noisy ? heun : rk4;
 
   // output schedule
   const nT = spec.times.length, nO = plan.oneTime.length;
@@ -180,7 +197,8 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
   record(0);
   for (let q = 1; q < stops.length; q++) {
     const t1 = stops[q];
-    const n = Math.max(1, Math.ceil((t1 - t) / spec.dt - 1e-9)) * (spec.substeps ?? 1);
+    // a map takes one step per unit of time (the times are integers, simulate checks)
+    const n = plan.discrete ? Math.round(t1 - t) : Math.max(1, Math.ceil((t1 - t) / spec.dt - 1e-9)) * (spec.substeps ?? 1);
     const h = (t1 - t) / n;
     const tStart = t;
     for (let k = 0; k < n; k++) {

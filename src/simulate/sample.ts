@@ -95,6 +95,7 @@ export function sampleRandoms(inst: Instance, seed: number): void {
   const { plan } = inst;
   const env = { ...plan.c.params, ...plan.c.sizes };
   for (const r of plan.randoms) {
+    if (r.decl.timeDependent) continue; // drawn at every step (stepDraws)
     const rng = new Rng(seed, STREAM.random(r.index));
     if (r.storage.kind === 'vec') {
       sampleDecl(r.decl, inst.V[r.storage.id], [plan.layout.vecs[r.storage.id].n], [1], env, rng, plan.model.file);
@@ -103,6 +104,24 @@ export function sampleRandoms(inst: Instance, seed: number): void {
       sampleDecl(r.decl, inst.M[r.storage.id], m.dims, m.strides, env, rng, plan.model.file);
     }
   }
+}
+
+/** The randomness drawn afresh at every step of a map (`random s[mu](t) ~ …`):
+ *  a function that fills its vectors with the next step's values, each
+ *  declaration from its own stream of this seed (undefined when there is none). */
+export function stepDraws(inst: Instance, seed: number): (() => void) | undefined {
+  const { plan } = inst;
+  const fresh = plan.randoms.filter((r) => r.decl.timeDependent);
+  if (!fresh.length) return undefined;
+  const env = { ...plan.c.params, ...plan.c.sizes };
+  const draws = fresh.map((r) => {
+    if (r.storage.kind !== 'vec') throw new DmftError({ message: `internal: per-step random ${r.decl.name} is not a vector` });
+    const out = inst.V[r.storage.id], n = plan.layout.vecs[r.storage.id].n;
+    const dr = drawer(r.decl.dist, env, r.decl.name, plan.model.file);
+    const rng = new Rng(seed, STREAM.step(r.index));
+    return () => { for (let i = 0; i < n; i++) out[i] = dr.draw(rng); };
+  });
+  return () => { for (const d of draws) d(); };
 }
 
 /** Initial states for this seed, clipped into the declared bounds; returns

@@ -50,7 +50,7 @@ export interface SimProgress {
 }
 
 export interface SimDiagnostics {
-  /** 'rk4' or 'stochastic-heun' */
+  /** 'rk4', 'stochastic-heun', or 'map' (discrete time: one step per unit of time) */
   scheme: string;
   /** the requested largest step (output intervals are cut into equal steps ≤ dt) */
   dt: number;

@@ -24,6 +24,7 @@ import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
+import { solveMap } from './map.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
@@ -194,6 +195,11 @@ function solveStiffAware(reading: SystemReading, opts: GaussianOptions): Gaussia
 
 /** Solve the derived DMFT equations: transient, limit and diagnostics (the `--json` contract). */
 export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
+  // maps x(t+1) = F: the Gaussian closure on the step grid (docs/discrete-time.md)
+  if (sys.time === 'discrete') {
+    if (opts.method !== undefined && opts.method !== 'gaussian') throw new DmftError({ message: `--method ${opts.method}: the dynamics are maps x(t+1) = …, solved by the Gaussian closure on the step grid`, hint: 'leave --method out (or --method gaussian)' });
+    return solveMap(sys, opts);
+  }
   validateOptions(opts);
   const method = opts.method;
   if (method !== undefined && !(METHODS as readonly string[]).includes(method)) {

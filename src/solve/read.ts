@@ -154,6 +154,8 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
       hint: 'set parameters on the model (loadModel/--set), where names are as written; the derived system renames a parameter named like a time (t, s, u, tau → t_2, s_2, …)',
     });
   }
+  // the flow solvers would read a map x(t+1) = F as dx/dt = F: discrete time has its own solver (map.ts)
+  if (sys.time === 'discrete') throw new DmftError({ message: 'the model\'s dynamics are maps x(t+1) = …: the continuous-time solvers do not apply', hint: 'dmft solve uses the step-grid closure for maps (docs/discrete-time.md)' });
   const num = (e: Expr, what: string): number => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });

@@ -10,6 +10,31 @@
 // and vector.test.ts.
 
 export const INLINE_MODELS: Record<string, string> = {
+  'map: a coupling correlated with its transpose (reaction over past steps), a sum inside tanh': `model "correlated map"
+param g = 0.8, k = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N), corr(J[i,j], J[j,i]) = k
+state x[i]
+init x[i] ~ normal(0, 1)
+x[i](t+1) = 0.5*x[i] + tanh(sum(j, J[i,j]*x[j]))
+observe q = mean(i, x[i]^2)
+`,
+  'map: two states per site (heavy-ball momentum on linear regression)': `model "momentum map"
+param alpha = 2, lr = 0.3, beta = 0.5
+index i in 1..D
+index mu in 1..P
+ratio P/D = alpha
+random X[mu,i] ~ normal(0, 1/D)
+random wstar[i] ~ normal(0, 1)
+state w[i]
+state v[i]
+init w[i] = 0
+init v[i] = 0
+let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i]))
+v[i](t+1) = beta*v[i] - lr/alpha*sum(mu, X[mu,i]*r[mu])
+w[i](t+1) = w[i] + beta*v[i] - lr/alpha*sum(mu, X[mu,i]*r[mu])
+observe test = mean(i, (w[i] - wstar[i])^2)/2
+`,
   'coupling sum inside tanh (local field h, conjugate hhat)': `model "tanh of field"
 param g = 1.2
 index i, j in 1..N

@@ -11,7 +11,8 @@ const cases: [string, string, RegExp][] = [
   ['a coupling entering nonlinearly', `${head}random J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]^2*x[j])\n`, /the coupling enters nonlinearly in 'J\[i,j\]\^2'/],
   ['sparse couplings (bernoulli(c/N): a few terms dominate, the field is not Gaussian)', `${head}random J[i,j] ~ bernoulli(3/N)\nstate x[i]\nd/dt x[i] = -x[i] + sum(j, J[i,j]*x[j])\n`, /is sparse: .* its fluctuations are not Gaussian/],
   ['white noise entering nonlinearly', `${head}noise xi[i] ~ white(1)\nstate x[i]\nd/dt x[i] = -x[i] + tanh(xi[i])\n`, /white noise 'xi' enters the dynamics of x nonlinearly/],
-  ['discrete-time dynamics', `${head}state x[i]\nx[i](t+1) = 0.5*x[i]\n`, /discrete-time dynamics .* not supported yet by derive/],
+  ['discrete-time and continuous-time dynamics in one model', `${head}state x[i]\nstate y[i]\nx[i](t+1) = 0.5*x[i]\nd/dt y[i] = -y[i]\n`, /mixes discrete-time dynamics .* with continuous-time ones/],
+  ['white noise in a map', `${head}noise xi[i] ~ white(1)\nstate x[i]\nx[i](t+1) = 0.5*x[i] + xi[i]\n`, /white noise \(xi\) has no meaning in discrete time/],
   ['a constraint', `${head}state x[i]\nd/dt x[i] = -x[i]\nconstraint mean(i, x[i]^2) = 1 via z\n`, /constraints .* not supported yet by derive/],
 ];
 

@@ -125,7 +125,7 @@ describe('an equation written for another index of its set', () => {
       for (const d of m.dynamics) {
         const set = m.indexSets.find((s) => s.indices.includes(d.index))!;
         const other = set.indices.find((i) => i !== d.index);
-        const isLine = (line: string) => line.startsWith(`d/dt ${d.state}[`);
+        const isLine = (line: string) => line.startsWith(`d/dt ${d.state}[`) || line.startsWith(`${d.state}[${d.index}](t+1)`);
         if (other) {
           // swap the site index with a summation index: the capture case
           out = renameWords(out, { [d.index]: other, [other]: d.index }, isLine);

@@ -79,9 +79,9 @@ model "m"
 param B = 2
 index i in 1..N
 `;
-  it('discrete-time maps, fresh randomness per step and constraints are refused with a clear message', async () => {
+  it('maps mixed with flows, fresh randomness per step and constraints are refused with a clear message', async () => {
     const cases: [string, RegExp][] = [
-      ['state x[i]\nx[i](t+1) = 0.5*x[i]', /discrete-time dynamics .* not supported yet by simulate/],
+      ['state x[i]\nstate y[i]\nx[i](t+1) = 0.5*x[i]\nd/dt y[i] = -y[i]', /mixes maps .* with continuous-time dynamics .* not supported yet by simulate/],
       ['random s[i](t) ~ bernoulli(0.5)\nstate x[i]\nd/dt x[i] = -x[i] + s[i]', /drawn afresh at every step .* not supported yet by simulate/],
       ['state x[i]\nd/dt x[i] = -x[i]*z\nconstraint mean(i, x[i]^2) = 1 via z', /constraint .* not supported yet by simulate/],
     ];

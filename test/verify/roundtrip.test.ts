@@ -19,6 +19,11 @@ describe('derive --format tex verifies against its own model', () => {
         const m = loadModel(`examples/${f}`);
         const d = derive(m, 'cavity');
         const tex = systemToTex(d.system, { flavor, route: 'cavity' });
+        if (d.system.time === 'discrete') {
+          // maps x(t+1) = F: verify says it cannot read discrete-time systems yet
+          expect(() => verifyTex(m, d, tex, `${f}.tex`, { strict: true })).toThrow(/discrete-time systems are not supported by verify yet/);
+          return;
+        }
         if (vectorFeature(d.system)) {
           // several variables per site or correlated fields: verify says it cannot read them yet
           expect(() => verifyTex(m, d, tex, `${f}.tex`, { strict: true })).toThrow(/a vector single-site process is not supported by verify yet/);

@@ -10,7 +10,7 @@ import { add, avg, call, mapPost, mul, neg, num, ref, some, sym, type Expr } fro
 import { degree, diff, isVar, type VarTest } from '../../expr/diff.ts';
 import { print } from '../../expr/print.ts';
 import { applyOrThrow, applyRule } from '../../rewrite/engine.ts';
-import { fail, replaceNode, type CouplingSum, type VarInfo } from '../couplings.ts';
+import { fail, replaceNode, varWhere, type CouplingSum, type VarInfo } from '../couplings.ts';
 import { tidy } from '../../expr/tidy.ts';
 import { I, intT, prod, sumOver, T, total } from './notation.ts';
 import type { MsrState, VarMsr, Source } from './state.ts';
@@ -29,7 +29,7 @@ export function bareSum(cs: CouplingSum): Expr {
   return { k: 'sum', index: cs.node.index, body: cs.f.k === 'num' && cs.f.v === 1 ? A : mul(A, cs.f) };
 }
 
-const where = (v: VarInfo) => `action: ${v.kind === 'dynamic' ? 'd/dt ' : ''}${v.name}`;
+const where = (v: VarInfo) => `action: ${varWhere(v)}`;
 
 /** Build the populations' templates and sources (no trace). */
 export function prepare(st: MsrState): void {
@@ -37,7 +37,8 @@ export function prepare(st: MsrState): void {
   for (const p of an.pops) {
     for (const v of p.vars) {
       const hat = st.names.fresh(`${v.name}hat`);
-      const lhs = v.kind === 'dynamic' ? st.names.fresh(`${v.name}dot`) : v.name;
+      // the left-hand side of the equation E = lhs − F: ẋ for a flow, x(t+1) for a map
+      const lhs = v.kind === 'dynamic' ? st.names.fresh(v.step ? `${v.name}next` : `${v.name}dot`) : v.name;
       const pm: VarMsr = { pop: p, v, hat, lhs, template: v.rhs, noises: [] };
       if (v.kind === 'dynamic') pm.p0 = st.names.fresh(`p0_${v.name}`);
       st.vars.push(pm);
@@ -130,8 +131,8 @@ export function buildAction(st: MsrState): Expr {
     }
     // the δ-functional of the equation
     const E = add(ref(pm.lhs, [i], T), neg(timed(st, displayRhs(st, pm), T)));
-    const rf = applyRule('msr.action.response-field', E, { where: w, trace, bind: { _y: pm.lhs, _i: i, _t: 't', _yhat: pm.hat } });
-    if (!rf) throw new Error(`internal: msr.action.response-field did not apply to ${print(E)}`);
+    const rf = applyRule(st.an.discrete ? 'discrete.action.response-field' : 'msr.action.response-field', E, { where: w, trace, bind: { _y: pm.lhs, _i: i, _t: 't', _yhat: pm.hat } });
+    if (!rf) throw new Error(`internal: the response-field rule did not apply to ${print(E)}`);
     dens.unshift(rf);
     // white noise: Gaussian average
     for (const nz of pm.noises) {

@@ -343,8 +343,8 @@ class Saddle {
       rhs = this.selfAverage(rhs, w);
       rhs = tidy(rhs);
       const delta = mul(I, ref(pm.hat, [], T), add(ref(pm.lhs, [], T), mul(num(-1), rhs)));
-      const proc = applyRule('msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
-      if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: msr.site.process gave ${proc && print(proc)} for ${print(rhs)}`);
+      const proc = applyRule(st.an.discrete ? 'discrete.site.process' : 'msr.site.process', delta, { where: w, trace: st.trace, parent: eff, bind: { _xhat: pm.hat, _y: pm.lhs } });
+      if (!proc || ckey(proc) !== ckey(canon(rhs))) throw new Error(`internal: the single-site process rule gave ${proc && print(proc)} for ${print(rhs)}`);
       rhss.push(rhs);
     }
     return population(st.an, st.inputs, p, rhss, fields, cross);
