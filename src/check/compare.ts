@@ -72,9 +72,12 @@ export interface PerN { N: number; seeds: number; sim: number; simErr: number }
 
 export interface CheckRow {
   observable: string;
-  /** 'transient': at the times t; 'limit': t → ∞ against the late-time window */
-  kind: 'transient' | 'limit';
-  /** time(s) of the comparison (empty for the limit) */
+  /** 'transient': at the times t; 'limit': the theory's t → ∞ value against
+   *  the simulation's late-time window; 'window': the theory's transient
+   *  averaged over that window (when its own relaxation is not yet within a
+   *  quarter of the target of its limit there) */
+  kind: 'transient' | 'limit' | 'window';
+  /** time(s) of the comparison (empty for the limit; [start, end] of a window) */
   t: number[];
   /** the size compared: the only N, or 'N→∞' (the a + b/N fit) */
   N: number | 'N→∞';
@@ -96,9 +99,16 @@ export interface CheckRow {
   dof: number;
   /** step-size allowance 2|Δ| (0 without the step check) */
   stepBias: number;
+  /** every allowance added to c·S in the threshold: step bias, late-time drift or the theory's remaining relaxation */
+  allowance: number;
   /** t → ∞ only: drift between the last two windows and its standard error */
   drift?: number;
   driftErr?: number;
+  /** t → ∞ and window rows, when the theory's transient covers the window:
+   *  its mean over the window, and that mean minus the limit (the theory's own
+   *  remaining relaxation, allowed for exactly in a 'limit' row) */
+  theoryWindow?: number;
+  relaxation?: number;
   verdict: Verdict;
   /** why the verdict is inconclusive (or other remarks) */
   reason?: string;
@@ -127,12 +137,14 @@ export interface Comparison {
 /** A point of comparison and how to read it from the theory and from a simulation. */
 interface Key {
   observable: string;
-  kind: 'transient' | 'limit';
+  kind: 'transient' | 'limit' | 'window';
   t: number[];
   theory: number;
   theoryErr: number;
   read: (s: SimLike) => { v: number; e: number } | undefined;
   drift?: (s: SimLike) => { v: number; e: number } | undefined;
+  /** the theory's transient averaged over the late window (limit and window keys) */
+  win?: { mean: number; err: number; relaxation: number };
 }
 
 function interp(ts: number[], ys: number[], t: number): number | undefined {
@@ -196,13 +208,25 @@ function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined): 
     }
   }
   if (sim0.late) {
+    const [, w1, w2] = sim0.late.windows;
+    // the simulation's sample times in the last window: the theory is averaged at the same times
+    const inLast = sim0.t.filter((t) => t >= w1 - 1e-9 && t <= w2 + 1e-9);
     for (const [name, lim] of Object.entries(theoryLimits(theory))) {
       if (lim.status !== 'value' || !(name in sim0.late.mean)) continue;
-      out.push({
-        observable: name, kind: 'limit', t: [], theory: lim.value!, theoryErr: lim.error ?? 0,
-        read: (s) => (s.late && name in s.late.mean ? { v: s.late.mean[name], e: s.late.stderr[name] } : undefined),
-        drift: (s) => (s.late && name in s.late.drift ? { v: s.late.drift[name], e: s.late.driftErr[name] } : undefined),
-      });
+      const read = (s: SimLike) => (s.late && name in s.late.mean ? { v: s.late.mean[name], e: s.late.stderr[name] } : undefined);
+      const drift = (s: SimLike) => (s.late && name in s.late.drift ? { v: s.late.drift[name], e: s.late.driftErr[name] } : undefined);
+      const th = theory.observables[name], thErr = theory.error[name];
+      // only at the theory's own times (no interpolation)
+      const idx = inLast.map((t) => at(theory.t, t));
+      const vals = idx.map((k) => (th && k !== undefined ? th[k] : NaN));
+      let win: Key['win'];
+      if (inLast.length && vals.every(Number.isFinite)) {
+        const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+        // the errors of neighbouring times are correlated: their mean bounds the error of the mean
+        const err = idx.reduce((a: number, k) => a + Math.abs(thErr?.[k ?? -1] ?? 0), 0) / idx.length;
+        win = { mean, err, relaxation: mean - lim.value! };
+      }
+      out.push({ observable: name, kind: 'limit', t: [], theory: lim.value!, theoryErr: lim.error ?? 0, read, drift, ...(win ? { win } : {}) });
     }
   }
   return out;
@@ -302,9 +326,20 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
     zeroOf.set(name, mine.every((p) => (p.key.theory === 0 && p.key.theoryErr === 0) || Math.abs(p.key.theory) + p.key.theoryErr <= 1e-10 * simMag));
   }
 
-  const rows: CheckRow[] = parts.map(({ key, est, perN, drift, stepD }) => {
-    const scale = scaleOf.get(key.observable)!;
-    const zero = zeroOf.get(key.observable)!;
+  const rows: CheckRow[] = parts.map(({ key: key0, est, perN, drift: simDrift, stepD }) => {
+    const scale = scaleOf.get(key0.observable)!;
+    const zero = zeroOf.get(key0.observable)!;
+    // t → ∞ with the theory's transient over the late window: its remaining
+    // relaxation there is known exactly and replaces the simulation's drift.
+    // When it exceeds a quarter of the target, the window is too early to
+    // judge the limit: the simulation is compared with the theory's own
+    // window mean instead (exact at finite time), and the row says so.
+    const win = key0.win;
+    const early = !!win && Math.abs(win.relaxation) > (target * scale) / 4;
+    const key: Key = early && win && sorted[0].late
+      ? { ...key0, kind: 'window', t: [sorted[0].late.windows[1], sorted[0].late.windows[2]], theory: win.mean, theoryErr: win.err }
+      : key0;
+    const drift = win ? undefined : simDrift;
     const stepBias = stepD ? 2 * Math.abs(stepD.v) : 0;
     const stepErr = stepD ? 2 * stepD.e : 0;
     const terms: [number, number][] = [[est.e ** 2, est.dof], [key.theoryErr ** 2, Infinity]];
@@ -317,13 +352,16 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
     // with ratio ≤ 2/3 per window leaves at most twice the last drift to go)
     const driftSignificant = !!drift && Math.abs(drift.v) > studentQuantile(1 - level / 2, drift.dof) * drift.e;
     const driftAllow = drift && Number.isFinite(drift.v) ? (driftSignificant ? 2 : 1) * Math.abs(drift.v) : 0;
-    const threshold = crit * S + stepBias + driftAllow;
+    const relaxAllow = win && key.kind === 'limit' ? Math.abs(win.relaxation) : 0;
+    const threshold = crit * S + stepBias + driftAllow + relaxAllow;
     const diff = est.v - key.theory;
     const detectable = scale > 0 ? threshold / scale : Infinity;
     const row: CheckRow = {
       observable: key.observable, kind: key.kind, t: key.t, N: multiN ? 'N→∞' : sorted[0].N,
       theory: key.theory, theoryErr: key.theoryErr, sim: est.v, simErr: est.e, diff, scale, threshold, detectable, crit, dof, stepBias,
-      ...(drift ? { drift: drift.v, driftErr: drift.e } : {}),
+      allowance: stepBias + driftAllow + relaxAllow,
+      ...(simDrift ? { drift: simDrift.v, driftErr: simDrift.e } : {}),
+      ...(win ? { theoryWindow: win.mean, relaxation: win.relaxation } : {}),
       verdict: 'inconclusive', growable: false, perN,
     };
     if (!Number.isFinite(key.theory) || !Number.isFinite(key.theoryErr)) {
