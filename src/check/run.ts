@@ -76,11 +76,6 @@ const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
 export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void): Promise<CheckReport> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  // with t → ∞ comparisons the theory's transient is solved up to T-limit as
-  // well, at the late-window sample times: the simulation's window can then
-  // be set against the theory's own relaxation there, exactly
-  const TL = s.limit ? Math.max(s.TLimit, s.T) : s.T;
-  const winTimes = Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12));
   const solveTo = (T: number, times: number[]) => {
     try {
       return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method });
@@ -88,32 +83,40 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
       throw explainFailure(e, sys);
     }
   };
-  let theory: SolveResult;
-  const notes: string[] = [];
-  progress?.(`solving the DMFT equations (T = ${TL})`);
-  if (s.limit) {
-    try {
-      theory = solveTo(TL, [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b));
-      validateResult(theory, sys, model.file);
-    } catch (e) {
-      if (TL === s.T) throw e;
-      // the long transient may fail where the short one does not (a growing
-      // solution overflows): the late windows are then judged by the simulation's drift
-      theory = solveTo(s.T, s.times);
-      notes.push(`t → ∞: the theory's transient could not be solved to T-limit = ${TL} (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-    }
-  } else theory = solveTo(s.T, s.times);
+  progress?.('solving the DMFT equations');
+  let theory = solveTo(s.T, s.times);
   // a theory with undefined or non-finite values is refused, not compared
   validateResult(theory, sys, model.file);
-  if (s.adjustTheory) theory = s.adjustTheory(theory);
-  const solveSeconds = elapsed();
+  const notes: string[] = [];
 
   const lims = theoryLimits(theory);
   const limitValues = Object.entries(lims).filter(([, l]) => l.status === 'value');
   const wantLimit = s.limit && limitValues.length > 0;
-  const simT = wantLimit ? TL : s.T;
+  const TL = wantLimit ? Math.max(s.TLimit, s.T) : s.T;
   const windows: [number, number, number] | undefined = wantLimit ? [TL / 2, (3 * TL) / 4, TL] : undefined;
-  const simTimes = [...new Set([...s.times, ...(wantLimit ? winTimes : [])])].sort((a, b) => a - b);
+  const winTimes = wantLimit ? Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12)) : [];
+  const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
+  // with t → ∞ comparisons the theory's transient is solved on to T-limit, at
+  // the simulation's sample times in the windows: the late windows are then
+  // judged by the theory's own relaxation there. Within the budget only: the
+  // cost is projected as (T-limit/T)² times the first solve's
+  if (wantLimit && TL > s.T) {
+    const projected = elapsed() * (TL / s.T) ** 2;
+    if (elapsed() + projected <= s.budget) {
+      progress?.(`solving the DMFT equations to T-limit = ${TL}`);
+      try {
+        const long = solveTo(TL, simTimes);
+        validateResult(long, sys, model.file);
+        theory = long;
+      } catch (e) {
+        // the long transient may fail where the short one does not (a growing solution overflows)
+        notes.push(`t → ∞: the theory's transient could not be solved to T-limit = ${TL} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): the late windows are judged by the simulation's drift`);
+      }
+    } else notes.push(`t → ∞: the theory's transient was not solved on to T-limit = ${TL} (projected ${Math.ceil(projected)} s, beyond the --budget): the late windows are judged by the simulation's drift`);
+  }
+  if (s.adjustTheory) theory = s.adjustTheory(theory);
+  const solveSeconds = elapsed();
+  const simT = TL;
   if (!s.limit) notes.push('t → ∞: not compared (--no-limit)');
   else if (!limitValues.length) notes.push(`t → ∞: the theory gives no values to compare${theory.limitNote ? ` (${theory.limitNote})` : ''}`);
   for (const [name, l] of Object.entries(lims)) if (l.status !== 'value' && l.status !== 'absent') notes.push(`t → ∞: ${name}: the theory reports ${l.status}${l.reason ? ` (${l.reason})` : ''}; not compared`);
