@@ -30,7 +30,7 @@ for (const ex of examples) {
     const count = (v: string) => r.rows.filter((x: { verdict: string }) => x.verdict === v).length;
     const nan = /NaN/.test(p.stdout);
     const worst = Math.max(0, ...r.rows.map((x: { detectable: number }) => x.detectable));
-    const lim = r.rows.filter((x: { kind: string }) => x.kind === 'limit').map((x: { observable: string; verdict: string }) => `${x.observable}: ${x.verdict}`).join(', ') || '—';
+    const lim = r.rows.filter((x: { kind: string }) => x.kind !== 'transient').map((x: { observable: string; kind: string; t: number[]; verdict: string }) => `${x.observable}(${x.kind === 'limit' ? '∞' : x.t.join('–')}): ${x.verdict}`).join(', ') || '—';
     row = `| ${ex} | ${p.status} | ${r.verdict} | ${count('agree')} / ${count('disagree')} / ${count('inconclusive')} / ${count('zero')} | ${lim} | ${(100 * worst).toPrecision(2)}% | ${Object.values(r.seeds).join(', ')} (${r.rounds} round${r.rounds > 1 ? 's' : ''}) | ${r.seconds.solve} | ${wall.toFixed(0)} | ${nan || trace ? 'NaN or stack trace!' : 'none'} |`;
   } catch {
     row = `| ${ex} | ${p.status} | (no JSON) | | | | | | ${wall.toFixed(0)} | ${trace ? 'stack trace!' : (p.stderr ?? '').split('\n')[0].slice(0, 80)} |`;

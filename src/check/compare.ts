@@ -72,9 +72,12 @@ export interface PerN { N: number; seeds: number; sim: number; simErr: number }
 
 export interface CheckRow {
   observable: string;
-  /** 'transient': at the times t; 'limit': t → ∞ against the late-time window */
-  kind: 'transient' | 'limit';
-  /** time(s) of the comparison (empty for the limit) */
+  /** 'transient': at the times t; 'limit': the theory's t → ∞ value against
+   *  the simulation's late-time window; 'window': the theory's transient
+   *  averaged over that window (added when its own distance to its limit
+   *  there exceeds a quarter of the target) */
+  kind: 'transient' | 'limit' | 'window';
+  /** time(s) of the comparison (empty for the limit; [start, end] of a window) */
   t: number[];
   /** the size compared: the only N, or 'N→∞' (the a + b/N fit) */
   N: number | 'N→∞';
@@ -96,9 +99,17 @@ export interface CheckRow {
   dof: number;
   /** step-size allowance 2|Δ| (0 without the step check) */
   stepBias: number;
+  /** every allowance added to c·S in the threshold: step bias, late-time drift or the theory's remaining relaxation */
+  allowance: number;
   /** t → ∞ only: drift between the last two windows and its standard error */
   drift?: number;
   driftErr?: number;
+  /** t → ∞ and window rows, when the theory's transient covers the windows:
+   *  its mean over the last window, that mean minus the limit (the theory's
+   *  own remaining relaxation), and minus its mean over the previous window */
+  theoryWindow?: number;
+  relaxation?: number;
+  theoryDrift?: number;
   verdict: Verdict;
   /** why the verdict is inconclusive (or other remarks) */
   reason?: string;
@@ -127,12 +138,14 @@ export interface Comparison {
 /** A point of comparison and how to read it from the theory and from a simulation. */
 interface Key {
   observable: string;
-  kind: 'transient' | 'limit';
+  kind: 'transient' | 'limit' | 'window';
   t: number[];
   theory: number;
   theoryErr: number;
   read: (s: SimLike) => { v: number; e: number } | undefined;
   drift?: (s: SimLike) => { v: number; e: number } | undefined;
+  /** the theory's transient averaged over the late window (limit and window keys) */
+  win?: { mean: number; err: number; relaxation: number; drift: number };
 }
 
 function interp(ts: number[], ys: number[], t: number): number | undefined {
@@ -159,7 +172,7 @@ function at(ts: number[], t: number): number | undefined {
 }
 
 /** The points of comparison: transient times, two-time grid, t → ∞. */
-function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined): Key[] {
+function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined, target: number): Key[] {
   const out: Key[] = [];
   const ts = times ?? sim0.t;
   for (const [name, th] of Object.entries(theory.observables)) {
@@ -196,13 +209,36 @@ function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined): 
     }
   }
   if (sim0.late) {
+    const [w0, w1, w2] = sim0.late.windows;
+    // the simulation's sample times in the two windows: the theory is averaged at the same times
+    const inLast = sim0.t.filter((t) => t >= w1 - 1e-9 && t <= w2 + 1e-9);
+    const inPrev = sim0.t.filter((t) => t >= w0 - 1e-9 && t < w1 - 1e-9);
     for (const [name, lim] of Object.entries(theoryLimits(theory))) {
       if (lim.status !== 'value' || !(name in sim0.late.mean)) continue;
-      out.push({
-        observable: name, kind: 'limit', t: [], theory: lim.value!, theoryErr: lim.error ?? 0,
-        read: (s) => (s.late && name in s.late.mean ? { v: s.late.mean[name], e: s.late.stderr[name] } : undefined),
-        drift: (s) => (s.late && name in s.late.drift ? { v: s.late.drift[name], e: s.late.driftErr[name] } : undefined),
-      });
+      const read = (s: SimLike) => (s.late && name in s.late.mean ? { v: s.late.mean[name], e: s.late.stderr[name] } : undefined);
+      const drift = (s: SimLike) => (s.late && name in s.late.drift ? { v: s.late.drift[name], e: s.late.driftErr[name] } : undefined);
+      const th = theory.observables[name], thErr = theory.error[name];
+      // only at the theory's own times (no interpolation)
+      const mean = (ts: number[]) => {
+        const vals = ts.map((t) => { const k = at(theory.t, t); return th && k !== undefined ? th[k] : NaN; });
+        return ts.length && vals.every(Number.isFinite) ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN;
+      };
+      const last = mean(inLast), prev = mean(inPrev);
+      let win: Key['win'];
+      if (Number.isFinite(last) && Number.isFinite(prev)) {
+        // the errors of neighbouring times are correlated: their mean bounds the error of the mean
+        const err = inLast.reduce((a, t) => a + Math.abs(thErr?.[at(theory.t, t) ?? -1] ?? 0), 0) / inLast.length;
+        win = { mean: last, err, relaxation: last - lim.value!, drift: last - prev };
+      }
+      out.push({ observable: name, kind: 'limit', t: [], theory: lim.value!, theoryErr: lim.error ?? 0, read, drift, ...(win ? { win } : {}) });
+      // a theory still relaxing over the window (by more than a quarter of the
+      // target of the observable's magnitude): the limit row loses power, so
+      // the window is also compared with the theory's own mean over it, which
+      // is exact at finite time
+      const mag = Math.max(Math.abs(lim.value!), ...out.filter((k) => k.observable === name).map((k) => Math.abs(k.theory)).filter(Number.isFinite));
+      if (win && Math.abs(win.relaxation) > (target * mag) / 4) {
+        out.push({ observable: name, kind: 'window', t: [w1, w2], theory: win.mean, theoryErr: win.err, read, win });
+      }
     }
   }
   return out;
@@ -265,7 +301,7 @@ export function extrapolate(pts: { N: number; n: number; v: number; e: number }[
 export function compareRound(theory: SolveResult, sims: SimLike[], opts: CompareOptions & { times?: number[] } = {}): Comparison {
   const alpha = opts.alpha ?? 0.01, target = opts.target ?? 0.02, round = opts.round ?? 0;
   const sorted = [...sims].sort((a, b) => a.N - b.N);
-  const ks = keys(theory, sorted[0], opts.times);
+  const ks = keys(theory, sorted[0], opts.times, target);
   const k = Math.max(1, ks.length);
   const level = alpha / 2 ** (round + 1) / k;
   const multiN = sorted.length >= 2;
@@ -302,9 +338,13 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
     zeroOf.set(name, mine.every((p) => (p.key.theory === 0 && p.key.theoryErr === 0) || Math.abs(p.key.theory) + p.key.theoryErr <= 1e-10 * simMag));
   }
 
-  const rows: CheckRow[] = parts.map(({ key, est, perN, drift, stepD }) => {
+  const rows: CheckRow[] = parts.map(({ key, est, perN, drift: simDrift, stepD }) => {
     const scale = scaleOf.get(key.observable)!;
     const zero = zeroOf.get(key.observable)!;
+    // t → ∞ with the theory's transient over the late window: its remaining
+    // relaxation there is known exactly and replaces the simulation's drift
+    const win = key.win;
+    const drift = win ? undefined : simDrift;
     const stepBias = stepD ? 2 * Math.abs(stepD.v) : 0;
     const stepErr = stepD ? 2 * stepD.e : 0;
     const terms: [number, number][] = [[est.e ** 2, est.dof], [key.theoryErr ** 2, Infinity]];
@@ -317,13 +357,21 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
     // with ratio ≤ 2/3 per window leaves at most twice the last drift to go)
     const driftSignificant = !!drift && Math.abs(drift.v) > studentQuantile(1 - level / 2, drift.dof) * drift.e;
     const driftAllow = drift && Number.isFinite(drift.v) ? (driftSignificant ? 2 : 1) * Math.abs(drift.v) : 0;
-    const threshold = crit * S + stepBias + driftAllow;
+    // how far the theory's transient may still move after the window: its
+    // own distance to its limit, unless that is more than a geometric approach
+    // (ratio ≤ 2/3 per window) could still cover — twice the theory's drift
+    // between the two windows. A limit inconsistent with the settled transient
+    // then shows as a difference between the simulation and the limit.
+    const relaxAllow = win && key.kind === 'limit' ? Math.min(Math.abs(win.relaxation), 2 * Math.abs(win.drift)) : 0;
+    const threshold = crit * S + stepBias + driftAllow + relaxAllow;
     const diff = est.v - key.theory;
     const detectable = scale > 0 ? threshold / scale : Infinity;
     const row: CheckRow = {
       observable: key.observable, kind: key.kind, t: key.t, N: multiN ? 'N→∞' : sorted[0].N,
       theory: key.theory, theoryErr: key.theoryErr, sim: est.v, simErr: est.e, diff, scale, threshold, detectable, crit, dof, stepBias,
-      ...(drift ? { drift: drift.v, driftErr: drift.e } : {}),
+      allowance: stepBias + driftAllow + relaxAllow,
+      ...(simDrift ? { drift: simDrift.v, driftErr: simDrift.e } : {}),
+      ...(win ? { theoryWindow: win.mean, relaxation: win.relaxation, theoryDrift: win.drift } : {}),
       verdict: 'inconclusive', growable: false, perN,
     };
     if (!Number.isFinite(key.theory) || !Number.isFinite(key.theoryErr)) {
@@ -352,6 +400,7 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
     if (crit * key.theoryErr >= room) row.reason = "the theory's own error bar, at this confidence, is above the target: more seeds cannot help";
     else if (stepBias + crit * stepErr >= room) row.reason = "the simulation's step bias is above the target: lower --dt";
     else if (driftAllow >= room) { row.reason = 'the late-time drift (within its errors) is above the target: more seeds, or a longer --T-limit'; row.growable = true; }
+    else if (relaxAllow >= room) row.reason = "the theory's own transient has not settled by the late window (its remaining relaxation is above the target): raise --T-limit";
     else { row.reason = 'the detectable difference is above the target: more seeds needed'; row.growable = true; }
     return row;
   });

@@ -8,7 +8,7 @@ import type { CheckReport } from './run.ts';
 const fmtErr = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '—');
 const pct = (x: number) => (Number.isFinite(x) ? (Math.abs(x) < 5e-5 ? '0.00%' : `${x >= 0 ? '+' : ''}${(100 * x).toPrecision(2)}%`) : '—');
 const pctU = (x: number) => (Number.isFinite(x) ? `${(100 * x).toPrecision(2)}%` : '—');
-const when = (r: CheckRow) => (r.kind === 'limit' ? '∞' : r.t.map((v) => +v.toFixed(3)).join(','));
+const when = (r: CheckRow) => (r.kind === 'limit' ? '∞' : r.t.map((v) => +v.toFixed(3)).join(r.kind === 'window' ? '–' : ','));
 
 export function formatCheck(r: CheckReport): string {
   const L: string[] = [];

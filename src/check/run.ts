@@ -76,17 +76,17 @@ const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
 export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void): Promise<CheckReport> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
+  const solveTo = (T: number, times: number[]) => {
+    try {
+      return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method });
+    } catch (e) {
+      throw explainFailure(e, sys);
+    }
+  };
   progress?.('solving the DMFT equations');
-  let theory: SolveResult;
-  try {
-    theory = solve(sys, { params: sys.params, T: s.T, dt: s.dt, times: s.times, method: s.method });
-  } catch (e) {
-    throw explainFailure(e, sys);
-  }
+  let theory = solveTo(s.T, s.times);
   // a theory with undefined or non-finite values is refused, not compared
   validateResult(theory, sys, model.file);
-  if (s.adjustTheory) theory = s.adjustTheory(theory);
-  const solveSeconds = elapsed();
   const notes: string[] = [];
 
   const lims = theoryLimits(theory);
@@ -96,6 +96,27 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const windows: [number, number, number] | undefined = wantLimit ? [TL / 2, (3 * TL) / 4, TL] : undefined;
   const winTimes = wantLimit ? Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12)) : [];
   const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
+  // with t → ∞ comparisons the theory's transient is solved on to T-limit, at
+  // the simulation's sample times in the windows: the late windows are then
+  // judged by the theory's own relaxation there. Within the budget only: the
+  // cost is projected as (T-limit/T)² times the first solve's
+  if (wantLimit && TL > s.T) {
+    const projected = elapsed() * (TL / s.T) ** 2;
+    if (elapsed() + projected <= s.budget) {
+      progress?.(`solving the DMFT equations to T-limit = ${TL}`);
+      try {
+        const long = solveTo(TL, simTimes);
+        validateResult(long, sys, model.file);
+        theory = long;
+      } catch (e) {
+        // the long transient may fail where the short one does not (a growing solution overflows)
+        notes.push(`t → ∞: the theory's transient could not be solved to T-limit = ${TL} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): the late windows are judged by the simulation's drift`);
+      }
+    } else notes.push(`t → ∞: the theory's transient was not solved on to T-limit = ${TL} (projected ${Math.ceil(projected)} s, beyond the --budget): the late windows are judged by the simulation's drift`);
+  }
+  if (s.adjustTheory) theory = s.adjustTheory(theory);
+  const solveSeconds = elapsed();
+  const simT = TL;
   if (!s.limit) notes.push('t → ∞: not compared (--no-limit)');
   else if (!limitValues.length) notes.push(`t → ∞: the theory gives no values to compare${theory.limitNote ? ` (${theory.limitNote})` : ''}`);
   for (const [name, l] of Object.entries(lims)) if (l.status !== 'value' && l.status !== 'absent') notes.push(`t → ∞: ${name}: the theory reports ${l.status}${l.reason ? ` (${l.reason})` : ''}; not compared`);
@@ -104,7 +125,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const perSeedCost = new Map<number, number>();
   const run = async (N: number, seed0: number, n: number, extra: Partial<SimOptions> = {}): Promise<SeedBatch> => {
     const w0 = performance.now();
-    const r = await simulate(model, { N, seeds: n, seed0, T: TL, dt: s.dt, times: simTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...extra });
+    const r = await simulate(model, { N, seeds: n, seed0, T: simT, dt: s.dt, times: simTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...extra });
     const sec = (performance.now() - w0) / 1000;
     simSeconds += sec;
     if (!extra.substeps && !extra.noiseDraws) perSeedCost.set(N, sec / n);
@@ -113,7 +134,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
 
   const batches = new Map<number, SeedBatch>();
   for (const N of s.Ns) {
-    progress?.(`simulating N = ${N} (${s.seeds} seeds, T = ${TL})`);
+    progress?.(`simulating N = ${N} (${s.seeds} seeds, T = ${simT})`);
     batches.set(N, await run(N, 1, s.seeds));
   }
 
@@ -136,21 +157,25 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   let cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
   let projection: string | undefined;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
-    const open = cmp.rows.filter((r) => r.verdict === 'inconclusive');
-    if (!open.every((r) => r.growable)) break;
+    // rows that seeds cannot decide (the theory's error, the step bias, an
+    // unsettled simulation) stay inconclusive with their reason; the others
+    // still get their seeds: they may yet agree, or reveal a disagreement
+    const open = cmp.rows.filter((r) => r.verdict === 'inconclusive' && r.growable);
+    if (!open.length) break;
     // how many times the seeds would reach the target (errors ∝ 1/√seeds)
     let factor = 1;
     for (const r of open) {
-      const room = s.target * r.scale - r.stepBias - Math.abs(r.drift ?? 0);
+      const room = s.target * r.scale - r.allowance;
       const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
-      const sNow2 = Math.max(0, (r.threshold - r.stepBias - Math.abs(r.drift ?? 0)) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
+      const sNow2 = Math.max(0, (r.threshold - r.allowance) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
       factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
     }
     const seedsNow = batches.get(s.Ns[0])!.seeds.length;
     const costOf = (g: number) => s.Ns.reduce((sum, N) => sum + (g - 1) * batches.get(N)!.seeds.length * (perSeedCost.get(N) ?? 0), 0);
     const need = costOf(Math.max(2, factor));
+    const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
-      ? `reaching the target needs about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
+      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
     const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);
@@ -174,8 +199,8 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     stepInfo.largest = Math.max(0, ...cmp.rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
     notes.push(`step check: N = ${stepInfo.N}, ${stepInfo.seeds} seeds, dt = ${s.dt} against ${s.dt / 2} (${stepInfo.paired}): allowance 2|Δ| up to ${pct(stepInfo.largest)} of the observable's scale`);
   } else notes.push('step check: off (--no-step-check): the simulation\'s step bias is not bounded');
-  if (windows) notes.push(`t → ∞: the theory's limit against each seed's mean over t ∈ [${windows[1]}, ${windows[2]}]; the drift from [${windows[0]}, ${windows[1]}) is allowed for (twice when significant) and must stay below half the target`);
-  if (cmp.verdict === 'inconclusive' && projection && cmp.rows.filter((r) => r.verdict === 'inconclusive').every((r) => r.growable)) notes.push(projection);
+  if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
+  if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));
   return {
     model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
@@ -183,4 +208,21 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     ...(stepInfo ? { step: stepInfo } : {}), ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
   };
+}
+
+/** What the late-time rows compared, in words. */
+function lateNotes(rows: CheckRow[], w: [number, number, number], target: number): string[] {
+  const span = `t ∈ [${w[1]}, ${w[2]}]`;
+  const lim = rows.filter((r) => r.kind === 'limit');
+  const byTheory = lim.filter((r) => r.relaxation !== undefined), byDrift = lim.filter((r) => r.relaxation === undefined);
+  const names = (rs: CheckRow[]) => [...new Set(rs.map((r) => r.observable))].join(', ');
+  const out: string[] = [];
+  if (byTheory.length) out.push(`t → ∞ (${names(byTheory)}): the theory's limit against each seed's mean over ${span}; allowed for: the theory's own distance to its limit over the same window (its transient is solved to t = ${w[2]}), at most twice its drift from [${w[0]}, ${w[1]})`);
+  if (byDrift.length) out.push(`t → ∞ (${names(byDrift)}): the theory's limit against each seed's mean over ${span}; the simulation's drift from [${w[0]}, ${w[1]}) is allowed for (twice when significant) and must stay below half the target`);
+  const win = rows.filter((r) => r.kind === 'window');
+  if (win.length) {
+    const list = win.map((r) => `${r.observable} (${pct(Math.abs(r.relaxation ?? NaN) / r.scale)})`).join(', ');
+    out.push(`t ∈ [${w[1]}, ${w[2]}] rows: over that window the theory's own transient is still this far from its limit: ${list} — more than a quarter of the target ${pct(target)}; the window is also compared with the theory's transient averaged over it (exact at finite time). Raise --T-limit to sharpen the t → ∞ rows`);
+  }
+  return out;
 }

@@ -133,6 +133,51 @@ describe('verdicts of one comparison', () => {
   });
 });
 
+describe('t → ∞ judged by the theory\'s own transient over the late windows', () => {
+  // the theory solved to the end of the windows [10, 15) and [15, 20], at the simulation's sample times
+  const ts = [1, 2, 10, 12.5, 15, 17.5, 20];
+  const th = (v: number[], limit: number): SolveResult => ({
+    model: 'm', params: {}, method: 'x', t: ts, observables: { var: v }, error: { var: v.map(() => 0) }, diagnostics: {}, limit: { var: limit }, limitError: { var: 0 },
+  });
+  const sim = (late: number, drift = 0.2): SimLike => ({
+    N: 1000, seeds: 32, t: ts, observables: { var: [1, 2, late, late, late, late, late] }, stderr: { var: ts.map(() => 1e-3) },
+    // by default a large drift: the simulation alone would call the window unsettled
+    late: { windows: [10, 15, 20], mean: { var: late }, stderr: { var: 1e-3 }, drift: { var: drift }, driftErr: { var: 1e-3 } },
+  });
+  const row = (c: ReturnType<typeof compareRound>, kind: string) => c.rows.find((x) => x.kind === kind);
+  it('a theory within a quarter of the target of its limit: the limit is compared, its remaining relaxation allowed for exactly', () => {
+    const near = [1, 2, 2.49, 2.493, 2.495, 2.497, 2.499];
+    const c = compareRound(th(near, 2.5), [sim(2.497)]);
+    expect(row(c, 'window')).toBeUndefined();
+    const ok = row(c, 'limit')!;
+    expect(ok.verdict).toBe('agree');
+    expect(ok.relaxation).toBeCloseTo(-0.003, 12);
+    expect(ok.allowance).toBeCloseTo(0.003, 12);
+    // a limit 2 % off with the transient right is caught
+    expect(row(compareRound(th(near, 2.55), [sim(2.497)]), 'limit')!.verdict).toBe('disagree');
+  });
+  it('a theory still far from its limit over the window: the window is compared with the theory\'s own window mean as well', () => {
+    const far = [1, 2, 2.2, 2.3, 2.42, 2.44, 2.46];
+    const c = compareRound(th(far, 2.5), [sim(2.44)]);
+    const w = row(c, 'window')!;
+    expect([w.t, w.verdict]).toEqual([[15, 20], 'agree']);
+    expect(w.theory).toBeCloseTo(2.44, 12);
+    // the limit row allows for the theory's own remaining relaxation (2.4 %): it cannot agree at 2 %, nor can seeds help
+    const l = row(c, 'limit')!;
+    expect([l.verdict, l.growable]).toEqual(['inconclusive', false]);
+    expect(l.reason).toMatch(/raise --T-limit/);
+    // the window comparison is exact at finite time: a 2 % error in the transient is caught there
+    expect(row(compareRound(th(far.map((x) => 1.02 * x), 2.55), [sim(2.44)]), 'window')!.verdict).toBe('disagree');
+  });
+  it('a limit away from a settled transient is a disagreement, not an allowance', () => {
+    // the transient has settled at 2.5 (no drift between the windows); the limit says 2.55
+    const flat = [1, 2, 2.5, 2.5, 2.5, 2.5, 2.5];
+    const c = compareRound(th(flat, 2.55), [sim(2.5, 0)]);
+    expect(row(c, 'limit')!.verdict).toBe('disagree');
+    expect(row(c, 'window')!.verdict).toBe('agree');
+  });
+});
+
 describe('the paired step-size runs', () => {
   it('noiseDraws: 2 at dt and substeps: 2 share disorder, initial condition and Brownian path', async () => {
     const model = loadModel('test/check/models/driven-linear.dmft');
@@ -195,6 +240,41 @@ describe('check catches a 2 % error in the theory', () => {
     expect(r.rounds).toBe(1);
     expect(exitCodeOf(r)).toBe(3);
     expect(r.notes.join('\n')).toMatch(/needs about \d+ seeds/);
+  });
+});
+
+describe('the adaptive loop', () => {
+  it('rows that seeds cannot decide do not stop the others from getting seeds', async () => {
+    // q(1)'s theory error bar is made too large for the target: more seeds cannot decide it
+    const wideErr = (r: SolveResult): SolveResult => ({ ...r, error: { ...r.error, q: r.observables.q.map((v, k) => (r.t[k] === 1 ? 0.05 * v : r.error.q[k])) } });
+    const r = await check('test/check/models/driven-linear.dmft', { seeds: 4, limit: false, stepCheck: false, adjustTheory: wideErr });
+    expect(r.rounds).toBeGreaterThan(1);
+    expect(r.seeds['300']).toBeGreaterThan(4);
+    const q1 = r.rows.find((x) => x.observable === 'q' && x.t[0] === 1)!;
+    expect([q1.verdict, q1.growable]).toEqual(['inconclusive', false]);
+    expect(q1.reason).toMatch(/theory's own error bar/);
+    expect(r.rows.filter((x) => x !== q1).every((x) => x.verdict === 'agree')).toBe(true);
+    expect(r.verdict).toBe('inconclusive');
+  });
+});
+
+describe('check on a vector site (two variables per site, cross-correlated fields)', () => {
+  const pair = 'test/check/models/driven-pair.dmft';
+  const vec = { TLimit: 12 };
+  it('the right theory agrees, transient and t → ∞; a 2 % error in the theory disagrees', async () => {
+    const good = await check(pair, vec);
+    expect(good.verdict).toBe('agree');
+    expect(good.rows.filter((x) => x.kind === 'limit').map((x) => x.observable).sort()).toEqual(['m', 'q']);
+    const bad = await check(pair, { ...vec, adjustTheory: scaled(1.02) });
+    expect(bad.verdict).toBe('disagree');
+    expect(bad.rows.some((x) => x.observable === 'q' && x.verdict === 'disagree')).toBe(true);
+  });
+  it('a 2 % error in the t → ∞ value alone is caught by the limit rows', async () => {
+    const limitOnly = (r: SolveResult): SolveResult => ({ ...r, limit: Object.fromEntries(Object.entries(r.limit ?? {}).map(([k, v]) => [k, 1.02 * v])) });
+    const r = await check(pair, { ...vec, adjustTheory: limitOnly });
+    expect(r.verdict).toBe('disagree');
+    expect(r.rows.filter((x) => x.kind === 'transient').every((x) => x.verdict !== 'disagree')).toBe(true);
+    expect(r.rows.some((x) => x.kind === 'limit' && x.verdict === 'disagree')).toBe(true);
   });
 });
 
