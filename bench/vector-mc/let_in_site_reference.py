@@ -5,8 +5,9 @@ corr(J_ij, J_ji) = kappa, x(0) ~ N(0.3, 0.5). Heun with dt = 0.02 at several N,
 many seeds; the N → ∞ limit is the intercept of a weighted fit a + b/N.
 Usage: python3 let_in_site_reference.py
 """
-import json
 import numpy as np
+
+from extrapolate import extrapolate_and_print
 
 g, kappa = 1.2, 0.5
 times = [0.5, 1.0, 2.0, 3.0]
@@ -39,24 +40,4 @@ def run(N, seed):
     return out
 
 
-def main():
-    res = {}
-    for N, S in sizes.items():
-        runs = [run(N, 3000 * N + s) for s in range(S)]
-        res[N] = {k: (np.mean([r[k] for r in runs], axis=0), np.std([r[k] for r in runs], axis=0, ddof=1) / np.sqrt(S)) for k in names}
-    out = {"times": times, "g": g, "kappa": kappa}
-    for k in names:
-        vals, ses = [], []
-        for j in range(len(times)):
-            Ns = np.array(list(res), dtype=float)
-            y = np.array([res[N][k][0][j] for N in res])
-            s = np.array([res[N][k][1][j] for N in res])
-            A = np.stack([np.ones_like(Ns), 1.0 / Ns], axis=1) / s[:, None]
-            coef, *_ = np.linalg.lstsq(A, y / s, rcond=None)
-            vals.append(float(coef[0]))
-            ses.append(float(np.sqrt(np.linalg.inv(A.T @ A)[0, 0])))
-        out[k] = {"value": vals, "se": ses, "byN": {str(N): [float(v) for v in res[N][k][0]] for N in res}}
-    print(json.dumps(out, indent=1))
-
-
-main()
+extrapolate_and_print(run, sizes, names, times, 3000, {"g": g, "kappa": kappa})

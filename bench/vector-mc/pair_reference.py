@@ -7,8 +7,10 @@ the observables' N → ∞ limit is the intercept of a weighted fit a + b/N.
 Prints JSON: times, value and standard error of the intercept per observable.
 Usage: python3 pair_reference.py [g kappa c]
 """
-import json, sys
+import sys
 import numpy as np
+
+from extrapolate import extrapolate_and_print
 
 g, kappa, c = (float(a) for a in sys.argv[1:4]) if len(sys.argv) >= 4 else (1.2, 0.5, 0.5)
 times = [0.5, 1.0, 2.0, 3.0]
@@ -53,25 +55,4 @@ def run(N, seed):
     return out
 
 
-def main():
-    res = {}
-    for N, S in sizes.items():
-        runs = [run(N, 1000 * N + s) for s in range(S)]
-        res[N] = {k: (np.mean([r[k] for r in runs], axis=0), np.std([r[k] for r in runs], axis=0, ddof=1) / np.sqrt(S)) for k in runs[0]}
-    out = {"times": times, "g": g, "kappa": kappa, "c": c}
-    for k in ("qx", "xy"):
-        vals, ses = [], []
-        for j in range(len(times)):
-            Ns = np.array(list(res))
-            y = np.array([res[N][k][0][j] for N in Ns])
-            s = np.array([res[N][k][1][j] for N in Ns])
-            A = np.stack([np.ones_like(Ns, dtype=float), 1.0 / Ns], axis=1) / s[:, None]
-            coef, *_ = np.linalg.lstsq(A, y / s, rcond=None)
-            cov = np.linalg.inv(A.T @ A)
-            vals.append(float(coef[0]))
-            ses.append(float(np.sqrt(cov[0, 0])))
-        out[k] = {"value": vals, "se": ses, "byN": {str(N): [float(v) for v in res[N][k][0]] for N in res}}
-    print(json.dumps(out, indent=1))
-
-
-main()
+extrapolate_and_print(run, sizes, ("qx", "xy"), times, 1000, {"g": g, "kappa": kappa, "c": c})

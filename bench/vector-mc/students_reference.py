@@ -6,8 +6,9 @@ dt = 0.02 at several D, many seeds; the D → ∞ limit of each observable is th
 intercept of a weighted fit a + b/D. Prints JSON like pair_reference.py.
 Usage: python3 students_reference.py
 """
-import json
 import numpy as np
+
+from extrapolate import extrapolate_and_print
 
 alpha, rho = 2.0, 0.5
 times = [0.5, 1.0, 2.0]
@@ -43,24 +44,4 @@ def run(D, seed):
     return out
 
 
-def main():
-    res = {}
-    for D, S in sizes.items():
-        runs = [run(D, 7000 * D + s) for s in range(S)]
-        res[D] = {k: (np.mean([r[k] for r in runs], axis=0), np.std([r[k] for r in runs], axis=0, ddof=1) / np.sqrt(S)) for k in names}
-    out = {"times": times, "alpha": alpha, "rho": rho}
-    for k in names:
-        vals, ses = [], []
-        for j in range(len(times)):
-            Ns = np.array(list(res), dtype=float)
-            y = np.array([res[N][k][0][j] for N in res])
-            s = np.array([res[N][k][1][j] for N in res])
-            A = np.stack([np.ones_like(Ns), 1.0 / Ns], axis=1) / s[:, None]
-            coef, *_ = np.linalg.lstsq(A, y / s, rcond=None)
-            vals.append(float(coef[0]))
-            ses.append(float(np.sqrt(np.linalg.inv(A.T @ A)[0, 0])))
-        out[k] = {"value": vals, "se": ses, "byN": {str(N): [float(v) for v in res[N][k][0]] for N in res}}
-    print(json.dumps(out, indent=1))
-
-
-main()
+extrapolate_and_print(run, sizes, names, times, 7000, {"alpha": alpha, "rho": rho})
