@@ -197,7 +197,7 @@ describe('static solver: random Lotka–Volterra', () => {
 
 describe('static solver: gradient flow on linear regression (two populations)', () => {
   // Fixed points of d/dt w = −(1/α) Xᵀ(X(w − w*) − ε), X ∈ R^{P×D}, entries var 1/D, P = αD,
-  // noise var σ². Marchenko–Pastur (physics.md): test(∞) = ½[∫_{λ=0} dμ + (σ²/α) ∫_{λ>0} dμ/λ].
+  // noise var σ². Marchenko–Pastur (docs/conventions.md): test(∞) = ½[∫_{λ=0} dμ + (σ²/α) ∫_{λ>0} dμ/λ].
   //  α > 1: least squares, w − w* = (XᵀX)⁻¹Xᵀε; E tr(XᵀX)⁻¹/D = 1/(α − 1):
   //         test = ½ σ²/(α − 1), train = ½ σ² (1 − 1/α)  (residual = projection of ε off the column space)
   //  α < 1: from w(0) = 0 the flow keeps the null-space component of −w* (mass 1 − α) and

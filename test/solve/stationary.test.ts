@@ -1,6 +1,6 @@
 // The stationary solver (src/solve/stationary.ts) against closed forms and
 // independent references. Every reference here is computed without the
-// solver: closed forms for the partially symmetric linear network (physics.md),
+// solver: closed forms for the partially symmetric linear network (docs/conventions.md),
 // the Marchenko–Pastur least-squares limits, the exact finite-N Lyapunov
 // covariance, and the Sompolinsky–Crisanti–Sommers energy condition with the
 // tanh potential Φ = log cosh (allowed here, never in src/).
