@@ -36,6 +36,8 @@ export interface CheckSettings {
   TLimit: number;
   /** run the paired step-size check */
   stepCheck: boolean;
+  /** the simulation has no step bias (a map): no step check, and the notes say why */
+  exactSteps?: boolean;
   method?: string;
   threads?: number;
   maxRounds?: number;
@@ -198,7 +200,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   if (stepInfo) {
     stepInfo.largest = Math.max(0, ...cmp.rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
     notes.push(`step check: N = ${stepInfo.N}, ${stepInfo.seeds} seeds, dt = ${s.dt} against ${s.dt / 2} (${stepInfo.paired}): allowance 2|Δ| up to ${pct(stepInfo.largest)} of the observable's scale`);
-  } else notes.push('step check: off (--no-step-check): the simulation\'s step bias is not bounded');
+  } else notes.push(s.exactSteps ? 'step check: not needed: a map is iterated exactly (there is no time step to refine)' : 'step check: off (--no-step-check): the simulation\'s step bias is not bounded');
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));

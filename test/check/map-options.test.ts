@@ -1,5 +1,6 @@
 // check on a map: its default times, two-time grid and T-limit fall on steps;
-// times that are not steps, a T that is not a number of steps and --dt are refused.
+// times that are not steps, a T that is not a number of steps and --dt are
+// refused; there is no step-size check.
 import { describe, expect, it } from 'vitest';
 import { checkOptions, mapCheckSettings } from '../../src/cli/check.ts';
 
@@ -10,6 +11,9 @@ describe('check settings for maps', () => {
     expect(s.grid).toEqual([0, 3, 5, 8, 10]);
     expect(s.TLimit).toBe(48);
     for (let k = 8; k <= 16; k++) expect(Number.isInteger((s.TLimit * k) / 16)).toBe(true);
+    // no time step to refine: no step check, and the report says why
+    expect(s.stepCheck).toBe(false);
+    expect(s.exactSteps).toBe(true);
   });
 
   it('refuses --dt, a T that is not a number of steps, times that are not steps and a T-limit off the grid', () => {
