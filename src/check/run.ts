@@ -75,12 +75,17 @@ export interface CheckReport {
 
 const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
 
-export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void): Promise<CheckReport> {
+/**
+ * `progress` is told each stage (solve, each size, the step check, each round
+ * of seeds); `fraction`, when given, the fraction done within a stage (the
+ * solver's and the simulator's own progress).
+ */
+export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void, fraction?: (label: string, f: number) => void): Promise<CheckReport> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const solveTo = (T: number, times: number[]) => {
     try {
-      return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method });
+      return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method, progress: fraction });
     } catch (e) {
       throw explainFailure(e, sys);
     }
@@ -127,7 +132,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const perSeedCost = new Map<number, number>();
   const run = async (N: number, seed0: number, n: number, extra: Partial<SimOptions> = {}): Promise<SeedBatch> => {
     const w0 = performance.now();
-    const r = await simulate(model, { N, seeds: n, seed0, T: simT, dt: s.dt, times: simTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...extra });
+    const r = await simulate(model, { N, seeds: n, seed0, T: simT, dt: s.dt, times: simTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...(fraction ? { progress: { report: fraction, note: () => {} } } : {}), ...extra });
     const sec = (performance.now() - w0) / 1000;
     simSeconds += sec;
     if (!extra.substeps && !extra.noiseDraws) perSeedCost.set(N, sec / n);

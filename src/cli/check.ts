@@ -75,14 +75,14 @@ export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSet
 }
 
 /** Run the whole check (exported for tests; `adjustTheory` injects errors). */
-export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult): Promise<CheckReport> {
+export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult, fraction?: (label: string, f: number) => void): Promise<CheckReport> {
   const base = checkOptions(o);
   const maxBytes = maxBytesOption(o.maxBytes);
   const model = loadModel(file, o.set ?? {}, { maxBytes });
   const s = model.dynamics.some((d) => d.kind === 'map') ? mapCheckSettings(base, o) : base;
   const theorySet = o.theorySet ?? {};
   const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }, { maxBytes }) : model, 'cavity').system;
-  return checkModel(model, sys, { ...s, adjustTheory }, progress);
+  return checkModel(model, sys, { ...s, adjustTheory }, progress, fraction);
 }
 
 /**
@@ -105,7 +105,7 @@ export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
     // each stage of the check (solve, each size, the step check, each round of seeds) is a line on stderr
     const prog = progressReporter({ quiet: o.quiet, command: 'check' });
-    const r = await runCheck(file, o, (s) => prog.note(s)).finally(prog.done);
+    const r = await runCheck(file, o, (s) => prog.note(s), undefined, prog.report).finally(prog.done);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? checkCsv(r) : formatReport(r));
     return exitCodeOf(r);
   };

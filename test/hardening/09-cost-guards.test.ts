@@ -11,6 +11,7 @@ import { runnerLengths, type RunSpec } from '../../src/simulate/run.ts';
 import { instanceBytes } from '../../src/simulate/instance.ts';
 import { DELAY, PERIOD, progressReporter } from '../../src/cli/progress.ts';
 import { DmftError } from '../../src/errors.ts';
+import { runCheck } from '../../src/cli/check.ts';
 import { STACK, run, scratch } from '../helpers/cli.ts';
 
 const TENSOR = `model "4-spin"
@@ -148,6 +149,12 @@ describe('progress', () => {
     // the same report, but for the measured times (the last line, and a projection's estimate)
     const table = (o: string) => o.split('\n').filter((l) => !l.startsWith('time:') && !l.includes(' s in all)')).join('\n');
     expect(table(quiet.out)).toBe(table(loud.out));
+  });
+  it('check passes the solver\'s and the simulator\'s fractions on (for the periodic lines of a long stage)', async () => {
+    const seen: [string, number][] = [];
+    await runCheck('examples/scs.dmft', { set: { g: 0.5 }, N: '60', seeds: '3', T: '0.5', budget: '0', limit: false, stepCheck: false }, undefined, undefined, (label, f) => seen.push([label, f]));
+    expect(seen.some(([l]) => /simulating/.test(l))).toBe(true);
+    expect(seen.filter(([l]) => /simulating/.test(l)).at(-1)![1]).toBe(1);
   });
   it('simulate reports the fraction done, ending at 1', async () => {
     const fractions: number[] = [];
