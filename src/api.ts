@@ -25,7 +25,7 @@ import { checkOptions } from './cli/check.ts';
 
 export type { Model, Derivation, DmftSystem, SolveResult, SimResult, CheckReport, VerifyReport, Route };
 export { DmftError };
-export { VERSION } from './cli/main.ts';
+export { VERSION } from './cli/version.ts';
 
 /** A path to a .dmft file, or a model already loaded. */
 export type ModelInput = string | Model;
