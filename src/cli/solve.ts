@@ -93,6 +93,8 @@ export function solveTable(r: SolveResult, file: string): string {
   const ps = Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ');
   if (ps) lines.push(`parameters: ${ps}`);
   lines.push(`method: ${r.method} (${methodInWords(r.method)})`);
+  // sampled errors are standard errors, not bounds: say so where they are printed
+  if (/^(montecarlo|mc)\b/.test(r.method)) lines.push('errors: one standard error of the sampling, with the time-step and finite-path errors added (the exact value lies within ±2 errors about 95% of the time)');
   const names = Object.keys(r.observables);
   if (names.length && r.t.length) {
     // at most ~21 rows: every k-th grid time, always the last
@@ -115,7 +117,8 @@ export function solveTable(r: SolveResult, file: string): string {
   for (const [k, tt] of Object.entries(r.tau ?? {})) lines.push(`stationary ${k}(τ): ${tt.tau.length} lags up to τ = ${num(tt.tau[tt.tau.length - 1])} (see --json)`);
   lines.push(...describeSolveNotes(r.diagnostics));
   const d = r.diagnostics;
-  const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${d[k]}`).join(', ');
+  const show = (v: unknown) => (typeof v === 'number' ? String(+v.toPrecision(4)) : String(v));
+  const brief = ['dt', 'finestDt', 'levels', 'scheme', 'seconds'].filter((k) => k in d).map((k) => `${k} = ${show(d[k])}`).join(', ');
   if (brief) lines.push(`diagnostics: ${brief}`);
   return lines.join('\n') + '\n';
 }

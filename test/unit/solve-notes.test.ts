@@ -36,6 +36,15 @@ describe('warnings and notes of a solve', () => {
     expect(text).toContain('note (quadrature): kinks');
   });
 
+  it('Monte Carlo errors are labelled as standard errors; a deterministic solve has no such line; diagnostics are rounded', () => {
+    const base = { model: 'm', params: {}, t: [0, 1], observables: { v: [1, 0.5] }, error: { v: [0, 0.01] } };
+    const mc = solveTable({ ...base, method: 'montecarlo', diagnostics: { seconds: 26.402370392999998 } }, 'm.dmft');
+    expect(mc).toMatch(/^errors: one standard error/m);
+    expect(mc).toContain('seconds = 26.4');
+    expect(mc).not.toContain('26.4023');
+    expect(solveTable({ ...base, method: 'gaussian+static', diagnostics: {} }, 'm.dmft')).not.toMatch(/^errors:/m);
+  });
+
   it('dmft solve on a bounded state (Monte Carlo) says in text what --json says', async () => {
     const args = ['examples/rectified-network.dmft', '--T', '0.5', '--dt', '0.1'];
     const text: string[] = [], json: string[] = [];
