@@ -3,7 +3,7 @@
 // functions with singularities near the real axis, Mehler/Hermite
 // coefficients. Kinked functions (relu, abs, sign, comparisons) go through
 // ./gauss.ts, which splits at the kinks.
-import { gaussHermite, normalTrapezoid, symmetricSum, widenedTrapezoid } from './rules.ts';
+import { gaussHermite, L_WIDEST, normalTrapezoid, symmetricSum, widenedTrapezoid } from './rules.ts';
 
 export { gaussHermite };
 
@@ -264,4 +264,71 @@ export function expectTensorHermite(mu: ArrayLike<number>, L: number[][], nn: nu
     if (k === d) break;
   }
   return acc;
+}
+
+/** share of Σ|w f| that the outermost Gauss–Hermite nodes may carry before the rule is not trusted */
+const TAIL_SHARE = 1e-12;
+/** largest tensor grid of the widened trapezoid fallback (points) */
+const MAX_TENSOR_POINTS = 4e6;
+
+/**
+ * E f(X) for X = μ + L·Z and f smooth but not a polynomial: the tensor
+ * Gauss–Hermite rule of order nn when it resolves the integrand, else the
+ * widened tensor trapezoid rule. Gauss–Hermite nodes end near |z| ≈ √(4nn); an
+ * integrand whose mass lies beyond them (E e^{3X} at Var X = 25 has it at
+ * z = 15) gets a confident wrong answer that a second, finer Gauss–Hermite rule
+ * reproduces (both miss the mass). So the outermost nodes' share of Σ|w f| is
+ * watched; above 1e-12 the trapezoid rule in z, its step scaled to the widest
+ * standard deviation and its range widened until the end nodes carry no
+ * weight (as `widenedTrapezoid` in one dimension), takes over. NaN when even
+ * that cannot resolve it (mass beyond |z| = 38, or a grid beyond 4e6 points):
+ * callers refuse non-finite averages.
+ */
+export function expectTensorSmooth(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
+  const d = mu.length;
+  const { x: gx, w: gw } = gaussHermite(nn);
+  const idx = new Array<number>(d).fill(0);
+  const x = new Float64Array(d);
+  let acc = 0, abs = 0, edge = 0;
+  for (;;) {
+    let w = 1, outer = false;
+    for (let k = 0; k < d; k++) { w *= gw[idx[k]]; if (idx[k] === 0 || idx[k] === nn - 1) outer = true; }
+    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
+    const v = w * f(x);
+    acc += v; abs += Math.abs(v);
+    if (outer) edge += Math.abs(v);
+    let k = 0;
+    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
+    if (k === d) break;
+  }
+  if (edge <= TAIL_SHARE * abs) return acc;
+  return widenedTensorTrapezoid(mu, L, f);
+}
+
+/** E f(μ + L·Z) by the tensor trapezoid rule in z, widened until the boundary carries no weight */
+function widenedTensorTrapezoid(mu: ArrayLike<number>, L: number[][], f: (x: Float64Array) => number): number {
+  const d = mu.length;
+  const sd = Math.max(1, ...L.map((row) => Math.hypot(...row)));
+  const dz = Math.min(0.5, ROBUST_DX / sd);
+  const x = new Float64Array(d);
+  for (let Lz = 9; ; Lz = Math.min(L_WIDEST, Lz * 1.5)) {
+    const K = Math.ceil(Lz / dz), n = 2 * K + 1;
+    if (n ** d > MAX_TENSOR_POINTS) return NaN;
+    const { x: zs, w: ws } = normalTrapezoid(K, K * dz);
+    const idx = new Array<number>(d).fill(0);
+    let acc = 0, abs = 0, edge = 0;
+    for (;;) {
+      let w = 1, outer = false;
+      for (let k = 0; k < d; k++) { w *= ws[idx[k]]; if (idx[k] === 0 || idx[k] === n - 1) outer = true; }
+      for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * zs[idx[k]]; x[r] = s; }
+      const v = w * f(x);
+      acc += v; abs += Math.abs(v);
+      if (outer) edge += Math.abs(v);
+      let k = 0;
+      while (k < d && ++idx[k] === n) { idx[k] = 0; k++; }
+      if (k === d) break;
+    }
+    if (!(edge > 1e-14 * abs)) return acc;
+    if (Lz >= L_WIDEST) return NaN;
+  }
 }
