@@ -1,7 +1,7 @@
 // expectTensorSmooth: Gauss–Hermite where it resolves the integrand, the
 // widened trapezoid where the mass lies beyond the Gauss–Hermite nodes.
 import { describe, expect, it } from 'vitest';
-import { expectTensorHermite, expectTensorSmooth } from '../../src/numeric/normal.ts';
+import { expectTensorHermite, expectTensorSmooth, expectTensorTrapezoid } from '../../src/numeric/normal.ts';
 
 const rel = (a: number, b: number) => Math.abs(a / b - 1);
 
@@ -35,5 +35,19 @@ describe('expectTensorSmooth', () => {
   it('mass beyond where the normal weight underflows: not finite (callers refuse it), never a wrong number', () => {
     const got = expectTensorSmooth([0], [[1]], 40, (x) => Math.exp(60 * x[0]));
     expect(Number.isFinite(got)).toBe(false);
+  });
+});
+
+describe('expectTensorTrapezoid', () => {
+  it('a kink (relu of a correlated pair) to second order, a singular covariance, a widened range', () => {
+    // E relu(X1 + X2), X1 + X2 ~ N(0, s²): s/√(2π)
+    const L = [[1, 0], [0.6, 0.8]];
+    const s = Math.hypot(1 + 0.6, 0.8);
+    const f = (x: Float64Array) => Math.max(0, x[0] + x[1]);
+    expect(Math.abs(expectTensorTrapezoid([0, 0], L, 0.05, f) - s / Math.sqrt(2 * Math.PI))).toBeLessThan(1e-4);
+    // perfectly correlated: one direction only (a zero column), E e^{X1+X2} with X2 = X1 ~ N(0, 4)
+    expect(rel(expectTensorTrapezoid([0, 0], [[2, 0], [2, 0]], 0.1, (x) => Math.exp(x[0] + x[1])), Math.exp(8))).toBeLessThan(1e-12);
+    // the mass at z = 12, beyond the first range
+    expect(rel(expectTensorTrapezoid([0], [[1]], 0.25, (x) => Math.exp(12 * x[0])), Math.exp(72))).toBeLessThan(1e-12);
   });
 });
