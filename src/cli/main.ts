@@ -161,6 +161,7 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
 
   // one array task of `dmft sweep --slurm` (the job script runs it; not for users)
   program.command('sweep-chunk', { hidden: true })
+    .description('solve one array task of a `dmft sweep --slurm` job (the job script runs it)')
     .argument('<run-dir>', 'the run directory written by dmft sweep --slurm')
     .argument('[task]', 'the array task (default: $SLURM_ARRAY_TASK_ID)')
     .action(async (dir: string, task: string | undefined) => {
