@@ -144,12 +144,29 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .option('--json', 'print the table as JSON (see docs/json.md)')
     .option('--csv', 'print the table as CSV (one header line, one line per point)')
     .option('-o, --output <file>', 'write FILE atomically: a name ending in .svg gets the plot, any other name the table (repeatable: -o curve.svg -o table.csv)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`);
+    .option('--max-bytes <n>', `refuse input files larger than n bytes (default ${DEFAULT_MAX_BYTES})`)
+    .option('--slurm', 'run the points as a Slurm job array (sbatch), wait, and gather the same table (docs/sweep.md, "On a cluster")')
+    .option('--dry-run', 'with --slurm: print the job script and the plan; submit nothing, write nothing')
+    .option('--chunk <k>', 'with --slurm: grid points per array task (default: 1, or as many as keep the array at 1000 tasks)')
+    .option('--partition <p>', 'with --slurm: the Slurm partition')
+    .option('--time <t>', 'with --slurm: the time limit of each task (HH:MM:SS, D-HH:MM:SS, minutes)')
+    .option('--mem <m>', 'with --slurm: the memory of each task (4G, 500M)')
+    .option('--run-dir <dir>', 'with --slurm: where the plan, the script, the rows and the logs go, on a file system the compute nodes share (default: ./dmft-sweep-DATE-PID)');
   sweep.addOption(new Option('-q, --quiet', 'print no progress on standard error'));
   sweep.addHelpText('after', '\nExit codes: 0 every point ok, 1 some points failed (the table is complete; each failed row says why), 2 bad input.\nDetails: docs/sweep.md')
     .action(async (file: string, o: import('./sweep.ts').SweepCliOptions) => {
       setInput(file);
       setCode(await (await import('./sweep.ts')).sweepAction(file, o, write));
+    });
+
+  // one array task of `dmft sweep --slurm` (the job script runs it; not for users)
+  program.command('sweep-chunk', { hidden: true })
+    .description('solve one array task of a `dmft sweep --slurm` job (the job script runs it)')
+    .argument('<run-dir>', 'the run directory written by dmft sweep --slurm')
+    .argument('[task]', 'the array task (default: $SLURM_ARRAY_TASK_ID)')
+    .action(async (dir: string, task: string | undefined) => {
+      setInput(dir);
+      setCode(await (await import('./sweep.ts')).sweepChunkAction(dir, task));
     });
 
   withInput(program.command('report').description('one self-contained HTML report: the model, theory curves with simulation points, C(t,s), the comparison, the derived equations'))

@@ -4,6 +4,7 @@
 // results as `dmft solve`, on the system derived once for the whole sweep.
 // Whatever goes wrong becomes the point's reason; nothing is thrown.
 import { DmftError, DmftErrors } from '../errors.ts';
+import { deriveCavity } from '../derive/cavity.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import { renameTimeParams } from '../derive/time-names.ts';
 import type { Model } from '../model/ir.ts';
@@ -42,6 +43,23 @@ export interface PointOutcome {
 
 /** Everything a worker needs: the parsed model (with its source, for the checks) and the derived system. */
 export interface SweepContext { model: Model; source: string; file: string; system: DmftSystem; spec: PointSpec }
+
+/** The context of a sweep: the equations derived once, at the first point whose
+ *  values the model accepts (the derivation is symbolic in the parameters);
+ *  when no point is accepted, at the model's own values (every row then says
+ *  why its point was refused). The local sweep and each Slurm task build it
+ *  the same way, so both solve the same system. */
+export function sweepContext(model: Model, source: string, file: string, points: Record<string, number>[], spec: PointSpec): SweepContext {
+  let system: DmftSystem | undefined;
+  for (const p of points) {
+    let m: Model;
+    try { m = validateModel(applyOverrides(model, p), source); } catch { continue; }
+    system = deriveCavity(m).system;
+    break;
+  }
+  if (!system) system = deriveCavity(validateModel(model, source)).system;
+  return { model, source, file, system, spec };
+}
 
 const finite = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
 

@@ -20,6 +20,8 @@ export interface RunOptions {
   workerUrl?: URL;
   /** false: only worker threads solve points (tests of the worker path); default true */
   mainThread?: boolean;
+  /** each point's outcome as soon as it is known (a Slurm task saves its rows as it goes) */
+  onOutcome?: (index: number, outcome: PointOutcome) => void;
 }
 
 /** Solve every point; the outcomes in the order of `points`. */
@@ -29,7 +31,7 @@ export async function runSweep(ctx: SweepContext, points: Record<string, number>
   let finished = 0;
   const tell = () => opts.onProgress?.(([...partial.values()].reduce((a, b) => a + b, 0) + finished) / Math.max(1, n), finished);
   const outcomes: (PointOutcome | undefined)[] = new Array(n);
-  const record = (i: number, o: PointOutcome) => { outcomes[i] = o; partial.delete(i); finished++; tell(); };
+  const record = (i: number, o: PointOutcome) => { outcomes[i] = o; partial.delete(i); finished++; opts.onOutcome?.(i, o); tell(); };
 
   const W = Math.min(Math.max(1, opts.jobs), n);
   if (W <= 1) {
