@@ -43,7 +43,7 @@ export function describeSystem(sys: DmftSystem): string {
     }
     for (const f of p.fields) L.push(`  <${f.name}(t)*${f.name}(s)> = ${print(f.cov)}    (from ${f.sum})`);
     for (const c of p.cross) L.push(`  <${c.a}(t)*${c.b}(s)> = ${print(c.cov)}`);
-    for (const i of p.inputs) L.push(i.kind === 'noise' ? `  <${i.name}(t)*${i.name}(s)> = ${print(i.D)}*delta(t - s)` : `  ${i.name} ~ ${dist(i.dist)}  (quenched)`);
+    for (const i of p.inputs) L.push(i.kind === 'noise' ? `  <${i.name}(t)*${i.name}(s)> = ${print(i.D)}*delta(t - s)` : i.kind === 'step' ? `  ${i.name}(t) ~ ${dist(i.dist)}  (drawn afresh each step)` : `  ${i.name} ~ ${dist(i.dist)}  (quenched)`);
     for (const v of p.variables) if (v.init) L.push(`  ${v.name}(0) ${v.init.kind === 'dist' ? '~ ' + dist(v.init.dist) : '= ' + print(v.init.value)}`);
   }
   L.push('closure:');

@@ -196,7 +196,7 @@ export class ModelAnalysis {
       for (const n of m.noises) fail(m, { k: 'sym', name: n.name, span: n.span }, `white noise (${n.name}) has no meaning in discrete time`, `draw fresh randomness per step instead: random ${n.name}[${n.indices[0] ?? 'i'}](t) ~ normal(0, D)`);
     }
     for (const r of m.randoms) {
-      if (r.timeDependent) fail(m, { k: 'sym', name: r.name, span: r.span }, `fresh randomness per step (${r.name}[…](t)) is not supported yet by derive`, 'SGD-style minibatch noise needs the discrete-time rule family, which is planned');
+      if (r.timeDependent && !map) fail(m, { k: 'sym', name: r.name, span: r.span }, `randomness drawn afresh at every step (${r.name}[…](t)) has no meaning in continuous time`, 'write the dynamics as a map x[i](t+1) = …, or use white noise xi[i] ~ white(D)');
       if (r.indices.length > 2) fail(m, { k: 'sym', name: r.name, span: r.span }, `tensor couplings (${r.name} has ${r.indices.length} indices) are not supported yet by derive`, 'tensor couplings (spherical spin glasses) need the tensor rule family (cavity.field.tensor), which is planned');
     }
     for (const c of m.constraints) fail(m, c.lhs, `constraints (… via ${c.multiplier}) are not supported yet by derive`, 'spherical constraints need the Lagrange-multiplier rule family, which is planned');
@@ -562,6 +562,7 @@ export function toSite(an: ModelAnalysis, inputs: SiteInputs, e: Expr, q: PopInf
     const time = x.at ?? tau;
     if (q.vars.some((v) => v.name === x.name)) return ref(x.name, [], time);
     const r = an.randoms.get(x.name);
+    if (r?.timeDependent) { inputs.add(q.set, { kind: 'step', name: r.name, dist: an.localDist(r) }); return ref(x.name, [], time); }
     if (r) { inputs.add(q.set, { kind: 'quenched', name: r.name, dist: an.localDist(r) }); return ref(x.name); }
     const nz = m.noises.find((n) => n.name === x.name);
     if (nz && nz.dist.kind === 'white') { inputs.add(q.set, { kind: 'noise', name: nz.name, D: nz.dist.D }); return ref(x.name, [], time); }
@@ -680,7 +681,7 @@ export function modelEnv(an: ModelAnalysis, inputs: SiteInputs): Pick<RuleEnv, '
     },
     local: (name) => {
       const r = an.randoms.get(name);
-      return r && r.indices.length === 1 ? ref(name) : ref(name, [], sym('t'));
+      return r && r.indices.length === 1 && !r.timeDependent ? ref(name) : ref(name, [], sym('t'));
     },
   };
 }

@@ -53,7 +53,7 @@ function init(i: InitSpec): InitSpec {
 }
 
 function input(i: LocalInput): LocalInput {
-  return i.kind === 'quenched' ? { kind: 'quenched', name: i.name, dist: dist(i.dist) } : { kind: 'noise', name: i.name, D: normalizeExpr(i.D) };
+  return i.kind === 'noise' ? { kind: 'noise', name: i.name, D: normalizeExpr(i.D) } : { kind: i.kind, name: i.name, dist: dist(i.dist) };
 }
 
 function field(f: GaussianField): GaussianField {

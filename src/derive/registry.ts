@@ -40,6 +40,8 @@ export interface RuleEnv {
   at(e: Expr, idx: string, tau: Expr): Expr;
   /** a site-local random input in the single-site process: w (quenched) or xi(t) (noise) */
   local(name: string): Expr;
+  /** mean and variance of a site-local input drawn afresh at every step of a map (discrete time only) */
+  stepMoments?(name: string): { mean: Expr; var: Expr };
   /** is this name a response (conjugate) field of the path integral? */
   isConjugate(name: string): boolean;
   /** powers of the imaginary unit reduced (I² = −1) */
@@ -110,6 +112,18 @@ registerBuilder('at', ([e, k, tau], env) => envOf(env, '@at').at(e, nameArg(k, '
 
 registerBuilder('local', ([w], env) => envOf(env, '@local').local(nameArg(w, '@local')), [1, 1],
   '@local(_w): the site-local random input _w in the single-site process: w (quenched) or w(t) (white noise)');
+
+const stepMoments = (z: Expr, env: unknown, what: string) => {
+  const e = envOf(env, what);
+  if (!e.stepMoments) throw new Error(`${what}: only a discrete-time derivation has inputs drawn afresh at every step`);
+  return e.stepMoments(nameArg(z, what));
+};
+
+registerBuilder('stepMean', ([z], env) => stepMoments(z, env, '@stepMean').mean, [1, 1],
+  '@stepMean(_z): the mean E s of the site-local input _z drawn afresh at every step of a map');
+
+registerBuilder('stepVariance', ([z], env) => stepMoments(z, env, '@stepVariance').var, [1, 1],
+  '@stepVariance(_z): the variance Var s of the site-local input _z drawn afresh at every step of a map');
 
 registerBuilder('sign', ([c]) => num(splitCoef(canon(c)).coef.p < 0 ? -1 : 1), [1, 1],
   '@sign(c): the sign of the numeric coefficient of c (−1 or 1)');

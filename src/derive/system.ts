@@ -7,7 +7,7 @@
 //  - a variable of the population at time τ is ref(var, [], τ);
 //  - a Gaussian field is ref(fieldName, [], τ);
 //  - a site-local random input is ref(name) (quenched: no time) or
-//    ref(name, [], τ) (white noise);
+//    ref(name, [], τ) (white noise; in a map, randomness drawn afresh each step);
 //  - order parameters are op(name, τ1[, τ2]) with name a key of `orderParams`.
 import type { Expr } from '../expr/ast.ts';
 import type { Dist, InitSpec } from '../model/ir.ts';
@@ -45,7 +45,9 @@ export interface CrossCovariance {
 /** Site-local randomness that passes to the single-site process unchanged. */
 export type LocalInput =
   | { kind: 'quenched'; name: string; dist: Dist }
-  | { kind: 'noise'; name: string; D: Expr };
+  | { kind: 'noise'; name: string; D: Expr }
+  /** drawn afresh at every step of a map (`random s[mu](t) ~ …`): ref(name, [], τ), independent across steps */
+  | { kind: 'step'; name: string; dist: Dist };
 
 /** One variable of a population's site: a state (dynamic) or a let (algebraic). */
 export interface Variable {

@@ -158,6 +158,8 @@ export function systemSections(sys: DmftSystem, opts: SystemTexOptions = {}): Te
           rhs: toLatex(mul(inp.D, call('delta', add(T, neg(S)))), ctx),
           what: `white noise ${inp.name}, zero mean (Itô)`,
         });
+      } else if (inp.kind === 'step') {
+        rows.push({ lhs: toLatex(ref(inp.name, [], T), ctx), rel: '\\sim', rhs: `${distTex(inp.dist, ctx)} \\quad \\text{(drawn afresh at each step)}`, what: `site-local input ${inp.name}, drawn afresh at every step, independent of the past` });
       } else {
         rows.push({ lhs: toLatex(ref(inp.name), ctx), rel: '\\sim', rhs: distTex(inp.dist, ctx), what: `quenched site-local input ${inp.name}` });
       }
@@ -174,6 +176,12 @@ export function systemSections(sys: DmftSystem, opts: SystemTexOptions = {}): Te
   for (const o of sys.orderParams) {
     const kind = o.kind === 'C' ? 'correlation' : o.kind === 'M' ? 'mean' : 'response';
     closure.push({ lhs: opLhs(o, ctx), rel: '=', rhs: toLatex(o.def, ctx), label: label(o.name), what: `${kind} ${o.name} of population ${o.pop}` });
+    if (o.kind === 'C' && sys.time === 'discrete' && some(o.def, (x) => x.k === 'call' && x.fn === 'delta')) {
+      closure.push({
+        lhs: '', rel: '', rhs: `\\quad \\text{(for } t \\ge s \\text{; on the step grid } \\delta \\text{ is the Kronecker } \\delta_{ts}\\text{)}`,
+        what: `a factor drawn afresh at every step: its variance enters at equal times only`,
+      });
+    }
     if (o.kind === 'R' && o.instantaneous) {
       closure.push({
         lhs: '', rel: '', rhs: `\\quad \\text{(instantaneous response: includes a } \\delta(t - s) \\text{ part)}`,

@@ -25,6 +25,7 @@ import { DmftError } from '../errors.ts';
 import { call, num, sym, type Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
 import { degree, diff } from '../expr/diff.ts';
+import { moments } from '../model/moments.ts';
 import { compile } from '../expr/compile.ts';
 import { print } from '../expr/print.ts';
 import { expectTensorHermite } from '../numeric/normal.ts';
@@ -75,9 +76,25 @@ class Form {
   constructor(readonly c0: number, readonly coef: Float64Array, readonly tmax: number) {}
 }
 interface Sym { expr: Expr; forms: Map<number, Form> }
-type Val = number | Form | Sym;
+/** An input drawn afresh at step τ (a minibatch mask), before it is combined with what it multiplies. */
+class Fresh { constructor(readonly input: number, readonly tau: number) {} }
+type Val = number | Form | Sym | Fresh;
 
-const isSym = (v: Val): v is Sym => typeof v === 'object' && !(v instanceof Form);
+const isSym = (v: Val): v is Sym => typeof v === 'object' && !(v instanceof Form) && !(v instanceof Fresh);
+
+/** Most distinct quantities one fresh input may multiply at one step (basis slots per input and step). */
+const SLOTS = 4;
+
+/** An input drawn afresh at every step: its law's mean and variance, and the products met per step. */
+interface StepInput {
+  name: string;
+  mean: number;
+  var: number;
+  /** normal: s(t) alone is a Gaussian variable */
+  normal: boolean;
+  /** per step: the quantities q_j it multiplies and the representation of (s − E s)·q_j on the step's slots */
+  products: { q: Form | number; rep: Float64Array }[][];
+}
 
 /** A map's site is not Gaussian, or an input is outside what the closure reads. */
 export class MapClosureError extends DmftError {}
@@ -194,6 +211,12 @@ class MapClosure {
   private busy = new Set<string>();
   private memoOp = new Map<string, number>();
   private memoFn = new Map<string, Val>();
+  /** inputs drawn afresh at every step; their slots (unit variables, uncorrelated with everything else) follow the field rows */
+  private steps: StepInput[] = [];
+  private stepIdx = new Map<string, number>();
+  private slot0 = 0;
+  /** basis slots whose variable is not Gaussian (it reproduces second moments only) */
+  private nonGaussian: Uint8Array;
 
   constructor(private sys: DmftSystem, private params: Record<string, number>, private T: number) {
     // the unit normals: one per random initial value, then one per quenched input
@@ -207,7 +230,14 @@ class MapClosure {
     }
     for (const p of sys.populations) {
       for (const i of p.inputs) {
-        if (i.kind !== 'quenched') throw new MapClosureError({ message: `the input ${i.name} is not a quenched random variable`, hint: 'maps take quenched inputs and Gaussian fields' });
+        if (i.kind === 'step') {
+          const m = moments(i.dist);
+          if (!m) throw new MapClosureError({ message: `the input ${i.name} drawn at every step has no finite mean and variance` });
+          this.stepIdx.set(i.name, this.steps.length);
+          this.steps.push({ name: i.name, mean: this.number(m.mean, `the mean of ${i.name}`), var: this.number(m.var, `the variance of ${i.name}`), normal: i.dist.kind === 'normal', products: Array.from({ length: T + 1 }, () => []) });
+          continue;
+        }
+        if (i.kind !== 'quenched') throw new MapClosureError({ message: `the input ${i.name} is not a quenched random variable`, hint: 'maps take quenched inputs, inputs drawn afresh at every step and Gaussian fields' });
         if (i.dist.kind !== 'normal') throw new MapClosureError({ message: `the quenched input ${i.name} is not normal: the step-grid closure reads Gaussian sites only`, hint: 'dmft simulate runs the model at finite N' });
         z++;
       }
@@ -217,7 +247,9 @@ class MapClosure {
     this.nF = fields.length;
     fields.forEach(({ f, p }, a) => { this.fieldIdx.set(f.name, a); this.fieldNames.push(f.name); this.fieldPop.push(p.name); this.fieldCovExpr.push(f.cov); });
     for (const p of sys.populations) for (const x of p.cross) this.cross.set(`${x.a}|${x.b}`, x.cov);
-    this.B = this.nZ + this.nF * (T + 1);
+    this.slot0 = this.nZ + this.nF * (T + 1);
+    this.B = this.slot0 + this.steps.length * (T + 1) * SLOTS;
+    this.nonGaussian = new Uint8Array(this.B);
     const R = this.nF * (T + 1);
     this.sigma = new Float64Array(R * R).fill(NaN);
     for (const o of sys.orderParams) this.ops.set(o.name, o);
@@ -263,6 +295,7 @@ class MapClosure {
   private cov(a: Form, b: Form): number {
     let s = 0;
     for (let k = 0; k < this.nZ; k++) s += a.coef[k] * b.coef[k];
+    for (let k = this.slot0; k < this.B; k++) s += a.coef[k] * b.coef[k];
     const [p, q] = a.tmax <= b.tmax ? [a, b] : [b, a];
     if (p.tmax < 0) return s;
     const u = this.uOf(q);
@@ -300,6 +333,7 @@ class MapClosure {
   }
 
   private toExpr(v: Val, forms: Map<number, Form>): Expr {
+    v = this.plain(v);
     if (typeof v === 'number') return num(v);
     if (v instanceof Form) {
       if (v.coef.every((x) => x === 0)) return num(v.c0);
@@ -317,6 +351,7 @@ class MapClosure {
   }
 
   private add(vals: Val[]): Val {
+    vals = vals.map((v) => this.plain(v));
     if (vals.some(isSym)) return this.symOf((ex) => ({ k: 'add', terms: vals.map(ex) }));
     let c0 = 0;
     let coef: Float64Array | undefined;
@@ -332,9 +367,16 @@ class MapClosure {
 
   private mul(vals: Val[]): Val {
     let c = 1;
-    const rest: Val[] = [];
+    let rest: Val[] = [];
     for (const v of vals) if (typeof v === 'number') c *= v; else rest.push(v);
     if (rest.length === 0) return c;
+    const fresh = rest.filter((v): v is Fresh => v instanceof Fresh);
+    if (fresh.length) {
+      // an input drawn afresh at this step times one affine quantity: its second moments exactly
+      const others = rest.filter((v) => !(v instanceof Fresh));
+      if (fresh.length === 1 && others.length <= 1 && others.every((v) => v instanceof Form)) return this.freshTimes(fresh[0], c, (others[0] as Form | undefined) ?? 1);
+      rest = rest.map((v) => this.plain(v));
+    }
     if (rest.length === 1 && rest[0] instanceof Form) {
       const f = rest[0];
       const coef = new Float64Array(this.B);
@@ -356,6 +398,11 @@ class MapClosure {
         const q = this.quenched.get(e.name);
         if (q && !e.at) return q;
         const tau = e.at ? this.scalar(e.at, env) : NaN;
+        const k = this.stepIdx.get(e.name);
+        if (k !== undefined) {
+          if (!(Number.isInteger(tau) && tau >= 0 && tau <= this.T)) throw new Error(`internal: input ${e.name} at step ${tau}`);
+          return new Fresh(k, tau);
+        }
         if (this.vars.has(e.name)) return this.node(e.name, tau);
         const a = this.fieldIdx.get(e.name);
         if (a !== undefined) {
@@ -368,13 +415,15 @@ class MapClosure {
       case 'add': return this.add(e.terms.map((x) => this.ev(x, env)));
       case 'mul': return this.mul(e.factors.map((x) => this.ev(x, env)));
       case 'pow': {
-        const b = this.ev(e.base, env), x = this.ev(e.exp, env);
+        const b0 = this.ev(e.base, env), x = this.plain(this.ev(e.exp, env));
+        if (typeof x === 'number' && x === 1) return b0;
+        const b = this.plain(b0);
         if (typeof b === 'number' && typeof x === 'number') return b ** x;
         if (typeof x === 'number' && x === 1) return b;
         return this.symOf((ex) => ({ k: 'pow', base: ex(b), exp: ex(x) }));
       }
       case 'call': {
-        const args = e.args.map((x) => this.ev(x, env));
+        const args = e.args.map((x) => this.plain(this.ev(x, env)));
         if (args.every((x) => typeof x === 'number')) {
           const v = constantValue(call(e.fn, ...args.map((x) => num(x as number))), {});
           if (v === undefined) throw new DmftError({ message: `${e.fn}(${args.join(', ')}) has no value` });
@@ -418,6 +467,7 @@ class MapClosure {
     if (v.kind === 'algebraic') out = this.ev(v.rhs, { t: tau });
     else if (tau > 0) out = this.ev(v.rhs, { t: tau - 1 });
     else out = this.init(v);
+    out = this.plain(out);
     this.busy.delete(key);
     if (isSym(out)) {
       const dim = this.dedupe(out).forms.size;
@@ -467,13 +517,14 @@ class MapClosure {
     const key = `${o.name}|${which}|${tau}`;
     const hit = this.memoFn.get(key);
     if (hit !== undefined) return hit;
-    const v = this.ev(which === 'g' ? o.g ?? o.f : o.f, { t: tau });
+    const v = this.plain(this.ev(which === 'g' ? o.g ?? o.f : o.f, { t: tau }));
     this.memoFn.set(key, v);
     return v;
   }
 
   /** ⟨δf/δη_slot(s)⟩: the coefficient of η_slot(s) through each Gaussian variable f depends on. */
   private response(f: Val, slot: string, s: number): number {
+    f = this.plain(f);
     const a = this.fieldIdx.get(slot);
     if (a === undefined) throw new DmftError({ message: `unknown field ${slot}` });
     const k = this.nZ + this.row(a, s);
@@ -517,12 +568,14 @@ class MapClosure {
 
   /** E[v] over the site's Gaussian variables, with the quadrature error. */
   private expect(v: Val): { value: number; error: number } {
+    v = this.plain(v);
     if (typeof v === 'number') return { value: v, error: 0 };
     if (v instanceof Form) return { value: v.c0, error: 0 };
     const s = this.dedupe(v);
     const forms = [...s.forms.values()];
     const d = forms.length;
     if (d > MAX_DIM) throw new MapClosureError({ message: `an average over ${d} Gaussian variables: the site is not Gaussian enough for the step-grid closure (at most ${MAX_DIM})`, hint: 'dmft simulate runs the model at finite N' });
+    this.refuseNonGaussian(s);
     this.maxDim = Math.max(this.maxDim, d);
     const mu = forms.map((f) => f.c0);
     const C = forms.map((f) => forms.map((g) => this.cov(f, g)));
@@ -551,6 +604,71 @@ class MapClosure {
     if (!Number.isFinite(value)) throw new DmftError({ message: `an average of ${print(s.expr)} is ${value}: the map diverges at these parameters (past its stability edge)`, hint: 'lower --T to see the growth, or change the parameters' });
     this.maxQuadError = Math.max(this.maxQuadError, error);
     return { value, error };
+  }
+
+  // ---- inputs drawn afresh at every step ------------------------------------------
+  /** s(τ) on its own: c·s(τ) = E s + (s − E s)·1 (a Gaussian slot when s is normal). */
+  private plain(v: Val): Exclude<Val, Fresh> {
+    return v instanceof Fresh ? this.freshTimes(v, 1, 1) as Exclude<Val, Fresh> : v;
+  }
+
+  /**
+   * c·s(τ)·q for an input s drawn afresh at step τ and an affine q of the site:
+   * c·(E s·q + (s − E s)·q). The fluctuation (s − E s)·q has mean 0, is
+   * uncorrelated with everything that does not contain it (s(τ) is independent
+   * of the past and of q(τ)), and E[(s − E s)² q q'] = Var s · E[q q'] for two
+   * quantities it multiplies at the same step. So the fluctuations of the step
+   * are written over the step's own unit slots by a Cholesky factor of
+   * Var s · E[q_j q_k] (raw second moments), grown one quantity at a time: every
+   * second moment and response of an affine site is then exact. The slots are
+   * not Gaussian unless s is normal and multiplies a constant; averages of
+   * nonlinear functions of them are refused (refuseNonGaussian).
+   */
+  private freshTimes(f: Fresh, c: number, q: Form | number): Val {
+    const inp = this.steps[f.input];
+    const list = inp.products[f.tau];
+    const same = (a: Form | number) => (typeof a === 'number' || typeof q === 'number' ? a === q : a.c0 === q.c0 && a.coef.every((x, k) => x === q.coef[k]));
+    let hit = list.find((x) => same(x.q));
+    if (!hit) {
+      if (list.length === SLOTS) throw new MapClosureError({ message: `the input ${inp.name} multiplies more than ${SLOTS} distinct quantities at one step: the step-grid closure keeps at most ${SLOTS}`, hint: 'dmft simulate runs the model at finite N' });
+      const raw = (a: Form | number, b: Form | number) => {
+        const ca = typeof a === 'number' ? a : a.c0, cb = typeof b === 'number' ? b : b.c0;
+        return ca * cb + (typeof a === 'number' || typeof b === 'number' ? 0 : this.cov(a, b));
+      };
+      const n = list.length;
+      const rep = new Float64Array(SLOTS);
+      for (let j = 0; j < n; j++) {
+        const Ljj = list[j].rep[j];
+        let m = inp.var * raw(q, list[j].q);
+        for (let k = 0; k < j; k++) m -= rep[k] * list[j].rep[k];
+        rep[j] = Ljj > 1e-300 ? m / Ljj : 0;
+      }
+      let d = inp.var * raw(q, q);
+      for (let k = 0; k < n; k++) d -= rep[k] * rep[k];
+      rep[n] = Math.sqrt(Math.max(0, d));
+      const slot = this.slot0 + (f.input * (this.T + 1) + f.tau) * SLOTS + n;
+      if (!(inp.normal && typeof q === 'number')) this.nonGaussian[slot] = 1;
+      hit = { q, rep };
+      list.push(hit);
+    }
+    const coef = new Float64Array(this.B);
+    const base = this.slot0 + (f.input * (this.T + 1) + f.tau) * SLOTS;
+    for (let j = 0; j < SLOTS; j++) coef[base + j] = c * hit.rep[j];
+    if (typeof q !== 'number') for (let k = 0; k < this.B; k++) coef[k] += c * inp.mean * q.coef[k];
+    return this.form(c * inp.mean * (typeof q === 'number' ? q : q.c0), coef);
+  }
+
+  /** An average over variables that carry a non-Gaussian slot is exact for polynomials of degree ≤ 2 only. */
+  private refuseNonGaussian(s: Sym): void {
+    const carries = [...s.forms.values()].some((f) => { for (let k = this.slot0; k < this.B; k++) if (f.coef[k] !== 0 && this.nonGaussian[k]) return true; return false; });
+    if (!carries) return;
+    const slots = [...s.forms.keys()].map((id) => `u${id}`);
+    if (degree(s.expr, (x) => x.k === 'sym' && slots.includes(x.name)) <= 2) return;
+    const names = this.steps.filter((x) => !x.normal || x.products.some((l) => l.some((p) => typeof p.q !== 'number'))).map((x) => x.name).join(', ');
+    throw new MapClosureError({
+      message: `the site is not Gaussian: an input drawn afresh at every step (${names}) multiplies a quantity of the site, and here it enters a nonlinear function (${print(s.expr)}); the step-grid closure is exact for the second moments of sites linear in the masked quantities (losses), not for nonlinear averages`,
+      hint: 'dmft simulate runs the model at finite N',
+    });
   }
 
   // ---- observables ------------------------------------------------------------

@@ -169,7 +169,7 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
   for (const p of sys.populations) {
     const laws: [string, Dist][] = [
       ...p.variables.flatMap((v): [string, Dist][] => (v.init?.kind === 'dist' ? [[`the initial distribution of ${v.name}`, v.init.dist]] : [])),
-      ...p.inputs.map((i): [string, Dist] => (i.kind === 'quenched' ? [`the distribution of ${i.name}`, i.dist] : [`the noise ${i.name}`, { kind: 'white', D: i.D } as Dist])),
+      ...p.inputs.map((i): [string, Dist] => (i.kind !== 'noise' ? [`the distribution of ${i.name}`, i.dist] : [`the noise ${i.name}`, { kind: 'white', D: i.D } as Dist])),
     ];
     for (const [what, d] of laws) {
       const args = distArgs(d);

@@ -13,6 +13,7 @@ const cases: [string, string, RegExp][] = [
   ['white noise entering nonlinearly', `${head}noise xi[i] ~ white(1)\nstate x[i]\nd/dt x[i] = -x[i] + tanh(xi[i])\n`, /white noise 'xi' enters the dynamics of x nonlinearly/],
   ['discrete-time and continuous-time dynamics in one model', `${head}state x[i]\nstate y[i]\nx[i](t+1) = 0.5*x[i]\nd/dt y[i] = -y[i]\n`, /mixes discrete-time dynamics .* with continuous-time ones/],
   ['white noise in a map', `${head}noise xi[i] ~ white(1)\nstate x[i]\nx[i](t+1) = 0.5*x[i] + xi[i]\n`, /white noise \(xi\) has no meaning in discrete time/],
+  ['randomness drawn afresh at every step in continuous time', `${head}random u[i](t) ~ bernoulli(0.5)\nstate x[i]\nd/dt x[i] = -x[i] + u[i]\n`, /drawn afresh at every step \(u\[…\]\(t\)\) has no meaning in continuous time/],
   ['a constraint', `${head}state x[i]\nd/dt x[i] = -x[i]\nconstraint mean(i, x[i]^2) = 1 via z\n`, /constraints .* not supported yet by derive/],
 ];
 

@@ -66,7 +66,7 @@ export class MsrState {
   constructor(readonly an: ModelAnalysis) {
     this.names = new Names(an);
     this.inputs = new SiteInputs(an.pops);
-    const quenched = new Set(an.m.randoms.filter((r) => r.indices.length === 1).map((r) => r.name));
+    const quenched = new Set(an.m.randoms.filter((r) => r.indices.length === 1 && !r.timeDependent).map((r) => r.name));
     this.timeless = (n) => quenched.has(n);
     this.env = {
       ...modelEnv(an, this.inputs),
