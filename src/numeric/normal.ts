@@ -294,7 +294,7 @@ export function expectTensorSmooth(mu: ArrayLike<number>, L: number[][], nn: num
     let w = 1, outer = false;
     for (let k = 0; k < d; k++) { w *= gw[idx[k]]; if (idx[k] === 0 || idx[k] === nn - 1) outer = true; }
     for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
-    const v = w * f(x);
+    const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
     acc += v; abs += Math.abs(v);
     if (outer) edge += Math.abs(v);
     let k = 0;
@@ -328,7 +328,7 @@ export function expectTensorTrapezoid(mu: ArrayLike<number>, L: number[][], dz: 
       let w = 1, outer = false;
       for (let c = 0; c < m; c++) { w *= ws[idx[c]]; if (idx[c] === 0 || idx[c] === n - 1) outer = true; }
       for (let r = 0; r < d; r++) { let s = mu[r]; for (let c = 0; c < m; c++) s += (L[r][cols[c]] ?? 0) * zs[idx[c]]; x[r] = s; }
-      const v = w * f(x);
+      const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
       acc += v; abs += Math.abs(v);
       if (outer) edge += Math.abs(v);
       let c = 0;
