@@ -62,6 +62,8 @@ export class SpectrumSolver {
   private pops: CompiledPop[] = [];
   private popsFine?: SpectrumSolver;
   readonly scale: number;
+  /** every quenched vector of the site equations takes finitely many values: m is algebraic */
+  readonly algebraic: boolean;
   private env: Record<string, number>;
 
   constructor(readonly sys: SpectrumSystem, readonly model: Model, private opts: SpectrumSolveOptions = {}, nodes = opts.nodes ?? 48) {
@@ -83,6 +85,8 @@ export class SpectrumSolver {
     }
     // a typical scale of the spectrum, for tolerances and continuation
     this.scale = 1;
+    const rowVectors = new Set(sys.populations.flatMap((p) => p.vectors));
+    this.algebraic = [...rowVectors].every((name) => { const d = laws.get(name)!; return d.kind === 'bernoulli' || lawNodes(d, this.env, 4).every((q, _, all) => q.x === all[0].x); });
     if (nodes === (opts.nodes ?? 48) && this.pops.some((p) => p.nodes.length > 1)) this.popsFine = new SpectrumSolver(sys, model, opts, 2 * nodes);
   }
 
@@ -244,18 +248,17 @@ export class SpectrumSolver {
 
   /** Moments μ1 = (1/N) tr H, μ2 = (1/N) tr H² from m at large |z|. */
   moments(): { mean: number; second: number } {
-    const Y = 1e3;
-    const mz = this.stieltjes([0, Y], true).m;
-    // f = −z m − 1 = μ1/z + μ2/z² + …, z = iY
-    const zr = 0, zi = Y;
-    const fr = -(zr * mz[0] - zi * mz[1]) - 1, fi = -(zr * mz[1] + zi * mz[0]);
-    // z f = μ1 + μ2/z + …
-    const zfr = zr * fr - zi * fi, zfi = zr * fi + zi * fr;
-    const mean = zfr;
-    // z (z f − μ1) = μ2 + …
-    const ar = zfr - mean, ai = zfi;
-    const second = zr * ar - zi * ai;
-    return { mean, second };
+    // f = −z m − 1 = μ1/z + μ2/z² + … at z = iY: Re(z f) = μ1 − μ3/Y² + …,
+    // Re(z(z f − μ1)) = μ2 − μ4/Y² + …; Richardson over Y and 2Y removes the 1/Y² term
+    const at = (Y: number) => {
+      const mz = this.stieltjes([0, Y], true).m;
+      const fr = Y * mz[1] - 1, fi = -Y * mz[0];
+      const zfr = -Y * fi, zfi = Y * fr;
+      return { mean: zfr, second: -Y * zfi, zfr };
+    };
+    const a = at(500), b = at(1000);
+    const mean = (4 * b.mean - a.mean) / 3;
+    return { mean, second: (4 * b.second - a.second) / 3 };
   }
 
   /** The spikes' secular matrix at real λ outside the bulk: 1 + Θ·N⟨b_r a_s G_vv⟩. */
