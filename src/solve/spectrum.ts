@@ -357,7 +357,8 @@ export class SpectrumSolver {
         const x = xs[k], fx = f(x);
         if (Number.isFinite(fPrev) && Number.isFinite(fx) && fPrev * fx < 0) {
           const root = brent(f, xPrev, x, fPrev, fx, 1e-14 * Math.max(1, Math.abs(x)));
-          out.push(this.outlierAt(root.x));
+          // a sign change across a pole of G (an atom of the bulk, e.g. at 0) is not a root
+          if (Math.abs(f(root.x)) < 1e-6) out.push(this.outlierAt(root.x));
         }
         xPrev = x; fPrev = fx;
       }
