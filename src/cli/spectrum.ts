@@ -26,8 +26,8 @@ export function parseComplex(raw: string): C | undefined {
   const s = raw.trim().replace(/\s+/g, '');
   if (!s) return undefined;
   const re = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?(?:([+-])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?i)?$/;
-  const pure = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?i$/.exec(s);
-  if (pure) { const v = pure[1] === undefined || pure[1] === '+' ? 1 : pure[1] === '-' ? -1 : Number(pure[1]); return [0, v]; }
+  const pure = /^([+-]?)((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?i$/.exec(s);
+  if (pure) { const v = (pure[1] === '-' ? -1 : 1) * (pure[2] === undefined ? 1 : Number(pure[2])); return [0, v]; }
   const m = re.exec(s);
   if (!m || m[1] === undefined) return undefined;
   const a = Number(m[1]);

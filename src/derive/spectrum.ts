@@ -55,7 +55,7 @@ export interface SpectrumUse {
 export interface SpectrumOrderParam { name: string; set: string; use: string; partner: string; weight: Expr; input: string; source: string; kappa: Expr }
 
 /** A rank-one term c·a(i)·b(j) (evaluated at a large size by the solver). */
-export interface SpectrumSpike { coef: Expr; left: Expr; right: Expr; text: string }
+export interface SpectrumSpike { coef: Expr; left: Expr; right: Expr; text: string; /** the term as written, with its indices */ expr: Expr }
 
 export interface SpectrumStep { id: string; because: string; where: string; result: string }
 
@@ -116,7 +116,7 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   const chains: { text: string; coef: Expr }[] = [];
   terms.forEach((t: MatrixTerm, ti) => {
     if (t.kind === 'rank-one') {
-      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: print(termExpr(t)) });
+      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: print(termExpr(t)), expr: termExpr(t) });
       noteVectors(t.left); noteVectors(t.right);
       step('spectrum.spike.low-rank', print(termExpr(t)), 'left out of the bulk equation (rank one); enters the outlier equation');
       return;
@@ -147,7 +147,7 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
     chains.push({ text: print(termExpr(t)), coef });
     vRow.push({ col: names[0], weight: canon(mul(coef, site(t.diag[0]))), times: 'one' });
     step('spectrum.chain.auxiliary', print(termExpr(t)),
-      names.map((w, k) => `${w}[${t.indices[k]}] = sum(${t.indices[k + 1]}, ${t.links[k].outPos === 0 ? `${t.links[k].matrix}[${t.indices[k]},${t.indices[k + 1]}]` : `${t.links[k].matrix}[${t.indices[k + 1]},${t.indices[k]}]`}*${print(t.diag[k + 1])}*${k + 1 < n ? names[k + 1] : 'v'}[${t.indices[k + 1]}])`).join('; '));
+      names.map((w, k) => `${w}[${t.indices[k]}] = sum(${t.indices[k + 1]}, ${print(mul(ref(t.links[k].matrix, t.links[k].outPos === 0 ? [t.indices[k], t.indices[k + 1]] : [t.indices[k + 1], t.indices[k]]), ...(print(t.diag[k + 1]) === '1' ? [] : [t.diag[k + 1]]), ref(k + 1 < n ? names[k + 1] : 'v', [t.indices[k + 1]])))})`).join('; '));
   });
   if (!uses.length) {
     throw new DmftError({ file: m.file, line: d.span?.line, col: d.span?.col, message: `matrix ${d.name} has no random matrix: it is a fixed low-rank matrix with no bulk spectrum`, hint: 'add a random part, e.g. J[i,j] with random J[i,j] ~ normal(0, 1/N), symmetric' });
@@ -168,7 +168,7 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
       orderParams.push({ name: g, set: u.inSet, use: u.name, partner: p.name, weight: u.weight, input: u.input, source: p.name, kappa });
       rows.get(u.name)!.entries.push({ col: p.input, weight: canon(mul(num(-1), kappa, u.scale, p.weight)), times: g });
       step('spectrum.cavity.reaction', `${u.name} ← ${p.name} (${u.matrix})`,
-        `${u.name} = eta_${u.name} + ${print(canon(mul(kappa, u.scale)))}*${g}*${print(p.weight)}*${p.input},  ${g} = <${print(u.weight)}*d${u.input}/dh_${p.name}> over ${u.inSet}`);
+        `${u.name} = eta_${u.name} + ${print(canon(mul(kappa, u.scale, sym(g), p.weight, sym(p.input))))},  ${g} = <${print(canon(mul(u.weight, sym(`d${u.input}/dh_${p.name}`))))}> over ${u.inSet}`);
     }
   }
   step('spectrum.site.response', 'each population', 'the site equations are linear: the responses are the inverse of the site matrix');

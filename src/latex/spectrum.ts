@@ -35,8 +35,9 @@ export function spectrumToTex(s: SpectrumSystem): string {
   }
   lines.push(`  m(z) &= \\Big\\langle \\frac{\\partial v}{\\partial b} \\Big\\rangle_{${nameToTex(s.set)}}, \\qquad \\rho(x) = \\frac{1}{\\pi}\\,\\mathrm{Im}\\, m(x + i0^+)`);
   if (s.spikes.length) {
-    const sp = s.spikes.map((x) => x.text).join(' + ');
-    lines.push(`  0 &= \\det\\!\\Big(\\delta_{rs} + \\theta_s N \\big\\langle b_r\\, a_s\\, G_{vv}(\\lambda) \\big\\rangle\\Big) && \\text{(outliers of } ${sp.replace(/\*/g, '\\,').replace(/_/g, '\\_')}\\text{)}`);
+    // the spikes θ_s a_s(i) b_s(j), in the model's notation
+    const sp = s.spikes.map((x) => toLatex(x.expr, { names })).join(',\\; ');
+    lines.push(`  0 &= \\det\\!\\Big(\\delta_{rs} + \\theta_s N \\big\\langle b_r\\, a_s\\, G_{vv}(\\lambda) \\big\\rangle\\Big) && \\text{(outliers of the spikes } ${sp}\\text{)}`);
   }
   L.push(lines.join(' \\\\\n'));
   L.push('\\end{align}');

@@ -344,7 +344,7 @@ export class SpectrumSolver {
       if (!(b > a)) continue;
       const eps = 1e-7 * width;
       const xs: number[] = [];
-      const n = 200;
+      const n = 80;
       for (let k = 0; k <= n; k++) {
         // denser near the edges, where the secular function varies fastest
         const t = k / n;
@@ -424,7 +424,7 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   const mom = s.moments();
   const sd = Math.sqrt(Math.max(mom.second - mom.mean ** 2, 0));
   const from = grid?.from ?? mom.mean - 8 * sd - 1e-3, to = grid?.to ?? mom.mean + 8 * sd + 1e-3;
-  const n = grid?.points ?? 401;
+  const n = grid?.points ?? 201;
   const density: DensityPoint[] = [];
   for (let k = 0; k < n; k++) {
     const x = from + ((to - from) * k) / (n - 1);
@@ -439,7 +439,7 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   const support: [number, number][] = [];
   let edgeError = 0;
   const bisect = (a: number, b: number, aIn: boolean) => {
-    for (let it = 0; it < 60 && b - a > 1e-13 * Math.max(1, Math.abs(a)); it++) {
+    for (let it = 0; it < 50 && b - a > 1e-12 * Math.max(1, Math.abs(a)); it++) {
       const c = (a + b) / 2;
       if (inside(c) === aIn) a = c; else b = c;
     }
@@ -459,7 +459,7 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   // mass of the continuous part: Gauss–Legendre in θ over x = a + (b − a)(1 − cos θ)/2 on
   // each interval of the support (smooth at square-root edges)
   let mass = 0;
-  const gl = gaussLegendre(64);
+  const gl = gaussLegendre(48);
   for (const [a, b] of support) {
     for (let k = 0; k < gl.x.length; k++) {
       const th = (Math.PI * (gl.x[k] + 1)) / 2;
