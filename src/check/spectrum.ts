@@ -34,21 +34,25 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
   if (sol.support.length) {
     const a = sol.support[0][0], b = sol.support[sol.support.length - 1][1];
     const h = 0.1 * (b - a);
-    for (const f of [0.25, 0.5, 0.75]) probes.push([a + f * (b - a), h]);
+    // rounded to a millionth of the width (a midpoint at 1e-13 is 0)
+    const q = 1e-6 * (b - a);
+    for (const f of [0.25, 0.5, 0.75]) probes.push([Math.round((a + f * (b - a)) / q) * q, h]);
   }
   const theory = probes.map((z) => solver.stieltjes(z));
   const above = sol.outliers.filter((x) => sol.support.length && x.lambda > sol.support[sol.support.length - 1][1]).sort((x, y) => y.lambda - x.lambda);
   const below = sol.outliers.filter((x) => sol.support.length && x.lambda < sol.support[0][0]).sort((x, y) => x.lambda - y.lambda);
-  type Series = { what: string; theory: number; theoryError: number; values: Map<number, number[]> };
+  /** scale: what "2 % of the value" means (|m(z)| for both parts of m, so that Re m ≈ 0 is judged fairly) */
+  type Series = { what: string; theory: number; theoryError: number; scale: number; values: Map<number, number[]> };
   const series: Series[] = [];
   probes.forEach((z, k) => {
-    series.push({ what: `Re m(${fmtZ(z)})`, theory: theory[k].m[0], theoryError: theory[k].error, values: new Map() });
-    series.push({ what: `Im m(${fmtZ(z)})`, theory: theory[k].m[1], theoryError: theory[k].error, values: new Map() });
+    const scale = Math.hypot(theory[k].m[0], theory[k].m[1]);
+    series.push({ what: `Re m(${fmtZ(z)})`, theory: theory[k].m[0], theoryError: theory[k].error, scale, values: new Map() });
+    series.push({ what: `Im m(${fmtZ(z)})`, theory: theory[k].m[1], theoryError: theory[k].error, scale, values: new Map() });
   });
   const outl = [...above.map((x, k) => ({ x, k, top: true })), ...below.map((x, k) => ({ x, k, top: false }))];
   for (const { x, k, top } of outl) {
-    series.push({ what: `outlier ${top ? 'λ_max' : 'λ_min'}${k ? `-${k}` : ''}`, theory: x.lambda, theoryError: 1e-9, values: new Map() });
-    if (sys.spikes.length === 1) series.push({ what: `overlap² (${top ? 'λ_max' : 'λ_min'}${k ? `-${k}` : ''}, ${x.spikes[0]})`, theory: x.overlaps[0], theoryError: 1e-7, values: new Map() });
+    series.push({ what: `outlier ${top ? 'λ_max' : 'λ_min'}${k ? `-${k}` : ''}`, theory: x.lambda, theoryError: 1e-9, scale: Math.abs(x.lambda), values: new Map() });
+    if (sys.spikes.length === 1) series.push({ what: `overlap² (${top ? 'λ_max' : 'λ_min'}${k ? `-${k}` : ''}, ${x.spikes[0]})`, theory: x.overlaps[0], theoryError: 1e-7, scale: Math.abs(x.overlaps[0]), values: new Map() });
   }
   for (const N of o.N) {
     for (let s = 0; s < o.seeds; s++) {
@@ -79,7 +83,7 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
     const fit = o.N.length >= 2 ? extrapolate(bySize) : { a: bySize[0].mean, se: bySize[0].se };
     const err = Math.hypot(fit.se, s.theoryError);
     const diff = Math.abs(fit.a - s.theory);
-    const scale = Math.max(Math.abs(s.theory), 1e-3);
+    const scale = Math.max(s.scale, 1e-12);
     const verdict = diff > 3 * err && diff > 1e-12 ? 'disagree' : 3 * err > target * scale ? 'inconclusive' : 'agree';
     return { what: s.what, theory: s.theory, theoryError: s.theoryError, sample: fit.a, se: fit.se, bySize, N: o.N.length >= 2 ? null : o.N[0], verdict };
   });
