@@ -4,13 +4,15 @@
 // its eigenvector with the spike, from the eigenvalues of matrices drawn at
 // several sizes. With two sizes or more the sample means are extrapolated
 // as a + b/N (weighted least squares); a value agrees when the theory lies
-// within 3 standard errors of the extrapolation, and the verdict is
-// inconclusive when that error is larger than the target (it could not have
-// seen a difference of that size).
+// within t standard errors of the extrapolation (Student-t, Bonferroni over
+// the table: 1% false alarms), and the verdict is inconclusive when t
+// standard errors exceed the target (it could not have seen a difference of
+// that size).
 import type { Model } from '../model/ir.ts';
 import type { SpectrumSystem } from '../derive/spectrum.ts';
 import type { C, SpectrumSolution, SpectrumSolver } from '../solve/spectrum.ts';
 import { sampleMatrix, symmetricEigen } from '../simulate/spectrum.ts';
+import { studentQuantile } from '../numeric/stats.ts';
 
 export interface SpectrumCheckRow {
   what: string;
@@ -78,13 +80,17 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
       }
     }
   }
+  // standard errors from few seeds: Student-t critical values, with a Bonferroni
+  // correction so that the whole table has a 1% false-alarm rate
+  const dof = Math.max(1, o.N.length * (o.seeds - 1) - (o.N.length >= 2 ? 1 : 0));
+  const crit = studentQuantile(1 - 0.01 / (2 * Math.max(1, series.length)), dof);
   const rows: SpectrumCheckRow[] = series.map((s) => {
     const bySize = o.N.map((N) => { const v = s.values.get(N)!; const mean = v.reduce((a, b) => a + b, 0) / v.length; const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1)); return { N, mean, se: sd / Math.sqrt(v.length) }; });
     const fit = o.N.length >= 2 ? extrapolate(bySize) : { a: bySize[0].mean, se: bySize[0].se };
     const err = Math.hypot(fit.se, s.theoryError);
     const diff = Math.abs(fit.a - s.theory);
     const scale = Math.max(s.scale, 1e-12);
-    const verdict = diff > 3 * err && diff > 1e-12 ? 'disagree' : 3 * err > target * scale ? 'inconclusive' : 'agree';
+    const verdict = diff > crit * err && diff > 1e-12 ? 'disagree' : crit * err > target * scale ? 'inconclusive' : 'agree';
     return { what: s.what, theory: s.theory, theoryError: s.theoryError, sample: fit.a, se: fit.se, bySize, N: o.N.length >= 2 ? null : o.N[0], verdict };
   });
   const verdict = rows.some((r) => r.verdict === 'disagree') ? 'disagree' : rows.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'agree';
@@ -92,7 +98,7 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
   text.push(`check against sampled matrices: N = ${o.N.join(', ')} (base size), ${o.seeds} seeds each; ${o.N.length >= 2 ? 'extrapolated as a + b/N' : 'one size: no extrapolation (finite-size bias ~1/N not removed)'}`);
   text.push('  quantity                              theory           sample (± se)                 verdict');
   for (const r of rows) text.push(`  ${r.what.padEnd(36)}  ${fmt(r.theory).padEnd(15)}  ${`${fmt(r.sample)} ± ${fmt(r.se, 2)}`.padEnd(28)}  ${r.verdict}`);
-  text.push(`verdict: ${verdict}${verdict === 'inconclusive' ? ` (some standard errors exceed ${target * 100}% of the value / 3: more seeds or larger N)` : ''}`);
+  text.push(`verdict: ${verdict} (a row agrees within ${crit.toFixed(2)} standard errors: Student-t with ${dof} degrees of freedom, 1% for the whole table)${verdict === 'inconclusive' ? `; inconclusive rows could not have seen a ${target * 100}% difference: more seeds or larger N` : ''}`);
   return { verdict, rows, text };
 }
 
