@@ -96,7 +96,7 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
     .action(act(async (file: string, o: import('./solve.ts').SolveCliOptions, w) => (await import('./solve.ts')).solveAction(w)(file, o)));
 
-  withCsv(withInput(program.command('spectrum').description("a random matrix's Stieltjes transform, density, support, outliers (cavity equation of the resolvent); --check against sampled matrices"), 'print the results as JSON (see docs/spectrum.md)'), 'the values, density, edges and outliers')
+  withCsv(withInput(program.command('spectrum').description("a random matrix's Stieltjes transform, density, support, outliers (cavity equation of the resolvent); --check against sampled matrices"), 'print the results as JSON (see docs/json.md)'), 'the values, density, edges and outliers')
     .option('--matrix <name>', 'the matrix to study (default: the only one)')
     .option('--z <list>', 'm(z) at these points, e.g. 1.5+0.1i,2 (a real z is z + i0⁺, with the density)')
     .option('--density [FROM:TO:N]', 'print the density on a grid (default grid: from the moments)')
