@@ -9,7 +9,7 @@ import { loadModel } from '../model/load.ts';
 import { deriveSpectrum, type SpectrumSystem } from '../derive/spectrum.ts';
 import { spectrumToTex } from '../latex/spectrum.ts';
 import { SpectrumSolver, solveSpectrum, type C, type SpectrumSolution, type StieltjesValue } from '../solve/spectrum.ts';
-import { closedForm, type ClosedForm } from '../solve/spectrum-closed.ts';
+import { closedForm, closedStieltjes, type ClosedForm } from '../solve/spectrum-closed.ts';
 import { csvTable, type Cell } from '../csv.ts';
 import { integer, maxBytesOption, numberList, parseNumber } from './options.ts';
 import { checkSpectrum, type SpectrumCheck } from '../check/spectrum.ts';
@@ -95,6 +95,13 @@ interface Doc { sys: SpectrumSystem; values: StieltjesValue[]; sol: SpectrumSolu
 const fmt = (x: number, d = 10): string => (Number.isFinite(x) ? Number(x.toPrecision(d)).toString() : String(x));
 const fmtC = (c: C, d = 10): string => `${fmt(c[0], d)} ${c[1] < 0 || Object.is(c[1], -0) ? '−' : '+'} ${fmt(Math.abs(c[1]), d)}i`;
 
+/** The closed form's root on the physical branch at v.z (the lower half-plane by conjugation). */
+function closedAt(cf: ClosedForm, v: StieltjesValue): C {
+  if (v.z[1] >= 0) return closedStieltjes(cf.coefficients, v.z[1] === 0 ? [v.z[0], 1e-13] : v.z, v.m);
+  const r = closedStieltjes(cf.coefficients, [v.z[0], -v.z[1]], [v.m[0], -v.m[1]]);
+  return [r[0], -r[1]];
+}
+
 function stepsText(s: SpectrumSystem): string {
   return s.steps.map((x, k) => `${k + 1}. [${x.id}] ${x.where}\n     → ${x.result}\n     because: ${x.because}`).join('\n') + '\n';
 }
@@ -137,6 +144,7 @@ function spectrumText(d: Doc, file: string): string {
       const m: C = real && Math.abs(v.m[1]) <= v.error ? [v.m[0], 0] : v.m;
       const rho = real ? `   density rho = ${fmt(m[1] / Math.PI)}` : '';
       L.push(`  z = ${real ? `${fmt(v.z[0])} + i0+` : fmtC(v.z)}: m = ${fmtC(m, 12)} ± ${fmt(v.error, 2)}${rho}`);
+      if (d.closed) L.push(`      closed-form root: m = ${fmtC(closedAt(d.closed, v), 12)}`);
     }
   }
   L.push(`support: ${sol.support.map(([a, b]) => `[${fmt(a)}, ${fmt(b)}]`).join(' ∪ ') || '(none found on the grid)'}  (edges ± ${fmt(sol.edgeError, 2)})`);
@@ -162,7 +170,7 @@ function spectrumJson(d: Doc): unknown {
     matrix: d.sys.matrix, expression: d.sys.text,
     equations: equationsText(d.sys).map((s) => s.trim()),
     steps: d.sys.steps,
-    stieltjes: d.values.map((v) => ({ z: v.z, m: v.converged ? v.m : null, error: v.converged ? v.error : null, status: v.converged ? 'value' : 'not-converged' })),
+    stieltjes: d.values.map((v) => ({ z: v.z, m: v.converged ? v.m : null, error: v.converged ? v.error : null, status: v.converged ? 'value' : 'not-converged', closedForm: d.closed && v.converged ? closedAt(d.closed, v) : undefined })),
     support: d.sol.support, edgeError: d.sol.edgeError, mass: d.sol.mass, moments: d.sol.moments,
     outliers: d.sol.outliers,
     closedForm: d.closed ?? null,
