@@ -19,7 +19,12 @@ function extrapolate(pts: { N: number; m: number; se: number }[]): [number, numb
   return [(Sxx * Sy - Sx * Sxy) / det, Math.sqrt(Sxx / det)];
 }
 const f = (x: number, d = 7) => Number(x.toPrecision(d)).toString();
-const parseZ = (k: string): [number, number] => { const m = /\(?(-?[\d.]+)([+-][\d.]+)j\)?/.exec(k)!; return [Number(m[1]), Number(m[2])]; };
+/** python's str(complex): '(1+0.4j)', '(-1+0.4j)', '0.4j' */
+const parseZ = (k: string): [number, number] => {
+  const m = /^\(?(-?[\d.]+(?=[+-]))?([+-]?[\d.]+)j\)?$/.exec(k);
+  if (!m) throw new Error(`cannot read the complex number ${k}`);
+  return [m[1] === undefined ? 0 : Number(m[1]), Number(m[2])];
+};
 
 console.log('| model | quantity | dmftkit | closed form | numpy, a + b/N (± se) | (dmftkit − numpy)/se |');
 console.log('|---|---|---|---|---|---|');
