@@ -67,3 +67,11 @@ describe('dmft spectrum', () => {
     expect([0, 3]).toContain(r.code);
   });
 });
+
+describe('dmft check on a model of matrices only', () => {
+  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes)', async () => {
+    const r = await run('check', 'examples/spectrum/semicircle-spike.dmft', '--N', '40,80', '--seeds', '3');
+    expect(r.out).toMatch(/check against sampled matrices: N = 40, 80/);
+    expect(r.code).toBe(3);
+  });
+});
