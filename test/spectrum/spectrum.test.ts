@@ -60,8 +60,8 @@ describe('semicircle with a spike', () => {
   it('finds the edges ±2σ, unit mass, the outlier θ + σ²/θ and the overlap 1 − σ²/θ²', () => {
     const sol = solveSpectrum(s, { from: -3.5, to: 3.5, points: 71 });
     expect(sol.support.length).toBe(1);
-    expect(Math.abs(sol.support[0][0] + 2 * sig)).toBeLessThan(Math.max(sol.edgeError, 1e-9));
-    expect(Math.abs(sol.support[0][1] - 2 * sig)).toBeLessThan(Math.max(sol.edgeError, 1e-9));
+    expect(Math.abs(sol.support[0][0] + 2 * sig)).toBeLessThanOrEqual(sol.edgeError);
+    expect(Math.abs(sol.support[0][1] - 2 * sig)).toBeLessThanOrEqual(sol.edgeError);
     expect(Math.abs(sol.mass - 1)).toBeLessThan(1e-8);
     expect(sol.outliers.length).toBe(1);
     expect(Math.abs(sol.outliers[0].lambda - (th + sig * sig / th))).toBeLessThan(1e-10);
@@ -98,8 +98,8 @@ describe('Marchenko–Pastur with a spike', () => {
     const sol = solveSpectrum(s, { from: -0.5, to: 3.5, points: 81 });
     const lo = (1 - Math.sqrt(a)) ** 2, hi = (1 + Math.sqrt(a)) ** 2;
     expect(sol.support.length).toBe(1);
-    expect(Math.abs(sol.support[0][0] - lo)).toBeLessThan(Math.max(sol.edgeError, 1e-9));
-    expect(Math.abs(sol.support[0][1] - hi)).toBeLessThan(Math.max(sol.edgeError, 1e-9));
+    expect(Math.abs(sol.support[0][0] - lo)).toBeLessThanOrEqual(sol.edgeError);
+    expect(Math.abs(sol.support[0][1] - hi)).toBeLessThanOrEqual(sol.edgeError);
     expect(Math.abs(sol.mass - a)).toBeLessThan(1e-8);
     // m(λ) = −1/θ in the closed form: λ = θ(θ − 1 + α)/(θ − 1); overlap 1/(θ² m'(λ))
     const lam = (th * (th - 1 + a)) / (th - 1);
