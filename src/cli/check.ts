@@ -103,6 +103,14 @@ export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' 
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
+    // a model of matrices only: its spectrum against sampled matrices (docs/spectrum.md)
+    if (file !== '-') {
+      const m = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
+      if (!m.states.length && m.matrices?.length) {
+        const { spectrumAction } = await import('./spectrum.ts');
+        return spectrumAction(out)(file, { set: o.set, maxBytes: o.maxBytes, quiet: o.quiet, check: true, N: o.N, seeds: o.seeds, json: o.json, csv: o.csv });
+      }
+    }
     // each stage of the check (solve, each size, the step check, each round of seeds) is a line on stderr
     const prog = progressReporter({ quiet: o.quiet, command: 'check' });
     const r = await runCheck(file, o, (s) => prog.note(s), undefined, prog.report).finally(prog.done);

@@ -24,6 +24,7 @@ export function describeModel(m: Model): string {
   for (const l of m.lets) L.push(`  let:         ${l.name}[${l.index}] = ${print(l.expr)}`);
   for (const d of m.dynamics) L.push(`  dynamics:    ${d.kind === 'ode' ? 'd/dt ' : ''}${d.state}[${d.index}]${d.kind === 'map' ? '(t+1)' : ''} = ${print(d.rhs)}`);
   for (const c of m.constraints) L.push(`  constraint:  ${print(c.lhs)} = ${print(c.rhs)} via ${c.multiplier}`);
+  for (const x of m.matrices ?? []) L.push(`  matrix:      ${x.name}[${x.indices.join(',')}] over ${x.set}×${x.set} = ${print(x.expr)}`);
   for (const o of m.observables) L.push(`  observe:     ${o.name}${o.times.length ? `(${o.times.join(',')})` : ''} = ${print(o.expr)}`);
   L.push('  ok: names, indices and scaling check out');
   return L.join('\n') + '\n';

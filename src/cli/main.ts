@@ -96,6 +96,18 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .option('--method <m>', 'gaussian | mc | static | stationary (default: chosen from the equations)')
     .action(act(async (file: string, o: import('./solve.ts').SolveCliOptions, w) => (await import('./solve.ts')).solveAction(w)(file, o)));
 
+  withCsv(withInput(program.command('spectrum').description("a random matrix's Stieltjes transform, density, support, outliers (cavity equation of the resolvent); --check against sampled matrices"), 'print the results as JSON (see docs/json.md)'), 'the values, density, edges and outliers')
+    .option('--matrix <name>', 'the matrix to study (default: the only one)')
+    .option('--z <list>', 'm(z) at these points, e.g. 1.5+0.1i,2 (a real z is z + i0⁺, with the density)')
+    .option('--density [FROM:TO:N]', 'print the density on a grid (default grid: from the moments)')
+    .option('--format <f>', 'text (default) | tex (the equations in LaTeX) | steps (the rules applied)')
+    .option('--nodes <n>', 'quadrature nodes per quenched vector (default 48)')
+    .option('--check', 'compare with the eigenvalues of sampled matrices; exit 0 agree, 1 disagree, 3 inconclusive')
+    .option('--N <list>', 'with --check: base sizes, e.g. 200,400,800 (default)')
+    .option('--seeds <n>', 'with --check: matrices per size (default 8)')
+    .option('--seed <n>', 'with --check: first seed (default 1)')
+    .action(act(async (file: string, o: import('./spectrum.ts').SpectrumCliOptions, w) => (await import('./spectrum.ts')).spectrumAction(w)(file, o)));
+
   withCsv(withInput(program.command('simulate').description('simulate the finite-N system'), 'print the results as JSON (see docs/json.md)'), 'the one-time observables (mean and standard error)')
     .option('--N <N>', 'base size (default 1000); other sizes follow the ratios')
     .option('--seeds <n>', 'independent seeds (default 4)')

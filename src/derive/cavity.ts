@@ -19,7 +19,8 @@ import {
   type Expr,
 } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { Model } from '../model/ir.ts';
+import { DmftError } from '../errors.ts';
+import { noStatesReason, type Model } from '../model/ir.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace } from '../rewrite/trace.ts';
@@ -42,6 +43,8 @@ const isOne = (e: Expr) => e.k === 'num' && e.v === 1;
 const S = sym('s');
 
 export function deriveCavity(model: Model): Derivation {
+  const stateless = noStatesReason(model);
+  if (stateless) throw new DmftError({ file: model.file, message: stateless, hint: 'derive, solve, simulate and check need dynamics (a state with d/dt or (t+1))' });
   // a parameter named like a time (t, s) is renamed first (time-names.ts)
   const { model: m, notes } = renameTimeParams(model);
   const d = new CavityDerivation(m).run();

@@ -5,7 +5,7 @@
 import { DmftError } from '../errors.ts';
 import { some, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import type { Model } from '../model/ir.ts';
+import { noStatesReason, type Model } from '../model/ir.ts';
 import { deriveCavity } from './cavity.ts';
 import { deriveMsr } from './msr.ts';
 import type { Derivation, DmftSystem } from './system.ts';
@@ -14,6 +14,8 @@ export type Route = 'cavity' | 'msr';
 
 export function derive(m: Model, route: Route = 'cavity'): Derivation {
   let d: Derivation;
+  const stateless = noStatesReason(m);
+  if (stateless) throw new DmftError({ file: m.file, message: stateless, hint: 'derive, solve, simulate and check need dynamics (a state with d/dt or (t+1))' });
   if (route === 'cavity') d = deriveCavity(m);
   else if (route === 'msr') d = deriveMsr(m);
   else throw new DmftError({ message: `unknown route '${route}'`, expected: 'cavity or msr' });

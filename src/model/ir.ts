@@ -70,6 +70,18 @@ export interface Dynamics { state: string; index: string; kind: 'ode' | 'map'; r
 /** `constraint mean(i, x[i]^2) = 1 via z` */
 export interface Constraint { lhs: Expr; rhs: Expr; multiplier: string; span?: Span }
 
+/** `matrix H[i,j] = expr`: a random matrix built from the model's randoms,
+ *  studied by `dmft spectrum` (its Stieltjes transform, density, outliers). */
+export interface MatrixDecl {
+  name: string;
+  /** the two index names as written, both over `set` */
+  indices: [string, string];
+  /** the size of the set the matrix acts on (filled by validation) */
+  set: string;
+  expr: Expr;
+  span?: Span;
+}
+
 /** `observe name = expr` (one-time) or `observe C(t,s) = expr` (two-time). */
 export interface Observable { name: string; times: string[]; expr: Expr; span?: Span }
 
@@ -87,6 +99,8 @@ export interface Model {
   dynamics: Dynamics[];
   constraints: Constraint[];
   observables: Observable[];
+  /** `matrix` statements (absent when there are none, so older JSON is unchanged) */
+  matrices?: MatrixDecl[];
 }
 
 export function emptyModel(file: string): Model {
@@ -103,4 +117,12 @@ export function setOfIndex(m: Model, index: string): string | undefined {
 
 export function paramValues(m: Model): Record<string, number> {
   return Object.fromEntries(m.params.map((p) => [p.name, p.value]));
+}
+
+/** Dynamics commands need states: a model of matrices only is refused with
+ *  the command that studies it. Returns the message, or undefined. */
+export function noStatesReason(m: Model): string | undefined {
+  if (m.states.length) return undefined;
+  const names = (m.matrices ?? []).map((x) => x.name).join(', ');
+  return `the model declares no state, only the matrix ${names}: study its spectrum with dmft spectrum ${m.file}`;
 }

@@ -14,7 +14,7 @@ import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';
 import { table } from '../table.ts';
 
-const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe'];
+const KEYWORDS = ['model', 'param', 'index', 'ratio', 'random', 'noise', 'state', 'init', 'let', 'd/dt', 'constraint', 'observe', 'matrix'];
 /** each distribution's arguments (the registry's) */
 const DISTS: Record<string, readonly string[]> = table(DIST_NAMES.map((n) => [n, DIST_DEFS[n].params] as const));
 /** The shape of each statement, used as the hint when nothing more specific applies. */
@@ -31,6 +31,7 @@ const SYNTAX: Record<string, string> = {
   'd/dt': 'd/dt x[i] = expression',
   map: 'x[i](t+1) = expression',
   constraint: 'constraint mean(i, x[i]^2) = 1 via z',
+  matrix: 'matrix H[i,j] = expression, e.g. matrix S[i,j] = sum(mu, X[mu,i]*X[mu,j])',
   observe: 'observe name = expression, or observe C(t,s) = mean(i, x[i](t)*x[i](s))',
 };
 /** Deepest nesting accepted in an expression: each bracket, function argument,
@@ -175,6 +176,7 @@ class Parser {
       case 'let': return this.letStmt(m);
       case 'constraint': return this.constraintStmt(m);
       case 'observe': return this.observeStmt(m);
+      case 'matrix': return this.matrixStmt(m);
       case 'd':
         if (this.peek().text === '/' && this.peek(2).text === 'dt') { this.stmt = 'd/dt'; return this.odeStmt(m); }
         if (this.peek().text === '/') {
@@ -386,6 +388,16 @@ class Parser {
       this.fail(this.t, `expected '~' or '=', found ${describe(this.t)}`, "'~ normal(m, v)', '~ uniform(a, b)' or '= value'",
         `write init ${name}[${idx[0]}] ~ normal(0, 1) for random initial values, or init ${name}[${idx[0]}] = 0`);
     }
+    this.endStatement();
+  }
+
+  private matrixStmt(m: Model): void {
+    const kw = this.next();
+    const { name, idx, tok } = this.target('matrix');
+    if (idx.length !== 2) this.fail(tok, `a matrix has two indices, found ${idx.length}`, `${name}[i,j]`, `write matrix ${name}[i,j] = expression, with i, j over one set`);
+    this.expect('=', `write matrix ${name}[${idx.join(',')}] = expression`);
+    const expr = this.expr();
+    (m.matrices ??= []).push({ name, indices: [idx[0], idx[1]], set: '', expr, span: this.span(kw) });
     this.endStatement();
   }
 

@@ -2,7 +2,7 @@
 // analysis. Fills in the index sets of declarations. Reports every error it
 // finds (not just the first), each with file:line:col and a hint.
 import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
-import { children, freeIndices, some, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, some, withChildren, type Expr, type Span } from '../expr/ast.ts';
 import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
@@ -11,14 +11,18 @@ import { foldAffineCouplings } from './affine.ts';
 import { constantValue } from '../expr/eval.ts';
 import { distArgs, distDef } from './distributions.ts';
 import { table } from '../table.ts';
+import { asymmetricTerm, matrixTerms, termExpr, type MatrixTerm } from './matrix-terms.ts';
+import { moments } from './moments.ts';
 
-type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier';
+type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier' | 'matrix';
 
 interface Ctx {
   /** where the expression sits, for messages */
   where: string;
   /** indices free in this statement (the site index), bound by it */
   site?: string;
+  /** a second free index (the column index of a matrix statement) */
+  site2?: string;
   /** time names allowed as x[i](t) arguments (observables) */
   times?: string[];
   /** may refer to dynamical quantities (states, lets, noise)? */
@@ -111,6 +115,7 @@ class Validator {
     for (const l of m.lets) this.define(l.name, 'let', l.span);
     for (const c of m.constraints) this.define(c.multiplier, 'multiplier', c.span);
     for (const o of m.observables) this.define(o.name, 'observable', o.span);
+    for (const x of m.matrices ?? []) this.define(x.name, 'matrix', x.span);
 
     // ratios: each links two declared sizes not yet linked, by a positive constant
     const family = new Map<string, string>();
@@ -231,11 +236,109 @@ class Validator {
       this.expr(o.expr, { where: `observable ${o.name}`, times: o.times.length ? o.times : undefined, dynamic: true, allowNoise: false });
       if (o.times.length === 2 && o.times[0] === o.times[1]) this.err(o.span, `observable ${o.name} names the time '${o.times[0]}' twice`, 'write C(t,s)');
     }
+    const matrixErrorsFrom = this.errors.length;
+    for (const x of m.matrices ?? []) this.matrix(x);
     // order analysis needs well-formed equations: only when all else is right
     if (!this.errors.length) this.scaling(scalingTodo);
-    if (!m.states.length) {
+    if (this.errors.length === matrixErrorsFrom) for (const x of m.matrices ?? []) this.matrixShape(x);
+    // a model of matrices only is studied by `dmft spectrum`
+    if (!m.states.length && !(m.matrices ?? []).length) {
       this.lastErrors.push(new DmftError({ file: m.file, line: 1, col: 1, message: 'the model declares no state', hint: 'declare one: state x[i], with d/dt x[i] = …' }));
     }
+  }
+
+  /** `matrix H[i,j] = …`: two indices over one set; an expression of
+   *  randoms, parameters and sizes with i and j free. */
+  private matrix(x: NonNullable<Model['matrices']>[number]): void {
+    const [a, b] = x.indices;
+    const sa = this.indexSet(a, x.span), sb = this.indexSet(b, x.span);
+    x.set = sa ?? '?';
+    if (a === b) this.err(x.span, `matrix ${x.name}[${a},${b}] repeats its index`, `write two indices of one set, e.g. matrix ${x.name}[i,j] with index i, j in 1..N`);
+    else if (sa && sb && sa !== sb) this.err(x.span, `matrix ${x.name} must be square: '${a}' runs over ${sa} and '${b}' over ${sb}`, `a spectrum is that of a square matrix; for X over ${sa} × ${sb} study sum(${a}, X[${a},…]*X[${a},…]) over one set`);
+    const before = this.errors.length;
+    this.expr(x.expr, { where: `matrix ${x.name}`, site: a, site2: b, dynamic: false, allowNoise: false });
+    if (this.errors.length !== before) return;
+    this.walkNames(x.expr, (y) => {
+      if (y.k !== 'ref') return;
+      const k = this.kinds.get(y.name)?.kind;
+      if (k === 'state' || k === 'let' || k === 'noise') this.err(y.span ?? x.span, `matrix ${x.name} cannot use the ${k} '${y.name}'`, 'a random matrix is built from random matrices, quenched random vectors and parameters');
+    });
+  }
+
+  /** The matrix read as chains of random matrices and rank-one spikes
+   *  (src/model/matrix-terms.ts); symmetric, as a spectrum on the real line needs. */
+  private matrixShape(x: NonNullable<Model['matrices']>[number]): void {
+    const { terms, issues } = matrixTerms(this.m, x);
+    for (const i of issues) this.err(i.span ?? x.span, i.message, i.hint);
+    if (issues.length) return;
+    for (const t of terms) {
+      if (t.kind !== 'chain') continue;
+      for (const l of t.links) {
+        const r = this.m.randoms.find((y) => y.name === l.matrix)!;
+        const mean = constantValue(r.dist.kind === 'normal' ? r.dist.mean : r.dist.kind === 'uniform' ? { k: 'add', terms: [r.dist.lo, r.dist.hi] } : r.dist.kind === 'bernoulli' ? r.dist.p : { k: 'num', v: 0 },
+          { ...Object.fromEntries(this.m.params.map((p) => [p.name, p.value])), ...Object.fromEntries(this.m.indexSets.map((s) => [s.size, 1e6])) });
+        if (mean !== 0) {
+          this.err(l.span ?? x.span, `the entries of '${l.matrix}' in matrix ${x.name} must have mean 0`, `declare ${l.matrix} with mean 0; a mean adds a low-rank part to the matrix, which is written as a spike term such as theta*u[${x.indices[0]}]*u[${x.indices[1]}]`);
+          return;
+        }
+      }
+    }
+    for (const t of terms) {
+      const grows = this.termOrder(t);
+      if (grows === undefined || Math.abs(grows) < 1e-6) continue;
+      const how = grows > 0 ? `grows like N^${fmtPow(grows)}` : `vanishes like 1/N^${fmtPow(-grows)}`;
+      this.err(t.span ?? x.span, `scaling: the ${t.kind === 'chain' ? 'term' : 'spike'} '${print(termExpr(t))}' of matrix ${x.name} ${how}: its eigenvalues would ${grows > 0 ? 'grow' : 'vanish'} with the sizes`,
+        t.kind === 'chain' ? 'each random matrix of a chain is O(1) when its summed size × variance = O(1): e.g. random X[mu,i] ~ normal(0, 1/D) in sum(mu, X[mu,i]*X[mu,j]), J[i,j] ~ normal(0, 1/N)'
+          : `a spike theta*u[${x.indices[0]}]*u[${x.indices[1]}] is O(1) when |u|² = O(1): declare random u[${x.indices[0]}] ~ normal(0, 1/N)`);
+      return;
+    }
+    const t = asymmetricTerm(this.m, terms);
+    if (t) {
+      this.err(t.span ?? x.span, `matrix ${x.name} is not symmetric: the transpose of this term is not a term of ${x.name}`,
+        `dmft spectrum studies symmetric matrices (real eigenvalues): add the transposed term, or symmetrize, e.g. (A[${x.indices[0]},${x.indices[1]}] + A[${x.indices[1]},${x.indices[0]}])/2`);
+    }
+  }
+
+  /** The power of the size with which a term's typical eigenvalue scales,
+   *  measured at two sizes: each random matrix contributes √(size × variance),
+   *  each quenched vector its root mean square, a spike the size (|a|·|b| = N·rms). */
+  private termOrder(t: MatrixTerm): number | undefined {
+    const pv = Object.fromEntries(this.m.params.map((p) => [p.name, p.value]));
+    const mag = (n: number): number | undefined => {
+      const env = { ...pv, ...Object.fromEntries(this.m.indexSets.map((s) => [s.size, n])) };
+      const rms = (e: Expr): number | undefined => {
+        const sub = (y: Expr): Expr => {
+          if (y.k === 'ref') {
+            const r = this.m.randoms.find((q) => q.name === y.name)!;
+            const a = distArgs(r.dist).map((z) => constantValue(z, env));
+            if (a.some((z) => z === undefined)) return { k: 'num', v: NaN };
+            const [mu, sd] = distDef(r.dist).meanSd!(a as number[]);
+            return { k: 'num', v: Math.sqrt(mu * mu + sd * sd) };
+          }
+          return withChildren(y, children(y).map(sub));
+        };
+        const v = constantValue(sub(e), env);
+        return v === undefined ? undefined : Math.abs(v);
+      };
+      const c = constantValue(t.coef, env);
+      if (c === undefined || c === 0) return undefined;
+      let out = Math.abs(c);
+      if (t.kind === 'rank-one') {
+        const a = rms(t.left), b = rms(t.right);
+        return a === undefined || b === undefined ? undefined : out * n * a * b;
+      }
+      for (const d of t.diag) { const v = rms(d); if (v === undefined) return undefined; out *= v; }
+      for (const l of t.links) {
+        const r = this.m.randoms.find((q) => q.name === l.matrix)!;
+        const v = constantValue(moments(r.dist)?.var ?? { k: 'num', v: NaN }, env);
+        if (v === undefined) return undefined;
+        out *= Math.sqrt(n * v);
+      }
+      return out;
+    };
+    const a = mag(1e3), b = mag(1e6);
+    if (!a || !b || !Number.isFinite(a) || !Number.isFinite(b)) return undefined;
+    return Math.log(b / a) / Math.log(1e3);
   }
 
   private nameHint(name: string, kinds: Kind[]): string | undefined {
@@ -391,7 +494,7 @@ class Validator {
           x.idx.forEach((i) => {
             const s = this.setOfIndex.get(i);
             if (!s) { this.indexSet(i, x.span); return; }
-            if (!bound.has(i) && i !== ctx.site) {
+            if (!bound.has(i) && i !== ctx.site && i !== ctx.site2) {
               this.err(x.span, `index '${i}' in '${print(x)}' is free in ${ctx.where}`,
                 ctx.site ? `only '${ctx.site}' is free here; bind '${i}' with sum(${i}, …) or mean(${i}, …)` : `bind it with mean(${i}, …)`);
             }
@@ -412,7 +515,7 @@ class Validator {
         case 'sum': case 'mean': {
           const s = this.setOfIndex.get(x.index);
           if (!s) { this.indexSet(x.index, x.span); return; }
-          if (bound.has(x.index) || x.index === ctx.site) {
+          if (bound.has(x.index) || x.index === ctx.site || x.index === ctx.site2) {
             const free = this.m.indexSets.find((q) => q.size === s)?.indices.filter((j) => j !== ctx.site && !bound.has(j) && j !== x.index) ?? [];
             this.err(x.span, `${x.k}(${x.index}, …) rebinds the index '${x.index}', which is already in use ${x.index === ctx.site ? `as the site index of ${ctx.where}` : 'by an enclosing sum'}`,
               free.length ? `${x.k} over another index of ${s}, e.g. ${x.k}(${free[0]}, …)` : `declare another index of the same set: index ${[...(this.m.indexSets.find((q) => q.size === s)?.indices ?? [x.index]), x.index === 'k' ? 'l' : 'k'].join(', ')} in 1..${s}`);
@@ -491,6 +594,11 @@ class Validator {
       }
     }
   }
+}
+
+/** 0.5, 1, 1.5: an exponent as the messages print it. */
+function fmtPow(p: number): string {
+  return String(Math.round(p * 100) / 100);
 }
 
 function article(kind: string): string {

@@ -7,7 +7,7 @@
 //   r.observables.var, r.stderr.var, r.twoTime?.C.mean
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import { DmftError } from '../errors.ts';
-import type { Model } from '../model/ir.ts';
+import { noStatesReason, type Model } from '../model/ir.ts';
 import { plan, type Plan } from './compile.ts';
 import { runSeeds, type WorkerInit } from './pool.ts';
 import { runnerLengths, type RunSpec } from './run.ts';
@@ -153,6 +153,8 @@ function stepList(name: string, ts: number[], T: number): number[] {
 }
 
 export async function simulate(model: Model, given: SimOptions): Promise<SimResult> {
+  const stateless = noStatesReason(model);
+  if (stateless) throw new DmftError({ file: model.file, message: stateless, hint: 'simulate needs dynamics (a state with d/dt or (t+1))' });
   const wall0 = performance.now();
   // a map steps once per unit of time: T is a number of steps and the step is 1 (dt does not apply)
   const discrete = model.dynamics.some((d) => d.kind === 'map');

@@ -74,7 +74,7 @@ describe('help', () => {
   const program = buildProgram(() => {});
   const commands = program.commands as Command[];
   it('has every command', () => {
-    expect(commands.map((c) => c.name()).sort()).toEqual(['check', 'demo', 'derive', 'parse', 'report', 'simulate', 'solve', 'sweep', 'sweep-chunk', 'verify']);
+    expect(commands.map((c) => c.name()).sort()).toEqual(['check', 'demo', 'derive', 'parse', 'report', 'simulate', 'solve', 'spectrum', 'sweep', 'sweep-chunk', 'verify']);
   });
   for (const cmd of [program, ...commands]) {
     it(`${cmd.name()}: every option and argument has a description`, () => {

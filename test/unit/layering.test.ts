@@ -14,7 +14,7 @@ export const LAYERS: [string, string[]][][] = [
   [['plot', ['src/plot/']]],
   // numbers only (no expression trees): special functions, quadrature rules, linear algebra, RNG, statistics
   [['numeric kernels', ['src/numeric/special.ts', 'src/numeric/integrate.ts', 'src/numeric/rules.ts', 'src/numeric/linalg.ts',
-    'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts']]],
+    'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts', 'src/numeric/polynomial.ts']]],
   [['expr', ['src/expr/']]],
   [['rewrite', ['src/rewrite/']]],
   [['model', ['src/model/']]],

@@ -1,0 +1,77 @@
+// `dmft spectrum` on the command line: formats, options, refusals, and the
+// comparison with sampled matrices (small sizes; the full check is in
+// bench/spectrum.bench.ts).
+import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.ts';
+import { parseComplex } from '../../src/cli/spectrum.ts';
+import { validateKatex } from '../../src/latex/katex.ts';
+
+const SC = 'examples/spectrum/semicircle-spike.dmft';
+const MP = 'examples/spectrum/marchenko-pastur-spike.dmft';
+
+describe('dmft spectrum', () => {
+  it('reads complex numbers as written', () => {
+    expect(parseComplex('1.5+0.1i')).toEqual([1.5, 0.1]);
+    expect(parseComplex('-1-0.5i')).toEqual([-1, -0.5]);
+    expect(parseComplex('2')).toEqual([2, 0]);
+    expect(parseComplex('0.3i')).toEqual([0, 0.3]);
+    expect(parseComplex('-i')).toEqual([0, -1]);
+    expect(parseComplex('1e-3+2e-2i')).toEqual([1e-3, 2e-2]);
+    for (const bad of ['', 'i1', '1+', 'x', '1+2j', '0x10']) expect(parseComplex(bad)).toBeUndefined();
+  });
+  it('prints m(z), the support, the outlier and the overlap as JSON; the lower half-plane by conjugation', async () => {
+    const r = await run('spectrum', SC, '--z', '1+0.1i,1-0.1i', '--density=-2.5:2.5:26', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.stieltjes[0].m[0]).toBeCloseTo(j.stieltjes[1].m[0], 14);
+    expect(j.stieltjes[0].m[1]).toBeCloseTo(-j.stieltjes[1].m[1], 14);
+    expect(j.support).toHaveLength(1);
+    expect(j.outliers[0].lambda).toBeCloseTo(1.5 + 1 / 1.5, 10);
+    expect(j.closedForm.degree).toBe(2);
+    expect(j.steps.map((s: { id: string }) => s.id)).toContain('spectrum.cavity.reaction');
+  });
+  it('prints the density, edges and outliers as CSV', async () => {
+    const r = await run('spectrum', MP, '--density', '0:4:21', '--csv');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('kind,x,y,value,value_im,error,status');
+    expect(lines.filter((l) => l.startsWith('density,'))).toHaveLength(21);
+    expect(lines.filter((l) => l.startsWith('edge,'))).toHaveLength(2);
+    expect(lines.some((l) => l.startsWith('outlier,3.33333333'))).toBe(true);
+  });
+  it('writes LaTeX that KaTeX accepts', async () => {
+    const r = await run('spectrum', MP, '--format', 'tex');
+    expect(r.code).toBe(0);
+    const body = r.out.split('\n').filter((l) => !l.startsWith('%')).join('\n');
+    expect(() => validateKatex(body)).not.toThrow();
+  });
+  it('refuses bad options with exit 2 and a hint', async () => {
+    const z = await run('spectrum', SC, '--z', '1+2j');
+    expect(z.code).toBe(2);
+    expect(z.err).toMatch(/not a complex number/);
+    const d = await run('spectrum', SC, '--density', '3:1:10');
+    expect(d.code).toBe(2);
+    const m = await run('spectrum', 'examples/scs.dmft');
+    expect(m.code).toBe(2);
+    expect(m.err).toMatch(/declares no matrix/);
+  });
+  it('agrees with sampled matrices: the outlier and its overlap within their statistical errors', async () => {
+    const r = await run('spectrum', SC, '--density=-2.5:2.5:26', '--check', '--N', '80,160', '--seeds', '6', '--json');
+    const j = JSON.parse(r.out);
+    const rows = j.check.rows as { what: string; theory: number; sample: number; se: number; verdict: string }[];
+    expect(rows.some((x) => x.what.startsWith('outlier'))).toBe(true);
+    for (const x of rows) {
+      expect(x.verdict).not.toBe('disagree');
+      expect(Math.abs(x.sample - x.theory)).toBeLessThan(4 * x.se + 1e-9);
+    }
+    expect([0, 3]).toContain(r.code);
+  });
+});
+
+describe('dmft check on a model of matrices only', () => {
+  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes)', async () => {
+    const r = await run('check', 'examples/spectrum/semicircle-spike.dmft', '--N', '40,80', '--seeds', '3');
+    expect(r.out).toMatch(/check against sampled matrices: N = 40, 80/);
+    expect(r.code).toBe(3);
+  });
+});
