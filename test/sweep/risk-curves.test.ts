@@ -4,8 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deriveCavity } from '../../src/derive/cavity.ts';
-import { parseModel } from '../../src/model/parse.ts';
 import { validateModel } from '../../src/model/validate.ts';
+import { loadModel } from '../../src/model/load.ts';
+import { paramValues } from '../../src/model/ir.ts';
+import { parseExpr, parseModel } from '../../src/model/parse.ts';
+import { gaussianEquivalence } from '../../src/numeric/gaussian-equivalence.ts';
+import { piecewiseOf } from '../../src/numeric/kinks.ts';
 import type { LimitCell, SweepContext, TimesCell } from '../../src/sweep/point.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 
@@ -51,5 +55,32 @@ describe('ridge regression by gradient flow: the t → ∞ test error against th
     });
     expect(cell.value[1]!).toBeLessThan(cell.value[0]!);
     expect(cell.value[2]!).toBeGreaterThan(cell.value[1]!);
+  });
+});
+
+describe('ReLU random features with a ridge readout (the Gaussian-equivalent linear model) against real ReLU features', () => {
+  const RF = 'examples/rf-relu-ridge.dmft';
+  const rfSource = readFileSync(RF, 'utf8');
+  const rfModel = parseModel(rfSource, RF);
+  const rfRef = JSON.parse(readFileSync('bench/references/rf-relu-ridge.json', 'utf8'));
+
+  it("the model's μ1 and μ* are the quadrature's constants of the centred relu at the projection's variance 1", () => {
+    const c = gaussianEquivalence(piecewiseOf(parseExpr('relu(x) - 1/sqrt(2*pi)'), 'x'), 1);
+    const params = paramValues(loadModel(RF));
+    expect(Math.abs(c.mu0)).toBeLessThan(1e-12);
+    expect(Math.abs(params.mu1 - c.mu1)).toBeLessThan(1e-12);
+    expect(Math.abs(params.mustar - c.muStar)).toBeLessThan(1e-12);
+  });
+
+  it('the t → ∞ test error agrees with ridge on ReLU features at finite D extrapolated in 1/D', async () => {
+    const rfCtx: SweepContext = { model: rfModel, source: rfSource, file: RF, system: deriveCavity(validateModel(rfModel, rfSource)).system, spec: { T: 1, dt: 0.05 } };
+    const pick = [[0.5, 0.1], [3, 0.01]];
+    const out = await runSweep(rfCtx, pick.map(([gamma, lam]) => ({ gamma, lam, alpha: 1, sigma2: 0.1 })), { jobs: 1 });
+    pick.forEach(([gamma, lam], k) => {
+      const r = rfRef.find((x: { gamma: number; lam: number }) => x.gamma === gamma && x.lam === lam);
+      const cell = out[k].values.test as LimitCell;
+      expect(out[k].status).toBe('ok');
+      expect(Math.abs(cell.value! - r.test)).toBeLessThan(3 * r.error);
+    });
   });
 });
