@@ -16,7 +16,7 @@ Two independent references:
    with the Stieltjes transform m(z) of the MP law (z = -lam/alpha):
      test = 1/2 [ l^2 m'(-l) + sigma2/alpha (m(-l) - l m'(-l)) ],   l = lam/alpha,
    which checks the quadrature (two computations of one formula).
-2. Exact ridge solutions at finite D (D = 100 ... 800, many seeds) extrapolated
+2. Exact ridge solutions at finite D (D = 100 ... 400, 40 samples each) extrapolated
    a + b/D by weighted least squares.
 
 Writes bench/references/ridge.json (read by test/sweep/risk-curves.test.ts).
