@@ -456,6 +456,31 @@ function invert(A: Float64Array, V: number): Float64Array | undefined {
 // ---------------------------------------------------------------------------
 // One discretization level.
 
+// The O(N³) loops, as small module-level functions: each is optimized on its own
+// (inside the large closures of a level they ran partly unoptimized, boxing every number).
+
+/** y[i] += x · z[zo + i] for i < n */
+function axpy(y: Float64Array, x: number, z: Float64Array, zo: number, n: number): void {
+  for (let i = 0; i < n; i++) y[i] += x * z[zo + i];
+}
+
+/** Σ_{k ∈ [from, to)} a[ao + k] b[bo + k] */
+function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, from: number, to: number): number {
+  let s = 0;
+  for (let k = from; k < to; k++) s += a[ao + k] * b[bo + k];
+  return s;
+}
+
+/** row[j] += Σ_{k ∈ [k0, n)} A[base + k] K[k·N1 + j] for j ∈ [j0, j1) */
+function rowTimesMatrix(row: Float64Array, A: Float64Array, base: number, k0: number, n: number, K: Float64Array, N1: number, j0: number, j1: number): void {
+  for (let k = k0; k < n; k++) {
+    const x = A[base + k];
+    if (x === 0) continue;
+    const off = k * N1;
+    for (let j = j0; j < j1; j++) row[j] += x * K[off + j];
+  }
+}
+
 /**
  * Coefficients of the trapezoidal step with the damping a* = min(0, a) of the
  * state's own linear term integrated exactly (exponential trapezoid):
@@ -579,7 +604,6 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
   const covArgs = new Float64Array(64);
   const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
   const covAt = (c: CovV, runs: OpV[], ti: number, si: number) => {
-    if (c.lin) return c.lin.c0 + c.lin.c1 * runs[0].v[ti * N1 + si];
     const na = c.args.length;
     for (let q = 0; q < na; q++) {
       const w = c.args[q].at, o = runs[q];
@@ -596,7 +620,9 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       const p = pops[pi], { Fn } = p.P, covs = p.P.covs;
       for (let ci = 0; ci < covs.length; ci++) {
         const c = covs[ci], runs = covRuns[pi][ci];
-        const a = covAt(c, runs, n, j), b = j === n ? a : covAt(c, runs, j, n);
+        let a: number, b: number;
+        if (c.lin) { const v = runs[0].v; a = c.lin.c0 + c.lin.c1 * v[n * N1 + j]; b = c.lin.c0 + c.lin.c1 * v[j * N1 + n]; }
+        else { a = covAt(c, runs, n, j); b = j === n ? a : covAt(c, runs, j, n); }
         const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
         fg[n * N1 + j] = a; fg[j * N1 + n] = b;
         // ⟨η_g(t_i) η_f(t_j)⟩ = ⟨η_f(t_j) η_g(t_i)⟩
@@ -861,8 +887,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           for (let a = 0; a < V; a++) {
             const x = p.A[a * V + c][base + k];
             if (x === 0) continue;
-            const ac = acc[a * V + b];
-            for (let i = 0; i < k; i++) ac[i] += x * Gc[bk + i];
+            axpy(acc[a * V + b], x, Gc, bk, k);
           }
         }
       }
@@ -976,12 +1001,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           for (let a = 0; a < V; a++) {
             if (!p.aNZ[n * V * V + a * V + c]) continue;
             const Ac = p.A[a * V + c], row = wk.rowK[a * V + b];
-            for (let k = aStart; k < n; k++) {
-              const x = Ac[base + k];
-              if (x === 0) continue;
-              const off = k * N1;
-              for (let j = j0; j < j1; j++) row[j] += x * Kc[off + j];
-            }
+            rowTimesMatrix(row, Ac, base, aStart, n, Kc, N1, j0, j1);
           }
         }
       }
@@ -1010,8 +1030,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           let s = 0;
           for (let c = 0; c < V; c++) {
             if (!p.aNZ[j * V * V + a * V + c]) continue;
-            const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = n * N1;
-            for (let k = aj; k < j; k++) s += Ac[bj + k] * Yc[off + k];
+            s += dot(p.A[a * V + c], bj, p.Y[c * Fn + f], n * N1, aj, j);
           }
           if (j > 0) for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB1[(j * V + a) * Fn + g] * Sg[(j - 1) * N1 + n]; }
           wk.ypart[a * Fn + f] = s;
