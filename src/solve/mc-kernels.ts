@@ -1,6 +1,6 @@
 // The kernels of the Monte Carlo solver on its time grid, what one sweep
-// returns, and the hot loops over paths shared by the scalar sweep
-// (./montecarlo.ts) and the vector sweep (./montecarlo-vector.ts).
+// returns (the contract between the replica driver ./montecarlo.ts and the
+// sweep ./montecarlo-vector.ts), and the sweep's hot loops over paths.
 // Arrays are laid out time-major, a[l·m + p] for time l and path p.
 import type { ObservableReading } from './read.ts';
 
@@ -93,14 +93,6 @@ export function addRow(out: Float64Array, w: number, a: Float64Array, off: numbe
   for (let p = 0; p < m; p++) out[p] += w * a[off + p];
 }
 
-/** G[base + l·m + p] = g[p] Y[l·m + p] for l < rows */
-export function scaleRows(G: Float32Array, base: number, g: Float64Array, Y: Float64Array, rows: number, m: number): void {
-  for (let l = 0; l < rows; l++) {
-    const o = base + l * m, yo = l * m;
-    for (let p = 0; p < m; p++) G[o + p] = g[p] * Y[yo + p];
-  }
-}
-
 /** Heun predictor of the tangents: Yp(k, l) = Y(k−1, l) + h f(k−1, l), zero where pinned */
 export function heunPredict(Yp: Float64Array, Y: Float64Array, fY: Float64Array, pin: Uint8Array, k: number, m: number, h: number): void {
   for (let l = 0; l < k; l++) {
@@ -114,18 +106,6 @@ export function heunCorrect(Y: Float64Array, fY: Float64Array, f2: Float64Array,
   for (let l = 0; l < k; l++) {
     const o = l * m;
     for (let p = 0; p < m; p++) Y[o + p] = pin[p] ? 0 : Y[o + p] + 0.5 * h * (fY[o + p] + f2[o + p]);
-  }
-}
-
-/** tangent rates out(l) = A Y(l) + Σ_j ∂F/∂mem_j · mem_j(l) for l < rows */
-export function tangentRates(out: Float64Array, Y: Float64Array, A: Float64Array, Cm: Float64Array[], mem: Float64Array[], rows: number, m: number): void {
-  for (let l = 0; l < rows; l++) {
-    const o = l * m;
-    for (let p = 0; p < m; p++) out[o + p] = A[p] * Y[o + p];
-    for (let j = 0; j < Cm.length; j++) {
-      const c = Cm[j], mj = mem[j];
-      for (let p = 0; p < m; p++) out[o + p] += c[p] * mj[o + p];
-    }
   }
 }
 
@@ -163,20 +143,8 @@ export function memorySumsOpen(out: Float64Array, G: Float32Array, R: Float64Arr
   }
 }
 
-/** replace the endpoint G(k, l) of the memory sums by g Y(k, l) (weight e = ½ h R(k,k)); mem(k) = 0 */
-export function moveEndpoint(mem: Float64Array, G: Float32Array, g: Float64Array, Y: Float64Array, e: number, k: number, m: number): void {
-  const base = tri(k) * m;
-  for (let l = 0; l <= k; l++) {
-    const o = base + l * m, yo = l * m;
-    for (let p = 0; p < m; p++) {
-      const gy = g[p] * Y[yo + p];
-      if (l < k) mem[yo + p] += e * (gy - G[o + p]); else mem[yo + p] = 0;
-      G[o + p] = gy;
-    }
-  }
-}
-
-export const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
+/** the number of paths in block b of B over P paths */
+const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
 
 /** batch-means standard error of a mean from block sums */
 export function blockSE(blk: Float64Array, P: number, B: number, mean: number): number {

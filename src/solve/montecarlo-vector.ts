@@ -533,7 +533,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   const fail = (pl: VPop, what: string, k: number) => {
     const stiff = stiffness > 1.5 ? ` h·|∂F/∂x| reached ${stiffness.toPrecision(3)} (Heun is stable below 2):` : '';
     return new DmftError({
-      message: `Monte Carlo: ${what} of population ${pl.r.name} (${pl.r.variables.map((v) => v.name).join(', ')}) diverges at t = ${(k * h).toFixed(3)}`,
+      message: `Monte Carlo: ${what} of ${pl.r.variables.map((v) => v.name).join(', ')}${pl.r.variables.length > 1 ? ` (population ${pl.r.name})` : ''} diverges at t = ${(k * h).toFixed(3)}`,
       hint: stiff ? `the time step is too large for the fastest relaxation along the paths —${stiff} lower --dt (or shorten --T: the grid has at most maxSteps steps)` : 'the single-site process is unstable at these parameters (a linear instability or a finite-time blow-up)',
     });
   };

@@ -18,7 +18,7 @@ import { degree, diff, isVar } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import type { DmftSystem, GaussianField, LocalInput, ObservableDef, OrderParam, Population } from '../derive/system.ts';
 import type { InitSpec } from '../model/ir.ts';
-import { constantValue } from '../model/parse.ts';
+import { constantValue } from '../expr/eval.ts';
 import { table } from '../table.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import type { Dist } from '../model/ir.ts';

@@ -4,8 +4,8 @@
 //  - linear vector models: the vector Gaussian closure (exact for them);
 //  - nonlinear vector models: finite-N simulations in numpy extrapolated in
 //    1/N (bench/vector-mc/*_reference.py, their output in *_reference.json);
-//  - a scalar model with a population of lets: the scalar sweep (the vector
-//    sweep must agree with it within the errors of both);
+//  - a scalar model with a population of lets: the scalar sweep this one
+//    replaced (its recorded output, bench/unify/lets-over-patterns.json);
 //  - a floor (pinned states) with white noise: a numpy finite-N reference;
 //  - a let inside a site of states: the finite-N reference, and the same model
 //    with the let written out (two fully correlated fields);
@@ -89,27 +89,16 @@ describe('Monte Carlo on a vector site with a floor and white noise', () => {
   });
 });
 
-describe('the vector sweep on scalar sites agrees with the scalar sweep', () => {
+describe('scalar sites are sites of one variable: the numbers of the scalar sweep this code replaced', () => {
   it('a rate network with a population of lets (instantaneous responses, memory through a let)', () => {
-    const src = [
-      'model "rate network with a let over patterns"',
-      'param alpha = 0.5, beta = 1.5',
-      'index i in 1..N',
-      'index mu in 1..P',
-      'ratio P/N = alpha',
-      'random xi[mu,i] ~ normal(0, 1/N)',
-      'state x[i]',
-      'init x[i] ~ normal(0.2, 1)',
-      'let m[mu] = sum(i, xi[mu,i]*sin(beta*x[i]))',
-      'd/dt x[i] = -x[i] + sum(mu, xi[mu,i]*tanh(m[mu]))',
-      'observe q = mean(i, x[i]^2)',
-      'observe mm = mean(mu, m[mu]^2)',
-    ].join('\n');
-    const T = 2, times = [0.5, 1, 2];
-    const s = mc(src, { T, times, paths: 200 }), v = mc(src, { T, times, paths: 200, sweep: 'vector' });
+    const src = readFileSync('bench/unify/lets-over-patterns.dmft', 'utf8');
+    // bench/unify/lets-over-patterns.json: the scalar sweep (deleted) at 32 replicas of 1000 paths
+    const ref = JSON.parse(readFileSync('bench/unify/lets-over-patterns.json', 'utf8')) as { times: number[]; observables: Record<string, number[]>; error: Record<string, number[]> };
+    const times = ref.times;
+    const v = mc(src, { T: 2, times, paths: 200 });
     for (const k of ['q', 'mm']) times.forEach((_, i) => {
-      expect(Math.abs(s.observables[k][i] - v.observables[k][i]), `${k}[${i}]`).toBeLessThan(3 * Math.hypot(s.error[k][i], v.error[k][i]));
-      expect(v.error[k][i]).toBeLessThan(0.2 * Math.abs(s.observables[k][i]));
+      expect(Math.abs(ref.observables[k][i] - v.observables[k][i]), `${k}[${i}]`).toBeLessThan(3 * Math.hypot(ref.error[k][i], v.error[k][i]));
+      expect(v.error[k][i]).toBeLessThan(0.2 * Math.abs(ref.observables[k][i]));
     });
   });
 });
