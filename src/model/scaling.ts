@@ -263,13 +263,14 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
     issues.push(key ? { node: at, message, hint, key } : { node: at, message, hint });
   };
   const baseName = (s: string) => fam.base(s) ?? s;
-  /** a sum in e whose summand multiplies two different random arrays that both carry the summed index (a projection F x) */
+  /** a sum in e whose summand multiplies two different random matrices that both carry the summed index (a projection F x;
+   *  a random vector with the index — a quenched input u[j] or a mask s[j](t) — is a site input, not a second matrix) */
   const randomProjection = (e: Expr): Expr | undefined => {
     let found: Expr | undefined;
     some(e, (x) => {
       if (x.k !== 'sum') return false;
       const names = new Set<string>();
-      some(x.body, (y) => { if (y.k === 'ref' && randoms.has(y.name) && y.idx.includes(x.index)) names.add(y.name); return false; });
+      some(x.body, (y) => { if (y.k === 'ref' && randoms.has(y.name) && y.idx.length >= 2 && y.idx.includes(x.index)) names.add(y.name); return false; });
       if (names.size >= 2) found = x;
       return !!found;
     });

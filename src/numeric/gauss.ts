@@ -26,6 +26,7 @@
 // on relu, abs, sign and steps against closed forms, in 1-D and 2-D,
 // correlations up to 1 − 1e-12.
 import { type KinkLine, type Piecewise, rootsIn, withBreaks } from './kinks.ts';
+import { expectTensorTrapezoid, ROBUST_DX } from './normal.ts';
 import { expectPanels, gaussHermite, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, symmetricSum, widenedTrapezoid } from './rules.ts';
 
 
@@ -311,7 +312,10 @@ export function expectLines(
   const nSmall = smallHermiteOrder(c);
   const ghSmall = gaussHermite(Math.max(1, nSmall));
   const trapInner = trapRule(c);
-  let acc = 0;
+  let acc = 0, abs = 0, edge = 0;
+  // the outer rule's extreme nodes (its pieces are not in order)
+  let zLo = Infinity, zHi = -Infinity;
+  for (let i = 0; i < nOut; i++) { zLo = Math.min(zLo, zoBuf[i]); zHi = Math.max(zHi, zoBuf[i]); }
   for (let i = 0; i < nOut; i++) {
     const wi = woBuf[i];
     if (wi < 1e-300) continue;
@@ -329,7 +333,12 @@ export function expectLines(
     let s = 0;
     if (nc === 0) {
       if (nSmall > 0) { const x = ghSmall.x, w = ghSmall.w; for (let j = 0; j < nSmall; j++) s += w[j] * inner(x1, mu + c * x[j]); }
-      else { const x = trapInner.x, w = trapInner.w; for (let j = 0; j < x.length; j++) { const wj = w[j]; if (wj > 1e-300) s += wj * inner(x1, mu + c * x[j]); } }
+      else {
+        const x = trapInner.x, w = trapInner.w, n = x.length;
+        for (let j = 0; j < n; j++) { const wj = w[j]; if (wj > 1e-300) s += wj * inner(x1, mu + c * x[j]); }
+        // the inner rule's end nodes: weight on the boundary of its range
+        edge += Math.abs(wi * fo) * w[0] * (Math.abs(inner(x1, mu + c * x[0])) + Math.abs(inner(x1, mu + c * x[n - 1])));
+      }
     }
     else {
       if (nc > 1) cutBuf.subarray(0, nc).sort();
@@ -349,7 +358,13 @@ export function expectLines(
       }
     }
     acc += wi * fo * s;
+    abs += Math.abs(wi * fo * s);
+    if (z1 === zLo || z1 === zHi) edge += Math.abs(wi * fo * s);
   }
+  // mass at the edge of [−L, L]² (e^{aX} at large variance): the widened tensor trapezoid —
+  // spectral for a smooth F; second order across lines, so with lines only when the edge is
+  // no longer negligible (1e-6), its step refined with the resolution like the rules above
+  if (edge > (lines.length ? 1e-6 : 1e-14) * abs) return expectTensorTrapezoid([m1, m2], [[a, 0], [b, c]], Math.min(0.25, ROBUST_DX / Math.max(a, c)) / RES, (x) => F(x[0], x[1]));
   return acc;
 }
 

@@ -120,17 +120,26 @@ export function expectNormal2(
   const c = Math.sqrt(Math.max(0, c22 - b * b));
   const outer = a > 0 ? robustRule(a, dx) : { z: new Float64Array([0]), w: new Float64Array([1]) };
   const inner = c > 0 ? robustRule(c, dx) : { z: new Float64Array([0]), w: new Float64Array([1]) };
-  let acc = 0;
-  for (let i = 0; i < outer.z.length; i++) {
+  let acc = 0, abs = 0, edge = 0;
+  const no = outer.z.length, ni = inner.z.length;
+  for (let i = 0; i < no; i++) {
     const wi = outer.w[i];
     if (wi < 1e-300) continue;
     const x1 = m1 + a * outer.z[i];
     const base = m2 + b * outer.z[i];
-    let s = 0;
-    for (let j = 0; j < inner.z.length; j++) s += inner.w[j] * f(x1, base + c * inner.z[j]);
-    acc += wi * s;
+    let s = 0, sa = 0, se = 0;
+    for (let j = 0; j < ni; j++) {
+      const v = inner.w[j] * f(x1, base + c * inner.z[j]);
+      s += v; sa += Math.abs(v);
+      if (j === 0 || j === ni - 1) se += Math.abs(v);
+    }
+    acc += wi * s; abs += wi * sa;
+    edge += wi * (i === 0 || i === no - 1 ? sa : se);
   }
-  return acc;
+  // the boundary of [−9, 9]² still carries weight (e^{aX} at large variance): widen
+  if (!(edge > 1e-14 * abs)) return acc;
+  const F = (x: Float64Array) => f(x[0], x[1]);
+  return expectTensorTrapezoid([m1, m2], [[a, 0], [b, c]], Math.min(0.7, dx / Math.max(a, c, 1e-300)), F);
 }
 
 /**

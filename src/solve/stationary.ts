@@ -50,6 +50,7 @@ import { constantValue } from '../expr/eval.ts';
 import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { brent } from '../numeric/roots.ts';
 import { gaussHermite } from '../numeric/rules.ts';
+import { expectTensorTrapezoid } from '../numeric/normal.ts';
 import { expectKinkedZ } from '../numeric/gauss.ts';
 import { isKinked, jumpAcross, kinkArgs, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
@@ -262,6 +263,7 @@ function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: 
   const isQ = (y: Expr) => y.k === 'sym' && av.slots.includes(y.name);
   const deg = degree(av.body, isQ);
   const twoTime = vt !== undefined;
+  if (!Number.isFinite(deg)) return smoothLawAverage(av, law, vt, nq);
   const gx = ruleFor(deg, (twoTime ? 2 : 1) + nq);
   const nx = gx.x.length;
   const gq = gx;
@@ -304,6 +306,38 @@ function lawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: 
     if (j === nq) break;
   }
   return acc;
+}
+
+/** trapezoid step in z by the number of Gaussian dimensions (spectrally accurate for analytic bodies) */
+const SMOOTH_DZ = [0.1, 0.1, 0.2, 0.4, 0.6];
+
+/**
+ * lawAverage for a smooth non-polynomial body: one tensor trapezoid rule over
+ * the quenched inputs and the state's own Gaussian parts, its range widened
+ * until the boundary carries no weight (a fixed range missed the mass of
+ * e^{aX} at large variance: e^{3x} at Var x = 11.5 came out 8× too small).
+ */
+function smoothLawAverage(av: ObservableReading['averages'][number], law: PopLaw, vt: number | undefined, nq: number): number {
+  // slots [x(t), x(t+τ), q…] = μ + L·z with z = (z_q…, z1, z2)
+  const n = 2 + nq;
+  const v0 = Math.max(0, law.vs + law.C0);
+  const A = Math.sqrt(v0);
+  const B = vt === undefined ? A : A > 0 ? vt / A : 0;
+  const Cc = vt === undefined ? 0 : Math.sqrt(Math.max(0, v0 - B * B));
+  const mu = new Array<number>(n).fill(0);
+  const L = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  let m = law.mean0;
+  for (let j = 0; j < nq; j++) {
+    const qs = Math.sqrt(Math.max(0, law.q[j].var));
+    mu[2 + j] = law.q[j].mean;
+    L[2 + j][j] = qs;
+    m += law.alpha[j] * law.q[j].mean;
+    L[0][j] = L[1][j] = law.alpha[j] * qs;
+  }
+  mu[0] = mu[1] = m;
+  L[0][nq] = A; L[1][nq] = B; L[1][nq + 1] = Cc;
+  const dims = (vt === undefined ? 1 : 2) + nq;
+  return expectTensorTrapezoid(mu, L, SMOOTH_DZ[Math.min(dims, SMOOTH_DZ.length - 1)], (x) => av.F(x));
 }
 
 const kinkArgCache = new WeakMap<object, Compiled[]>();
@@ -972,7 +1006,11 @@ function solveLinear(rd: SystemReading, pre: Pre, grid: TauGrid): StationaryResu
   const { limit, tau } = evalObservables(rd, laws, grid, true);
   const pert = lawsPert.map((lw) => evalObservables(rd, lw, grid, false).limit);
   const limitError = observableErrors(limit, pert);
-  for (const k of Object.keys(limitError)) limitError[k] = Math.max(limitError[k], 1e-14 * Math.abs(limit[k]));
+  // rounding floor: 1e-14 relative; 1e-13 for averages of non-polynomial bodies, whose value
+  // amplifies the rounding of the law (E e^{aX} moves by a²/2·δVar X)
+  const smoothSlots = (av: ObservableReading['averages'][number]) => degree(av.body, (y) => y.k === 'sym' && av.slots.includes(y.name));
+  const floorOf = new Map(rd.observables.map((ob) => [ob.def.name, ob.averages.some((av) => !Number.isFinite(smoothSlots(av))) ? 1e-13 : 1e-14]));
+  for (const k of Object.keys(limitError)) limitError[k] = Math.max(limitError[k], (floorOf.get(k) ?? 1e-14) * Math.abs(limit[k]));
 
   const diagnostics: Record<string, number | string | boolean> = {
     method: 'stationary (frequency domain, linear)',

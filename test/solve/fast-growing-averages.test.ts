@@ -10,6 +10,8 @@ import { derive } from '../../src/derive/index.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solve } from '../../src/solve/index.ts';
 
+const D_STAT = 20;
+
 const solveSource = (src: string, T: number, dt: number) => {
   const sys = derive(loadModelSource(src, 'm.dmft'), 'cavity').system;
   return solve(sys, { params: sys.params, T, dt });
@@ -36,5 +38,44 @@ observe v = mean(i, x[i]^2)
 observe e = mean(i, exp(x[i]))
 `, 4, 1);
     covered(r.observables.e, r.error.e, r.observables.v.map((v) => Math.exp(v / 2)));
+  });
+
+  it('stationary state (scalar): E e^{3x} with Var x = 11.5 (was 8× too small)', () => {
+    const r = solveSource(`model "noisy linear network"
+param g = 0.5, D = 20
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(D)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + xi[i]
+observe v = mean(i, x[i]^2)
+observe e = mean(i, exp(3*x[i]))
+`, 2, 0.05);
+    const v = D_STAT / (2 * Math.sqrt(1 - 0.25)); // Var x = D/(2√(1 − g²))
+    expect(r.limit!.v).toBeCloseTo(v, 10);
+    covered([r.limit!.e], [r.limitError!.e], [Math.exp(4.5 * v)]);
+  });
+
+  it('Gaussian closure (two variables): E e^{3(x+y)} up to Var(x+y) = 13.5 (the mass beyond the fixed ranges)', () => {
+    const r = solveSource(`model "two coupled relaxations"
+param g = 0.5, D = 6
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(D)
+state x[i]
+state y[i]
+init x[i] = 0
+init y[i] = 0
+d/dt x[i] = -x[i] + y[i] + sum(j, J[i,j]*x[j]) + xi[i]
+d/dt y[i] = -2*y[i] + x[i]
+observe v = mean(i, (x[i] + y[i])^2)
+observe e = mean(i, exp(3*(x[i] + y[i])))
+`, 4, 0.05);
+    const exact = r.observables.v.map((v) => Math.exp(4.5 * v));
+    r.observables.e.forEach((e, k) => {
+      expect(Math.abs(e - exact[k])).toBeLessThanOrEqual(r.error.e[k]);
+      expect(Math.abs(e / exact[k] - 1)).toBeLessThan(1e-4);
+    });
   });
 });
