@@ -131,10 +131,12 @@ export function solveMap(sys: DmftSystem, opts: MapOptions): SolveResult {
   for (const o of sys.observables.filter((x) => x.times.length < 2)) {
     // the late steps, one by one (the output times may skip steps)
     const tn = o.times[0] ?? 't';
-    const late = Array.from({ length: Math.min(T + 1, 8) }, (_, k) => T - Math.min(T, 7) + k).map((t) => c.observable(o.expr, { [tn]: t }).value);
-    const st = tailStatus(late, T);
+    const late = Array.from({ length: Math.min(T + 1, 8) }, (_, k) => T - Math.min(T, 7) + k).map((t) => c.observable(o.expr, { [tn]: t }));
+    const st = tailStatus(late.map((x) => x.value), T);
     limitStatus[o.name] = st.status;
-    if (st.value !== undefined) { limit[o.name] = st.value; limitError[o.name] = st.error!; }
+    // the limit is read off the last steps: it carries their quadrature error on top of the tail
+    const quad = Math.max(...late.map((x) => x.error));
+    if (st.value !== undefined) { limit[o.name] = st.value; limitError[o.name] = st.error! + quad; }
   }
   const res: SolveResult = {
     model: sys.model, params: opts.params, method: 'map-closure', t: times, observables, error,
