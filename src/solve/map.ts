@@ -71,8 +71,10 @@ const OVERFLOW = 1e150;
 class Form {
   static next = 0;
   readonly id = Form.next++;
-  /** field rows (τ ≤ tmax) times Σ·coef, cached (see cov) */
+  /** field rows times Σ·coef, cached row by row (see uRow) */
   u?: Float64Array;
+  /** the field rows where coef is nonzero */
+  nz?: number[];
   constructor(readonly c0: number, readonly coef: Float64Array, readonly tmax: number) {}
 }
 interface Sym { expr: Expr; forms: Map<number, Form> }
@@ -300,30 +302,25 @@ class MapClosure {
     for (let k = this.slot0; k < this.B; k++) s += a.coef[k] * b.coef[k];
     const [p, q] = a.tmax <= b.tmax ? [a, b] : [b, a];
     if (p.tmax < 0) return s;
-    const u = this.uOf(q);
     const T1 = this.T + 1;
     for (let f = 0; f < this.nF; f++) for (let tau = 0; tau <= p.tmax; tau++) {
       const x = p.coef[this.nZ + f * T1 + tau];
-      if (x !== 0) s += x * u[f * T1 + tau];
+      if (x !== 0) s += x * this.uRow(q, f * T1 + tau);
     }
     return s;
   }
 
-  /** Σ·coef on the field rows up to the form's last step (cached). */
-  private uOf(q: Form): Float64Array {
-    if (q.u) return q.u;
-    const T1 = this.T + 1;
-    const u = new Float64Array(this.nF * T1);
-    const nz: number[] = [];
-    for (let j = 0; j < this.nF * T1; j++) if (q.coef[this.nZ + j] !== 0) nz.push(j);
-    for (let f = 0; f < this.nF; f++) for (let tau = 0; tau <= q.tmax; tau++) {
-      const i = f * T1 + tau;
-      let s = 0;
-      for (const j of nz) s += this.sig(i, j) * q.coef[this.nZ + j];
-      u[i] = s;
-    }
-    q.u = u;
-    return u;
+  /** Row i of Σ·coef, cached per row and computed only when asked: an eager fill of every row up to
+   *  the form's last step would ask for field covariances the product does not need, at the current
+   *  step (a let of one population read at the same step by another), and loop through them. */
+  private uRow(q: Form, i: number): number {
+    if (!q.u) { q.u = new Float64Array(this.nF * (this.T + 1)).fill(NaN); q.nz = []; for (let j = 0; j < this.nF * (this.T + 1); j++) if (q.coef[this.nZ + j] !== 0) q.nz.push(j); }
+    const hit = q.u[i];
+    if (!Number.isNaN(hit)) return hit;
+    let s = 0;
+    for (const j of q.nz!) s += this.sig(i, j) * q.coef[this.nZ + j];
+    q.u[i] = s;
+    return s;
   }
 
   // ---- values ---------------------------------------------------------------
