@@ -100,6 +100,11 @@ describe('order to chaos: x(t+1) = tanh(Σ J x), J ~ N(0, g²/N)', () => {
     if (r.limitStatus!.q.status === 'value') expect(Math.abs(r.limit!.q)).toBeLessThanOrEqual(r.limitError!.q);
   });
 
+  it('a transient already settled on the fixed point (g = 2, 40 steps) is accepted as approaching it', () => {
+    const r = solveSource(RANDOM_MAP, { g: 2 }, 40);
+    expect(r.limitStatus!.q.reason).toMatch(/fixed point of the equal-time map/);
+  });
+
   it('a map with memory sums (full-batch GD) is not solved as an equal-time fixed point', () => {
     const src = readFileSync('examples/gd-linear-regression.dmft', 'utf8');
     const r = solveSource(src, { lr: 0.5 }, 40);
