@@ -303,7 +303,7 @@ function equalTimeFixedPoint(sys: DmftSystem, params: Record<string, number>, tr
   if (!(dist(history[1]) < dist(history[0]) || dist(history[1]) <= 1e-9 * scale)) return { note: 'the transient is not approaching the equal-time fixed point found by Newton: not reported' };
   const at = oneStep(v);
   names.forEach((nm) => at.orderParam(nm, [1, 1]));
-  // the quadrature error of F(v*), amplified by ‖(1 − F′)⁻¹‖ (bounded by 1/(1 − ‖F′‖) when ‖F′‖ < 1, else by the inverse)
+  // the quadrature error of F(v*) and the last residual, amplified by ‖(1 − F′)⁻¹‖∞ (first order in the error)
   const inv = names.map((_, k) => solveSmall(J.map((r, i) => r.map((x, m) => (i === m ? 1 : 0) - x)), names.map((_, i) => (i === k ? 1 : 0)))!);
   const amp = Math.max(...names.map((_, i) => inv.reduce((a, col) => a + Math.abs(col[i]), 0)));
   // (plus round-off in F: a few ulps of the sums over the quadrature nodes)
