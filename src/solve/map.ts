@@ -18,11 +18,13 @@
 // the reason. Everything is evaluated lazily and memoized: a variable at step
 // τ asks for the order parameters its map reads, which ask for the variables
 // at earlier steps (or, for the same-step response of a let, at this step).
+// The t → ∞ value of a memoryless map is its equal-time fixed point solved
+// directly (equalTimeFixedPoint); otherwise the geometric tail of the last steps.
 // Error bars are the quadrature errors only (three times the change under a
 // coarser rule; round-off for polynomials of degree ≤ 3, which Gauss–Hermite
 // integrates exactly).
 import { DmftError } from '../errors.ts';
-import { call, num, sym, type Expr } from '../expr/ast.ts';
+import { call, num, some, sym, visit, type Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
 import { degree, diff } from '../expr/diff.ts';
 import { moments } from '../model/moments.ts';
@@ -45,8 +47,10 @@ const OVERFLOW = 1e150;
 class Form {
   static next = 0;
   readonly id = Form.next++;
-  /** field rows (τ ≤ tmax) times Σ·coef, cached (see cov) */
+  /** field rows times Σ·coef, cached row by row (see uRow) */
   u?: Float64Array;
+  /** the field rows where coef is nonzero */
+  nz?: number[];
   constructor(readonly c0: number, readonly coef: Float64Array, readonly tmax: number) {}
 }
 interface Sym { expr: Expr; forms: Map<number, Form> }
@@ -102,13 +106,27 @@ export function solveMap(sys: DmftSystem, opts: MapOptions): SolveResult {
   }
   const limitStatus: Record<string, LimitStatus> = {};
   const limit: Record<string, number> = {}, limitError: Record<string, number> = {};
+  let fixed: ReturnType<typeof equalTimeFixedPoint>;
+  try { fixed = equalTimeFixedPoint(sys, opts.params, c, T); } catch (e) {
+    if (!(e instanceof DmftError)) throw e;
+    fixed = { note: `the equal-time fixed point was not solved directly (${e.message})` };
+  }
   for (const o of sys.observables.filter((x) => x.times.length < 2)) {
     // the late steps, one by one (the output times may skip steps)
     const tn = o.times[0] ?? 't';
-    const late = Array.from({ length: Math.min(T + 1, 8) }, (_, k) => T - Math.min(T, 7) + k).map((t) => c.observable(o.expr, { [tn]: t }).value);
-    const st = tailStatus(late, T);
+    const late = Array.from({ length: Math.min(T + 1, 8) }, (_, k) => T - Math.min(T, 7) + k).map((t) => c.observable(o.expr, { [tn]: t }));
+    let st = tailStatus(late.map((x) => x.value), T);
+    if (fixed && 'value' in fixed) {
+      const v = fixed.observable(o.expr, tn);
+      st = { status: { status: 'value', reason: fixed.reason }, value: v.value, error: v.error };
+    }
     limitStatus[o.name] = st.status;
-    if (st.value !== undefined) { limit[o.name] = st.value; limitError[o.name] = st.error!; }
+    // the limit read off the last steps carries their quadrature error on top of the tail
+    const quad = fixed && 'value' in fixed ? 0 : Math.max(...late.map((x) => x.error));
+    if (st.value !== undefined) { limit[o.name] = st.value; limitError[o.name] = st.error! + quad; }
+  }
+  if (fixed && !('value' in fixed) && fixed.note) {
+    for (const st of Object.values(limitStatus)) st.reason = `${st.reason}; ${fixed.note}`;
   }
   const res: SolveResult = {
     model: sys.model, params: opts.params, method: 'map-closure', t: times, observables, error,
@@ -163,6 +181,133 @@ export function tailStatus(v: number[], T: number): { status: LimitStatus; value
 }
 
 type TimeEnv = Record<string, number>;
+
+/**
+ * The t → ∞ state of a memoryless map, solved directly. It applies when every
+ * state at t + 1 reads only the Gaussian fields at t, quenched inputs and
+ * parameters (through lets too): no memory sums, no order parameter in the
+ * site's equations, no state read back, no input drawn at every step, and the
+ * field covariances read order parameters at (t, s) only. Then the equal-time
+ * order parameters in the field covariances, v, follow a finite-dimensional
+ * map v(t+1) = F(v(t)) (F: seed step 0 of a one-step closure with v, read
+ * step 1), and the limit of the transient is a fixed point of F. Newton's
+ * method from the last step finds it; it is accepted only when it attracts
+ * (spectral radius of F′ below 1) and the transient is approaching it, and its
+ * error bar is the quadrature error of F amplified by (1 − F′)⁻¹.
+ * Returns undefined when the system is not of this kind.
+ */
+function equalTimeFixedPoint(sys: DmftSystem, params: Record<string, number>, transient: MapClosure, T: number):
+  | { value: true; reason: string; observable: (e: Expr, tn: string) => { value: number; error: number } }
+  | { note?: string } | undefined {
+  const vars = new Map(sys.populations.flatMap((p) => p.variables.map((v) => [v.name, v] as const)));
+  const stepInputs = new Set(sys.populations.flatMap((p) => p.inputs.filter((i) => i.kind === 'step').map((i) => i.name)));
+  const memoryless = (e: Expr, seen: Set<string>): boolean => !some(e, (x) => {
+    if (x.k === 'int' || x.k === 'op' || x.k === 'avg') return true;
+    if (x.k !== 'ref') return false;
+    if (stepInputs.has(x.name)) return true;
+    const v = vars.get(x.name);
+    if (!v) return false;
+    if (v.kind === 'dynamic') return true;
+    if (seen.has(v.name)) return false;
+    seen.add(v.name);
+    return !memoryless(v.rhs, seen);
+  });
+  for (const v of vars.values()) if (v.kind === 'dynamic' && !memoryless(v.rhs, new Set())) return undefined;
+  const covs = sys.populations.flatMap((p) => [...p.fields.map((f) => f.cov), ...p.cross.map((x) => x.cov)]);
+  const names: string[] = [];
+  let ok = true;
+  for (const e of covs) visit(e, (x) => {
+    if (x.k !== 'op') return;
+    const times = x.args.map((a) => (a.k === 'sym' ? a.name : '?')).sort().join(',');
+    const o = sys.orderParams.find((q) => q.name === x.name);
+    if (!o || o.kind !== 'C' || (times !== 's,t' && times !== 't,t' && times !== 's,s')) ok = false;
+    else if (!names.includes(x.name)) names.push(x.name);
+  });
+  if (!ok || !names.length || T < 8) return undefined;
+  const oneStep = (v: number[]) => {
+    const c = new MapClosure(sys, params, 1);
+    names.forEach((n, k) => c.seed(n, [0, 0], v[k]));
+    return c;
+  };
+  const F = (v: number[]) => { const c = oneStep(v); return names.map((n) => c.orderParam(n, [1, 1])); };
+  const n = names.length;
+  // an autocorrelation at equal times is a variance: it stays ≥ 0 (the closure would clip a negative one)
+  const variance = names.map((nm) => sys.orderParams.find((q) => q.name === nm)!.g === undefined);
+  /** ∂g/∂v_k by central differences, forward ones where v − h would make a variance negative */
+  const partial = (g: (w: number[]) => number[], v: number[], k: number): number[] => {
+    const h = 1e-5 * Math.max(1e-3, Math.abs(v[k]));
+    const up = g(v.map((x, j) => (j === k ? x + h : x)));
+    if (!(variance[k] && v[k] - h < 0)) {
+      const dn = g(v.map((x, j) => (j === k ? x - h : x)));
+      return up.map((x, i) => (x - dn[i]) / (2 * h));
+    }
+    const mid = g(v);
+    return up.map((x, i) => (x - mid[i]) / h);
+  };
+  const jac = (v: number[]) => {
+    const cols = names.map((_, k) => partial(F, v, k));
+    return names.map((_, i) => cols.map((col) => col[i]));
+  };
+  const history = [T - 4, T].map((t) => names.map((nm) => transient.orderParam(nm, [t, t])));
+  let v = history[1].slice();
+  let J = jac(v);
+  // Newton until the residual vanishes or stops shrinking (round-off)
+  let last = Infinity;
+  for (let it = 0; it < 40; it++) {
+    const g = F(v).map((x, i) => x - v[i]);
+    const r = Math.max(...g.map(Math.abs));
+    if (r === 0 || r > 0.5 * last) break;
+    last = r;
+    const step = solveSmall(J.map((r, i) => r.map((x, k) => (i === k ? 1 : 0) - x)), g);
+    if (!step) return { note: 'the equal-time fixed point is singular (a transition): not solved directly' };
+    v = v.map((x, i) => (variance[i] ? Math.max(0, x + step[i]) : x + step[i]));
+    if (!v.every(Number.isFinite)) return { note: 'Newton on the equal-time fixed point diverged' };
+    J = jac(v);
+  }
+  const resid = Math.max(...F(v).map((x, i) => Math.abs(x - v[i])));
+  const scale = Math.max(1e-300, ...v.map(Math.abs));
+  if (resid > 1e-12 * Math.max(1, scale)) return { note: 'Newton on the equal-time fixed point did not converge' };
+  // spectral radius of F′ by Gelfand's formula: ‖J^64‖^(1/64)
+  let P = J.map((r) => r.slice());
+  for (let k = 0; k < 6; k++) P = P.map((r) => P[0].map((_, j) => r.reduce((a, x, m) => a + x * P[m][j], 0)));
+  const rho = Math.max(...P.map((r) => r.reduce((a, x) => a + Math.abs(x), 0))) ** (1 / 64);
+  if (!(rho < 0.999)) return { note: `the equal-time fixed point near the transient is ${rho < 1.001 ? 'marginal' : 'repelling'} (spectral radius ${rho.toPrecision(4)} of the linearized map): not reported` };
+  const dist = (w: number[]) => Math.max(...w.map((x, i) => Math.abs(x - v[i])));
+  // the transient moves towards it, or already sits on it (settled: equal distances at round-off)
+  if (!(dist(history[1]) < dist(history[0]) || dist(history[1]) <= 1e-9 * scale)) return { note: 'the transient is not approaching the equal-time fixed point found by Newton: not reported' };
+  const at = oneStep(v);
+  names.forEach((nm) => at.orderParam(nm, [1, 1]));
+  // the quadrature error of F(v*) and the last residual, amplified by ‖(1 − F′)⁻¹‖∞ (first order in the error)
+  const inv = names.map((_, k) => solveSmall(J.map((r, i) => r.map((x, m) => (i === m ? 1 : 0) - x)), names.map((_, i) => (i === k ? 1 : 0)))!);
+  const amp = Math.max(...names.map((_, i) => inv.reduce((a, col) => a + Math.abs(col[i]), 0)));
+  // (plus round-off in F: a few ulps of the sums over the quadrature nodes)
+  const dv = amp * (at.maxQuadError + resid + 1e-15 * Math.max(scale, ...history[1].map(Math.abs)));
+  return {
+    value: true,
+    reason: `fixed point of the equal-time map (${names.join(', ')}) by Newton, attracting (spectral radius ${rho.toPrecision(3)} of the linearized map)`,
+    observable: (e, tn) => {
+      const base = at.observable(e, { [tn]: 1 });
+      // sensitivity of the observable to v, by central differences
+      let sens = 0;
+      for (let k = 0; k < n; k++) sens += Math.abs(partial((w) => [oneStep(w).observable(e, { [tn]: 1 }).value], v, k)[0]);
+      return { value: base.value, error: base.error + sens * dv };
+    },
+  };
+}
+
+/** Solves A x = b for a small dense A by Gaussian elimination with partial pivoting; undefined when singular. */
+function solveSmall(A: number[][], b: number[]): number[] | undefined {
+  const n = b.length;
+  const M = A.map((r, i) => [...r, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    if (!(Math.abs(M[p][c]) > 1e-12)) return undefined;
+    [M[c], M[p]] = [M[p], M[c]];
+    for (let r = 0; r < n; r++) if (r !== c) { const f = M[r][c] / M[c][c]; for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k]; }
+  }
+  return M.map((r, i) => r[n] / r[i]);
+}
 
 class MapClosure {
   maxDim = 0;
@@ -272,30 +417,25 @@ class MapClosure {
     for (let k = this.slot0; k < this.B; k++) s += a.coef[k] * b.coef[k];
     const [p, q] = a.tmax <= b.tmax ? [a, b] : [b, a];
     if (p.tmax < 0) return s;
-    const u = this.uOf(q);
     const T1 = this.T + 1;
     for (let f = 0; f < this.nF; f++) for (let tau = 0; tau <= p.tmax; tau++) {
       const x = p.coef[this.nZ + f * T1 + tau];
-      if (x !== 0) s += x * u[f * T1 + tau];
+      if (x !== 0) s += x * this.uRow(q, f * T1 + tau);
     }
     return s;
   }
 
-  /** Σ·coef on the field rows up to the form's last step (cached). */
-  private uOf(q: Form): Float64Array {
-    if (q.u) return q.u;
-    const T1 = this.T + 1;
-    const u = new Float64Array(this.nF * T1);
-    const nz: number[] = [];
-    for (let j = 0; j < this.nF * T1; j++) if (q.coef[this.nZ + j] !== 0) nz.push(j);
-    for (let f = 0; f < this.nF; f++) for (let tau = 0; tau <= q.tmax; tau++) {
-      const i = f * T1 + tau;
-      let s = 0;
-      for (const j of nz) s += this.sig(i, j) * q.coef[this.nZ + j];
-      u[i] = s;
-    }
-    q.u = u;
-    return u;
+  /** Row i of Σ·coef, cached per row and computed only when asked: an eager fill of every row up to
+   *  the form's last step would ask for field covariances the product does not need, at the current
+   *  step (a let of one population read at the same step by another), and loop through them. */
+  private uRow(q: Form, i: number): number {
+    if (!q.u) { q.u = new Float64Array(this.nF * (this.T + 1)).fill(NaN); q.nz = []; for (let j = 0; j < this.nF * (this.T + 1); j++) if (q.coef[this.nZ + j] !== 0) q.nz.push(j); }
+    const hit = q.u[i];
+    if (!Number.isNaN(hit)) return hit;
+    let s = 0;
+    for (const j of q.nz!) s += this.sig(i, j) * q.coef[this.nZ + j];
+    q.u[i] = s;
+    return s;
   }
 
   // ---- values ---------------------------------------------------------------
@@ -648,6 +788,11 @@ class MapClosure {
       hint: 'dmft simulate runs the model at finite N',
     });
   }
+
+  /** Fixes an order parameter at the given steps (the equal-time fixed-point solve seeds step 0 with it). */
+  seed(name: string, args: number[], value: number): void { this.memoOp.set(`${name}|${args.join(',')}`, value); }
+  /** An order parameter at the given steps. */
+  orderParam(name: string, args: number[]): number { return this.op(name, args); }
 
   // ---- observables ------------------------------------------------------------
   /** An observable at the given steps: its averages, and the quadrature error propagated to first order. */

@@ -4,8 +4,8 @@
 // in examples/), minibatch SGD at b = 1 against the Marchenko–Pastur closed
 // form of full-batch GD, SGD at b < 1 against the exact finite-D
 // mask average extrapolated in 1/D (bench/sgd_linear_regression_ref.py), the
-// divergence past the stability edge, and the refusal of nonlinear averages of
-// masked quantities.
+// divergence past the stability edge, the refusal of nonlinear averages of
+// masked quantities, and the continuous-time limit (small lr at fixed b: gradient flow).
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/derive/index.ts';
@@ -125,6 +125,41 @@ describe('minibatch SGD on linear regression (examples/sgd-linear-regression.dmf
           expect(Math.abs(r.observables[k][t] - run.extrapolated[k][t]), `lr=${run.lr} b=${run.b} ${k}(${t}) ± ${se}`).toBeLessThanOrEqual(3 * se + r.error[k][t]);
         }
       }
+    }
+  });
+});
+
+describe('continuous-time limit of minibatch SGD', () => {
+  // The mask noise adds lr²·(1 − b)/b·⟨r²⟩ to the weights' variance per step, so
+  // over n = t/lr steps it adds O(lr): at fixed b and t = n·lr, SGD approaches
+  // gradient flow (examples/linear-regression-gf.dmft) to first order in lr,
+  // the noise and the step each contributing a term linear in lr.
+  it('at fixed b the test loss at step t/lr approaches gradient flow at t: the gap is c1·lr + O(lr²), and the noise part (SGD − GD) is O(lr) too', () => {
+    const gfSys = derive(loadModel('examples/linear-regression-gf.dmft'), 'cavity').system;
+    const gf = solve(gfSys, { params: gfSys.params, T: 2, dt: 0.05, times: [1, 2] });
+    const lrs = [0.1, 0.05, 0.025];
+    for (const b of [0.5, 0.25]) {
+      const runs = lrs.map((lr) => [solveFile('examples/sgd-linear-regression.dmft', { lr, b }, Math.round(2 / lr)), solveFile('examples/gd-linear-regression.dmft', { lr }, Math.round(2 / lr))]);
+      [1, 2].forEach((t, k) => {
+        const at = (r: ReturnType<typeof solve>, lr: number) => r.observables.test[Math.round(t / lr)];
+        const gap = runs.map(([sgd], j) => at(sgd, lrs[j]) - gf.observables.test[k]);
+        const noise = runs.map(([sgd, gd], j) => at(sgd, lrs[j]) - at(gd, lrs[j]));
+        const tag = `b = ${b}, t = ${t}`;
+        // first order at the smallest steps: halving lr halves the gap and the noise part
+        expect(gap[2] / gap[1], tag).toBeGreaterThan(0.4);
+        expect(gap[2] / gap[1], tag).toBeLessThan(0.6);
+        for (let j = 1; j < 3; j++) {
+          expect(noise[j] / noise[j - 1], tag).toBeGreaterThan(0.4);
+          expect(noise[j] / noise[j - 1], tag).toBeLessThan(0.6);
+        }
+        expect(noise[2], tag).toBeGreaterThan(0);
+        // the remainder after removing the linear term (2·gap(lr/2) − gap(lr)) is second order: it shrinks ~4×
+        const rem = [2 * gap[1] - gap[0], 2 * gap[2] - gap[1]];
+        expect(Math.abs(rem[1] / rem[0]), tag).toBeGreaterThan(0.15);
+        expect(Math.abs(rem[1] / rem[0]), tag).toBeLessThan(0.35);
+        // all of this is far above the flow's own error bar
+        expect(Math.abs(gap[2]), tag).toBeGreaterThan(100 * gf.error.test[k]);
+      });
     }
   });
 });
