@@ -9,7 +9,7 @@ Euler, then Newton on the 2N equations), the observables averaged over sites.
 Per N: mean and standard error over seeds; then the weighted fit a + b/N, whose
 a (with its standard error) is the N -> infinity reference.
 
-    python3 bench/static-vector/two_unit_ref.py [--quick]
+    python3 bench/static-vector/two_unit_ref.py [--quick] [--plan N:seeds,…]
 prints JSON: per-N means and the extrapolation.
 """
 import json
@@ -58,7 +58,7 @@ def observables(x, y):
 
 def main():
     quick = "--quick" in sys.argv
-    plan = {250: 64, 500: 32, 1000: 16} if not quick else {250: 8, 500: 4}
+    plan = {int(a): int(b) for a, b in (x.split(":") for x in sys.argv[sys.argv.index("--plan") + 1].split(","))} if "--plan" in sys.argv else {250: 64, 500: 32, 1000: 16} if not quick else {250: 8, 500: 4}
     rng = np.random.default_rng(20261205)
     per = {}
     for N, S in plan.items():

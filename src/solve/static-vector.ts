@@ -128,6 +128,10 @@ export class VectorStaticModel {
   readonly opNames: string[];
   readonly plans: Plan[];
   evals = 0;
+  /** the roots of the last evaluation, node by node, per population and rule: the next evaluation
+   *  (the order parameters moved a little) follows each root from there (continuation of the branch
+   *  first reached from the initial condition) */
+  private roots = new Map<string, Float64Array[]>();
   /** refinement level per population (nonlinear sites) */
   level: number[];
 
@@ -251,11 +255,11 @@ export class VectorStaticModel {
   evaluate(v: Float64Array, eps: number, up = 0, start = false): Eval {
     this.evals++;
     const next = Float64Array.from(v);
-    const pops = this.plans.map((pl, p) => this.evalPop(pl, v, eps, this.nodes(p, up), start, next));
+    const pops = this.plans.map((pl, p) => this.evalPop(pl, p, v, eps, this.nodes(p, up), start, next));
     return { pops, next };
   }
 
-  private evalPop(pl: Plan, v: Float64Array, eps: number, nGH: number, start: boolean, next: Float64Array): PopEval {
+  private evalPop(pl: Plan, p: number, v: Float64Array, eps: number, nGH: number, start: boolean, next: Float64Array): PopEval {
     const r = pl.r, nV = pl.nV, nF = r.fields.length, nq = r.quenched.length;
     // field covariance and its factor
     const Vm = Array.from({ length: nF }, () => new Array<number>(nF).fill(0));
@@ -318,9 +322,9 @@ export class VectorStaticModel {
     };
     const norm = (y: ArrayLike<number>) => { let s = 0; for (let i = 0; i < y.length; i++) s = Math.max(s, Math.abs(y[i])); return s; };
     /** the root the flow reaches from x0: pseudo-transient continuation (states follow the flow, lets solved) */
-    const root = () => {
-      for (let a = 0; a < nV; a++) x[a] = x0[a];
-      let tau = 0.5;
+    const root = (warm?: Float64Array) => {
+      for (let a = 0; a < nV; a++) x[a] = warm ? warm[a] : x0[a];
+      let tau = warm ? 1e3 : 0.5;
       dGdx();
       let res = norm(G);
       for (let it = 0; it < 400; it++) {
@@ -371,7 +375,10 @@ export class VectorStaticModel {
         }
         return;
       }
-      if (!root()) throw new NoFixedPoint(`the single-site fixed point of population ${r.name} was not found at a node of the frozen fields (the flow runs away or a Newton step is singular)`);
+      const my = nodeNo++;
+      const warm = cache?.[my];
+      if (!root(warm) && !(warm && root())) throw new NoFixedPoint(`the single-site fixed point of population ${r.name} was not found at a node of the frozen fields (the flow runs away or a Newton step is singular)`);
+      fresh[my] = Float64Array.from(x);
       dGdx();
       // stability of the states' flow with the lets eliminated: J_ss − J_sl J_ll⁻¹ J_ls
       const S = pl.dyn.map((d, a) => (d ? a : -1)).filter((a) => a >= 0), Lt = pl.dyn.map((d, a) => (d ? -1 : a)).filter((a) => a >= 0);
@@ -456,7 +463,12 @@ export class VectorStaticModel {
         walk(d + 1, w * wi);
       }
     };
+    const key = `${p}:${nGH}:${dG}:${otherRules.map((o) => o.x.length).join(',')}`;
+    const cache = start ? undefined : this.roots.get(key);
+    const fresh: Float64Array[] = [];
+    let nodeNo = 0;
     walk(0, 1);
+    if (!start) this.roots.set(key, fresh);
     for (const [op, val] of ops) next[op] = val;
     const all = [...ops.values(), ...avgs, ...[...stab.values()].flatMap((a) => Array.from(a)), ...[...meanB.values()].flatMap((a) => Array.from(a))];
     return { ops, stab, meanB, avgs, unstable, singular, all };
