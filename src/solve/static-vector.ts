@@ -757,6 +757,17 @@ export function solveStaticVector(rd: SystemReading, opts: SolveOptions): Vector
       }
       v = sol.vals;
       ridge.push({ eps, sol, a: assess(m, sol.vals, sol.ev, eps) });
+      // the plain solve failed only for its start (e.g. R = 0: a gradient-flow site has no restoring
+      // force there): from ε = 1/8 try ε = 0 once; a finite susceptibility ends the continuation
+      if (eps === 0.125) {
+        try {
+          const sol0 = refine(m, solveAt(m, sol.vals, 0, tol), 0, tol);
+          const a0 = assess(m, sol0.vals, sol0.ev, 0);
+          const marginal = marginalReason(sol0, a0, 0);
+          if (marginal) return { unsupported: marginal, kind: 'marginal' };
+          if (!stableReason(a0)) { diag.fixedPoint = 'unique'; diag.continuation = true; return finish(sol0, a0, 0); }
+        } catch (e) { if (!(e instanceof NoFixedPoint)) throw e; }
+      }
       if (eps > 2.5e-4) continue;
       if (!zeroModesAt(ridge.length - 1)) {
         const k = ridge.length - 1, x = ridge[k].a.chiEps, y = ridge[k - 1].a.chiEps;
