@@ -137,7 +137,7 @@ describe('the Gaussian closure solves vector sites; Monte Carlo solves them too;
   for (const file of ['two-students', 'momentum', 'random-features', 'transpose-mix', 'warm-start'] as const) {
     it(file, () => {
       const s = sys(file);
-      // the transient by the closure (the limit, where the stationary solver reads the site, is '+stationary')
+      // the transient by the closure (the limit, where a limit solver reads the site, adds '+static' or '+stationary')
       const g = solve(s, opts(s));
       expect(g.diagnostics.transient).toBe('gaussian');
       if (file === 'random-features') {
