@@ -4,7 +4,7 @@ Zero modes (more features than the data pin down) keep a = 0 along the null spac
 what the static solver's proximal continuation selects. Mean over reps and its standard error at
 several D, then the weighted fit a + b/D.
 
-    python3 bench/static-vector/rf_minnorm_ref.py alpha gamma sigma2
+    python3 bench/static-vector/rf_minnorm_ref.py alpha gamma sigma2 [--plan D:reps,…]
 """
 import json
 import sys
@@ -32,7 +32,7 @@ def run(alpha, gamma, s2, D, reps, rng):
 def main():
     alpha, gamma, s2 = (float(x) for x in sys.argv[1:4])
     rng = np.random.default_rng(7)
-    plan = {200: 64, 400: 32, 800: 16, 1600: 8}
+    plan = {int(a): int(b) for a, b in (x.split(":") for x in sys.argv[sys.argv.index("--plan") + 1].split(","))} if "--plan" in sys.argv else {200: 64, 400: 32, 800: 16, 1600: 8}
     per = {D: run(alpha, gamma, s2, D, n, rng) for D, n in plan.items()}
     Ds = np.array(sorted(per))
     res = {"params": {"alpha": alpha, "gamma": gamma, "sigma2": s2}, "perD": {str(D): [list(per[D][0]), list(per[D][1])] for D in Ds}, "extrapolated": {}}
