@@ -28,3 +28,13 @@ describe('lateHorizon', () => {
     expect(h.note).toMatch(/capped at 4× the default/);
   });
 });
+
+describe('the automatic T-limit is on only when --T-limit is not given', () => {
+  it('checkOptions and mapCheckSettings', async () => {
+    const { checkOptions, mapCheckSettings } = await import('../../src/cli/check.ts');
+    expect(checkOptions({}).TLimitAuto).toBe(true);
+    expect(checkOptions({ TLimit: '40' }).TLimitAuto).toBe(false);
+    // a map's late windows must fall on steps: no automatic horizon
+    expect(mapCheckSettings(checkOptions({ T: '10' }), { T: '10' }).TLimitAuto).toBe(false);
+  });
+});
