@@ -13,6 +13,7 @@ import type { SolveResult } from '../solve/types.ts';
 import { simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
 import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
+import { growthLaw } from '../solve/index.ts';
 import { batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
 
 export interface CheckSettings {
@@ -34,6 +35,9 @@ export interface CheckSettings {
   limit: boolean;
   /** the simulation's final time when limits are compared */
   TLimit: number;
+  /** T-limit was not given: lengthen it (up to 4×) until the theory's own distance to its
+   *  limit over the late window falls below an eighth of the target (see lateHorizon) */
+  TLimitAuto?: boolean;
   /** run the paired step-size check */
   stepCheck: boolean;
   /** the simulation has no step bias (a map): no step check, and the notes say why */
@@ -91,7 +95,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   };
   progress?.('solving the DMFT equations');
-  let theory = solveTo(s.T, s.times);
+  // (a dense tail of output times, for the relaxation law that sets an automatic T-limit)
+  const tail = s.limit && s.TLimitAuto ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
+  let theory = solveTo(s.T, [...new Set([...s.times, ...tail])].sort((a, b) => a - b));
   // a theory with undefined or non-finite values is refused, not compared
   validateResult(theory, sys, model.file);
   const notes: string[] = [];
@@ -99,7 +105,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const lims = theoryLimits(theory);
   const limitValues = Object.entries(lims).filter(([, l]) => l.status === 'value');
   const wantLimit = s.limit && limitValues.length > 0;
-  const TL = wantLimit ? Math.max(s.TLimit, s.T) : s.T;
+  let TL = wantLimit ? Math.max(s.TLimit, s.T) : s.T;
+  if (wantLimit && s.TLimitAuto) {
+    const h = lateHorizon(theory, s.T, TL, s.target);
+    if (h.TL > TL) { notes.push(h.note); TL = h.TL; }
+  }
   const windows: [number, number, number] | undefined = wantLimit ? [TL / 2, (3 * TL) / 4, TL] : undefined;
   const winTimes = wantLimit ? Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12)) : [];
   const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
@@ -232,4 +242,38 @@ function lateNotes(rows: CheckRow[], w: [number, number, number], target: number
     out.push(`t ∈ [${w[1]}, ${w[2]}] rows: over that window the theory's own transient is still this far from its limit: ${list} — more than a quarter of the target ${pct(target)}; the window is also compared with the theory's transient averaged over it (exact at finite time). Raise --T-limit to sharpen the t → ∞ rows`);
   }
   return out;
+}
+
+/**
+ * The simulation's horizon for the t → ∞ rows, from the theory's own
+ * relaxation: the window [3/4, 1]·T-limit must lie where the theory is within
+ * target/8 of its limit (so that the allowance for the remaining relaxation
+ * leaves the statistics most of the target). The distance |θ(t) − limit| over
+ * the second half of the solved transient is fitted by a power or exponential
+ * law (growthLaw) and followed forward; T-limit grows from its default by at
+ * most 4×. A transient that is not approaching its limit keeps the default
+ * (its rows then say why).
+ */
+export function lateHorizon(theory: SolveResult, T: number, TL0: number, target: number): { TL: number; note: string } {
+  const lims = theoryLimits(theory);
+  let need = TL0;
+  const why: string[] = [];
+  for (const [name, l] of Object.entries(lims)) {
+    if (l.status !== 'value' || l.value === undefined) continue;
+    const v = theory.observables[name];
+    if (!v) continue;
+    const idx = theory.t.map((t, i) => (t >= T / 2 - 1e-12 ? i : -1)).filter((i) => i >= 0);
+    if (idx.length < 9) continue;
+    const t = idx.map((i) => theory.t[i]), d = idx.map((i) => v[i] - l.value!);
+    const scale = Math.max(Math.abs(l.value), ...v.map(Math.abs));
+    const goal = (target / 8) * scale, dT = Math.abs(d[d.length - 1]);
+    if (!(scale > 0) || dT <= goal) continue;
+    const law = growthLaw(t, d);
+    if (!law || !(law.rate < 0)) continue;
+    const tStar = law.law === 'power' ? T * (goal / dT) ** (1 / law.rate) : T + Math.log(goal / dT) / law.rate;
+    const want = Math.min(4 * TL0, Math.ceil((4 / 3) * tStar));
+    if (want > need) need = want;
+    why.push(`${name} ${law.law === 'power' ? `~ t^${law.rate}` : `~ e^(${law.rate} t)`}, within ${(100 * target / 8).toPrecision(2)}% of its limit from t ≈ ${+tStar.toPrecision(3)}`);
+  }
+  return { TL: need, note: `t → ∞: T-limit = ${need} (instead of ${TL0}) from the theory's relaxation towards its limit (${why.join('; ')})${need >= 4 * TL0 ? '; capped at 4× the default: give --T-limit to go further' : ''}` };
 }

@@ -52,7 +52,7 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
     times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
     grid: [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
     target: fraction('target', o.target, CHECK_DEFAULTS.target), budget, maxSeeds, alpha: fraction('alpha', o.alpha, CHECK_DEFAULTS.alpha),
-    limit: o.limit !== false, TLimit, stepCheck: o.stepCheck !== false, method: o.method,
+    limit: o.limit !== false, TLimit, TLimitAuto: o.TLimit === undefined, stepCheck: o.stepCheck !== false, method: o.method,
   };
 }
 
@@ -71,7 +71,7 @@ export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSet
   if (o.TLimit === undefined) TLimit = 16 * Math.ceil(s.TLimit / 16);
   else if (s.limit && TLimit % 16 !== 0) throw new DmftError({ message: `--T-limit ${o.TLimit}: the late-time windows of a map must fall on steps (T-limit·k/16)`, hint: `give a multiple of 16, e.g. --T-limit ${16 * Math.ceil(TLimit / 16)}` });
   // a map has no time step, so the dt against dt/2 check would compare identical runs
-  return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit, stepCheck: false, exactSteps: true };
+  return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit, TLimitAuto: false, stepCheck: false, exactSteps: true };
 }
 
 /** Run the whole check (exported for tests; `adjustTheory` injects errors). */

@@ -71,6 +71,7 @@ import { richardson } from '../numeric/extrapolate.ts';
 import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
 import { scalarReading, VectorSiteError, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
+import { solveStaticVector } from './static-vector.ts';
 import { table } from '../table.ts';
 
 export interface StaticResult {
@@ -995,9 +996,9 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
     m = new StaticModel(scalarReading(reading, 'the static solver'));
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
-    // a vector site: not this solver's job yet; a linear one's fixed point is the ω = 0 part of
-    // the stationary solution (stationary-vector.ts), which the dispatcher tries next
-    if (e instanceof VectorSiteError) return { unsupported: reading.linear ? `${e.message}; a linear vector system's fixed point is the zero-frequency part of its stationary solution (--method stationary)` : e.message };
+    // a vector site (several variables, correlated fields, cross-correlations, an init on quenched
+    // inputs): the matrix form of the same equations (static-vector.ts)
+    if (e instanceof VectorSiteError) return solveStaticVector(reading, opts);
     throw e;
   }
   const tol = Math.min(opts.tol ?? 1e-10, 1e-8);
