@@ -167,6 +167,8 @@ interface Resolution {
   lv: number[][];
   /** the error-estimate rules: also more nodes for polynomial and initial-condition rules */
   fine: boolean;
+  /** half-width of the z-range of the normal dimensions (TRAP_L, widened while its edges carry weight) */
+  L: number;
 }
 const TRAP_L = 9, TRAP_H0 = 0.5, PANEL_W0 = 1, PANEL_GL = 10, UNIFORM_N0 = 16;
 /** a refinement level is kept when one more changes no integral of the map by more than this (relative) */
@@ -176,10 +178,15 @@ const MAX_LEVEL = 7;
 const FINE_TOL = 1e-13;
 /** largest number of quadrature nodes of one population's map (the product over its dimensions) */
 const MAX_NODES = 400000;
-const trapNodes = (level: number) => normalTrapezoid(Math.round(TRAP_L / TRAP_H0) << level, TRAP_L);
-const oneFiner = (res: Resolution): Resolution => ({ lv: res.lv.map((l) => l.map((x) => x + 1)), fine: true });
+/** the widest z-range: the normal weight underflows beyond ~38 */
+const TRAP_L_MAX = 38;
+const trapNodes = (level: number, L: number) => normalTrapezoid(Math.round(L / TRAP_H0) << level, L);
+const wider = (L: number) => Math.min(TRAP_L_MAX, 1.5 * L);
+/** the error-estimate resolution: every dimension one level finer and the z-range wider (a fast-growing
+ *  observable, e^{aX} at large variance, has mass beyond a fixed range that no finer step sees) */
+const oneFiner = (res: Resolution): Resolution => ({ lv: res.lv.map((l) => l.map((x) => x + 1)), fine: true, L: wider(res.L) });
 const withLevel = (res: Resolution, p: number, d: number, level: number): Resolution =>
-  ({ lv: res.lv.map((l, i) => (i === p ? l.map((x, j) => (j === d ? level : x)) : l.slice())), fine: res.fine });
+  ({ lv: res.lv.map((l, i) => (i === p ? l.map((x, j) => (j === d ? level : x)) : l.slice())), fine: res.fine, L: res.L });
 
 interface FieldPlan {
   name: string;
@@ -352,7 +359,7 @@ class StaticModel {
         ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly,
         nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti, posJumpC, posJumpOpen,
       };
-    });    this.res = { lv: this.pops.map((pl) => [0, ...pl.dims.map(() => 0)]), fine: false };
+    });    this.res = { lv: this.pops.map((pl) => [0, ...pl.dims.map(() => 0)]), fine: false, L: TRAP_L };
   }
 
   /** Initial-condition rule of a population (x0 = 0 for algebraic ones: the relaxation starts there). */
@@ -602,7 +609,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
 
   // dimensions: the first field with the inputs merged into it (inner: split at
   // breakpoints), then the other fields and quenched inputs (outer tensor rules)
-  const zRule = (level: number): Rule => (np ? gaussHermite(np) : trapNodes(level));
+  const zRule = (level: number): Rule => (np ? gaussHermite(np) : trapNodes(level, res.L));
   const outer: { pos: number; rule: Rule }[] = pl.dims.map((d, k) => {
     const level = lv[1 + k];
     if ('field' in d) {
@@ -702,7 +709,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     }
     bps.sort((a, b) => a - b);
     for (const bp of bps) jumpTerms(bp, w);
-    visitPanels(bps, TRAP_L, PANEL_W0 / 2 ** lv[0], PANEL_GL, (z, u) => { setInner(z); node(w * u * phiDensity(z), vec); });
+    visitPanels(bps, res.L, PANEL_W0 / 2 ** lv[0], PANEL_GL, (z, u) => { setInner(z); node(w * u * phiDensity(z), vec); });
   };
 
   const rec = (d: number, w: number) => {
@@ -824,7 +831,7 @@ function nodesOf(m: StaticModel, p: number, res: Resolution): number {
   if (pl.poly !== undefined) return 0;
   return res.lv[p].reduce((acc, l, d) => {
     const dim = d === 0 ? undefined : pl.dims[d - 1];
-    const n = dim && 'q' in dim && pl.qLaws[dim.q].kind === 'uniform' ? UNIFORM_N0 << l : 2 * (Math.round(TRAP_L / TRAP_H0) << l) + 1;
+    const n = dim && 'q' in dim && pl.qLaws[dim.q].kind === 'uniform' ? UNIFORM_N0 << l : 2 * (Math.round(res.L / TRAP_H0) << l) + 1;
     return acc * n;
   }, 1);
 }
@@ -849,11 +856,16 @@ function resolve(m: StaticModel, sol: Solved, eps: number, tol: number, maxIter:
         if (mapChange(phi(m, cur.vals, eps, up, scales), cur.ev) > QUAD_TOL) res = withLevel(res, p, d, l + 1);
       });
     });
+    // the z-range: widened while a wider one changes the map or an observable (mass beyond the range)
+    if (cur.res.L < TRAP_L_MAX) {
+      const up: Resolution = { ...cur.res, L: wider(cur.res.L) };
+      if (m.pops.every((pl, p) => pl.poly !== undefined || nodesOf(m, p, up) <= MAX_NODES) && mapChange(phi(m, cur.vals, eps, up, scales), cur.ev) > QUAD_TOL) res = { ...res, L: up.L };
+    }
     if (res === cur.res) break;
     cur = solveAt(m, cur.vals, eps, tol, maxIter, scales, res);
   }
   // later solves start from the finest resolution any solution needed
-  m.res = { lv: m.res.lv.map((l, p) => l.map((x, d) => Math.max(x, cur.res.lv[p][d]))), fine: false };
+  m.res = { lv: m.res.lv.map((l, p) => l.map((x, d) => Math.max(x, cur.res.lv[p][d]))), fine: false, L: Math.max(m.res.L, cur.res.L) };
   return cur;
 }
 

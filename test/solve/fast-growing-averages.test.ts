@@ -78,4 +78,22 @@ observe e = mean(i, exp(3*(x[i] + y[i])))
       expect(Math.abs(e / exact[k] - 1)).toBeLessThan(1e-4);
     });
   });
+
+  it('static fixed point: E e^{2x} with Var x = 10.7 (was 0.7 % low with a 2e-5 error bar)', () => {
+    const r = solveSource(`model "linear relaxation with a quenched input"
+param g = 0.5, s2 = 8
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+random h[i] ~ normal(0, s2)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + h[i]
+observe v = mean(i, x[i]^2)
+observe e = mean(i, exp(2*x[i]))
+`, 2, 0.05);
+    const v = 8 / (1 - 0.25); // Var x* = s2/(1 − g²)
+    expect(r.limit!.v).toBeCloseTo(v, 9);
+    covered([r.limit!.e], [r.limitError!.e], [Math.exp(2 * v)]);
+  });
 });
+
