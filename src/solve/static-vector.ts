@@ -42,6 +42,7 @@
 // every state, continued to ε → 0 and extrapolated; the limit is flagged
 // init-dependent.
 // Nothing here knows any particular model.
+import { extrapolateToZero, predictAt, type ProximalPoint, zeroModesAt as sharedZeroModesAt } from './proximal.ts';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -50,7 +51,6 @@ import { print } from '../expr/print.ts';
 import { constantValue } from '../expr/eval.ts';
 import { choleskySemidefinite, solveDense } from '../numeric/linalg.ts';
 import { gaussHermite, gaussLegendre } from '../numeric/rules.ts';
-import { richardson } from '../numeric/extrapolate.ts';
 import { kinkArgs } from '../numeric/kinks.ts';
 import type { PopReading, SystemReading, OrderReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
@@ -721,32 +721,17 @@ export function solveStaticVector(rd: SystemReading, opts: SolveOptions): Vector
 
     // B: a proximal term −ε(x − x(0)) on every state, ε → 0
     const ridge: { eps: number; sol: Solved; a: Assessment }[] = [];
-    const zeroModesAt = (k: number) => {
-      const x = ridge[k].a.chiEps, y = ridge[k - 1].a.chiEps;
-      return x > 1e-2 && y > 1e-2 && Math.abs(x - y) < 0.1 * x;
-    };
-    const extrapolate = () => {
-      const [s0, s1, s2, s3] = ridge.slice(-4);
-      const limit: Record<string, number> = table(), limitError: Record<string, number> = table();
-      for (const k of Object.keys(s3.a.limit)) {
-        ({ value: limit[k], error: limitError[k] } = richardson([s1.a.limit[k], s2.a.limit[k], s3.a.limit[k]], 1));
-        if (s0) limitError[k] = Math.max(limitError[k], Math.abs(limit[k] - richardson([s0.a.limit[k], s1.a.limit[k], s2.a.limit[k]], 1).value));
-      }
-      return { limit, limitError };
-    };
+    // (the points as the shared continuation steps read them: src/solve/proximal.ts)
+    const points = (): ProximalPoint[] => ridge.map((r) => ({ eps: r.eps, vals: r.sol.vals, chiEps: r.a.chiEps, limit: r.a.limit }));
+    const zeroModesAt = (k: number) => sharedZeroModesAt(points(), k);
+    const extrapolate = () => extrapolateToZero(points());
     let v = start;
     let best: { limit: Record<string, number>; limitError: Record<string, number>; err: number; at: number; worse: number } | undefined;
     for (let eps = 1; ; eps /= 2) {
       const n = ridge.length;
       if (n >= 2) {
         // predictor in log ε (χ ∝ 1/ε exactly on zero modes)
-        const a1 = ridge[n - 1], a2 = ridge[n - 2];
-        const f = Math.log(eps / a1.eps) / Math.log(a1.eps / a2.eps);
-        v = a1.sol.vals.map((x, i) => {
-          const y = a2.sol.vals[i];
-          if (x * y > 0) return Math.sign(x) * Math.exp(Math.log(Math.abs(x)) + f * (Math.log(Math.abs(x)) - Math.log(Math.abs(y))));
-          return x + f * (x - y);
-        });
+        v = Float64Array.from(predictAt(eps, points()));
       }
       let sol: Solved;
       try { sol = refine(m, solveAt(m, v, eps, eps > 5e-4 ? 1e-8 : tol), eps, tol); } catch (e) {

@@ -57,6 +57,7 @@
 // flagged `initDependent`.
 //
 // Nothing here knows any particular model.
+import { extrapolateToZero, predictAt, type ProximalPoint, zeroModesAt as sharedZeroModesAt } from './proximal.ts';
 import { EigenvalueDecomposition, Matrix, solve as mlSolve } from 'ml-matrix';
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
@@ -67,7 +68,6 @@ import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../expr/eval.ts';
 import { gaussHermite } from '../numeric/rules.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
-import { richardson } from '../numeric/extrapolate.ts';
 import { gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
 import { scalarReading, VectorSiteError, type OrderReading, type ScalarPopReading as PopReading, type ScalarReading, type SystemReading } from './read.ts';
 import type { Branch, SolveOptions } from './types.ts';
@@ -1150,35 +1150,17 @@ export function solveStatic(reading: SystemReading, opts: StaticOptions): Static
   // 2^-12, further while the susceptibility shows zero modes and the ε → 0
   // extrapolation has not settled)
   const ridgeSols: { eps: number; sol: Solved; a: Assessment }[] = [];
-  const zeroModesAt = (k: number) => {
-    const x = ridgeSols[k].a.chiEps, y = ridgeSols[k - 1].a.chiEps;
-    return x > 1e-2 && y > 1e-2 && Math.abs(x - y) < 0.1 * x;
-  };
-  /** quadratic Richardson extrapolation from ε, ε/2, ε/4, with the linear one as error estimate */
-  const extrapolate = () => {
-    const [s0, s1, s2, s3] = ridgeSols.slice(-4);
-    const limit: Record<string, number> = table(), limitError: Record<string, number> = table();
-    for (const k of Object.keys(s3.a.limit)) {
-      const q1 = s1.a.limit[k], q2 = s2.a.limit[k], q3 = s3.a.limit[k];
-      // error: the larger of (quadratic − linear) and the change from the previous triple
-      ({ value: limit[k], error: limitError[k] } = richardson([q1, q2, q3], 1));
-      if (s0) limitError[k] = Math.max(limitError[k], Math.abs(limit[k] - richardson([s0.a.limit[k], q1, q2], 1).value));
-    }
-    return { limit, limitError };
-  };
+  // (the points as the shared continuation steps read them: src/solve/proximal.ts)
+  const points = (): ProximalPoint[] => ridgeSols.map((r) => ({ eps: r.eps, vals: r.sol.vals, chiEps: r.a.chiEps, limit: r.a.limit }));
+  const zeroModesAt = (k: number) => sharedZeroModesAt(points(), k);
+  const extrapolate = () => extrapolateToZero(points());
   let v = m.start();
   for (let eps = 1; ; eps /= 2) {
     let sol: Solved;
     // predictor: extrapolate the last two solutions in log ε (power laws such as χ ∝ 1/ε exactly)
     const n = ridgeSols.length;
     if (n >= 2) {
-      const a1 = ridgeSols[n - 1], a2 = ridgeSols[n - 2];
-      const f = Math.log(eps / a1.eps) / Math.log(a1.eps / a2.eps);
-      v = a1.sol.vals.map((x, i) => {
-        const y = a2.sol.vals[i];
-        if (x * y > 0) return Math.sign(x) * Math.exp(Math.log(Math.abs(x)) + f * (Math.log(Math.abs(x)) - Math.log(Math.abs(y))));
-        return x + f * (x - y);
-      });
+      v = Float64Array.from(predictAt(eps, points()));
     }
     try {
       sol = solveAt(m, v, eps, eps > 5e-4 ? 1e-6 : tol, maxIter, scales);
