@@ -60,7 +60,7 @@ export function cmpValue(op: string, a: number, b: number): number {
 export function constantValue(e: Expr, params: Record<string, number>): number | undefined {
   switch (e.k) {
     case 'num': return e.v;
-    case 'sym': return own(params, e.name);
+    case 'sym': return own(params, e.name) ?? own(BUILTIN_SYMBOLS, e.name);
     case 'add': { let s = 0; for (const t of e.terms) { const v = constantValue(t, params); if (v === undefined) return undefined; s += v; } return s; }
     case 'mul': { let s = 1; for (const t of e.factors) { const v = constantValue(t, params); if (v === undefined) return undefined; s *= v; } return s; }
     case 'pow': { const b = constantValue(e.base, params), x = constantValue(e.exp, params); return b === undefined || x === undefined ? undefined : powValue(b, x); }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { loadModel } from '../../src/model/load.ts';
-import { parseExpr } from '../../src/model/parse.ts';
+import { parseExpr, parseModel } from '../../src/model/parse.ts';
 import { print } from '../../src/expr/print.ts';
 
 describe('examples', () => {
@@ -33,5 +33,14 @@ describe('expressions', () => {
   it('parses time arguments and comparisons', () => {
     const e = parseExpr('x[i](t)*x[i](s) + (n[i] > 0.001)');
     expect(print(e)).toBe('x[i](t)*x[i](s) + n[i] > 0.001'.replace('n[i] > 0.001', '(n[i] > 0.001)'));
+  });
+});
+
+describe('parameter values', () => {
+  it('may use the built-in constant pi (a parameter of that name shadows it)', () => {
+    const src = (params: string) => `model "m"\nparam ${params}\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\ninit x[i] = 1\nd/dt x[i] = -x[i] + c*sum(j, J[i,j]*x[j])\nobserve q = mean(i, x[i]^2)\n`;
+    const c = (params: string) => parseModel(src(params), 'm.dmft').params.find((p) => p.name === 'c')!.value;
+    expect(c('g = 0.5, c = sqrt(1/4 - 1/(2*pi))')).toBeCloseTo(Math.sqrt(0.25 - 1 / (2 * Math.PI)), 15);
+    expect(c('g = 0.5, pi = 3, c = 2*pi')).toBe(6);
   });
 });
