@@ -16,7 +16,8 @@ const TEXT_UNICODE: Record<string, string> = {
 const GREEK = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi', 'omicron', 'pi', 'rho', 'sigma', 'tau', 'upsilon', 'phi', 'chi', 'psi', 'omega'];
 /** Unicode that is mathematics in our messages, as math-mode LaTeX. */
 const MATH_UNICODE: Record<string, string> = {
-  '−': '-', '∫': '\\int', '·': '\\cdot', '∑': '\\sum', '∏': '\\prod', '⟨': '\\langle', '⟩': '\\rangle', '²': '^2', '³': '^3', '⁴': '^4',
+  '−': '-', '∫': '\\int', '·': '\\cdot', '∑': '\\sum', '∏': '\\prod', '⟨': '\\langle', '⟩': '\\rangle', '²': '^2', '³': '^3', '⁴': '^4', '¹': '^1', '⁻': '^-',
+  '₀': '_0', '₁': '_1', '₂': '_2',
   '√': '\\surd', '→': '\\to', '←': '\\leftarrow', '↦': '\\mapsto', 'ᵀ': '^{\\mathsf{T}}', '≥': '\\geq', '≤': '\\leq', '≠': '\\neq', '≈': '\\approx',
   '∋': '\\ni', '∈': '\\in', '×': '\\times', '½': '\\tfrac{1}{2}', '∞': '\\infty', '∂': '\\partial', '±': '\\pm', '∝': '\\propto', '⊗': '\\otimes',
   '∼': '\\sim', '≡': '\\equiv', '∇': '\\nabla', 'ℓ': '\\ell', 'ε': '\\varepsilon', 'ϕ': '\\phi', '𝔼': '\\mathbb{E}', '⋯': '\\cdots',
@@ -33,7 +34,7 @@ MATH_UNICODE['ς'] = '\\varsigma';
 /** Combining accents after a letter: x̂, ẋ. */
 const ACCENTS: Record<string, string> = { '\u0302': 'hat', '\u0307': 'dot', '\u0303': 'tilde', '\u0304': 'bar' };
 /** Letters with a precomposed accent that our messages use. */
-const PRECOMPOSED: Record<string, [string, string]> = { 'ẋ': ['x', 'dot'], 'ĥ': ['h', 'hat'], 'ŵ': ['w', 'hat'], 'ŷ': ['y', 'hat'] };
+const PRECOMPOSED: Record<string, [string, string]> = { 'ẋ': ['x', 'dot'], 'ĥ': ['h', 'hat'], 'ŵ': ['w', 'hat'], 'ŷ': ['y', 'hat'], 'â': ['a', 'hat'] };
 
 /** The math-mode LaTeX of one character (a letter, a digit, or one of MATH_UNICODE), or undefined. */
 function mathChar(ch: string): string | undefined {
