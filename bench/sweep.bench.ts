@@ -7,17 +7,9 @@ import { loadavg, availableParallelism } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { NOISY_LINEAR_MODEL } from '../test/helpers/noisy-linear.ts';
 
-const MODEL = `model "noisy linear network"
-param g = 0.5, a = 1, s2 = 1
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-noise xi[i] ~ white(s2)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
-observe q = mean(i, x[i]^2)
-`;
+const MODEL = NOISY_LINEAR_MODEL;
 const n = Number(process.argv[2] ?? 12);
 const T = process.argv[3] ?? '5';
 const dir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));

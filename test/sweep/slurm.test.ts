@@ -14,17 +14,9 @@ import { runSweep } from '../../src/sweep/run.ts';
 import { gatherRows, lastLogLine, partialFile, PLAN_FORMAT, readPlan, rowsFile, runTask, slurmScript, writeRunDir, type SlurmPlan } from '../../src/sweep/slurm.ts';
 import { sweepText } from '../../src/sweep/table.ts';
 import { VERSION } from '../../src/cli/version.ts';
+import { NOISY_LINEAR_MODEL } from '../helpers/noisy-linear.ts';
 
-const MODEL = `model "noisy linear network"
-param g = 0.5, a = 1, s2 = 1
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-noise xi[i] ~ white(s2)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
-observe q = mean(i, x[i]^2)
-`;
+const MODEL = NOISY_LINEAR_MODEL;
 const strip = (o: { seconds: number }[]) => o.map(({ seconds: _s, ...rest }) => rest);
 
 describe('dmft sweep --slurm --dry-run', () => {

@@ -10,17 +10,9 @@ import { run, scratch } from '../helpers/cli.ts';
 import { cells } from '../../src/sweep/point.ts';
 import type { SolveResult } from '../../src/solve/types.ts';
 import { readCsvRecords } from '../helpers/csv.ts';
+import { NOISY_LINEAR_MODEL } from '../helpers/noisy-linear.ts';
 
-const MODEL = `model "noisy linear network"
-param g = 0.5, a = 1, s2 = 1
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-noise xi[i] ~ white(s2)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
-observe q = mean(i, x[i]^2)
-`;
+const MODEL = NOISY_LINEAR_MODEL;
 const exact = (g: number, a: number, s2: number) => s2 / (2 * Math.sqrt(a * a - g * g));
 
 describe('dmft sweep', () => {
