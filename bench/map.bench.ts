@@ -5,6 +5,7 @@
 // quadrature and a finite-N numpy simulation (bench/random_map_ref.py --sim).
 // Run: python3 bench/gd_linear_regression_ref.py --sim; python3 bench/random_map_ref.py --sim;
 //      npx tsx bench/map.bench.ts
+import { fitInverseN } from '../src/numeric/stats.ts';
 import { readFileSync } from 'node:fs';
 import { derive } from '../src/derive/index.ts';
 import { loadModel, loadModelSource } from '../src/model/load.ts';
@@ -19,14 +20,10 @@ const solveAt = (file: string, params: Record<string, number>, T: number) => {
   return { r, seconds: (performance.now() - t0) / 1000 };
 };
 
-/** Weighted least-squares fit a + b/N of means with standard errors; a and its standard error. */
+/** the N → ∞ intercept of a + b/N and its standard error (src/numeric/stats.ts) */
 function fit(Ns: number[], y: number[], se: number[]): { a: number; sa: number } {
-  const w = se.map((s) => 1 / (s * s));
-  const x = Ns.map((n) => 1 / n);
-  const S = w.reduce((p, q) => p + q, 0), Sx = w.reduce((p, q, k) => p + q * x[k], 0), Sxx = w.reduce((p, q, k) => p + q * x[k] * x[k], 0);
-  const Sy = w.reduce((p, q, k) => p + q * y[k], 0), Sxy = w.reduce((p, q, k) => p + q * x[k] * y[k], 0);
-  const det = S * Sxx - Sx * Sx;
-  return { a: (Sxx * Sy - Sx * Sxy) / det, sa: Math.sqrt(Sxx / det) };
+  const f = fitInverseN(Ns.map((N, k) => ({ N, mean: y[k], se: se[k] })));
+  return { a: f.a, sa: f.se };
 }
 
 const gd = JSON.parse(readFileSync('bench/references/gd-linear-regression.json', 'utf8'));

@@ -4,6 +4,7 @@
 // dmftkit), and (b) `dmft simulate` (masks sampled) at several N, extrapolated
 // in 1/N. Results in bench/RESULTS.md.
 // Run: python3 bench/sgd_linear_regression_ref.py; npx tsx bench/sgd.bench.ts
+import { fitInverseN } from '../src/numeric/stats.ts';
 import { readFileSync } from 'node:fs';
 import { derive } from '../src/derive/index.ts';
 import { loadModel } from '../src/model/load.ts';
@@ -18,14 +19,10 @@ const STEPS = [1, 5, 10, 20].filter((t) => t <= T);
 const NS = [200, 400, 800];
 const SEEDS = 48;
 
-/** Weighted least-squares fit a + c/N; a and its standard error. */
+/** the N → ∞ intercept of a + b/N and its standard error (src/numeric/stats.ts) */
 function fit(Ns: number[], y: number[], se: number[]): { a: number; sa: number } {
-  const w = se.map((s) => 1 / (s * s));
-  const x = Ns.map((n) => 1 / n);
-  const S = w.reduce((p, q) => p + q, 0), Sx = w.reduce((p, q, k) => p + q * x[k], 0), Sxx = w.reduce((p, q, k) => p + q * x[k] * x[k], 0);
-  const Sy = w.reduce((p, q, k) => p + q * y[k], 0), Sxy = w.reduce((p, q, k) => p + q * x[k] * y[k], 0);
-  const det = S * Sxx - Sx * Sx;
-  return { a: (Sxx * Sy - Sx * Sxy) / det, sa: Math.sqrt(Sxx / det) };
+  const f = fitInverseN(Ns.map((N, k) => ({ N, mean: y[k], se: se[k] })));
+  return { a: f.a, sa: f.se };
 }
 
 const rows: string[] = [];

@@ -8,6 +8,7 @@
 // the table: 1% false alarms), and the verdict is inconclusive when t
 // standard errors exceed the target (it could not have seen a difference of
 // that size).
+import { fitInverseN } from '../numeric/stats.ts';
 import type { Model } from '../model/ir.ts';
 import type { SpectrumSystem } from '../derive/spectrum.ts';
 import type { C, SpectrumSolution, SpectrumSolver } from '../solve/spectrum.ts';
@@ -102,17 +103,7 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
   return { verdict, rows, text };
 }
 
-/** Weighted least squares of mean = a + b/N; the intercept and its standard error. */
-function extrapolate(pts: { N: number; mean: number; se: number }[]): { a: number; se: number } {
-  let S = 0, Sx = 0, Sxx = 0, Sy = 0, Sxy = 0;
-  for (const p of pts) {
-    const w = 1 / Math.max(p.se, 1e-15) ** 2, x = 1 / p.N;
-    S += w; Sx += w * x; Sxx += w * x * x; Sy += w * p.mean; Sxy += w * x * p.mean;
-  }
-  const det = S * Sxx - Sx * Sx;
-  const a = (Sxx * Sy - Sx * Sxy) / det;
-  return { a, se: Math.sqrt(Sxx / det) };
-}
+const extrapolate = fitInverseN;
 
 const fmt = (x: number, d = 8) => Number(x.toPrecision(d)).toString();
 const fmtZ = (z: C) => `${fmt(z[0], 4)}+${fmt(z[1], 3)}i`;

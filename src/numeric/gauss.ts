@@ -335,9 +335,16 @@ export function expectLines(
       if (nSmall > 0) { const x = ghSmall.x, w = ghSmall.w; for (let j = 0; j < nSmall; j++) s += w[j] * inner(x1, mu + c * x[j]); }
       else {
         const x = trapInner.x, w = trapInner.w, n = x.length;
-        for (let j = 0; j < n; j++) { const wj = w[j]; if (wj > 1e-300) s += wj * inner(x1, mu + c * x[j]); }
+        let ends = 0;
+        for (let j = 0; j < n; j++) {
+          const wj = w[j];
+          if (!(wj > 1e-300)) continue;
+          const v = wj * inner(x1, mu + c * x[j]);
+          s += v;
+          if (j === 0 || j === n - 1) ends += Math.abs(v);
+        }
         // the inner rule's end nodes: weight on the boundary of its range
-        edge += Math.abs(wi * fo) * w[0] * (Math.abs(inner(x1, mu + c * x[0])) + Math.abs(inner(x1, mu + c * x[n - 1])));
+        edge += Math.abs(wi * fo) * ends;
       }
     }
     else {

@@ -121,3 +121,15 @@ export function welchDof(terms: [number, number][]): number {
   }
   return den > 0 ? Math.max(1, (num * num) / den) : Infinity;
 }
+
+/** Inverse-variance weighted least squares of mean = a + b/N (means with standard errors at sizes N,
+ *  errors floored at 1e-15): the N → ∞ intercept a and its standard error. */
+export function fitInverseN(pts: { N: number; mean: number; se: number }[]): { a: number; se: number } {
+  let S = 0, Sx = 0, Sxx = 0, Sy = 0, Sxy = 0;
+  for (const p of pts) {
+    const w = 1 / Math.max(p.se, 1e-15) ** 2, x = 1 / p.N;
+    S += w; Sx += w * x; Sxx += w * x * x; Sy += w * p.mean; Sxy += w * x * p.mean;
+  }
+  const det = S * Sxx - Sx * Sx;
+  return { a: (Sxx * Sy - Sx * Sxy) / det, se: Math.sqrt(Sxx / det) };
+}

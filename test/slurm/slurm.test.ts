@@ -13,20 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, scratch } from '../helpers/cli.ts';
+import { NOISY_LINEAR_MODEL } from '../helpers/noisy-linear.ts';
 
 const NO_SLURM = process.env.DMFT_NO_SLURM === '1';
 const SETUP = join(process.cwd(), '.ci', 'slurm-setup.sh');
 
-const MODEL = `model "linear network with a leak"
-param g = 0.5, a = 1
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-noise xi[i] ~ white(1)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
-observe q = mean(i, x[i]^2)
-`;
+const MODEL = NOISY_LINEAR_MODEL;
 
 /** Whether a Slurm controller answers and this host's node can take jobs. */
 function slurmUp(): boolean {

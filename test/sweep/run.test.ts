@@ -7,17 +7,9 @@ import { validateModel } from '../../src/model/validate.ts';
 import type { SweepContext } from '../../src/sweep/point.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { scratch } from '../helpers/cli.ts';
+import { NOISY_LINEAR_MODEL } from '../helpers/noisy-linear.ts';
 
-const SOURCE = `model "noisy linear network"
-param g = 0.5, a = 1
-index i, j in 1..N
-random J[i,j] ~ normal(0, g^2/N)
-noise xi[i] ~ white(1)
-state x[i]
-init x[i] = 0
-d/dt x[i] = -a*x[i] + sum(j, J[i,j]*x[j]) + xi[i]
-observe q = mean(i, x[i]^2)
-`;
+const SOURCE = NOISY_LINEAR_MODEL;
 const model = parseModel(SOURCE, 'lin.dmft');
 const ctx: SweepContext = { model, source: SOURCE, file: 'lin.dmft', system: deriveCavity(validateModel(model, SOURCE)).system, spec: { T: 1, dt: 0.05, times: [1] } };
 const points = [0.2, 0.4, 0.6].map((g) => ({ g }));
