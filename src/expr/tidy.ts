@@ -60,7 +60,9 @@ export function tidy(e: Expr): Expr {
       const base = tidy(e.base), exp = tidy(e.exp);
       if (exp.k === 'num' && exp.v === 1) return base;
       if (exp.k === 'num' && exp.v === 0) return { k: 'num', v: 1 };
-      if (base.k === 'num' && exp.k === 'num') return { k: 'num', v: base.v ** exp.v };
+      // fold a number's power only when the result is exact (2^3 → 8): 2^-1
+      // stays 1/2 rather than the float 0.5, which canon treats as inexact
+      if (base.k === 'num' && exp.k === 'num' && Number.isInteger(base.v) && Number.isInteger(exp.v) && exp.v >= 0 && Number.isSafeInteger(base.v ** exp.v)) return { k: 'num', v: base.v ** exp.v };
       if (base.k === 'pow' && base.exp.k === 'num' && exp.k === 'num' && Number.isInteger(exp.v)) return tidy({ k: 'pow', base: base.base, exp: { k: 'num', v: base.exp.v * exp.v } });
       return { ...e, base, exp };
     }

@@ -133,6 +133,21 @@ let h[i] = sum(k, F[k,i]*a[k])
 d/dt a[k] = -sum(mu, X[mu,k]*r[mu]) - 0.1*sum(i, F[k,i]*h[i])
 observe train = mean(mu, r[mu]^2)/2
 `,
+  'a fractional power of a quenched vector inside the summand (exact 1/2, not the float 0.5)': `model "weighted regression"
+param alpha = 2, a = 1, sigma = 0.1
+index i in 1..N
+index mu in 1..P
+ratio P/N = alpha
+random X[mu,i] ~ normal(0, 1/N)
+random u[i] ~ uniform(0.5, 1.5)
+random wstar[i] ~ normal(0, 1)
+random eps[mu] ~ normal(0, sigma^2)
+let r[mu] = sum(i, X[mu,i]*u[i]^(a/2)*(w[i] - wstar[i])) + eps[mu]
+state w[i]
+init w[i] = 0
+d/dt w[i] = -u[i]^(a/2)*sum(mu, X[mu,i]*r[mu])
+observe err = mean(i, u[i]^a*(w[i]-wstar[i])^2)/2
+`,
 };
 
 /** Vector single-site processes not in examples/. */
