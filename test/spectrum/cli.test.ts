@@ -28,7 +28,8 @@ describe('dmft spectrum', () => {
     expect(j.support).toHaveLength(1);
     expect(j.outliers[0].lambda).toBeCloseTo(1.5 + 1 / 1.5, 10);
     expect(j.closedForm.degree).toBe(2);
-    expect(j.steps.map((s: { id: string }) => s.id)).toContain('spectrum.cavity.reaction');
+    // a symmetric J: the use's partner is itself, through the transposed entries (κ = 1)
+    expect(j.steps.map((s: { rule: string }) => s.rule)).toContain('spectrum.cavity.transpose');
   });
   it('prints the density, edges and outliers as CSV', async () => {
     const r = await run('spectrum', MP, '--density', '0:4:21', '--csv');
