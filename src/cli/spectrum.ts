@@ -5,7 +5,7 @@
 // (docs/spectrum.md).
 import { DmftError, EXIT } from '../errors.ts';
 import { print } from '../expr/print.ts';
-import { loadModel } from '../model/load.ts';
+import { loadModelText, readModelText, type ModelText } from '../model/load.ts';
 import { deriveSpectrum, type SpectrumSystem } from '../derive/spectrum.ts';
 import { spectrumToTex } from '../latex/spectrum.ts';
 import { stepsToText } from '../latex/steps.ts';
@@ -62,8 +62,11 @@ function at(s: SpectrumSolver, z: C): StieltjesValue {
 }
 
 export function spectrumAction(out: (s: string) => void) {
-  return async (file: string, o: SpectrumCliOptions): Promise<number> => {
-    const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
+  return async (input: string | ModelText, o: SpectrumCliOptions): Promise<number> => {
+    // a path (or -), or the model's text already read (dmft check routes a model of matrices here)
+    const text = typeof input === 'string' ? readModelText(input, { maxBytes: maxBytesOption(o.maxBytes) }) : input;
+    const file = text.file;
+    const model = loadModelText(text, o.set ?? {});
     const sys = deriveSpectrum(model, o.matrix);
     const format = o.format ?? 'text';
     if (!['text', 'tex', 'steps'].includes(format)) throw new DmftError({ message: `--format ${format}: unknown format`, expected: 'text | tex | steps' });

@@ -2,7 +2,8 @@
 // comparison with sampled matrices (small sizes; the full check is in
 // bench/spectrum.bench.ts).
 import { describe, expect, it } from 'vitest';
-import { run } from '../helpers/cli.ts';
+import { readFileSync } from 'node:fs';
+import { dmft, run } from '../helpers/cli.ts';
 import { parseComplex } from '../../src/cli/spectrum.ts';
 import { validateKatex } from '../../src/latex/katex.ts';
 
@@ -70,9 +71,22 @@ describe('dmft spectrum', () => {
 });
 
 describe('dmft check on a model of matrices only', () => {
-  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes)', async () => {
-    const r = await run('check', 'examples/spectrum/semicircle-spike.dmft', '--N', '40,80', '--seeds', '3');
+  // standard input can be read only once: check reads the model once and
+  // routes it by what it declares (a model on stdin as a file), and loads
+  // the theory at --theory-set parameters from the same text
+  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes), also for a model on standard input', async () => {
+    const args = ['--N', '40,80', '--seeds', '3'];
+    const [r, piped] = await Promise.all([run('check', SC, ...args), dmft(['check', '-', ...args], { stdin: readFileSync(SC) })]);
     expect(r.out).toMatch(/check against sampled matrices: N = 40, 80/);
     expect(r.code).toBe(3);
+    expect(piped.err).not.toMatch(/error/);
+    expect(piped.code).toBe(3);
+    expect(piped.out).toBe(r.out.replace(`(${SC})`, '(<stdin>)'));
+  });
+  it('--theory-set on a model on standard input', async () => {
+    const piped = await dmft(['check', '-', '--set', 'g=0.5', '--theory-set', 'g=0.6', '--N', '40', '--seeds', '3', '--T', '0.5', '--budget', '0', '--no-limit', '--no-step-check', '--json'], { stdin: readFileSync('examples/scs.dmft') });
+    expect(piped.err).not.toMatch(/error/);
+    expect(piped.code).not.toBe(2);
+    expect(JSON.parse(piped.out).rows.length).toBeGreaterThan(0);
   });
 });
