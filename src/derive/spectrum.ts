@@ -15,6 +15,13 @@
 // site matrix: the self-consistency is algebraic in the g's, with complex z.
 // Nothing here is specific to a kind of matrix; the solver
 // (src/solve/spectrum.ts) reads this structure.
+//
+// Each of these steps is a rule of rules/spectrum.rules.json applied by the
+// rewrite engine to the expression it rewrites (the row Σ_j H_ij v_j, each
+// use's sum, each order parameter), so the trace is checkable step by step
+// (src/rewrite/replay.ts). The pass computes the system's rows itself and
+// shows its result to the engine (display.after), which refuses a result
+// that is not the rule's; the builders the rules call read SpectrumEnv.
 import { DmftError } from '../errors.ts';
 import { add, freeIndices, mul, num, op, ref, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey } from '../expr/canon.ts';
