@@ -57,6 +57,19 @@ describe('dmft spectrum', () => {
     expect(m.code).toBe(2);
     expect(m.err).toMatch(/declares no matrix/);
   });
+  it('--format steps prints the rules applied as a tree under their stages', async () => {
+    const r = await run('spectrum', MP, '--format', 'steps');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    for (const stage of ['m(z)', '(S − z) v = b', 'w1', 'w2', 'closure g1', 'outliers']) expect(lines).toContain(stage);
+    // the auxiliary variable of the inner use is named first, the outer one rewrites the sum it left
+    const inner = lines.findIndex((l) => l.includes('[spectrum.chain.auxiliary]'));
+    const outer = lines.findIndex((l, k) => k > inner && l.includes('[spectrum.chain.auxiliary]'));
+    const indent = (l: string) => l.length - l.trimStart().length;
+    expect(inner).toBeGreaterThan(lines.findIndex((l) => l.includes('[spectrum.resolvent.terms]')));
+    expect(indent(lines[outer])).toBeGreaterThan(indent(lines[inner]));
+    expect(lines[outer]).toContain('⟶  w1[i]');
+  });
   it('agrees with sampled matrices: the outlier and its overlap within their statistical errors', async () => {
     const r = await run('spectrum', SC, '--density=-2.5:2.5:26', '--check', '--N', '80,160', '--seeds', '6', '--json');
     const j = JSON.parse(r.out);
