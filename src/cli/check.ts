@@ -5,7 +5,7 @@
 // agree, 1: disagree, 3: inconclusive (could not decide at the target within
 // the budget), 2: bad input.
 import { DmftError, EXIT } from '../errors.ts';
-import { loadModel } from '../model/load.ts';
+import { loadModelText, readModelText, type ModelText } from '../model/load.ts';
 import { derive } from '../derive/index.ts';
 import { checkModel, formatReport, type CheckReport, type CheckSettings } from '../check/index.ts';
 import type { SolveResult } from '../solve/types.ts';
@@ -74,14 +74,16 @@ export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSet
   return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit, TLimitAuto: false, stepCheck: false, exactSteps: true };
 }
 
-/** Run the whole check (exported for tests; `adjustTheory` injects errors). */
-export async function runCheck(file: string, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult, fraction?: (label: string, f: number) => void): Promise<CheckReport> {
+/** Run the whole check (exported for tests; `adjustTheory` injects errors).
+ *  The model is a path (or `-`), or its text already read. */
+export async function runCheck(input: string | ModelText, o: CheckCliOptions, progress?: (s: string) => void, adjustTheory?: (r: SolveResult) => SolveResult, fraction?: (label: string, f: number) => void): Promise<CheckReport> {
   const base = checkOptions(o);
-  const maxBytes = maxBytesOption(o.maxBytes);
-  const model = loadModel(file, o.set ?? {}, { maxBytes });
+  // read once: the theory at --theory-set parameters is loaded from the same text (stdin cannot be read twice)
+  const text = typeof input === 'string' ? readModelText(input, { maxBytes: maxBytesOption(o.maxBytes) }) : input;
+  const model = loadModelText(text, o.set ?? {});
   const s = model.dynamics.some((d) => d.kind === 'map') ? mapCheckSettings(base, o) : base;
   const theorySet = o.theorySet ?? {};
-  const sys = derive(Object.keys(theorySet).length ? loadModel(file, { ...(o.set ?? {}), ...theorySet }, { maxBytes }) : model, 'cavity').system;
+  const sys = derive(Object.keys(theorySet).length ? loadModelText(text, { ...(o.set ?? {}), ...theorySet }) : model, 'cavity').system;
   return checkModel(model, sys, { ...s, adjustTheory }, progress, fraction);
 }
 
@@ -103,17 +105,17 @@ export const exitCodeOf = (r: CheckReport): number => (r.verdict === 'disagree' 
 
 export function checkAction(out: (s: string) => void) {
   return async (file: string, o: CheckCliOptions): Promise<number> => {
+    // the model is read once (a file or standard input) and routed by what it declares
+    const text = readModelText(file, { maxBytes: maxBytesOption(o.maxBytes) });
+    const m = loadModelText(text, o.set ?? {});
     // a model of matrices only: its spectrum against sampled matrices (docs/spectrum.md)
-    if (file !== '-') {
-      const m = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
-      if (!m.states.length && m.matrices?.length) {
-        const { spectrumAction } = await import('./spectrum.ts');
-        return spectrumAction(out)(file, { set: o.set, maxBytes: o.maxBytes, quiet: o.quiet, check: true, N: o.N, seeds: o.seeds, json: o.json, csv: o.csv });
-      }
+    if (!m.states.length && m.matrices?.length) {
+      const { spectrumAction } = await import('./spectrum.ts');
+      return spectrumAction(out)(text, { set: o.set, maxBytes: o.maxBytes, quiet: o.quiet, check: true, N: o.N, seeds: o.seeds, json: o.json, csv: o.csv });
     }
     // each stage of the check (solve, each size, the step check, each round of seeds) is a line on stderr
     const prog = progressReporter({ quiet: o.quiet, command: 'check' });
-    const r = await runCheck(file, o, (s) => prog.note(s), undefined, prog.report).finally(prog.done);
+    const r = await runCheck(text, o, (s) => prog.note(s), undefined, prog.report).finally(prog.done);
     out(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? checkCsv(r) : formatReport(r));
     return exitCodeOf(r);
   };

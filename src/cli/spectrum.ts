@@ -5,9 +5,10 @@
 // (docs/spectrum.md).
 import { DmftError, EXIT } from '../errors.ts';
 import { print } from '../expr/print.ts';
-import { loadModel } from '../model/load.ts';
+import { loadModelText, readModelText, type ModelText } from '../model/load.ts';
 import { deriveSpectrum, type SpectrumSystem } from '../derive/spectrum.ts';
 import { spectrumToTex } from '../latex/spectrum.ts';
+import { stepsToText } from '../latex/steps.ts';
 import { SpectrumSolver, solveSpectrum, type C, type SpectrumSolution, type StieltjesValue } from '../solve/spectrum.ts';
 import { closedForm, closedStieltjes, type ClosedForm } from '../solve/spectrum-closed.ts';
 import { csvTable, type Cell } from '../csv.ts';
@@ -61,13 +62,16 @@ function at(s: SpectrumSolver, z: C): StieltjesValue {
 }
 
 export function spectrumAction(out: (s: string) => void) {
-  return async (file: string, o: SpectrumCliOptions): Promise<number> => {
-    const model = loadModel(file, o.set ?? {}, { maxBytes: maxBytesOption(o.maxBytes) });
+  return async (input: string | ModelText, o: SpectrumCliOptions): Promise<number> => {
+    // a path (or -), or the model's text already read (dmft check routes a model of matrices here)
+    const text = typeof input === 'string' ? readModelText(input, { maxBytes: maxBytesOption(o.maxBytes) }) : input;
+    const file = text.file;
+    const model = loadModelText(text, o.set ?? {});
     const sys = deriveSpectrum(model, o.matrix);
     const format = o.format ?? 'text';
     if (!['text', 'tex', 'steps'].includes(format)) throw new DmftError({ message: `--format ${format}: unknown format`, expected: 'text | tex | steps' });
     if (format === 'tex') { out(spectrumToTex(sys)); return EXIT.ok; }
-    if (format === 'steps') { out(stepsText(sys)); return EXIT.ok; }
+    if (format === 'steps') { out(stepsToText(sys.steps)); return EXIT.ok; }
     const nodes = integer('nodes', o.nodes, 48, 2, 'quadrature nodes per quenched vector', 400);
     const solver = new SpectrumSolver(sys, model, { nodes });
     const zs = o.z ? zList(o.z) : [];
@@ -100,10 +104,6 @@ function closedAt(cf: ClosedForm, v: StieltjesValue): C {
   if (v.z[1] >= 0) return closedStieltjes(cf.coefficients, v.z[1] === 0 ? [v.z[0], 1e-13] : v.z, v.m);
   const r = closedStieltjes(cf.coefficients, [v.z[0], -v.z[1]], [v.m[0], -v.m[1]]);
   return [r[0], -r[1]];
-}
-
-function stepsText(s: SpectrumSystem): string {
-  return s.steps.map((x, k) => `${k + 1}. [${x.id}] ${x.where}\n     → ${x.result}\n     because: ${x.because}`).join('\n') + '\n';
 }
 
 export function equationsText(s: SpectrumSystem): string[] {

@@ -46,6 +46,15 @@ export interface RuleEnv {
   isConjugate(name: string): boolean;
   /** powers of the imaginary unit reduced (I² = −1) */
   reduceI(e: Expr): Expr;
+  /** spectra only (src/derive/spectrum.ts): the declared matrix `name` applied
+   *  to the vector `v` at the output index `i`, as a sum of its terms (chains
+   *  nested from the right, spikes) */
+  matrixTerms?(name: string, i: string, v: string): Expr;
+  /** spectra only: the O(1) scale s of a use of the matrix whose entry is A,
+   *  summed over `index` (the leading coefficient of size × variance) */
+  useScale?(A: Expr, index: string): Expr;
+  /** spectra only: an expression of quenched vectors at one site (u[i] → u[]) */
+  quenched?(e: Expr): Expr;
 }
 
 const envOf = (env: unknown, what: string): RuleEnv => {
@@ -136,6 +145,22 @@ registerBuilder('unsigned', ([c]) => {
 
 registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],
   '@reduceI(e): e with the powers of the imaginary unit I reduced (I² = −1; rules msr.algebra.i-power, msr.algebra.i-inverse)');
+
+const spectrumEnv = <K extends 'matrixTerms' | 'useScale' | 'quenched'>(env: unknown, what: string, k: K): NonNullable<RuleEnv[K]> => {
+  const e = envOf(env, what);
+  const f = e[k];
+  if (!f) throw new Error(`${what}: only the spectrum derivation reads a matrix's terms`);
+  return f.bind(e) as NonNullable<RuleEnv[K]>;
+};
+
+registerBuilder('terms', ([H, i, v], env) => spectrumEnv(env, '@terms', 'matrixTerms')(nameArg(H, '@terms'), nameArg(i, '@terms'), nameArg(v, '@terms')), [3, 3],
+  '@terms(_H, _i, _v): the declared matrix _H applied to _v at the output index _i, term by term: each chain c·D0 M1 D1 … Mn Dn as nested sums read from the right, each spike c·a bᵀ as c·a(i)·Σ_j b(j) v(j) (spectra)');
+
+registerBuilder('scale', ([A, k], env) => spectrumEnv(env, '@scale', 'useScale')(A, nameArg(k, '@scale')), [2, 2],
+  '@scale(_A, _k): the O(1) scale s of a use of the random matrix whose entry is _A summed over _k: the leading coefficient of (size of _k) × variance as the sizes grow (spectra)');
+
+registerBuilder('quenched', ([e], env) => spectrumEnv(env, '@quenched', 'quenched')(e), [1, 1],
+  '@quenched(e): the expression e of quenched vectors at one site of the single-site problem (u[i] → u[]) (spectra)');
 
 // ---- predicates -------------------------------------------------------------------
 

@@ -15,15 +15,25 @@
 // site matrix: the self-consistency is algebraic in the g's, with complex z.
 // Nothing here is specific to a kind of matrix; the solver
 // (src/solve/spectrum.ts) reads this structure.
+//
+// Each of these steps is a rule of rules/spectrum.rules.json applied by the
+// rewrite engine to the expression it rewrites (the row Σ_j H_ij v_j, each
+// use's sum, each order parameter), so the trace is checkable step by step
+// (src/rewrite/replay.ts). The pass computes the system's rows itself and
+// shows its result to the engine (display.after), which refuses a result
+// that is not the rule's; the builders the rules call read SpectrumEnv.
 import { DmftError } from '../errors.ts';
-import { mul, num, ref, sym, type Expr } from '../expr/ast.ts';
-import { canon } from '../expr/canon.ts';
+import { add, freeIndices, mul, num, op, ref, sym, type Expr } from '../expr/ast.ts';
+import { canon, ckey } from '../expr/canon.ts';
 import { print } from '../expr/print.ts';
-import type { Dist, MatrixDecl, Model } from '../model/ir.ts';
+import type { Dist, MatrixDecl, Model, RandomDecl } from '../model/ir.ts';
 import { matrixTerms, termExpr, type MatrixTerm } from '../model/matrix-terms.ts';
 import { moments } from '../model/moments.ts';
 import { leading, SizeFamilies } from '../model/scaling.ts';
-import { getRule } from '../rewrite/rules.ts';
+import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
+import { Trace, type Step } from '../rewrite/trace.ts';
+import type { RuleEnv } from './registry.ts';
+import './registry.ts';
 
 /** One coefficient of a site row: weight × (1 | z | an order parameter). */
 export interface SpectrumEntry { col: string; weight: Expr; times: 'one' | 'z' | string }
@@ -57,8 +67,6 @@ export interface SpectrumOrderParam { name: string; set: string; use: string; pa
 /** A rank-one term c·a(i)·b(j) (evaluated at a large size by the solver). */
 export interface SpectrumSpike { coef: Expr; left: Expr; right: Expr; text: string; /** the term as written, with its indices */ expr: Expr }
 
-export interface SpectrumStep { id: string; because: string; where: string; result: string }
-
 export interface SpectrumSystem {
   matrix: string;
   set: string;
@@ -72,7 +80,8 @@ export interface SpectrumSystem {
   spikes: SpectrumSpike[];
   /** how each chain's constant factor and matrices were normalized, for the record */
   chains: { text: string; coef: Expr }[];
-  steps: SpectrumStep[];
+  /** the rules applied, as the engine recorded them (checkable: src/rewrite/replay.ts) */
+  steps: Step[];
   /** sizes of the model relative to the base size (for spikes, evaluated at a large size) */
   sizes: { name: string; coef: Expr }[];
 }
@@ -97,12 +106,18 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   const { terms, issues } = matrixTerms(m, d);
   if (issues.length) throw new DmftError({ file: m.file, line: issues[0].span?.line, col: issues[0].span?.col, message: issues[0].message, hint: issues[0].hint });
   const fam = new SizeFamilies(m);
-  const steps: SpectrumStep[] = [];
-  const step = (id: string, where: string, result: string) => steps.push({ id, because: getRule(id).because, where, result });
-  step('spectrum.resolvent.response', `${d.name}[${d.indices.join(',')}] = ${print(d.expr)}`,
-    `m(z) = (1/${d.set}) tr (${d.name} − z)⁻¹ = ⟨∂v/∂b⟩, with (${d.name} − z) v = b`);
-
   const randoms = new Map(m.randoms.map((r) => [r.name, r]));
+  const env = new SpectrumEnv(m, d, terms, fam);
+  // every step is a rule applied by the engine (docs/rules.md): the pass
+  // decides where, binds what a pattern cannot see, and shows its own result
+  // (display.after), which the engine checks against the rule's
+  const trace = new Trace();
+  const apply = (id: string, e: Expr, o: RewriteOptions): string => { applyOrThrow(id, e, { trace, env, ...o }); return trace.last.id; };
+  const [I, J] = d.indices;
+  apply('spectrum.resolvent.response', { k: 'mean', index: I, body: ref('G', [I, I]) }, { where: `m(z) = (1/${d.set}) tr (${d.name} − z)⁻¹`, stage: 'm(z)', bind: { _P: d.set, _v: 'v', _b: 'b' } });
+  const vStage = `(${d.name} − z) v = b`;
+  const termsStep = apply('spectrum.resolvent.terms', { k: 'sum', index: J, body: mul(ref(d.name, [I, J]), ref('v', [J])) }, { where: `${vStage}, row ${I}`, stage: vStage, bind: { _v: 'v' } });
+
   const site = (e: Expr): Expr => siteExpr(e);
   const vectors = new Map<string, { name: string; set: string; dist: Dist }>();
   const noteVectors = (e: Expr) => walkRefs(e, (n) => {
@@ -111,6 +126,8 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   });
 
   const uses: SpectrumUse[] = [];
+  /** each use's defining sum Σ M·D·x and the step that named it */
+  const definition = new Map<string, { sum: Expr; step: string }>();
   const vRow: SpectrumEntry[] = [{ col: 'v', weight: num(-1), times: 'z' }];
   const spikes: SpectrumSpike[] = [];
   const chains: { text: string; coef: Expr }[] = [];
@@ -118,13 +135,15 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
     if (t.kind === 'rank-one') {
       spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: print(termExpr(t)), expr: termExpr(t) });
       noteVectors(t.left); noteVectors(t.right);
-      step('spectrum.spike.low-rank', print(termExpr(t)), 'left out of the bulk equation (rank one); enters the outlier equation');
+      apply('spectrum.spike.low-rank', appliedTerm(t, 'v'), { where: `${vStage}: ${print(termExpr(t))}`, stage: vStage, parent: termsStep, bind: { _v: 'v' } });
       return;
     }
     const n = t.links.length;
     // use m (1-based) reads M_m from index k_m into output index k_{m-1}
-    const names = t.links.map(() => `w${uses.length + 1 + 0}`).map((_, k) => `w${uses.length + 1 + k}`);
+    const names = t.links.map((_, k) => `w${uses.length + 1 + k}`);
+    const where = `${vStage}: ${print(termExpr(t))}`;
     let magnitude: Expr = t.coef;
+    let excess: Expr = num(1);
     for (let k = 0; k < n; k++) {
       const l = t.links[k];
       const r = randoms.get(l.matrix)!;
@@ -133,7 +152,9 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
       const lead = leading(raw, fam);
       if (!lead) throw new DmftError({ file: m.file, line: l.span?.line, col: l.span?.col, message: `cannot take the large-size limit of the variance of ${l.matrix}`, hint: 'the variance is a rational function of the sizes, e.g. g^2/N' });
       const scale = canon(lead.coef);
-      magnitude = mul(magnitude, { k: 'pow', base: raw, exp: num(0.5) }, { k: 'pow', base: scale, exp: num(-0.5) });
+      const grow = mul({ k: 'pow', base: raw, exp: num(0.5) }, { k: 'pow', base: scale, exp: num(-0.5) });
+      magnitude = mul(magnitude, grow);
+      excess = mul(excess, grow);
       uses.push({
         name: names[k], matrix: l.matrix, term: ti, outSet: t.sets[k], inSet,
         input: k + 1 < n ? names[k + 1] : 'v', weight: site(t.diag[k + 1]), scale, outPos: l.outPos,
@@ -141,13 +162,19 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
       noteVectors(t.diag[k + 1]);
     }
     noteVectors(t.diag[0]);
+    // the auxiliary variables, innermost use first: w_m[k_{m-1}] = Σ_{k_m} M_m D_m x
+    let parent = termsStep;
+    for (let k = n - 1; k >= 0; k--) {
+      const sum: Expr = { k: 'sum', index: t.indices[k + 1], body: mul(linkEntry(t, k), t.diag[k + 1], ref(uses[uses.length - n + k].input, [t.indices[k + 1]])) };
+      parent = apply('spectrum.chain.auxiliary', sum, { where, stage: vStage, parent, bind: { _x: uses[uses.length - n + k].input, _w: names[k], _i: t.indices[k] } });
+      definition.set(names[k], { sum: canon(sum), step: parent });
+    }
     // the chain's constant with the sizes of its matrices folded in (c·Π√(K·var)/√s → O(1))
     const lc = leading(magnitude, fam);
     const coef = canon(lc && Math.abs(lc.p) < 1e-12 ? lc.coef : t.coef);
+    if (ckey(coef) !== ckey(canon(t.coef))) apply('spectrum.chain.scale', t.coef, { where: `${where}: constant`, stage: vStage, parent, bind: { _r: canon(excess) }, display: { after: coef } });
     chains.push({ text: print(termExpr(t)), coef });
     vRow.push({ col: names[0], weight: canon(mul(coef, site(t.diag[0]))), times: 'one' });
-    step('spectrum.chain.auxiliary', print(termExpr(t)),
-      names.map((w, k) => `${w}[${t.indices[k]}] = sum(${t.indices[k + 1]}, ${print(mul(ref(t.links[k].matrix, t.links[k].outPos === 0 ? [t.indices[k], t.indices[k + 1]] : [t.indices[k + 1], t.indices[k]]), ...(print(t.diag[k + 1]) === '1' ? [] : [t.diag[k + 1]]), ref(k + 1 < n ? names[k + 1] : 'v', [t.indices[k + 1]])))})`).join('; '));
   });
   if (!uses.length) {
     throw new DmftError({ file: m.file, line: d.span?.line, col: d.span?.col, message: `matrix ${d.name} has no random matrix: it is a fixed low-rank matrix with no bulk spectrum`, hint: 'add a random part, e.g. J[i,j] with random J[i,j] ~ normal(0, 1/N), symmetric' });
@@ -160,18 +187,24 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   for (const u of uses) rows.set(u.name, { variable: u.name, entries: [{ col: u.name, weight: num(1), times: 'one' }], source: 'field' });
   for (const u of uses) {
     const r = randoms.get(u.matrix)!;
+    const def = definition.get(u.name)!;
+    const use = (where: string): RewriteOptions => ({ where: `${u.name}: ${where}`, stage: u.name, parent: def.step });
+    apply('spectrum.cavity.field', def.sum, { ...use('the sum over the other sites'), bind: { _eta: `eta_${u.name}` } });
     for (const p of uses) {
       if (p.matrix !== u.matrix) continue;
-      const kappa: Expr | undefined = p.outPos !== u.outPos || r.symmetric ? num(1) : r.transposeCorr;
+      const same = p.outPos !== u.outPos;
+      const kappa: Expr | undefined = same || r.symmetric ? num(1) : r.transposeCorr;
       if (!kappa || (kappa.k === 'num' && kappa.v === 0)) continue;
       const g = `g${orderParams.length + 1}`;
       orderParams.push({ name: g, set: u.inSet, use: u.name, partner: p.name, weight: u.weight, input: u.input, source: p.name, kappa });
       rows.get(u.name)!.entries.push({ col: p.input, weight: canon(mul(num(-1), kappa, u.scale, p.weight)), times: g });
-      step('spectrum.cavity.reaction', `${u.name} ← ${p.name} (${u.matrix})`,
-        `${u.name} = eta_${u.name} + ${print(canon(mul(kappa, u.scale, sym(g), p.weight, sym(p.input))))},  ${g} = <${print(canon(mul(u.weight, sym(`d${u.input}/dh_${p.name}`))))}> over ${u.inSet}`);
+      const y = canon(mul(p.weight, ref(p.input, [])));
+      const reaction = apply(same ? 'spectrum.cavity.reaction' : 'spectrum.cavity.transpose', def.sum, {
+        ...use(`reaction through ${p.name} (${u.matrix})`), bind: { _g: g, _y: y }, display: { after: canon(mul(kappa, u.scale, op(g), y)) },
+      });
+      apply('spectrum.site.response', op(g), { where: `${g} over ${u.inSet}`, stage: `closure ${g}`, parent: reaction, bind: { _P: u.inSet, _d: u.weight, _x: u.input, _h: `eta_${p.name}` } });
     }
   }
-  step('spectrum.site.response', 'each population', 'the site equations are linear: the responses are the inverse of the site matrix');
 
   const sets = [...new Set([d.set, ...uses.map((u) => u.outSet), ...uses.map((u) => u.inSet)])];
   const populations: SpectrumPopulation[] = sets.map((s) => {
@@ -182,12 +215,92 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
     for (const r of prs) for (const e of r.entries) walkRefs(e.weight, (n) => vs.add(n));
     return { set: s, variables: prs.map((r) => r.variable), rows: prs, vectors: [...vs] };
   });
-  if (spikes.length) step('spectrum.outlier.secular', spikes.map((s) => s.text).join(' + '), 'an eigenvalue λ outside the bulk solves det(1 + Θ·N⟨b a G_vv(λ)⟩) = 0');
+  // the outlier condition: bᵣᵀ (H₀ − λ)⁻¹ aₛ for every pair of spikes
+  const spikeTerms = terms.filter((t): t is Extract<MatrixTerm, { kind: 'rank-one' }> => t.kind === 'rank-one');
+  for (const r of spikeTerms) {
+    for (const s of spikeTerms) {
+      const bilinear: Expr = { k: 'sum', index: J, body: mul(r.right, { k: 'sum', index: I, body: mul(ref('G', [J, I]), s.left) }) };
+      apply('spectrum.outlier.secular', bilinear, { where: `outliers: ${print(termExpr(r))} with ${print(termExpr(s))}`, stage: 'outliers', bind: { _P: d.set } });
+    }
+  }
   return {
-    matrix: d.name, set: d.set, text: print(d.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps,
+    matrix: d.name, set: d.set, text: print(d.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
     sizes: fam.sizes().map((s) => ({ name: s, coef: fam.coef(s) })),
   };
 }
+
+/** The entry of the k-th random matrix of a chain, M[k_k, k_{k+1}] (or transposed). */
+function linkEntry(t: Extract<MatrixTerm, { kind: 'chain' }>, k: number): Expr {
+  const l = t.links[k];
+  const [a, b] = [t.indices[k], t.indices[k + 1]];
+  return ref(l.matrix, l.outPos === 0 ? [a, b] : [b, a]);
+}
+
+/** A term of the matrix applied to the vector x at the output index:
+ *  a chain c·D0 Σ M1 D1 Σ M2 … Σ Mn Dn x (sums nested from the right), a spike
+ *  c·a(i)·Σ_j b(j) x(j). */
+function appliedTerm(t: MatrixTerm, x: string): Expr {
+  if (t.kind === 'rank-one') {
+    const j = [...freeIndices(t.right)][0];
+    return canon(mul(t.coef, t.left, { k: 'sum', index: j, body: mul(t.right, ref(x, [j])) }));
+  }
+  const n = t.links.length;
+  let inner: Expr = ref(x, [t.indices[n]]);
+  for (let k = n - 1; k >= 0; k--) inner = { k: 'sum', index: t.indices[k + 1], body: mul(linkEntry(t, k), t.diag[k + 1], inner) };
+  return canon(mul(t.coef, t.diag[0], inner));
+}
+
+/** What the spectrum rules' builders and predicates read (src/derive/registry.ts):
+ *  the matrix's terms, the sizes of the chains' indices, the laws of the
+ *  random matrices. The dynamics' builders are not available here. */
+class SpectrumEnv implements RuleEnv {
+  private randoms: Map<string, RandomDecl>;
+  private sets = new Map<string, string>();
+  constructor(private m: Model, private d: MatrixDecl, private terms: MatrixTerm[], private fam: SizeFamilies) {
+    this.randoms = new Map(m.randoms.map((r) => [r.name, r]));
+    for (const s of m.indexSets) for (const i of s.indices) this.sets.set(i, s.size);
+    for (const t of terms) if (t.kind === 'chain') t.indices.forEach((i, k) => this.sets.set(i, t.sets[k]));
+  }
+  couplingOf(e: Expr): RandomDecl | undefined {
+    const r = e.k === 'ref' ? this.randoms.get(e.name) : undefined;
+    return r && r.indices.length === 2 ? r : undefined;
+  }
+  sizeOf(index: string): string {
+    const s = this.sets.get(index);
+    if (!s) throw new Error(`the index ${index} belongs to no set`);
+    return s;
+  }
+  isSize(name: string): boolean { return this.fam.isSize(name); }
+  limit(e: Expr): Expr {
+    const l = leading(canon(e), this.fam);
+    if (!l) throw new Error('the limit of a constant that is not a rational function of the sizes');
+    if (l.p < -1e-12) return num(0);
+    if (l.p > 1e-12) throw new Error('the constant grows with the sizes');
+    return canon(l.coef);
+  }
+  moments(A: RandomDecl): { mean: Expr; var: Expr } { return moments(A.dist)!; }
+  matrixTerms(name: string, i: string, v: string): Expr {
+    if (name !== this.d.name || i !== this.d.indices[0]) throw new Error(`@terms: the pass reads ${this.d.name}[${this.d.indices[0]}, …]`);
+    return canon(add(...this.terms.map((t) => appliedTerm(t, v))));
+  }
+  useScale(A: Expr, index: string): Expr {
+    const r = this.couplingOf(A);
+    if (!r) throw new Error('@scale: not an entry of a random matrix');
+    const lead = leading(mul(sym(this.sizeOf(index)), moments(r.dist)!.var), this.fam);
+    if (!lead) throw new Error(`@scale: cannot take the large-size limit of the variance of ${r.name}`);
+    return canon(lead.coef);
+  }
+  quenched(e: Expr): Expr { return siteExpr(e); }
+  isConjugate(): boolean { return false; }
+  orderParam(): string { return unavailable('@orderParam'); }
+  correlation(): { name: string; swapped: boolean } { return unavailable('@orderParam'); }
+  site(): Expr { return unavailable('@site'); }
+  at(): Expr { return unavailable('@at'); }
+  local(): Expr { return unavailable('@local'); }
+  reduceI(): Expr { return unavailable('@reduceI'); }
+}
+
+const unavailable = (what: string): never => { throw new Error(`${what}: a builder of the dynamics, not of the spectrum derivation`); };
 
 /** A site-level expression: quenched vectors u[i] become single-site u[]. */
 function siteExpr(e: Expr): Expr {

@@ -28,11 +28,11 @@ describe('builders and predicates', () => {
 });
 
 describe('the docs name rules that exist', () => {
-  for (const doc of ['docs/rules.md', 'docs/derivation.md', 'docs/path-integral.md']) {
+  for (const doc of ['docs/rules.md', 'docs/derivation.md', 'docs/path-integral.md', 'docs/spectrum.md']) {
     it(doc, () => {
       const ids = new Set(allRules().map((r) => r.id));
       const text = readFileSync(doc, 'utf8');
-      const named = [...text.matchAll(/`((?:cavity|msr|simplify|gaussian)\.[a-z0-9-]+(?:\.[a-z0-9-]+)+)`/g)].map((m) => m[1]);
+      const named = [...text.matchAll(/`((?:cavity|msr|simplify|gaussian|discrete|spectrum)\.[a-z0-9-]+(?:\.[a-z0-9-]+)+)`/g)].map((m) => m[1]);
       expect(named.length).toBeGreaterThan(0);
       expect(named.filter((n) => !ids.has(n))).toEqual([]);
     });

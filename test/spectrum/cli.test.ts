@@ -2,7 +2,8 @@
 // comparison with sampled matrices (small sizes; the full check is in
 // bench/spectrum.bench.ts).
 import { describe, expect, it } from 'vitest';
-import { run } from '../helpers/cli.ts';
+import { readFileSync } from 'node:fs';
+import { dmft, run } from '../helpers/cli.ts';
 import { parseComplex } from '../../src/cli/spectrum.ts';
 import { validateKatex } from '../../src/latex/katex.ts';
 
@@ -28,7 +29,8 @@ describe('dmft spectrum', () => {
     expect(j.support).toHaveLength(1);
     expect(j.outliers[0].lambda).toBeCloseTo(1.5 + 1 / 1.5, 10);
     expect(j.closedForm.degree).toBe(2);
-    expect(j.steps.map((s: { id: string }) => s.id)).toContain('spectrum.cavity.reaction');
+    // a symmetric J: the use's partner is itself, through the transposed entries (κ = 1)
+    expect(j.steps.map((s: { rule: string }) => s.rule)).toContain('spectrum.cavity.transpose');
   });
   it('prints the density, edges and outliers as CSV', async () => {
     const r = await run('spectrum', MP, '--density', '0:4:21', '--csv');
@@ -55,6 +57,19 @@ describe('dmft spectrum', () => {
     expect(m.code).toBe(2);
     expect(m.err).toMatch(/declares no matrix/);
   });
+  it('--format steps prints the rules applied as a tree under their stages', async () => {
+    const r = await run('spectrum', MP, '--format', 'steps');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    for (const stage of ['m(z)', '(S − z) v = b', 'w1', 'w2', 'closure g1', 'outliers']) expect(lines).toContain(stage);
+    // the auxiliary variable of the inner use is named first, the outer one rewrites the sum it left
+    const inner = lines.findIndex((l) => l.includes('[spectrum.chain.auxiliary]'));
+    const outer = lines.findIndex((l, k) => k > inner && l.includes('[spectrum.chain.auxiliary]'));
+    const indent = (l: string) => l.length - l.trimStart().length;
+    expect(inner).toBeGreaterThan(lines.findIndex((l) => l.includes('[spectrum.resolvent.terms]')));
+    expect(indent(lines[outer])).toBeGreaterThan(indent(lines[inner]));
+    expect(lines[outer]).toContain('⟶  w1[i]');
+  });
   it('agrees with sampled matrices: the outlier and its overlap within their statistical errors', async () => {
     const r = await run('spectrum', SC, '--density=-2.5:2.5:26', '--check', '--N', '80,160', '--seeds', '6', '--json');
     const j = JSON.parse(r.out);
@@ -69,9 +84,22 @@ describe('dmft spectrum', () => {
 });
 
 describe('dmft check on a model of matrices only', () => {
-  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes)', async () => {
-    const r = await run('check', 'examples/spectrum/semicircle-spike.dmft', '--N', '40,80', '--seeds', '3');
+  // standard input can be read only once: check reads the model once and
+  // routes it by what it declares (a model on stdin as a file), and loads
+  // the theory at --theory-set parameters from the same text
+  it('compares the spectrum with sampled matrices (exit 3: inconclusive at these tiny sizes), also for a model on standard input', async () => {
+    const args = ['--N', '40,80', '--seeds', '3'];
+    const [r, piped] = await Promise.all([run('check', SC, ...args), dmft(['check', '-', ...args], { stdin: readFileSync(SC) })]);
     expect(r.out).toMatch(/check against sampled matrices: N = 40, 80/);
     expect(r.code).toBe(3);
+    expect(piped.err).not.toMatch(/error/);
+    expect(piped.code).toBe(3);
+    expect(piped.out).toBe(r.out.replace(`(${SC})`, '(<stdin>)'));
+  });
+  it('--theory-set on a model on standard input', async () => {
+    const piped = await dmft(['check', '-', '--set', 'g=0.5', '--theory-set', 'g=0.6', '--N', '40', '--seeds', '3', '--T', '0.5', '--budget', '0', '--no-limit', '--no-step-check', '--json'], { stdin: readFileSync('examples/scs.dmft') });
+    expect(piped.err).not.toMatch(/error/);
+    expect(piped.code).not.toBe(2);
+    expect(JSON.parse(piped.out).rows.length).toBeGreaterThan(0);
   });
 });

@@ -26,7 +26,7 @@ describe('deriveSpectrum', () => {
   it('records every step with a rule of rules/spectrum.rules.json and its reason', () => {
     const s = deriveSpectrum(loadModelSource(TWO, 't.dmft'), 'A');
     expect(s.steps.length).toBeGreaterThan(2);
-    for (const st of s.steps) expect(st.because).toBe(getRule(st.id).because);
+    for (const st of s.steps) expect(st.because).toBe(getRule(st.rule).because);
   });
   it('pairs a use of a square matrix with its own transpose by the declared correlation', () => {
     const m = loadModelSource(`model "partially symmetric"
