@@ -83,7 +83,7 @@ export function simTable(r: SimResult, file: string): string {
   const L: string[] = [];
   L.push(`model "${r.model}"  (${file})`);
   const sizes = Object.entries(r.sizes).map(([k, v]) => `${k} = ${v}`).join(', ');
-  L.push(`  ${sizes}; ${r.seeds} seed${r.seeds === 1 ? '' : 's'} from ${d.seed0}; ${d.scheme}, dt = ${d.dt}, ${d.steps} steps; ${d.kernels} (${d.couplingPrecision} couplings), ${d.threads ? `${d.threads} threads` : 'in-process'}; ${d.wallSeconds.toFixed(2)} s`);
+  L.push(`  ${sizes}; ${r.seeds} seed${r.seeds === 1 ? '' : 's'} from ${d.seed0}; ${d.scheme}, dt = ${d.dt}, ${d.steps} steps; ${d.kernels} (${d.couplingPrecision} couplings), ${d.threads ? `${d.threads} threads` : d.matvecThreads > 1 ? 'in-process, mat-vecs on 2 threads' : 'in-process'}; ${d.wallSeconds.toFixed(2)} s`);
   const ps = Object.entries(r.params);
   if (ps.length) L.push(`  params: ${ps.map(([k, v]) => `${k} = ${v}`).join(', ')}`);
   if (d.clippedInit) L.push(`  note: ${d.clippedInit} initial values were clipped into the state bounds`);

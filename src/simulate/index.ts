@@ -171,11 +171,14 @@ export async function simulate(model: Model, given: SimOptions): Promise<SimResu
   const planOpts = { precision: opts.couplingPrecision ?? 'auto' } as const;
   const p = plan(model, N, planOpts); // compile here first: errors before any thread starts
   const spec: RunSpec = { T, dt, times, grid, blowup: opts.blowup ?? DEFAULTS.blowup, substeps: opts.substeps, noiseDraws: opts.noiseDraws };
-  const init: WorkerInit = { model, N, planOpts, spec, wasm: opts.wasm !== false };
   const seedList = Array.from({ length: seeds }, (_, s) => seed0 + s);
   const secondsPerSeed = estimateSeconds(p, spec);
-  const wanted = opts.threads ?? (secondsPerSeed * seeds > 1 ? Math.min(seeds, availableParallelism()) : 0);
+  const cores = availableParallelism();
+  const wanted = opts.threads ?? (secondsPerSeed * seeds > 1 ? Math.min(seeds, cores) : 0);
   const cost = costGuard(p, spec, seeds, wanted, opts.memoryBytes ?? availableMemory());
+  // one seed in-process leaves the other cores idle: split its mat-vecs over two threads
+  const split = cost.threads <= 1 && seeds === 1 && cores >= 2 && (opts.threads ?? (secondsPerSeed > 0.5 ? 2 : 0)) >= 2;
+  const init: WorkerInit = { model, N, planOpts, spec, wasm: opts.wasm !== false, split };
   if (cost.note) opts.progress?.note(cost.note);
   const label = `simulating N = ${N} (${seeds} seed${seeds === 1 ? '' : 's'})`;
   const pool = await runSeeds(init, seedList, cost.threads, undefined, opts.progress && ((f) => opts.progress!.report(label, f)));
@@ -242,6 +245,7 @@ export async function simulate(model: Model, given: SimOptions): Promise<SimResu
       steps,
       seed0,
       threads: pool.threads,
+      matvecThreads: pool.splitProducts ? 2 : 1,
       kernels: pool.kernels,
       couplingPrecision: storedPrecision(p),
       multiplicativeNoise: p.multiplicative,

@@ -5,7 +5,8 @@
 import { DmftError } from '../errors.ts';
 import type { Plan, ProgramSrc } from './compile.ts';
 import { FN_HELPERS } from '../expr/functions.ts';
-import { instantiateKernels, mvJs, mvTJs, type WasmKernels } from './wasm.ts';
+import { instantiateKernels, mvJs, mvTJs, wasmModule, type WasmKernels } from './wasm.ts';
+import { CONTROL_BYTES, splitKernels, type SplitKernels } from './split.ts';
 
 export type Program = (t: number) => void;
 
@@ -27,6 +28,8 @@ export interface Instance {
   O2: Float64Array;
   K: MatKernels;
   kernels: 'wasm-simd' | 'js';
+  /** the helper thread of split products (undefined: one thread) */
+  split?: SplitKernels;
   stage: Program;
   diffusion: Program | null;
   lets: Program;
@@ -63,24 +66,42 @@ function superscript(n: number): string {
   return String(n).replace(/[0-9]/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]);
 }
 
-export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?: boolean } = {}): Instance {
+/** `split`: compute each large matrix–vector product on two threads (the
+ *  caller closes `instance.split` when done); needs WebAssembly threads, else
+ *  it is one thread as usual. */
+export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?: boolean; split?: boolean } = {}): Instance {
   const { layout } = plan;
   // offsets
   let total = 0;
   const vecOff = layout.vecs.map((v) => { if (v.external) return -1; const o = total; total += align(v.len * 8); return o; });
   const matOff = layout.mats.map((m) => { const o = total; total += align(m.length * (m.f32 ? 4 : 8)); return o; });
   const extraOff = extraLengths.map((n) => { const o = total; total += align(Math.max(n, 1) * 8); return o; });
+  const ctlOff = total;
+  if (opts.split) total += CONTROL_BYTES;
   total = Math.max(total, ALIGN);
 
-  let buffer: ArrayBuffer | undefined;
+  let buffer: ArrayBufferLike | undefined;
   let wasm: WasmKernels | null = null;
+  let split: SplitKernels | undefined;
   if (opts.wasm !== false && total <= WASM_MAX_BYTES) {
-    try {
-      const mem = new WebAssembly.Memory({ initial: Math.ceil(total / 65536) });
-      wasm = instantiateKernels(mem);
-      if (wasm) buffer = mem.buffer;
-    } catch {
-      wasm = null; // no SIMD, or the memory could not be reserved: plain arrays
+    const pages = Math.ceil(total / 65536);
+    if (opts.split) {
+      try {
+        const mem = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+        wasm = instantiateKernels(mem, true);
+        if (wasm) { buffer = mem.buffer; split = splitKernels(wasm, wasmModule(true)!, mem, ctlOff); }
+      } catch {
+        wasm = null; split = undefined; // no WebAssembly threads here: one thread
+      }
+    }
+    if (!wasm) {
+      try {
+        const mem = new WebAssembly.Memory({ initial: pages });
+        wasm = instantiateKernels(mem);
+        if (wasm) buffer = mem.buffer;
+      } catch {
+        wasm = null; // no SIMD, or the memory could not be reserved: plain arrays
+      }
     }
   }
   if (!buffer) {
@@ -98,17 +119,22 @@ export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?
   const extra = extraLengths.map((n, i) => new Float64Array(buf, extraOff[i], Math.max(n, 1)));
 
   const mats = layout.mats;
-  const K: MatKernels = wasm
+  const K: MatKernels = split
+    ? {
+      mv: (id, u, out) => { const m = mats[id]; split!.mv(m.f32, M[id].byteOffset, m.rowsPad, m.ld * (m.f32 ? 4 : 8), u.byteOffset, out.byteOffset); },
+      mvT: (id, u, out) => { const m = mats[id]; split!.mvT(m.f32, M[id].byteOffset, m.rowsPad, m.ld * (m.f32 ? 4 : 8), u.byteOffset, out.byteOffset, m.ld * 8); },
+    }
+    : wasm
     ? {
       mv: (id, u, out) => {
         const m = mats[id], A = M[id];
-        if (m.f32) wasm!.mv32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset);
-        else wasm!.mv64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset);
+        if (m.f32) wasm!.mv32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset, 0);
+        else wasm!.mv64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset, 0);
       },
       mvT: (id, u, out) => {
         const m = mats[id], A = M[id];
-        if (m.f32) wasm!.mvT32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset);
-        else wasm!.mvT64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset);
+        if (m.f32) wasm!.mvT32(A.byteOffset, m.rowsPad, m.ld * 4, u.byteOffset, out.byteOffset, m.ld * 8);
+        else wasm!.mvT64(A.byteOffset, m.rowsPad, m.ld * 8, u.byteOffset, out.byteOffset, m.ld * 8);
       },
     }
     : {
@@ -125,7 +151,7 @@ export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?
   };
   const p = plan.programs;
   return {
-    plan, V, M, extra, O, O2, K, kernels: wasm ? 'wasm-simd' : 'js',
+    plan, V, M, extra, O, O2, K, kernels: wasm ? 'wasm-simd' : 'js', split,
     stage: build(p.stage, O), diffusion: p.diffusion ? build(p.diffusion, O) : null,
     lets: build(p.lets, O), observe: build(p.observe, O),
     twoTime: p.twoTime.map((src) => build(src, O2)),

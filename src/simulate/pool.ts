@@ -10,12 +10,14 @@ import { plan, type PlanOptions } from './compile.ts';
 import { createInstance, type Instance } from './instance.ts';
 import { runnerLengths, runSeed, type RunSpec, type SeedOutput } from './run.ts';
 
-export interface WorkerInit { model: Model; N: number; planOpts: PlanOptions; spec: RunSpec; wasm: boolean }
+/** `split`: split each large mat-vec over two threads (in-process runs only:
+ *  for a single seed, which the pool would leave on one core). */
+export interface WorkerInit { model: Model; N: number; planOpts: PlanOptions; spec: RunSpec; wasm: boolean; split?: boolean }
 
 /** Compile and allocate: everything a thread needs before running seeds. */
 export function prepare(init: WorkerInit): Instance {
   const p = plan(init.model, init.N, init.planOpts);
-  return createInstance(p, runnerLengths({ plan: p }, init.spec), { wasm: init.wasm });
+  return createInstance(p, runnerLengths({ plan: p }, init.spec), { wasm: init.wasm, split: init.split });
 }
 
 type Wire = { kind: 'dmft'; info: ErrorInfo; sourceLine?: string } | { kind: 'dmfts'; list: { info: ErrorInfo; sourceLine?: string }[] } | { kind: 'other'; message: string; stack?: string };
@@ -36,7 +38,8 @@ function revive(w: Wire): Error {
   return e;
 }
 
-export interface PoolResult { outputs: SeedOutput[]; threads: number; kernels: 'wasm-simd' | 'js' }
+/** `splitProducts`: mat-vecs computed on two threads (in-process with `split`). */
+export interface PoolResult { outputs: SeedOutput[]; threads: number; kernels: 'wasm-simd' | 'js'; splitProducts?: number }
 
 const WORKER = new URL('./worker-boot.mjs', import.meta.url);
 
@@ -114,10 +117,14 @@ export async function runSeeds(init: WorkerInit, seeds: number[], threads: numbe
 
 function inProcess(init: WorkerInit, seeds: number[], onProgress?: (seed: number, fraction: number) => void): PoolResult {
   const inst = prepare(init);
-  const outputs = seeds.map((s) => {
-    const o = runSeed(inst, init.spec, s, onProgress && ((f) => onProgress(s, f)));
-    onProgress?.(s, 1);
-    return o;
-  });
-  return { outputs, threads: 0, kernels: inst.kernels };
+  try {
+    const outputs = seeds.map((s) => {
+      const o = runSeed(inst, init.spec, s, onProgress && ((f) => onProgress(s, f)));
+      onProgress?.(s, 1);
+      return o;
+    });
+    return { outputs, threads: 0, kernels: inst.kernels, splitProducts: inst.split?.shared };
+  } finally {
+    inst.split?.close();
+  }
 }

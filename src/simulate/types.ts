@@ -17,7 +17,10 @@ export interface SimOptions {
   twoTimeGrid?: number[];
   /** worker threads; 0 or 1 runs in-process. Default: min(seeds, available
    *  cores) when the run is estimated to take over ~1 s in-process (starting a
-   *  worker costs ~0.5 s), else in-process. Results do not depend on it. */
+   *  worker costs ~0.5 s), else in-process. When fewer seeds than threads
+   *  run in-process (one seed, threads ≥ 2 or the default on ≥ 2 cores), each
+   *  large mat-vec is split over two threads instead. Results do not depend
+   *  on it (bit for bit). */
   threads?: number;
   /** storage of rank-2 random arrays; arithmetic is always double precision.
    *  'auto' (default): single precision for each matrix whose entries round
@@ -59,6 +62,8 @@ export interface SimDiagnostics {
   seed0: number;
   /** worker threads used (0: in-process) */
   threads: number;
+  /** in-process runs: threads that computed the mat-vecs (2 when split) */
+  matvecThreads: number;
   kernels: 'wasm-simd' | 'js';
   /** how the random matrices were stored */
   couplingPrecision: 'f64' | 'f32' | 'mixed';

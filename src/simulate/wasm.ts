@@ -67,14 +67,16 @@ const whileLt = (counter: number, limit: number, step: number, body: Code): Code
 export const ROWS = 8;
 
 // Parameters of every kernel: 0 A, 1 rows, 2 ldBytes (row stride of A in
-// bytes), 3 v, 4 out. Locals follow.
+// bytes), 3 v, 4 out, 5 outBytes (mvT: bytes of `out` to write, i.e. 8 × the
+// columns, so that a column range can be computed on its own with A and out
+// offset to its first column; mv ignores it). Locals follow.
 function mvKernel(f32: boolean, R: number): { locals: number[][]; body: Code } {
-  // i32 locals: 5 r, 6 ka (offset in A's rows), 7 kv (offset in v; for f64
-  // matrices ka is used), 8.. p[0..R) (row pointers);
+  // i32 locals: 6 r, 7 ka (offset in A's rows), 8 kv (offset in v; for f64
+  // matrices ka is used), 9.. p[0..R) (row pointers);
   // v128 locals: acc[0..R), x (the shared slice of v)
-  const r = 5, ka = 6, kv = 7;
-  const p = Array.from({ length: R }, (_, j) => 8 + j);
-  const acc = Array.from({ length: R }, (_, j) => 8 + R + j), x = 8 + 2 * R;
+  const r = 6, ka = 7, kv = 8;
+  const p = Array.from({ length: R }, (_, j) => 9 + j);
+  const acc = Array.from({ length: R }, (_, j) => 9 + R + j), x = 9 + 2 * R;
   const load = (ptr: number): Code => (f32 ? [I.get(ptr), I.get(ka), I.add, I.load64zero(0), I.promoteLow] : [I.get(ptr), I.get(ka), I.add, I.vload(0)]);
   const body: Code = [
     I.i32(0), I.set(r), I.get(0), I.set(p[0]),
@@ -95,15 +97,13 @@ function mvKernel(f32: boolean, R: number): { locals: number[][]; body: Code } {
 }
 
 function mvTKernel(f32: boolean, R: number): { locals: number[][]; body: Code } {
-  // i32 locals: 5 r, 6 ko (offset in out), 7 ka (offset in A's rows),
-  // 8 outBytes, 9.. p[0..R); v128 locals: s[0..R) (splats of v), o
-  const r = 5, ko = 6, ka = 7, outBytes = 8;
+  // i32 locals: 6 r, 7 ko (offset in out), 8 ka (offset in A's rows),
+  // 9.. p[0..R); v128 locals: s[0..R) (splats of v), o
+  const r = 6, ko = 7, ka = 8, outBytes = 5;
   const p = Array.from({ length: R }, (_, j) => 9 + j);
   const s = Array.from({ length: R }, (_, j) => 9 + R + j), o = 9 + 2 * R;
   const load = (ptr: number): Code => (f32 ? [I.get(ptr), I.get(ka), I.add, I.load64zero(0), I.promoteLow] : [I.get(ptr), I.get(ko), I.add, I.vload(0)]);
   const body: Code = [
-    // out bytes = ld·8 = ldBytes (f64) or 2·ldBytes (f32)
-    I.get(2), ...(f32 ? [I.i32(1), I.shl] : []), I.set(outBytes),
     I.i32(0), I.set(ko),
     whileLt(ko, outBytes, 16, [I.get(4), I.get(ko), I.add, I.f64zero, I.splat, I.vstore(0)]),
     I.i32(0), I.set(r), I.get(0), I.set(p[0]),
@@ -120,45 +120,49 @@ function mvTKernel(f32: boolean, R: number): { locals: number[][]; body: Code } 
       I.get(p[R - 1]), I.get(2), I.add, I.set(p[0]),
     ]),
   ];
-  return { locals: [[...uleb(4 + R), T.i32], [...uleb(R + 1), T.v128]], body };
+  return { locals: [[...uleb(3 + R), T.i32], [...uleb(R + 1), T.v128]], body };
 }
 
 const KERNELS = [
   ['mv64', mvKernel(false, ROWS)], ['mv32', mvKernel(true, ROWS)], ['mvT64', mvTKernel(false, ROWS)], ['mvT32', mvTKernel(true, ROWS)],
 ] as const;
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fnType = [0x60, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32]]), ...vec([])];
+/** The module; `shared`: it imports a shared memory (limits 1…65536 pages),
+ *  which a helper thread can instantiate over too (src/simulate/split.ts). */
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const fnType = [0x60, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.i32]]), ...vec([])];
   const codes = KERNELS.map(([, k]) => { const c = [...vec(k.locals), ...flat(k.body), ...I.end]; return [...uleb(c.length), ...c]; });
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec([fnType])),
-    ...section(2, vec([[...utf8('env'), ...utf8('mem'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(2, vec([[...utf8('env'), ...utf8('mem'), 0x02, ...(shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])),
     ...section(3, vec(KERNELS.map(() => uleb(0)))),
     ...section(7, vec(KERNELS.map(([name], i) => [...utf8(name), 0x00, ...uleb(i)]))),
     ...section(10, vec(codes)),
   ]);
 }
 
-type Kernel = (a: number, rows: number, ldBytes: number, v: number, out: number) => void;
+type Kernel = (a: number, rows: number, ldBytes: number, v: number, out: number, outBytes: number) => void;
 export interface WasmKernels { mv64: Kernel; mv32: Kernel; mvT64: Kernel; mvT32: Kernel }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 
-/** The compiled module, or null where WebAssembly SIMD is unavailable. */
-export function wasmModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
+/** The compiled module (for a shared memory or not), or null where
+ *  WebAssembly SIMD (or threads, for `shared`) is unavailable. */
+export function wasmModule(shared = false): WebAssembly.Module | null {
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] !== undefined) return compiled[key];
   try {
-    const bytes = moduleBytes();
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    const bytes = moduleBytes(shared);
+    compiled[key] = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
-    compiled = null;
+    compiled[key] = null;
   }
-  return compiled;
+  return compiled[key];
 }
 
-export function instantiateKernels(mem: WebAssembly.Memory): WasmKernels | null {
-  const mod = wasmModule();
+export function instantiateKernels(mem: WebAssembly.Memory, shared = false): WasmKernels | null {
+  const mod = wasmModule(shared);
   if (!mod) return null;
   const inst = new WebAssembly.Instance(mod, { env: { mem } });
   return inst.exports as unknown as WasmKernels;

@@ -29,8 +29,8 @@ describe('matrix–vector kernels', () => {
         const wantT = Array.from({ length: cols }, (_, c) => { let s = 0; for (let r = 0; r < rows; r++) s += A[r * ld + c] * u[r]; return s; });
         const f32 = A instanceof Float32Array;
         const runs: [string, () => void, number[]][] = [
-          ['mv', () => (f32 ? K.mv32(a32, rp, ld * 4, pv, po) : K.mv64(a64, rp, ld * 8, pv, po)), want],
-          ['mvT', () => (f32 ? K.mvT32(a32, rp, ld * 4, pu, po) : K.mvT64(a64, rp, ld * 8, pu, po)), wantT],
+          ['mv', () => (f32 ? K.mv32(a32, rp, ld * 4, pv, po, 0) : K.mv64(a64, rp, ld * 8, pv, po, 0)), want],
+          ['mvT', () => (f32 ? K.mvT32(a32, rp, ld * 4, pu, po, ld * 8) : K.mvT64(a64, rp, ld * 8, pu, po, ld * 8)), wantT],
           ['mvJs', () => mvJs(A, rp, ld, v, out), want],
           ['mvTJs', () => mvTJs(A, rp, ld, u, out), wantT],
         ];
