@@ -7,11 +7,22 @@ import { key, some, type Expr } from './ast.ts';
 
 const isConstant = (e: Expr): boolean => !some(e, (x) => x.k === 'ref' || x.k === 'op' || x.k === 'int' || x.k === 'avg' || x.k === 'sum' || x.k === 'mean');
 
+/** The factors of a product, with an integer power of a product spread over
+ *  its factors ((αb)⁻¹ → α⁻¹ b⁻¹), so that α·R/(αb) shows as R/b. */
+function flatFactors(f: Expr): Expr[] {
+  if (f.k === 'mul') return f.factors.flatMap(flatFactors);
+  if (f.k === 'pow' && f.base.k === 'mul' && f.exp.k === 'num' && Number.isInteger(f.exp.v)) {
+    const n = f.exp.v;
+    return f.base.factors.flatMap((g) => flatFactors(g.k === 'pow' && g.exp.k === 'num' ? { k: 'pow', base: g.base, exp: { k: 'num', v: g.exp.v * n } } : { k: 'pow', base: g, exp: { k: 'num', v: n } }));
+  }
+  return [f];
+}
+
 function tidyMul(factors: Expr[]): Expr {
   let c = 1;
   // base key → [base, summed numeric exponent]; keep first-seen order
   const groups = new Map<string, { base: Expr; exp: number | undefined; raw: Expr[] }>();
-  for (const f of factors.flatMap((f) => (f.k === 'mul' ? f.factors : [f]))) {
+  for (const f of factors.flatMap(flatFactors)) {
     if (f.k === 'num') { c *= f.v; continue; }
     const base = f.k === 'pow' && f.exp.k === 'num' ? f.base : f;
     const e = f.k === 'pow' && f.exp.k === 'num' ? f.exp.v : f.k === 'pow' ? undefined : 1;
