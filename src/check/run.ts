@@ -14,7 +14,7 @@ import { simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
 import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
 import { growthLaw } from '../solve/index.ts';
-import { batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
+import { atTimes, batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
 
 export interface CheckSettings {
   Ns: number[];
@@ -171,7 +171,22 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
 
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
-  let cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  // Seeds added for the transient rows alone run to T, not to T-limit: the late windows need the long
+  // runs, the transient rows only their first T (the cost of a seed grows with its horizon). The
+  // transient rows read every seed (the long ones cut at T and the short ones); the t → ∞ and window
+  // rows read the long ones only, with their own count of seeds.
+  const shortTimes = s.times.filter((t) => t <= s.T + 1e-9);
+  const split = !!windows && simT > s.T && s.grid.every((t) => t <= s.T + 1e-9) && shortTimes.length === s.times.length;
+  const shorts = new Map<number, SeedBatch>();
+  const shortCost = new Map<number, number>();
+  const nextSeed = new Map(s.Ns.map((N) => [N, s.seeds + 1]));
+  const simLike = (N: number) => {
+    const long = batches.get(N)!, short = shorts.get(N);
+    if (!short) return summarize(long, windows);
+    return { ...summarize(merge(atTimes(long, short.t), short)), late: summarize(long, windows).late };
+  };
+  const compareNow = () => compareRound(theory, s.Ns.map(simLike), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  let cmp = compareNow();
   let projection: string | undefined;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
     // rows that seeds cannot decide (the theory's error, the step bias, an
@@ -180,35 +195,65 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const open = cmp.rows.filter((r) => r.verdict === 'inconclusive' && r.growable);
     if (!open.length) break;
     // how many times the seeds would reach the target (errors ∝ 1/√seeds)
-    let factor = 1;
-    for (const r of open) {
-      const room = s.target * r.scale - r.allowance;
-      const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
-      const sNow2 = Math.max(0, (r.threshold - r.allowance) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
-      factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
-    }
-    const seedsNow = batches.get(s.Ns[0])!.seeds.length;
-    const costOf = (g: number) => s.Ns.reduce((sum, N) => sum + (g - 1) * batches.get(N)!.seeds.length * (perSeedCost.get(N) ?? 0), 0);
-    const need = costOf(Math.max(2, factor));
+    const factorOf = (rows: CheckRow[]) => {
+      let factor = 1;
+      for (const r of rows) {
+        const room = s.target * r.scale - r.allowance;
+        const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
+        const sNow2 = Math.max(0, (r.threshold - r.allowance) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
+        factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
+      }
+      return factor;
+    };
+    const lateOpen = split ? open.filter((r) => r.kind !== 'transient') : open;
+    const trOpen = split ? open.filter((r) => r.kind === 'transient') : [];
+    const fLate = factorOf(lateOpen), fTr = factorOf(trOpen), factor = Math.max(fLate, fTr);
+    const longNow = batches.get(s.Ns[0])!.seeds.length, trNow = longNow + (shorts.get(s.Ns[0])?.seeds.length ?? 0);
+    const longCost = (N: number) => perSeedCost.get(N) ?? 0;
+    const shortOf = (N: number) => shortCost.get(N) ?? longCost(N) * Math.min(1, (1.5 * s.T) / simT);
+    // seeds to add per size: long ones (growth g of the long seeds) and short ones (the transient rows' growth gt)
+    const plan = (g: number, gt: number) => {
+      const addLong = lateOpen.length ? Math.floor((g - 1) * longNow) : 0;
+      const addShort = trOpen.length ? Math.max(0, Math.ceil(gt * trNow) - trNow - addLong) : 0;
+      return { addLong, addShort, cost: s.Ns.reduce((sum, N) => sum + addLong * longCost(N) + addShort * shortOf(N), 0) };
+    };
+    const seedsNow = split ? trNow : longNow;
+    const need = plan(Math.max(2, fLate), Math.max(2, fTr)).cost;
     const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
       ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
-    const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);
-    if (gMax * seedsNow < seedsNow + 1) break;
-    const fits = (x: number) => elapsed() + costOf(x) <= s.budget;
-    const g = Math.min(gMax, Math.max(2, Math.ceil(factor * 1.1)));
-    const grow = fits(g) ? g : fits(Math.min(gMax, 2)) ? Math.min(gMax, 2) : 0;
-    if (!grow) break;
+    const cap = Math.floor(s.maxSeeds ?? Infinity);
+    const gMax = Math.min(4, cap / longNow), gtMax = Math.min(4, cap / trNow);
+    const grows = (g: number, gt: number) => (lateOpen.length && g * longNow >= longNow + 1) || (trOpen.length && gt * trNow >= trNow + 1);
+    const fits = (g: number, gt: number) => elapsed() + plan(g, gt).cost <= s.budget;
+    const want = [Math.min(gMax, Math.max(2, Math.ceil(fLate * 1.1))), Math.min(gtMax, Math.max(2, Math.ceil(fTr * 1.1)))] as const;
+    const least = [Math.min(gMax, 2), Math.min(gtMax, 2)] as const;
+    const pick = grows(...want) && fits(...want) ? want : grows(...least) && fits(...least) ? least : undefined;
+    if (!pick) break;
+    const { addLong, addShort } = plan(...pick);
+    if (addLong + addShort === 0) break;
     round++;
     for (const N of s.Ns) {
-      const b = batches.get(N)!;
-      const add = Math.floor((grow - 1) * b.seeds.length);
-      progress?.(`round ${round + 1}: N = ${N}, ${add} more seeds`);
-      batches.set(N, merge(b, await run(N, b.seeds[b.seeds.length - 1] + 1, add)));
+      if (addLong) {
+        progress?.(`round ${round + 1}: N = ${N}, ${addLong} more seeds`);
+        batches.set(N, merge(batches.get(N)!, await run(N, nextSeed.get(N)!, addLong)));
+        nextSeed.set(N, nextSeed.get(N)! + addLong);
+      }
+      if (addShort) {
+        progress?.(`round ${round + 1}: N = ${N}, ${addShort} more seeds to T = ${s.T} (for the transient rows)`);
+        const w0 = performance.now();
+        const r = await simulate(model, { N, seeds: addShort, seed0: nextSeed.get(N)!, T: s.T, dt: s.dt, times: shortTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...(fraction ? { progress: { report: fraction, note: () => {} } } : {}) });
+        const sec = (performance.now() - w0) / 1000;
+        simSeconds += sec;
+        shortCost.set(N, sec / addShort);
+        const b = batchOf(r), had = shorts.get(N);
+        shorts.set(N, had ? merge(had, b) : b);
+        nextSeed.set(N, nextSeed.get(N)! + addShort);
+      }
     }
-    cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+    cmp = compareNow();
   }
 
   if (s.Ns.length === 1) notes.push(`one size (N = ${s.Ns[0]}): the finite-size bias is not estimated; give several sizes (e.g. --N ${Math.round(s.Ns[0] / 2)},${s.Ns[0]},${2 * s.Ns[0]}) to extrapolate N → ∞`);
@@ -218,7 +263,8 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   } else notes.push(s.exactSteps ? 'step check: not needed: a map is iterated exactly (there is no time step to refine)' : 'step check: off (--no-step-check): the simulation\'s step bias is not bounded');
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
-  const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));
+  const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0)]));
+  if (shorts.size) notes.push(`seeds: ${s.Ns.map((N) => `N = ${N}: ${batches.get(N)!.seeds.length} to T-limit = ${simT}, ${shorts.get(N)?.seeds.length ?? 0} more to T = ${s.T}`).join('; ')} (the transient rows read all of them, the t → ∞ rows the long ones)`);
   return {
     model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
     rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,

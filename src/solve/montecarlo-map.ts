@@ -127,7 +127,7 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
     for (let e = 0; e < pl.F; e++) buf[pl.fieldPos[e]] = sim.eta[e][p];
     for (let j = 0; j < pl.qPos.length; j++) buf[pl.qPos[j]] = sim.Q[j][p];
     for (let j = 0; j < pl.stepPos.length; j++) buf[pl.stepPos[j]] = sim.steps[j][k * P + p];
-    pl.means.forEach((m, j) => { buf[m.pos] = pl.r.means[j].sameStep ? use.v[m.op][k * n + k] : use.v[m.op][k]; });
+    for (let j = 0; j < pl.means.length; j++) { const m = pl.means[j]; buf[m.pos] = pl.r.means[j].sameStep ? use.v[m.op][k * n + k] : use.v[m.op][k]; }
     for (let j = 0; j < pl.mems.length; j++) buf[pl.mems[j].pos] = mems[j][p];
     if (pl.tPos >= 0) buf[pl.tPos] = k;
   };
@@ -208,6 +208,7 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
     return out;
   });
 
+  const dgBuf = new Float64Array(Math.max(1, ...plan.pops.map((p) => p.V)));
   /** ∇g_j(x(k))·Y(k, l) for l ≤ k, stored in the triangular GY */
   const storeTangentIntegrands = (si: number, k: number) => {
     const sim = sims[si], pl = sim.pl, V = pl.V;
@@ -215,12 +216,10 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
       const G = t.GY[j], base = tri(k) * PR;
       for (let p = 0; p < PR; p++) {
         sim.site(sim.X, k * P, p);
-        let s0 = 0;
-        const dg = new Float64Array(V);
-        for (let w = 0; w < V; w++) dg[w] = m.dg[w](sim.gbuf);
+        for (let w = 0; w < V; w++) dgBuf[w] = m.dg[w](sim.gbuf);
         for (let l = 0; l <= k; l++) {
-          s0 = 0;
-          for (let w = 0; w < V; w++) s0 += dg[w] * t.Y[w][l * PR + p];
+          let s0 = 0;
+          for (let w = 0; w < V; w++) s0 += dgBuf[w] * t.Y[w][l * PR + p];
           G[base + l * PR + p] = s0;
         }
       }
