@@ -78,6 +78,8 @@ export interface CheckReport {
 }
 
 const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
+/** about the family-wise critical value of a comparison (a limit whose error times it exceeds the target cannot agree) */
+const LIMIT_CRIT = 4;
 
 /**
  * `progress` is told each stage (solve, each size, the step check, each round
@@ -97,7 +99,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   progress?.('solving the DMFT equations');
   // (a dense tail of output times, for the relaxation law that sets an automatic T-limit)
   const tail = s.limit && s.TLimitAuto ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
+  const solveTimes = new Map<number, number>();
   let theory = solveTo(s.T, [...new Set([...s.times, ...tail])].sort((a, b) => a - b));
+  solveTimes.set(s.T, elapsed());
+  // the time a solve to T took (projected as T² from the longest one measured)
+  const solveSecondsAt = (T: number) => { const [T0, sec] = [...solveTimes].sort((a, b) => b[0] - a[0])[0]; return sec * (T / T0) ** 2; };
   // a theory with undefined or non-finite values is refused, not compared
   validateResult(theory, sys, model.file);
   const notes: string[] = [];
@@ -122,7 +128,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     if (elapsed() + projected <= s.budget) {
       progress?.(`solving the DMFT equations to T-limit = ${TL}`);
       try {
+        const t1 = elapsed();
         const long = solveTo(TL, simTimes);
+        solveTimes.set(TL, elapsed() - t1);
         validateResult(long, sys, model.file);
         theory = long;
       } catch (e) {
@@ -130,6 +138,30 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
         notes.push(`t → ∞: the theory's transient could not be solved to T-limit = ${TL} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): the late windows are judged by the simulation's drift`);
       }
     } else notes.push(`t → ∞: the theory's transient was not solved on to T-limit = ${TL} (projected ${Math.ceil(projected)} s, beyond the --budget): the late windows are judged by the simulation's drift`);
+  }
+  // a t → ∞ value read off the theory's own transient (a geometric tail) can carry an error bar
+  // above the target that no number of seeds helps with: the transient solved further makes it
+  // sharper. Up to two doublings of the horizon, within the budget (projected as for T-limit)
+  if (wantLimit) {
+    const loose = () => Object.entries(theoryLimits(theory)).filter(([name, l]) => {
+      if (l.status !== 'value' || !theory.observables[name]) return false;
+      const scale = Math.max(Math.abs(l.value!), ...theory.observables[name].map(Math.abs));
+      return LIMIT_CRIT * (l.error ?? 0) > s.target * scale;
+    }).map(([name]) => name);
+    let horizon = Math.max(TL, s.T);
+    for (let k = 0; k < 2 && loose().length; k++) {
+      const before = loose();
+      const Tk = 2 * horizon, t1 = elapsed(), last = solveSecondsAt(horizon);
+      const projected = last * 4;
+      if (t1 + projected > s.budget) { notes.push(`t → ∞ (${before.join(', ')}): the theory's limit has an error bar above the target; solving its transient to t = ${Tk} to sharpen it was projected beyond the --budget`); break; }
+      progress?.(`solving the DMFT equations to t = ${Tk} (a sharper t → ∞ value for ${before.join(', ')})`);
+      let longer: SolveResult;
+      try { longer = solveTo(Tk, [Tk]); validateResult(longer, sys, model.file); } catch { break; }
+      solveTimes.set(Tk, elapsed() - t1);
+      theory = { ...theory, limit: longer.limit, limitError: longer.limitError, limitStatus: longer.limitStatus, ...(longer.limitNote ? { limitNote: longer.limitNote } : {}) };
+      notes.push(`t → ∞ (${before.join(', ')}): the limits are those of the theory's transient solved to t = ${Tk} (at t = ${horizon} their error bars were above the target)`);
+      horizon = Tk;
+    }
   }
   if (s.adjustTheory) theory = s.adjustTheory(theory);
   const solveSeconds = elapsed();
