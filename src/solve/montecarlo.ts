@@ -386,7 +386,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
     method: 'montecarlo',
     dt: h, steps: K, replicas: fine.count, pathsPerReplica: P, responsePathsPerReplica: PR,
     statErrRelMax: +statRel.toPrecision(3), mcStdErrMax: maxSE, finitePathBiasMax: maxBias,
-    discretizationErrorMax: refine ? (coarse ? maxDisc : 'not estimated (the 2·dt solve failed)') : 'not estimated (refine: false)',
+    discretizationErrorMax: discrete ? 'none (a map is stepped exactly)' : refine ? (coarse ? maxDisc : 'not estimated (the 2·dt solve failed)') : 'not estimated (refine: false)',
     statErrTarget: tol,
     residualToNoise: check ? +maxResidZ.toPrecision(3) : 'not checked (check: false)',
     stiffness: +fine.stiffness.toPrecision(3),
