@@ -14,7 +14,7 @@ import { simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
 import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
 import { growthLaw } from '../solve/index.ts';
-import { batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
+import { atTimes, batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
 
 export interface CheckSettings {
   Ns: number[];
@@ -78,6 +78,8 @@ export interface CheckReport {
 }
 
 const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
+/** about the family-wise critical value of a comparison (a limit whose error times it exceeds the target cannot agree) */
+const LIMIT_CRIT = 4;
 
 /**
  * `progress` is told each stage (solve, each size, the step check, each round
@@ -97,7 +99,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   progress?.('solving the DMFT equations');
   // (a dense tail of output times, for the relaxation law that sets an automatic T-limit)
   const tail = s.limit && s.TLimitAuto ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
+  const solveTimes = new Map<number, number>();
   let theory = solveTo(s.T, [...new Set([...s.times, ...tail])].sort((a, b) => a - b));
+  solveTimes.set(s.T, elapsed());
+  // the time a solve to T took (projected as T² from the longest one measured)
+  const solveSecondsAt = (T: number) => { const [T0, sec] = [...solveTimes].sort((a, b) => b[0] - a[0])[0]; return sec * (T / T0) ** 2; };
   // a theory with undefined or non-finite values is refused, not compared
   validateResult(theory, sys, model.file);
   const notes: string[] = [];
@@ -122,7 +128,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     if (elapsed() + projected <= s.budget) {
       progress?.(`solving the DMFT equations to T-limit = ${TL}`);
       try {
+        const t1 = elapsed();
         const long = solveTo(TL, simTimes);
+        solveTimes.set(TL, elapsed() - t1);
         validateResult(long, sys, model.file);
         theory = long;
       } catch (e) {
@@ -130,6 +138,30 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
         notes.push(`t → ∞: the theory's transient could not be solved to T-limit = ${TL} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): the late windows are judged by the simulation's drift`);
       }
     } else notes.push(`t → ∞: the theory's transient was not solved on to T-limit = ${TL} (projected ${Math.ceil(projected)} s, beyond the --budget): the late windows are judged by the simulation's drift`);
+  }
+  // a t → ∞ value read off the theory's own transient (a geometric tail) can carry an error bar
+  // above the target that no number of seeds helps with: the transient solved further makes it
+  // sharper. Up to two doublings of the horizon, within the budget (projected as for T-limit)
+  if (wantLimit) {
+    const loose = () => Object.entries(theoryLimits(theory)).filter(([name, l]) => {
+      if (l.status !== 'value' || !theory.observables[name]) return false;
+      const scale = Math.max(Math.abs(l.value!), ...theory.observables[name].map(Math.abs));
+      return LIMIT_CRIT * (l.error ?? 0) > s.target * scale;
+    }).map(([name]) => name);
+    let horizon = Math.max(TL, s.T);
+    for (let k = 0; k < 2 && loose().length; k++) {
+      const before = loose();
+      const Tk = 2 * horizon, t1 = elapsed(), last = solveSecondsAt(horizon);
+      const projected = last * 4;
+      if (t1 + projected > s.budget) { notes.push(`t → ∞ (${before.join(', ')}): the theory's limit has an error bar above the target; solving its transient to t = ${Tk} to sharpen it was projected beyond the --budget`); break; }
+      progress?.(`solving the DMFT equations to t = ${Tk} (a sharper t → ∞ value for ${before.join(', ')})`);
+      let longer: SolveResult;
+      try { longer = solveTo(Tk, [Tk]); validateResult(longer, sys, model.file); } catch { break; }
+      solveTimes.set(Tk, elapsed() - t1);
+      theory = { ...theory, limit: longer.limit, limitError: longer.limitError, limitStatus: longer.limitStatus, ...(longer.limitNote ? { limitNote: longer.limitNote } : {}) };
+      notes.push(`t → ∞ (${before.join(', ')}): the limits are those of the theory's transient solved to t = ${Tk} (at t = ${horizon} their error bars were above the target)`);
+      horizon = Tk;
+    }
   }
   if (s.adjustTheory) theory = s.adjustTheory(theory);
   const solveSeconds = elapsed();
@@ -171,7 +203,22 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
 
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
-  let cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  // Seeds added for the transient rows alone run to T, not to T-limit: the late windows need the long
+  // runs, the transient rows only their first T (the cost of a seed grows with its horizon). The
+  // transient rows read every seed (the long ones cut at T and the short ones); the t → ∞ and window
+  // rows read the long ones only, with their own count of seeds.
+  const shortTimes = s.times.filter((t) => t <= s.T + 1e-9);
+  const split = !!windows && simT > s.T && s.grid.every((t) => t <= s.T + 1e-9) && shortTimes.length === s.times.length;
+  const shorts = new Map<number, SeedBatch>();
+  const shortCost = new Map<number, number>();
+  const nextSeed = new Map(s.Ns.map((N) => [N, s.seeds + 1]));
+  const simLike = (N: number) => {
+    const long = batches.get(N)!, short = shorts.get(N);
+    if (!short) return summarize(long, windows);
+    return { ...summarize(merge(atTimes(long, short.t), short)), late: summarize(long, windows).late };
+  };
+  const compareNow = () => compareRound(theory, s.Ns.map(simLike), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  let cmp = compareNow();
   let projection: string | undefined;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
     // rows that seeds cannot decide (the theory's error, the step bias, an
@@ -180,35 +227,65 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const open = cmp.rows.filter((r) => r.verdict === 'inconclusive' && r.growable);
     if (!open.length) break;
     // how many times the seeds would reach the target (errors ∝ 1/√seeds)
-    let factor = 1;
-    for (const r of open) {
-      const room = s.target * r.scale - r.allowance;
-      const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
-      const sNow2 = Math.max(0, (r.threshold - r.allowance) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
-      factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
-    }
-    const seedsNow = batches.get(s.Ns[0])!.seeds.length;
-    const costOf = (g: number) => s.Ns.reduce((sum, N) => sum + (g - 1) * batches.get(N)!.seeds.length * (perSeedCost.get(N) ?? 0), 0);
-    const need = costOf(Math.max(2, factor));
+    const factorOf = (rows: CheckRow[]) => {
+      let factor = 1;
+      for (const r of rows) {
+        const room = s.target * r.scale - r.allowance;
+        const sStar2 = (room / r.crit) ** 2 - r.theoryErr ** 2;
+        const sNow2 = Math.max(0, (r.threshold - r.allowance) ** 2 / r.crit ** 2 - r.theoryErr ** 2);
+        factor = Math.max(factor, sStar2 > 0 ? sNow2 / sStar2 : Infinity);
+      }
+      return factor;
+    };
+    const lateOpen = split ? open.filter((r) => r.kind !== 'transient') : open;
+    const trOpen = split ? open.filter((r) => r.kind === 'transient') : [];
+    const fLate = factorOf(lateOpen), fTr = factorOf(trOpen), factor = Math.max(fLate, fTr);
+    const longNow = batches.get(s.Ns[0])!.seeds.length, trNow = longNow + (shorts.get(s.Ns[0])?.seeds.length ?? 0);
+    const longCost = (N: number) => perSeedCost.get(N) ?? 0;
+    const shortOf = (N: number) => shortCost.get(N) ?? longCost(N) * Math.min(1, (1.5 * s.T) / simT);
+    // seeds to add per size: long ones (growth g of the long seeds) and short ones (the transient rows' growth gt)
+    const plan = (g: number, gt: number) => {
+      const addLong = lateOpen.length ? Math.floor((g - 1) * longNow) : 0;
+      const addShort = trOpen.length ? Math.max(0, Math.ceil(gt * trNow) - trNow - addLong) : 0;
+      return { addLong, addShort, cost: s.Ns.reduce((sum, N) => sum + addLong * longCost(N) + addShort * shortOf(N), 0) };
+    };
+    const seedsNow = split ? trNow : longNow;
+    const need = plan(Math.max(2, fLate), Math.max(2, fTr)).cost;
     const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
       ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
-    const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);
-    if (gMax * seedsNow < seedsNow + 1) break;
-    const fits = (x: number) => elapsed() + costOf(x) <= s.budget;
-    const g = Math.min(gMax, Math.max(2, Math.ceil(factor * 1.1)));
-    const grow = fits(g) ? g : fits(Math.min(gMax, 2)) ? Math.min(gMax, 2) : 0;
-    if (!grow) break;
+    const cap = Math.floor(s.maxSeeds ?? Infinity);
+    const gMax = Math.min(4, cap / longNow), gtMax = Math.min(4, cap / trNow);
+    const grows = (g: number, gt: number) => (lateOpen.length && g * longNow >= longNow + 1) || (trOpen.length && gt * trNow >= trNow + 1);
+    const fits = (g: number, gt: number) => elapsed() + plan(g, gt).cost <= s.budget;
+    const want = [Math.min(gMax, Math.max(2, Math.ceil(fLate * 1.1))), Math.min(gtMax, Math.max(2, Math.ceil(fTr * 1.1)))] as const;
+    const least = [Math.min(gMax, 2), Math.min(gtMax, 2)] as const;
+    const pick = grows(...want) && fits(...want) ? want : grows(...least) && fits(...least) ? least : undefined;
+    if (!pick) break;
+    const { addLong, addShort } = plan(...pick);
+    if (addLong + addShort === 0) break;
     round++;
     for (const N of s.Ns) {
-      const b = batches.get(N)!;
-      const add = Math.floor((grow - 1) * b.seeds.length);
-      progress?.(`round ${round + 1}: N = ${N}, ${add} more seeds`);
-      batches.set(N, merge(b, await run(N, b.seeds[b.seeds.length - 1] + 1, add)));
+      if (addLong) {
+        progress?.(`round ${round + 1}: N = ${N}, ${addLong} more seeds`);
+        batches.set(N, merge(batches.get(N)!, await run(N, nextSeed.get(N)!, addLong)));
+        nextSeed.set(N, nextSeed.get(N)! + addLong);
+      }
+      if (addShort) {
+        progress?.(`round ${round + 1}: N = ${N}, ${addShort} more seeds to T = ${s.T} (for the transient rows)`);
+        const w0 = performance.now();
+        const r = await simulate(model, { N, seeds: addShort, seed0: nextSeed.get(N)!, T: s.T, dt: s.dt, times: shortTimes, twoTimeGrid: s.grid, keepSeeds: true, threads: s.threads, ...(fraction ? { progress: { report: fraction, note: () => {} } } : {}) });
+        const sec = (performance.now() - w0) / 1000;
+        simSeconds += sec;
+        shortCost.set(N, sec / addShort);
+        const b = batchOf(r), had = shorts.get(N);
+        shorts.set(N, had ? merge(had, b) : b);
+        nextSeed.set(N, nextSeed.get(N)! + addShort);
+      }
     }
-    cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+    cmp = compareNow();
   }
 
   if (s.Ns.length === 1) notes.push(`one size (N = ${s.Ns[0]}): the finite-size bias is not estimated; give several sizes (e.g. --N ${Math.round(s.Ns[0] / 2)},${s.Ns[0]},${2 * s.Ns[0]}) to extrapolate N → ∞`);
@@ -218,7 +295,8 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   } else notes.push(s.exactSteps ? 'step check: not needed: a map is iterated exactly (there is no time step to refine)' : 'step check: off (--no-step-check): the simulation\'s step bias is not bounded');
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
-  const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));
+  const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0)]));
+  if (shorts.size) notes.push(`seeds: ${s.Ns.map((N) => `N = ${N}: ${batches.get(N)!.seeds.length} to T-limit = ${simT}, ${shorts.get(N)?.seeds.length ?? 0} more to T = ${s.T}`).join('; ')} (the transient rows read all of them, the t → ∞ rows the long ones)`);
   return {
     model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
     rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,

@@ -4,7 +4,7 @@
 // step-size runs differenced seed by seed.
 import type { SimResult } from '../simulate/types.ts';
 import type { SimLike } from './compare.ts';
-import { meanStderr } from '../numeric/stats.ts';
+import { controlledMean } from '../numeric/stats.ts';
 
 export interface SeedBatch {
   N: number;
@@ -13,11 +13,13 @@ export interface SeedBatch {
   /** [seed][time] */
   observables: Record<string, number[][]>;
   twoTime?: { t: number[]; values: Record<string, number[][][]> };
+  /** [seed][control]: control variates of each seed (moments of its random inputs, expectation exactly 0) */
+  controls?: number[][];
 }
 
 export function batchOf(r: SimResult): SeedBatch {
   if (!r.perSeed) throw new Error('internal: the simulation was run without keepSeeds');
-  const b: SeedBatch = { N: r.N, t: r.t, seeds: r.perSeed.seeds, observables: r.perSeed.observables };
+  const b: SeedBatch = { N: r.N, t: r.t, seeds: r.perSeed.seeds, observables: r.perSeed.observables, ...(r.perSeed.controls ? { controls: r.perSeed.controls } : {}) };
   if (r.perSeed.twoTime && r.twoTime) {
     const g = Object.values(r.twoTime)[0].t;
     b.twoTime = { t: g, values: r.perSeed.twoTime };
@@ -29,6 +31,7 @@ export function merge(a: SeedBatch, b: SeedBatch): SeedBatch {
   const cat = <T>(x: Record<string, T[]>, y: Record<string, T[]>) => Object.fromEntries(Object.keys(x).map((k) => [k, [...x[k], ...(y[k] ?? [])]]));
   return {
     N: a.N, t: a.t, seeds: [...a.seeds, ...b.seeds], observables: cat(a.observables, b.observables),
+    ...(a.controls && b.controls ? { controls: [...a.controls, ...b.controls] } : {}),
     ...(a.twoTime && b.twoTime ? { twoTime: { t: a.twoTime.t, values: cat(a.twoTime.values, b.twoTime.values) } } : {}),
   };
 }
@@ -36,10 +39,18 @@ export function merge(a: SeedBatch, b: SeedBatch): SeedBatch {
 /** The first n seeds of a batch. */
 export function firstSeeds(a: SeedBatch, n: number): SeedBatch {
   const cut = <T>(x: Record<string, T[]>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.slice(0, n)]));
-  return { N: a.N, t: a.t, seeds: a.seeds.slice(0, n), observables: cut(a.observables), ...(a.twoTime ? { twoTime: { t: a.twoTime.t, values: cut(a.twoTime.values) } } : {}) };
+  return { N: a.N, t: a.t, seeds: a.seeds.slice(0, n), observables: cut(a.observables), ...(a.controls ? { controls: a.controls.slice(0, n) } : {}), ...(a.twoTime ? { twoTime: { t: a.twoTime.t, values: cut(a.twoTime.values) } } : {}) };
 }
 
-/** Seed-by-seed a − b (the same seeds, in the same order). */
+/** The batch at the times ts only (a subset of its times), its two-time grid kept. */
+export function atTimes(a: SeedBatch, ts: number[]): SeedBatch {
+  const idx = ts.map((t) => a.t.findIndex((x) => Math.abs(x - t) <= 1e-9 * Math.max(1, Math.abs(t))));
+  if (idx.some((i) => i < 0)) throw new Error('internal: a time missing from the batch');
+  const observables = Object.fromEntries(Object.entries(a.observables).map(([k, rows]) => [k, rows.map((r) => idx.map((i) => r[i]))]));
+  return { ...a, t: ts, observables };
+}
+
+/** Seed-by-seed a − b (the same seeds, in the same order; the same random inputs, so no control variates). */
 export function difference(a: SeedBatch, b: SeedBatch): SeedBatch {
   if (a.seeds.join() !== b.seeds.join()) throw new Error('internal: paired runs with different seeds');
   const sub2 = (x: number[][], y: number[][]) => x.map((r, i) => r.map((v, j) => v - y[i][j]));
@@ -52,12 +63,16 @@ export function difference(a: SeedBatch, b: SeedBatch): SeedBatch {
 }
 
 /**
- * Means and standard errors over seeds; with `windows` = [w0, w1, w2], also
+ * Means and standard errors over seeds — with the seeds' control variates regressed out when the
+ * batch has them (controlledMean: the part of each value explained by the seed's empirical moments
+ * of its random inputs, whose expectations are known exactly, carries no error); with `windows` = [w0, w1, w2], also
  * each seed's mean over the last window [w1, w2] and its drift from the
  * previous window [w0, w1).
  */
 export function summarize(b: SeedBatch, windows?: [number, number, number]): SimLike {
   const observables: Record<string, number[]> = {}, stderr: Record<string, number[]> = {};
+  let lost = 0;
+  const meanStderr = (ys: number[]) => { const r = controlledMean(ys, b.controls ?? []); lost = Math.max(lost, r.lost); return r; };
   for (const [name, rows] of Object.entries(b.observables)) {
     const ms = b.t.map((_, ti) => meanStderr(rows.map((r) => r[ti])));
     observables[name] = ms.map((m) => m.mean);
@@ -81,7 +96,7 @@ export function summarize(b: SeedBatch, windows?: [number, number, number]): Sim
     const prev = b.t.map((t, i) => (t >= w0 - 1e-9 && t < w1 - 1e-9 ? i : -1)).filter((i) => i >= 0);
     const last = b.t.map((t, i) => (t >= w1 - 1e-9 && t <= w2 + 1e-9 ? i : -1)).filter((i) => i >= 0);
     const avg = (r: number[], idx: number[]) => idx.reduce((s, i) => s + r[i], 0) / idx.length;
-    const late = { windows, mean: {} as Record<string, number>, stderr: {} as Record<string, number>, drift: {} as Record<string, number>, driftErr: {} as Record<string, number> };
+    const late: NonNullable<SimLike['late']> = { windows, mean: {}, stderr: {}, drift: {}, driftErr: {}, seeds: b.seeds.length };
     if (prev.length && last.length) {
       for (const [name, rows] of Object.entries(b.observables)) {
         const m = meanStderr(rows.map((r) => avg(r, last)));
@@ -91,5 +106,6 @@ export function summarize(b: SeedBatch, windows?: [number, number, number]): Sim
     }
     out.late = late;
   }
+  if (lost) { out.controlDof = lost; if (out.late) out.late.controlDof = lost; }
   return out;
 }

@@ -109,6 +109,74 @@ export function meanStderr(xs: number[]): { mean: number; stderr: number; n: num
   return { mean: m, stderr: Math.sqrt(v / (n - 1) / n), n };
 }
 
+/**
+ * The mean of per-seed values y with control variates: per-seed values z[s] whose expectations are
+ * exactly 0 (the seed's empirical moments of its random inputs minus their laws' moments). The
+ * least-squares fit y = a + β·z gives a, an unbiased estimate of E y (up to O(1/n) from the fitted β)
+ * whose variance is that of the part of y the controls do not explain. Controls with no spread are
+ * dropped, and the controls are used only when every one of them leaves at least 4 seeds per degree
+ * of freedom (n ≥ 5(m + 1)); otherwise the plain mean. `lost`: the degrees of freedom used by β.
+ * The standard error is floored at 1e-13 of |a| (a value the controls explain exactly is known to rounding only).
+ */
+export function controlledMean(y: number[], z: number[][]): { mean: number; stderr: number; n: number; lost: number } {
+  const n = y.length, plain = () => ({ ...meanStderr(y), lost: 0 });
+  if (!z.length || z.length !== n) return plain();
+  const m0 = z[0].length;
+  const cols: number[] = [];
+  for (let j = 0; j < m0; j++) {
+    let mu = 0; for (const r of z) mu += r[j]; mu /= n;
+    let v = 0; for (const r of z) v += (r[j] - mu) ** 2;
+    if (v > 0 && Number.isFinite(v)) cols.push(j);
+  }
+  const m = cols.length;
+  if (m === 0 || n < 5 * (m + 1)) return plain();
+  // normal equations of [1, z_cols] (m + 1 unknowns), solved by Gaussian elimination with pivoting
+  const k = m + 1, A = new Float64Array(k * k), b = new Float64Array(k);
+  const row = new Float64Array(k);
+  for (let s = 0; s < n; s++) {
+    row[0] = 1; for (let j = 0; j < m; j++) row[j + 1] = z[s][cols[j]];
+    for (let a = 0; a < k; a++) { b[a] += row[a] * y[s]; for (let c = 0; c < k; c++) A[a * k + c] += row[a] * row[c]; }
+  }
+  const inv = invertSpd(A, k);
+  if (!inv) return plain();
+  const beta = new Float64Array(k);
+  for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) beta[a] += inv[a * k + c] * b[c];
+  let rss = 0;
+  for (let s = 0; s < n; s++) {
+    let f = beta[0];
+    for (let j = 0; j < m; j++) f += beta[j + 1] * z[s][cols[j]];
+    rss += (y[s] - f) ** 2;
+  }
+  const sigma2 = rss / (n - k);
+  const se = Math.sqrt(Math.max(0, sigma2 * inv[0]));
+  if (!Number.isFinite(beta[0]) || !Number.isFinite(se)) return plain();
+  return { mean: beta[0], stderr: Math.max(se, 1e-13 * Math.abs(beta[0])), n, lost: m };
+}
+
+/** inverse of a small symmetric positive definite matrix (Gauss–Jordan with pivoting); undefined when singular */
+function invertSpd(a: Float64Array, k: number): Float64Array | undefined {
+  const W = 2 * k, w = new Float64Array(k * W);
+  for (let i = 0; i < k; i++) { for (let j = 0; j < k; j++) w[i * W + j] = a[i * k + j]; w[i * W + k + i] = 1; }
+  let scale = 0;
+  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(a[i * k + i]));
+  for (let c = 0; c < k; c++) {
+    let piv = c;
+    for (let i = c + 1; i < k; i++) if (Math.abs(w[i * W + c]) > Math.abs(w[piv * W + c])) piv = i;
+    const d = w[piv * W + c];
+    if (!(Math.abs(d) > 1e-12 * scale)) return undefined;
+    if (piv !== c) for (let j = 0; j < W; j++) { const t = w[c * W + j]; w[c * W + j] = w[piv * W + j]; w[piv * W + j] = t; }
+    for (let j = 0; j < W; j++) w[c * W + j] /= d;
+    for (let i = 0; i < k; i++) {
+      if (i === c) continue;
+      const f = w[i * W + c];
+      if (f !== 0) for (let j = 0; j < W; j++) w[i * W + j] -= f * w[c * W + j];
+    }
+  }
+  const out = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out[i * k + j] = w[i * W + k + j];
+  return out;
+}
+
 /** Welch–Satterthwaite degrees of freedom of a sum of independent variance
  *  terms, each `[variance, dof]` (dof = ∞ for a known variance). */
 export function welchDof(terms: [number, number][]): number {

@@ -218,7 +218,7 @@ export async function simulate(model: Model, given: SimOptions): Promise<SimResu
   let perSeed: SimResult['perSeed'];
   if (opts.keepSeeds) {
     const G = grid.length;
-    perSeed = { seeds: outs.map((o) => o.seed), observables: table() };
+    perSeed = { seeds: outs.map((o) => o.seed), observables: table(), controls: outs.map((o) => o.controls) };
     p.oneTime.forEach((o, j) => { perSeed!.observables[o.name] = outs.map((x) => Array.from(x.obs.subarray(j * nT, (j + 1) * nT))); });
     if (p.twoTime.length) {
       perSeed.twoTime = table();

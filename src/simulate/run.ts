@@ -47,6 +47,8 @@ export interface SeedOutput {
   obs: Float64Array;
   /** two-time observables: two[o][a * grid.length + b] */
   two: Float64Array[];
+  /** the seed's control variates (sampleRandoms): exactly mean-zero moments of its random inputs */
+  controls: number[];
   steps: number;
   clippedInit: number;
   /** wall time of the integration alone (no sampling, no two-time pass) */
@@ -85,7 +87,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
   const snaps: Float64Array[][] = [];
   if (plan.twoTime.length) for (let g = 0; g < spec.grid.length; g++) snaps.push(plan.snapshotOf.map(() => inst.extra[e++]));
 
-  sampleRandoms(inst, seed);
+  const controls = sampleRandoms(inst, seed);
   for (const b of [...X, ...Xs]) b.fill(0);
   const clippedInit = sampleInit(plan, X, seed, inst.V);
   const noiseRng = plan.noises.map((nz) => new Rng(seed, STREAM.noise(nz.decl)));
@@ -230,7 +232,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
     }
     return out;
   });
-  return { seed, obs, two, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
+  return { seed, obs, two, controls, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Xs = clip(X + c·K). */

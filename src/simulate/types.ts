@@ -96,6 +96,10 @@ export interface SimResult {
   stderr: Record<string, number[]>;
   twoTime?: Record<string, TwoTimeResult>;
   /** with `keepSeeds`: each seed's values, [seed][time] and [seed][a][b] */
-  perSeed?: { seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]> };
+  perSeed?: {
+    seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]>;
+    /** [seed][control]: each seed's control variates, moments of its random inputs with expectation exactly 0 (sampleRandoms) */
+    controls?: number[][];
+  };
   diagnostics: SimDiagnostics;
 }

@@ -24,7 +24,7 @@ import type { Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
-import { solveMap } from './map.ts';
+import { MapClosureError, solveMap } from './map.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
@@ -193,13 +193,32 @@ function solveStiffAware(reading: SystemReading, opts: GaussianOptions): Gaussia
   }
 }
 
+/**
+ * A map x(t+1) = F: the Gaussian closure on the step grid when the site is Gaussian, otherwise (or with
+ * --method mc) the Monte Carlo sweep on the step grid, which gives the transient only (docs/discrete-time.md).
+ */
+function solveDiscrete(sys: DmftSystem, opts: DispatchOptions): SolveResult {
+  const method = opts.method;
+  if (method !== undefined && method !== 'gaussian' && method !== 'mc') throw new DmftError({ message: `--method ${method}: the dynamics are maps x(t+1) = …, solved by the Gaussian closure or Monte Carlo on the step grid`, hint: 'leave --method out (or --method gaussian | mc)' });
+  let whyNot: string | undefined;
+  if (method !== 'mc') {
+    try { return solveMap(sys, opts); } catch (e) {
+      if (method === 'gaussian' || !(e instanceof MapClosureError)) throw e;
+      whyNot = e.info.message;
+    }
+  }
+  const out = solveMonteCarlo(readSystem(sys, opts.params, { discrete: true }), opts);
+  const noLimit = 'the Monte Carlo sweep of a map gives the transient only (no t → ∞ value)';
+  out.limitNote = noLimit;
+  out.limitStatus = Object.fromEntries(Object.keys(out.observables).map((k) => [k, { status: 'absent', reason: noLimit }]));
+  out.diagnostics = { ...out.diagnostics, transient: out.method, ...(whyNot ? { whyNotGaussian: whyNot } : {}) };
+  return out;
+}
+
 /** Solve the derived DMFT equations: transient, limit and diagnostics (the `--json` contract). */
 export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   // maps x(t+1) = F: the Gaussian closure on the step grid (docs/discrete-time.md)
-  if (sys.time === 'discrete') {
-    if (opts.method !== undefined && opts.method !== 'gaussian') throw new DmftError({ message: `--method ${opts.method}: the dynamics are maps x(t+1) = …, solved by the Gaussian closure on the step grid`, hint: 'leave --method out (or --method gaussian)' });
-    return solveMap(sys, opts);
-  }
+  if (sys.time === 'discrete') return solveDiscrete(sys, opts);
   validateOptions(opts);
   const method = opts.method;
   if (method !== undefined && !(METHODS as readonly string[]).includes(method)) {

@@ -36,7 +36,7 @@ import {
 } from './mc-kernels.ts';
 import { VectorSiteError, type OrderReading, type PopReading, type SystemReading } from './read.ts';
 
-interface VOp extends KernelOp { pop: number; rd: OrderReading }
+export interface VOp extends KernelOp { pop: number; rd: OrderReading }
 
 /** one entry Σ[(t, a), (s, b)] of the joint field covariance: a compiled function of op slots */
 interface CovEntry {
@@ -49,7 +49,7 @@ interface CovEntry {
 
 interface VMem { pos: number; op: number; variable: number; g: Compiled; dg: Compiled[] }
 
-interface VPop {
+export interface VPop {
   r: PopReading;
   index: number;
   V: number;
@@ -66,6 +66,9 @@ interface VPop {
   covSlots: number;
   qPos: number[];
   qDists: Dist[];
+  /** inputs drawn afresh at every step of a map: their slots (after the quenched inputs) and laws */
+  stepPos: number[];
+  stepDists: Dist[];
   /** per noise: its intensity and its coefficient in every variable's equation */
   noises: { pos: number; D: number; coef: (Compiled | null)[] }[];
   means: { pos: number; op: number }[];
@@ -197,7 +200,7 @@ export class VectorPlan implements SweepPlan {
       const init = r.variables.map((v) => this.initOf(v.name, v.init, qNames));
       return {
         r, index, V, dynamic, lets, letOp: new Set(ops.filter((i) => [...this.ops[i].rd.vars, ...(this.ops[i].rd.g?.vars ?? [])].some((v) => lets.includes(v)))), F, fieldPos: r.fields.map(slot), cov, covSlots: covSlotNames.length,
-        qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist), noises, means, mems, tPos: slot('t'),
+        qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist), stepPos: r.step.map((q) => slot(q.name)), stepDists: r.step.map((q) => q.dist), noises, means, mems, tPos: slot('t'),
         dFx, dFfield, dFmem: mems.map((m, j) => dF(m.variable, r.memory[j].slot)), ops, tangents, avgs,
         lower: r.variables.map((v) => v.lower ?? -Infinity), upper: r.variables.map((v) => v.upper ?? Infinity), init, reads,
       };
@@ -303,7 +306,7 @@ export class VectorPlan implements SweepPlan {
 }
 
 /** inverse of a small V×V matrix (row-major) into out; false when singular */
-function invertSmall(a: Float64Array, V: number, out: Float64Array, work: Float64Array): boolean {
+export function invertSmall(a: Float64Array, V: number, out: Float64Array, work: Float64Array): boolean {
   if (V === 1) { if (!(a[0] !== 0) || !Number.isFinite(1 / a[0])) return false; out[0] = 1 / a[0]; return true; }
   const W = 2 * V;
   for (let i = 0; i < V; i++) for (let j = 0; j < W; j++) work[i * W + j] = j < V ? a[i * V + j] : j - V === i ? 1 : 0;
@@ -347,7 +350,7 @@ interface Tangent {
   GYD: Float64Array[];
 }
 
-class VecSim {
+export class VecSim {
   readonly n: number;
   readonly X: Float64Array[];
   readonly pinned: Uint8Array[];
@@ -365,6 +368,8 @@ class VecSim {
   readonly memP: Float64Array[];
   readonly S: Float64Array[];
   readonly Q: Float64Array[];
+  /** per input drawn afresh at every step: its value at (step k, path p), index k·P + p */
+  readonly steps: Float64Array[];
   readonly buf: Float64Array;
   readonly gbuf: Float64Array;
   readonly covSlots: Float64Array;
@@ -411,7 +416,9 @@ class VecSim {
     this.S = arr(P, pl.mems.length);
     this.Q = pl.qDists.map((d, j) => { const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name), a = new Float64Array(P); for (let p = 0; p < P; p++) a[p] = draw(g); return a; });
     this.buf = new Float64Array(pl.r.slots.length);
-    this.gbuf = new Float64Array(V + pl.qPos.length);
+    this.gbuf = new Float64Array(V + pl.qPos.length + pl.stepPos.length);
+    // a map's inputs drawn afresh at every step, per step and path, each from its own stream
+    this.steps = pl.stepDists.map((d, j) => { const g = rngFor(1024 + j), draw = plan.sampler(d, pl.r.step[j].name), a = new Float64Array(n * P); for (let q = 0; q < a.length; q++) a[q] = draw(g); return a; });
     this.covSlots = new Float64Array(pl.covSlots);
     this.covRow = new Float64Array(n * F);
     this.noiseRng = pl.noises.map((_, j) => rngFor(512 + j));
@@ -437,11 +444,12 @@ class VecSim {
 
   clip(v: number, x: number): number { return x < this.pl.lower[v] ? this.pl.lower[v] : x > this.pl.upper[v] ? this.pl.upper[v] : x; }
 
-  /** gbuf = [variables at (xs, off + p)…, quenched inputs of path p…] */
+  /** gbuf = [variables at (xs, off + p)…, quenched inputs of path p…, inputs drawn at the step (off + p)…] */
   site(xs: Float64Array[], off: number, p: number): void {
     const V = this.pl.V, gb = this.gbuf;
     for (let v = 0; v < V; v++) gb[v] = xs[v][off + p];
     for (let j = 0; j < this.Q.length; j++) gb[V + j] = this.Q[j][p];
+    for (let j = 0; j < this.steps.length; j++) gb[V + this.Q.length + j] = this.steps[j][off + p];
   }
 
   /** slot vector for path p at time k with the state xs[v][off + p] */

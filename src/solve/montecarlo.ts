@@ -47,6 +47,7 @@
 import { DmftError } from '../errors.ts';
 import { emptyKernels, entries, type Kernels, type SweepPlan, type SweepResult } from './mc-kernels.ts';
 import { VectorPlan } from './montecarlo-vector.ts';
+import { MapPlan } from './montecarlo-map.ts';
 import { studentQuantile } from '../numeric/stats.ts';
 import type { SystemReading } from './read.ts';
 import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
@@ -194,15 +195,18 @@ function interpLinear(v: Float64Array, h: number, t: number): number {
  */
 export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions): SolveResult {
   const t0 = performance.now();
-  // one sweep for every site: a scalar population is the case of one variable (montecarlo-vector.ts)
-  const plan: SweepPlan = new VectorPlan(reading);
-  if (!(opts.T > 0) || !(opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
-  let K = Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
+  // one sweep for every site: a scalar population is the case of one variable (montecarlo-vector.ts);
+  // a map x(t+1) = F has its own sweep on the step grid (montecarlo-map.ts), exact in time
+  const discrete = reading.sys.time === 'discrete';
+  const plan: SweepPlan = discrete ? new MapPlan(reading) : new VectorPlan(reading);
+  if (discrete && !(Number.isInteger(opts.T) && opts.T >= 1)) throw new DmftError({ message: `Monte Carlo: T = ${opts.T}: the dynamics are maps x(t+1) = …, so T is a number of steps (an integer ≥ 1)` });
+  if (!(opts.T > 0) || !(discrete || opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
+  let K = discrete ? opts.T : Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
   const maxSteps = Math.max(4, opts.maxSteps ?? 160);
-  const coarsened = K > maxSteps;
+  const coarsened = !discrete && K > maxSteps;
   if (coarsened) K = maxSteps;
-  if (K % 2) K++;
-  const h = opts.T / K;
+  if (K % 2 && !discrete) K++;
+  const h = discrete ? 1 : opts.T / K;
   // Work of one path (multiply-adds): fields and correlation rows ~K²/2 each, the tangent ~K³/6 per
   // response and memory term. Tangents go on every path by default: the responses' sampling noise
   // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
@@ -225,7 +229,8 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // output times
   const times = opts.times ?? Array.from({ length: K + 1 }, (_, k) => k * h);
   for (const t of times) if (t < -1e-12 || t > opts.T + 1e-9) throw new DmftError({ message: `Monte Carlo: requested time ${t} is outside [0, T = ${opts.T}]` });
-  const twoTimes = opts.times ?? Array.from({ length: Math.min(K, 20) + 1 }, (_, a) => (a * opts.T) / Math.min(K, 20));
+  if (discrete) for (const t of times) if (!Number.isInteger(t)) throw new DmftError({ message: `Monte Carlo: ${t} is not a step: the dynamics are maps, whose times are the integers 0 … T` });
+  const twoTimes = opts.times ?? Array.from({ length: Math.min(K, 20) + 1 }, (_, a) => (discrete ? Math.round((a * K) / Math.min(K, 20)) : (a * opts.T) / Math.min(K, 20)));
   const outIdx = twoTimes.map((t) => Math.round(t / h));
   // on the 2h grid, an odd fine index is the average of its two neighbours
   const coarseLo = outIdx.map((k) => Math.floor(k / 2)), coarseHi = outIdx.map((k) => Math.ceil(k / 2));
@@ -236,7 +241,8 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // ---- fine solve and the same replicas at step 2h (common initial conditions and inputs),
   // replicas added until the standard error is below max(tol × scale, ½ discretization error):
   // more paths cannot make the answer better than the time step allows
-  const refine = opts.refine ?? true;
+  // a map has no time step to refine
+  const refine = !discrete && (opts.refine ?? true);
   const fineRP: ReplicaPlan = { K, h, P, PR, seed, outIdx, blocks };
   const coarseRP: ReplicaPlan = { K: K / 2, h: 2 * h, P, PR, seed, outIdx: outIdxCoarse, blocks };
   const fine = newSet(K, h), cset = newSet(K / 2, 2 * h);
@@ -380,7 +386,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
     method: 'montecarlo',
     dt: h, steps: K, replicas: fine.count, pathsPerReplica: P, responsePathsPerReplica: PR,
     statErrRelMax: +statRel.toPrecision(3), mcStdErrMax: maxSE, finitePathBiasMax: maxBias,
-    discretizationErrorMax: refine ? (coarse ? maxDisc : 'not estimated (the 2·dt solve failed)') : 'not estimated (refine: false)',
+    discretizationErrorMax: discrete ? 'none (a map is stepped exactly)' : refine ? (coarse ? maxDisc : 'not estimated (the 2·dt solve failed)') : 'not estimated (refine: false)',
     statErrTarget: tol,
     residualToNoise: check ? +maxResidZ.toPrecision(3) : 'not checked (check: false)',
     stiffness: +fine.stiffness.toPrecision(3),

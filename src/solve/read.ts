@@ -74,8 +74,11 @@ export interface PopReading {
   cross: { a: number; b: number; cov: Expr }[];
   noises: { name: string; D: number }[];
   quenched: { name: string; input: Quenched }[];
-  /** mean-field slots: slot name → order parameter name */
-  means: { slot: string; M: string }[];
+  /** inputs drawn afresh at every step of a map (minibatch masks): slots after the quenched inputs, one value per step */
+  step: { name: string; dist: Dist }[];
+  /** mean-field slots: slot name → order parameter name; `sameStep`: a two-time order parameter at (t, t)
+   *  outside a memory sum (a map's same-step response R(t,t), docs/discrete-time.md) */
+  means: { slot: string; M: string; sameStep?: boolean }[];
   memory: MemoryTerm[];
   /** every variable is affine (⇒ the site is a Gaussian process given Gaussian inputs) */
   affine: boolean;
@@ -124,6 +127,8 @@ export interface SystemReading {
 }
 
 const meanSlot = (n: number) => `__M${n}`;
+/** t − 1 (the upper end of a map's sum over the past steps) */
+const isPastSteps = (e: Expr): boolean => e.k === 'add' && e.terms.length === 2 && e.terms.some((a) => a.k === 'sym' && a.name === 't') && e.terms.some((a) => a.k === 'num' && a.v === -1);
 const memSlot = (n: number) => `__mem${n}`;
 
 /** Replace single-site refs of a population by bare slot symbols. */
@@ -144,7 +149,13 @@ function siteFunction(e: Expr, vars: string[], quenched: string[], params: Recor
   };
 }
 
-export function readSystem(sys: DmftSystem, params: Record<string, number> = sys.params): SystemReading {
+/**
+ * Read a system for the solvers. A discrete-time system (maps) is read only when `discrete` is set
+ * (the step-grid Monte Carlo sweep): its memory terms are then sums over the past steps, its inputs
+ * drawn afresh at every step are slots after the quenched inputs, and a response at (t, t) outside a
+ * sum is a same-step slot.
+ */
+export function readSystem(sys: DmftSystem, params: Record<string, number> = sys.params, opt: { discrete?: boolean } = {}): SystemReading {
   // a value for a parameter the system does not have would be silently unused
   const unknown = Object.keys(params).filter((k) => !Object.prototype.hasOwnProperty.call(sys.params, k));
   if (unknown.length) {
@@ -155,15 +166,18 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     });
   }
   // the flow solvers would read a map x(t+1) = F as dx/dt = F: discrete time has its own solver (map.ts)
-  if (sys.time === 'discrete') throw new DmftError({ message: 'the model\'s dynamics are maps x(t+1) = …: the continuous-time solvers do not apply', hint: 'dmft solve uses the step-grid closure for maps (docs/discrete-time.md)' });
+  const discrete = sys.time === 'discrete';
+  if (discrete && !opt.discrete) throw new DmftError({ message: 'the model\'s dynamics are maps x(t+1) = …: the continuous-time solvers do not apply', hint: 'dmft solve uses the step-grid closure for maps (docs/discrete-time.md)' });
   const num = (e: Expr, what: string): number => {
     const v = constantValue(e, params);
     if (v === undefined || !Number.isFinite(v)) throw new DmftError({ message: `${what} (${print(e)}) is not a finite number at the given parameters` });
     return v;
   };
   const popByName = new Map(sys.populations.map((p) => [p.name, p]));
-  const quenchedOf = (p: Population) => p.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => i.name);
+  // slots of the site's inputs: the quenched ones, then (maps) those drawn afresh at every step
+  const quenchedOf = (p: Population) => [...p.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => i.name), ...stepOf(p).map((i) => i.name)];
   const varsOf = (p: Population) => p.variables.map((v) => v.name);
+  const stepOf = (p: Population) => p.inputs.filter((i): i is Extract<LocalInput, { kind: 'step' }> => i.kind === 'step');
 
   // a law whose arguments are out of range at these parameters (a negative variance): refused, never solved
   for (const p of sys.populations) {
@@ -214,7 +228,8 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     const fields = pop.fields.map((f) => f.name);
     const noises = pop.inputs.filter((i): i is Extract<LocalInput, { kind: 'noise' }> => i.kind === 'noise').map((i) => ({ name: i.name, D: num(i.D, `the noise strength of ${i.name}`) }));
     const quenched = pop.inputs.filter((i): i is Quenched => i.kind === 'quenched').map((i) => ({ name: i.name, input: i }));
-    const qSlots = quenched.map((q) => q.name);
+    const step = stepOf(pop).map((i) => ({ name: i.name, dist: i.dist }));
+    const qSlots = [...quenched.map((q) => q.name), ...step.map((q) => q.name)];
     const gs = [...vars, ...qSlots];
     // memory integrals first (their kernels are op nodes too), then mean-field terms
     const rhss = pop.variables.map((v, vi) => mapPost(v.rhs, (x) => {
@@ -223,6 +238,8 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
       const factors = x.body.k === 'mul' ? x.body.factors : [x.body];
       const Rn = factors.find((f) => f.k === 'op');
       if (!Rn || Rn.k !== 'op') throw new DmftError({ message: `memory term '${print(x)}' has no response kernel` });
+      // a map's memory is a sum over the past steps s = 0 … t − 1 (the same step is a term of its own)
+      if (discrete && !(x.lo.k === 'num' && x.lo.v === 0 && isPastSteps(x.hi))) throw new DmftError({ message: `memory sum '${print(x)}' is not over the past steps 0 … t − 1` });
       const rest = factors.filter((f) => f !== Rn);
       const g = toSlots(rest.length === 0 ? { k: 'num', v: 1 } : rest.length === 1 ? rest[0] : { k: 'mul', factors: rest });
       const n = memory.length;
@@ -231,6 +248,14 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     })).map((rhs) => toSlots(mapPost(rhs, (x) => {
       if (x.k !== 'op') return x;
       const n = means.length;
+      const o = sys.orderParams.find((q) => q.name === x.name);
+      if (discrete && o && o.kind !== 'M') {
+        // outside a memory sum a map reads a two-time order parameter at equal times only (its same-step response)
+        const at = x.args.map((a) => (a.k === 'sym' ? a.name : ''));
+        if (at.length !== 2 || at[0] !== 't' || at[1] !== 't') throw new DmftError({ message: `the single-site equation reads ${print(x)} outside a memory term: only a map's same-step value at (t, t) is read so` });
+        means.push({ slot: meanSlot(n), M: x.name, sameStep: true });
+        return sym(meanSlot(n));
+      }
       means.push({ slot: meanSlot(n), M: x.name });
       return sym(meanSlot(n));
     })));
@@ -255,7 +280,7 @@ export function readSystem(sys: DmftSystem, params: Record<string, number> = sys
     });
     const fieldVar = pop.fields.map((f: GaussianField) => Math.max(0, vars.indexOf(f.variable)));
     const cross = pop.cross.map((c) => ({ a: fields.indexOf(c.a), b: fields.indexOf(c.b), cov: c.cov }));
-    return { pop, name: pop.name, variables, slots, fields, fieldVar, cross, noises, quenched, means, memory, affine: variables.every((v) => v.affine) };
+    return { pop, name: pop.name, variables, slots, fields, fieldVar, cross, noises, quenched, step, means, memory, affine: variables.every((v) => v.affine) };
   });
 
   const observables = sys.observables.map((def): ObservableReading => {

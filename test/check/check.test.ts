@@ -232,7 +232,8 @@ describe('check catches a 2 % error in the theory', () => {
     expect(r.verdict).toBe('agree');
     expect(r.rows.filter((x) => x.kind === 'limit').map((x) => x.observable).sort()).toEqual(['m', 'q']);
     expect(r.step?.paired).toBe('same seeds and Brownian paths');
-    expect(r.rounds).toBeGreaterThan(1); // it had to add seeds to reach the target
+    // (it decides with its first 16 seeds: the seeds' own moments of J, regressed out as control
+    // variates, carry most of the seed-to-seed spread; without them it needed 48)
   });
   it('a budget too small to reach the target is inconclusive (exit code 3), and says what would be needed', async () => {
     const r = await check('test/check/models/tanh-bias.dmft', { seeds: 4, budget: 0, limit: false, stepCheck: false });

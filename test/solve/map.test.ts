@@ -79,10 +79,10 @@ describe('step-grid closure: discrete-time random network x(t+1) = tanh(Σ J x)'
 });
 
 describe('step-grid closure: what it refuses', () => {
-  it('a nonlinear map fed back through its own past is not Gaussian: refused with the reason', () => {
+  it('a nonlinear map fed back through its own past is not Gaussian: the closure refuses it with the reason', () => {
     const src = `model "leaky"\nparam g = 1.2\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\ninit x[i] ~ normal(0, 1)\nx[i](t+1) = 0.5*x[i] + tanh(sum(j, J[i,j]*x[j]))\nobserve q = mean(i, x[i]^2)\n`;
     const sys = derive(loadModelSource(src, 'leaky.dmft'), 'cavity').system;
-    expect(() => solve(sys, { params: sys.params, T: 10, dt: 1 })).toThrow(/not Gaussian/);
+    expect(() => solve(sys, { params: sys.params, T: 10, dt: 1, method: 'gaussian' })).toThrow(/not Gaussian/);
   });
 
   it('a non-integer number of steps, non-integer times and a continuous-time method are refused', () => {
