@@ -1,6 +1,6 @@
-// Stationary state of linear vector single-site processes, frequency domain.
-//
-// The vector form of stationary.ts's linear regime: a population's site
+// Stationary state of linear single-site processes, frequency domain: the
+// stationary solver's linear regime for sites of any number of variables (a
+// scalar site is the case V = 1; there is no second path). A population's site
 // carries variables x = (x_1 … x_V) (states and lets) with
 //   s_a x_a = h_a + Σ_b A_ab x_b + Σ_e B_ae η_e + Σ_n c_an ξ_n + Σ_j d_aj q_j + Σ_k E_ak m_k,
 // s_a = iω for a state, 1 for a let, m_k = ∫ R_k(t,s) g_k(s) ds a memory
@@ -9,19 +9,21 @@
 //   D(ω) = diag(s) − A − Σ_k E_k R_k(ω) g1_kᵀ,
 // and a response order parameter R[f|η](ω) = f1ᵀ χ(ω) B_η closes the kernels:
 // R(ω) is followed from large ω down to ω = 0 by Newton continuation (the
-// causal root), as in the scalar case. The fluctuation spectra are matrices,
+// causal root). The fluctuation spectra are matrices,
 //   S_x(ω) = χ (B S_η B^T + c diag(D_noise) c^T) χ^†,
 // with the field cross-spectra S_η[e,e'] linear in the spectra of the C
 // order parameters, S_C[f,g] = f1ᵀ S_x g1 (conjugated where the covariance is
 // written at (s, t)): a linear system in those spectra at each ω. The static
 // (ω = 0, δ-function) part — quenched inputs, constant drives, mean fields —
 // is x = c + α q + β η_s with static fields of covariance linear in the static
-// correlations, closed exactly. Cov(x) = α Var(q) αᵀ + β V_s βᵀ + (1/π)∫₀^∞ Re S_x dω.
+// correlations, closed exactly. Cov(x) = α Var(q) αᵀ + β V_s βᵀ + (1/π)∫₀^∞ Re S_x dω;
+// two-time observables read C(τ) = (1/π)∫₀^∞ Re(S_x e^{iωτ}) dω on the lag grid.
 //
 // Stability: det D(ω) must not wind into the unstable half plane (a stable
-// site with n states turns by −nπ/2 from ω = ∞ to 0), det D(0) ≠ 0 (else a
-// zero-frequency mode: the limit depends on the initial condition, reported
-// as marginal), R(0) real, and the loop gain (spectral radius of the
+// site with n states turns by −nπ/2 from ω = ∞ to 0), det D(0) ≠ 0 and no
+// pole of R at ω = 0 (else a zero-frequency mode: the limit depends on the
+// initial condition; marginal with noise), no branch point at ω = 0 (a
+// stability edge: marginal), R(0) real, and the loop gain (spectral radius of the
 // spectra's linear map) below 1 at every ω and at ω = 0 for the static part.
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
@@ -338,6 +340,12 @@ function spectralRadius(T: number[][]): number {
   const n = T.length;
   if (!n) return 0;
   if (!T.every((row) => row.every(Number.isFinite))) return Infinity;
+  if (n === 1) return Math.abs(T[0][0]);
+  if (n === 2) {
+    // the eigenvalues of a 2×2 matrix in closed form (one correlation spectrum: its real and imaginary part)
+    const tr = T[0][0] + T[1][1], det = T[0][0] * T[1][1] - T[0][1] * T[1][0], disc = tr * tr / 4 - det;
+    return disc >= 0 ? Math.abs(tr / 2) + Math.sqrt(disc) : Math.sqrt(Math.max(0, det));
+  }
   let M = T.map((row) => Float64Array.from(row));
   let logScale = 0;
   const SQUARINGS = 48;
@@ -537,7 +545,12 @@ function checkSweep(m: VModel, sw: Sweep): void {
     err.kind = 'marginal';
     throw err;
   }
-  if (sw.rhoMax >= 1) throw new StationaryInstabilityError(`the loop gain of the fluctuations reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, m.params);
+  if (sw.rhoMax >= 1) {
+    // what the gain is, in the words of the site: K·v·|χ(ω)|² for one variable and one field
+    const scalar = m.pops.every((P) => P.V === 1 && P.F <= 1);
+    const gain = scalar ? 'the loop gain of the fluctuations, K·v·|χ(ω)|²,' : 'the loop gain of the fluctuations (the spectral radius of the map from the correlation spectra to themselves)';
+    throw new StationaryInstabilityError(`${gain} reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, m.params);
+  }
 }
 
 // ---- static part -----------------------------------------------------------------
@@ -696,7 +709,7 @@ function twoTimeObservables(rd: SystemReading, laws: Law[], cross: (p: number, k
  * The lag grid of two-time outputs: [0, T] in steps of dt (at most 20000
  * steps), from the solve options (T = 50, dt = 0.05 without them).
  */
-function tauGrid(opts?: { T: number; dt: number }): number[] {
+export function tauGrid(opts?: { T: number; dt: number }): number[] {
   const T = opts && opts.T > 0 ? opts.T : 50;
   let dt = opts && opts.dt > 0 ? opts.dt : 0.05;
   if (T / dt > 20000) dt = T / 20000;

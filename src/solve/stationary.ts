@@ -7,22 +7,9 @@
 //
 //  1. Linear (every single-site equation affine in its state, fields, noises,
 //     memory integrals and quenched inputs; every order-parameter function
-//     affine). Frequency domain: the responses R(ω) solve the rational
-//     self-consistency R_m = β_m / D_p(ω), D_p = s_p(ω) − a_p − Σ_j K_pj R_j
-//     (s = iω for dynamic, 1 for algebraic populations), followed from large ω
-//     down to ω = 0 by Newton continuation (the causal root). The fluctuation
-//     spectra solve the linear system S_p = |χ_p|² (Σ_n c_n² D_n + Σ_e b_e²
-//     S_ηe), S_ηe = Σ w f1² S_p'. The static (ω = 0, δ-function) part — driven
-//     by quenched inputs, constant drives and mean fields — is an affine
-//     representation in independent Gaussian sources, closed exactly.
-//     C(0) = ∫S dω/π by composite Gauss–Legendre on ω = ω_s tan θ (graded
-//     toward θ = 0, refined until two levels agree; ω_s = the fastest rate of
-//     the responses, at least 1); C(τ) by a trapezoid cosine sum after
-//     subtracting the A/(ω²+1) tail analytically (only for two-time observables).
-//     Stability: the loop gain ρ(A(ω)) of the fluctuations must stay below
-//     1, D_p(ω) may not wind into the unstable half plane (counted from
-//     ω = ∞, where D ~ iω), R(0) must be real;
-//     otherwise a StationaryInstabilityError names the parameters.
+//     affine), sites of any number of variables, a scalar site the case of
+//     one: the frequency domain, ./stationary-vector.ts (matrix responses,
+//     spectra, C(τ), the static ω = 0 part).
 //
 //  2. Gaussian state with a nonlinear closure and no memory (SCS type): one
 //     dynamic population ẋ = a x + Σ b_e η_e + Σ c_n ξ_n + h(M), a < 0. With
@@ -36,10 +23,11 @@
 //     quadrature's accuracy: marginal; a jump of φ where x has density: ∞).
 //     Kinked functions (relu, abs, sign, comparisons): every average is split
 //     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
+//     This regime reads one scalar population; a nonlinear vector site is
+//     refused with the reason.
 //
-// A vector reading (several variables per site, correlated fields,
-// cross-correlations) goes to the matrix form of regime 1,
-// ./stationary-vector.ts. Anything else returns { unsupported: reason } so a
+// Observables of both regimes are Gaussian averages over the site's law
+// (./site-average.ts). Anything else returns { unsupported: reason } so a
 // dispatcher can try another method.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
@@ -54,7 +42,7 @@ import { scalarReading, VectorSiteError, type ObservableReading, type OrderReadi
 type SystemReading = ScalarReading;
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
-import { solveStationaryVector } from './stationary-vector.ts';
+import { solveStationaryVector, tauGrid } from './stationary-vector.ts';
 import { siteAverage } from './site-average.ts';
 
 export interface StationaryResult {
@@ -107,7 +95,7 @@ export function solveStationary(vreading: VectorReading, opts: SolveOptions): St
   }
   const pre = preflight(reading);
   if (typeof pre === 'string') return { unsupported: pre };
-  return solveGaussianNonlinear(reading, pre, tauGrid(opts));
+  return solveGaussianNonlinear(reading, pre, { tau: tauGrid(opts) });
 }
 
 // ===========================================================================
@@ -200,13 +188,6 @@ function paramList(rd: SystemReading): Record<string, number> {
 }
 
 interface TauGrid { tau: number[] }
-function tauGrid(opts: SolveOptions): TauGrid {
-  const T = opts.T > 0 ? opts.T : 50;
-  let dt = opts.dt > 0 ? opts.dt : 0.05;
-  if (T / dt > 20000) dt = T / 20000;
-  const n = Math.floor(T / dt + 1e-9) + 1;
-  return { tau: Array.from({ length: n }, (_, k) => k * dt) };
-}
 
 // ===========================================================================
 // single-site Gaussian laws → observables

@@ -246,3 +246,25 @@ describe('a gain matrix badly scaled near zero frequency', () => {
     expect('unsupported' in r && r.unsupported).toMatch(/zero-frequency mode|initial condition/);
   });
 });
+
+describe('two-time observables of a vector site: C(τ) with its time-asymmetric cross part (not in examples/)', () => {
+  // g = 0: x filters the OU input u. With C_ab(τ) = ⟨a(s + τ) b(s)⟩ (the first time the later one):
+  // C_xu(τ) = (D/2k) e^{−τ}[1/(1 + k) + (e^{(1−k)τ} − 1)/(1 − k)], C_ux(τ) = (D/2k) e^{−kτ}/(1 + k)
+  it('⟨x(s + τ)u(s)⟩ and ⟨u(s + τ)x(s)⟩ against their closed forms', () => {
+    const src = OU.replace('observe uu = mean(i, u[i]^2)', 'observe uu = mean(i, u[i]^2)\nobserve Cxu(t,s) = mean(i, x[i](t)*u[i](s))\nobserve Cux(t,s) = mean(i, u[i](t)*x[i](s))\nobserve Cxx(t,s) = mean(i, x[i](t)*x[i](s))');
+    const k = 0.5, D = 1;
+    const r = ok(solveSrc(src, { g: 0, k, D }));
+    const xu = (t: number) => (D / (2 * k)) * Math.exp(-t) * (1 / (1 + k) + (Math.exp((1 - k) * t) - 1) / (1 - k));
+    const ux = (t: number) => (D / (2 * k)) * Math.exp(-k * t) / (1 + k);
+    // (C_xx(0) is the one-time variance)
+    const { Cxu, Cux, Cxx } = r.tau!;
+    expect(Cxu.tau.length).toBeGreaterThan(50);
+    for (const j of [0, 5, 20, 60, Cxu.tau.length - 1]) {
+      const t = Cxu.tau[j];
+      expect(Math.abs(Cxu.values[j] - xu(t))).toBeLessThan(1e-7);
+      expect(Math.abs(Cux.values[j] - ux(t))).toBeLessThan(1e-7);
+    }
+    expect(Math.abs(Cxx.values[0] - r.limit.var)).toBeLessThan(1e-7);
+    expect(Cxu.values[10]).not.toBeCloseTo(Cux.values[10], 3);
+  });
+});
