@@ -76,8 +76,9 @@ if (process.argv.includes('--record')) {
       rows.push(`${f}: ${b.verdict}${b.kind ? `/${b.kind}` : ''} both${a.text === b.text ? '' : `\n    before: ${b.text}\n    after:  ${a.text}`}`);
       continue;
     }
-    let m = 0, mRel = 0, what = '';
+    let m = 0, mRel = 0, what = '', barRatio = 0;
     for (const k of Object.keys(b.limit!)) {
+      barRatio = Math.max(barRatio, (a.limitError?.[k] ?? 0) / Math.max(1e-300, b.limitError?.[k] ?? 0));
       const d = Math.abs(a.limit![k] - b.limit![k]);
       const bar = Math.max(a.limitError?.[k] ?? 0, b.limitError?.[k] ?? 0);
       const r = d === 0 ? 0 : d / bar;
@@ -94,7 +95,7 @@ if (process.argv.includes('--record')) {
     }
     for (const k of Object.keys(a.tau ?? {})) if (!b.tau?.[k]) tauNote += ` C(τ) ${k} NEW`;
     if (m > worst) { worst = m; worstAt = f; }
-    rows.push(`${f}: max |Δ|/bar ${m.toExponential(2)}, max |Δ|/|value| ${mRel.toExponential(1)}${what ? ` (${what})` : ''}${tauNote}; cpu ${b.cpuMs.toFixed(0)} → ${a.cpuMs.toFixed(0)} ms`);
+    rows.push(`${f}: max |Δ|/bar ${m.toExponential(2)}, max |Δ|/|value| ${mRel.toExponential(1)}${what ? ` (${what})` : ''}${tauNote}; bar after/before ≤ ${barRatio.toPrecision(3)}; cpu ${b.cpuMs.toFixed(0)} → ${a.cpuMs.toFixed(0)} ms`);
   }
   for (const f of Object.keys(out)) if (!base[f]) rows.push(`${f}: new (not in the baseline)`);
   console.log(rows.join('\n'));
