@@ -33,7 +33,7 @@ import { constantValue } from '../model/parse.ts';
 import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { siteAverage } from './site-average.ts';
 import type { PopReading, SystemReading } from './read.ts';
-import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary.ts';
+import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
 import { gaussLegendre } from '../numeric/rules.ts';
 import { table } from '../table.ts';
 

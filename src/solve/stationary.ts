@@ -29,7 +29,6 @@
 // Observables of both regimes are Gaussian averages over the site's law
 // (./site-average.ts). Anything else returns { unsupported: reason } so a
 // dispatcher can try another method.
-import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
@@ -43,38 +42,10 @@ type SystemReading = ScalarReading;
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
 import { solveStationaryVector, tauGrid } from './stationary-vector.ts';
+import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
 import { siteAverage } from './site-average.ts';
 
-export interface StationaryResult {
-  /** t → ∞ value of every one-time observable */
-  limit: Record<string, number>;
-  /** every stationary state found, when the one from the initial mean is unstable in the mean mode */
-  branches?: Branch[];
-  /** estimated numerical error of `limit` */
-  limitError?: Record<string, number>;
-  /** stationary two-time observables as functions of the lag τ ≥ 0 */
-  tau?: Record<string, { tau: number[]; values: number[] }>;
-  diagnostics: Record<string, number | string | boolean>;
-}
-/** `kind: 'marginal'`: the state has a zero-frequency mode (a stability edge), so there is no unique stationary value. */
-export type StationaryOutcome = StationaryResult | { unsupported: string; kind?: 'marginal'; branches?: Branch[] };
-
-/** The model is inside the solver's regime but has no stationary state. */
-export class StationaryInstabilityError extends DmftError {
-  readonly params: Record<string, number>;
-  /** 'unstable': past a stability edge; 'zero-mode': a zero-frequency mode makes the long-time state depend on the initial condition;
-   *  'marginal': a loop gain is 1 within the solver's accuracy (at the edge: no value) */
-  kind: 'unstable' | 'zero-mode' | 'marginal' = 'unstable';
-  constructor(message: string, params: Record<string, number>, hint?: string) {
-    const named = Object.entries(params).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
-    super({
-      message: `no stationary state: ${message}${named ? ` (at ${named})` : ''}`,
-      hint: hint ?? 'the system is past its stability edge; solve the transient instead, or change the parameters',
-    });
-    this.name = 'StationaryInstabilityError';
-    this.params = params;
-  }
-}
+export { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(6)));
 const fmtParams = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} = ${fmt(v)}`).join(', ');
