@@ -29,7 +29,7 @@ import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
 import { solveMonteCarlo } from './montecarlo.ts';
 import type { Branch, GrowthLaw, LimitStatus, SolveOptions, SolveResult } from './types.ts';
-import { StationaryInstabilityError } from './stationary.ts';
+import { StationaryInstabilityError } from './stationary-result.ts';
 import { table } from '../table.ts';
 
 export const METHODS = ['gaussian', 'mc', 'static', 'stationary'] as const;

@@ -1,6 +1,6 @@
-// Stationary state of linear vector single-site processes, frequency domain.
-//
-// The vector form of stationary.ts's linear regime: a population's site
+// Stationary state of linear single-site processes, frequency domain: the
+// stationary solver's linear regime for sites of any number of variables (a
+// scalar site is the case V = 1; there is no second path). A population's site
 // carries variables x = (x_1 … x_V) (states and lets) with
 //   s_a x_a = h_a + Σ_b A_ab x_b + Σ_e B_ae η_e + Σ_n c_an ξ_n + Σ_j d_aj q_j + Σ_k E_ak m_k,
 // s_a = iω for a state, 1 for a let, m_k = ∫ R_k(t,s) g_k(s) ds a memory
@@ -9,30 +9,32 @@
 //   D(ω) = diag(s) − A − Σ_k E_k R_k(ω) g1_kᵀ,
 // and a response order parameter R[f|η](ω) = f1ᵀ χ(ω) B_η closes the kernels:
 // R(ω) is followed from large ω down to ω = 0 by Newton continuation (the
-// causal root), as in the scalar case. The fluctuation spectra are matrices,
+// causal root). The fluctuation spectra are matrices,
 //   S_x(ω) = χ (B S_η B^T + c diag(D_noise) c^T) χ^†,
 // with the field cross-spectra S_η[e,e'] linear in the spectra of the C
 // order parameters, S_C[f,g] = f1ᵀ S_x g1 (conjugated where the covariance is
 // written at (s, t)): a linear system in those spectra at each ω. The static
 // (ω = 0, δ-function) part — quenched inputs, constant drives, mean fields —
 // is x = c + α q + β η_s with static fields of covariance linear in the static
-// correlations, closed exactly. Cov(x) = α Var(q) αᵀ + β V_s βᵀ + (1/π)∫₀^∞ Re S_x dω.
+// correlations, closed exactly. Cov(x) = α Var(q) αᵀ + β V_s βᵀ + (1/π)∫₀^∞ Re S_x dω;
+// two-time observables read C(τ) = (1/π)∫₀^∞ Re(S_x e^{iωτ}) dω on the lag grid.
 //
 // Stability: det D(ω) must not wind into the unstable half plane (a stable
-// site with n states turns by −nπ/2 from ω = ∞ to 0), det D(0) ≠ 0 (else a
-// zero-frequency mode: the limit depends on the initial condition, reported
-// as marginal), R(0) real, and the loop gain (spectral radius of the
+// site with n states turns by −nπ/2 from ω = ∞ to 0), det D(0) ≠ 0 and no
+// pole of R at ω = 0 (else a zero-frequency mode: the limit depends on the
+// initial condition; marginal with noise), no branch point at ω = 0 (a
+// stability edge: marginal), R(0) real, and the loop gain (spectral radius of the
 // spectra's linear map) below 1 at every ω and at ω = 0 for the static part.
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
 import { some, type Expr } from '../expr/ast.ts';
-import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../model/parse.ts';
-import { choleskySemidefinite, complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
-import { expectTensorHermite, expectTensorSmooth } from '../numeric/normal.ts';
+import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
+import { siteAverage } from './site-average.ts';
 import type { PopReading, SystemReading } from './read.ts';
-import { omegaRule, StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary.ts';
+import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
+import { gaussLegendre } from '../numeric/rules.ts';
 import { table } from '../table.ts';
 
 const MARGIN = 1e-7;
@@ -338,6 +340,12 @@ function spectralRadius(T: number[][]): number {
   const n = T.length;
   if (!n) return 0;
   if (!T.every((row) => row.every(Number.isFinite))) return Infinity;
+  if (n === 1) return Math.abs(T[0][0]);
+  if (n === 2) {
+    // the eigenvalues of a 2×2 matrix in closed form (one correlation spectrum: its real and imaginary part)
+    const tr = T[0][0] + T[1][1], det = T[0][0] * T[1][1] - T[0][1] * T[1][0], disc = tr * tr / 4 - det;
+    return disc >= 0 ? Math.abs(tr / 2) + Math.sqrt(disc) : Math.sqrt(Math.max(0, det));
+  }
   let M = T.map((row) => Float64Array.from(row));
   let logScale = 0;
   const SQUARINGS = 48;
@@ -360,8 +368,9 @@ function spectralRadius(T: number[][]): number {
 }
 
 interface Sweep {
-  /** per population, per frequency: Re S_x (V×V) */
+  /** per population, per frequency: Re S_x and Im S_x (V×V) */
   S: Float64Array[][];
+  Si: Float64Array[][];
   rhoMax: number; rhoArg: number;
   R0: RState;
   D0: { D: CM; inv: CM; detRe: number; detIm: number }[];
@@ -416,7 +425,7 @@ function corrSpectra(m: VModel, S: CM[]): [Float64Array, Float64Array] {
 function sweep(m: VModel, omegas: ArrayLike<number>): Sweep {
   const zeroScale = rateScale(m);
   const nw = omegas.length, np = m.pops.length, nc = m.Cn.length;
-  const S = m.pops.map(() => [] as Float64Array[]);
+  const S = m.pops.map(() => [] as Float64Array[]), Si = m.pops.map(() => [] as Float64Array[]);
   const R: RState = { re: new Float64Array(m.Rn.length), im: new Float64Array(m.Rn.length) };
   // large-ω start: fixed-point iteration from 0, then Newton
   for (let it = 0; it < 100; it++) {
@@ -431,15 +440,30 @@ function sweep(m: VModel, omegas: ArrayLike<number>): Sweep {
   // Newton attempts of one continuation step: bisection can branch (both halves
   // failing near a branch point), so the total is bounded, not only the depth
   let attempts = 0;
+  // accepted frequencies and |R| there: how R grows toward the point where the causal root is lost
+  const trail: { w: number; r: number }[] = [];
   const advance = (from: number, to: number, depth: number): void => {
     if (depth === 0) attempts = 0;
     const save = { re: R.re.slice(), im: R.im.slice() };
-    if (newtonR(m, to, R)) return;
+    if (newtonR(m, to, R)) { if (to > 0) trail.push({ w: to, r: Math.hypot(...R.re, ...R.im) }); return; }
     R.re.set(save.re); R.im.set(save.im);
     if (depth > 40 || ++attempts > 400) {
       const err = new StationaryInstabilityError(`the response equations lose their causal solution near ω = ${fmt(to)} (a zero-frequency mode, or a branch point on the real axis)`, m.params);
-      // lost only near ω = 0: a branch point or pole of the responses reaches zero frequency (the edge)
-      if (to < 1e-2 * zeroScale) err.kind = 'zero-mode';
+      // lost only near ω = 0: a pole or a branch point of the responses reaches zero frequency
+      if (to < 1e-2 * zeroScale) {
+        err.kind = 'zero-mode';
+        // R ~ ω^s on the last decade: a pole (s = −1) is a zero mode, which keeps part of the
+        // initial condition; a weaker growth (a branch point, e.g. a spectrum edge touching 0,
+        // R ~ ω^(−1/2)) is a stability edge: the state relaxes algebraically, no stationary value
+        const last = trail[trail.length - 1];
+        const before = last && [...trail].reverse().find((x) => x.w >= 10 * last.w);
+        const slope = last && before ? Math.log(last.r / before.r) / Math.log(last.w / before.w) : -1;
+        if (slope > -0.8) {
+          const edge = new StationaryInstabilityError(`the state is marginal: the responses have a branch point at zero frequency (R grows like ω^${slope.toFixed(2)} toward ω = 0, the causal solution is lost near ω = ${fmt(to)}), so the state relaxes algebraically`, m.params, 'at a stability edge there is no stationary value; the transient shows how the state approaches or grows');
+          edge.kind = 'marginal';
+          throw edge;
+        }
+      }
       throw err;
     }
     const mid = from > 0 && to > 0 ? Math.sqrt(from * to) : (from + to) / 2;
@@ -485,11 +509,11 @@ function sweep(m: VModel, omegas: ArrayLike<number>): Sweep {
       const IT = T.map((row, a) => row.map((x, b) => (a === b ? 1 : 0) - x));
       const s = rho < 1 ? solveDense(IT, [...ur, ...ui]) : undefined;
       Sx = spectraOf(m, rs, Float64Array.from(s ? s.slice(0, nc) : zr), Float64Array.from(s ? s.slice(nc) : zi), true);
-      if (!s) for (const X of Sx) X.re.fill(0);
+      if (!s) for (const X of Sx) { X.re.fill(0); X.im.fill(0); }
     }
-    for (let p = 0; p < np; p++) S[p].push(Sx[p].re.slice());
+    for (let p = 0; p < np; p++) { S[p].push(Sx[p].re.slice()); Si[p].push(Sx[p].im.slice()); }
   }
-  return { S, rhoMax, rhoArg, R0: R, D0: rs, dphase, phase0 };
+  return { S, Si, rhoMax, rhoArg, R0: R, D0: rs, dphase, phase0 };
 }
 
 function checkSweep(m: VModel, sw: Sweep): void {
@@ -521,7 +545,12 @@ function checkSweep(m: VModel, sw: Sweep): void {
     err.kind = 'marginal';
     throw err;
   }
-  if (sw.rhoMax >= 1) throw new StationaryInstabilityError(`the loop gain of the fluctuations reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, m.params);
+  if (sw.rhoMax >= 1) {
+    // what the gain is, in the words of the site: K·v·|χ(ω)|² for one variable and one field
+    const scalar = m.pops.every((P) => P.V === 1 && P.F <= 1);
+    const gain = scalar ? 'the loop gain of the fluctuations, K·v·|χ(ω)|²,' : 'the loop gain of the fluctuations (the spectral radius of the map from the correlation spectra to themselves)';
+    throw new StationaryInstabilityError(`${gain} reaches ${fmt(sw.rhoMax)} ≥ 1 at ω = ${fmt(sw.rhoArg)}: the stationary variance diverges`, m.params);
+  }
 }
 
 // ---- static part -----------------------------------------------------------------
@@ -619,7 +648,7 @@ function staticPart(m: VModel, sw: Sweep): StaticLaw {
 interface Law { mean: Float64Array; cov: Float64Array[] }
 
 
-/** One-time observables: ⟨body(x, q)⟩ over each population's joint Gaussian law of (x, q). */
+/** One-time observables: ⟨body(x, q)⟩ over each population's joint Gaussian law of (x, q) (site-average.ts). */
 function observables(rd: SystemReading, laws: Law[]): { values: Record<string, number>; errors: Record<string, number> } {
   const values: Record<string, number> = table(), errors: Record<string, number> = table();
   const popIndex = new Map(rd.pops.map((p, i) => [p.name, i]));
@@ -627,25 +656,13 @@ function observables(rd: SystemReading, laws: Law[]): { values: Record<string, n
     if (ob.def.times.length > 1) continue;
     const avg: number[] = [], err: number[] = [];
     for (const a of ob.averages) {
-      const p = popIndex.get(a.pop)!, P = rd.pops[p], V = P.variables.length, Q = P.quenched.length, law = laws[p];
+      const p = popIndex.get(a.pop)!, V = rd.pops[p].variables.length, law = laws[p];
       // slots: [x…, x@2…, q…]; one-time bodies use x and q only
       const active = a.slots.flatMap((s, i) => ((i < V || i >= 2 * V) && some(a.body, (y) => y.k === 'sym' && y.name === s) ? [i] : []));
       const li = (s: number) => (s < V ? s : V + (s - 2 * V));
-      const d = active.length, v = new Float64Array(a.slots.length);
-      if (!d) { avg.push(a.F(v)); err.push(0); continue; }
-      const mu = active.map((s) => law.mean[li(s)]);
-      const L = choleskySemidefinite(active.map((s) => active.map((u) => law.cov[li(s)][li(u)] ?? 0)));
-      const tensor = (nn: number): number => expectTensorHermite(mu, L, nn, (x) => { for (let r = 0; r < d; r++) v[active[r]] = x[r]; return a.F(v); });
-      const deg = degree(a.body, (y) => y.k === 'sym' && a.slots.includes(y.name));
-      // rounding floor: relative to the law's own scale (an average that cancels to 0 still carries it)
-      const scale = Math.max(...active.map((s) => law.mean[li(s)] ** 2 + Math.abs(law.cov[li(s)][li(s)])));
-      if (Number.isFinite(deg) && deg <= 8) { avg.push(tensor(Math.max(2, Math.ceil((deg + 1) / 2)))); err.push(1e-14 * Math.max(1, scale) ** Math.max(1, deg / 2)); }
-      else if (d <= 3) {
-        // (with a tail check: where the mass lies beyond the Gauss–Hermite nodes both orders would miss it alike)
-        const smooth = (nn: number): number => expectTensorSmooth(mu, L, nn, (x) => { for (let r = 0; r < d; r++) v[active[r]] = x[r]; return a.F(v); });
-        const c1 = smooth(24), c2 = smooth(40); avg.push(c2); err.push(Math.abs(c2 - c1) + 1e-13 * Math.abs(c2));
-      }
-      else throw new DmftError({ message: `observable ${ob.def.name}: a non-polynomial average over ${d} Gaussian variables is not evaluated by the vector stationary solver` });
+      const r = siteAverage(a, active, active.map((s) => law.mean[li(s)]), active.map((s) => active.map((u) => law.cov[li(s)][li(u)] ?? 0)), 2 * V, rd.params);
+      if (!Number.isFinite(r.value)) throw new DmftError({ message: `observable ${ob.def.name}: the Gaussian average of ${print(a.body)} could not be resolved (its mass lies beyond the quadrature's widest range)` });
+      avg.push(r.value); err.push(r.error);
     }
     const val = ob.outer(Float64Array.from(avg));
     let e = 0;
@@ -655,15 +672,89 @@ function observables(rd: SystemReading, laws: Law[]): { values: Record<string, n
   return { values, errors };
 }
 
+/**
+ * Two-time observables on the lag grid: ⟨body(x(s + τ), x(s), q)⟩ (the first
+ * time the later one) over the joint law of the two times, whose cross block
+ * is the static covariance plus the fluctuating C(τ).
+ */
+function twoTimeObservables(rd: SystemReading, laws: Law[], cross: (p: number, k: number) => Float64Array[], tau: number[]): Record<string, { tau: number[]; values: number[] }> {
+  const out: Record<string, { tau: number[]; values: number[] }> = table();
+  const popIndex = new Map(rd.pops.map((p, i) => [p.name, i]));
+  for (const ob of rd.observables) {
+    if (ob.def.times.length < 2) continue;
+    const values = tau.map((_, k) => {
+      const avg = ob.averages.map((a) => {
+        const p = popIndex.get(a.pop)!, V = rd.pops[p].variables.length, law = laws[p], Ck = cross(p, k);
+        const active = a.slots.flatMap((s, i) => (some(a.body, (y) => y.k === 'sym' && y.name === s) ? [i] : []));
+        // slot i ↦ (which time, index into the one-time law [x…, q…])
+        const of = (i: number): [number, number] => (i < V ? [0, i] : i < 2 * V ? [1, i - V] : [-1, V + (i - 2 * V)]);
+        const mean = active.map((i) => law.mean[of(i)[1]]);
+        const cov = active.map((i) => active.map((j) => {
+          const [ti, a1] = of(i), [tj, b1] = of(j);
+          if (ti >= 0 && tj >= 0 && ti !== tj) return ti === 0 ? Ck[a1][b1] : Ck[b1][a1];
+          return law.cov[a1][b1] ?? 0;
+        }));
+        return siteAverage(a, active, mean, cov, 2 * V, rd.params).value;
+      });
+      return ob.outer(Float64Array.from(avg));
+    });
+    out[ob.def.name] = { tau: tau.slice(), values };
+  }
+  return out;
+}
+
 // ---- entry ---------------------------------------------------------------------------
 
-/** The stationary state of a linear vector system (refuses with the reason when it does not apply). */
-export function solveStationaryVector(rd: SystemReading): StationaryOutcome {
+/**
+ * The lag grid of two-time outputs: [0, T] in steps of dt (at most 20000
+ * steps), from the solve options (T = 50, dt = 0.05 without them).
+ */
+export function tauGrid(opts?: { T: number; dt: number }): number[] {
+  const T = opts && opts.T > 0 ? opts.T : 50;
+  let dt = opts && opts.dt > 0 ? opts.dt : 0.05;
+  if (T / dt > 20000) dt = T / 20000;
+  const n = Math.floor(T / dt + 1e-9) + 1;
+  return Array.from({ length: n }, (_, k) => k * dt);
+}
+
+/**
+ * Quadrature for (1/π)∫₀^∞ S(ω) dω on θ ∈ (0, π/2), ω = ws·tan θ: panels
+ * graded geometrically toward θ = 0 (resolves narrow peaks at ω = 0), each
+ * split into m equal parts, 16-point Gauss–Legendre. Nodes sorted by
+ * decreasing ω; weights include dω/dθ and 1/π.
+ */
+export function omegaRule(ws: number, m: number): { w: Float64Array; wt: Float64Array } {
+  const Kp = 40;
+  const bounds = [0];
+  for (let k = Kp - 1; k >= 0; k--) bounds.push((Math.PI / 2) * 2 ** -k);
+  const gl = gaussLegendre(16);
+  const th: number[] = [], wt: number[] = [];
+  for (let b = 0; b < bounds.length - 1; b++) {
+    const lo = bounds[b], hi = bounds[b + 1];
+    const h = (hi - lo) / m;
+    for (let s = 0; s < m; s++) {
+      const a = lo + s * h;
+      for (let i = 0; i < 16; i++) { th.push(a + (gl.x[i] + 1) * h / 2); wt.push(gl.w[i] * h / 2); }
+    }
+  }
+  const order = th.map((_, i) => i).sort((i, j) => th[j] - th[i]);
+  const w = new Float64Array(order.length + 1), W = new Float64Array(order.length + 1);
+  order.forEach((i, k) => {
+    const c = Math.cos(th[i]);
+    w[k] = ws * Math.tan(th[i]);
+    W[k] = wt[i] * ws / (c * c) / Math.PI;
+  });
+  w[order.length] = 0; W[order.length] = 0; // ω = 0 closes every sweep (static response)
+  return { w, wt: W };
+}
+
+/** The stationary state of a linear system, sites of any number of variables (refuses with the reason when it does not apply). */
+export function solveStationaryVector(rd: SystemReading, opts?: { T: number; dt: number }): StationaryOutcome {
   const built = buildModel(rd);
   if (typeof built === 'string') return { unsupported: built };
   const m = built;
   try {
-    return solve(rd, m);
+    return solve(rd, m, tauGrid(opts));
   } catch (e) {
     // a zero-frequency mode keeps part of the initial condition: with noise it diffuses (marginal, no
     // stationary state); without noise the state settles where the initial condition puts it — the
@@ -679,13 +770,28 @@ export function solveStationaryVector(rd: SystemReading): StationaryOutcome {
   }
 }
 
+/**
+ * The frequency scale of the responses: the largest rate |A_ab| of a dynamic
+ * variable and √|E·g1·f1·B| of its memory kernels (the rate they set when the
+ * damping is small), at least 1. The frequency rules are laid out in ω/ws,
+ * so a fast damping (k = 1000) is resolved like k = 1.
+ */
 function rateScale(m: VModel): number {
   let w = 1;
-  for (const P of m.pops) for (let a = 0; a < P.V; a++) if (P.dyn[a]) for (let b = 0; b < P.V; b++) w = Math.max(w, Math.abs(P.A[a * P.V + b]));
+  for (const P of m.pops) {
+    for (let a = 0; a < P.V; a++) if (P.dyn[a]) for (let b = 0; b < P.V; b++) w = Math.max(w, Math.abs(P.A[a * P.V + b]));
+    for (const mm of P.mem) {
+      const o = m.ords.get(m.Rn[mm.R])!, Q = m.pops[o.pop];
+      let e = 0, g = 0, beta = 0;
+      for (let a = 0; a < P.V; a++) if (P.dyn[a]) e += Math.abs(mm.E[a]);
+      for (let b = 0; b < P.V; b++) g += Math.abs(mm.g.f1[b]);
+      for (let a = 0; a < Q.V; a++) beta += Math.abs(o.f.f1[a] * Q.B[a * Q.F + o.slot]);
+      w = Math.max(w, Math.sqrt(e * g * beta));
+    }
+  }
   return Number.isFinite(w) ? w : 1;
 }
-
-function solve(rd: SystemReading, m: VModel): StationaryResult {
+function solve(rd: SystemReading, m: VModel, tau: number[]): StationaryResult {
   const Mnames: string[] = [];
   for (const p of rd.pops) for (const x of p.means) if (!Mnames.includes(x.M)) Mnames.push(x.M);
   setCoefficients(m, new Map(Mnames.map((n) => [n, 0])));
@@ -730,14 +836,15 @@ function solve(rd: SystemReading, m: VModel): StationaryResult {
   };
   const noisy = m.pops.some((P) => P.N.some((x) => x !== 0));
   let C0 = m.pops.map((P) => new Float64Array(P.V * P.V)), C0err = m.pops.map((P) => new Float64Array(P.V * P.V));
-  let level = 1, rhoMax = cur.sw.rhoMax;
+  let level = 1, rhoMax = cur.sw.rhoMax, lastSweep = cur.sw, lastRule = coarse;
   if (noisy) {
     let prev = integrate(coarse, cur.sw);
     for (level = 2; level <= 64; level *= 2) {
-      const nx = integrate(omegaRule(ws, level));
+      const rule = omegaRule(ws, level);
+      const nx = integrate(rule);
       rhoMax = Math.max(rhoMax, nx.sw.rhoMax);
       const diff = nx.I.map((X, p) => X.map((x, k) => Math.abs(x - prev.I[p][k])));
-      prev = nx;
+      prev = nx; lastSweep = nx.sw; lastRule = rule;
       C0err = diff;
       if (diff.every((X, p) => X.every((d, k) => d <= 1e-12 * Math.abs(nx.I[p][k]) + 1e-14 * Math.max(...nx.I[p].map(Math.abs)) + 1e-300))) break;
     }
@@ -764,19 +871,110 @@ function solve(rd: SystemReading, m: VModel): StationaryResult {
   const pert = observables(rd, m.pops.map((_, p) => lawOf(p, C0.map((X, q) => X.map((x, k) => x + C0err[q][k]))))).values;
   const limitError: Record<string, number> = table();
   for (const k of Object.keys(limit)) limitError[k] = errors[k] + Math.abs(pert[k] - limit[k]) + 1e-14 * Math.abs(limit[k]);
+  // two-time observables: the fluctuating C(τ) on the lag grid (only then: a slow mode makes the grid long)
+  const twoTime = rd.observables.some((ob) => ob.def.times.length > 1);
+  let tauOut: Record<string, { tau: number[]; values: number[] }> = table();
+  let tauNote = twoTime ? 'no fluctuating part' : 'not needed (no two-time observable)', tauGridError = 0;
+  if (twoTime) {
+    const Cfl = noisy ? fluctuatingCtau(m, ws, lastRule.w, lastSweep, tau) : undefined;
+    if (Cfl) {
+      tauNote = Cfl.note;
+      m.pops.forEach((P, p) => { for (let a = 0; a < P.V; a++) tauGridError = Math.max(tauGridError, Math.abs(Cfl.C[p][0][a * P.V + a] - C0[p][a * P.V + a])); });
+    }
+    // Cov(x_a(s + τ), x_b(s)) = static part + C_ab(τ)
+    const cross = (p: number, k: number): Float64Array[] => {
+      const P = m.pops[p], V = P.V, Q = P.Q;
+      return Array.from({ length: V }, (_, a) => Float64Array.from({ length: V }, (_, b) => {
+        let s = st.cov[p][a * V + b] + (Cfl ? Cfl.C[p][k][a * V + b] : 0);
+        for (let j = 0; j < Q; j++) s += st.alpha[p][a * Q + j] * st.alpha[p][b * Q + j] * P.q[j].var;
+        return s;
+      }));
+    };
+    tauOut = twoTimeObservables(rd, laws, cross, tau);
+  }
   const diagnostics: Record<string, number | string | boolean> = {
     method: 'stationary (frequency domain, linear, vector sites)',
     regime: 'linear-vector',
     loopGainMax: rhoMax,
     loopGainStatic: st.rho,
     quadratureLevel: level,
+    tau: tauNote,
+    tauGridErrorAt0: tauGridError,
     meanFieldIterations: mIter,
   };
   m.pops.forEach((P, p) => P.r.variables.forEach((v, a) => {
     diagnostics[`C0fluct[${v.name}]`] = C0[p][a * P.V + a];
+    diagnostics[`C0fluctError[${v.name}]`] = C0err[p][a * P.V + a];
+    diagnostics[`staticVar[${v.name}]`] = st.cov[p][a * P.V + a];
     diagnostics[`staticMean[${v.name}]`] = st.c[p][a];
   }));
   m.Rn.forEach((n, j) => { diagnostics[`chi0[${n}]`] = cur.sw.R0.re[j]; });
   for (const [n, v] of st.M) diagnostics[`M[${n}]`] = v;
-  return { limit, limitError, diagnostics };
+  return { limit, limitError, tau: tauOut, diagnostics };
+}
+
+/**
+ * The fluctuating covariance C_ab(τ) = ⟨x_a(s + τ) x_b(s)⟩ on the lag grid:
+ * (1/π)∫₀^∞ [Re S_ab cos ωτ − Im S_ab sin ωτ] dω by the trapezoid rule on a
+ * uniform frequency grid whose period covers the grid and the slowest decay
+ * (the spectra's half width), after subtracting the large-ω tails
+ * A/(ω² + 1) (Re) and Bω/(ω² + 1)² (Im), whose transforms A e^{−τ}/2 and
+ * B τ e^{−τ}/4 are added back exactly.
+ */
+function fluctuatingCtau(m: VModel, ws: number, wgrid: Float64Array, last: Sweep, tau: number[]): { C: Float64Array[][]; note: string } {
+  const np = m.pops.length;
+  const big = 1e6 * ws;
+  const tail = sweep(m, [1e8 * ws, big]);
+  const A = m.pops.map((_, p) => tail.S[p][1].map((x) => x * big * big));
+  const B = m.pops.map((_, p) => tail.Si[p][1].map((x) => x * big * big * big));
+  // half width: where a variable's spectrum falls below half its ω = 0 value
+  let wh = Infinity;
+  m.pops.forEach((P, p) => {
+    for (let a = 0; a < P.V; a++) {
+      const S = last.S[p], s0 = S[wgrid.length - 1][a * P.V + a];
+      if (!(s0 > 0)) continue;
+      for (let i = wgrid.length - 1; i >= 0; i--) if (S[i][a * P.V + a] < s0 / 2) { wh = Math.min(wh, wgrid[i]); break; }
+    }
+  });
+  if (!Number.isFinite(wh)) wh = ws;
+  const T = tau[tau.length - 1];
+  const Lper = T + 60 / wh + 20;
+  let dw = 2 * Math.PI / Lper;
+  const Om = 400 * Math.max(ws, wh);
+  let M = Math.ceil(Om / dw);
+  const Mcap = 1 << 19;
+  if (M > Mcap) { M = Mcap; dw = Om / M; }
+  const ws2: number[] = [1e8 * ws, 1e6 * ws, 1e4 * ws];
+  for (let j = M; j >= 0; j--) ws2.push(j * dw);
+  const sw = sweep(m, ws2);
+  checkSweep(m, sw);
+  const off = 3, nt = tau.length, dtau = nt > 1 ? tau[1] - tau[0] : 0;
+  const C = m.pops.map((P) => Array.from({ length: nt }, () => new Float64Array(P.V * P.V)));
+  for (let p = 0; p < np; p++) {
+    const VV = m.pops[p].V ** 2, Ap = A[p], Bp = B[p], out = C[p];
+    const cr = new Float64Array(VV), ci = new Float64Array(VV);
+    for (let j = 0; j <= M; j++) {
+      const w = j * dw, half = j === 0 ? 0.5 : 1;
+      let any = false;
+      for (let k = 0; k < VV; k++) {
+        cr[k] = half * dw / Math.PI * (sw.S[p][off + (M - j)][k] - Ap[k] / (w * w + 1));
+        ci[k] = half * dw / Math.PI * (sw.Si[p][off + (M - j)][k] - Bp[k] * w / (w * w + 1) ** 2);
+        if (cr[k] !== 0 || ci[k] !== 0) any = true;
+      }
+      if (!any) continue;
+      // cos(nθ), sin(nθ) by the Chebyshev recurrences
+      const c1 = Math.cos(w * dtau), s1 = Math.sin(w * dtau);
+      let cm = 1, cc = c1, sm = 0, sc = s1;
+      for (let k = 0; k < VV; k++) out[0][k] += cr[k];
+      if (nt > 1) for (let k = 0; k < VV; k++) out[1][k] += cr[k] * c1 - ci[k] * s1;
+      for (let n = 2; n < nt; n++) {
+        const cn = 2 * c1 * cc - cm, sn = 2 * c1 * sc - sm;
+        cm = cc; cc = cn; sm = sc; sc = sn;
+        const o = out[n];
+        for (let k = 0; k < VV; k++) o[k] += cr[k] * cn - ci[k] * sn;
+      }
+    }
+    for (let n = 0; n < nt; n++) for (let k = 0; k < VV; k++) out[n][k] += Ap[k] * Math.exp(-tau[n]) / 2 - Bp[k] * tau[n] * Math.exp(-tau[n]) / 4;
+  }
+  return { C, note: `trapezoid cosine sum, ${M + 1} frequencies, dω = ${fmt(dw)}, period ${fmt(2 * Math.PI / dw)}` };
 }

@@ -9,6 +9,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStationary, StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from '../../src/solve/stationary.ts';
 import { solve } from '../../src/solve/index.ts';
+import { erf } from '../../src/numeric/special.ts';
 
 const opts = (params: Record<string, number>) => ({ params, T: 10, dt: 0.1 });
 function solveFile(file: string, sets: Record<string, number> = {}): StationaryOutcome {
@@ -244,5 +245,63 @@ describe('a gain matrix badly scaled near zero frequency', () => {
   it('terminates and refuses the init-dependent limit with the reason', () => {
     const r = solveFile('examples/random-features.dmft', { alpha: 0.5, gamma: 1.1 });
     expect('unsupported' in r && r.unsupported).toMatch(/zero-frequency mode|initial condition/);
+  });
+});
+
+describe('two-time observables of a vector site: C(τ) with its time-asymmetric cross part (not in examples/)', () => {
+  // g = 0: x filters the OU input u. With C_ab(τ) = ⟨a(s + τ) b(s)⟩ (the first time the later one):
+  // C_xu(τ) = (D/2k) e^{−τ}[1/(1 + k) + (e^{(1−k)τ} − 1)/(1 − k)], C_ux(τ) = (D/2k) e^{−kτ}/(1 + k)
+  it('⟨x(s + τ)u(s)⟩ and ⟨u(s + τ)x(s)⟩ against their closed forms', () => {
+    const src = OU.replace('observe uu = mean(i, u[i]^2)', 'observe uu = mean(i, u[i]^2)\nobserve Cxu(t,s) = mean(i, x[i](t)*u[i](s))\nobserve Cux(t,s) = mean(i, u[i](t)*x[i](s))\nobserve Cxx(t,s) = mean(i, x[i](t)*x[i](s))');
+    const k = 0.5, D = 1;
+    const r = ok(solveSrc(src, { g: 0, k, D }));
+    const xu = (t: number) => (D / (2 * k)) * Math.exp(-t) * (1 / (1 + k) + (Math.exp((1 - k) * t) - 1) / (1 - k));
+    const ux = (t: number) => (D / (2 * k)) * Math.exp(-k * t) / (1 + k);
+    // (C_xx(0) is the one-time variance)
+    const { Cxu, Cux, Cxx } = r.tau!;
+    expect(Cxu.tau.length).toBeGreaterThan(50);
+    for (const j of [0, 5, 20, 60, Cxu.tau.length - 1]) {
+      const t = Cxu.tau[j];
+      expect(Math.abs(Cxu.values[j] - xu(t))).toBeLessThan(1e-7);
+      expect(Math.abs(Cux.values[j] - ux(t))).toBeLessThan(1e-7);
+    }
+    expect(Math.abs(Cxx.values[0] - r.limit.var)).toBeLessThan(1e-7);
+    expect(Cxu.values[10]).not.toBeCloseTo(Cux.values[10], 3);
+  });
+});
+
+describe('a scalar site is the case V = 1: kinked averages of its Gaussian law (not in examples/)', () => {
+  const src = `model "noisy linear network with a drive"
+param g = 0.5, b = 0.4, D = 1
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(D)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*x[j]) + b + xi[i]
+observe var = mean(i, x[i]^2)
+observe r = mean(i, relu(x[i]))
+observe ss(t,s) = mean(i, sign(x[i](t) - b)*sign(x[i](s) - b))
+observe C(t,s) = mean(i, x[i](t)*x[i](s))
+`;
+  it('E relu(x) = μΦ(μ/σ) + σφ(μ/σ); E sign(x(s + τ) − μ)sign(x(s) − μ) = (2/π) arcsin ρ(τ)', () => {
+    // (a short lag grid: every lag of a kinked two-time average is a nested 2-D split quadrature)
+    const sys = deriveCavity(loadModelSource(src, 'inline.dmft')).system;
+    const r = ok(solveStationary(readSystem(sys, sys.params), { params: sys.params, T: 0.8, dt: 0.2 }));
+    const g = 0.5, b = 0.4, D = 1, a = Math.sqrt(1 - g * g);
+    // the mean b feeds the field through C[x]: a static variance g²b²/(1 − g²) on top of D/(2a)
+    const vs = (g * g * b * b) / (1 - g * g), vf = D / (2 * a), sd = Math.sqrt(vs + vf);
+    expect(Math.abs(r.limit.var - (b * b + vs + vf))).toBeLessThanOrEqual(r.limitError!.var + 1e-13);
+    const Phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)), phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+    const relu = b * Phi(b / sd) + sd * phi(b / sd);
+    expect(Math.abs(r.limit.r - relu)).toBeLessThanOrEqual(r.limitError!.r + 1e-13);
+    expect(r.limitError!.r).toBeLessThan(1e-10);
+    const C = r.tau!.C, ss = r.tau!.ss;
+    // (at τ = 0 sign² = 1; there arcsin amplifies the rounding of ρ(0) = 1 − 7e-10 by its infinite slope)
+    expect(ss.values[0]).toBe(1);
+    for (const j of [1, 4]) {
+      const rho = (C.values[j] - b * b) / (vs + vf);
+      expect(Math.abs(ss.values[j] - (2 / Math.PI) * Math.asin(Math.min(1, rho)))).toBeLessThan(1e-8);
+    }
   });
 });
