@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { solveStaticVector, type VectorStaticResult } from '../../src/solve/static-vector.ts';
-import { solveStatic } from '../../src/solve/static.ts';
+import { solveStaticVector } from '../../src/solve/static-vector.ts';
+import { solveStatic, type StaticResult as VectorStaticResult } from '../../src/solve/static.ts';
 import { solve } from '../../src/solve/index.ts';
 
 const opts = { params: {}, T: 1, dt: 0.1 };
