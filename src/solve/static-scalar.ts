@@ -1,6 +1,7 @@
-// Static cavity solver: the long-time fixed point of relaxational dynamics,
-// driven only by the derived DmftSystem (see docs/conventions.md, "Fixed points
-// of relaxational dynamics").
+// The static map of scalar sites (one variable per site) for the static
+// driver (static-driver.ts): the long-time fixed point of relaxational
+// dynamics, read only from the derived DmftSystem (see docs/conventions.md,
+// "Fixed points of relaxational dynamics").
 //
 // At a fixed point every order parameter is frozen: each Gaussian field η
 // becomes a static Gaussian with variance cov(q) (q = C_f at equal late
@@ -43,18 +44,11 @@
 // fluctuation eigenvalue is infinite (chaos), and responses and the mean mode
 // gain the finite δ terms of the moving jump. An eigenvalue at 1 within the
 // accuracy of the computation is reported as marginal (no value).
-// When mean fields feed back, fixed points are also sought from flipped and
-// scaled seeds: every distinct one is a branch with its stability, and with
-// several stable ones the limit is left to the transient (docs/solve.md).
-//
-// Degenerate fixed points (zero modes, e.g. gradient flow on an
-// under-determined regression, α < 1): the plain equations have no stable
-// solution (the susceptibility diverges). The solver then adds a vanishing
-// proximal term −ε(x − x(0)) to each dynamic equation, continues ε → 0 and
-// extrapolates (Richardson). For linear gradient flows this is exactly the
-// point the flow selects (the projection of the initial condition onto the
-// solution manifold: the min-norm interpolator from x(0) = 0); the result is
-// flagged `initDependent`.
+// The driver decides with these: branches from flipped seeds when mean
+// fields feed back, and for degenerate fixed points (zero modes, e.g.
+// gradient flow on an under-determined regression, α < 1) the proximal
+// continuation −ε(x − x(0)) → 0 (a multistable site: the root is averaged over
+// the initial condition, and the result flagged `initDependent`).
 //
 // Nothing here knows any particular model.
 import { NoFixedPoint, Unsupported, type SiteAssessment, type StaticOptions, type StaticSite } from './static-driver.ts';

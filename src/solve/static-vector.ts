@@ -1,4 +1,5 @@
-// Static cavity on vector sites: the long-time fixed point of relaxational
+// The static map of vector sites for the static driver (static-driver.ts):
+// the long-time fixed point of relaxational
 // dynamics whose sites carry several variables (states and lets) driven by
 // correlated Gaussian fields — read from the derived DmftSystem alone
 // (docs/solve.md, "The static cavity of vector sites").
@@ -24,10 +25,10 @@
 // inputs, so a few nodes are exact; otherwise the rule is refined until one
 // more level changes no integral by more than QUAD_TOL, and the error bar is
 // the change of the observables when the fixed point is solved again one level
-// finer. The scalar site is the 1×1 case of these equations; the scalar static
-// solver (static.ts) keeps its own quadratures (split at kinks, bounds), which
-// this file does not take yet: bounds and kinked functions in a vector site
-// are refused with the reason.
+// finer. The scalar site is the 1×1 case of these equations; the scalar
+// evaluator (static-scalar.ts) keeps its own quadratures (split at kinks,
+// bounds, a widening z-range), which this file does not take yet: bounds and
+// kinked functions in a vector site are refused with the reason.
 //
 // Stability (as in the scalar solver, in matrix form):
 //  - site: every node's root is stable (above);
@@ -38,9 +39,8 @@
 //  - mean mode: the eigenvalues of ∂⟨f⟩/∂M below 1 (real part).
 // An eigenvalue at 1 within the accuracy of the computation is marginal.
 // Zero modes (a fixed-point manifold: gradient flow with more parameters than
-// data) are handled as in the scalar solver: a proximal term −ε(x − x(0)) on
-// every state, continued to ε → 0 and extrapolated; the limit is flagged
-// init-dependent.
+// data): the driver's proximal continuation, a term −ε(x − x(0)) on every
+// state (x(0) drawn per node), continued to ε → 0 and extrapolated.
 // Nothing here knows any particular model.
 import { driveStatic, NoFixedPoint, resid, Unsupported, type SiteAssessment, type StaticOutcome, type StaticSite } from './static-driver.ts';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
