@@ -10,6 +10,8 @@
 // `npx tsx bench/unify/static-ab.ts sites [name-filter]`: every scalar model
 // solved by both sites (the scalar site, and the vector site reading it as a
 // 1×1 vector site): what a single site evaluator would have to keep.
+// `npx tsx bench/unify/static-ab.ts cpu`: the user CPU seconds of solving every
+// case once (run it in two checkouts, interleaved, to compare).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +66,17 @@ observe v = mean(i, x[i]^2)
 observe e = mean(i, exp(2*x[i]))
 `);
 
+if (mode === 'cpu') {
+  const c0 = process.cpuUsage();
+  for (const c of cases) {
+    let rd;
+    try { rd = readSystem(deriveCavity(c.load()).system); } catch { continue; }
+    if (rd.sys.time === 'discrete') continue;
+    solveStatic(rd, { params: rd.params, T: 0, dt: 0 });
+  }
+  console.log((process.cpuUsage(c0).user / 1e6).toFixed(2));
+  process.exit(0);
+}
 if (mode === 'sites') {
   const show = (o: StaticOutcome, cpu: number) => ('unsupported' in o ? `refused: ${o.unsupported.slice(0, 110)}` : Object.entries(o.limit).map(([k, v]) => `${k} = ${v.toPrecision(10)} ± ${o.limitError[k].toExponential(1)}`).join(', ')) + ` [${cpu.toFixed(2)} s]`;
   for (const c of cases) {

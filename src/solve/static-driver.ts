@@ -98,9 +98,10 @@ export interface StaticSite<S extends SiteSolution> {
 
 const fmt = (x: number) => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(3));
 
-/** relative residual between two op vectors (floor 1e-6 of the largest entry's scale) */
+/** relative residual between two op vectors (floor 1e-6 of the largest entry's scale, and 1e-6 absolute:
+ *  a fixed point at 0 — every order parameter decaying with the state — converges absolutely) */
 export function resid(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0, sc = 1e-300;
+  let s = 0, sc = 1;
   for (let i = 0; i < a.length; i++) sc = Math.max(sc, Math.abs(a[i]), Math.abs(b[i]));
   for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), Math.abs(b[i]), 1e-6 * sc));
   return s;
