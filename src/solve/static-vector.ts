@@ -1,4 +1,5 @@
-// Static cavity on vector sites: the long-time fixed point of relaxational
+// The static map of vector sites for the static driver (static-driver.ts):
+// the long-time fixed point of relaxational
 // dynamics whose sites carry several variables (states and lets) driven by
 // correlated Gaussian fields — read from the derived DmftSystem alone
 // (docs/solve.md, "The static cavity of vector sites").
@@ -24,10 +25,10 @@
 // inputs, so a few nodes are exact; otherwise the rule is refined until one
 // more level changes no integral by more than QUAD_TOL, and the error bar is
 // the change of the observables when the fixed point is solved again one level
-// finer. The scalar site is the 1×1 case of these equations; the scalar static
-// solver (static.ts) keeps its own quadratures (split at kinks, bounds), which
-// this file does not take yet: bounds and kinked functions in a vector site
-// are refused with the reason.
+// finer. The scalar site is the 1×1 case of these equations; the scalar
+// evaluator (static-scalar.ts) keeps its own quadratures (split at kinks,
+// bounds, a widening z-range), which this file does not take yet: bounds and
+// kinked functions in a vector site are refused with the reason.
 //
 // Stability (as in the scalar solver, in matrix form):
 //  - site: every node's root is stable (above);
@@ -38,11 +39,10 @@
 //  - mean mode: the eigenvalues of ∂⟨f⟩/∂M below 1 (real part).
 // An eigenvalue at 1 within the accuracy of the computation is marginal.
 // Zero modes (a fixed-point manifold: gradient flow with more parameters than
-// data) are handled as in the scalar solver: a proximal term −ε(x − x(0)) on
-// every state, continued to ε → 0 and extrapolated; the limit is flagged
-// init-dependent.
+// data): the driver's proximal continuation, a term −ε(x − x(0)) on every
+// state (x(0) drawn per node), continued to ε → 0 and extrapolated.
 // Nothing here knows any particular model.
-import { extrapolateToZero, predictAt, type ProximalPoint, zeroModesAt as sharedZeroModesAt } from './proximal.ts';
+import { driveStatic, NoFixedPoint, resid, Unsupported, type SiteAssessment, type StaticOutcome, type StaticSite } from './static-driver.ts';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -53,20 +53,9 @@ import { choleskySemidefinite, solveDense } from '../numeric/linalg.ts';
 import { gaussHermite, gaussLegendre } from '../numeric/rules.ts';
 import { kinkArgs } from '../numeric/kinks.ts';
 import type { PopReading, SystemReading, OrderReading } from './read.ts';
-import type { Branch, SolveOptions } from './types.ts';
+import type { SolveOptions } from './types.ts';
 import { table } from '../table.ts';
 
-export interface VectorStaticResult {
-  limit: Record<string, number>;
-  limitError: Record<string, number>;
-  limitNote?: string;
-  branches?: Branch[];
-  diagnostics: Record<string, number | string | boolean>;
-}
-export type VectorStaticOutcome = VectorStaticResult | { unsupported: string; kind?: 'marginal'; branches?: Branch[] };
-
-class Unsupported extends Error {}
-class NoFixedPoint extends Error {}
 
 /** Gauss–Hermite nodes per Gaussian dimension at each refinement level (nonlinear sites) */
 const LEVELS = [12, 20, 32, 48, 64, 96];
@@ -499,13 +488,6 @@ function spectral(A: number[][]): { mod: number; re: number } {
   return { mod, re };
 }
 
-/** relative residual between two op vectors (floor 1e-6 of the largest entry's scale) */
-function resid(a: Float64Array, b: Float64Array): number {
-  let s = 0, sc = 1e-300;
-  for (let i = 0; i < a.length; i++) sc = Math.max(sc, Math.abs(a[i]), Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), Math.abs(b[i]), 1e-6 * sc));
-  return s;
-}
 
 interface Solved { vals: Float64Array; ev: Eval; residual: number; iterations: number }
 
@@ -578,9 +560,7 @@ function refine(m: VectorStaticModel, sol: Solved, eps: number, tol: number): So
   return cur;
 }
 
-interface Assessment { rho: number; meanEig: number; unstable: number; singular: number; limit: Record<string, number>; chiEps: number }
-
-function assess(m: VectorStaticModel, vals: Float64Array, ev: Eval, eps: number): Assessment {
+function assess(m: VectorStaticModel, vals: Float64Array, ev: Eval, eps: number): SiteAssessment {
   const sys = m.rd.sys;
   const cIdx = sys.orderParams.map((o, i) => (o.kind === 'C' ? i : -1)).filter((i) => i >= 0);
   const pos = new Map(cIdx.map((c, i) => [c, i]));
@@ -605,208 +585,47 @@ function assess(m: VectorStaticModel, vals: Float64Array, ev: Eval, eps: number)
   sys.orderParams.forEach((o, i) => { if (o.kind === 'R') chiEps = Math.max(chiEps, Math.abs(vals[i]) * eps); });
   return {
     rho: spectral(T).mod, meanEig: spectral(B).re,
-    unstable: Math.max(0, ...ev.pops.map((p) => p.unstable)), singular: Math.max(0, ...ev.pops.map((p) => p.singular)),
+    unstable: Math.max(0, ...ev.pops.map((p) => p.unstable)), singular: Math.max(0, ...ev.pops.map((p) => p.singular)), openJumps: 0, multistable: 0,
     limit: m.observables(ev), chiEps,
   };
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(3));
+// ---------------------------------------------------------------------------
+// the site as the driver (static-driver.ts) reads it
 
-/**
- * The t → ∞ fixed point of a system with vector sites (any system: a scalar
- * site is the 1×1 case). `{ unsupported }` with the reason when it has none
- * this solver can trust.
- */
-export function solveStaticVector(rd: SystemReading, opts: SolveOptions): VectorStaticOutcome {
-  const t0 = performance.now();
-  let m: VectorStaticModel;
-  try { m = new VectorStaticModel(rd); } catch (e) { if (e instanceof Unsupported) return { unsupported: e.message }; throw e; }
-  const tol = Math.min(opts.tol ?? 1e-10, 1e-8);
-  const paramList = Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(', ');
-  const diag: Record<string, number | string | boolean> = { method: 'static (vector sites)' };
-  const guard = <T>(f: () => T): T | { unsupported: string } => {
-    try { return f(); } catch (e) { if (e instanceof Unsupported) return { unsupported: e.message }; throw e; }
-  };
-  return guard(() => run()) as VectorStaticOutcome;
-
-  function run(): VectorStaticOutcome {
-    const start = m.evaluate(new Float64Array(m.opNames.length), 0, 0, true).next;
-    const finish = (sol: Solved, a: Assessment, eps: number, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean } = {}): VectorStaticResult => {
-      const kappa = Math.min(0.99, Math.max(0, Number.isFinite(a.rho) ? a.rho : 0, Number.isFinite(a.meanEig) ? Math.abs(a.meanEig) : 0));
-      let fineLimit = a.limit;
-      if (!extra.ridge) {
-        try {
-          fineLimit = m.observables(solveAt(m, sol.vals, eps, 1e-13, 1).ev);
-        } catch (e) {
-          if (!(e instanceof NoFixedPoint)) throw e;
-          const mapFine = m.observables(m.evaluate(sol.vals, eps, 1));
-          fineLimit = Object.fromEntries(Object.entries(a.limit).map(([k, x]) => [k, x + (mapFine[k] - x) / (1 - kappa)]));
-          diag.quadratureErrorFrom = 'the finer map at the base solution (its solve failed), amplified by 1/(1 − contraction)';
-        }
-      }
-      const stepLimit = extra.ridge ? a.limit : m.observables(m.evaluate(sol.ev.next, eps));
-      const limit = extra.limit ?? a.limit;
-      const limitError: Record<string, number> = table();
-      for (const k of Object.keys(limit)) {
-        const quad = extra.ridge ? 0 : Math.abs(fineLimit[k] - a.limit[k]);
-        const iter = sol.residual * (Math.max(1e-12, Math.abs(limit[k])) + 1e-6 * Math.sqrt(sol.vals.length)) + (2 * Math.abs(stepLimit[k] - a.limit[k])) / (1 - kappa);
-        // (floor: the rounding of the Newton solves, of the sums over the nodes and of the order-parameter solve)
-        limitError[k] = Math.max(quad + iter + (extra.limitError?.[k] ?? 0), 1e-12 * Math.abs(limit[k]), 1e-15);
-      }
-      m.opNames.forEach((n, i) => { diag[n] = sol.vals[i]; });
-      Object.assign(diag, {
-        iterations: sol.iterations, evaluations: m.evals, residual: sol.residual,
-        fluctuationEigenvalue: a.rho, meanModeEigenvalue: Number.isFinite(a.meanEig) ? a.meanEig : 0,
-        quadratureNodes: JSON.stringify(m.plans.map((_, p) => m.nodes(p, 0))),
-        seconds: (performance.now() - t0) / 1000,
-      });
-      const out: VectorStaticResult = { limit, limitError, diagnostics: diag };
-      if (extra.note) out.limitNote = extra.note;
-      return out;
-    };
-    const marginalReason = (sol: Solved, a: Assessment, eps: number): string | undefined => {
-      const near = (x: number) => Number.isFinite(x) && Math.abs(1 - x) < 1e-3;
-      if (!near(a.rho) && !near(a.meanEig)) return undefined;
-      const fine = assess(m, sol.vals, m.evaluate(sol.vals, eps, 1), eps);
-      const tl = (x: number, y: number) => 1e-7 + 100 * sol.residual + 10 * Math.abs(x - y);
-      const tr = tl(a.rho, fine.rho), tm = tl(a.meanEig, fine.meanEig);
-      diag.eigenvalueTolerance = Math.max(tr, Number.isFinite(tm) ? tm : 0);
-      if (Math.abs(1 - a.rho) <= tr) return `the fixed point is marginal: its fluctuation (replicon-type) eigenvalue is ${a.rho.toPrecision(12)}, 1 within the solver's accuracy ${tr.toExponential(1)} (at ${paramList})`;
-      if (Math.abs(1 - a.meanEig) <= tm) return `the fixed point is marginal: its mean-mode eigenvalue is ${a.meanEig.toPrecision(12)}, 1 within the solver's accuracy ${tm.toExponential(1)} (at ${paramList})`;
-      return undefined;
-    };
-    const stableReason = (a: Assessment): string | undefined => {
-      if (a.singular > 1e-9) return `the single-site equations are singular on a fraction ${fmt(a.singular)} of the frozen-field distribution (a zero mode of the site)`;
-      if (a.unstable > 1e-9) return `the single-site fixed point is unstable on a fraction ${fmt(a.unstable)} of the frozen-field distribution`;
-      if (a.rho >= 1) return `the fixed point is unstable to fluctuations: the replicon-type eigenvalue is ${fmt(a.rho)} ≥ 1 (a chaotic phase or multiple attractors; at ${paramList})`;
-      if (a.meanEig >= 1) return `the fixed point is unstable in the uniform (mean-field) mode: eigenvalue ${fmt(a.meanEig)} ≥ 1 (at ${paramList})`;
-      return undefined;
-    };
-
-    // A: the plain solve from the initial condition; with mean feedback, other branches from flipped seeds
-    let failA = '';
-    let solA: Solved | undefined;
-    try { solA = refine(m, solveAt(m, start, 0, tol), 0, tol); } catch (e) { if (!(e instanceof NoFixedPoint)) throw e; failA = e.message; }
-    if (m.meanFeedback()) {
-      const found = branchesFrom(m, start, solA, tol);
-      if (found.length > 1 || (found.length === 1 && !solA)) {
-        const branches = found.map((b) => {
-          const why = marginalReason(b.sol, b.a, 0) ?? stableReason(b.a);
-          const f = finish(b.sol, b.a, 0);
-          const orderParams: Record<string, number> = {};
-          m.opNames.forEach((n, i) => { orderParams[n] = b.sol.vals[i]; });
-          return { stable: !why, stability: why ?? 'stable (fluctuation and mean-mode eigenvalues < 1, single-site fixed points stable)', observables: f.limit, errors: f.limitError, orderParams } as Branch;
-        });
-        diag.branches = branches.length;
-        const stable = branches.filter((b) => b.stable);
-        if (stable.length > 1) return { unsupported: `${stable.length} stable fixed points (symmetry-broken branches; at ${paramList}): which one the dynamics reaches depends on the initial condition`, branches };
-        if (stable.length === 1) {
-          const k = branches.indexOf(stable[0]);
-          diag.fixedPoint = 'the only stable branch';
-          const out = finish(found[k].sol, found[k].a, 0);
-          out.branches = branches;
-          return out;
-        }
-      }
-    }
-    if (solA) {
-      const a = assess(m, solA.vals, solA.ev, 0);
-      const marginal = marginalReason(solA, a, 0);
-      if (marginal) return { unsupported: marginal, kind: 'marginal' };
-      const why = stableReason(a);
-      if (!why) { diag.fixedPoint = 'unique'; return finish(solA, a, 0); }
-      if (a.unstable <= 1e-9 && a.singular <= 1e-9) return { unsupported: `no stable fixed point: ${why}` };
-      failA = why;
-    }
-
-    // B: a proximal term −ε(x − x(0)) on every state, ε → 0
-    const ridge: { eps: number; sol: Solved; a: Assessment }[] = [];
-    // (the points as the shared continuation steps read them: src/solve/proximal.ts)
-    const points = (): ProximalPoint[] => ridge.map((r) => ({ eps: r.eps, vals: r.sol.vals, chiEps: r.a.chiEps, limit: r.a.limit }));
-    const zeroModesAt = (k: number) => sharedZeroModesAt(points(), k);
-    const extrapolate = () => extrapolateToZero(points());
-    let v = start;
-    let best: { limit: Record<string, number>; limitError: Record<string, number>; err: number; at: number; worse: number } | undefined;
-    for (let eps = 1; ; eps /= 2) {
-      const n = ridge.length;
-      if (n >= 2) {
-        // predictor in log ε (χ ∝ 1/ε exactly on zero modes)
-        v = Float64Array.from(predictAt(eps, points()));
-      }
-      let sol: Solved;
-      try { sol = refine(m, solveAt(m, v, eps, eps > 5e-4 ? 1e-8 : tol), eps, tol); } catch (e) {
-        if (!(e instanceof NoFixedPoint)) throw e;
-        // zero modes already seen and extrapolated: the smallest ε are ill-conditioned (χ ∝ 1/ε), stop there
-        if (best && ridge.length >= 4 && zeroModesAt(ridge.length - 1)) break;
-        return { unsupported: `no stable fixed point (${failA}; continuation from a proximal term failed at ε = ${eps.toExponential(2)}: ${e.message})` };
-      }
-      v = sol.vals;
-      ridge.push({ eps, sol, a: assess(m, sol.vals, sol.ev, eps) });
-      // the plain solve failed only for its start (e.g. R = 0: a gradient-flow site has no restoring
-      // force there): from ε = 1/8 try ε = 0 once; a finite susceptibility ends the continuation
-      if (eps === 0.125) {
-        try {
-          const sol0 = refine(m, solveAt(m, sol.vals, 0, tol), 0, tol);
-          const a0 = assess(m, sol0.vals, sol0.ev, 0);
-          const marginal = marginalReason(sol0, a0, 0);
-          if (marginal) return { unsupported: marginal, kind: 'marginal' };
-          if (!stableReason(a0)) { diag.fixedPoint = 'unique'; diag.continuation = true; return finish(sol0, a0, 0); }
-        } catch (e) { if (!(e instanceof NoFixedPoint)) throw e; }
-      }
-      if (eps > 2.5e-4) continue;
-      if (!zeroModesAt(ridge.length - 1)) {
-        const k = ridge.length - 1, x = ridge[k].a.chiEps, y = ridge[k - 1].a.chiEps;
-        if (x > 1e-6 && x > 0.6 * y && eps > 1e-10) continue;
-        break;
-      }
-      // the extrapolation from the smallest ε is not always the best: the solves' residuals, amplified by
-      // χ ∝ 1/ε, grow as ε falls; keep the one with the smallest error and stop once it stops improving
-      const ex = extrapolate();
-      const err = Math.max(...Object.keys(ex.limit).map((k) => ex.limitError[k] / Math.max(1, Math.abs(ex.limit[k]))));
-      if (!best || err < best.err) best = { ...ex, err, at: ridge.length, worse: 0 };
-      else best.worse++;
-      if (err <= 1e-9 || eps < 1e-10 || best.worse >= 4) break;
-    }
-    const last = ridge[ridge.length - 1];
-    const zeroModes = zeroModesAt(ridge.length - 1);
-    if (!zeroModes) try {
-      const sol = refine(m, solveAt(m, v, 0, tol), 0, tol);
-      const a = assess(m, sol.vals, sol.ev, 0);
-      const marginal = marginalReason(sol, a, 0);
-      if (marginal) return { unsupported: marginal, kind: 'marginal' };
-      if (!stableReason(a)) { diag.fixedPoint = 'unique'; diag.continuation = true; return finish(sol, a, 0); }
-    } catch (e) { if (!(e instanceof NoFixedPoint)) throw e; }
-    // stability is judged at the first ε where zero modes are looked for (2^-12), not at the smallest:
-    // there χ ∝ 1/ε and the nearly singular covariances cost the fluctuation eigenvalue its accuracy
-    const judged = ridge.find((x) => x.eps <= 2.5e-4) ?? last;
-    diag.stabilityJudgedAtEpsilon = judged.eps;
-    const why = stableReason(judged.a);
-    if (why || !zeroModes) return { unsupported: `no stable fixed point: ${failA}${why ? `; near ε → 0, ${why}` : ''}` };
-    const { limit, limitError } = best ?? extrapolate();
-    Object.assign(diag, { fixedPoint: 'manifold', initDependent: true, zeroModes: true, epsilonMin: ridge[(best?.at ?? ridge.length) - 1].eps, chiTimesEpsilon: judged.a.chiEps });
-    const names = m.rd.sys.orderParams.filter((o) => o.kind === 'R').map((o) => o.name).join(', ');
-    return finish(last.sol, last.a, last.eps, {
-      limit, limitError, ridge: true,
-      note: `the fixed points form a manifold (zero modes: the susceptibility ${names} diverges like 1/ε); the limit is the fixed point nearest to the initial condition — the one gradient flow reaches for a linear/quadratic problem (e.g. the min-norm solution from x(0) = 0) — and depends on the initial condition`,
-    });
+export class VectorStaticSite implements StaticSite<Solved> {
+  readonly opNames: string[];
+  readonly opKinds: string[];
+  readonly params: Record<string, number>;
+  /** (floor: the rounding of the Newton solves, of the sums over the nodes and of the order-parameter solve) */
+  readonly roundingFloor = { relative: 1e-12, absolute: 1e-15 };
+  constructor(private readonly m: VectorStaticModel) {
+    this.opNames = m.opNames;
+    this.opKinds = m.rd.sys.orderParams.map((o) => o.kind);
+    this.params = m.params;
   }
+  /** @throws Unsupported when the system has no static map this site can evaluate */
+  static of(rd: SystemReading): VectorStaticSite { return new VectorStaticSite(new VectorStaticModel(rd)); }
+  get evals(): number { return this.m.evals; }
+  start(): Float64Array { return this.m.evaluate(new Float64Array(this.m.opNames.length), 0, 0, true).next; }
+  meanFeedback(): boolean { return this.m.meanFeedback(); }
+  solve(v: Float64Array, eps: number, tol: number): Solved { return solveAt(this.m, v, eps, tol); }
+  refine(sol: Solved, eps: number, tol: number): Solved { return refine(this.m, sol, eps, tol); }
+  solveFiner(sol: Solved, eps: number): Solved { return solveAt(this.m, sol.vals, eps, 1e-13, 1); }
+  observables(sol: Solved): Record<string, number> { return this.m.observables(sol.ev); }
+  observablesFiner(sol: Solved, eps: number): Record<string, number> { return this.m.observables(this.m.evaluate(sol.vals, eps, 1)); }
+  observablesStep(sol: Solved, eps: number): Record<string, number> { return this.m.observables(this.m.evaluate(sol.ev.next, eps)); }
+  assess(sol: Solved, eps: number): SiteAssessment { return assess(this.m, sol.vals, sol.ev, eps); }
+  assessFiner(sol: Solved, eps: number): SiteAssessment { return assess(this.m, sol.vals, this.m.evaluate(sol.vals, eps, 1), eps); }
+  diagnostics(): Record<string, number | string | boolean> { return { quadratureNodes: JSON.stringify(this.m.plans.map((_, p) => this.m.nodes(p, 0))) }; }
 }
 
-/** Fixed points from seeds that flip and scale the mean-field order parameters (as the scalar solver's branch search). */
-function branchesFrom(m: VectorStaticModel, start: Float64Array, first: Solved | undefined, tol: number): { sol: Solved; a: Assessment }[] {
-  const ops = m.rd.sys.orderParams;
-  const mIdx = ops.map((o, i) => (o.kind === 'M' ? i : -1)).filter((i) => i >= 0);
-  const cIdx = ops.map((o, i) => (o.kind === 'C' ? i : -1)).filter((i) => i >= 0);
-  const size = Math.max(1, ...mIdx.map((i) => Math.abs(start[i])), ...cIdx.map((i) => Math.sqrt(Math.max(0, start[i]))));
-  const patterns: number[][] = [mIdx.map(() => 1)];
-  if (mIdx.length > 1 && mIdx.length <= 3) for (let b = 1; b < 2 ** mIdx.length - 1; b++) patterns.push(mIdx.map((_, j) => ((b >> j) & 1 ? 1 : -1)));
-  const out: { sol: Solved; a: Assessment }[] = [];
-  const add = (s: Solved) => { if (!out.some((o) => resid(o.sol.vals, s.vals) < 1e-6)) out.push({ sol: s, a: assess(m, s.vals, s.ev, 0) }); };
-  if (first) add(first);
-  for (const f of [0.5, 2]) for (const sg of [1, -1]) for (const p of patterns) {
-    const v = Float64Array.from(start);
-    mIdx.forEach((i, j) => { v[i] = sg * p[j] * f * size; });
-    try { add(refine(m, solveAt(m, v, 0, tol), 0, tol)); } catch (e) { if (!(e instanceof NoFixedPoint)) throw e; }
-  }
-  return out;
+/**
+ * The t → ∞ fixed point with every site read as a vector site (any system: a
+ * scalar site is the 1×1 case, without the scalar site's kinks and bounds).
+ * `{ unsupported }` with the reason when it has none this solver can trust.
+ */
+export function solveStaticVector(rd: SystemReading, opts: SolveOptions): StaticOutcome {
+  const t0 = performance.now();
+  try { return driveStatic(VectorStaticSite.of(rd), { tol: opts.tol, method: 'static (vector sites)', t0 }); } catch (e) { if (e instanceof Unsupported) return { unsupported: e.message }; throw e; }
 }

@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { derive } from '../../src/derive/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { solveStaticVector, type VectorStaticResult } from '../../src/solve/static-vector.ts';
-import { solveStatic } from '../../src/solve/static.ts';
+import { solveStaticVector } from '../../src/solve/static-vector.ts';
+import { solveStatic, type StaticResult as VectorStaticResult } from '../../src/solve/static.ts';
 import { solve } from '../../src/solve/index.ts';
 
 const opts = { params: {}, T: 1, dt: 0.1 };
@@ -57,6 +57,17 @@ describe('linear vector sites: the least-squares fixed point', () => {
     within(r, 'test', 0.625);
     within(r, 'ensemble', 0.5);
     within(r, 'variance', 0.25);
+  });
+});
+
+describe('a vector site that relaxes to 0 (not an example)', () => {
+  it('every order parameter decays with the state: the zero fixed point converges (it was refused as non-converging)', () => {
+    // x* = 2η (the y-loop halves the leak), so q = 4g²q: stable for g = 0.3, and q = 0
+    const src = 'model "z"\nparam g = 0.3\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\nstate y[i]\ninit x[i] = 1\ninit y[i] = 0\nd/dt x[i] = -x[i] + y[i] + sum(j, J[i,j]*x[j])\nd/dt y[i] = -2*y[i] + x[i]\nobserve v = mean(i, (x[i] + y[i])^2)\n';
+    const r = value(solveStatic(readSystem(derive(loadModelSource(src, 'z.dmft')).system), opts));
+    expect(r.diagnostics.method).toBe('static (vector sites)');
+    within(r, 'v', 0, 1e-12);
+    expect(r.diagnostics.fluctuationEigenvalue as number).toBeCloseTo(0.36, 6);
   });
 });
 
