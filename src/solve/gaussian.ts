@@ -228,8 +228,13 @@ function interpErrorNodes(values: (n: number) => number, x: Float64Array, t: num
   const cubic = interpNodes(values, x, t);
   const u = (t - x[a]) / (x[a + 1] - x[a]);
   const linear = (1 - u) * values(a) + u * values(a + 1);
-  const d1 = Math.max(Math.abs(v[1] - v[0]), Math.abs(v[2] - v[1]), Math.abs(v[3] - v[2]));
-  const d3 = Math.abs(v[3] - 3 * v[2] + 3 * v[1] - v[0]);
+  // the first and third differences scaled to the stencil's mean spacing H (divided differences:
+  // on uneven nodes the plain third difference of a straight line is not zero)
+  const xs = [0, 1, 2, 3].map((i) => x[i0 + i]), H = (xs[3] - xs[0]) / 3;
+  const dd1 = [0, 1, 2].map((i) => (v[i + 1] - v[i]) / (xs[i + 1] - xs[i]));
+  const dd2 = [0, 1].map((i) => (dd1[i + 1] - dd1[i]) / (xs[i + 2] - xs[i]));
+  const dd3 = (dd2[1] - dd2[0]) / (xs[3] - xs[0]);
+  const d1 = Math.max(...dd1.map(Math.abs)) * H, d3 = Math.abs(dd3) * 6 * H * H * H;
   if (d3 > 0.1 * d1) return Math.max(Math.abs(cubic - linear), Math.abs(cubic - values(a)), Math.abs(cubic - values(a + 1)));
   // the quadratic through the three nodes nearest t
   const near = t - x[a] < x[a + 1] - t ? a : a + 1;
