@@ -186,6 +186,46 @@ export function gradedGrid(T: number, h0: number, block: number, hMax = Infinity
   }
 }
 
+/**
+ * How far the steps of a graded level may grow while the solution stays as
+ * well resolved as on its first block: along each block of equal steps, the
+ * largest second difference near the diagonal of every variable's
+ * covariance row, |K(n,n) − 2K(n,n−1) + K(n,n−2)|/K(n,n), and of its mean
+ * (against its largest value) — about (step/τ)² for a correlation time τ. A
+ * state that settles (a fixed point, a slowing relaxation) lets it fall as
+ * the steps double; a chaotic or noisy state (τ fixed) or a growing one
+ * (τ = 1/rate) does not. Returns the largest step on the level's grid below
+ * the first block whose second difference exceeds a quarter of the first
+ * block's (undefined when every block passes).
+ */
+function gradingCap(lv: LevelData): number | undefined {
+  const t = lv.t, last = lv.last, N1 = lv.N + 1;
+  const mMax = Math.max(1e-300, ...lv.pops.map((p) => Math.max(...Array.from(p.m.subarray(0, last + 1), Math.abs))));
+  const kMax = Math.max(1e-300, ...lv.pops.map((p) => { let m = 0; for (let n = 0; n <= last; n++) m = Math.max(m, Math.abs(p.K[n * N1 + n])); return m; }));
+  const delta = (n: number): number => {
+    let d = 0;
+    for (const p of lv.pops) {
+      const knn = p.K[n * N1 + n];
+      if (Math.abs(knn) > 1e-12 * kMax) d = Math.max(d, Math.abs(knn - 2 * p.K[n * N1 + n - 1] + p.K[n * N1 + n - 2]) / Math.abs(knn));
+      d = Math.max(d, Math.abs(p.m[n] - 2 * p.m[n - 1] + p.m[n - 2]) / mMax);
+    }
+    return d;
+  };
+  // blocks: runs of rows whose last two steps are equal
+  const blocks: { step: number; d: number }[] = [];
+  for (let n = 2; n <= last; n++) {
+    const s1 = t[n] - t[n - 1], s0 = t[n - 1] - t[n - 2];
+    if (Math.abs(s1 - s0) > 1e-9 * s1) continue;
+    const b = blocks[blocks.length - 1];
+    if (b && Math.abs(b.step - s1) <= 1e-9 * s1) b.d = Math.max(b.d, delta(n));
+    else blocks.push({ step: s1, d: delta(n) });
+  }
+  for (let b = 1; b < blocks.length; b++) {
+    if (blocks[b].step > blocks[b - 1].step * (1 + 1e-9) && blocks[b].d > 0.25 * blocks[0].d) return blocks[b - 1].step;
+  }
+  return undefined;
+}
+
 /** The grid whose steps are those of `g` split into f (f = 1, 2, 4 …), or merged in pairs (f = ½). */
 function refineGrid(g: Float64Array, f: number): Float64Array {
   if (f === 0.5) return g.filter((_, i) => i % 2 === 0);
@@ -388,10 +428,21 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
     const f = factors[l];
     const h = h0 / f, N = Math.round(M0() * f);
     const grid = graded ? refineGrid(g0, f) : undefined;
-    const lv = engine.run(h, N, {
-      scheme, grid,
-      progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
-    });
+    let lv: LevelData;
+    try {
+      lv = engine.run(h, N, {
+        scheme, grid,
+        progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
+      });
+    } catch (e) {
+      // a step that fails on the grown steps (an implicit step that does not converge): the base step throughout
+      if (!(graded && e instanceof DmftError && hMax > h0 * (1 + 1e-9))) throw e;
+      hMax = h0;
+      g0 = gradedGrid(opts.T, h0, block, hMax);
+      twoIdx = twoIdxOf(M0());
+      l = -1;
+      continue;
+    }
     const tag = f === 0.5 ? 'E' : String(Math.log2(f));
     diag[`sweepsMax_${tag}`] = lv.sweepsMax;
     diag[`sweepsMean_${tag}`] = fmt(lv.sweepsMean);
@@ -425,6 +476,26 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
           message: `the time step does not resolve the fastest rate of ${st.variable}: |∂F/∂${st.variable}| reaches ${fmt(st.rate)}, so ${st.variable}'s correlations, which feed back through its fields, change on the time scale ${fmt(1 / st.rate)}, while the finest grid has dt = ${fmt(finest)}; the closure's error would be uncontrolled`,
           hint: `use --dt ${fmt(need)} or smaller (${Math.ceil(opts.T / need)} steps for T = ${opts.T})${opts.T / need > 1e5 ? ', with a shorter --T' : ''}`,
         });
+      }
+    }
+    if (graded && l === 0 && lv.diverged && hMax > h0 * (1 + 1e-9)) {
+      // a solution that overflows is not settling: the base step throughout, as on a uniform grid
+      hMax = h0;
+      g0 = gradedGrid(opts.T, h0, block, hMax);
+      twoIdx = twoIdxOf(M0());
+      l = -1;
+      continue;
+    }
+    if (graded && l === 0 && !lv.diverged && restarts < 4) {
+      // the steps may grow only while the solution settles (gradingCap): else cap them, start again
+      const cap = gradingCap(lv);
+      if (cap !== undefined && cap * f < hMax * (1 - 1e-9)) {
+        hMax = cap * f;
+        g0 = gradedGrid(opts.T, h0, block, hMax);
+        twoIdx = twoIdxOf(M0());
+        restarts++;
+        l = -1;
+        continue;
       }
     }
     if (lv.diverged) {
