@@ -545,6 +545,11 @@ interface PopRunV {
 export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOptions): LevelData {
   const theta = lo.scheme === 'trapezoid' ? 0.5 : 0;
   const N1 = N + 1, T1 = tri(N1), NN = N1 * N1;
+  // the node times: uniform t_n = n h, or a graded grid whose steps grow (lo.grid, docs/gaussian-closure.md)
+  const tn = lo.grid ?? Float64Array.from({ length: N1 }, (_, n) => n * h);
+  if (tn.length !== N1) throw new Error(`runLevelVector: a grid of ${tn.length} times for ${N} steps`);
+  /** the step that ends at node n */
+  const hAt = (n: number) => (n > 0 ? tn[n] - tn[n - 1] : tn.length > 1 ? tn[1] - tn[0] : h);
   const stepTol = lo.stepTol ?? 1e-10;
   const maxSweeps = lo.maxSweeps ?? 60;
   const arrs = (k: number, len: number) => Array.from({ length: k }, () => new Float64Array(len));
@@ -610,7 +615,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       const t0 = w[0] === 0 ? ti : si;
       covArgs[q] = o.kind === 'M' ? o.v[t0] : o.v[t0 * N1 + (w[1] === 0 ? ti : si)];
     }
-    covArgs[na] = ti * h; covArgs[na + 1] = si * h;
+    covArgs[na] = tn[ti]; covArgs[na + 1] = tn[si];
     return c.F(covArgs);
   };
   /** population pi's field covariances at (n, j) and (j, n) */
@@ -749,7 +754,8 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     const v = p.slot;
     v.fill(0);
     for (const ms of P.meanSlots) v[ms.slot] = ops.get(ms.op)!.v[n];
-    v[P.tSlot] = n * h;
+    v[P.tSlot] = tn[n];
+    const h = hAt(n);
     for (let a = 0; a < V; a++) {
       const vr = r.variables[a];
       p.eps[n * V + a] = vr.F(v);
@@ -788,7 +794,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         for (let ab = 0; ab < VV; ab++) p.Phi[ab][base + n] = Mat[ab];
         for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) Mat[a * V + b] = (a === b ? 1 : 0) - wk.W[a] * Mat[a * V + b];
         const M = invert(Mat, V);
-        if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${(n * h).toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
+        if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${tn[n].toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
         p.M.set(M, o);
         for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) { p.U0[o + a * V + b] = M[a * V + b] * wk.W[b]; p.U1[o + a * V + b] = M[a * V + b] * wk.H1[b]; }
       }
@@ -805,7 +811,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       }
       chi.set(chiNew);
       if (change <= 4e-16 * scale || change === 0) break;
-      if (it >= 200) throw new DmftError({ message: `the implicit step at t = ${(n * h).toPrecision(4)} has no consistent diagonal (the equal-time responses of the populations feed each other too strongly)`, hint: 'try a smaller --dt' });
+      if (it >= 200) throw new DmftError({ message: `the implicit step at t = ${tn[n].toPrecision(4)} has no consistent diagonal (the equal-time responses of the populations feed each other too strongly)`, hint: 'try a smaller --dt' });
     }
   };
 
@@ -862,7 +868,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
           }
         }
         for (let r = 0; r < nK; r++) for (let c = 0; c < nK; c++) Mx[r * nK + c] = (r === c ? 1 : 0) - Mx[r * nK + c];
-        if (!luSolveInPlace(Mx, rhs, nK, 1e-14)) throw new DmftError({ message: `the implicit response step is singular at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
+        if (!luSolveInPlace(Mx, rhs, nK, 1e-14)) throw new DmftError({ message: `the implicit response step is singular at t = ${tn[n].toPrecision(4)}`, hint: 'try a smaller --dt' });
       }
       // G, Φ and A at (n,k), then row k's contribution to the columns below
       for (let pi = 0; pi < pops.length; pi++) {
@@ -1061,7 +1067,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
                 s += cc * cd * p.P.noiseD[z];
               }
               // ∫₀^h e^{(a*_c + a*_d) u} du, with the exponential trapezoid's normalization
-              Sn[c * V + d] = s * noiseFactor(h, p.zs[n * V + c] + p.zs[n * V + d]) * p.chat[n * V + c] * p.chat[n * V + d];
+              Sn[c * V + d] = s * noiseFactor(hAt(n), p.zs[n * V + c] + p.zs[n * V + d]) * p.chat[n * V + c] * p.chat[n * V + d];
             }
           }
           for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
@@ -1115,10 +1121,10 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         // the within-step sweeps repeat the whole row anyway: one pass per column and sweep
         if (needSweeps) break;
         if (it > 6 && change > 0.9 * prev) {
-          if (change > 1e-9 * scale) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${(n * h).toPrecision(4)} (the fields feed back on themselves at equal times too strongly)`, hint: 'try a smaller --dt' });
+          if (change > 1e-9 * scale) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)} (the fields feed back on themselves at equal times too strongly)`, hint: 'try a smaller --dt' });
           break;
         }
-        if (it >= 100) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${(n * h).toPrecision(4)}`, hint: 'try a smaller --dt' });
+        if (it >= 100) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)}`, hint: 'try a smaller --dt' });
         prev = change;
       }
     }
@@ -1230,7 +1236,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       dPrev = d;
       if (s >= maxSweeps) {
         if (lo.fixedSweeps) { residualMax = Math.max(residualMax, d); break; }
-        throw new DmftError({ message: `the within-step iteration did not converge at t = ${(n * h).toPrecision(4)} (change ${d.toExponential(2)} after ${s} sweeps)`, hint: 'try a smaller --dt' });
+        throw new DmftError({ message: `the within-step iteration did not converge at t = ${tn[n].toPrecision(4)} (change ${d.toExponential(2)} after ${s} sweeps)`, hint: 'try a smaller --dt' });
       }
     }
     sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
@@ -1240,20 +1246,20 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       for (let a = 0; a < V; a++) {
         const knn = p.K[a * V + a][n * N1 + n], mn = p.m[a][n];
         if (!Number.isFinite(knn) || !Number.isFinite(mn) || Math.abs(knn) > 1e200 || Math.abs(mn) > 1e100) {
-          diverged = `variable ${unitName(p, a)}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${(n * h).toPrecision(4)}`;
+          diverged = `variable ${unitName(p, a)}: ${Number.isFinite(knn) && Number.isFinite(mn) ? 'overflow' : 'non-finite values'} at t = ${tn[n].toPrecision(4)}`;
           break;
         }
-        if (knn < -1e-8 * (1 + mn * mn)) { diverged = `variable ${unitName(p, a)}: negative variance ${knn.toExponential(2)} at t = ${(n * h).toPrecision(4)} (the time step is too large for the dynamics)`; break; }
+        if (knn < -1e-8 * (1 + mn * mn)) { diverged = `variable ${unitName(p, a)}: negative variance ${knn.toExponential(2)} at t = ${tn[n].toPrecision(4)} (the time step is too large for the dynamics)`; break; }
         // a covariance must obey Cauchy–Schwarz: |K(t,s)|² ≤ K(t,t) K(s,s)
         const Kaa = p.K[a * V + a], tol = 1e-9 * (1 + Math.abs(knn));
         for (let j = 0; j < n && !diverged; j++) {
           const kjj = Kaa[j * N1 + j], knj = Kaa[n * N1 + j];
-          if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) diverged = `variable ${unitName(p, a)}: the covariance violates Cauchy–Schwarz at t = ${(n * h).toPrecision(4)}, s = ${(j * h).toPrecision(4)} (the time step is too large for the dynamics)`;
+          if (knj * knj > Math.max(0, knn) * Math.max(0, kjj) * (1 + 1e-7) + tol * (1 + Math.abs(kjj))) diverged = `variable ${unitName(p, a)}: the covariance violates Cauchy–Schwarz at t = ${tn[n].toPrecision(4)}, s = ${tn[j].toPrecision(4)} (the time step is too large for the dynamics)`;
         }
         if (diverged) break;
         // a stiff variable matters only where its correlations feed back (its population has order parameters)
         const rate = -p.own[n * V + a];
-        if (p.P.dyn[a] && p.P.ops.length > 0 && rate > 0 && rate * h > stiffness.value) stiffness = { value: rate * h, variable: unitName(p, a), rate };
+        if (p.P.dyn[a] && p.P.ops.length > 0 && rate > 0 && rate * hAt(n) > stiffness.value) stiffness = { value: rate * hAt(n), variable: unitName(p, a), rate };
       }
       if (diverged) break;
     }
@@ -1262,7 +1268,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
   }
   const units = pops.flatMap((p) => p.P.r.variables.map((_, a) => ({ m: p.m[a], K: p.K[a * p.P.V + a], Xq: p.P.r.quenched.map((__, q) => p.X[a * p.P.Q + q]) })));
   return {
-    h, N, last, diverged, sweepsMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), residualMax, fallbackPairs, stiffness,
+    h, N, t: tn, last, diverged, sweepsMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), residualMax, fallbackPairs, stiffness,
     pops: units, vector: pops,
   };
 }

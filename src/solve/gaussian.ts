@@ -44,8 +44,11 @@ export function gaussianUnsupported(reading: SystemReading): string | undefined 
 }
 
 export interface LevelData {
+  /** the base step (the first block's step on a graded grid) */
   h: number;
   N: number;
+  /** the node times t_0 … t_N */
+  t: Float64Array;
   pops: { m: Float64Array; K: Float64Array; Xq: Float64Array[] }[];
   /** index of the last finite step (N unless the solution diverged) */
   last: number;
@@ -69,6 +72,8 @@ export const SCHEME_ORDER: Record<Scheme, number> = { trapezoid: 2, euler: 1 };
 
 export interface LevelOptions {
   scheme: Scheme;
+  /** the node times t_0 = 0 < … < t_N (default uniform, t_n = n h) */
+  grid?: Float64Array;
   /** relative tolerance of the within-step fixed point */
   stepTol?: number;
   maxSweeps?: number;
@@ -148,6 +153,139 @@ export interface GaussianOptions extends SolveOptions {
   errorGrid?: boolean;
   /** maximal two-time output points per axis without --times */
   twoTimePoints?: number;
+  /** the time grid: 'uniform' (steps dt), or 'graded' (blocks of `block` steps, each block's
+   *  step twice the last one's, up to what stiff variables allow); default graded for systems
+   *  without white noise, uniform otherwise (docs/gaussian-closure.md, "Graded grids") */
+  grid?: 'uniform' | 'graded';
+  /** steps per block of the graded grid (even; default GRADED_BLOCK) */
+  block?: number;
+}
+
+/** Steps per block of the graded grid (on the grid dt). */
+export const GRADED_BLOCK = 64;
+
+/**
+ * The node times of a graded grid on [0, T]: blocks of `block` steps, the
+ * first of step h0, each next one's step twice the last's but at most hMax;
+ * the last block ends on T with an even number of equal steps (so that the
+ * grid 2·dt, which takes every other node, ends on T too).
+ */
+export function gradedGrid(T: number, h0: number, block: number, hMax = Infinity): Float64Array {
+  const t: number[] = [0];
+  let step = h0;
+  for (;;) {
+    const t0 = t[t.length - 1], rest = T - t0;
+    if (rest <= block * step * (1 + 1e-9)) {
+      const m = 2 * Math.max(1, Math.ceil(rest / (2 * step) - 1e-9));
+      for (let i = 1; i < m; i++) t.push(t0 + (rest * i) / m);
+      t.push(T);
+      return Float64Array.from(t);
+    }
+    for (let i = 1; i <= block; i++) t.push(t0 + i * step);
+    if (2 * step <= hMax * (1 + 1e-12)) step *= 2;
+  }
+}
+
+/**
+ * How far the steps of a graded level may grow while the solution stays as
+ * well resolved as on its first block: along each block of equal steps, the
+ * largest second difference near the diagonal of every variable's
+ * covariance row, |K(n,n) − 2K(n,n−1) + K(n,n−2)|/K(n,n), and of its mean
+ * (against its largest value) — about (step/τ)² for a correlation time τ. A
+ * state that settles (a fixed point, a slowing relaxation) lets it fall as
+ * the steps double; a chaotic or noisy state (τ fixed) or a growing one
+ * (τ = 1/rate) does not. Returns the largest step on the level's grid below
+ * the first block whose second difference exceeds a quarter of the first
+ * block's (undefined when every block passes).
+ */
+function gradingCap(lv: LevelData): number | undefined {
+  const t = lv.t, last = lv.last, N1 = lv.N + 1;
+  const mMax = Math.max(1e-300, ...lv.pops.map((p) => Math.max(...Array.from(p.m.subarray(0, last + 1), Math.abs))));
+  const kMax = Math.max(1e-300, ...lv.pops.map((p) => { let m = 0; for (let n = 0; n <= last; n++) m = Math.max(m, Math.abs(p.K[n * N1 + n])); return m; }));
+  const delta = (n: number): number => {
+    let d = 0;
+    for (const p of lv.pops) {
+      const knn = p.K[n * N1 + n];
+      if (Math.abs(knn) > 1e-12 * kMax) d = Math.max(d, Math.abs(knn - 2 * p.K[n * N1 + n - 1] + p.K[n * N1 + n - 2]) / Math.abs(knn));
+      d = Math.max(d, Math.abs(p.m[n] - 2 * p.m[n - 1] + p.m[n - 2]) / mMax);
+    }
+    return d;
+  };
+  // blocks: runs of rows whose last two steps are equal
+  const blocks: { step: number; d: number }[] = [];
+  for (let n = 2; n <= last; n++) {
+    const s1 = t[n] - t[n - 1], s0 = t[n - 1] - t[n - 2];
+    if (Math.abs(s1 - s0) > 1e-9 * s1) continue;
+    const b = blocks[blocks.length - 1];
+    if (b && Math.abs(b.step - s1) <= 1e-9 * s1) b.d = Math.max(b.d, delta(n));
+    else blocks.push({ step: s1, d: delta(n) });
+  }
+  for (let b = 1; b < blocks.length; b++) {
+    if (blocks[b].step > blocks[b - 1].step * (1 + 1e-9) && blocks[b].d > 0.25 * blocks[0].d) return blocks[b - 1].step;
+  }
+  return undefined;
+}
+
+/** The grid whose steps are those of `g` split into f (f = 1, 2, 4 …), or merged in pairs (f = ½). */
+function refineGrid(g: Float64Array, f: number): Float64Array {
+  if (f === 0.5) return g.filter((_, i) => i % 2 === 0);
+  const out = new Float64Array((g.length - 1) * f + 1);
+  for (let i = 0; i + 1 < g.length; i++) for (let k = 0; k < f; k++) out[i * f + k] = g[i] + ((g[i + 1] - g[i]) * k) / f;
+  out[out.length - 1] = g[g.length - 1];
+  return out;
+}
+
+/** 4-point Lagrange interpolation of a function on the nodes `x` (increasing) at t; `abs`: the sum of |weights|·values. */
+function interpNodes(values: (n: number) => number, x: Float64Array, t: number, abs = false): number {
+  const N = x.length - 1;
+  let lo = 0, hi = N;
+  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (x[mid] <= t) lo = mid; else hi = mid; }
+  const tol = 1e-9 * (x[Math.min(N, lo + 1)] - x[lo]);
+  if (Math.abs(t - x[lo]) <= tol) return values(lo);
+  if (lo + 1 <= N && Math.abs(t - x[lo + 1]) <= tol) return values(lo + 1);
+  if (N < 3) { const u = (t - x[lo]) / (x[lo + 1] - x[lo]); return (1 - u) * values(lo) + u * values(lo + 1); }
+  const i0 = Math.max(0, Math.min(N - 3, lo - 1));
+  let s = 0;
+  for (let i = 0; i < 4; i++) {
+    let l = 1;
+    for (let k = 0; k < 4; k++) if (k !== i) l *= (t - x[i0 + k]) / (x[i0 + i] - x[i0 + k]);
+    s += (abs ? Math.abs(l) : l) * values(i0 + i);
+  }
+  return s;
+}
+
+/** interpError on the nodes x: the cubic's distance to the quadratic through the nearest three nodes,
+ *  or, where the four nodes do not resolve the solution, to both bracketing nodes and the linear interpolant */
+function interpErrorNodes(values: (n: number) => number, x: Float64Array, t: number): number {
+  const N = x.length - 1;
+  if (N < 3) return 0;
+  let lo = 0, hi = N;
+  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (x[mid] <= t) lo = mid; else hi = mid; }
+  const a = Math.min(lo, N - 1), tol = 1e-9 * (x[a + 1] - x[a]);
+  if (Math.abs(t - x[a]) <= tol || Math.abs(t - x[a + 1]) <= tol) return 0;
+  const i0 = Math.max(0, Math.min(N - 3, a - 1));
+  const v = [0, 1, 2, 3].map((i) => values(i0 + i));
+  const cubic = interpNodes(values, x, t);
+  const u = (t - x[a]) / (x[a + 1] - x[a]);
+  const linear = (1 - u) * values(a) + u * values(a + 1);
+  // the first and third differences scaled to the stencil's mean spacing H (divided differences:
+  // on uneven nodes the plain third difference of a straight line is not zero)
+  const xs = [0, 1, 2, 3].map((i) => x[i0 + i]), H = (xs[3] - xs[0]) / 3;
+  const dd1 = [0, 1, 2].map((i) => (v[i + 1] - v[i]) / (xs[i + 1] - xs[i]));
+  const dd2 = [0, 1].map((i) => (dd1[i + 1] - dd1[i]) / (xs[i + 2] - xs[i]));
+  const dd3 = (dd2[1] - dd2[0]) / (xs[3] - xs[0]);
+  const d1 = Math.max(...dd1.map(Math.abs)) * H, d3 = Math.abs(dd3) * 6 * H * H * H;
+  if (d3 > 0.1 * d1) return Math.max(Math.abs(cubic - linear), Math.abs(cubic - values(a)), Math.abs(cubic - values(a + 1)));
+  // the quadratic through the three nodes nearest t
+  const near = t - x[a] < x[a + 1] - t ? a : a + 1;
+  const j0 = Math.max(i0, Math.min(i0 + 1, near - 1));
+  let quad = 0;
+  for (let i = 0; i < 3; i++) {
+    let l = 1;
+    for (let k = 0; k < 3; k++) if (k !== i) l *= (t - x[j0 + k]) / (x[j0 + i] - x[j0 + k]);
+    quad += l * values(j0 + i);
+  }
+  return Math.abs(cubic - quad);
 }
 
 export interface GaussianSolution {
@@ -168,16 +306,24 @@ const STIFF_MAX = 0.5;
 const ORDER_SLACK = 0.3;
 
 /** Growth of the second moments over the last half of a level. */
-function growthOf(lv: LevelData): { rate: number; ratio: number; accel: number; unstable: boolean; weakUnstable: boolean } {
+function growthOf(lv: LevelData, graded: boolean): { rate: number; ratio: number; accel: number; unstable: boolean; weakUnstable: boolean } {
   const N1 = lv.N + 1;
   const last = lv.last;
   const S = (n: number) => Math.max(...lv.pops.map((p) => p.K[n * N1 + n] + p.m[n] * p.m[n]));
   if (last < 8) return { rate: NaN, ratio: NaN, accel: NaN, unstable: false, weakUnstable: false };
-  const n3 = last, n2 = Math.round(last * 0.75), n1 = Math.round(last * 0.5);
-  const dt = (n3 - n2) * lv.h;
+  // the nodes at a half and three quarters of the time reached (of the steps, on a uniform grid)
+  const at = (frac: number) => {
+    if (!graded) return Math.round(last * frac);
+    let i = 0;
+    while (i < last && lv.t[i + 1] <= frac * lv.t[last]) i++;
+    return i;
+  };
+  const n3 = last, n2 = at(0.75), n1 = at(0.5);
+  const span = (a: number, b: number) => (graded ? lv.t[b] - lv.t[a] : (b - a) * lv.h);
+  const dt = span(n2, n3);
   const s1 = S(n1), s2 = S(n2), s3 = S(n3);
   if (!(s3 > 0) || !(s2 > 0) || !(s1 > 0)) return { rate: NaN, ratio: NaN, accel: NaN, unstable: false, weakUnstable: false };
-  const r2 = Math.log(s3 / s2) / dt, r1 = Math.log(s2 / s1) / ((n2 - n1) * lv.h);
+  const r2 = Math.log(s3 / s2) / dt, r1 = Math.log(s2 / s1) / span(n1, n2);
   const unstable = s3 > 1.5 * s2 && r2 > 0 && r2 >= 0.7 * r1;
   const weakUnstable = s3 > s2 * (1 + 1e-6) && r2 > 0 && (r1 <= 0 || r2 >= 0.9 * r1);
   return { rate: r2, ratio: s3 / s2, accel: r1 > 0 ? r2 / r1 : NaN, unstable, weakUnstable };
@@ -234,14 +380,32 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   const times = opts.times;
   if (times) for (const t of times) if (!(t >= -1e-12 && t <= opts.T * (1 + 1e-12))) throw new DmftError({ message: `--times: ${t} is outside [0, T = ${opts.T}]` });
   const tOut = times ? times.slice() : Array.from({ length: N0 + 1 }, (_, i) => i * h0);
+  // the graded grid (steps doubling block by block) where it is shorter than the uniform one:
+  // for systems without white noise by default (their correlations smooth out as they settle)
+  const noiseDriven = reading.pops.some((p) => p.noises.length > 0);
+  const block = opts.block ?? GRADED_BLOCK;
+  if (!(Number.isInteger(block) && block >= 2 && block % 2 === 0)) throw new DmftError({ message: `the graded grid's block must be an even number of steps ≥ 2 (got ${block})` });
+  const graded = (opts.grid ?? (noiseDriven ? 'uniform' : 'graded')) === 'graded' && opts.T > block * h0 * (1 + 1e-9);
+  let hMax = Infinity;
+  /** the nodes of the grid dt (graded) */
+  let g0 = graded ? gradedGrid(opts.T, h0, block, hMax) : new Float64Array(0);
+  const M0 = () => (graded ? g0.length - 1 : N0);
+  /** the node of the grid dt nearest to t */
+  const nodeOf = (t: number): number => {
+    if (!graded) return Math.round(t / h0);
+    let best = 0;
+    for (let i = 1; i < g0.length; i++) if (Math.abs(g0[i] - t) < Math.abs(g0[best] - t)) best = i;
+    return best;
+  };
   const obsList = engine.observables.map((o, index) => ({ ...o, index }));
   const one = obsList.filter((o) => !o.twoTime);
   const two = obsList.filter((o) => o.twoTime);
   // two-time output: requested times snapped to the coarse grid, or a subsample
   const maxPts = opts.twoTimePoints ?? 41;
-  const twoIdx = times
-    ? times.map((t) => Math.round(t / h0))
-    : Array.from(new Set(Array.from({ length: Math.min(maxPts, N0 + 1) }, (_, i) => Math.round((i * N0) / Math.max(1, Math.min(maxPts, N0 + 1) - 1)))));
+  const twoIdxOf = (M: number) => times
+    ? times.map(nodeOf)
+    : Array.from(new Set(Array.from({ length: Math.min(maxPts, M + 1) }, (_, i) => Math.round((i * M) / Math.max(1, Math.min(maxPts, M + 1) - 1)))));
+  let twoIdx = twoIdxOf(M0());
 
   const oneVals: number[][][] = one.map(() => []); // [obs][level][k]
   const serVals: number[][][] = one.map(() => []); // coarse grid
@@ -256,25 +420,38 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
 
   // grids: an extra coarser one (2·dt, cost ≈ 1/8 of dt's) for the error of
   // the extrapolated value, then dt, dt/2, …
-  const extra = (opts.errorGrid ?? true) && N0 % 2 === 0 && N0 >= 8;
+  const extra = (opts.errorGrid ?? true) && M0() % 2 === 0 && M0() >= 8;
   const factors = [...(extra ? [0.5] : []), ...Array.from({ length: levels }, (_, l) => 2 ** l)];
   const twoLevels: number[][][][] = two.map(() => []);
+  let restarts = 0;
   for (let l = 0; l < factors.length; l++) {
     const f = factors[l];
-    const h = h0 / f, N = Math.round(N0 * f);
-    const lv = engine.run(h, N, {
-      scheme,
-      progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
-    });
+    const h = h0 / f, N = Math.round(M0() * f);
+    const grid = graded ? refineGrid(g0, f) : undefined;
+    let lv: LevelData;
+    try {
+      lv = engine.run(h, N, {
+        scheme, grid,
+        progress: opts.progress ? (x) => opts.progress!(`gaussian closure, grid ${l + 1}/${factors.length} (dt = ${fmt(h)})`, x) : undefined,
+      });
+    } catch (e) {
+      // a step that fails on the grown steps (an implicit step that does not converge): the base step throughout
+      if (!(graded && e instanceof DmftError && hMax > h0 * (1 + 1e-9))) throw e;
+      hMax = h0;
+      g0 = gradedGrid(opts.T, h0, block, hMax);
+      twoIdx = twoIdxOf(M0());
+      l = -1;
+      continue;
+    }
     const tag = f === 0.5 ? 'E' : String(Math.log2(f));
     diag[`sweepsMax_${tag}`] = lv.sweepsMax;
     diag[`sweepsMean_${tag}`] = fmt(lv.sweepsMean);
     if (lv.residualMax > 0) diag[`stepResidual_${tag}`] = +lv.residualMax.toExponential(2);
     if (lv.fallbackPairs) diag[`quadrature2dPairs_${tag}`] = lv.fallbackPairs;
     if (l === 0) {
-      const g = growthOf(lv);
+      const g = growthOf(lv, graded);
       growth = { rate: g.rate, ratio: g.ratio, unstable: g.unstable, weakUnstable: g.weakUnstable };
-      coarse = { h, N };
+      coarse = { h, N: graded ? Math.round(opts.T / h) : N };
     }
     if (l === 0 && lv.stiffness.value > 0) {
       // the stiff linear part is integrated exactly, but the fields built from
@@ -282,7 +459,18 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       // on the grid, an error Richardson does not see
       const finest = h0 / 2 ** (levels - 1);
       const st = lv.stiffness;
-      if (st.rate * finest > STIFF_MAX) {
+      // on a graded grid: the largest rate·(local step) of the finest grid
+      const worst = graded ? (st.value * f) / 2 ** (levels - 1) : st.rate * finest;
+      if (graded && worst > STIFF_MAX && st.rate * finest <= STIFF_MAX && restarts < 4) {
+        // the steps may grow only as far as the stiff variable is resolved: cap them, start again
+        hMax = Math.min(hMax, (STIFF_MAX * 2 ** (levels - 1)) / st.rate);
+        g0 = gradedGrid(opts.T, h0, block, hMax);
+        twoIdx = twoIdxOf(M0());
+        restarts++;
+        l = -1;
+        continue;
+      }
+      if (graded ? worst > STIFF_MAX * (1 + 1e-9) : worst > STIFF_MAX) {
         const need = (STIFF_MAX * 2 ** (levels - 1)) / st.rate;
         throw new StiffStepError(need, {
           message: `the time step does not resolve the fastest rate of ${st.variable}: |∂F/∂${st.variable}| reaches ${fmt(st.rate)}, so ${st.variable}'s correlations, which feed back through its fields, change on the time scale ${fmt(1 / st.rate)}, while the finest grid has dt = ${fmt(finest)}; the closure's error would be uncontrolled`,
@@ -290,12 +478,32 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
         });
       }
     }
+    if (graded && l === 0 && lv.diverged && hMax > h0 * (1 + 1e-9)) {
+      // a solution that overflows is not settling: the base step throughout, as on a uniform grid
+      hMax = h0;
+      g0 = gradedGrid(opts.T, h0, block, hMax);
+      twoIdx = twoIdxOf(M0());
+      l = -1;
+      continue;
+    }
+    if (graded && l === 0 && !lv.diverged && restarts < 4) {
+      // the steps may grow only while the solution settles (gradingCap): else cap them, start again
+      const cap = gradingCap(lv);
+      if (cap !== undefined && cap * f < hMax * (1 - 1e-9)) {
+        hMax = cap * f;
+        g0 = gradedGrid(opts.T, h0, block, hMax);
+        twoIdx = twoIdxOf(M0());
+        restarts++;
+        l = -1;
+        continue;
+      }
+    }
     if (lv.diverged) {
       // a growing transient is reported (with its growth law) as long as it is
       // representable; only values that overflow are refused
-      const tEnd = (lv.last + 1) * h;
+      const tEnd = graded ? lv.t[Math.min(lv.N, lv.last + 1)] : (lv.last + 1) * h;
       if (l === 0 && lv.last >= 8 && /overflow|non-finite/.test(lv.diverged)) {
-        const why = describeInstability(reading, opts, h, N, scheme, growth.rate, lv.last);
+        const why = describeInstability(reading, opts, h, coarse.N, scheme, growth.rate, graded ? Math.round(lv.t[lv.last] / h) : lv.last);
         throw new DmftError({ message: `the transient overflows by t = ${fmt(tEnd)}: ${why.message} (rate measured on the grid dt = ${fmt(h)}, where rate·dt = ${fmt(growth.rate * h)})`, hint: `solve up to a shorter time (--T ${fmt(0.8 * tEnd)} is representable), or ${why.hint}` });
       }
       throw new DmftError({ message: `the Gaussian closure diverged: ${lv.diverged}`, hint: 'the dynamics may be unstable at these parameters; try a shorter --T or a smaller --dt' });
@@ -304,11 +512,14 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
       const cache = new Map<number, Quad>();
       const q = (n: number) => { let v = cache.get(n); if (v === undefined) { v = engine.observe(lv, o.index, n, n); cache.set(n, v); } return v; };
       const at = (n: number) => q(n).v, err = (n: number) => q(n).e;
-      oneVals[oi].push(tOut.map((t) => interp(at, h, N, t)));
-      serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(at, h, N, k * h0)));
+      const ip = (fn: (n: number) => number, t: number, abs = false) => (graded ? interpNodes(fn, lv.t, t, abs) : interp(fn, h, N, t, abs));
+      const ie = (t: number) => (graded ? interpErrorNodes(at, lv.t, t) : interpError(at, h, N, t));
+      oneVals[oi].push(tOut.map((t) => ip(at, t)));
+      serVals[oi].push(Array.from({ length: N0 + 1 }, (_, k) => ip(at, k * h0)));
       // the interpolation error at output times between grid points rides with the quadrature error
-      oneQ[oi].push(tOut.map((t) => interp(err, h, N, t, true) + interpError(at, h, N, t)));
-      serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => interp(err, h, N, k * h0, true)));
+      // (and at the series' times between the nodes of a graded grid)
+      oneQ[oi].push(tOut.map((t) => ip(err, t, true) + ie(t)));
+      serQ[oi].push(Array.from({ length: N0 + 1 }, (_, k) => ip(err, k * h0, true) + (graded ? ie(k * h0) : 0)));
     });
     if (f >= 1) two.forEach((o, oi) => {
       const q = twoIdx.map((a) => twoIdx.map((b) => engine.observe(lv, o.index, a * f, b * f)));
@@ -387,7 +598,7 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   });
   const twoTime: Record<string, TwoTime> = table();
   two.forEach((o, oi) => {
-    const tt = twoIdx.map((i) => i * h0);
+    const tt = twoIdx.map((i) => (graded ? g0[i] : i * h0));
     const vals = tt.map((_, a) => tt.map((_, b) => {
       const v = twoLevels[oi].map((lv) => lv[a][b]);
       const r = richardson(v, order);
@@ -403,6 +614,12 @@ export function solveGaussian(reading: SystemReading, opts: GaussianOptions): Ga
   diag.errorGrid = extra;
   diag.dt = h0;
   diag.finestDt = h0 / 2 ** (levels - 1);
+  if (graded) {
+    diag.grid = 'graded';
+    diag.gridSteps = M0();
+    diag.gridBlock = block;
+    diag.gridMaxStep = fmt(Math.max(...Array.from({ length: M0() }, (_, i) => g0[i + 1] - g0[i])));
+  }
   diag.order = order;
   diag.seconds = fmt((Date.now() - started) / 1000);
   const result: SolveResult = {
