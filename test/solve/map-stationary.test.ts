@@ -100,6 +100,19 @@ describe('stationary state of an affine map with memory, solved directly', () =>
       expect(r.reason).toMatch(why);
     }
   });
+  it('online SGD (b = κ/α, α → ∞): the noise floor approaches the fixed point of the Gaussian-feature recursion of Bordelon & Pehlevan (2022), isotropic case', () => {
+    // q(t+1) = q((1 − lr)² + lr²/κ) + lr² σ²/κ: q* = lr² σ²/κ / (1 − (1 − lr)² − lr²/κ); test = q*/2
+    const lr = 0.5, kappa = 1, sigma2 = 0.25;
+    const floor = (lr * lr * sigma2) / kappa / (1 - (1 - lr) ** 2 - (lr * lr) / kappa) / 2;
+    const gap = (alpha: number) => {
+      const sys = derive(loadModel('examples/online-sgd-linear-regression.dmft', { alpha })).system;
+      const { obs } = stationary(sys, { alpha });
+      return obs('test').value - floor;
+    };
+    const g64 = gap(64), g256 = gap(256);
+    expect(Math.abs(g256)).toBeLessThan(Math.abs(g64) / 2);
+    expect(Math.abs(g256)).toBeLessThan(1e-4);
+  });
   it('a nonlinear map is not for this solver (the transient or the equal-time fixed point answers)', () => {
     const sys = derive(loadModel('examples/random-map.dmft')).system;
     expect(solveMapStationary(sys, sys.params).status).toBe('inapplicable');
