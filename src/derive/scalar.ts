@@ -36,8 +36,8 @@ export function vectorFeature(sys: DmftSystem): string | undefined {
 
 /** The populations as scalar ones; `who` names the reader in the refusal
  *  ("the solvers", "verify"). */
-export function scalarPopulations(sys: DmftSystem, who: string): ScalarPopulation[] {
-  if (sys.time === 'discrete') {
+export function scalarPopulations(sys: DmftSystem, who: string, opts: { discrete?: boolean } = {}): ScalarPopulation[] {
+  if (sys.time === 'discrete' && !opts.discrete) {
     throw new DmftError({ message: `the model's dynamics are maps x(t+1) = …: discrete-time systems are not supported by ${who} yet`, hint: 'dmft derive prints its equations (docs/discrete-time.md)' });
   }
   const why = vectorFeature(sys);
@@ -62,7 +62,7 @@ export interface ScalarSystem extends Omit<DmftSystem, 'populations'> {
   populations: ScalarPopulation[];
 }
 
-/** The system as a scalar one (refused as by `scalarPopulations`). */
-export function scalarSystem(sys: DmftSystem, who: string): ScalarSystem {
-  return { ...sys, populations: scalarPopulations(sys, who) };
+/** The system as a scalar one (refused as by `scalarPopulations`; `discrete`: a reader of maps, whose dynamic variable's rhs is x(t+1)). */
+export function scalarSystem(sys: DmftSystem, who: string, opts: { discrete?: boolean } = {}): ScalarSystem {
+  return { ...sys, populations: scalarPopulations(sys, who, opts) };
 }

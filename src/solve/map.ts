@@ -34,6 +34,7 @@ import { expectTensorHermite, expectTensorSmooth, expectTensorTrapezoid } from '
 import { choleskySemidefinite } from '../numeric/linalg.ts';
 import type { DmftSystem, OrderParam, Population, Variable } from '../derive/system.ts';
 import type { GrowthLaw, LimitStatus, SolveOptions, SolveResult, TwoTime } from './types.ts';
+import { Inapplicable, solveMapStationary, type MapStationary } from './map-stationary.ts';
 
 /** Most Gaussian variables one average may need (tensor Gauss–Hermite cost n^k). */
 const MAX_DIM = 3;
@@ -111,18 +112,28 @@ export function solveMap(sys: DmftSystem, opts: MapOptions): SolveResult {
     if (!(e instanceof DmftError)) throw e;
     fixed = { note: `the equal-time fixed point was not solved directly (${e.message})` };
   }
+  // a map with memory (GD, SGD): its stationary state solved directly when the sites are affine
+  let stationary: MapStationary | undefined;
+  if (!(fixed && 'value' in fixed)) stationary = solveMapStationary(sys, opts.params);
   for (const o of sys.observables.filter((x) => x.times.length < 2)) {
     // the late steps, one by one (the output times may skip steps)
     const tn = o.times[0] ?? 't';
     const late = Array.from({ length: Math.min(T + 1, 8) }, (_, k) => T - Math.min(T, 7) + k).map((t) => c.observable(o.expr, { [tn]: t }));
     let st = tailStatus(late.map((x) => x.value), T);
+    let direct = false;
     if (fixed && 'value' in fixed) {
       const v = fixed.observable(o.expr, tn);
       st = { status: { status: 'value', reason: fixed.reason }, value: v.value, error: v.error };
+    } else if (stationary && stationary.status !== 'inapplicable') {
+      const d = stationaryLimit(stationary, o.expr);
+      // a transient already growing keeps its measured growth law; the direct verdict is added to its reason
+      if (d && d.status.status === 'divergent' && st.status.status === 'divergent') st.status.reason = `${st.status.reason}; the stationary solve agrees: ${d.status.reason}`;
+      else if (d) { st = d; direct = true; }
+      else st.status.reason = `${st.status.reason}; the stationary state was not solved directly (the observable is not a second moment of the site)`;
     }
     limitStatus[o.name] = st.status;
     // the limit read off the last steps carries their quadrature error on top of the tail
-    const quad = fixed && 'value' in fixed ? 0 : Math.max(...late.map((x) => x.error));
+    const quad = (fixed && 'value' in fixed) || direct ? 0 : Math.max(...late.map((x) => x.error));
     if (st.value !== undefined) { limit[o.name] = st.value; limitError[o.name] = st.error! + quad; }
   }
   if (fixed && !('value' in fixed) && fixed.note) {
@@ -140,6 +151,23 @@ export function solveMap(sys: DmftSystem, opts: MapOptions): SolveResult {
   else res.limitNote = Object.values(limitStatus).map((s) => s.reason).filter(Boolean)[0];
   if (Object.keys(twoTime).length) res.twoTime = twoTime;
   return res;
+}
+
+/**
+ * The t → ∞ verdict of the direct stationary solve for one observable: its
+ * value, or the marginal/divergent status (never a number near a stability
+ * edge); undefined when the observable is not a second moment of the site.
+ */
+function stationaryLimit(s: Exclude<MapStationary, { status: 'inapplicable' }>, e: Expr): { status: LimitStatus; value?: number; error?: number } | undefined {
+  if (s.status !== 'value') return { status: { status: s.status, reason: s.reason } };
+  try {
+    const v = s.observable(e);
+    if (!Number.isFinite(v.value) || !Number.isFinite(v.error)) return { status: { status: 'absent', reason: `the stationary solve gave ${v.value} (not a number)` } };
+    return { status: { status: 'value', reason: s.reason }, value: v.value, error: v.error };
+  } catch (err) {
+    if (err instanceof Inapplicable) return undefined;
+    throw err;
+  }
 }
 
 /** Every step 0 … T when there are at most 100, else about 51 steps spread over them. */

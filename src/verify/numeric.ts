@@ -101,6 +101,10 @@ function freeSyms(e: Expr, bound = new Set<string>(), out = new Set<string>()): 
 export interface NumericContext {
   ops: Map<string, OpInfo>;
   params: string[];
+  /** responses with a finite value at equal steps (instantaneous ones in a map: R(t,t) of a let
+   *  is finite, not the δ(t − s) of continuous time); a random value there, so a dropped or
+   *  extra same-step term is seen */
+  sameStep?: Set<string>;
 }
 
 export class Numeric {
@@ -141,6 +145,7 @@ export class Numeric {
         const n = args.length;
         return causal(`${trial}|${sample}|${name}`, args[0], args[n - 1]);
       }
+      if (this.ctx.sameStep?.has(name) && args.length === 2 && args[0] === args[1]) return U(`${trial}|same-step|${name}`, 0.3, 1.2);
       const free = this.ctx.ops.get(name)?.free;
       if (free) return freeValue(`${trial}|${name}`, free, args[0] ?? 0);
       const ck = `${name}|${args.join(',')}`;

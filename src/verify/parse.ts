@@ -52,7 +52,7 @@ export type TNode =
   | { k: 'deriv'; target: TNode; pos: Pos }
   | { k: 'fder'; num: TNode; den: TNode; pos: Pos }
   | { k: 'cmp'; op: CmpOp; a: TNode; b: TNode; pos: Pos }
-  | { k: 'sum'; index?: Tok[]; body: TNode; pos: Pos }
+  | { k: 'sum'; index?: Tok[]; upper?: Tok[]; body: TNode; pos: Pos }
   | { k: 'dvar'; target: TNode; pos: Pos };
 
 /** A parsed row: lhs rel rhs (rel rhs …). lhs undefined for a row that starts with a relation. */
@@ -623,13 +623,13 @@ export class TexParser {
 
   /** _{j} or _{j=1}^{N} then the summand (a product). */
   private parseSum(pos: Pos): TNode {
-    let index: Tok[] | undefined;
+    let index: Tok[] | undefined, upper: Tok[] | undefined;
     for (let n = 0; n < 2; n++) {
       const p = this.peek();
-      if (p?.t === 'sub') { this.i++; index = this.argTokens(); } else if (p?.t === 'sup') { this.i++; this.argTokens(); }
+      if (p?.t === 'sub') { this.i++; index = this.argTokens(); } else if (p?.t === 'sup') { this.i++; upper = this.argTokens(); }
     }
     const body = this.parseTerm();
-    return { k: 'sum', index, body, pos };
+    return upper ? { k: 'sum', index, upper, body, pos } : { k: 'sum', index, body, pos };
   }
 
   /** \int_lo^hi, measure before (ds\, f) or after (f\, ds) the body. */

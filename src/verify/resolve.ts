@@ -22,7 +22,7 @@ export type Binding =
    *  model's (a rescaled auxiliary field, η = g z ⇒ z = η/g: scale 1/g) */
   | { k: 'field'; name: string; pop: string; scale?: Expr }
   | { k: 'noise'; name: string; pop: string; scale?: Expr }
-  | { k: 'input'; name: string; pop: string }
+  | { k: 'input'; name: string; pop: string; /** drawn afresh at every step of a map: written at a time */ step?: boolean }
   /** a user variable defined as an expression of model variables (v = w − w*);
    *  written with the time placeholder TAU */
   | { k: 'varexpr'; expr: Expr; pop: string }
@@ -232,6 +232,7 @@ export class Resolver {
       case 'external': return ref(EXTERNAL + b.name, [], one('the field'));
       case 'input':
         this.h.saw(b.name, n.tex);
+        if (b.step) return ref(b.name, [], one('the input drawn at every step'));
         if (args.length) throw new ResolveError(n.pos, `'${n.tex}' is quenched (constant in time) but is written with a time`, 'unsupported');
         return ref(b.name);
       case 'varexpr': {

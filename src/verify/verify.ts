@@ -33,6 +33,7 @@ import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } f
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 import { hasOwn, table } from '../table.ts';
 import { msrResponse } from './msr.ts';
+import { stepGridRows } from './discrete.ts';
 import { UEq, Unreadable, readEquations, tsome, tfind, headOf, namesIn, FREQ_KEYS, isFrequencyRow, covarianceLhs } from './rows.ts';
 import { positiveCanon, atT, substTimeRefs, someRefOrOp, someRef, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads, size, isConstExpr, normalTerms, renameBack, rowText } from './terms.ts';
 
@@ -139,13 +140,14 @@ class Verifier {
 
   constructor(private model: Model, d: Derivation, private source: string, private file: string, private opts: VerifyOptions) {
     // verify reads scalar systems (one variable per site, independent fields); others are refused
-    this.sys = scalarSystem(d.system, 'verify');
+    this.sys = scalarSystem(d.system, 'verify', { discrete: true });
     this.full = d.system;
     this.steps = d.steps;
     this.prov = new Provenance(d.steps);
     for (const o of this.sys.orderParams) this.registerOp({ name: o.name, kind: o.kind, pop: o.pop, def: o.def, arity: o.kind === 'M' ? 1 : 2 });
     this.nctx = { ops: this.ops, params: new Set(Object.keys(this.sys.params)), vars: new Set(this.sys.populations.map((p) => p.variable)) };
-    this.numeric = new Numeric({ ops: this.ops, params: Object.keys(this.sys.params) });
+    const sameStep = new Set(d.system.time === 'discrete' ? this.sys.orderParams.filter((o) => o.kind === 'R' && o.instantaneous).map((o) => o.name) : []);
+    this.numeric = new Numeric({ ops: this.ops, params: Object.keys(this.sys.params), sameStep });
     for (const s of model.indexSets) for (const i of s.indices) this.siteIndices.add(i);
     this.resolver = new Resolver({
       lookup: (n, sc, asTime) => this.lookup(n, sc, asTime),
@@ -191,7 +193,7 @@ class Verifier {
       for (const f of p.fields) { const fk = this.keyOfTex(nameToTex(f.name)); if (fk) this.bindModel(fk.key, { k: 'field', name: f.name, pop: p.name }, f.name); }
       for (const i of p.inputs) {
         const ik = this.keyOfTex(nameToTex(i.name));
-        if (ik) this.bindModel(ik.key, i.kind === 'noise' ? { k: 'noise', name: i.name, pop: p.name } : { k: 'input', name: i.name, pop: p.name }, i.name);
+        if (ik) this.bindModel(ik.key, i.kind === 'noise' ? { k: 'noise', name: i.name, pop: p.name } : i.kind === 'step' ? { k: 'input', name: i.name, pop: p.name, step: true } : { k: 'input', name: i.name, pop: p.name }, i.name);
       }
     }
     for (const o of this.sys.orderParams) {
@@ -249,7 +251,7 @@ class Verifier {
     for (const p of this.sys.populations) {
       if (p.variable === rhs) return { b: { k: 'var', name: rhs, pop: p.name }, as: rhs };
       for (const f of p.fields) if (f.name === rhs) return { b: { k: 'field', name: rhs, pop: p.name }, as: rhs };
-      for (const i of p.inputs) if (i.name === rhs) return { b: i.kind === 'noise' ? { k: 'noise', name: rhs, pop: p.name } : { k: 'input', name: rhs, pop: p.name }, as: rhs };
+      for (const i of p.inputs) if (i.name === rhs) return { b: i.kind === 'noise' ? { k: 'noise', name: rhs, pop: p.name } : { k: 'input', name: rhs, pop: p.name, ...(i.kind === 'step' ? { step: true } : {}) }, as: rhs };
     }
     if (functionDef(rhs)) return { b: { k: 'builtin', fn: rhs }, as: rhs };
     // a printer symbol (C_x, C_{\tanh x}) or a model name's LaTeX
@@ -408,6 +410,8 @@ class Verifier {
     if (this.opts.map) this.applyMap(this.opts.map);
     const unreadable: Unreadable[] = [];
     const eqs = readEquations(this.source, this.file, this.notes, unreadable);
+    // a map: x(t+1) = F is its dynamics row, sums over past steps are its memory sums
+    if (this.full.time === 'discrete') stepGridRows(eqs, this.file);
     this.eqsAll = eqs;
     this.buildTargets();
     this.definitions(eqs);
@@ -426,14 +430,17 @@ class Verifier {
     const ok = this.mismatches.length === 0 && this.uncompared.length === 0;
     const verdict: VerifyReport['verdict'] = this.mismatches.length ? 'mismatch' : this.uncompared.length ? 'not-compared' : 'ok';
     const byLine = <T extends { line?: number }>(xs: T[]) => xs.map((x, i) => ({ x, i })).sort((a, b) => (a.x.line ?? Infinity) - (b.x.line ?? Infinity) || a.i - b.i).map((y) => y.x);
-    return { ok, verdict, model: this.sys.model, tex: this.file, inferred: this.inferred, equations: byLine(this.results), mismatches: byLine(this.mismatches), notCompared: this.uncompared, notes: this.notes };
+    const report: VerifyReport = { ok, verdict, model: this.sys.model, tex: this.file, inferred: this.inferred, equations: byLine(this.results), mismatches: byLine(this.mismatches), notCompared: this.uncompared, notes: this.notes };
+    return this.full.time === 'discrete' ? stepGridNames(report) : report;
   }
 
   private buildTargets(): void {
     const ctx = { system: this.full };
     for (const p of this.sys.populations) {
       const id = p.kind === 'dynamic' ? `d/dt ${p.variable}` : p.variable;
-      const lhs = p.kind === 'dynamic' ? `\\frac{\\mathrm{d}}{\\mathrm{d}t} ${toLatex(ref(p.variable, [], T), ctx)}` : toLatex(ref(p.variable, [], T), ctx);
+      const lhs = p.kind === 'dynamic'
+        ? this.full.time === 'discrete' ? toLatex(ref(p.variable, [], add(T, num(1))), ctx) : `\\frac{\\mathrm{d}}{\\mathrm{d}t} ${toLatex(ref(p.variable, [], T), ctx)}`
+        : toLatex(ref(p.variable, [], T), ctx);
       this.targets.set(id, { id, kind: p.kind === 'dynamic' ? 'dyn' : 'alg', required: true, expected: p.rhs, tex: `${lhs} = ${toLatex(p.rhs, ctx)}`, stated: false });
       for (const f of p.fields) {
         this.targets.set(`cov ${f.name}`, { id: `cov ${f.name}`, kind: 'cov', required: true, expected: f.cov, tex: `${toLatex(avg(p.name, mul(ref(f.name, [], T), ref(f.name, [], S))), ctx)} = ${toLatex(f.cov, ctx)}`, stated: false });
@@ -930,7 +937,7 @@ class Verifier {
         const isOne = ckey(c) === '1';
         return { b: { k: 'op', name: o.name, arity: 2, factor: isOne ? undefined : canon(pow(c, num(-1))) }, as: isOne ? o.name : `${o.name} × ${toLatex(canon(pow(c, num(-1))))}`, name: o.name };
       }
-      if (this.same(o.def, found, false)) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name, name: o.name };
+      if (this.same(o.def, found, false) || (o.kind === 'C' && this.same(rawCorrelation(o), found, false))) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name, name: o.name };
     }
     return undefined;
   }
@@ -1668,7 +1675,13 @@ class Verifier {
     if (b?.k === 'input') {
       id = `input ${b.name}`;
       const inp = this.sys.populations.flatMap((p) => p.inputs).find((i) => i.name === b.name);
-      if (inp?.kind === 'quenched') want = inp.dist;
+      if (inp?.kind === 'quenched' || inp?.kind === 'step') want = inp.dist;
+      if (want && want.kind !== 'normal' && want.kind !== 'uniform') {
+        // verify reads normal and uniform laws; another law is noted, not compared
+        const t = this.targets.get(id); if (t) t.stated = true;
+        this.notes.push(`line ${u.line}: the law of ${b.name} (${want.kind}) is not compared: ${rowText(u.row.text)}`);
+        return;
+      }
     } else if (b?.k === 'var' && u.lhs.k === 'apply' && u.lhs.args[0]?.k === 'num' && u.lhs.args[0].v === 0) {
       id = `init ${b.name}`;
       const pop = this.sys.populations.find((p) => p.variable === b.name)!;
@@ -1757,7 +1770,9 @@ class Verifier {
     let best: { s: Step; score: number[] } | undefined;
     const better = (a: number[], b: number[]) => { for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k] > b[k]; return false; };
     const stat = isStationaryForm(term);
-    for (const s of this.prov.stageSteps(id)) {
+    // a map's dynamics row is the stage 'x(t+1)' of the derivation
+    const stage = this.full.time === 'discrete' ? id.replace(/^d\/dt (.+)$/, '$1(t+1)') : id;
+    for (const s of this.prov.stageSteps(stage)) {
       let after = this.regular.size ? this.splitRegular(s.after) : s.after;
       if (stat) after = stationarize(normal(after, this.nctx, true), this.ops);
       for (const st of normalTerms(after, this.nctx)) {
@@ -1834,7 +1849,9 @@ class Verifier {
     for (const o of this.sys.orderParams) if (!names[o.name]) names[o.name] = orderParamSymbol(o.name, { system: this.full });
     for (const o of this.ops.values()) if (o.virtual && !names[o.name]) names[o.name] = `\\langle\\cdot\\rangle_{${o.kind}}`;
     Object.assign(names, this.formNames(true), extra);
-    return toLatex(r.e, { names, sizes: {} });
+    const out = toLatex(r.e, { names, sizes: {} });
+    // in a map an int node is a sum over steps: printed as one
+    return this.full.time === 'discrete' ? out.replace(/\\int_\{([^{}]*)\}\^\{([^{}]*)\} \\mathrm\{d\}([A-Za-z])(\\, )?/g, '\\sum_{$3=$1}^{$2} ') : out;
   }
 
   /** The model's own names the file used, with how they were recognized. */
@@ -1850,4 +1867,27 @@ class Verifier {
       this.inferred[tex] = { as: info.as, how: tex === info.as ? 'model name' : 'model name as dmftkit writes it' };
     }
   }
+}
+
+/** A map's dynamics row is x(t+1) = F: the report names it so (the verifier's id is d/dt x). */
+function stepGridNames(r: VerifyReport): VerifyReport {
+  const name = (id: string) => id.replace(/^d\/dt (.+)$/, '$1(t+1)');
+  const rename = (t: string) => t.replace(/\bd\/dt ([A-Za-z_][A-Za-z0-9_]*)/g, '$1(t+1)');
+  return {
+    ...r,
+    equations: r.equations.map((e) => ({ ...e, equation: name(e.equation) })),
+    mismatches: r.mismatches.map((m) => ({ ...m, equation: name(m.equation), detail: rename(m.detail) })),
+    notCompared: r.notCompared.map(rename),
+    notes: r.notes.map(rename),
+  };
+}
+
+/**
+ * ⟨f(t) g(s)⟩ of a correlation as the user defines it. The derived definition
+ * can be a rewritten average (an input drawn afresh at every step written out
+ * by discrete.mask.equal-time); the defining average is the same quantity.
+ */
+function rawCorrelation(o: OrderParam): Expr {
+  const atS = (e: Expr) => mapPost(e, (x) => (x.k === 'ref' && x.at?.k === 'sym' && x.at.name === 't' ? { ...x, at: sym('s') } : x));
+  return avg(o.pop, mul(o.f, atS(o.g ?? o.f)));
 }

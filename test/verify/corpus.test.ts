@@ -44,7 +44,7 @@ describe('correct derivations verify', () => {
       // point, or in a frequency-domain form of their response)
       const freq = r.equations.some((e) => e.equation.endsWith('(frequency domain)') && e.status === 'ok');
       for (const p of d.system.populations.map((x) => x.variables[0])) {
-        const ids = p.kind === 'dynamic' ? [`d/dt ${p.name}`, `${p.name}* (fixed point)`] : [p.name];
+        const ids = p.kind === 'dynamic' ? [`d/dt ${p.name}`, `${p.name}(t+1)`, `${p.name}* (fixed point)`] : [p.name];
         expect(freq || r.equations.some((e) => ids.includes(e.equation) && e.status === 'ok'), `${ids[0]} compared`).toBe(true);
       }
     });
