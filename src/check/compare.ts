@@ -32,6 +32,10 @@ export interface SimLike {
   N: number;
   /** independent seeds behind each standard error */
   seeds: number;
+  /** degrees of freedom of the standard errors (seeds − 1, less one per control variate regressed out) */
+  dof?: number;
+  /** control variates regressed out of every mean (0 or absent: plain means) */
+  controls?: number;
   t: number[];
   observables: Record<string, number[]>;
   stderr: Record<string, number[]>;
@@ -264,13 +268,15 @@ interface Estimate {
  * discrete-valued observable that did not move in any seed) is a sampling
  * accident, not an exact value.
  */
-export function extrapolate(pts: { N: number; n: number; v: number; e: number }[], level: number): Estimate {
+export function extrapolate(pts: { N: number; n: number; v: number; e: number; dof?: number }[], level: number): Estimate {
+  // the degrees of freedom of each size's error (seeds − 1 less the control variates regressed out)
+  const nu = (p: { n: number; dof?: number }) => p.dof ?? p.n - 1;
   if (pts.length === 1) {
     const p = pts[0];
-    return { v: p.v, e: Number.isFinite(p.e) ? p.e : NaN, dof: p.n - 1 };
+    return { v: p.v, e: Number.isFinite(p.e) ? p.e : NaN, dof: nu(p) };
   }
   let num = 0, den = 0;
-  for (const p of pts) if (p.n > 1 && Number.isFinite(p.e)) { num += (p.n - 1) * p.N * p.n * p.e * p.e; den += p.n - 1; }
+  for (const p of pts) if (nu(p) > 0 && Number.isFinite(p.e)) { num += nu(p) * p.N * p.n * p.e * p.e; den += nu(p); }
   const sigma = den > 0 ? Math.sqrt(num / den) : 0;
   const eff = pts.map((p) => Math.max(Number.isFinite(p.e) ? p.e : 0, sigma / Math.sqrt(p.N * p.n)));
   let S = 0, Sx = 0, Sxx = 0;
@@ -281,7 +287,7 @@ export function extrapolate(pts: { N: number; n: number; v: number; e: number }[
   const a = pts.reduce((s, p, i) => s + c[i] * p.v, 0);
   const b = pts.reduce((s, p, i) => s + cb[i] * p.v, 0);
   const e = Math.sqrt(pts.reduce((s, _, i) => s + (c[i] * eff[i]) ** 2, 0));
-  const dof = welchDof(pts.map((p, i) => [(c[i] * eff[i]) ** 2, p.n - 1]));
+  const dof = welchDof(pts.map((p, i) => [(c[i] * eff[i]) ** 2, nu(p)]));
   let misfit: string | undefined;
   if (pts.length >= 3) {
     // is a + b/N an adequate description of the per-N means?
@@ -311,14 +317,14 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
   const parts: Partial[] = [];
   for (const key of ks) {
     const perN: PerN[] = [];
-    const pts: { N: number; n: number; v: number; e: number }[] = [];
-    const dpts: { N: number; n: number; v: number; e: number }[] = [];
+    const pts: { N: number; n: number; v: number; e: number; dof?: number }[] = [];
+    const dpts: { N: number; n: number; v: number; e: number; dof?: number }[] = [];
     for (const s of sorted) {
       const r = key.read(s);
       const v = r?.v ?? NaN, e = r?.e ?? NaN;
       perN.push({ N: s.N, seeds: s.seeds, sim: v, simErr: e });
-      pts.push({ N: s.N, n: s.seeds, v, e });
-      if (key.drift) { const d = key.drift(s); dpts.push({ N: s.N, n: s.seeds, v: d?.v ?? NaN, e: d?.e ?? NaN }); }
+      pts.push({ N: s.N, n: s.seeds, v, e, dof: s.dof });
+      if (key.drift) { const d = key.drift(s); dpts.push({ N: s.N, n: s.seeds, v: d?.v ?? NaN, e: d?.e ?? NaN, dof: s.dof }); }
     }
     const est = pts.some((p) => !Number.isFinite(p.v)) ? { v: NaN, e: NaN, dof: 1 } : extrapolate(pts, level);
     const drift = key.drift ? (dpts.some((p) => !Number.isFinite(p.v)) ? { v: NaN, e: NaN, dof: 1 } : extrapolate(dpts, level)) : undefined;

@@ -49,6 +49,8 @@ export interface CheckSettings {
    *  limits growth; tests set it with an infinite budget, to be independent
    *  of the machine's speed) */
   maxSeeds?: number;
+  /** regress the seeds' control variates out of the means (default true; `--no-controls`) */
+  controls?: boolean;
   /** internal: transform the solved theory (the tests inject errors with it) */
   adjustTheory?: (r: SolveResult) => SolveResult;
 }
@@ -73,6 +75,8 @@ export interface CheckReport {
   /** one line per remark: finite-N, step check, limits, budget */
   notes: string[];
   step?: { N: number; seeds: number; dt: number; paired: 'same seeds' | 'same seeds and Brownian paths'; largest: number };
+  /** the control variates regressed out of the simulation's means in the last round (empty: plain means) */
+  controls: string[];
   late?: { T: number; windows: [number, number, number] };
   seconds: { solve: number; simulate: number; total: number; budget: number };
 }
@@ -171,7 +175,10 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
 
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
-  let cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  const useCv = s.controls !== false;
+  const summaries = () => s.Ns.map((N) => summarize(useCv ? batches.get(N)! : { ...batches.get(N)!, controls: undefined }, windows));
+  let sims = summaries();
+  let cmp = compareRound(theory, sims, { alpha: s.alpha, round, target: s.target, step, times: s.times });
   let projection: string | undefined;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
     // rows that seeds cannot decide (the theory's error, the step bias, an
@@ -208,7 +215,8 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
       progress?.(`round ${round + 1}: N = ${N}, ${add} more seeds`);
       batches.set(N, merge(b, await run(N, b.seeds[b.seeds.length - 1] + 1, add)));
     }
-    cmp = compareRound(theory, s.Ns.map((N) => summarize(batches.get(N)!, windows)), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+    sims = summaries();
+    cmp = compareRound(theory, sims, { alpha: s.alpha, round, target: s.target, step, times: s.times });
   }
 
   if (s.Ns.length === 1) notes.push(`one size (N = ${s.Ns[0]}): the finite-size bias is not estimated; give several sizes (e.g. --N ${Math.round(s.Ns[0] / 2)},${s.Ns[0]},${2 * s.Ns[0]}) to extrapolate N → ∞`);
@@ -216,13 +224,17 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     stepInfo.largest = Math.max(0, ...cmp.rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
     notes.push(`step check: N = ${stepInfo.N}, ${stepInfo.seeds} seeds, dt = ${s.dt} against ${s.dt / 2} (${stepInfo.paired}): allowance 2|Δ| up to ${pct(stepInfo.largest)} of the observable's scale`);
   } else notes.push(s.exactSteps ? 'step check: not needed: a map is iterated exactly (there is no time step to refine)' : 'step check: off (--no-step-check): the simulation\'s step bias is not bounded');
+  const b0 = batches.get(s.Ns[0])!;
+  const cvNames = sims.some((x) => x.controls) ? b0.controlNames ?? [] : [];
+  if (cvNames.length) notes.push(`control variates: the seeds' sample moments ${cvNames.join(', ')} (exact expectation 0) regressed out of every mean (docs/check.md)`);
+  else if (useCv && b0.controlNames?.length) notes.push(`control variates: not used (${Math.min(...sims.map((x) => x.seeds))} seeds are too few to regress out ${b0.controlNames.length})`);
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length]));
   return {
     model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
     rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,
-    ...(stepInfo ? { step: stepInfo } : {}), ...(windows ? { late: { T: TL, windows } } : {}),
+    ...(stepInfo ? { step: stepInfo } : {}), controls: cvNames, ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
   };
 }

@@ -4,7 +4,7 @@
 // step-size runs differenced seed by seed.
 import type { SimResult } from '../simulate/types.ts';
 import type { SimLike } from './compare.ts';
-import { meanStderr } from '../numeric/stats.ts';
+import { controlFit } from '../numeric/stats.ts';
 
 export interface SeedBatch {
   N: number;
@@ -13,11 +13,14 @@ export interface SeedBatch {
   /** [seed][time] */
   observables: Record<string, number[][]>;
   twoTime?: { t: number[]; values: Record<string, number[][][]> };
+  /** [seed][control]: sample moments of each seed's draws with expectation 0 (src/simulate/controls.ts) */
+  controls?: number[][];
+  controlNames?: string[];
 }
 
 export function batchOf(r: SimResult): SeedBatch {
   if (!r.perSeed) throw new Error('internal: the simulation was run without keepSeeds');
-  const b: SeedBatch = { N: r.N, t: r.t, seeds: r.perSeed.seeds, observables: r.perSeed.observables };
+  const b: SeedBatch = { N: r.N, t: r.t, seeds: r.perSeed.seeds, observables: r.perSeed.observables, controls: r.perSeed.controls, controlNames: r.perSeed.controlNames };
   if (r.perSeed.twoTime && r.twoTime) {
     const g = Object.values(r.twoTime)[0].t;
     b.twoTime = { t: g, values: r.perSeed.twoTime };
@@ -29,6 +32,7 @@ export function merge(a: SeedBatch, b: SeedBatch): SeedBatch {
   const cat = <T>(x: Record<string, T[]>, y: Record<string, T[]>) => Object.fromEntries(Object.keys(x).map((k) => [k, [...x[k], ...(y[k] ?? [])]]));
   return {
     N: a.N, t: a.t, seeds: [...a.seeds, ...b.seeds], observables: cat(a.observables, b.observables),
+    ...(a.controls && b.controls ? { controls: [...a.controls, ...b.controls], controlNames: a.controlNames } : {}),
     ...(a.twoTime && b.twoTime ? { twoTime: { t: a.twoTime.t, values: cat(a.twoTime.values, b.twoTime.values) } } : {}),
   };
 }
@@ -36,10 +40,10 @@ export function merge(a: SeedBatch, b: SeedBatch): SeedBatch {
 /** The first n seeds of a batch. */
 export function firstSeeds(a: SeedBatch, n: number): SeedBatch {
   const cut = <T>(x: Record<string, T[]>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.slice(0, n)]));
-  return { N: a.N, t: a.t, seeds: a.seeds.slice(0, n), observables: cut(a.observables), ...(a.twoTime ? { twoTime: { t: a.twoTime.t, values: cut(a.twoTime.values) } } : {}) };
+  return { N: a.N, t: a.t, seeds: a.seeds.slice(0, n), observables: cut(a.observables), ...(a.controls ? { controls: a.controls.slice(0, n), controlNames: a.controlNames } : {}), ...(a.twoTime ? { twoTime: { t: a.twoTime.t, values: cut(a.twoTime.values) } } : {}) };
 }
 
-/** Seed-by-seed a − b (the same seeds, in the same order). */
+/** Seed-by-seed a − b (the same seeds, in the same order; the difference has no controls: both runs drew the same). */
 export function difference(a: SeedBatch, b: SeedBatch): SeedBatch {
   if (a.seeds.join() !== b.seeds.join()) throw new Error('internal: paired runs with different seeds');
   const sub2 = (x: number[][], y: number[][]) => x.map((r, i) => r.map((v, j) => v - y[i][j]));
@@ -52,18 +56,35 @@ export function difference(a: SeedBatch, b: SeedBatch): SeedBatch {
 }
 
 /**
- * Means and standard errors over seeds; with `windows` = [w0, w1, w2], also
- * each seed's mean over the last window [w1, w2] and its drift from the
- * previous window [w0, w1).
+ * Whether a batch of n seeds is large enough to regress out p control
+ * variates: each costs a degree of freedom of the error bar, and estimating
+ * their coefficients inflates the variance of an observable they do not
+ * explain by (n − 2)/(n − p − 2); they are used only once the residual
+ * degrees of freedom n − p − 1 are at least max(8, 4p) (inflation ≤ ~25 %) —
+ * a rule on n and p alone, fixed before any observable is seen.
+ */
+export const useControls = (n: number, p: number): boolean => p > 0 && n - p - 1 >= Math.max(8, 4 * p);
+
+/**
+ * Means and standard errors over seeds — with the seeds' control variates
+ * regressed out when there are enough seeds (`useControls`, `controlFit`):
+ * the mean at the controls' exact expectation, with the regression's error
+ * and degrees of freedom. With `windows` = [w0, w1, w2], also each seed's
+ * mean over the last window [w1, w2] and its drift from the previous window
+ * [w0, w1), estimated the same way.
  */
 export function summarize(b: SeedBatch, windows?: [number, number, number]): SimLike {
+  const n = b.seeds.length;
+  const C = b.controls && b.controls.length === n && b.controls[0]?.length && useControls(n, b.controls[0].length) ? b.controls : undefined;
+  const fit = controlFit(C ?? b.seeds.map(() => []));
+  const meanStderr = (y: number[]) => fit.estimate(y);
   const observables: Record<string, number[]> = {}, stderr: Record<string, number[]> = {};
   for (const [name, rows] of Object.entries(b.observables)) {
     const ms = b.t.map((_, ti) => meanStderr(rows.map((r) => r[ti])));
     observables[name] = ms.map((m) => m.mean);
     stderr[name] = ms.map((m) => m.stderr);
   }
-  const out: SimLike = { N: b.N, seeds: b.seeds.length, t: b.t, observables, stderr };
+  const out: SimLike = { N: b.N, seeds: n, t: b.t, observables, stderr, dof: n - 1 - fit.p, ...(fit.p ? { controls: fit.p } : {}) };
   if (b.twoTime) {
     out.twoTime = {};
     for (const [name, per] of Object.entries(b.twoTime.values)) {

@@ -109,6 +109,65 @@ export function meanStderr(xs: number[]): { mean: number; stderr: number; n: num
   return { mean: m, stderr: Math.sqrt(v / (n - 1) / n), n };
 }
 
+/**
+ * The mean of samples y₁ … yₙ with control variates: each sample i comes
+ * with controls c_i (a p-vector) whose expectation is exactly 0. The
+ * least-squares fit y = m + βᵀc (over the samples) gives the mean at the
+ * controls' expectation, m̂ = ȳ − β̂ᵀc̄, unbiased for E y whatever the
+ * dependence of y on c, with the regression's standard error of the
+ * intercept, √(RSS/(n − p − 1) · (1/n + c̄ᵀ S⁻¹ c̄)) (S: the centred
+ * controls' cross-product matrix), on n − p − 1 degrees of freedom. The part
+ * of y's spread that is linear in the controls is removed.
+ *
+ * The fit is set up once per set of controls (`controlFit(C)`, C[i] = c_i)
+ * and applied to any number of sample vectors. Controls that are constant or
+ * linear combinations of earlier ones are dropped (Gram–Schmidt on the
+ * centred controls, tolerance 1e-9 of each column's norm) — a choice made on
+ * the controls alone, never on y, so the error bar stays honest.
+ */
+export function controlFit(C: number[][]): { p: number; estimate(y: number[]): { mean: number; stderr: number; dof: number } } {
+  const n = C.length, P = n ? C[0].length : 0;
+  const cbar = Array.from({ length: P }, (_, k) => C.reduce((s, c) => s + c[k], 0) / Math.max(n, 1));
+  // orthonormal basis Q of the kept centred columns, X_kept = Q R
+  const Q: Float64Array[] = [], Rcols: number[][] = [], kept: number[] = [];
+  for (let k = 0; k < P; k++) {
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = C[i][k] - cbar[k];
+    const norm0 = Math.hypot(...v);
+    if (!(norm0 > 0) || Q.length + 2 >= n) continue;
+    const r = new Array<number>(Q.length).fill(0);
+    for (let pass = 0; pass < 2; pass++) {
+      Q.forEach((q, j) => { let d = 0; for (let i = 0; i < n; i++) d += q[i] * v[i]; r[j] += d; for (let i = 0; i < n; i++) v[i] -= d * q[i]; });
+    }
+    const norm = Math.hypot(...v);
+    if (!(norm > 1e-9 * norm0)) continue;
+    for (let i = 0; i < n; i++) v[i] /= norm;
+    Q.push(v); Rcols.push([...r, norm]); kept.push(k);
+  }
+  const p = Q.length;
+  // u = R⁻ᵀ c̄ (forward substitution; R upper triangular, column j = Rcols[j])
+  const u = new Array<number>(p).fill(0);
+  for (let j = 0; j < p; j++) {
+    let s = cbar[kept[j]];
+    for (let l = 0; l < j; l++) s -= Rcols[j][l] * u[l];
+    u[j] = s / Rcols[j][j];
+  }
+  const u2 = u.reduce((s, x) => s + x * x, 0);
+  return {
+    p,
+    estimate(y: number[]) {
+      const plain = meanStderr(y);
+      if (!p) return { mean: plain.mean, stderr: plain.stderr, dof: n - 1 };
+      const a = Q.map((q) => { let d = 0; for (let i = 0; i < n; i++) d += q[i] * y[i]; return d; });
+      let ss = 0;
+      for (const x of y) ss += (x - plain.mean) ** 2;
+      const rss = Math.max(0, ss - a.reduce((s, x) => s + x * x, 0));
+      const dof = n - p - 1;
+      return { mean: plain.mean - a.reduce((s, x, j) => s + x * u[j], 0), stderr: Math.sqrt((rss / dof) * (1 / n + u2)), dof };
+    },
+  };
+}
+
 /** Welch–Satterthwaite degrees of freedom of a sum of independent variance
  *  terms, each `[variance, dof]` (dof = ∞ for a known variance). */
 export function welchDof(terms: [number, number][]): number {

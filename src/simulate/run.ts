@@ -23,6 +23,7 @@ import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from '../numeric/rng.ts';
 import { sampleInit, sampleRandoms, stepDraws } from './sample.ts';
+import { controlSources, controlValues } from './controls.ts';
 
 export interface RunSpec {
   T: number;
@@ -47,6 +48,8 @@ export interface SeedOutput {
   obs: Float64Array;
   /** two-time observables: two[o][a * grid.length + b] */
   two: Float64Array[];
+  /** the control variates of this seed's draws (controls.ts, in the order of controlNames) */
+  controls: Float64Array;
   steps: number;
   clippedInit: number;
   /** wall time of the integration alone (no sampling, no two-time pass) */
@@ -88,6 +91,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
   sampleRandoms(inst, seed);
   for (const b of [...X, ...Xs]) b.fill(0);
   const clippedInit = sampleInit(plan, X, seed, inst.V);
+  const controls = controlValues(inst, controlSources(plan), X);
   const noiseRng = plan.noises.map((nz) => new Rng(seed, STREAM.noise(nz.decl)));
 
   const stateIds = plan.states.map((s) => s.vec);
@@ -230,7 +234,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
     }
     return out;
   });
-  return { seed, obs, two, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
+  return { seed, obs, two, controls, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Xs = clip(X + c·K). */

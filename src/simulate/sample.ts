@@ -90,6 +90,12 @@ function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[
   }
 }
 
+/** The mean and standard deviation of a declared distribution at these parameters (throws when an argument is not a number). */
+export function randomMoments(d: Dist, env: Record<string, number>, what: string, file: string): { mean: number; sd: number } {
+  const dr = drawer(d, env, what, file);
+  return { mean: dr.mean, sd: dr.sd };
+}
+
 /** Fill the instance's random arrays and vectors for this seed. */
 export function sampleRandoms(inst: Instance, seed: number): void {
   const { plan } = inst;

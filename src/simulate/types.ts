@@ -91,6 +91,11 @@ export interface SimResult {
   stderr: Record<string, number[]>;
   twoTime?: Record<string, TwoTimeResult>;
   /** with `keepSeeds`: each seed's values, [seed][time] and [seed][a][b] */
-  perSeed?: { seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]> };
+  perSeed?: {
+    seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]>;
+    /** each seed's control variates ([seed][control], names in `controlNames`): sample moments
+     *  of its random draws whose expectation is exactly 0 (src/simulate/controls.ts) */
+    controls: number[][]; controlNames: string[];
+  };
   diagnostics: SimDiagnostics;
 }
