@@ -27,9 +27,14 @@ export interface ControlSource {
   kind: 'random' | 'init';
   /** a random declaration's storage, or the state's index */
   storage: { kind: 'vec' | 'mat'; id: number } | { kind: 'state'; index: number };
+  /** the index sets it lives on */
+  sets: string[];
   mean: number;
   sd: number;
 }
+
+/** A random matrix A applied to an independent random vector u on one of its index sets (ControlSource indices). */
+export interface ProductControl { name: string; matrix: number; vector: number; side: 'columns' | 'rows' }
 
 /** The control sources of a plan (the same for every seed). */
 export function controlSources(plan: Plan): ControlSource[] {
@@ -39,7 +44,7 @@ export function controlSources(plan: Plan): ControlSource[] {
     if (r.decl.timeDependent) continue;
     const m = randomMoments(r.decl.dist, env, r.decl.name, plan.model.file);
     if (!(m.sd > 0) || !Number.isFinite(m.mean)) continue;
-    out.push({ name: r.decl.name, kind: 'random', storage: r.storage, mean: m.mean, sd: m.sd });
+    out.push({ name: r.decl.name, kind: 'random', storage: r.storage, sets: r.decl.sets, mean: m.mean, sd: m.sd });
   }
   plan.states.forEach((s, index) => {
     if (s.lower !== undefined || s.upper !== undefined) return;
@@ -52,16 +57,79 @@ export function controlSources(plan: Plan): ControlSource[] {
       return; // arguments that depend on the site's random vectors: no fixed distribution
     }
     if (!(m.sd > 0) || !Number.isFinite(m.mean)) return;
-    out.push({ name: `${s.name}(0)`, kind: 'init', storage: { kind: 'state', index }, mean: m.mean, sd: m.sd });
+    out.push({ name: `${s.name}(0)`, kind: 'init', storage: { kind: 'state', index }, sets: [s.set], mean: m.mean, sd: m.sd });
   });
   return out;
 }
 
-export const controlNames = (src: ControlSource[]): string[] => src.flatMap((c) => [`${c.name}.mean`, `${c.name}.var`]);
+/**
+ * Products of a random matrix with an independent random vector on its
+ * column (or row) index set: with a = (A − μ_A)/σ_A and z = (u − μ_u)/σ_u,
+ *
+ *   <A>·<u>.var = mean over rows of (Σ_j a_rj z_j)² / cols − 1   (expectation 0)
+ *
+ * since E a_rj a_rk = δ_jk within a row (true for i.i.d. entries, a matrix
+ * correlated with its transpose, a symmetric one) and z is independent of A.
+ * These follow the vector's projection on the matrix's dominant directions —
+ * a loss (1/D)|w − w*|² of a flow driven by XᵀX weighs w*'s components along
+ * the data's eigenvectors unevenly, which |w*|²/D alone does not capture.
+ */
+export function productControls(src: ControlSource[]): ProductControl[] {
+  const out: ProductControl[] = [];
+  src.forEach((m, mi) => {
+    if (m.storage.kind !== 'mat' || m.sets.length !== 2) return;
+    src.forEach((u, ui) => {
+      if (u.sets.length !== 1) return;
+      if (u.sets[0] === m.sets[1]) out.push({ name: `${m.name}·${u.name}`, matrix: mi, vector: ui, side: 'columns' });
+      if (u.sets[0] === m.sets[0] && m.sets[0] !== m.sets[1]) out.push({ name: `${m.name}ᵀ·${u.name}`, matrix: mi, vector: ui, side: 'rows' });
+    });
+  });
+  return out;
+}
+
+export const controlNames = (src: ControlSource[]): string[] => [...src.flatMap((c) => [`${c.name}.mean`, `${c.name}.var`]), ...productControls(src).map((c) => `${c.name}.var`)];
+
+/** the entries of a vector-like source (a random vector, or a state's initial values) */
+function vectorOf(inst: Instance, c: ControlSource, X: Float64Array[]): Float64Array {
+  const st = c.storage;
+  if (st.kind === 'state') return X[st.index].subarray(0, inst.plan.states[st.index].n);
+  return inst.V[st.id].subarray(0, inst.plan.layout.vecs[st.id].n);
+}
 
 /** The controls of one seed, right after its randomness and initial state were drawn. */
 export function controlValues(inst: Instance, src: ControlSource[], X: Float64Array[]): Float64Array {
-  const out = new Float64Array(2 * src.length);
+  const prods = productControls(src);
+  const out = new Float64Array(2 * src.length + prods.length);
+  prods.forEach((pc, q) => {
+    const m = src[pc.matrix], u = src[pc.vector];
+    if (m.storage.kind !== 'mat') return;
+    const spec = inst.plan.layout.mats[m.storage.id], A = inst.M[m.storage.id];
+    const [rows, cols] = spec.dims, ld = spec.ld;
+    const z = Float64Array.from(vectorOf(inst, u, X), (v) => (v - u.mean) / u.sd);
+    const am = m.mean, as = m.sd;
+    let s = 0;
+    if (pc.side === 'columns') {
+      let zs = 0;
+      for (let j = 0; j < cols; j++) zs += z[j];
+      for (let r = 0; r < rows; r++) {
+        let y = 0;
+        for (let j = 0; j < cols; j++) y += A[r * ld + j] * z[j];
+        y = (y - am * zs) / as;
+        s += y * y;
+      }
+      out[2 * src.length + q] = s / (rows * cols) - 1;
+    } else {
+      const y = new Float64Array(cols);
+      let zs = 0;
+      for (let r = 0; r < rows; r++) {
+        const zr = z[r];
+        zs += zr;
+        for (let j = 0; j < cols; j++) y[j] += A[r * ld + j] * zr;
+      }
+      for (let j = 0; j < cols; j++) { const v = (y[j] - am * zs) / as; s += v * v; }
+      out[2 * src.length + q] = s / (rows * cols) - 1;
+    }
+  });
   src.forEach((c, k) => {
     let s1 = 0, s2 = 0, n = 0;
     const add = (v: number) => { const z = (v - c.mean) / c.sd; s1 += z; s2 += z * z; };
