@@ -10,7 +10,7 @@ import type { Model } from '../model/ir.ts';
 import { solve } from '../solve/index.ts';
 import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import type { SolveResult } from '../solve/types.ts';
-import { simulate } from '../simulate/index.ts';
+import { estimateSeconds, plan, simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
 import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
 import { growthLaw } from '../solve/index.ts';
@@ -179,6 +179,23 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     stepInfo = { N, seeds: nc, dt: s.dt, paired: noisy ? 'same seeds and Brownian paths' : 'same seeds', largest: 0 };
   }
 
+  // One size: what a quarter of it would cost. The spread of a self-averaging
+  // observable falls like 1/√N, so N/4 needs about 4× the seeds; each is cheaper
+  // by the simulator's own cost estimate (dense couplings: ~16×). Its
+  // finite-size bias is ~4× larger and, with one size, not estimated.
+  const smallerSize = (seedsNeeded: number): string => {
+    const N = s.Ns[0], Nq = Math.round(N / 4), perSeed = perSeedCost.get(N) ?? 0;
+    if (s.Ns.length !== 1 || Nq < 100 || !(perSeed > 0)) return '';
+    try {
+      const spec = { T: simT, dt: s.dt, times: simTimes, grid: s.grid.filter((t) => t <= simT), blowup: 1e12 };
+      const ratio = estimateSeconds(plan(model, Nq, { precision: 'auto' }), spec) / estimateSeconds(plan(model, N, { precision: 'auto' }), spec);
+      const n4 = Math.ceil(4 * seedsNeeded), sec = n4 * perSeed * ratio;
+      return Number.isFinite(sec) && ratio < 0.5 ? `; at --N ${Nq} about ${n4} seeds (≈ ${Math.ceil(elapsed() + sec)} s; its finite-size bias, ~4× larger, is not estimated with one size)` : '';
+    } catch {
+      return '';
+    }
+  };
+
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
   const useCv = s.controls !== false;
@@ -205,7 +222,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const need = costOf(Math.max(2, factor));
     const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
-      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
+      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all)${smallerSize(factor * seedsNow)}: raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
     const gMax = Math.min(4, Math.floor(s.maxSeeds ?? Infinity) / seedsNow);

@@ -246,6 +246,11 @@ describe('check catches a 2 % error in the theory', () => {
     expect(r.rounds).toBe(1);
     expect(exitCodeOf(r)).toBe(3);
     expect(r.notes.join('\n')).toMatch(/needs about \d+ seeds/);
+    // one size of 400: also what a quarter of it would need (4× the seeds, each ~16× cheaper)
+    const big = await check('test/check/models/tanh-bias.dmft', { Ns: [400], seeds: 4, budget: 0, limit: false, stepCheck: false });
+    const m = /needs about (\d+) seeds.*; at --N 100 about (\d+) seeds \(≈ \d+ s; its finite-size bias/.exec(big.notes.join('\n'));
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThanOrEqual(4 * Number(m![1]) - 4);
   });
 });
 
