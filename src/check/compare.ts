@@ -27,8 +27,8 @@ export interface LateWindow {
   driftErr: Record<string, number>;
   /** the seeds behind these windows, when fewer than the transient's (seeds run to T-limit; the others to T only) */
   seeds?: number;
-  /** degrees of freedom spent on control variates in these windows */
-  controlDof?: number;
+  /** the degrees of freedom of these windows' standard errors, when not the transient's */
+  dof?: number;
 }
 
 /** Simulation summaries at one N (means and standard errors over seeds). */
@@ -36,14 +36,16 @@ export interface SimLike {
   N: number;
   /** independent seeds behind each standard error */
   seeds: number;
+  /** degrees of freedom of the standard errors (seeds − 1, less one per control variate regressed out) */
+  dof?: number;
+  /** control variates regressed out of every mean (0 or absent: plain means) */
+  controls?: number;
   t: number[];
   observables: Record<string, number[]>;
   stderr: Record<string, number[]>;
   twoTime?: Record<string, { t: number[]; mean: number[][]; stderr: number[][] }>;
   /** late-time windows, for the comparison with the theory's t → ∞ values */
   late?: LateWindow;
-  /** degrees of freedom spent on control variates (the standard errors have seeds − 1 − controlDof) */
-  controlDof?: number;
 }
 
 /** The paired step-size check: per-seed differences (step dt − step dt/2),
@@ -148,9 +150,9 @@ interface Key {
   t: number[];
   theory: number;
   theoryErr: number;
-  /** the simulation's value and standard error (n: its seeds, when not the SimLike's own) */
-  read: (s: SimLike) => { v: number; e: number; n?: number; lost?: number } | undefined;
-  drift?: (s: SimLike) => { v: number; e: number; n?: number; lost?: number } | undefined;
+  /** the simulation's value and standard error (n, dof: its seeds and degrees of freedom, when not the SimLike's own) */
+  read: (s: SimLike) => { v: number; e: number; n?: number; dof?: number } | undefined;
+  drift?: (s: SimLike) => { v: number; e: number; n?: number; dof?: number } | undefined;
   /** the theory's transient averaged over the late window (limit and window keys) */
   win?: { mean: number; err: number; relaxation: number; drift: number };
 }
@@ -222,7 +224,7 @@ function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined, t
     const inPrev = sim0.t.filter((t) => t >= w0 - 1e-9 && t < w1 - 1e-9);
     for (const [name, lim] of Object.entries(theoryLimits(theory))) {
       if (lim.status !== 'value' || !(name in sim0.late.mean)) continue;
-      const own = (s: SimLike) => ({ n: s.late?.seeds ?? s.seeds, lost: s.late?.controlDof ?? s.controlDof });
+      const own = (s: SimLike) => (s.late?.seeds !== undefined ? { n: s.late.seeds, dof: s.late.dof } : { n: s.seeds, dof: s.dof });
       const read = (s: SimLike) => (s.late && name in s.late.mean ? { v: s.late.mean[name], e: s.late.stderr[name], ...own(s) } : undefined);
       const drift = (s: SimLike) => (s.late && name in s.late.drift ? { v: s.late.drift[name], e: s.late.driftErr[name], ...own(s) } : undefined);
       const th = theory.observables[name], thErr = theory.error[name];
@@ -272,15 +274,15 @@ interface Estimate {
  * discrete-valued observable that did not move in any seed) is a sampling
  * accident, not an exact value.
  */
-export function extrapolate(pts: { N: number; n: number; v: number; e: number; lost?: number }[], level: number): Estimate {
-  // degrees of freedom of each size's error: seeds − 1, less those spent on control variates
-  const dofOf = (p: { n: number; lost?: number }) => Math.max(1, p.n - 1 - (p.lost ?? 0));
+export function extrapolate(pts: { N: number; n: number; v: number; e: number; dof?: number }[], level: number): Estimate {
+  // the degrees of freedom of each size's error (seeds − 1 less the control variates regressed out)
+  const nu = (p: { n: number; dof?: number }) => p.dof ?? p.n - 1;
   if (pts.length === 1) {
     const p = pts[0];
-    return { v: p.v, e: Number.isFinite(p.e) ? p.e : NaN, dof: dofOf(p) };
+    return { v: p.v, e: Number.isFinite(p.e) ? p.e : NaN, dof: nu(p) };
   }
   let num = 0, den = 0;
-  for (const p of pts) if (p.n > 1 && Number.isFinite(p.e)) { num += (p.n - 1) * p.N * p.n * p.e * p.e; den += p.n - 1; }
+  for (const p of pts) if (nu(p) > 0 && Number.isFinite(p.e)) { num += nu(p) * p.N * p.n * p.e * p.e; den += nu(p); }
   const sigma = den > 0 ? Math.sqrt(num / den) : 0;
   const eff = pts.map((p) => Math.max(Number.isFinite(p.e) ? p.e : 0, sigma / Math.sqrt(p.N * p.n)));
   let S = 0, Sx = 0, Sxx = 0;
@@ -291,7 +293,7 @@ export function extrapolate(pts: { N: number; n: number; v: number; e: number; l
   const a = pts.reduce((s, p, i) => s + c[i] * p.v, 0);
   const b = pts.reduce((s, p, i) => s + cb[i] * p.v, 0);
   const e = Math.sqrt(pts.reduce((s, _, i) => s + (c[i] * eff[i]) ** 2, 0));
-  const dof = welchDof(pts.map((p, i) => [(c[i] * eff[i]) ** 2, dofOf(p)]));
+  const dof = welchDof(pts.map((p, i) => [(c[i] * eff[i]) ** 2, nu(p)]));
   let misfit: string | undefined;
   if (pts.length >= 3) {
     // is a + b/N an adequate description of the per-N means?
@@ -321,14 +323,14 @@ export function compareRound(theory: SolveResult, sims: SimLike[], opts: Compare
   const parts: Partial[] = [];
   for (const key of ks) {
     const perN: PerN[] = [];
-    const pts: { N: number; n: number; v: number; e: number; lost?: number }[] = [];
-    const dpts: { N: number; n: number; v: number; e: number; lost?: number }[] = [];
+    const pts: { N: number; n: number; v: number; e: number; dof?: number }[] = [];
+    const dpts: { N: number; n: number; v: number; e: number; dof?: number }[] = [];
     for (const s of sorted) {
       const r = key.read(s);
-      const v = r?.v ?? NaN, e = r?.e ?? NaN, n = r?.n ?? s.seeds, lost = r?.lost ?? s.controlDof;
+      const v = r?.v ?? NaN, e = r?.e ?? NaN, n = r?.n ?? s.seeds, dof = r?.n !== undefined ? r.dof : s.dof;
       perN.push({ N: s.N, seeds: n, sim: v, simErr: e });
-      pts.push({ N: s.N, n, v, e, lost });
-      if (key.drift) { const d = key.drift(s); dpts.push({ N: s.N, n, v: d?.v ?? NaN, e: d?.e ?? NaN, lost }); }
+      pts.push({ N: s.N, n, v, e, dof });
+      if (key.drift) { const d = key.drift(s); dpts.push({ N: s.N, n, v: d?.v ?? NaN, e: d?.e ?? NaN, dof }); }
     }
     const est = pts.some((p) => !Number.isFinite(p.v)) ? { v: NaN, e: NaN, dof: 1 } : extrapolate(pts, level);
     const drift = key.drift ? (dpts.some((p) => !Number.isFinite(p.v)) ? { v: NaN, e: NaN, dof: 1 } : extrapolate(dpts, level)) : undefined;

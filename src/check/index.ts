@@ -21,6 +21,7 @@ export function compare(model: Model, theory: SolveResult, sims: SimLike[], opts
   return {
     model: model.name, params: theory.params, method: theory.method, Ns, seeds: Object.fromEntries(sims.map((s) => [String(s.N), s.seeds])),
     alpha, target, rounds: 1, levelPerComparison: c.levelPerComparison, rows: c.rows, verdict: c.verdict, ok: c.verdict === 'agree', notes,
+    controls: [],
     seconds: { solve: 0, simulate: 0, total: 0, budget: 0 },
   };
 }

@@ -10,9 +10,9 @@ import type { Model } from '../model/ir.ts';
 import { solve } from '../solve/index.ts';
 import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import type { SolveResult } from '../solve/types.ts';
-import { simulate } from '../simulate/index.ts';
+import { estimateSeconds, plan, simulate } from '../simulate/index.ts';
 import type { SimOptions } from '../simulate/types.ts';
-import { compareRound, theoryLimits, type CheckRow, type StepCheck, type Verdict } from './compare.ts';
+import { compareRound, theoryLimits, type CheckRow, type SimLike, type StepCheck, type Verdict } from './compare.ts';
 import { growthLaw } from '../solve/index.ts';
 import { atTimes, batchOf, difference, firstSeeds, merge, summarize, type SeedBatch } from './samples.ts';
 
@@ -49,6 +49,8 @@ export interface CheckSettings {
    *  limits growth; tests set it with an infinite budget, to be independent
    *  of the machine's speed) */
   maxSeeds?: number;
+  /** regress the seeds' control variates out of the means (default true; `--no-controls`) */
+  controls?: boolean;
   /** internal: transform the solved theory (the tests inject errors with it) */
   adjustTheory?: (r: SolveResult) => SolveResult;
 }
@@ -73,6 +75,8 @@ export interface CheckReport {
   /** one line per remark: finite-N, step check, limits, budget */
   notes: string[];
   step?: { N: number; seeds: number; dt: number; paired: 'same seeds' | 'same seeds and Brownian paths'; largest: number };
+  /** the control variates regressed out of the simulation's means in the last round (empty: plain means) */
+  controls: string[];
   late?: { T: number; windows: [number, number, number] };
   seconds: { solve: number; simulate: number; total: number; budget: number };
 }
@@ -80,6 +84,9 @@ export interface CheckReport {
 const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
 /** about the family-wise critical value of a comparison (a limit whose error times it exceeds the target cannot agree) */
 const LIMIT_CRIT = 4;
+
+/** the largest size the step-size check runs at (unless the smallest size is larger than 4·STEP_N) */
+export const STEP_N = 250;
 
 /**
  * `progress` is told each stage (solve, each size, the step check, each round
@@ -187,19 +194,39 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     batches.set(N, await run(N, 1, s.seeds));
   }
 
-  // the paired step-size check at the smallest size
+  // the paired step-size check, at the smallest size but at most STEP_N (or a
+  // quarter of it): the step bias of a self-averaging observable is a property
+  // of the large-N dynamics, and the check costs three seeds at twice the steps,
+  // which at N = 1000 is most of a first round of 8
   let step: StepCheck | undefined;
   let stepInfo: CheckReport['step'];
   if (s.stepCheck) {
-    const N = s.Ns[0], nc = Math.min(3, s.seeds);
+    const N = Math.min(s.Ns[0], Math.max(STEP_N, Math.ceil(s.Ns[0] / 4))), nc = Math.min(3, s.seeds);
     const noisy = model.noises.length > 0;
     progress?.(`step-size check at N = ${N} (${nc} seeds, dt = ${s.dt} against ${s.dt / 2})`);
-    // without noise a seed fixes the whole run: the first round's runs are the coarse partners
-    const coarse = noisy ? await run(N, 1, nc, { noiseDraws: 2 }) : firstSeeds(batches.get(N)!, nc);
+    // without noise a seed fixes the whole run: the first round's runs are the coarse partners (at the same size)
+    const coarse = noisy ? await run(N, 1, nc, { noiseDraws: 2 }) : batches.has(N) ? firstSeeds(batches.get(N)!, nc) : await run(N, 1, nc);
     const fine = await run(N, 1, nc, { substeps: 2 });
     step = { N, dt: s.dt, diff: summarize(difference(coarse, fine), windows) };
     stepInfo = { N, seeds: nc, dt: s.dt, paired: noisy ? 'same seeds and Brownian paths' : 'same seeds', largest: 0 };
   }
+
+  // One size: what a quarter of it would cost. The spread of a self-averaging
+  // observable falls like 1/√N, so N/4 needs about 4× the seeds; each is cheaper
+  // by the simulator's own cost estimate (dense couplings: ~16×). Its
+  // finite-size bias is ~4× larger and, with one size, not estimated.
+  const smallerSize = (seedsNeeded: number): string => {
+    const N = s.Ns[0], Nq = Math.round(N / 4), perSeed = perSeedCost.get(N) ?? 0;
+    if (s.Ns.length !== 1 || Nq < 100 || !(perSeed > 0)) return '';
+    try {
+      const spec = { T: simT, dt: s.dt, times: simTimes, grid: s.grid.filter((t) => t <= simT), blowup: 1e12 };
+      const ratio = estimateSeconds(plan(model, Nq, { precision: 'auto' }), spec) / estimateSeconds(plan(model, N, { precision: 'auto' }), spec);
+      const n4 = Math.ceil(4 * seedsNeeded), sec = n4 * perSeed * ratio;
+      return Number.isFinite(sec) && ratio < 0.5 ? `; at --N ${Nq} about ${n4} seeds (≈ ${Math.ceil(elapsed() + sec)} s; its finite-size bias, ~4× larger, is not estimated with one size)` : '';
+    } catch {
+      return '';
+    }
+  };
 
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
@@ -212,12 +239,19 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const shorts = new Map<number, SeedBatch>();
   const shortCost = new Map<number, number>();
   const nextSeed = new Map(s.Ns.map((N) => [N, s.seeds + 1]));
-  const simLike = (N: number) => {
-    const long = batches.get(N)!, short = shorts.get(N);
+  // --no-controls: plain means (the batches keep their controls, the summaries ignore them)
+  const useCv = s.controls !== false;
+  const cv = (b: SeedBatch): SeedBatch => (useCv ? b : { ...b, controls: undefined });
+  const simLike = (N: number): SimLike => {
+    const long = cv(batches.get(N)!), short = shorts.get(N);
     if (!short) return summarize(long, windows);
-    return { ...summarize(merge(atTimes(long, short.t), short)), late: summarize(long, windows).late };
+    return { ...summarize(merge(atTimes(long, short.t), cv(short))), late: summarize(long, windows).late };
   };
-  const compareNow = () => compareRound(theory, s.Ns.map(simLike), { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  let sims: SimLike[] = [];
+  const compareNow = () => {
+    sims = s.Ns.map(simLike);
+    return compareRound(theory, sims, { alpha: s.alpha, round, target: s.target, step, times: s.times });
+  };
   let cmp = compareNow();
   let projection: string | undefined;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
@@ -244,27 +278,27 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const longCost = (N: number) => perSeedCost.get(N) ?? 0;
     const shortOf = (N: number) => shortCost.get(N) ?? longCost(N) * Math.min(1, (1.5 * s.T) / simT);
     // seeds to add per size: long ones (growth g of the long seeds) and short ones (the transient rows' growth gt)
-    const plan = (g: number, gt: number) => {
+    const seedPlan = (g: number, gt: number) => {
       const addLong = lateOpen.length ? Math.floor((g - 1) * longNow) : 0;
       const addShort = trOpen.length ? Math.max(0, Math.ceil(gt * trNow) - trNow - addLong) : 0;
       return { addLong, addShort, cost: s.Ns.reduce((sum, N) => sum + addLong * longCost(N) + addShort * shortOf(N), 0) };
     };
     const seedsNow = split ? trNow : longNow;
-    const need = plan(Math.max(2, fLate), Math.max(2, fTr)).cost;
+    const need = seedPlan(Math.max(2, fLate), Math.max(2, fTr)).cost;
     const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
-      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all): raise --budget, or loosen --target`
+      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all)${smallerSize(factor * seedsNow)}: raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
     const cap = Math.floor(s.maxSeeds ?? Infinity);
     const gMax = Math.min(4, cap / longNow), gtMax = Math.min(4, cap / trNow);
     const grows = (g: number, gt: number) => (lateOpen.length && g * longNow >= longNow + 1) || (trOpen.length && gt * trNow >= trNow + 1);
-    const fits = (g: number, gt: number) => elapsed() + plan(g, gt).cost <= s.budget;
+    const fits = (g: number, gt: number) => elapsed() + seedPlan(g, gt).cost <= s.budget;
     const want = [Math.min(gMax, Math.max(2, Math.ceil(fLate * 1.1))), Math.min(gtMax, Math.max(2, Math.ceil(fTr * 1.1)))] as const;
     const least = [Math.min(gMax, 2), Math.min(gtMax, 2)] as const;
     const pick = grows(...want) && fits(...want) ? want : grows(...least) && fits(...least) ? least : undefined;
     if (!pick) break;
-    const { addLong, addShort } = plan(...pick);
+    const { addLong, addShort } = seedPlan(...pick);
     if (addLong + addShort === 0) break;
     round++;
     for (const N of s.Ns) {
@@ -293,6 +327,10 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     stepInfo.largest = Math.max(0, ...cmp.rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
     notes.push(`step check: N = ${stepInfo.N}, ${stepInfo.seeds} seeds, dt = ${s.dt} against ${s.dt / 2} (${stepInfo.paired}): allowance 2|Δ| up to ${pct(stepInfo.largest)} of the observable's scale`);
   } else notes.push(s.exactSteps ? 'step check: not needed: a map is iterated exactly (there is no time step to refine)' : 'step check: off (--no-step-check): the simulation\'s step bias is not bounded');
+  const b0 = batches.get(s.Ns[0])!;
+  const cvNames = sims.some((x) => x.controls) ? b0.controlNames ?? [] : [];
+  if (cvNames.length) notes.push(`control variates: the seeds' sample moments ${cvNames.join(', ')} (exact expectation 0) regressed out of every mean (docs/check.md)`);
+  else if (useCv && b0.controlNames?.length) notes.push(`control variates: not used (${Math.min(...sims.map((x) => x.seeds))} seeds are too few to regress out ${b0.controlNames.length})`);
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0)]));
@@ -300,7 +338,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   return {
     model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
     rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,
-    ...(stepInfo ? { step: stepInfo } : {}), ...(windows ? { late: { T: TL, windows } } : {}),
+    ...(stepInfo ? { step: stepInfo } : {}), controls: cvNames, ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
   };
 }

@@ -1,6 +1,6 @@
 // `dmft check MODEL [--N 500,1000,2000] [--seeds 8] [--T 10] [--dt 0.05]
 //  [--times …] [--target 2%] [--budget 120] [--max-seeds n] [--T-limit 40] [--no-limit]
-//  [--no-step-check] [--set k=v]… [--json]`: solve the derived DMFT, simulate
+//  [--no-step-check] [--no-controls] [--set k=v]… [--json]`: solve the derived DMFT, simulate
 // the finite-N system, compare every observable (docs/check.md). Exit 0:
 // agree, 1: disagree, 3: inconclusive (could not decide at the target within
 // the budget), 2: bad input.
@@ -19,8 +19,8 @@ export interface CheckCliOptions {
   theorySet?: Record<string, number>;
   N?: string; seeds?: string; T?: string; dt?: string; times?: string; method?: string;
   target?: string; budget?: string; maxSeeds?: string; alpha?: string; TLimit?: string;
-  /** commander's --no-limit / --no-step-check */
-  limit?: boolean; stepCheck?: boolean;
+  /** commander's --no-limit / --no-step-check / --no-controls */
+  limit?: boolean; stepCheck?: boolean; controls?: boolean;
   json?: boolean; csv?: boolean; maxBytes?: string; quiet?: boolean;
 }
 
@@ -52,7 +52,7 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
     times: times ?? [0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
     grid: [0, 0.25, 0.5, 0.75, 1].map((f) => +(f * T).toFixed(6)),
     target: fraction('target', o.target, CHECK_DEFAULTS.target), budget, maxSeeds, alpha: fraction('alpha', o.alpha, CHECK_DEFAULTS.alpha),
-    limit: o.limit !== false, TLimit, TLimitAuto: o.TLimit === undefined, stepCheck: o.stepCheck !== false, method: o.method,
+    limit: o.limit !== false, TLimit, TLimitAuto: o.TLimit === undefined, stepCheck: o.stepCheck !== false, controls: o.controls !== false, method: o.method,
   };
 }
 

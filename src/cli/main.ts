@@ -133,6 +133,7 @@ Order parameters carry the function they average (C_{\\tanh x}, M_{x}, R_{x}); i
     .option('--T-limit <T>', 'simulate to this time to compare t → ∞ values (default 4·T)')
     .option('--no-limit', 'do not compare t → ∞ values')
     .option('--no-step-check', "skip the paired dt vs dt/2 check of the simulation's step bias")
+    .option('--no-controls', "plain means over seeds: do not regress out the control variates (the sample moments of each seed's random draws)")
     .option('--alpha <p>', 'family-wise false-alarm rate (default 0.01)')
     .addHelpText('after', '\nExit codes: 0 agree (every comparison agrees and could have detected a --target difference),\n1 disagree, 2 bad input, 3 inconclusive (could not decide within --budget; the table says why).\nDefinitions: docs/check.md')
     .action(act(async (file: string, o: import('./check.ts').CheckCliOptions, w) => (await import('./check.ts')).checkAction(w)(file, o)));

@@ -110,71 +110,62 @@ export function meanStderr(xs: number[]): { mean: number; stderr: number; n: num
 }
 
 /**
- * The mean of per-seed values y with control variates: per-seed values z[s] whose expectations are
- * exactly 0 (the seed's empirical moments of its random inputs minus their laws' moments). The
- * least-squares fit y = a + β·z gives a, an unbiased estimate of E y (up to O(1/n) from the fitted β)
- * whose variance is that of the part of y the controls do not explain. Controls with no spread are
- * dropped, and the controls are used only when every one of them leaves at least 4 seeds per degree
- * of freedom (n ≥ 5(m + 1)); otherwise the plain mean. `lost`: the degrees of freedom used by β.
- * The standard error is floored at 1e-13 of |a| (a value the controls explain exactly is known to rounding only).
+ * The mean of samples y₁ … yₙ with control variates: each sample i comes
+ * with controls c_i (a p-vector) whose expectation is exactly 0. The
+ * least-squares fit y = m + βᵀc (over the samples) gives the mean at the
+ * controls' expectation, m̂ = ȳ − β̂ᵀc̄, unbiased for E y whatever the
+ * dependence of y on c, with the regression's standard error of the
+ * intercept, √(RSS/(n − p − 1) · (1/n + c̄ᵀ S⁻¹ c̄)) (S: the centred
+ * controls' cross-product matrix), on n − p − 1 degrees of freedom. The part
+ * of y's spread that is linear in the controls is removed.
+ *
+ * The fit is set up once per set of controls (`controlFit(C)`, C[i] = c_i)
+ * and applied to any number of sample vectors. Controls that are constant or
+ * linear combinations of earlier ones are dropped (Gram–Schmidt on the
+ * centred controls, tolerance 1e-9 of each column's norm) — a choice made on
+ * the controls alone, never on y, so the error bar stays honest.
  */
-export function controlledMean(y: number[], z: number[][]): { mean: number; stderr: number; n: number; lost: number } {
-  const n = y.length, plain = () => ({ ...meanStderr(y), lost: 0 });
-  if (!z.length || z.length !== n) return plain();
-  const m0 = z[0].length;
-  const cols: number[] = [];
-  for (let j = 0; j < m0; j++) {
-    let mu = 0; for (const r of z) mu += r[j]; mu /= n;
-    let v = 0; for (const r of z) v += (r[j] - mu) ** 2;
-    if (v > 0 && Number.isFinite(v)) cols.push(j);
-  }
-  const m = cols.length;
-  if (m === 0 || n < 5 * (m + 1)) return plain();
-  // normal equations of [1, z_cols] (m + 1 unknowns), solved by Gaussian elimination with pivoting
-  const k = m + 1, A = new Float64Array(k * k), b = new Float64Array(k);
-  const row = new Float64Array(k);
-  for (let s = 0; s < n; s++) {
-    row[0] = 1; for (let j = 0; j < m; j++) row[j + 1] = z[s][cols[j]];
-    for (let a = 0; a < k; a++) { b[a] += row[a] * y[s]; for (let c = 0; c < k; c++) A[a * k + c] += row[a] * row[c]; }
-  }
-  const inv = invertSpd(A, k);
-  if (!inv) return plain();
-  const beta = new Float64Array(k);
-  for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) beta[a] += inv[a * k + c] * b[c];
-  let rss = 0;
-  for (let s = 0; s < n; s++) {
-    let f = beta[0];
-    for (let j = 0; j < m; j++) f += beta[j + 1] * z[s][cols[j]];
-    rss += (y[s] - f) ** 2;
-  }
-  const sigma2 = rss / (n - k);
-  const se = Math.sqrt(Math.max(0, sigma2 * inv[0]));
-  if (!Number.isFinite(beta[0]) || !Number.isFinite(se)) return plain();
-  return { mean: beta[0], stderr: Math.max(se, 1e-13 * Math.abs(beta[0])), n, lost: m };
-}
-
-/** inverse of a small symmetric positive definite matrix (Gauss–Jordan with pivoting); undefined when singular */
-function invertSpd(a: Float64Array, k: number): Float64Array | undefined {
-  const W = 2 * k, w = new Float64Array(k * W);
-  for (let i = 0; i < k; i++) { for (let j = 0; j < k; j++) w[i * W + j] = a[i * k + j]; w[i * W + k + i] = 1; }
-  let scale = 0;
-  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(a[i * k + i]));
-  for (let c = 0; c < k; c++) {
-    let piv = c;
-    for (let i = c + 1; i < k; i++) if (Math.abs(w[i * W + c]) > Math.abs(w[piv * W + c])) piv = i;
-    const d = w[piv * W + c];
-    if (!(Math.abs(d) > 1e-12 * scale)) return undefined;
-    if (piv !== c) for (let j = 0; j < W; j++) { const t = w[c * W + j]; w[c * W + j] = w[piv * W + j]; w[piv * W + j] = t; }
-    for (let j = 0; j < W; j++) w[c * W + j] /= d;
-    for (let i = 0; i < k; i++) {
-      if (i === c) continue;
-      const f = w[i * W + c];
-      if (f !== 0) for (let j = 0; j < W; j++) w[i * W + j] -= f * w[c * W + j];
+export function controlFit(C: number[][]): { p: number; estimate(y: number[]): { mean: number; stderr: number; dof: number } } {
+  const n = C.length, P = n ? C[0].length : 0;
+  const cbar = Array.from({ length: P }, (_, k) => C.reduce((s, c) => s + c[k], 0) / Math.max(n, 1));
+  // orthonormal basis Q of the kept centred columns, X_kept = Q R
+  const Q: Float64Array[] = [], Rcols: number[][] = [], kept: number[] = [];
+  for (let k = 0; k < P; k++) {
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = C[i][k] - cbar[k];
+    const norm0 = Math.hypot(...v);
+    if (!(norm0 > 0) || Q.length + 2 >= n) continue;
+    const r = new Array<number>(Q.length).fill(0);
+    for (let pass = 0; pass < 2; pass++) {
+      Q.forEach((q, j) => { let d = 0; for (let i = 0; i < n; i++) d += q[i] * v[i]; r[j] += d; for (let i = 0; i < n; i++) v[i] -= d * q[i]; });
     }
+    const norm = Math.hypot(...v);
+    if (!(norm > 1e-9 * norm0)) continue;
+    for (let i = 0; i < n; i++) v[i] /= norm;
+    Q.push(v); Rcols.push([...r, norm]); kept.push(k);
   }
-  const out = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out[i * k + j] = w[i * W + k + j];
-  return out;
+  const p = Q.length;
+  // u = R⁻ᵀ c̄ (forward substitution; R upper triangular, column j = Rcols[j])
+  const u = new Array<number>(p).fill(0);
+  for (let j = 0; j < p; j++) {
+    let s = cbar[kept[j]];
+    for (let l = 0; l < j; l++) s -= Rcols[j][l] * u[l];
+    u[j] = s / Rcols[j][j];
+  }
+  const u2 = u.reduce((s, x) => s + x * x, 0);
+  return {
+    p,
+    estimate(y: number[]) {
+      const plain = meanStderr(y);
+      if (!p) return { mean: plain.mean, stderr: plain.stderr, dof: n - 1 };
+      const a = Q.map((q) => { let d = 0; for (let i = 0; i < n; i++) d += q[i] * y[i]; return d; });
+      let ss = 0;
+      for (const x of y) ss += (x - plain.mean) ** 2;
+      const rss = Math.max(0, ss - a.reduce((s, x) => s + x * x, 0));
+      const dof = n - p - 1;
+      return { mean: plain.mean - a.reduce((s, x, j) => s + x * u[j], 0), stderr: Math.sqrt((rss / dof) * (1 / n + u2)), dof };
+    },
+  };
 }
 
 /** Welch–Satterthwaite degrees of freedom of a sum of independent variance

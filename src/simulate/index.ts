@@ -12,6 +12,7 @@ import { plan, type Plan } from './compile.ts';
 import { runSeeds, type WorkerInit } from './pool.ts';
 import { runnerLengths, type RunSpec } from './run.ts';
 import { instanceBytes, largestArray } from './instance.ts';
+import { controlNames, controlSources } from './controls.ts';
 import type { SimOptions, SimResult, TwoTimeResult } from './types.ts';
 import { table } from '../table.ts';
 
@@ -218,7 +219,7 @@ export async function simulate(model: Model, given: SimOptions): Promise<SimResu
   let perSeed: SimResult['perSeed'];
   if (opts.keepSeeds) {
     const G = grid.length;
-    perSeed = { seeds: outs.map((o) => o.seed), observables: table(), controls: outs.map((o) => o.controls) };
+    perSeed = { seeds: outs.map((o) => o.seed), observables: table(), controls: outs.map((o) => Array.from(o.controls)), controlNames: controlNames(controlSources(p)) };
     p.oneTime.forEach((o, j) => { perSeed!.observables[o.name] = outs.map((x) => Array.from(x.obs.subarray(j * nT, (j + 1) * nT))); });
     if (p.twoTime.length) {
       perSeed.twoTime = table();

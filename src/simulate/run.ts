@@ -23,6 +23,7 @@ import { print } from '../expr/print.ts';
 import type { Instance } from './instance.ts';
 import { Rng, STREAM } from '../numeric/rng.ts';
 import { sampleInit, sampleRandoms, stepDraws } from './sample.ts';
+import { controlSources, controlValues } from './controls.ts';
 
 export interface RunSpec {
   T: number;
@@ -47,8 +48,8 @@ export interface SeedOutput {
   obs: Float64Array;
   /** two-time observables: two[o][a * grid.length + b] */
   two: Float64Array[];
-  /** the seed's control variates (sampleRandoms): exactly mean-zero moments of its random inputs */
-  controls: number[];
+  /** the control variates of this seed's draws (controls.ts, in the order of controlNames) */
+  controls: Float64Array;
   steps: number;
   clippedInit: number;
   /** wall time of the integration alone (no sampling, no two-time pass) */
@@ -87,9 +88,10 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
   const snaps: Float64Array[][] = [];
   if (plan.twoTime.length) for (let g = 0; g < spec.grid.length; g++) snaps.push(plan.snapshotOf.map(() => inst.extra[e++]));
 
-  const controls = sampleRandoms(inst, seed);
+  sampleRandoms(inst, seed);
   for (const b of [...X, ...Xs]) b.fill(0);
   const clippedInit = sampleInit(plan, X, seed, inst.V);
+  const controls = controlValues(inst, controlSources(plan), X);
   const noiseRng = plan.noises.map((nz) => new Rng(seed, STREAM.noise(nz.decl)));
 
   const stateIds = plan.states.map((s) => s.vec);

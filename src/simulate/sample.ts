@@ -90,51 +90,26 @@ function sampleDecl(decl: RandomDecl, out: Arr, dims: number[], strides: number[
   }
 }
 
-/**
- * Fill the instance's random arrays and vectors for this seed. Returns the seed's control variates:
- * per declaration drawn once per seed, its entries' empirical mean minus the law's mean and their
- * mean squared deviation from the law's mean minus its variance — values whose expectation is
- * exactly 0, which `check` regresses out of the per-seed observables (docs/check.md).
- */
-export function sampleRandoms(inst: Instance, seed: number): number[] {
+/** The mean and standard deviation of a declared distribution at these parameters (throws when an argument is not a number). */
+export function randomMoments(d: Dist, env: Record<string, number>, what: string, file: string): { mean: number; sd: number } {
+  const dr = drawer(d, env, what, file);
+  return { mean: dr.mean, sd: dr.sd };
+}
+
+/** Fill the instance's random arrays and vectors for this seed. */
+export function sampleRandoms(inst: Instance, seed: number): void {
   const { plan } = inst;
   const env = { ...plan.c.params, ...plan.c.sizes };
-  const controls: number[] = [];
   for (const r of plan.randoms) {
     if (r.decl.timeDependent) continue; // drawn at every step (stepDraws)
     const rng = new Rng(seed, STREAM.random(r.index));
-    let out: Arr, dims: number[], strides: number[];
     if (r.storage.kind === 'vec') {
-      out = inst.V[r.storage.id]; dims = [plan.layout.vecs[r.storage.id].n]; strides = [1];
+      sampleDecl(r.decl, inst.V[r.storage.id], [plan.layout.vecs[r.storage.id].n], [1], env, rng, plan.model.file);
     } else {
       const m = plan.layout.mats[r.storage.id];
-      out = inst.M[r.storage.id]; dims = m.dims; strides = m.strides;
+      sampleDecl(r.decl, inst.M[r.storage.id], m.dims, m.strides, env, rng, plan.model.file);
     }
-    sampleDecl(r.decl, out, dims, strides, env, rng, plan.model.file);
-    const { mean, sd } = drawer(r.decl.dist, env, r.decl.name, plan.model.file);
-    controls.push(...moments(out, dims, strides, mean, sd));
   }
-  return controls;
-}
-
-/** [mean − μ, mean of (x − μ)² − σ²] over the entries of an array (its padding skipped) */
-function moments(a: Arr, dims: number[], strides: number[], mu: number, sd: number): [number, number] {
-  let s1 = 0, s2 = 0, cnt = 0;
-  if (dims.length <= 2) {
-    const n0 = dims[0], n1 = dims.length === 2 ? dims[1] : 1, ld = dims.length === 2 ? strides[0] : 1;
-    for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) { const x = a[i * ld + j] - mu; s1 += x; s2 += x * x; }
-    cnt = n0 * n1;
-    return cnt ? [s1 / cnt, s2 / cnt - sd * sd] : [0, 0];
-  }
-  const idx = new Array<number>(dims.length).fill(0);
-  const total = dims.reduce((x, y) => x * y, 1);
-  for (let q = 0; q < total; q++) {
-    let r = q, off = 0;
-    for (let d = dims.length - 1; d >= 0; d--) { idx[d] = r % dims[d]; r = Math.floor(r / dims[d]); off += idx[d] * strides[d]; }
-    const x = a[off] - mu;
-    s1 += x; s2 += x * x; cnt++;
-  }
-  return cnt ? [s1 / cnt, s2 / cnt - sd * sd] : [0, 0];
 }
 
 /** The randomness drawn afresh at every step of a map (`random s[mu](t) ~ …`):

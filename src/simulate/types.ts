@@ -98,8 +98,9 @@ export interface SimResult {
   /** with `keepSeeds`: each seed's values, [seed][time] and [seed][a][b] */
   perSeed?: {
     seeds: number[]; observables: Record<string, number[][]>; twoTime?: Record<string, number[][][]>;
-    /** [seed][control]: each seed's control variates, moments of its random inputs with expectation exactly 0 (sampleRandoms) */
-    controls?: number[][];
+    /** each seed's control variates ([seed][control], names in `controlNames`): sample moments
+     *  of its random draws whose expectation is exactly 0 (src/simulate/controls.ts) */
+    controls: number[][]; controlNames: string[];
   };
   diagnostics: SimDiagnostics;
 }

@@ -232,8 +232,13 @@ describe('check catches a 2 % error in the theory', () => {
     expect(r.verdict).toBe('agree');
     expect(r.rows.filter((x) => x.kind === 'limit').map((x) => x.observable).sort()).toEqual(['m', 'q']);
     expect(r.step?.paired).toBe('same seeds and Brownian paths');
-    // (it decides with its first 16 seeds: the seeds' own moments of J, regressed out as control
-    // variates, carry most of the seed-to-seed spread; without them it needed 48)
+    // the realized mean of J moves m from seed to seed: regressed out, the first 16 seeds suffice;
+    // with plain means it has to add seeds to reach the target
+    expect(r.controls).toEqual(['J.mean', 'J.var']);
+    expect(r.rounds).toBe(1);
+    const plain = await check('test/check/models/driven-linear.dmft', { controls: false });
+    expect([plain.verdict, plain.controls]).toEqual(['agree', []]);
+    expect(plain.rounds).toBeGreaterThan(1);
   });
   it('a budget too small to reach the target is inconclusive (exit code 3), and says what would be needed', async () => {
     const r = await check('test/check/models/tanh-bias.dmft', { seeds: 4, budget: 0, limit: false, stepCheck: false });
@@ -241,6 +246,11 @@ describe('check catches a 2 % error in the theory', () => {
     expect(r.rounds).toBe(1);
     expect(exitCodeOf(r)).toBe(3);
     expect(r.notes.join('\n')).toMatch(/needs about \d+ seeds/);
+    // one size of 400: also what a quarter of it would need (4× the seeds, each ~16× cheaper)
+    const big = await check('test/check/models/tanh-bias.dmft', { Ns: [400], seeds: 4, budget: 0, limit: false, stepCheck: false });
+    const m = /needs about (\d+) seeds.*; at --N 100 about (\d+) seeds \(≈ \d+ s; its finite-size bias/.exec(big.notes.join('\n'));
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThanOrEqual(4 * Number(m![1]) - 4);
   });
 });
 
