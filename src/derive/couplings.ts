@@ -145,6 +145,7 @@ export class ModelAnalysis {
       applyOrThrow('ge.feature.linearize', s.before, { trace, env, where: `${s.where}: ${print(s.feature.phi)}`, stage, bind: { _h: s.bindLinear._h, _z: s.bindLinear._z }, display: { before: s.before, after: s.linear } });
       const parent = trace.last.id;
       const b = s.bindExchange;
+      if (!b || !s.projected || !s.exchanged) continue;
       applyOrThrow('ge.projection.exchange', s.projected, { trace, env, where: `${s.where}: let ${print(b._u)}[${print(b._i)}]`, stage, parent, bind: { _h: b._h, _A: b._A, _B: b._B, _i: b._i, _u: b._u }, display: { before: s.projected, after: s.exchanged } });
     }
     for (const s of this.affineSites) {

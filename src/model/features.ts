@@ -49,10 +49,10 @@ export interface FeatureSite {
   before: Expr;
   linear: Expr;
   bindLinear: Record<string, Expr>;
-  /** the sum Σ_b h f inside `linear`, and its exchanged form (ge.projection.exchange) */
-  projected: Expr;
-  exchanged: Expr;
-  bindExchange: Record<string, Expr>;
+  /** the sum Σ_b h f inside `linear`, and its exchanged form (ge.projection.exchange); absent when μ1 = 0 */
+  projected?: Expr;
+  exchanged?: Expr;
+  bindExchange?: Record<string, Expr>;
   feature: Feature;
 }
 
@@ -229,8 +229,12 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
     const linear = canon(add(mul(num(feat.mu0), sumB(rest)), mul(num(c.mu1), pow(call('sqrt', num(v)), num(-1)), sumB(mul(h, rest))), mul(num(c.muStar), sumB(mul(zRef, rest)))));
     // the projected sum Σ_b h f of the linear form, exchanged through an auxiliary let u_i
     const projected = (linear.k === 'add' ? linear.terms : [linear]).flatMap((t) => (t.k === 'mul' ? t.factors : [t])).find((t) => t.k === 'sum' && some(t.body, (y) => y.k === 'sum' && ckey(y) === ckey(canon(h))));
-    if (!projected) throw new Error(`internal: no projected sum in ${print(linear)}`);
     const uBody = canon(mul({ k: 'sum', index: b, body: mul(B!, rest) }, pow(call('sqrt', mul(sym(Ki), mB!.var)), num(-1))));
+    // μ1 = 0 (an even φ): the projection drops out, nothing to exchange
+    if (!projected) {
+      sites.push({ where, before: S, linear, bindLinear, feature: feat });
+      return linear;
+    }
     let u = lets.find((l) => ckey(l.expr) === ckey(uBody) && l.index === i);
     if (!u) {
       const fname = rest.k === 'ref' ? rest.name : 'f';
