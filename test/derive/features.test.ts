@@ -11,6 +11,7 @@ import { parseExpr } from '../../src/model/parse.ts';
 import { gaussianEquivalence } from '../../src/numeric/gaussian-equivalence.ts';
 import { piecewiseOf } from '../../src/numeric/kinks.ts';
 import { DmftErrors } from '../../src/errors.ts';
+import { featuresTex, validateKatex } from '../../src/latex/index.ts';
 
 const limitOf = (m: Parameters<typeof solve>[0]) => {
   const r = solve(m, { T: 1, dt: 0.05 });
@@ -31,6 +32,15 @@ describe('ReLU random features written directly (examples/rf-relu-features.dmft)
     expect(built['@gemu0']).toEqual({ k: 'num', v: 0 });
     expect(d.steps.filter((s) => s.rule === 'ge.projection.exchange').length).toBe(3);
     expect(d.notes.join('\n')).toMatch(/μ1 = E\[\(h\/√v\) φ\(h\)\] = 0\.5000000000/);
+  });
+
+  it('states the constants and the convention in the LaTeX, valid for KaTeX', () => {
+    const tex = featuresTex(derive(direct).steps);
+    const blocks = [...tex.matchAll(/\\\[([\s\S]*?)\\\]/g)].map((m) => m[1]);
+    expect(blocks.length).toBe(4); // two feature matrices (training and test inputs), two lines each
+    for (const b of blocks) expect(() => validateKatex(b)).not.toThrow();
+    expect(blocks[1]).toMatch(/\\mu_1 = \\mathbb\{E\}.* = 0\.5/);
+    expect(blocks[0]).toMatch(/\\operatorname\{relu\}\(h\)/);
   });
 
   it('solves to the numbers of the hand-written Gaussian-equivalent model (examples/rf-relu-ridge.dmft)', () => {
