@@ -200,7 +200,8 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
     const v = vNum!;
     // one fresh matrix per feature matrix φ(A·B), in the order of the two names
     const pairKey = [A!.name, B!.name].sort().join('|');
-    const fkey = `${pairKey}|${ckey(canon(phi))}`;
+    // φ as a function of its projection, free of the index names of this use
+    const fkey = `${pairKey}|${ckey(canon(replaceWhere(phi, (x) => x.k === 'sum' && ckey(canon(x)) === hkey, () => sym(X))))}`;
     let feat = features.get(fkey);
     if (!feat) {
       const other = byPair.get(pairKey);
