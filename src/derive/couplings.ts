@@ -142,7 +142,7 @@ export class ModelAnalysis {
     const bySplit = new Map<string, string>();
     for (const s of this.featureSites) {
       const stage = stageOf(s.where);
-      applyOrThrow('ge.feature.linearize', s.before, { trace, env, where: `${s.where}: ${print(s.bindLinear._phi)}`, stage, bind: { _h: s.bindLinear._h, _z: s.bindLinear._z }, display: { before: s.before, after: s.linear } });
+      applyOrThrow('ge.feature.linearize', s.before, { trace, env, where: `${s.where}: ${print(s.phi)}`, stage, bind: { _h: s.bindLinear._h, _z: s.bindLinear._z }, display: { before: s.before, after: s.linear } });
       const parent = trace.last.id;
       const b = s.bindExchange;
       if (!b || !s.projected || !s.exchanged) continue;

@@ -40,6 +40,8 @@ export interface Feature {
   /** μ0 as used: 0 when it vanishes within the quadrature's error */
   mu0: number;
   z: string;
+  /** the matrix whose outer index is Z's first */
+  zFirst: string;
 }
 
 /** One rewritten use: the two steps the derivation records. */
@@ -47,6 +49,8 @@ export interface FeatureSite {
   where: string;
   /** the use Σ_b φ(h) f as written, and its linear equivalent (ge.feature.linearize) */
   before: Expr;
+  /** the feature as written in this use */
+  phi: Expr;
   linear: Expr;
   bindLinear: Record<string, Expr>;
   /** the sum Σ_b h f inside `linear`, and its exchanged form (ge.projection.exchange); absent when μ1 = 0 */
@@ -213,16 +217,15 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
         fail(phi, `the feature '${print(phi)}' has mean μ0 = E φ(h) = ${c.mu0.toPrecision(10)} (h ~ N(0, ${v})): its mean part μ0·Σ_${b} f_${b} is a rank-one term that grows with the sizes`,
           `centre the feature: write (${print(phi)} - ${c.mu0.toPrecision(17)})`);
       }
-      const [first, second] = [A!, B!].sort((x, y) => (x.name < y.name ? -1 : 1));
-      const z = fresh(`Z_${first.name}${second.name}`);
-      const zIdx = [outer(first)!, outer(second)!];
+      // named and oriented by the first use (not by the user's names: renaming a model changes nothing)
+      const z = fresh('Z');
+      const zIdx = [a, b];
       zDecls.push({ name: z, indices: zIdx, sets: [setOf(zIdx[0])!, setOf(zIdx[1])!], dist: { kind: 'normal', mean: num(0), var: num(1) }, symmetric: false, timeDependent: false });
-      feat = { phi, projection: h, variance: v, constants: c, mu0, z };
+      feat = { phi, projection: h, variance: v, constants: c, mu0, z, zFirst: A!.name };
       features.set(fkey, feat);
       byPair.set(pairKey, feat);
     }
-    const zFirst = [A!, B!].sort((x, y) => (x.name < y.name ? -1 : 1))[0];
-    const zRef = ref(feat.z, zFirst === A ? [a, b] : [b, a]);
+    const zRef = ref(feat.z, feat.zFirst === A!.name ? [a, b] : [b, a]);
     const c = feat.constants;
     // the replacements of the two rules, built as their templates are (the derivation has the engine redo and check them)
     const sumB = (body: Expr): Expr => ({ k: 'sum', index: b, body });
@@ -233,18 +236,17 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
     const uBody = canon(mul({ k: 'sum', index: b, body: mul(B!, rest) }, pow(call('sqrt', mul(sym(Ki), mB!.var)), num(-1))));
     // μ1 = 0 (an even φ): the projection drops out, nothing to exchange
     if (!projected) {
-      sites.push({ where, before: S, linear, bindLinear, feature: feat });
+      sites.push({ where, before: S, phi, linear, bindLinear, feature: feat });
       return linear;
     }
     let u = lets.find((l) => ckey(l.expr) === ckey(uBody) && l.index === i);
     if (!u) {
-      const fname = rest.k === 'ref' ? rest.name : 'f';
-      u = { name: fresh(`${B!.name}_${fname}`), index: i, set: Ki, expr: uBody, span: S.span };
+      u = { name: fresh('u'), index: i, set: Ki, expr: uBody, span: S.span };
       lets.push(u);
     }
     const bindExchange: Record<string, Expr> = { _b: sym(b), _h: canon(h), __f: canon(rest), _A: canon(A!), _B: canon(B!), _i: sym(i), _u: ref(u.name) };
     const exchanged = canon(mul(call('sqrt', mul(sym(Ki), mB!.var)), { k: 'sum', index: i, body: mul(A!, ref(u.name, [i])) }));
-    sites.push({ where, before: S, linear, bindLinear, projected, exchanged, bindExchange, feature: feat });
+    sites.push({ where, before: S, phi, linear, bindLinear, projected, exchanged, bindExchange, feature: feat });
     return canon(replaceWhere(linear, (x) => x === projected, () => exchanged));
   };
 
@@ -277,7 +279,7 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
 export function featureNote(f: Feature): string {
   const c = f.constants;
   const g = (x: number) => x.toPrecision(10);
-  return `Gaussian equivalence (rule ge.feature.linearize): ${print(f.phi)} ≃ μ0 + μ1·h/√v + μ*·${f.z}, h = ${print(f.projection)} ~ N(0, v), v = ${g(f.variance)}, `
+  return `Gaussian equivalence (rule ge.feature.linearize): ${print(f.phi)} ≈ μ0 + μ1·h/√v + μ*·${f.z}, h = ${print(f.projection)} ~ N(0, v), v = ${g(f.variance)}, `
     + `μ0 = E φ(h) = ${f.mu0 === 0 ? `0 (${g(c.mu0)}, within the quadrature's error)` : g(f.mu0)}, μ1 = E[(h/√v) φ(h)] = ${g(c.mu1)}, μ* = (E φ(h)² − μ0² − μ1²)^½ = ${g(c.muStar)} `
     + `(quadrature errors ${c.error.mu1.toExponential(1)}, ${c.error.muStar.toExponential(1)}); ${f.z} has independent N(0, 1) entries, fresh for this feature matrix`;
 }

@@ -16,7 +16,9 @@ import { featuresTex, validateKatex } from '../../src/latex/index.ts';
 const limitOf = (m: Parameters<typeof solve>[0]) => {
   const r = solve(m, { T: 0.4, dt: 0.1 }); // the limit is the static solution: a short transient is enough
   expect(r.limit, r.limitNote).toBeDefined();
-  return { test: r.limit!.test, train: r.limit!.train };
+  // and the gradient flow's transient at the last time
+  const last = (o: string) => r.observables[o][r.observables[o].length - 1];
+  return { test: r.limit!.test, train: r.limit!.train, testT: last('test'), trainT: last('train') };
 };
 
 describe('ReLU random features written directly (examples/rf-relu-features.dmft)', () => {
@@ -43,10 +45,12 @@ describe('ReLU random features written directly (examples/rf-relu-features.dmft)
     expect(blocks[0]).toMatch(/\\operatorname\{relu\}\(h\)/);
   });
 
-  it('solves to the numbers of the hand-written Gaussian-equivalent model (examples/rf-relu-ridge.dmft)', () => {
+  it('solves to the numbers of the hand-written Gaussian-equivalent model (examples/rf-relu-ridge.dmft): gradient flow and its t → ∞ limit', () => {
     const a = limitOf(direct), b = limitOf(loadModel('examples/rf-relu-ridge.dmft'));
     expect(Math.abs(a.test - b.test)).toBeLessThan(1e-10);
     expect(Math.abs(a.train - b.train)).toBeLessThan(1e-10);
+    expect(Math.abs(a.testT - b.testT)).toBeLessThan(1e-9);
+    expect(Math.abs(a.trainT - b.trainT)).toBeLessThan(1e-9);
   });
   // (the hand model is checked against ridge on real ReLU features in test/sweep/risk-curves.test.ts)
 });
