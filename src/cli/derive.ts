@@ -2,7 +2,7 @@
 import { DmftError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import { derive, type Route } from '../derive/index.ts';
-import { msrTexNames, standaloneDocument, stepsToTex, stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
+import { featuresTex, msrTexNames, standaloneDocument, stepsToTex, stepsToText, systemToHtml, systemToTex } from '../latex/index.ts';
 import { STAGES, stageOf } from '../derive/msr/text.ts';
 import { normalizeSystem } from '../derive/normalize.ts';
 import type { Derivation } from '../derive/system.ts';
@@ -21,7 +21,7 @@ export async function renderDerivation(d: Derivation, format: Format, opts: { st
     case 'json': return JSON.stringify({ system: normalizeSystem(d.system), ...(notes.length ? { notes } : {}), steps: d.steps }, null, 2) + '\n';
     case 'steps': return notes.map((n) => `note: ${n}\n`).join('') + stepsToText(d.steps);
     case 'tex': {
-      const eqs = notes.map((n) => `% note: ${n}\n`).join('') + systemToTex(d.system, { flavor: 'paper', route: d.route, names });
+      const eqs = notes.map((n) => `% note: ${n}\n`).join('') + featuresTex(d.steps) + systemToTex(d.system, { flavor: 'paper', route: d.route, names });
       // the path-integral route shows every stage of its derivation too
       const stage = (rule: string) => STAGES[stageOf(rule)]?.title;
       // the stages as text (subsections, each step's rule and reason a paragraph), long equations broken

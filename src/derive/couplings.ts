@@ -13,6 +13,7 @@ import type { Dist, InitSpec, Model, RandomDecl } from '../model/ir.ts';
 import { leading, show, SizeFamilies } from '../model/scaling.ts';
 import { isZeroExpr as isZero, randomMoments, type Moments } from '../model/moments.ts';
 import { foldAffineCouplings } from '../model/affine.ts';
+import { featureNote, linearizeFeatures, type FeatureSite } from '../model/features.ts';
 import { distDef, distText as writeDist, mapDist } from '../model/distributions.ts';
 import { defaultFresh, numbered, renameIndices, substSyms, type Fresh } from '../expr/subst.ts';
 import type { Trace } from '../rewrite/trace.ts';
@@ -99,8 +100,15 @@ export class ModelAnalysis {
   readonly discrete: boolean;
   /** the affine couplings folded: a + b·J[…] → J[…] (rule <route>.limit.affine) */
   private affineSites: { before: Expr; after: Expr; where: string }[] = [];
+  /** the features linearized by Gaussian equivalence (rules ge.*) */
+  private featureSites: FeatureSite[] = [];
 
-  constructor(model: Model) {
+  constructor(written: Model) {
+    // nonlinear random features → their Gaussian-equivalent linear model (src/model/features.ts)
+    const lin = linearizeFeatures(written);
+    this.featureSites = lin.sites;
+    for (const f of lin.features) this.notes.push(featureNote(f));
+    const model = lin.model;
     const folds = foldAffineCouplings(model);
     const m = folds.model;
     this.m = m;
@@ -132,6 +140,14 @@ export class ModelAnalysis {
     const bySum = new Map<Expr, string>();
     // a sum split off another (by its canonical form: the limit rebuilds the nodes)
     const bySplit = new Map<string, string>();
+    for (const s of this.featureSites) {
+      const stage = stageOf(s.where);
+      applyOrThrow('ge.feature.linearize', s.before, { trace, env, where: `${s.where}: ${print(s.phi)}`, stage, bind: { _h: s.bindLinear._h, _z: s.bindLinear._z }, display: { before: s.before, after: s.linear } });
+      const parent = trace.last.id;
+      const b = s.bindExchange;
+      if (!b || !s.projected || !s.exchanged) continue;
+      applyOrThrow('ge.projection.exchange', s.projected, { trace, env, where: `${s.where}: let ${print(b._u)}[${print(b._i)}]`, stage, parent, bind: { _h: b._h, _A: b._A, _B: b._B, _i: b._i, _u: b._u }, display: { before: s.projected, after: s.exchanged } });
+    }
     for (const s of this.affineSites) {
       const A = this.randoms.get((s.after as Extract<Expr, { k: 'ref' }>).name)!;
       applyOrThrow(`${route}.limit.affine`, s.before, { trace, env, where: `${s.where}: ${affineText(A)}`, stage: stageOf(s.where), bind: { _A: s.after }, display: { before: s.before, after: s.after } });

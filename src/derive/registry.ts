@@ -10,6 +10,7 @@
 import { children as childrenOf, mul, num, op, type Expr } from '../expr/ast.ts';
 import { canon, rationalExpr, splitCoef } from '../expr/canon.ts';
 import type { RandomDecl } from '../model/ir.ts';
+import { featureConstants, usedMu0 } from '../model/features.ts';
 import { registerBuilder } from '../rewrite/builders.ts';
 import { registerPredicate } from '../rewrite/engine.ts';
 import { nameOf } from '../rewrite/match.ts';
@@ -142,6 +143,28 @@ registerBuilder('unsigned', ([c]) => {
   const abs = rationalExpr({ p: Math.abs(coef.p), q: coef.q });
   return rest === undefined ? abs : mul(abs, rest);
 }, [1, 1], '@unsigned(c): c with a positive numeric coefficient');
+
+// Gaussian equivalence of random features (rules/ge.rules.json, src/model/features.ts)
+const projectionVariance = (h: Expr, env: unknown): number => {
+  const e = envOf(env, '@projvar');
+  if (h.k !== 'sum') throw new Error('@projvar: expected a projection sum(i, A[a,i]*B[b,i])');
+  const fs = h.body.k === 'mul' ? h.body.factors : [h.body];
+  const ms = fs.map((f) => (f.k === 'ref' ? e.couplingOf(f) : undefined));
+  if (fs.length !== 2 || !ms[0] || !ms[1]) throw new Error('@projvar: expected a projection sum(i, A[a,i]*B[b,i]) of two random matrices');
+  const v = canon(e.limit(mul({ k: 'sym', name: e.sizeOf(h.index) }, e.moments(ms[0]).var, e.moments(ms[1]).var)));
+  if (v.k !== 'num' || !(v.v > 0)) throw new Error('@projvar: the variance of the projection is not a positive number');
+  return v.v;
+};
+const geConstants = ([phi, h]: Expr[], env: unknown) => featureConstants(phi, h, projectionVariance(h, env));
+
+registerBuilder('projvar', ([h], env) => num(projectionVariance(h, env)), [1, 1],
+  '@projvar(_h): the variance v of the random projection _h = sum(i, A[a,i]*B[b,i]) in the limit (sizes × variances; a number)');
+registerBuilder('gemu0', (args, env) => num(usedMu0(geConstants(args, env))), [2, 2],
+  '@gemu0(_phi, _h): μ0 = E φ(h), h ~ N(0, v), of the feature _phi of the projection _h, by quadrature (0 when it vanishes within the quadrature error)');
+registerBuilder('gemu1', (args, env) => num(geConstants(args, env).mu1), [2, 2],
+  '@gemu1(_phi, _h): μ1 = E[(h/√v) φ(h)] of the feature _phi of the projection _h, by quadrature');
+registerBuilder('gemustar', (args, env) => num(geConstants(args, env).muStar), [2, 2],
+  '@gemustar(_phi, _h): μ* = (E φ(h)² − μ0² − μ1²)^½ of the feature _phi of the projection _h, by quadrature');
 
 registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],
   '@reduceI(e): e with the powers of the imaginary unit I reduced (I² = −1; rules msr.algebra.i-power, msr.algebra.i-inverse)');

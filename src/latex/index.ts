@@ -8,3 +8,4 @@ export { stepsToText, stepToText, stepsToTex } from './steps.ts';
 export { validateKatex, renderKatex, stripLabels, KatexError, type KatexOptions } from './katex.ts';
 export { msrTexNames } from './msr.ts';
 export { standaloneDocument, latexText, breakFormula, displayMath, unknownTextChars } from './standalone.ts';
+export { featuresTex } from './features.ts';

@@ -316,9 +316,10 @@ export function checkScaling(rhs: Expr, m: Model, fam: SizeFamilies, setOf: (idx
       case 'call': {
         const h = e.args.map(randomProjection).find((x) => x);
         if (h) {
-          // features φ(F x) of random features: their linear equivalent is not derived yet
+          // features φ(F x) that Gaussian equivalence (./features.ts) did not linearize: validation reads the
+          // linearized model, so a feature left here is one the rule does not cover
           report(e, `'${print(e)}' is a nonlinear function of the random projection '${print(h)}' (a random feature): the cavity rules need random matrices to enter linearly`,
-            "Gaussian equivalence (φ(h) ≃ μ0 + μ1·h/√v + μ*·z, z a fresh Gaussian) is not applied automatically yet: write the linear-equivalent model by hand, as examples/rf-relu-ridge.dmft does (docs/random-features.md); μ0, μ1, μ* of any φ come from src/numeric/gaussian-equivalence.ts");
+            'Gaussian equivalence applies to a centred feature of a projection of variance of order 1 inside a sum over the features or the examples, e.g. sum(k, (relu(sum(i, F[k,i]*X[mu,i])) - 0.3989422804014327)*a[k])/sqrt(D) (docs/random-features.md)');
           return constOrd(pre);
         }
         e.args.forEach((a) => ord(a));

@@ -8,6 +8,7 @@ import { print } from '../expr/print.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
 import { foldAffineCouplings } from './affine.ts';
+import { linearizeFeatures } from './features.ts';
 import { constantValue } from '../expr/eval.ts';
 import { distArgs, distDef } from './distributions.ts';
 import { table } from '../table.ts';
@@ -551,8 +552,18 @@ class Validator {
    *  is reported once, at its first use, naming the other sums it also fixes. */
   private scaling(todo: { rhs: Expr; site: string; span?: Span }[]): void {
     const found: { span?: Span; message: string; hint: string; key?: string }[] = [];
+    // nonlinear random features are read as their Gaussian-equivalent linear model (./features.ts)
+    let lin;
+    try { lin = linearizeFeatures(this.m); } catch (e) {
+      if (!(e instanceof DmftError)) throw e;
+      this.errors.push(e);
+      return;
+    }
+    if (lin.sites.length) {
+      todo = [...lin.model.dynamics.map((d) => ({ rhs: d.rhs, site: d.index, span: d.span })), ...lin.model.lets.map((l) => ({ rhs: l.expr, site: l.index, span: l.span }))];
+    }
     // affine couplings a + b·J are read as the coupling they are (mean a + b·m, variance b²·v)
-    const folds = foldAffineCouplings(this.m);
+    const folds = foldAffineCouplings(lin.model);
     for (const t of todo) {
       for (const is of checkScaling(folds.rewrite(t.rhs), folds.model, this.fam, (i) => this.setOfIndex.get(i), t.site)) {
         found.push({ span: is.node.span ?? t.span, message: is.message, hint: is.hint, key: is.key });

@@ -152,6 +152,22 @@ observe err = mean(i, u[i]^a*(w[i]-wstar[i])^2)/2
 
 /** Vector single-site processes not in examples/. */
 export const VECTOR_MODELS: Record<string, string> = {
+  'tanh random features, other index names in the gradient (Gaussian equivalence, rules ge.*)': `model "tanh features, other index names in the gradient"
+param alpha = 2, gamma = 0.7, sigma2 = 0.2, lam = 0.05
+index i, j in 1..D
+index k in 1..M
+index mu, rho in 1..P
+ratio P/D = alpha
+ratio M/D = gamma
+random X[mu,i] ~ normal(0, 1/D)
+random W[k,i] ~ normal(0, 1)
+random y[mu] ~ normal(0, 1)
+state a[k]
+init a[k] = 0
+let r[mu] = sum(k, tanh(sum(i, W[k,i]*X[mu,i]))*a[k])/sqrt(D) - y[mu]
+d/dt a[k] = -sum(rho, tanh(sum(j, W[k,j]*X[rho,j]))*r[rho])/sqrt(D) - lam*a[k]
+observe train = mean(mu, r[mu]^2)/2
+`,
   'J + b*J^T written as two sums (examples/transpose-mix.dmft as one summand)': `model "linear network driven by J + b*J^T"
 param g = 0.5, b = 0.3, kappa = 0.2, sigma2 = 1
 index i, j in 1..N

@@ -65,8 +65,9 @@ describe('msr ≡ cavity on every example', () => {
       for (const prefix of ['msr.action.', 'msr.disorder.', 'msr.gaussian.', 'msr.order.', 'msr.saddle.', 'msr.site.']) {
         expect(p.steps.some((s) => s.rule.startsWith(prefix)), `${f}: no ${prefix}* step`).toBe(true);
       }
-      // (a map's action, single-site process and memory sums are the discrete-time family's)
-      const own = (r: string) => r.startsWith('msr.') || (m.dynamics.every((d) => d.kind === 'map') && r.startsWith('discrete.'));
+      // (a map's action, single-site process and memory sums are the discrete-time family's; the
+      // Gaussian equivalence of random features, read off the model before either route, is the ge family's)
+      const own = (r: string) => r.startsWith('msr.') || r.startsWith('ge.') || (m.dynamics.every((d) => d.kind === 'map') && r.startsWith('discrete.'));
       expect(p.steps.filter((s) => !own(s.rule)).map((s) => s.rule)).toEqual([]);
       if (m.dynamics.some((d) => d.kind === 'map')) {
         for (const id of ['discrete.action.response-field', 'discrete.site.process']) expect(p.steps.some((s) => s.rule === id), `${f}: no ${id} step`).toBe(true);

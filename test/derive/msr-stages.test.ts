@@ -241,7 +241,9 @@ describe('the trace', () => {
     expect(traced.filter((id) => !used.has(id))).toEqual([]);
     // a map's action, single-site process and memory sums come from the discrete-time family
     const discrete = allRules().filter((r) => r.family === 'discrete').map((r) => r.id);
-    for (const id of used) expect([...ids, ...discrete]).toContain(id);
+    // and the Gaussian equivalence of random features, read off the model before either route, from the ge family
+    const ge = allRules().filter((r) => r.family === 'ge').map((r) => r.id);
+    for (const id of used) expect([...ids, ...discrete, ...ge]).toContain(id);
   });
   it('steps come in stage order', () => {
     for (const ex of examples) {

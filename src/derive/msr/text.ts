@@ -4,7 +4,7 @@ import { print } from '../../expr/print.ts';
 import type { Derivation, Step } from '../system.ts';
 
 export const STAGES: { title: string; prefixes: string[] }[] = [
-  { title: 'Stage 1 — MSRJD generating functional Z = ∫Dx Dx̂ exp(S)', prefixes: ['msr.limit.', 'msr.action.', 'discrete.action.'] },
+  { title: 'Stage 1 — MSRJD generating functional Z = ∫Dx Dx̂ exp(S)', prefixes: ['ge.', 'msr.limit.', 'msr.action.', 'discrete.action.'] },
   { title: 'Stage 2 — Gaussian average over the couplings', prefixes: ['msr.disorder.', 'msr.gaussian.'] },
   { title: 'Stage 3 — order parameters, conjugate fields, the action N·S[Q, Q̂]', prefixes: ['msr.order.'] },
   { title: 'Stage 4 — saddle point and the single-site process', prefixes: ['msr.saddle.', 'msr.site.', 'msr.mean.', 'msr.observable.', 'msr.closure.', 'discrete.site.', 'discrete.memory.', 'discrete.mask.'] },
