@@ -10,7 +10,7 @@
 import { children as childrenOf, mul, num, op, type Expr } from '../expr/ast.ts';
 import { canon, rationalExpr, splitCoef } from '../expr/canon.ts';
 import type { RandomDecl } from '../model/ir.ts';
-import { featureConstants, usedMu0 } from '../model/features.ts';
+import { featureConstants, quadratureNum, usedMu0 } from '../model/features.ts';
 import { registerBuilder } from '../rewrite/builders.ts';
 import { registerPredicate } from '../rewrite/engine.ts';
 import { nameOf } from '../rewrite/match.ts';
@@ -157,13 +157,13 @@ const projectionVariance = (h: Expr, env: unknown): number => {
 };
 const geConstants = ([phi, h]: Expr[], env: unknown) => featureConstants(phi, h, projectionVariance(h, env));
 
-registerBuilder('projvar', ([h], env) => num(projectionVariance(h, env)), [1, 1],
+registerBuilder('projvar', ([h], env) => quadratureNum(projectionVariance(h, env)), [1, 1],
   '@projvar(_h): the variance v of the random projection _h = sum(i, A[a,i]*B[b,i]) in the limit (sizes × variances; a number)');
-registerBuilder('gemu0', (args, env) => num(usedMu0(geConstants(args, env))), [2, 2],
+registerBuilder('gemu0', (args, env) => quadratureNum(usedMu0(geConstants(args, env))), [2, 2],
   '@gemu0(_phi, _h): μ0 = E φ(h), h ~ N(0, v), of the feature _phi of the projection _h, by quadrature (0 when it vanishes within the quadrature error)');
-registerBuilder('gemu1', (args, env) => num(geConstants(args, env).mu1), [2, 2],
+registerBuilder('gemu1', (args, env) => quadratureNum(geConstants(args, env).mu1), [2, 2],
   '@gemu1(_phi, _h): μ1 = E[(h/√v) φ(h)] of the feature _phi of the projection _h, by quadrature');
-registerBuilder('gemustar', (args, env) => num(geConstants(args, env).muStar), [2, 2],
+registerBuilder('gemustar', (args, env) => quadratureNum(geConstants(args, env).muStar), [2, 2],
   '@gemustar(_phi, _h): μ* = (E φ(h)² − μ0² − μ1²)^½ of the feature _phi of the projection _h, by quadrature');
 
 registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],

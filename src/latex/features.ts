@@ -4,6 +4,7 @@
 // feature, its projection and the builders' values).
 import { ref, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey } from '../expr/canon.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { Step } from '../rewrite/trace.ts';
 import { numToTex, toLatex } from './print.ts';
 
@@ -30,7 +31,8 @@ export function featuresTex(steps: readonly Step[]): string {
     seen.add(k);
     const val = (fn: string) => {
       const b = s.built?.find((x) => x.call.k === 'call' && x.call.fn === fn)?.value;
-      return b?.k === 'num' ? numToTex(b.v) : '?';
+      const v = b ? constantValue(b, {}) : undefined;
+      return v !== undefined && Number.isFinite(v) ? numToTex(v) : '?';
     };
     const zTex = toLatex(z?.k === 'ref' ? ref(z.name, z.idx) : sym('z'));
     out.push(`% Gaussian equivalence (rule ge.feature.linearize): the feature matrix ${'$'}\\phi(h)${'$'} is read as its linear equivalent

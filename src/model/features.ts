@@ -92,6 +92,16 @@ function replaceWhere(e: Expr, hit: (x: Expr) => boolean, by: (x: Expr) => Expr)
   return next.every((c, i) => c === kids[i]) ? e : withChildren(e, next);
 }
 
+/** A constant computed in floating point, as an expression: a value that is
+ *  exactly a fraction with a power-of-two denominator (relu's μ1 = 0.5) is
+ *  that exact fraction. canon takes an integer-valued float as exact, so a
+ *  float 0.5 would become exact on one route (0.5 + 0.5 = 1, then halved)
+ *  and stay a float on the other, and the two routes' systems would differ. */
+export function quadratureNum(v: number): Expr {
+  for (let d = 1; d <= 256; d *= 2) if (Number.isSafeInteger(v * d)) return d === 1 ? num(v * d) : mul(num(v * d), pow(num(d), num(-1)));
+  return num(v);
+}
+
 const product = (fs: Expr[]): Expr => (fs.length === 0 ? num(1) : fs.length === 1 ? fs[0] : mul(...fs));
 
 /** Linearize every feature of the model (see the header). Throws a located
@@ -230,7 +240,7 @@ export function linearizeFeatures(m: Model): LinearizedFeatures {
     // the replacements of the two rules, built as their templates are (the derivation has the engine redo and check them)
     const sumB = (body: Expr): Expr => ({ k: 'sum', index: b, body });
     const bindLinear: Record<string, Expr> = { _b: sym(b), _phi: canon(phi), __f: canon(rest), _h: canon(h), _z: zRef };
-    const linear = canon(add(mul(num(feat.mu0), sumB(rest)), mul(num(c.mu1), pow(call('sqrt', num(v)), num(-1)), sumB(mul(h, rest))), mul(num(c.muStar), sumB(mul(zRef, rest)))));
+    const linear = canon(add(mul(quadratureNum(feat.mu0), sumB(rest)), mul(quadratureNum(c.mu1), pow(call('sqrt', quadratureNum(v)), num(-1)), sumB(mul(h, rest))), mul(quadratureNum(c.muStar), sumB(mul(zRef, rest)))));
     // the projected sum Σ_b h f of the linear form, exchanged through an auxiliary let u_i
     const projected = (linear.k === 'add' ? linear.terms : [linear]).flatMap((t) => (t.k === 'mul' ? t.factors : [t])).find((t) => t.k === 'sum' && some(t.body, (y) => y.k === 'sum' && ckey(y) === ckey(canon(h))));
     const uBody = canon(mul({ k: 'sum', index: b, body: mul(B!, rest) }, pow(call('sqrt', mul(sym(Ki), mB!.var)), num(-1))));
