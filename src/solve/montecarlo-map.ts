@@ -22,7 +22,7 @@
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
 import { blockSE, emptyKernels, observablesFromBlocks, tri, type KernelOp, type SweepPlan, type SweepResult, type SweepSettings } from './mc-kernels.ts';
-import { invertSmall as invert, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
+import { blockMean, invertSmall as invert, orderRow, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
 import { VectorSiteError, type SystemReading } from './read.ts';
 
 /** |x| beyond this is a diverging map */
@@ -85,16 +85,9 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
   // the sites without the continuous sweep's tangent storage (PR = 0): the tangents are kept here
   const sims = plan.pops.map((pl) => new VecSim(plan, pl, { ...st, PR: 0 }));
   let indefinite = 0;
+  const prod = new Float64Array(Math.max(P, PR));
+  const mean = blockMean(B);
   const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
-  const blk = new Float64Array(B), prod = new Float64Array(Math.max(P, PR));
-  const mean = (vals: Float64Array, m: number, out: Float64Array, at: number, se?: Float64Array) => {
-    let s = 0;
-    if (!se) { for (let p = 0; p < m; p++) s += vals[p]; out[at] = s / m; return; }
-    blk.fill(0);
-    for (let p = 0; p < m; p++) { s += vals[p]; blk[blockOf(p, m)] += vals[p]; }
-    out[at] = s / m;
-    se[at] = blockSE(blk, m, B, s / m);
-  };
   const names = (pl: VPop) => `${pl.r.variables.map((v) => v.name).join(', ')}${pl.V > 1 ? ` (population ${pl.r.name})` : ''}`;
   const diverges = (pl: VPop, what: string, k: number) => new DmftError({
     message: `Monte Carlo: ${what} of ${names(pl)} diverges at step ${k}`,
@@ -164,20 +157,7 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
         fv[ko + p] = o.rd.F(sim.gbuf);
         if (gv) gv[ko + p] = o.rd.g!.F(sim.gbuf);
       }
-      if (o.kind === 'M') { mean(fv.subarray(ko, ko + P), P, est.v[i], k, estSE?.v[i]); continue; }
-      const C = est.v[i], se = estSE?.v[i], g = gv ?? fv;
-      for (let l = 0; l <= k; l++) {
-        const lo = l * P;
-        for (let p = 0; p < P; p++) prod[p] = fv[ko + p] * g[lo + p];
-        mean(prod, P, C, k * n + l, se);
-        if (gv) {
-          for (let p = 0; p < P; p++) prod[p] = fv[lo + p] * gv[ko + p];
-          mean(prod, P, C, l * n + k, se);
-        } else {
-          C[l * n + k] = C[k * n + l];
-          if (se) se[l * n + k] = se[k * n + l];
-        }
-      }
+      orderRow(o.kind, fv, gv, k, n, P, est.v[i], estSE?.v[i], prod, mean);
     }
   };
 

@@ -527,16 +527,8 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   const estSE = frozen ? emptyKernels(plan, K, h) : undefined;
   const sims = plan.pops.map((pl) => new VecSim(plan, pl, st));
   let stiffness = 0, indefinite = 0;
+  const mean = blockMean(B);
   const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
-  const blk = new Float64Array(B);
-  const mean = (vals: Float64Array, m: number, out: Float64Array, at: number, se?: Float64Array) => {
-    let s = 0;
-    if (!se) { for (let p = 0; p < m; p++) s += vals[p]; out[at] = s / m; return; }
-    blk.fill(0);
-    for (let p = 0; p < m; p++) { s += vals[p]; blk[blockOf(p, m)] += vals[p]; }
-    out[at] = s / m;
-    se[at] = blockSE(blk, m, B, s / m);
-  };
   const prod = new Float64Array(Math.max(P, PR));
   const fail = (pl: VPop, what: string, k: number) => {
     const stiff = stiffness > 1.5 ? ` h·|∂F/∂x| reached ${stiffness.toPrecision(3)} (Heun is stable below 2):` : '';
@@ -557,21 +549,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         fv[ko + p] = o.rd.F(sim.gbuf);
         if (gv) gv[ko + p] = o.rd.g!.F(sim.gbuf);
       }
-      if (o.kind === 'M') { mean(fv.subarray(ko, ko + P), P, est.v[i], k, estSE?.v[i]); continue; }
-      const C = est.v[i], se = estSE?.v[i], g = gv ?? fv;
-      for (let l = 0; l <= k; l++) {
-        const lo = l * P;
-        // C(k, l) = ⟨f(t_k) g(t_l)⟩, and C(l, k) = ⟨f(t_l) g(t_k)⟩ (the same when g = f)
-        for (let p = 0; p < P; p++) prod[p] = fv[ko + p] * g[lo + p];
-        mean(prod, P, C, k * n + l, se);
-        if (gv) {
-          for (let p = 0; p < P; p++) prod[p] = fv[lo + p] * gv[ko + p];
-          mean(prod, P, C, l * n + k, se);
-        } else {
-          C[l * n + k] = C[k * n + l];
-          if (se) se[l * n + k] = se[k * n + l];
-        }
-      }
+      orderRow(o.kind, fv, gv, k, n, P, est.v[i], estSE?.v[i], prod, mean);
     }
   };
 
@@ -1005,6 +983,43 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
           for (let p = 0; p < PR; p++) { let s = 0; for (let w = 0; w < V; w++) s += sim.cG[j * V + w][p] * t.Y[w][dst + p]; G[o2 + p] = s; }
         }
       }
+    }
+  }
+}
+
+/** The mean of vals[0..m) into out[at] and, when `se` is given, its standard
+ *  error from B contiguous blocks of paths into se[at]. */
+export type BlockMean = (vals: Float64Array, m: number, out: Float64Array, at: number, se?: Float64Array) => void;
+export function blockMean(B: number): BlockMean {
+  const blk = new Float64Array(B);
+  const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
+  return (vals, m, out, at, se) => {
+    let s = 0;
+    if (!se) { for (let p = 0; p < m; p++) s += vals[p]; out[at] = s / m; return; }
+    blk.fill(0);
+    for (let p = 0; p < m; p++) { s += vals[p]; blk[blockOf(p, m)] += vals[p]; }
+    out[at] = s / m;
+    se[at] = blockSE(blk, m, B, s / m);
+  };
+}
+
+/** Row k of an order parameter from its functions' values on the P paths
+ *  (fv, gv: [step·P + path]): M(k), or C(k, l) = ⟨f(t_k) g(t_l)⟩ and
+ *  C(l, k) = ⟨f(t_l) g(t_k)⟩ for l ≤ k (the same when g = f). */
+export function orderRow(kind: 'M' | 'C', fv: Float64Array, gv: Float64Array | undefined, k: number, n: number, P: number, out: Float64Array, se: Float64Array | undefined, prod: Float64Array, mean: BlockMean): void {
+  const ko = k * P;
+  if (kind === 'M') { mean(fv.subarray(ko, ko + P), P, out, k, se); return; }
+  const g = gv ?? fv;
+  for (let l = 0; l <= k; l++) {
+    const lo = l * P;
+    for (let p = 0; p < P; p++) prod[p] = fv[ko + p] * g[lo + p];
+    mean(prod, P, out, k * n + l, se);
+    if (gv) {
+      for (let p = 0; p < P; p++) prod[p] = fv[lo + p] * gv[ko + p];
+      mean(prod, P, out, l * n + k, se);
+    } else {
+      out[l * n + k] = out[k * n + l];
+      if (se) se[l * n + k] = se[k * n + l];
     }
   }
 }
