@@ -21,8 +21,8 @@
 // Sites with states and lets on one index are refused here with the reason.
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
-import { blockSE, emptyKernels, observablesFromBlocks, tri, type KernelOp, type SweepPlan, type SweepResult, type SweepSettings } from './mc-kernels.ts';
-import { blockMean, invertSmall as invert, orderRow, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
+import { emptyKernels, tri, type KernelOp, type SweepPlan, type SweepResult, type SweepSettings } from './mc-kernels.ts';
+import { averageObservables, blockMean, invertSmall as invert, orderRow, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
 import { VectorSiteError, type SystemReading } from './read.ts';
 
 /** |x| beyond this is a diverging map */
@@ -87,7 +87,6 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
   let indefinite = 0;
   const prod = new Float64Array(Math.max(P, PR));
   const mean = blockMean(B);
-  const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
   const names = (pl: VPop) => `${pl.r.variables.map((v) => v.name).join(', ')}${pl.V > 1 ? ` (population ${pl.r.name})` : ''}`;
   const diverges = (pl: VPop, what: string, k: number) => new DmftError({
     message: `Monte Carlo: ${what} of ${names(pl)} diverges at step ${k}`,
@@ -337,28 +336,6 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
 
   // ---- observables from the paths
   const obs: Float64Array[] = [], obsSE: Float64Array[] = [];
-  const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
-  const nOut = st.outIdx.length;
-  const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(B * (oneTime[oi] ? n : nOut * nOut))));
-  for (const sim of sims) {
-    const V = sim.pl.V, nq = sim.Q.length, bbuf = new Float64Array(2 * V + nq + sim.steps.length);
-    const at = (ka: number, kb: number, p: number) => {
-      for (let v = 0; v < V; v++) { bbuf[v] = sim.X[v][ka * P + p]; bbuf[V + v] = sim.X[v][kb * P + p]; }
-      for (let j = 0; j < nq; j++) bbuf[2 * V + j] = sim.Q[j][p];
-      for (let j = 0; j < sim.steps.length; j++) bbuf[2 * V + nq + j] = sim.steps[j][ka * P + p];
-    };
-    for (const a of sim.pl.avgs) {
-      const acc = avgBlocks[a.obs][a.a];
-      if (oneTime[a.obs]) {
-        for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) { at(k, k, p); acc[blockOf(p, P) * n + k] += a.F(bbuf); }
-      } else {
-        for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) for (let p = 0; p < P; p++) {
-          at(st.outIdx[ia], st.outIdx[ib], p);
-          acc[blockOf(p, P) * nOut * nOut + ia * nOut + ib] += a.F(bbuf);
-        }
-      }
-    }
-  }
-  observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);
+  averageObservables(plan, sims, st.outIdx, n, P, B, obs, obsSE);
   return { est, obs, obsSE, estSE, stiffness: 0, indefinite };
 }

@@ -528,7 +528,6 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   const sims = plan.pops.map((pl) => new VecSim(plan, pl, st));
   let stiffness = 0, indefinite = 0;
   const mean = blockMean(B);
-  const blockOf = (p: number, m: number) => Math.min(B - 1, Math.floor((p * B) / m));
   const prod = new Float64Array(Math.max(P, PR));
   const fail = (pl: VPop, what: string, k: number) => {
     const stiff = stiffness > 1.5 ? ` h·|∂F/∂x| reached ${stiffness.toPrecision(3)} (Heun is stable below 2):` : '';
@@ -895,28 +894,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
   // ---- observables from the corrected paths
   const obs: Float64Array[] = [], obsSE: Float64Array[] = [];
-  const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
-  const nOut = st.outIdx.length;
-  const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(B * (oneTime[oi] ? n : nOut * nOut))));
-  for (const sim of sims) {
-    const V = sim.pl.V, bbuf = new Float64Array(2 * V + sim.Q.length);
-    const at = (ka: number, kb: number, p: number) => {
-      for (let v = 0; v < V; v++) { bbuf[v] = sim.X[v][ka * P + p]; bbuf[V + v] = sim.X[v][kb * P + p]; }
-      for (let j = 0; j < sim.Q.length; j++) bbuf[2 * V + j] = sim.Q[j][p];
-    };
-    for (const a of sim.pl.avgs) {
-      const acc = avgBlocks[a.obs][a.a];
-      if (oneTime[a.obs]) {
-        for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) { at(k, k, p); acc[blockOf(p, P) * n + k] += a.F(bbuf); }
-      } else {
-        for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) for (let p = 0; p < P; p++) {
-          at(st.outIdx[ia], st.outIdx[ib], p);
-          acc[blockOf(p, P) * nOut * nOut + ia * nOut + ib] += a.F(bbuf);
-        }
-      }
-    }
-  }
-  observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);
+  averageObservables(plan, sims, st.outIdx, n, P, B, obs, obsSE);
   return { est, obs, obsSE, estSE, stiffness, indefinite };
 
   /** the responses of a population of lets at row k: δ part and regular part for impulses at l ≤ k */
@@ -1022,4 +1000,35 @@ export function orderRow(kind: 'M' | 'C', fv: Float64Array, gv: Float64Array | u
       if (se) se[l * n + k] = se[k * n + l];
     }
   }
+}
+
+/** The observables' averages over the paths of every population (one-time
+ *  ones at every step, two-time ones on the output grid outIdx), with their
+ *  block standard errors, into obs/obsSE. Reads each path's variables at the
+ *  two times, its quenched inputs and its per-step inputs (maps) at the first. */
+export function averageObservables(plan: VectorPlan, sims: VecSim[], outIdx: number[], n: number, P: number, B: number, obs: Float64Array[], obsSE: Float64Array[]): void {
+  const blockOf = (p: number) => Math.min(B - 1, Math.floor((p * B) / P));
+  const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
+  const nOut = outIdx.length;
+  const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(B * (oneTime[oi] ? n : nOut * nOut))));
+  for (const sim of sims) {
+    const V = sim.pl.V, nq = sim.Q.length, bbuf = new Float64Array(2 * V + nq + sim.steps.length);
+    const at = (ka: number, kb: number, p: number) => {
+      for (let v = 0; v < V; v++) { bbuf[v] = sim.X[v][ka * P + p]; bbuf[V + v] = sim.X[v][kb * P + p]; }
+      for (let j = 0; j < nq; j++) bbuf[2 * V + j] = sim.Q[j][p];
+      for (let j = 0; j < sim.steps.length; j++) bbuf[2 * V + nq + j] = sim.steps[j][ka * P + p];
+    };
+    for (const a of sim.pl.avgs) {
+      const acc = avgBlocks[a.obs][a.a];
+      if (oneTime[a.obs]) {
+        for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) { at(k, k, p); acc[blockOf(p) * n + k] += a.F(bbuf); }
+      } else {
+        for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) for (let p = 0; p < P; p++) {
+          at(outIdx[ia], outIdx[ib], p);
+          acc[blockOf(p) * nOut * nOut + ia * nOut + ib] += a.F(bbuf);
+        }
+      }
+    }
+  }
+  observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);
 }
