@@ -22,7 +22,7 @@
 // Nothing here knows any particular model.
 import { DmftError } from '../errors.ts';
 import { emptyKernels, tri, type KernelOp, type SweepPlan, type SweepResult, type SweepSettings } from './mc-kernels.ts';
-import { averageObservables, blockMean, invertSmall as invert, orderRow, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
+import { averageObservables, blockMean, invertSmall as invert, newtonUpdate, orderRow, VecSim, VectorPlan, type VPop } from './montecarlo-vector.ts';
 import { VectorSiteError, type SystemReading } from './read.ts';
 
 /** |x| beyond this is a diverging map */
@@ -243,16 +243,8 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
             G[v] = pl.r.variables[v].F(sim.buf) - x[v];
             for (let w = 0; w < V; w++) J[v * V + w] = pl.dFx[v * V + w](sim.buf) - (v === w ? 1 : 0);
           }
-          if (!invert(J, V, Ji, work)) break;
-          let big = 0, ok = true;
-          for (let v = 0; v < V; v++) {
-            let d = 0;
-            for (let w = 0; w < V; w++) d -= Ji[v * V + w] * G[w];
-            if (!Number.isFinite(d)) { ok = false; break; }
-            x[v] += d;
-            big = Math.max(big, Math.abs(d) / (1 + Math.abs(x[v])));
-          }
-          if (!ok) break;
+          const big = newtonUpdate(J, G, x, V, Ji, work);
+          if (big === undefined) break;
           if (big <= 1e-13) { conv = true; break; }
         }
         if (!conv) throw new DmftError({ message: `Monte Carlo: the lets ${names(pl)} have no solution at step ${k} (Newton failed)` });

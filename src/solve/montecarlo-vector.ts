@@ -785,16 +785,8 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
             const m = pl.mems[j], c = pl.dFmem[j](sim.buf) * ce[j];
             for (let w = 0; w < V; w++) J[m.variable * V + w] += c * m.dg[w](sim.gbuf);
           }
-          if (!invertSmall(J, V, Ji, work)) break;
-          let big = 0, ok = true;
-          for (let v = 0; v < V; v++) {
-            let d = 0;
-            for (let w = 0; w < V; w++) d -= Ji[v * V + w] * G[w];
-            if (!Number.isFinite(d)) { ok = false; break; }
-            x[v] += d;
-            big = Math.max(big, Math.abs(d) / (1 + Math.abs(x[v])));
-          }
-          if (!ok) break;
+          const big = newtonUpdate(J, G, x, V, Ji, work);
+          if (big === undefined) break;
           if (big <= 1e-13) { conv = true; break; }
         }
         if (!conv) throw new DmftError({ message: `Monte Carlo: the lets ${pl.r.variables.map((v) => v.name).join(', ')} have no solution near t = ${(k * h).toFixed(3)} (Newton failed)` });
@@ -1031,4 +1023,20 @@ export function averageObservables(plan: VectorPlan, sims: VecSim[], outIdx: num
     }
   }
   observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);
+}
+
+/** One Newton update x ← x − J⁻¹G of a small system of V equations (J⁻¹ into
+ *  Ji): the largest relative change, or undefined when J is singular or the
+ *  step is not finite. */
+export function newtonUpdate(J: Float64Array, G: Float64Array, x: Float64Array, V: number, Ji: Float64Array, work: Float64Array): number | undefined {
+  if (!invertSmall(J, V, Ji, work)) return undefined;
+  let big = 0;
+  for (let v = 0; v < V; v++) {
+    let d = 0;
+    for (let w = 0; w < V; w++) d -= Ji[v * V + w] * G[w];
+    if (!Number.isFinite(d)) return undefined;
+    x[v] += d;
+    big = Math.max(big, Math.abs(d) / (1 + Math.abs(x[v])));
+  }
+  return big;
 }
