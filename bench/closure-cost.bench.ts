@@ -16,6 +16,7 @@ import { erf } from '../src/numeric/special.ts';
 import { GRADED_BLOCK, solveGaussian } from '../src/solve/gaussian.ts';
 import { readSystem } from '../src/solve/read.ts';
 import { lineFigureSvg, type Curve } from '../src/plot/lines.ts';
+import { regressionLrModel } from '../test/helpers/regression-lr.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -50,20 +51,7 @@ const e2 = (x: number) => x.toExponential(1);
 
 // ---- gradient flow on regression: Marchenko–Pastur closed forms
 const alpha = 3, s2 = 0.3, eta = 0.7, s0 = 0.5, tau = 2;
-const gf = deriveCavity(loadModelSource(`model "regression with a learning rate"
-param alpha = ${alpha}, s2 = ${s2}, eta = ${eta}, s0 = ${s0}, tau = ${tau}
-index i in 1..D
-index mu in 1..P
-ratio P/D = alpha
-random X[mu,i] ~ normal(0, 1/D)
-random wstar[i] ~ normal(0, tau)
-random eps[mu] ~ normal(0, s2)
-state w[i]
-init w[i] ~ normal(0, s0)
-let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i])) - eps[mu]
-d/dt w[i] = -(eta/alpha) * sum(mu, X[mu,i]*r[mu])
-observe test = mean(i, (w[i] - wstar[i])^2)/2
-observe train = mean(mu, r[mu]^2)/2`, '<bench>')).system;
+const gf = deriveCavity(loadModelSource(regressionLrModel({ alpha, s2, eta, s0, tau }), '<bench>')).system;
 const v0 = s0 + tau;
 const exact = {
   test: (t: number) => 0.5 * marchenkoPastur(alpha, (l) => v0 * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.expm1(-eta * l * t) ** 2 / l),

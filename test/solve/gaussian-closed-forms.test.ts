@@ -11,6 +11,7 @@ import { integrate } from '../../src/numeric/integrate.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';
+import { regressionLrModel } from '../helpers/regression-lr.ts';
 
 function run(src: string, T: number, dt: number, times: number[]) {
   const sys = deriveCavity(loadModelSource(src, '<test>')).system;
@@ -79,20 +80,7 @@ observe var = mean(i, x[i]^2)`, 12, 0.2, times);
 describe('gradient flow on regression, learning rate η, random start, teacher variance τ', () => {
   it('test and train losses against Marchenko–Pastur (α = 3)', () => {
     const alpha = 3, s2 = 0.3, eta = 0.7, s0 = 0.5, tau = 2, times = [0.5, 2, 6];
-    const r = run(`model "regression with a learning rate"
-param alpha = ${alpha}, s2 = ${s2}, eta = ${eta}, s0 = ${s0}, tau = ${tau}
-index i in 1..D
-index mu in 1..P
-ratio P/D = alpha
-random X[mu,i] ~ normal(0, 1/D)
-random wstar[i] ~ normal(0, tau)
-random eps[mu] ~ normal(0, s2)
-state w[i]
-init w[i] ~ normal(0, s0)
-let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i])) - eps[mu]
-d/dt w[i] = -(eta/alpha) * sum(mu, X[mu,i]*r[mu])
-observe test = mean(i, (w[i] - wstar[i])^2)/2
-observe train = mean(mu, r[mu]^2)/2`, 6, 0.1, times);
+    const r = run(regressionLrModel({ alpha, s2, eta, s0, tau }), 6, 0.1, times);
     times.forEach((t, k) => {
       // v = w − w* starts with variance s0 + τ; S = XᵀX/α; v(t) = e^{−ηSt}v(0) − (1 − e^{−ηSt})S⁻¹Xᵀε/α
       const v0 = s0 + tau;

@@ -8,6 +8,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { gradedGrid, solveGaussian, type GaussianOptions } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';
+import { regressionLrModel } from '../helpers/regression-lr.ts';
 
 function run(src: string, opts: Omit<GaussianOptions, 'params'>) {
   const sys = deriveCavity(loadModelSource(src, '<test>')).system;
@@ -42,20 +43,7 @@ describe('graded grids', () => {
 
   it('gradient flow on regression past three doublings: test and train losses against Marchenko–Pastur', () => {
     const alpha = 3, s2 = 0.3, eta = 0.7, s0 = 0.5, tau = 2, times = [2, 8, 20, 30];
-    const r = run(`model "regression with a learning rate"
-param alpha = ${alpha}, s2 = ${s2}, eta = ${eta}, s0 = ${s0}, tau = ${tau}
-index i in 1..D
-index mu in 1..P
-ratio P/D = alpha
-random X[mu,i] ~ normal(0, 1/D)
-random wstar[i] ~ normal(0, tau)
-random eps[mu] ~ normal(0, s2)
-state w[i]
-init w[i] ~ normal(0, s0)
-let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i])) - eps[mu]
-d/dt w[i] = -(eta/alpha) * sum(mu, X[mu,i]*r[mu])
-observe test = mean(i, (w[i] - wstar[i])^2)/2
-observe train = mean(mu, r[mu]^2)/2`, { T: 30, dt: 0.1, block: 32, times });
+    const r = run(regressionLrModel({ alpha, s2, eta, s0, tau }), { T: 30, dt: 0.1, block: 32, times });
     expect(r.diagnostics.grid).toBe('graded');
     expect(Number(r.diagnostics.gridMaxStep)).toBeGreaterThanOrEqual(0.4);
     times.forEach((t, k) => {
