@@ -15,7 +15,7 @@ let worst = 0;
 for (const curve of ref.curves) {
   const vals: number[] = [];
   for (let k = 0; k < curve.alpha.length; k++) {
-    const params = { ...sys.params, alpha: curve.alpha[k], a: curve.a, h: curve.a / 2, lam: ref.lam };
+    const params = { ...sys.params, alpha: curve.alpha[k], a: curve.a, lam: ref.lam };
     const out = solveStatic(readSystem(sys, params), { params, T: 1, dt: 0.05 });
     if ('unsupported' in out) throw new Error(out.unsupported);
     const v = out.limit.test, e = out.limitError?.test ?? 0;   // the excess risk, as the reference
