@@ -16,23 +16,13 @@ import { erf } from '../src/numeric/special.ts';
 import { GRADED_BLOCK, solveGaussian } from '../src/solve/gaussian.ts';
 import { readSystem } from '../src/solve/read.ts';
 import { lineFigureSvg, type Curve } from '../src/plot/lines.ts';
-import { regressionLrModel } from '../test/helpers/regression-lr.ts';
+import { regressionLrLosses, regressionLrModel } from '../test/helpers/regression-lr.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const svgAt = args.indexOf('--svg');
 const svgPath = svgAt >= 0 ? args[svgAt + 1] : undefined;
 
-/** ∫ f(λ) dμ_MP(λ) for XᵀX/α, X ∈ R^{P×D}, N(0, 1/D) entries, α = P/D > 1 */
-const marchenkoPastur = (alpha: number, f: (l: number) => number, n = 20000) => {
-  const g = 1 / alpha, c = 1 + g, r = 2 * Math.sqrt(g);
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const th = (Math.PI * (k + 0.5)) / n, lam = c + r * Math.cos(th);
-    s += ((Math.PI / n) * r * r * Math.sin(th) ** 2) / (2 * Math.PI * g * lam) * f(lam);
-  }
-  return s;
-};
 const Phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)), phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
 function reluFixedPoint(g: number, b: number): number {
   const E2 = (s: number) => (b * b + s * s) * Phi(b / s) + b * s * phi(b / s);
@@ -52,10 +42,9 @@ const e2 = (x: number) => x.toExponential(1);
 // ---- gradient flow on regression: Marchenko–Pastur closed forms
 const alpha = 3, s2 = 0.3, eta = 0.7, s0 = 0.5, tau = 2;
 const gf = deriveCavity(loadModelSource(regressionLrModel({ alpha, s2, eta, s0, tau }), '<bench>')).system;
-const v0 = s0 + tau;
 const exact = {
-  test: (t: number) => 0.5 * marchenkoPastur(alpha, (l) => v0 * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.expm1(-eta * l * t) ** 2 / l),
-  train: (t: number) => 0.5 * (marchenkoPastur(alpha, (l) => v0 * l * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.exp(-2 * eta * l * t)) + s2 * (1 - 1 / alpha)),
+  test: (t: number) => regressionLrLosses({ alpha, s2, eta, s0, tau }, t, 20000).test,
+  train: (t: number) => regressionLrLosses({ alpha, s2, eta, s0, tau }, t, 20000).train,
 };
 
 // warm-up (JIT) so that the first timed row is not charged for compilation

@@ -11,7 +11,7 @@ import { integrate } from '../../src/numeric/integrate.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { regressionLrModel } from '../helpers/regression-lr.ts';
+import { regressionLrLosses, regressionLrModel } from '../helpers/regression-lr.ts';
 
 function run(src: string, T: number, dt: number, times: number[]) {
   const sys = deriveCavity(loadModelSource(src, '<test>')).system;
@@ -28,16 +28,6 @@ const semicircle = (g: number, f: (l: number) => number, n = 4000) => {
   return s;
 };
 
-/** ∫ f(λ) dμ_MP(λ) for XᵀX/α, X ∈ R^{P×D}, N(0, 1/D) entries, α = P/D > 1 */
-const marchenkoPastur = (alpha: number, f: (l: number) => number, n = 4000) => {
-  const g = 1 / alpha, c = 1 + g, r = 2 * Math.sqrt(g);
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const th = (Math.PI * (k + 0.5)) / n, lam = c + r * Math.cos(th);
-    s += ((Math.PI / n) * r * r * Math.sin(th) ** 2) / (2 * Math.PI * g * lam) * f(lam);
-  }
-  return s;
-};
 
 describe('linear networks: transients against random-matrix closed forms', () => {
   it('i.i.d. couplings with white noise (g = 0.8, σ² = 0.5): var(t) = σ²∫₀ᵗ e^{−2u} I₀(2gu) du', () => {
@@ -83,9 +73,7 @@ describe('gradient flow on regression, learning rate η, random start, teacher v
     const r = run(regressionLrModel({ alpha, s2, eta, s0, tau }), 6, 0.1, times);
     times.forEach((t, k) => {
       // v = w − w* starts with variance s0 + τ; S = XᵀX/α; v(t) = e^{−ηSt}v(0) − (1 − e^{−ηSt})S⁻¹Xᵀε/α
-      const v0 = s0 + tau;
-      const test = 0.5 * marchenkoPastur(alpha, (l) => v0 * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.expm1(-eta * l * t) ** 2 / l);
-      const train = 0.5 * (marchenkoPastur(alpha, (l) => v0 * l * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.exp(-2 * eta * l * t)) + s2 * (1 - 1 / alpha));
+      const { test, train } = regressionLrLosses({ alpha, s2, eta, s0, tau }, t);
       expect(Math.abs(r.observables.test[k] - test), `test(${t})`).toBeLessThanOrEqual(r.error.test[k]);
       expect(Math.abs(r.observables.train[k] - train), `train(${t})`).toBeLessThanOrEqual(r.error.train[k]);
       expect(r.error.test[k] / test).toBeLessThan(1e-4);

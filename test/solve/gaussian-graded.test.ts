@@ -8,23 +8,13 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { gradedGrid, solveGaussian, type GaussianOptions } from '../../src/solve/gaussian.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { regressionLrModel } from '../helpers/regression-lr.ts';
+import { regressionLrLosses, regressionLrModel } from '../helpers/regression-lr.ts';
 
 function run(src: string, opts: Omit<GaussianOptions, 'params'>) {
   const sys = deriveCavity(loadModelSource(src, '<test>')).system;
   return solveGaussian(readSystem(sys), { params: sys.params, ...opts }).result;
 }
 
-/** ∫ f(λ) dμ_MP(λ) for XᵀX/α, X ∈ R^{P×D}, N(0, 1/D) entries, α = P/D > 1 */
-const marchenkoPastur = (alpha: number, f: (l: number) => number, n = 8000) => {
-  const g = 1 / alpha, c = 1 + g, r = 2 * Math.sqrt(g);
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const th = (Math.PI * (k + 0.5)) / n, lam = c + r * Math.cos(th);
-    s += ((Math.PI / n) * r * r * Math.sin(th) ** 2) / (2 * Math.PI * g * lam) * f(lam);
-  }
-  return s;
-};
 
 describe('graded grids', () => {
   it('blocks of steps doubling up to the cap, an even number of steps ending on T', () => {
@@ -47,9 +37,7 @@ describe('graded grids', () => {
     expect(r.diagnostics.grid).toBe('graded');
     expect(Number(r.diagnostics.gridMaxStep)).toBeGreaterThanOrEqual(0.4);
     times.forEach((t, k) => {
-      const v0 = s0 + tau;
-      const test = 0.5 * marchenkoPastur(alpha, (l) => v0 * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.expm1(-eta * l * t) ** 2 / l);
-      const train = 0.5 * (marchenkoPastur(alpha, (l) => v0 * l * Math.exp(-2 * eta * l * t) + (s2 / alpha) * Math.exp(-2 * eta * l * t)) + s2 * (1 - 1 / alpha));
+      const { test, train } = regressionLrLosses({ alpha, s2, eta, s0, tau }, t, 8000);
       expect(Math.abs(r.observables.test[k] - test), `test(${t})`).toBeLessThanOrEqual(r.error.test[k]);
       expect(Math.abs(r.observables.train[k] - train), `train(${t})`).toBeLessThanOrEqual(r.error.train[k]);
       expect(r.error.test[k] / test).toBeLessThan(1e-3);
