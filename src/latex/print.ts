@@ -288,8 +288,10 @@ function mulTex(factors0: Expr[], c: Ctx): Out {
   let negative = false;
   if (coef !== undefined && coef < 0) { negative = true; coef = -coef; }
   if (coef === 1 && rest.length > 0) coef = undefined;
+  // numbers lead a denominator as they lead a product: \frac{1}{2\sqrt{D}}, not \frac{1}{\sqrt{D} \cdot 2}
   const dens = rest.filter(isNegPow).map((f): Expr =>
-    f.exp.k === 'num' && f.exp.v === -1 ? f.base : { k: 'pow', base: f.base, exp: { k: 'num', v: -(f.exp as { v: number }).v } });
+    f.exp.k === 'num' && f.exp.v === -1 ? f.base : { k: 'pow', base: f.base, exp: { k: 'num', v: -(f.exp as { v: number }).v } })
+    .sort((a, b) => Number(b.k === 'num') - Number(a.k === 'num'));
   // a coefficient 1/2, 1/3, 1/4 is a denominator: \frac{1}{2} \langle … \rangle, \frac{x}{2}
   if (coef !== undefined && rest.length > 0 && UNIT_FRACTIONS.includes(1 / coef)) {
     dens.unshift({ k: 'num', v: 1 / coef });

@@ -244,6 +244,10 @@ describe('sums, means, averages, integrals', () => {
     expect(L('y*sum(j, x[j])')).toBe('y \\sum_{j} x_j');
     expect(L('sum(j, x[j])^2')).toBe('\\left( \\sum_{j} x_j \\right)^2');
   });
+  it('puts a number first in a denominator, as in a product', () => {
+    // the exact ½ is the factor 2^(-1), which sorts after √D in the product
+    expect(L(mul(sym('x'), pow(sym('D'), num(-0.5)), pow(num(2), num(-1))))).toBe('\\frac{x}{2 \\sqrt{D}}');
+  });
   it('writes means as (1/N) Σ when the size is known, else 𝔼_i', () => {
     expect(L('mean(i, x[i]^2)', { sizes: { i: 'N' } })).toBe('\\frac{1}{N} \\sum_{i} x_i^2');
     expect(L('mean(mu, r[mu]^2)/2', { sizes: { mu: 'P' } })).toBe('\\frac{1}{2} \\frac{1}{P} \\sum_{\\mu} r_{\\mu}^2');
