@@ -145,8 +145,12 @@ export function growthLaw(t: number[], v: number[]): GrowthLaw | undefined {
   const r1 = Math.log(a2 / a1) / (t[i2] - t[i1]), r2 = Math.log(a3 / a2) / (t[i3] - t[i2]);
   const p1 = Math.log(a2 / a1) / Math.log(t[i2] / t[i1]), p2 = Math.log(a3 / a2) / Math.log(t[i3] / t[i2]);
   const spread = (x: number, y: number) => Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-300);
-  const power = spread(p1, p2) <= spread(r1, r2);
-  return { law: power ? 'power' : 'exponential', rate: +(power ? p2 : r2).toPrecision(3), from: t[i1], to: t[i3] };
+  const sp = spread(p1, p2), sr = spread(r1, r2);
+  const power = sp <= sr;
+  const law: GrowthLaw = { law: power ? 'power' : 'exponential', rate: +(power ? p2 : r2).toPrecision(3), from: t[i1], to: t[i3] };
+  // over a short window (t grows by a small factor) both laws bend alike: name both unless one is clearly straighter
+  if (Math.max(sp, sr) < 2 * Math.min(sp, sr)) law.or = +(power ? r2 : p2).toPrecision(3);
+  return law;
 }
 
 /** |v| grows over the last half without decelerating in log–log (power-law growth or faster), beyond its errors. */
@@ -162,8 +166,12 @@ function grows(t: number[], v: number[], e: number[]): boolean {
   return p2 > 0 && p2 >= 0.95 * p1;
 }
 
+const lawText = (law: GrowthLaw['law'], rate: number) => (law === 'power' ? `t^${rate}` : `e^(${rate} t)`);
+
 export const describeGrowth = (g: GrowthLaw): string =>
-  `${g.rate > 0 ? 'grows' : 'decays'} like ${g.law === 'power' ? `t^${g.rate}` : `e^(${g.rate} t)`} (fitted on t ∈ [${+g.from.toPrecision(4)}, ${+g.to.toPrecision(4)}])`;
+  `${g.rate > 0 ? 'grows' : 'decays'} like ${lawText(g.law, g.rate)}`
+  + (g.or === undefined ? '' : ` or ${lawText(g.law === 'power' ? 'exponential' : 'power', g.or)} (too short a window to tell which)`)
+  + ` (fitted on t ∈ [${+g.from.toPrecision(4)}, ${+g.to.toPrecision(4)}])`;
 
 /** Do two sets of observable values agree within the combined errors (×k)? */
 function matches(a: Record<string, number>, ea: Record<string, number>, b: Record<string, number>, eb: Record<string, number>, k = 10): boolean {

@@ -65,6 +65,8 @@ export interface GrowthLaw {
   rate: number;
   from: number;
   to: number;
+  /** the other law's rate, when the window is too short to tell the two apart */
+  or?: number;
 }
 
 export interface LimitStatus {

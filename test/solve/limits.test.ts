@@ -10,7 +10,7 @@ import type { DmftError } from '../../src/errors.ts';
 import { deriveCavity } from '../../src/derive/cavity.ts';
 import { erf } from '../../src/numeric/special.ts';
 import { loadModelSource } from '../../src/model/load.ts';
-import { growthLaw, solve } from '../../src/solve/index.ts';
+import { describeGrowth, growthLaw, solve } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStatic } from '../../src/solve/static.ts';
 import { solveStationary, type StationaryResult } from '../../src/solve/stationary.ts';
@@ -223,6 +223,14 @@ observe var = mean(i, x[i]^2)`;
     const t = Array.from({ length: 201 }, (_, k) => k * 0.2);
     expect(growthLaw(t, t.map((x) => Math.sqrt(1 + x)))).toMatchObject({ law: 'power' });
     expect(growthLaw(t, t.map((x) => Math.exp(0.3 * x)))).toMatchObject({ law: 'exponential', rate: 0.3 });
+    expect(growthLaw(t, t.map((x) => Math.sqrt(1 + x)))!.or).toBeUndefined();
+  });
+  it('growthLaw names both laws when the window cannot tell them apart', () => {
+    // a slow power law on an offset: over t ∈ [20, 40] ln|v| bends alike in t and in ln t
+    const t = Array.from({ length: 201 }, (_, k) => k * 0.2);
+    const g = growthLaw(t, t.map((x) => 1 + 0.1 * Math.sqrt(x)))!;
+    expect(g.or).toBeDefined();
+    expect(describeGrowth(g)).toMatch(/grows like t\^[0-9.]+ or e\^\([0-9.]+ t\) \(too short a window to tell which\)/);
   });
 });
 
