@@ -304,10 +304,11 @@ function canonMul(factors: Expr[]): Expr {
   let coef = ONE;
   const groups = new Map<string, { base: Expr; exps: Expr[] }>();
   let again = false;
+  let zero = false;
   const push = (f: Expr): boolean => {
     if (f.k === 'mul') { for (const x of f.factors) if (!push(x)) return false; return true; }
     if (f.k === 'num') {
-      if (f.v === 0) return false;
+      if (f.v === 0) { zero = true; return true; }
       coef = qmul(coef, rat(f.v));
       return true;
     }
@@ -327,6 +328,13 @@ function canonMul(factors: Expr[]): Expr {
     return true;
   };
   for (const f of factors) if (!push(f)) return N0();
+  if (zero) {
+    // 0 × anything is 0, except 0 × a pole (0^(-k), as in (x − x)/(x − x)): that
+    // product has no value, so the pole is kept and evaluates to ±∞, never to a silent 0
+    const poles = [...groups.values()].filter((g) => g.base.k === 'num' && g.base.v === 0);
+    if (poles.length === 0) return N0();
+    return canonMul(poles.map((g) => mark({ k: 'pow', base: g.base, exp: canonAdd(g.exps) })));
+  }
   const rest: Expr[] = [];
   for (const { base, exps } of groups.values()) {
     if (exps.length === 1 && !(exps[0].k === 'num' && exps[0].v === 1)) {

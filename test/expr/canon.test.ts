@@ -65,6 +65,16 @@ describe('canon: required equalities', () => {
     expect(printPattern(C('(x^2)^(1/2)'))).toBe('(x^2)^2^-1');
     expect(C('(x*y)^(1/2)').k).toBe('pow');
   });
+  it('does not fold 0 × a pole to 0: (x − x)/(x − x) keeps its pole and evaluates to no finite value', () => {
+    const x = sym('x');
+    const zero = add(x, mul(num(-1), x));
+    const ratio = canon(mul(zero, pow(zero, num(-1))));
+    expect(print(ratio)).toBe('0^(-1)');
+    expect(Number.isFinite(evaluate(ratio, {} as EvalEnv))).toBe(false);
+    // and in a sum the pole survives next to the other terms
+    expect(print(canon(add(sym('y'), mul(num(0), pow(num(0), num(-1))))))).toBe('0^(-1) + y');
+    expect(print(canon(mul(num(0), x)))).toBe('0');
+  });
   it('sorts: coefficient first in products, constant last in sums', () => {
     expect(print(C('1 + x*3'))).toBe('3*x + 1');
     expect(print(C('sum(j, J[i,j]*tanh(x[j])) - x[i]'))).toBe('-x[i] + sum(j, J[i,j]*tanh(x[j]))');
