@@ -289,6 +289,28 @@ describe('check on a vector site (two variables per site, cross-correlated field
   });
 });
 
+describe('check on a map (x(t+1) = …, a fresh Gaussian kick per step)', () => {
+  const map = 'test/check/models/driven-map.dmft';
+  // a map's settings as `dmft check` makes them (mapCheckSettings): integer times, no step check
+  const steps = { T: 4, times: [1, 2, 4], grid: [0, 2, 4], TLimit: 16, dt: 1, stepCheck: false, exactSteps: true };
+  it('the right theory agrees, transient and t → ∞; a 2 % error in the theory disagrees', async () => {
+    const good = await check(map, steps);
+    expect(good.verdict).toBe('agree');
+    expect(good.rows.filter((x) => x.kind === 'limit').map((x) => x.observable).sort()).toEqual(['m', 'q']);
+    expect(good.step).toBeUndefined();
+    expect(good.notes.join('\n')).toMatch(/a map is iterated exactly/);
+    const bad = await check(map, { ...steps, adjustTheory: scaled(1.02) });
+    expect(bad.verdict).toBe('disagree');
+    expect(bad.rows.some((x) => x.verdict === 'disagree' && x.diff < 0)).toBe(true);
+  });
+  it('a 2 % error in the t → ∞ value alone is caught by the limit rows', async () => {
+    const limitOnly = (r: SolveResult): SolveResult => ({ ...r, limit: Object.fromEntries(Object.entries(r.limit ?? {}).map(([k, v]) => [k, 1.02 * v])) });
+    const r = await check(map, { ...steps, adjustTheory: limitOnly });
+    expect(r.verdict).toBe('disagree');
+    expect(r.rows.some((x) => x.kind === 'limit' && x.verdict === 'disagree')).toBe(true);
+  });
+});
+
 describe('theory vs simulation on the SCS network (chaotic: one-time variances fluctuate strongly across seeds)', () => {
   const model = loadModel('examples/scs.dmft');
   const times = [1, 2, 4, 6];
