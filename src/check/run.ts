@@ -104,8 +104,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   };
   progress?.('solving the DMFT equations');
-  // (a dense tail of output times, for the relaxation law that sets an automatic T-limit)
-  const tail = s.limit && s.TLimitAuto ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
+  // (a dense tail of output times, for the relaxation law that sets an automatic T-limit; a map's
+  // is fitted on its window steps instead, below)
+  const tail = s.limit && s.TLimitAuto && !s.exactSteps ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
   const solveTimes = new Map<number, number>();
   let theory = solveTo(s.T, [...new Set([...s.times, ...tail])].sort((a, b) => a - b));
   solveTimes.set(s.T, elapsed());
