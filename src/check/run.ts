@@ -150,7 +150,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   // cost is projected as (T-limit/T)² times the first solve's
   if (longSolve) theory = longSolve;
   else if (wantLimit && TL > s.T) {
-    const projected = elapsed() * (TL / s.T) ** 2;
+    const projected = solveSecondsAt(TL);
     if (elapsed() + projected <= s.budget) {
       progress?.(`solving the DMFT equations to T-limit = ${TL}`);
       try {
