@@ -169,6 +169,15 @@ describe('t → ∞ judged by the theory\'s own transient over the late windows'
     // the window comparison is exact at finite time: a 2 % error in the transient is caught there
     expect(row(compareRound(th(far.map((x) => 1.02 * x), 2.55), [sim(2.44)]), 'window')!.verdict).toBe('disagree');
   });
+  it('with seeds run to T only merged in (the transient stops at T), the windows are still judged by the theory over them', () => {
+    const near = [1, 2, 2.49, 2.493, 2.495, 2.497, 2.499];
+    const s0 = sim(2.497);
+    // the transient's times stop at 2; the late windows keep their own sample times
+    const merged: SimLike = { ...s0, t: [1, 2], observables: { var: [1, 2] }, stderr: { var: [1e-3, 1e-3] }, late: { ...s0.late!, t: [10, 12.5, 15, 17.5, 20] } };
+    const ok = row(compareRound(th(near, 2.5), [merged]), 'limit')!;
+    expect(ok.relaxation).toBeCloseTo(-0.003, 12);
+    expect(ok.verdict).toBe('agree');
+  });
   it('a limit away from a settled transient is a disagreement, not an allowance', () => {
     // the transient has settled at 2.5 (no drift between the windows); the limit says 2.55
     const flat = [1, 2, 2.5, 2.5, 2.5, 2.5, 2.5];
