@@ -21,7 +21,8 @@ const tableOnly = process.argv.includes('--table-only');
 const dir = 'bench/check-map';
 mkdirSync(dir, { recursive: true });
 
-interface Row { verdict: string; kind: string; observable: string; t: number[]; theory: number; theoryErr: number; sim: number; simErr: number; diff: number; detectable: number }
+/** a row of the report: `diff` is absolute (sim − theory), `detectable` relative (threshold / scale) */
+interface Row { verdict: string; kind: string; observable: string; t: number[]; theory: number; theoryErr: number; sim: number; simErr: number; diff: number; scale: number; detectable: number }
 interface Rec {
   example: string; command: string; exit: number | null; date: string; wall: number; cpu: number; load: [number, number]; machine: string;
   report?: { verdict: string; rows: Row[]; seeds: Record<string, number>; rounds: number; notes: string[]; late?: { T: number }; seconds: { solve: number; simulate: number; total: number }; target: number };
@@ -69,26 +70,26 @@ const lines = [
   '',
   '## check on the map examples',
   '',
-  `Each example's \`# check:\` header line, run by \`nice -n 10 npx tsx bench/check-map-examples.ts\` (one run at a time; records in \`bench/check-map/\`). Rows: agree / disagree / inconclusive. "worst detect.": the largest detectable relative difference over the rows (each row's threshold / scale); "largest |diff|": the largest relative difference simulation − theory. CPU: user + system seconds of the process (the simulator's threads included).`,
+  `Each example's \`# check:\` header line, run by \`nice -n 10 npx tsx bench/check-map-examples.ts\` (one run at a time; records in \`bench/check-map/\`). Rows: agree / disagree / inconclusive. "worst detect.": the largest detectable relative difference over the rows (each row's threshold / scale); "largest |diff|": the largest difference simulation − theory relative to the observable's scale (its largest magnitude over the compared points). CPU: user + system seconds of the process (the simulator's threads included).`,
   '',
   '| example | command | exit | verdict | rows a/d/i | largest abs(diff) | worst detect. | seeds per size (rounds) | T-limit | solve s | wall s | CPU s | load |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...recs.map((r) => {
     const rep = r.report;
     if (!rep) return `| ${r.example} | \`${r.command}\` | ${r.exit} | (no report: ${(r.stderrTail ?? '').replace(/\n/g, ' ').slice(0, 80)}) | | | | | | | ${r.wall} | ${r.cpu} | ${r.load.join(' → ')} |`;
-    const worstDiff = Math.max(0, ...rep.rows.map((x) => Math.abs(x.diff)));
+    const worstDiff = Math.max(0, ...rep.rows.map((x) => Math.abs(x.diff / x.scale)));
     const worstDet = Math.max(0, ...rep.rows.map((x) => x.detectable));
     return `| ${r.example} | \`${r.command}\` | ${r.exit} | ${rep.verdict} | ${count(rep.rows, 'agree')} / ${count(rep.rows, 'disagree')} / ${count(rep.rows, 'inconclusive')} | ${pct(worstDiff)} | ${pct(worstDet)} | ${Object.entries(rep.seeds).map(([N, n]) => `${N}: ${n}`).join(', ')} (${rep.rounds}) | ${rep.late?.T ?? '—'} | ${rep.seconds.solve} | ${r.wall} | ${r.cpu} | ${r.load.join(' → ')} |`;
   }),
   '',
-  'Rows of each run (theory ± its error against the simulation: the N → ∞ fit a + b/N when several sizes are given):',
+  'Rows of each run (theory ± its error against the simulation: the N → ∞ fit a + b/N when several sizes are given; for a t → ∞ row the simulation is the last window\'s mean, and the threshold also allows for the theory\'s remaining relaxation over it):',
   '',
   ...recs.flatMap((r) => r.report ? [
     `**${r.example}** (${r.date} UTC, ${r.machine}):`,
     '',
-    '| observable | t | theory ± err | simulation ± s.e. | diff | detect. | verdict |',
-    '|---|---|---|---|---|---|---|',
-    ...r.report.rows.map((x) => `| ${x.observable} | ${x.kind === 'limit' ? '∞' : x.t.join('–')} | ${x.theory.toPrecision(6)} ± ${x.theoryErr.toExponential(1)} | ${x.sim.toPrecision(6)} ± ${x.simErr.toExponential(1)} | ${x.diff >= 0 ? '+' : ''}${pct(x.diff)} | ${pct(x.detectable)} | ${x.verdict} |`),
+    '| observable | t | theory ± err | simulation ± s.e. | diff | (sim − theory)/√(s.e.² + err²) | detect. | verdict |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.report.rows.map((x) => `| ${x.observable} | ${x.kind === 'limit' ? '∞' : x.t.join('–')} | ${x.theory.toPrecision(6)} ± ${x.theoryErr.toExponential(1)} | ${x.sim.toPrecision(6)} ± ${x.simErr.toExponential(1)} | ${x.diff >= 0 ? '+' : ''}${pct(x.diff / x.scale)} | ${((x.sim - x.theory) / Math.hypot(x.simErr, x.theoryErr)).toFixed(2)} | ${pct(x.detectable)} | ${x.verdict} |`),
     '',
   ] : []),
 ];
