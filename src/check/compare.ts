@@ -29,6 +29,9 @@ export interface LateWindow {
   seeds?: number;
   /** the degrees of freedom of these windows' standard errors, when not the transient's */
   dof?: number;
+  /** the simulation's sample times in the two windows (the transient's times may stop at T
+   *  when seeds run to T only were merged in) */
+  t?: number[];
 }
 
 /** Simulation summaries at one N (means and standard errors over seeds). */
@@ -220,8 +223,9 @@ function keys(theory: SolveResult, sim0: SimLike, times: number[] | undefined, t
   if (sim0.late) {
     const [w0, w1, w2] = sim0.late.windows;
     // the simulation's sample times in the two windows: the theory is averaged at the same times
-    const inLast = sim0.t.filter((t) => t >= w1 - 1e-9 && t <= w2 + 1e-9);
-    const inPrev = sim0.t.filter((t) => t >= w0 - 1e-9 && t < w1 - 1e-9);
+    const lateT = sim0.late.t ?? sim0.t;
+    const inLast = lateT.filter((t) => t >= w1 - 1e-9 && t <= w2 + 1e-9);
+    const inPrev = lateT.filter((t) => t >= w0 - 1e-9 && t < w1 - 1e-9);
     for (const [name, lim] of Object.entries(theoryLimits(theory))) {
       if (lim.status !== 'value' || !(name in sim0.late.mean)) continue;
       const own = (s: SimLike) => (s.late?.seeds !== undefined ? { n: s.late.seeds, dof: s.late.dof } : { n: s.seeds, dof: s.dof });

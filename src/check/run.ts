@@ -104,8 +104,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   };
   progress?.('solving the DMFT equations');
-  // (a dense tail of output times, for the relaxation law that sets an automatic T-limit)
-  const tail = s.limit && s.TLimitAuto ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
+  // (a dense tail of output times, for the relaxation law that sets an automatic T-limit; a map's
+  // is fitted on its window steps instead, below)
+  const tail = s.limit && s.TLimitAuto && !s.exactSteps ? Array.from({ length: 17 }, (_, j) => +((s.T * (16 + j)) / 32).toPrecision(12)) : [];
   const solveTimes = new Map<number, number>();
   let theory = solveTo(s.T, [...new Set([...s.times, ...tail])].sort((a, b) => a - b));
   solveTimes.set(s.T, elapsed());
@@ -119,19 +120,37 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const limitValues = Object.entries(lims).filter(([, l]) => l.status === 'value');
   const wantLimit = s.limit && limitValues.length > 0;
   let TL = wantLimit ? Math.max(s.TLimit, s.T) : s.T;
-  if (wantLimit && s.TLimitAuto) {
+  const winTimesOf = (TL: number) => Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12));
+  const simTimesOf = (TL: number) => [...new Set([...s.times, ...(wantLimit ? winTimesOf(TL) : [])])].sort((a, b) => a - b);
+  let longSolve: SolveResult | undefined;
+  if (wantLimit && s.TLimitAuto && !s.exactSteps) {
     const h = lateHorizon(theory, s.T, TL, s.target);
     if (h.TL > TL) { notes.push(h.note); TL = h.TL; }
+  } else if (wantLimit && s.TLimitAuto && s.exactSteps && TL > s.T && elapsed() * (1 + (TL / s.T) ** 2) <= s.budget) {
+    // A map: [T/2, T] holds too few steps to fit the relaxation (6 at T = 10), but its transient
+    // to the default T-limit is an exact recursion, solved anyway for the windows: the relaxation
+    // is fitted on the window's steps there, and the T-limit rounded up to a multiple of 16 (the
+    // windows' sample times T-limit·k/16 must be steps)
+    try {
+      const t1 = elapsed();
+      const pre = solveTo(TL, simTimesOf(TL));
+      solveTimes.set(TL, elapsed() - t1);
+      validateResult(pre, sys, model.file);
+      const h = lateHorizon(pre, TL, TL, s.target, 16);
+      if (h.TL > TL) { notes.push(h.note); TL = h.TL; } else longSolve = pre;
+    } catch {
+      // the windows' own solve below says what went wrong
+    }
   }
   const windows: [number, number, number] | undefined = wantLimit ? [TL / 2, (3 * TL) / 4, TL] : undefined;
-  const winTimes = wantLimit ? Array.from({ length: 9 }, (_, j) => +((TL * (8 + j)) / 16).toPrecision(12)) : [];
-  const simTimes = [...new Set([...s.times, ...winTimes])].sort((a, b) => a - b);
+  const simTimes = simTimesOf(TL);
   // with t → ∞ comparisons the theory's transient is solved on to T-limit, at
   // the simulation's sample times in the windows: the late windows are then
   // judged by the theory's own relaxation there. Within the budget only: the
   // cost is projected as (T-limit/T)² times the first solve's
-  if (wantLimit && TL > s.T) {
-    const projected = elapsed() * (TL / s.T) ** 2;
+  if (longSolve) theory = longSolve;
+  else if (wantLimit && TL > s.T) {
+    const projected = solveSecondsAt(TL);
     if (elapsed() + projected <= s.budget) {
       progress?.(`solving the DMFT equations to T-limit = ${TL}`);
       try {
@@ -368,9 +387,10 @@ function lateNotes(rows: CheckRow[], w: [number, number, number], target: number
  * the second half of the solved transient is fitted by a power or exponential
  * law (growthLaw) and followed forward; T-limit grows from its default by at
  * most 4×. A transient that is not approaching its limit keeps the default
- * (its rows then say why).
+ * (its rows then say why). `multiple`: the T-limit is rounded up to a multiple
+ * of it (a map's window times T-limit·k/16 must be steps).
  */
-export function lateHorizon(theory: SolveResult, T: number, TL0: number, target: number): { TL: number; note: string } {
+export function lateHorizon(theory: SolveResult, T: number, TL0: number, target: number, multiple = 1): { TL: number; note: string } {
   const lims = theoryLimits(theory);
   let need = TL0;
   const why: string[] = [];
@@ -387,7 +407,7 @@ export function lateHorizon(theory: SolveResult, T: number, TL0: number, target:
     const law = growthLaw(t, d);
     if (!law || !(law.rate < 0)) continue;
     const tStar = law.law === 'power' ? T * (goal / dT) ** (1 / law.rate) : T + Math.log(goal / dT) / law.rate;
-    const want = Math.min(4 * TL0, Math.ceil((4 / 3) * tStar));
+    const want = Math.min(4 * TL0, multiple * Math.ceil(Math.ceil((4 / 3) * tStar) / multiple));
     if (want > need) need = want;
     why.push(`${name} ${law.law === 'power' ? `~ t^${law.rate}` : `~ e^(${law.rate} t)`}, within ${(100 * target / 8).toPrecision(2)}% of its limit from t ≈ ${+tStar.toPrecision(3)}`);
   }

@@ -110,7 +110,7 @@ export function summarize(b: SeedBatch, windows?: [number, number, number]): Sim
     const prev = b.t.map((t, i) => (t >= w0 - 1e-9 && t < w1 - 1e-9 ? i : -1)).filter((i) => i >= 0);
     const last = b.t.map((t, i) => (t >= w1 - 1e-9 && t <= w2 + 1e-9 ? i : -1)).filter((i) => i >= 0);
     const avg = (r: number[], idx: number[]) => idx.reduce((s, i) => s + r[i], 0) / idx.length;
-    const late: NonNullable<SimLike['late']> = { windows, mean: {}, stderr: {}, drift: {}, driftErr: {}, seeds: n, dof: n - 1 - fit.p };
+    const late: NonNullable<SimLike['late']> = { windows, mean: {}, stderr: {}, drift: {}, driftErr: {}, seeds: n, dof: n - 1 - fit.p, t: [...prev, ...last].map((i) => b.t[i]) };
     if (prev.length && last.length) {
       for (const [name, rows] of Object.entries(b.observables)) {
         const m = meanStderr(rows.map((r) => avg(r, last)));

@@ -60,7 +60,8 @@ export function checkOptions(o: CheckCliOptions): CheckSettings {
  *  put on the step grid (the late-time windows lie at T-limit·k/16, so the
  *  T-limit is rounded up to a multiple of 16); given times that are not steps
  *  are refused, as is --dt (a map steps once per unit of time); there is no
- *  step-size check (nothing to refine). */
+ *  step-size check (nothing to refine). Without --T-limit, the T-limit
+ *  follows the theory's relaxation as for flows, in multiples of 16. */
 export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSettings {
   if (o.dt !== undefined) throw new DmftError({ message: `--dt ${o.dt}: the dynamics are a map x(t+1) = …, which steps once per unit of time`, hint: 'leave --dt out; --T is the number of steps' });
   if (!Number.isInteger(s.T)) throw new DmftError({ message: `--T ${s.T}: the dynamics are a map x(t+1) = …, so T is a number of steps (an integer)`, hint: `e.g. --T ${Math.max(1, Math.round(s.T))}` });
@@ -70,8 +71,9 @@ export function mapCheckSettings(s: CheckSettings, o: CheckCliOptions): CheckSet
   let TLimit = s.TLimit;
   if (o.TLimit === undefined) TLimit = 16 * Math.ceil(s.TLimit / 16);
   else if (s.limit && TLimit % 16 !== 0) throw new DmftError({ message: `--T-limit ${o.TLimit}: the late-time windows of a map must fall on steps (T-limit·k/16)`, hint: `give a multiple of 16, e.g. --T-limit ${16 * Math.ceil(TLimit / 16)}` });
-  // a map has no time step, so the dt against dt/2 check would compare identical runs
-  return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit, TLimitAuto: false, stepCheck: false, exactSteps: true };
+  // a map has no time step, so the dt against dt/2 check would compare identical runs; without
+  // --T-limit the horizon follows the theory's relaxation, on the step grid (checkModel)
+  return { ...s, times: o.times !== undefined ? s.times : steps(s.times), grid: steps(s.grid), TLimit, TLimitAuto: o.TLimit === undefined, stepCheck: false, exactSteps: true };
 }
 
 /** Run the whole check (exported for tests; `adjustTheory` injects errors).

@@ -13,6 +13,7 @@ import { runSeeds, type WorkerInit } from './pool.ts';
 import { runnerLengths, type RunSpec } from './run.ts';
 import { instanceBytes, largestArray } from './instance.ts';
 import { controlNames, controlSources } from './controls.ts';
+import { stepControlNames } from './sample.ts';
 import type { SimOptions, SimResult, TwoTimeResult } from './types.ts';
 import { table } from '../table.ts';
 
@@ -220,6 +221,12 @@ export async function simulate(model: Model, given: SimOptions): Promise<SimResu
   if (opts.keepSeeds) {
     const G = grid.length;
     perSeed = { seeds: outs.map((o) => o.seed), observables: table(), controls: outs.map((o) => Array.from(o.controls)), controlNames: controlNames(controlSources(p)) };
+    const stepNames = stepControlNames(p);
+    if (stepNames.length) {
+      const L = outs[0].stepControls.length / stepNames.length;
+      perSeed.stepControls = outs.map((o) => stepNames.map((_, d) => Array.from(o.stepControls.subarray(d * L, (d + 1) * L))));
+      perSeed.stepControlNames = stepNames;
+    }
     p.oneTime.forEach((o, j) => { perSeed!.observables[o.name] = outs.map((x) => Array.from(x.obs.subarray(j * nT, (j + 1) * nT))); });
     if (p.twoTime.length) {
       perSeed.twoTime = table();

@@ -50,6 +50,9 @@ export interface SeedOutput {
   two: Float64Array[];
   /** the control variates of this seed's draws (controls.ts, in the order of controlNames) */
   controls: Float64Array;
+  /** a map's per-step controls (stepDraws): the standardized mean of each per-step random
+   *  declaration's draw at step s = 0…T, at [d * (T + 1) + s]; empty without per-step randomness */
+  stepControls: Float64Array;
   steps: number;
   clippedInit: number;
   /** wall time of the integration alone (no sampling, no two-time pass) */
@@ -154,7 +157,16 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
   // a map: x(t+1) = F(x(t)), the stage program writes F into the derivative buffers;
   // per-step randomness s(t) is drawn on arriving at step t (so the lets and
   // observables at t and the step t → t+1 see the same draw)
-  const fresh = plan.discrete ? stepDraws(inst, seed) : undefined;
+  const freshDraw = plan.discrete ? stepDraws(inst, seed) : undefined;
+  const nFresh = freshDraw ? plan.randoms.filter((r) => r.decl.timeDependent).length : 0;
+  const stepsTotal = plan.discrete ? Math.round(spec.T) + 1 : 0;
+  const stepControls = new Float64Array(nFresh * stepsTotal);
+  let drawn = 0;
+  const fresh = freshDraw && (() => {
+    const z = freshDraw();
+    if (drawn < stepsTotal) z.forEach((v, d) => { stepControls[d * stepsTotal + drawn] = v; });
+    drawn++;
+  });
   fresh?.();
   const mapStep = () => {
     const [K1] = Ks;
@@ -234,7 +246,7 @@ export function runSeed(inst: Instance, spec: RunSpec, seed: number, onProgress?
     }
     return out;
   });
-  return { seed, obs, two, controls, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
+  return { seed, obs, two, controls, stepControls, steps, clippedInit, integrateSeconds, integrateCpuSeconds, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Xs = clip(X + c·K). */

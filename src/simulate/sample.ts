@@ -114,8 +114,12 @@ export function sampleRandoms(inst: Instance, seed: number): void {
 
 /** The randomness drawn afresh at every step of a map (`random s[mu](t) ~ …`):
  *  a function that fills its vectors with the next step's values, each
- *  declaration from its own stream of this seed (undefined when there is none). */
-export function stepDraws(inst: Instance, seed: number): (() => void) | undefined {
+ *  declaration from its own stream of this seed (undefined when there is none).
+ *  Each call also returns, per declaration, the standardized mean of the draw,
+ *  mean((v − μ)/σ) — exactly 0 in expectation, the draws being independent of
+ *  everything before: a control variate per step (for a minibatch mask, the
+ *  realized batch fraction; NaN where the distribution has no finite spread). */
+export function stepDraws(inst: Instance, seed: number): (() => number[]) | undefined {
   const { plan } = inst;
   const fresh = plan.randoms.filter((r) => r.decl.timeDependent);
   if (!fresh.length) return undefined;
@@ -125,10 +129,18 @@ export function stepDraws(inst: Instance, seed: number): (() => void) | undefine
     const out = inst.V[r.storage.id], n = plan.layout.vecs[r.storage.id].n;
     const dr = drawer(r.decl.dist, env, r.decl.name, plan.model.file);
     const rng = new Rng(seed, STREAM.step(r.index));
-    return () => { for (let i = 0; i < n; i++) out[i] = dr.draw(rng); };
+    const ok = dr.sd > 0 && Number.isFinite(dr.mean) && Number.isFinite(dr.sd);
+    return () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) { const v = dr.draw(rng); out[i] = v; s += v; }
+      return ok ? (s / n - dr.mean) / dr.sd : NaN;
+    };
   });
-  return () => { for (const d of draws) d(); };
+  return () => draws.map((d) => d());
 }
+
+/** The names of a plan's per-step controls (stepDraws), one per per-step random declaration. */
+export const stepControlNames = (plan: Plan): string[] => plan.randoms.filter((r) => r.decl.timeDependent).map((r) => `${r.decl.name}(t).mean`);
 
 /** Initial states for this seed, clipped into the declared bounds; returns
  *  how many values had to be clipped. An initial condition may depend on the

@@ -101,6 +101,10 @@ export interface SimResult {
     /** each seed's control variates ([seed][control], names in `controlNames`): sample moments
      *  of its random draws whose expectation is exactly 0 (src/simulate/controls.ts) */
     controls: number[][]; controlNames: string[];
+    /** a map's per-step controls: for each per-step random declaration (names in
+     *  `stepControlNames`), the standardized mean of its draw at each step s = 0…T,
+     *  [seed][declaration][s] (exactly 0 in expectation; absent without per-step randomness) */
+    stepControls?: number[][][]; stepControlNames?: string[];
   };
   diagnostics: SimDiagnostics;
 }

@@ -169,6 +169,15 @@ describe('t → ∞ judged by the theory\'s own transient over the late windows'
     // the window comparison is exact at finite time: a 2 % error in the transient is caught there
     expect(row(compareRound(th(far.map((x) => 1.02 * x), 2.55), [sim(2.44)]), 'window')!.verdict).toBe('disagree');
   });
+  it('with seeds run to T only merged in (the transient stops at T), the windows are still judged by the theory over them', () => {
+    const near = [1, 2, 2.49, 2.493, 2.495, 2.497, 2.499];
+    const s0 = sim(2.497);
+    // the transient's times stop at 2; the late windows keep their own sample times
+    const merged: SimLike = { ...s0, t: [1, 2], observables: { var: [1, 2] }, stderr: { var: [1e-3, 1e-3] }, late: { ...s0.late!, t: [10, 12.5, 15, 17.5, 20] } };
+    const ok = row(compareRound(th(near, 2.5), [merged]), 'limit')!;
+    expect(ok.relaxation).toBeCloseTo(-0.003, 12);
+    expect(ok.verdict).toBe('agree');
+  });
   it('a limit away from a settled transient is a disagreement, not an allowance', () => {
     // the transient has settled at 2.5 (no drift between the windows); the limit says 2.55
     const flat = [1, 2, 2.5, 2.5, 2.5, 2.5, 2.5];
@@ -285,6 +294,28 @@ describe('check on a vector site (two variables per site, cross-correlated field
     const r = await check(pair, { ...vec, adjustTheory: limitOnly });
     expect(r.verdict).toBe('disagree');
     expect(r.rows.filter((x) => x.kind === 'transient').every((x) => x.verdict !== 'disagree')).toBe(true);
+    expect(r.rows.some((x) => x.kind === 'limit' && x.verdict === 'disagree')).toBe(true);
+  });
+});
+
+describe('check on a map (x(t+1) = …, a fresh Gaussian kick per step)', () => {
+  const map = 'test/check/models/driven-map.dmft';
+  // a map's settings as `dmft check` makes them (mapCheckSettings): integer times, no step check
+  const steps = { T: 4, times: [1, 2, 4], grid: [0, 2, 4], TLimit: 16, dt: 1, stepCheck: false, exactSteps: true };
+  it('the right theory agrees, transient and t → ∞; a 2 % error in the theory disagrees', async () => {
+    const good = await check(map, steps);
+    expect(good.verdict).toBe('agree');
+    expect(good.rows.filter((x) => x.kind === 'limit').map((x) => x.observable).sort()).toEqual(['m', 'q']);
+    expect(good.step).toBeUndefined();
+    expect(good.notes.join('\n')).toMatch(/a map is iterated exactly/);
+    const bad = await check(map, { ...steps, adjustTheory: scaled(1.02) });
+    expect(bad.verdict).toBe('disagree');
+    expect(bad.rows.some((x) => x.verdict === 'disagree' && x.diff < 0)).toBe(true);
+  });
+  it('a 2 % error in the t → ∞ value alone is caught by the limit rows', async () => {
+    const limitOnly = (r: SolveResult): SolveResult => ({ ...r, limit: Object.fromEntries(Object.entries(r.limit ?? {}).map(([k, v]) => [k, 1.02 * v])) });
+    const r = await check(map, { ...steps, adjustTheory: limitOnly });
+    expect(r.verdict).toBe('disagree');
     expect(r.rows.some((x) => x.kind === 'limit' && x.verdict === 'disagree')).toBe(true);
   });
 });

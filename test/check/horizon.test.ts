@@ -29,12 +29,26 @@ describe('lateHorizon', () => {
   });
 });
 
+describe('lateHorizon on a map (a step grid)', () => {
+  it('a geometric approach x = 1 + 0.5·0.9^t, fitted on the window [24, 48] of the default horizon: rounded up to a multiple of 16', () => {
+    const t = Array.from({ length: 9 }, (_, j) => (48 * (8 + j)) / 16);
+    const th = { ...theoryOf(() => 0, 1), t, observables: { x: t.map((k) => 1 + 0.5 * 0.9 ** k) }, error: { x: t.map(() => 1e-12) } } as SolveResult;
+    // scale 1.0399 (t = 24): 0.5·0.9^t ≤ 0.0025·1.0399 from t* = 49.9; 4/3·t* = 66.6 → 80
+    const h = lateHorizon(th, 48, 48, 0.02, 16);
+    expect(h.TL).toBe(80);
+    expect(h.note).toMatch(/T-limit = 80 \(instead of 48\)/);
+    // already within target/8 over the window: the default stays
+    expect(lateHorizon({ ...th, observables: { x: t.map((k) => 1 + 0.5 * 0.7 ** k) } } as SolveResult, 48, 48, 0.02, 16).TL).toBe(48);
+  });
+});
+
 describe('the automatic T-limit is on only when --T-limit is not given', () => {
   it('checkOptions and mapCheckSettings', async () => {
     const { checkOptions, mapCheckSettings } = await import('../../src/cli/check.ts');
     expect(checkOptions({}).TLimitAuto).toBe(true);
     expect(checkOptions({ TLimit: '40' }).TLimitAuto).toBe(false);
-    // a map's late windows must fall on steps: no automatic horizon
-    expect(mapCheckSettings(checkOptions({ T: '10' }), { T: '10' }).TLimitAuto).toBe(false);
+    // a map: automatic too (fitted on the window's steps of the default horizon, in multiples of 16)
+    expect(mapCheckSettings(checkOptions({ T: '10' }), { T: '10' }).TLimitAuto).toBe(true);
+    expect(mapCheckSettings(checkOptions({ T: '16', TLimit: '64' }), { T: '16', TLimit: '64' }).TLimitAuto).toBe(false);
   });
 });

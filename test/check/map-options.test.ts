@@ -24,3 +24,17 @@ describe('check settings for maps', () => {
     expect(mapCheckSettings(checkOptions({ T: '16', TLimit: '64' }), { T: '16', TLimit: '64' }).TLimit).toBe(64);
   });
 });
+
+describe('the automatic T-limit of a map (runCheck without --T-limit)', () => {
+  it('follows the relaxation of the theory in multiples of 16; a fast map keeps the default', async () => {
+    const { runCheck } = await import('../../src/cli/check.ts');
+    const o = { N: '100', seeds: '4', maxSeeds: '4', budget: '60' };
+    // x(t+1) = 0.9 x + …: the mean approaches h/(1 − a) like 0.9^t, still 2 % away at t = 36
+    const slow = await runCheck('test/check/models/driven-map.dmft', { ...o, set: { a: 0.9, g: 0.05 } });
+    expect(slow.late!.T).toBeGreaterThan(48);
+    expect(slow.late!.T % 16).toBe(0);
+    expect(slow.notes.join('\n')).toMatch(new RegExp(`T-limit = ${slow.late!.T} \\(instead of 48\\)`));
+    const fast = await runCheck('test/check/models/driven-map.dmft', o);
+    expect(fast.late!.T).toBe(48);
+  });
+});

@@ -30,6 +30,8 @@ describe('check samples', () => {
     }
     const late = summarize(long, [2, 3, 4]).late!;
     expect([late.seeds, late.dof]).toEqual([20, 18]);
+    // the windows' own sample times (the merged transient's stop at T)
+    expect(late.t).toEqual([2, 3, 4]);
     // too few seeds for the control (n − p − 1 < 8): the plain mean, n − 1 dof
     const few = summarize(batch(40, 9, [0, 1]));
     expect([few.controls, few.dof]).toEqual([undefined, 8]);

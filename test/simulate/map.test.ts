@@ -79,6 +79,22 @@ describe('randomness drawn afresh at every step of a map', () => {
     expect(r.observables.now.slice(0, 5).every((x) => Math.abs(x - b) < 0.05)).toBe(true);
   });
 
+  it('records the realized fraction of each step, standardized, as a per-step control (expectation 0)', async () => {
+    const b = 0.3, T = 6;
+    const r = await simulate(counter(b), { N: 500, seeds: 3, T, dt: 1, threads: 0, keepSeeds: true });
+    const ps = r.perSeed!;
+    expect(ps.stepControlNames).toEqual(['s(t).mean']);
+    for (let k = 0; k < 3; k++) {
+      const z = ps.stepControls![k][0];
+      expect(z.length).toBe(T + 1);
+      // `now` = mean(i, s[i]) at step t is b + sqrt(b(1 − b))·z(t)
+      for (let t = 0; t <= T; t++) expect(b + Math.sqrt(b * (1 - b)) * z[t]).toBeCloseTo(ps.observables.now[k][t], 12);
+    }
+    // without per-step randomness: none
+    const gd = await simulate(loadModel('examples/gd-linear-regression.dmft'), { N: 40, seeds: 1, T: 2, dt: 1, threads: 0, keepSeeds: true });
+    expect(gd.perSeed!.stepControls).toBeUndefined();
+  });
+
   it('the lets, the map and the observables at step t see the same draw, and each seed gives the same draws', async () => {
     const m = model(`model "same draw"\nindex i in 1..N\nrandom s[i](t) ~ bernoulli(0.5)\nstate x[i]\nstate y[i]\ninit x[i] = 0\ninit y[i] = 0\nlet u[i] = s[i]\nx[i](t+1) = x[i] + u[i] - s[i]\ny[i](t+1) = y[i] + s[i]\nobserve d = mean(i, x[i]^2)\nobserve c = mean(i, y[i])\n`);
     const a = await simulate(m, { N: 300, seeds: 2, T: 8, dt: 1, threads: 0 });
