@@ -52,6 +52,10 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
     series.push({ what: `Re m(${fmtZ(z)})`, theory: theory[k].m[0], theoryError: theory[k].error, scale, values: new Map() });
     series.push({ what: `Im m(${fmtZ(z)})`, theory: theory[k].m[1], theoryError: theory[k].error, scale, values: new Map() });
   });
+  // outliers that grow like the size sit beyond the spikes' ones: λ/n is compared with its limit κ
+  const grows = sol.growing.map((g) => ({ g, top: g.kappa > 0 }));
+  const topOffset = grows.filter((x) => x.top).length, bottomOffset = grows.length - topOffset;
+  grows.forEach(({ g, top }) => series.push({ what: `outlier ${top ? 'λ_max' : 'λ_min'}/${g.size}`, theory: g.kappa, theoryError: 1e-9, scale: Math.abs(g.kappa), values: new Map() }));
   const outl = [...above.map((x, k) => ({ x, k, top: true })), ...below.map((x, k) => ({ x, k, top: false }))];
   for (const { x, k, top } of outl) {
     series.push({ what: `outlier ${top ? 'λ_max' : 'λ_min'}${k ? `-${k}` : ''}`, theory: x.lambda, theoryError: 1e-9, scale: Math.abs(x.lambda), values: new Map() });
@@ -69,8 +73,10 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
         for (const l of e.values) { const dr = l - z[0], di = -z[1]; const d = dr * dr + di * di; re += dr / d; im += -di / d; }
         push(re / n); push(im / n);
       }
+      let gt = 0, gb = 0;
+      grows.forEach(({ top }) => push(e.values[top ? n - 1 - gt++ : gb++] / n));
       for (const { k, top } of outl) {
-        const col = top ? n - 1 - k : k;
+        const col = top ? n - 1 - k - topOffset : k + bottomOffset;
         push(e.values[col]);
         if (sys.spikes.length === 1) {
           const a = sample.spikeVectors[0];
