@@ -49,6 +49,8 @@ export interface LinearEquivalent {
   growing: GrowingOutlier[];
   /** the constants, one line per nonlinear term, for the reader */
   notes: string[];
+  /** the same as LaTeX equations (an align row each) */
+  tex: string[];
   /** apply the rules (the engine records the steps) */
   record(apply: Apply): void;
 }
@@ -81,6 +83,8 @@ export function linearEquivalent(m: Model, d: MatrixDecl): LinearEquivalent | un
   const spikes: RankOneTerm[] = [];
   const growing: GrowingOutlier[] = [];
   const notes: string[] = [];
+  const tex: string[] = [];
+  const tn = (x: number) => g10(x).replace(/e([+-]?\d+)/, '\\times 10^{$1}');
   const records: ((apply: Apply) => void)[] = [];
   const stage = `linear equivalent of ${d.name}`;
   const sumJ = (body: Expr): Expr => ({ k: 'sum', index: J, body });
@@ -148,6 +152,7 @@ export function linearEquivalent(m: Model, d: MatrixDecl): LinearEquivalent | un
     const where = `${d.name}: ${print(t.sum)}`;
     notes.push(`Gaussian equivalence (rule ge.feature.linearize): ${print(left.phi)} ≈ μ0 + μ1·h/√v + μ*·${z}[${I},${k}], h = ${print(h)} ~ N(0, v), v = ${g10(v)}, `
       + `μ0 = ${mu0 === 0 ? '0' : g10(mu0)}, μ1 = ${g10(c.mu1)}, μ* = ${g10(c.muStar)} (by quadrature; errors ${c.error.mu1.toExponential(1)}, ${c.error.muStar.toExponential(1)}); ${z} has independent N(0, 1) entries`);
+    tex.push(`  \\varphi(h) &\\simeq \\mu_0 + \\mu_1 \\frac{h}{\\sqrt{v}} + \\mu_* ${z}, && \\mu_0 = ${tn(mu0)},\\; \\mu_1 = ${tn(c.mu1)},\\; \\mu_* = ${tn(c.muStar)},\\; v = ${tn(v)} \\quad \\text{(Gaussian equivalence, by quadrature)}`);
     let first = '';
     let firstOut: Expr = num(0);
     records.push((apply) => {
@@ -201,6 +206,7 @@ export function linearEquivalent(m: Model, d: MatrixDecl): LinearEquivalent | un
     const where = `${d.name}: ${print(t.f)}`;
     notes.push(`kernel linear equivalent (rule spectrum.ge.kernel): ${print(t.f)} ≈ [f(0) + f''(0)·s²/2]·11ᵀ + f'(0)·h + [f(τ) − f(0) − τ·f'(0)]·I, h = ${print(t.h)}, τ = ${g10(k.tau)}, s² = ${print(s2e)}, `
       + `f(0) = ${g10(k.f0)}, f'(0) = ${g10(k.f1)}, f''(0) = ${g10(k.f2)}, f(τ) = ${g10(k.ftau)} (derivatives symbolic)`);
+    tex.push(`  f(h) &\\simeq \\big[f(0) + \\tfrac12 f''(0)\\,s^2\\big]\\,\\mathbf{1}\\mathbf{1}^\\top + f'(0)\\,h + \\big[f(\\tau) - f(0) - \\tau f'(0)\\big]\\,I, && f(0) = ${tn(k.f0)},\\; f'(0) = ${tn(k.f1)},\\; f''(0) = ${tn(k.f2)},\\; f(\\tau) = ${tn(k.ftau)},\\; \\tau = ${tn(k.tau)} \\quad \\text{(kernel, El Karoui)}`);
     let step = '';
     records.push((apply) => {
       step = apply('spectrum.ge.kernel', sumJ(mul(t.coef, t.f, vJ)), { where, stage, bind: { _h: t.h, _i: I } }).id;
@@ -213,7 +219,7 @@ export function linearEquivalent(m: Model, d: MatrixDecl): LinearEquivalent | un
   const expr: Expr = bulk.length === 1 ? bulk[0] : { k: 'add', terms: bulk };
   const decl: MatrixDecl = { ...d, expr };
   model.matrices = (m.matrices ?? []).map((x) => (x === d ? decl : x));
-  return { model, decl, shift: canon(add(num(0), ...shift)), spikes, growing, notes, record(apply) { for (const r of records) r(apply); } };
+  return { model, decl, shift: canon(add(num(0), ...shift)), spikes, growing, notes, tex, record(apply) { for (const r of records) r(apply); } };
 }
 
 function replaceSum(e: Expr, h: Expr, name: string): Expr {

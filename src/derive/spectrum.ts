@@ -87,6 +87,8 @@ export interface SpectrumSystem {
   growing: GrowingOutlier[];
   /** the constants of the linear equivalents of nonlinear terms, one line each (empty for a linear matrix) */
   equivalents: string[];
+  /** the same as rows of an align environment */
+  equivalentsTex: string[];
   /** sizes of the model relative to the base size (for spikes, evaluated at a large size) */
   sizes: { name: string; coef: Expr }[];
 }
@@ -237,7 +239,7 @@ export function deriveSpectrum(m0: Model, name?: string): SpectrumSystem {
     }
   }
   return {
-    growing: eq?.growing ?? [], equivalents: eq?.notes ?? [],
+    growing: eq?.growing ?? [], equivalents: eq?.notes ?? [], equivalentsTex: eq?.tex ?? [],
     matrix: d.name, set: d.set, text: print(declared.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
     sizes: fam.sizes().map((s) => ({ name: s, coef: fam.coef(s) })),
   };

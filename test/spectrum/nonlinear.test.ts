@@ -1,7 +1,9 @@
 // Nonlinear random matrices (docs/spectrum.md, "Nonlinear matrices"): what the
 // linear equivalent is refused for, with the reason and the position.
 import { describe, expect, it } from 'vitest';
-import { loadModelSource } from '../../src/model/load.ts';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
+import { spectrumToTex } from '../../src/latex/spectrum.ts';
+import { validateKatex } from '../../src/latex/katex.ts';
 import { deriveSpectrum } from '../../src/derive/spectrum.ts';
 
 const kernel = (f: string, v = '1/D') => `model "kernel"
@@ -32,4 +34,15 @@ describe('kernel matrices that have no linear equivalent are refused with the re
     expect(s.growing).toHaveLength(0);
     expect(s.equivalents[0]).toMatch(/f'\(0\) = 1/);
   });
+});
+
+describe('the linear equivalents in the LaTeX', () => {
+  for (const f of ['examples/spectrum/relu-feature-gram.dmft', 'examples/spectrum/kernel-matrix.dmft']) {
+    it(`${f}: the constants are shown and KaTeX renders the equations`, () => {
+      const tex = spectrumToTex(deriveSpectrum(loadModel(f)));
+      expect(tex).toMatch(f.includes('relu') ? /\\mu_0 = 0\.3989422804,\\; \\mu_1 = 0\.5,/ : /f'\(0\) = 1,\\; f''\(0\) = 1,/);
+      const body = tex.slice(tex.indexOf('\\begin{align}'), tex.indexOf('\\end{align}') + '\\end{align}'.length);
+      expect(() => validateKatex(body)).not.toThrow();
+    });
+  }
 });
