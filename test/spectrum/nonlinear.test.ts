@@ -5,6 +5,7 @@ import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { spectrumToTex } from '../../src/latex/spectrum.ts';
 import { validateKatex } from '../../src/latex/katex.ts';
 import { deriveSpectrum } from '../../src/derive/spectrum.ts';
+import { SpectrumSolver, solveSpectrum } from '../../src/solve/spectrum.ts';
 
 const kernel = (f: string, v = '1/D') => `model "kernel"
 index i in 1..D
@@ -46,3 +47,33 @@ describe('the linear equivalents in the LaTeX', () => {
     });
   }
 });
+
+describe('the kernel example against Marchenko–Pastur in closed form', () => {
+  // K ≈ XXᵀ + (e − 2 + θ)·I + (1/2 + θ)/D·11ᵀ with n = D: MP of ratio 1 on [0, 4], shifted; the
+  // spike of strength 3 along 1/√n has its outlier where 1 + 3·m_MP(λ) = 0, m_MP(z) = (−z + √(z² − 4z))/(2z): λ = 4.5
+  const m = loadModel('examples/spectrum/kernel-matrix.dmft');
+  const solver = new SpectrumSolver(deriveSpectrum(m), m);
+  const shift = Math.E - 2 + 2.5;
+  it('m(z) off the axis is the shifted Marchenko–Pastur transform', () => {
+    for (const z of [[5, 0.5], [2, 1], [8, 0.2]] as [number, number][]) {
+      const w: [number, number] = [z[0] - shift, z[1]];
+      // (−w + √(w² − 4w))/(2w) on the branch with Im m > 0
+      const sq = csqrt(cmul(w, [w[0] - 4, w[1]]));
+      let r = cdiv([-w[0] + sq[0], -w[1] + sq[1]], [2 * w[0], 2 * w[1]]);
+      if (r[1] < 0) r = cdiv([-w[0] - sq[0], -w[1] - sq[1]], [2 * w[0], 2 * w[1]]);
+      const v = solver.stieltjes(z);
+      expect(Math.hypot(v.m[0] - r[0], v.m[1] - r[1])).toBeLessThan(1e-8);
+    }
+  });
+  it('the spike along 1 gives the outlier 4.5 + shift', () => {
+    const sol = solveSpectrum(solver, { from: shift - 0.5, to: shift + 4.5, points: 41 });
+    expect(sol.outliers).toHaveLength(1);
+    expect(sol.outliers[0].lambda).toBeCloseTo(4.5 + shift, 8);
+    expect(sol.support[0][1]).toBeCloseTo(4 + shift, 6);
+  });
+});
+
+type Cx = [number, number];
+const cmul = (a: Cx, b: Cx): Cx => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
+const cdiv = (a: Cx, b: Cx): Cx => { const d = b[0] ** 2 + b[1] ** 2; return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d]; };
+const csqrt = (a: Cx): Cx => { const r = Math.hypot(a[0], a[1]); const re = Math.sqrt((r + a[0]) / 2); const im = Math.sign(a[1] || 1) * Math.sqrt((r - a[0]) / 2); return [re, im]; };
