@@ -128,7 +128,7 @@ export function equationsText(s: SpectrumSystem): string[] {
 function spectrumText(d: Doc, file: string): string {
   const { sys, sol } = d;
   const L: string[] = [];
-  L.push(`matrix ${sys.matrix}[i,j] = ${sys.text}  (${file})`);
+  L.push(`matrix ${sys.matrix}[${sys.indices.join(',')}] = ${sys.text}  (${file})`);
   for (const n of sys.equivalents) L.push(n);
   L.push('cavity equations of the resolvent (v solves (H − z) v = b; w are the uses of the random matrices):');
   L.push(...equationsText(sys));

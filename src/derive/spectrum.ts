@@ -70,6 +70,8 @@ export interface SpectrumSpike { coef: Expr; left: Expr; right: Expr; text: stri
 
 export interface SpectrumSystem {
   matrix: string;
+  /** the declared matrix's two indices */
+  indices: [string, string];
   set: string;
   /** the declared matrix, as written */
   text: string;
@@ -240,7 +242,7 @@ export function deriveSpectrum(m0: Model, name?: string): SpectrumSystem {
   }
   return {
     growing: eq?.growing ?? [], equivalents: eq?.notes ?? [], equivalentsTex: eq?.tex ?? [],
-    matrix: d.name, set: d.set, text: print(declared.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
+    matrix: d.name, indices: [d.indices[0], d.indices[1]], set: d.set, text: print(declared.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
     sizes: fam.sizes().map((s) => ({ name: s, coef: fam.coef(s) })),
   };
 }
