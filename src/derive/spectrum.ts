@@ -151,7 +151,9 @@ export function deriveSpectrum(m0: Model, name?: string): SpectrumSystem {
   const chains: { text: string; coef: Expr }[] = [];
   terms.forEach((t: MatrixTerm, ti) => {
     if (t.kind === 'rank-one') {
-      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: print(termExpr(t)), expr: termExpr(t) });
+      // a constant part c·11ᵀ (of a linear equivalent) is named with its direction
+      const ones = t.left.k === 'num' && t.right.k === 'num';
+      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: ones ? `(${print(t.coef)})*1[${I}]*1[${J}]` : print(termExpr(t)), expr: termExpr(t) });
       noteVectors(t.left); noteVectors(t.right);
       apply('spectrum.spike.low-rank', appliedTerm(t, 'v', J), { where: `${vStage}: ${print(termExpr(t))}`, stage: vStage, parent: termsStep, bind: { _v: 'v' } });
       return;
