@@ -112,7 +112,7 @@ export function equationsText(s: SpectrumSystem): string[] {
     L.push(`  site of ${p.set}${p.vectors.length ? ` (quenched: ${p.vectors.join(', ')})` : ''}:`);
     for (const r of p.rows) {
       const terms = r.entries.map((e) => {
-        const w = print(e.weight);
+        const w = e.weight.k === 'add' ? `(${print(e.weight)})` : print(e.weight);
         const t = e.times === 'one' ? '' : e.times;
         return [w === '1' ? '' : w === '-1' ? '-' : w, t, e.col].filter((x) => x !== '').join('*').replace('-*', '-');
       });
@@ -128,7 +128,8 @@ export function equationsText(s: SpectrumSystem): string[] {
 function spectrumText(d: Doc, file: string): string {
   const { sys, sol } = d;
   const L: string[] = [];
-  L.push(`matrix ${sys.matrix}[i,j] = ${sys.text}  (${file})`);
+  L.push(`matrix ${sys.matrix}[${sys.indices.join(',')}] = ${sys.text}  (${file})`);
+  for (const n of sys.equivalents) L.push(n);
   L.push('cavity equations of the resolvent (v solves (H − z) v = b; w are the uses of the random matrices):');
   L.push(...equationsText(sys));
   if (d.closed) {
@@ -155,6 +156,7 @@ function spectrumText(d: Doc, file: string): string {
     if (!sol.outliers.length) L.push('outliers: none (every spike is below its detection threshold: its eigenvalue stays in the bulk)');
     for (const o of sol.outliers) L.push(`outlier: lambda = ${fmt(o.lambda, 12)}; squared overlap of its eigenvector with ${o.spikes.map((s, k) => `${s}: ${fmt(o.overlaps[k], 10)}`).join(', ')}`);
   }
+  for (const g of sol.growing) L.push(`outlier growing with the size: lambda/${g.size} -> ${fmt(g.kappa, 10)}, i.e. lambda = ${fmt(g.kappa, 10)}*${g.size} + O(1) (the constant part of ${g.text}; the O(1) correction is not computed)`);
   if (d.showDensity) {
     L.push('density:');
     L.push('  x                rho              ± error');
@@ -173,6 +175,8 @@ function spectrumJson(d: Doc): unknown {
     stieltjes: d.values.map((v) => ({ z: v.z, m: v.converged ? v.m : null, error: v.converged ? v.error : null, status: v.converged ? 'value' : 'not-converged', closedForm: d.closed && v.converged ? closedAt(d.closed, v) : undefined })),
     support: d.sol.support, edgeError: d.sol.edgeError, mass: d.sol.mass, moments: d.sol.moments,
     outliers: d.sol.outliers,
+    growingOutliers: d.sol.growing,
+    equivalents: d.sys.equivalents,
     closedForm: d.closed ?? null,
     density: d.showDensity ? d.sol.density : undefined,
     notes: d.sol.notes,

@@ -7,10 +7,11 @@
 // pass hands to the engine (applyRule(id, e, { env })): a RuleEnv. The
 // engine records every builder call and its value in the step, so the trace
 // can be checked without the env.
-import { children as childrenOf, mul, num, op, type Expr } from '../expr/ast.ts';
-import { canon, rationalExpr, splitCoef } from '../expr/canon.ts';
+import { children as childrenOf, mul, num, op, withChildren, type Expr } from '../expr/ast.ts';
+import { canon, ckey, rationalExpr, splitCoef } from '../expr/canon.ts';
 import type { RandomDecl } from '../model/ir.ts';
 import { featureConstants, quadratureNum, usedMu0 } from '../model/features.ts';
+import { kernelConstants, type KernelConstants } from '../numeric/kernel-equivalence.ts';
 import { registerBuilder } from '../rewrite/builders.ts';
 import { registerPredicate } from '../rewrite/engine.ts';
 import { nameOf } from '../rewrite/match.ts';
@@ -165,6 +166,44 @@ registerBuilder('gemu1', (args, env) => quadratureNum(geConstants(args, env).mu1
   '@gemu1(_phi, _h): μ1 = E[(h/√v) φ(h)] of the feature _phi of the projection _h, by quadrature');
 registerBuilder('gemustar', (args, env) => quadratureNum(geConstants(args, env).muStar), [2, 2],
   '@gemustar(_phi, _h): μ* = (E φ(h)² − μ0² − μ1²)^½ of the feature _phi of the projection _h, by quadrature');
+
+// Kernel matrices f(Σ_l X[i,l]·X[j,l]) (rules/spectrum.rules.json, spectrum.ge.kernel)
+/** τ = K_l·var X (the diagonal, a number) and s² = K_l·var X² (the off-diagonal variance, vanishing) of h = Σ_l X[a,l]·X[b,l] */
+export function innerProductScales(h: Expr, env: RuleEnv): { tau: number; s2: Expr } {
+  if (h.k !== 'sum') throw new Error('@kernel: expected an inner product sum(l, X[a,l]*X[b,l])');
+  const fs = h.body.k === 'mul' ? h.body.factors : [h.body];
+  const ms = fs.map((f) => (f.k === 'ref' ? env.couplingOf(f) : undefined));
+  if (fs.length !== 2 || !ms[0] || ms[0] !== ms[1]) throw new Error('@kernel: expected an inner product sum(l, X[a,l]*X[b,l]) of two rows of one random matrix');
+  const K = { k: 'sym' as const, name: env.sizeOf(h.index) };
+  const v = env.moments(ms[0]).var;
+  const tau = canon(env.limit(mul(K, v)));
+  if (tau.k !== 'num' || !(tau.v > 0)) throw new Error('@kernel: the diagonal of the inner product is not a positive number');
+  return { tau: tau.v, s2: canon(mul(K, v, v)) };
+}
+const kernelOf = ([phi, h]: Expr[], env: unknown, what: string): KernelConstants & { s2: Expr } => {
+  const e = envOf(env, what);
+  const { tau, s2 } = innerProductScales(h, e);
+  const c = kernelConstants(replaceExpr(phi, h, { k: 'sym', name: '__h' }), '__h', tau);
+  if ('refusal' in c) throw new Error(`${what}: ${c.refusal}`);
+  return { ...c, s2 };
+};
+registerBuilder('kernel0', (args, env) => { const c = kernelOf(args, env, '@kernel0'); return canon({ k: 'add', terms: [quadratureNum(c.f0), mul(quadratureNum(c.f2 / 2), c.s2)] }); }, [2, 2],
+  "@kernel0(_phi, _h): f(0) + f''(0)·s²/2, the constant part of the kernel _phi = f(_h), s² = K_l·var(X)² the variance of _h off the diagonal (derivatives at 0, symbolic)");
+registerBuilder('kernel1', (args, env) => quadratureNum(kernelOf(args, env, '@kernel1').f1), [2, 2],
+  "@kernel1(_phi, _h): f'(0), the linear part of the kernel _phi = f(_h)");
+registerBuilder('kerneldiag', (args, env) => { const c = kernelOf(args, env, '@kerneldiag'); return quadratureNum(c.ftau - c.f0 - c.tau * c.f1); }, [2, 2],
+  "@kerneldiag(_phi, _h): f(τ) − f(0) − τ·f'(0), the kernel's excess on the diagonal, τ = K_l·var(X) the diagonal of _h");
+
+/** e with every occurrence of the subexpression `what` (canonical) replaced by `by` */
+function replaceExpr(e: Expr, what: Expr, by: Expr): Expr {
+  const key = ckey(canon(what));
+  const go = (x: Expr): Expr => {
+    if (x.k === 'sum' && ckey(canon(x)) === key) return by;
+    const kids = childrenOf(x);
+    return kids.length ? withChildren(x, kids.map(go)) : x;
+  };
+  return go(e);
+}
 
 registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],
   '@reduceI(e): e with the powers of the imaginary unit I reduced (I² = −1; rules msr.algebra.i-power, msr.algebra.i-inverse)');

@@ -34,6 +34,7 @@ import { applyOrThrow, type RewriteOptions } from '../rewrite/engine.ts';
 import { Trace, type Step } from '../rewrite/trace.ts';
 import type { RuleEnv } from './registry.ts';
 import './registry.ts';
+import { linearEquivalent, type GrowingOutlier } from './spectrum-nonlinear.ts';
 
 /** One coefficient of a site row: weight × (1 | z | an order parameter). */
 export interface SpectrumEntry { col: string; weight: Expr; times: 'one' | 'z' | string }
@@ -69,6 +70,8 @@ export interface SpectrumSpike { coef: Expr; left: Expr; right: Expr; text: stri
 
 export interface SpectrumSystem {
   matrix: string;
+  /** the declared matrix's two indices */
+  indices: [string, string];
   set: string;
   /** the declared matrix, as written */
   text: string;
@@ -82,6 +85,12 @@ export interface SpectrumSystem {
   chains: { text: string; coef: Expr }[];
   /** the rules applied, as the engine recorded them (checkable: src/rewrite/replay.ts) */
   steps: Step[];
+  /** outliers that grow like the size (the constant part of a linear equivalent with O(1) entries): λ ≈ κ·n, leading order */
+  growing: GrowingOutlier[];
+  /** the constants of the linear equivalents of nonlinear terms, one line each (empty for a linear matrix) */
+  equivalents: string[];
+  /** the same as rows of an align environment */
+  equivalentsTex: string[];
   /** sizes of the model relative to the base size (for spikes, evaluated at a large size) */
   sizes: { name: string; coef: Expr }[];
 }
@@ -101,10 +110,16 @@ export function pickMatrix(m: Model, name?: string): MatrixDecl {
   return d;
 }
 
-export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
-  const d = pickMatrix(m, name);
-  const { terms, issues } = matrixTerms(m, d);
+export function deriveSpectrum(m0: Model, name?: string): SpectrumSystem {
+  const declared = pickMatrix(m0, name);
+  // a nonlinear matrix is replaced by its linear equivalent (src/derive/spectrum-nonlinear.ts)
+  const eq = linearEquivalent(m0, declared);
+  const m = eq?.model ?? m0;
+  const d = eq?.decl ?? declared;
+  const read = matrixTerms(m, d);
+  const issues = read.issues;
   if (issues.length) throw new DmftError({ file: m.file, line: issues[0].span?.line, col: issues[0].span?.col, message: issues[0].message, hint: issues[0].hint });
+  const terms: MatrixTerm[] = [...read.terms, ...(eq?.spikes ?? [])];
   const fam = new SizeFamilies(m);
   const randoms = new Map(m.randoms.map((r) => [r.name, r]));
   const env = new SpectrumEnv(m, d, terms, fam);
@@ -115,6 +130,7 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   const apply = (id: string, e: Expr, o: RewriteOptions): string => { applyOrThrow(id, e, { trace, env, ...o }); return trace.last.id; };
   const [I, J] = d.indices;
   apply('spectrum.resolvent.response', { k: 'mean', index: I, body: ref('G', [I, I]) }, { where: `m(z) = (1/${d.set}) tr (${d.name} − z)⁻¹`, stage: 'm(z)', bind: { _P: d.set, _v: 'v', _b: 'b' } });
+  eq?.record((id, e, o) => { const out = applyOrThrow(id, e, { trace, env, ...o }); return { id: trace.last.id, out }; });
   const vStage = `(${d.name} − z) v = b`;
   const termsStep = apply('spectrum.resolvent.terms', { k: 'sum', index: J, body: mul(ref(d.name, [I, J]), ref('v', [J])) }, { where: `${vStage}, row ${I}`, stage: vStage, bind: { _v: 'v' } });
 
@@ -129,20 +145,23 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
   /** each use's defining sum Σ M·D·x and the step that named it */
   const definition = new Map<string, { sum: Expr; step: string }>();
   const vRow: SpectrumEntry[] = [{ col: 'v', weight: num(-1), times: 'z' }];
+  // a multiple of the identity (a kernel's diagonal) shifts the spectrum
+  if (eq && !(eq.shift.k === 'num' && eq.shift.v === 0)) vRow.push({ col: 'v', weight: eq.shift, times: 'one' });
   const spikes: SpectrumSpike[] = [];
   const chains: { text: string; coef: Expr }[] = [];
   terms.forEach((t: MatrixTerm, ti) => {
     if (t.kind === 'rank-one') {
-      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: print(termExpr(t)), expr: termExpr(t) });
+      // a constant part c·11ᵀ (of a linear equivalent) is named with its direction
+      const ones = t.left.k === 'num' && t.right.k === 'num';
+      spikes.push({ coef: t.coef, left: site(t.left), right: site(t.right), text: ones ? `(${print(t.coef)})*1[${I}]*1[${J}]` : print(termExpr(t)), expr: termExpr(t) });
       noteVectors(t.left); noteVectors(t.right);
-      apply('spectrum.spike.low-rank', appliedTerm(t, 'v'), { where: `${vStage}: ${print(termExpr(t))}`, stage: vStage, parent: termsStep, bind: { _v: 'v' } });
+      apply('spectrum.spike.low-rank', appliedTerm(t, 'v', J), { where: `${vStage}: ${print(termExpr(t))}`, stage: vStage, parent: termsStep, bind: { _v: 'v' } });
       return;
     }
     const n = t.links.length;
     // use m (1-based) reads M_m from index k_m into output index k_{m-1}
     const names = t.links.map((_, k) => `w${uses.length + 1 + k}`);
     const where = `${vStage}: ${print(termExpr(t))}`;
-    let magnitude: Expr = t.coef;
     let excess: Expr = num(1);
     for (let k = 0; k < n; k++) {
       const l = t.links[k];
@@ -153,7 +172,6 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
       if (!lead) throw new DmftError({ file: m.file, line: l.span?.line, col: l.span?.col, message: `cannot take the large-size limit of the variance of ${l.matrix}`, hint: 'the variance is a rational function of the sizes, e.g. g^2/N' });
       const scale = canon(lead.coef);
       const grow = mul({ k: 'pow', base: raw, exp: num(0.5) }, { k: 'pow', base: scale, exp: num(-0.5) });
-      magnitude = mul(magnitude, grow);
       excess = mul(excess, grow);
       uses.push({
         name: names[k], matrix: l.matrix, term: ti, outSet: t.sets[k], inSet,
@@ -170,7 +188,8 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
       definition.set(names[k], { sum: canon(sum), step: parent });
     }
     // the chain's constant with the sizes of its matrices folded in (c·Π√(K·var)/√s → O(1))
-    const lc = leading(magnitude, fam);
+    // the same expression the rule's @limit(_c*_r) reads, so that both round alike
+    const lc = leading(canon(mul(t.coef, canon(excess))), fam);
     const coef = canon(lc && Math.abs(lc.p) < 1e-12 ? lc.coef : t.coef);
     if (ckey(coef) !== ckey(canon(t.coef))) apply('spectrum.chain.scale', t.coef, { where: `${where}: constant`, stage: vStage, parent, bind: { _r: canon(excess) }, display: { after: coef } });
     chains.push({ text: print(termExpr(t)), coef });
@@ -224,7 +243,8 @@ export function deriveSpectrum(m: Model, name?: string): SpectrumSystem {
     }
   }
   return {
-    matrix: d.name, set: d.set, text: print(d.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
+    growing: eq?.growing ?? [], equivalents: eq?.notes ?? [], equivalentsTex: eq?.tex ?? [],
+    matrix: d.name, indices: [d.indices[0], d.indices[1]], set: d.set, text: print(declared.expr), vectors: [...vectors.values()], populations, uses, orderParams, spikes, chains, steps: trace.steps,
     sizes: fam.sizes().map((s) => ({ name: s, coef: fam.coef(s) })),
   };
 }
@@ -239,9 +259,10 @@ function linkEntry(t: Extract<MatrixTerm, { kind: 'chain' }>, k: number): Expr {
 /** A term of the matrix applied to the vector x at the output index:
  *  a chain c·D0 Σ M1 D1 Σ M2 … Σ Mn Dn x (sums nested from the right), a spike
  *  c·a(i)·Σ_j b(j) x(j). */
-function appliedTerm(t: MatrixTerm, x: string): Expr {
+function appliedTerm(t: MatrixTerm, x: string, col: string): Expr {
   if (t.kind === 'rank-one') {
-    const j = [...freeIndices(t.right)][0];
+    // a spike along the all-ones vector (a constant part) has no index of its own
+    const j = [...freeIndices(t.right)][0] ?? col;
     return canon(mul(t.coef, t.left, { k: 'sum', index: j, body: mul(t.right, ref(x, [j])) }));
   }
   const n = t.links.length;
@@ -281,7 +302,7 @@ class SpectrumEnv implements RuleEnv {
   moments(A: RandomDecl): { mean: Expr; var: Expr } { return moments(A.dist)!; }
   matrixTerms(name: string, i: string, v: string): Expr {
     if (name !== this.d.name || i !== this.d.indices[0]) throw new Error(`@terms: the pass reads ${this.d.name}[${this.d.indices[0]}, …]`);
-    return canon(add(...this.terms.map((t) => appliedTerm(t, v))));
+    return canon(add(...this.terms.map((t) => appliedTerm(t, v, this.d.indices[1]))));
   }
   useScale(A: Expr, index: string): Expr {
     const r = this.couplingOf(A);

@@ -13,6 +13,7 @@ import { constantValue } from '../expr/eval.ts';
 import { distArgs, distDef } from './distributions.ts';
 import { table } from '../table.ts';
 import { asymmetricTerm, matrixTerms, termExpr, type MatrixTerm } from './matrix-terms.ts';
+import { splitNonlinear } from './matrix-nonlinear.ts';
 import { moments } from './moments.ts';
 
 type Kind = 'param' | 'size' | 'index' | 'random' | 'noise' | 'state' | 'let' | 'observable' | 'multiplier' | 'matrix';
@@ -268,7 +269,14 @@ class Validator {
 
   /** The matrix read as chains of random matrices and rank-one spikes
    *  (src/model/matrix-terms.ts); symmetric, as a spectrum on the real line needs. */
-  private matrixShape(x: NonNullable<Model['matrices']>[number]): void {
+  private matrixShape(x0: NonNullable<Model['matrices']>[number]): void {
+    // the terms that apply a function to random projections (feature Gram, kernel) are
+    // read on their own (src/model/matrix-nonlinear.ts); their scaling is judged when
+    // `dmft spectrum` derives their linear equivalent
+    const split = splitNonlinear(this.m, x0);
+    for (const i of split.issues) this.err(i.span ?? x0.span, i.message, i.hint);
+    if (split.issues.length || !split.rest) return;
+    const x = { ...x0, expr: split.rest };
     const { terms, issues } = matrixTerms(this.m, x);
     for (const i of issues) this.err(i.span ?? x.span, i.message, i.hint);
     if (issues.length) return;

@@ -7,6 +7,10 @@ import { DmftError } from '../errors.ts';
 import { constantValue, evaluate } from '../expr/eval.ts';
 import type { Model } from '../model/ir.ts';
 import { matrixTerms } from '../model/matrix-terms.ts';
+import { splitNonlinear, type NonlinearTerm } from '../model/matrix-nonlinear.ts';
+import { piecewiseOf } from '../numeric/kinks.ts';
+import { children, withChildren, type Expr } from '../expr/ast.ts';
+import { canon, ckey } from '../expr/canon.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import { SizeFamilies } from '../model/scaling.ts';
 import { Rng } from '../numeric/rng.ts';
@@ -30,8 +34,12 @@ export function sampleSizes(m: Model, N: number): Record<string, number> {
 
 /** Draw the matrix `name` of the model at base size N with one seed. */
 export function sampleMatrix(m: Model, name: string, N: number, seed: number): SampledMatrix {
-  const d = (m.matrices ?? []).find((x) => x.name === name)!;
-  const { terms, issues } = matrixTerms(m, d);
+  const declared = (m.matrices ?? []).find((x) => x.name === name)!;
+  // feature Gram and kernel terms are built as written (real nonlinear features), the rest term by term
+  const split = splitNonlinear(m, declared);
+  if (split.issues.length) throw new DmftError({ message: split.issues[0].message });
+  const d = { ...declared, expr: split.rest ?? declared.expr };
+  const { terms, issues } = split.rest || !split.nonlinear.length ? matrixTerms(m, d) : { terms: [], issues: [] };
   if (issues.length) throw new DmftError({ message: issues[0].message });
   const sizes = sampleSizes(m, N);
   const env = { ...Object.fromEntries(m.params.map((p) => [p.name, p.value])), ...sizes };
@@ -101,7 +109,65 @@ export function sampleMatrix(m: Model, name: string, N: number, seed: number): S
     for (let k = 0; k < n * n; k++) H[k] += P[k];
     rows = n;
   }
+  for (const t of split.nonlinear) addNonlinear(t, { m, H, n, env, sizes, arrays, spikeVectors });
+  // constant terms (c·11ᵀ, with a nonlinear term's constant part)
+  for (const c of split.constants) { const v = evaluate(c, { vars: env }); for (let k = 0; k < n * n; k++) H[k] += v; }
   return { H, n, spikeVectors };
+}
+
+interface Dense { m: Model; H: Float64Array; n: number; env: Record<string, number>; sizes: Record<string, number>; arrays: Map<string, Float64Array>; spikeVectors: Float64Array[] }
+
+/** A random matrix as an (outer × summed) array: entry [a, l] of M[a,l] or M[l,a]. */
+function oriented(o: Dense, r: Extract<Expr, { k: 'ref' }>, summed: string): { at: (a: number, l: number) => number; rows: number; cols: number } {
+  const decl = o.m.randoms.find((x) => x.name === r.name)!;
+  const A = o.arrays.get(r.name)!;
+  const [p, q] = [o.sizes[decl.sets[0]], o.sizes[decl.sets[1]]];
+  return r.idx[1] === summed ? { at: (a, l) => A[a * q + l], rows: p, cols: q } : { at: (a, l) => A[l * q + a], rows: q, cols: p };
+}
+
+/** c·Σ_k φ(h_ik)·φ(h_jk)·w (the features Φ = φ(B·Aᵀ) computed, then c·w·ΦᵀΦ) or c·f(Σ_l X_il X_jl). */
+function addNonlinear(t: NonlinearTerm, o: Dense): void {
+  const c = evaluate(t.coef, { vars: o.env });
+  const n = o.n;
+  if (t.kind === 'kernel') {
+    const f = piecewiseOf(replaceSum(t.f, t.h), '__h').f;
+    const x = oriented(o, (t.h.body as Extract<Expr, { k: 'mul' }>).factors[0] as Extract<Expr, { k: 'ref' }>, t.h.index);
+    for (let a = 0; a < n; a++) for (let b = a; b < n; b++) {
+      let h = 0;
+      for (let l = 0; l < x.cols; l++) h += x.at(a, l) * x.at(b, l);
+      const v = c * f(h);
+      o.H[a * n + b] += v;
+      if (b !== a) o.H[b * n + a] += v;
+    }
+    // the direction of the kernel's constant part (a spike along the all-ones vector)
+    o.spikeVectors.push(new Float64Array(n).fill(1));
+    return;
+  }
+  const w = evaluate(t.weight, { vars: o.env });
+  const phi = piecewiseOf(replaceSum(t.left.phi, t.left.h), '__h').f;
+  const l = t.left.h.index;
+  const A = oriented(o, t.left.A, l), B = oriented(o, t.left.B, l);
+  const K = B.rows;
+  const Phi = new Float64Array(K * n);
+  for (let k = 0; k < K; k++) for (let a = 0; a < n; a++) {
+    let h = 0;
+    for (let s = 0; s < A.cols; s++) h += B.at(k, s) * A.at(a, s);
+    Phi[k * n + a] = phi(h);
+  }
+  for (let a = 0; a < n; a++) for (let b = a; b < n; b++) {
+    let g = 0;
+    for (let k = 0; k < K; k++) g += Phi[k * n + a] * Phi[k * n + b];
+    const v = c * w * g;
+    o.H[a * n + b] += v;
+    if (b !== a) o.H[b * n + a] += v;
+  }
+}
+
+/** f with its projection h replaced by the variable __h */
+function replaceSum(f: Expr, h: Expr): Expr {
+  const key = ckey(canon(h));
+  const go = (x: Expr): Expr => (x.k === 'sum' && ckey(canon(x)) === key ? { k: 'sym', name: '__h' } : (children(x).length ? withChildren(x, children(x).map(go)) : x));
+  return go(f);
 }
 
 /** Eigenvalues (ascending) and, when asked, the eigenvectors of a symmetric matrix. */

@@ -76,6 +76,9 @@ export function closedForm(s: SpectrumSolver, sol?: SpectrumSolution): ClosedFor
         const r = closedRoots(coef, p.z);
         agreement = Math.max(agreement, Math.min(...r.map((x) => Math.hypot(x[0] - p.m[0], x[1] - p.m[1]))));
       }
+      // a polynomial that the solver's m on the real axis does not satisfy is not its equation
+      // (seen for the 24 order parameters of a feature Gram matrix: a fit at complex points only)
+      if (!(agreement < 1e-6)) continue;
       return { degree: dm, zDegree: dz, coefficients: coef, text: polyText(coef), agreement, residual };
     }
   }

@@ -414,9 +414,13 @@ export interface SpectrumSolution {
   /** ∫ρ over the support (1 − the mass of atoms) */
   mass: number;
   outliers: Outlier[];
+  /** outliers that grow like the size (a constant part with O(1) entries): λ/size → κ, the leading order */
+  growing: GrowingValue[];
   moments: { mean: number; second: number };
   notes: string[];
 }
+
+export interface GrowingValue { kappa: number; size: string; text: string }
 
 /** Density on a grid (default: around the moments), support edges, outliers. */
 export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: number; points: number }): SpectrumSolution {
@@ -469,7 +473,9 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
     }
   }
   const outliers = s.outliers(support);
-  return { density, support, edgeError, mass, outliers, moments: mom, notes };
+  const params = Object.fromEntries(s.model.params.map((p) => [p.name, p.value]));
+  const growing = s.sys.growing.map((g) => ({ kappa: evaluate(g.kappa, { vars: params }), size: g.size, text: g.text }));
+  return { density, support, edgeError, mass, outliers, growing, moments: mom, notes };
 }
 
 // ---- helpers --------------------------------------------------------------

@@ -73,6 +73,28 @@ ratio P/D = alpha
 random X[mu,i] ~ normal(0, 1)
 matrix S[i,j] = sum(mu, X[mu,i]*X[mu,j])/D
 `,
+  // nonlinear matrices through their linear equivalents (rules ge.feature.linearize, spectrum.ge.*)
+  'centred tanh features, weighted Gram matrix': `model "tanh gram"
+param c = 0.7
+index i in 1..D
+index k in 1..P
+index mu, nu in 1..n
+ratio P/D = 0.5
+ratio n/D = 1.5
+random X[mu,i] ~ normal(0, 2/D)
+random F[k,i] ~ normal(0, 1)
+matrix G[mu,nu] = c*sum(k, tanh(sum(i, F[k,i]*X[mu,i]))*tanh(sum(i, F[k,i]*X[nu,i])))/P
+`,
+  'kernel with an O(1) constant part (an outlier growing like n) and a linear block': `model "cosh kernel"
+index i, j in 1..D
+index mu, nu in 1..n
+index q in 1..Q
+ratio n/D = 0.5
+ratio Q/D = 2
+random X[mu,i] ~ normal(0, 1/D)
+random Y[q,mu] ~ normal(0, 1/Q)
+matrix K[mu,nu] = sin(sum(i, X[mu,i]*X[nu,i])) + 0.5*exp(sum(i, X[mu,i]*X[nu,i])) + sum(q, Y[q,mu]*Y[q,nu])
+`,
 };
 
 const files = ['examples/spectrum'].flatMap((d) =>
@@ -113,6 +135,40 @@ describe('every recorded step of the spectrum derivation is its rule applied', (
     expect(fold).toHaveLength(1);
     expect(canon(fold[0].after)).toEqual(canon(num(1)));
     expect(s.chains[0].coef).toEqual(canon(num(1)));
+  });
+});
+
+describe('nonlinear matrices: the linear equivalent is recorded step by step', () => {
+  it('ReLU features: both sides linearized, the mean part dropped from the bulk as rank one, its outlier growing like n', () => {
+    const s = deriveSpectrum(loadModel('examples/spectrum/relu-feature-gram.dmft'));
+    const count = (r: string) => s.steps.filter((x) => x.rule === r).length;
+    // the first side once, the second in each of the three sums it leaves (μ0, μ1 and μ* parts)
+    expect(count('ge.feature.linearize')).toBe(4);
+    expect(count('spectrum.ge.mean-low-rank')).toBe(3);
+    expect(count('spectrum.outlier.growing')).toBe(1);
+    // relu's μ0 = 1/√(2π): λ/n → μ0²
+    expect(s.growing).toHaveLength(1);
+    const k = s.growing[0].kappa;
+    expect(k.k === 'num' ? k.v : NaN).toBeCloseTo(1 / (2 * Math.PI), 12);
+    // the nonlinear part is a fresh matrix Z of the features' shape
+    expect(s.uses.some((u) => u.matrix === 'Z')).toBe(true);
+  });
+  it('a kernel: El Karoui\'s expansion, the diagonal as a shift, the constant part as a spike along 1', () => {
+    const s = deriveSpectrum(loadModel('examples/spectrum/kernel-matrix.dmft'));
+    expect(s.steps.filter((x) => x.rule === 'spectrum.ge.kernel')).toHaveLength(2);
+    expect(s.spikes).toHaveLength(1);
+    expect(s.growing).toHaveLength(0);
+    // (e − 2) + theta·(1 − 0 − 0) on the diagonal
+    const v = s.populations.find((p) => p.set === 'n')!.rows[0];
+    expect(v.entries.some((e) => e.col === 'v' && e.times === 'one')).toBe(true);
+  });
+  it('a kernel step with a wrong derivative is caught', () => {
+    const s = deriveSpectrum(loadModel('examples/spectrum/kernel-matrix.dmft'));
+    const k = s.steps.find((x) => x.rule === 'spectrum.ge.kernel')!;
+    expect(stepProblem(k)).toBeUndefined();
+    const built = k.built!.map((b) => (JSON.stringify(b.call).includes('kernel1') ? { ...b, value: num(2) } : b));
+    expect(built).not.toEqual(k.built);
+    expect(stepProblem({ ...k, built })).toMatch(/after is not the replacement/);
   });
 });
 

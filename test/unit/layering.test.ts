@@ -17,7 +17,7 @@ export const LAYERS: [string, string[]][][] = [
     'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts', 'src/numeric/polynomial.ts']]],
   [['expr', ['src/expr/']]],
   // numerics on expression trees that the model reads (Gaussian-equivalence constants of a feature: src/model/features.ts)
-  [['numeric on expressions', ['src/numeric/kinks.ts', 'src/numeric/gauss.ts', 'src/numeric/gaussian-equivalence.ts']]],
+  [['numeric on expressions', ['src/numeric/kinks.ts', 'src/numeric/gauss.ts', 'src/numeric/gaussian-equivalence.ts', 'src/numeric/kernel-equivalence.ts']]],
   [['rewrite', ['src/rewrite/']]],
   [['model', ['src/model/']]],
   [['derive', ['src/derive/']]],
