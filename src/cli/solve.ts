@@ -50,7 +50,9 @@ export function solveAction(out: (s: string) => void) {
     const prog = progressReporter({ quiet: o.quiet, command: 'solve' });
     let r: SolveResult;
     try {
-      r = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: opts.method, progress: prog.report });
+      // no --T and no --times: only t → ∞ is asked (a forced limit method then skips the transient)
+      const limitOnly = o.T === undefined && o.times === undefined;
+      r = solve(sys, { params: sys.params, T: opts.T, dt: opts.dt, times: opts.times, method: opts.method, limitOnly, progress: prog.report });
     } catch (e) {
       throw explainFailure(e, sys);
     } finally {
@@ -75,8 +77,10 @@ export function solveJson(r: SolveResult): unknown {
 export function solveCsv(r: SolveResult): string {
   const rows: Cell[][] = [];
   const status = r.limitStatus ?? {};
-  for (const [name, vals] of Object.entries(r.observables)) {
-    vals.forEach((v, i) => rows.push([name, r.t[i], v, r.error[name]?.[i], '', '']));
+  // a limit-only solve (--method static without --T/--times) has t → ∞ rows only
+  const names = [...new Set([...Object.keys(r.observables), ...Object.keys(status)])];
+  for (const name of names) {
+    (r.observables[name] ?? []).forEach((v, i) => rows.push([name, r.t[i], v, r.error[name]?.[i], '', '']));
     const st = status[name];
     if (st || (r.limit && name in r.limit)) rows.push([name, Infinity, r.limit?.[name], r.limitError?.[name], st?.status ?? 'value', st?.reason ?? '']);
   }

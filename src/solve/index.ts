@@ -9,6 +9,11 @@
 //   limit      noise-driven → stationary state first, then static fixed point;
 //              otherwise    → static fixed point first, then stationary state;
 //              neither applies → extrapolate the transient where it has settled.
+//              With `--method static|stationary` and `limitOnly` (only t → ∞
+//              asked: `dmft solve` without --T/--times, a `sweep` in limit
+//              mode) the transient is skipped when the limit solver gives a
+//              single fixed point; otherwise (several branches, no value) it is
+//              solved as usual, since the statuses are read off it.
 //              Every one-time observable gets a `limitStatus` (value, marginal,
 //              divergent, absent, branches; docs/solve.md): a failing or
 //              unstable limit solver, a marginal point, several branches or a
@@ -39,6 +44,9 @@ export interface DispatchOptions extends SolveOptions {
   method?: string;
   /** options of the Gaussian closure (scheme, levels) */
   gaussian?: Pick<GaussianOptions, 'scheme' | 'levels' | 'twoTimePoints'>;
+  /** only the t → ∞ values are wanted: with a forced limit method, skip the transient when the limit
+   *  solver finds one fixed point (the result then has no time series) */
+  limitOnly?: boolean;
 }
 
 /** What a t → ∞ solver found. */
@@ -245,6 +253,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
       if (!out.branches) throw new DmftError({ message: `--method ${method} does not apply: ${out.unsupported}`, hint: method === 'static' ? 'try --method stationary, or leave --method out' : 'try --method static, or leave --method out' });
       failures.push(out);
     } else lim = out;
+    if (lim && !lim.branches && opts.limitOnly) return limitOnlyResult(reading, method, lim);
   } else {
     const order: ('static' | 'stationary')[] = noiseDriven ? ['stationary', 'static'] : ['static', 'stationary'];
     for (const k of order) {
@@ -417,6 +426,28 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   }
   result.limitStatus = status;
   if (tried.length) diag.limitTried = tried.join(' | ');
+  return result;
+}
+
+/**
+ * The result of a forced limit method when only t → ∞ is asked: the fixed point's values, no time
+ * series. Nothing here compares the limit with a transient (none was solved): the result says so.
+ */
+function limitOnlyResult(reading: SystemReading, method: 'static' | 'stationary', lim: LimitFound): SolveResult {
+  const names = reading.observables.filter((o) => o.def.times.length <= 1).map((o) => o.def.name);
+  const diagnostics: SolveResult['diagnostics'] = { transient: 'skipped (only t → ∞ was asked)', limitMethod: method };
+  for (const [k, v] of Object.entries(lim.diagnostics)) diagnostics[`limit.${k}`] = v;
+  const result: SolveResult = {
+    model: reading.sys.model, params: reading.params, method, t: [], observables: {}, error: {},
+    limit: { ...lim.limit }, diagnostics,
+  };
+  if (lim.limitError) result.limitError = { ...lim.limitError };
+  if (lim.limitNote) result.limitNote = lim.limitNote;
+  if (lim.tau) result.tau = lim.tau;
+  const status: Record<string, LimitStatus> = {};
+  for (const k of names) status[k] = k in lim.limit ? { status: 'value', reason: `${method} solution` } : { status: 'absent', reason: `the ${method} solver gives no value for this observable` };
+  flagNegativeSquares(reading, result, status);
+  result.limitStatus = status;
   return result;
 }
 

@@ -1,6 +1,7 @@
 // A solve's method name (`gaussian+stationary`, `montecarlo`, …) in plain
 // words, for the text outputs: the part before `+` solved the transient, the
-// part after it the t → ∞ state.
+// part after it the t → ∞ state; a limit method alone (`static`, `stationary`)
+// solved only the t → ∞ state (--method static|stationary when only t → ∞ was asked).
 const WORDS: Record<string, string> = {
   gaussian: 'Gaussian closure',
   montecarlo: 'Monte Carlo sampling',
@@ -9,8 +10,11 @@ const WORDS: Record<string, string> = {
   stationary: 'stationary state',
 };
 
+const LIMIT_ONLY = new Set(['static', 'stationary']);
+
 export function methodInWords(method: string): string {
   const [transient, limit] = method.split('+');
   const w = (m: string) => WORDS[m] ?? m;
+  if (!limit && LIMIT_ONLY.has(transient)) return `t → ∞ only: ${w(transient)}; no transient solved`;
   return limit ? `transient: ${w(transient)}; t → ∞: ${w(limit)}` : `transient: ${w(transient)}`;
 }

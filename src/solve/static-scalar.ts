@@ -203,6 +203,10 @@ interface PopPlan {
   /** affine single-site equation and polynomial integrands: Gaussian rules with this many
    *  nodes per dimension are exact (undefined otherwise) */
   poly?: number;
+  /** with `poly`: the quenched inputs (uniform) the integrands are not polynomial in — the equation is
+   *  affine in the Gaussian inputs with coefficients that depend on them (a per-site variance u^a):
+   *  their Gauss–Legendre rule is refined adaptively, the Gaussian dimensions stay exact */
+  adaptQ: Set<number>;
   // accumulator layout
   nVec: number;
   posOp: number[];
@@ -291,13 +295,28 @@ class StaticModel {
       const nF = r.fields.length, nM = r.means.length;
       // x* is affine in the inputs when the equation is (no bounds, affine memory):
       // then every integrand is a polynomial of known degree
-      let poly: number | undefined;
-      if (r.affine && kinkBody.length === 0 && kinkRhs.length === 0) {
-        const isIn = (x: Expr) => x.k === 'sym' && bodySlots.includes(x.name);
+      const polyNodes = (isIn: (x: Expr) => boolean): number | undefined => {
         let D = 2;
         for (const { o } of ops) { const d = degree(o.f, isIn); D = Math.max(D, o.op.kind === 'C' ? 2 * d : d); }
         for (const a of avgs) D = Math.max(D, degree(reading.observables[a.obs].averages[a.a].body, isIn));
-        if (Number.isFinite(D)) poly = Math.ceil((D + 1) / 2) + 1;
+        return Number.isFinite(D) ? Math.ceil((D + 1) / 2) + 1 : undefined;
+      };
+      let poly: number | undefined;
+      const adaptQ = new Set<number>();
+      if (r.affine && kinkBody.length === 0 && kinkRhs.length === 0) poly = polyNodes((x) => x.k === 'sym' && bodySlots.includes(x.name));
+      // affine in the Gaussian inputs given the uniform ones (u^(a/2)·η): x* is affine in the
+      // Gaussian inputs at every u, so Gaussian rules stay exact there and only u needs refining
+      const uniformQ = r.quenched.map((q, j) => (q.input.dist.kind === 'uniform' ? j : -1)).filter((j) => j >= 0);
+      if (poly === undefined && uniformQ.length && kinkBody.length === 0 && kinkRhs.length === 0 && r.lower === undefined && r.upper === undefined) {
+        const coef = new Set(uniformQ.map((j) => qNames[j]));
+        const stoch = new Set([...r.slots].filter((x) => !coef.has(x) && x !== 't' && !r.means.some((mm) => mm.slot === x)));
+        const isG = (x: Expr) => x.k === 'sym' && stoch.has(x.name);
+        const gSlots = new Set([r.pop.variable, ...qNames.filter((q) => !coef.has(q))]);
+        const affineGivenU = degree(r.rhs, isG) <= 1 && r.memory.every((mm) => degree(mm.g, (x) => x.k === 'sym' && gSlots.has(x.name)) <= 1);
+        if (affineGivenU) {
+          poly = polyNodes((x) => x.k === 'sym' && bodySlots.includes(x.name) && !coef.has(x.name));
+          if (poly !== undefined) for (const j of uniformQ) adaptQ.add(j);
+        }
       }
       const qLaws = r.quenched.map((q) => distParams(q.input.dist, this.params, q.name));
       const { merged, dims } = this.mergeInputs(r, qLaws, [...ops.map(({ o }) => o.f), ...reading.observables.flatMap((ob) => ob.averages.filter((a) => a.pop === r.pop.name).map((a) => a.body)), ...r.memory.map((mm) => mm.g)]);
@@ -326,7 +345,7 @@ class StaticModel {
         memPos: r.memory.map((m) => slot(m.slot)), memOp, tPos: slot('t'),
         dFx: r.dF[r.pop.variable], dFfield: r.fields.map((f) => r.dF[f]), dFmem: r.memory.map((m) => r.dF[m.slot]),
         init: r.pop.init ? { spec: r.pop.init } : undefined,
-        ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly,
+        ops, cOps, mOps, avgs, kinkRhs, kinkBody, poly, adaptQ,
         nVec: pos, posOp, posStab, posMeanB, posAvg, posX2, posUnstable, posMulti, posJumpC, posJumpOpen,
       };
     });    this.res = { lv: this.pops.map((pl) => [0, ...pl.dims.map(() => 0)]), fine: false, L: TRAP_L };
@@ -586,7 +605,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       const sd = fieldSd[d.field], z = zRule(level);
       return { pos: pl.fieldPos[d.field], rule: sd > 0 ? { x: z.x.map((u) => sd * u), w: z.w } : point(0) };
     }
-    return { pos: pl.qPos[d.q], rule: distRule(pl.qLaws[d.q], zRule(level), np || UNIFORM_N0 << level) };
+    return { pos: pl.qPos[d.q], rule: distRule(pl.qLaws[d.q], zRule(level), np && !pl.adaptQ.has(d.q) ? np : UNIFORM_N0 << level) };
   });
   let innerVar = nF > 0 ? fieldSd[0] ** 2 : 0, innerMean = 0;
   for (const mg of pl.merged) {
@@ -799,9 +818,10 @@ function mapChange(a: PhiEval, b: PhiEval): number {
 /** Quadrature nodes of one evaluation of a population's map at a resolution (inner dimension: its smooth rule). */
 function nodesOf(m: StaticModel, p: number, res: Resolution): number {
   const pl = m.pops[p];
-  if (pl.poly !== undefined) return 0;
+  if (pl.poly !== undefined && !pl.adaptQ.size) return 0;
   return res.lv[p].reduce((acc, l, d) => {
     const dim = d === 0 ? undefined : pl.dims[d - 1];
+    if (pl.poly !== undefined) return acc * (dim && 'q' in dim && pl.adaptQ.has(dim.q) ? UNIFORM_N0 << l : pl.poly + 2);
     const n = dim && 'q' in dim && pl.qLaws[dim.q].kind === 'uniform' ? UNIFORM_N0 << l : 2 * (Math.round(res.L / TRAP_H0) << l) + 1;
     return acc * n;
   }, 1);
@@ -819,9 +839,11 @@ function resolve(m: StaticModel, sol: Solved, eps: number, tol: number, maxIter:
   for (let round = 0; round < MAX_LEVEL; round++) {
     let res = cur.res;
     m.pops.forEach((pl, p) => {
-      if (pl.poly !== undefined) return;
+      if (pl.poly !== undefined && !pl.adaptQ.size) return;
       cur.res.lv[p].forEach((l, d) => {
         if (l >= MAX_LEVEL || (d > 0 && 'q' in pl.dims[d - 1] && pl.qLaws[(pl.dims[d - 1] as { q: number }).q].kind === 'bernoulli')) return;
+        // exact Gaussian rules: only the adaptively refined uniform inputs
+        if (pl.poly !== undefined && !(d > 0 && 'q' in pl.dims[d - 1] && pl.adaptQ.has((pl.dims[d - 1] as { q: number }).q))) return;
         const up = withLevel(cur.res, p, d, l + 1);
         if (nodesOf(m, p, up) > MAX_NODES) { m.capped = true; return; }
         if (mapChange(phi(m, cur.vals, eps, up, scales), cur.ev) > QUAD_TOL) res = withLevel(res, p, d, l + 1);

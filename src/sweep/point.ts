@@ -80,7 +80,8 @@ export function pointParams(ctx: Pick<SweepContext, 'model' | 'source'>, point: 
 /** Read the requested values out of a result. */
 export function cells(r: SolveResult, spec: PointSpec): { values: Record<string, LimitCell | TimesCell>; failed?: string } {
   const values = table<LimitCell | TimesCell>();
-  const names = Object.keys(r.observables);
+  // (a limit-only solve has no time series: its observables are the limit's)
+  const names = [...new Set([...Object.keys(r.observables), ...Object.keys(r.limitStatus ?? {})])];
   if (spec.times) {
     const idx = spec.times.map((t) => r.t.findIndex((x) => Math.abs(x - t) <= 1e-9 * Math.max(1, spec.T)));
     for (const k of names) {
@@ -120,7 +121,8 @@ export function solvePoint(ctx: SweepContext, point: Record<string, number>, pro
   const sys: DmftSystem = { ...ctx.system, params };
   let r: SolveResult;
   try {
-    r = solve(sys, { params, T: ctx.spec.T, dt: ctx.spec.dt, times: ctx.spec.times, method: ctx.spec.method, progress });
+    // limit mode reads only the t → ∞ values: a forced limit method may skip the transient
+    r = solve(sys, { params, T: ctx.spec.T, dt: ctx.spec.dt, times: ctx.spec.times, method: ctx.spec.method, limitOnly: !ctx.spec.times, progress });
     validateResult(r, sys, ctx.file);
   } catch (e) {
     return { point, status: 'failed', reason: reasonOf(explainFailure(e, sys)), values: table(), seconds: seconds() };

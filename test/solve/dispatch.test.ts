@@ -69,6 +69,66 @@ describe('forced methods refuse clearly when they do not apply', () => {
   });
 });
 
+describe('--method static|stationary when only t → ∞ is asked', () => {
+  // a model of no example: gradient flow on linear regression with a per-site learning rate
+  // drawn from {1/2, 1} (a quenched input): a Monte Carlo transient, a static t → ∞
+  const text = `model "regression with quenched per-site rates"
+param alpha = 2, sigma2 = 0.25
+index i in 1..D
+index mu in 1..P
+ratio P/D = alpha
+random X[mu,i] ~ normal(0, 1/D)
+random wstar[i] ~ normal(0, 1)
+random eps[mu] ~ normal(0, sigma2)
+random c[i] ~ bernoulli(0.5)
+state w[i]
+init w[i] = 0
+let r[mu] = sum(i, X[mu,i]*(w[i] - wstar[i])) - eps[mu]
+d/dt w[i] = -(1 + c[i])/2*sum(mu, X[mu,i]*r[mu])
+observe test = mean(i, (w[i] - wstar[i])^2)/2
+observe train = mean(mu, r[mu]^2)/2
+`;
+  const file = join(mkdtempSync(join(tmpdir(), 'dmft-limit-only-')), 'rates.dmft');
+  writeFileSync(file, text);
+
+  it('skips the transient (here a Monte Carlo one) and gives the fixed point', () => {
+    const s = system(file);
+    const only = solve(s, { params: s.params, T: 50, dt: 0.05, method: 'static', limitOnly: true });
+    expect(only.method).toBe('static');
+    expect(only.t).toEqual([]);
+    expect(only.observables).toEqual({});
+    expect(String(only.diagnostics.transient)).toMatch(/skipped/);
+    expect(only.limitStatus?.test.status).toBe('value');
+    // the rates do not move the end point of the flow (ridgeless, α = 2 > 1): σ²/(2(α − 1)) and σ²(1 − 1/α)/2
+    expect(only.limit!.test).toBeCloseTo(0.25 / 2, 9);
+    expect(only.limit!.train).toBeCloseTo(0.25 * (1 - 1 / 2) / 2, 9);
+  });
+
+  it('the same fixed point as with the transient; without a forced limit method the transient is solved as always', () => {
+    const lr = system(ex('linear-regression-gf.dmft'));
+    const only = solve(lr, { params: lr.params, T: 1, dt: 0.1, method: 'static', limitOnly: true });
+    const full = solve(lr, { params: lr.params, T: 1, dt: 0.1, method: 'static' });
+    expect(only.t).toEqual([]);
+    expect(full.t.length).toBeGreaterThan(1);
+    expect(full.method).toBe('gaussian+static');
+    expect(only.limit).toEqual(full.limit);
+    expect(solve(lr, { params: lr.params, T: 1, dt: 0.1, limitOnly: true }).t.length).toBeGreaterThan(1);
+  });
+
+  it('the CLI: no --T and no --times → t → ∞ only (text and CSV); --T brings the transient back', async () => {
+    const out: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', file, '--method', 'static', '-q'], (x) => out.push(x))).toBe(0);
+    expect(out.join('')).toMatch(/t → ∞ only: static fixed point; no transient solved/);
+    expect(out.join('')).toMatch(/test = 0\.125/);
+    const csv: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', file, '--method', 'static', '--csv', '-q'], (x) => csv.push(x))).toBe(0);
+    expect(csv.join('').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['test,inf', 'train,inf']);
+    const withT: string[] = [];
+    expect(await main(['node', 'dmft', 'solve', ex('linear-regression-gf.dmft'), '--method', 'static', '--T', '1', '--dt', '0.1', '-q'], (x) => withT.push(x))).toBe(0);
+    expect(withT.join('')).toMatch(/transient: Gaussian closure; t → ∞: static fixed point/);
+  });
+});
+
 describe('stability edge through the dispatcher', () => {
   it('g(1+κ) > 1: the transient is solved; the limit is divergent with its growth rate and the parameters that drive it', () => {
     const s = system(ex('linear-partial-sym.dmft'), { g: 0.8, kappa: 0.5 });
