@@ -1,0 +1,74 @@
+// Populations of lets that are affine are computed exactly inside the Monte
+// Carlo sweep (sigma paths, docs/monte-carlo.md), at cheap settings:
+//  - given the same kernels of the sampled populations, the exact population's
+//    kernels agree with many sampled paths and carry no sampling error;
+//  - a linear let chain agrees with the vector Gaussian closure (exact for it);
+//  - which populations are exact is decided from the system's structure and
+//    said in the diagnostics (a let read through a nonlinear function stays sampled).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
+import { solveGaussian } from '../../src/solve/gaussian.ts';
+import { solveMonteCarlo } from '../../src/solve/montecarlo.ts';
+import { VectorPlan } from '../../src/solve/montecarlo-vector.ts';
+import { readSystem } from '../../src/solve/read.ts';
+
+const LINEAR = 'bench/vector-mc/linear-memory.dmft';
+const readingOf = (file: string) => { const sys = deriveCavity(loadModel(file)).system; return { sys, rd: readSystem(sys) }; };
+
+describe('exact affine populations in the Monte Carlo sweep', () => {
+  it('given the sampled population\'s kernels, the exact let population agrees with 40000 sampled paths and has no sampling error', () => {
+    const { rd } = readingOf(LINEAR);
+    const exact = new VectorPlan(rd), sampled = new VectorPlan(rd, { exact: false });
+    expect(exact.pops.map((p) => p.exact)).toEqual([false, true]);
+    const K = 16, h = 0.125, outIdx = [0, 8, 16];
+    // kernels of one small replica: any kernels will do, both sweeps are driven by the same ones
+    const frozen = exact.sweep({ K, h, P: 100, PR: 100, seed: 3, stream: 1, outIdx, blocks: 16 }).est;
+    const a = exact.sweep({ K, h, P: 100, PR: 100, seed: 4, stream: 2, outIdx, blocks: 16, frozen });
+    const b = sampled.sweep({ K, h, P: 40000, PR: 200, seed: 4, stream: 2, outIdx, blocks: 16, frozen });
+    const n = K + 1;
+    exact.ops.forEach((o, i) => {
+      if (exact.ops[i].pop !== 1) return;
+      for (const j of [n * n - 1, 8 * n + 3, 16 * n + 8, 5 * n + 5]) {
+        expect(a.estSE!.v[i][j], `${o.name} SE`).toBe(0);
+        const z = Math.abs(a.est.v[i][j] - b.est.v[i][j]) / b.estSE!.v[i][j];
+        if (o.kind === 'C') expect(z, `${o.name}[${j}] = ${a.est.v[i][j]} vs ${b.est.v[i][j]} ± ${b.estSE!.v[i][j]}`).toBeLessThan(4);
+        // a response of an affine population is the same on every path: equal to rounding
+        else expect(Math.abs(a.est.v[i][j] - b.est.v[i][j])).toBeLessThan(1e-9);
+      }
+    });
+    // the observables averaged over it: ⟨m²⟩ within the sampled error, ⟨m³⟩ = 0 exactly (m has mean 0)
+    const ov = rd.observables.findIndex((o) => o.def.name === 'overlaps'), sk = rd.observables.findIndex((o) => o.def.name === 'skew');
+    for (const k of [4, 16]) expect(Math.abs(a.obs[ov][k] - b.obs[ov][k])).toBeLessThan(4 * b.obsSE[ov][k]);
+    expect(Math.max(...a.obs[sk].map(Math.abs))).toBeLessThan(1e-12);
+    expect(Math.max(...b.obs[sk].map(Math.abs))).toBeGreaterThan(1e-3);
+  });
+
+  it('a linear let chain solved by Monte Carlo with the exact pattern population agrees with the vector Gaussian closure', () => {
+    const { sys, rd } = readingOf(LINEAR);
+    const T = 2, times = [0.5, 1, 2];
+    const g = solveGaussian(rd, { params: sys.params, T, dt: 0.05, times }).result;
+    const out = solveMonteCarlo(rd, { params: sys.params, T, dt: 0.1, times, replicas: 8, maxReplicas: 8, paths: 200, seed: 5 });
+    expect(out.diagnostics.exactPopulations).toBe('P');
+    for (const k of ['q', 'overlaps']) times.forEach((_, i) => {
+      const e = out.error[k][i];
+      expect(Math.abs(out.observables[k][i] - g.observables[k][i]), `${k}(${times[i]}) = ${out.observables[k][i]} ± ${e} vs ${g.observables[k][i]}`).toBeLessThan(3 * Math.hypot(e, g.error[k][i]));
+      expect(e).toBeLessThan(0.1 * Math.abs(g.observables[k][i]));
+    });
+    expect(Math.max(...out.observables.skew.map(Math.abs), ...out.error.skew)).toBeLessThan(1e-12);
+  });
+
+  it('a let population with a nonlinear memory integrand, a nonlinear observable or inputs of its own is sampled, and the diagnostics say why', () => {
+    const src = readFileSync('bench/unify/lets-over-patterns.dmft', 'utf8');
+    const plan = new VectorPlan(readSystem(deriveCavity(loadModelSource(src, 'test.dmft')).system));
+    expect(plan.pops.some((p) => p.exact)).toBe(false);
+    expect(plan.exactNotes().sampled).toEqual(['P: its lets are not affine in their variables, fields and memory terms (or bounded)']);
+    const tanhObs = readFileSync(LINEAR, 'utf8') + 'observe tq = mean(mu, tanh(m[mu])^2)\n';
+    const p1 = new VectorPlan(readSystem(deriveCavity(loadModelSource(tanhObs, 'test.dmft')).system));
+    expect(p1.exactNotes().sampled).toEqual(['P: the observable tq averages a function of degree above 3 over it']);
+    const withInput = readFileSync(LINEAR, 'utf8').replace('random xi[mu,i] ~ normal(0, 1/N)', 'random xi[mu,i] ~ normal(0, 1/N)\nrandom u[mu] ~ normal(0, 1)').replace('= sum(i, xi[mu,i]*x[i])', '= sum(i, xi[mu,i]*x[i]) + u[mu]');
+    const p2 = new VectorPlan(readSystem(deriveCavity(loadModelSource(withInput, 'test.dmft')).system));
+    expect(p2.exactNotes()).toEqual({ exact: [], sampled: ['P: it has inputs of its own'] });
+  });
+});
