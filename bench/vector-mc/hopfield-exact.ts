@@ -22,7 +22,7 @@ for (const [alpha, beta] of points) {
     const c0 = process.cpuUsage();
     const r = solveMonteCarlo(readSystem(sys, params), { params, T: 10, dt: 0.05, times: [1, 2, 5, 10], seed: 1, exactAffine });
     const cpu = process.cpuUsage(c0), d = r.diagnostics as Record<string, unknown>;
-    console.log(`alpha = ${alpha}, beta = ${beta}, ${exactAffine ? `exact population ${d.exactPopulations ?? 'none'}` : 'all sampled'}: ${d.replicas} replicas × ${d.pathsPerReplica} paths, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
+    console.log(`alpha = ${alpha}, beta = ${beta}, ${exactAffine ? `exact population ${d.exactPopulations ?? 'none'}` : 'all sampled'}: ${d.replicas} replicas × ${d.pathsPerReplica} paths, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU; largest error parts: statistics ${Number(d.mcStdErrMax).toPrecision(2)}, finite-P bias ${Number(d.finitePathBiasMax).toPrecision(2)}, dt ${Number(d.discretizationErrorMax).toPrecision(2)}`);
     for (const name of ['overlaps', 'q']) {
       const cells = r.t.map((t, k) => {
         const ref = refs.find((e) => e.params.alpha === alpha && e.params.beta === beta && e.observable === name && e.time === t);

@@ -54,7 +54,7 @@ describe('exact affine populations in the Monte Carlo sweep', () => {
     for (const k of ['q', 'overlaps']) times.forEach((_, i) => {
       const e = out.error[k][i];
       expect(Math.abs(out.observables[k][i] - g.observables[k][i]), `${k}(${times[i]}) = ${out.observables[k][i]} ± ${e} vs ${g.observables[k][i]}`).toBeLessThan(3 * Math.hypot(e, g.error[k][i]));
-      expect(e).toBeLessThan(0.1 * Math.abs(g.observables[k][i]));
+      expect(e).toBeLessThan(0.2 * Math.abs(g.observables[k][i]));
     });
     expect(Math.max(...out.observables.skew.map(Math.abs), ...out.error.skew)).toBeLessThan(1e-12);
   });
