@@ -264,9 +264,10 @@ export class VectorPlan implements SweepPlan {
 
   /**
    * Why population pl cannot be computed exactly, or undefined when it can. A population of lets whose
-   * right-hand sides are affine in its variables, fields and memory terms (memory integrands affine,
-   * no bounds, no inputs of its own) is, given the other populations' kernels, a linear function
-   * x = μ + W ξ of the standard normals ξ of its fields' Cholesky factor: the 2·dim ξ + 1 sigma paths
+   * right-hand sides are affine in its variables, fields, memory terms and quenched inputs (memory
+   * integrands affine, no bounds, inputs normal) is, given the other populations' kernels, a linear
+   * function x = μ + W ξ of the standard normals ξ of its fields' Cholesky factor and of its inputs:
+   * the 2·dim ξ + 1 sigma paths
    * ξ = 0, ±e_r average every polynomial of degree ≤ 3 in ξ exactly (weights 1 − dim ξ and ½). So its
    * kernels and averages are exact when their functions are polynomials of degree ≤ 3 in the variables
    * (C[f, g]: deg f + deg g ≤ 3) and its responses are of affine functions (the tangent is the same on
@@ -275,7 +276,9 @@ export class VectorPlan implements SweepPlan {
   private exactness(pl: VPop): string | undefined {
     if (pl.dynamic) return 'it has states';
     if (!pl.r.affine) return 'its lets are not affine in their variables, fields and memory terms (or bounded)';
-    if (pl.r.quenched.length || pl.r.step.length) return 'it has inputs of its own';
+    if (pl.r.step.length) return 'it has inputs drawn at every step';
+    const q = pl.r.quenched.find((x) => x.input.dist.kind !== 'normal');
+    if (q) return `its input ${q.name} is not normal`;
     const deg = (e: Expr, names: string[]) => degree(e, (x) => (x.k === 'sym' || x.k === 'ref') && names.includes(x.name));
     for (const i of pl.ops) {
       const o = this.ops[i], rd = o.rd;
@@ -304,7 +307,7 @@ export class VectorPlan implements SweepPlan {
       kernelRows: sampled.reduce((a, p) => a + p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
       tangents: sampled.reduce((a, p) => a + p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
       // per sweep, whatever P: the exact populations' sigma paths (one carries the tangents)
-      fixed: (K: number) => exact.reduce((a, p) => a + (2 * (K + 1) * p.F + 1) * (K * K / 2) * Math.max(1, p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length)
+      fixed: (K: number) => exact.reduce((a, p) => a + (2 * ((K + 1) * p.F + p.qDists.length) + 1) * (K * K / 2) * Math.max(1, p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length)
         + (K ** 3 / 6) * p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
     };
   }
@@ -448,7 +451,9 @@ export class VecSim {
   constructor(readonly plan: VectorPlan, readonly pl: VPop, readonly st: SweepSettings, exact = false, mean?: BlockMean) {
     const n = (this.n = st.K + 1), V = pl.V, F = pl.F;
     this.exact = exact && pl.exact;
-    const P = (this.P = this.exact ? 2 * n * F + 1 : st.P), PR = (this.PR = this.exact ? Math.min(st.PR, 1) : st.PR);
+    // an exact population's directions: the (K + 1)·F normals of its fields, then one per quenched input
+    const nQ = pl.qDists.length, dims = n * F + nQ;
+    const P = (this.P = this.exact ? 2 * dims + 1 : st.P), PR = (this.PR = this.exact ? Math.min(st.PR, 1) : st.PR);
     this.mean = this.exact ? sigmaMean : mean ?? blockMean(st.blocks);
     const rngFor = (purpose: number) => new Rng(st.seed, st.stream + pl.index * 4096 + purpose);
     const arr = (m: number, c: number) => Array.from({ length: c }, () => new Float64Array(m));
@@ -462,10 +467,10 @@ export class VecSim {
     this.GV = new Map(pl.ops.filter((i) => plan.ops[i].kind === 'C' && plan.ops[i].rd.g).map((i) => [i, new Float64Array(n * P)]));
     this.Gm = arr(n * P, pl.mems.length);
     // standard normals of the joint factor, row k·F + e drawn from field e's stream
-    this.XI = new Float64Array(n * F * P);
-    // sigma paths: path 0 has ξ = 0, paths 2r + 1 and 2r + 2 have ξ = +e_r and −e_r
-    if (this.exact) for (let r = 0; r < n * F; r++) { this.XI[r * P + 2 * r + 1] = 1; this.XI[r * P + 2 * r + 2] = -1; }
-    else for (let e = 0; e < F; e++) {
+    // sigma paths (exact): path 0 has ξ = 0, paths 2r + 1 and 2r + 2 have ξ = +e_r and −e_r (sampleFields
+    // reads the factor's row directly, no XI)
+    this.XI = new Float64Array(this.exact ? 0 : n * F * P);
+    if (!this.exact) for (let e = 0; e < F; e++) {
       const g = rngFor(256 + e), a = new Float64Array(n * P);
       g.fillNormal(a, a.length, 0, 1);
       for (let k = 0; k < n; k++) this.XI.set(a.subarray(k * P, (k + 1) * P), (k * F + e) * P);
@@ -475,7 +480,19 @@ export class VecSim {
     this.memv = arr(P, pl.mems.length);
     this.memP = arr(P, pl.mems.length);
     this.S = arr(P, pl.mems.length);
-    this.Q = pl.qDists.map((d, j) => { const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name), a = new Float64Array(P); for (let p = 0; p < P; p++) a[p] = draw(g); return a; });
+    this.Q = pl.qDists.map((d, j) => {
+      const a = new Float64Array(P);
+      if (this.exact) {
+        // a normal input: its mean, and ± one standard deviation on its own pair of sigma paths
+        const [m, v] = distArgs(d).map((e, i) => plan.num(e, `the ${i ? 'variance' : 'mean'} of ${pl.r.quenched[j].name}`));
+        a.fill(m);
+        a[2 * (n * F + j) + 1] = m + Math.sqrt(v); a[2 * (n * F + j) + 2] = m - Math.sqrt(v);
+        return a;
+      }
+      const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name);
+      for (let p = 0; p < P; p++) a[p] = draw(g);
+      return a;
+    });
     this.buf = new Float64Array(pl.r.slots.length);
     this.gbuf = new Float64Array(V + pl.qPos.length + pl.stepPos.length);
     // a map's inputs drawn afresh at every step, per step and path, each from its own stream
@@ -572,7 +589,12 @@ export class VecSim {
         row[c] = ent.F(cs);
       }
       indefinite = Math.max(indefinite, choleskyRow(this.L, nF, r, row, JITTER));
-      combineRows(this.eta[e], this.L, r * nF, this.XI, r + 1, P);
+      if (this.exact) {
+        // η_e(t_k) on the sigma paths: ±L[r, c] on the pair of direction c ≤ r, 0 elsewhere
+        const eta = this.eta[e];
+        eta.fill(0);
+        for (let c = 0; c <= r; c++) { const w = this.L[r * nF + c]; eta[2 * c + 1] = w; eta[2 * c + 2] = -w; }
+      } else combineRows(this.eta[e], this.L, r * nF, this.XI, r + 1, P);
     }
     return indefinite;
   }
