@@ -18,8 +18,10 @@
 // Lets inside a site of states (a `let h[i]` read by `d/dt x[i]`) are solved
 // by Newton once the fields at t_k are drawn and eliminated from the tangents
 // (Y_lets = (I − A_lets,lets)⁻¹ (A_lets,states Y_states + their memory terms));
-// what that needs is checked in `checkMixed`. Nothing here knows any
-// particular model.
+// what that needs is checked in `checkMixed`. A population of lets that is
+// affine given the other populations' kernels runs on sigma paths instead of
+// samples and its averages are exact (`exactness`, sigmaMean). Nothing here
+// knows any particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -267,8 +269,8 @@ export class VectorPlan implements SweepPlan {
    * right-hand sides are affine in its variables, fields, memory terms and quenched inputs (memory
    * integrands affine, no bounds, inputs normal) is, given the other populations' kernels, a linear
    * function x = μ + W ξ of the standard normals ξ of its fields' Cholesky factor and of its inputs:
-   * the 2·dim ξ + 1 sigma paths
-   * ξ = 0, ±e_r average every polynomial of degree ≤ 3 in ξ exactly (weights 1 − dim ξ and ½). So its
+   * the 2·dim ξ + 1 sigma paths ξ = 0, ±e_r average every polynomial of degree ≤ 3 in ξ exactly
+   * (weights 1 − dim ξ and ½; docs/monte-carlo.md). So its
    * kernels and averages are exact when their functions are polynomials of degree ≤ 3 in the variables
    * (C[f, g]: deg f + deg g ≤ 3) and its responses are of affine functions (the tangent is the same on
    * every path; one carries it).
