@@ -276,8 +276,16 @@ export class VectorPlan implements SweepPlan {
    * every path; one carries it).
    */
   private exactness(pl: VPop): string | undefined {
-    if (pl.dynamic) return 'it has states';
-    if (!pl.r.affine) return 'its lets are not affine in their variables, fields and memory terms (or bounded)';
+    const what = pl.dynamic ? 'its equations are' : 'its lets are';
+    if (pl.lets.length) return 'it has states and lets on one index';
+    if (!pl.r.affine) return `${what} not affine in their variables, fields, noise and memory terms (or bounded)`;
+    const qNames = pl.r.quenched.map((x) => x.name);
+    for (const v of pl.r.variables) {
+      const init = v.init;
+      if (!init || v.kind !== 'dynamic') continue;
+      if (init.kind === 'dist' ? init.dist.kind !== 'normal' || v.initInputs.length > 0 : degree(init.value, (x) => (x.k === 'sym' || x.k === 'ref') && qNames.includes(x.name)) > 1)
+        return `the initial condition of ${v.name} is not a normal law with fixed arguments or affine in the inputs`;
+    }
     if (pl.r.step.length) return 'it has inputs drawn at every step';
     const q = pl.r.quenched.find((x) => x.input.dist.kind !== 'normal');
     if (q) return `its input ${q.name} is not normal`;
@@ -309,7 +317,7 @@ export class VectorPlan implements SweepPlan {
       kernelRows: sampled.reduce((a, p) => a + p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
       tangents: sampled.reduce((a, p) => a + p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
       // per sweep, whatever P: the exact populations' sigma paths (one carries the tangents)
-      fixed: (K: number) => exact.reduce((a, p) => a + (2 * ((K + 1) * p.F + p.qDists.length) + 1) * (K * K / 2) * Math.max(1, p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length)
+      fixed: (K: number) => exact.reduce((a, p) => a + (2 * ((K + 1) * p.F + p.qDists.length + p.V + K * p.noises.length) + 1) * (K * K / 2) * Math.max(1, p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length)
         + (K ** 3 / 6) * p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
     };
   }
@@ -449,12 +457,21 @@ export class VecSim {
   readonly exact: boolean;
   /** averages over this population's paths (a block mean, or sigmaMean) */
   readonly mean: BlockMean;
+  /** exact: the sigma direction of each variable's initial draw (−1: none), the first noise direction */
+  readonly initDir: number[];
+  readonly noiseDir0: number;
 
   constructor(readonly plan: VectorPlan, readonly pl: VPop, readonly st: SweepSettings, exact = false, mean?: BlockMean) {
     const n = (this.n = st.K + 1), V = pl.V, F = pl.F;
     this.exact = exact && pl.exact;
-    // an exact population's directions: the (K + 1)·F normals of its fields, then one per quenched input
-    const nQ = pl.qDists.length, dims = n * F + nQ;
+    // an exact population's directions: the (K + 1)·F normals of its fields, one per quenched input,
+    // one per initial draw (a variable with a normal law), one per noise and step k ≥ 1
+    const nQ = pl.qDists.length;
+    this.initDir = pl.r.variables.map(() => -1);
+    let dims = n * F + nQ;
+    if (exact && pl.exact) pl.r.variables.forEach((v, i) => { if (v.kind === 'dynamic' && v.init?.kind === 'dist') this.initDir[i] = dims++; });
+    this.noiseDir0 = dims;
+    if (exact && pl.exact) dims += pl.noises.length * st.K;
     const P = (this.P = this.exact ? 2 * dims + 1 : st.P), PR = (this.PR = this.exact ? Math.min(st.PR, 1) : st.PR);
     this.mean = this.exact ? sigmaMean : mean ?? blockMean(st.blocks);
     const rngFor = (purpose: number) => new Rng(st.seed, st.stream + pl.index * 4096 + purpose);
@@ -520,6 +537,22 @@ export class VecSim {
         YD: pl.dynamic ? [] : arr(n * PR, V), GYD: pl.dynamic ? [] : arr(n * PR, nm),
       });
     }
+  }
+
+  /** ξ_d on sigma path p: +1, −1 on the pair of direction d, else 0 */
+  private sigma(d: number, p: number): number { return p === 2 * d + 1 ? 1 : p === 2 * d + 2 ? -1 : 0; }
+
+  /** the initial value of variable v on path p (quenched inputs q): a draw, or on sigma paths mean ± sd */
+  initial(v: number, q: Float64Array, p: number): number {
+    const d = this.initDir[v], init = this.pl.r.variables[v].init;
+    if (d < 0 || init?.kind !== 'dist') return this.pl.init[v](q, this.initRng[v]);
+    const [m, va] = distArgs(init.dist).map((e, i) => this.plan.num(e, `the ${i ? 'variance' : 'mean'} of the initial condition of ${this.pl.r.variables[v].name}`));
+    return m + Math.sqrt(va) * this.sigma(d, p);
+  }
+
+  /** the standard normal of noise j over the step ending at k ≥ 1 on path p (drawn, or on sigma paths ±1 / 0) */
+  noiseNormal(j: number, k: number, p: number): number {
+    return this.exact ? this.sigma(this.noiseDir0 + j * this.st.K + k - 1, p) : this.noiseRng[j].normal();
   }
 
   clip(v: number, x: number): number { return x < this.pl.lower[v] ? this.pl.lower[v] : x > this.pl.upper[v] ? this.pl.upper[v] : x; }
@@ -807,7 +840,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         for (let p = 0; p < P; p++) {
           for (let j = 0; j < q.length; j++) q[j] = sim.Q[j][p];
           for (let v = 0; v < V; v++) {
-            const raw = pl.init[v](q, sim.initRng[v]), x = sim.clip(v, raw);
+            const raw = sim.initial(v, q, p), x = sim.clip(v, raw);
             if (!Number.isFinite(raw)) throw new DmftError({ message: `Monte Carlo: the initial value of ${pl.r.variables[v].name} is not a finite number at a site` });
             X[v][p] = x; xp[v][p] = x; pinned[v][p] = pinP[v][p] = x !== raw ? 1 : 0;
           }
@@ -819,7 +852,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
           if (nz.length) {
             sim.fill(use, k - 1, p, X, off, sim.memv);
             for (let j = 0; j < nz.length; j++) {
-              const z = sim.noiseSd[j] * sim.noiseRng[j].normal();
+              const z = sim.noiseSd[j] * sim.noiseNormal(j, k, p);
               for (let v = 0; v < V; v++) { const c = nz[j].coef[v]; if (c) sim.dW[v][p] += c(sim.buf) * z; }
             }
           }

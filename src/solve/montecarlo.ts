@@ -323,7 +323,8 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const residualAt = (oi: number, at: number): number => {
     if (!check) return 0;
     const d = check.obs[oi][at] - fs.mean[oi][at];
-    const z = Math.abs(d) / Math.hypot(check.obsSE[oi][at], fs.se[oi][at]);
+    // an observable of exact populations only has no sampling error: rounding is its noise
+    const z = Math.abs(d) / Math.hypot(check.obsSE[oi][at], fs.se[oi][at], 1e-9 * Math.abs(fs.mean[oi][at]));
     if (Number.isFinite(z)) maxResidZ = Math.max(maxResidZ, z);
     if (z > RESID_Z) { maxResid = Math.max(maxResid, Math.abs(d)); return Math.abs(d); }
     return 0;

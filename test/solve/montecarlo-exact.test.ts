@@ -1,7 +1,8 @@
 // Populations of lets that are affine are computed exactly inside the Monte
 // Carlo sweep (sigma paths, docs/monte-carlo.md), at cheap settings:
 //  - given the same kernels of the sampled populations, the exact population's
-//    kernels agree with many sampled paths and carry no sampling error;
+//    kernels agree with many sampled paths and carry no sampling error (lets
+//    with a normal input; states with white noise and a normal initial draw);
 //  - a linear let chain agrees with the vector Gaussian closure (exact for it),
 //    a tanh let chain with its numpy finite-N reference (bench/vector-mc/);
 //  - which populations are exact is decided from the system's structure and
@@ -24,7 +25,7 @@ describe('exact affine populations in the Monte Carlo sweep', () => {
   it('given the sampled population\'s kernels, the exact let population (with a normal input of its own) agrees with 10000 sampled paths and has no sampling error', () => {
     const rd = readSystem(deriveCavity(loadModelSource(WITH_INPUT, 'test.dmft')).system);
     const exact = new VectorPlan(rd), sampled = new VectorPlan(rd, { exact: false });
-    expect(exact.pops.map((p) => p.exact)).toEqual([false, true]);
+    expect(exact.pops.map((p) => p.exact)).toEqual([true, true]);
     const K = 12, h = 1 / 6, outIdx = [0, 6, 12];
     // kernels of one small replica: any kernels will do, both sweeps are driven by the same ones
     const frozen = exact.sweep({ K, h, P: 100, PR: 100, seed: 3, stream: 1, outIdx, blocks: 16 }).est;
@@ -32,7 +33,6 @@ describe('exact affine populations in the Monte Carlo sweep', () => {
     const b = sampled.sweep({ K, h, P: 10000, PR: 100, seed: 4, stream: 2, outIdx, blocks: 16, frozen });
     const n = K + 1;
     exact.ops.forEach((o, i) => {
-      if (exact.ops[i].pop !== 1) return;
       for (const j of [n * n - 1, 8 * n + 3, 12 * n + 6, 5 * n + 5]) {
         expect(a.estSE!.v[i][j], `${o.name} SE`).toBe(0);
         const z = Math.abs(a.est.v[i][j] - b.est.v[i][j]) / b.estSE!.v[i][j];
@@ -48,12 +48,39 @@ describe('exact affine populations in the Monte Carlo sweep', () => {
     }
   });
 
-  it('a linear let chain solved by Monte Carlo with the exact pattern population agrees with the vector Gaussian closure', () => {
+  it('an affine population of states (white noise, a normal initial draw, a memory term) driven by sampled overlaps agrees with 10000 sampled paths and has no sampling error', () => {
+    const { rd } = readingOf('bench/vector-mc/linear-units.dmft');
+    const exact = new VectorPlan(rd), sampled = new VectorPlan(rd, { exact: false });
+    expect(exact.exactNotes().exact).toEqual(['N']);
+    const K = 12, h = 1 / 6, outIdx = [0, 6, 12], n = K + 1;
+    const frozen = sampled.sweep({ K, h, P: 200, PR: 200, seed: 3, stream: 1, outIdx, blocks: 16 }).est;
+    const a = exact.sweep({ K, h, P: 200, PR: 200, seed: 4, stream: 2, outIdx, blocks: 16, frozen });
+    const b = sampled.sweep({ K, h, P: 10000, PR: 100, seed: 4, stream: 2, outIdx, blocks: 16, frozen });
+    exact.ops.forEach((o, i) => {
+      if (o.pop !== 0) return;
+      for (const j of [n * n - 1, 8 * n + 3, 12 * n + 6, 5 * n + 5]) {
+        expect(a.estSE!.v[i][j], `${o.name} SE`).toBe(0);
+        if (o.kind === 'C') expect(Math.abs(a.est.v[i][j] - b.est.v[i][j]), `${o.name}[${j}]`).toBeLessThan(4 * b.estSE!.v[i][j]);
+        else expect(Math.abs(a.est.v[i][j] - b.est.v[i][j])).toBeLessThan(1e-9);
+      }
+    });
+    for (const name of ['q', 'mx']) {
+      const oi = rd.observables.findIndex((o) => o.def.name === name);
+      for (const k of [4, 12]) {
+        expect(a.obsSE[oi][k]).toBeLessThan(1e-12);
+        expect(Math.abs(a.obs[oi][k] - b.obs[oi][k]), `${name}(${k})`).toBeLessThan(4 * b.obsSE[oi][k]);
+      }
+    }
+  });
+
+  it('a linear let chain solved by Monte Carlo (both populations affine: nothing sampled) agrees with the vector Gaussian closure', () => {
     const { sys, rd } = readingOf(LINEAR);
     const T = 2, times = [0.5, 1, 2];
     const g = solveGaussian(rd, { params: sys.params, T, dt: 0.05, times }).result;
     const out = solveMonteCarlo(rd, { params: sys.params, T, dt: 0.1, times, replicas: 8, maxReplicas: 8, paths: 200, seed: 5 });
-    expect(out.diagnostics.exactPopulations).toBe('P');
+    // both populations are affine: nothing is sampled, the error is the time step's
+    expect(out.diagnostics.exactPopulations).toBe('N, P');
+    expect(out.diagnostics.mcStdErrMax).toBeLessThan(1e-12);
     for (const k of ['q', 'overlaps']) times.forEach((_, i) => {
       const e = out.error[k][i];
       expect(Math.abs(out.observables[k][i] - g.observables[k][i]), `${k}(${times[i]}) = ${out.observables[k][i]} ± ${e} vs ${g.observables[k][i]}`).toBeLessThan(3 * Math.hypot(e, g.error[k][i]));
@@ -78,12 +105,12 @@ describe('exact affine populations in the Monte Carlo sweep', () => {
     const src = readFileSync('bench/unify/lets-over-patterns.dmft', 'utf8');
     const plan = new VectorPlan(readSystem(deriveCavity(loadModelSource(src, 'test.dmft')).system));
     expect(plan.pops.some((p) => p.exact)).toBe(false);
-    expect(plan.exactNotes().sampled).toEqual(['P: its lets are not affine in their variables, fields and memory terms (or bounded)']);
+    expect(plan.exactNotes()).toEqual({ exact: [], sampled: ['P: its lets are not affine in their variables, fields, noise and memory terms (or bounded)'] });
     const tanhObs = readFileSync(LINEAR, 'utf8') + 'observe tq = mean(mu, tanh(m[mu])^2)\n';
     const p1 = new VectorPlan(readSystem(deriveCavity(loadModelSource(tanhObs, 'test.dmft')).system));
-    expect(p1.exactNotes().sampled).toEqual(['P: the observable tq averages a function of degree above 3 over it']);
+    expect(p1.exactNotes()).toEqual({ exact: ['N'], sampled: ['P: the observable tq averages a function of degree above 3 over it'] });
     const uniform = WITH_INPUT.replace('u[mu] ~ normal(0.2, 0.5)', 'u[mu] ~ uniform(-1, 1)');
     const p2 = new VectorPlan(readSystem(deriveCavity(loadModelSource(uniform, 'test.dmft')).system));
-    expect(p2.exactNotes()).toEqual({ exact: [], sampled: ['P: its input u is not normal'] });
+    expect(p2.exactNotes()).toEqual({ exact: ['N'], sampled: ['P: its input u is not normal'] });
   });
 });
