@@ -13,7 +13,8 @@ export interface SweepPlan {
   readonly observables: ObservableReading[];
   sweep(st: SweepSettings): SweepResult;
   /** the work of one path: kernel rows (fields and correlations) and tangents (response × memory terms) */
-  work(): { hasResponses: boolean; kernelRows: number; tangents: number; fixed?: (K: number) => number };
+  /** fixed: the work per sweep whatever P; deterministic: every population is exact (nothing is sampled) */
+  work(): { hasResponses: boolean; kernelRows: number; tangents: number; fixed?: (K: number) => number; deterministic?: boolean };
   /** populations computed exactly instead of sampled, and populations of lets that are sampled with the reason */
   exactNotes?(): { exact: string[]; sampled: string[] };
 }

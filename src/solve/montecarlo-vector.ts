@@ -18,9 +18,9 @@
 // Lets inside a site of states (a `let h[i]` read by `d/dt x[i]`) are solved
 // by Newton once the fields at t_k are drawn and eliminated from the tangents
 // (Y_lets = (I − A_lets,lets)⁻¹ (A_lets,states Y_states + their memory terms));
-// what that needs is checked in `checkMixed`. A population of lets that is
-// affine given the other populations' kernels runs on sigma paths instead of
-// samples and its averages are exact (`exactness`, sigmaMean). Nothing here
+// what that needs is checked in `checkMixed`. A population (lets or states)
+// that is affine given the other populations' kernels runs on sigma paths
+// instead of samples and its averages are exact (`exactness`, sigmaMean). Nothing here
 // knows any particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
@@ -265,10 +265,11 @@ export class VectorPlan implements SweepPlan {
   }
 
   /**
-   * Why population pl cannot be computed exactly, or undefined when it can. A population of lets whose
-   * right-hand sides are affine in its variables, fields, memory terms and quenched inputs (memory
-   * integrands affine, no bounds, inputs normal) is, given the other populations' kernels, a linear
-   * function x = μ + W ξ of the standard normals ξ of its fields' Cholesky factor and of its inputs:
+   * Why population pl cannot be computed exactly, or undefined when it can. A population whose
+   * right-hand sides are affine in its variables, fields, noise, memory terms and quenched inputs (memory
+   * integrands affine, no bounds, inputs and initial draws normal, no lets inside a site of states) is,
+   * given the other populations' kernels, a linear function x = μ + W ξ of the standard normals ξ of its
+   * fields' Cholesky factor, its inputs, its initial draws and its noise increments (Heun is linear too):
    * the 2·dim ξ + 1 sigma paths ξ = 0, ±e_r average every polynomial of degree ≤ 3 in ξ exactly
    * (weights 1 − dim ξ and ½; docs/monte-carlo.md). So its
    * kernels and averages are exact when their functions are polynomials of degree ≤ 3 in the variables
@@ -314,6 +315,7 @@ export class VectorPlan implements SweepPlan {
     const sampled = this.pops.filter((p) => !p.exact), exact = this.pops.filter((p) => p.exact);
     return {
       hasResponses: this.pops.some((p) => p.tangents.length > 0),
+      deterministic: sampled.length === 0,
       kernelRows: sampled.reduce((a, p) => a + p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
       tangents: sampled.reduce((a, p) => a + p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
       // per sweep, whatever P: the exact populations' sigma paths (one carries the tangents)

@@ -214,12 +214,13 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
   // give the same variance with a smaller finite-P bias. The replicas stop at a work budget
   // (~10–20 s of one core), deterministic so that a seed reproduces the result.
-  const { hasResponses, kernelRows: nKernelRows, tangents: nTangents, fixed: fixedWork } = plan.work();
+  const { hasResponses, kernelRows: nKernelRows, tangents: nTangents, fixed: fixedWork, deterministic } = plan.work();
   const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
   // populations computed exactly cost the same whatever P (their sigma paths)
   const fixed = fixedWork?.(K) ?? 0;
   const budget = opts.maxWork ?? 3e9;
-  const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
+  // nothing sampled (every population exact): the replicas are all the same, two say so
+  const minR = deterministic ? 2 : Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
   const P = Math.max(64, Math.round(opts.paths ?? Math.min(1000, Math.max(200, (budget / 2 / minR - fixed) / (perPath + perTangent)))));
   const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? P))) : 0;
   const work = P * perPath + PR * perTangent + fixed;
