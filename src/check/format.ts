@@ -12,7 +12,7 @@ const when = (r: CheckRow) => (r.kind === 'limit' ? '∞' : r.t.map((v) => +v.to
 
 export function formatCheck(r: CheckReport): string {
   const L: string[] = [];
-  L.push(`check: ${r.model}   params ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}   method ${r.method} (${methodInWords(r.method)})`);
+  L.push(`check: ${r.model}   params ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}   method ${r.method} (${methodInWords(r.method, r.exactPopulations)})`);
   const sizes = r.Ns.map((N) => `${N} (${r.seeds[String(N)]} seeds)`).join(', ');
   L.push(`sizes: N = ${sizes}${r.Ns.length > 1 ? '; simulation columns: the N → ∞ fit a + b/N' : ''}`);
   L.push(`target: relative differences of ${pctU(r.target)} must be detectable; false-alarm rate ${r.alpha} over all ${r.rows.length} comparisons and ${r.rounds} round${r.rounds > 1 ? 's' : ''} of seeds`);

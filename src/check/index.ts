@@ -4,7 +4,7 @@
 import type { Model } from '../model/ir.ts';
 import type { SolveResult } from '../solve/types.ts';
 import { compareRound, type SimLike } from './compare.ts';
-import type { CheckReport } from './run.ts';
+import { exactOf, type CheckReport } from './run.ts';
 
 export { compareRound, extrapolate, theoryLimits, type CheckRow, type SimLike, type StepCheck, type Verdict, type LimitStatus } from './compare.ts';
 export { checkModel, type CheckReport, type CheckSettings } from './run.ts';
@@ -19,7 +19,7 @@ export function compare(model: Model, theory: SolveResult, sims: SimLike[], opts
   const notes = Ns.length === 1 ? [`one size (N = ${Ns[0]}): the finite-size bias is not estimated`] : [];
   notes.push('step check: not run: the simulation\'s step bias is not bounded');
   return {
-    model: model.name, params: theory.params, method: theory.method, Ns, seeds: Object.fromEntries(sims.map((s) => [String(s.N), s.seeds])),
+    model: model.name, params: theory.params, method: theory.method, ...exactOf(theory.diagnostics), Ns, seeds: Object.fromEntries(sims.map((s) => [String(s.N), s.seeds])),
     alpha, target, rounds: 1, levelPerComparison: c.levelPerComparison, rows: c.rows, verdict: c.verdict, ok: c.verdict === 'agree', notes,
     controls: [],
     seconds: { solve: 0, simulate: 0, total: 0, budget: 0 },

@@ -59,6 +59,8 @@ export interface CheckReport {
   model: string;
   params: Record<string, number>;
   method: string;
+  /** the populations the Monte Carlo theory computed exactly (affine), when any */
+  exactPopulations?: string;
   Ns: number[];
   /** seeds per size at the end */
   seeds: Record<string, number>;
@@ -80,6 +82,9 @@ export interface CheckReport {
   late?: { T: number; windows: [number, number, number] };
   seconds: { solve: number; simulate: number; total: number; budget: number };
 }
+
+/** the exact populations of a Monte Carlo theory, for the report */
+export const exactOf = (d: Record<string, unknown>): { exactPopulations?: string } => (typeof d.exactPopulations === 'string' ? { exactPopulations: d.exactPopulations } : {});
 
 const pct = (x: number) => `${(100 * x).toPrecision(2)}%`;
 /** about the family-wise critical value of a comparison (a limit whose error times it exceeds the target cannot agree) */
@@ -355,7 +360,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0)]));
   if (shorts.size) notes.push(`seeds: ${s.Ns.map((N) => `N = ${N}: ${batches.get(N)!.seeds.length} to T-limit = ${simT}, ${shorts.get(N)?.seeds.length ?? 0} more to T = ${s.T}`).join('; ')} (the transient rows read all of them, the t → ∞ rows the long ones)`);
   return {
-    model: model.name, params: theory.params, method: theory.method, Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
+    model: model.name, params: theory.params, method: theory.method, ...exactOf(theory.diagnostics), Ns: s.Ns, seeds, alpha: s.alpha, target: s.target,
     rounds: round + 1, levelPerComparison: cmp.levelPerComparison, rows: cmp.rows, verdict: cmp.verdict, ok: cmp.verdict === 'agree', notes,
     ...(stepInfo ? { step: stepInfo } : {}), controls: cvNames, ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },

@@ -96,7 +96,7 @@ export function solveTable(r: SolveResult, file: string): string {
   lines.push(`${r.model}  (${file})`);
   const ps = Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ');
   if (ps) lines.push(`parameters: ${ps}`);
-  lines.push(`method: ${r.method} (${methodInWords(r.method)})`);
+  lines.push(`method: ${r.method} (${methodInWords(r.method, r.diagnostics?.exactPopulations)})`);
   // sampled errors are standard errors, not bounds: say so where they are printed
   if (/^(montecarlo|mc)\b/.test(r.method)) lines.push('errors: one standard error of the sampling, with the time-step and finite-path errors added (the exact value lies within ±2 errors about 95% of the time)');
   const names = Object.keys(r.observables);

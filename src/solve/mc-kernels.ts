@@ -13,7 +13,10 @@ export interface SweepPlan {
   readonly observables: ObservableReading[];
   sweep(st: SweepSettings): SweepResult;
   /** the work of one path: kernel rows (fields and correlations) and tangents (response × memory terms) */
-  work(): { hasResponses: boolean; kernelRows: number; tangents: number };
+  /** fixed: the work per sweep whatever P; deterministic: every population is exact (nothing is sampled) */
+  work(): { hasResponses: boolean; kernelRows: number; tangents: number; fixed?: (K: number) => number; deterministic?: boolean };
+  /** populations computed exactly instead of sampled, and populations of lets that are sampled with the reason */
+  exactNotes?(): { exact: string[]; sampled: string[] };
 }
 
 // ---------------------------------------------------------------------------
@@ -144,7 +147,7 @@ export function memorySumsOpen(out: Float64Array, G: Float32Array, R: Float64Arr
 }
 
 /** the number of paths in block b of B over P paths */
-const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
+export const blockSize = (b: number, P: number, B: number) => Math.ceil(((b + 1) * P) / B) - Math.ceil((b * P) / B);
 
 /** batch-means standard error of a mean from block sums */
 export function blockSE(blk: Float64Array, P: number, B: number, mean: number): number {

@@ -12,9 +12,11 @@ const WORDS: Record<string, string> = {
 
 const LIMIT_ONLY = new Set(['static', 'stationary']);
 
-export function methodInWords(method: string): string {
+/** `exact`: the populations the Monte Carlo solver computed exactly (diagnostics.exactPopulations) */
+export function methodInWords(method: string, exact?: unknown): string {
   const [transient, limit] = method.split('+');
   const w = (m: string) => WORDS[m] ?? m;
   if (!limit && LIMIT_ONLY.has(transient)) return `t → ∞ only: ${w(transient)}; no transient solved`;
-  return limit ? `transient: ${w(transient)}; t → ∞: ${w(limit)}` : `transient: ${w(transient)}`;
+  const ex = typeof exact === 'string' && exact ? `, population${exact.includes(',') ? 's' : ''} ${exact} exact (affine)` : '';
+  return limit ? `transient: ${w(transient)}${ex}; t → ∞: ${w(limit)}` : `transient: ${w(transient)}${ex}`;
 }

@@ -43,7 +43,7 @@ export class MapPlan implements SweepPlan {
   readonly ops: KernelOp[];
 
   constructor(reading: SystemReading) {
-    const inner = (this.inner = new VectorPlan(reading));
+    const inner = (this.inner = new VectorPlan(reading, { exact: false }));
     // the same-step response of a let is its diagonal R(t, t): no δ part on a step grid
     this.ops = inner.ops.map((o) => ({ ...o, inst: false }));
     for (const pl of inner.pops) {

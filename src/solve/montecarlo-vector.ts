@@ -18,8 +18,10 @@
 // Lets inside a site of states (a `let h[i]` read by `d/dt x[i]`) are solved
 // by Newton once the fields at t_k are drawn and eliminated from the tangents
 // (Y_lets = (I − A_lets,lets)⁻¹ (A_lets,states Y_states + their memory terms));
-// what that needs is checked in `checkMixed`. Nothing here knows any
-// particular model.
+// what that needs is checked in `checkMixed`. A population (lets or states)
+// that is affine given the other populations' kernels runs on sigma paths
+// instead of samples and its averages are exact (`exactness`, sigmaMean). Nothing here
+// knows any particular model.
 import { DmftError } from '../errors.ts';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -31,7 +33,7 @@ import { distArgs, distDef } from '../model/distributions.ts';
 import { choleskyRow } from '../numeric/linalg.ts';
 import { Rng } from '../numeric/rng.ts';
 import {
-  addRow, blockSE, combineRows, emptyKernels, heunCorrect, heunPredict, JITTER, memorySums, memorySumsOpen,
+  addRow, blockSE, blockSize, combineRows, emptyKernels, heunCorrect, heunPredict, JITTER, memorySums, memorySumsOpen,
   observablesFromBlocks, tri, type KernelOp, type Kernels, type SweepPlan, type SweepResult, type SweepSettings,
 } from './mc-kernels.ts';
 import { VectorSiteError, type OrderReading, type PopReading, type SystemReading } from './read.ts';
@@ -89,6 +91,10 @@ export interface VPop {
   /** initial value per dynamic variable and path, from the path's quenched inputs */
   init: ((q: Float64Array, rng: Rng) => number)[];
   reads: Set<number>;
+  /** computed exactly on sigma paths instead of sampled (affine, see VectorPlan.exactness) */
+  exact: boolean;
+  /** an algebraic population that is sampled: why it is not computed exactly */
+  sampledWhy?: string;
 }
 
 const opSlot = (i: number) => `__op${i}`, opSlotT = (i: number) => `__opT${i}`;
@@ -100,7 +106,8 @@ export class VectorPlan implements SweepPlan {
   readonly pops: VPop[];
   readonly algebraicOrder: number[];
 
-  constructor(reading: SystemReading) {
+  /** options: exact = false samples every population (the exact path for affine populations off) */
+  constructor(reading: SystemReading, opts: { exact?: boolean } = {}) {
     this.reading = reading;
     const params = (this.params = reading.params);
     const sys = reading.sys;
@@ -203,9 +210,14 @@ export class VectorPlan implements SweepPlan {
         qPos: qNames.map(slot), qDists: r.quenched.map((q) => q.input.dist), stepPos: r.step.map((q) => slot(q.name)), stepDists: r.step.map((q) => q.dist), noises, means, mems, tPos: slot('t'),
         dFx, dFfield, dFmem: mems.map((m, j) => dF(m.variable, r.memory[j].slot)), ops, tangents, avgs,
         lower: r.variables.map((v) => v.lower ?? -Infinity), upper: r.variables.map((v) => v.upper ?? Infinity), init, reads,
+        exact: false,
       };
     });
     this.checkMixed();
+    if (opts.exact ?? true) for (const pl of this.pops) {
+      pl.sampledWhy = this.exactness(pl);
+      pl.exact = pl.sampledWhy === undefined;
+    }
     // algebraic populations read each other at equal times: order them (a cycle has no causal order)
     const alg = this.pops.filter((p) => !p.dynamic).map((p) => p.index);
     const order: number[] = [];
@@ -252,11 +264,63 @@ export class VectorPlan implements SweepPlan {
     }
   }
 
+  /**
+   * Why population pl cannot be computed exactly, or undefined when it can. A population whose
+   * right-hand sides are affine in its variables, fields, noise, memory terms and quenched inputs (memory
+   * integrands affine, no bounds, inputs and initial draws normal, no lets inside a site of states) is,
+   * given the other populations' kernels, a linear function x = μ + W ξ of the standard normals ξ of its
+   * fields' Cholesky factor, its inputs, its initial draws and its noise increments (Heun is linear too):
+   * the 2·dim ξ + 1 sigma paths ξ = 0, ±e_r average every polynomial of degree ≤ 3 in ξ exactly
+   * (weights 1 − dim ξ and ½; docs/monte-carlo.md). So its
+   * kernels and averages are exact when their functions are polynomials of degree ≤ 3 in the variables
+   * (C[f, g]: deg f + deg g ≤ 3) and its responses are of affine functions (the tangent is the same on
+   * every path; one carries it).
+   */
+  private exactness(pl: VPop): string | undefined {
+    const what = pl.dynamic ? 'its equations are' : 'its lets are';
+    if (pl.lets.length) return 'it has states and lets on one index';
+    if (!pl.r.affine) return `${what} not affine in their variables, fields, noise and memory terms (or bounded)`;
+    const qNames = pl.r.quenched.map((x) => x.name);
+    for (const v of pl.r.variables) {
+      const init = v.init;
+      if (!init || v.kind !== 'dynamic') continue;
+      if (init.kind === 'dist' ? init.dist.kind !== 'normal' || v.initInputs.length > 0 : degree(init.value, (x) => (x.k === 'sym' || x.k === 'ref') && qNames.includes(x.name)) > 1)
+        return `the initial condition of ${v.name} is not a normal law with fixed arguments or affine in the inputs`;
+    }
+    if (pl.r.step.length) return 'it has inputs drawn at every step';
+    const q = pl.r.quenched.find((x) => x.input.dist.kind !== 'normal');
+    if (q) return `its input ${q.name} is not normal`;
+    const deg = (e: Expr, names: string[]) => degree(e, (x) => (x.k === 'sym' || x.k === 'ref') && names.includes(x.name));
+    for (const i of pl.ops) {
+      const o = this.ops[i], rd = o.rd;
+      const df = deg(rd.f, rd.slots), dg = rd.g ? deg(rd.g.f, rd.slots) : df;
+      if (o.kind === 'R' ? df > 1 : o.kind === 'M' ? df > 3 : df + dg > 3) return `its order parameter ${o.name} is of a function beyond the exact degree`;
+    }
+    for (const a of pl.avgs) {
+      const av = this.reading.observables[a.obs].averages[a.a];
+      if (deg(av.body, av.slots) > 3) return `the observable ${this.reading.observables[a.obs].def.name} averages a function of degree above 3 over it`;
+    }
+    return undefined;
+  }
+
+  /** the populations computed exactly, and the populations of lets that are sampled and why */
+  exactNotes(): { exact: string[]; sampled: string[] } {
+    return {
+      exact: this.pops.filter((p) => p.exact).map((p) => p.r.name),
+      sampled: this.pops.filter((p) => !p.dynamic && p.sampledWhy).map((p) => `${p.r.name}: ${p.sampledWhy}`),
+    };
+  }
+
   work() {
+    const sampled = this.pops.filter((p) => !p.exact), exact = this.pops.filter((p) => p.exact);
     return {
       hasResponses: this.pops.some((p) => p.tangents.length > 0),
-      kernelRows: this.pops.reduce((a, p) => a + p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
-      tangents: this.pops.reduce((a, p) => a + p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
+      deterministic: sampled.length === 0,
+      kernelRows: sampled.reduce((a, p) => a + p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length, 0),
+      tangents: sampled.reduce((a, p) => a + p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
+      // per sweep, whatever P: the exact populations' sigma paths (one carries the tangents)
+      fixed: (K: number) => exact.reduce((a, p) => a + (2 * ((K + 1) * p.F + p.qDists.length + p.V + K * p.noises.length) + 1) * (K * K / 2) * Math.max(1, p.F * p.F + p.ops.filter((i) => this.ops[i].kind === 'C').length)
+        + (K ** 3 / 6) * p.tangents.length * p.V * Math.max(1, p.mems.length), 0),
     };
   }
 
@@ -388,9 +452,30 @@ export class VecSim {
   readonly cPin: Uint8Array[];
   readonly scratch: Float64Array[];
   readonly initRng: Rng[];
+  /** this population's paths and tangent-carrying paths (st.P, st.PR; for an exact population its sigma paths, one tangent) */
+  readonly P: number;
+  readonly PR: number;
+  /** the paths are the sigma paths of an exact population (pl.exact): averages by sigmaMean, not over samples */
+  readonly exact: boolean;
+  /** averages over this population's paths (a block mean, or sigmaMean) */
+  readonly mean: BlockMean;
+  /** exact: the sigma direction of each variable's initial draw (−1: none), the first noise direction */
+  readonly initDir: number[];
+  readonly noiseDir0: number;
 
-  constructor(readonly plan: VectorPlan, readonly pl: VPop, readonly st: SweepSettings) {
-    const n = (this.n = st.K + 1), P = st.P, PR = st.PR, V = pl.V, F = pl.F;
+  constructor(readonly plan: VectorPlan, readonly pl: VPop, readonly st: SweepSettings, exact = false, mean?: BlockMean) {
+    const n = (this.n = st.K + 1), V = pl.V, F = pl.F;
+    this.exact = exact && pl.exact;
+    // an exact population's directions: the (K + 1)·F normals of its fields, one per quenched input,
+    // one per initial draw (a variable with a normal law), one per noise and step k ≥ 1
+    const nQ = pl.qDists.length;
+    this.initDir = pl.r.variables.map(() => -1);
+    let dims = n * F + nQ;
+    if (exact && pl.exact) pl.r.variables.forEach((v, i) => { if (v.kind === 'dynamic' && v.init?.kind === 'dist') this.initDir[i] = dims++; });
+    this.noiseDir0 = dims;
+    if (exact && pl.exact) dims += pl.noises.length * st.K;
+    const P = (this.P = this.exact ? 2 * dims + 1 : st.P), PR = (this.PR = this.exact ? Math.min(st.PR, 1) : st.PR);
+    this.mean = this.exact ? sigmaMean : mean ?? blockMean(st.blocks);
     const rngFor = (purpose: number) => new Rng(st.seed, st.stream + pl.index * 4096 + purpose);
     const arr = (m: number, c: number) => Array.from({ length: c }, () => new Float64Array(m));
     this.X = arr(n * P, V);
@@ -403,8 +488,10 @@ export class VecSim {
     this.GV = new Map(pl.ops.filter((i) => plan.ops[i].kind === 'C' && plan.ops[i].rd.g).map((i) => [i, new Float64Array(n * P)]));
     this.Gm = arr(n * P, pl.mems.length);
     // standard normals of the joint factor, row k·F + e drawn from field e's stream
-    this.XI = new Float64Array(n * F * P);
-    for (let e = 0; e < F; e++) {
+    // sigma paths (exact): path 0 has ξ = 0, paths 2r + 1 and 2r + 2 have ξ = +e_r and −e_r (sampleFields
+    // reads the factor's row directly, no XI)
+    this.XI = new Float64Array(this.exact ? 0 : n * F * P);
+    if (!this.exact) for (let e = 0; e < F; e++) {
       const g = rngFor(256 + e), a = new Float64Array(n * P);
       g.fillNormal(a, a.length, 0, 1);
       for (let k = 0; k < n; k++) this.XI.set(a.subarray(k * P, (k + 1) * P), (k * F + e) * P);
@@ -414,7 +501,19 @@ export class VecSim {
     this.memv = arr(P, pl.mems.length);
     this.memP = arr(P, pl.mems.length);
     this.S = arr(P, pl.mems.length);
-    this.Q = pl.qDists.map((d, j) => { const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name), a = new Float64Array(P); for (let p = 0; p < P; p++) a[p] = draw(g); return a; });
+    this.Q = pl.qDists.map((d, j) => {
+      const a = new Float64Array(P);
+      if (this.exact) {
+        // a normal input: its mean, and ± one standard deviation on its own pair of sigma paths
+        const [m, v] = distArgs(d).map((e, i) => plan.num(e, `the ${i ? 'variance' : 'mean'} of ${pl.r.quenched[j].name}`));
+        a.fill(m);
+        a[2 * (n * F + j) + 1] = m + Math.sqrt(v); a[2 * (n * F + j) + 2] = m - Math.sqrt(v);
+        return a;
+      }
+      const g = rngFor(1 + j), draw = plan.sampler(d, pl.r.quenched[j].name);
+      for (let p = 0; p < P; p++) a[p] = draw(g);
+      return a;
+    });
     this.buf = new Float64Array(pl.r.slots.length);
     this.gbuf = new Float64Array(V + pl.qPos.length + pl.stepPos.length);
     // a map's inputs drawn afresh at every step, per step and path, each from its own stream
@@ -440,6 +539,22 @@ export class VecSim {
         YD: pl.dynamic ? [] : arr(n * PR, V), GYD: pl.dynamic ? [] : arr(n * PR, nm),
       });
     }
+  }
+
+  /** ξ_d on sigma path p: +1, −1 on the pair of direction d, else 0 */
+  private sigma(d: number, p: number): number { return p === 2 * d + 1 ? 1 : p === 2 * d + 2 ? -1 : 0; }
+
+  /** the initial value of variable v on path p (quenched inputs q): a draw, or on sigma paths mean ± sd */
+  initial(v: number, q: Float64Array, p: number): number {
+    const d = this.initDir[v], init = this.pl.r.variables[v].init;
+    if (d < 0 || init?.kind !== 'dist') return this.pl.init[v](q, this.initRng[v]);
+    const [m, va] = distArgs(init.dist).map((e, i) => this.plan.num(e, `the ${i ? 'variance' : 'mean'} of the initial condition of ${this.pl.r.variables[v].name}`));
+    return m + Math.sqrt(va) * this.sigma(d, p);
+  }
+
+  /** the standard normal of noise j over the step ending at k ≥ 1 on path p (drawn, or on sigma paths ±1 / 0) */
+  noiseNormal(j: number, k: number, p: number): number {
+    return this.exact ? this.sigma(this.noiseDir0 + j * this.st.K + k - 1, p) : this.noiseRng[j].normal();
   }
 
   clip(v: number, x: number): number { return x < this.pl.lower[v] ? this.pl.lower[v] : x > this.pl.upper[v] ? this.pl.upper[v] : x; }
@@ -477,7 +592,7 @@ export class VecSim {
 
   /** S[j] ← h Σ_{l<k} w_l R_j(k,l) g_j(x_l), w_0 = ½ */
   partial(use: Kernels, k: number): void {
-    const { P } = this.st, n = this.n, h = this.st.h;
+    const P = this.P, n = this.n, h = this.st.h;
     for (let j = 0; j < this.S.length; j++) {
       const R = use.v[this.pl.mems[j].op];
       combineRows(this.S[j], R, k * n, this.Gm[j], k, P, h);
@@ -496,7 +611,7 @@ export class VecSim {
 
   /** η(t_k) for every field: F more rows of the joint Cholesky factor (time-major, field-minor) */
   sampleFields(use: Kernels, k: number): number {
-    const { pl } = this, F = pl.F, nF = this.n * F, P = this.st.P;
+    const { pl } = this, F = pl.F, nF = this.n * F, P = this.P;
     let indefinite = 0;
     const row = this.covRow, cs = this.covSlots;
     for (let e = 0; e < F; e++) {
@@ -511,7 +626,12 @@ export class VecSim {
         row[c] = ent.F(cs);
       }
       indefinite = Math.max(indefinite, choleskyRow(this.L, nF, r, row, JITTER));
-      combineRows(this.eta[e], this.L, r * nF, this.XI, r + 1, P);
+      if (this.exact) {
+        // η_e(t_k) on the sigma paths: ±L[r, c] on the pair of direction c ≤ r, 0 elsewhere
+        const eta = this.eta[e];
+        eta.fill(0);
+        for (let c = 0; c <= r; c++) { const w = this.L[r * nF + c]; eta[2 * c + 1] = w; eta[2 * c + 2] = -w; }
+      } else combineRows(this.eta[e], this.L, r * nF, this.XI, r + 1, P);
     }
     return indefinite;
   }
@@ -519,16 +639,17 @@ export class VecSim {
 
 /** one sweep of the vector sites (a replica, or with frozen kernels a self-consistency check) */
 function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
-  const { K, h, P, PR, blocks: B } = st;
+  // paths per population: sim.P, sim.PR (an exact population has its own sigma paths)
+  const { K, h, blocks: B } = st;
   const n = K + 1;
   const est = emptyKernels(plan, K, h);
   const use = st.frozen ?? est;
   const frozen = !!st.frozen;
   const estSE = frozen ? emptyKernels(plan, K, h) : undefined;
-  const sims = plan.pops.map((pl) => new VecSim(plan, pl, st));
+  const blocks = blockMean(B);
+  const sims = plan.pops.map((pl) => new VecSim(plan, pl, st, true, blocks));
   let stiffness = 0, indefinite = 0;
-  const mean = blockMean(B);
-  const prod = new Float64Array(Math.max(P, PR));
+  const prod = new Float64Array(Math.max(...sims.map((s) => Math.max(s.P, s.PR))));
   const fail = (pl: VPop, what: string, k: number) => {
     const stiff = stiffness > 1.5 ? ` h·|∂F/∂x| reached ${stiffness.toPrecision(3)} (Heun is stable below 2):` : '';
     return new DmftError({
@@ -542,19 +663,19 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
     for (const i of sim.pl.ops) {
       const o = plan.ops[i];
       if (o.kind === 'R' || sim.pl.letOp.has(i) !== letOps) continue;
-      const fv = sim.FV.get(i)!, gv = sim.GV.get(i), ko = k * P;
+      const P = sim.P, fv = sim.FV.get(i)!, gv = sim.GV.get(i), ko = k * P;
       for (let p = 0; p < P; p++) {
         sim.site(xs, off, p);
         fv[ko + p] = o.rd.F(sim.gbuf);
         if (gv) gv[ko + p] = o.rd.g!.F(sim.gbuf);
       }
-      orderRow(o.kind, fv, gv, k, n, P, est.v[i], estSE?.v[i], prod, mean);
+      orderRow(o.kind, fv, gv, k, n, P, est.v[i], estSE?.v[i], prod, sim.mean);
     }
   };
 
   /** tangent coefficients along the first PR paths at the state xs (row k): A, ∂F/∂mem, ∇g, pinned */
   const coefs = (sim: VecSim, k: number, xs: Float64Array[], off: number, pin: Uint8Array[], pinOff: number, mems: Float64Array[]) => {
-    const pl = sim.pl, V = pl.V, nm = pl.mems.length;
+    const pl = sim.pl, V = pl.V, nm = pl.mems.length, PR = sim.PR;
     const a = sim.scratch[0];
     for (let p = 0; p < PR; p++) {
       sim.fill(use, k, p, xs, off, mems);
@@ -614,7 +735,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
   /** rates out_v(l) = Σ_w A_vw Y_w(l) + Σ_{j of v} ∂F/∂mem_j mem_j(l), l < rows */
   const rates = (sim: VecSim, out: Float64Array[], Y: Float64Array[], mem: Float64Array[], rows: number) => {
-    const pl = sim.pl, V = pl.V;
+    const pl = sim.pl, V = pl.V, PR = sim.PR;
     for (let v = 0; v < V; v++) {
       const o = out[v];
       o.fill(0, 0, rows * PR);
@@ -632,7 +753,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
   /** G(k, l) = ∇g_j·Y(k, l) into out (index l·PR + p), l < rows */
   const gradDot = (sim: VecSim, j: number, Y: Float64Array[], rows: number, out: Float64Array) => {
-    const V = sim.pl.V;
+    const V = sim.pl.V, PR = sim.PR;
     out.fill(0, 0, rows * PR);
     for (let w = 0; w < V; w++) {
       const g = sim.cG[j * V + w], y = Y[w];
@@ -641,15 +762,16 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   };
 
   /** R(k, l) = ⟨Σ_v ∂f/∂x_v Y_v(k, l)⟩ over the first PR paths for the tangent's ops, from fp (per op, per variable) */
-  const responseRow = (ops: number[], fp: Float64Array[][], Y: Float64Array[], yOff: number, out: (i: number) => Float64Array, at: number, se: (i: number) => Float64Array | undefined) => {
+  const responseRow = (sim: VecSim, ops: number[], fp: Float64Array[][], Y: Float64Array[], yOff: number, out: (i: number) => Float64Array, at: number, se: (i: number) => Float64Array | undefined) => {
+    const PR = sim.PR;
     ops.forEach((i, q) => {
       prod.fill(0, 0, PR);
       fp[q].forEach((f, v) => { const y = Y[v]; for (let p = 0; p < PR; p++) prod[p] += f[p] * y[yOff + p]; });
-      mean(prod, PR, out(i), at, se(i));
+      sim.mean(prod, PR, out(i), at, se(i));
     });
   };
   const fpOf = (sim: VecSim, ops: number[], xs: Float64Array[], off: number): Float64Array[][] => ops.map((i) => {
-    const rd = plan.ops[i].rd;
+    const rd = plan.ops[i].rd, PR = sim.PR;
     return rd.df.map((d) => { const a = new Float64Array(PR); for (let p = 0; p < PR; p++) { sim.site(xs, off, p); a[p] = d(sim.gbuf); } return a; });
   });
 
@@ -685,7 +807,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
   /** Y(k, k) of a tangent for an impulse in field e: ∂F_v/∂η_e for each state v, plus (lets inside the site)
    *  the lets' δ response carried into the states, Σ_a (A_DA Z)_{va} ∂F_a/∂η_e; coefs at this state must be current */
   const impulse = (sim: VecSim, k: number, e: number, xs: Float64Array[], off: number, pin: Uint8Array[], pinOff: number, mem: Float64Array[], out: Float64Array[], outOff: number) => {
-    const pl = sim.pl, V = pl.V;
+    const pl = sim.pl, V = pl.V, PR = sim.PR;
     const d = sim.scratch[V + 1 < sim.scratch.length ? V + 1 : 0];
     for (let p = 0; p < PR; p++) {
       sim.fill(use, k, p, xs, off, mem);
@@ -712,7 +834,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
     // ---- 1. dynamic populations: predictor (or initial condition), rows from the predicted state
     for (const sim of sims) {
-      const pl = sim.pl, V = pl.V;
+      const pl = sim.pl, V = pl.V, P = sim.P, PR = sim.PR;
       if (!pl.dynamic) continue;
       const { X, pinned, xp, pinP } = sim;
       if (k === 0) {
@@ -720,7 +842,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         for (let p = 0; p < P; p++) {
           for (let j = 0; j < q.length; j++) q[j] = sim.Q[j][p];
           for (let v = 0; v < V; v++) {
-            const raw = pl.init[v](q, sim.initRng[v]), x = sim.clip(v, raw);
+            const raw = sim.initial(v, q, p), x = sim.clip(v, raw);
             if (!Number.isFinite(raw)) throw new DmftError({ message: `Monte Carlo: the initial value of ${pl.r.variables[v].name} is not a finite number at a site` });
             X[v][p] = x; xp[v][p] = x; pinned[v][p] = pinP[v][p] = x !== raw ? 1 : 0;
           }
@@ -732,7 +854,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
           if (nz.length) {
             sim.fill(use, k - 1, p, X, off, sim.memv);
             for (let j = 0; j < nz.length; j++) {
-              const z = sim.noiseSd[j] * sim.noiseRng[j].normal();
+              const z = sim.noiseSd[j] * sim.noiseNormal(j, k, p);
               for (let v = 0; v < V; v++) { const c = nz[j].coef[v]; if (c) sim.dW[v][p] += c(sim.buf) * z; }
             }
           }
@@ -750,20 +872,20 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       // (with lets inside the site: once they are solved, in step 3)
       for (const t of sim.tangents) {
         const fp = fpOf(sim, t.ops, xp, 0);
-        for (let l = 0; l < k; l++) responseRow(t.ops, fp, t.Yp, l * PR, (i) => est.v[i], k * n + l, (i) => estSE?.v[i]);
+        for (let l = 0; l < k; l++) responseRow(sim, t.ops, fp, t.Yp, l * PR, (i) => est.v[i], k * n + l, (i) => estSE?.v[i]);
         if (pl.lets.length) continue;
         const be = sim.scratch.slice(0, V);
         for (let p = 0; p < PR; p++) {
           sim.fill(use, k, p, xp, 0, sim.memv);
           for (let v = 0; v < V; v++) be[v][p] = pinP[v][p] ? 0 : pl.dFfield[v * pl.F + t.field](sim.buf);
         }
-        responseRow(t.ops, fp, be, 0, (i) => est.v[i], k * n + k, (i) => estSE?.v[i]);
+        responseRow(sim, t.ops, fp, be, 0, (i) => est.v[i], k * n + k, (i) => estSE?.v[i]);
       }
     }
 
     // ---- 2. populations of lets, each after the ones it reads: fields, Newton per path, rows, responses
     for (const ai of plan.algebraicOrder) {
-      const sim = sims[ai], pl = sim.pl, V = pl.V, nm = pl.mems.length, { X, pinned } = sim;
+      const sim = sims[ai], pl = sim.pl, V = pl.V, nm = pl.mems.length, { X, pinned } = sim, P = sim.P;
       indefinite = Math.max(indefinite, sim.sampleFields(use, k));
       sim.partial(use, k);
       const ce = new Float64Array(nm);
@@ -800,7 +922,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
     // ---- 3. dynamic populations: fields at t_k, corrector for states and tangents
     for (const sim of sims) {
-      const pl = sim.pl, V = pl.V, nm = pl.mems.length;
+      const pl = sim.pl, V = pl.V, nm = pl.mems.length, P = sim.P, PR = sim.PR;
       if (!pl.dynamic) continue;
       const { X, pinned, xp } = sim;
       indefinite = Math.max(indefinite, sim.sampleFields(use, k));
@@ -812,7 +934,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
         coefs(sim, k, xp, 0, sim.pinP, 0, memP);
         const fp = fpOf(sim, t.ops, xp, 0), be = sim.scratch.slice(0, V);
         impulse(sim, k, t.field, xp, 0, sim.pinP, 0, memP, be, 0);
-        responseRow(t.ops, fp, be, 0, (i) => est.v[i], k * n + k, (i) => estSE?.v[i]);
+        responseRow(sim, t.ops, fp, be, 0, (i) => est.v[i], k * n + k, (i) => estSE?.v[i]);
       }
       if (k > 0) {
         for (let p = 0; p < P; p++) {
@@ -886,12 +1008,12 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
 
   // ---- observables from the corrected paths
   const obs: Float64Array[] = [], obsSE: Float64Array[] = [];
-  averageObservables(plan, sims, st.outIdx, n, P, B, obs, obsSE);
+  averageObservables(plan, sims, st.outIdx, n, st.P, B, obs, obsSE);
   return { est, obs, obsSE, estSE, stiffness, indefinite };
 
   /** the responses of a population of lets at row k: δ part and regular part for impulses at l ≤ k */
   function algebraicTangent(sim: VecSim, k: number, off: number) {
-    const pl = sim.pl, V = pl.V, nm = pl.mems.length;
+    const pl = sim.pl, V = pl.V, nm = pl.mems.length, PR = sim.PR;
     coefs(sim, k, sim.X, off, sim.pinned, off, sim.memv);
     // per path: (I − A)⁻¹ for the δ part and (I − A − S)⁻¹ for the regular part (S: the memory sums' endpoint at k)
     const inv0 = new Float64Array(PR * V * V), inv1 = new Float64Array(PR * V * V);
@@ -922,9 +1044,9 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       }
       // the δ part of each response (a response the derivation did not mark instantaneous must have none)
       const scratchInst = new Float64Array(n);
-      responseRow(t.ops, f, t.YD, ko, (i) => est.inst[i] ?? scratchInst.fill(0), k, (i) => estSE?.inst[i] ?? undefined);
+      responseRow(sim, t.ops, f, t.YD, ko, (i) => est.inst[i] ?? scratchInst.fill(0), k, (i) => estSE?.inst[i] ?? undefined);
       for (const i of t.ops) if (!est.inst[i]) {
-        responseRow([i], [f[t.ops.indexOf(i)]], t.YD, ko, () => scratchInst, k, () => undefined);
+        responseRow(sim, [i], [f[t.ops.indexOf(i)]], t.YD, ko, () => scratchInst, k, () => undefined);
         if (Math.abs(scratchInst[k]) > 1e-9) throw new DmftError({ message: `Monte Carlo: the response ${plan.ops[i].name} of the lets of population ${pl.r.name} has an instantaneous part (${scratchInst[k].toPrecision(3)} at t = ${(k * h).toFixed(3)}) that the derived system does not carry` });
       }
       // regular part: (I − A − S) Y_reg(k, l) = Σ_j ∂F/∂mem_j [R_j(k, l) ∇g_j·Y_δ(l) + h Σ_{u<k} R_j(k, u) ∇g_j·Y_reg(u, l)]
@@ -947,7 +1069,7 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
             t.Y[v][dst + p] = sim.cPin[v][p] ? 0 : s;
           }
         }
-        responseRow(t.ops, f, t.Y, dst, (i) => est.v[i], k * n + l, (i) => estSE?.v[i]);
+        responseRow(sim, t.ops, f, t.Y, dst, (i) => est.v[i], k * n + l, (i) => estSE?.v[i]);
         for (let j = 0; j < nm; j++) {
           const G = t.GY[j], o2 = (tri(k) + l) * PR;
           for (let p = 0; p < PR; p++) { let s = 0; for (let w = 0; w < V; w++) s += sim.cG[j * V + w][p] * t.Y[w][dst + p]; G[o2 + p] = s; }
@@ -956,6 +1078,16 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
     }
   }
 }
+
+/** The exact average over the sigma paths of an exact population (VectorPlan.exactness):
+ *  v_0 + ½ Σ_{p≥1} (v_p − v_0) (the weights 1 − dim ξ and ½, summed stably); no sampling error. */
+export const sigmaMean: BlockMean = (vals, m, out, at, se) => {
+  const v0 = vals[0];
+  let s = 0;
+  for (let p = 1; p < m; p++) s += vals[p] - v0;
+  out[at] = v0 + 0.5 * s;
+  if (se) se[at] = 0;
+};
 
 /** The mean of vals[0..m) into out[at] and, when `se` is given, its standard
  *  error from B contiguous blocks of paths into se[at]. */
@@ -1003,23 +1135,27 @@ export function averageObservables(plan: VectorPlan, sims: VecSim[], outIdx: num
   const oneTime = plan.reading.observables.map((ob) => ob.def.times.length <= 1);
   const nOut = outIdx.length;
   const avgBlocks = plan.reading.observables.map((ob, oi) => ob.averages.map(() => new Float64Array(B * (oneTime[oi] ? n : nOut * nOut))));
+  const sizes = Float64Array.from({ length: B }, (_, b) => blockSize(b, P, B));
   for (const sim of sims) {
-    const V = sim.pl.V, nq = sim.Q.length, bbuf = new Float64Array(2 * V + nq + sim.steps.length);
+    const V = sim.pl.V, nq = sim.Q.length, bbuf = new Float64Array(2 * V + nq + sim.steps.length), Ps = sim.P;
     const at = (ka: number, kb: number, p: number) => {
-      for (let v = 0; v < V; v++) { bbuf[v] = sim.X[v][ka * P + p]; bbuf[V + v] = sim.X[v][kb * P + p]; }
+      for (let v = 0; v < V; v++) { bbuf[v] = sim.X[v][ka * Ps + p]; bbuf[V + v] = sim.X[v][kb * Ps + p]; }
       for (let j = 0; j < nq; j++) bbuf[2 * V + j] = sim.Q[j][p];
-      for (let j = 0; j < sim.steps.length; j++) bbuf[2 * V + nq + j] = sim.steps[j][ka * P + p];
+      for (let j = 0; j < sim.steps.length; j++) bbuf[2 * V + nq + j] = sim.steps[j][ka * Ps + p];
+    };
+    // an exact population: its exact average counted in every block (it adds no sampling error)
+    const vals = new Float64Array(sim.exact ? Ps : 0), one = new Float64Array(1);
+    const add = (acc: Float64Array, m: number, t: number, ka: number, kb: number, F: (b: Float64Array) => number) => {
+      if (sim.exact) {
+        for (let p = 0; p < Ps; p++) { at(ka, kb, p); vals[p] = F(bbuf); }
+        sigmaMean(vals, Ps, one, 0);
+        for (let b = 0; b < B; b++) acc[b * m + t] += one[0] * sizes[b];
+      } else for (let p = 0; p < Ps; p++) { at(ka, kb, p); acc[blockOf(p) * m + t] += F(bbuf); }
     };
     for (const a of sim.pl.avgs) {
       const acc = avgBlocks[a.obs][a.a];
-      if (oneTime[a.obs]) {
-        for (let k = 0; k < n; k++) for (let p = 0; p < P; p++) { at(k, k, p); acc[blockOf(p) * n + k] += a.F(bbuf); }
-      } else {
-        for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) for (let p = 0; p < P; p++) {
-          at(outIdx[ia], outIdx[ib], p);
-          acc[blockOf(p) * nOut * nOut + ia * nOut + ib] += a.F(bbuf);
-        }
-      }
+      if (oneTime[a.obs]) for (let k = 0; k < n; k++) add(acc, n, k, k, k, a.F);
+      else for (let ia = 0; ia < nOut; ia++) for (let ib = 0; ib < nOut; ib++) add(acc, nOut * nOut, ia * nOut + ib, outIdx[ia], outIdx[ib], a.F);
     }
   }
   observablesFromBlocks(plan.reading.observables, avgBlocks, oneTime, n, nOut, P, B, obs, obsSE);

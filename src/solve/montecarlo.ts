@@ -74,6 +74,8 @@ export interface MonteCarloOptions extends SolveOptions {
   biasCheck?: boolean;
   /** largest number of time steps on [0, T] (default 160): a finer dt is coarsened to T/maxSteps (reported) */
   maxSteps?: number;
+  /** compute populations of lets that are affine exactly instead of sampling them (default true; docs/monte-carlo.md) */
+  exactAffine?: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -198,7 +200,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // one sweep for every site: a scalar population is the case of one variable (montecarlo-vector.ts);
   // a map x(t+1) = F has its own sweep on the step grid (montecarlo-map.ts), exact in time
   const discrete = reading.sys.time === 'discrete';
-  const plan: SweepPlan = discrete ? new MapPlan(reading) : new VectorPlan(reading);
+  const plan: SweepPlan = discrete ? new MapPlan(reading) : new VectorPlan(reading, { exact: opts.exactAffine });
   if (discrete && !(Number.isInteger(opts.T) && opts.T >= 1)) throw new DmftError({ message: `Monte Carlo: T = ${opts.T}: the dynamics are maps x(t+1) = …, so T is a number of steps (an integer ≥ 1)` });
   if (!(opts.T > 0) || !(discrete || opts.dt > 0)) throw new DmftError({ message: `Monte Carlo: T and dt must be positive (got T = ${opts.T}, dt = ${opts.dt})` });
   let K = discrete ? opts.T : Math.max(2, Math.ceil(opts.T / opts.dt - 1e-9));
@@ -212,13 +214,16 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // feeds back through the memory terms, and at equal work fewer, fully tangent-carrying paths
   // give the same variance with a smaller finite-P bias. The replicas stop at a work budget
   // (~10–20 s of one core), deterministic so that a seed reproduces the result.
-  const { hasResponses, kernelRows: nKernelRows, tangents: nTangents } = plan.work();
+  const { hasResponses, kernelRows: nKernelRows, tangents: nTangents, fixed: fixedWork, deterministic } = plan.work();
   const perPath = (K * K) / 2 * Math.max(1, nKernelRows), perTangent = (K ** 3) / 6 * nTangents;
+  // populations computed exactly cost the same whatever P (their sigma paths)
+  const fixed = fixedWork?.(K) ?? 0;
   const budget = opts.maxWork ?? 3e9;
-  const minR = Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
-  const P = Math.max(64, Math.round(opts.paths ?? Math.min(1000, Math.max(200, budget / 2 / minR / (perPath + perTangent)))));
+  // nothing sampled (every population exact): the replicas are all the same, two say so
+  const minR = deterministic ? 2 : Math.max(4, opts.replicas ?? 16, Math.ceil((opts.samples ?? 0) / (opts.paths ?? 1e9)));
+  const P = Math.max(64, Math.round(opts.paths ?? Math.min(1000, Math.max(200, (budget / 2 / minR - fixed) / (perPath + perTangent)))));
   const PR = hasResponses ? Math.min(P, Math.max(16, Math.round(opts.responsePaths ?? P))) : 0;
-  const work = P * perPath + PR * perTangent;
+  const work = P * perPath + PR * perTangent + fixed;
   const maxR = Math.max(minR, opts.maxReplicas ?? Math.min(256, Math.floor(budget / work)));
   const tol = opts.tol ?? 1e-2;
   const seed = opts.seed ?? 1;
@@ -319,7 +324,8 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const residualAt = (oi: number, at: number): number => {
     if (!check) return 0;
     const d = check.obs[oi][at] - fs.mean[oi][at];
-    const z = Math.abs(d) / Math.hypot(check.obsSE[oi][at], fs.se[oi][at]);
+    // an observable of exact populations only has no sampling error: rounding is its noise
+    const z = Math.abs(d) / Math.hypot(check.obsSE[oi][at], fs.se[oi][at], 1e-9 * Math.abs(fs.mean[oi][at]));
     if (Number.isFinite(z)) maxResidZ = Math.max(maxResidZ, z);
     if (z > RESID_Z) { maxResid = Math.max(maxResid, Math.abs(d)); return Math.abs(d); }
     return 0;
@@ -392,6 +398,12 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
     stiffness: +fine.stiffness.toPrecision(3),
     seconds: (performance.now() - t0) / 1000,
   };
+  const ex = plan.exactNotes?.();
+  if (ex?.exact.length) {
+    diagnostics.exactPopulations = ex.exact.join(', ');
+    diagnostics.exactNote = `population${ex.exact.length > 1 ? 's' : ''} ${ex.exact.join(', ')} ${ex.exact.length > 1 ? 'are' : 'is'} affine given the sampled populations' kernels: computed exactly (sigma paths), not sampled`;
+  }
+  if (ex?.sampled.length) diagnostics.sampledLetsNote = `sampled, not computed exactly: ${ex.sampled.join('; ')}`;
   if (kernelZ) { diagnostics.kernelResidualRms = +kernelZ.rms.toPrecision(3); diagnostics.kernelResidualWorst = kernelZ.worst; }
   if (coarsened) diagnostics.dtNote = `dt = ${opts.dt} would need ${Math.ceil(opts.T / opts.dt)} steps; the Monte Carlo grid uses ${K} steps (dt = ${h.toPrecision(4)}), its error is in discretizationErrorMax`;
   if (warnings.length) diagnostics.warning = warnings.join('; ');
