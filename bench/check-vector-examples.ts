@@ -3,6 +3,7 @@
 // table in docs/check.md). These losses spread by 6–8 % per seed at D = 1000,
 // so the defaults (N = 1000, dt = 0.05, 120 s) stay inconclusive; N = 250 with
 // ~1000–2000 seeds decides at a quarter of the cost (bench/RESULTS.md).
+// The settings are read from each example's "# check:" header line.
 // Runs one check at a time through the CLI (`--json`), records exit code,
 // verdict, rows by verdict, seeds (long to T-limit / short to T), the worst
 // detectable difference, CPU seconds (user + system of the child, from
@@ -14,13 +15,12 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** each example's settings: the "# check:" line of its header (kept in step by test/check/vector-settings.test.ts) */
-export const VECTOR_CHECKS: Record<string, string> = {
-  momentum: '--N 250 --dt 0.1 --max-seeds 1024 --budget 3000',
-  'warm-start': '--N 250 --dt 0.1 --max-seeds 1024 --budget 3000',
-  'two-students': '--N 250 --dt 0.1 --max-seeds 2048 --budget 3000',
-  'random-features': '--N 250 --dt 0.1 --max-seeds 2048 --budget 3000',
-  'transpose-mix': '--N 250 --dt 0.05 --max-seeds 1200 --budget 3000',
+/** the vector-site examples of issue 12; each one's settings are the "# check:" line of its header */
+const EXAMPLES = ['momentum', 'warm-start', 'two-students', 'random-features', 'transpose-mix'];
+const settingsOf = (ex: string): string => {
+  const m = /^# check: dmft check examples\/[\w-]+\.dmft (.+)$/m.exec(readFileSync(`examples/${ex}.dmft`, 'utf8'));
+  if (!m) throw new Error(`examples/${ex}.dmft has no "# check: dmft check examples/${ex}.dmft …" line`);
+  return m[1].trim();
 };
 
 const arg = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -32,8 +32,9 @@ const dir = mkdtempSync(join(tmpdir(), 'check-vector-'));
 console.log(`(each check's JSON report is kept in ${dir})`);
 const lines: string[] = [];
 const load0 = loadavg()[0];
-for (const [ex, settings] of Object.entries(VECTOR_CHECKS)) {
+for (const ex of EXAMPLES) {
   if (only && !only.includes(ex)) continue;
+  const settings = settingsOf(ex);
   const cmd = `dmft check examples/${ex}.dmft ${settings}`;
   const timeFile = join(dir, `${ex}.time`);
   const t0 = performance.now();
