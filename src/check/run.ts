@@ -235,18 +235,35 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     stepInfo = { N, seeds: nc, dt: s.dt, paired: noisy ? 'same seeds and Brownian paths' : 'same seeds', largest: 0 };
   }
 
-  // One size: what a quarter of it would cost. The spread of a self-averaging
-  // observable falls like 1/√N, so N/4 needs about 4× the seeds; each is cheaper
-  // by the simulator's own cost estimate (dense couplings: ~16×). Its
-  // finite-size bias is ~4× larger and, with one size, not estimated.
-  const smallerSize = (seedsNeeded: number): string => {
-    const N = s.Ns[0], Nq = Math.round(N / 4), perSeed = perSeedCost.get(N) ?? 0;
-    if (s.Ns.length !== 1 || Nq < 100 || !(perSeed > 0)) return '';
+  // One size: what cheaper settings would cost, as options to rerun with. The
+  // spread of a self-averaging observable falls like 1/√N, so N/4 needs about
+  // 4× the seeds; each is cheaper by the simulator's own cost estimate (dense
+  // couplings: ~16×). Its finite-size bias is ~4× larger and, with one size, not
+  // estimated (measuring it to a fraction of the target costs more than the
+  // check: docs/check.md). The seconds are those the seeds still needed would
+  // take at this size, times N/N′ seeds, each cheaper by the ratio. A step twice as long is proposed only when the
+  // measured step bias, grown by 2^p (p: RK4 counted as 2, for kinks; stochastic
+  // Heun as 1), stays below an eighth of the target; the run at that step
+  // bounds its own step bias again.
+  const cheaper = (seedsNeeded: number, cost: number, rows: CheckRow[]): string => {
+    const N = s.Ns[0], perSeed = perSeedCost.get(N) ?? 0;
+    if (s.Ns.length !== 1 || !(perSeed > 0)) return '';
+    const Nq = N >= 400 ? Math.round(N / 4) : N;
+    const stepRel = Math.max(0, ...rows.map((r) => (r.scale > 0 ? r.stepBias / r.scale : 0)));
+    const order = model.noises.length ? 1 : 2;
+    const dt2 = s.stepCheck && !s.exactSteps && stepRel * 2 ** order <= s.target / 8 ? 2 * s.dt : s.dt;
+    if (Nq === N && dt2 === s.dt) return '';
     try {
-      const spec = { T: simT, dt: s.dt, times: simTimes, grid: s.grid.filter((t) => t <= simT), blowup: 1e12 };
-      const ratio = estimateSeconds(plan(model, Nq, { precision: 'auto' }), spec) / estimateSeconds(plan(model, N, { precision: 'auto' }), spec);
-      const n4 = Math.ceil(4 * seedsNeeded), sec = n4 * perSeed * ratio;
-      return Number.isFinite(sec) && ratio < 0.5 ? `; at --N ${Nq} about ${n4} seeds (≈ ${Math.ceil(elapsed() + sec)} s; its finite-size bias, ~4× larger, is not estimated with one size)` : '';
+      const spec = (dt: number) => ({ T: simT, dt, times: simTimes, grid: s.grid.filter((t) => t <= simT), blowup: 1e12 });
+      const ratio = estimateSeconds(plan(model, Nq, { precision: 'auto' }), spec(dt2)) / estimateSeconds(plan(model, N, { precision: 'auto' }), spec(s.dt));
+      const n = Math.ceil((seedsNeeded * N) / Nq), sec = (cost * N * ratio) / Nq;
+      if (!Number.isFinite(sec) || ratio >= 0.5) return '';
+      const why = [
+        ...(Nq < N ? ['its finite-size bias, ~4× larger, is not estimated with one size'] : []),
+        ...(dt2 > s.dt ? [`a step of ${dt2}: the step check bounds the bias at ${s.dt} by ${stepRel.toPrecision(1)} of the scale, and the run at ${dt2} bounds its own`] : []),
+      ];
+      const total = Math.ceil(elapsed() + sec);
+      return `; at${Nq < N ? ` --N ${Nq}` : ''}${dt2 > s.dt ? ` --dt ${dt2}` : ''} about ${n} seeds (≈ ${total} s; ${why.join('; ')}): rerun with${Nq < N ? ` --N ${Nq}` : ''}${dt2 > s.dt ? ` --dt ${dt2}` : ''} --max-seeds ${n} --budget ${Math.ceil(1.5 * total)}; or`;
     } catch {
       return '';
     }
@@ -311,7 +328,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const need = seedPlan(Math.max(2, fLate), Math.max(2, fTr)).cost;
     const blocked = cmp.rows.some((r) => r.verdict === 'inconclusive' && !r.growable);
     projection = Number.isFinite(factor)
-      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all)${smallerSize(factor * seedsNow)}: raise --budget, or loosen --target`
+      ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all)${cheaper(factor * seedsNow, need, cmp.rows) || ':'} raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
     const cap = Math.floor(s.maxSeeds ?? Infinity);

@@ -261,6 +261,19 @@ describe('check catches a 2 % error in the theory', () => {
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeGreaterThanOrEqual(4 * Number(m![1]) - 4);
   });
+  it('the projection names cheaper options to rerun with: N/4, and a step twice as long only when the step check measured its bias', async () => {
+    // RK4 on a smooth relaxation: the paired dt/2 rerun bounds the bias far below target/32, so 2·dt is proposed
+    const r = await check('test/check/models/tanh-bias.dmft', { Ns: [400], seeds: 4, budget: 0, limit: false });
+    const note = r.notes.join('\n');
+    const m = /needs about (\d+) seeds.*; at --N 100 --dt 0\.2 about (\d+) seeds \(≈ (\d+) s; .*a step of 0\.2: the step check bounds the bias at 0\.1 by [0-9.e-]+ of the scale.*\): rerun with --N 100 --dt 0\.2 --max-seeds (\d+) --budget (\d+); or raise --budget/.exec(note);
+    expect(m, note).not.toBeNull();
+    expect(Number(m![4])).toBe(Number(m![2]));
+    expect(Number(m![5])).toBeGreaterThanOrEqual(Number(m![3]));
+    expect(r.step!.largest * 4).toBeLessThanOrEqual(r.target / 8);
+    // with several sizes nothing cheaper is proposed (the sizes are the user's extrapolation)
+    const two = await check('test/check/models/tanh-bias.dmft', { Ns: [400, 800], seeds: 4, budget: 0, limit: false, stepCheck: false });
+    expect(two.notes.join('\n')).not.toMatch(/rerun with/);
+  });
 });
 
 describe('the adaptive loop', () => {
