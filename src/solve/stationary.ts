@@ -23,8 +23,10 @@
 //     quadrature's accuracy: marginal; a jump of φ where x has density: ∞).
 //     Kinked functions (relu, abs, sign, comparisons): every average is split
 //     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
-//     This regime reads one scalar population; a nonlinear vector site is
-//     refused with the reason.
+//     This regime reads one scalar population; a nonlinear vector site, or
+//     several populations, go to ./stationary-nonlinear.ts (the iterated
+//     frequency domain on a periodic lag grid), which refuses with the reason
+//     what it does not cover.
 //
 // Observables of both regimes are Gaussian averages over the site's law
 // (./site-average.ts). Anything else returns { unsupported: reason } so a
