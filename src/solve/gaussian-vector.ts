@@ -140,7 +140,7 @@ function evalConst(e: Expr, params: Record<string, number>, what: string): numbe
 /** f(x, q) = φ(u) with u = c·(x, q): the combination c (over [variables…, quenched…]), φ split at its
  *  kinks, φ', and φ's Gaussian averages over u ~ N(m, v): E φ, E φ' (Stein: jumps count), its Hermite
  *  coefficients up to `order(sd)` (returning E φ²), E φ(u1) φ(u2) over a pair */
-interface Combination {
+export interface Combination {
   c: Float64Array; pw: Piecewise; df: (u: number) => number;
   mean: (m: number, v: number) => number;
   dmean: (m: number, v: number) => number;
@@ -214,7 +214,7 @@ function averagesOf(phi: Expr, params: Record<string, number>): Omit<Combination
  * variable u = c·z. The direction c is f's gradient (or, for a step, its
  * kink argument's) at probe points; the representation is verified at them.
  */
-function oneCombination(fn: SiteFunction, slots: string[], params: Record<string, number>): Combination | undefined {
+export function oneCombination(fn: SiteFunction, slots: string[], params: Record<string, number>): Combination | undefined {
   const S = slots.length;
   const grads = slots.map((v) => compile(diff(fn.f, isVar(v)), slots, params));
   let seed = 987654321;

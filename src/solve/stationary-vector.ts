@@ -41,7 +41,7 @@ const MARGIN = 1e-7;
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(6)));
 
 /** A covariance written as Σ w·C_k(t,s) (or C_k(s,t): swapped) + c0. */
-interface CovTerms { terms: { C: string; w: number; swapped: boolean }[]; c0: number }
+export interface CovTerms { terms: { C: string; w: number; swapped: boolean }[]; c0: number }
 
 interface Aff { f0: number; f1: Float64Array; fq: Float64Array }
 
@@ -90,7 +90,7 @@ function affine(F: (v: Float64Array) => number, V: number, Q: number): Aff {
 const isSym = (e: Expr, name: string) => e.k === 'sym' && e.name === name;
 
 /** Parse a field covariance as an affine combination of C order parameters at (t, s) or (s, t). */
-function parseCov(cov: Expr, rd: SystemReading): CovTerms | string {
+export function parseCov(cov: Expr, rd: SystemReading): CovTerms | string {
   const found: { C: string; swapped: boolean }[] = [];
   let bad: string | undefined;
   some(cov, (x) => {
@@ -645,11 +645,11 @@ function staticPart(m: VModel, sw: Sweep): StaticLaw {
 
 // ---- observables -------------------------------------------------------------------
 
-interface Law { mean: Float64Array; cov: Float64Array[] }
+export interface Law { mean: Float64Array; cov: Float64Array[] }
 
 
 /** One-time observables: ⟨body(x, q)⟩ over each population's joint Gaussian law of (x, q) (site-average.ts). */
-function observables(rd: SystemReading, laws: Law[]): { values: Record<string, number>; errors: Record<string, number> } {
+export function observables(rd: SystemReading, laws: Law[]): { values: Record<string, number>; errors: Record<string, number> } {
   const values: Record<string, number> = table(), errors: Record<string, number> = table();
   const popIndex = new Map(rd.pops.map((p, i) => [p.name, i]));
   for (const ob of rd.observables) {
@@ -677,7 +677,7 @@ function observables(rd: SystemReading, laws: Law[]): { values: Record<string, n
  * time the later one) over the joint law of the two times, whose cross block
  * is the static covariance plus the fluctuating C(τ).
  */
-function twoTimeObservables(rd: SystemReading, laws: Law[], cross: (p: number, k: number) => Float64Array[], tau: number[]): Record<string, { tau: number[]; values: number[] }> {
+export function twoTimeObservables(rd: SystemReading, laws: Law[], cross: (p: number, k: number) => Float64Array[], tau: number[]): Record<string, { tau: number[]; values: number[] }> {
   const out: Record<string, { tau: number[]; values: number[] }> = table();
   const popIndex = new Map(rd.pops.map((p, i) => [p.name, i]));
   for (const ob of rd.observables) {

@@ -23,8 +23,10 @@
 //     quadrature's accuracy: marginal; a jump of φ where x has density: ∞).
 //     Kinked functions (relu, abs, sign, comparisons): every average is split
 //     at the kinks and Ψ is interpolated in θ = arccos(Δ/Δ0) (docs/solve.md).
-//     This regime reads one scalar population; a nonlinear vector site is
-//     refused with the reason.
+//     This regime reads one scalar population; a nonlinear vector site, or
+//     several populations, go to ./stationary-nonlinear.ts (the iterated
+//     frequency domain on a periodic lag grid), which refuses with the reason
+//     what it does not cover.
 //
 // Observables of both regimes are Gaussian averages over the site's law
 // (./site-average.ts). Anything else returns { unsupported: reason } so a
@@ -44,6 +46,7 @@ import { table } from '../table.ts';
 import { solveStationaryVector, tauGrid } from './stationary-vector.ts';
 import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
 import { siteAverage } from './site-average.ts';
+import { solveStationaryNonlinear, whyNotNonlinear } from './stationary-nonlinear.ts';
 
 export { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
 
@@ -60,12 +63,13 @@ export function solveStationary(vreading: VectorReading, opts: SolveOptions): St
   try {
     reading = scalarReading(vreading, 'the stationary solver');
   } catch (e) {
-    // a nonlinear vector site: the frequency-domain solver says why it does not apply
-    if (e instanceof VectorSiteError) return solveStationaryVector(vreading);
+    // a nonlinear vector site: the iterated frequency domain (stationary-nonlinear.ts), or why not
+    if (e instanceof VectorSiteError) return solveStationaryNonlinear(vreading, opts);
     throw e;
   }
   const pre = preflight(reading);
-  if (typeof pre === 'string') return { unsupported: pre };
+  // outside the shooting's regime (several populations): the iterated frequency domain when it applies
+  if (typeof pre === 'string') return whyNotNonlinear(vreading) === undefined ? solveStationaryNonlinear(vreading, opts) : { unsupported: pre };
   return solveGaussianNonlinear(reading, pre, { tau: tauGrid(opts) });
 }
 

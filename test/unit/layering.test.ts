@@ -14,7 +14,8 @@ export const LAYERS: [string, string[]][][] = [
   [['plot', ['src/plot/']]],
   // numbers only (no expression trees): special functions, quadrature rules, linear algebra, RNG, statistics
   [['numeric kernels', ['src/numeric/special.ts', 'src/numeric/integrate.ts', 'src/numeric/rules.ts', 'src/numeric/linalg.ts',
-    'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts', 'src/numeric/polynomial.ts']]],
+    'src/numeric/rng.ts', 'src/numeric/stats.ts', 'src/numeric/normal.ts', 'src/numeric/roots.ts', 'src/numeric/extrapolate.ts', 'src/numeric/polynomial.ts',
+    'src/numeric/fft.ts']]],
   [['expr', ['src/expr/']]],
   // numerics on expression trees that the model reads (Gaussian-equivalence constants of a feature: src/model/features.ts)
   [['numeric on expressions', ['src/numeric/kinks.ts', 'src/numeric/gauss.ts', 'src/numeric/gaussian-equivalence.ts', 'src/numeric/kernel-equivalence.ts']]],

@@ -1,0 +1,113 @@
+// The stationary solver of nonlinear Gaussian sites (src/solve/stationary-nonlinear.ts:
+// the iterated frequency domain on a periodic lag grid) against independent paths:
+// the separatrix shooting of scalar sites (src/solve/stationary.ts), the linear
+// frequency-domain solver (src/solve/stationary-vector.ts) on a linear site, and
+// the finite-N simulation of a two-variable chaotic network extrapolated in 1/N
+// (bench/stationary-nonlinear/two_variable_sim.py → bench/references/two-variable-stationary.json).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadModel, loadModelSource } from '../../src/model/load.ts';
+import { deriveCavity } from '../../src/derive/cavity.ts';
+import { readSystem, type SystemReading } from '../../src/solve/read.ts';
+import { solveStationary, StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from '../../src/solve/stationary.ts';
+import { solveStationaryNonlinear } from '../../src/solve/stationary-nonlinear.ts';
+import { solveStationaryVector } from '../../src/solve/stationary-vector.ts';
+
+const readFile = (file: string, sets: Record<string, number> = {}): SystemReading => {
+  const sys = deriveCavity(loadModel(file, sets)).system;
+  return readSystem(sys, sys.params);
+};
+const readSrc = (src: string, sets: Record<string, number> = {}): SystemReading => {
+  const sys = deriveCavity(loadModelSource(src, 'inline.dmft', sets)).system;
+  return readSystem(sys, sys.params);
+};
+function ok(r: StationaryOutcome): StationaryResult {
+  if ('unsupported' in r) throw new Error(`unexpectedly unsupported: ${r.unsupported}`);
+  return r;
+}
+const OPTS = { T: 10, dt: 0.1 };
+
+describe('nonlinear stationary solver — scalar sites against the separatrix shooting', () => {
+  it('SCS, g = 1.5: the same variance within both error bars (and the bars are small)', () => {
+    const rd = readFile('examples/scs.dmft', { g: 1.5 });
+    const shoot = ok(solveStationary(rd, { params: rd.params, ...OPTS }));
+    expect(shoot.diagnostics.regime).toBe('gaussian-nonlinear');
+    const fft = ok(solveStationaryNonlinear(rd, OPTS));
+    expect(fft.diagnostics.state).toBe('chaotic');
+    expect(Math.abs(fft.limit.var - shoot.limit.var)).toBeLessThanOrEqual(fft.limitError!.var + shoot.limitError!.var);
+    expect(fft.limitError!.var).toBeLessThan(1e-9);
+  });
+
+  it('SCS with a mean coupling (J0 = 4, g = 3): chaotic around a static mean μ and static part q, as the shooting finds', () => {
+    const rd = readFile('examples/scs-mean.dmft', { J0: 4, g: 3 });
+    const shoot = ok(solveStationary(rd, { params: rd.params, ...OPTS }));
+    const fft = ok(solveStationaryNonlinear(rd, OPTS));
+    for (const k of ['m', 'var']) expect(Math.abs(fft.limit[k] - shoot.limit[k])).toBeLessThanOrEqual(fft.limitError![k] + shoot.limitError![k]);
+    const mu = fft.diagnostics['mu[x]'] as number, q = fft.diagnostics['q[x]'] as number, D0 = fft.diagnostics['Delta0[x]'] as number;
+    expect(Math.abs(mu - (shoot.diagnostics.mu as number))).toBeLessThan(1e-8 * (1 + Math.abs(mu)));
+    expect(Math.abs(q - (shoot.diagnostics.q as number))).toBeLessThan(1e-8 * (1 + q));
+    expect(Math.abs(D0 - (shoot.diagnostics.Delta0 as number))).toBeLessThan(1e-8 * D0);
+    expect(q).toBeGreaterThan(0.1);
+    expect(Math.abs(mu)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('nonlinear stationary solver — vector sites', () => {
+  // a linear site with noise, two variables, a let and an asymmetric cross-correlation:
+  // the linear solver's frequency domain is an independent path for every part but Ψ
+  const LINEAR = `model "two-variable linear site with noise"
+param g = 0.6, k = 0.7, D = 0.5
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N)
+noise xi[i] ~ white(D)
+state x[i]
+state y[i]
+let z[i] = 0.5*x[i] - y[i]
+init x[i] = 0
+init y[i] = 0
+d/dt x[i] = -x[i] + k*y[i] + sum(j, J[i,j]*z[j]) + xi[i]
+d/dt y[i] = -1.5*y[i] - 0.4*x[i]
+observe vx = mean(i, x[i]^2)
+observe vy = mean(i, y[i]^2)
+observe cxy = mean(i, x[i]*y[i])
+observe Cxy(t,s) = mean(i, x[i](t)*y[i](s))`;
+
+  it('on a linear noisy site it reproduces the linear frequency-domain solver (noise tails, lets, C_xy(τ) ≠ C_yx(τ))', () => {
+    const rd = readSrc(LINEAR);
+    const lin = ok(solveStationaryVector(rd, OPTS));
+    const fft = ok(solveStationaryNonlinear(rd, OPTS));
+    for (const k of ['vx', 'vy', 'cxy']) {
+      expect(Math.abs(fft.limit[k] - lin.limit[k])).toBeLessThanOrEqual(fft.limitError![k] + lin.limitError![k] + 1e-10);
+      expect(fft.limitError![k]).toBeLessThan(1e-6);
+    }
+    const a = fft.tau!.Cxy, b = lin.tau!.Cxy;
+    expect(a.tau).toEqual(b.tau);
+    const worst = Math.max(...a.values.map((v, i) => Math.abs(v - b.values[i])));
+    expect(worst).toBeLessThan(1e-6);
+    // the cross-correlation is not symmetric in the lag: its value at τ = 2 differs from cxy at 0
+    expect(Math.abs(a.values[20] - a.values[0])).toBeGreaterThan(1e-3);
+  });
+
+  it('a chaotic two-variable site: the default stationary solver takes it, and it agrees with the finite-N simulation extrapolated in 1/N', () => {
+    const rd = readFile('bench/stationary-nonlinear/two-variable.dmft');
+    const r = ok(solveStationary(rd, { params: rd.params, ...OPTS }));
+    expect(r.diagnostics.regime).toBe('gaussian-nonlinear-vector');
+    const ref = JSON.parse(readFileSync('bench/references/two-variable-stationary.json', 'utf8')) as { extrapolated: Record<string, { value: number; error: number }> };
+    for (const [k, x] of Object.entries(ref.extrapolated)) {
+      expect(Math.abs(r.limit[k] - x.value)).toBeLessThanOrEqual(3 * x.error + r.limitError![k]);
+      expect(r.limitError![k]).toBeLessThan(1e-8);
+    }
+  });
+
+  it('below the transition the fluctuation dies out: a static fixed point, left to the static solver', () => {
+    const rd = readFile('bench/stationary-nonlinear/two-variable.dmft', { g1: 0.5, g2: 0.5 });
+    const r = solveStationaryNonlinear(rd, OPTS);
+    expect('unsupported' in r && r.unsupported).toMatch(/static/);
+  });
+
+  it('a linear part that does not relax: no stationary state, named', () => {
+    const src = readFileSync('bench/stationary-nonlinear/two-variable.dmft', 'utf8').replace('-2*y[i] + a*x[i]', '0.2*y[i] + a*x[i]');
+    expect(() => solveStationaryNonlinear(readSrc(src), OPTS)).toThrow(StationaryInstabilityError);
+    expect(() => solveStationaryNonlinear(readSrc(src), OPTS)).toThrow(/does not relax/);
+  });
+});
