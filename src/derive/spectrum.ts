@@ -190,6 +190,11 @@ export function deriveSpectrum(m0: Model, name?: string): SpectrumSystem {
     // the chain's constant with the sizes of its matrices folded in (c·Π√(K·var)/√s → O(1))
     // the same expression the rule's @limit(_c*_r) reads, so that both round alike
     const lc = leading(canon(mul(t.coef, canon(excess))), fam);
+    // validation judges the declared terms; a linear equivalent's chains are judged here
+    if (lc && lc.p > 1e-9) {
+      throw new DmftError({ file: m.file, line: declared.span?.line, col: declared.span?.col, message: `scaling: the term '${print(termExpr(t))}'${eq ? ` of the linear equivalent of ${d.name}` : ''} grows like N^${Number(lc.p.toFixed(6))}: its eigenvalues would grow with the sizes`,
+        hint: eq ? 'normalize the feature Gram matrix by the number of features (mean(k, …) or /P), or the kernel by a constant' : 'each random matrix of a chain is O(1) when its summed size × variance = O(1)' });
+    }
     const coef = canon(lc && Math.abs(lc.p) < 1e-12 ? lc.coef : t.coef);
     if (ckey(coef) !== ckey(canon(t.coef))) apply('spectrum.chain.scale', t.coef, { where: `${where}: constant`, stage: vStage, parent, bind: { _r: canon(excess) }, display: { after: coef } });
     chains.push({ text: print(termExpr(t)), coef });

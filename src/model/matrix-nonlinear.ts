@@ -77,13 +77,14 @@ const isProjection = (x: Expr, matrices: Set<string>): x is SumNode => {
   return fs.length === 2 && fs.every((f) => f.k === 'ref' && matrices.has(f.name) && f.idx.length === 2 && f.idx.includes(x.index));
 };
 
-/** a sum of random matrices under a function call or a power */
+/** a sum over random matrices (a projection) under a function call or a power; a
+ *  function of a bare entry is left to src/model/matrix-terms.ts, which refuses it */
 export function hasNonlinearMatrix(m: Model, e: Expr): boolean {
   const matrices = new Set(m.randoms.filter((r) => r.indices.length === 2).map((r) => r.name));
   let found = false;
   const go = (x: Expr, inside: boolean): void => {
     if (found) return;
-    if (inside && x.k === 'ref' && matrices.has(x.name)) { found = true; return; }
+    if (inside && x.k === 'sum' && some(x.body, (y) => y.k === 'ref' && matrices.has(y.name))) { found = true; return; }
     children(x).forEach((c) => go(c, inside || x.k === 'call' || (x.k === 'pow' && !(x.exp.k === 'num' && x.exp.v === 1) && some(x.base, (y) => y.k === 'sum'))));
   };
   go(e, false);

@@ -38,6 +38,28 @@ describe('kernel matrices that have no linear equivalent are refused with the re
   });
 });
 
+describe('feature Gram matrices that are refused', () => {
+  const gram = (body: string, v = '1/D') => `model "gram"
+index i in 1..D
+index k in 1..P
+index mu, nu in 1..n
+ratio P/D = 0.5
+ratio n/D = 1.5
+random X[mu,i] ~ normal(0, ${v})
+random F[k,i] ~ normal(0, 1)
+matrix G[mu,nu] = ${body}
+`;
+  it('not normalized by the number of features: its linear equivalent grows with the sizes', () => {
+    expect(derive(gram('sum(k, tanh(sum(i, F[k,i]*X[mu,i]))*tanh(sum(i, F[k,i]*X[nu,i])))'))).toThrow(/scaling: the term .* of the linear equivalent of G grows like N\^1/);
+  });
+  it('a projection whose variance grows (unit-variance examples)', () => {
+    expect(derive(gram('mean(k, tanh(sum(i, F[k,i]*X[mu,i]))*tanh(sum(i, F[k,i]*X[nu,i])))', '1'))).toThrow(/variance of the projection .* is not a positive number in the limit/);
+  });
+  it('two different functions on the two sides', () => {
+    expect(derive(gram('mean(k, tanh(sum(i, F[k,i]*X[mu,i]))*erf(sum(i, F[k,i]*X[nu,i])))'))).toThrow(/different functions/);
+  });
+});
+
 describe('the linear equivalents in the LaTeX', () => {
   for (const f of ['examples/spectrum/relu-feature-gram.dmft', 'examples/spectrum/kernel-matrix.dmft']) {
     it(`${f}: the constants are shown and KaTeX renders the equations`, () => {
