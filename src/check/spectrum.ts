@@ -91,7 +91,8 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
   // correction so that the whole table has a 1% false-alarm rate
   const dof = Math.max(1, o.N.length * (o.seeds - 1) - (o.N.length >= 2 ? 1 : 0));
   const crit = studentQuantile(1 - 0.01 / (2 * Math.max(1, series.length)), dof);
-  const misfits: string[] = [];
+  const misfits: string[] = [], orderDecides: string[] = [];
+  const slowCorrections = sys.equivalents.length > 0;
   const rows: SpectrumCheckRow[] = series.map((s) => {
     const bySize = o.N.map((N) => { const v = s.values.get(N)!; const mean = v.reduce((a, b) => a + b, 0) / v.length; const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1)); return { N, mean, se: sd / Math.sqrt(v.length) }; });
     const fit = o.N.length >= 2 ? extrapolate(bySize) : { a: bySize[0].mean, se: bySize[0].se };
@@ -103,7 +104,17 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
     // extrapolation cannot judge the theory either way
     const misfit = o.N.length >= 3 && 1 - chiSquareCdf(fitChi2(bySize, fit.a), o.N.length - 2) < 0.01 / Math.max(1, series.length);
     if (misfit) misfits.push(s.what);
-    const verdict = misfit ? 'inconclusive' : diff > crit * err && diff > 1e-12 ? 'disagree' : crit * err > target * scale ? 'inconclusive' : 'agree';
+    let verdict: SpectrumCheckRow['verdict'] = misfit ? 'inconclusive' : diff > crit * err && diff > 1e-12 ? 'disagree' : crit * err > target * scale ? 'inconclusive' : 'agree';
+    // a nonlinear matrix's linear equivalent drops terms of norm ~1/√N, so its finite-size
+    // corrections may be of order 1/√N: the row must hold under a + b/√N as well, and is only
+    // called disagree when both extrapolations disagree (otherwise the order decides, and two
+    // sizes cannot tell it)
+    if (slowCorrections && o.N.length >= 2 && verdict !== 'inconclusive') {
+      const alt = extrapolate(bySize.map((b) => ({ ...b, N: Math.sqrt(b.N) })));
+      const altErr = Math.hypot(alt.se, s.theoryError), altDiff = Math.abs(alt.a - s.theory);
+      const altVerdict = altDiff > crit * altErr && altDiff > 1e-12 ? 'disagree' : crit * altErr > target * scale ? 'inconclusive' : 'agree';
+      if (altVerdict !== verdict) { verdict = 'inconclusive'; orderDecides.push(s.what); }
+    }
     return { what: s.what, theory: s.theory, theoryError: s.theoryError, sample: fit.a, se: fit.se, bySize, N: o.N.length >= 2 ? null : o.N[0], verdict };
   });
   const verdict = rows.some((r) => r.verdict === 'disagree') ? 'disagree' : rows.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'agree';
@@ -113,6 +124,7 @@ export function checkSpectrum(model: Model, sys: SpectrumSystem, solver: Spectru
   for (const r of rows) text.push(`  ${r.what.padEnd(36)}  ${fmt(r.theory).padEnd(15)}  ${`${fmt(r.sample)} ± ${fmt(r.se, 2)}`.padEnd(28)}  ${r.verdict}`);
   text.push(`verdict: ${verdict} (a row agrees within ${crit.toFixed(2)} standard errors: Student-t with ${dof} degrees of freedom, 1% for the whole table)${verdict === 'inconclusive' ? `; inconclusive rows could not have seen a ${target * 100}% difference: more seeds or larger N` : ''}`);
   if (misfits.length) text.push(`note: the sample means of ${misfits.join(', ')} do not follow a + b/N over N = ${o.N.join(', ')} (χ² test, 1% for the table): their finite-size corrections are of another order at these sizes, so those rows are inconclusive — try larger N`);
+  if (orderDecides.length) text.push(`note: ${orderDecides.join(', ')}: a + b/N and a + b/√N extrapolations give different verdicts (a nonlinear matrix's finite-size corrections may be of order 1/√N), so those rows are inconclusive — use larger N`);
   if (sys.equivalents.some((e) => e.startsWith('kernel'))) text.push("note: a kernel's linear equivalent neglects terms of norm ~1/√D: at a few hundred rows m(z) near the edges can sit several standard errors from its limit (bench/RESULTS.md, \"Nonlinear random matrices\"); use three sizes or more, and larger N");
   return { verdict, rows, text };
 }

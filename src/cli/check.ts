@@ -113,7 +113,7 @@ export function checkAction(out: (s: string) => void) {
     // a model of matrices only: its spectrum against sampled matrices (docs/spectrum.md)
     if (!m.states.length && m.matrices?.length) {
       const { spectrumAction } = await import('./spectrum.ts');
-      return spectrumAction(out)(text, { set: o.set, maxBytes: o.maxBytes, quiet: o.quiet, check: true, N: o.N, seeds: o.seeds, json: o.json, csv: o.csv });
+      return spectrumAction(out)(text, { set: o.set, maxBytes: o.maxBytes, quiet: o.quiet, check: true, N: o.N, seeds: o.seeds, json: o.json, csv: o.csv, theorySet: o.theorySet });
     }
     // each stage of the check (solve, each size, the step check, each round of seeds) is a line on stderr
     const prog = progressReporter({ quiet: o.quiet, command: 'check' });

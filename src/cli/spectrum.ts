@@ -20,6 +20,8 @@ export interface SpectrumCliOptions {
   matrix?: string; z?: string; density?: string | boolean; format?: string;
   json?: boolean; csv?: boolean; nodes?: string;
   check?: boolean; N?: string; seeds?: string; seed?: string;
+  /** with check: parameters for the theory only (the sampled matrices keep `set`) */
+  theorySet?: Record<string, number>;
 }
 
 /** `1.5+0.1i`, `2`, `-1-0.5i`, `0.3i`, `i`: a complex number. */
@@ -67,13 +69,15 @@ export function spectrumAction(out: (s: string) => void) {
     const text = typeof input === 'string' ? readModelText(input, { maxBytes: maxBytesOption(o.maxBytes) }) : input;
     const file = text.file;
     const model = loadModelText(text, o.set ?? {});
-    const sys = deriveSpectrum(model, o.matrix);
+    // the theory may be asked at other parameters than the samples (check --theory-set)
+    const theoryModel = o.theorySet && Object.keys(o.theorySet).length ? loadModelText(text, { ...(o.set ?? {}), ...o.theorySet }) : model;
+    const sys = deriveSpectrum(theoryModel, o.matrix);
     const format = o.format ?? 'text';
     if (!['text', 'tex', 'steps'].includes(format)) throw new DmftError({ message: `--format ${format}: unknown format`, expected: 'text | tex | steps' });
     if (format === 'tex') { out(spectrumToTex(sys)); return EXIT.ok; }
     if (format === 'steps') { out(stepsToText(sys.steps)); return EXIT.ok; }
     const nodes = integer('nodes', o.nodes, 48, 2, 'quadrature nodes per quenched vector', 400);
-    const solver = new SpectrumSolver(sys, model, { nodes });
+    const solver = new SpectrumSolver(sys, theoryModel, { nodes });
     const zs = o.z ? zList(o.z) : [];
     const values = zs.map((z) => at(solver, z));
     const failed = values.filter((v) => !v.converged);

@@ -103,3 +103,21 @@ describe('dmft check on a model of matrices only', () => {
     expect(JSON.parse(piped.out).rows.length).toBeGreaterThan(0);
   });
 });
+
+describe('dmft check on a nonlinear matrix: finite-size corrections of unknown order', () => {
+  const K = 'examples/spectrum/kernel-matrix.dmft';
+  // a kernel's linear equivalent drops terms of norm ~1/√N: at small sizes the a + b/N fit alone
+  // called the right theory "disagree" (Re m near the lower edge); each row must now hold under
+  // a + b/√N as well, and a wrong theory (--theory-set, honoured for matrix models) still disagrees
+  it('the right theory is not called wrong; a wrong one is', async () => {
+    const args = ['--N', '150,300', '--seeds', '6', '--json'];
+    const [right, wrong] = await Promise.all([run('check', K, ...args), run('check', K, ...args, '--theory-set', 'theta=3.5')]);
+    const rows = (r: { out: string }) => JSON.parse(r.out).check.rows as { what: string; theory: number; verdict: string }[];
+    expect(rows(right).map((x) => x.verdict)).not.toContain('disagree');
+    expect(right.code).toBe(3);
+    const outlier = rows(wrong).find((x) => x.what.startsWith('outlier'))!;
+    expect(outlier.theory).toBeGreaterThan(9); // the theory at theta = 3.5, not at the model's 2.5
+    expect(outlier.verdict).toBe('disagree');
+    expect(wrong.code).toBe(1);
+  });
+});
