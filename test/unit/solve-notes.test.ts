@@ -43,6 +43,10 @@ describe('warnings and notes of a solve', () => {
     expect(mc).toContain('seconds = 26.4');
     expect(mc).not.toContain('26.4023');
     expect(solveTable({ ...base, method: 'gaussian+static', diagnostics: {} }, 'm.dmft')).not.toMatch(/^errors:/m);
+    // the populations computed exactly are named on the method line
+    expect(solveTable({ ...base, method: 'montecarlo+static', diagnostics: { exactPopulations: 'P' } }, 'm.dmft'))
+      .toContain('method: montecarlo+static (transient: Monte Carlo sampling, population P exact (affine); t → ∞: static fixed point)');
+    expect(mc).toContain('method: montecarlo (transient: Monte Carlo sampling)\n');
   });
 
   it('dmft solve on a bounded state (Monte Carlo) says in text what --json says', async () => {
