@@ -14,21 +14,28 @@
 //   G_a(x) = F_a(x, …) = 0     (state a)       x_a = F_a(x, …)   (let a),
 // found by pseudo-transient continuation from the initial condition (damped
 // steps of the flow that become Newton steps near the root, so the root is the
-// one the flow reaches in the common case); the root must be stable: the
+// one the flow reaches in the common case; always from x(0), never from the
+// last evaluation's root, and an x(0) on an unstable equilibrium is left
+// upwards, as the scalar evaluator does); the root must be stable: the
 // states' Jacobian with the lets eliminated (Schur complement) has every
-// eigenvalue in the left half plane. Order parameters close self-consistently:
+// eigenvalue in the left half plane. A random x(0) is checked at each node:
+// the roots from its extreme draws must agree (otherwise several attractors:
+// refused, the basins are not resolved). Order parameters close self-consistently:
 //   C[f,g] = ⟨f(x*) g(x*)⟩, M[f] = ⟨f(x*)⟩, R[f|η_k] = ⟨∇f · ∂x*/∂η_k⟩,
 // ∂x*/∂η_k = −J⁻¹ ∂G/∂η_k (J = ∂G/∂x at the root, memory terms included).
-// Averages are tensor Gauss–Hermite rules over the Gaussian inputs (fields
-// through the Cholesky factor of V, normal quenched inputs) and the exact or
+// Averages are tensor rules over the Gaussian inputs (fields through the
+// Cholesky factor of V, normal quenched inputs; a normal input the site reads
+// only through η_k + c·input is merged into that field) and the exact or
 // Gauss–Legendre rules of the others. An affine site has x* affine in its
-// inputs, so a few nodes are exact; otherwise the rule is refined until one
+// inputs, so a few Gauss–Hermite nodes are exact; otherwise one Gaussian
+// dimension takes the Gaussian trapezoid rule on a z-range that widens (as the
+// scalar evaluator), several take Gauss–Hermite; the rule is refined until one
 // more level changes no integral by more than QUAD_TOL, and the error bar is
 // the change of the observables when the fixed point is solved again one level
 // finer. The scalar site is the 1×1 case of these equations; the scalar
-// evaluator (static-scalar.ts) keeps its own quadratures (split at kinks,
-// bounds, a widening z-range), which this file does not take yet: bounds and
-// kinked functions in a vector site are refused with the reason.
+// evaluator (static-scalar.ts) still serves scalar sites: bounds, kinks and
+// jumps (breakpoints and their δ terms) and non-normal initial laws are not
+// here yet, and are refused with the reason.
 //
 // Stability (as in the scalar solver, in matrix form):
 //  - site: every node's root is stable (above);
