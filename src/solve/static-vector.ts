@@ -49,7 +49,7 @@
 // data): the driver's proximal continuation, a term −ε(x − x(0)) on every
 // state (x(0) drawn per node), continued to ε → 0 and extrapolated.
 // Nothing here knows any particular model.
-import { driveStatic, NoFixedPoint, resid, Unsupported, type SiteAssessment, type StaticOutcome, type StaticSite } from './static-driver.ts';
+import { driveStatic, NoFixedPoint, resid, spectralExtent, Unsupported, type SiteAssessment, type StaticOutcome, type StaticSite } from './static-driver.ts';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
@@ -611,13 +611,6 @@ function maxRe(A: number[][]): number {
   if (A.length === 1) return A[0][0];
   return Math.max(...new EigenvalueDecomposition(new Matrix(A)).realEigenvalues);
 }
-function spectral(A: number[][]): { mod: number; re: number } {
-  if (!A.length) return { mod: 0, re: -Infinity };
-  const ed = new EigenvalueDecomposition(new Matrix(A));
-  let mod = 0, re = -Infinity;
-  ed.realEigenvalues.forEach((x, i) => { mod = Math.max(mod, Math.hypot(x, ed.imaginaryEigenvalues[i])); re = Math.max(re, x); });
-  return { mod, re };
-}
 
 
 interface Solved { vals: Float64Array; ev: Eval; residual: number; iterations: number }
@@ -732,7 +725,7 @@ function assess(m: VectorStaticModel, vals: Float64Array, ev: Eval, eps: number)
   let chiEps = 0;
   sys.orderParams.forEach((o, i) => { if (o.kind === 'R') chiEps = Math.max(chiEps, Math.abs(vals[i]) * eps); });
   return {
-    rho: spectral(T).mod, meanEig: spectral(B).re,
+    rho: spectralExtent(T).mod, meanEig: spectralExtent(B).re,
     unstable: Math.max(0, ...ev.pops.map((p) => p.unstable)), singular: Math.max(0, ...ev.pops.map((p) => p.singular)), openJumps: 0, multistable: 0,
     limit: m.observables(ev), chiEps,
   };
