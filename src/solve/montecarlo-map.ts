@@ -211,17 +211,7 @@ function mapSweep(mp: MapPlan, st: SweepSettings): SweepResult {
     // ---- 1. states at step k (their initial values, or computed at step k − 1): rows, responses to earlier fields
     for (const si of dynamic) {
       const sim = sims[si], pl = sim.pl, V = pl.V;
-      if (k === 0) {
-        const q = new Float64Array(sim.Q.length);
-        for (let p = 0; p < P; p++) {
-          for (let j = 0; j < q.length; j++) q[j] = sim.Q[j][p];
-          for (let v = 0; v < V; v++) {
-            const raw = pl.init[v](q, sim.initRng[v]), x = sim.clip(v, raw);
-            if (!Number.isFinite(raw)) throw new DmftError({ message: `Monte Carlo: the initial value of ${pl.r.variables[v].name} is not a finite number at a site` });
-            sim.X[v][p] = x; sim.pinned[v][p] = x !== raw ? 1 : 0;
-          }
-        }
-      }
+      if (k === 0) sim.drawInitial();
       rows(si, k);
       // a state does not respond to the field of its own step: R(k, k) = 0
       if (k > 0) responses(si, k, k - 1);

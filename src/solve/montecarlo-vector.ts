@@ -559,6 +559,23 @@ export class VecSim {
 
   clip(v: number, x: number): number { return x < this.pl.lower[v] ? this.pl.lower[v] : x > this.pl.upper[v] ? this.pl.upper[v] : x; }
 
+  /** Step 0 of every path: each state drawn from its initial law (on the path's quenched inputs; on sigma
+   *  paths mean ± sd), clipped to
+   *  its bounds into X (rows 0…P − 1) and `also` (the predictor's copy), pinned where clipped. */
+  drawInitial(also?: { x: Float64Array[]; pinned: Uint8Array[] }): void {
+    const pl = this.pl, P = this.st.P, q = new Float64Array(this.Q.length);
+    for (let p = 0; p < P; p++) {
+      for (let j = 0; j < q.length; j++) q[j] = this.Q[j][p];
+      for (let v = 0; v < pl.V; v++) {
+        const raw = this.initial(v, q, p), x = this.clip(v, raw);
+        if (!Number.isFinite(raw)) throw new DmftError({ message: `Monte Carlo: the initial value of ${pl.r.variables[v].name} is not a finite number at a site` });
+        const pin = x !== raw ? 1 : 0;
+        this.X[v][p] = x; this.pinned[v][p] = pin;
+        if (also) { also.x[v][p] = x; also.pinned[v][p] = pin; }
+      }
+    }
+  }
+
   /** gbuf = [variables at (xs, off + p)…, quenched inputs of path p…, inputs drawn at the step (off + p)…] */
   site(xs: Float64Array[], off: number, p: number): void {
     const V = this.pl.V, gb = this.gbuf;
@@ -837,17 +854,8 @@ function vectorSweep(plan: VectorPlan, st: SweepSettings): SweepResult {
       const pl = sim.pl, V = pl.V, P = sim.P, PR = sim.PR;
       if (!pl.dynamic) continue;
       const { X, pinned, xp, pinP } = sim;
-      if (k === 0) {
-        const q = new Float64Array(sim.Q.length);
-        for (let p = 0; p < P; p++) {
-          for (let j = 0; j < q.length; j++) q[j] = sim.Q[j][p];
-          for (let v = 0; v < V; v++) {
-            const raw = sim.initial(v, q, p), x = sim.clip(v, raw);
-            if (!Number.isFinite(raw)) throw new DmftError({ message: `Monte Carlo: the initial value of ${pl.r.variables[v].name} is not a finite number at a site` });
-            X[v][p] = x; xp[v][p] = x; pinned[v][p] = pinP[v][p] = x !== raw ? 1 : 0;
-          }
-        }
-      } else {
+      if (k === 0) sim.drawInitial({ x: xp, pinned: pinP });
+      else {
         const nz = pl.noises, off = (k - 1) * P;
         for (let p = 0; p < P; p++) {
           for (let v = 0; v < V; v++) sim.dW[v][p] = 0;

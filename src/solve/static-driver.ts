@@ -18,6 +18,7 @@
 import { extrapolateToZero, predictAt, type ProximalPoint, zeroModesAt as sharedZeroModesAt } from './proximal.ts';
 import type { Branch, SolveOptions } from './types.ts';
 import { table } from '../table.ts';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** The system has no static fixed point this solver can take (internal; becomes `{ unsupported }`). */
 export class Unsupported extends Error {}
@@ -94,6 +95,17 @@ export interface StaticSite<S extends SiteSolution> {
   assessFiner(sol: S, eps: number): SiteAssessment;
   /** the site's own diagnostics of a solution (its quadrature) */
   diagnostics(sol: S): Record<string, number | string | boolean>;
+}
+
+/** The spectral radius and the largest real part of the eigenvalues of a small square matrix (an empty one: 0, −∞):
+ *  the fluctuation and mean-mode eigenvalues of every site. */
+export function spectralExtent(A: number[][]): { mod: number; re: number } {
+  if (A.length === 0) return { mod: 0, re: -Infinity };
+  const ed = new EigenvalueDecomposition(new Matrix(A));
+  const re = ed.realEigenvalues, im = ed.imaginaryEigenvalues;
+  let mod = 0, mre = -Infinity;
+  for (let i = 0; i < re.length; i++) { mod = Math.max(mod, Math.hypot(re[i], im[i])); mre = Math.max(mre, re[i]); }
+  return { mod, re: mre };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(3));

@@ -51,8 +51,8 @@
 // the initial condition, and the result flagged `initDependent`).
 //
 // Nothing here knows any particular model.
-import { NoFixedPoint, Unsupported, type SiteAssessment, type StaticOptions, type StaticSite } from './static-driver.ts';
-import { EigenvalueDecomposition, Matrix, solve as mlSolve } from 'ml-matrix';
+import { NoFixedPoint, spectralExtent, Unsupported, type SiteAssessment, type StaticOptions, type StaticSite } from './static-driver.ts';
+import { Matrix, solve as mlSolve } from 'ml-matrix';
 import { mapPost, some, sym, type Expr } from '../expr/ast.ts';
 import { compile, type Compiled } from '../expr/compile.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
@@ -866,15 +866,6 @@ function resolve(m: StaticModel, sol: Solved, eps: number, tol: number, maxIter:
 // stability and observables of a solution
 
 
-function maxEig(A: number[][]): { mod: number; re: number } {
-  if (A.length === 0) return { mod: 0, re: -Infinity };
-  const ed = new EigenvalueDecomposition(new Matrix(A));
-  const re = ed.realEigenvalues, im = ed.imaginaryEigenvalues;
-  let mod = 0, mre = -Infinity;
-  for (let i = 0; i < re.length; i++) { mod = Math.max(mod, Math.hypot(re[i], im[i])); mre = Math.max(mre, re[i]); }
-  return { mod, re: mre };
-}
-
 function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): SiteAssessment {
   const nF = m.fields.length;
   const A = Array.from({ length: nF }, () => new Array<number>(nF).fill(0));
@@ -908,8 +899,8 @@ function assess(m: StaticModel, vals: Float64Array, ev: PhiEval, eps: number): S
       if (ev.pops[b].vec[pl.posJumpC + ci] > 0 && d(vals) !== 0) jumps = true;
     }
   });
-  const rho = jumps ? Infinity : maxEig(A).mod;
-  const meanEig = maxEig(Bm).re;
+  const rho = jumps ? Infinity : spectralExtent(A).mod;
+  const meanEig = spectralExtent(Bm).re;
   let unstable = 0, multistable = 0;
   let openJumps = 0;
   m.pops.forEach((pl, b) => {

@@ -82,6 +82,35 @@ describe('a scalar site is the 1×1 case', () => {
   });
 });
 
+describe('a scalar site read as a 1×1 vector site: what the vector evaluator took from the scalar one', () => {
+  const bias = (g: number, s2: number) => readSystem(derive(loadModelSource(`model "tanh network with a quenched bias"
+param g = 0.7, s2 = 0.1
+index i, j in 1..N
+random J[i,j] ~ normal(0, g^2/N), symmetric
+random b[i] ~ normal(0, s2)
+state x[i]
+init x[i] = 0
+d/dt x[i] = -x[i] + sum(j, J[i,j]*tanh(x[j])) + b[i]
+observe var = mean(i, x[i]^2)
+`, 'bias.dmft', { g, s2 })).system);
+
+  it('a near-singular root (branch points near the real axis): the bias merged into the field, the trapezoid rule, the scalar value within the bars', () => {
+    // Gauss–Hermite over (η, b) reported 0.7196540897 ± 7.2e-13 here; the scalar site (and the independent
+    // reference of test/solve/static.test.ts) 0.7196540893
+    const rd = bias(0.7, 0.1);
+    const v = value(solveStaticVector(rd, opts)), s = value(solveStatic(rd, opts));
+    expect(s.diagnostics.method).toBe('static');
+    expect(Math.abs(v.limit.var - s.limit.var), `${v.limit.var} ± ${v.limitError.var} against ${s.limit.var} ± ${s.limitError.var}`).toBeLessThanOrEqual(v.limitError.var + s.limitError.var);
+    expect(v.limitError.var).toBeLessThan(1e-8);
+  });
+
+  it('a root that depends on the initial draw (two attractors) is refused, not averaged over a rule that cannot see the basins', () => {
+    const src = 'model "bistable"\nparam g = 0.3\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i]\ninit x[i] ~ normal(0.2, 1)\nd/dt x[i] = x[i] - x[i]^3 + sum(j, J[i,j]*x[j])\nobserve m = mean(i, x[i])\n';
+    const out = solveStaticVector(readSystem(derive(loadModelSource(src, 'bistable.dmft')).system), opts);
+    expect('unsupported' in out && out.unsupported).toMatch(/depends on the initial draw \(several attractors/);
+  });
+});
+
 describe('a nonlinear site with two variables and correlated fields (not an example)', () => {
   it('agrees with the finite-N fixed points extrapolated in 1/N', () => {
     const ref = JSON.parse(readFileSync('bench/static-vector/references.json', 'utf8'))['two-unit'];
