@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 J0, g = 4.0, 3.0
-z = np.linspace(-13, 13, 1301); w = (z[1] - z[0]) * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+z = np.linspace(-13, 13, 521); w = (z[1] - z[0]) * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
 def logcosh(x): a = np.abs(x); return a + np.log1p(np.exp(-2 * a)) - np.log(2)
 def C(f, d, D, m):
     inner = (w[None, :] * f(m + np.sqrt(max(D - d, 0)) * z[None, :] + np.sqrt(d) * z[:, None])).sum(1)
@@ -21,12 +21,12 @@ def C(f, d, D, m):
 def mu_of(D, m0=2.4):
     return brentq(lambda m: m - J0 * (w * np.tanh(m + np.sqrt(D) * z)).sum(), 0.5, 10, xtol=1e-15, rtol=1e-15)
 def q_of(D, m):
-    # the saddle of the particle's potential below Δ0: the first sign change of g² C(d) − d scanning down from 0.999 Δ0
+    # the saddle of the particle's potential below Δ0: the first sign change of g² C(d) − d scanning up from 0.8 Δ0
     F = lambda d: g * g * C(np.tanh, d, D, m) - d
-    grid = D * np.linspace(0.999, 0.5, 60)
+    grid = D * np.linspace(0.8, 0.999, 40)
     vals = [F(d) for d in grid]
     i = next(i for i in range(len(grid) - 1) if vals[i] * vals[i + 1] < 0)
-    return brentq(F, grid[i + 1], grid[i], xtol=1e-15, rtol=1e-15)
+    return brentq(F, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
 def energy(D):
     m = mu_of(D); q = q_of(D, m)
     V = lambda d: -d * d / 2 + g * g * C(logcosh, d, D, m)
