@@ -90,6 +90,7 @@ interface NModel {
 interface PsiRes { nc: number; res: number }
 const PSI: PsiRes = { nc: 48, res: 1 };
 const PSI_CHECK: PsiRes = { nc: 80, res: 2 };
+const PSI_FAR: PsiRes = { nc: 24, res: 1 };
 
 function affineOf(F: (v: Float64Array) => number, V: number): Aff {
   const z = new Float64Array(V);
@@ -571,8 +572,10 @@ function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
   let best = Infinity, stall = 0, newton = 0, lastStep = Infinity, prevStep = Infinity;
   let scale0: number | undefined;
   let prev: { x: Float64Array; r: Float64Array; rn: number; scale: number } | undefined, andersonStep = false;
+  // far from the fixed point a coarse Ψ (24 nodes) steers as well: the fine one only from the Newton phase on
+  let far = true;
   for (let it = 1; it <= MAXIT; it++) {
-    const { next, law } = gs.map(unflatten(x, start), res);
+    const { next, law } = gs.map(unflatten(x, start), far ? PSI_FAR : res);
     const fx = flatten(next);
     let rn = 0, scale = 1e-300;
     for (let i = 0; i < x.length; i++) { rn = Math.max(rn, Math.abs(fx[i] - x[i])); scale = Math.max(scale, Math.abs(fx[i])); }
@@ -588,6 +591,7 @@ function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
     if (scale <= 1e-13 * scale0) return { state: next, law, iterations: it, residual: rn / scale0, newtonSteps: newton, lastStep: 0 };
     if (!Number.isFinite(rn) || scale > 1e150) throw new Inconclusive(`the iteration diverges (the correlations grow to ${fmt(scale)} after ${it} steps): the fields' variance feeds back with a loop gain above 1, or the start is far from a stationary state`);
     const r = fx.map((v, i) => v - x[i]);
+    if (rn <= SWITCH * scale && far) { far = false; hist.length = 0; prev = undefined; continue; }
     if (rn <= SWITCH * scale) {
       // converged; or at the map's own noise floor (adaptive quadrature): steps stop shrinking well below the
       // grid's and Ψ's errors — the last step then goes into the error bar (lastStep)
