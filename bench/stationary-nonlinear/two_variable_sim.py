@@ -6,19 +6,23 @@
 
 RK4, dt = 0.1; each seed: a fresh (J, K, x(0), y(0)), burn-in T_burn, then
 the site averages of x^2, y^2, x*y and tanh(x + y)^2 averaged over T_avg.
-Per N: mean and standard error over seeds; then a weighted fit
-value(N) = v_inf + b/N, whose v_inf (with its standard error) is the
-N -> infinity reference for the stationary solver (docs/solve.md).
+Per N: mean and standard error over seeds (rows kept in
+bench/stationary-nonlinear/two_variable_rows.json, so sizes can be run
+separately: `python3 ... N:seeds ...`); then a weighted fit
+value(N) = v_inf + b/N over every row kept, whose v_inf (with its standard
+error) is the N -> infinity reference for the stationary solver (docs/solve.md).
 
-    python3 bench/stationary-nonlinear/two_variable_sim.py > bench/references/two-variable-stationary.json
+    python3 bench/stationary-nonlinear/two_variable_sim.py 250:16 500:8 1000:2 > bench/references/two-variable-stationary.json
 """
+import os
 import json
 import sys
 import numpy as np
 
 g1, g2, a = 2.0, 1.5, 0.5
 DT, T_BURN, T_AVG = 0.1, 100.0, 400.0
-PLAN = {250: 16, 500: 8, 1000: 4, 2000: 2}
+PLAN = {int(a.split(':')[0]): int(a.split(':')[1]) for a in sys.argv[1:]}
+ROWS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'two_variable_rows.json')
 
 
 def run(N, seed):
@@ -43,11 +47,12 @@ def run(N, seed):
 
 
 names = ['vx', 'vy', 'cxy', 'm2']
-rows = {}
+rows = {int(k): v for k, v in json.load(open(ROWS)).items()} if os.path.exists(ROWS) else {}
 for N, seeds in PLAN.items():
     vals = np.array([run(N, 1000 * N + s) for s in range(seeds)])
     rows[N] = {'mean': vals.mean(0).tolist(), 'sem': (vals.std(0, ddof=1) / np.sqrt(seeds)).tolist(), 'seeds': seeds}
     print(N, rows[N], file=sys.stderr)
+    json.dump({str(k): v for k, v in sorted(rows.items())}, open(ROWS, 'w'), indent=1)
 
 Ns = np.array(sorted(rows))
 out = {'model': 'bench/stationary-nonlinear/two-variable.dmft', 'params': {'g1': g1, 'g2': g2, 'a': a},

@@ -90,6 +90,7 @@ interface NModel {
 interface PsiRes { nc: number; res: number }
 const PSI: PsiRes = { nc: 48, res: 1 };
 const PSI_CHECK: PsiRes = { nc: 80, res: 2 };
+const PSI_FAR: PsiRes = { nc: 24, res: 1 };
 
 function affineOf(F: (v: Float64Array) => number, V: number): Aff {
   const z = new Float64Array(V);
@@ -556,30 +557,41 @@ function newtonStep(G: (x: Float64Array) => Float64Array, x: Float64Array, gx: F
 }
 
 /**
- * The fixed point on one grid: Anderson mixing (depth 6) of the damped map
- * down to a moderate residual, then Newton–Krylov steps (GMRES on a
+ * The fixed point on one grid: the damped map, with Anderson mixing (depth 6)
+ * once the residual is below 1e-2 (safeguarded) down to 1e-4, then Newton–Krylov steps (GMRES on a
  * difference Jacobian) until a step changes nothing at 1e-13. The chaotic
  * state has a slowly contracting mode under plain iteration, so the size of
  * the last Newton step, not the residual, bounds the distance to the fixed
  * point. Throws `Inconclusive` when it diverges or does not converge.
  */
 function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
-  const MAXIT = 600, DEPTH = 6, BETA = 0.5, SWITCH = 1e-4, STEP_TOL = 1e-13;
+  const MAXIT = 600, DEPTH = 6, BETA = 0.5, SWITCH = 1e-4, STEP_TOL = 1e-13, ANDERSON_FROM = 1e-2;
   let x = flatten(start);
   const G = (y: Float64Array) => flatten(gs.map(unflatten(y, start), res).next);
   const hist: { x: Float64Array; f: Float64Array }[] = [];
   let best = Infinity, stall = 0, newton = 0, lastStep = Infinity, prevStep = Infinity;
   let scale0: number | undefined;
+  let prev: { x: Float64Array; r: Float64Array; rn: number; scale: number } | undefined, andersonStep = false;
+  // far from the fixed point a coarse Ψ (24 nodes) steers as well: the fine one only from the Newton phase on
+  let far = true;
   for (let it = 1; it <= MAXIT; it++) {
-    const { next, law } = gs.map(unflatten(x, start), res);
+    const { next, law } = gs.map(unflatten(x, start), far ? PSI_FAR : res);
     const fx = flatten(next);
     let rn = 0, scale = 1e-300;
     for (let i = 0; i < x.length; i++) { rn = Math.max(rn, Math.abs(fx[i] - x[i])); scale = Math.max(scale, Math.abs(fx[i])); }
+    // an Anderson step that collapses the correlations or blows up the residual left the physical states
+    // (a negative variance reads as the quiet state): take the plain damped step from before it instead
+    if (prev && andersonStep && (scale < 0.7 * prev.scale || rn > 4 * prev.rn)) {
+      x = prev.x.map((v, i) => v + BETA * prev!.r[i]);
+      hist.length = 0; andersonStep = false;
+      continue;
+    }
     scale0 ??= scale;
     // everything decays (a quiet fixed point): converged once it is negligible against the start
     if (scale <= 1e-13 * scale0) return { state: next, law, iterations: it, residual: rn / scale0, newtonSteps: newton, lastStep: 0 };
     if (!Number.isFinite(rn) || scale > 1e150) throw new Inconclusive(`the iteration diverges (the correlations grow to ${fmt(scale)} after ${it} steps): the fields' variance feeds back with a loop gain above 1, or the start is far from a stationary state`);
     const r = fx.map((v, i) => v - x[i]);
+    if (rn <= SWITCH * scale && far) { far = false; hist.length = 0; prev = undefined; continue; }
     if (rn <= SWITCH * scale) {
       // converged; or at the map's own noise floor (adaptive quadrature): steps stop shrinking well below the
       // grid's and Ψ's errors — the last step then goes into the error bar (lastStep)
@@ -597,12 +609,15 @@ function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
       continue;
     }
     if (rn < best * 0.999) { best = rn; stall = 0; } else if (++stall > 60) throw new Inconclusive(`the iteration does not converge (residual ${(rn / scale).toExponential(2)} relative after ${it} steps)`);
+    prev = { x, r, rn, scale };
     hist.push({ x, f: r });
     if (hist.length > DEPTH + 1) hist.shift();
     // Anderson: minimize ‖r − ΔR γ‖ over the differences of the last residuals
     const k = hist.length - 1;
     let xn = x.map((v, i) => v + BETA * r[i]);
-    if (k >= 1) {
+    andersonStep = false;
+    // Anderson only near the fixed point: far from it, its extrapolation can leave the physical states
+    if (k >= 1 && rn <= ANDERSON_FROM * scale) {
       const dR = Array.from({ length: k }, (_, j) => hist[j + 1].f.map((v, i) => v - hist[j].f[i]));
       const dX = Array.from({ length: k }, (_, j) => hist[j + 1].x.map((v, i) => v - hist[j].x[i]));
       const Gm = dR.map((a) => dR.map((b) => a.reduce((t, v, i) => t + v * b[i], 0)));
@@ -611,6 +626,7 @@ function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
       for (let i = 0; i < k; i++) Gm[i][i] += 1e-12 * tr + 1e-300;
       const gam = solveDense(Gm, rhs);
       if (gam && gam.every(Number.isFinite)) {
+        andersonStep = true;
         xn = x.map((v, i) => {
           let t = v + BETA * r[i];
           for (let j = 0; j < k; j++) t -= gam[j] * (dX[j][i] + BETA * dR[j][i]);
@@ -700,7 +716,8 @@ export function solveStationaryNonlinear(rd: SystemReading, opts?: { T: number; 
     // flat: no fluctuation and no noise — a static fixed point, the static solver's
     const fl = m.pops.map((P, p) => { let t = 0; for (let a = 0; a < P.V; a++) t = Math.max(t, base.out.law.Ky[p][a * P.V + a][0]); return t; });
     const sc = m.pops.map((P, p) => { let t = 1e-300; for (let a = 0; a < P.V; a++) t = Math.max(t, base.out.law.Ks[p][a * P.V + a] + base.out.law.mu[p][a] ** 2); return t; });
-    if (!m.noisy && fl.every((x, p) => x <= 1e-9 * sc[p])) {
+    // (against the static part, or the unit variance the iteration starts from when the state decays to 0)
+    if (!m.noisy && fl.every((x, p) => x <= 1e-9 * Math.max(sc[p], 1))) {
       return { unsupported: `the stationary state is static (the fluctuation dies out, C(τ) is flat): a fixed point, which the static solver gives${named ? ` (at ${named})` : ''}` };
     }
     const meanWhy = meanModeUnstable(m, base.gs, base.out.law);
