@@ -563,7 +563,7 @@ export class VecSim {
    *  paths mean ± sd), clipped to
    *  its bounds into X (rows 0…P − 1) and `also` (the predictor's copy), pinned where clipped. */
   drawInitial(also?: { x: Float64Array[]; pinned: Uint8Array[] }): void {
-    const pl = this.pl, P = this.st.P, q = new Float64Array(this.Q.length);
+    const pl = this.pl, P = this.P, q = new Float64Array(this.Q.length);
     for (let p = 0; p < P; p++) {
       for (let j = 0; j < q.length; j++) q[j] = this.Q[j][p];
       for (let v = 0; v < pl.V; v++) {
