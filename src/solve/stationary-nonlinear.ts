@@ -50,7 +50,7 @@ import { table } from '../table.ts';
 import { oneCombination, type Combination } from './gaussian-vector.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import { StationaryInstabilityError, type StationaryOutcome } from './stationary-result.ts';
-import { observables, parseCov, tauGrid, twoTimeObservables, type CovTerms, type Law } from './stationary-vector.ts';
+import { fieldCovariances, observables, tauGrid, twoTimeObservables, type CovTerms, type Law } from './stationary-vector.ts';
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(6)));
 
@@ -160,18 +160,8 @@ function build(rd: SystemReading): NModel | string {
     const c0 = coef(new Map()), c1 = coef(new Map(p.means.map((m) => [m.M, 1.37])));
     const same = (x: Float64Array, y: Float64Array) => x.every((u, i) => Math.abs(u - y[i]) <= 1e-12 * (1 + Math.abs(u)));
     if (!same(c0.A, c1.A) || !same(c0.B, c1.B) || !same(c0.N, c1.N)) return `population ${p.name}: a coefficient of a variable, a field or a noise depends on a mean-field order parameter`;
-    const cov: (CovTerms | undefined)[][] = Array.from({ length: F }, () => new Array<CovTerms | undefined>(F).fill(undefined));
-    for (let e = 0; e < F; e++) {
-      const c = parseCov(p.pop.fields[e].cov, rd);
-      if (typeof c === 'string') return `population ${p.name}, field ${p.fields[e]}: ${c}`;
-      cov[e][e] = c;
-    }
-    for (const x of p.cross) {
-      const c = parseCov(x.cov, rd);
-      if (typeof c === 'string') return `population ${p.name}, fields ${p.fields[x.a]} and ${p.fields[x.b]}: ${c}`;
-      if (x.a < x.b) cov[x.a][x.b] = c;
-      else cov[x.b][x.a] = { c0: c.c0, terms: c.terms.map((t) => ({ ...t, swapped: !t.swapped })) };
-    }
+    const cov = fieldCovariances(p, rd);
+    if (typeof cov === 'string') return cov;
     for (const row of cov) for (const c of row) for (const t of c?.terms ?? []) {
       if (!Cs.some((o) => o.name === t.C)) return `population ${p.name}: the field covariance reads ${t.C}, which is not a correlation the solver tracks`;
     }

@@ -89,6 +89,24 @@ function affine(F: (v: Float64Array) => number, V: number, Q: number): Aff {
 
 const isSym = (e: Expr, name: string) => e.k === 'sym' && e.name === name;
 
+/** A population's field covariances as C terms, upper triangle (cov[a][b], a ≤ b, is ⟨η_a(t) η_b(s)⟩), or why not. */
+export function fieldCovariances(p: SystemReading['pops'][number], rd: SystemReading): (CovTerms | undefined)[][] | string {
+  const F = p.fields.length;
+  const cov: (CovTerms | undefined)[][] = Array.from({ length: F }, () => new Array<CovTerms | undefined>(F).fill(undefined));
+  for (let e = 0; e < F; e++) {
+    const c = parseCov(p.pop.fields[e].cov, rd);
+    if (typeof c === 'string') return `population ${p.name}, field ${p.fields[e]}: ${c}`;
+    cov[e][e] = c;
+  }
+  for (const x of p.cross) {
+    const c = parseCov(x.cov, rd);
+    if (typeof c === 'string') return `population ${p.name}, fields ${p.fields[x.a]} and ${p.fields[x.b]}: ${c}`;
+    if (x.a < x.b) cov[x.a][x.b] = c;
+    else cov[x.b][x.a] = { c0: c.c0, terms: c.terms.map((t) => ({ ...t, swapped: !t.swapped })) };
+  }
+  return cov;
+}
+
 /** Parse a field covariance as an affine combination of C order parameters at (t, s) or (s, t). */
 export function parseCov(cov: Expr, rd: SystemReading): CovTerms | string {
   const found: { C: string; swapped: boolean }[] = [];
@@ -167,19 +185,8 @@ function buildModel(rd: SystemReading): VModel | string {
       if (!Rn.includes(m.R)) Rn.push(m.R);
       return { R: Rn.indexOf(m.R), E: new Float64Array(V), g: affine(m.gF, V, Q), slot: m.slot };
     });
-    const cov: (CovTerms | undefined)[][] = Array.from({ length: F }, () => new Array<CovTerms | undefined>(F).fill(undefined));
-    for (let e = 0; e < F; e++) {
-      const c = parseCov(p.pop.fields[e].cov, rd);
-      if (typeof c === 'string') return `population ${p.name}, field ${p.fields[e]}: ${c}`;
-      cov[e][e] = c;
-    }
-    for (const x of p.cross) {
-      const c = parseCov(x.cov, rd);
-      if (typeof c === 'string') return `population ${p.name}, fields ${p.fields[x.a]} and ${p.fields[x.b]}: ${c}`;
-      // stored as ⟨η_lo(t) η_hi(s)⟩
-      if (x.a < x.b) cov[x.a][x.b] = c;
-      else cov[x.b][x.a] = { c0: c.c0, terms: c.terms.map((t) => ({ ...t, swapped: !t.swapped })) };
-    }
+    const cov = fieldCovariances(p, rd);
+    if (typeof cov === 'string') return cov;
     for (const row of cov) for (const c of row) for (const t of c?.terms ?? []) if (!Cn.includes(t.C)) Cn.push(t.C);
     const q = p.quenched.map((qq) => {
       const d = qq.input.dist as Extract<typeof qq.input.dist, { kind: 'normal' }>;
