@@ -15,7 +15,10 @@
 //   hoisted out of the enclosing loop and computed once per evaluation (a
 //   scalar, or a vector over that index); sums whose summand depends on two or
 //   more outer indices become nested loops (correct for any expression, O(size)
-//   per term);
+//   per term) — unless the sum reads only quenched randoms (no state, let,
+//   noise, per-step input or time): such a sum (a random projection Σ_i F_ki X_μi
+//   inside a nonlinear feature) is the same at every step, so it is computed
+//   once per seed by the `setup` program into a buffer over its free indices;
 // - identical sums in one program are computed once;
 // - `let` populations are evaluated every time the dynamics are, in
 //   dependency order, before anything that reads them.
@@ -107,6 +110,10 @@ export class Layout {
 
 type Resolver = (ref: Extract<Expr, { k: 'ref' }>) => Storage;
 
+/** Where sums of quenched randoms only go: computed once per seed by `setup` into a
+ *  buffer per distinct sum (`memo`: its key → buffer id). */
+interface QuenchedHoist { isQuenched(e: Expr): boolean; setup: Emitter; memo: Map<string, number> }
+
 interface Hoisted { kind: 'scalar'; name: string }
 interface HoistedVec { kind: 'vec'; id: number; index: string }
 
@@ -131,6 +138,7 @@ export class Emitter {
     private sizeOfIndex: (index: string) => number,
     private resolve: Resolver,
     private isMatrixKernel: (matId: number) => boolean,
+    private quenched?: QuenchedHoist,
   ) {}
 
   private fresh(p: string): string { return `${p}${this.counter++}`; }
@@ -260,7 +268,36 @@ export class Emitter {
       }
       return this.vecRef(h.id, vars.get(a)!);
     }
+    if (this.quenched?.isQuenched(e)) return this.quenchedRef(e, F, vars);
     return this.inlineSum(e.body, k, scale, vars, pre);
+  }
+
+  /** A sum over quenched randoms only, with free indices F: read from its once-per-seed buffer. */
+  private quenchedRef(e: Expr, F: string[], vars: Map<string, string>): string {
+    const q = this.quenched!;
+    const dims = F.map((i) => this.sizeOfIndex(i));
+    const memoKey = `${F.join(',')}|${key(e)}`;
+    let id = q.memo.get(memoKey);
+    if (id === undefined) {
+      id = this.layout.vec(dims.reduce((a, b) => a * b, 1), `once per seed: ${print(e)}`);
+      q.setup.tensorInto(e, F, id);
+      q.memo.set(memoKey, id);
+    }
+    const strides = dims.map((_, n) => dims.slice(n + 1).reduce((a, b) => a * b, 1));
+    return this.vecRef(id, F.map((i, n) => (strides[n] === 1 ? vars.get(i)! : `${vars.get(i)!} * ${strides[n]}`)).join(' + '));
+  }
+
+  /** Statement(s): out[flat(a, b, …)] = e for every point of the free indices F (row-major). */
+  tensorInto(e: Expr, F: string[], outId: number): void {
+    const vs = F.map(() => this.fresh('i'));
+    const dims = F.map((i) => this.sizeOfIndex(i));
+    const pre: string[] = [];
+    const code = this.elem(e, new Map(F.map((i, n) => [i, vs[n]])), pre);
+    this.usedVec.add(outId);
+    this.work.elem += dims.reduce((a, b) => a * b, 1);
+    const flat = vs.map((v, n) => `${v} * ${dims.slice(n + 1).reduce((a, b) => a * b, 1)}`).join(' + ');
+    const open = vs.map((v, n) => `for (let ${v} = 0; ${v} < ${dims[n]}; ${v}++) {`).join(' ');
+    this.lines.push(`${open} ${pre.join(' ')} b${outId}[${flat}] = ${code}; ${'}'.repeat(vs.length)}`);
   }
 
   /** A nested loop inside the current loop body. */
@@ -486,6 +523,8 @@ export interface Plan {
   /** what a two-time snapshot holds: states then lets, by buffer */
   snapshotOf: number[];
   programs: {
+    /** once per seed, after the quenched randoms are drawn: the sums that read nothing else */
+    setup: ProgramSrc;
     /** lets then derivatives, at the state in the state buffers */
     stage: ProgramSrc;
     /** Σ_n coef_n·ΔW_n per state; run right after `stage` on the same state */
@@ -576,7 +615,14 @@ export function plan(m: Model, N: number, opts: PlanOptions): Plan {
     }
     throw new DmftError({ message: `simulate: unknown quantity '${ref.name}'` });
   };
-  const emitter = (res: Resolver) => new Emitter(layout, env, sizeOfIndex, res, isKernel);
+  // sums that read only quenched randoms (drawn once per seed) are computed once per seed
+  const onceNames = new Set(m.randoms.filter((r) => !r.timeDependent).map((r) => r.name));
+  const quenched: QuenchedHoist = {
+    isQuenched: (e) => !some(e, (x) => (x.k === 'ref' && !onceNames.has(x.name)) || (x.k === 'sym' && x.name === 't')),
+    setup: new Emitter(layout, env, sizeOfIndex, oneTimeResolver(true), isKernel),
+    memo: new Map(),
+  };
+  const emitter = (res: Resolver) => new Emitter(layout, env, sizeOfIndex, res, isKernel, quenched);
 
   // the stage program: lets, then drifts
   const stage = emitter(oneTimeResolver(true));
@@ -645,6 +691,7 @@ export function plan(m: Model, N: number, opts: PlanOptions): Plan {
     model: m, discrete, c, layout, states, deriv, diffusion, lets, noises, randoms, multiplicative,
     oneTime: oneTime.map((o) => ({ name: o.name })), twoTime, snapshotOf,
     programs: {
+      setup: quenched.setup.finish('setup'),
       stage: stage.finish('stage'), diffusion: anyNoise ? diff.finish('diffusion') : null,
       lets: letsOnly.finish('lets'), observe: obs.finish('observe'), twoTime: twoPrograms,
     },

@@ -30,6 +30,8 @@ export interface Instance {
   kernels: 'wasm-simd' | 'js';
   /** the helper thread of split products (undefined: one thread) */
   split?: SplitKernels;
+  /** once per seed, after the quenched randoms are drawn */
+  setup: Program;
   stage: Program;
   diffusion: Program | null;
   lets: Program;
@@ -152,7 +154,7 @@ export function createInstance(plan: Plan, extraLengths: number[], opts: { wasm?
   const p = plan.programs;
   return {
     plan, V, M, extra, O, O2, K, kernels: wasm ? 'wasm-simd' : 'js', split,
-    stage: build(p.stage, O), diffusion: p.diffusion ? build(p.diffusion, O) : null,
+    setup: build(p.setup, O), stage: build(p.stage, O), diffusion: p.diffusion ? build(p.diffusion, O) : null,
     lets: build(p.lets, O), observe: build(p.observe, O),
     twoTime: p.twoTime.map((src) => build(src, O2)),
   };

@@ -96,7 +96,7 @@ export function randomMoments(d: Dist, env: Record<string, number>, what: string
   return { mean: dr.mean, sd: dr.sd };
 }
 
-/** Fill the instance's random arrays and vectors for this seed. */
+/** Fill the instance's random arrays and vectors for this seed, then the sums that read only them. */
 export function sampleRandoms(inst: Instance, seed: number): void {
   const { plan } = inst;
   const env = { ...plan.c.params, ...plan.c.sizes };
@@ -110,6 +110,8 @@ export function sampleRandoms(inst: Instance, seed: number): void {
       sampleDecl(r.decl, inst.M[r.storage.id], m.dims, m.strides, env, rng, plan.model.file);
     }
   }
+  // the sums that read only these draws, once per seed (compile.ts)
+  inst.setup(0);
 }
 
 /** The randomness drawn afresh at every step of a map (`random s[mu](t) ~ …`):

@@ -138,3 +138,52 @@ describe('erf', () => {
     }
   });
 });
+
+describe('sums of quenched randoms only', () => {
+  // a random projection inside a nonlinear feature, Σ_i F_ki X_μi, is the same at every step:
+  // it is computed once per seed (the setup program), not at every evaluation of the dynamics
+  const RF = `
+model "projection feature"
+index i in 1..D
+index k in 1..M
+index mu in 1..P
+ratio M/D = 1.5
+ratio P/D = 2
+random X[mu,i] ~ normal(0, 1/D)
+random F[k,i] ~ normal(0, 1)
+state a[k]
+init a[k] = 0
+let r[mu] = sum(k, tanh(sum(i, F[k,i]*X[mu,i]))*a[k])/sqrt(D) - 1
+d/dt a[k] = -sum(mu, tanh(sum(i, F[k,i]*X[mu,i]))*r[mu])/sqrt(D) - a[k]
+observe loss = mean(mu, r[mu]^2)
+`;
+  it('go to the once-per-seed setup program, and the dynamics read them correctly', () => {
+    const m = model(RF);
+    const p = plan(m, 12, { precision: 'f64' });
+    const { D, M, P } = p.c.sizes;
+    // both uses share one buffer filled by setup; the stage program reads it but never loops over i
+    // one buffer for both uses: M·P entries, each a sum over D
+    expect(p.programs.setup.work.elem).toBe(M * P * (D + 1));
+    expect(p.programs.stage.work.elem).toBeLessThan(M * P * D);
+    const inst = createInstance(p, p.states.flatMap((s) => [p.layout.vecs[s.vec].len, p.layout.vecs[s.vec].len]), { wasm: false });
+    sampleRandoms(inst, 3);
+    const rng = new Rng(5);
+    const s = p.states[0];
+    const A = inst.extra[0], dA = inst.extra[1];
+    for (let k = 0; k < s.n; k++) A[k] = rng.normal();
+    inst.V[s.vec] = A; inst.V[p.deriv[0]] = dA;
+    inst.stage(0);
+    const env = { ...p.c.params, ...p.c.sizes };
+    const sizeOf = (ix: string) => (ix === 'i' ? D : ix === 'k' ? M : P);
+    const Fm = matrixOf(inst, 'F'), Xm = matrixOf(inst, 'X');
+    const vals: Record<string, number[]> = { a: Array.from(A.subarray(0, M)) };
+    const get = (name: string, idx: number[]): number => (name === 'F' ? Fm[idx[0]][idx[1]] : name === 'X' ? Xm[idx[0]][idx[1]] : vals[name][idx[0]]);
+    vals.r = Array.from({ length: P }, (_, mu) => evalRef(m.lets[0].expr, env, { mu }, get, sizeOf));
+    let worst = 0;
+    for (let k = 0; k < M; k++) {
+      const want = evalRef(m.dynamics[0].rhs, env, { k }, get, sizeOf, 0);
+      worst = Math.max(worst, Math.abs(dA[k] - want) / (1 + Math.abs(want)));
+    }
+    expect(worst).toBeLessThan(1e-12);
+  });
+});
