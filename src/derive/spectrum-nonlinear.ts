@@ -11,7 +11,7 @@
 // by symbolic derivatives, src/numeric/kernel-equivalence.ts), so that the
 // matrix handed to the derivation is the one the recorded steps produce;
 // `record` applies the rules through the engine.
-import { add, mul, num, ref, some, sym, type Expr } from '../expr/ast.ts';
+import { add, mapArithmetic, mul, num, ref, some, sym, type Expr } from '../expr/ast.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import { constantValue } from '../expr/eval.ts';
 import { print } from '../expr/print.ts';
@@ -224,16 +224,6 @@ export function linearEquivalent(m: Model, d: MatrixDecl): LinearEquivalent | un
 
 function replaceSum(e: Expr, h: Expr, name: string): Expr {
   const key = ckey(canon(h));
-  const go = (x: Expr): Expr => {
-    if (x.k === 'sum' && ckey(canon(x)) === key) return sym(name);
-    switch (x.k) {
-      case 'add': return { ...x, terms: x.terms.map(go) };
-      case 'mul': return { ...x, factors: x.factors.map(go) };
-      case 'pow': return { ...x, base: go(x.base), exp: go(x.exp) };
-      case 'call': return { ...x, args: x.args.map(go) };
-      case 'cmp': return { ...x, a: go(x.a), b: go(x.b) };
-      default: return x;
-    }
-  };
+  const go = (x: Expr): Expr => (x.k === 'sum' && ckey(canon(x)) === key ? sym(name) : mapArithmetic(x, go));
   return go(e);
 }

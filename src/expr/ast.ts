@@ -95,6 +95,19 @@ export function withChildren(e: Expr, c: Expr[]): Expr {
   }
 }
 
+/** e with f applied to the operands of an arithmetic node (add, mul, pow, call, cmp); any other node
+ *  is returned as it is — a map that stays out of sums, integrals, averages and reference times. */
+export function mapArithmetic(e: Expr, f: (x: Expr) => Expr): Expr {
+  switch (e.k) {
+    case 'add': return { ...e, terms: e.terms.map(f) };
+    case 'mul': return { ...e, factors: e.factors.map(f) };
+    case 'pow': return { ...e, base: f(e.base), exp: f(e.exp) };
+    case 'call': return { ...e, args: e.args.map(f) };
+    case 'cmp': return { ...e, a: f(e.a), b: f(e.b) };
+    default: return e;
+  }
+}
+
 /** Bottom-up map: f sees each node after its children were mapped. */
 export function mapPost(e: Expr, f: (x: Expr) => Expr): Expr {
   const c = children(e);

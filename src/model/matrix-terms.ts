@@ -11,7 +11,7 @@
 // index, a loop) is refused with its position. The reading works on the
 // expression tree only; sizes and variances are judged by the spectrum
 // derivation, which needs the laws of the quenched vectors.
-import { children, freeIndices, mul, num, pow, ref, sym, type Expr, type Span } from '../expr/ast.ts';
+import { children, freeIndices, mapArithmetic, mul, num, pow, ref, some, sym, type Expr, type Span } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
 import { canon } from '../expr/canon.ts';
 import type { MatrixDecl, Model } from './ir.ts';
@@ -258,22 +258,8 @@ function expandProducts(e: Expr, bind: (k: string) => string, sizeOf: (k: string
 
 function renameIn(e: Expr, rename: Map<string, string>): Expr {
   if (!rename.size) return e;
-  const go = (x: Expr): Expr => {
-    if (x.k === 'ref') return { ...x, idx: x.idx.map((i) => rename.get(i) ?? i) };
-    switch (x.k) {
-      case 'add': return { ...x, terms: x.terms.map(go) };
-      case 'mul': return { ...x, factors: x.factors.map(go) };
-      case 'pow': return { ...x, base: go(x.base), exp: go(x.exp) };
-      case 'call': return { ...x, args: x.args.map(go) };
-      case 'cmp': return { ...x, a: go(x.a), b: go(x.b) };
-      default: return x;
-    }
-  };
+  const go = (x: Expr): Expr => (x.k === 'ref' ? { ...x, idx: x.idx.map((i) => rename.get(i) ?? i) } : mapArithmetic(x, go));
   return go(e);
-}
-
-function some(e: Expr, p: (x: Expr) => boolean): boolean {
-  return p(e) || children(e).some((c) => some(c, p));
 }
 
 function findRef(e: Expr, p: (r: Expr & { k: 'ref' }) => boolean): (Expr & { k: 'ref' }) | undefined {

@@ -6,7 +6,7 @@
 // f must be smooth at 0 (no kink or jump of relu, abs, sign, comparisons
 // there) and continuous at τ, otherwise the expansion does not hold and the
 // caller refuses with the reason.
-import type { Expr } from '../expr/ast.ts';
+import { mapArithmetic, type Expr } from '../expr/ast.ts';
 import { diff } from '../expr/canon.ts';
 import { constantValue } from '../expr/eval.ts';
 import { piecewiseOf } from './kinks.ts';
@@ -31,16 +31,6 @@ export function kernelConstants(f: Expr, x: string, tau: number): KernelConstant
 
 /** e with the symbol x set to 0 */
 function substitute(e: Expr, x: string): Expr {
-  const go = (y: Expr): Expr => {
-    if (y.k === 'sym' && y.name === x) return { k: 'num', v: 0 };
-    switch (y.k) {
-      case 'add': return { ...y, terms: y.terms.map(go) };
-      case 'mul': return { ...y, factors: y.factors.map(go) };
-      case 'pow': return { ...y, base: go(y.base), exp: go(y.exp) };
-      case 'call': return { ...y, args: y.args.map(go) };
-      case 'cmp': return { ...y, a: go(y.a), b: go(y.b) };
-      default: return y;
-    }
-  };
+  const go = (y: Expr): Expr => (y.k === 'sym' && y.name === x ? { k: 'num', v: 0 } : mapArithmetic(y, go));
   return go(e);
 }

@@ -24,7 +24,7 @@
 // coarser rule; round-off for polynomials of degree ≤ 3, which Gauss–Hermite
 // integrates exactly).
 import { DmftError } from '../errors.ts';
-import { call, num, some, sym, visit, type Expr } from '../expr/ast.ts';
+import { call, mapArithmetic, num, some, sym, visit, type Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
 import { degree, diff } from '../expr/diff.ts';
 import { moments } from '../model/moments.ts';
@@ -694,17 +694,7 @@ class MapClosure {
       else { byKey.set(key, f); forms.set(id, f); }
     }
     if (!rename.size) return s;
-    const sub = (e: Expr): Expr => {
-      if (e.k === 'sym') return rename.get(e.name) ?? e;
-      switch (e.k) {
-        case 'add': return { ...e, terms: e.terms.map(sub) };
-        case 'mul': return { ...e, factors: e.factors.map(sub) };
-        case 'pow': return { ...e, base: sub(e.base), exp: sub(e.exp) };
-        case 'call': return { ...e, args: e.args.map(sub) };
-        case 'cmp': return { ...e, a: sub(e.a), b: sub(e.b) };
-        default: return e;
-      }
-    };
+    const sub = (e: Expr): Expr => (e.k === 'sym' ? rename.get(e.name) ?? e : mapArithmetic(e, sub));
     return { expr: sub(s.expr), forms };
   }
 
