@@ -76,7 +76,7 @@ export const SETTINGS: Record<string, Settings> = {
   'linear-partial-unstable': { T: 8, dt: 0.2 },
   'linear-stiff-noise': { T: 0.02, dt: 0.0005 },
   'rate-stiff-decay': { T: 0.005, dt: 0.0001 },
-  'linear-stiff-coarse': { T: 2, dt: 0.05 },
+  'linear-stiff-coarse': { T: 0.5, dt: 0.05 },
   'gf-alpha1-noisy': { T: 10, dt: 0.2 },
   'gf-alpha1-clean': { T: 10, dt: 0.2 },
   'rate-tanh-marginal': { T: 10, dt: 0.2 },
