@@ -5,6 +5,7 @@ import { DmftError, DmftErrors, didYouMean, withSource } from '../errors.ts';
 import { children, freeIndices, some, withChildren, type Expr, type Span } from '../expr/ast.ts';
 import { FUNCTION_NAMES as NAMES } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
+import { canon } from '../expr/canon.ts';
 import type { Dist, Model } from './ir.ts';
 import { checkScaling, SizeFamilies } from './scaling.ts';
 import { foldAffineCouplings } from './affine.ts';
@@ -536,6 +537,16 @@ class Validator {
           }
           const b = new Set(bound); b.add(x.index);
           go(x.body, b);
+          return;
+        }
+        case 'pow': {
+          // a divisor that is identically zero ((a − a), 0*b) has no value for any
+          // parameters; later clean-ups would cancel it against its numerator
+          const exp = canon(x.exp), base = canon(x.base);
+          if (exp.k === 'num' && exp.v < 0 && base.k === 'num' && base.v === 0) {
+            this.err(x.span ?? x.base.span, `division by zero: '${print(x.base)}' is identically 0`, 'remove the factor or write the intended expression');
+          }
+          for (const c of children(x)) go(c, bound);
           return;
         }
         default:
