@@ -29,7 +29,7 @@
 import { DmftError } from '../errors.ts';
 import { some, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import { constantValue } from '../model/parse.ts';
+import { constantValue } from '../expr/eval.ts';
 import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { siteAverage } from './site-average.ts';
 import type { PopReading, SystemReading } from './read.ts';
