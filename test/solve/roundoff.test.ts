@@ -95,6 +95,10 @@ describe('the checks on their own', () => {
     expect(nn('x*x')).toBe(true);
     expect(nn('(x - 1)^4 + g*abs(x)')).toBe(true);
     expect(nn('relu(x)*exp(x)')).toBe(true);
+    // what the function registry says: sigmoid is ≥ 0, tanh and sin are not
+    expect(nn('sigmoid(x) + sqrt(x)')).toBe(true);
+    expect(nn('tanh(x)')).toBe(false);
+    expect(nn('sin(x)^2 + sin(x)')).toBe(false);
     expect(nn('x')).toBe(false);
     expect(nn('x^3')).toBe(false);
     expect(nn('c*x^2')).toBe(false);
