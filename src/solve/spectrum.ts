@@ -21,7 +21,7 @@ import { constantValue } from '../expr/eval.ts';
 import type { SpectrumSystem } from '../derive/spectrum.ts';
 import { complexSolveInPlace } from '../numeric/linalg.ts';
 import { gaussHermite, gaussLegendre } from '../numeric/rules.ts';
-import { brent } from '../numeric/roots.ts';
+import { bisect, brent } from '../numeric/roots.ts';
 
 export type C = [number, number];
 
@@ -442,11 +442,8 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   const inside = (x: number) => { const v = s.stieltjes([x, 0], true); return v.converged && v.m[1] / Math.PI > thr; };
   const support: [number, number][] = [];
   let edgeError = 0;
-  const bisect = (a: number, b: number, aIn: boolean) => {
-    for (let it = 0; it < 50 && b - a > 1e-12 * Math.max(1, Math.abs(a)); it++) {
-      const c = (a + b) / 2;
-      if (inside(c) === aIn) a = c; else b = c;
-    }
+  const edge = (a0: number, b0: number, aIn: boolean) => {
+    const [a, b] = bisect((c) => inside(c) === aIn, a0, b0, (x, y) => !(y - x > 1e-12 * Math.max(1, Math.abs(x))), 50);
     // near an edge the fixed point is a double root: m is resolved to about √tol there
     edgeError = Math.max(edgeError, b - a, 1e-10 * Math.max(1, Math.abs(a)));
     return (a + b) / 2;
@@ -455,8 +452,8 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   for (let k = 0; k < n; k++) {
     const d = density[k];
     const inNow = d.converged && d.rho > thr;
-    if (inNow && start === undefined) start = k === 0 ? d.x : bisect(density[k - 1].x, d.x, false);
-    if (!inNow && start !== undefined) { support.push([start, bisect(density[k - 1].x, d.x, true)]); start = undefined; }
+    if (inNow && start === undefined) start = k === 0 ? d.x : edge(density[k - 1].x, d.x, false);
+    if (!inNow && start !== undefined) { support.push([start, edge(density[k - 1].x, d.x, true)]); start = undefined; }
   }
   if (start !== undefined) { support.push([start, to]); notes.push('the density does not vanish at the right end of the grid: widen it (--density FROM:TO:N)'); }
   if (support.length && support[0][0] === from && density[0].rho > thr) notes.push('the density does not vanish at the left end of the grid: widen it');

@@ -36,7 +36,7 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../expr/eval.ts';
-import { brent } from '../numeric/roots.ts';
+import { bisect as bisectBracket, brent, sameSignAsLow } from '../numeric/roots.ts';
 import { isKinked, jumpAcross, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
 import { scalarReading, VectorSiteError, type ObservableReading, type OrderReading, type ScalarReading, type SystemReading as VectorReading } from './read.ts';
@@ -414,11 +414,7 @@ function solveQ(P: Psi, a2: number): { q: number; lambda2: number } {
   for (let i = 1; i <= n; i++) {
     const x1 = (D0 * i) / n, g1 = G(x1);
     if (g0 !== 0 && g0 * g1 < 0) {
-      let lo = x0, hi = x1, glo = g0;
-      for (let it = 0; it < 200 && hi - lo > 1e-16 * D0; it++) {
-        const mid = (lo + hi) / 2, gm = G(mid);
-        if (gm * glo > 0) { lo = mid; glo = gm; } else hi = mid;
-      }
+      const [lo, hi] = bisectBracket(sameSignAsLow(G, g0), x0, x1, (a, b) => !(b - a > 1e-16 * D0), 200);
       const r = (lo + hi) / 2;
       if (r < D0 * (1 - 1e-9) && !(zeroRoot && r < 1e-6 * D0)) roots.push(r);
     }
