@@ -205,21 +205,35 @@ export function hermiteInto(f: (x: number) => number, m: number, sigma: number, 
  * degree ≤ 2nn − 1 in each variable). `f` receives the point x (reused buffer).
  */
 export function expectTensorHermite(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
-  const d = mu.length;
-  const { x: gx, w: gw } = gaussHermite(nn);
-  const idx = new Array<number>(d).fill(0);
+  const { x, w } = gaussHermite(nn);
+  return tensorSum(mu, L, allColumns(mu.length), x, w, f).acc;
+}
+
+/** 0 … d − 1 */
+const allColumns = (d: number): number[] => Array.from({ length: d }, (_, k) => k);
+
+/**
+ * Σ w·f(μ + L·z) over the tensor grid of one rule (nodes zs, weights ws) in
+ * the coordinates `cols` of Z (the others 0), with Σ|w f| and the part of it
+ * on the outermost nodes of any coordinate (the tail check of the callers).
+ */
+function tensorSum(mu: ArrayLike<number>, L: number[][], cols: number[], zs: ArrayLike<number>, ws: ArrayLike<number>, f: (x: Float64Array) => number): { acc: number; abs: number; edge: number } {
+  const d = mu.length, m = cols.length, n = zs.length;
   const x = new Float64Array(d);
-  let acc = 0;
+  const idx = new Array<number>(m).fill(0);
+  let acc = 0, abs = 0, edge = 0;
   for (;;) {
-    let w = 1;
-    for (let k = 0; k < d; k++) w *= gw[idx[k]];
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
-    acc += w * f(x);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
+    let w = 1, outer = false;
+    for (let c = 0; c < m; c++) { w *= ws[idx[c]]; if (idx[c] === 0 || idx[c] === n - 1) outer = true; }
+    for (let r = 0; r < d; r++) { let s = mu[r]; for (let c = 0; c < m; c++) s += (L[r][cols[c]] ?? 0) * zs[idx[c]]; x[r] = s; }
+    const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
+    acc += v; abs += Math.abs(v);
+    if (outer) edge += Math.abs(v);
+    let c = 0;
+    while (c < m && ++idx[c] === n) { idx[c] = 0; c++; }
+    if (c === m) break;
   }
-  return acc;
+  return { acc, abs, edge };
 }
 
 /** share of Σ|w f| that the outermost Gauss–Hermite nodes may carry before the rule is not trusted */
@@ -241,22 +255,8 @@ const MAX_TENSOR_POINTS = 4e6;
  * callers refuse non-finite averages.
  */
 export function expectTensorSmooth(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
-  const d = mu.length;
   const { x: gx, w: gw } = gaussHermite(nn);
-  const idx = new Array<number>(d).fill(0);
-  const x = new Float64Array(d);
-  let acc = 0, abs = 0, edge = 0;
-  for (;;) {
-    let w = 1, outer = false;
-    for (let k = 0; k < d; k++) { w *= gw[idx[k]]; if (idx[k] === 0 || idx[k] === nn - 1) outer = true; }
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
-    const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
-    acc += v; abs += Math.abs(v);
-    if (outer) edge += Math.abs(v);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
-  }
+  const { acc, abs, edge } = tensorSum(mu, L, allColumns(mu.length), gx, gw, f);
   if (edge <= TAIL_SHARE * abs) return acc;
   const sd = Math.max(1, ...L.map((row) => Math.hypot(...row)));
   return expectTensorTrapezoid(mu, L, Math.min(0.5, ROBUST_DX / sd), f);
@@ -273,24 +273,11 @@ export function expectTensorTrapezoid(mu: ArrayLike<number>, L: number[][], dz: 
   // only the directions the factor uses (a singular covariance has zero columns)
   const cols = Array.from({ length: d }, (_, k) => k).filter((k) => L.some((row) => (row[k] ?? 0) !== 0));
   const m = cols.length;
-  const x = new Float64Array(d);
   for (let Lz = 9; ; Lz = Math.min(L_WIDEST, Lz * 1.5)) {
     const K = Math.ceil(Lz / dz), n = 2 * K + 1;
     if (n ** m > MAX_TENSOR_POINTS) return NaN;
     const { x: zs, w: ws } = normalTrapezoid(K, K * dz);
-    const idx = new Array<number>(m).fill(0);
-    let acc = 0, abs = 0, edge = 0;
-    for (;;) {
-      let w = 1, outer = false;
-      for (let c = 0; c < m; c++) { w *= ws[idx[c]]; if (idx[c] === 0 || idx[c] === n - 1) outer = true; }
-      for (let r = 0; r < d; r++) { let s = mu[r]; for (let c = 0; c < m; c++) s += (L[r][cols[c]] ?? 0) * zs[idx[c]]; x[r] = s; }
-      const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
-      acc += v; abs += Math.abs(v);
-      if (outer) edge += Math.abs(v);
-      let c = 0;
-      while (c < m && ++idx[c] === n) { idx[c] = 0; c++; }
-      if (c === m) break;
-    }
+    const { acc, abs, edge } = tensorSum(mu, L, cols, zs, ws, f);
     if (!(edge > 1e-14 * abs)) return acc;
     if (Lz >= L_WIDEST) return NaN;
   }
