@@ -21,6 +21,16 @@ const files = ['examples', 'test/verify/models', 'test/check/models'].flatMap((d
   readdirSync(d).filter((f) => f.endsWith('.dmft')).sort().map((f): [string, () => Model] => [`${d}/${f}`, () => loadModel(`${d}/${f}`)]));
 const inline = Object.entries({ ...INLINE_MODELS, ...PAPER_MODELS, ...VECTOR_MODELS }).map(([label, src]): [string, () => Model] => [label, () => loadModelSource(src, 'inline.dmft')]);
 
+describe('the traces cover every example', () => {
+  it('each .dmft under examples/ is derived here, or is a matrix model under examples/spectrum (spectrum-trace.test.ts)', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${d}/${e.name}`) : e.name.endsWith('.dmft') ? [`${d}/${e.name}`] : []));
+    const here = new Set(files.map(([label]) => label));
+    const missed = walk('examples').filter((f) => !here.has(f) && !(f.startsWith('examples/spectrum/') && loadModel(f).dynamics.length === 0));
+    expect(missed).toEqual([]);
+    expect(here.size).toBeGreaterThan(20);
+  });
+});
+
 function expectTree(steps: Step[]): void {
   const seen = new Map<string, Step>();
   steps.forEach((s, n) => {
