@@ -544,7 +544,10 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   return { unsupported: `the stationary state is ${stabilityOf(base)} and no stable one was found from other starting means` };
 }
 
-function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
+/** The scalar site read as the shooting's model: the relaxation rate a, the noise Dn, the
+ *  correlations it is driven by (with their kinks), the mean-field order parameters and the
+ *  start of the mean; a site whose coefficients depend on a mean is not this regime. */
+function shootingModel(rd: SystemReading, pre: Pre, muStart?: number): NLModel | { unsupported: string } {
   const P = rd.pops[0];
   const params = paramList(rd);
   const slotIdx = new Map(P.slots.map((s, i) => [s, i]));
@@ -592,7 +595,15 @@ function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?
   }
   const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
   if (muStart !== undefined) mu0 = muStart;
-  const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+  return { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+}
+
+function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
+  const m = shootingModel(rd, pre, muStart);
+  if ('unsupported' in m) return m;
+  const P = rd.pops[0];
+  const params = paramList(rd);
+  const { a, Dn, c0, Cs, Ms, mu0, kinked } = m;
   /** the mean mode: d/dμ of −h(M(μ))/a at a fixed equal-time variance (a perturbation of the mean at fixed fluctuations) */
   const meanModeGain = (mu: number, variance: number, res: Res): number => {
     if (!Ms.length) return 0;
