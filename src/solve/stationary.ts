@@ -36,7 +36,7 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../expr/eval.ts';
-import { distArgs, distDef } from '../model/distributions.ts';
+import { lawMean } from '../model/distributions.ts';
 import { bisect as bisectBracket, brent, sameSignAsLow } from '../numeric/roots.ts';
 import { isKinked, jumpAcross, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
@@ -589,9 +589,8 @@ function shootingModel(rd: SystemReading, pre: Pre, muStart?: number): NLModel |
   const init = P.pop.init;
   if (init?.kind === 'value') mu0 = constantValue(init.value, rd.params) ?? 0;
   else if (init?.kind === 'dist') {
-    // the law's mean, from the distributions registry (a start for the shooting)
-    const args = distArgs(init.dist).map((e) => constantValue(e, rd.params) ?? 0);
-    mu0 = distDef(init.dist).meanSd?.(args)[0] ?? 0;
+    // the law's mean (a start for the shooting)
+    mu0 = lawMean(init.dist, rd.params) ?? 0;
   }
   const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
   if (muStart !== undefined) mu0 = muStart;
