@@ -7,8 +7,8 @@
 // pass hands to the engine (applyRule(id, e, { env })): a RuleEnv. The
 // engine records every builder call and its value in the step, so the trace
 // can be checked without the env.
-import { children as childrenOf, mul, num, op, withChildren, type Expr } from '../expr/ast.ts';
-import { canon, ckey, rationalExpr, splitCoef } from '../expr/canon.ts';
+import { children as childrenOf, mul, num, op, type Expr } from '../expr/ast.ts';
+import { canon, rationalExpr, splitCoef, substAtom } from '../expr/canon.ts';
 import type { RandomDecl } from '../model/ir.ts';
 import { featureConstants, quadratureNum, usedMu0 } from '../model/features.ts';
 import { kernelConstants, type KernelConstants } from '../numeric/kernel-equivalence.ts';
@@ -183,7 +183,7 @@ export function innerProductScales(h: Expr, env: RuleEnv): { tau: number; s2: Ex
 const kernelOf = ([phi, h]: Expr[], env: unknown, what: string): KernelConstants & { s2: Expr } => {
   const e = envOf(env, what);
   const { tau, s2 } = innerProductScales(h, e);
-  const c = kernelConstants(replaceExpr(phi, h, { k: 'sym', name: '__h' }), '__h', tau);
+  const c = kernelConstants(substAtom(phi, h, { k: 'sym', name: '__h' }), '__h', tau);
   if ('refusal' in c) throw new Error(`${what}: ${c.refusal}`);
   return { ...c, s2 };
 };
@@ -193,17 +193,6 @@ registerBuilder('kernel1', (args, env) => quadratureNum(kernelOf(args, env, '@ke
   "@kernel1(_phi, _h): f'(0), the linear part of the kernel _phi = f(_h)");
 registerBuilder('kerneldiag', (args, env) => { const c = kernelOf(args, env, '@kerneldiag'); return quadratureNum(c.ftau - c.f0 - c.tau * c.f1); }, [2, 2],
   "@kerneldiag(_phi, _h): f(τ) − f(0) − τ·f'(0), the kernel's excess on the diagonal, τ = K_l·var(X) the diagonal of _h");
-
-/** e with every occurrence of the subexpression `what` (canonical) replaced by `by` */
-function replaceExpr(e: Expr, what: Expr, by: Expr): Expr {
-  const key = ckey(canon(what));
-  const go = (x: Expr): Expr => {
-    if (x.k === 'sum' && ckey(canon(x)) === key) return by;
-    const kids = childrenOf(x);
-    return kids.length ? withChildren(x, kids.map(go)) : x;
-  };
-  return go(e);
-}
 
 registerBuilder('reduceI', ([e], env) => envOf(env, '@reduceI').reduceI(e), [1, 1],
   '@reduceI(e): e with the powers of the imaginary unit I reduced (I² = −1; rules msr.algebra.i-power, msr.algebra.i-inverse)');

@@ -8,6 +8,7 @@
 // The IR (`Dist` in ./ir.ts) names each argument by a field; `params` lists
 // those fields in the order they are written.
 import { add, mul, neg, num, pow, type Expr } from '../expr/ast.ts';
+import { constantValue } from '../expr/eval.ts';
 import type { Dist } from './ir.ts';
 
 /** What a sampler needs from a random-number generator. */
@@ -96,6 +97,12 @@ export const distDef = (d: Dist): DistDef => DIST_DEFS[d.kind];
 export function distArgs(d: Dist): Expr[] {
   const o = d as unknown as Record<string, Expr>;
   return distDef(d).params.map((p) => o[p]);
+}
+
+/** The mean of a law at numeric parameters (an argument that is not a
+ *  constant there counts as 0); undefined for a law without one (white noise). */
+export function lawMean(d: Dist, params: Record<string, number>): number | undefined {
+  return distDef(d).meanSd?.(distArgs(d).map((e) => constantValue(e, params) ?? 0))[0];
 }
 
 /** The distribution of the given kind with these arguments (in written order). */

@@ -13,7 +13,7 @@
 // This module only reads the statement (shapes, refusals with positions); the
 // spectrum derivation (src/derive/spectrum.ts) applies the rules, and the
 // sampler (src/simulate/spectrum.ts) builds the matrix as written.
-import { children, some, type Expr, type Span } from '../expr/ast.ts';
+import { children, mapArithmetic, some, type Expr, type Span } from '../expr/ast.ts';
 import { canon, ckey } from '../expr/canon.ts';
 import { print } from '../expr/print.ts';
 import type { MatrixDecl, Model } from './ir.ts';
@@ -210,17 +210,7 @@ function findStray(f: Expr, h: Expr): Expr | undefined {
 /** φ as a function of its projection, free of index names */
 function functionKey(s: FeatureSide): string {
   const hk = ckey(canon(s.h));
-  const rep = (y: Expr): Expr => (y.k === 'sum' && ckey(canon(y)) === hk ? { k: 'sym', name: '__h' } : mapChildren(y, rep));
+  const rep = (y: Expr): Expr => (y.k === 'sum' && ckey(canon(y)) === hk ? { k: 'sym', name: '__h' } : mapArithmetic(y, rep));
   return ckey(canon(rep(s.phi)));
 }
 
-function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
-  switch (e.k) {
-    case 'add': return { ...e, terms: e.terms.map(f) };
-    case 'mul': return { ...e, factors: e.factors.map(f) };
-    case 'pow': return { ...e, base: f(e.base), exp: f(e.exp) };
-    case 'call': return { ...e, args: e.args.map(f) };
-    case 'cmp': return { ...e, a: f(e.a), b: f(e.b) };
-    default: return e;
-  }
-}

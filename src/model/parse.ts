@@ -6,9 +6,6 @@ import { children, type CmpOp, type Expr, type Span } from '../expr/ast.ts';
 import { FUNCTIONS } from '../expr/functions.ts';
 import { DIST_DEFS, DIST_NAMES, makeDist } from './distributions.ts';
 import { constantValue } from '../expr/eval.ts';
-
-// constantValue lives with the evaluator; re-exported for older callers
-export { constantValue };
 import { print } from '../expr/print.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { emptyModel, type Dist, type Model, type RandomDecl } from './ir.ts';

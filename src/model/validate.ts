@@ -285,7 +285,7 @@ class Validator {
       if (t.kind !== 'chain') continue;
       for (const l of t.links) {
         const r = this.m.randoms.find((y) => y.name === l.matrix)!;
-        const mean = constantValue(r.dist.kind === 'normal' ? r.dist.mean : r.dist.kind === 'uniform' ? { k: 'add', terms: [r.dist.lo, r.dist.hi] } : r.dist.kind === 'bernoulli' ? r.dist.p : { k: 'num', v: 0 },
+        const mean = constantValue(moments(r.dist)?.mean ?? { k: 'num', v: 0 },
           { ...Object.fromEntries(this.m.params.map((p) => [p.name, p.value])), ...Object.fromEntries(this.m.indexSets.map((s) => [s.size, 1e6])) });
         if (mean !== 0) {
           this.err(l.span ?? x.span, `the entries of '${l.matrix}' in matrix ${x.name} must have mean 0`, `declare ${l.matrix} with mean 0; a mean adds a low-rank part to the matrix, which is written as a spike term such as theta*u[${x.indices[0]}]*u[${x.indices[1]}]`);

@@ -18,6 +18,7 @@ import { visit, type Expr } from '../expr/ast.ts';
 import { compile } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { KINKED_FUNCTIONS } from '../expr/functions.ts';
+import { bisect, sameSignAsLow } from './roots.ts';
 
 /** functions of the language with a kink or a jump at the zero of their argument (the registry's breakpoints) */
 export { KINKED_FUNCTIONS };
@@ -163,11 +164,7 @@ export function rootsIn(f: (z: number) => number, L: number, n = 64, rel = 1e-14
     const z1 = -L + (2 * L * k) / n, f1 = f(z1);
     if (f0 === 0) out.push(z0);
     else if (f0 * f1 < 0) {
-      let lo = z0, hi = z1, flo = f0;
-      for (let it = 0; it < 80 && hi - lo > rel * Math.max(1, Math.abs(lo)); it++) {
-        const mid = (lo + hi) / 2, fm = f(mid);
-        if (fm * flo > 0) { lo = mid; flo = fm; } else hi = mid;
-      }
+      const [lo, hi] = bisect(sameSignAsLow(f, f0), z0, z1, (a, b) => !(b - a > rel * Math.max(1, Math.abs(a))), 80);
       out.push((lo + hi) / 2);
     }
     z0 = z1; f0 = f1;

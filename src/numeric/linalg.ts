@@ -1,5 +1,6 @@
 // Small dense linear algebra: linear systems by Gaussian elimination with
-// partial pivoting (real and complex), for the solvers' Newton steps and
+// partial pivoting (real and complex) and inverses by Gauss–Jordan (real and
+// complex, with the determinant), for the solvers' Newton steps and
 // their per-frequency and per-column systems — a handful of unknowns, solved
 // many times, so the matrices are flat row-major arrays overwritten in place;
 // and a Cholesky factor grown row by row with projection onto the positive
@@ -82,6 +83,96 @@ export function complexSolveInPlace(n: number, Ar: Float64Array, Ai: Float64Arra
     bi[i] = (si * pr - sr * pi) / pm;
   }
   return true;
+}
+
+/**
+ * A⁻¹ of an n×n real matrix (flat, row-major; not modified) into `out`, by
+ * Gauss–Jordan with partial pivoting on [A | I]. False when a pivot is not
+ * above `pivotTol` in modulus. Hot loops pass `work` (2n² numbers) to avoid
+ * allocating.
+ */
+export function invertInto(A: Float64Array, n: number, out: Float64Array, pivotTol = 0, work = new Float64Array(2 * n * n)): boolean {
+  const W = 2 * n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < W; j++) work[i * W + j] = j < n ? A[i * n + j] : j - n === i ? 1 : 0;
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(work[r * W + c]) > Math.abs(work[piv * W + c])) piv = r;
+    const d = work[piv * W + c];
+    if (!(Math.abs(d) > pivotTol)) return false;
+    if (piv !== c) for (let j = 0; j < W; j++) { const t = work[c * W + j]; work[c * W + j] = work[piv * W + j]; work[piv * W + j] = t; }
+    for (let j = 0; j < W; j++) work[c * W + j] /= d;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = work[r * W + c];
+      if (f !== 0) for (let j = 0; j < W; j++) work[r * W + j] -= f * work[c * W + j];
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = work[i * W + n + j];
+  return true;
+}
+
+/** A⁻¹ (flat, row-major; A not modified), undefined when a pivot is not above `pivotTol` in modulus. */
+export function inverse(A: Float64Array, n: number, pivotTol = 0): Float64Array | undefined {
+  const out = new Float64Array(n * n);
+  return invertInto(A, n, out, pivotTol) ? out : undefined;
+}
+
+/**
+ * Complex Gauss–Jordan with partial pivoting on [A | B], A n×n and B n×m
+ * (real and imaginary parts flat, row-major, all overwritten): B becomes
+ * A⁻¹B. Returns det A, or undefined when A is singular (a zero or non-finite
+ * pivot).
+ */
+export function complexGaussJordanInPlace(n: number, Ar: Float64Array, Ai: Float64Array, m: number, Br: Float64Array, Bi: Float64Array): { detRe: number; detIm: number } | undefined {
+  let dr = 1, di = 0;
+  for (let k = 0; k < n; k++) {
+    let piv = k, best = -1;
+    for (let i = k; i < n; i++) { const x = Ar[i * n + k] ** 2 + Ai[i * n + k] ** 2; if (x > best) { best = x; piv = i; } }
+    if (!(best > 0) || !Number.isFinite(best)) return undefined;
+    if (piv !== k) {
+      for (let j = 0; j < n; j++) {
+        let t = Ar[k * n + j]; Ar[k * n + j] = Ar[piv * n + j]; Ar[piv * n + j] = t;
+        t = Ai[k * n + j]; Ai[k * n + j] = Ai[piv * n + j]; Ai[piv * n + j] = t;
+      }
+      for (let j = 0; j < m; j++) {
+        let t = Br[k * m + j]; Br[k * m + j] = Br[piv * m + j]; Br[piv * m + j] = t;
+        t = Bi[k * m + j]; Bi[k * m + j] = Bi[piv * m + j]; Bi[piv * m + j] = t;
+      }
+      dr = -dr; di = -di;
+    }
+    const pr = Ar[k * n + k], pi = Ai[k * n + k];
+    const t = dr * pr - di * pi; di = dr * pi + di * pr; dr = t;
+    // the pivot row times 1/pivot, then the pivot column cleared in every other row
+    const pm = pr * pr + pi * pi, qr = pr / pm, qi = -pi / pm;
+    scaleRow(Ar, Ai, n, k, qr, qi);
+    scaleRow(Br, Bi, m, k, qr, qi);
+    for (let i = 0; i < n; i++) {
+      if (i === k) continue;
+      const fr = Ar[i * n + k], fi = Ai[i * n + k];
+      if (fr === 0 && fi === 0) continue;
+      subtractRow(Ar, Ai, n, i, k, fr, fi);
+      subtractRow(Br, Bi, m, i, k, fr, fi);
+    }
+  }
+  return { detRe: dr, detIm: di };
+}
+
+/** row k of a complex n-column matrix times q */
+function scaleRow(Mr: Float64Array, Mi: Float64Array, n: number, k: number, qr: number, qi: number): void {
+  for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[k * n + j] = xr * qr - xi * qi; Mi[k * n + j] = xr * qi + xi * qr; }
+}
+
+/** row i −= f · row k, of a complex n-column matrix */
+function subtractRow(Mr: Float64Array, Mi: Float64Array, n: number, i: number, k: number, fr: number, fi: number): void {
+  for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[i * n + j] -= fr * xr - fi * xi; Mi[i * n + j] -= fr * xi + fi * xr; }
+}
+
+/** A⁻¹ and det A of an n×n complex matrix (A not modified); undefined when singular. */
+export function complexInverse(n: number, re: Float64Array, im: Float64Array): { re: Float64Array; im: Float64Array; detRe: number; detIm: number } | undefined {
+  const ar = re.slice(), ai = im.slice(), ir = new Float64Array(n * n), ii = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) ir[i * n + i] = 1;
+  const det = complexGaussJordanInPlace(n, ar, ai, n, ir, ii);
+  return det && { re: ir, im: ii, ...det };
 }
 
 /**

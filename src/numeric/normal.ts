@@ -3,62 +3,9 @@
 // functions with singularities near the real axis, Mehler/Hermite
 // coefficients. Kinked functions (relu, abs, sign, comparisons) go through
 // ./gauss.ts, which splits at the kinks.
-import { gaussHermite, L_WIDEST, normalTrapezoid, symmetricSum, widenedTrapezoid } from './rules.ts';
+import { gaussHermite, L_WIDEST, normalTrapezoid, widenedTrapezoid } from './rules.ts';
 
 export { gaussHermite };
-
-/** E f(X), X ~ N(mean, variance). variance ≤ 0 (within rounding) gives f(mean). */
-export function gaussExpect1(f: (x: number) => number, mean: number, variance: number, n = 40): number {
-  if (!(variance > 0)) return f(mean);
-  const { x, w } = gaussHermite(n);
-  const s = Math.sqrt(variance);
-  return symmetricSum((z) => f(mean + s * z), x, w);
-}
-
-/**
- * E f(X1, X2) for (X1, X2) jointly normal with means m1, m2 and covariance
- * [[c11, c12], [c12, c22]]. Uses the Cholesky factor, so a singular
- * (perfectly correlated or degenerate) covariance is fine.
- */
-export function gaussExpect2(
-  f: (x1: number, x2: number) => number,
-  m1: number,
-  m2: number,
-  c11: number,
-  c12: number,
-  c22: number,
-  n = 24,
-): number {
-  const a = c11 > 0 ? Math.sqrt(c11) : 0;
-  // X1 = m1 + a z1 ; X2 = m2 + b z1 + c z2
-  let b: number, c: number;
-  if (a > 0) {
-    b = c12 / a;
-    c = Math.sqrt(Math.max(0, c22 - b * b));
-  } else {
-    b = 0;
-    c = c22 > 0 ? Math.sqrt(c22) : 0;
-  }
-  if (a === 0 && c === 0 && b === 0) return f(m1, m2);
-  const { x, w } = gaussHermite(n);
-  let acc = 0;
-  if (c === 0) {
-    for (let i = 0; i < x.length; i++) acc += w[i] * f(m1 + a * x[i], m2 + b * x[i]);
-    return acc;
-  }
-  if (a === 0) {
-    for (let j = 0; j < x.length; j++) acc += w[j] * f(m1, m2 + c * x[j]);
-    return acc;
-  }
-  for (let i = 0; i < x.length; i++) {
-    const x1 = m1 + a * x[i];
-    const base = m2 + b * x[i];
-    let inner = 0;
-    for (let j = 0; j < x.length; j++) inner += w[j] * f(x1, base + c * x[j]);
-    acc += w[i] * inner;
-  }
-  return acc;
-}
 
 // ---------------------------------------------------------------------------
 // Robust rules for functions with complex singularities near the real axis.
@@ -258,21 +205,35 @@ export function hermiteInto(f: (x: number) => number, m: number, sigma: number, 
  * degree ≤ 2nn − 1 in each variable). `f` receives the point x (reused buffer).
  */
 export function expectTensorHermite(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
-  const d = mu.length;
-  const { x: gx, w: gw } = gaussHermite(nn);
-  const idx = new Array<number>(d).fill(0);
+  const { x, w } = gaussHermite(nn);
+  return tensorSum(mu, L, allColumns(mu.length), x, w, f).acc;
+}
+
+/** 0 … d − 1 */
+const allColumns = (d: number): number[] => Array.from({ length: d }, (_, k) => k);
+
+/**
+ * Σ w·f(μ + L·z) over the tensor grid of one rule (nodes zs, weights ws) in
+ * the coordinates `cols` of Z (the others 0), with Σ|w f| and the part of it
+ * on the outermost nodes of any coordinate (the tail check of the callers).
+ */
+function tensorSum(mu: ArrayLike<number>, L: number[][], cols: number[], zs: ArrayLike<number>, ws: ArrayLike<number>, f: (x: Float64Array) => number): { acc: number; abs: number; edge: number } {
+  const d = mu.length, m = cols.length, n = zs.length;
   const x = new Float64Array(d);
-  let acc = 0;
+  const idx = new Array<number>(m).fill(0);
+  let acc = 0, abs = 0, edge = 0;
   for (;;) {
-    let w = 1;
-    for (let k = 0; k < d; k++) w *= gw[idx[k]];
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
-    acc += w * f(x);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
+    let w = 1, outer = false;
+    for (let c = 0; c < m; c++) { w *= ws[idx[c]]; if (idx[c] === 0 || idx[c] === n - 1) outer = true; }
+    for (let r = 0; r < d; r++) { let s = mu[r]; for (let c = 0; c < m; c++) s += (L[r][cols[c]] ?? 0) * zs[idx[c]]; x[r] = s; }
+    const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
+    acc += v; abs += Math.abs(v);
+    if (outer) edge += Math.abs(v);
+    let c = 0;
+    while (c < m && ++idx[c] === n) { idx[c] = 0; c++; }
+    if (c === m) break;
   }
-  return acc;
+  return { acc, abs, edge };
 }
 
 /** share of Σ|w f| that the outermost Gauss–Hermite nodes may carry before the rule is not trusted */
@@ -294,22 +255,8 @@ const MAX_TENSOR_POINTS = 4e6;
  * callers refuse non-finite averages.
  */
 export function expectTensorSmooth(mu: ArrayLike<number>, L: number[][], nn: number, f: (x: Float64Array) => number): number {
-  const d = mu.length;
   const { x: gx, w: gw } = gaussHermite(nn);
-  const idx = new Array<number>(d).fill(0);
-  const x = new Float64Array(d);
-  let acc = 0, abs = 0, edge = 0;
-  for (;;) {
-    let w = 1, outer = false;
-    for (let k = 0; k < d; k++) { w *= gw[idx[k]]; if (idx[k] === 0 || idx[k] === nn - 1) outer = true; }
-    for (let r = 0; r < d; r++) { let s = mu[r]; for (let k = 0; k <= r; k++) s += L[r][k] * gx[idx[k]]; x[r] = s; }
-    const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
-    acc += v; abs += Math.abs(v);
-    if (outer) edge += Math.abs(v);
-    let k = 0;
-    while (k < d && ++idx[k] === nn) { idx[k] = 0; k++; }
-    if (k === d) break;
-  }
+  const { acc, abs, edge } = tensorSum(mu, L, allColumns(mu.length), gx, gw, f);
   if (edge <= TAIL_SHARE * abs) return acc;
   const sd = Math.max(1, ...L.map((row) => Math.hypot(...row)));
   return expectTensorTrapezoid(mu, L, Math.min(0.5, ROBUST_DX / sd), f);
@@ -326,24 +273,11 @@ export function expectTensorTrapezoid(mu: ArrayLike<number>, L: number[][], dz: 
   // only the directions the factor uses (a singular covariance has zero columns)
   const cols = Array.from({ length: d }, (_, k) => k).filter((k) => L.some((row) => (row[k] ?? 0) !== 0));
   const m = cols.length;
-  const x = new Float64Array(d);
   for (let Lz = 9; ; Lz = Math.min(L_WIDEST, Lz * 1.5)) {
     const K = Math.ceil(Lz / dz), n = 2 * K + 1;
     if (n ** m > MAX_TENSOR_POINTS) return NaN;
     const { x: zs, w: ws } = normalTrapezoid(K, K * dz);
-    const idx = new Array<number>(m).fill(0);
-    let acc = 0, abs = 0, edge = 0;
-    for (;;) {
-      let w = 1, outer = false;
-      for (let c = 0; c < m; c++) { w *= ws[idx[c]]; if (idx[c] === 0 || idx[c] === n - 1) outer = true; }
-      for (let r = 0; r < d; r++) { let s = mu[r]; for (let c = 0; c < m; c++) s += (L[r][cols[c]] ?? 0) * zs[idx[c]]; x[r] = s; }
-      const v = w > 0 ? w * f(x) : 0; // (an overflowing f where the weight underflows adds nothing)
-      acc += v; abs += Math.abs(v);
-      if (outer) edge += Math.abs(v);
-      let c = 0;
-      while (c < m && ++idx[c] === n) { idx[c] = 0; c++; }
-      if (c === m) break;
-    }
+    const { acc, abs, edge } = tensorSum(mu, L, cols, zs, ws, f);
     if (!(edge > 1e-14 * abs)) return acc;
     if (Lz >= L_WIDEST) return NaN;
   }

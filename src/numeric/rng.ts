@@ -1,4 +1,5 @@
-// Seeded pseudo-random numbers: the one generator (the simulator and Monte Carlo).
+// Seeded pseudo-random numbers: the one generator (the simulator and Monte
+// Carlo), and `keyedUniform`, a number named by a string (verify's trial inputs).
 //
 // Generator: xoshiro128** (Blackman & Vigna), 32-bit words so that it runs on
 // plain JS integers (Math.imul, >>>) without BigInt; period 2^128 − 1.
@@ -20,6 +21,21 @@ function fmix32(h: number): number {
   h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/**
+ * A deterministic uniform number in [0, 1) named by a string: FNV-1a of the
+ * key, then one mulberry32 step to mix it. Not a stream: the same key gives
+ * the same number, wherever it is asked (verify draws the random inputs of
+ * both sides of an equation by name, so both see the same ones).
+ */
+export function keyedUniform(key: string): number {
+  let a = 2166136261;
+  for (let i = 0; i < key.length; i++) { a ^= key.charCodeAt(i); a = Math.imul(a, 16777619); }
+  a = ((a >>> 0) + 0x6d2b79f5) | 0;
+  let t = Math.imul(a ^ (a >>> 15), 1 | a);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
 /** Stream ids: one per purpose, so that streams never collide. */

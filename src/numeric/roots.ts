@@ -1,5 +1,23 @@
 // Root finding on a bracket.
 
+/**
+ * Bisection of [lo, hi] for the point where `low` stops holding: `low(x)` says
+ * x lies on lo's side. Halves until `done(lo, hi)` or `maxIt` halvings and
+ * returns the last bracket.
+ */
+export function bisect(low: (x: number) => boolean, lo: number, hi: number, done: (lo: number, hi: number) => boolean, maxIt: number): [number, number] {
+  for (let it = 0; it < maxIt && !done(lo, hi); it++) {
+    const mid = (lo + hi) / 2;
+    if (low(mid)) lo = mid; else hi = mid;
+  }
+  return [lo, hi];
+}
+
+/** A sign change of f on [lo, hi] (f(lo) = flo ≠ 0) bisected: `low` for `bisect`, moving flo along. */
+export function sameSignAsLow(f: (x: number) => number, flo: number): (x: number) => boolean {
+  return (x) => { const fx = f(x); if (fx * flo > 0) { flo = fx; return true; } return false; };
+}
+
 /** Brent's root finder on [a, b] with f(a)·f(b) < 0. */
 export function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: number, xtol: number): { x: number; evals: number } {
   let c = a, fc = fa, d = b - a, e = d, evals = 0;

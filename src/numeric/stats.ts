@@ -2,6 +2,7 @@
 // that standard errors estimated from a handful of seeds get honest critical
 // values (a z threshold would reject far too often at 4 seeds).
 import { erf } from './special.ts';
+import { bisect } from './roots.ts';
 
 function logGamma(x: number): number {
   // Lanczos approximation, g = 607/128 with 14 terms (Numerical Recipes, 3rd
@@ -59,11 +60,7 @@ export function studentCdf(t: number, nu: number): number {
 
 /** The p-quantile of Student's t with ν degrees of freedom (bisection, 1e-12). */
 export function studentQuantile(p: number, nu: number): number {
-  let lo = -1e6, hi = 1e6;
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, Math.abs(hi)); i++) {
-    const mid = (lo + hi) / 2;
-    if (studentCdf(mid, nu) < p) lo = mid; else hi = mid;
-  }
+  const [lo, hi] = bisect((t) => studentCdf(t, nu) < p, -1e6, 1e6, (a, b) => !(b - a > 1e-12 * Math.max(1, Math.abs(b))), 200);
   return (lo + hi) / 2;
 }
 

@@ -135,7 +135,7 @@ export function predicates(): { name: string; doc: string }[] {
   return Object.entries(PREDICATES).map(([name, p]) => ({ name, doc: p.doc }));
 }
 
-interface Condition { name: string; args: Expr[] }
+export interface Condition { name: string; args: Expr[] }
 
 /** Parse a `when`: predicate calls joined by ',' / '&&' / 'and' are checked;
  *  prose (anything not starting with `name(`) is documentation only and

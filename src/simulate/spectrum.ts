@@ -9,11 +9,14 @@ import type { Model } from '../model/ir.ts';
 import { matrixTerms } from '../model/matrix-terms.ts';
 import { splitNonlinear, type NonlinearTerm } from '../model/matrix-nonlinear.ts';
 import { piecewiseOf } from '../numeric/kinks.ts';
-import { children, withChildren, type Expr } from '../expr/ast.ts';
-import { canon, ckey } from '../expr/canon.ts';
+import type { Expr } from '../expr/ast.ts';
+import { substAtom } from '../expr/canon.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
 import { SizeFamilies } from '../model/scaling.ts';
 import { Rng } from '../numeric/rng.ts';
+
+/** the variable that stands for a feature's projection h when φ(h) is compiled */
+const H: Expr = { k: 'sym', name: '__h' };
 
 export interface SampledMatrix {
   /** the matrix, row-major, n × n */
@@ -130,7 +133,7 @@ function addNonlinear(t: NonlinearTerm, o: Dense): void {
   const c = evaluate(t.coef, { vars: o.env });
   const n = o.n;
   if (t.kind === 'kernel') {
-    const f = piecewiseOf(replaceSum(t.f, t.h), '__h').f;
+    const f = piecewiseOf(substAtom(t.f, t.h, H), '__h').f;
     const x = oriented(o, (t.h.body as Extract<Expr, { k: 'mul' }>).factors[0] as Extract<Expr, { k: 'ref' }>, t.h.index);
     for (let a = 0; a < n; a++) for (let b = a; b < n; b++) {
       let h = 0;
@@ -144,7 +147,7 @@ function addNonlinear(t: NonlinearTerm, o: Dense): void {
     return;
   }
   const w = evaluate(t.weight, { vars: o.env });
-  const phi = piecewiseOf(replaceSum(t.left.phi, t.left.h), '__h').f;
+  const phi = piecewiseOf(substAtom(t.left.phi, t.left.h, H), '__h').f;
   const l = t.left.h.index;
   const A = oriented(o, t.left.A, l), B = oriented(o, t.left.B, l);
   const K = B.rows;
@@ -161,13 +164,6 @@ function addNonlinear(t: NonlinearTerm, o: Dense): void {
     o.H[a * n + b] += v;
     if (b !== a) o.H[b * n + a] += v;
   }
-}
-
-/** f with its projection h replaced by the variable __h */
-function replaceSum(f: Expr, h: Expr): Expr {
-  const key = ckey(canon(h));
-  const go = (x: Expr): Expr => (x.k === 'sum' && ckey(canon(x)) === key ? { k: 'sym', name: '__h' } : (children(x).length ? withChildren(x, children(x).map(go)) : x));
-  return go(f);
 }
 
 /** Eigenvalues (ascending) and, when asked, the eigenvectors of a symmetric matrix. */

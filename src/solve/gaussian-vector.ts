@@ -37,7 +37,7 @@
 // enter. The outer Richardson extrapolation over h and the error bars are
 // gaussian.ts's.
 import { DmftError } from '../errors.ts';
-import { choleskySemidefinite, luSolveInPlace } from '../numeric/linalg.ts';
+import { choleskySemidefinite, inverse, luSolveInPlace } from '../numeric/linalg.ts';
 import { expectTensorHermite, expectTensorSmooth } from '../numeric/normal.ts';
 import { degree, diff, isVar } from '../expr/diff.ts';
 import { mapPost, mul, num, sym, type Expr } from '../expr/ast.ts';
@@ -433,25 +433,6 @@ function isNonZero(F: Compiled | undefined, nSlots: number, probe = false): bool
 }
 
 /** Invert a small dense V×V matrix (Gauss–Jordan, partial pivoting); undefined when singular. */
-function invert(A: Float64Array, V: number): Float64Array | undefined {
-  const a = A.slice(), inv = new Float64Array(V * V);
-  for (let i = 0; i < V; i++) inv[i * V + i] = 1;
-  for (let c = 0; c < V; c++) {
-    let p = c;
-    for (let r = c + 1; r < V; r++) if (Math.abs(a[r * V + c]) > Math.abs(a[p * V + c])) p = r;
-    const piv = a[p * V + c];
-    if (!(Math.abs(piv) > 1e-12)) return undefined;
-    if (p !== c) for (let k = 0; k < V; k++) { let t = a[p * V + k]; a[p * V + k] = a[c * V + k]; a[c * V + k] = t; t = inv[p * V + k]; inv[p * V + k] = inv[c * V + k]; inv[c * V + k] = t; }
-    for (let k = 0; k < V; k++) { a[c * V + k] /= piv; inv[c * V + k] /= piv; }
-    for (let r = 0; r < V; r++) {
-      if (r === c) continue;
-      const f = a[r * V + c];
-      if (f === 0) continue;
-      for (let k = 0; k < V; k++) { a[r * V + k] -= f * a[c * V + k]; inv[r * V + k] -= f * inv[c * V + k]; }
-    }
-  }
-  return inv;
-}
 
 // ---------------------------------------------------------------------------
 // One discretization level.
@@ -793,7 +774,7 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         });
         for (let ab = 0; ab < VV; ab++) p.Phi[ab][base + n] = Mat[ab];
         for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) Mat[a * V + b] = (a === b ? 1 : 0) - wk.W[a] * Mat[a * V + b];
-        const M = invert(Mat, V);
+        const M = inverse(Mat, V, 1e-12);
         if (!M) throw new DmftError({ message: `population ${P.r.name}: the implicit step is singular at t = ${tn[n].toPrecision(4)} (the equal-time block 1 − h·∂F/∂x has no inverse)`, hint: 'try a smaller --dt' });
         p.M.set(M, o);
         for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) { p.U0[o + a * V + b] = M[a * V + b] * wk.W[b]; p.U1[o + a * V + b] = M[a * V + b] * wk.H1[b]; }

@@ -26,6 +26,7 @@
 import { DmftError } from '../errors.ts';
 import type { DmftSystem } from '../derive/system.ts';
 import type { Expr } from '../expr/ast.ts';
+import { functionDef } from '../expr/functions.ts';
 import { print } from '../expr/print.ts';
 import { gaussianUnsupported, solveGaussian, StiffStepError, type GaussianOptions, type GaussianSolution } from './gaussian.ts';
 import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
@@ -490,13 +491,13 @@ export function unresolvedDeparture(series: GaussianSolution['series'], branches
   return undefined;
 }
 
-/** Is e ≥ 0 for every value of its variables (a square, an even power, abs, relu, exp, cosh, and sums, products and averages of those)? */
+/** Is e ≥ 0 for every value of its variables (a square, an even power, a function the registry marks nonnegative — abs, relu, exp, … —, and sums, products and averages of those)? */
 export function nonNegative(e: Expr, params: Record<string, number>): boolean {
   switch (e.k) {
     case 'num': return e.v >= 0;
     case 'sym': return e.name in params && params[e.name] >= 0;
     case 'pow': return (e.exp.k === 'num' && Number.isInteger(e.exp.v) && e.exp.v % 2 === 0) || nonNegative(e.base, params);
-    case 'call': return ['abs', 'relu', 'exp', 'cosh', 'sqrt'].includes(e.fn);
+    case 'call': return !!functionDef(e.fn)?.nonnegative;
     case 'add': return e.terms.every((t) => nonNegative(t, params));
     case 'mul': {
       // a product of nonnegative factors, or with every other factor paired with an identical one (x·x)

@@ -34,6 +34,7 @@ import { compile } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { moments } from '../model/moments.ts';
+import { complexGaussJordanInPlace, inverse, solveDense } from '../numeric/linalg.ts';
 import type { DmftSystem } from '../derive/system.ts';
 
 /** most lags of the response before it must have decayed */
@@ -700,51 +701,26 @@ class Accumulator {
   }
 }
 
+/** A⁻¹ (rows); undefined when a pivot is not above 1e-12 of A's largest entry */
 function invertReal(A: Float64Array[]): number[][] | undefined {
   const n = A.length;
-  const cols = Array.from({ length: n }, (_, k) => solveReal(A.map((r) => Array.from(r)), Array.from({ length: n }, (_, i) => (i === k ? 1 : 0))));
-  if (cols.some((c) => !c)) return undefined;
-  return Array.from({ length: n }, (_, i) => cols.map((c) => c![i]));
+  const inv = inverse(Float64Array.from(A.flatMap((r) => Array.from(r))), n, 1e-12 * Math.max(1e-300, ...A.map((r) => Math.max(...Array.from(r, Math.abs)))));
+  return inv && Array.from({ length: n }, (_, i) => Array.from(inv.subarray(i * n, (i + 1) * n)));
 }
 
-/** Gaussian elimination with partial pivoting; undefined when (nearly) singular */
+/** A x = b; undefined when a pivot is not above 1e-12 of A's largest entry (nearly singular) */
 function solveReal(A: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const M = A.map((r, i) => [...r, b[i]]);
-  const scale = Math.max(1e-300, ...A.flat().map(Math.abs));
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    if (!(Math.abs(M[p][c]) > 1e-12 * scale)) return undefined;
-    [M[c], M[p]] = [M[p], M[c]];
-    for (let r = 0; r < n; r++) if (r !== c) { const f = M[r][c] / M[c][c]; if (f !== 0) for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k]; }
-  }
-  return M.map((r, i) => r[n] / r[i]);
+  return solveDense(A, b, 1e-12 * Math.max(1e-300, ...A.flat().map(Math.abs)));
 }
 
 /** complex D⁻¹B for small dense D (V × V) and B (V × U) */
 function complexSolveMatrix(Dr: Float64Array[], Di: Float64Array[], Br: Float64Array[], Bi: Float64Array[]): { re: Float64Array[]; im: Float64Array[] } {
   const V = Dr.length, U = Br[0]?.length ?? 0;
-  const ar = Dr.map((r) => Float64Array.from(r)), ai = Di.map((r) => Float64Array.from(r));
-  const br = Br.map((r) => Float64Array.from(r)), bi = Bi.map((r) => Float64Array.from(r));
-  for (let c = 0; c < V; c++) {
-    let p = c;
-    for (let r = c + 1; r < V; r++) if (Math.hypot(ar[r][c], ai[r][c]) > Math.hypot(ar[p][c], ai[p][c])) p = r;
-    [ar[c], ar[p]] = [ar[p], ar[c]]; [ai[c], ai[p]] = [ai[p], ai[c]]; [br[c], br[p]] = [br[p], br[c]]; [bi[c], bi[p]] = [bi[p], bi[c]];
-    const pr = ar[c][c], pi = ai[c][c], d = pr * pr + pi * pi;
-    if (!(d > 0)) throw new Inapplicable('the site is singular at a frequency on the unit circle');
-    for (let r = 0; r < V; r++) {
-      if (r === c) continue;
-      // f = a[r][c] / a[c][c]
-      const fr = (ar[r][c] * pr + ai[r][c] * pi) / d, fi = (ai[r][c] * pr - ar[r][c] * pi) / d;
-      if (fr === 0 && fi === 0) continue;
-      for (let k = 0; k < V; k++) { const xr = ar[c][k], xi = ai[c][k]; ar[r][k] -= fr * xr - fi * xi; ai[r][k] -= fr * xi + fi * xr; }
-      for (let k = 0; k < U; k++) { const xr = br[c][k], xi = bi[c][k]; br[r][k] -= fr * xr - fi * xi; bi[r][k] -= fr * xi + fi * xr; }
-    }
-  }
-  const re = br.map((r, c) => { const pr = ar[c][c], pi = ai[c][c], d = pr * pr + pi * pi; return Float64Array.from(r, (x, k) => (x * pr + bi[c][k] * pi) / d); });
-  const im = bi.map((r, c) => { const pr = ar[c][c], pi = ai[c][c], d = pr * pr + pi * pi; return Float64Array.from(r, (x, k) => (x * pr - br[c][k] * pi) / d); });
-  return { re, im };
+  const flat = (M: Float64Array[]) => Float64Array.from(M.flatMap((r) => Array.from(r)));
+  const br = flat(Br), bi = flat(Bi);
+  if (!complexGaussJordanInPlace(V, flat(Dr), flat(Di), U, br, bi)) throw new Inapplicable('the site is singular at a frequency on the unit circle');
+  const rows = (M: Float64Array) => Array.from({ length: V }, (_, a) => M.slice(a * U, (a + 1) * U));
+  return { re: rows(br), im: rows(bi) };
 }
 
 /** spectral radius by Gelfand's formula ‖M^(2^8)‖^(1/2^8), rescaled each squaring */

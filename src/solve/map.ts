@@ -31,7 +31,7 @@ import { moments } from '../model/moments.ts';
 import { compile } from '../expr/compile.ts';
 import { print } from '../expr/print.ts';
 import { expectTensorHermite, expectTensorSmooth, expectTensorTrapezoid } from '../numeric/normal.ts';
-import { choleskySemidefinite } from '../numeric/linalg.ts';
+import { choleskySemidefinite, solveDense } from '../numeric/linalg.ts';
 import type { DmftSystem, OrderParam, Population, Variable } from '../derive/system.ts';
 import type { GrowthLaw, LimitStatus, SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { Inapplicable, solveMapStationary, type MapStationary } from './map-stationary.ts';
@@ -286,7 +286,7 @@ function equalTimeFixedPoint(sys: DmftSystem, params: Record<string, number>, tr
     const r = Math.max(...g.map(Math.abs));
     if (r === 0 || r > 0.5 * last) break;
     last = r;
-    const step = solveSmall(J.map((r, i) => r.map((x, k) => (i === k ? 1 : 0) - x)), g);
+    const step = solveDense(J.map((r, i) => r.map((x, k) => (i === k ? 1 : 0) - x)), g, 1e-12);
     if (!step) return { note: 'the equal-time fixed point is singular (a transition): not solved directly' };
     v = v.map((x, i) => (variance[i] ? Math.max(0, x + step[i]) : x + step[i]));
     if (!v.every(Number.isFinite)) return { note: 'Newton on the equal-time fixed point diverged' };
@@ -306,7 +306,7 @@ function equalTimeFixedPoint(sys: DmftSystem, params: Record<string, number>, tr
   const at = oneStep(v);
   names.forEach((nm) => at.orderParam(nm, [1, 1]));
   // the quadrature error of F(v*) and the last residual, amplified by ‖(1 − F′)⁻¹‖∞ (first order in the error)
-  const inv = names.map((_, k) => solveSmall(J.map((r, i) => r.map((x, m) => (i === m ? 1 : 0) - x)), names.map((_, i) => (i === k ? 1 : 0)))!);
+  const inv = names.map((_, k) => solveDense(J.map((r, i) => r.map((x, m) => (i === m ? 1 : 0) - x)), names.map((_, i) => (i === k ? 1 : 0)), 1e-12)!);
   const amp = Math.max(...names.map((_, i) => inv.reduce((a, col) => a + Math.abs(col[i]), 0)));
   // (plus round-off in F: a few ulps of the sums over the quadrature nodes)
   const dv = amp * (at.maxQuadError + resid + 1e-15 * Math.max(scale, ...history[1].map(Math.abs)));
@@ -324,18 +324,6 @@ function equalTimeFixedPoint(sys: DmftSystem, params: Record<string, number>, tr
 }
 
 /** Solves A x = b for a small dense A by Gaussian elimination with partial pivoting; undefined when singular. */
-function solveSmall(A: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const M = A.map((r, i) => [...r, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    if (!(Math.abs(M[p][c]) > 1e-12)) return undefined;
-    [M[c], M[p]] = [M[p], M[c]];
-    for (let r = 0; r < n; r++) if (r !== c) { const f = M[r][c] / M[c][c]; for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k]; }
-  }
-  return M.map((r, i) => r[n] / r[i]);
-}
 
 class MapClosure {
   maxDim = 0;

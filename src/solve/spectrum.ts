@@ -21,7 +21,7 @@ import { constantValue } from '../expr/eval.ts';
 import type { SpectrumSystem } from '../derive/spectrum.ts';
 import { complexSolveInPlace } from '../numeric/linalg.ts';
 import { gaussHermite, gaussLegendre } from '../numeric/rules.ts';
-import { brent } from '../numeric/roots.ts';
+import { bisect, brent } from '../numeric/roots.ts';
 
 export type C = [number, number];
 
@@ -150,17 +150,9 @@ export class SpectrumSolver {
         return { g: Fg.slice(), m, steps: step };
       }
       if (K === 0) return { g, m, steps: step };
-      // J = ∂F/∂g (complex, by a complex finite difference); solve (J − I) δ = g − F
-      const Jr = new Float64Array(K * K), Ji = new Float64Array(K * K);
-      for (let k = 0; k < K; k++) {
-        const h = 1e-7 * Math.max(1, Math.hypot(g[2 * k], g[2 * k + 1]));
-        const gh = g.slice(); gh[2 * k] += h;
-        this.map(gh, z, Fh);
-        for (let r = 0; r < K; r++) {
-          Jr[r * K + k] = (Fh[2 * r] - Fg[2 * r]) / h - (r === k ? 1 : 0);
-          Ji[r * K + k] = (Fh[2 * r + 1] - Fg[2 * r + 1]) / h;
-        }
-      }
+      // solve (J − I) δ = g − F, J = ∂F/∂g
+      const { Jr, Ji } = this.jacobian(g, z, Fg);
+      for (let k = 0; k < K; k++) Jr[k * K + k] -= 1;
       const br = new Float64Array(K), bi = new Float64Array(K);
       for (let r = 0; r < K; r++) { br[r] = g[2 * r] - Fg[2 * r]; bi[r] = g[2 * r + 1] - Fg[2 * r + 1]; }
       if (!complexSolveInPlace(K, Jr, Ji, br, bi)) return undefined;
@@ -213,18 +205,25 @@ export class SpectrumSolver {
     return { z, m, error, converged: ok, g: gs, newtonSteps: steps };
   }
 
-  /** Spectral radius of ∂F/∂g at g (power iteration on the complex Jacobian). */
-  private radius(g: Float64Array, z: C): number {
+  /** J = ∂F/∂g at g (F(g) = Fg given), complex, by a finite difference along the real part of each g_k (F is analytic in g). */
+  private jacobian(g: Float64Array, z: C, Fg: Float64Array): { Jr: Float64Array; Ji: Float64Array } {
     const K = this.K;
-    const F0 = new Float64Array(2 * K), Fh = new Float64Array(2 * K);
-    this.map(g, z, F0);
-    const Jr = new Float64Array(K * K), Ji = new Float64Array(K * K);
+    const Fh = new Float64Array(2 * K), Jr = new Float64Array(K * K), Ji = new Float64Array(K * K);
     for (let k = 0; k < K; k++) {
       const h = 1e-7 * Math.max(1, Math.hypot(g[2 * k], g[2 * k + 1]));
       const gh = g.slice(); gh[2 * k] += h;
       this.map(gh, z, Fh);
-      for (let r = 0; r < K; r++) { Jr[r * K + k] = (Fh[2 * r] - F0[2 * r]) / h; Ji[r * K + k] = (Fh[2 * r + 1] - F0[2 * r + 1]) / h; }
+      for (let r = 0; r < K; r++) { Jr[r * K + k] = (Fh[2 * r] - Fg[2 * r]) / h; Ji[r * K + k] = (Fh[2 * r + 1] - Fg[2 * r + 1]) / h; }
     }
+    return { Jr, Ji };
+  }
+
+  /** Spectral radius of ∂F/∂g at g (power iteration on the complex Jacobian). */
+  private radius(g: Float64Array, z: C): number {
+    const K = this.K;
+    const F0 = new Float64Array(2 * K);
+    this.map(g, z, F0);
+    const { Jr, Ji } = this.jacobian(g, z, F0);
     let xr = new Float64Array(K).fill(1), xi = new Float64Array(K).fill(0.5);
     let rho = 0;
     for (let it = 0; it < 200; it++) {
@@ -442,11 +441,8 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   const inside = (x: number) => { const v = s.stieltjes([x, 0], true); return v.converged && v.m[1] / Math.PI > thr; };
   const support: [number, number][] = [];
   let edgeError = 0;
-  const bisect = (a: number, b: number, aIn: boolean) => {
-    for (let it = 0; it < 50 && b - a > 1e-12 * Math.max(1, Math.abs(a)); it++) {
-      const c = (a + b) / 2;
-      if (inside(c) === aIn) a = c; else b = c;
-    }
+  const edge = (a0: number, b0: number, aIn: boolean) => {
+    const [a, b] = bisect((c) => inside(c) === aIn, a0, b0, (x, y) => !(y - x > 1e-12 * Math.max(1, Math.abs(x))), 50);
     // near an edge the fixed point is a double root: m is resolved to about √tol there
     edgeError = Math.max(edgeError, b - a, 1e-10 * Math.max(1, Math.abs(a)));
     return (a + b) / 2;
@@ -455,8 +451,8 @@ export function solveSpectrum(s: SpectrumSolver, grid?: { from: number; to: numb
   for (let k = 0; k < n; k++) {
     const d = density[k];
     const inNow = d.converged && d.rho > thr;
-    if (inNow && start === undefined) start = k === 0 ? d.x : bisect(density[k - 1].x, d.x, false);
-    if (!inNow && start !== undefined) { support.push([start, bisect(density[k - 1].x, d.x, true)]); start = undefined; }
+    if (inNow && start === undefined) start = k === 0 ? d.x : edge(density[k - 1].x, d.x, false);
+    if (!inNow && start !== undefined) { support.push([start, edge(density[k - 1].x, d.x, true)]); start = undefined; }
   }
   if (start !== undefined) { support.push([start, to]); notes.push('the density does not vanish at the right end of the grid: widen it (--density FROM:TO:N)'); }
   if (support.length && support[0][0] === from && density[0].rho > thr) notes.push('the density does not vanish at the left end of the grid: widen it');

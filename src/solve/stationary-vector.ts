@@ -29,8 +29,8 @@
 import { DmftError } from '../errors.ts';
 import { some, type Expr } from '../expr/ast.ts';
 import { print } from '../expr/print.ts';
-import { constantValue } from '../model/parse.ts';
-import { complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
+import { constantValue } from '../expr/eval.ts';
+import { complexInverse, complexSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { siteAverage } from './site-average.ts';
 import type { PopReading, SystemReading } from './read.ts';
 import { StationaryInstabilityError, type StationaryOutcome, type StationaryResult } from './stationary-result.ts';
@@ -233,36 +233,6 @@ interface CM { re: Float64Array; im: Float64Array }
 const cm = (n: number, m = n): CM => ({ re: new Float64Array(n * m), im: new Float64Array(n * m) });
 
 /** Inverse and determinant of an n×n complex matrix (Gauss–Jordan with partial pivoting); undefined if singular. */
-function cinv(n: number, D: CM): { inv: CM; detRe: number; detIm: number } | undefined {
-  const ar = D.re.slice(), ai = D.im.slice();
-  const inv = cm(n);
-  for (let i = 0; i < n; i++) inv.re[i * n + i] = 1;
-  let dr = 1, di = 0;
-  for (let k = 0; k < n; k++) {
-    let piv = k, best = -1;
-    for (let i = k; i < n; i++) { const x = ar[i * n + k] ** 2 + ai[i * n + k] ** 2; if (x > best) { best = x; piv = i; } }
-    if (!(best > 0) || !Number.isFinite(best)) return undefined;
-    if (piv !== k) {
-      for (const M of [ar, ai, inv.re, inv.im]) for (let j = 0; j < n; j++) { const t = M[k * n + j]; M[k * n + j] = M[piv * n + j]; M[piv * n + j] = t; }
-      dr = -dr; di = -di;
-    }
-    const pr = ar[k * n + k], pi = ai[k * n + k];
-    const t = dr * pr - di * pi; di = dr * pi + di * pr; dr = t;
-    const pm = pr * pr + pi * pi, ir = pr / pm, ii = -pi / pm;
-    for (const [Mr, Mi] of [[ar, ai], [inv.re, inv.im]]) {
-      for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[k * n + j] = xr * ir - xi * ii; Mi[k * n + j] = xr * ii + xi * ir; }
-    }
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const fr = ar[i * n + k], fi = ai[i * n + k];
-      if (fr === 0 && fi === 0) continue;
-      for (const [Mr, Mi] of [[ar, ai], [inv.re, inv.im]]) {
-        for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[i * n + j] -= fr * xr - fi * xi; Mi[i * n + j] -= fr * xi + fi * xr; }
-      }
-    }
-  }
-  return { inv, detRe: dr, detIm: di };
-}
 
 /** uᵀ M w for real vectors u, w and complex M (n×m). */
 function bil(M: CM, n: number, m: number, u: ArrayLike<number>, w: ArrayLike<number>): [number, number] {
@@ -291,9 +261,9 @@ function responses(m: VModel, w: number, R: RState): { D: CM; inv: CM; detRe: nu
         for (let b = 0; b < V; b++) { const x = mm.E[a] * mm.g.f1[b]; D.re[a * V + b] -= x * rr; D.im[a * V + b] -= x * ri; }
       }
     }
-    const c = cinv(V, D);
+    const c = complexInverse(V, D.re, D.im);
     if (!c) return undefined;
-    out.push({ D, ...c });
+    out.push({ D, inv: { re: c.re, im: c.im }, detRe: c.detRe, detIm: c.detIm });
   }
   return out;
 }

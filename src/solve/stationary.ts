@@ -36,7 +36,8 @@ import { compile, type Compiled } from '../expr/compile.ts';
 import { degree } from '../expr/diff.ts';
 import { print } from '../expr/print.ts';
 import { constantValue } from '../expr/eval.ts';
-import { brent } from '../numeric/roots.ts';
+import { lawMean } from '../model/distributions.ts';
+import { bisect as bisectBracket, brent, sameSignAsLow } from '../numeric/roots.ts';
 import { isKinked, jumpAcross, kinkPoints } from '../numeric/kinks.ts';
 import { expectPanels, gaussLegendre, normalTrapezoid, type Rule, type SplitResolution, splitNormalRule } from '../numeric/rules.ts';
 import { scalarReading, VectorSiteError, type ObservableReading, type OrderReading, type ScalarReading, type SystemReading as VectorReading } from './read.ts';
@@ -414,11 +415,7 @@ function solveQ(P: Psi, a2: number): { q: number; lambda2: number } {
   for (let i = 1; i <= n; i++) {
     const x1 = (D0 * i) / n, g1 = G(x1);
     if (g0 !== 0 && g0 * g1 < 0) {
-      let lo = x0, hi = x1, glo = g0;
-      for (let it = 0; it < 200 && hi - lo > 1e-16 * D0; it++) {
-        const mid = (lo + hi) / 2, gm = G(mid);
-        if (gm * glo > 0) { lo = mid; glo = gm; } else hi = mid;
-      }
+      const [lo, hi] = bisectBracket(sameSignAsLow(G, g0), x0, x1, (a, b) => !(b - a > 1e-16 * D0), 200);
       const r = (lo + hi) / 2;
       if (r < D0 * (1 - 1e-9) && !(zeroRoot && r < 1e-6 * D0)) roots.push(r);
     }
@@ -547,7 +544,10 @@ function solveGaussianNonlinear(rd: SystemReading, pre: Pre, grid: TauGrid): Sta
   return { unsupported: `the stationary state is ${stabilityOf(base)} and no stable one was found from other starting means` };
 }
 
-function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
+/** The scalar site read as the shooting's model: the relaxation rate a, the noise Dn, the
+ *  correlations it is driven by (with their kinks), the mean-field order parameters and the
+ *  start of the mean; a site whose coefficients depend on a mean is not this regime. */
+function shootingModel(rd: SystemReading, pre: Pre, muStart?: number): NLModel | { unsupported: string } {
   const P = rd.pops[0];
   const params = paramList(rd);
   const slotIdx = new Map(P.slots.map((s, i) => [s, i]));
@@ -589,13 +589,20 @@ function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?
   const init = P.pop.init;
   if (init?.kind === 'value') mu0 = constantValue(init.value, rd.params) ?? 0;
   else if (init?.kind === 'dist') {
-    const d = init.dist;
-    if (d.kind === 'normal') mu0 = constantValue(d.mean, rd.params) ?? 0;
-    else if (d.kind === 'uniform') mu0 = ((constantValue(d.lo, rd.params) ?? 0) + (constantValue(d.hi, rd.params) ?? 0)) / 2;
+    // the law's mean (a start for the shooting)
+    mu0 = lawMean(init.dist, rd.params) ?? 0;
   }
   const kinked = Cs.some((C) => C.kinks.length > 0) || Ms.some((M) => M.kinks.length > 0);
   if (muStart !== undefined) mu0 = muStart;
-  const m: NLModel = { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+  return { a, Dn, c0, Cs, h: (Mv) => P.F(vAt(Mv)), Ms, mu0, kinked };
+}
+
+function solveNonlinearFrom(rd: SystemReading, pre: Pre, grid: TauGrid, muStart?: number): StationaryOutcome {
+  const m = shootingModel(rd, pre, muStart);
+  if ('unsupported' in m) return m;
+  const P = rd.pops[0];
+  const params = paramList(rd);
+  const { a, Dn, c0, Cs, Ms, mu0, kinked } = m;
   /** the mean mode: d/dμ of −h(M(μ))/a at a fixed equal-time variance (a perturbation of the mean at fixed fluctuations) */
   const meanModeGain = (mu: number, variance: number, res: Res): number => {
     if (!Ms.length) return 0;

@@ -17,27 +17,13 @@ import { ckey } from '../expr/canon.ts';
 import { evaluate, type EvalEnv } from '../expr/eval.ts';
 import type { OpInfo } from './normalize.ts';
 import { table } from '../table.ts';
+import { keyedUniform } from '../numeric/rng.ts';
 
 export const TRIALS = 4;
 export const SAMPLES = 3;
 const TOL = 1e-7;
 
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
-  return h >>> 0;
-}
-
-/** A deterministic uniform number in [0, 1) for a key. */
-function u01(key: string): number {
-  let a = hash(key);
-  // mulberry32 step for better mixing
-  a = (a + 0x6d2b79f5) | 0;
-  let t = Math.imul(a ^ (a >>> 15), 1 | a);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const U = (key: string, lo: number, hi: number) => lo + (hi - lo) * u01(key);
+const U = (key: string, lo: number, hi: number) => lo + (hi - lo) * keyedUniform(key);
 
 /** A smooth random path τ ↦ c0 + Σ a_k sin(ω_k τ + φ_k). */
 function path(key: string, tau: number): number {

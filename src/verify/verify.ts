@@ -21,7 +21,7 @@ import { distTex, orderParamSymbol, toLatex, nameToTex } from '../latex/index.ts
 import type { Model, Dist } from '../model/ir.ts';
 import type { Derivation, DmftSystem, OrderParam, Step } from '../derive/system.ts';
 import { scalarSystem, type ScalarPopulation as Population, type ScalarSystem } from '../derive/scalar.ts';
-import { Provenance } from './provenance.ts';
+import { Provenance, ruleById, type RuleRef } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import type { Tok } from './tex.ts';
 import { EQUAL_RELS, TexParser, nameKey, parseFragment, type NameNode, type TNode } from './parse.ts';
@@ -1405,7 +1405,7 @@ class Verifier {
   /** The rule behind a term of a fixed point: the frozen field, the reaction (χ), a mean, or the site. */
   private staticRule(term: Expr, pop: Population): { rule: string; because: string } | undefined {
     const has = (e: Expr, p: (x: Expr) => boolean): boolean => p(e) || children(e).some((c) => has(c, p));
-    if (has(term, (x) => x.k === 'sym' && x.name === '§zeta')) return pop.fields.length ? this.introducedRule(pop.fields[0].name, 'cavity.field.dense') : this.ruleById('cavity.field.dense');
+    if (has(term, (x) => x.k === 'sym' && x.name === '§zeta')) return pop.fields.length ? this.prov.introducedRule(pop.fields[0].name, 'cavity.field.dense') : ruleById('cavity.field.dense');
     const id = `d/dt ${pop.variable}`;
     for (const t of normalTerms(pop.rhs, this.nctx)) {
       const names = new Set<string>();
@@ -1414,14 +1414,9 @@ class Verifier {
       const opIn = (suf: string) => has(term, (x) => x.k === 'op' && x.name.endsWith(suf) && names.has(x.name.slice(0, -suf.length)));
       if (opIn(CHI) || opIn(CONST) || opIn(QSTAT)) return this.attribute(id, 'dyn', t, false);
     }
-    return this.variableRule(id, pop.variable);
+    return this.prov.variableRule(id, pop.variable);
   }
 
-  /** The rule of the step that wrote the population's own variable (x[i] → x(t)). */
-  private variableRule(stage: string, variable: string): { rule: string; because: string } {
-    const s = this.prov.variable(stage, variable);
-    return s ? { rule: s.rule, because: s.because } : this.ruleById('cavity.site.single');
-  }
 
   // ---- frequency-domain forms ----------------------------------------------------------
   private spectrumCache?: Spectrum | string;
@@ -1529,9 +1524,9 @@ class Verifier {
       for (const c of children(e)) { const n = refIn(c, names); if (n) return n; }
       return undefined;
     };
-    if (o.what === 'derivative') return this.variableRule(id, pop.variable);
-    if (o.what === 'field') return this.introducedRule(refIn(o.time, pop.fields.map((f) => f.name)) ?? pop.fields[0]?.name ?? '', 'cavity.field.dense');
-    if (o.what === 'noise') return this.introducedRule(refIn(o.time, pop.inputs.map((i) => i.name)) ?? '', 'cavity.local.passthrough');
+    if (o.what === 'derivative') return this.prov.variableRule(id, pop.variable);
+    if (o.what === 'field') return this.prov.introducedRule(refIn(o.time, pop.fields.map((f) => f.name)) ?? pop.fields[0]?.name ?? '', 'cavity.field.dense');
+    if (o.what === 'noise') return this.prov.introducedRule(refIn(o.time, pop.inputs.map((i) => i.name)) ?? '', 'cavity.local.passthrough');
     return this.attribute(id, 'dyn', o.time, false);
   }
 
@@ -1723,7 +1718,7 @@ class Verifier {
         continue;
       }
       if (t.required || this.opts.strict) {
-        const attr = t.kind === 'cov' ? this.introducedRule(t.id.slice('cov '.length), 'cavity.field.dense') : t.kind === 'closure' ? this.closureRule(t.id) : undefined;
+        const attr = t.kind === 'cov' ? this.prov.introducedRule(t.id.slice('cov '.length), 'cavity.field.dense') : t.kind === 'closure' ? this.prov.whereRule(t.id) : undefined;
         this.push({ equation: t.id, kind: 'missing-equation', expected: t.tex, found: null, rule: attr?.rule ?? null, because: attr?.because, detail: 'the derivation does not state this equation' });
       } else {
         this.notes.push(`not stated: ${t.id}: ${t.tex}`);
@@ -1731,63 +1726,25 @@ class Verifier {
     }
   }
 
-  private closureRule(id: string): { rule: string; because: string } | undefined {
-    const s = this.steps.find((x) => x.where === id);
-    return s ? { rule: s.rule, because: s.because } : undefined;
-  }
-
-  private ruleById(id: string): { rule: string; because: string } {
-    return { rule: id, because: getRule(id).because };
-  }
-
-  /** The rule of the step that introduced a name (a field, an input) into the
-   *  equations, found in the trace; `fallback` when no step did (a trace
-   *  without that step, e.g. a hand-built derivation). */
-  private introducedRule(name: string, fallback: string): { rule: string; because: string } {
-    const s = this.prov.introduced(name);
-    return s ? { rule: s.rule, because: s.because } : this.ruleById(fallback);
-  }
-
-  // ---- which rule produced a term ------------------------------------------------------
-  private attribute(id: string, kind: Target['kind'], term: Expr, isExtra: boolean): { rule: string; because: string } | undefined {
-    if (kind === 'cov') return this.introducedRule(id.slice('cov '.length), 'cavity.field.dense');
-    if (kind === 'noise' || kind === 'input') return this.introducedRule(id.slice(id.indexOf(' ') + 1), 'cavity.local.passthrough');
+  // ---- which rule produced a term (the trace walked by ./provenance.ts) ------------------
+  private attribute(id: string, kind: Target['kind'], term: Expr, isExtra: boolean): RuleRef | undefined {
+    if (kind === 'cov') return this.prov.introducedRule(id.slice('cov '.length), 'cavity.field.dense');
+    if (kind === 'noise' || kind === 'input') return this.prov.introducedRule(id.slice(id.indexOf(' ') + 1), 'cavity.local.passthrough');
     // the initial condition is not rewritten by any step: it passes to the single-site process as it is
-    if (kind === 'init') return this.ruleById('cavity.local.passthrough');
-    if (kind === 'closure' || kind === 'obs') {
-      const s = this.steps.find((x) => x.where === id);
-      return s ? { rule: s.rule, because: s.because } : undefined;
-    }
-    // the steps of this equation: the tree under its stage ('d/dt x', 'r'). The
-    // term came from the step whose output holds it: the one whose output
-    // term covers most of it; among equal covers, one whose output term is
-    // the term itself (coefficient included), then the deepest step (a
-    // rewrite of another step's output), then the earliest.
-    const termKeys = new Set<string>();
-    const collect = (e: Expr): void => { termKeys.add(ckey(e)); children(e).forEach(collect); };
-    collect(term);
-    const termKey = ckey(canon(term));
-    let best: { s: Step; score: number[] } | undefined;
-    const better = (a: number[], b: number[]) => { for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k] > b[k]; return false; };
+    if (kind === 'init') return ruleById('cavity.local.passthrough');
+    if (kind === 'closure' || kind === 'obs') return this.prov.whereRule(id);
+    // the steps of this equation: the tree under its stage ('d/dt x', 'r'; a map's dynamics row is the stage 'x(t+1)')
     const stat = isStationaryForm(term);
-    // a map's dynamics row is the stage 'x(t+1)' of the derivation
     const stage = this.full.time === 'discrete' ? id.replace(/^d\/dt (.+)$/, '$1(t+1)') : id;
-    for (const s of this.prov.stageSteps(stage)) {
-      let after = this.regular.size ? this.splitRegular(s.after) : s.after;
+    const best = this.prov.producer(stage, term, (a) => {
+      let after = this.regular.size ? this.splitRegular(a) : a;
       if (stat) after = stationarize(normal(after, this.nctx, true), this.ops);
-      for (const st of normalTerms(after, this.nctx)) {
-        const fs = st.k === 'mul' ? st.factors : [st];
-        const parts = fs.filter((f) => !isConstExpr(f, this.nctx));
-        if (!parts.length) continue;
-        if (!parts.every((p) => termKeys.has(ckey(p)))) continue;
-        const score = [parts.reduce((a, p) => a + size(p), 0), ckey(canon(st)) === termKey ? 1 : 0, this.prov.depth(s)];
-        if (!best || better(score, best.score)) best = { s, score };
-      }
-    }
+      return normalTerms(after, this.nctx).map((st) => ({ term: st, factors: (st.k === 'mul' ? st.factors : [st]).filter((f) => !isConstExpr(f, this.nctx)) }));
+    });
     if (!best) return undefined;
     // an extra term of the file that only shares the variable with the derivation was not produced by any step
-    if (isExtra && best.s === this.prov.variable(id, best.s.after.k === 'ref' ? best.s.after.name : '')) return undefined;
-    return { rule: best.s.rule, because: best.s.because };
+    if (isExtra && best === this.prov.variable(id, best.after.k === 'ref' ? best.after.name : '')) return undefined;
+    return { rule: best.rule, because: best.because };
   }
 
   // ---- printing --------------------------------------------------------------------------

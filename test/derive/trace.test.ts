@@ -12,7 +12,7 @@ import { derive } from '../../src/derive/index.ts';
 import { stepProblem } from '../../src/rewrite/replay.ts';
 import type { Step } from '../../src/derive/system.ts';
 import { canon } from '../../src/expr/canon.ts';
-import { num, sym } from '../../src/expr/ast.ts';
+import { children, num, sym, withChildren, type Expr } from '../../src/expr/ast.ts';
 import { stepsToText } from '../../src/latex/steps.ts';
 import { INLINE_MODELS, PAPER_MODELS, VECTOR_MODELS } from './models.ts';
 import { Provenance } from '../../src/verify/provenance.ts';
@@ -20,6 +20,16 @@ import { Provenance } from '../../src/verify/provenance.ts';
 const files = ['examples', 'test/verify/models', 'test/check/models'].flatMap((d) =>
   readdirSync(d).filter((f) => f.endsWith('.dmft')).sort().map((f): [string, () => Model] => [`${d}/${f}`, () => loadModel(`${d}/${f}`)]));
 const inline = Object.entries({ ...INLINE_MODELS, ...PAPER_MODELS, ...VECTOR_MODELS }).map(([label, src]): [string, () => Model] => [label, () => loadModelSource(src, 'inline.dmft')]);
+
+describe('the traces cover every example', () => {
+  it('each .dmft under examples/ is derived here, or is a matrix model under examples/spectrum (spectrum-trace.test.ts)', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${d}/${e.name}`) : e.name.endsWith('.dmft') ? [`${d}/${e.name}`] : []));
+    const here = new Set(files.map(([label]) => label));
+    const missed = walk('examples').filter((f) => !here.has(f) && !(f.startsWith('examples/spectrum/') && loadModel(f).dynamics.length === 0));
+    expect(missed).toEqual([]);
+    expect(here.size).toBeGreaterThan(20);
+  });
+});
 
 function expectTree(steps: Step[]): void {
   const seen = new Map<string, Step>();
@@ -64,6 +74,30 @@ describe('the check can fail', () => {
     expect(stepProblem({ ...reaction, bind: { ...reaction.bind, _c2: num(2) } })).toMatch(/cannot be instantiated/);
   });
 });
+
+describe('the side conditions are replayed where they need no derivation', () => {
+  const d = derive(loadModel('examples/scs.dmft'), 'msr');
+  it('a step whose before breaks its rule\'s when is caught, though the pattern matches', () => {
+    // msr.saddle.mean: @avg(_P, _f) when physical(_f), symfree(_f, s) — a one-time function
+    const mean = d.steps.find((s) => s.rule === 'msr.saddle.mean')!;
+    expect(stepProblem(mean)).toBeUndefined();
+    // the same step at the other time s: the pattern still matches (with _f rebound), symfree(_f, s) does not hold
+    const atS = (e: Expr) => canon(mapRefTimes(e, sym('s')));
+    expect(stepProblem({ ...mean, before: atS(mean.before), bind: { ...mean.bind, _f: atS(mean.bind!._f) } })).toMatch(/not its side condition/);
+  });
+  it('so does a pairing whose coefficient is not k·N_a·N_b (msr.saddle.decouple: equal(__c, _k*_Pa*_Pb))', () => {
+    const dec = d.steps.find((s) => s.rule === 'msr.saddle.decouple')!;
+    expect(stepProblem(dec)).toBeUndefined();
+    const twice = (e: Expr) => canon({ k: 'mul', factors: [num(2), e] });
+    expect(stepProblem({ ...dec, before: twice(dec.before), bind: { ...dec.bind, __c: twice(dec.bind!.__c) } })).toMatch(/not its side condition/);
+  });
+});
+
+/** e with the time of every ref replaced (x(t) → x(s)) */
+function mapRefTimes(e: Expr, at: Expr): Expr {
+  if (e.k === 'ref' && e.at) return { ...e, at };
+  return withChildren(e, children(e).map((c) => mapRefTimes(c, at)));
+}
 
 describe('the steps format shows the tree', () => {
   it('stages as headings, children under the step they rewrote', () => {

@@ -2,7 +2,8 @@
 // tanh-like functions at large variance, bivariate expectations and the
 // Mehler (Hermite) series used for nonlinear C_f(t,s).
 import { describe, expect, it } from 'vitest';
-import { expectNormal, expectNormal2, gaussExpect1, gaussExpect2, gaussHermite, hermiteCoeffs, hermiteInto } from '../../src/numeric/normal.ts';
+import { expectNormal, expectNormal2, gaussHermite, hermiteCoeffs, hermiteInto } from '../../src/numeric/normal.ts';
+import { gaussExpect1, gaussExpect2 } from '../helpers/gauss-hermite.ts';
 
 /** E f(X), X ~ N(m, v), by a very fine trapezoid in z (independent reference). */
 function reference(f: (x: number) => number, m: number, v: number): number {

@@ -19,7 +19,7 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { DmftError } from '../../src/errors.ts';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { solveMonteCarlo } from '../../src/solve/montecarlo.ts';
-import { gaussExpect2 } from '../../src/numeric/normal.ts';
+import { gaussExpect2 } from '../helpers/gauss-hermite.ts';
 import { readSystem } from '../../src/solve/read.ts';
 import { solveStatic } from '../../src/solve/static.ts';
 import { solveGaussian } from '../../src/solve/gaussian.ts';

@@ -12,7 +12,8 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { parseExpr } from '../../src/model/parse.ts';
 import { nonNegative, solve, unresolvedDeparture } from '../../src/solve/index.ts';
-import { expectNormal, gaussExpect1 } from '../../src/numeric/normal.ts';
+import { expectNormal } from '../../src/numeric/normal.ts';
+import { gaussExpect1 } from '../helpers/gauss-hermite.ts';
 import { expect as gaussExpect } from '../../src/numeric/gauss.ts';
 import { piecewiseOf } from '../../src/numeric/kinks.ts';
 import type { Branch } from '../../src/solve/types.ts';
@@ -95,6 +96,10 @@ describe('the checks on their own', () => {
     expect(nn('x*x')).toBe(true);
     expect(nn('(x - 1)^4 + g*abs(x)')).toBe(true);
     expect(nn('relu(x)*exp(x)')).toBe(true);
+    // what the function registry says: sigmoid is ≥ 0, tanh and sin are not
+    expect(nn('sigmoid(x) + sqrt(x)')).toBe(true);
+    expect(nn('tanh(x)')).toBe(false);
+    expect(nn('sin(x)^2 + sin(x)')).toBe(false);
     expect(nn('x')).toBe(false);
     expect(nn('x^3')).toBe(false);
     expect(nn('c*x^2')).toBe(false);

@@ -93,4 +93,17 @@ describe('import layering', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('the back-edges once found stay forbidden: expr and rewrite under derive, numbers never read model text', () => {
+    // expr → derive (display clean-up) and rewrite → derive (the Step type) are upward edges for the check above
+    expect(layerOf('src/expr/tidy.ts')!.rank).toBeLessThan(layerOf('src/derive/system.ts')!.rank);
+    expect(layerOf('src/rewrite/trace.ts')!.rank).toBeLessThan(layerOf('src/derive/system.ts')!.rank);
+    // solve → model/parse (for constantValue) is downward, so it is named here: the solvers, the simulator,
+    // check and the numeric modules read the derived system or the Model IR, never the parser or the lexer
+    const parser = ['src/model/parse.ts', 'src/model/lexer.ts'];
+    const readers = /^src\/(solve|simulate|check|numeric)\//;
+    const bad = files.filter((f) => readers.test(f)).flatMap((f) =>
+      importsOf(f).filter(({ target }) => parser.includes(target)).map(({ line, target }) => `${f}:${line} imports ${target}`));
+    expect(bad).toEqual([]);
+  });
 });

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadModelSource } from '../../src/model/load.ts';
-import { constantValue, parseExpr, parseModel } from '../../src/model/parse.ts';
+import { parseExpr, parseModel } from '../../src/model/parse.ts';
+import { constantValue } from '../../src/expr/eval.ts';
 import { applyOverrides, validateModel } from '../../src/model/validate.ts';
 import { leading, SizeFamilies } from '../../src/model/scaling.ts';
 import { DmftError, DmftErrors, didYouMean, editDistance } from '../../src/errors.ts';
