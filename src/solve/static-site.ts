@@ -661,16 +661,38 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     }
     return S.length ? maxRe(schur) : -Infinity;
   };
+  const LL = new Float64Array(Lt.length * Lt.length), dl = new Float64Array(Lt.length);
+  /** the lets solved (Newton) at the current states, and G, J there: false where that fails */
+  const solveLets = (): boolean => {
+    dGdx();
+    for (let it = 0; it < 60; it++) {
+      let res = 0;
+      for (const l of Lt) res = Math.max(res, Math.abs(G[l]));
+      if (res <= 1e-14 * (1 + norm(x))) return true;
+      Lt.forEach((l, i) => { dl[i] = -G[l]; Lt.forEach((k, j) => { LL[i * Lt.length + j] = J[l][k]; }); });
+      if (!luSolveInPlace(LL, dl, Lt.length)) return false;
+      Lt.forEach((l, i) => { x[l] += dl[i]; });
+      dGdx();
+      if (!x.every(Number.isFinite)) return false;
+    }
+    let res = 0;
+    for (const l of Lt) res = Math.max(res, Math.abs(G[l]));
+    return res <= 1e-10 * (1 + norm(x));
+  };
+  const stateRes = () => { let s = 0; for (const a of S) s = Math.max(s, Math.abs(G[a])); return s; };
+  /** the root the flow reaches from x(0): pseudo-transient continuation of the states (damped flow steps that
+   *  become Newton steps near the root), the lets solved exactly after every step */
   const ptcRoot = (start: ArrayLike<number>): Root => {
+    const fail = () => new NoFixedPoint(`the single-site fixed point of population ${r.name} was not found at a node of the frozen fields (the flow runs away or a Newton step is singular)`);
     for (let a = 0; a < nV; a++) { x0[a] = start[a]; x[a] = start[a]; }
     let tau = 0.5;
-    dGdx();
-    let rs = norm(G);
+    if (!solveLets()) throw fail();
+    let rs = stateRes();
     // x(0) on an unstable equilibrium: the flow leaves it at the slightest perturbation, so leave it upwards
     if (rs <= 1e-13 * (1 + norm(x)) && flowRate() > 0) {
       for (const a of S) x[a] += 1e-9 * (1 + Math.abs(x[a]));
-      dGdx();
-      rs = norm(G);
+      if (!solveLets()) throw fail();
+      rs = stateRes();
     }
     /** dx = (D/τ − J)⁻¹ G (D: 1 on states; τ = ∞ is a plain Newton step); false if singular or not finite */
     const step = (invTau: number): boolean => {
@@ -679,7 +701,6 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       for (let a = 0; a < nV; a++) if (!Number.isFinite(dx[a])) return false;
       return true;
     };
-    const fail = () => new NoFixedPoint(`the single-site fixed point of population ${r.name} was not found at a node of the frozen fields (the flow runs away or a Newton step is singular)`);
     for (let it = 0; it < 400; it++) {
       if (rs <= 1e-13 * (1 + norm(x))) {
         // one plain Newton step polishes the root to rounding (quadratic convergence; exact for an affine site)
@@ -687,11 +708,17 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
         return { x: Float64Array.from(x), pinned: false, gp: NaN, label: 'i' };
       }
       if (!step(1 / tau)) throw fail();
+      // a trust region on the states, as the one-variable flow's steps: a long Newton step can jump past the
+      // attractor the flow reaches into another basin
+      let far = false;
+      for (const a of S) if (Math.abs(dx[a]) > 0.5 * scale + 0.25 * Math.abs(x[a] - x0[a])) far = true;
       keep.set(x);
-      for (let a = 0; a < nV; a++) x[a] += dx[a];
-      dGdx();
-      const r2 = norm(G);
-      if (!(r2 <= rs * 1.5) || !Number.isFinite(r2)) { x.set(keep); dGdx(); tau /= 4; if (tau < 1e-12) throw fail(); continue; }
+      let r2 = NaN;
+      if (!far) {
+        for (const a of S) x[a] += dx[a];
+        if (solveLets()) r2 = stateRes();
+      }
+      if (!(r2 <= rs * 1.5)) { x.set(keep); dGdx(); tau /= 4; if (tau < 1e-12) throw fail(); continue; }
       tau = r2 < rs ? Math.min(tau * 4, 1e12) : tau;
       rs = r2;
     }
@@ -787,7 +814,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
   };
 
   const sameRoot = (a: Root, b: Root) => a.label === b.label && a.x.every((y, i) => Math.abs(y - b.x[i]) <= 1e-9 * scale);
-  /** the fixed point at the current field/input values, averaged over the initial condition where it matters */
+  /** the fixed point at the current field/input values (with the proximal term: averaged over the initial draw) */
   const node = (w: number, acc: Float64Array | null): string => {
     nodeSig.length = 0;
     for (let j = 0; j < nq; j++) qbuf[j] = buf[pl.qPos[j]];
@@ -798,8 +825,11 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       // preserves order, so equal roots from both ends ⇒ the same root from every x(0) in between
       const ends = (hi: boolean) => Float64Array.from(rules, (ru) => (hi ? ru.x.reduce((p, q) => Math.max(p, q)) : ru.x.reduce((p, q) => Math.min(p, q))));
       const r1 = root(ends(false)), r2 = root(ends(true));
-      if (sameRoot(r1, r2)) { contrib(r1, w, acc); return nodeSig.join('|'); }
-      if (acc) acc[pl.posMulti] += w;
+      // several attractors: flagged, and the driver refuses the fixed point (the basins are not resolved);
+      // the root from the lowest draw stands in for the map meanwhile (no average over draws it cannot weigh)
+      if (!sameRoot(r1, r2) && acc) acc[pl.posMulti] += w;
+      contrib(r1, w, acc);
+      return nodeSig.join('|');
     }
     forEachPoint(rules, (xs, w0) => contrib(root(xs), w * w0, acc));
     return nodeSig.join('|');
