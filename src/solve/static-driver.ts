@@ -135,7 +135,11 @@ export function driveStatic<S extends SiteSolution>(m: StaticSite<S>, opts: { to
   const diag: Record<string, number | string | boolean> = { method: opts.method };
   const paramList = Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(', ');
   /** a fixed point at ε = 0 on converged rules (the proximal continuation's points keep the rules they find) */
-  const solve0 = (v: Float64Array) => m.refine(m.solve(v, 0, tol), 0, tol);
+  const solve0 = (v: Float64Array) => {
+    const s = m.solve(v, 0, tol);
+    // a multistable site is refused whatever the rules: no refinement spent on it
+    return m.assess(s, 0).multistable > 0 ? s : m.refine(s, 0, tol);
+  };
   const attempt = <T>(f: () => T): T | undefined => { try { return f(); } catch (e) { if (e instanceof NoFixedPoint) return undefined; throw e; } };
 
   const finish = (sol: S, a: SiteAssessment, eps: number, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean } = {}): StaticResult => {

@@ -281,7 +281,7 @@ class StaticModel {
     this.pops = reading.pops.map((r, index): PopPlan => {
       const slot = (name: string) => r.slots.indexOf(name);
       const nV = r.variables.length;
-      if (nV > 1) for (const v of r.variables) if (v.lower !== undefined || v.upper !== undefined) throw new Unsupported(`the variable ${v.name} of the vector site ${r.name} is bounded: bounds in a site of several variables are not supported by the static solver yet`);
+      if (nV > 1) for (const v of r.variables) if (v.kind === 'algebraic' && (v.lower !== undefined || v.upper !== undefined)) throw new Unsupported(`the let ${v.name} of the site ${r.name} is bounded: bounds on a let of a site of several variables are not supported by the static solver yet`);
       const qNames = r.quenched.map((q) => q.name);
       const qSlotsOf = (e: Expr) => mapPost(e, (x) => (x.k === 'ref' && x.idx.length === 0 ? sym(x.name) : x));
       const dF = (e: Expr, name: string) => compile(diff(e, isVar(name)), r.slots, this.params);
@@ -527,6 +527,11 @@ function forEachPoint(rules: Rule[], visit: (x: Float64Array, w: number) => void
 function maxRe(A: number[][]): number {
   if (!A.length) return -Infinity;
   if (A.length === 1) return A[0][0];
+  if (A.length === 2) {
+    // the two eigenvalues: tr/2 ± √(tr²/4 − det) (complex: real part tr/2)
+    const h = 0.5 * (A[0][0] + A[1][1]), disc = h * h - (A[0][0] * A[1][1] - A[0][1] * A[1][0]);
+    return disc > 0 ? h + Math.sqrt(disc) : h;
+  }
   return Math.max(...new EigenvalueDecomposition(new Matrix(A)).realEigenvalues);
 }
 
@@ -539,7 +544,7 @@ interface PhiEval { next: Float64Array; pops: PopEval[] }
 const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 
 /** A root of a node: the variables, whether a bounded one is pinned, ∂G/∂x there (one variable) and its branch label. */
-interface Root { x: Float64Array; pinned: boolean; gp: number; label: string }
+interface Root { x: Float64Array; pinned: boolean; gp: number; label: string; pinnedAt?: Uint8Array }
 
 function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, res: Resolution, scale: number): PopEval {
   const lv = res.lv[pl.index];
@@ -651,15 +656,16 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
   const S = pl.vars.map((v, a) => (v.dyn ? a : -1)).filter((a) => a >= 0), Lt = pl.vars.map((v, a) => (v.dyn ? -1 : a)).filter((a) => a >= 0);
   /** the growth rate of the states' flow at the last dGdx, lets eliminated: the largest real part of
    *  J_ss − J_sl J_ll⁻¹ J_ls; NaN where the lets' equations are singular */
-  const flowRate = (): number => {
-    let schur = S.map((a) => S.map((b) => J[a][b]));
-    if (Lt.length && S.length) {
+  const flowRate = (pinnedAt?: Uint8Array): number => {
+    const Sf = pinnedAt ? S.filter((a) => !pinnedAt[a]) : S;
+    let schur = Sf.map((a) => Sf.map((b) => J[a][b]));
+    if (Lt.length && Sf.length) {
       const Jll = Lt.map((a) => Lt.map((b) => J[a][b]));
-      const cols = S.map((b) => solveDense(Jll, Lt.map((a) => J[a][b])));
+      const cols = Sf.map((b) => solveDense(Jll, Lt.map((a) => J[a][b])));
       if (cols.some((c) => !c)) return NaN;
-      schur = S.map((a) => S.map((b, j) => J[a][b] - Lt.reduce((acc, l, k) => acc + J[a][l] * cols[j]![k], 0)));
+      schur = Sf.map((a) => Sf.map((b, j) => J[a][b] - Lt.reduce((acc, l, k) => acc + J[a][l] * cols[j]![k], 0)));
     }
-    return S.length ? maxRe(schur) : -Infinity;
+    return Sf.length ? maxRe(schur) : -Infinity;
   };
   const LL = new Float64Array(Lt.length * Lt.length), dl = new Float64Array(Lt.length);
   /** the lets solved (Newton) at the current states, and G, J there: false where that fails */
@@ -679,50 +685,101 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     for (const l of Lt) res = Math.max(res, Math.abs(G[l]));
     return res <= 1e-10 * (1 + norm(x));
   };
-  const stateRes = () => { let s = 0; for (const a of S) s = Math.max(s, Math.abs(G[a])); return s; };
+  const lo = pl.vars.map((v) => v.lower), hi = pl.vars.map((v) => v.upper);
+  const bounded = S.filter((a) => lo[a] > -Infinity || hi[a] < Infinity);
+  const pinned = new Uint8Array(nV);
+  /** the states' residual: free states, and a pinned one only where the flow pushes it back into range */
+  const stateRes = () => {
+    let s = 0;
+    for (const a of S) s = Math.max(s, pinned[a] ? Math.max(0, x[a] === lo[a] ? G[a] : -G[a]) : Math.abs(G[a]));
+    return s;
+  };
   /** the root the flow reaches from x(0): pseudo-transient continuation of the states (damped flow steps that
-   *  become Newton steps near the root), the lets solved exactly after every step */
+   *  become Newton steps near the root), the lets solved exactly after every step; a bounded state that a step
+   *  carries out of range stops at its bound, pinned there while the flow pushes outwards */
   const ptcRoot = (start: ArrayLike<number>): Root => {
     const fail = () => new NoFixedPoint(`the single-site fixed point of population ${r.name} was not found at a node of the frozen fields (the flow runs away or a Newton step is singular)`);
-    for (let a = 0; a < nV; a++) { x0[a] = start[a]; x[a] = start[a]; }
+    pinned.fill(0);
+    for (let a = 0; a < nV; a++) { x0[a] = start[a]; x[a] = Math.min(hi[a], Math.max(lo[a], start[a])); }
     let tau = 0.5;
     if (!solveLets()) throw fail();
+    for (const a of bounded) if ((x[a] === lo[a] && G[a] < 0) || (x[a] === hi[a] && G[a] > 0)) pinned[a] = 1;
     let rs = stateRes();
     // x(0) on an unstable equilibrium: the flow leaves it at the slightest perturbation, so leave it upwards
-    if (rs <= 1e-13 * (1 + norm(x)) && flowRate() > 0) {
-      for (const a of S) x[a] += 1e-9 * (1 + Math.abs(x[a]));
+    if (rs <= 1e-13 * (1 + norm(x)) && flowRate(pinned) > 0) {
+      for (const a of S) if (!pinned[a]) x[a] = Math.min(hi[a], x[a] + 1e-9 * (1 + Math.abs(x[a])));
       if (!solveLets()) throw fail();
       rs = stateRes();
     }
-    /** dx = (D/τ − J)⁻¹ G (D: 1 on states; τ = ∞ is a plain Newton step); false if singular or not finite */
+    /** dx = (D/τ − J)⁻¹ G (D: 1 on states; τ = ∞ is a plain Newton step; a pinned state does not move); false if singular or not finite */
     const step = (invTau: number): boolean => {
-      for (let a = 0; a < nV; a++) { dx[a] = G[a]; for (let b = 0; b < nV; b++) A[a * nV + b] = (a === b && pl.vars[a].dyn ? invTau : 0) - J[a][b]; }
+      for (let a = 0; a < nV; a++) {
+        dx[a] = pinned[a] ? 0 : G[a];
+        for (let b = 0; b < nV; b++) A[a * nV + b] = pinned[a] ? (a === b ? 1 : 0) : (a === b && pl.vars[a].dyn ? invTau : 0) - J[a][b];
+      }
       if (!luSolveInPlace(A, dx, nV)) return false;
       for (let a = 0; a < nV; a++) if (!Number.isFinite(dx[a])) return false;
       return true;
     };
+    const done = (): Root => {
+      // a state that converged onto its bound (multiplicative growth at 0: the root is the bound itself) sits there
+      for (const a of bounded) {
+        const tolB = 1e-12 * (1 + Math.abs(x[a]));
+        if (!pinned[a] && (Math.abs(x[a] - lo[a]) <= tolB || Math.abs(x[a] - hi[a]) <= tolB)) { x[a] = Math.abs(x[a] - lo[a]) <= tolB ? lo[a] : hi[a]; solveLets(); }
+      }
+      let label = 'i';
+      if (bounded.length) label = Array.from(S, (a) => (x[a] === lo[a] || x[a] === hi[a] ? 'b' : 'i')).join('');
+      return { x: Float64Array.from(x), pinned: false, gp: NaN, label, pinnedAt: bounded.length ? Uint8Array.from(pinned) : undefined };
+    };
     for (let it = 0; it < 400; it++) {
       if (rs <= 1e-13 * (1 + norm(x))) {
-        // one plain Newton step polishes the root to rounding (quadratic convergence; exact for an affine site)
-        if (step(0)) { for (let a = 0; a < nV; a++) x[a] += dx[a]; dGdx(); }
-        return { x: Float64Array.from(x), pinned: false, gp: NaN, label: 'i' };
+        // a pinned state the flow pushes back into range is released
+        let released = false;
+        for (const a of bounded) if (pinned[a] && ((x[a] === lo[a] && G[a] > 0) || (x[a] === hi[a] && G[a] < 0))) { pinned[a] = 0; released = true; }
+        if (released) { rs = stateRes(); if (rs > 1e-13 * (1 + norm(x))) continue; }
+        // a state converging onto its bound: where the bound is itself a root (multiplicative growth at 0) the
+        // convergence is only linear near a transcritical point, so try the bound: it is the root the flow
+        // reaches when the growth rate there, ∂G/∂x, is not positive (the one-variable flow's rule)
+        let snapped = false;
+        for (const a of bounded) {
+          if (pinned[a]) continue;
+          const b = Math.abs(x[a] - lo[a]) <= Math.abs(x[a] - hi[a]) ? lo[a] : hi[a];
+          if (!(Math.abs(x[a] - b) <= 1e-6 * scale) || x[a] === b) continue;
+          keep.set(x);
+          x[a] = b;
+          const out = b === lo[a] ? -1 : 1;
+          if (solveLets() && G[a] * out >= 0 && J[a][a] <= 0) { pinned[a] = 1; snapped = true; } else { x.set(keep); dGdx(); }
+        }
+        if (snapped) { rs = stateRes(); if (rs > 1e-13 * (1 + norm(x))) continue; }
+        // plain Newton steps polish the root to rounding: quadratic convergence (one step, exact for an affine
+        // site), only linear near a double root (a transcritical point at a bound), where a residual of 1e-13
+        // still leaves x off by ~1e-7 and the jump test at a breakpoint would see a jump that is not there
+        for (let k = 0; k < 60 && step(0); k++) {
+          keep.set(x);
+          for (let a = 0; a < nV; a++) x[a] += dx[a];
+          if (bounded.some((a) => x[a] < lo[a] || x[a] > hi[a]) || !solveLets()) { x.set(keep); dGdx(); break; }
+          if (norm(dx) <= 1e-15 * (1 + norm(x))) break;
+        }
+        return done();
       }
       if (!step(1 / tau)) throw fail();
-      // a trust region on the states, as the one-variable flow's steps: a long Newton step can jump past the
-      // attractor the flow reaches into another basin
-      let far = false;
-      for (const a of S) if (Math.abs(dx[a]) > 0.5 * scale + 0.25 * Math.abs(x[a] - x0[a])) far = true;
       keep.set(x);
+      const pinKeep = Uint8Array.from(pinned);
       let r2 = NaN;
-      if (!far) {
-        for (const a of S) x[a] += dx[a];
-        if (solveLets()) r2 = stateRes();
+      for (const a of S) {
+        x[a] += dx[a];
+        if (x[a] <= lo[a]) { x[a] = lo[a]; pinned[a] = 1; } else if (x[a] >= hi[a]) { x[a] = hi[a]; pinned[a] = 1; }
       }
-      if (!(r2 <= rs * 1.5)) { x.set(keep); dGdx(); tau /= 4; if (tau < 1e-12) throw fail(); continue; }
+      if (solveLets()) {
+        // a state stopped at its bound stays pinned only where the flow pushes outwards
+        for (const a of bounded) if (pinned[a] && !pinKeep[a] && ((x[a] === lo[a] && G[a] > 0) || (x[a] === hi[a] && G[a] < 0))) pinned[a] = 0;
+        r2 = stateRes();
+      }
+      if (!(r2 <= rs * 1.5)) { x.set(keep); pinned.set(pinKeep); dGdx(); tau /= 4; if (tau < 1e-12) throw fail(); continue; }
       tau = r2 < rs ? Math.min(tau * 4, 1e12) : tau;
       rs = r2;
     }
-    if (rs <= 1e-10 * (1 + norm(x))) return { x: Float64Array.from(x), pinned: false, gp: NaN, label: 'i' };
+    if (rs <= 1e-10 * (1 + norm(x))) return done();
     throw fail();
   };
   const root = (start: ArrayLike<number>): Root => (nV === 1 ? flowRoot(start[0]) : ptcRoot(start));
@@ -739,14 +796,16 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
       for (let j = 0; j < nM; j++) dxdM[j][0] = ok ? pl.vars[0].dFmean[j](buf) * inv : 0;
       return true;
     }
-    for (let a = 0; a < nV; a++) for (let b = 0; b < nV; b++) J[a][b] = Jab(a, b);
+    // a pinned state does not move with the inputs
+    const pm = rt.pinnedAt;
+    for (let a = 0; a < nV; a++) for (let b = 0; b < nV; b++) J[a][b] = pm?.[a] ? (a === b ? 1 : 0) : Jab(a, b);
     for (let k = 0; k < nF; k++) {
-      const s = solveDense(J, pl.vars.map((va) => -va.dFfield[k](buf)));
+      const s = solveDense(J, pl.vars.map((va, a) => (pm?.[a] ? 0 : -va.dFfield[k](buf))));
       if (!s) return false;
       for (let a = 0; a < nV; a++) dxdEta[k][a] = s[a];
     }
     for (let j = 0; j < nM; j++) {
-      const s = solveDense(J, pl.vars.map((va) => -va.dFmean[j](buf)));
+      const s = solveDense(J, pl.vars.map((va, a) => (pm?.[a] ? 0 : -va.dFmean[j](buf))));
       if (!s) return false;
       for (let a = 0; a < nV; a++) dxdM[j][a] = s[a];
     }
@@ -777,7 +836,7 @@ function evalPop(m: StaticModel, pl: PopPlan, vals: Float64Array, eps: number, r
     if (nV === 1) { if (!rt.pinned && !(rt.gp < 0)) acc[pl.posUnstable] += w; }
     else {
       for (let a = 0; a < nV; a++) for (let b = 0; b < nV; b++) J[a][b] = Jab(a, b);
-      const rate = flowRate();
+      const rate = flowRate(rt.pinnedAt);
       if (Number.isNaN(rate)) { acc[pl.posSingular] += w; return; }
       if (rate >= -1e-12) acc[pl.posUnstable] += w;
     }

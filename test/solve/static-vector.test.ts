@@ -120,9 +120,17 @@ describe('refusals name the reason', () => {
     const out = solveStatic(reading('examples/transpose-mix.dmft'), opts);
     expect('unsupported' in out && out.unsupported).toMatch(/driven by white noise/);
   });
-  it('a bounded variable in a vector site', () => {
-    const src = 'model "b"\nparam g = 0.3\nindex i, j in 1..N\nrandom J[i,j] ~ normal(0, g^2/N)\nstate x[i] >= 0\nstate y[i]\ninit x[i] = 1\ninit y[i] = 0\nd/dt x[i] = x[i]*(1 - x[i] - y[i])\nd/dt y[i] = -y[i] + sum(j, J[i,j]*x[j])\nobserve m = mean(i, x[i])\n';
-    const out = solveStatic(readSystem(derive(loadModelSource(src, 'b.dmft')).system), opts);
-    expect('unsupported' in out && out.unsupported).toMatch(/bounded: bounds in a site of several variables are not supported by the static solver yet/);
+});
+
+describe('bounds and kinks in models that are in no example (independent references: bench/staticone/reference.py)', () => {
+  const ref = JSON.parse(readFileSync('bench/staticone/references.json', 'utf8'));
+  it('a bounded grower driven through a second variable, symmetric couplings (a bound in a site of two variables, a reaction term)', () => {
+    const r = value(solveStatic(reading('bench/staticone/bounded-two.dmft'), opts));
+    for (const k of ['m', 'q', 'alive']) within(r, k, ref['bounded-two'][k], 1e-8);
+    expect(Math.abs((r.diagnostics['R[x|eta]'] as number) - ref['bounded-two'].chi)).toBeLessThan(1e-8);
+  });
+  it('a bounded rate with a kinked self-coupling and a uniform threshold (pinned at 0, a kink at x = 1 in the equation, a jumping observable)', () => {
+    const r = value(solveStatic(reading('bench/staticone/kinked-bounded.dmft'), opts));
+    for (const k of ['m', 'q', 'above']) within(r, k, ref['kinked-bounded'][k], 1e-8);
   });
 });
