@@ -1,8 +1,8 @@
-// The static cavity solver's driver: one for every site, scalar or vector
-// (docs/solve.md, "Static fixed points"). A site (static-scalar.ts: one
-// variable, kinks and bounds resolved by split quadrature; static-vector.ts:
-// several variables and correlated fields) knows how to evaluate the static
-// map and solve it at a proximal ε; this file decides what to report:
+// The static cavity solver's driver (docs/solve.md, "Static fixed points").
+// The site evaluator (static-site.ts: one variable or several, correlated
+// fields, bounds, kinks and jumps resolved by split quadrature) knows how to
+// evaluate the static map and solve it at a proximal ε; this file decides
+// what to report:
 //  A  the plain solve from the initial condition, and with mean-field
 //     feedback a search for other (symmetry-broken) branches from flipped and
 //     scaled seeds: several stable ones are reported, not chosen;
