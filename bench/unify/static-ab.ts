@@ -1,5 +1,5 @@
-// The static solver before and after its scalar and vector drivers became one
-// (issue 12): every example, every trust-corpus model and the static tests'
+// The static solver before and after its scalar and vector drivers, then its
+// site evaluators, became one (issue 12): every example, every trust-corpus model and the static tests'
 // parameter points and inline models, solved by `solveStatic` at their
 // defaults. `npx tsx bench/unify/static-ab.ts record` writes
 // bench/unify/static-baseline.json (recorded on the commit before the change);
