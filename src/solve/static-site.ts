@@ -1074,7 +1074,8 @@ function solveAt(m: StaticModel, start: Float64Array, eps: number, tol: number, 
   let r = resid(ev.next, v);
   let a = 0.5, iterations = 1;
   const finiteAll = (x: Float64Array) => x.every((y) => Number.isFinite(y) && Math.abs(y) < 1e12);
-  const isC = m.reading.sys.orderParams.map((o) => o.kind === 'C');
+  // autocorrelations stay non-negative; a cross-correlation C[f,g] may have either sign
+  const isC = m.reading.sys.orderParams.map((o) => o.kind === 'C' && !m.reading.orders.get(o.name)?.g);
   const clampC = (x: Float64Array): Float64Array => { for (let i = 0; i < x.length; i++) if (isC[i] && x[i] < 0) x[i] = 0; return x; };
   // damped Picard with adaptive damping
   let prev = Infinity;
