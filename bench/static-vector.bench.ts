@@ -1,4 +1,4 @@
-// The static cavity of vector sites (src/solve/static-vector.ts) against
+// The static cavity of vector sites (src/solve/static-site.ts) against
 // independent references: the vector stationary solver's ω = 0 part, the
 // least-squares closed forms (bench/vector/ls_limits.py), the minimum-norm
 // random-features readout at finite D (bench/static-vector/rf_minnorm_ref.py,
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadModel } from '../src/model/load.ts';
 import { derive } from '../src/derive/index.ts';
 import { readSystem } from '../src/solve/read.ts';
-import { solveStaticVector } from '../src/solve/static-vector.ts';
+import { solveStatic } from '../src/solve/static.ts';
 import { solveStationary } from '../src/solve/stationary.ts';
 
 const ls = (alpha: number, s2: number): Record<string, number> => ({ test: s2 / (2 * (alpha - 1)), train: (s2 * (1 - 1 / alpha)) / 2 });
@@ -29,7 +29,7 @@ console.log('| model | set | observable | static ± error | reference | which | 
 for (const c of cases) {
   const rd = readSystem(derive(loadModel(c.file, c.set ?? {})).system);
   const t0 = performance.now();
-  const out = solveStaticVector(rd, { params: {}, T: 1, dt: 0.1 });
+  const out = solveStatic(rd, { params: {}, T: 1, dt: 0.1 });
   const sec = ((performance.now() - t0) / 1000).toFixed(1);
   let ref = c.ref;
   if (!ref) {

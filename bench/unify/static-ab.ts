@@ -1,5 +1,5 @@
-// The static solver before and after its scalar and vector drivers became one
-// (issue 12): every example, every trust-corpus model and the static tests'
+// The static solver before and after its scalar and vector drivers, then its
+// site evaluators, became one (issue 12): every example, every trust-corpus model and the static tests'
 // parameter points and inline models, solved by `solveStatic` at their
 // defaults. `npx tsx bench/unify/static-ab.ts record` writes
 // bench/unify/static-baseline.json (recorded on the commit before the change);
@@ -7,9 +7,6 @@
 // solver against it: per model the largest |Δ| relative to the baseline's
 // error bar and to the value, whether a refusal's wording changed, the
 // fixed-point kind, and the CPU seconds (rough under load: bench/RESULTS.md).
-// `npx tsx bench/unify/static-ab.ts sites [name-filter]`: every scalar model
-// solved by both sites (the scalar site, and the vector site reading it as a
-// 1×1 vector site): what a single site evaluator would have to keep.
 // `npx tsx bench/unify/static-ab.ts cpu`: the user CPU seconds of solving every
 // case once (run it in two checkouts, interleaved, to compare).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +16,6 @@ import { deriveCavity } from '../../src/derive/cavity.ts';
 import { loadModel, loadModelSource } from '../../src/model/load.ts';
 import { readSystem, scalarReading, VectorSiteError } from '../../src/solve/read.ts';
 import { solveStatic, type StaticOutcome } from '../../src/solve/static.ts';
-import { solveStaticVector } from '../../src/solve/static-vector.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const mode = process.argv[2] ?? 'compare';
@@ -77,23 +73,6 @@ if (mode === 'cpu') {
   console.log((process.cpuUsage(c0).user / 1e6).toFixed(2));
   process.exit(0);
 }
-if (mode === 'sites') {
-  const show = (o: StaticOutcome, cpu: number) => ('unsupported' in o ? `refused: ${o.unsupported.slice(0, 110)}` : Object.entries(o.limit).map(([k, v]) => `${k} = ${v.toPrecision(10)} ± ${o.limitError[k].toExponential(1)}`).join(', ')) + ` [${cpu.toFixed(2)} s]`;
-  for (const c of cases) {
-    if (only && !c.name.includes(only)) continue;
-    let rd;
-    try { rd = readSystem(deriveCavity(c.load()).system); } catch { continue; }
-    try { scalarReading(rd, 'the static solver'); } catch { continue; }
-    if (rd.sys.time === 'discrete' || rd.pops.some((p) => p.noises.length)) continue;
-    const timed = (f: () => StaticOutcome) => { const c0 = process.cpuUsage(); const o = f(); return show(o, process.cpuUsage(c0).user / 1e6); };
-    const a = timed(() => solveStatic(rd, { params: rd.params, T: 0, dt: 0 }));
-    let b: string;
-    try { b = timed(() => solveStaticVector(rd, { params: rd.params, T: 0, dt: 0 })); } catch (e) { b = `error: ${(e as Error).message.slice(0, 110)}`; }
-    console.log(`${c.name}\n  scalar site: ${a}\n  vector site: ${b}`);
-  }
-  process.exit(0);
-}
-
 type Rec = { limit: Record<string, number>; err: Record<string, number>; fixedPoint: string; note?: string; branches?: { stable: boolean; observables: Record<string, number>; errors: Record<string, number> }[]; cpu: number }
   | { unsupported: string; kind?: string; branches?: { stable: boolean; observables: Record<string, number>; errors: Record<string, number> }[]; cpu: number }
   | { error: string };
@@ -106,7 +85,7 @@ for (const c of cases) {
   let rd;
   try { rd = readSystem(deriveCavity(c.load()).system); } catch { continue; }
   if (rd.sys.time === 'discrete') continue;
-  // which driver the site took before the unification: scalar (static.ts) or vector sites (static-vector.ts)
+  // which site evaluator the case took before issue 12 made them one: scalar (one variable) or vector
   let site = 'scalar';
   try { scalarReading(rd, 'the static solver'); } catch (e) { if (e instanceof VectorSiteError) site = 'vector'; }
   const c0 = process.cpuUsage();

@@ -1,5 +1,5 @@
-// The proximal continuation of the static driver (static-driver.ts; scalar
-// sites in static-scalar.ts, vector sites in static-vector.ts): a fixed point with zero modes
+// The proximal continuation of the static driver (static-driver.ts; the
+// sites in static-site.ts): a fixed point with zero modes
 // (a gradient flow without a restoring force in some directions) is the
 // ε → 0 limit of the fixed points with a proximal term −ε(x − x(0)), solved at
 // ε = 1, 1/2, 1/4, … . These are the steps of that loop that do not depend on

@@ -1,8 +1,8 @@
-// The static cavity solver's driver: one for every site, scalar or vector
-// (docs/solve.md, "Static fixed points"). A site (static-scalar.ts: one
-// variable, kinks and bounds resolved by split quadrature; static-vector.ts:
-// several variables and correlated fields) knows how to evaluate the static
-// map and solve it at a proximal ε; this file decides what to report:
+// The static cavity solver's driver (docs/solve.md, "Static fixed points").
+// The site evaluator (static-site.ts: one variable or several, correlated
+// fields, bounds, kinks and jumps resolved by split quadrature) knows how to
+// evaluate the static map and solve it at a proximal ε; this file decides
+// what to report:
 //  A  the plain solve from the initial condition, and with mean-field
 //     feedback a search for other (symmetry-broken) branches from flipped and
 //     scaled seeds: several stable ones are reported, not chosen;
@@ -135,7 +135,11 @@ export function driveStatic<S extends SiteSolution>(m: StaticSite<S>, opts: { to
   const diag: Record<string, number | string | boolean> = { method: opts.method };
   const paramList = Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(', ');
   /** a fixed point at ε = 0 on converged rules (the proximal continuation's points keep the rules they find) */
-  const solve0 = (v: Float64Array) => m.refine(m.solve(v, 0, tol), 0, tol);
+  const solve0 = (v: Float64Array) => {
+    const s = m.solve(v, 0, tol);
+    // a multistable site is refused whatever the rules: no refinement spent on it
+    return m.assess(s, 0).multistable > 0 ? s : m.refine(s, 0, tol);
+  };
   const attempt = <T>(f: () => T): T | undefined => { try { return f(); } catch (e) { if (e instanceof NoFixedPoint) return undefined; throw e; } };
 
   const finish = (sol: S, a: SiteAssessment, eps: number, extra: { limit?: Record<string, number>; limitError?: Record<string, number>; note?: string; ridge?: boolean } = {}): StaticResult => {

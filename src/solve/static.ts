@@ -1,15 +1,13 @@
 // The static cavity solver: the long-time fixed point of relaxational dynamics,
 // driven only by the derived DmftSystem (docs/solve.md, "Static fixed points").
 // One driver (static-driver.ts: branches, stability, proximal continuation,
-// error bars) on the static map of the system's sites: scalar sites
-// (static-scalar.ts: one variable, split quadrature at kinks and bounds, a
-// z-range that widens for fast-growing averages) or vector sites
-// (static-vector.ts: several variables and lets, correlated fields).
+// error bars) on one static map of the system's sites (static-site.ts: one
+// variable or several, correlated fields, bounds, kinks and jumps resolved by
+// split quadrature).
 import { DmftError } from '../errors.ts';
-import { scalarReading, VectorSiteError, type SystemReading } from './read.ts';
+import type { SystemReading } from './read.ts';
 import { driveStatic, Unsupported, type StaticOptions, type StaticOutcome, type StaticResult } from './static-driver.ts';
-import { ScalarStaticSite } from './static-scalar.ts';
-import { VectorStaticSite } from './static-vector.ts';
+import { StaticSiteMap } from './static-site.ts';
 
 export type { StaticOptions, StaticOutcome, StaticResult } from './static-driver.ts';
 
@@ -23,12 +21,7 @@ export type { StaticOptions, StaticOutcome, StaticResult } from './static-driver
 export function solveStatic(reading: SystemReading, opts: StaticOptions): StaticOutcome {
   const t0 = performance.now();
   try {
-    let scalar;
-    try { scalar = scalarReading(reading, 'the static solver'); } catch (e) { if (!(e instanceof VectorSiteError)) throw e; }
-    // a vector site (several variables, correlated fields, cross-correlations, an init on quenched
-    // inputs) takes the matrix form of the same equations
-    if (!scalar) return driveStatic(VectorStaticSite.of(reading), { tol: opts.tol, method: 'static (vector sites)', t0 });
-    return driveStatic(ScalarStaticSite.of(scalar, opts), { tol: opts.tol, method: 'static', t0 });
+    return driveStatic(StaticSiteMap.of(reading, opts), { tol: opts.tol, method: 'static', t0 });
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
     throw e;

@@ -149,7 +149,7 @@ describe('the Gaussian closure solves vector sites; Monte Carlo solves them too;
         expect(m.diagnostics.transient).toBe('montecarlo');
         for (const k of Object.keys(g.observables)) expect(Math.abs(m.observables[k][0] - g.observables[k][0]), k).toBeLessThan(3 * m.error[k][0] + g.error[k][0]);
       }
-      // the static solver reads vector sites (static-vector.ts; values checked in test/solve/static-vector.test.ts);
+      // the static solver reads vector sites (static-site.ts; values checked in test/solve/static-vector.test.ts);
       // a noise-driven one has no static fixed point and is refused with the reason
       if (file === 'transpose-mix') expect(() => solve(s, { ...opts(s), method: 'static' })).toThrow(/--method static does not apply: .*driven by white noise/);
     });
