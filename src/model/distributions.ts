@@ -3,13 +3,15 @@
 // The parser (names, argument lists, help), validation (arguments),
 // printing (model syntax and LaTeX), moments (./moments.ts), the samplers of
 // the simulator (src/simulate/sample.ts) and of Monte Carlo
-// (src/solve/montecarlo.ts), value ranges (src/solve/validate-result.ts) and
+// (src/solve/montecarlo.ts), the static solver's quadrature rules
+// (src/solve/static-site.ts), value ranges (src/solve/validate-result.ts) and
 // the rewriting of arguments (large-size limit, normal form) read this table.
 // The IR (`Dist` in ./ir.ts) names each argument by a field; `params` lists
 // those fields in the order they are written.
 import { add, mul, neg, num, pow, type Expr } from '../expr/ast.ts';
 import { constantValue } from '../expr/eval.ts';
 import type { Dist } from './ir.ts';
+import { gaussLegendre, type Rule } from '../numeric/rules.ts';
 
 /** What a sampler needs from a random-number generator. */
 export interface Generator { uniform(): number; normal(): number }
@@ -38,7 +40,13 @@ export interface DistDef {
   readonly support?: (a: readonly number[]) => [number, number];
   /** mean, variance, fourth central moment (not canonical) */
   readonly moments?: (a: readonly Expr[]) => { mean: Expr; var: Expr; mu4: Expr };
+  /** a quadrature rule for averages over the law (the static solver's quenched
+   *  inputs and initial draws): `z` is the caller's standard-normal rule, `n` the
+   *  node count for a continuous law that is not normal; a degenerate law is one point */
+  readonly quadrature?: (a: readonly number[], z: Rule, n: number) => Rule;
 }
+
+const point = (v: number): Rule => ({ x: Float64Array.of(v), w: Float64Array.of(1) });
 
 const frac = (a: number, b: number): Expr => mul(num(a), pow(num(b), num(-1)));
 
@@ -51,6 +59,11 @@ const DEFS: DistDef[] = [
     meanSd: ([m, v]) => [m, Math.sqrt(v)],
     support: () => [-Infinity, Infinity],
     moments: ([m, v]) => ({ mean: m, var: v, mu4: mul(num(3), pow(v, num(2))) }),
+    quadrature: ([m, v], z) => {
+      if (!(v > 0)) return point(m);
+      const s = Math.sqrt(v);
+      return { x: z.x.map((u) => m + s * u), w: z.w };
+    },
   },
   {
     kind: 'uniform', params: ['lo', 'hi'], nouns: ['lower end', 'upper end'], help: 'uniform(lo, hi), e.g. uniform(0.5, 1.5)',
@@ -62,6 +75,12 @@ const DEFS: DistDef[] = [
     moments: ([lo, hi]) => {
       const width = add(hi, neg(lo));
       return { mean: mul(frac(1, 2), add(lo, hi)), var: mul(frac(1, 12), pow(width, num(2))), mu4: mul(frac(1, 80), pow(width, num(4))) };
+    },
+    // Gauss–Legendre on [lo, hi]
+    quadrature: ([a, b], _z, n) => {
+      if (!(b > a)) return point(a);
+      const g = gaussLegendre(n);
+      return { x: g.x.map((u) => a + ((b - a) * (u + 1)) / 2), w: g.w.map((w) => w / 2) };
     },
   },
   {
@@ -76,6 +95,7 @@ const DEFS: DistDef[] = [
       // p q (1 − 3 p q)
       return { mean: p, var: mul(p, q), mu4: mul(p, q, add(num(1), mul(num(-3), p, q))) };
     },
+    quadrature: ([p]) => ({ x: Float64Array.of(0, 1), w: Float64Array.of(1 - p, p) }),
   },
   {
     kind: 'white', params: ['D'], nouns: ['intensity'], help: 'white(D): Gaussian white noise with <xi(t) xi(s)> = D delta(t-s), e.g. white(0.1)',

@@ -68,7 +68,8 @@ export interface SplitResolution {
   L: number;
 }
 
-const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+/** the standard normal density */
+export const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 
 /**
  * A rule for E h(Z), Z ~ N(0,1), with h smooth except at `breaks`: Gauss–

@@ -73,8 +73,8 @@ import type { Dist } from '../model/ir.ts';
 import { constantValue } from '../expr/eval.ts';
 import { choleskySemidefinite, luSolveInPlace, solveDense } from '../numeric/linalg.ts';
 import { jumpAcross, jumpOf, kinkArgs } from '../numeric/kinks.ts';
-import { gaussHermite, gaussLegendre, normalTrapezoid, type Rule, visitPanels } from '../numeric/rules.ts';
-import { distArgs } from '../model/distributions.ts';
+import { gaussHermite, normalTrapezoid, phiDensity, type Rule, visitPanels } from '../numeric/rules.ts';
+import { distArgs, distDef } from '../model/distributions.ts';
 import type { OrderReading, PopReading, SystemReading } from './read.ts';
 import { table } from '../table.ts';
 
@@ -83,46 +83,23 @@ import { table } from '../table.ts';
 
 const point = (v: number): Rule => ({ x: Float64Array.of(v), w: Float64Array.of(1) });
 
-/** A quenched input's law as a finite constant-parameter distribution (normal: mean and variance). */
+/** A quenched input's law with its arguments as finite numbers (normal: mean and variance). */
 function distParams(dist: Dist, params: Record<string, number>, what: string): Dist & { values: number[] } {
-  const val = (e: Expr, name: string) => {
-    const v = constantValue(e, params);
-    if (v === undefined || !Number.isFinite(v)) throw new Unsupported(`the ${name} of ${what} (${print(e)}) is not a finite number`);
-    return v;
+  const def = distDef(dist);
+  if (!def.quadrature) throw new Unsupported(`${what} has a ${dist.kind} distribution, which has no static quadrature`);
+  return {
+    ...dist,
+    values: distArgs(dist).map((e, i) => {
+      const v = constantValue(e, params);
+      if (v === undefined || !Number.isFinite(v)) throw new Unsupported(`the ${def.nouns[i]} of ${what} (${print(e)}) is not a finite number`);
+      return v;
+    }),
   };
-  switch (dist.kind) {
-    case 'normal': return { ...dist, values: [val(dist.mean, 'mean'), val(dist.var, 'variance')] };
-    case 'uniform': return { ...dist, values: [val(dist.lo, 'lower end'), val(dist.hi, 'upper end')] };
-    case 'bernoulli': return { ...dist, values: [val(dist.p, 'probability')] };
-    default: throw new Unsupported(`${what} has a ${dist.kind} distribution, which has no static quadrature`);
-  }
 }
 
-/**
- * The rule of a quenched input: a normal law on the standard-normal rule `z`
- * (shifted and scaled), a uniform one on Gauss–Legendre with `nUniform`
- * nodes, a Bernoulli one exactly.
- */
-function distRule(d: ReturnType<typeof distParams>, z: Rule, nUniform: number): Rule {
-  switch (d.kind) {
-    case 'normal': {
-      const [m, v] = d.values;
-      if (!(v > 0)) return point(m);
-      const s = Math.sqrt(v);
-      return { x: z.x.map((u) => m + s * u), w: z.w };
-    }
-    case 'uniform': {
-      const [a, b] = d.values;
-      if (!(b > a)) return point(a);
-      const g = gaussLegendre(nUniform);
-      return { x: g.x.map((u) => a + ((b - a) * (u + 1)) / 2), w: g.w.map((w) => w / 2) };
-    }
-    default: {
-      const [p] = d.values;
-      return { x: Float64Array.of(0, 1), w: Float64Array.of(1 - p, p) };
-    }
-  }
-}
+/** The rule of a quenched input (the registry's quadrature of its law): `z` the
+ *  standard-normal rule, `nUniform` the Gauss–Legendre nodes of a uniform law. */
+const distRule = (d: ReturnType<typeof distParams>, z: Rule, nUniform: number): Rule => distDef(d).quadrature!(d.values, z, nUniform);
 
 /**
  * Quadrature resolution: a refinement level for every dimension of every
@@ -541,7 +518,6 @@ function maxRe(A: number[][]): number {
 interface PopEval { vec: Float64Array }
 interface PhiEval { next: Float64Array; pops: PopEval[] }
 
-const phiDensity = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 
 /** A root of a node: the variables, whether a bounded one is pinned, ∂G/∂x there (one variable) and its branch label. */
 interface Root { x: Float64Array; pinned: boolean; gp: number; label: string; pinnedAt?: Uint8Array }
