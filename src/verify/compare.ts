@@ -9,15 +9,14 @@
 //
 // Hands on: results, mismatches and notes in the `Ledger` (targets.ts), each
 // target marked stated; `missing()` adds the derived equations left unstated.
-import { add, avg, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
+import { add, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { substSyms } from '../expr/subst.ts';
 import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { toLatex, nameToTex } from '../latex/index.ts';
 import type { Dist } from '../model/ir.ts';
-import type { DmftSystem } from '../derive/system.ts';
 import { type ScalarPopulation as Population } from '../derive/scalar.ts';
-import { Provenance, ruleById, type RuleRef } from './provenance.ts';
+import { ruleById, type Provenance, type RuleRef } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { EQUAL_RELS, nameKey, parseFragment, type NameNode, type TNode } from './parse.ts';
 import { DOT, ONE, ResolveError, replaceRefAt, substSym, type Binding } from './resolve.ts';
