@@ -38,8 +38,11 @@ export class Alignment {
   readonly userTex = new Map<string, string>();
   /** order parameters (derived, their one-argument/constant forms, and the file's own) */
   readonly ops = new Map<string, OpInfo>();
+  /** what the normal form needs: the order parameters, parameters and variables */
   readonly nctx: NormContext;
+  /** the file's expressions in the derived system's names (resolve.ts), through this table */
   readonly resolver: Resolver;
+  /** the model's site indices (i, j): x_i is the site's x, not a name of the file */
   readonly siteIndices = new Set<string>();
   /** order parameter → its regular part R̃ (R = δ(t−s) + R̃) when the file uses one */
   readonly regular = new Map<string, string>();
@@ -305,6 +308,15 @@ export class Alignment {
     return parts.length ? add(...parts) : num(0);
   }
 
+  // ---- fixed points ----------------------------------------------------------------------
+  /** x^* for a population variable x (when the model has no name x^*). */
+  starVar(n: NameNode): Binding | undefined {
+    if (!n.star) return undefined;
+    const plain = this.global.get(nameKey({ ...n, star: false }));
+    return plain?.k === 'var' ? plain : undefined;
+  }
+
+  // ---- printing --------------------------------------------------------------------------
   /** An order parameter's symbol: ours, or as the user wrote it. */
   opTex(name: string, user: boolean): string {
     // forms: C(τ), R(ω) and M (one argument, constant); q and χ = ∫R (static values)
@@ -316,15 +328,6 @@ export class Alignment {
     return o ? `\\langle\\cdot\\rangle_{${o.kind}}` : name;
   }
 
-  // ---- fixed points ----------------------------------------------------------------------
-  /** x^* for a population variable x (when the model has no name x^*). */
-  starVar(n: NameNode): Binding | undefined {
-    if (!n.star) return undefined;
-    const plain = this.global.get(nameKey({ ...n, star: false }));
-    return plain?.k === 'var' ? plain : undefined;
-  }
-
-  // ---- printing --------------------------------------------------------------------------
   private readable(e: Expr): { e: Expr; names: Record<string, string> } {
     const names = table<string>();
     const free = new Set<string>();

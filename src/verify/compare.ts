@@ -609,6 +609,7 @@ export class Comparer {
     return user ? this.al.texFound(e) : toLatex(e, { system: this.al.full, names: this.al.formNames(false) });
   }
 
+  // ---- single-site equations, covariances and laws ----------------------------------------
   private compareDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): void {
     const r = this.resolveDynamics(u, d);
     return this.compareWith(u, r.id, r.pop.rhs, r.found, 'dyn');
