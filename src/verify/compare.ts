@@ -11,7 +11,7 @@
 // target marked stated; `missing()` adds the derived equations left unstated.
 import { add, call, children, mapPost, mul, num, op, pow, ref, sym, withChildren as withKids, type Expr } from '../expr/ast.ts';
 import { substSyms } from '../expr/subst.ts';
-import { canon, ckey, diff as cdiff, expand } from '../expr/canon.ts';
+import { canon, ckey, expand } from '../expr/canon.ts';
 import { DmftError, withSource } from '../errors.ts';
 import { toLatex, nameToTex } from '../latex/index.ts';
 import type { Dist } from '../model/ir.ts';
@@ -19,39 +19,29 @@ import { type ScalarPopulation as Population } from '../derive/scalar.ts';
 import { ruleById, type Provenance, type RuleRef } from './provenance.ts';
 import { getRule } from '../rewrite/rules.ts';
 import { EQUAL_RELS, nameKey, parseFragment, type NameNode, type TNode } from './parse.ts';
-import { DOT, ONE, ResolveError, replaceRefAt, substSym, type Binding } from './resolve.ts';
-import { deltaIntegrals, isConstant, normal, termsOf } from './normalize.ts';
-import { Numeric } from './numeric.ts';
+import { ONE, ResolveError } from './resolve.ts';
+import { deltaIntegrals, normal, termsOf } from './normalize.ts';
 import { diagnose, type DetailPart, type Finding } from './diagnose.ts';
 import { CHI, CONST, FIXED, QSTAT, isStationaryForm, staticize, stationarize } from './forms.ts';
 import { IMAG, OMEGA, Spectrum, evalComplex, expandModulus, cabs, type Origin } from './frequency.ts';
 import { UEq, tsome, tfind, headOf, namesIn, FREQ_KEYS, isFrequencyRow, covarianceLhs } from './rows.ts';
-import { T, S, positiveCanon, someRefOrOp, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, someAvg, isConstExpr, normalTerms, rowText } from './terms.ts';
+import { T, positiveCanon, someRefOrOp, firstVarRef, commonDenominator, fraction, isReciprocal, similarOps, someAvg, isConstExpr, normalTerms, rowText } from './terms.ts';
 import type { Alignment } from './align.ts';
+import type { EquationReader } from './equations.ts';
+import { Numeric } from './numeric.ts';
 import type { Ledger, Target } from './targets.ts';
 import type { Mismatch, VerifyOptions } from './report.ts';
 
 export class Comparer {
-  private numeric: Numeric;
   /** rows in forms verify recognises and does not compare */
   private unsupportedRows: number[] = [];
   /** derived equations the file states in another form (frequency domain, static): id → where */
   private statedAs = new Map<string, string>();
   private stationaryLines = new Set<number>();
 
-  constructor(private al: Alignment, private out: Ledger, private prov: Provenance, private opts: VerifyOptions, private source: string, private eqsAll: UEq[]) {
-    const sys = al.sys;
-    const sameStep = new Set(al.full.time === 'discrete' ? sys.orderParams.filter((o) => o.kind === 'R' && o.instantaneous).map((o) => o.name) : []);
-    this.numeric = new Numeric({ ops: al.ops, params: Object.keys(sys.params), sameStep });
-  }
+  constructor(private al: Alignment, private rd: EquationReader, private out: Ledger, private prov: Provenance, private opts: VerifyOptions, private source: string, private eqsAll: UEq[]) {}
 
   // ---- comparing ----------------------------------------------------------------
-  same(expected: Expr, found: Expr, fold: boolean): boolean {
-    const a = normal(expected, this.al.nctx, fold), b = normal(found, this.al.nctx, fold);
-    if (ckey(a) === ckey(b)) return true;
-    return this.numeric.equal(a, b) === true;
-  }
-
   /** Compare one stated equation with the derived one and record the result. */
   compareWith(u: UEq, id: string, expected: Expr, found: Expr, kind: Target['kind'], fold = kind !== 'closure', stationary = false): void {
     if (this.al.regular.size && kind !== 'closure') { expected = this.splitRegular(expected); found = this.splitRegular(found); }
@@ -69,10 +59,10 @@ export class Comparer {
       a = normal(expected, this.al.nctx, fold); b = normal(found, this.al.nctx, fold);
     }
     let equal = ckey(a) === ckey(b);
-    if (!equal) equal = this.numeric.equal(a, b) === true;
+    if (!equal) equal = this.rd.numeric.equal(a, b) === true;
     if (equal) { this.out.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
     this.out.results.push({ equation: id, line: u.line, status: 'mismatch' });
-    const findings = this.grouped(diagnose(a, b, this.al.nctx, this.numeric), expected, found, fold);
+    const findings = this.grouped(diagnose(a, b, this.al.nctx, this.rd.numeric), expected, found, fold);
     const origE = this.originals(expected, fold), origF = this.originals(found, fold);
     const show = (x: Expr, orig: Map<string, Expr>) => orig.get(ckey(x)) ?? x;
     if (!findings.length) {
@@ -263,7 +253,7 @@ export class Comparer {
       return undefined;
     }
     if (covarianceLhs(u.lhs)) {
-      try { return this.resolveCov(u).id; } catch { /* not a known field */ }
+      try { return this.rd.resolveCov(u).id; } catch { /* not a known field */ }
     }
     const h = headOf(u.lhs);
     const b = h && this.al.global.get(h.key);
@@ -282,7 +272,7 @@ export class Comparer {
     if (d) return this.compareDynamics(u, d);
     // covariance of a field or of the noise
     if (covarianceLhs(lhs)) {
-      const c = this.resolveCov(u);
+      const c = this.rd.resolveCov(u);
       return this.compareWith(u, c.id, c.expected, c.found, c.b.k === 'field' ? 'cov' : 'noise', true, c.stationary);
     }
     // ⟨η(t)⟩ = 0
@@ -403,7 +393,7 @@ export class Comparer {
       const lin = (g: Expr): Omit<Sol, 'factored'> | undefined => {
         const r0 = put(g, num(0)), c = canon(add(put(g, num(1)), mul(num(-1), r0)));
         const q = canon(add(put(g, num(2)), mul(num(-1), r0), mul(num(-2), c)));
-        if (ckey(c) === '0' || (ckey(q) !== '0' && this.numeric.zero(q) !== true)) return undefined;
+        if (ckey(c) === '0' || (ckey(q) !== '0' && this.rd.numeric.zero(q) !== true)) return undefined;
         // x* = N/D, with the user's own fraction kept apart
         const [n1, d1] = fraction(commonDenominator(canon(mul(num(-1), r0))));
         return { x: canon(mul(num(-1), r0, pow(c, num(-1)))), N: n1, D: canon(mul(d1, c)) };
@@ -411,14 +401,14 @@ export class Comparer {
       const x = lin(e);
       if (x) return { ...x, factored: false };
       const r0 = put(e, num(0));
-      if (ckey(r0) !== '0' && this.numeric.zero(r0) !== true) return undefined;
+      if (ckey(r0) !== '0' && this.rd.numeric.zero(r0) !== true) return undefined;
       const h = canon(expand(mul(put(e, sym(X)), pow(sym(X), num(-1)))));
       const x2 = lin(mapPost(h, (y) => (y.k === 'sym' && y.name === X ? ref(pop.variable, [], sym(FIXED)) : y)));
       return x2 ? { ...x2, factored: true } : undefined;
     };
     const se = solve(Fe), su = solve(Fu);
     const flip = (e: Expr) => canon(mapPost(e, (y) => (y.k === 'sym' && y.name === '§zeta' ? mul(num(-1), y) : y)));
-    const eq = (a: Expr, b: Expr) => this.same(a, b, false) || this.same(a, flip(b), false);
+    const eq = (a: Expr, b: Expr) => this.rd.same(a, b, false) || this.rd.same(a, flip(b), false);
     for (const c of [`d/dt ${pop.variable}`, ...pop.fields.map((f) => `cov ${f.name}`)]) if (!this.statedAs.has(c)) this.statedAs.set(c, `as the fixed point (line ${u.line})`);
     if (bounded && !clamp) this.out.notes.push(`line ${u.line}: the bound ${nameToTex(pop.variable)} ≥ 0 is not written (max(0, ·)); compared on the branch where it is not active`);
     const ok = se && su ? eq(se.x, su.x) : eq(Fe, Fu) || eq(Fe, canon(mul(num(-1), Fu)));
@@ -442,7 +432,7 @@ export class Comparer {
       // x* = N/D on both sides: when the numerators agree up to a number, compare the denominators (and vice versa)
       const Ne = se.N, De = se.D, Nu = su.N, Du = su.D;
       const ratio = (p: Expr, q: Expr): number | undefined => {
-        const [vp, vq] = this.numeric.values([p, q]);
+        const [vp, vq] = this.rd.numeric.values([p, q]);
         const r = vq.map((v, k) => v / vp[k]);
         return r.every((x) => Number.isFinite(x) && Math.abs(x - r[0]) <= 1e-9 * Math.max(1, Math.abs(r[0]))) ? r[0] : undefined;
       };
@@ -455,7 +445,7 @@ export class Comparer {
       }
       else if (rd !== undefined && rn === undefined) { a = canon(expand(mul(num(rd), Ne))); b = canon(expand(Nu)); where = `in the numerator of ${nameToTex(pop.variable)}^*: `; }
     }
-    const findings = diagnose(normal(a, this.al.nctx, false), normal(b, this.al.nctx, false), this.al.nctx, this.numeric);
+    const findings = diagnose(normal(a, this.al.nctx, false), normal(b, this.al.nctx, false), this.al.nctx, this.rd.numeric);
     if (!findings.length) { this.push({ equation: id, line: u.line, kind: 'equation', expected: show(a), found: show(b), rule: null, detail: 'the fixed points differ' }); return; }
     for (const f of findings) {
       const term = f.expected ?? f.found!;
@@ -611,130 +601,13 @@ export class Comparer {
 
   // ---- single-site equations, covariances and laws ----------------------------------------
   private compareDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): void {
-    const r = this.resolveDynamics(u, d);
+    const r = this.rd.resolveDynamics(u, d);
     return this.compareWith(u, r.id, r.pop.rhs, r.found, 'dyn');
   }
 
-  /** d/dt x = found: which variable, and the right-hand side solved for ẋ. */
-  private resolveDynamics(u: UEq, d: Extract<TNode, { k: 'deriv' }>): { id: string; pop: Population; found: Expr } {
-    const sc = this.al.global.child();
-    const target = d.target;
-    if (target.k === 'apply' && target.args.length === 1 && target.args[0].k === 'name') sc.set(target.args[0].key, { k: 'time', name: 't' });
-    else sc.set('t', { k: 'time', name: 't' });
-    const L = this.al.resolver.expr(u.lhs, sc, T);
-    const R = this.al.resolver.expr(u.rhs, sc, T);
-    // the unknown: d/dt of which variable
-    const dots = new Set<string>();
-    const walk = (e: Expr): void => { if (e.k === 'sym' && e.name.startsWith(DOT)) dots.add(e.name); children(e).forEach(walk); };
-    walk(L);
-    if (dots.size !== 1) throw new ResolveError(d.pos, 'the left-hand side has time derivatives of several variables', 'unsupported');
-    const U = [...dots][0];
-    const varName = U.slice(DOT.length).split('@')[0];
-    const pop = this.al.sys.populations.find((p) => p.variable === varName)!;
-    const found = this.solveFor(L, R, (e, v) => substSym(e, U, v), d.pos);
-    return { id: `d/dt ${pop.variable}`, pop, found };
-  }
-
   private compareAlgebraic(u: UEq, pop: Population): void {
-    const r = this.resolveAlgebraic(u, pop);
+    const r = this.rd.resolveAlgebraic(u, pop);
     return this.compareWith(u, r.id, pop.rhs, r.found, 'alg');
-  }
-
-  private resolveAlgebraic(u: UEq, pop: Population): { id: string; pop: Population; found: Expr } {
-    const sc = this.al.global.child();
-    const lhs = u.lhs;
-    if (lhs.k === 'apply' && lhs.args.length === 1 && lhs.args[0].k === 'name') sc.set(lhs.args[0].key, { k: 'time', name: 't' });
-    const L = this.al.resolver.expr(lhs, sc, T);
-    const R = this.al.resolver.expr(u.rhs, sc, T);
-    const found = this.solveFor(L, R, (e, v) => replaceRefAt(e, pop.variable, 't', v), lhs.pos);
-    return { id: pop.variable, pop, found };
-  }
-
-  /** A single-site equation (dynamic or algebraic), resolved; undefined if u is not one. */
-  resolveSingleSite(u: UEq): { id: string; pop: Population; found: Expr } | undefined {
-    if (!EQUAL_RELS.has(u.rel)) return undefined;
-    const d = tfind(u.lhs, 'deriv');
-    if (d) return this.resolveDynamics(u, d);
-    const head = headOf(u.lhs);
-    const b = head && this.al.global.get(head.key);
-    if (b?.k !== 'var' || (u.lhs.k === 'apply' && u.lhs.args.length === 1 && u.lhs.args[0].k === 'num')) return undefined;
-    const pop = this.al.sys.populations.find((p) => p.variable === b.name)!;
-    return pop.kind === 'algebraic' ? this.resolveAlgebraic(u, pop) : undefined;
-  }
-
-  /** ⟨A(t)A(s)⟩ = K: the field or noise A stands for, the derived covariance in the
-   *  user's normalization (A = c·η gives c²⟨ηη⟩), and K. */
-  resolveCov(u: UEq): { b: Extract<Binding, { k: 'field' | 'noise' }>; id: string; expected: Expr; found: Expr; scale?: Expr; stationary: boolean } {
-    const cov = covarianceLhs(u.lhs)!;
-    const sc = this.al.global.child();
-    // ⟨η(t)η(s)⟩: the times are t and s; ⟨η(0)η(τ)⟩: τ keeps its name
-    if (cov.times.every((x) => x.k === 'name')) cov.times.forEach((x, i) => { if (!sc.get((x as NameNode).key)) sc.set((x as NameNode).key, { k: 'time', name: i === 0 ? 't' : 's' }); });
-    // the times as written: ⟨η(t)η(t + τ)⟩, ⟨η(0)η(τ)⟩ (stationary forms)
-    const at = cov.times.map((x) => this.al.resolver.time(x, sc, T));
-    const b0 = this.al.global.get(cov.head.key);
-    let b: Extract<Binding, { k: 'field' | 'noise' }> | undefined;
-    let scale: Expr | undefined;
-    if (b0 && (b0.k === 'field' || b0.k === 'noise')) {
-      b = b0;
-      scale = b0.scale;
-    } else if (b0) {
-      // a user function or expression of one field: ζ(t) = η(t)/g
-      try {
-        const e = this.al.resolver.expr({ k: 'apply', head: cov.head, args: [{ k: 'name', key: '§t', base: 't', primes: 0, star: false, tex: 't', pos: cov.head.pos }], pos: cov.head.pos }, this.al.scopeWith(this.al.global, { '§t': { k: 'time', name: 't' } }), T);
-        const one = this.linearIn(e);
-        if (one) { b = one.b; scale = one.coef; }
-      } catch (err) { if (!(err instanceof ResolveError)) throw err; }
-    }
-    if (!b) throw new ResolveError(cov.head.pos, `unknown field '${cov.head.tex}' (no single-site equation uses it)`, 'unknown-symbol', cov.head.tex);
-    const pop = this.al.sys.populations.find((p) => p.name === b!.pop)!;
-    let base: Expr;
-    if (b.k === 'field') base = pop.fields.find((f) => f.name === b!.name)!.cov;
-    else {
-      const inp = pop.inputs.find((i) => i.name === b!.name && i.kind === 'noise') as Extract<Population['inputs'][number], { kind: 'noise' }>;
-      base = mul(inp.D, call('delta', add(T, mul(num(-1), S))));
-    }
-    const found = this.al.resolver.expr(u.rhs, sc, T);
-    if (ckey(at[0]) !== 't' || ckey(at[1]) !== 's') base = substSyms(base, { t: at[0], s: at[1] });
-    let expected = base;
-    if (scale) {
-      // keep the derived structure as printed, rescale its constant coefficient
-      const fs = base.k === 'mul' ? base.factors : [base];
-      const coef = positiveCanon(mul(pow(scale, num(2)), ...fs.filter((f) => isConstant(f, this.al.nctx))), this.al.nctx);
-      const rest = fs.filter((f) => !isConstant(f, this.al.nctx));
-      expected = ckey(coef) === '1' ? (rest.length === 1 ? rest[0] : mul(...rest)) : mul(coef, ...rest);
-    }
-    return { b, id: `${b.k === 'field' ? 'cov' : 'noise'} ${b.name}`, expected, found, scale, stationary: ckey(at[0]) !== 't' || ckey(at[1]) !== 's' };
-  }
-
-  /** e = c·η(t) for one field or noise η of the system and a constant c? */
-  linearIn(e: Expr): { b: Extract<Binding, { k: 'field' | 'noise' }>; coef: Expr } | undefined {
-    const names = new Set<string>();
-    const walk = (x: Expr): void => { if (x.k === 'ref' && x.at) names.add(x.name); children(x).forEach(walk); };
-    walk(e);
-    if (names.size !== 1) return undefined;
-    const name = [...names][0];
-    const pop = this.al.sys.populations.find((p) => p.fields.some((f) => f.name === name) || p.inputs.some((i) => i.kind === 'noise' && i.name === name));
-    if (!pop) return undefined;
-    const r = ref(name, [], T);
-    const coef = cdiff(e, r);
-    if (!isConstant(coef, this.al.nctx) || ckey(canon(add(e, mul(num(-1), coef, r)))) !== '0') return undefined;
-    const k = pop.fields.some((f) => f.name === name) ? 'field' : 'noise';
-    return { b: { k, name, pop: pop.name } as Extract<Binding, { k: 'field' | 'noise' }>, coef };
-  }
-
-  /** L = R, linear in the unknown U (given by `put`): U = … */
-  private solveFor(L: Expr, R: Expr, put: (e: Expr, v: Expr) => Expr, pos: { line: number; col: number }): Expr {
-    const res = add(L, mul(num(-1), R));
-    const r0 = canon(put(res, num(0)));
-    const r1 = canon(put(res, num(1)));
-    const r2 = canon(put(res, num(2)));
-    const c = canon(add(r1, mul(num(-1), r0)));
-    const lin = canon(add(r2, mul(num(-1), r0), mul(num(-2), c)));
-    if (!(lin.k === 'num' && lin.v === 0) && this.numeric.zero(lin) !== true) throw new ResolveError(pos, 'the equation is not linear in the time derivative (or the variable) it defines', 'unsupported');
-    if (c.k === 'num' && c.v === 0) throw new ResolveError(pos, 'the equation does not contain the quantity it should define', 'unsupported');
-    // the common case L = U: keep the user's right-hand side as written
-    if (ckey(canon(put(L, num(0)))) === '0' && ckey(c) === '1') return R;
-    return canon(mul(num(-1), r0, pow(c, num(-1))));
   }
 
   private compareDist(u: UEq): void {
@@ -771,7 +644,7 @@ export class Comparer {
     const args = r.k === 'apply' ? r.args.map((a) => this.al.resolver.expr(a, this.al.global.child(), T)) : [];
     const wantArgs = !want ? [] : want.kind === 'normal' ? [want.mean, want.var] : want.kind === 'uniform' ? [want.lo, want.hi] : [];
     const okKind = want && kind === want.kind && args.length === wantArgs.length;
-    const bad = okKind ? wantArgs.findIndex((w, i) => !this.same(w, args[i], false)) : 0;
+    const bad = okKind ? wantArgs.findIndex((w, i) => !this.rd.same(w, args[i], false)) : 0;
     if (okKind && bad < 0) { this.out.results.push({ equation: id, line: u.line, status: 'ok' }); return; }
     this.out.results.push({ equation: id, line: u.line, status: 'mismatch' });
     this.push({

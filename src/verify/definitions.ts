@@ -3,7 +3,8 @@
 // one left), rescaled fields, constants (χ = ∫R), regular parts of responses
 // (R = δ + R̃) and closures C(t,s) = ⟨…⟩. Each binds a name of the file in the
 // alignment (align.ts); a definition of a derived order parameter under a name
-// that already means it is compared (compare.ts), as is an observable.
+// that already means it is compared, as is an observable (handed to
+// compare.ts through a callback; definitions.ts does not import it).
 //
 // Hands on: the alignment filled with the file's names; the rows it read
 // marked handled; definitions recorded as results in the `Ledger`.
@@ -22,11 +23,14 @@ import { msrResponse } from './msr.ts';
 import { UEq, Unreadable, tsome, tfind, headOf, namesIn, isFrequencyRow, covarianceLhs } from './rows.ts';
 import { T, S, positiveCanon, someRef, firstVarRef, TAU_ST, distinctTimes, someOpExpr, someAvg, someOp, someCall, findCall, applyHeads } from './terms.ts';
 import type { Alignment } from './align.ts';
-import type { Comparer } from './compare.ts';
-import type { Ledger } from './targets.ts';
+import type { EquationReader } from './equations.ts';
+import type { Ledger, Target } from './targets.ts';
+
+/** Compare a definition the file states of a derived order parameter or observable (compare.ts). */
+export type CompareDefinition = (u: UEq, id: string, expected: Expr, found: Expr, kind: Target['kind'], fold?: boolean, stationary?: boolean) => void;
 
 export class Definitions {
-  constructor(private al: Alignment, private out: Ledger, private cmp: Comparer) {}
+  constructor(private al: Alignment, private rd: EquationReader, private out: Ledger, private compareDefinition: CompareDefinition) {}
 
   /** An unreadable row is fatal when its left-hand side is a single-site equation, a
    *  covariance or a name that means something in the derived system; otherwise a note. */
@@ -197,7 +201,7 @@ export class Definitions {
       const sc = this.al.scopeWith(this.al.global, { [z.key]: { k: bl.k, name: bl.name, pop: bl.pop } as Binding, ...(timeKey ? { [timeKey]: { k: 'time', name: 't' } as Binding } : {}) });
       let L: Expr, R: Expr;
       try { L = this.al.resolver.expr(u.lhs, sc, T); R = this.al.resolver.expr(u.rhs, sc, T); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
-      const l = this.cmp.linearIn(L), r = this.cmp.linearIn(R);
+      const l = this.rd.linearIn(L), r = this.rd.linearIn(R);
       if (!l || !r || l.b.name !== r.b.name || ckey(canon(r.coef)) === '0') continue;
       // (lhs coefficient)·η = c·z  ⇒  z = (lhs coefficient / c)·η
       const scale = positiveCanon(mul(l.coef, pow(r.coef, num(-1))), this.al.nctx);
@@ -267,7 +271,7 @@ export class Definitions {
     const singles: { u: UEq; pop: Population; found: Expr }[] = [];
     for (const u of eqs) {
       if (u.handled) continue;
-      try { const r = this.cmp.resolveSingleSite(u); if (r) singles.push({ u, pop: r.pop, found: r.found }); } catch (e) { if (!(e instanceof ResolveError)) throw e; }
+      try { const r = this.rd.resolveSingleSite(u); if (r) singles.push({ u, pop: r.pop, found: r.found }); } catch (e) { if (!(e instanceof ResolveError)) throw e; }
     }
     for (const { u: ss, pop, found } of singles) {
       if (singles.find((x) => x.pop === pop)!.u !== ss) continue; // the first statement of each population
@@ -280,11 +284,11 @@ export class Definitions {
         if (ckey(ce) === '0' || ckey(cf) === '0') continue;
         const a = positiveCanon(mul(cf, pow(ce, num(-1))), this.al.nctx);
         if (ckey(a) === '1' || !isConstant(a, this.al.nctx)) continue;
-        let c: ReturnType<Comparer['resolveCov']>;
-        try { c = this.cmp.resolveCov(covEq); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
-        const consistent = this.cmp.same(c.expected, mul(pow(a, num(2)), c.found), true);
+        let c: ReturnType<EquationReader['resolveCov']>;
+        try { c = this.rd.resolveCov(covEq); } catch (e) { if (e instanceof ResolveError) continue; throw e; }
+        const consistent = this.rd.same(c.expected, mul(pow(a, num(2)), c.found), true);
         const ownName = this.al.bindInfo.get(key)?.how === 'name';
-        if (!consistent && (ownName || this.cmp.same(c.expected, c.found, true))) continue;
+        if (!consistent && (ownName || this.rd.same(c.expected, c.found, true))) continue;
         const scale = positiveCanon(pow(a, num(-1)), this.al.nctx);
         this.al.global.set(key, { ...b, scale });
         const zTex = covarianceLhs(covEq.lhs)!.head.tex;
@@ -348,7 +352,7 @@ export class Definitions {
           this.out.results.push({ equation: `closure ${o.name}`, line: u.line, status: 'ok' });
           continue;
         }
-        this.cmp.compareWith(u, `closure ${o.name}`, o.def, found, 'closure');
+        this.compareDefinition(u, `closure ${o.name}`, o.def, found, 'closure');
         continue;
       }
       // 2. an observable of the model under its own name
@@ -358,7 +362,7 @@ export class Definitions {
         // the file's own definition wins over the model's observable of the same name when the
         // file uses the name elsewhere (m(t) = ⟨x⟩, then J_0 m(t)): a wrong term is blamed where it is used
         const usedElsewhere = eqs.some((v) => v !== u && v.row !== u.row && [...namesIn(v.lhs), ...namesIn(v.rhs)].some((n) => n.key === head.key));
-        if (this.cmp.same(obs.expr, found, true) || (!m && !usedElsewhere)) { this.cmp.compareWith(u, `observe ${obs.name}`, obs.expr, found, 'obs'); continue; }
+        if (this.rd.same(obs.expr, found, true) || (!m && !usedElsewhere)) { this.compareDefinition(u, `observe ${obs.name}`, obs.expr, found, 'obs'); continue; }
         this.out.notes.push(`line ${u.line}: ${head.tex} is defined here as ${this.al.texFound(found)}, not as the model's observable ${nameToTex(obs.name)} = ${this.al.texExpected(obs.expr)}; the file's definition is used`);
       }
       // 3. the user's own name: defined by this average
@@ -467,7 +471,7 @@ export class Definitions {
     }
     if (named && named.k === 'op' && this.al.sys.orderParams.some((o) => o.name === named.name)) {
       const o = this.al.sys.orderParams.find((x) => x.name === named.name)!;
-      return this.cmp.compareWith(u, `closure ${o.name}`, op(o.name + ONE, tau), found, 'closure', true, true);
+      return this.compareDefinition(u, `closure ${o.name}`, op(o.name + ONE, tau), found, 'closure', true, true);
     }
     const kind: OpInfo['kind'] = someCall(found, 'fder') ? 'R' : 'C';
     const name = this.al.addVirtual(kind, found, this.al.popOf(found), 2);
@@ -494,13 +498,13 @@ export class Definitions {
         // ⟨δf(t)/δh(s)⟩ with h entering where the slot field enters, with unit weight
         const h = fder.args[1].name;
         const withSlot = mapPost(found, (x) => (x.k === 'ref' && x.name === h ? { ...x, name: o.slot! } : x));
-        if (!this.cmp.same(o.def, withSlot, false)) continue;
+        if (!this.rd.same(o.def, withSlot, false)) continue;
         const c = this.slotWeight(o);
         if (c === undefined) continue;
         const isOne = ckey(c) === '1';
         return { b: { k: 'op', name: o.name, arity: 2, factor: isOne ? undefined : canon(pow(c, num(-1))) }, as: isOne ? o.name : `${o.name} × ${toLatex(canon(pow(c, num(-1))))}`, name: o.name };
       }
-      if (this.cmp.same(o.def, found, false) || (o.kind === 'C' && this.cmp.same(rawCorrelation(o), found, false))) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name, name: o.name };
+      if (this.rd.same(o.def, found, false) || (o.kind === 'C' && this.rd.same(rawCorrelation(o), found, false))) return { b: { k: 'op', name: o.name, arity: o.kind === 'M' ? 1 : 2 }, as: o.name, name: o.name };
     }
     return undefined;
   }

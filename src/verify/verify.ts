@@ -16,7 +16,8 @@
 // This module runs the pipeline; one module per step, data flowing one way:
 //   read:    tex.ts, parse.ts → rows.ts (UEq), discrete.ts (maps)
 //   align:   align.ts (model names, --map, structural readings) then
-//            definitions.ts (the file's own definitions)
+//            definitions.ts (the file's own definitions); rows read as
+//            equations in the aligned names: equations.ts
 //   compare: compare.ts, against the derived targets (targets.ts)
 //   report:  the Ledger becomes the VerifyReport (report.ts)
 import type { Model } from '../model/ir.ts';
@@ -28,6 +29,7 @@ import { stepGridRows } from './discrete.ts';
 import { readEquations, type Unreadable } from './rows.ts';
 import { Alignment } from './align.ts';
 import { Definitions } from './definitions.ts';
+import { EquationReader } from './equations.ts';
 import { Comparer } from './compare.ts';
 import { derivedTargets, type Ledger } from './targets.ts';
 import type { VerifyOptions, VerifyReport } from './report.ts';
@@ -48,8 +50,9 @@ export function verifyTex(model: Model, d: Derivation, texSource: string, texFil
   // a map: x(t+1) = F is its dynamics row, sums over past steps are its memory sums
   if (full.time === 'discrete') stepGridRows(eqs, texFile);
   out.targets = derivedTargets(sys, full);
-  const cmp = new Comparer(al, out, prov, opts, texSource, eqs);
-  const defs = new Definitions(al, out, cmp);
+  const rd = new EquationReader(al);
+  const cmp = new Comparer(al, rd, out, prov, opts, texSource, eqs);
+  const defs = new Definitions(al, rd, out, (...a) => cmp.compareWith(...a));
   defs.definitions(eqs);
   defs.dynamicsVariables(eqs);
   defs.fields(eqs);
