@@ -73,7 +73,7 @@ export function verifyTex(model: Model, d: Derivation, texSource: string, texFil
   return full.time === 'discrete' ? stepGridNames(report) : report;
 }
 
-/** A map's dynamics row is x(t+1) = F: the report names it so (the verifier's id is d/dt x). */
+/** A map's dynamics row is x(t+1) = F: the report names it so (its target id is d/dt x). */
 function stepGridNames(r: VerifyReport): VerifyReport {
   const name = (id: string) => id.replace(/^d\/dt (.+)$/, '$1(t+1)');
   const rename = (t: string) => t.replace(/\bd\/dt ([A-Za-z_][A-Za-z0-9_]*)/g, '$1(t+1)');
