@@ -1,5 +1,54 @@
-// The human-readable verify report (the JSON form is the VerifyReport itself).
-import type { VerifyReport } from './verify.ts';
+// The verify report: its data (the JSON form is the VerifyReport itself) and
+// its human-readable text.
+import type { Finding } from './diagnose.ts';
+
+export type MismatchKind =
+  | Finding['kind'] | 'missing-equation' | 'unknown-symbol' | 'distribution' | 'equation';
+
+export interface Mismatch {
+  /** which derived equation: `d/dt x`, `r`, `cov eta`, `noise xi`, `closure C[x]`, `observe var`, `init x`, `input wstar` */
+  equation: string;
+  /** line of the user's equation in the .tex file (absent for a missing equation) */
+  line?: number;
+  kind: MismatchKind;
+  /** the expected term or equation, LaTeX by our printer (null: nothing expected) */
+  expected: string | null;
+  /** the user's term, LaTeX in the user's symbols (null: nothing found) */
+  found: string | null;
+  /** the rule of the derivation that produced the expected term */
+  rule: string | null;
+  because?: string;
+  /** what differs, in words */
+  detail: string;
+}
+
+export interface Inferred { as: string; how: string; line?: number }
+
+export interface EquationResult { equation: string; line: number; status: 'ok' | 'mismatch' }
+
+export interface VerifyReport {
+  ok: boolean;
+  /** ok: every stated equation agrees; mismatch: at least one differs; not-compared: no
+   *  mismatch, but a required equation is stated only in a form verify does not compare */
+  verdict: 'ok' | 'mismatch' | 'not-compared';
+  model: string;
+  tex: string;
+  /** user symbol (LaTeX) → what it was aligned with and how */
+  inferred: Record<string, Inferred>;
+  equations: EquationResult[];
+  mismatches: Mismatch[];
+  /** required derived equations the file states only in forms verify does not compare */
+  notCompared: string[];
+  notes: string[];
+}
+
+export interface VerifyOptions {
+  /** explicit alignments: "C=C_x,R=R_x,\\phi=tanh" (user symbol = model name, printer symbol or function) */
+  map?: string;
+  /** every derived equation the file does not state is a mismatch */
+  strict?: boolean;
+}
+
 
 const KIND_WORDS: Record<string, string> = {
   'missing-term': 'missing term', 'extra-term': 'extra term', coefficient: 'wrong coefficient', sign: 'wrong sign',

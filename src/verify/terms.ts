@@ -5,7 +5,9 @@ import type { NameNode, TNode } from './parse.ts';
 import { tkids } from './rows.ts';
 import { isConstant, normal, renameBinders, splitCoef, type NormContext } from './normalize.ts';
 
-const T = sym('t');
+/** the two times of the derived equations */
+export const T = sym('t');
+export const S = sym('s');
 
 /** canon, with parameters taken as positive: (g^2)^{1/2} = g, (√D)^{-2} = 1/D. Used only
  *  for the amplitude of a rescaled field (an amplitude is a positive parameter, and the
