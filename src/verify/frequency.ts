@@ -67,7 +67,7 @@ interface LinOp { name: string; kind: 'C' | 'R' | 'M'; pop: string; alpha: Expr;
 
 /** The linear-filter reading of a DmftSystem, or why there is none. */
 export class Spectrum {
-  private constructor(private sys: DmftSystem, private ctx: NormContext, private pops: Map<string, LinPop>, private ops: Map<string, LinOp>) {}
+  private constructor(private pops: Map<string, LinPop>, private ops: Map<string, LinOp>) {}
 
   static read(sys: DmftSystem, ctx: NormContext): Spectrum | string {
     const pops = new Map<string, LinPop>();
@@ -118,7 +118,7 @@ export class Spectrum {
       for (const m of lp.memory) if (!ops.has(m.op)) return `the memory kernel ${m.op} is not the response of a linear function`;
       for (const f of lp.fields) for (const c of f.cov) if (!ops.has(c.op)) return `the covariance of ${f.name} involves ${c.op}, not a correlation of a linear function`;
     }
-    return new Spectrum(sys, ctx, pops, ops);
+    return new Spectrum(pops, ops);
   }
 
   /** Has the order parameter a frequency-domain equation here? */

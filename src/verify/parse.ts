@@ -144,12 +144,6 @@ export class TexParser {
   private err(pos: Pos, message: string, hint?: string): Error { return texError(this.file, pos, message, hint); }
   atEnd(): boolean { return this.i >= this.toks.length; }
 
-  private expectSym(v: string, what: string): void {
-    const t = this.peek();
-    if (!isSym(t, v)) throw this.err(this.here(), `expected '${v}' ${what}${t ? `, found '${t.t === 'cmd' ? '\\' + t.v : t.v}'` : ''}`);
-    this.i++;
-  }
-
   /** The tokens of a {group} or of a single token (TeX argument). Splits a multi-digit number (\frac12). */
   private argTokens(): Tok[] {
     const t = this.next();
