@@ -523,73 +523,161 @@ interface PopRunV {
   own: Float64Array; zs: Float64Array; chat: Float64Array;
 }
 
-export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOptions): LevelData {
-  const theta = lo.scheme === 'trapezoid' ? 0.5 : 0;
-  const N1 = N + 1, T1 = tri(N1), NN = N1 * N1;
-  // the node times: uniform t_n = n h, or a graded grid whose steps grow (lo.grid, docs/gaussian-closure.md)
-  const tn = lo.grid ?? Float64Array.from({ length: N1 }, (_, n) => n * h);
-  if (tn.length !== N1) throw new Error(`runLevelVector: a grid of ${tn.length} times for ${N} steps`);
+/** The work arrays of one population for the row being solved. */
+interface RowWork {
+  cmat: Float64Array; W: Float64Array; H1: Float64Array; E: Float64Array;
+  Mat: Float64Array; B: Float64Array; Ak: Float64Array; w: Float64Array;
+  acc: Float64Array[]; rowK: Float64Array[]; ypart: Float64Array; Sn: Float64Array; kbase: Float64Array; knn: Float64Array;
+  dq: Float64Array;
+}
+
+/** An affine C order parameter's per-time means of f and g, covariances with the quenched inputs, and its pairs of variables. */
+interface AffineC { mf: Float64Array; mg: Float64Array; xf: Float64Array; xg: Float64Array; vq: number; pairs: { ab: number; c: number }[] }
+
+/** Per time: the Hermite coefficients of a nonlinear C's φ (and their tails), E φ², the law of u, and the rule chosen per column. */
+interface HermRows { herm: Float64Array; tail: Float64Array; ef2: Float64Array; sd: Float64Array; mu: Float64Array; kord: Int32Array; done: Uint8Array; how: Uint8Array }
+
+/** A C order parameter of a population with its affine data (its pairs of variables as typed arrays). */
+interface CEntry { o: OpV; d: AffineC | undefined; K: Float64Array[]; pab: Int32Array; pc: Float64Array }
+
+const unitName = (p: PopRunV, a: number) => p.P.r.variables[a].name;
+
+/**
+ * One grid of the closure: the arrays of every population and order parameter
+ * on t_0 … t_N, and the steps that solve row n from the rows before it
+ * (runLevelVector runs them).
+ */
+class Level {
+  readonly h: number; readonly N: number; readonly theta: number; readonly N1: number; readonly T1: number; readonly NN: number;
+  readonly tn: Float64Array; readonly stepTol: number; readonly maxSweeps: number; readonly fixedSweeps: boolean;
+  readonly pops: PopRunV[]; readonly work: RowWork[];
+  readonly ops: Map<string, OpV>; readonly opList: OpV[]; readonly cOps: OpV[]; readonly mOps: OpV[]; readonly rOps: OpV[];
+  readonly nlRows: Map<OpV, Float64Array>;
+  /** the order parameters at row n enter row n nonlinearly or through mean fields: row n is swept to a fixed point */
+  readonly needSweeps: boolean;
+  /** memory kernels: the R order parameters read by memory terms (the unknowns of the response row) and their rows */
+  readonly kOps: OpV[]; readonly nK: number; readonly memK: Int32Array[]; readonly kFr: Float64Array[];
+  readonly chi: Float64Array; readonly chiNew: Float64Array; readonly rhs: Float64Array; readonly Mx: Float64Array;
+  readonly covArgs: Float64Array; readonly covRuns: OpV[][][];
+  readonly affC: Map<OpV, AffineC>;
+  readonly K1: number; readonly hermData: Map<OpV, HermRows>;
+  readonly cOfPop: CEntry[][]; readonly cAll: CEntry[];
+  readonly snap: Float64Array; readonly opScale: Float64Array;
+  /** the first sweep of a row (the Mehler series or the 2-D rule is chosen then) */
+  firstSweep = true;
+  fallbackPairs = 0;
+  residualMax = 0;
+  stiffness = { value: 0, variable: '', rate: 0 };
+
+  constructor(plan: Plan, h: number, N: number, lo: LevelOptions) {
+    const theta = lo.scheme === 'trapezoid' ? 0.5 : 0;
+    const N1 = N + 1, T1 = tri(N1), NN = N1 * N1;
+    // the node times: uniform t_n = n h, or a graded grid whose steps grow (lo.grid, docs/gaussian-closure.md)
+    const tn = lo.grid ?? Float64Array.from({ length: N1 }, (_, n) => n * h);
+    if (tn.length !== N1) throw new Error(`runLevelVector: a grid of ${tn.length} times for ${N} steps`);
+    const stepTol = lo.stepTol ?? 1e-10;
+    const maxSweeps = lo.maxSweeps ?? 60;
+    const arrs = (k: number, len: number) => Array.from({ length: k }, () => new Float64Array(len));
+    const pops: PopRunV[] = plan.pops.map((P) => {
+      const { V, Fn, Q, Z } = P;
+      const S: (Float64Array | undefined)[] = new Array(Fn * Fn).fill(undefined);
+      for (const c of P.covs) { S[c.f * Fn + c.g] ??= new Float64Array(NN); S[c.g * Fn + c.f] ??= new Float64Array(NN); }
+      return {
+        P, m: arrs(V, N1), K: arrs(V * V, NN), G: arrs(V * V, T1), A: arrs(V * V, T1), Phi: arrs(V * V, T1),
+        X: arrs(V * Q, N1), Y: arrs(V * Fn, NN), S,
+        beta: new Float64Array(N1 * V * Fn), delta: new Float64Array(N1 * V * Q), eps: new Float64Array(N1 * V), cn: new Float64Array(N1 * V * Z),
+        U0: new Float64Array(N1 * V * V), U1: new Float64Array(N1 * V * V), M: new Float64Array(N1 * V * V),
+        UB0: new Float64Array(N1 * V * Fn), UB1: new Float64Array(N1 * V * Fn), UD0: new Float64Array(N1 * V * Q), UD1: new Float64Array(N1 * V * Q),
+        aStart: new Int32Array(N1), aNZ: new Uint8Array(N1 * V * V), gNZ: new Uint8Array(N1 * V * V), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
+        own: new Float64Array(N1 * V), zs: new Float64Array(N1 * V), chat: new Float64Array(N1 * V),
+      };
+    });
+    const ops = new Map<string, OpV>();
+    for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN), ...(o.nl && o.kind === 'R' ? { dmean: new Float64Array(N1) } : {}) });
+    const opList = [...ops.values()];
+    const nlRows = new Map(opList.filter((o) => o.nl).map((o) => [o, new Float64Array(plan.pops[o.pop].V)]));
+    const cOps = opList.filter((o) => o.kind === 'C');
+    const mOps = opList.filter((o) => o.kind === 'M');
+    const rOps = opList.filter((o) => o.kind === 'R');
+    // the order parameters at row n enter row n's coefficients (mean fields) or
+    // depend on the state at (n, n) nonlinearly: the ordered step is then
+    // repeated to a fixed point; otherwise one ordered pass solves it exactly
+    const needSweeps = plan.pops.some((P) => P.meanSlots.length > 0) || opList.some((o) => o.nl !== undefined);
+
+    // per-row work arrays of each population
+    const work = pops.map((p) => {
+      const { V, Fn, Q } = p.P, VV = V * V;
+      return {
+        cmat: new Float64Array(VV), W: new Float64Array(V), H1: new Float64Array(V), E: new Float64Array(V),
+        Mat: new Float64Array(VV), B: new Float64Array(VV), Ak: new Float64Array(VV),
+        w: new Float64Array(Math.max(1, p.P.mem.length) * V),
+        acc: arrs(VV, N1), rowK: arrs(VV, N1), ypart: new Float64Array(V * Fn), Sn: new Float64Array(VV), kbase: new Float64Array(VV), knn: new Float64Array(VV),
+        dq: new Float64Array(V * Q),
+      };
+    });
+
+    // ---- memory kernels: the R order parameters read by memory terms are the unknowns of the response row
+    const kOps = [...new Set(pops.flatMap((p) => p.P.mem.map((m) => ops.get(m.op)!)))];
+    const nK = kOps.length;
+    const kIdx = new Map(kOps.map((o, i) => [o, i]));
+    const memK = pops.map((p) => Int32Array.from(p.P.mem.map((m) => kIdx.get(ops.get(m.op)!)!)));
+    const chi = new Float64Array(nK), chiNew = new Float64Array(nK), rhs = new Float64Array(nK), Mx = new Float64Array(nK * nK);
+    const kFr = kOps.map((o) => new Float64Array(plan.pops[o.pop].V));
+    const covArgs = new Float64Array(64);
+    const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
+
+    // ---- affine C order parameters: per-time means and covariances with the quenched inputs
+    const affC = new Map<OpV, AffineC>();
+    for (const o of cOps) {
+      if (o.nl) continue;
+      const P = plan.pops[o.pop];
+      let vq = 0;
+      for (let q = 0; q < P.Q; q++) vq += o.f.fq[q] * o.g.fq[q] * P.qVar[q];
+      const pairs: { ab: number; c: number }[] = [];
+      for (let a = 0; a < P.V; a++) for (let b = 0; b < P.V; b++) if (o.f.f1[a] !== 0 && o.g.f1[b] !== 0) pairs.push({ ab: a * P.V + b, c: o.f.f1[a] * o.g.f1[b] });
+      affC.set(o, { mf: new Float64Array(N1), mg: new Float64Array(N1), xf: new Float64Array(N1), xg: new Float64Array(N1), vq, pairs });
+    }
+    // Hermite data of the nonlinear C order parameters: E φ(u_n) φ(u_j) = Σ ρ^k a_k(n) a_k(j)
+    const K1 = HERM_KMAX + 1;
+    const hermData = new Map(cOps.filter((o) => o.nl).map((o) => [o, { herm: new Float64Array(N1 * K1), tail: new Float64Array(N1 * K1), ef2: new Float64Array(N1), sd: new Float64Array(N1), mu: new Float64Array(N1), kord: new Int32Array(N1), done: new Uint8Array(N1), how: new Uint8Array(N1) }]));
+    // per population: its C order parameters with their affine data (pairs of variables as typed arrays)
+    const cList = (pi: number) => cOps.filter((o) => pi < 0 || o.pop === pi).map((o) => {
+      const d = affC.get(o);
+      return { o, d, K: pops[o.pop].K, pab: Int32Array.from(d?.pairs.map((x) => x.ab) ?? []), pc: Float64Array.from(d?.pairs.map((x) => x.c) ?? []) };
+    });
+    const cOfPop = pops.map((_, pi) => cList(pi)), cAll = cList(-1);
+    // row n of every order parameter before a sweep, and the largest change since, each
+    // order parameter against its running magnitude (an identically zero one, e.g. M at
+    // zero mean, against the others)
+    const snap = new Float64Array(opList.reduce((t, o) => t + (o.kind === 'M' ? 1 : o.kind === 'R' ? N1 : 2 * N1) + (o.dmean ? 1 : 0), 0));
+    const opScale = new Float64Array(opList.length);
+    this.h = h; this.N = N; this.theta = theta; this.N1 = N1; this.T1 = T1; this.NN = NN;
+    this.tn = tn; this.stepTol = stepTol; this.maxSweeps = maxSweeps; this.fixedSweeps = !!lo.fixedSweeps;
+    this.pops = pops; this.work = work;
+    this.ops = ops; this.opList = opList; this.cOps = cOps; this.mOps = mOps; this.rOps = rOps; this.nlRows = nlRows;
+    this.needSweeps = needSweeps;
+    this.kOps = kOps; this.nK = nK; this.memK = memK; this.kFr = kFr; this.chi = chi; this.chiNew = chiNew; this.rhs = rhs; this.Mx = Mx;
+    this.covArgs = covArgs; this.covRuns = covRuns; this.affC = affC; this.K1 = K1; this.hermData = hermData;
+    this.cOfPop = cOfPop; this.cAll = cAll; this.snap = snap; this.opScale = opScale;
+  }
+
   /** the step that ends at node n */
-  const hAt = (n: number) => (n > 0 ? tn[n] - tn[n - 1] : tn.length > 1 ? tn[1] - tn[0] : h);
-  const stepTol = lo.stepTol ?? 1e-10;
-  const maxSweeps = lo.maxSweeps ?? 60;
-  const arrs = (k: number, len: number) => Array.from({ length: k }, () => new Float64Array(len));
-  const pops: PopRunV[] = plan.pops.map((P) => {
-    const { V, Fn, Q, Z } = P;
-    const S: (Float64Array | undefined)[] = new Array(Fn * Fn).fill(undefined);
-    for (const c of P.covs) { S[c.f * Fn + c.g] ??= new Float64Array(NN); S[c.g * Fn + c.f] ??= new Float64Array(NN); }
-    return {
-      P, m: arrs(V, N1), K: arrs(V * V, NN), G: arrs(V * V, T1), A: arrs(V * V, T1), Phi: arrs(V * V, T1),
-      X: arrs(V * Q, N1), Y: arrs(V * Fn, NN), S,
-      beta: new Float64Array(N1 * V * Fn), delta: new Float64Array(N1 * V * Q), eps: new Float64Array(N1 * V), cn: new Float64Array(N1 * V * Z),
-      U0: new Float64Array(N1 * V * V), U1: new Float64Array(N1 * V * V), M: new Float64Array(N1 * V * V),
-      UB0: new Float64Array(N1 * V * Fn), UB1: new Float64Array(N1 * V * Fn), UD0: new Float64Array(N1 * V * Q), UD1: new Float64Array(N1 * V * Q),
-      aStart: new Int32Array(N1), aNZ: new Uint8Array(N1 * V * V), gNZ: new Uint8Array(N1 * V * V), slot: new Float64Array(P.r.slots.length), kap: new Float64Array(P.mem.length),
-      own: new Float64Array(N1 * V), zs: new Float64Array(N1 * V), chat: new Float64Array(N1 * V),
-    };
-  });
-  const ops = new Map<string, OpV>();
-  for (const o of plan.ops.values()) ops.set(o.name, { ...o, v: new Float64Array(o.kind === 'M' ? N1 : o.kind === 'R' ? T1 : NN), ...(o.nl && o.kind === 'R' ? { dmean: new Float64Array(N1) } : {}) });
-  const opList = [...ops.values()];
-  const nlRows = new Map(opList.filter((o) => o.nl).map((o) => [o, new Float64Array(plan.pops[o.pop].V)]));
+  hAt(n: number): number {
+    const { tn } = this;
+    return n > 0 ? tn[n] - tn[n - 1] : tn.length > 1 ? tn[1] - tn[0] : this.h;
+  }
+
   /** ⟨∂f/∂x_a⟩ = c_a E φ'(u(t_n)) of a nonlinear order parameter (Stein) */
-  const nlRow = (o: OpV, n: number) => { const r = nlRows.get(o)!; for (let a = 0; a < r.length; a++) r[a] = o.nl!.c[a] * o.dmean![n]; return r; };
-  const cOps = opList.filter((o) => o.kind === 'C');
-  const mOps = opList.filter((o) => o.kind === 'M');
-  const rOps = opList.filter((o) => o.kind === 'R');
-  // the order parameters at row n enter row n's coefficients (mean fields) or
-  // depend on the state at (n, n) nonlinearly: the ordered step is then
-  // repeated to a fixed point; otherwise one ordered pass solves it exactly
-  const needSweeps = plan.pops.some((P) => P.meanSlots.length > 0) || opList.some((o) => o.nl !== undefined);
+  nlRow(o: OpV, n: number): Float64Array { const r = this.nlRows.get(o)!; for (let a = 0; a < r.length; a++) r[a] = o.nl!.c[a] * o.dmean![n]; return r; }
 
-  // per-row work arrays of each population
-  const work = pops.map((p) => {
-    const { V, Fn, Q } = p.P, VV = V * V;
-    return {
-      cmat: new Float64Array(VV), W: new Float64Array(V), H1: new Float64Array(V), E: new Float64Array(V),
-      Mat: new Float64Array(VV), B: new Float64Array(VV), Ak: new Float64Array(VV),
-      w: new Float64Array(Math.max(1, p.P.mem.length) * V),
-      acc: arrs(VV, N1), rowK: arrs(VV, N1), ypart: new Float64Array(V * Fn), Sn: new Float64Array(VV), kbase: new Float64Array(VV), knn: new Float64Array(VV),
-      dq: new Float64Array(V * Q),
-    };
-  });
-
-  // ---- memory kernels: the R order parameters read by memory terms are the unknowns of the response row
-  const kOps = [...new Set(pops.flatMap((p) => p.P.mem.map((m) => ops.get(m.op)!)))];
-  const nK = kOps.length;
-  const kIdx = new Map(kOps.map((o, i) => [o, i]));
-  const memK = pops.map((p) => Int32Array.from(p.P.mem.map((m) => kIdx.get(ops.get(m.op)!)!)));
-  const chi = new Float64Array(nK), chiNew = new Float64Array(nK), rhs = new Float64Array(nK), Mx = new Float64Array(nK * nK);
-  const kFr = kOps.map((o) => new Float64Array(plan.pops[o.pop].V));
   /** the kernel's f-row at row n: ∂f/∂x_a, or E f'(x_a(t_n)) for a nonlinear f (current value) */
-  const frAt = (o: OpV, out: Float64Array, n: number) => {
+  frAt(o: OpV, out: Float64Array, n: number): void {
     if (o.nl) { for (let a = 0; a < out.length; a++) out[a] = o.nl.c[a] * o.dmean![n]; } else out.set(o.f.f1);
-  };
+  }
 
-  // ---- field covariances at (n, j) and (j, n)
-  const covArgs = new Float64Array(64);
-  const covRuns = pops.map((p) => p.P.covs.map((c) => c.args.map((a) => ops.get(a.op)!)));
-  const covAt = (c: CovV, runs: OpV[], ti: number, si: number) => {
+  /** a field covariance at (t_ti, t_si) from its order parameters */
+  covAt(c: CovV, runs: OpV[], ti: number, si: number): number {
+    const { N1, tn, covArgs } = this;
     const na = c.args.length;
     for (let q = 0; q < na; q++) {
       const w = c.args[q].at, o = runs[q];
@@ -598,9 +686,11 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     }
     covArgs[na] = tn[ti]; covArgs[na + 1] = tn[si];
     return c.F(covArgs);
-  };
-  /** population pi's field covariances at (n, j) and (j, n) */
-  const fieldsAt = (n: number, j: number, only = -1) => {
+  }
+
+  /** population `only`'s (or every population's) field covariances at (n, j) and (j, n) */
+  fieldsAt(n: number, j: number, only = -1): void {
+    const { N1, pops, covRuns } = this;
     for (let pi = 0; pi < pops.length; pi++) {
       if (only >= 0 && pi !== only) continue;
       const p = pops[pi], { Fn } = p.P, covs = p.P.covs;
@@ -608,53 +698,50 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         const c = covs[ci], runs = covRuns[pi][ci];
         let a: number, b: number;
         if (c.lin) { const v = runs[0].v; a = c.lin.c0 + c.lin.c1 * v[n * N1 + j]; b = c.lin.c0 + c.lin.c1 * v[j * N1 + n]; }
-        else { a = covAt(c, runs, n, j); b = j === n ? a : covAt(c, runs, j, n); }
+        else { a = this.covAt(c, runs, n, j); b = j === n ? a : this.covAt(c, runs, j, n); }
         const fg = p.S[c.f * Fn + c.g]!, gf = p.S[c.g * Fn + c.f]!;
         fg[n * N1 + j] = a; fg[j * N1 + n] = b;
         // ⟨η_g(t_i) η_f(t_j)⟩ = ⟨η_f(t_j) η_g(t_i)⟩
         gf[j * N1 + n] = a; gf[n * N1 + j] = b;
       }
     }
-  };
-
-  // ---- affine C order parameters: per-time means and covariances with the quenched inputs
-  const affC = new Map<OpV, { mf: Float64Array; mg: Float64Array; xf: Float64Array; xg: Float64Array; vq: number; pairs: { ab: number; c: number }[] }>();
-  for (const o of cOps) {
-    if (o.nl) continue;
-    const P = plan.pops[o.pop];
-    let vq = 0;
-    for (let q = 0; q < P.Q; q++) vq += o.f.fq[q] * o.g.fq[q] * P.qVar[q];
-    const pairs: { ab: number; c: number }[] = [];
-    for (let a = 0; a < P.V; a++) for (let b = 0; b < P.V; b++) if (o.f.f1[a] !== 0 && o.g.f1[b] !== 0) pairs.push({ ab: a * P.V + b, c: o.f.f1[a] * o.g.f1[b] });
-    affC.set(o, { mf: new Float64Array(N1), mg: new Float64Array(N1), xf: new Float64Array(N1), xg: new Float64Array(N1), vq, pairs });
   }
-  const meanOf = (A: Affine, p: PopRunV, i: number) => {
+
+  /** the mean of an affine function of a population's variables and quenched inputs at time i */
+  meanOf(A: Affine, p: PopRunV, i: number): number {
     let s = A.f0;
     for (let a = 0; a < p.P.V; a++) s += A.f1[a] * p.m[a][i];
     for (let q = 0; q < p.P.Q; q++) s += A.fq[q] * p.P.qMean[q];
     return s;
-  };
+  }
+
   /** per-time data of the affine C order parameters and the affine means at time n (after m(n), X(n)) */
-  const affineAt = (n: number) => {
+  affineAt(n: number): void {
+    const { pops, mOps, affC } = this;
     for (const [o, d] of affC) {
       const p = pops[o.pop], { V, Q } = p.P;
-      d.mf[n] = meanOf(o.f, p, n); d.mg[n] = meanOf(o.g, p, n);
+      d.mf[n] = this.meanOf(o.f, p, n); d.mg[n] = this.meanOf(o.g, p, n);
       // Cov(f's variables at t, g's quenched part) and the reverse
       let xf = 0, xg = 0;
       for (let a = 0; a < V; a++) for (let q = 0; q < Q; q++) { const x = p.X[a * Q + q][n]; xf += o.f.f1[a] * o.g.fq[q] * x; xg += o.g.f1[a] * o.f.fq[q] * x; }
       d.xf[n] = xf; d.xg[n] = xg;
     }
-    for (const o of mOps) if (!o.nl) o.v[n] = meanOf(o.f, pops[o.pop], n);
-  };
-  /** mean of the combination u = c·(x(t_i), q) of a nonlinear order parameter, and Cov(u(t_i), u(t_j)) */
-  const uMean = (o: OpV, i: number) => {
+    for (const o of mOps) if (!o.nl) o.v[n] = this.meanOf(o.f, pops[o.pop], n);
+  }
+
+  /** mean of the combination u = c·(x(t_i), q) of a nonlinear order parameter */
+  uMean(o: OpV, i: number): number {
+    const { pops } = this;
     const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
     let s = 0;
     for (let a = 0; a < V; a++) if (c[a] !== 0) s += c[a] * p.m[a][i];
     for (let q = 0; q < Q; q++) s += c[V + q] * p.P.qMean[q];
     return s;
-  };
-  const uCov = (o: OpV, i: number, j: number) => {
+  }
+
+  /** Cov(u(t_i), u(t_j)) of a nonlinear order parameter's combination u */
+  uCov(o: OpV, i: number, j: number): number {
+    const { N1, pops } = this;
     const c = o.nl!.c, p = pops[o.pop], { V, Q } = p.P;
     let s = 0;
     for (let a = 0; a < V; a++) {
@@ -664,14 +751,13 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     }
     for (let q = 0; q < Q; q++) s += c[V + q] * c[V + q] * p.P.qVar[q];
     return s;
-  };
-  // Hermite data of the nonlinear C order parameters: E φ(u_n) φ(u_j) = Σ ρ^k a_k(n) a_k(j)
-  const K1 = HERM_KMAX + 1;
-  const hermData = new Map(cOps.filter((o) => o.nl).map((o) => [o, { herm: new Float64Array(N1 * K1), tail: new Float64Array(N1 * K1), ef2: new Float64Array(N1), sd: new Float64Array(N1), mu: new Float64Array(N1), kord: new Int32Array(N1), done: new Uint8Array(N1), how: new Uint8Array(N1) }]));
+  }
+
   /** the Hermite coefficients of φ at time n from the current mean and variance of u; returns E φ(u_n)² */
-  const hermOne = (o: OpV, n: number): number => {
+  hermOne(o: OpV, n: number): number {
+    const { K1, hermData } = this;
     const d = hermData.get(o)!;
-    const sd = Math.sqrt(Math.max(0, uCov(o, n, n))), mu = uMean(o, n);
+    const sd = Math.sqrt(Math.max(0, this.uCov(o, n, n))), mu = this.uMean(o, n);
     // unchanged law of u(t_n) (the start of a sweep after the diagonal of the last one): nothing to do
     if (d.done[n] && sd === d.sd[n] && mu === d.mu[n]) return d.ef2[n];
     const hb = n * K1, kn = o.nl!.order(sd);
@@ -681,37 +767,35 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
     let cum = 0;
     for (let k = 0; k <= kn; k++) { cum += d.herm[hb + k] ** 2; d.tail[hb + k] = Math.max(0, e2 - cum); }
     return e2;
-  };
-  let firstSweep = true, fallbackPairs = 0;
-  const mehler = (o: OpV, n: number, j: number) => {
+  }
+
+  /** E φ(u_n) φ(u_j) of a nonlinear C: the Mehler series Σ ρ^k a_k(n) a_k(j), or the 2-D rule where it converges too slowly */
+  mehler(o: OpV, n: number, j: number): number {
+    const { K1, hermData } = this;
     const d = hermData.get(o)!, { herm, tail } = d;
     const denom = d.sd[n] * d.sd[j];
-    let rho = denom > 0 ? uCov(o, n, j) / denom : 0;
+    let rho = denom > 0 ? this.uCov(o, n, j) / denom : 0;
     if (rho > 1) rho = 1; else if (rho < -1) rho = -1;
     const hb = n * K1, jb = j * K1, km = Math.min(d.kord[n], d.kord[j]), tol = MEHLER_TOL * Math.max(d.ef2[n], 1e-300), ar = Math.abs(rho);
     // the choice between the series and the 2-D rule is made at a step's first sweep,
     // so the within-step iteration cannot cycle between two rules that differ by their errors
-    if (firstSweep || d.how[j] === 1) {
+    if (this.firstSweep || d.how[j] === 1) {
       let sum = 0, rk = 1, ok = false;
       for (let k = 0; k <= km; k++) {
         sum += rk * herm[hb + k] * herm[jb + k];
         if (Math.abs(rk) * ar * Math.sqrt(tail[hb + k] * tail[jb + k]) <= tol) { ok = true; break; }
         rk *= rho;
       }
-      if (firstSweep) d.how[j] = ok ? 1 : 2;
+      if (this.firstSweep) d.how[j] = ok ? 1 : 2;
       if (d.how[j] === 1) return sum;
     }
-    fallbackPairs++;
-    return o.nl!.pair(uMean(o, n), uMean(o, j), d.sd[n] ** 2, uCov(o, n, j), d.sd[j] ** 2);
-  };
-  // per population: its C order parameters with their affine data (pairs of variables as typed arrays)
-  const cList = (pi: number) => cOps.filter((o) => pi < 0 || o.pop === pi).map((o) => {
-    const d = affC.get(o);
-    return { o, d, K: pops[o.pop].K, pab: Int32Array.from(d?.pairs.map((x) => x.ab) ?? []), pc: Float64Array.from(d?.pairs.map((x) => x.c) ?? []) };
-  });
-  const cOfPop = pops.map((_, pi) => cList(pi)), cAll = cList(-1);
+    this.fallbackPairs++;
+    return o.nl!.pair(this.uMean(o, n), this.uMean(o, j), d.sd[n] ** 2, this.uCov(o, n, j), d.sd[j] ** 2);
+  }
+
   /** C order parameters (of population `only`, or all) at (n, j) and (j, n) */
-  const cAt = (n: number, j: number, only = -1) => {
+  cAt(n: number, j: number, only = -1): void {
+    const { N1, cOfPop, cAll } = this;
     const list = only >= 0 ? cOfPop[only] : cAll;
     for (let e = 0; e < list.length; e++) {
       const { o, d, K, pab, pc } = list[e];
@@ -726,17 +810,18 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       // final m(n), K(n, ·), as the fields of this sweep read the last sweep's (a Jacobi step; the
       // sweeps repeat the row until it is consistent)
     }
-  };
+  }
 
-  // ---- row n, step 1: the coefficients from the mean fields at row n
-  const coef = (p: PopRunV, wk: typeof work[number], n: number) => {
+  /** row n, step 1: a population's coefficients (β, δ, ε, noise, ∂F/∂x and the step weights) from the mean fields at row n */
+  coef(p: PopRunV, wk: RowWork, n: number): void {
+    const { theta, tn, ops } = this;
     const P = p.P, r = P.r;
     const { V, Fn, Q, Z } = P;
     const v = p.slot;
     v.fill(0);
     for (const ms of P.meanSlots) v[ms.slot] = ops.get(ms.op)!.v[n];
     v[P.tSlot] = tn[n];
-    const h = hAt(n);
+    const h = this.hAt(n);
     for (let a = 0; a < V; a++) {
       const vr = r.variables[a];
       p.eps[n * V + a] = vr.F(v);
@@ -756,13 +841,13 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       }
     }
     P.mem.forEach((m, j) => { p.kap[j] = r.variables[m.owner].dF[m.slot](v); });
-  };
+  }
 
-  // ---- step 2: the equal-time block (I − W Φ(n,n)) and its inverse M, with the
-  // kernels' diagonals χ(n,n) = f·U0_q(n)·β_q(n), consistent across populations
-  const diagonal = (n: number) => {
+  /** step 2: the equal-time block (I − W Φ(n,n)) and its inverse M, with the kernels' diagonals χ(n,n) = f·U0_q(n)·β_q(n), consistent across populations */
+  diagonal(n: number): void {
+    const { tn, pops, work, kOps, nK, memK, chi, chiNew, kFr } = this;
     const base = tri(n);
-    for (let r = 0; r < nK; r++) { chi[r] = kOps[r].v[base + n]; frAt(kOps[r], kFr[r], n); }
+    for (let r = 0; r < nK; r++) { chi[r] = kOps[r].v[base + n]; this.frAt(kOps[r], kFr[r], n); }
     for (let it = 0; ; it++) {
       for (let pi = 0; pi < pops.length; pi++) {
         const p = pops[pi], wk = work[pi], P = p.P, V = P.V, VV = V * V, o = n * VV;
@@ -794,12 +879,14 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       if (change <= 4e-16 * scale || change === 0) break;
       if (it >= 200) throw new DmftError({ message: `the implicit step at t = ${tn[n].toPrecision(4)} has no consistent diagonal (the equal-time responses of the populations feed each other too strongly)`, hint: 'try a smaller --dt' });
     }
-  };
+  }
 
-  // ---- step 3: the response row, in descending columns. G(n,k) depends on
+  // step 3: the response row, in descending columns. G(n,k) depends on
   // row n only through the kernels χ(n,k') at columns k' ≥ k: at each column
   // a small linear system in the kernels' values χ(n,k) closes it exactly.
-  const responseRow = (n: number) => {
+  /** step 3: the response row G(n,·), A(n,·), Φ(n,·) and the R order parameters' rows */
+  responseRow(n: number): void {
+    const { tn, pops, rOps, work, kOps, nK, memK, rhs, Mx, kFr } = this;
     const base = tri(n), bp = n > 0 ? tri(n - 1) : 0;
     for (let pi = 0; pi < pops.length; pi++) { const acc = work[pi].acc; for (const x of acc) x.fill(0, 0, n); }
     for (let k = n - 1; k >= 0; k--) {
@@ -893,12 +980,14 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       for (let k = 0; k < n && k0 === n; k++) for (let ab = 0; ab < VV; ab++) if (p.A[ab][base + k] !== 0) { k0 = k; break; }
       p.aStart[n] = k0;
     }
-    for (const o of rOps) rRow(o, n);
-  };
+    for (const o of rOps) this.rRow(o, n);
+  }
+
   /** R[f|η](n,i) = Σ_ab ∂f/∂x_a G_ab(n,i) β_bη(i); ∂f/∂x_a averaged (Stein) for a nonlinear f */
-  const rRow = (o: OpV, n: number) => {
+  rRow(o: OpV, n: number): void {
+    const { pops } = this;
     const p = pops[o.pop], { V, Fn } = p.P, base = tri(n);
-    const f1 = o.nl ? nlRow(o, n) : o.f.f1;
+    const f1 = o.nl ? this.nlRow(o, n) : o.f.f1;
     for (let i = 0; i <= n; i++) {
       let s = 0;
       for (let b = 0; b < V; b++) {
@@ -910,10 +999,11 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       }
       o.v[base + i] = s;
     }
-  };
+  }
 
-  // ---- step 4: memory sources, U·β, U·δ, means and covariances with q at row n
-  const sourcesAndMeans = (n: number) => {
+  /** step 4: memory sources, U·β, U·δ, means and covariances with q at row n */
+  sourcesAndMeans(n: number): void {
+    const { pops, ops } = this;
     const base = tri(n);
     for (const p of pops) {
       const P = p.P, { V, Fn, Q } = P, o = n * V * V;
@@ -968,13 +1058,25 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         }
       }
     }
-    affineAt(n);
-  };
+    this.affineAt(n);
+  }
 
-  // ---- step 5: the covariance row in ascending columns. K(n,j) depends on
+  // step 5: the covariance row in ascending columns. K(n,j) depends on
   // row n only through the fields' covariances at (n,j), which depend on the
   // order parameters at (n,j): a small fixed point per column.
-  const covRow = (n: number) => {
+  /** step 5: the covariance row K(n,·), Y(n,·) and the C order parameters' rows */
+  covRow(n: number): void {
+    this.covKnownPart(n);
+    for (let j = 0; j <= n; j++) {
+      this.covColumnBase(n, j);
+      this.covColumnFixedPoint(n, j);
+    }
+    this.fieldsAt(n, n);
+  }
+
+  /** the parts of K(n,j) that do not involve row n: A(n,·)·K(·,j), the t_{n−1} fields, the quenched inputs (into rowK) */
+  covKnownPart(n: number): void {
+    const { N1, pops, work } = this;
     const base = tri(n);
     // the parts of K(n,j) that do not involve row n: A(n,·)·K(·,j), the t_{n−1} fields, the quenched inputs
     for (let pi = 0; pi < pops.length; pi++) {
@@ -1008,133 +1110,145 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         }
       }
     }
-    for (let j = 0; j <= n; j++) {
-      const bj = tri(j);
-      // Y(n,j) = Cov(x(t_j), η(t_n)) without the part from Σ(j,n)
-      for (let pi = 0; pi < pops.length; pi++) {
-        const p = pops[pi], wk = work[pi], { V, Fn } = p.P, aj = p.aStart[j];
-        for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
-          let s = 0;
-          for (let c = 0; c < V; c++) {
-            if (!p.aNZ[j * V * V + a * V + c]) continue;
-            s += dot(p.A[a * V + c], bj, p.Y[c * Fn + f], n * N1, aj, j);
-          }
-          if (j > 0) for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB1[(j * V + a) * Fn + g] * Sg[(j - 1) * N1 + n]; }
-          wk.ypart[a * Fn + f] = s;
+  }
+
+  /** column j: Y(n,j) without the part from Σ(j,n) (into ypart), and at j = n the base of K(n,n) */
+  covColumnBase(n: number, j: number): void {
+    const { N1, pops, work } = this;
+    const bj = tri(j);
+    // Y(n,j) = Cov(x(t_j), η(t_n)) without the part from Σ(j,n)
+    for (let pi = 0; pi < pops.length; pi++) {
+      const p = pops[pi], wk = work[pi], { V, Fn } = p.P, aj = p.aStart[j];
+      for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+        let s = 0;
+        for (let c = 0; c < V; c++) {
+          if (!p.aNZ[j * V * V + a * V + c]) continue;
+          s += dot(p.A[a * V + c], bj, p.Y[c * Fn + f], n * N1, aj, j);
         }
-        if (j === n) {
-          // Cov(x(t_n), η(t_{n−1})), from row n's columns below, and K(n,n) without its Y(n,n) part
-          const { Q, Z } = p.P, VV = V * V, aStart = p.aStart[n], M = p.M.subarray(n * VV, n * VV + VV);
-          if (n > 0) for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
-            let s = 0;
-            for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = (n - 1) * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Yc[off + k]; }
-            for (let g = 0; g < Fn; g++) {
-              const Sg = p.S[g * Fn + f];
-              if (Sg) s += p.UB0[(n * V + a) * Fn + g] * Sg[n * N1 + n - 1] + p.UB1[(n * V + a) * Fn + g] * Sg[(n - 1) * N1 + n - 1];
-            }
-            p.Y[a * Fn + f][(n - 1) * N1 + n] = s;
+        if (j > 0) for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB1[(j * V + a) * Fn + g] * Sg[(j - 1) * N1 + n]; }
+        wk.ypart[a * Fn + f] = s;
+      }
+      if (j === n) this.equalTimeBase(p, wk, n);
+    }
+  }
+
+  /** Cov(x(t_n), η(t_{n−1})) from row n's columns below, and K(n,n) without its Y(n,n) part (into kbase) */
+  equalTimeBase(p: PopRunV, wk: RowWork, n: number): void {
+    const { theta, N1 } = this;
+    const base = tri(n), { V, Fn } = p.P;
+    const { Q, Z } = p.P, VV = V * V, aStart = p.aStart[n], M = p.M.subarray(n * VV, n * VV + VV);
+    if (n > 0) for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+      let s = 0;
+      for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Yc = p.Y[c * Fn + f], off = (n - 1) * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Yc[off + k]; }
+      for (let g = 0; g < Fn; g++) {
+        const Sg = p.S[g * Fn + f];
+        if (Sg) s += p.UB0[(n * V + a) * Fn + g] * Sg[n * N1 + n - 1] + p.UB1[(n * V + a) * Fn + g] * Sg[(n - 1) * N1 + n - 1];
+      }
+      p.Y[a * Fn + f][(n - 1) * N1 + n] = s;
+    }
+    // noise (and the initial draw at n = 0): M diag(…) Mᵀ
+    const Sn = wk.Sn;
+    Sn.fill(0);
+    if (n === 0) { for (let c = 0; c < V; c++) if (p.P.dyn[c]) Sn[c * V + c] = p.P.init[c].var; }
+    else {
+      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) {
+        if (!p.P.dyn[c] || !p.P.dyn[d]) continue;
+        let s = 0;
+        for (let z = 0; z < Z; z++) {
+          const cc = (1 - theta) * p.cn[((n - 1) * V + c) * Z + z] + theta * p.cn[(n * V + c) * Z + z];
+          const cd = (1 - theta) * p.cn[((n - 1) * V + d) * Z + z] + theta * p.cn[(n * V + d) * Z + z];
+          s += cc * cd * p.P.noiseD[z];
+        }
+        // ∫₀^h e^{(a*_c + a*_d) u} du, with the exponential trapezoid's normalization
+        Sn[c * V + d] = s * noiseFactor(this.hAt(n), p.zs[n * V + c] + p.zs[n * V + d]) * p.chat[n * V + c] * p.chat[n * V + d];
+      }
+    }
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+      let s = 0;
+      for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Kb = p.K[b * V + c], off = n * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Kb[off + k]; }
+      if (n > 0) for (let f = 0; f < Fn; f++) s += p.UB1[(n * V + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + n];
+      for (let q = 0; q < Q; q++) s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * p.X[b * Q + q][n];
+      for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) { const x = Sn[c * V + d]; if (x !== 0) s += M[a * V + c] * x * M[b * V + d]; }
+      wk.kbase[a * V + b] = s;
+    }
+  }
+
+  /** column j: the fixed point K(n,j) → C(n,j) → Σ(j,n) → Y(n,j) → K(n,j), Gauss–Seidel over the populations */
+  covColumnFixedPoint(n: number, j: number): void {
+    const { N1, tn, pops, needSweeps, work } = this;
+    let prev = Infinity;
+    for (let it = 0; ; it++) {
+      let change = 0, scale = 0;
+      // Gauss–Seidel over the populations: each sees the others' new order parameters
+      for (let pi = 0; pi < pops.length; pi++) {
+        const p = pops[pi], wk = work[pi], { V, Fn } = p.P;
+        this.fieldsAt(n, j, pi);
+        for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
+          let s = wk.ypart[a * Fn + f];
+          for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB0[(j * V + a) * Fn + g] * Sg[j * N1 + n]; }
+          p.Y[a * Fn + f][n * N1 + j] = s;
+        }
+        if (j < n) {
+          for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+            let s = wk.rowK[a * V + b][j];
+            for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
+            const old = p.K[a * V + b][n * N1 + j];
+            change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
+            p.K[a * V + b][n * N1 + j] = s; p.K[b * V + a][j * N1 + n] = s;
           }
-          // noise (and the initial draw at n = 0): M diag(…) Mᵀ
-          const Sn = wk.Sn;
-          Sn.fill(0);
-          if (n === 0) { for (let c = 0; c < V; c++) if (p.P.dyn[c]) Sn[c * V + c] = p.P.init[c].var; }
-          else {
-            for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) {
-              if (!p.P.dyn[c] || !p.P.dyn[d]) continue;
-              let s = 0;
-              for (let z = 0; z < Z; z++) {
-                const cc = (1 - theta) * p.cn[((n - 1) * V + c) * Z + z] + theta * p.cn[(n * V + c) * Z + z];
-                const cd = (1 - theta) * p.cn[((n - 1) * V + d) * Z + z] + theta * p.cn[(n * V + d) * Z + z];
-                s += cc * cd * p.P.noiseD[z];
-              }
-              // ∫₀^h e^{(a*_c + a*_d) u} du, with the exponential trapezoid's normalization
-              Sn[c * V + d] = s * noiseFactor(hAt(n), p.zs[n * V + c] + p.zs[n * V + d]) * p.chat[n * V + c] * p.chat[n * V + d];
-            }
+        } else {
+          const knn = wk.knn;
+          for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
+            let s = wk.kbase[a * V + b];
+            for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + n];
+            knn[a * V + b] = s;
           }
           for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-            let s = 0;
-            for (let c = 0; c < V; c++) { const Ac = p.A[a * V + c], Kb = p.K[b * V + c], off = n * N1; for (let k = aStart; k < n; k++) s += Ac[base + k] * Kb[off + k]; }
-            if (n > 0) for (let f = 0; f < Fn; f++) s += p.UB1[(n * V + a) * Fn + f] * p.Y[b * Fn + f][(n - 1) * N1 + n];
-            for (let q = 0; q < Q; q++) s += (p.UD0[(n * V + a) * Q + q] + p.UD1[(n * V + a) * Q + q]) * p.X[b * Q + q][n];
-            for (let c = 0; c < V; c++) for (let d = 0; d < V; d++) { const x = Sn[c * V + d]; if (x !== 0) s += M[a * V + c] * x * M[b * V + d]; }
-            wk.kbase[a * V + b] = s;
+            const s = 0.5 * (knn[a * V + b] + knn[b * V + a]), old = p.K[a * V + b][n * N1 + n];
+            change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
+            p.K[a * V + b][n * N1 + n] = s;
           }
         }
+        this.cAt(n, j, pi);
       }
-      // the fixed point K(n,j) → C(n,j) → Σ(j,n) → Y(n,j) → K(n,j)
-      let prev = Infinity;
-      for (let it = 0; ; it++) {
-        let change = 0, scale = 0;
-        // Gauss–Seidel over the populations: each sees the others' new order parameters
-        for (let pi = 0; pi < pops.length; pi++) {
-          const p = pops[pi], wk = work[pi], { V, Fn } = p.P;
-          fieldsAt(n, j, pi);
-          for (let a = 0; a < V; a++) for (let f = 0; f < Fn; f++) {
-            let s = wk.ypart[a * Fn + f];
-            for (let g = 0; g < Fn; g++) { const Sg = p.S[g * Fn + f]; if (Sg) s += p.UB0[(j * V + a) * Fn + g] * Sg[j * N1 + n]; }
-            p.Y[a * Fn + f][n * N1 + j] = s;
-          }
-          if (j < n) {
-            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-              let s = wk.rowK[a * V + b][j];
-              for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + j];
-              const old = p.K[a * V + b][n * N1 + j];
-              change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
-              p.K[a * V + b][n * N1 + j] = s; p.K[b * V + a][j * N1 + n] = s;
-            }
-          } else {
-            const knn = wk.knn;
-            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-              let s = wk.kbase[a * V + b];
-              for (let f = 0; f < Fn; f++) s += p.UB0[(n * V + a) * Fn + f] * p.Y[b * Fn + f][n * N1 + n];
-              knn[a * V + b] = s;
-            }
-            for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) {
-              const s = 0.5 * (knn[a * V + b] + knn[b * V + a]), old = p.K[a * V + b][n * N1 + n];
-              change = Math.max(change, Math.abs(s - old)); scale = Math.max(scale, Math.abs(s));
-              p.K[a * V + b][n * N1 + n] = s;
-            }
-          }
-          cAt(n, j, pi);
-        }
-        // (a first pass that leaves K unchanged may still have moved C, and with it the fields: at least two)
-        if (it > 0 && change <= 1e-15 * scale) break;
-        // the within-step sweeps repeat the whole row anyway: one pass per column and sweep
-        if (needSweeps) break;
-        if (it > 6 && change > 0.9 * prev) {
-          if (change > 1e-9 * scale) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)} (the fields feed back on themselves at equal times too strongly)`, hint: 'try a smaller --dt' });
-          break;
-        }
-        if (it >= 100) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)}`, hint: 'try a smaller --dt' });
-        prev = change;
+      // (a first pass that leaves K unchanged may still have moved C, and with it the fields: at least two)
+      if (it > 0 && change <= 1e-15 * scale) break;
+      // the within-step sweeps repeat the whole row anyway: one pass per column and sweep
+      if (needSweeps) break;
+      if (it > 6 && change > 0.9 * prev) {
+        if (change > 1e-9 * scale) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)} (the fields feed back on themselves at equal times too strongly)`, hint: 'try a smaller --dt' });
+        break;
       }
+      if (it >= 100) throw new DmftError({ message: `the implicit covariance step does not converge at t = ${tn[n].toPrecision(4)}`, hint: 'try a smaller --dt' });
+      prev = change;
     }
-    fieldsAt(n, n);
-  };
+  }
 
-  // ---- step 6: the order parameters that need the final m(n), K(n,n)
-  // (and the nonlinear rows again with them, so that a sweep ends on a row consistent with its own
-  // m(n), K(n, ·): the next sweep then starts from it, not from entries computed with the last one's K(n,n))
-  const finishRow = (n: number) => {
+  /** step 6: the order parameters that need the final m(n), K(n,n) (and the nonlinear rows again with them, so that a sweep ends on a row consistent with its own m(n), K(n, ·)) */
+  finishRow(n: number): void {
+    const { N1, opList } = this;
     for (const o of opList) {
       if (!o.nl) continue;
-      const mn = uMean(o, n), vn = Math.max(0, uCov(o, n, n));
+      const mn = this.uMean(o, n), vn = Math.max(0, this.uCov(o, n, n));
       if (o.kind === 'M') o.v[n] = o.nl.mean(mn, vn);
-      else if (o.kind === 'R') { o.dmean![n] = o.nl.dmean(mn, vn); rRow(o, n); }
+      else if (o.kind === 'R') { o.dmean![n] = o.nl.dmean(mn, vn); this.rRow(o, n); }
       else {
-        o.v[n * N1 + n] = hermOne(o, n);
-        for (let j = 0; j < n; j++) { const c = mehler(o, n, j); o.v[n * N1 + j] = c; o.v[j * N1 + n] = c; }
+        o.v[n * N1 + n] = this.hermOne(o, n);
+        for (let j = 0; j < n; j++) { const c = this.mehler(o, n, j); o.v[n * N1 + j] = c; o.v[j * N1 + n] = c; }
       }
     }
-  };
+  }
 
-  // ---- predictor of row n (its values start the within-step iteration)
-  const ex = (at: (i: number) => number, n: number) => (n >= 3 ? 3 * at(n - 1) - 3 * at(n - 2) + at(n - 3) : n >= 1 ? at(n - 1) : at(0));
-  const predict = (n: number) => {
+  /** cubic extrapolation of a per-time sequence to time n (constant at the start) */
+  ex(at: (i: number) => number, n: number): number { return n >= 3 ? 3 * at(n - 1) - 3 * at(n - 2) + at(n - 3) : n >= 1 ? at(n - 1) : at(0); }
+
+  /** the predictor of row n (its values start the within-step iteration) */
+  predict(n: number): void {
+    const { N1, pops, opList } = this;
     if (n === 0) return;
     for (const o of opList) {
-      if (o.kind === 'M') { o.v[n] = ex((i) => o.v[i], n); if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
-      if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; if (o.dmean) o.dmean[n] = ex((i) => o.dmean![i], n); continue; }
+      if (o.kind === 'M') { o.v[n] = this.ex((i) => o.v[i], n); if (o.dmean) o.dmean[n] = this.ex((i) => o.dmean![i], n); continue; }
+      if (o.kind === 'R') { const b = tri(n), b1 = tri(n - 1); for (let j = 0; j <= n; j++) o.v[b + j] = o.v[b1 + Math.max(0, j - 1)]; if (o.dmean) o.dmean[n] = this.ex((i) => o.dmean![i], n); continue; }
       // quadratic extrapolation along the diagonal (the cusp of white noise lies along it), along t near s = 0
       const v = o.v;
       for (let j = 0; j <= n; j++) {
@@ -1149,15 +1263,12 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       }
     }
     // the equal-time covariances (every pair of variables), read by nonlinear order parameters before they are solved
-    for (const p of pops) for (const K of p.K) K[n * N1 + n] = ex((i) => K[i * N1 + i], n);
-  };
-  // row n of every order parameter before a sweep, and the largest change since, each
-  // order parameter against its running magnitude (an identically zero one, e.g. M at
-  // zero mean, against the others)
-  const snap = new Float64Array(opList.reduce((t, o) => t + (o.kind === 'M' ? 1 : o.kind === 'R' ? N1 : 2 * N1) + (o.dmean ? 1 : 0), 0));
-  const opScale = new Float64Array(opList.length);
-  /** row n of the order parameters into `snap` (take) or the largest relative change against it */
-  const rowPass = (n: number, take: boolean): number => {
+    for (const p of pops) for (const K of p.K) K[n * N1 + n] = this.ex((i) => K[i * N1 + i], n);
+  }
+
+  /** row n of the order parameters into `snap` (take) or the largest change against it, each against its running magnitude */
+  rowPass(n: number, take: boolean): number {
+    const { N1, opList, snap, opScale } = this;
     let at = 0, global = 0;
     if (!take) for (let oi = 0; oi < opList.length; oi++) global = Math.max(global, opScale[oi]);
     let worst = 0;
@@ -1186,42 +1297,39 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
       worst = Math.max(worst, d / Math.max(scale, 1e-4 * global, 1e-300));
     }
     return worst;
-  };
-  const takeSnap = (n: number) => { rowPass(n, true); };
-  const snapDiff = (n: number): number => rowPass(n, false);
+  }
 
-  let sweepsMax = 0, sweepsTotal = 0, last = N, residualMax = 0;
-  let diverged: string | undefined;
-  let stiffness = { value: 0, variable: '', rate: 0 };
-  const reportEvery = Math.max(1, Math.floor(N / 50));
-  const unitName = (p: PopRunV, a: number) => p.P.r.variables[a].name;
-
-  for (let n = 0; n <= N; n++) {
-    predict(n);
+  /** row n solved: the steps in causal order, repeated to the self-consistent row where needed; returns the number of sweeps */
+  solveRow(n: number): number {
+    const { pops, work, needSweeps, tn } = this;
     let s = 0, dPrev = Infinity;
     for (;;) {
-      firstSweep = s === 0;
-      if (needSweeps) takeSnap(n);
-      pops.forEach((p, pi) => coef(p, work[pi], n));
-      diagonal(n);
-      responseRow(n);
-      sourcesAndMeans(n);
-      covRow(n);
-      finishRow(n);
+      this.firstSweep = s === 0;
+      if (needSweeps) this.rowPass(n, true);
+      pops.forEach((p, pi) => this.coef(p, work[pi], n));
+      this.diagonal(n);
+      this.responseRow(n);
+      this.sourcesAndMeans(n);
+      this.covRow(n);
+      this.finishRow(n);
       s++;
-      if (!needSweeps) break;
-      const d = snapDiff(n);
-      if (d <= stepTol || !Number.isFinite(d)) break;
+      if (!needSweeps) return s;
+      const d = this.rowPass(n, false);
+      if (d <= this.stepTol || !Number.isFinite(d)) return s;
       // stagnation at the level of the quadrature errors: accept, and report it
-      if (d < 1e-7 && s >= 3 && d > 0.5 * dPrev) { residualMax = Math.max(residualMax, d); break; }
+      if (d < 1e-7 && s >= 3 && d > 0.5 * dPrev) { this.residualMax = Math.max(this.residualMax, d); return s; }
       dPrev = d;
-      if (s >= maxSweeps) {
-        if (lo.fixedSweeps) { residualMax = Math.max(residualMax, d); break; }
+      if (s >= this.maxSweeps) {
+        if (this.fixedSweeps) { this.residualMax = Math.max(this.residualMax, d); return s; }
         throw new DmftError({ message: `the within-step iteration did not converge at t = ${tn[n].toPrecision(4)} (change ${d.toExponential(2)} after ${s} sweeps)`, hint: 'try a smaller --dt' });
       }
     }
-    sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
-    // divergence, and the fastest damping rate of a dynamic variable
+  }
+
+  /** divergence at row n (the reason, or undefined), and the fastest damping rate of a dynamic variable so far (stiffness) */
+  rowHealth(n: number): string | undefined {
+    const { N1, tn, pops } = this;
+    let diverged: string | undefined;
     for (const p of pops) {
       const { V } = p.P;
       for (let a = 0; a < V; a++) {
@@ -1240,19 +1348,36 @@ export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOption
         if (diverged) break;
         // a stiff variable matters only where its correlations feed back (its population has order parameters)
         const rate = -p.own[n * V + a];
-        if (p.P.dyn[a] && p.P.ops.length > 0 && rate > 0 && rate * hAt(n) > stiffness.value) stiffness = { value: rate * hAt(n), variable: unitName(p, a), rate };
+        if (p.P.dyn[a] && p.P.ops.length > 0 && rate > 0 && rate * this.hAt(n) > this.stiffness.value) this.stiffness = { value: rate * this.hAt(n), variable: unitName(p, a), rate };
       }
       if (diverged) break;
     }
+    return diverged;
+  }
+}
+
+/** One grid: row by row, the predictor, the self-consistent row, its health check. */
+export function runLevelVector(plan: Plan, h: number, N: number, lo: LevelOptions): LevelData {
+  const lv = new Level(plan, h, N, lo);
+  let sweepsMax = 0, sweepsTotal = 0, last = N;
+  let diverged: string | undefined;
+  const reportEvery = Math.max(1, Math.floor(N / 50));
+  for (let n = 0; n <= N; n++) {
+    lv.predict(n);
+    const s = lv.solveRow(n);
+    sweepsMax = Math.max(sweepsMax, s); sweepsTotal += s;
+    diverged = lv.rowHealth(n);
     if (diverged) { last = n - 1; break; }
     if (lo.progress && n % reportEvery === 0) lo.progress(n / N);
   }
+  const pops = lv.pops;
   const units = pops.flatMap((p) => p.P.r.variables.map((_, a) => ({ m: p.m[a], K: p.K[a * p.P.V + a], Xq: p.P.r.quenched.map((__, q) => p.X[a * p.P.Q + q]) })));
   return {
-    h, N, t: tn, last, diverged, sweepsMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), residualMax, fallbackPairs, stiffness,
+    h, N, t: lv.tn, last, diverged, sweepsMax, sweepsMean: sweepsTotal / Math.max(1, last + 1), residualMax: lv.residualMax, fallbackPairs: lv.fallbackPairs, stiffness: lv.stiffness,
     pops: units, vector: pops,
   };
 }
+
 
 // ---------------------------------------------------------------------------
 // Observables: ⟨body⟩ over the joint Gaussian (x(t_n), x(t_j), q).
