@@ -32,7 +32,8 @@
 // n = 0), which gives the recursions for m, K, G, Y and X. The order
 // parameters at row n enter row n itself (θ > 0, or through lets); row n is
 // solved in causal order (the response by descending, the covariance by
-// ascending columns, `runLevelVector`), exactly in one pass for linear sites,
+// ascending columns: a `Level` holds one grid, one method per step, and
+// `runLevelVector` runs its rows), exactly in one pass for linear sites,
 // repeated to a fixed point where mean fields or nonlinear order parameters
 // enter. The outer Richardson extrapolation over h and the error bars are
 // gaussian.ts's.
