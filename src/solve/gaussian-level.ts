@@ -114,7 +114,6 @@ interface RowWork {
   cmat: Float64Array; W: Float64Array; H1: Float64Array; E: Float64Array;
   Mat: Float64Array; B: Float64Array; Ak: Float64Array; w: Float64Array;
   acc: Float64Array[]; rowK: Float64Array[]; ypart: Float64Array; Sn: Float64Array; kbase: Float64Array; knn: Float64Array;
-  dq: Float64Array;
 }
 
 /** An affine C order parameter's per-time means of f and g, covariances with the quenched inputs, and its pairs of variables. */
@@ -192,13 +191,12 @@ class Level {
 
     // per-row work arrays of each population
     const work = pops.map((p) => {
-      const { V, Fn, Q } = p.P, VV = V * V;
+      const { V, Fn } = p.P, VV = V * V;
       return {
         cmat: new Float64Array(VV), W: new Float64Array(V), H1: new Float64Array(V), E: new Float64Array(V),
         Mat: new Float64Array(VV), B: new Float64Array(VV), Ak: new Float64Array(VV),
         w: new Float64Array(Math.max(1, p.P.mem.length) * V),
         acc: arrs(VV, N1), rowK: arrs(VV, N1), ypart: new Float64Array(V * Fn), Sn: new Float64Array(VV), kbase: new Float64Array(VV), knn: new Float64Array(VV),
-        dq: new Float64Array(V * Q),
       };
     });
 
