@@ -12,7 +12,7 @@ import { DmftError } from '../../src/errors.ts';
 import { loadModelSource } from '../../src/model/load.ts';
 import { solve, solveGaussian } from '../../src/solve/index.ts';
 import { readSystem } from '../../src/solve/read.ts';
-import { stepCoefficients } from '../../src/solve/gaussian-vector.ts';
+import { stepCoefficients } from '../../src/solve/gaussian-level.ts';
 
 const model = (body: string, params: string) => deriveCavity(loadModelSource(`model "stiff"
 param ${params}
