@@ -314,7 +314,19 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const capped = s.Ns.every((N) => batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0) >= Math.floor(s.maxSeeds ?? Infinity));
     const asks = refinements < 2 ? theoryAsks(cmp, s.target, theorySeconds, capped ? Infinity : simSeconds) : [];
     if (asks.length) {
-      const tt = tighterTheory(theory, asks);
+      let tt = tighterTheory(theory, asks);
+      // the best split may cost more than the budget has left: then the tightest theory that half
+      // of what is left pays for, as long as it leaves the seeds a share (each ask at most `most`)
+      const left = s.budget - elapsed();
+      if (!('cannot' in tt) && theorySeconds * tt.cost > left) {
+        for (const m of [1.25, 1.5, 2, 3, 4, 6]) {
+          const looser = asks.map((a) => ({ ...a, error: Math.min(a.error * m, a.most) }));
+          const t2 = tighterTheory(theory, looser);
+          if ('cannot' in t2) break;
+          if (theorySeconds * t2.cost <= left / 2) { tt = t2; break; }
+          if (looser.every((a) => a.error >= a.most)) break;
+        }
+      }
       const rowsText = asks.map((a) => `${a.observable}(${a.t})`).join(', ');
       if ('cannot' in tt) theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}, and a smaller one cannot be asked for: ${tt.cannot}`;
       else {
@@ -447,11 +459,12 @@ function rel(cmp: { rows: CheckRow[] }, a: ErrorAsk): string {
  * the theory (e²) and the simulation (s²) so as to spend the least time on both — each costs
  * W/variance, W = seconds × variance of what was run so far — gives e² ∝ √W_theory and
  * s² ∝ √W_simulation. A row is asked for when its theory error is above 1.5 times its share
- * (a theory that blocks the row whatever the seeds always is). With no more seeds to be had
+ * (a theory that blocks the row whatever the seeds always is); `most` is the loosest error
+ * still worth buying when the budget cannot pay for the best split. With no more seeds to be had
  * (`simSeconds` infinite) the theory gets all the room the simulation's error leaves.
  */
-export function theoryAsks(cmp: { rows: CheckRow[]; levelPerComparison: number }, target: number, theorySeconds: number, simSeconds: number): ErrorAsk[] {
-  const asks: ErrorAsk[] = [];
+export function theoryAsks(cmp: { rows: CheckRow[]; levelPerComparison: number }, target: number, theorySeconds: number, simSeconds: number): (ErrorAsk & { most: number })[] {
+  const asks: (ErrorAsk & { most: number })[] = [];
   for (const r of cmp.rows) {
     if (r.verdict !== 'inconclusive' || r.kind !== 'transient' || r.t.length !== 1 || !(r.theoryErr > 0) || !Number.isFinite(r.simErr)) continue;
     const S = (r.threshold - r.allowance) / r.crit;
@@ -464,13 +477,14 @@ export function theoryAsks(cmp: { rows: CheckRow[]; levelPerComparison: number }
     if (!(B2 > 0)) continue;
     if (!Number.isFinite(simSeconds)) {
       const left = B2 - r.simErr ** 2;
-      if (left > 0 && r.theoryErr ** 2 > left) asks.push({ observable: r.observable, t: r.t[0], error: 0.95 * Math.sqrt(left) });
+      if (left > 0 && r.theoryErr ** 2 > left) asks.push({ observable: r.observable, t: r.t[0], error: 0.95 * Math.sqrt(left), most: 0.95 * Math.sqrt(left) });
       continue;
     }
     const wTh = Math.sqrt(Math.max(theorySeconds, 1e-3) * r.theoryErr ** 2), wSim = Math.sqrt(Math.max(simSeconds, 1e-3) * r.simErr ** 2);
     const share = Math.min(0.9, wTh / (wTh + wSim));
     const e = Math.sqrt(B2 * share);
-    if (r.theoryErr > 1.5 * e) asks.push({ observable: r.observable, t: r.t[0], error: e });
+    // (`most`: the loosest theory still worth asking for, 70 % of the variance, when the best split costs too much)
+    if (r.theoryErr > 1.5 * e) asks.push({ observable: r.observable, t: r.t[0], error: e, most: Math.max(e, Math.sqrt(0.7 * B2)) });
   }
   return asks;
 }
