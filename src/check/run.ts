@@ -8,7 +8,7 @@
 import type { DmftSystem } from '../derive/system.ts';
 import type { Model } from '../model/ir.ts';
 import { solve, type DispatchOptions } from '../solve/index.ts';
-import { tighterTheory, type ErrorAsk } from '../solve/refine.ts';
+import { SECONDS_PER_WORK, tighterTheory, type ErrorAsk } from '../solve/refine.ts';
 import { studentQuantile } from '../numeric/stats.ts';
 import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import type { SolveResult } from '../solve/types.ts';
@@ -276,6 +276,17 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   };
 
+  // the simulator's cost model for one seed at size N to time T (deterministic)
+  const modelCache = new Map<string, number>();
+  const modelSeconds = (N: number, T: number): number => {
+    const key = `${N}:${T}`;
+    if (!modelCache.has(key)) {
+      let v = 0;
+      try { v = estimateSeconds(plan(model, N, { precision: 'auto' }), { T, dt: s.dt, times: simTimes.filter((t) => t <= T), grid: s.grid.filter((t) => t <= T), blowup: 1e12 }); } catch { v = 0; }
+      modelCache.set(key, v);
+    }
+    return modelCache.get(key)!;
+  };
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
   // Seeds added for the transient rows alone run to T, not to T-limit: the late windows need the long
@@ -312,7 +323,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     let refined = false;
     // (no more seeds to be had under --max-seeds: the theory must make the rest of the room)
     const capped = s.Ns.every((N) => batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0) >= Math.floor(s.maxSeeds ?? Infinity));
-    const asks = refinements < 2 ? theoryAsks(cmp, s.target, theorySeconds, capped ? Infinity : simSeconds) : [];
+    // the split between theory and seeds is made on the solver's and the simulator's own cost
+    // models, not on measured seconds, so that it does not depend on the machine's speed or load
+    const simModel = s.Ns.reduce((sum, N) => sum + modelSeconds(N, simT) * batches.get(N)!.seeds.length + modelSeconds(N, s.T) * (shorts.get(N)?.seeds.length ?? 0), 0);
+    const thModel = theory.accuracy ? theory.accuracy.work * SECONDS_PER_WORK : theorySeconds;
+    const asks = refinements < 2 ? theoryAsks(cmp, s.target, thModel, capped ? Infinity : simModel) : [];
     if (asks.length) {
       let tt = tighterTheory(theory, asks);
       // the best split may cost more than the budget has left: then the tightest theory that half
@@ -459,7 +474,8 @@ function rel(cmp: { rows: CheckRow[] }, a: ErrorAsk): string {
  * the theory (e²) and the simulation (s²) so as to spend the least time on both — each costs
  * W/variance, W = seconds × variance of what was run so far — gives e² ∝ √W_theory and
  * s² ∝ √W_simulation. A row is asked for when its theory error is above 1.5 times its share
- * (a theory that blocks the row whatever the seeds always is); `most` is the loosest error
+ * (a theory that blocks the row whatever the seeds always is). The seconds are the solver's and
+ * the simulator's cost models' (reproducible), not the clock's. `most` is the loosest error
  * still worth buying when the budget cannot pay for the best split. With no more seeds to be had
  * (`simSeconds` infinite) the theory gets all the room the simulation's error leaves.
  */

@@ -25,6 +25,11 @@ export type Tighter =
 /** the cost of halving the step: a path's work grows like K² (fields, rows) to K³ (tangents);
  *  measured ×3 on the Hopfield let chain at T = 2 (20 → 40 steps) */
 const HALF_STEP_COST = 4;
+/** seconds per unit of the Monte Carlo cost model's work, for a split of effort that does not
+ *  depend on the machine's speed (measured 58–175 ns on the Hopfield and sigmoid let chains and a
+ *  tanh network at T = 2, the spread being the parts the model leaves out: the bias replicas, the
+ *  self-consistency run, the t → ∞ solvers) */
+export const SECONDS_PER_WORK = 1e-7;
 /** the most paths per replica asked for (memory grows with them) */
 const MAX_PATHS = 8000;
 

@@ -67,6 +67,9 @@ export interface Accuracy {
   maxSteps: number;
   /** the step error can be lowered by a finer grid (false for a map, stepped exactly) */
   stepRefinable: boolean;
+  /** the solve's work by the solver's own cost model (multiply-adds of the replicas at dt), a
+   *  deterministic measure of its cost (seconds depend on the machine and its load) */
+  work: number;
 }
 
 /**
