@@ -330,22 +330,26 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const asks = refinements < 2 ? theoryAsks(cmp, s.target, thModel, capped ? Infinity : simModel) : [];
     if (asks.length) {
       let tt = tighterTheory(theory, asks);
-      // the best split may cost more than the budget has left: then the tightest theory that half
-      // of what is left pays for, as long as it leaves the seeds a share (each ask at most `most`)
+      // the solve's own seconds grow with the work factor; the rest of the first solve (the t → ∞
+      // solvers) is paid once
+      const own = Math.min(theorySeconds, theory.accuracy?.seconds ?? theorySeconds);
+      const costOf = (factor: number) => own * factor + (theorySeconds - own);
+      // the best split may cost more than the budget has left: then the tightest theory that three
+      // quarters of what is left pays for, as long as it leaves the seeds a share (each ask at most `most`)
       const left = s.budget - elapsed();
-      if (!('cannot' in tt) && theorySeconds * tt.cost > left) {
+      if (!('cannot' in tt) && costOf(tt.cost) > left) {
         for (const m of [1.25, 1.5, 2, 3, 4, 6]) {
           const looser = asks.map((a) => ({ ...a, error: Math.min(a.error * m, a.most) }));
           const t2 = tighterTheory(theory, looser);
           if ('cannot' in t2) break;
-          if (theorySeconds * t2.cost <= left / 2) { tt = t2; break; }
+          if (costOf(t2.cost) <= 0.75 * left) { tt = t2; break; }
           if (looser.every((a) => a.error >= a.most)) break;
         }
       }
       const rowsText = asks.map((a) => `${a.observable}(${a.t})`).join(', ');
       if ('cannot' in tt) theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}, and a smaller one cannot be asked for: ${tt.cannot}`;
       else {
-        const projected = theorySeconds * tt.cost;
+        const projected = costOf(tt.cost);
         if (elapsed() + projected > s.budget) {
           theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}; a theory with ${tt.what} would take ≈ ${Math.ceil(projected)} s of solve (≈ ${Math.ceil(elapsed() + projected)} s in all before more seeds): rerun with a larger --budget`;
         } else {
@@ -499,8 +503,8 @@ export function theoryAsks(cmp: { rows: CheckRow[]; levelPerComparison: number }
     const wTh = Math.sqrt(Math.max(theorySeconds, 1e-3) * r.theoryErr ** 2), wSim = Math.sqrt(Math.max(simSeconds, 1e-3) * r.simErr ** 2);
     const share = Math.min(0.9, wTh / (wTh + wSim));
     const e = Math.sqrt(B2 * share);
-    // (`most`: the loosest theory still worth asking for, 70 % of the variance, when the best split costs too much)
-    if (r.theoryErr > 1.5 * e) asks.push({ observable: r.observable, t: r.t[0], error: e, most: Math.max(e, Math.sqrt(0.7 * B2)) });
+    // (`most`: the loosest theory still worth asking for, 80 % of the variance, when the best split costs too much)
+    if (r.theoryErr > 1.5 * e) asks.push({ observable: r.observable, t: r.t[0], error: e, most: Math.max(e, Math.sqrt(0.8 * B2)) });
   }
   return asks;
 }

@@ -423,7 +423,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const out: SolveResult = {
     model: reading.sys.model, params: reading.params, method: 'montecarlo',
     t: times, observables, error, diagnostics,
-    accuracy: { parts, tol, replicas: fine.count, paths: P, dt: h, steps: K, maxSteps, stepRefinable: refine && !discrete, work: fine.count * work },
+    accuracy: { parts, tol, replicas: fine.count, paths: P, dt: h, steps: K, maxSteps, stepRefinable: refine && !discrete, work: fine.count * work, seconds: diagnostics.seconds as number },
   };
   if (Object.keys(twoTime).length) out.twoTime = twoTime;
   return out;

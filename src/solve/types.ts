@@ -70,6 +70,8 @@ export interface Accuracy {
   /** the solve's work by the solver's own cost model (multiply-adds of the replicas at dt), a
    *  deterministic measure of its cost (seconds depend on the machine and its load) */
   work: number;
+  /** the seconds the solver itself took (the work that more paths and replicas multiply) */
+  seconds: number;
 }
 
 /**
