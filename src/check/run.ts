@@ -7,7 +7,9 @@
 // below alpha.
 import type { DmftSystem } from '../derive/system.ts';
 import type { Model } from '../model/ir.ts';
-import { solve } from '../solve/index.ts';
+import { solve, type DispatchOptions } from '../solve/index.ts';
+import { SECONDS_PER_WORK, tighterTheory, type ErrorAsk } from '../solve/refine.ts';
+import { studentQuantile } from '../numeric/stats.ts';
 import { explainFailure, validateResult } from '../solve/validate-result.ts';
 import type { SolveResult } from '../solve/types.ts';
 import { estimateSeconds, plan, simulate } from '../simulate/index.ts';
@@ -51,6 +53,9 @@ export interface CheckSettings {
   maxSeeds?: number;
   /** regress the seeds' control variates out of the means (default true; `--no-controls`) */
   controls?: boolean;
+  /** the Monte Carlo solver's own options for the first solve (tests start from a loose theory);
+   *  a tighter theory asked for by the check overrides its tol and replicas */
+  theoryOptions?: Pick<DispatchOptions, 'monteCarlo'>;
   /** internal: transform the solved theory (the tests inject errors with it) */
   adjustTheory?: (r: SolveResult) => SolveResult;
 }
@@ -101,9 +106,9 @@ export const STEP_N = 250;
 export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings, progress?: (msg: string) => void, fraction?: (label: string, f: number) => void): Promise<CheckReport> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const solveTo = (T: number, times: number[]) => {
+  const solveTo = (T: number, times: number[], more: Partial<DispatchOptions> = {}) => {
     try {
-      return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method, progress: fraction });
+      return solve(sys, { params: sys.params, T, dt: s.dt, times, method: s.method, progress: fraction, ...more, monteCarlo: { ...s.theoryOptions?.monteCarlo, ...more.monteCarlo } });
     } catch (e) {
       throw explainFailure(e, sys);
     }
@@ -195,7 +200,9 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   }
   if (s.adjustTheory) theory = s.adjustTheory(theory);
-  const solveSeconds = elapsed();
+  // the seconds the solve that gave the theory's transient took (a tighter theory is projected from it)
+  let theorySeconds = solveSecondsAt(Math.max(...theory.t));
+  let solveSeconds = elapsed();
   const simT = TL;
   if (!s.limit) notes.push('t → ∞: not compared (--no-limit)');
   else if (!limitValues.length) notes.push(`t → ∞: the theory gives no values to compare${theory.limitNote ? ` (${theory.limitNote})` : ''}`);
@@ -269,6 +276,17 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     }
   };
 
+  // the simulator's cost model for one seed at size N to time T (deterministic)
+  const modelCache = new Map<string, number>();
+  const modelSeconds = (N: number, T: number): number => {
+    const key = `${N}:${T}`;
+    if (!modelCache.has(key)) {
+      let v = 0;
+      try { v = estimateSeconds(plan(model, N, { precision: 'auto' }), { T, dt: s.dt, times: simTimes.filter((t) => t <= T), grid: s.grid.filter((t) => t <= T), blowup: 1e12 }); } catch { v = 0; }
+      modelCache.set(key, v);
+    }
+    return modelCache.get(key)!;
+  };
   const maxRounds = s.maxRounds ?? 8;
   let round = 0;
   // Seeds added for the transient rows alone run to T, not to T-limit: the late windows need the long
@@ -295,12 +313,73 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   };
   let cmp = compareNow();
   let projection: string | undefined;
+  // what a theory whose own bar blocks rows would need, when it was not bought (a note)
+  let theoryNeed: string | undefined;
+  let refinements = 0;
   while (cmp.verdict === 'inconclusive' && round + 1 < maxRounds) {
+    // A theory whose own error bar takes more than its share of the rows' room (all of it: the
+    // rows cannot agree whatever the seeds) is asked for a smaller one, when its solver has a work
+    // knob and the budget pays for it (at most twice); the seeds are then planned against it.
+    let refined = false;
+    // (no more seeds to be had under --max-seeds: the theory must make the rest of the room)
+    const capped = s.Ns.every((N) => batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0) >= Math.floor(s.maxSeeds ?? Infinity));
+    // the split between theory and seeds is made on the solver's and the simulator's own cost
+    // models, not on measured seconds, so that it does not depend on the machine's speed or load
+    const simModel = s.Ns.reduce((sum, N) => sum + modelSeconds(N, simT) * batches.get(N)!.seeds.length + modelSeconds(N, s.T) * (shorts.get(N)?.seeds.length ?? 0), 0);
+    const thModel = theory.accuracy ? theory.accuracy.work * SECONDS_PER_WORK : theorySeconds;
+    const asks = refinements < 2 ? theoryAsks(cmp, s.target, thModel, capped ? Infinity : simModel) : [];
+    if (asks.length) {
+      let tt = tighterTheory(theory, asks);
+      // the solve's own seconds grow with the work factor; the rest of the first solve (the t → ∞
+      // solvers) is paid once
+      const own = Math.min(theorySeconds, theory.accuracy?.seconds ?? theorySeconds);
+      const costOf = (factor: number) => own * factor + (theorySeconds - own);
+      // the best split may cost more than the budget has left: then the tightest theory that three
+      // quarters of what is left pays for, as long as it leaves the seeds a share (each ask at most `most`)
+      const left = s.budget - elapsed();
+      if (!('cannot' in tt) && costOf(tt.cost) > left) {
+        for (const m of [1.25, 1.5, 2, 3, 4, 6]) {
+          const looser = asks.map((a) => ({ ...a, error: Math.min(a.error * m, a.most) }));
+          const t2 = tighterTheory(theory, looser);
+          if ('cannot' in t2) break;
+          if (costOf(t2.cost) <= 0.75 * left) { tt = t2; break; }
+          if (looser.every((a) => a.error >= a.most)) break;
+        }
+      }
+      const rowsText = asks.map((a) => `${a.observable}(${a.t})`).join(', ');
+      if ('cannot' in tt) theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}, and a smaller one cannot be asked for: ${tt.cannot}`;
+      else {
+        const projected = costOf(tt.cost);
+        if (elapsed() + projected > s.budget) {
+          theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}; a theory with ${tt.what} would take ≈ ${Math.ceil(projected)} s of solve (≈ ${Math.ceil(elapsed() + projected)} s in all before more seeds): rerun with a larger --budget`;
+        } else {
+          progress?.(`solving the DMFT equations again for a smaller error (${rowsText})`);
+          const before = asks.map((a) => `${a.observable}(${a.t}) ± ${rel(cmp, a)}`);
+          const t1 = elapsed();
+          try {
+            const r = solveTo(Math.max(...theory.t), theory.t, { dt: tt.dt, monteCarlo: tt.monteCarlo });
+            validateResult(r, sys, model.file);
+            // the transient is replaced; the t → ∞ values stay those solved (and sharpened) above
+            let next: SolveResult = { ...theory, method: r.method, t: r.t, observables: r.observables, error: r.error, diagnostics: r.diagnostics, ...(r.twoTime ? { twoTime: r.twoTime } : {}), ...(r.accuracy ? { accuracy: r.accuracy } : {}) };
+            if (s.adjustTheory) next = s.adjustTheory(next);
+            theory = next;
+            theorySeconds = elapsed() - t1;
+            solveSeconds += theorySeconds;
+            refinements++;
+            refined = true;
+            cmp = compareNow();
+            notes.push(`theory: its own error bar took most of the room of ${rowsText}: solved again with ${tt.what} (${Math.ceil(theorySeconds)} s): ${before.join(', ')} → ${asks.map((a) => rel(cmp, a)).join(', ')} of the scale`);
+          } catch (e) {
+            theoryNeed = `the theory's own error bar takes most of the room of ${rowsText}; solving it again with ${tt.what} failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+          }
+        }
+      }
+    }
     // rows that seeds cannot decide (the theory's error, the step bias, an
     // unsettled simulation) stay inconclusive with their reason; the others
     // still get their seeds: they may yet agree, or reveal a disagreement
     const open = cmp.rows.filter((r) => r.verdict === 'inconclusive' && r.growable);
-    if (!open.length) break;
+    if (!open.length && !refined) break;
     // how many times the seeds would reach the target (errors ∝ 1/√seeds)
     const factorOf = (rows: CheckRow[]) => {
       let factor = 1;
@@ -337,10 +416,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const fits = (g: number, gt: number) => elapsed() + seedPlan(g, gt).cost <= s.budget;
     const want = [Math.min(gMax, Math.max(2, Math.ceil(fLate * 1.1))), Math.min(gtMax, Math.max(2, Math.ceil(fTr * 1.1)))] as const;
     const least = [Math.min(gMax, 2), Math.min(gtMax, 2)] as const;
-    const pick = grows(...want) && fits(...want) ? want : grows(...least) && fits(...least) ? least : undefined;
-    if (!pick) break;
-    const { addLong, addShort } = seedPlan(...pick);
-    if (addLong + addShort === 0) break;
+    const pick = !open.length ? undefined : grows(...want) && fits(...want) ? want : grows(...least) && fits(...least) ? least : undefined;
+    if (!pick && !refined) break;
+    const { addLong, addShort } = pick ? seedPlan(...pick) : { addLong: 0, addShort: 0 };
+    if (addLong + addShort === 0 && !refined) break;
+    // (a new theory compared with the same seeds is a new look at them: it spends a round's share of alpha)
     round++;
     for (const N of s.Ns) {
       if (addLong) {
@@ -374,6 +454,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
   else if (useCv && b0.controlNames?.length) notes.push(`control variates: not used (${Math.min(...sims.map((x) => x.seeds))} seeds are too few to regress out ${b0.controlNames.length})`);
   if (windows) notes.push(...lateNotes(cmp.rows, windows, s.target));
   if (cmp.verdict === 'inconclusive' && projection && cmp.rows.some((r) => r.verdict === 'inconclusive' && r.growable)) notes.push(projection);
+  if (cmp.verdict === 'inconclusive' && theoryNeed) notes.push(theoryNeed);
   const seeds = Object.fromEntries(s.Ns.map((N) => [String(N), batches.get(N)!.seeds.length + (shorts.get(N)?.seeds.length ?? 0)]));
   if (shorts.size) notes.push(`seeds: ${s.Ns.map((N) => `N = ${N}: ${batches.get(N)!.seeds.length} to T-limit = ${simT}, ${shorts.get(N)?.seeds.length ?? 0} more to T = ${s.T}`).join('; ')} (the transient rows read all of them, the t → ∞ rows the long ones)`);
   return {
@@ -382,6 +463,50 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     ...(stepInfo ? { step: stepInfo } : {}), controls: cvNames, ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
   };
+}
+
+/** a row's theory error relative to its scale, in words */
+function rel(cmp: { rows: CheckRow[] }, a: ErrorAsk): string {
+  const r = cmp.rows.find((x) => x.kind === 'transient' && x.t.length === 1 && x.observable === a.observable && Math.abs(x.t[0] - a.t) <= 1e-9 * Math.max(1, a.t));
+  return r ? pct(r.theoryErr / r.scale) : '?';
+}
+
+/**
+ * The one-time rows whose theory error takes more than its share of the room the target leaves,
+ * with the error each would need. The room: (target·scale − allowances)/c at the critical value
+ * c of two rounds on (normal), less the step check's share. The share: splitting that variance between
+ * the theory (e²) and the simulation (s²) so as to spend the least time on both — each costs
+ * W/variance, W = seconds × variance of what was run so far — gives e² ∝ √W_theory and
+ * s² ∝ √W_simulation. A row is asked for when its theory error is above 1.5 times its share
+ * (a theory that blocks the row whatever the seeds always is). The seconds are the solver's and
+ * the simulator's cost models' (reproducible), not the clock's. `most` is the loosest error
+ * still worth buying when the budget cannot pay for the best split. With no more seeds to be had
+ * (`simSeconds` infinite) the theory gets all the room the simulation's error leaves.
+ */
+export function theoryAsks(cmp: { rows: CheckRow[]; levelPerComparison: number }, target: number, theorySeconds: number, simSeconds: number): (ErrorAsk & { most: number })[] {
+  const asks: (ErrorAsk & { most: number })[] = [];
+  for (const r of cmp.rows) {
+    if (r.verdict !== 'inconclusive' || r.kind !== 'transient' || r.t.length !== 1 || !(r.theoryErr > 0) || !Number.isFinite(r.simErr)) continue;
+    const S = (r.threshold - r.allowance) / r.crit;
+    const stepVar = Math.max(0, S * S - r.simErr ** 2 - r.theoryErr ** 2);
+    // the critical value the row will likely be decided at: two rounds on, with many seeds (an
+    // early round's few degrees of freedom would ask the theory for far more than it needs)
+    const critNext = studentQuantile(1 - cmp.levelPerComparison / 8, Infinity);
+    const room = target * r.scale - r.allowance;
+    const B2 = (room / critNext) ** 2 - stepVar;
+    if (!(B2 > 0)) continue;
+    if (!Number.isFinite(simSeconds)) {
+      const left = B2 - r.simErr ** 2;
+      if (left > 0 && r.theoryErr ** 2 > left) asks.push({ observable: r.observable, t: r.t[0], error: 0.95 * Math.sqrt(left), most: 0.95 * Math.sqrt(left) });
+      continue;
+    }
+    const wTh = Math.sqrt(Math.max(theorySeconds, 1e-3) * r.theoryErr ** 2), wSim = Math.sqrt(Math.max(simSeconds, 1e-3) * r.simErr ** 2);
+    const share = Math.min(0.9, wTh / (wTh + wSim));
+    const e = Math.sqrt(B2 * share);
+    // (`most`: the loosest theory still worth asking for, 80 % of the variance, when the best split costs too much)
+    if (r.theoryErr > 1.5 * e) asks.push({ observable: r.observable, t: r.t[0], error: e, most: Math.max(e, Math.sqrt(0.8 * B2)) });
+  }
+  return asks;
 }
 
 /** What the late-time rows compared, in words. */

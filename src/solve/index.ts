@@ -33,7 +33,7 @@ import { readSystem, VectorSiteError, type SystemReading } from './read.ts';
 import { MapClosureError, solveMap } from './map.ts';
 import { solveStatic } from './static.ts';
 import { solveStationary } from './stationary.ts';
-import { solveMonteCarlo } from './montecarlo.ts';
+import { solveMonteCarlo, type MonteCarloOptions } from './montecarlo.ts';
 import type { Branch, GrowthLaw, LimitStatus, SolveOptions, SolveResult } from './types.ts';
 import { StationaryInstabilityError } from './stationary-result.ts';
 import { table } from '../table.ts';
@@ -45,6 +45,8 @@ export interface DispatchOptions extends SolveOptions {
   method?: string;
   /** options of the Gaussian closure (scheme, levels) */
   gaussian?: Pick<GaussianOptions, 'scheme' | 'levels' | 'twoTimePoints'>;
+  /** options of the Monte Carlo solver (a tighter error: `tighterTheory` in ./refine.ts) */
+  monteCarlo?: Pick<MonteCarloOptions, 'tol' | 'replicas' | 'maxReplicas' | 'paths'>;
   /** only the t → ∞ values are wanted: with a forced limit method, skip the transient when the limit
    *  solver finds one fixed point (the result then has no time series) */
   limitOnly?: boolean;
@@ -224,7 +226,7 @@ function solveDiscrete(sys: DmftSystem, opts: DispatchOptions): SolveResult {
       whyNot = e.info.message;
     }
   }
-  const out = solveMonteCarlo(readSystem(sys, opts.params, { discrete: true }), opts);
+  const out = solveMonteCarlo(readSystem(sys, opts.params, { discrete: true }), { ...opts, ...(opts.monteCarlo ?? {}) });
   const noLimit = 'the Monte Carlo sweep of a map gives the transient only (no t → ∞ value)';
   out.limitNote = noLimit;
   out.limitStatus = Object.fromEntries(Object.keys(out.observables).map((k) => [k, { status: 'absent', reason: noLimit }]));
@@ -293,7 +295,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
   if (gsol) transient = gsol.result;
   else {
     try {
-      transient = solveMonteCarlo(reading, opts);
+      transient = solveMonteCarlo(reading, { ...opts, ...(opts.monteCarlo ?? {}) });
     } catch (e) {
       // a vector site the closure cannot take: say why it cannot, not only that Monte Carlo reads scalar sites
       if (e instanceof VectorSiteError && whyNot && method !== 'mc') throw new DmftError({ message: `the transient cannot be solved: the Gaussian closure does not apply (${whyNot}), and ${e.message}`, hint: 'dmft simulate runs the model at finite N' });

@@ -50,7 +50,7 @@ import { VectorPlan } from './montecarlo-vector.ts';
 import { MapPlan } from './montecarlo-map.ts';
 import { studentQuantile } from '../numeric/stats.ts';
 import type { SystemReading } from './read.ts';
-import type { SolveOptions, SolveResult, TwoTime } from './types.ts';
+import type { Accuracy, SolveOptions, SolveResult, TwoTime } from './types.ts';
 import { table } from '../table.ts';
 
 export interface MonteCarloOptions extends SolveOptions {
@@ -187,6 +187,13 @@ function interpLinear(v: Float64Array, h: number, t: number): number {
 // ---------------------------------------------------------------------------
 // the solve
 
+/** the paths per replica of the smaller replicas that measure the finite-P bias (P/2 below 400
+ *  paths, where P/4 leaves the 1/P regime) */
+export const biasPaths = (P: number): number => Math.floor(P >= 400 ? P / 4 : P / 2);
+/** the noise of that bias estimate, |Ō_Pq − Ō_P|·Pq/(P − Pq), in units of the statistical error
+ *  of Ō_P (the smaller replicas' error is √(P/Pq) times larger) */
+export const biasNoiseFactor = (P: number): number => { const q = biasPaths(P); return (q / (P - q)) * Math.sqrt(1 + P / q); };
+
 
 /**
  * Monte Carlo solution of the DMFT transient on [0, T]. Works for any derived
@@ -295,7 +302,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   // replicas with Pq = P/4 paths each (P/2 below 400 paths, where P/4 leaves the 1/P regime)
   // measures it: bias(P) = b/P ≈ (Ō_Pq − Ō_P)·Pq/(P − Pq).
   let small: { mean: Float64Array[]; se: Float64Array[] } | undefined;
-  const Pq = Math.floor(P >= 400 ? P / 4 : P / 2), PRq = PR ? Math.max(4, Math.floor((PR * Pq) / P)) : 0;
+  const Pq = biasPaths(P), PRq = PR ? Math.max(4, Math.floor((PR * Pq) / P)) : 0;
   const biasFactor = Pq / (P - Pq);
   if ((opts.biasCheck ?? true) && Pq >= 32) {
     const qs = newSet(K, h);
@@ -318,6 +325,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
 
   // ---- assemble: error = t·SE ⊕ finite-P bias ⊕ |O_h − O_2h|/3 ⊕ significant residual
   const observables: Record<string, number[]> = table(), error: Record<string, number[]> = table();
+  const parts: Accuracy['parts'] = table();
   const twoTime: Record<string, TwoTime> = table();
   let maxSE = 0, maxDisc = 0, maxResidZ = 0, maxResid = 0, maxBias = 0;
   const RESID_Z = 4;
@@ -348,11 +356,13 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
       // nothing sampled: the second-order error (O_h − O_2h)/3 is extrapolated away (Richardson); the
       // error stays the unextrapolated one, a margin over the O(h³) that remains
       observables[name] = times.map((t) => { const a = interp(v, h, t); return deterministic && cv ? a + (a - interp(cv, 2 * h, t)) / 3 : a; });
+      const pt: Accuracy['parts'][string] = parts[name] = { statistical: [], pathBias: [], step: [], residual: [] };
       error[name] = times.map((t) => {
         const se = interpLinear(se1, h, t), bias = interpLinear(b1, h, t);
         const disc = cv ? Math.abs(interp(v, h, t) - interp(cv, 2 * h, t)) / 3 : 0;
         const res = residualAt(oi, Math.round(t / h));
         maxSE = Math.max(maxSE, se); maxDisc = Math.max(maxDisc, disc); maxBias = Math.max(maxBias, bias);
+        pt.statistical.push(se); pt.pathBias.push(bias); pt.step.push(disc); pt.residual.push(res);
         return Math.sqrt(se * se + bias * bias + disc * disc + res * res);
       });
     } else {
@@ -413,6 +423,7 @@ export function solveMonteCarlo(reading: SystemReading, opts: MonteCarloOptions)
   const out: SolveResult = {
     model: reading.sys.model, params: reading.params, method: 'montecarlo',
     t: times, observables, error, diagnostics,
+    accuracy: { parts, tol, replicas: fine.count, paths: P, dt: h, steps: K, maxSteps, stepRefinable: refine && !discrete, work: fine.count * work, seconds: diagnostics.seconds as number },
   };
   if (Object.keys(twoTime).length) out.twoTime = twoTime;
   return out;

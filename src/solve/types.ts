@@ -44,6 +44,34 @@ export interface SolveResult {
   /** stationary correlation functions indexed by the lag τ */
   tau?: Record<string, { tau: number[]; values: number[] }>;
   diagnostics: Record<string, number | string | boolean>;
+  /** a solver with a work knob (Monte Carlo) says what its errors are made of and how it was run,
+   *  so that a caller can ask it for a smaller error (`tighterTheory`, used by `dmft check`) */
+  accuracy?: Accuracy;
+}
+
+/**
+ * The parts of a solver's error that more work shrinks, and the knobs that set them. `parts` are
+ * at the result's times `t`, for the one-time observables, each as a standard error (they combine
+ * in quadrature to `error`): `statistical` and `pathBias` fall like 1/√replicas, `step` like dt²
+ * (absent for an exact step), `residual` is a self-consistency residual beyond the statistics.
+ */
+export interface Accuracy {
+  parts: Record<string, { statistical: number[]; pathBias: number[]; step: number[]; residual: number[] }>;
+  /** the statistical target relative to each observable's scale, the replicas and paths per replica run */
+  tol: number;
+  replicas: number;
+  paths: number;
+  /** the grid's step and steps (a map: 1 and T) and the largest number of steps allowed */
+  dt: number;
+  steps: number;
+  maxSteps: number;
+  /** the step error can be lowered by a finer grid (false for a map, stepped exactly) */
+  stepRefinable: boolean;
+  /** the solve's work by the solver's own cost model (multiply-adds of the replicas at dt), a
+   *  deterministic measure of its cost (seconds depend on the machine and its load) */
+  work: number;
+  /** the seconds the solver itself took (the work that more paths and replicas multiply) */
+  seconds: number;
 }
 
 /**
