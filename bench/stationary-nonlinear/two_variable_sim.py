@@ -1,5 +1,9 @@
 """Finite-N simulation of bench/stationary-nonlinear/two-variable.dmft, extrapolated in 1/N.
 
+Superseded by finite_size.py (same dynamics; replicas per network, more seeds, N up to 4000, the
+SCS control; bench/RESULTS.md, "Finite size of chaotic networks"): its 2-seed standard error at
+N = 1000 understated the seed-to-seed scatter, and the weighted fit leaned on it.
+
     dx_i/dt = -x_i + sum_j J_ij tanh(y_j)
     dy_i/dt = -2 y_i + a x_i + sum_j K_ij tanh(x_j)
     J_ij ~ N(0, g1^2/N), K_ij ~ N(0, g2^2/N)   (g1 = 2, g2 = 1.5, a = 0.5)
