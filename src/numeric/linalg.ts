@@ -91,7 +91,7 @@ export function complexSolveInPlace(n: number, Ar: Float64Array, Ai: Float64Arra
  * above `pivotTol` in modulus. Hot loops pass `work` (2n² numbers) to avoid
  * allocating.
  */
-export function invertInto(A: Float64Array, n: number, out: Float64Array, pivotTol = 0, work = new Float64Array(2 * n * n)): boolean {
+export function invertInto(A: Float64Array, n: number, out: Float64Array, pivotTol = 0, work: Float64Array = new Float64Array(2 * n * n)): boolean {
   const W = 2 * n;
   for (let i = 0; i < n; i++) for (let j = 0; j < W; j++) work[i * W + j] = j < n ? A[i * n + j] : j - n === i ? 1 : 0;
   for (let c = 0; c < n; c++) {

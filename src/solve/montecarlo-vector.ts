@@ -30,7 +30,7 @@ import { constantValue } from '../expr/eval.ts';
 import { print } from '../expr/print.ts';
 import type { Dist } from '../model/ir.ts';
 import { distArgs, distDef } from '../model/distributions.ts';
-import { choleskyRow } from '../numeric/linalg.ts';
+import { choleskyRow, invertInto } from '../numeric/linalg.ts';
 import { Rng } from '../numeric/rng.ts';
 import {
   addRow, blockSE, blockSize, combineRows, emptyKernels, heunCorrect, heunPredict, JITTER, memorySums, memorySumsOpen,
@@ -370,26 +370,8 @@ export class VectorPlan implements SweepPlan {
 }
 
 /** inverse of a small V×V matrix (row-major) into out; false when singular */
-export function invertSmall(a: Float64Array, V: number, out: Float64Array, work: Float64Array): boolean {
-  if (V === 1) { if (!(a[0] !== 0) || !Number.isFinite(1 / a[0])) return false; out[0] = 1 / a[0]; return true; }
-  const W = 2 * V;
-  for (let i = 0; i < V; i++) for (let j = 0; j < W; j++) work[i * W + j] = j < V ? a[i * V + j] : j - V === i ? 1 : 0;
-  for (let c = 0; c < V; c++) {
-    let piv = c;
-    for (let i = c + 1; i < V; i++) if (Math.abs(work[i * W + c]) > Math.abs(work[piv * W + c])) piv = i;
-    const d = work[piv * W + c];
-    if (!(Math.abs(d) > 1e-300)) return false;
-    if (piv !== c) for (let j = 0; j < W; j++) { const t = work[c * W + j]; work[c * W + j] = work[piv * W + j]; work[piv * W + j] = t; }
-    for (let j = 0; j < W; j++) work[c * W + j] /= d;
-    for (let i = 0; i < V; i++) {
-      if (i === c) continue;
-      const f = work[i * W + c];
-      if (f !== 0) for (let j = 0; j < W; j++) work[i * W + j] -= f * work[c * W + j];
-    }
-  }
-  for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) out[i * V + j] = work[i * W + V + j];
-  return Number.isFinite(out[0]);
-}
+export const invertSmall = (a: Float64Array, V: number, out: Float64Array, work: Float64Array): boolean =>
+  invertInto(a, V, out, 1e-300, work) && Number.isFinite(out[0]);
 
 /** a bound on the spectral radius of A (its ∞-norm; |a| for one variable) */
 function radius(a: Float64Array, V: number): number {

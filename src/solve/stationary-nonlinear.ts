@@ -45,7 +45,8 @@ import { constantValue } from '../expr/eval.ts';
 import type { InitSpec } from '../model/ir.ts';
 import { Fourier } from '../numeric/fft.ts';
 import { atResolution, expect2 } from '../numeric/gauss.ts';
-import { solveDense } from '../numeric/linalg.ts';
+import { complexInverse, solveDense } from '../numeric/linalg.ts';
+import { lawMean } from '../model/distributions.ts';
 import { table } from '../table.ts';
 import { oneCombination, type Combination } from './gaussian-vector.ts';
 import type { PopReading, SystemReading } from './read.ts';
@@ -203,26 +204,6 @@ function checkRelaxes(m: NModel): void {
 
 // ---- small complex matrices (row-major) ------------------------------------
 
-/** Inverse of an n×n complex matrix (Gauss–Jordan, partial pivoting). */
-function cinv(n: number, re: Float64Array, im: Float64Array): [Float64Array, Float64Array] {
-  const ar = re.slice(), ai = im.slice(), ir = new Float64Array(n * n), ii = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) ir[i * n + i] = 1;
-  for (let k = 0; k < n; k++) {
-    let piv = k, best = -1;
-    for (let i = k; i < n; i++) { const x = ar[i * n + k] ** 2 + ai[i * n + k] ** 2; if (x > best) { best = x; piv = i; } }
-    if (piv !== k) for (const M of [ar, ai, ir, ii]) for (let j = 0; j < n; j++) { const t = M[k * n + j]; M[k * n + j] = M[piv * n + j]; M[piv * n + j] = t; }
-    const pr = ar[k * n + k], pi = ai[k * n + k], pm = pr * pr + pi * pi, qr = pr / pm, qi = -pi / pm;
-    for (const [Mr, Mi] of [[ar, ai], [ir, ii]]) for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[k * n + j] = xr * qr - xi * qi; Mi[k * n + j] = xr * qi + xi * qr; }
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const fr = ar[i * n + k], fi = ai[i * n + k];
-      if (fr === 0 && fi === 0) continue;
-      for (const [Mr, Mi] of [[ar, ai], [ir, ii]]) for (let j = 0; j < n; j++) { const xr = Mr[k * n + j], xi = Mi[k * n + j]; Mr[i * n + j] -= fr * xr - fi * xi; Mi[i * n + j] -= fr * xi + fi * xr; }
-    }
-  }
-  return [ir, ii];
-}
-
 /** χ(ω) = (diag(s) − A)⁻¹ of a population. */
 function chiAt(P: NPop, w: number): [Float64Array, Float64Array] {
   const V = P.V, re = new Float64Array(V * V), im = new Float64Array(V * V);
@@ -230,7 +211,9 @@ function chiAt(P: NPop, w: number): [Float64Array, Float64Array] {
     for (let b = 0; b < V; b++) re[a * V + b] = -P.A[a * V + b];
     if (P.dyn[a]) im[a * V + a] += w; else re[a * V + a] += 1;
   }
-  return cinv(V, re, im);
+  const inv = complexInverse(V, re, im);
+  if (!inv) throw new Inconclusive(`the site's response χ(ω) is singular at ω = ${w}: an undamped mode`);
+  return [inv.re, inv.im];
 }
 
 /** χ X χ^† for a V×V complex X. */
@@ -633,10 +616,7 @@ function solveGrid(gs: GridSolver, start: State, res: PsiRes): GridOutcome {
 function initialMean(init: InitSpec | undefined, params: Record<string, number>): number {
   if (!init) return 0;
   if (init.kind === 'value') return constantValue(init.value, params) ?? 0;
-  const d = init.dist;
-  if (d.kind === 'normal') return constantValue(d.mean, params) ?? 0;
-  if (d.kind === 'uniform') return ((constantValue(d.lo, params) ?? 0) + (constantValue(d.hi, params) ?? 0)) / 2;
-  return 0;
+  return lawMean(init.dist, params) ?? 0;
 }
 
 /** Start: each variable fluctuating with unit variance, decaying like e^{−|τ|}, at its declared initial mean (the closure's own map then sets every tracked C). */
