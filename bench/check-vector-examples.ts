@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** the vector-site examples of issue 12; each one's settings are the "# check:" line of its header */
-const EXAMPLES = ['momentum', 'warm-start', 'two-students', 'random-features', 'transpose-mix'];
+const EXAMPLES = ['momentum', 'warm-start', 'two-students', 'label-noise', 'random-features', 'transpose-mix'];
 const settingsOf = (ex: string): string => {
   const m = /^# check: dmft check examples\/[\w-]+\.dmft (.+)$/m.exec(readFileSync(`examples/${ex}.dmft`, 'utf8'));
   if (!m) throw new Error(`examples/${ex}.dmft has no "# check: dmft check examples/${ex}.dmft …" line`);

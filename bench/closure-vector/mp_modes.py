@@ -9,6 +9,8 @@ Closed forms (v = w - w*, S = X^T X / alpha with Marchenko-Pastur law of ratio
     test = 1/2 int [var0 h^2 + sigma2 (1 - h)^2 / (alpha nu)] dmu
     two students: var0 = 2 (test), 3/2 (ensemble), variance = 1/2 int h^2 dmu
     warm start w(0) = rho w* + s0 z: var0 = (1 - rho)^2 + s0^2.
+    label noise (examples/label-noise.dmft: one start s0 z, two noise draws):
+      var0 = 1 + s0^2; ensemble keeps half the noise term; variance = 1/2 int sigma2 (1 - h)^2 / (alpha nu) dmu
 Prints closed form vs simulation mean +- standard error (D = 300, 12 seeds).
 Run: nice -n 10 python3 bench/closure-vector/mp_modes.py
 """
@@ -67,6 +69,17 @@ def simulate(kind, alpha, s2, t, D, rng, **kw):
         aug[D:2 * D, :D] = -A; aug[D:2 * D, D:2 * D] = -beta * np.eye(D); aug[D:2 * D, 2 * D] = c
         z = expm(aug * t) @ np.append(np.zeros(2 * D), 1.0)
         return np.array([np.mean((z[:D] - ws) ** 2) / 2])
+    if kind == 'label-noise':
+        s0 = kw['s0']
+        w0 = s0 * rng.normal(0, 1, D)
+        eps2 = rng.normal(0, np.sqrt(s2), P)
+        res = []
+        for e in (eps, eps2):
+            ce = X.T @ (X @ ws + e) / alpha
+            aug = np.zeros((D + 1, D + 1)); aug[:D, :D] = -A; aug[:D, D] = ce
+            res.append((expm(aug * t) @ np.append(w0, 1.0))[:D])
+        w1, w2 = res
+        return np.array([np.mean((w1 - ws) ** 2) / 2, np.mean(((w1 + w2) / 2 - ws) ** 2) / 2, np.mean((w1 - w2) ** 2) / 4])
     if kind == 'warm':
         rho, s0 = kw['rho'], kw['s0']
         w0 = rho * ws + s0 * rng.normal(0, 1, D)
@@ -92,6 +105,13 @@ def main():
         for t in [1.0, 5.0]:
             sim = np.array([simulate('warm', alpha, s2, t, D, rng, rho=rho, s0=s0) for _ in range(S)])
             rows.append((f'warm-start a={alpha} rho={rho} s0={s0} t={t} test', test_loss(alpha, s2, (1 - rho) ** 2 + s0 ** 2, h_gf(t)), sim.mean(0)[0], sim.std(0, ddof=1)[0] / np.sqrt(S)))
+    for alpha, s0 in [(2.0, 1.0), (0.5, 0.6)]:
+        for t in [0.5, 2.0, 5.0]:
+            sim = np.array([simulate('label-noise', alpha, s2, t, D, rng, s0=s0) for _ in range(S)])
+            v0, h = 1 + s0 ** 2, h_gf(t)
+            cf = [test_loss(alpha, s2, v0, h), 0.5 * mp(alpha, lambda nu: v0 * h(nu) ** 2 + (s2 / (2 * alpha)) * (1 - h(nu)) ** 2 / nu, v0),
+                  0.5 * mp(alpha, lambda nu: (s2 / alpha) * (1 - h(nu)) ** 2 / nu)]
+            rows += [(f'label-noise a={alpha} s0={s0} t={t} {k}', c, m, e) for k, c, m, e in zip(['test', 'ensemble', 'variance'], cf, sim.mean(0), sim.std(0, ddof=1) / np.sqrt(S))]
     worst = 0
     for name, c, m, e in rows:
         z = (m - c) / e

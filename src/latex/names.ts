@@ -1,7 +1,7 @@
 // Identifier → LaTeX: the naming conventions of the printers (docs/latex.md).
 //
 //   alpha, kappa, Sigma, varphi  → \alpha, \kappa, \Sigma, \varphi  (Greek)
-//   eps                          → \varepsilon
+//   eps, eps1, eps_a             → \varepsilon, \varepsilon_1, \varepsilon_a
 //   sigma2                       → \sigma^2   (the usual spelling of a variance)
 //   J0, eta1, x12                → J_0, \eta_1, x_{12}   (trailing digits: subscript)
 //   eta_1, sigma_w, x_a_b        → \eta_1, \sigma_w, x_{a,b}   (underscore: subscript)
@@ -62,6 +62,7 @@ function escapeWord(w: string): string {
 /** A single word (no underscores, digits already split off) → glyph. */
 function glyphOf(word: string): { glyph: string; single: boolean } {
   if (GREEK.has(word)) return { glyph: '\\' + word, single: true };
+  if (word === 'eps') return { glyph: '\\varepsilon', single: true };
   if (/^[A-Za-z]$/.test(word)) return { glyph: word, single: true };
   if (/^[0-9]+$/.test(word)) return { glyph: word, single: word.length === 1 };
   return { glyph: `\\mathrm{${escapeWord(word)}}`, single: false };

@@ -12,7 +12,7 @@ const withLine = readdirSync('examples').filter((f) => f.endsWith('.dmft')).map(
 
 describe('the "# check:" settings of the examples', () => {
   it('the vector-site examples of issue 12 all have one', () => {
-    for (const ex of ['momentum', 'warm-start', 'two-students', 'random-features', 'transpose-mix']) expect(withLine.map((x) => x.f)).toContain(`${ex}.dmft`);
+    for (const ex of ['momentum', 'warm-start', 'two-students', 'label-noise', 'random-features', 'transpose-mix']) expect(withLine.map((x) => x.f)).toContain(`${ex}.dmft`);
   });
   // continuous-time examples are listed in docs/check.md, maps in docs/discrete-time.md
   const docs = readFileSync('docs/check.md', 'utf8') + readFileSync('docs/discrete-time.md', 'utf8');

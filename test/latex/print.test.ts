@@ -41,6 +41,9 @@ describe('names', () => {
     expect(nameToTex('Sigma')).toBe('\\Sigma');
     expect(nameToTex('varphi')).toBe('\\varphi');
     expect(nameToTex('eps')).toBe('\\varepsilon');
+    // the special case keeps its subscripts (two noise draws eps1, eps2)
+    expect(nameToTex('eps1')).toBe('\\varepsilon_1');
+    expect(nameToTex('eps_a')).toBe('\\varepsilon_a');
   });
   it('writes trailing digits and underscore parts as subscripts', () => {
     expect(nameToTex('J0')).toBe('J_0');

@@ -175,6 +175,18 @@ describe('Marchenko–Pastur closed forms', () => {
     }
   });
 
+  it('two students on independent label noise (α = 2, s0 = 1; α = 0.5, s0 = 0.6): test, ensemble and variance over the noise', () => {
+    for (const [alpha, s0] of [[2, 1], [0.5, 0.6]]) {
+      const s2 = 0.25;
+      const r = runExample('label-noise', { alpha, sigma2: s2, s0 }, opts(3, 0.2, [0.4, 3]));
+      // the same start s0 z: v(0) = s0 z − w* has variance 1 + s0²; the noise parts f1, f2 are independent,
+      // so (v1 + v2)/2 keeps half of the noise term and v1 − v2 = (1 − h)(f1 − f2)/ν is the noise alone
+      covers(r, 'test', (t) => testLoss(alpha, s2, 1 + s0 * s0, gf(t)));
+      covers(r, 'ensemble', (t) => 0.5 * mp(alpha, (nu) => (1 + s0 * s0) * gf(t)(nu) ** 2 + (s2 / (2 * alpha)) * (1 - gf(t)(nu)) ** 2 / nu, 1 + s0 * s0));
+      covers(r, 'variance', (t) => 0.5 * mp(alpha, (nu) => (s2 / alpha) * (1 - gf(t)(nu)) ** 2 / nu));
+    }
+  });
+
   it('heavy-ball momentum (α = 2, β = 0.5; α = 0.5, β = 1): damped oscillators per mode, test and train', () => {
     for (const [alpha, beta] of [[2, 0.5], [0.5, 1]]) {
       const s2 = 0.25;
