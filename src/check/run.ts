@@ -398,9 +398,11 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     const longCost = (N: number) => perSeedCost.get(N) ?? 0;
     const shortOf = (N: number) => shortCost.get(N) ?? longCost(N) * Math.min(1, (1.5 * s.T) / simT);
     // seeds to add per size: long ones (growth g of the long seeds) and short ones (the transient rows' growth gt)
+    const cap = Math.floor(s.maxSeeds ?? Infinity);
     const seedPlan = (g: number, gt: number) => {
-      const addLong = lateOpen.length ? Math.floor((g - 1) * longNow) : 0;
-      const addShort = trOpen.length ? Math.max(0, Math.ceil(gt * trNow) - trNow - addLong) : 0;
+      // --max-seeds bounds the seeds per size, long and short ones together
+      const addLong = lateOpen.length ? Math.max(0, Math.min(Math.floor((g - 1) * longNow), cap - trNow)) : 0;
+      const addShort = trOpen.length ? Math.max(0, Math.min(Math.ceil(gt * trNow) - trNow - addLong, cap - trNow - addLong)) : 0;
       return { addLong, addShort, cost: s.Ns.reduce((sum, N) => sum + addLong * longCost(N) + addShort * shortOf(N), 0) };
     };
     const seedsNow = split ? trNow : longNow;
@@ -410,7 +412,6 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
       ? `${blocked ? 'the rows that seeds can decide need' : 'reaching the target needs'} about ${Math.ceil(factor * seedsNow)} seeds per size (≈ ${Math.ceil(elapsed() + need)} s in all)${cheaper(factor * seedsNow, need, cmp.rows) || ':'} raise --budget, or loosen --target`
       : undefined;
     // multiply the seeds by 2 to 4 (less for a last round up to --max-seeds)
-    const cap = Math.floor(s.maxSeeds ?? Infinity);
     const gMax = Math.min(4, cap / longNow), gtMax = Math.min(4, cap / trNow);
     const grows = (g: number, gt: number) => (lateOpen.length && g * longNow >= longNow + 1) || (trOpen.length && gt * trNow >= trNow + 1);
     const fits = (g: number, gt: number) => elapsed() + seedPlan(g, gt).cost <= s.budget;
