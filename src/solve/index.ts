@@ -130,8 +130,10 @@ export function limitFromSeries(series: GaussianSolution['series']): { limit: Re
     if (!(e <= 0.1 * scale) && e > 1e-12 * overall) { unsettled.push(name); continue; }
     const floor = Math.max(Number.isFinite(e) ? e : 0, 1e-13 * scale);
     if (Math.abs(d2) <= floor) { limit[name] = v3; limitError[name] = floor + Math.abs(d2); continue; }
+    // a geometric approach from one side (0 < r < ½): a curve that turns round between
+    // the three points (r < 0: near a minimum, e.g. a test loss about to rise) is not settling
     const r = d1 !== 0 ? d2 / d1 : NaN;
-    if (Number.isFinite(r) && Math.abs(r) < 0.5 && Math.abs(d2) < 1e-2 * scale) {
+    if (r > 0 && r < 0.5 && Math.abs(d2) < 1e-2 * scale) {
       const step = (d2 * r) / (1 - r);
       limit[name] = v3 + step;
       limitError[name] = Math.abs(step) + Math.abs(d2) * Math.abs(r) + floor;

@@ -232,6 +232,10 @@ describe('t → ∞ from a settled transient', () => {
     expect(Math.abs(r.limit.a - 2)).toBeLessThan(1e-9);
     expect(Math.abs(r.limit.a - 2)).toBeLessThanOrEqual(r.limitError.a);
   });
+  it('a curve turning round near its end (a loss at its minimum, about to rise) is not settled', () => {
+    const r = limitFromSeries(grid((t) => 0.5 + 1e-4 * (t - 37) ** 2 + Math.exp(-t)));
+    expect(r.unsettled).toEqual(['a']);
+  });
   it('slow or growing: no limit, named as unsettled', () => {
     expect(limitFromSeries(grid((t) => Math.exp(0.05 * t))).unsettled).toEqual(['a']);
     expect(limitFromSeries(grid((t) => Math.sqrt(1 + t))).unsettled).toEqual(['a']);
