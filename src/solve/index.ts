@@ -344,7 +344,7 @@ export function solve(sys: DmftSystem, opts: DispatchOptions): SolveResult {
       }
       if (Object.keys(fromT.limit).length) diag.limitVsTransient = +worst.toPrecision(3);
       if (worst > 10) {
-        result.limitNote = [result.limitNote, `the transient settles elsewhere than the ${limitMethod} solution within T = ${opts.T} (|difference| = ${worst.toPrecision(3)}× the error bars): several attractors, or T too short`].filter(Boolean).join('; ');
+        result.limitNote = [result.limitNote, `the end of the transient, extrapolated, differs from the ${limitMethod} solution by ${worst.toPrecision(3)}× the error bars: T = ${opts.T} may be too short for a slow (e.g. power-law) approach, or the dynamics settles on another attractor`].filter(Boolean).join('; ');
       }
     }
   } else {
