@@ -400,9 +400,7 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     // seeds to add per size: long ones (growth g of the long seeds) and short ones (the transient rows' growth gt)
     const cap = Math.floor(s.maxSeeds ?? Infinity);
     const seedPlan = (g: number, gt: number) => {
-      // --max-seeds bounds the seeds per size, long and short ones together
-      const addLong = lateOpen.length ? Math.max(0, Math.min(Math.floor((g - 1) * longNow), cap - trNow)) : 0;
-      const addShort = trOpen.length ? Math.max(0, Math.min(Math.ceil(gt * trNow) - trNow - addLong, cap - trNow - addLong)) : 0;
+      const { addLong, addShort } = seedsToAdd({ longNow, trNow, g, gt, cap, late: lateOpen.length > 0, transient: trOpen.length > 0 });
       return { addLong, addShort, cost: s.Ns.reduce((sum, N) => sum + addLong * longCost(N) + addShort * shortOf(N), 0) };
     };
     const seedsNow = split ? trNow : longNow;
@@ -464,6 +462,18 @@ export async function checkModel(model: Model, sys: DmftSystem, s: CheckSettings
     ...(stepInfo ? { step: stepInfo } : {}), controls: cvNames, ...(windows ? { late: { T: TL, windows } } : {}),
     seconds: { solve: +solveSeconds.toFixed(2), simulate: +simSeconds.toFixed(2), total: +elapsed().toFixed(2), budget: s.budget },
   };
+}
+
+/**
+ * Seeds to add per size in one round: long ones (to T-limit) multiply the long
+ * seeds by g when late rows are open; short ones (to T) bring all seeds to gt
+ * times their number when transient rows are open. `cap` (--max-seeds) bounds
+ * long and short seeds together.
+ */
+export function seedsToAdd(p: { longNow: number; trNow: number; g: number; gt: number; cap: number; late: boolean; transient: boolean }): { addLong: number; addShort: number } {
+  const addLong = p.late ? Math.max(0, Math.min(Math.floor((p.g - 1) * p.longNow), p.cap - p.trNow)) : 0;
+  const addShort = p.transient ? Math.max(0, Math.min(Math.ceil(p.gt * p.trNow) - p.trNow - addLong, p.cap - p.trNow - addLong)) : 0;
+  return { addLong, addShort };
 }
 
 /** a row's theory error relative to its scale, in words */
